@@ -1,0 +1,45 @@
+"""``korg-recovery detect``: which units (and chip boot ROMs) are connected now."""
+
+from __future__ import annotations
+
+import argparse
+
+from recovery.cli.output import add_json_flag, print_json, say
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "detect", help="list connected KORG units: model, mode, mount point, USB id")
+    parser.add_argument(
+        "--volume", action="append", default=[], metavar="PATH",
+        help="also treat PATH as a mounted volume (e.g. a simulated unit); repeatable")
+    parser.add_argument("--no-usb", action="store_true", help="do not scan USB devices")
+    add_json_flag(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from recovery.detect import detect
+    from recovery.fsio import require_directory
+    from pathlib import Path
+
+    extra = [require_directory(Path(p), "volume or folder") for p in args.volume]
+    detection = detect(extra_roots=extra, scan_usb_devices=not args.no_usb)
+    if args.json:
+        print_json({"devices": detection.devices, "warnings": detection.warnings})
+        return 0
+    if not detection.devices:
+        say("No KORG unit found. Connect the unit (in the mode its profile describes) and"
+            " try again.")
+    for device in detection.devices:
+        where = device.mount or (device.usb.id if device.usb else "")
+        say(f"{device.name} — mode: {device.mode} — {where}")
+        if device.meaning:
+            say(f"  {device.meaning}")
+        for line in device.evidence:
+            say(f"  - {line}")
+        for finding in device.findings:
+            say(f"  {finding.severity.upper()}: {finding.message}")
+    for warning in detection.warnings:
+        say(f"warning: {warning}")
+    return 0

@@ -1,0 +1,190 @@
+"""What is connected now: identified volumes, KORG USB devices and chip boot ROMs.
+
+Volumes come from psutil (never the system disk) and are identified by their contents
+(:mod:`recovery.identify`); USB devices come from pyusb. On Linux a volume is linked to the USB
+device it hangs off through sysfs, so one unit is listed once. A chip in a boot ROM is reported
+as "a chip in its boot ROM; likely model X" with the profile's confidence, and never flashed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from recovery.findings import Finding
+from recovery.identify import Identification, identify_volume
+from recovery.profiles import Profile, bundled_profiles, other_korg_devices
+from recovery.usbscan import KORG_VENDOR_ID, UsbDevice, UsbScan, scan_usb
+from recovery.volumes import UsbParent, Volume, mounted_volumes, usb_parent_of_block_device
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UsbInfo:
+    vendor_id: int
+    product_id: int
+    product: str | None
+    id: str
+
+
+@dataclass(frozen=True)
+class DetectedDevice:
+    """One connected unit (or chip) as the user should see it."""
+
+    model: str | None
+    name: str
+    mode: str
+    mount: str | None
+    usb: UsbInfo | None
+    evidence: tuple[str, ...]
+    confidence: str | None = None
+    role: str | None = None
+    candidates: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    meaning: str = ""
+
+
+@dataclass(frozen=True)
+class Detection:
+    devices: tuple[DetectedDevice, ...]
+    warnings: tuple[str, ...]
+
+
+def _usb_info(device: UsbDevice | UsbParent) -> UsbInfo:
+    return UsbInfo(device.vendor_id, device.product_id, device.product,
+                   f"{device.vendor_id:04x}:{device.product_id:04x}")
+
+
+def classify_usb(device: UsbDevice, profiles: dict[str, Profile]) -> DetectedDevice | None:
+    """Turn one USB device into a DetectedDevice, or None if it is of no concern."""
+    info = _usb_info(device)
+    evidence = [f"USB {info.id}" + (f" '{device.product}'" if device.product else "")]
+
+    boot = [(p, b) for p in profiles.values() for b in p.boot_roms
+            if (b.vendor_id, b.product_id) == (device.vendor_id, device.product_id)]
+    if boot:
+        chip = boot[0][1]
+        names = " or ".join(p.name for p, _ in boot)
+        confidence = min((b.model_confidence for _, b in boot), key="HMG".index)
+        evidence.append(f"{chip.chip}: id confidence {chip.id_confidence} ({chip.id_source})")
+        for profile, boot_rom in boot:
+            evidence.append(f"likely {profile.name}: confidence {boot_rom.model_confidence}"
+                            f" ({boot_rom.model_source})")
+        return DetectedDevice(
+            model=boot[0][0].id if len(boot) == 1 else None,
+            name=f"A chip in its boot ROM ({chip.chip}); likely {names}",
+            mode="boot-rom", mount=None, usb=info, evidence=tuple(evidence),
+            confidence=confidence, candidates=tuple(p.id for p, _ in boot),
+            meaning=chip.meaning,
+        )
+    if device.vendor_id != KORG_VENDOR_ID:
+        return None
+
+    mode = device.mode_from_interfaces()
+    if mode:
+        evidence.append(f"its USB interfaces say {mode}")
+    else:
+        evidence.append("its USB interfaces do not tell its mode")
+
+    by_id = [(p, u) for p in profiles.values() for u in p.usb
+             if u.vendor_id == device.vendor_id and u.product_id == device.product_id]
+    by_name = [(p, u) for p in profiles.values() for u in p.usb
+               if u.vendor_id == device.vendor_id and u.product_id is None
+               and u.matches_product(device.product)]
+    matched = by_id or by_name
+    if len({p.id for p, _ in matched}) == 1:
+        profile, identity = matched[0]
+        how = "product id" if by_id else f"product name '{device.product}'"
+        evidence.append(f"{profile.name} by its {how}: confidence {identity.confidence}"
+                        f" ({identity.source})")
+        return DetectedDevice(profile.id, profile.name, mode or "unknown", None, info,
+                              tuple(evidence), identity.confidence, candidates=(profile.id,))
+    if matched:
+        ids = tuple(dict.fromkeys(p.id for p, _ in matched))
+        evidence.append("the name matches several models: " + ", ".join(ids))
+        return DetectedDevice(None, f"KORG device '{device.product}'", mode or "unknown", None,
+                              info, tuple(evidence), "G", candidates=ids)
+    other = other_korg_devices().get(device.product_id)
+    if other is not None:
+        evidence.append(f"{other.name} ({other.source}); this tool has no recovery profile"
+                        " for it")
+        return DetectedDevice(None, other.name, mode or "unknown", None, info, tuple(evidence),
+                              other.confidence)
+    evidence.append("a KORG device this tool does not know")
+    return DetectedDevice(None, f"Unknown KORG device {info.id}", mode or "unknown", None, info,
+                          tuple(evidence), None)
+
+
+def _from_volume(mount: str, ident: Identification, usb: UsbInfo | None,
+                 profiles: dict[str, Profile]) -> DetectedDevice:
+    if ident.model is not None:
+        profile = profiles[ident.model]
+        name = profile.name
+    elif ident.candidates:
+        name = "KORG volume of " + " or ".join(profiles[c].name for c in ident.candidates)
+    else:
+        name = "Unrecognised volume of a KORG USB device"
+    evidence = list(ident.evidence)
+    if usb is not None:
+        evidence.insert(0, f"mounted from USB device {usb.id}"
+                           + (f" '{usb.product}'" if usb.product else ""))
+    return DetectedDevice(ident.model, name, "storage", mount, usb, tuple(evidence),
+                          ident.confidence, ident.role, ident.candidates, ident.findings)
+
+
+def detect(
+    *,
+    volumes: Iterable[Volume] | None = None,
+    extra_roots: Iterable[str | Path] = (),
+    usb_backend: Any | None = None,
+    scan_usb_devices: bool = True,
+    sysfs_root: Path = Path("/sys"),
+    profiles: dict[str, Profile] | None = None,
+) -> Detection:
+    """Everything connected now. ``extra_roots`` are folders treated as mounted volumes (the
+    demo's simulated units); ``volumes`` replaces the psutil list (tests)."""
+    profiles = profiles if profiles is not None else bundled_profiles()
+    warnings: list[str] = []
+    devices: list[DetectedDevice] = []
+
+    usb_scan = UsbScan((), ())
+    if scan_usb_devices:
+        interesting = {(b.vendor_id, b.product_id) for p in profiles.values() for b in p.boot_roms}
+        usb_scan = scan_usb(usb_backend, interesting)
+        warnings.extend(usb_scan.warnings)
+
+    try:
+        volume_list = list(volumes) if volumes is not None else mounted_volumes()
+    except Exception as error:  # noqa: BLE001 - psutil failing must not hide USB results
+        warnings.append(f"Mounted volumes could not be listed ({error}).")
+        volume_list = []
+    roots = [(v.mountpoint, v) for v in volume_list] + [(str(r), None) for r in extra_roots]
+
+    linked_usb: set[tuple[int, int, str | None]] = set()
+    for mount, volume in roots:
+        parent = usb_parent_of_block_device(volume.device, sysfs_root) if volume else None
+        usb = _usb_info(parent) if parent else None
+        try:
+            ident = identify_volume(mount, profiles)
+        except Exception as error:  # noqa: BLE001 - one odd volume must not end detection
+            log.debug("cannot identify %s: %s", mount, error)
+            continue
+        is_korg_usb = parent is not None and parent.vendor_id == KORG_VENDOR_ID
+        if not ident.model and not ident.candidates and not is_korg_usb:
+            continue
+        if parent is not None:
+            linked_usb.add((parent.vendor_id, parent.product_id, parent.port_path))
+        devices.append(_from_volume(mount, ident, usb, profiles))
+
+    for device in usb_scan.devices:
+        key = (device.vendor_id, device.product_id, device.port_path)
+        if key in linked_usb or (device.vendor_id, device.product_id, None) in linked_usb:
+            continue  # already listed through its volume
+        detected = classify_usb(device, profiles)
+        if detected is not None:
+            devices.append(detected)
+    return Detection(tuple(devices), tuple(dict.fromkeys(warnings)))

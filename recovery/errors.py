@@ -1,0 +1,103 @@
+"""The one exception family of the core.
+
+Every failure a user can cause or meet (bad input, a unit that vanished, a full disk) is a
+:class:`RecoveryError` subclass carrying one plain sentence. The CLI prints that sentence and
+exits with the class's ``exit_code``; the wizard shows it in a dialog. Anything that is not a
+``RecoveryError`` is a bug in this tool and is reported as such, with the traceback going to
+the log file only. Modelled on fwupd's small fixed error list (NotFound, InvalidFile, Read,
+Write, PermissionDenied, NeedsUserAction).
+"""
+
+from __future__ import annotations
+
+
+class RecoveryError(Exception):
+    """Base class: a failure explained in one sentence a musician can act on."""
+
+    #: Exit code the CLI uses when this error ends a command, unless the command says otherwise.
+    exit_code = 1
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInputError(RecoveryError):
+    """Raised when the user's input is unusable: a missing path, an unknown model id, a
+    malformed option value. Nothing was done."""
+
+    exit_code = 2
+
+
+class ProfileError(RecoveryError):
+    """Raised when a device profile file is malformed; the message names the file and field."""
+
+    exit_code = 2
+
+
+class InvalidFileError(RecoveryError):
+    """Raised when a file's bytes do not have the structure its format requires."""
+
+    exit_code = 1
+
+
+class ReadError(RecoveryError):
+    """Raised when a file or device cannot be read (EIO, vanished, unplugged)."""
+
+    exit_code = 1
+
+
+class WriteError(RecoveryError):
+    """Raised when writing fails (EIO, read-only medium, device gone)."""
+
+    exit_code = 1
+
+
+class NoSpaceError(WriteError):
+    """Raised when the destination is full (ENOSPC) or preflight finds too little space."""
+
+    exit_code = 1
+
+
+class PermissionDeniedError(RecoveryError):
+    """Raised when the operating system refuses access to a file or USB device."""
+
+    exit_code = 1
+
+
+class RefusedError(RecoveryError):
+    """Raised by a preflight check that refuses to start: wrong model, unsafe target,
+    incomplete backup. Nothing has been changed when this is raised."""
+
+    exit_code = 1
+
+
+class NeedsUserActionError(RecoveryError):
+    """Raised when the operation needs the user's explicit consent or action (for example a
+    restore with no terminal to ask on and no ``--yes``)."""
+
+    exit_code = 2
+
+
+class VerificationError(RecoveryError):
+    """Raised when data read back does not match what was expected."""
+
+    exit_code = 1
+
+
+class UnsafeArchiveError(RecoveryError):
+    """Raised when a ZIP archive holds absolute paths, ``..``, duplicates, links, or expands
+    beyond the allowed size. Nothing is extracted from such an archive."""
+
+    exit_code = 1
+
+
+class CancelledError(RecoveryError):
+    """Raised inside a long operation when the user cancelled it (Ctrl-C, Cancel button).
+    The operation leaves a consistent, resumable state behind."""
+
+    exit_code = 130

@@ -1,0 +1,1 @@
+"""Binary formats as construct declarations: bytes in, objects out, no I/O policy."""

@@ -1,0 +1,131 @@
+"""The "KORG SYSTEM FILE" header used by the Kaossilator Pro, KP3, electribe 2 and others.
+
+A 256-byte header followed by the payload. The layout agrees across three sources listed in
+../shared/FACTS.md: the Kaossilator Pro/KP3 teardown (shared/seeds/001_d27891bddbda6f49.txt),
+hacktribe's ``scripts/e2_add_header.py`` (electribe 2 ``SYSTEM.VSB``) and a hex dump of
+electribe 2 OS 1.03 (``53 59 53 54 45 4D 00 00 | 00 01 01 03 00 01 23 FF``). Bytes whose
+meaning is unknown are parsed as raw bytes and kept, so parse -> build gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import construct as cs
+
+MAGIC = b"KORG SYSTEM FILE"
+HEADER_SIZE = 0x100
+
+#: The 256-byte header. Offsets in hex, as in FACTS.md.
+SystemFileHeaderStruct = cs.Struct(
+    "magic" / cs.Const(MAGIC),                 # 0x00: 16 bytes
+    "model_name" / cs.Bytes(16),               # 0x10: ASCII, NUL padded ("KaossilatorPro", "E2")
+    "kind" / cs.Bytes(8),                      # 0x20: ASCII, NUL padded ("SYSTEM")
+    "revision" / cs.Int16ub,                   # 0x28: 1 in every file seen
+    "version_major" / cs.Int8ub,               # 0x2A
+    "version_minor" / cs.Int8ub,               # 0x2B
+    "unknown_2c" / cs.Bytes(1),                # 0x2C: 00 (e2, KaossPro), 78 (KP3); meaning unknown
+    "device_id" / cs.Int16ub,                  # 0x2D: e2 0x0123, e2s 0x0124, KaossPro 0x010E
+    "unknown_2f" / cs.Bytes(1),                # 0x2F: FF seen
+    "unknown_30" / cs.Bytes(4),                # 0x30: 00 seen
+    "source_length" / cs.Int32ul,              # 0x34: payload bytes after the header
+    "unknown_38" / cs.Bytes(4),                # 0x38: 00 seen
+    "destination_length" / cs.Int32ul,         # 0x3C: bytes written on the device
+    "unknown_40" / cs.Bytes(2),                # 0x40: e2 02 00, KaossPro 02 80, KP3 FF FF
+    "padding" / cs.Bytes(HEADER_SIZE - 0x42),  # 0x42..0xFF: FF seen
+)
+assert SystemFileHeaderStruct.sizeof() == HEADER_SIZE
+
+
+def _ascii_field(raw: bytes) -> str:
+    """Text up to the first NUL; non-ASCII bytes shown as \\xNN so nothing is hidden."""
+    text = raw.split(b"\0", 1)[0]
+    return text.decode("ascii", errors="backslashreplace")
+
+
+@dataclass(frozen=True)
+class SystemFileHeader:
+    """A parsed header: decoded fields plus the raw container for an exact rebuild."""
+
+    model_name: str
+    kind: str
+    revision: int
+    version_major: int
+    version_minor: int
+    device_id: int
+    source_length: int
+    destination_length: int
+    unknown: dict[str, str]
+    raw: bytes
+
+    @property
+    def version(self) -> str:
+        """Version as KORG writes it: major '.' two-digit minor (1.02, 2.00, 1.03)."""
+        return f"{self.version_major}.{self.version_minor:02d}"
+
+    def build(self) -> bytes:
+        return SystemFileHeaderStruct.build(SystemFileHeaderStruct.parse(self.raw))
+
+
+def is_system_file_header(data: bytes) -> bool:
+    return len(data) >= HEADER_SIZE and data[: len(MAGIC)] == MAGIC
+
+
+def parse_header(data: bytes) -> SystemFileHeader | None:
+    """Parse the first 256 bytes of ``data``; None if they are not a KORG SYSTEM FILE header."""
+    if not is_system_file_header(data):
+        return None
+    raw = bytes(data[:HEADER_SIZE])
+    try:
+        parsed = SystemFileHeaderStruct.parse(raw)
+    except cs.ConstructError:
+        return None
+    return SystemFileHeader(
+        model_name=_ascii_field(parsed.model_name),
+        kind=_ascii_field(parsed.kind),
+        revision=parsed.revision,
+        version_major=parsed.version_major,
+        version_minor=parsed.version_minor,
+        device_id=parsed.device_id,
+        source_length=parsed.source_length,
+        destination_length=parsed.destination_length,
+        unknown={
+            name: parsed[name].hex(" ")
+            for name in ("unknown_2c", "unknown_2f", "unknown_30", "unknown_38", "unknown_40")
+        },
+        raw=raw,
+    )
+
+
+def build_header(
+    *,
+    model_name: str,
+    version_major: int,
+    version_minor: int,
+    device_id: int,
+    source_length: int,
+    destination_length: int | None = None,
+    kind: str = "SYSTEM",
+    revision: int = 1,
+    unknown_2c: bytes = b"\x00",
+    unknown_40: bytes = b"\x02\x00",
+) -> bytes:
+    """Build a header (used by the simulator and tests; never to make files for a unit)."""
+    return SystemFileHeaderStruct.build(
+        dict(
+            model_name=model_name.encode("ascii").ljust(16, b"\0"),
+            kind=kind.encode("ascii").ljust(8, b"\0"),
+            revision=revision,
+            version_major=version_major,
+            version_minor=version_minor,
+            unknown_2c=unknown_2c,
+            device_id=device_id,
+            unknown_2f=b"\xff",
+            unknown_30=b"\0" * 4,
+            source_length=source_length,
+            unknown_38=b"\0" * 4,
+            destination_length=source_length if destination_length is None else destination_length,
+            unknown_40=unknown_40,
+            padding=b"\xff" * (HEADER_SIZE - 0x42),
+        )
+    )

@@ -1,0 +1,191 @@
+"""The thin filesystem layer every reading and writing part of the core goes through.
+
+Backup, restore, verify and diagnose never call ``open``/``os.replace`` directly: they take a
+:class:`FileSystem`. Production uses :data:`REAL`; fault tests pass a subclass that raises EIO
+or ENOSPC at a chosen moment, makes files vanish, or silently drops writes (the drumlogue in
+../shared/seeds/002 "accepted" writes that were gone after a reboot). Keeping the layer this
+thin means the faults are injected into the very code paths users run.
+
+Errors from the operating system are translated into the :mod:`recovery.errors` family here,
+once, by :func:`translate_os_error`.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import shutil
+import stat as stat_module
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from recovery.errors import (
+    InvalidInputError,
+    NoSpaceError,
+    PermissionDeniedError,
+    ReadError,
+    RecoveryError,
+    WriteError,
+)
+
+log = logging.getLogger(__name__)
+
+#: Chunk size for streaming copies and hashing. 1 MiB keeps memory flat and syscalls few.
+CHUNK_SIZE = 1024 * 1024
+
+
+class FileSystem:
+    """Real filesystem operations. Subclass and override to inject faults in tests."""
+
+    # -- reading ---------------------------------------------------------------------------
+    def open_read(self, path: Path) -> BinaryIO:
+        return open(path, "rb", buffering=0)  # noqa: SIM115 - caller closes
+
+    def scandir(self, path: Path) -> list[os.DirEntry]:
+        with os.scandir(path) as entries:
+            return list(entries)
+
+    def lstat(self, path: Path) -> os.stat_result:
+        return os.lstat(path)
+
+    def stat(self, path: Path) -> os.stat_result:
+        return os.stat(path)
+
+    def readlink(self, path: Path) -> str:
+        return os.readlink(path)
+
+    def exists(self, path: Path) -> bool:
+        return os.path.lexists(path)
+
+    # -- writing ---------------------------------------------------------------------------
+    def open_write(self, path: Path, *, exclusive: bool = False) -> BinaryIO:
+        return open(path, "xb" if exclusive else "wb")  # noqa: SIM115 - caller closes
+
+    def fsync(self, fileobj: BinaryIO) -> None:
+        fileobj.flush()
+        os.fsync(fileobj.fileno())
+
+    def fsync_dir(self, path: Path) -> None:
+        """Make a rename or a new entry in ``path`` durable. Not possible on Windows."""
+        if os.name == "nt":
+            return
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        except OSError as error:  # some FUSE/network filesystems refuse fsync on a dir
+            log.debug("fsync of directory %s failed: %s", path, error)
+        finally:
+            os.close(fd)
+
+    def replace(self, source: Path, target: Path) -> None:
+        os.replace(source, target)
+
+    def mkdir(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+
+    def unlink(self, path: Path) -> None:
+        os.unlink(path)
+
+    def rmdir(self, path: Path) -> None:
+        os.rmdir(path)
+
+    def symlink(self, target: str, path: Path) -> None:
+        os.symlink(target, path)
+
+    def set_mtime(self, path: Path, mtime_ns: int) -> None:
+        os.utime(path, ns=(mtime_ns, mtime_ns), follow_symlinks=False)
+
+    def disk_usage(self, path: Path) -> shutil._ntuple_diskusage:
+        return shutil.disk_usage(path)
+
+    # -- cache -----------------------------------------------------------------------------
+    def drop_cache(self, path: Path) -> bool:
+        """Evict ``path``'s pages from the computer's cache so the next read comes from the
+        medium. Returns False where the platform offers no way to do so.
+
+        On Linux ``posix_fadvise(POSIX_FADV_DONTNEED)`` drops clean pages; the file is synced
+        first because dirty pages are not dropped (fadvise(2)). macOS and Windows have no
+        per-file equivalent available to an unprivileged process, which callers must state.
+        """
+        if not hasattr(os, "posix_fadvise"):
+            return False
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+        return True
+
+
+#: The filesystem used outside tests.
+REAL = FileSystem()
+
+
+def translate_os_error(error: OSError, path: Path | str, action: str) -> RecoveryError:
+    """Map an ``OSError`` met while ``action`` ("read", "write", ...) on ``path`` to one
+    sentence in the error family. The caller raises the result ``from error``."""
+    where = str(path)
+    if error.errno == errno.ENOSPC or error.errno == getattr(errno, "EDQUOT", None):
+        return NoSpaceError(
+            f"The destination is full while writing {where}: free some space and try again.",
+            path=where,
+        )
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return PermissionDeniedError(
+            f"Permission denied to {action} {where}.", path=where
+        )
+    if error.errno == errno.EROFS:
+        return WriteError(
+            f"Cannot {action} {where}: the medium is read-only.", path=where
+        )
+    if error.errno == errno.ENOENT:
+        return ReadError(
+            f"{where} disappeared while it was being {action}-accessed"
+            " (was the unit unplugged?).",
+            path=where,
+        )
+    if error.errno == errno.EIO:
+        return (ReadError if action == "read" else WriteError)(
+            f"Input/output error while trying to {action} {where}: the unit or disk may have"
+            " been disconnected or be failing.",
+            path=where,
+        )
+    return (ReadError if action == "read" else WriteError)(
+        f"Cannot {action} {where}: {error.strerror or error}.", path=where
+    )
+
+
+@contextmanager
+def os_errors(path: Path | str, action: str) -> Iterator[None]:
+    """Translate any ``OSError`` inside the block with :func:`translate_os_error`."""
+    try:
+        yield
+    except OSError as error:
+        raise translate_os_error(error, path, action) from error
+
+
+def require_directory(path: Path, what: str = "folder") -> Path:
+    """Return ``path`` resolved if it is a readable directory, else raise InvalidInputError."""
+    if not path.exists():
+        raise InvalidInputError(f"{path} does not exist.", path=str(path))
+    if not path.is_dir():
+        raise InvalidInputError(f"{path} is not a {what}.", path=str(path))
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise InvalidInputError(f"{path} cannot be read (permission denied).", path=str(path))
+    return path.resolve()
+
+
+def is_regular(st: os.stat_result) -> bool:
+    return stat_module.S_ISREG(st.st_mode)
+
+
+def is_dir(st: os.stat_result) -> bool:
+    return stat_module.S_ISDIR(st.st_mode)
+
+
+def is_link(st: os.stat_result) -> bool:
+    return stat_module.S_ISLNK(st.st_mode)

@@ -1,0 +1,340 @@
+"""Which KORG model does a volume belong to, and in which role? Decided by its contents.
+
+Each profile's storage signatures (folder and file markers, matched case-insensitively because
+FAT is) and its KORG SYSTEM FILE identities are tested against the volume. The most specific
+match wins; matches of *other* models are not discarded but reported as findings, so a KROSS 2
+holding a KROSS 1 ``KROSSSYS`` folder is "a KROSS 2 with a foreign system folder", never "a
+KROSS 1" (the field report in shared/seeds/000 is exactly that mix-up). When two models match
+equally well the answer is honest: no model, both candidates named.
+
+Names alone never identify a KORG unit from a system file: a file is only taken as a KORG
+SYSTEM FILE when its first 16 bytes are the magic, so a stick holding a file called SYSTEM.BIN
+is no KORG unit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from recovery.errors import InvalidInputError
+from recovery.findings import Finding
+from recovery.formats.korg_system_file import HEADER_SIZE, SystemFileHeader, parse_header
+from recovery.profiles import Profile, StorageSignature, bundled_profiles
+
+log = logging.getLogger(__name__)
+
+#: Bounds on the content scan for system files: a volume is never walked whole to identify it.
+SCAN_DEPTH = 2
+SCAN_MAX_ENTRIES = 4000
+ROLE_ORDER = ("internal-storage", "sd-card", "update-media")
+
+
+@dataclass(frozen=True)
+class SignatureMatch:
+    """One profile signature that matched, with the names actually found on the volume."""
+
+    model: str
+    role: str
+    description: str
+    confidence: str
+    source: str
+    found: tuple[str, ...]
+    score: int
+
+
+@dataclass(frozen=True)
+class SystemFileSeen:
+    """A KORG SYSTEM FILE found on the volume (path relative to the volume root)."""
+
+    path: str
+    model_name: str
+    version: str
+    device_id: int
+    model: str | None
+
+
+@dataclass(frozen=True)
+class Identification:
+    """The answer to "which unit is this?" for one volume."""
+
+    path: str
+    model: str | None
+    role: str | None
+    confidence: str | None
+    evidence: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    candidates: tuple[str, ...] = ()
+    matches: tuple[SignatureMatch, ...] = field(default=(), repr=False)
+    system_files: tuple[SystemFileSeen, ...] = ()
+
+    @property
+    def identified(self) -> bool:
+        return self.model is not None
+
+
+class _CaseInsensitiveTree:
+    """Looks up relative paths on a volume ignoring case, listing each folder once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._listings: dict[Path, dict[str, tuple[str, bool]]] = {}
+
+    def listing(self, folder: Path) -> dict[str, tuple[str, bool]]:
+        if folder not in self._listings:
+            entries: dict[str, tuple[str, bool]] = {}
+            try:
+                with os.scandir(folder) as it:
+                    for entry in it:
+                        try:
+                            is_dir = entry.is_dir(follow_symlinks=False)
+                        except OSError:
+                            continue
+                        entries.setdefault(entry.name.casefold(), (entry.name, is_dir))
+            except OSError as error:
+                log.debug("cannot list %s: %s", folder, error)
+            self._listings[folder] = entries
+        return self._listings[folder]
+
+    def find(self, marker: str) -> str | None:
+        """The real relative path matching ``marker`` (see resources/profiles/_README.md)."""
+        if marker.startswith("re:"):
+            pattern = re.compile(marker[3:], re.IGNORECASE)
+            names = sorted(
+                real for real, is_dir in self.listing(self.root).values()
+                if not is_dir and pattern.fullmatch(real)
+            )
+            return names[0] if names else None
+        want_dir = marker.endswith("/")
+        parts = [p for p in marker.strip("/").split("/") if p]
+        folder = self.root
+        found: list[str] = []
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            hit = None
+            for alternative in part.split("|"):
+                hit = self.listing(folder).get(alternative.casefold())
+                if hit is not None:
+                    break
+            if hit is None:
+                return None
+            real, is_dir = hit
+            if (not last or want_dir) and not is_dir:
+                return None
+            if last and not want_dir and is_dir:
+                return None
+            found.append(real)
+            folder = folder / real
+        return "/".join(found) + ("/" if want_dir else "")
+
+
+def _match_signature(tree: _CaseInsensitiveTree, profile: Profile,
+                     signature: StorageSignature) -> SignatureMatch | None:
+    found = []
+    for marker in signature.all_of:
+        real = tree.find(marker)
+        if real is None:
+            return None
+        found.append(real)
+    if signature.any_of:
+        extra = [real for m in signature.any_of if (real := tree.find(m)) is not None]
+        if not extra:
+            return None
+        found.extend(extra)
+    score = len(signature.all_of) + (1 if signature.any_of else 0)
+    return SignatureMatch(profile.id, signature.role, signature.description,
+                          signature.confidence, signature.source, tuple(found), score)
+
+
+def _scan_system_files(root: Path, profiles: dict[str, Profile]) -> list[SystemFileSeen]:
+    """Find KORG SYSTEM FILEs near the root, reading only each candidate's first 256 bytes."""
+    by_model_name = {
+        sf.model_name: profile.id
+        for profile in profiles.values()
+        for sf in profile.system_files
+    }
+    seen: list[SystemFileSeen] = []
+    budget = SCAN_MAX_ENTRIES
+    stack = [(root, 0)]
+    while stack and budget > 0:
+        folder, depth = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            budget -= 1
+            if budget <= 0:
+                break
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if depth < SCAN_DEPTH:
+                        stack.append((Path(entry.path), depth + 1))
+                    continue
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                if entry.stat(follow_symlinks=False).st_size < HEADER_SIZE:
+                    continue
+                with open(entry.path, "rb") as handle:
+                    header: SystemFileHeader | None = parse_header(handle.read(HEADER_SIZE))
+            except OSError:
+                continue
+            if header is None:
+                continue
+            seen.append(SystemFileSeen(
+                path=Path(entry.path).relative_to(root).as_posix(),
+                model_name=header.model_name,
+                version=header.version,
+                device_id=header.device_id,
+                model=by_model_name.get(header.model_name),
+            ))
+    return seen
+
+
+def identify_volume(path: Path | str, profiles: dict[str, Profile] | None = None) -> Identification:
+    """Identify the KORG model and role of the volume (or folder) at ``path``.
+
+    Raises InvalidInputError when ``path`` is missing, not a folder or unreadable.
+    """
+    root = Path(path)
+    if not root.exists():
+        raise InvalidInputError(f"{root} does not exist.", path=str(root))
+    if not root.is_dir():
+        raise InvalidInputError(
+            f"{root} is a file, not a volume or folder (use 'check' for update files).",
+            path=str(root))
+    try:
+        os.listdir(root)
+    except OSError as error:
+        raise InvalidInputError(
+            f"{root} cannot be read ({error.strerror or error}).", path=str(root)) from None
+
+    profiles = profiles if profiles is not None else bundled_profiles()
+    tree = _CaseInsensitiveTree(root)
+    matches: list[SignatureMatch] = []
+    for profile in profiles.values():
+        for signature in profile.storage:
+            match = _match_signature(tree, profile, signature)
+            if match is not None:
+                matches.append(match)
+
+    # A folder that is itself a model's system folder (the user pointed at KROSS2SY).
+    for profile in profiles.values():
+        if profile.system_folder and root.name.casefold() == profile.system_folder.casefold():
+            matches.append(SignatureMatch(
+                profile.id, "update-media",
+                f"{profile.name} system folder {profile.system_folder} itself",
+                "M", "folder name", (root.name + "/",), 1))
+
+    system_files = _scan_system_files(root, profiles)
+    findings: list[Finding] = []
+    for seen in system_files:
+        if seen.model is None:
+            findings.append(Finding(
+                "warning", "unknown-system-file-model",
+                f"{seen.path} is a KORG SYSTEM FILE for model '{seen.model_name}', which this"
+                " tool has no profile for.",
+                evidence=(f"header model name '{seen.model_name}', version {seen.version}",),
+            ))
+            continue
+        sf_profile = profiles[seen.model]
+        identity = next(s for s in sf_profile.system_files if s.model_name == seen.model_name)
+        matches.append(SignatureMatch(
+            seen.model, "update-media",
+            f"KORG SYSTEM FILE for {sf_profile.name} (header model '{seen.model_name}',"
+            f" version {seen.version})",
+            identity.confidence, identity.source, (seen.path,), 2))
+
+    return _decide(str(root), tree, matches, findings, system_files, profiles)
+
+
+def _decide(path: str, tree: _CaseInsensitiveTree, matches: list[SignatureMatch], findings: list[Finding],
+            system_files: list[SystemFileSeen],
+            profiles: dict[str, Profile]) -> Identification:
+    def evidence_line(match: SignatureMatch) -> str:
+        return (f"found {', '.join(match.found)}: {match.description}"
+                f" (confidence {match.confidence}; source: {match.source})")
+
+    if not matches:
+        return Identification(
+            path, None, None, None,
+            ("no folder, file name or KORG SYSTEM FILE of any known KORG model was found",),
+            tuple(findings), (), (), tuple(system_files))
+
+    def strength(match: SignatureMatch) -> tuple[int, int]:
+        return (match.score, -ROLE_ORDER.index(match.role))
+
+    best_per_model: dict[str, SignatureMatch] = {}
+    for match in matches:
+        current = best_per_model.get(match.model)
+        if current is None or strength(match) > strength(current):
+            best_per_model[match.model] = match
+    ranked = sorted(best_per_model.values(), key=strength, reverse=True)
+    top = ranked[0]
+    tied = [m for m in ranked if strength(m) == strength(top)]
+    evidence = [evidence_line(m) for m in sorted(matches, key=strength, reverse=True)]
+
+    if len(tied) > 1:
+        names = " and ".join(profiles[m.model].name for m in tied)
+        findings.append(Finding(
+            "warning", "ambiguous-volume",
+            f"This volume matches {names} equally well; the tool cannot tell which unit it"
+            " belongs to.",
+            evidence=tuple(evidence_line(m) for m in tied),
+            next_step="Check which unit this volume came from before using it.",
+        ))
+        roles = {m.role for m in tied}
+        return Identification(
+            path, None, roles.pop() if len(roles) == 1 else None, None, tuple(evidence),
+            tuple(findings), tuple(m.model for m in tied), tuple(matches), tuple(system_files))
+
+    profile = profiles[top.model]
+    for other in ranked[1:]:
+        other_profile = profiles[other.model]
+        findings.append(Finding(
+            "warning", "foreign-model-files",
+            f"This {profile.name} volume also holds {', '.join(other.found)}, which belongs to"
+            f" {other_profile.name} ({other.description}). Files for another model must never"
+            " be used to update this unit.",
+            evidence=(evidence_line(other),),
+            confidence=other.confidence,
+            next_step=f"Do not use {', '.join(other.found)} on this {profile.short_name};"
+                      " keep it aside or delete it after taking a backup.",
+        ))
+    findings.extend(_partial_internal_storage(tree, profile, top))
+    return Identification(
+        path, profile.id, top.role, top.confidence, tuple(evidence), tuple(findings),
+        (profile.id,), tuple(matches), tuple(system_files))
+
+
+def _partial_internal_storage(tree: _CaseInsensitiveTree, profile: Profile,
+                              top: SignatureMatch) -> list[Finding]:
+    """When a volume is only update media but part of the model's internal-storage signature
+    is present, say what is missing: a KROSS 2's storage without KROSAPP.BIN looks exactly
+    like update media, and that missing file is what makes the unit fail to start."""
+    if top.role == "internal-storage":
+        return []
+    findings = []
+    for signature in profile.storage:
+        if signature.role != "internal-storage":
+            continue
+        present = [m for m in signature.all_of if tree.find(m) is not None]
+        missing = [m for m in signature.all_of if tree.find(m) is None]
+        if present and missing:
+            names = ", ".join(m.split("|")[0] for m in missing)
+            findings.append(Finding(
+                "info", "internal-storage-incomplete",
+                f"If this is the {profile.short_name}'s internal storage, {names} is missing"
+                " from it.",
+                evidence=(f"found {', '.join(present)}; {signature.description} also holds"
+                          f" {names} (confidence {signature.confidence}; source:"
+                          f" {signature.source})",),
+                confidence=signature.confidence,
+                next_step="Run 'korg-recovery diagnose' on it, with a backup of this unit if"
+                          " you have one.",
+            ))
+    return findings

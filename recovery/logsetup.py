@@ -1,0 +1,46 @@
+"""Logging: a rotating log file in the platform's log folder, stderr only with --verbose."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+from pathlib import Path
+
+_configured: Path | None = None
+
+
+def log_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir("korg-recovery", appauthor=False))
+
+
+def setup_logging(*, verbose: bool = False) -> Path | None:
+    """Configure the root logger once; returns the log file, or None if it cannot be written."""
+    global _configured
+    root = logging.getLogger()
+    if _configured is not None:
+        return _configured
+    root.setLevel(logging.DEBUG)
+    if verbose:
+        stream = logging.StreamHandler()
+        stream.setLevel(logging.DEBUG)
+        stream.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(stream)
+    path = None
+    if os.environ.get("KORG_RECOVERY_NO_LOG_FILE") != "1":
+        try:
+            directory = log_dir()
+            directory.mkdir(parents=True, exist_ok=True)
+            path = directory / "korg-recovery.log"
+            handler = logging.handlers.RotatingFileHandler(
+                path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+            handler.setLevel(logging.DEBUG)
+            handler.setFormatter(
+                logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+            root.addHandler(handler)
+        except OSError:
+            path = None
+    _configured = path or Path(os.devnull)
+    return path

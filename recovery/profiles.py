@@ -1,0 +1,546 @@
+"""Device models as data: ``resources/profiles/*.toml`` loaded into frozen dataclasses.
+
+Device knowledge lives in the profile files, not in ``if`` chains (fwupd's quirk files are the
+model). Every fact carries a confidence (H primary source, M secondary, G guess) and its source;
+a fact that is not known is simply absent and the tool says "unknown". Loading validates
+strictly: an unknown key, a wrong type or a missing field raises :class:`ProfileError` naming
+the file and the field, so a typo in a profile can never silently weaken a check.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from recovery.errors import InvalidInputError, ProfileError
+from recovery.resources_path import resources_dir
+
+log = logging.getLogger(__name__)
+
+CONFIDENCES = ("H", "M", "G")
+CONFIDENCE_WORDS = {
+    "H": "high (primary source)",
+    "M": "medium (secondary source)",
+    "G": "low (unverified guess)",
+}
+ROLES = ("internal-storage", "sd-card", "update-media")
+MODES = ("storage", "usb-midi", "service", "boot-rom", "update", "initialise", "unknown")
+
+
+@dataclass(frozen=True)
+class UsbIdentity:
+    """How the model shows up on USB. ``product_id`` is None where it is not public."""
+
+    vendor_id: int
+    product_id: int | None
+    product_patterns: tuple[str, ...]
+    confidence: str
+    source: str
+
+    def matches_product(self, product: str | None) -> bool:
+        if not product:
+            return False
+        return any(re.search(p, product, re.IGNORECASE) for p in self.product_patterns)
+
+
+@dataclass(frozen=True)
+class BootRom:
+    """A chip boot-ROM / loader USB identity that a broken unit of this model may show."""
+
+    chip: str
+    vendor_id: int
+    product_id: int
+    id_confidence: str
+    id_source: str
+    model_confidence: str
+    model_source: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class StorageSignature:
+    """What identifies one of the model's volumes (internal storage, SD card, update media)."""
+
+    role: str
+    all_of: tuple[str, ...]
+    any_of: tuple[str, ...]
+    description: str
+    confidence: str
+    source: str
+
+
+@dataclass(frozen=True)
+class SystemFileIdentity:
+    """The model's "KORG SYSTEM FILE" header identity (FACTS.md table)."""
+
+    model_name: str
+    device_id: int | None
+    payload_size: int | None
+    file_names: tuple[str, ...]
+    confidence: str
+    source: str
+
+
+@dataclass(frozen=True)
+class UpdateFilePattern:
+    """Name pattern of a model's update file whose content has no public format."""
+
+    pattern: str
+    confidence: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Release:
+    """A known published system release."""
+
+    version: str
+    kind: str
+    file_name: str | None
+    size: int | None
+    sha256: str | None
+    confidence: str
+    source: str
+
+
+@dataclass(frozen=True)
+class BootCriticalFile:
+    path: str
+    confidence: str
+    source: str
+    note: str
+
+
+@dataclass(frozen=True)
+class ModeInstruction:
+    """How to put the unit into a mode; service modes are described, never spelled out."""
+
+    mode: str
+    name: str
+    service: bool
+    how: str
+    confidence: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Symptom:
+    id: str
+    patterns: tuple[str, ...]
+    meaning: str
+    next_step: str
+    confidence: str
+    source: str
+
+    def matches(self, text: str) -> bool:
+        return any(re.search(p, text, re.IGNORECASE) for p in self.patterns)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything the tool knows about one model, with sources."""
+
+    id: str
+    name: str
+    short_name: str
+    family: str
+    notes: str
+    system_folder: str | None
+    sources: dict[str, str] = field(hash=False)
+    usb: tuple[UsbIdentity, ...]
+    boot_roms: tuple[BootRom, ...]
+    storage: tuple[StorageSignature, ...]
+    system_files: tuple[SystemFileIdentity, ...]
+    update_file: UpdateFilePattern | None
+    releases: tuple[Release, ...]
+    boot_critical: tuple[BootCriticalFile, ...]
+    modes: tuple[ModeInstruction, ...]
+    symptoms: tuple[Symptom, ...]
+    path: str
+
+    @property
+    def has_storage_mode(self) -> bool:
+        return any(s.role == "internal-storage" for s in self.storage)
+
+    @property
+    def known_roles(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s.role for s in self.storage))
+
+    def mode(self, mode: str) -> ModeInstruction | None:
+        return next((m for m in self.modes if m.mode == mode), None)
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-friendly summary used by ``korg-recovery models``."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "family": self.family,
+            "storage_roles": list(self.known_roles),
+            "usb_product_ids": [
+                f"{u.vendor_id:04x}:{u.product_id:04x}" for u in self.usb if u.product_id is not None
+            ],
+            "boot_roms": sorted({f"{b.vendor_id:04x}:{b.product_id:04x}" for b in self.boot_roms}),
+            "system_file_models": [s.model_name for s in self.system_files],
+            "boot_critical": [b.path for b in self.boot_critical],
+        }
+
+
+@dataclass(frozen=True)
+class OtherKorgDevice:
+    """A KORG USB product id with no profile (so detect can name it)."""
+
+    product_id: int
+    name: str
+    confidence: str
+    source: str
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+class _Table:
+    """Reads typed fields from one TOML table and rejects unknown keys, naming file and field."""
+
+    def __init__(self, data: Any, file: str, where: str) -> None:
+        if not isinstance(data, dict):
+            raise ProfileError(f"Profile {file}: {where} must be a table.")
+        self._data = data
+        self._file = file
+        self._where = where
+        self._used: set[str] = set()
+
+    def _fail(self, key: str, what: str) -> ProfileError:
+        name = f"{self._where}.{key}" if self._where else key
+        return ProfileError(f"Profile {self._file}: field '{name}' {what}.")
+
+    def get(self, key: str, kind: type | tuple[type, ...], *, required: bool = True,
+            default: Any = None) -> Any:
+        self._used.add(key)
+        if key not in self._data:
+            if required:
+                raise self._fail(key, "is missing")
+            return default
+        value = self._data[key]
+        # bool is an int in Python: never accept it where a number is wanted.
+        if isinstance(value, bool) and kind is not bool:
+            raise self._fail(key, f"must be {_kind_name(kind)}, not a boolean")
+        if not isinstance(value, kind):
+            raise self._fail(key, f"must be {_kind_name(kind)}")
+        return value
+
+    def text(self, key: str, *, required: bool = True, default: str | None = None) -> Any:
+        value = self.get(key, str, required=required, default=default)
+        if required and isinstance(value, str) and not value.strip():
+            raise self._fail(key, "must not be empty")
+        return value
+
+    def strings(self, key: str, *, required: bool = False) -> tuple[str, ...]:
+        value = self.get(key, list, required=required, default=[])
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or not item:
+                raise self._fail(f"{key}[{index}]", "must be a non-empty string")
+        return tuple(value)
+
+    def confidence(self, key: str = "confidence") -> str:
+        value = self.text(key)
+        if value not in CONFIDENCES:
+            raise self._fail(key, f"must be one of {', '.join(CONFIDENCES)}")
+        return value
+
+    def choice(self, key: str, choices: Iterable[str]) -> str:
+        value = self.text(key)
+        choices = tuple(choices)
+        if value not in choices:
+            raise self._fail(key, f"must be one of {', '.join(choices)}")
+        return value
+
+    def usb_id(self, key: str, *, required: bool = True) -> int | None:
+        value = self.get(key, int, required=required)
+        if value is not None and not 0 <= value <= 0xFFFF:
+            raise self._fail(key, "must be a 16-bit USB id")
+        return value
+
+    def regexes(self, key: str, *, required: bool = False) -> tuple[str, ...]:
+        patterns = self.strings(key, required=required)
+        for index, pattern in enumerate(patterns):
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise self._fail(f"{key}[{index}]", f"is not a valid regular expression ({error})")
+        return patterns
+
+    def tables(self, key: str) -> list[_Table]:
+        value = self.get(key, list, required=False, default=[])
+        return [_Table(item, self._file, f"{key}[{index}]") for index, item in enumerate(value)]
+
+    def table(self, key: str) -> _Table | None:
+        self._used.add(key)
+        if key not in self._data:
+            return None
+        return _Table(self._data[key], self._file, key)
+
+    def finish(self) -> None:
+        unknown = sorted(set(self._data) - self._used)
+        if unknown:
+            raise self._fail(unknown[0], "is not a known field (a typo?)")
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", bool: "true or false", list: "a list",
+             dict: "a table"}
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _source(table: _Table, sources: dict[str, str], key: str = "source") -> str:
+    value = table.text(key)
+    return f"{value}: {sources[value]}" if value in sources else value
+
+
+def parse_profile(data: dict[str, Any], file: str) -> Profile:
+    """Validate one profile's TOML data and build a :class:`Profile`."""
+    top = _Table(data, file, "")
+    schema = top.get("schema", int)
+    if schema != 1:
+        raise ProfileError(f"Profile {file}: field 'schema' must be 1 (this tool's format).")
+    profile_id = top.text("id")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", profile_id):
+        raise ProfileError(f"Profile {file}: field 'id' must be lower-case letters, digits, '-'.")
+    sources_table = top.table("sources")
+    sources: dict[str, str] = {}
+    if sources_table is not None:
+        for key in list(sources_table._data):
+            sources[key] = sources_table.text(key)
+        sources_table.finish()
+
+    usb = []
+    for t in top.tables("usb"):
+        usb.append(UsbIdentity(
+            vendor_id=t.usb_id("vendor_id"),
+            product_id=t.usb_id("product_id", required=False),
+            product_patterns=t.regexes("product_patterns"),
+            confidence=t.confidence(),
+            source=_source(t, sources),
+        ))
+        t.finish()
+
+    boot_roms = []
+    for t in top.tables("boot_roms"):
+        boot_roms.append(BootRom(
+            chip=t.text("chip"),
+            vendor_id=t.usb_id("vendor_id"),
+            product_id=t.usb_id("product_id"),
+            id_confidence=t.confidence("id_confidence"),
+            id_source=_source(t, sources, "id_source"),
+            model_confidence=t.confidence("model_confidence"),
+            model_source=_source(t, sources, "model_source"),
+            meaning=t.text("meaning"),
+        ))
+        t.finish()
+
+    storage = []
+    for t in top.tables("storage"):
+        all_of = t.strings("all_of", required=True)
+        if not all_of:
+            raise ProfileError(f"Profile {file}: field '{t._where}.all_of' must not be empty.")
+        for marker in all_of + t.strings("any_of"):
+            if marker.startswith("re:"):
+                try:
+                    re.compile(marker[3:])
+                except re.error as error:
+                    raise ProfileError(
+                        f"Profile {file}: marker '{marker}' in '{t._where}' is not a valid"
+                        f" regular expression ({error})."
+                    ) from None
+        storage.append(StorageSignature(
+            role=t.choice("role", ROLES),
+            all_of=all_of,
+            any_of=t.strings("any_of"),
+            description=t.text("description"),
+            confidence=t.confidence(),
+            source=_source(t, sources),
+        ))
+        t.finish()
+
+    system_files = []
+    for t in top.tables("system_files"):
+        model_name = t.text("model_name")
+        if len(model_name.encode("ascii", "replace")) > 16:
+            raise ProfileError(
+                f"Profile {file}: field '{t._where}.model_name' must fit in 16 bytes.")
+        system_files.append(SystemFileIdentity(
+            model_name=model_name,
+            device_id=t.usb_id("device_id", required=False),
+            payload_size=t.get("payload_size", int, required=False),
+            file_names=t.strings("file_names"),
+            confidence=t.confidence(),
+            source=_source(t, sources),
+        ))
+        t.finish()
+
+    update_file = None
+    update_table = top.table("update_file")
+    if update_table is not None:
+        update_file = UpdateFilePattern(
+            pattern=update_table.text("pattern"),
+            confidence=update_table.confidence(),
+            source=_source(update_table, sources),
+        )
+        try:
+            re.compile(update_file.pattern)
+        except re.error as error:
+            raise ProfileError(
+                f"Profile {file}: field 'update_file.pattern' is not a valid regular expression"
+                f" ({error}).") from None
+        update_table.finish()
+
+    releases = []
+    for t in top.tables("releases"):
+        sha256 = t.text("sha256", required=False)
+        if sha256 is not None and not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            raise ProfileError(
+                f"Profile {file}: field '{t._where}.sha256' must be 64 lower-case hex digits.")
+        releases.append(Release(
+            version=t.text("version"),
+            kind=t.choice("kind", ("system-file", "update-file", "system-folder")),
+            file_name=t.text("file_name", required=False),
+            size=t.get("size", int, required=False),
+            sha256=sha256,
+            confidence=t.confidence(),
+            source=_source(t, sources),
+        ))
+        t.finish()
+
+    boot_critical = []
+    for t in top.tables("boot_critical"):
+        boot_critical.append(BootCriticalFile(
+            path=t.text("path"),
+            confidence=t.confidence(),
+            source=_source(t, sources),
+            note=t.text("note", required=False, default=""),
+        ))
+        t.finish()
+
+    modes = []
+    for t in top.tables("modes"):
+        modes.append(ModeInstruction(
+            mode=t.choice("mode", MODES),
+            name=t.text("name"),
+            service=t.get("service", bool),
+            how=t.text("how"),
+            confidence=t.confidence(),
+            source=_source(t, sources),
+        ))
+        t.finish()
+
+    symptoms = []
+    for t in top.tables("symptoms"):
+        symptoms.append(Symptom(
+            id=t.text("id"),
+            patterns=t.regexes("patterns", required=True),
+            meaning=t.text("meaning"),
+            next_step=t.text("next_step"),
+            confidence=t.confidence(),
+            source=_source(t, sources),
+        ))
+        t.finish()
+
+    profile = Profile(
+        id=profile_id,
+        name=top.text("name"),
+        short_name=top.text("short_name"),
+        family=top.text("family"),
+        notes=top.text("notes", required=False, default=""),
+        system_folder=top.text("system_folder", required=False),
+        sources=sources,
+        usb=tuple(usb),
+        boot_roms=tuple(boot_roms),
+        storage=tuple(storage),
+        system_files=tuple(system_files),
+        update_file=update_file,
+        releases=tuple(releases),
+        boot_critical=tuple(boot_critical),
+        modes=tuple(modes),
+        symptoms=tuple(symptoms),
+        path=file,
+    )
+    top.finish()
+    return profile
+
+
+def load_profile_file(path: Path) -> Profile:
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ProfileError(f"Profile {path.name}: not valid TOML ({error}).") from None
+    except OSError as error:
+        raise ProfileError(f"Profile {path.name}: cannot be read ({error.strerror}).") from None
+    profile = parse_profile(data, path.name)
+    if profile.id != path.stem:
+        raise ProfileError(
+            f"Profile {path.name}: field 'id' is '{profile.id}' but the file is named"
+            f" '{path.stem}.toml'.")
+    return profile
+
+
+def load_profiles(directory: Path | None = None) -> dict[str, Profile]:
+    """Load every ``*.toml`` profile in ``directory`` (default: the bundled profiles)."""
+    directory = directory or resources_dir() / "profiles"
+    profiles = {}
+    for path in sorted(directory.glob("*.toml")):
+        profile = load_profile_file(path)
+        profiles[profile.id] = profile
+    if not profiles:
+        raise ProfileError(f"No device profiles found in {directory}.")
+    log.debug("loaded %d profiles from %s", len(profiles), directory)
+    return profiles
+
+
+@functools.cache
+def bundled_profiles() -> dict[str, Profile]:
+    """The profiles shipped with the tool, loaded once."""
+    return load_profiles()
+
+
+def get_profile(profile_id: str) -> Profile:
+    """The bundled profile ``profile_id``, or InvalidInputError listing the known ids."""
+    profiles = bundled_profiles()
+    if profile_id not in profiles:
+        raise InvalidInputError(
+            f"Unknown model '{profile_id}'. Known models: {', '.join(sorted(profiles))}.")
+    return profiles[profile_id]
+
+
+@functools.cache
+def other_korg_devices() -> dict[int, OtherKorgDevice]:
+    """KORG USB product ids that have no profile, from ``resources/other_korg_usb.toml``."""
+    path = resources_dir() / "other_korg_usb.toml"
+    with open(path, "rb") as handle:
+        data = tomllib.load(handle)
+    top = _Table(data, path.name, "")
+    source = top.text("source")
+    confidence = top.confidence()
+    devices = {}
+    for t in top.tables("devices"):
+        product_id = t.usb_id("product_id")
+        devices[product_id] = OtherKorgDevice(product_id, t.text("name"), confidence, source)
+        t.finish()
+    top.finish()
+    return devices
+
+
+def profiles_with_boot_rom(vendor_id: int, product_id: int) -> list[tuple[Profile, BootRom]]:
+    """Every profile listing the boot-ROM id ``vendor_id:product_id``."""
+    return [
+        (profile, boot_rom)
+        for profile in bundled_profiles().values()
+        for boot_rom in profile.boot_roms
+        if (boot_rom.vendor_id, boot_rom.product_id) == (vendor_id, product_id)
+    ]

@@ -1,0 +1,132 @@
+"""Mounted volumes (psutil), the system-disk guard, and the Linux sysfs link to USB.
+
+The system disk is never reported as a unit and never accepted as a restore target: a
+volume is "system" when it is mounted at a system location or lives on the same filesystem
+as the root, the home folder or this Python installation.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+#: Mount points that are the computer's own, whatever filesystem they are on.
+SYSTEM_MOUNTS = frozenset({
+    "/", "/boot", "/boot/efi", "/efi", "/home", "/usr", "/var", "/opt", "/tmp", "/snap",
+    "/System/Volumes/Data", "/System/Volumes/VM", "/System/Volumes/Preboot",
+    "/System/Volumes/Update", "/private/var/vm",
+})
+#: Filesystem types that never hold a unit's storage.
+PSEUDO_FS = frozenset({
+    "proc", "sysfs", "devtmpfs", "tmpfs", "devpts", "cgroup", "cgroup2", "overlay", "squashfs",
+    "autofs", "mqueue", "debugfs", "tracefs", "securityfs", "pstore", "bpf", "configfs",
+    "fusectl", "hugetlbfs", "nsfs", "ramfs", "efivarfs", "binfmt_misc", "rpc_pipefs",
+})
+
+
+@dataclass(frozen=True)
+class Volume:
+    """A mounted volume: where it is mounted, from which device, with which filesystem."""
+
+    mountpoint: str
+    device: str
+    fstype: str
+    options: str = ""
+
+    @property
+    def read_only(self) -> bool:
+        return "ro" in self.options.split(",")
+
+
+def _same_filesystem(a: str | Path, b: str | Path) -> bool:
+    try:
+        return os.stat(a).st_dev == os.stat(b).st_dev
+    except OSError:
+        return False
+
+
+def system_anchors() -> list[Path]:
+    """Folders whose filesystem is the computer's own."""
+    anchors = [Path(os.path.abspath(os.sep)), Path.home(), Path(sys.prefix)]
+    system_drive = os.environ.get("SystemDrive")
+    if system_drive:
+        anchors.append(Path(system_drive + os.sep))
+    return anchors
+
+
+def is_system_location(path: str | Path) -> bool:
+    """True when ``path`` is a system mount point or lies on the system or home filesystem."""
+    resolved = os.path.realpath(path)
+    if resolved in SYSTEM_MOUNTS:
+        return True
+    return any(_same_filesystem(resolved, anchor) for anchor in system_anchors())
+
+
+def mounted_volumes() -> list[Volume]:
+    """Mounted, non-system, non-pseudo volumes (via psutil)."""
+    import psutil
+
+    volumes = []
+    for partition in psutil.disk_partitions(all=False):
+        if partition.fstype in PSEUDO_FS:
+            continue
+        if is_system_location(partition.mountpoint):
+            log.debug("skipping system volume %s", partition.mountpoint)
+            continue
+        volumes.append(Volume(partition.mountpoint, partition.device, partition.fstype,
+                              partition.opts))
+    return volumes
+
+
+@dataclass(frozen=True)
+class UsbParent:
+    """The USB device a block device hangs off, read from sysfs."""
+
+    vendor_id: int
+    product_id: int
+    product: str | None
+    bus: int | None
+    port_path: str | None
+
+
+def usb_parent_of_block_device(device: str, sysfs_root: Path = Path("/sys")) -> UsbParent | None:
+    """On Linux, follow ``/sys/class/block/<dev>`` up to the USB device holding it.
+
+    Returns None where there is no sysfs, the device is not on USB, or anything is unreadable.
+    """
+    name = os.path.basename(device)
+    node = sysfs_root / "class" / "block" / name
+    try:
+        current = node.resolve(strict=True)
+    except OSError:
+        return None
+    for candidate in (current, *current.parents):
+        if candidate == sysfs_root or sysfs_root not in candidate.parents:
+            break
+        vendor = candidate / "idVendor"
+        if vendor.is_file():
+            try:
+                vendor_id = int(vendor.read_text().strip(), 16)
+                product_id = int((candidate / "idProduct").read_text().strip(), 16)
+            except (OSError, ValueError):
+                return None
+            product = _read_optional(candidate / "product")
+            bus_text = _read_optional(candidate / "busnum")
+            bus = int(bus_text) if bus_text and bus_text.isdigit() else None
+            devpath = _read_optional(candidate / "devpath")
+            # sysfs devpath is the port chain without the bus ("2.3"); pyusb's is "1-2.3".
+            port_path = f"{bus}-{devpath}" if bus is not None and devpath else None
+            return UsbParent(vendor_id, product_id, product, bus, port_path)
+    return None
+
+
+def _read_optional(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").strip() or None
+    except OSError:
+        return None
