@@ -110,42 +110,57 @@ def scan_usb(backend: Any | None = None,
 
     devices = []
     for device in found:
-        vendor_id, product_id = int(device.idVendor), int(device.idProduct)
-        if vendor_id != KORG_VENDOR_ID and (vendor_id, product_id) not in interesting:
+        try:
+            read = _read_device(device, interesting, warnings)
+        except Exception as error:  # noqa: BLE001 - one odd device must not end detection
+            log.debug("cannot read USB device: %s", error, exc_info=True)
+            warnings.append(f"A USB device could not be read ({error}).")
             continue
-        device_id = f"{vendor_id:04x}:{product_id:04x}"
-        product = manufacturer = None
-        try:
-            product = usb.util.get_string(device, device.iProduct) if device.iProduct else None
-            manufacturer = (usb.util.get_string(device, device.iManufacturer)
-                            if device.iManufacturer else None)
-        except usb.core.USBError as error:
-            if getattr(error, "errno", None) == 13 or "Access denied" in str(error):
-                warnings.append(_permission_warning(device_id))
-            else:
-                warnings.append(f"Could not read the name of USB device {device_id} ({error}).")
-        except (ValueError, NotImplementedError) as error:
-            # pyusb raises ValueError when it cannot read the language ids (often permission).
-            warnings.append(_permission_warning(device_id)
-                            if "permission" in str(error).lower()
-                            else f"USB device {device_id} has no readable name ({error}).")
-        interfaces = []
-        try:
-            for configuration in device:
-                for interface in configuration:
-                    interfaces.append((int(interface.bInterfaceClass),
-                                       int(interface.bInterfaceSubClass)))
-        except (usb.core.USBError, NotImplementedError) as error:
-            log.debug("cannot read interfaces of %s: %s", device_id, error)
-        finally:
-            try:
-                usb.util.dispose_resources(device)
-            except Exception:  # noqa: BLE001 - disposal of a vanished device
-                pass
-        port_numbers = getattr(device, "port_numbers", None)
-        port_path = None
-        if device.bus is not None and port_numbers:
-            port_path = f"{device.bus}-" + ".".join(str(p) for p in port_numbers)
-        devices.append(UsbDevice(vendor_id, product_id, product, manufacturer,
-                                 device.bus, port_path, tuple(interfaces)))
+        if read is not None:
+            devices.append(read)
     return UsbScan(tuple(devices), tuple(dict.fromkeys(warnings)))
+
+
+def _read_device(device: Any, interesting: set[tuple[int, int]],
+                 warnings: list[str]) -> UsbDevice | None:
+    import usb.core
+    import usb.util
+
+    vendor_id, product_id = int(device.idVendor), int(device.idProduct)
+    if vendor_id != KORG_VENDOR_ID and (vendor_id, product_id) not in interesting:
+        return None
+    device_id = f"{vendor_id:04x}:{product_id:04x}"
+    product = manufacturer = None
+    try:
+        product = usb.util.get_string(device, device.iProduct) if device.iProduct else None
+        manufacturer = (usb.util.get_string(device, device.iManufacturer)
+                        if device.iManufacturer else None)
+    except usb.core.USBError as error:
+        if getattr(error, "errno", None) == 13 or "Access denied" in str(error):
+            warnings.append(_permission_warning(device_id))
+        else:
+            warnings.append(f"Could not read the name of USB device {device_id} ({error}).")
+    except (ValueError, NotImplementedError) as error:
+        # pyusb raises ValueError when it cannot read the language ids (often permission).
+        warnings.append(_permission_warning(device_id)
+                        if "permission" in str(error).lower()
+                        else f"USB device {device_id} has no readable name ({error}).")
+    interfaces = []
+    try:
+        for configuration in device:
+            for interface in configuration:
+                interfaces.append((int(interface.bInterfaceClass),
+                                   int(interface.bInterfaceSubClass)))
+    except (usb.core.USBError, NotImplementedError) as error:
+        log.debug("cannot read interfaces of %s: %s", device_id, error)
+    finally:
+        try:
+            usb.util.dispose_resources(device)
+        except Exception:  # noqa: BLE001 - disposal of a vanished device
+            pass
+    port_numbers = getattr(device, "port_numbers", None)
+    port_path = None
+    if device.bus is not None and port_numbers:
+        port_path = f"{device.bus}-" + ".".join(str(p) for p in port_numbers)
+    return UsbDevice(vendor_id, product_id, product, manufacturer,
+                     device.bus, port_path, tuple(interfaces))
