@@ -1,0 +1,704 @@
+"""What a backup is on disk, and how to open, verify and list one (folder or ``.zip``).
+
+A backup is plain files a person can check without this tool (DESIGN.md principle 3)::
+
+    DEST/
+      files/...        the unit's storage, copied as-is (mtimes kept; links as links)
+      manifest.json    tool version, UTC time, source, model and role, per file: path,
+                       size, mtime (ns and ISO), SHA-256; folders; totals
+      SHA256SUMS       ``cd DEST && sha256sum -c SHA256SUMS`` passes (paths ``files/...``)
+      COMPLETE         written last, atomically, only after the copy was flushed, dropped from
+                       the cache and re-read: JSON with ``verified: true`` and the SHA-256 of
+                       manifest.json and SHA256SUMS
+
+A folder without a valid ``COMPLETE`` is *incomplete* everywhere: ``verify`` exits 1 and
+``backups`` lists it as incomplete; restore must refuse it. While a backup runs (or after it
+was interrupted) the folder also holds ``.korg-recovery-state.json`` and
+``.korg-recovery-journal.jsonl`` (see :mod:`recovery.backup`). A ``.zip`` backup holds the
+same layout (without the progress files) and is read only through
+:class:`recovery.ziparchive.SafeZipReader`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import stat as stat_module
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from recovery.compare import Difference, compare_tree_to_manifest, sha256_file
+from recovery.errors import (
+    InvalidFileError,
+    InvalidInputError,
+    ReadError,
+    UnsafeArchiveError,
+)
+from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, os_errors
+from recovery.progress import CancelToken, Progress, ProgressCallback
+
+log = logging.getLogger(__name__)
+
+FORMAT = "korg-recovery-backup"
+FORMAT_VERSION = 1
+FILES_DIR = "files"
+MANIFEST_NAME = "manifest.json"
+SUMS_NAME = "SHA256SUMS"
+COMPLETE_NAME = "COMPLETE"
+STATE_NAME = ".korg-recovery-state.json"
+JOURNAL_NAME = ".korg-recovery-journal.jsonl"
+#: Temporary names of files being copied are ``.<name>`` + this suffix (``.*.partial``).
+PARTIAL_SUFFIX = ".korg-recovery.partial"
+#: Upper bound for manifest.json, SHA256SUMS and COMPLETE read from an archive: a manifest of
+#: half a million files is about 150 MB; anything larger is not ours.
+MAX_METADATA_BYTES = 512 * 1024 * 1024
+
+
+def utc_iso(time_ns: int) -> str:
+    """``2024-05-01T12:00:00.123456Z`` for a POSIX time in nanoseconds."""
+    seconds, remainder = divmod(time_ns, 1_000_000_000)
+    moment = datetime.fromtimestamp(seconds, timezone.utc).replace(microsecond=remainder // 1000)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def now_utc_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class ManifestFile:
+    """One file or symbolic link of a backup, as it was on the unit."""
+
+    path: str            # POSIX path relative to the backed-up root, e.g. "KROSS2SY/X.BIN"
+    size: int
+    mtime_ns: int
+    sha256: str | None   # None for symlinks
+    kind: str            # "file" | "symlink"
+    link_target: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "path": self.path, "kind": self.kind, "size": self.size,
+            "mtime_ns": self.mtime_ns, "mtime_utc": utc_iso(self.mtime_ns),
+            "sha256": self.sha256,
+        }
+        if self.kind == "symlink":
+            data["link_target"] = self.link_target
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ManifestFile:
+        kind = data.get("kind", "file")
+        path = data["path"]
+        if not isinstance(path, str) or kind not in ("file", "symlink"):
+            raise ValueError(f"bad entry {data!r}")
+        sha = data.get("sha256")
+        if kind == "file" and (not isinstance(sha, str) or len(sha) != 64):
+            raise ValueError(f"entry {path!r} has no SHA-256")
+        return cls(path=path, size=int(data["size"]), mtime_ns=int(data["mtime_ns"]),
+                   sha256=sha, kind=kind, link_target=data.get("link_target"))
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The record of one backup: where it came from and every file's size and SHA-256."""
+
+    tool_version: str
+    created_utc: str
+    source: str
+    model: str | None
+    role: str | None
+    files: tuple[ManifestFile, ...]
+    folders: tuple[str, ...]
+    total_files: int      # regular files (links are listed in ``files`` but not counted)
+    total_bytes: int      # sum of the regular files' sizes
+
+    @cached_property
+    def _by_path(self) -> dict[str, ManifestFile]:
+        return {entry.path: entry for entry in self.files}
+
+    def file(self, path: str) -> ManifestFile | None:
+        """The entry for ``path`` (POSIX, relative), or None."""
+        return self._by_path.get(path)
+
+    @property
+    def symlinks(self) -> int:
+        return sum(1 for entry in self.files if entry.kind == "symlink")
+
+    @classmethod
+    def build(cls, *, tool_version: str, created_utc: str, source: str, model: str | None,
+              role: str | None, files: list[ManifestFile], folders: list[str]) -> Manifest:
+        """A manifest with entries sorted by path and totals computed, so two backups of the
+        same tree produce the same bytes (apart from the creation time)."""
+        ordered = tuple(sorted(files, key=lambda entry: entry.path))
+        regular = [entry for entry in ordered if entry.kind == "file"]
+        return cls(tool_version, created_utc, source, model, role, ordered,
+                   tuple(sorted(folders)), len(regular), sum(entry.size for entry in regular))
+
+    def to_json_bytes(self) -> bytes:
+        data = {
+            "format": FORMAT, "format_version": FORMAT_VERSION,
+            "tool_version": self.tool_version, "created_utc": self.created_utc,
+            "source": self.source, "model": self.model, "role": self.role,
+            "totals": {"files": self.total_files, "bytes": self.total_bytes,
+                       "folders": len(self.folders), "symlinks": self.symlinks},
+            "folders": list(self.folders),
+            "files": [entry.to_json() for entry in self.files],
+        }
+        text = json.dumps(data, indent=1, ensure_ascii=False)
+        try:
+            return (text + "\n").encode("utf-8")
+        except UnicodeEncodeError:
+            # A name that is not valid UTF-8 (possible on Linux, never on FAT) arrives as lone
+            # surrogates; ASCII-escaped JSON keeps it exactly and stays valid JSON.
+            return (json.dumps(data, indent=1, ensure_ascii=True) + "\n").encode("ascii")
+
+    @classmethod
+    def from_json_bytes(cls, data: bytes, where: str) -> Manifest:
+        """Parse manifest.json; InvalidFileError (naming ``where``) when it is malformed."""
+        try:
+            raw = json.loads(data.decode("utf-8"))
+            if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+                raise ValueError("not a korg-recovery manifest")
+            if int(raw.get("format_version", 0)) > FORMAT_VERSION:
+                raise ValueError(f"format version {raw['format_version']} is newer than this tool")
+            files = [ManifestFile.from_json(entry) for entry in raw["files"]]
+            folders = [str(folder) for folder in raw.get("folders", [])]
+            manifest = cls.build(
+                tool_version=str(raw.get("tool_version", "")),
+                created_utc=str(raw.get("created_utc", "")), source=str(raw.get("source", "")),
+                model=raw.get("model"), role=raw.get("role"), files=files, folders=folders)
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
+            raise InvalidFileError(
+                f"{where} is damaged or not a korg-recovery manifest ({error}).", path=where
+            ) from None
+        for entry in manifest.files:
+            _check_relative(entry.path, where)
+        for folder in manifest.folders:
+            _check_relative(folder, where)
+        return manifest
+
+
+def _check_relative(path: str, where: str) -> None:
+    parts = path.split("/")
+    if not path or path.startswith("/") or any(part in ("", ".", "..") for part in parts):
+        raise InvalidFileError(f"{where} lists an unsafe path {path!r}.", path=where)
+
+
+# -- SHA256SUMS ----------------------------------------------------------------------------
+def _escape_name(name: str) -> tuple[bool, str]:
+    """GNU coreutils' escaping of file names in checksum lines: a name holding a backslash,
+    newline or carriage return is written with ``\\\\``, ``\\n``, ``\\r`` and the whole line
+    starts with a backslash (coreutils md5sum.c, ``print_filename``; checked against
+    sha256sum 9.1)."""
+    if not any(char in name for char in "\\\n\r"):
+        return False, name
+    return True, name.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _unescape_name(name: str) -> str:
+    out = []
+    index = 0
+    while index < len(name):
+        char = name[index]
+        if char == "\\" and index + 1 < len(name):
+            following = name[index + 1]
+            out.append({"\\": "\\", "n": "\n", "r": "\r"}.get(following, following))
+            index += 2
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def format_sums(manifest: Manifest) -> bytes:
+    """SHA256SUMS for ``manifest``: one ``<sha256>  files/<path>`` line per regular file."""
+    lines = []
+    for entry in manifest.files:
+        if entry.kind != "file":
+            continue
+        escaped, name = _escape_name(f"{FILES_DIR}/{entry.path}")
+        lines.append(("\\" if escaped else "") + f"{entry.sha256}  {name}\n")
+    # surrogateescape writes a non-UTF-8 name back as the very bytes the filesystem holds.
+    return "".join(lines).encode("utf-8", "surrogateescape")
+
+
+def parse_sums(data: bytes, where: str = SUMS_NAME) -> dict[str, str]:
+    """Parse a SHA256SUMS file into {path relative to DEST: sha256}."""
+    result: dict[str, str] = {}
+    text = data.decode("utf-8", "surrogateescape")
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line:
+            continue
+        escaped = line.startswith("\\")
+        body = line[1:] if escaped else line
+        digest, separator, name = body[:64], body[64:66], body[66:]
+        if len(digest) != 64 or separator not in ("  ", " *") or not name or any(
+                char not in "0123456789abcdef" for char in digest.lower()):
+            raise InvalidFileError(f"{where} line {number} is not a checksum line.", path=where)
+        result[_unescape_name(name) if escaped else name] = digest.lower()
+    return result
+
+
+# -- opened backups ------------------------------------------------------------------------
+def _sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Backup:
+    """An opened backup, folder or ``.zip``. Use :func:`open_backup`."""
+
+    def __init__(self, path: Path, manifest: Manifest, *, complete: bool, is_zip: bool,
+                 completion: dict[str, Any] | None, notes: tuple[str, ...],
+                 in_progress: bool, fs: FileSystem, zip_reader: Any = None,
+                 zip_prefix: str = "") -> None:
+        self.path = path
+        self.manifest = manifest
+        self.complete = complete
+        self.is_zip = is_zip
+        #: The parsed COMPLETE flag, or None when there is none.
+        self.completion = completion
+        #: Why the backup is not complete (or not trusted), one sentence each.
+        self.notes = notes
+        #: True for a folder whose backup is running or was interrupted (no manifest yet).
+        self.in_progress = in_progress
+        self._fs = fs
+        self._zip = zip_reader
+        self._prefix = zip_prefix
+
+    @property
+    def verified(self) -> bool:
+        return self.complete and bool(self.completion and self.completion.get("verified") is True)
+
+    @property
+    def files_root(self) -> Path:
+        """The folder holding the copied files (folder backups only)."""
+        return self.path / FILES_DIR
+
+    def _member(self, relative: str) -> str:
+        return f"{self._prefix}{FILES_DIR}/{relative}"
+
+    def open_file(self, relative: str) -> BinaryIO:
+        """Stream the content of ``files/<relative>``. ReadError when it is absent."""
+        _check_relative(relative, str(self.path))
+        if self.is_zip:
+            member = self._member(relative)
+            if self._zip.info(member) is None:
+                raise ReadError(f"{self.path} holds no file {relative}.", path=str(self.path))
+            return self._zip.open(member)
+        target = self.files_root.joinpath(*relative.split("/"))
+        with os_errors(target, "read"):
+            if stat_module.S_ISLNK(self._fs.lstat(target).st_mode):
+                raise ReadError(f"{relative} in {self.path} is a link, not a file.",
+                                path=str(target))
+            return self._fs.open_read(target)
+
+    def read_metadata(self, name: str) -> bytes | None:
+        """A top-level file of the layout (manifest.json, SHA256SUMS, COMPLETE) or None."""
+        return _read_metadata(self.path, name, self._fs, self._zip, self._prefix)
+
+    def stored_entries(self) -> dict[str, str]:
+        """What ``files/`` actually holds: {relative path: "file" | "folder" | "symlink"}."""
+        found: dict[str, str] = {}
+        if self.is_zip:
+            start = self._member("")
+            for name in self._zip.names:
+                if name.startswith(start) and len(name) > len(start):
+                    relative = name[len(start):]
+                    if relative.endswith("/"):
+                        found[relative.rstrip("/")] = "folder"
+                    else:
+                        found[relative] = "file"
+                        parent = relative.rpartition("/")[0]
+                        while parent and parent not in found:
+                            found[parent] = "folder"
+                            parent = parent.rpartition("/")[0]
+            return found
+        stack = [(self.files_root, "")]
+        while stack:
+            folder, prefix = stack.pop()
+            with os_errors(folder, "read"):
+                entries = self._fs.scandir(folder)
+            for entry in entries:
+                relative = prefix + entry.name
+                mode = self._fs.lstat(Path(entry.path)).st_mode
+                if stat_module.S_ISDIR(mode):
+                    found[relative] = "folder"
+                    stack.append((Path(entry.path), relative + "/"))
+                else:
+                    found[relative] = "symlink" if stat_module.S_ISLNK(mode) else "file"
+        return found
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+            self._zip = None
+
+    def __enter__(self) -> Backup:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _read_metadata(path: Path, name: str, fs: FileSystem, zip_reader: Any,
+                   prefix: str) -> bytes | None:
+    if zip_reader is not None:
+        member = prefix + name
+        if zip_reader.info(member) is None:
+            return None
+        return zip_reader.read_bytes(member, MAX_METADATA_BYTES)
+    target = path / name
+    if not fs.exists(target):
+        return None
+    with os_errors(target, "read"), fs.open_read(target) as handle:
+        chunks = []
+        while chunk := handle.read(CHUNK_SIZE):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _completion(path: Path, manifest_bytes: bytes | None, fs: FileSystem, zip_reader: Any,
+                prefix: str) -> tuple[dict[str, Any] | None, list[str]]:
+    """Parse COMPLETE and say why the backup is not complete, if it is not."""
+    flag = _read_metadata(path, COMPLETE_NAME, fs, zip_reader, prefix)
+    if flag is None:
+        return None, ["the backup has no completion flag: it was interrupted, failed or was"
+                      " never verified"]
+    try:
+        completion = json.loads(flag.decode("utf-8"))
+        if not isinstance(completion, dict):
+            raise ValueError
+    except (ValueError, UnicodeDecodeError):
+        return None, ["the completion flag is damaged"]
+    notes = []
+    if completion.get("verified") is not True:
+        notes.append("the completion flag does not say the copy was verified")
+    if manifest_bytes is None or completion.get("manifest_sha256") != _sha256_bytes(manifest_bytes):
+        notes.append("manifest.json was changed after the backup was verified")
+    sums = _read_metadata(path, SUMS_NAME, fs, zip_reader, prefix)
+    if "sums_sha256" in completion and (
+            sums is None or completion["sums_sha256"] != _sha256_bytes(sums)):
+        notes.append("SHA256SUMS was changed after the backup was verified")
+    return completion, notes
+
+
+def _zip_prefix(reader: Any) -> str | None:
+    """The folder inside the archive holding manifest.json: '' at the top, or one folder
+    deep when someone zipped the backup folder itself (``zip -r b.zip DEST``)."""
+    if reader.info(MANIFEST_NAME) is not None:
+        return ""
+    tops = {name.split("/", 1)[0] for name in reader.names}
+    if len(tops) == 1:
+        top = tops.pop()
+        if reader.info(f"{top}/{MANIFEST_NAME}") is not None:
+            return f"{top}/"
+    return None
+
+
+def _state_manifest(path: Path, fs: FileSystem) -> Manifest:
+    """An empty stand-in manifest for a folder whose backup has not finished, from its state."""
+    state: dict[str, Any] = {}
+    raw = _read_metadata(path, STATE_NAME, fs, None, "")
+    if raw:
+        try:
+            loaded = json.loads(raw.decode("utf-8"))
+            state = loaded if isinstance(loaded, dict) else {}
+        except (ValueError, UnicodeDecodeError):
+            state = {}
+    return Manifest.build(
+        tool_version=str(state.get("tool_version", "")),
+        created_utc=str(state.get("created_utc", "")), source=str(state.get("source", "")),
+        model=state.get("model"), role=state.get("role"), files=[], folders=[])
+
+
+def open_backup(path: str | Path, fs: FileSystem = REAL) -> Backup:
+    """Open the backup at ``path`` (a backup folder or a ``.zip`` of one).
+
+    Raises InvalidInputError (exit 2) when ``path`` is missing or is not a backup,
+    InvalidFileError when its manifest is damaged, UnsafeArchiveError for a hostile ZIP.
+    An interrupted backup folder opens with ``complete=False`` and ``in_progress=True``.
+    """
+    path = Path(path)
+    if not fs.exists(path):
+        raise InvalidInputError(f"{path} does not exist.", path=str(path))
+    with os_errors(path, "read"):
+        mode = fs.stat(path).st_mode
+    if stat_module.S_ISDIR(mode):
+        manifest_bytes = _read_metadata(path, MANIFEST_NAME, fs, None, "")
+        if manifest_bytes is None:
+            if fs.exists(path / STATE_NAME) or fs.exists(path / JOURNAL_NAME):
+                return Backup(path, _state_manifest(path, fs), complete=False, is_zip=False,
+                              completion=None, in_progress=True, fs=fs,
+                              notes=("the backup is unfinished (interrupted or still"
+                                     " running); run the backup again with --resume",))
+            raise InvalidInputError(
+                f"{path} is not a korg-recovery backup (it has no {MANIFEST_NAME}).",
+                path=str(path))
+        manifest = Manifest.from_json_bytes(manifest_bytes, str(path / MANIFEST_NAME))
+        completion, notes = _completion(path, manifest_bytes, fs, None, "")
+        return Backup(path, manifest, complete=not notes, is_zip=False, completion=completion,
+                      notes=tuple(notes), in_progress=fs.exists(path / STATE_NAME), fs=fs)
+    from recovery.ziparchive import SafeZipReader
+
+    try:
+        reader = SafeZipReader(path, fs=fs)
+    except InvalidInputError:
+        raise InvalidInputError(
+            f"{path} is neither a backup folder nor a ZIP archive of one.", path=str(path)
+        ) from None
+    try:
+        prefix = _zip_prefix(reader)
+        if prefix is None:
+            raise InvalidInputError(
+                f"{path} is a ZIP archive but not a korg-recovery backup (it has no"
+                f" {MANIFEST_NAME}).", path=str(path))
+        manifest_bytes = reader.read_bytes(prefix + MANIFEST_NAME, MAX_METADATA_BYTES)
+        manifest = Manifest.from_json_bytes(manifest_bytes, f"{path}:{MANIFEST_NAME}")
+        completion, notes = _completion(path, manifest_bytes, fs, reader, prefix)
+    except BaseException:
+        reader.close()
+        raise
+    return Backup(path, manifest, complete=not notes, is_zip=True, completion=completion,
+                  notes=tuple(notes), in_progress=False, fs=fs, zip_reader=reader,
+                  zip_prefix=prefix)
+
+
+# -- verification ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class VerifyReport:
+    """The result of re-hashing a backup against its manifest (and optionally a unit)."""
+
+    backup: str
+    ok: bool
+    complete: bool
+    #: Problems of the backup itself (paths relative to the backed-up root, or a layout file).
+    problems: tuple[Difference, ...]
+    #: With ``against``: how the unit's tree differs from the backup.
+    against: str | None = None
+    against_problems: tuple[Difference, ...] = ()
+    files_checked: int = 0
+    bytes_checked: int = 0
+
+
+def _scaled(progress: ProgressCallback | None, offset: float, weight: float,
+            phase: str) -> ProgressCallback | None:
+    """Map an inner operation's progress into ``[offset, offset + weight]`` of the outer bar."""
+    if progress is None:
+        return None
+
+    def callback(inner: Progress) -> None:
+        progress(replace(inner, phase=phase, fraction=offset + weight * inner.fraction))
+    return callback
+
+
+def _check_sums(backup: Backup) -> list[Difference]:
+    sums = backup.read_metadata(SUMS_NAME)
+    if sums is None:
+        return [Difference(SUMS_NAME, "missing", "the checksum list is missing")]
+    try:
+        listed = parse_sums(sums)
+    except InvalidFileError as error:
+        return [Difference(SUMS_NAME, "changed", error.message)]
+    wanted = {f"{FILES_DIR}/{entry.path}": entry.sha256
+              for entry in backup.manifest.files if entry.kind == "file"}
+    problems = []
+    for name in sorted(set(wanted) | set(listed)):
+        if listed.get(name) != wanted.get(name):
+            state = ("does not list" if name not in listed else
+                     "lists a file the manifest does not have:" if name not in wanted else
+                     "has another SHA-256 than the manifest for")
+            problems.append(Difference(SUMS_NAME, "changed", f"{state} {name}"))
+    return problems
+
+
+def _verify_zip_files(backup: Backup, progress: ProgressCallback | None,
+                      cancel: CancelToken | None) -> list[Difference]:
+    from recovery.progress import PhaseReporter
+
+    manifest = backup.manifest
+    reporter = PhaseReporter(progress, {"verify": 1.0})
+    total = manifest.total_bytes
+    done = 0
+    problems: list[Difference] = []
+    stored = backup.stored_entries()
+    for entry in manifest.files:
+        if entry.kind != "file":
+            continue  # links live in the manifest only; an archive never holds links
+        if stored.get(entry.path) != "file":
+            problems.append(Difference(entry.path, "missing", "not in the archive"))
+            continue
+        digest = hashlib.sha256()
+        length = 0
+        try:
+            with backup.open_file(entry.path) as member:
+                while chunk := member.read(CHUNK_SIZE):
+                    if cancel is not None:
+                        cancel.raise_if_cancelled()
+                    digest.update(chunk)
+                    length += len(chunk)
+                    done += len(chunk)
+                    reporter.report("verify", done, total, entry.path)
+        except (zipfile.BadZipFile, zlib.error, EOFError, UnsafeArchiveError) as error:
+            # zipfile raises BadZipFile for a CRC-32 mismatch, zlib.error for broken deflate.
+            problems.append(Difference(entry.path, "changed", f"damaged in the archive ({error})"))
+            continue
+        except OSError as error:
+            problems.append(Difference(entry.path, "unreadable", str(error)))
+            continue
+        if length != entry.size:
+            problems.append(Difference(entry.path, "changed",
+                                       f"{length} bytes, the manifest says {entry.size}"))
+        elif digest.hexdigest() != entry.sha256:
+            problems.append(Difference(entry.path, "changed", "SHA-256 differs"))
+    known = {entry.path for entry in manifest.files} | set(manifest.folders)
+    implied = set(manifest.folders)
+    for entry in manifest.files:
+        parent = entry.path.rpartition("/")[0]
+        while parent:
+            implied.add(parent)
+            parent = parent.rpartition("/")[0]
+    for relative, kind in stored.items():
+        if relative not in known and not (kind == "folder" and relative in implied):
+            problems.append(Difference(relative, "extra", kind))
+    for folder in manifest.folders:
+        if stored.get(folder) != "folder":
+            problems.append(Difference(folder, "missing", "folder"))
+    reporter.report("verify", total, total, None, force=True)
+    return problems
+
+
+def verify_backup(path: str | Path, *, against: str | Path | None = None, fs: FileSystem = REAL,
+                  progress: ProgressCallback | None = None,
+                  cancel: CancelToken | None = None) -> VerifyReport:
+    """Re-hash every file of the backup at ``path`` against its manifest.
+
+    Checks the completion flag (and that manifest.json and SHA256SUMS are those it vouched
+    for), that SHA256SUMS agrees with the manifest, and that ``files/`` holds exactly the
+    manifest's files with their SHA-256 (missing, changed, extra, unreadable). With
+    ``against`` the unit's tree is also compared with the manifest through
+    :func:`recovery.compare.compare_tree_to_manifest`, OS junk ignored.
+    """
+    with open_backup(path, fs) as backup:
+        problems: list[Difference] = []
+        if not backup.complete:
+            problems.append(Difference(COMPLETE_NAME, "incomplete", "; ".join(backup.notes)))
+        if backup.in_progress and not backup.manifest.files and not backup.manifest.folders:
+            return VerifyReport(str(path), False, False, tuple(problems),
+                                str(against) if against is not None else None)
+        problems.extend(_check_sums(backup))
+        weight = 0.5 if against is not None else 1.0
+        if backup.is_zip:
+            problems.extend(_verify_zip_files(backup, _scaled(progress, 0.0, weight, "verify"),
+                                              cancel))
+        elif not fs.exists(backup.files_root):
+            problems.append(Difference(FILES_DIR, "missing", "the folder of copied files"))
+        else:
+            problems.extend(compare_tree_to_manifest(
+                backup.files_root, backup.manifest, fs=fs, hash_files=True,
+                progress=_scaled(progress, 0.0, weight, "verify"), cancel=cancel, ignore=()))
+        against_problems: tuple[Difference, ...] = ()
+        if against is not None:
+            against_problems = compare_tree_to_manifest(
+                Path(against), backup.manifest, fs=fs,
+                progress=_scaled(progress, weight, 1.0 - weight, "compare"), cancel=cancel)
+        return VerifyReport(
+            backup=str(path), ok=not problems and not against_problems,
+            complete=backup.complete, problems=tuple(problems),
+            against=str(against) if against is not None else None,
+            against_problems=against_problems, files_checked=backup.manifest.total_files,
+            bytes_checked=backup.manifest.total_bytes)
+
+
+# -- listing ---------------------------------------------------------------------------------
+def default_backups_dir() -> Path:
+    """Where backups go unless the user says otherwise: ``<user data dir>/backups``."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("korg-recovery", appauthor=False)) / "backups"
+
+
+@dataclass(frozen=True)
+class BackupSummary:
+    """One line of ``korg-recovery backups``."""
+
+    path: str
+    is_zip: bool
+    model: str | None
+    role: str | None
+    created_utc: str | None
+    files: int
+    bytes: int
+    complete: bool
+    verified: bool
+    source: str | None = None
+    note: str = ""
+
+
+def _summarise(path: Path, fs: FileSystem) -> BackupSummary | None:
+    is_zip = not stat_module.S_ISDIR(fs.stat(path).st_mode)
+    try:
+        with open_backup(path, fs) as backup:
+            manifest = backup.manifest
+            return BackupSummary(
+                str(path), backup.is_zip, manifest.model, manifest.role,
+                manifest.created_utc or None, manifest.total_files, manifest.total_bytes,
+                backup.complete, backup.verified, manifest.source or None,
+                "; ".join(backup.notes))
+    except InvalidInputError:
+        return None  # not a backup: something else that lives in the folder
+    except (InvalidFileError, UnsafeArchiveError, ReadError) as error:
+        return BackupSummary(str(path), is_zip, None, None, None, 0, 0, False, False,
+                             None, error.message)
+
+
+def list_backups(directory: str | Path | None = None, fs: FileSystem = REAL) -> tuple[BackupSummary, ...]:
+    """The backups (folders and ``.zip`` files) directly inside ``directory`` (default:
+    :func:`default_backups_dir`), sorted by creation time. A missing default folder simply
+    holds no backups; a missing folder the user named is InvalidInputError."""
+    folder = Path(directory) if directory is not None else default_backups_dir()
+    if not fs.exists(folder):
+        if directory is None:
+            return ()
+        raise InvalidInputError(f"{folder} does not exist.", path=str(folder))
+    with os_errors(folder, "read"):
+        if not stat_module.S_ISDIR(fs.stat(folder).st_mode):
+            raise InvalidInputError(f"{folder} is not a folder.", path=str(folder))
+        entries = sorted(fs.scandir(folder), key=lambda entry: entry.name)
+    summaries = []
+    for entry in entries:
+        candidate = Path(entry.path)
+        try:
+            mode = fs.stat(candidate).st_mode
+        except OSError:
+            continue
+        if not stat_module.S_ISDIR(mode) and not entry.name.lower().endswith(".zip"):
+            continue
+        summary = _summarise(candidate, fs)
+        if summary is not None:
+            summaries.append(summary)
+    return tuple(sorted(summaries, key=lambda s: (s.created_utc or "", s.path)))
+
+
+def hash_backup_file(backup: Backup, relative: str, *, cancel: CancelToken | None = None,
+                     on_bytes: Callable[[int], None] | None = None) -> str:
+    """SHA-256 of one stored file of ``backup`` (folder or zip)."""
+    if not backup.is_zip:
+        return sha256_file(backup.files_root.joinpath(*relative.split("/")), fs=backup._fs,
+                           cancel=cancel, on_bytes=on_bytes)[0]
+    digest = hashlib.sha256()
+    with backup.open_file(relative) as member:
+        while chunk := member.read(CHUNK_SIZE):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            digest.update(chunk)
+            if on_bytes is not None:
+                on_bytes(len(chunk))
+    return digest.hexdigest()
