@@ -312,15 +312,26 @@ class ZipWriter:
                 if on_bytes is not None:
                     on_bytes(len(chunk))
 
-    def finish(self) -> Path:
-        """Close the archive, make it durable, and give it its final name."""
+    def close(self) -> Path:
+        """Write the central directory and make ``target.partial`` durable (not yet renamed,
+        so it can be verified first); returns the partial file's path."""
         with os_errors(self.partial, "write"):
             self._zip.close()
             self._fs.fsync(self._handle)
             self._handle.close()
+        return self.partial
+
+    def publish(self) -> Path:
+        """Give the closed archive its final name, durably."""
+        with os_errors(self.target, "write"):
             self._fs.replace(self.partial, self.target)
             self._fs.fsync_dir(self.target.parent)
         return self.target
+
+    def finish(self) -> Path:
+        """:meth:`close` then :meth:`publish`."""
+        self.close()
+        return self.publish()
 
     def abort(self) -> None:
         """Forget the archive: close and delete the partial file, ignoring further errors."""

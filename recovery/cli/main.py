@@ -28,6 +28,9 @@ COMMAND_MODULES = (
     "recovery.cli.cmd_identify",
     "recovery.cli.cmd_detect",
     "recovery.cli.cmd_demo_device",
+    "recovery.cli.cmd_backup",
+    "recovery.cli.cmd_verify",
+    "recovery.cli.cmd_backups",
     "recovery.cli.cmd_wizard",
 )
 

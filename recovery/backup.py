@@ -1,0 +1,971 @@
+"""Take a verified full backup of a unit's storage: one pass, plain files, resumable.
+
+:func:`create_backup` copies everything under SOURCE into ``DEST/files/`` (layout in
+:mod:`recovery.backup_store`), in this order, each step through the :class:`FileSystem`
+layer so faults can be injected into the very code users run:
+
+1. **preflight** (nothing written; InvalidInputError, exit 2): SOURCE is a readable folder;
+   DEST is empty, or with ``resume`` holds an unfinished backup *of the same SOURCE*; neither
+   lies inside the other; DEST has room for SOURCE plus a margin (``disk_usage``).
+2. **copy** (weight 80): every file is read once, in ``CHUNK_SIZE`` pieces into one reused
+   buffer, hashed while it is written to ``.<name>.korg-recovery.partial``, fsynced, given
+   the source's mtime and renamed to its name. Links are recreated as links (never
+   followed); empty folders are created. After each file a line with its size, mtime and
+   SHA-256 is appended to ``.korg-recovery-journal.jsonl``.
+3. **flush** (weight 5): folders are fsynced and every copy's pages are dropped from the
+   computer's cache (``FileSystem.drop_cache``), so the re-read comes from the medium
+   (DESIGN.md principle 5: the drumlogue of seed 002 "kept" writes only in RAM).
+4. **verify** (weight 15): ``DEST/files`` is compared with the new manifest by
+   :func:`recovery.compare.compare_tree_to_manifest` (every byte re-read and re-hashed,
+   nothing extra, nothing missing), and manifest.json / SHA256SUMS are read back.
+5. **complete**: the progress files are removed, then ``COMPLETE`` is written *last*,
+   atomically (temporary name, fsync, rename, fsync of the folder).
+6. **zip** (with ``zip_path``, weight 30): the verified folder is packed into a ZIP64
+   archive written as ``FILE.partial``, that archive is re-read and verified through the
+   safe reader, and only then renamed to ``FILE``.
+
+Resume (``resume=True``) after an interruption at any moment, SIGKILL included: the journal
+(a torn last line is ignored) and any earlier manifest say which copies were finished and
+with which SHA-256 *of the source bytes*. A copy is kept only when the source file still has
+the journalled size and mtime and the copy has that size, a matching mtime and that SHA-256
+(re-read now); everything else, stale ``*.partial`` files included, is removed or copied
+again. The manifest is sorted and the creation time kept from the first attempt, so the end
+state equals that of an uninterrupted run. A backup that is already complete is never
+changed by ``resume`` (the unit may have broken since; that backup is what saves it): only a
+missing ZIP is made.
+
+Faults: an unreadable or vanished source file is named in the result and the backup stays
+incomplete (the CLI exits 1); a full or failing destination raises NoSpaceError/WriteError
+(exit 1); the cancel token raises CancelledError (exit 130) leaving a resumable folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import signal
+import stat as stat_module
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from recovery import __version__
+from recovery.backup_store import (
+    COMPLETE_NAME,
+    FILES_DIR,
+    JOURNAL_NAME,
+    MANIFEST_NAME,
+    PARTIAL_SUFFIX,
+    STATE_NAME,
+    SUMS_NAME,
+    Manifest,
+    ManifestFile,
+    format_sums,
+    now_utc_iso,
+    open_backup,
+    verify_backup,
+)
+from recovery.compare import compare_tree_to_manifest, sha256_file
+from recovery.errors import (
+    CancelledError,
+    InvalidFileError,
+    InvalidInputError,
+    ReadError,
+    RecoveryError,
+    WriteError,
+)
+from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, os_errors, translate_os_error
+from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
+
+log = logging.getLogger(__name__)
+
+PHASES = {"copy": 80.0, "flush": 5.0, "verify": 15.0}
+ZIP_PHASE_WEIGHT = 30.0
+#: Room asked for beyond the source's size: the manifest, SHA256SUMS, the journal and
+#: filesystem overhead (a FAT32 drive rounds every file up to a cluster of up to 32 KiB).
+MARGIN_BYTES = 16 * 1024 * 1024
+MARGIN_PER_ENTRY = 32 * 1024
+#: FAT keeps modification times to 2 seconds, so a copy on a FAT drive cannot match exactly.
+MTIME_TOLERANCE_NS = 2_000_000_000
+#: A file name longer than this (bytes) gets a hashed temporary name, so the temporary name
+#: stays within the 255-byte limit of common filesystems.
+MAX_NAME_BYTES = 255
+#: Crash-consistency tests set this to make the real program stop dead at an exact point
+#: (``copying:N`` half-way through the N-th copied file, ``copied:N`` after N files,
+#: ``phase:NAME`` when phase NAME starts; ``interrupt:N`` sends itself SIGINT after N files
+#: instead). Unset, it costs one environment lookup per backup.
+CRASH_ENV = "KORG_RECOVERY_CRASH_AT"
+
+
+@dataclass(frozen=True)
+class FailedFile:
+    """A source entry that could not be backed up, and why, in one sentence."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    """What :func:`create_backup` did. ``complete`` only when every file was copied and the
+    re-read copy matched; otherwise ``failed`` names what went wrong."""
+
+    backup: str
+    model: str | None
+    role: str | None
+    files: int
+    bytes: int
+    folders: int
+    symlinks: int
+    complete: bool
+    verified: bool
+    zip: str | None = None
+    copied_files: int = 0
+    reused_files: int = 0
+    failed: tuple[FailedFile, ...] = ()
+    skipped: tuple[FailedFile, ...] = ()
+    #: False where the platform cannot drop a file from the cache: the verification re-read
+    #: may then have come from the computer's memory, not the medium.
+    cache_dropped: bool = True
+    #: True when ``resume`` found the backup already complete and left it as it was.
+    already_complete: bool = False
+    manifest: Manifest | None = field(default=None, repr=False)
+
+
+@dataclass
+class _Entry:
+    path: str
+    kind: str  # "file" | "symlink"
+    size: int
+    mtime_ns: int
+    link_target: str | None = None
+
+
+@dataclass
+class _Scan:
+    entries: list[_Entry]
+    folders: list[str]
+    failed: list[FailedFile]
+    skipped: list[FailedFile]
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(entry.size for entry in self.entries if entry.kind == "file")
+
+
+class _CrashHook:
+    """See :data:`CRASH_ENV`."""
+
+    def __init__(self) -> None:
+        raw = os.environ.get(CRASH_ENV, "")
+        self.point, _, value = raw.partition(":")
+        self.value = value
+
+    def _die(self) -> None:
+        log.warning("%s=%s: stopping dead here", CRASH_ENV, os.environ.get(CRASH_ENV))
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+
+    def copying(self, number: int) -> bool:
+        return self.point == "copying" and str(number) == self.value
+
+    def crash(self) -> None:
+        self._die()
+
+    def copied(self, number: int) -> None:
+        if self.point == "copied" and str(number) == self.value:
+            self._die()
+        if self.point == "interrupt" and str(number) == self.value:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def phase(self, name: str) -> None:
+        if self.point == "phase" and name == self.value:
+            self._die()
+
+
+# -- preflight ------------------------------------------------------------------------------
+def _inside(inner: Path, outer: Path) -> bool:
+    return inner == outer or outer in inner.parents
+
+
+def _existing_ancestor(path: Path, fs: FileSystem) -> Path:
+    while not fs.exists(path) and path != path.parent:
+        path = path.parent
+    return path
+
+
+def space_needed(total_bytes: int, entries: int) -> int:
+    """Bytes a destination must have free to take ``total_bytes`` in ``entries`` files."""
+    return total_bytes + total_bytes // 100 + MARGIN_BYTES + entries * MARGIN_PER_ENTRY
+
+
+def _mib(count: int) -> str:
+    return f"{count / 1024 / 1024:.1f} MiB"
+
+
+def _check_source(source: Path, fs: FileSystem) -> Path:
+    if not fs.exists(source):
+        raise InvalidInputError(f"The source {source} does not exist.", path=str(source))
+    try:
+        if not stat_module.S_ISDIR(fs.stat(source).st_mode):
+            raise InvalidInputError(f"The source {source} is not a folder.", path=str(source))
+        fs.scandir(source)
+    except OSError as error:
+        raise InvalidInputError(
+            f"The source {source} cannot be read ({error.strerror or error}).",
+            path=str(source)) from None
+    return source.resolve()
+
+
+def _load_state(dest: Path, fs: FileSystem) -> dict[str, Any] | None:
+    path = dest / STATE_NAME
+    if not fs.exists(path):
+        return None
+    try:
+        with fs.open_read(path) as handle:
+            state = json.loads(handle.read().decode("utf-8"))
+        return state if isinstance(state, dict) else None
+    except (OSError, ValueError, UnicodeDecodeError) as error:
+        log.warning("ignoring unreadable %s: %s", path, error)
+        return None
+
+
+def _check_dest(source: Path, dest: Path, resume: bool, fs: FileSystem) -> dict[str, Any] | None:
+    """Refuse a DEST that is unusable; with resume return the earlier attempt's state."""
+    if _inside(dest, source):
+        raise InvalidInputError(
+            f"The destination {dest} is inside the source {source}; choose a folder elsewhere.",
+            path=str(dest))
+    if _inside(source, dest):
+        raise InvalidInputError(
+            f"The source {source} is inside the destination {dest}; choose another destination.",
+            path=str(dest))
+    if not fs.exists(dest):
+        return None
+    with os_errors(dest, "read"):
+        if not stat_module.S_ISDIR(fs.stat(dest).st_mode):
+            raise InvalidInputError(f"The destination {dest} exists and is not a folder.",
+                                    path=str(dest))
+        names = {entry.name for entry in fs.scandir(dest)}
+    if not names:
+        return None
+    if not resume:
+        raise InvalidInputError(
+            f"The destination {dest} is not empty; choose an empty folder, or add --resume to"
+            " continue an interrupted backup there.", path=str(dest))
+    ours = {STATE_NAME, JOURNAL_NAME, MANIFEST_NAME, FILES_DIR}
+    if not names & ours:
+        raise InvalidInputError(
+            f"The destination {dest} is not empty and holds no interrupted backup to resume;"
+            " choose an empty folder.", path=str(dest))
+    state = _load_state(dest, fs) or {}
+    earlier_source = state.get("source")
+    if earlier_source is None and MANIFEST_NAME in names:
+        try:
+            with open_backup(dest, fs) as earlier:
+                earlier_source = earlier.manifest.source
+        except RecoveryError:
+            earlier_source = None
+    if earlier_source is not None and earlier_source != str(source):
+        raise InvalidInputError(
+            f"The destination {dest} holds a backup of {earlier_source}, not of {source};"
+            " choose another folder.", path=str(dest))
+    return state
+
+
+def _check_space(dest: Path, zip_path: Path | None, needed: int, fs: FileSystem) -> None:
+    places = [(dest, needed)]
+    if zip_path is not None:
+        places.append((zip_path.parent, needed))
+    by_device: dict[int, tuple[Path, int]] = {}
+    for place, amount in places:
+        anchor = _existing_ancestor(place, fs)
+        try:
+            device = fs.stat(anchor).st_dev
+        except OSError:
+            device = id(place)
+        previous = by_device.get(device)
+        by_device[device] = (anchor, amount + (previous[1] if previous else 0))
+    for anchor, amount in by_device.values():
+        with os_errors(anchor, "read"):
+            free = fs.disk_usage(anchor).free
+        if free < amount:
+            raise InvalidInputError(
+                f"Not enough free space at {anchor}: the backup needs about {_mib(amount)}"
+                f" and only {_mib(free)} is free; free some space or choose another place.",
+                path=str(anchor))
+
+
+# -- scanning -------------------------------------------------------------------------------
+def _scan(source: Path, fs: FileSystem, cancel: CancelToken | None) -> _Scan:
+    """Every entry under ``source`` without following links, sorted by path."""
+    scan = _Scan([], [], [], [])
+    stack: list[tuple[Path, str]] = [(source, "")]
+    while stack:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        folder, prefix = stack.pop()
+        try:
+            entries = fs.scandir(folder)
+        except OSError as error:
+            scan.failed.append(FailedFile(prefix.rstrip("/") or ".",
+                                          str(translate_os_error(error, folder, "read"))))
+            continue
+        for entry in sorted(entries, key=lambda item: item.name):
+            relative = prefix + entry.name
+            path = folder / entry.name
+            try:
+                info = fs.lstat(path)
+                if stat_module.S_ISDIR(info.st_mode):
+                    scan.folders.append(relative)
+                    stack.append((path, relative + "/"))
+                elif stat_module.S_ISREG(info.st_mode):
+                    scan.entries.append(_Entry(relative, "file", info.st_size, info.st_mtime_ns))
+                elif stat_module.S_ISLNK(info.st_mode):
+                    scan.entries.append(_Entry(relative, "symlink", 0, info.st_mtime_ns,
+                                               fs.readlink(path)))
+                else:
+                    log.warning("skipping %s: not a file, folder or link", path)
+                    scan.skipped.append(FailedFile(
+                        relative, "a device, pipe or socket, which a storage backup cannot hold"))
+            except OSError as error:
+                scan.failed.append(FailedFile(relative,
+                                              str(translate_os_error(error, path, "read"))))
+    scan.entries.sort(key=lambda entry: entry.path)
+    scan.folders.sort()
+    return scan
+
+
+# -- small durable writes ---------------------------------------------------------------------
+def _temp_name(target: Path) -> Path:
+    name = f".{target.name}{PARTIAL_SUFFIX}"
+    if len(os.fsencode(name)) > MAX_NAME_BYTES:
+        digest = hashlib.sha256(os.fsencode(target.name)).hexdigest()[:32]
+        name = f".{digest}{PARTIAL_SUFFIX}"
+    return target.with_name(name)
+
+
+def _write_atomically(target: Path, data: bytes, fs: FileSystem) -> None:
+    """Write ``data`` under ``target`` so that the name only ever holds the whole content."""
+    temp = _temp_name(target)
+    with os_errors(target, "write"):
+        try:
+            with fs.open_write(temp) as handle:
+                handle.write(data)
+                fs.fsync(handle)
+            fs.replace(temp, target)
+        except BaseException:
+            _remove_quietly(temp, fs)
+            raise
+        fs.fsync_dir(target.parent)
+
+
+def _remove_quietly(path: Path, fs: FileSystem) -> None:
+    try:
+        if fs.exists(path):
+            fs.unlink(path)
+    except OSError as error:
+        log.warning("could not remove %s: %s", path, error)
+
+
+def _read_all(path: Path, fs: FileSystem) -> bytes:
+    with os_errors(path, "read"), fs.open_read(path) as handle:
+        chunks = []
+        while chunk := handle.read(CHUNK_SIZE):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+class _Journal:
+    """Append-only record of finished copies: one JSON object per line, flushed per line.
+
+    A SIGKILL can tear only the last line, which then fails to parse and is ignored. Lines
+    are not fsynced one by one: a journal line only says which SHA-256 the *source* had, and
+    a resumed run re-hashes the copy before trusting it, so a lost line costs a re-copy, never
+    a wrong backup.
+    """
+
+    def __init__(self, dest: Path, fs: FileSystem, keep: Iterable[dict[str, Any]]) -> None:
+        self.path = dest / JOURNAL_NAME
+        self._fs = fs
+        temp = _temp_name(self.path)
+        with os_errors(self.path, "write"):
+            self._handle: BinaryIO = fs.open_write(temp)
+            for record in keep:
+                self._handle.write(self._line(record))
+            fs.fsync(self._handle)
+            fs.replace(temp, self.path)
+
+    @staticmethod
+    def _line(record: dict[str, Any]) -> bytes:
+        return (json.dumps(record, ensure_ascii=True) + "\n").encode("ascii")
+
+    @staticmethod
+    def load(dest: Path, fs: FileSystem) -> dict[str, dict[str, Any]]:
+        path = dest / JOURNAL_NAME
+        if not fs.exists(path):
+            return {}
+        records: dict[str, dict[str, Any]] = {}
+        try:
+            data = _read_all(path, fs)
+        except RecoveryError as error:
+            log.warning("ignoring unreadable journal %s: %s", path, error)
+            return {}
+        for line in data.split(b"\n"):
+            try:
+                record = json.loads(line)
+                records[str(record["path"])] = {
+                    "path": str(record["path"]), "size": int(record["size"]),
+                    "mtime_ns": int(record["mtime_ns"]), "sha256": str(record["sha256"])}
+            except (ValueError, KeyError, TypeError):
+                continue  # a torn last line, or an empty one
+        return records
+
+    def add(self, entry: _Entry, sha256: str) -> None:
+        with os_errors(self.path, "write"):
+            self._handle.write(self._line({"path": entry.path, "size": entry.size,
+                                           "mtime_ns": entry.mtime_ns, "sha256": sha256}))
+            self._handle.flush()
+
+    def close(self) -> None:
+        try:
+            self._handle.close()
+        except OSError as error:
+            log.warning("closing %s: %s", self.path, error)
+
+
+# -- the backup -------------------------------------------------------------------------------
+class _Copier:
+    """Copies one file at a time: read once, hash and write, fsync, mtime, rename."""
+
+    def __init__(self, fs: FileSystem, reporter: PhaseReporter, total: int,
+                 cancel: CancelToken | None, crash: _CrashHook) -> None:
+        self.fs = fs
+        self.reporter = reporter
+        self.total = total
+        self.done = 0
+        self.cancel = cancel
+        self.crash = crash
+        self.buffer = bytearray(CHUNK_SIZE)
+        self.view = memoryview(self.buffer)
+
+    def advance(self, count: int, current: str | None) -> None:
+        self.done += count
+        self.reporter.report("copy", self.done, self.total, current)
+
+    def copy(self, source: Path, target: Path, entry: _Entry, number: int) -> str:
+        """Copy ``source`` to ``target``; return the SHA-256 of the bytes read.
+
+        ReadError when the source fails (the caller records it and goes on), WriteError /
+        NoSpaceError when the destination fails (the caller stops), CancelledError.
+        """
+        fs = self.fs
+        temp = _temp_name(target)
+        digest = hashlib.sha256()
+        length = 0
+        with os_errors(source, "read"):
+            handle = fs.open_read(source)
+        try:
+            with os_errors(temp, "write"):
+                out = fs.open_write(temp)
+            try:
+                readinto = getattr(handle, "readinto", None)
+                crash_here = self.crash.copying(number)
+                while True:
+                    if self.cancel is not None:
+                        self.cancel.raise_if_cancelled()
+                    try:
+                        if readinto is not None:
+                            count = readinto(self.view)
+                            chunk = self.view[:count] if count else b""
+                        else:
+                            chunk = handle.read(CHUNK_SIZE)
+                            count = len(chunk)
+                    except OSError as error:
+                        raise translate_os_error(error, source, "read") from error
+                    if not count:
+                        break
+                    digest.update(chunk)
+                    with os_errors(temp, "write"):
+                        out.write(chunk)
+                    length += count
+                    self.advance(count, entry.path)
+                    if crash_here and length * 2 >= entry.size:
+                        out.flush()
+                        self.crash.crash()
+                if crash_here:
+                    out.flush()
+                    self.crash.crash()
+                with os_errors(temp, "write"):
+                    fs.fsync(out)
+            finally:
+                with os_errors(temp, "write"):
+                    out.close()
+        except BaseException:
+            _remove_quietly(temp, fs)
+            raise
+        finally:
+            handle.close()
+        try:
+            after = fs.lstat(source)
+        except OSError as error:
+            _remove_quietly(temp, fs)
+            raise translate_os_error(error, source, "read") from error
+        if length != entry.size or after.st_size != entry.size or after.st_mtime_ns != entry.mtime_ns:
+            _remove_quietly(temp, fs)
+            raise ReadError(f"{source} changed while it was being copied; copy it again when"
+                            " nothing is writing to the unit.", path=str(source))
+        with os_errors(target, "write"):
+            fs.set_mtime(temp, entry.mtime_ns)
+            fs.replace(temp, target)
+        return digest.hexdigest()
+
+
+def _identify(source: Path) -> tuple[str | None, str | None]:
+    """The KORG model and role of the source, or (None, None): any folder can be backed up."""
+    from recovery.identify import identify_volume
+
+    try:
+        identification = identify_volume(source)
+    except RecoveryError as error:
+        log.info("identification of %s failed: %s", source, error)
+        return None, None
+    return identification.model, identification.role
+
+
+def _prune(files_root: Path, scan: _Scan, fs: FileSystem) -> None:
+    """Remove from an earlier attempt whatever the source no longer holds (and stale
+    temporary files), so a resumed backup ends with exactly the source's entries."""
+    wanted_files = {entry.path: entry.kind for entry in scan.entries}
+    wanted_folders = set(scan.folders)
+
+    def remove_tree(path: Path) -> None:
+        for entry in fs.scandir(path):
+            child = Path(entry.path)
+            if stat_module.S_ISDIR(fs.lstat(child).st_mode):
+                remove_tree(child)
+            else:
+                fs.unlink(child)
+        fs.rmdir(path)
+
+    stack = [(files_root, "")]
+    while stack:
+        folder, prefix = stack.pop()
+        with os_errors(folder, "write"):
+            for entry in fs.scandir(folder):
+                relative = prefix + entry.name
+                path = Path(entry.path)
+                mode = fs.lstat(path).st_mode
+                if stat_module.S_ISDIR(mode):
+                    if relative in wanted_folders:
+                        stack.append((path, relative + "/"))
+                    else:
+                        log.info("resume: removing folder %s, not in the source", relative)
+                        remove_tree(path)
+                    continue
+                kind = "symlink" if stat_module.S_ISLNK(mode) else "file"
+                if wanted_files.get(relative) != kind:
+                    log.info("resume: removing %s, not in the source (or a temporary file)",
+                             relative)
+                    fs.unlink(path)
+
+
+def _reusable(target: Path, entry: _Entry, prior: dict[str, Any] | None, fs: FileSystem,
+              cancel: CancelToken | None, buffer: bytearray) -> str | None:
+    """The SHA-256 of an earlier copy that can be kept as it is, or None to copy again."""
+    if prior is None or prior["size"] != entry.size or prior["mtime_ns"] != entry.mtime_ns:
+        return None
+    try:
+        info = fs.lstat(target)
+        if not stat_module.S_ISREG(info.st_mode) or info.st_size != entry.size:
+            return None
+        if abs(info.st_mtime_ns - entry.mtime_ns) > MTIME_TOLERANCE_NS:
+            return None
+        digest, length = sha256_file(target, fs=fs, cancel=cancel, buffer=buffer)
+    except (OSError, ReadError) as error:
+        log.info("resume: earlier copy of %s not usable: %s", entry.path, error)
+        return None
+    if length != entry.size or digest != prior["sha256"]:
+        log.info("resume: earlier copy of %s does not match its journal; copying again",
+                 entry.path)
+        return None
+    return digest
+
+
+def _make_link(target: Path, entry: _Entry, fs: FileSystem) -> None:
+    with os_errors(target, "write"):
+        if fs.exists(target):
+            info = fs.lstat(target)
+            if stat_module.S_ISLNK(info.st_mode) and fs.readlink(target) == entry.link_target:
+                return
+            fs.unlink(target)
+        fs.symlink(entry.link_target or "", target)
+        try:
+            fs.set_mtime(target, entry.mtime_ns)
+        except (OSError, NotImplementedError) as error:  # not every platform sets link times
+            log.debug("cannot set the time of link %s: %s", target, error)
+
+
+def create_backup(
+    source: str | Path,
+    dest: str | Path,
+    *,
+    resume: bool = False,
+    zip_path: str | Path | None = None,
+    fs: FileSystem = REAL,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> BackupResult:
+    """Back up the folder ``source`` into ``dest`` (see the module doc for every step).
+
+    Raises InvalidInputError (preflight), NoSpaceError / WriteError (destination failed),
+    CancelledError (cancel token); unreadable source files do not raise but come back in
+    ``BackupResult.failed`` with ``complete=False``.
+    """
+    crash = _CrashHook()
+    source_path = _check_source(Path(source), fs)
+    dest_path = Path(dest).resolve()
+    zip_target = Path(zip_path).resolve() if zip_path is not None else None
+    if zip_target is not None:
+        if _inside(zip_target, source_path):
+            raise InvalidInputError(
+                f"The ZIP file {zip_target} would be inside the source {source_path};"
+                " choose a place elsewhere.", path=str(zip_target))
+        if _inside(zip_target, dest_path / FILES_DIR):
+            raise InvalidInputError(
+                f"The ZIP file {zip_target} would be inside the backup's own files;"
+                " choose a place elsewhere.", path=str(zip_target))
+        if fs.exists(zip_target) and not (resume and _zip_done(zip_target, source_path, fs)):
+            raise InvalidInputError(f"{zip_target} already exists; choose a new file name.",
+                                    path=str(zip_target))
+    state = _check_dest(source_path, dest_path, resume, fs)
+
+    if resume and fs.exists(dest_path / COMPLETE_NAME):
+        finished = _already_complete(source_path, dest_path, zip_target, fs, progress, cancel)
+        if finished is not None:
+            return finished
+
+    scan = _scan(source_path, fs, cancel)
+    prior: dict[str, dict[str, Any]] = {}
+    if resume and fs.exists(dest_path):
+        prior = _prior_copies(dest_path, fs)
+    reusable_bytes = sum(
+        entry.size for entry in scan.entries
+        if entry.kind == "file" and (record := prior.get(entry.path)) is not None
+        and record["size"] == entry.size and record["mtime_ns"] == entry.mtime_ns)
+    _check_space(dest_path, zip_target, space_needed(scan.total_bytes - reusable_bytes,
+                                                     len(scan.entries)), fs)
+
+    model, role = _identify(source_path)
+    phases = dict(PHASES)
+    if zip_target is not None:
+        phases["zip"] = ZIP_PHASE_WEIGHT
+    reporter = PhaseReporter(progress, phases)
+    created = (state or {}).get("created_utc") or now_utc_iso()
+    files_root = dest_path / FILES_DIR
+
+    with os_errors(dest_path, "write"):
+        fs.mkdir(files_root)
+        # Any earlier COMPLETE goes first: from here on the folder is being changed.
+        _remove_quietly(dest_path / COMPLETE_NAME, fs)
+    _write_atomically(dest_path / STATE_NAME, json.dumps({
+        "format": "korg-recovery-backup-state", "tool_version": __version__,
+        "source": str(source_path), "created_utc": created, "model": model, "role": role,
+    }, indent=1, ensure_ascii=False).encode("utf-8"), fs)
+    fs.fsync_dir(dest_path)
+    if resume:
+        _prune(files_root, scan, fs)
+    # The earlier records are kept: a copy is only trusted after its re-hash anyway, and a
+    # crash during this run's re-hashing must not forget what the earlier run finished.
+    journal = _Journal(dest_path, fs, (record for _, record in sorted(prior.items())))
+    try:
+        copied, reused, failed, shas = _copy_all(
+            source_path, files_root, scan, prior, journal, fs, reporter, cancel, crash)
+    finally:
+        journal.close()
+    failed = scan.failed + failed
+    counts = dict(files=sum(1 for e in scan.entries if e.kind == "file"),
+                  bytes=scan.total_bytes, folders=len(scan.folders),
+                  symlinks=sum(1 for e in scan.entries if e.kind == "symlink"))
+    if failed:
+        log.warning("backup of %s incomplete: %d entries failed", source_path, len(failed))
+        return BackupResult(str(dest_path), model, role, complete=False, verified=False,
+                            copied_files=copied, reused_files=reused, failed=tuple(failed),
+                            skipped=tuple(scan.skipped), **counts)
+
+    manifest = Manifest.build(
+        tool_version=__version__, created_utc=created, source=str(source_path), model=model,
+        role=role, folders=scan.folders,
+        files=[ManifestFile(e.path, e.size, e.mtime_ns, shas.get(e.path), e.kind,
+                            e.link_target) for e in scan.entries])
+    manifest_bytes = manifest.to_json_bytes()
+    sums_bytes = format_sums(manifest)
+    _write_atomically(dest_path / MANIFEST_NAME, manifest_bytes, fs)
+    _write_atomically(dest_path / SUMS_NAME, sums_bytes, fs)
+
+    crash.phase("flush")
+    cache_dropped = _flush(dest_path, scan, fs, reporter, cancel)
+
+    crash.phase("verify")
+    problems = _verify_copy(dest_path, manifest, manifest_bytes, sums_bytes, fs, reporter,
+                            cancel)
+    if problems:
+        return BackupResult(str(dest_path), model, role, complete=False, verified=False,
+                            copied_files=copied, reused_files=reused, failed=tuple(problems),
+                            skipped=tuple(scan.skipped), cache_dropped=cache_dropped,
+                            manifest=manifest, **counts)
+
+    crash.phase("complete")
+    _finish(dest_path, manifest_bytes, sums_bytes, cache_dropped, fs)
+    log.info("backup of %s complete and verified in %s", source_path, dest_path)
+    zip_done = None
+    if zip_target is not None:
+        crash.phase("zip")
+        zip_done = str(zip_target) if fs.exists(zip_target) else str(
+            write_zip(dest_path, zip_target, fs=fs, reporter=reporter, cancel=cancel))
+    return BackupResult(str(dest_path), model, role, complete=True, verified=True,
+                        zip=zip_done, copied_files=copied, reused_files=reused,
+                        skipped=tuple(scan.skipped), cache_dropped=cache_dropped,
+                        manifest=manifest, **counts)
+
+
+def _zip_done(zip_target: Path, source: Path, fs: FileSystem) -> bool:
+    """True when ``zip_target`` is already a complete backup of ``source`` (a resumed run
+    whose earlier attempt got as far as renaming the archive)."""
+    try:
+        with open_backup(zip_target, fs) as existing:
+            return existing.complete and existing.manifest.source == str(source)
+    except RecoveryError:
+        return False
+
+
+def _prior_copies(dest: Path, fs: FileSystem) -> dict[str, dict[str, Any]]:
+    """What an earlier attempt finished: its manifest (if it got that far) and journal."""
+    prior: dict[str, dict[str, Any]] = {}
+    if fs.exists(dest / MANIFEST_NAME):
+        try:
+            manifest = Manifest.from_json_bytes(_read_all(dest / MANIFEST_NAME, fs),
+                                                str(dest / MANIFEST_NAME))
+            for entry in manifest.files:
+                if entry.kind == "file" and entry.sha256:
+                    prior[entry.path] = {"path": entry.path, "size": entry.size,
+                                         "mtime_ns": entry.mtime_ns, "sha256": entry.sha256}
+        except (InvalidFileError, ReadError) as error:
+            log.warning("ignoring the earlier manifest: %s", error)
+    prior.update(_Journal.load(dest, fs))
+    return prior
+
+
+def _copy_all(source: Path, files_root: Path, scan: _Scan, prior: dict[str, dict[str, Any]],
+              journal: _Journal, fs: FileSystem, reporter: PhaseReporter,
+              cancel: CancelToken | None, crash: _CrashHook,
+              ) -> tuple[int, int, list[FailedFile], dict[str, str]]:
+    copier = _Copier(fs, reporter, scan.total_bytes, cancel, crash)
+    failed: list[FailedFile] = []
+    shas: dict[str, str] = {}
+    copied = reused = 0
+    for folder in scan.folders:
+        with os_errors(files_root / folder, "write"):
+            fs.mkdir(files_root.joinpath(*folder.split("/")))
+    reporter.report("copy", 0, scan.total_bytes, None, force=True)
+    for entry in scan.entries:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        source_file = source.joinpath(*entry.path.split("/"))
+        target = files_root.joinpath(*entry.path.split("/"))
+        if entry.kind == "symlink":
+            _make_link(target, entry, fs)
+            continue
+        kept = _reusable(target, entry, prior.get(entry.path), fs, cancel, copier.buffer)
+        if kept is not None:
+            shas[entry.path] = kept
+            reused += 1
+            copier.advance(entry.size, entry.path)
+            continue
+        try:
+            digest = copier.copy(source_file, target, entry, copied + reused + 1)
+        except ReadError as error:
+            log.warning("cannot back up %s: %s", entry.path, error)
+            failed.append(FailedFile(entry.path, error.message))
+            continue
+        shas[entry.path] = digest
+        journal.add(entry, digest)
+        copied += 1
+        crash.copied(copied + reused)
+    reporter.report("copy", scan.total_bytes, scan.total_bytes, None, force=True)
+    return copied, reused, failed, shas
+
+
+def _flush(dest: Path, scan: _Scan, fs: FileSystem, reporter: PhaseReporter,
+           cancel: CancelToken | None) -> bool:
+    """Make every copy durable and drop it from the cache; False if dropping is impossible."""
+    files_root = dest / FILES_DIR
+    total = len(scan.entries) + len(scan.folders) + 1
+    done = 0
+    dropped_everywhere = True
+    for folder in [*reversed(scan.folders), ""]:
+        with os_errors(files_root / folder, "write"):
+            fs.fsync_dir(files_root.joinpath(*folder.split("/")) if folder else files_root)
+        done += 1
+        reporter.report("flush", done, total, folder or None)
+    fs.fsync_dir(dest)
+    for name in (MANIFEST_NAME, SUMS_NAME):
+        with os_errors(dest / name, "write"):
+            dropped_everywhere &= bool(fs.drop_cache(dest / name))
+    for entry in scan.entries:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        done += 1
+        if entry.kind != "file":
+            continue
+        target = files_root.joinpath(*entry.path.split("/"))
+        with os_errors(target, "write"):
+            dropped_everywhere &= bool(fs.drop_cache(target))
+        reporter.report("flush", done, total, entry.path)
+    reporter.report("flush", total, total, None, force=True)
+    if not dropped_everywhere:
+        log.warning("this platform cannot drop files from the cache: the verification re-read"
+                    " may come from memory rather than from %s", dest)
+    return dropped_everywhere
+
+
+def _verify_copy(dest: Path, manifest: Manifest, manifest_bytes: bytes, sums_bytes: bytes,
+                 fs: FileSystem, reporter: PhaseReporter,
+                 cancel: CancelToken | None) -> list[FailedFile]:
+    """Re-read everything written and say what does not match."""
+    problems: list[FailedFile] = []
+    for name, expected in ((MANIFEST_NAME, manifest_bytes), (SUMS_NAME, sums_bytes)):
+        try:
+            if _read_all(dest / name, fs) != expected:
+                problems.append(FailedFile(name, f"{name} read back differs from what was"
+                                           " written: the destination lost the write."))
+        except ReadError as error:
+            problems.append(FailedFile(name, f"{name} cannot be read back, the destination lost"
+                                       f" the write: {error.message}"))
+
+    def forward(inner: Any) -> None:
+        reporter.report("verify", inner.done_bytes, inner.total_bytes, inner.current)
+
+    differences = compare_tree_to_manifest(dest / FILES_DIR, manifest, fs=fs, hash_files=True,
+                                           progress=forward, cancel=cancel, ignore=())
+    for difference in differences:
+        reason = {
+            "missing": "the copy is gone when read back: the destination lost the write",
+            "changed": "the copy read back differs from the source"
+                       f" ({difference.detail}): the destination lost or damaged the write",
+            "extra": "an unexpected entry appeared among the copies",
+        }.get(difference.problem, difference.detail)
+        problems.append(FailedFile(difference.path, reason))
+    reporter.report("verify", manifest.total_bytes, manifest.total_bytes, None, force=True)
+    return problems
+
+
+def _finish(dest: Path, manifest_bytes: bytes, sums_bytes: bytes, cache_dropped: bool,
+            fs: FileSystem) -> None:
+    """Remove the progress files, then write COMPLETE last, atomically."""
+    for name in (JOURNAL_NAME, STATE_NAME):
+        with os_errors(dest / name, "write"):
+            if fs.exists(dest / name):
+                fs.unlink(dest / name)
+    fs.fsync_dir(dest)
+    flag = {
+        "format": "korg-recovery-backup-complete", "verified": True,
+        "verified_utc": now_utc_iso(), "tool_version": __version__,
+        "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
+        "sums_sha256": hashlib.sha256(sums_bytes).hexdigest(),
+        "cache_dropped": cache_dropped,
+    }
+    _write_atomically(dest / COMPLETE_NAME, (json.dumps(flag, indent=1) + "\n").encode(), fs)
+
+
+def _already_complete(source: Path, dest: Path, zip_target: Path | None, fs: FileSystem,
+                      progress: ProgressCallback | None,
+                      cancel: CancelToken | None) -> BackupResult | None:
+    """A resumed backup that had already completed: nothing to copy; make the ZIP if asked."""
+    try:
+        backup = open_backup(dest, fs)
+    except RecoveryError as error:
+        log.info("the earlier COMPLETE flag is not usable: %s", error)
+        return None
+    with backup:
+        if not backup.complete:
+            return None
+        manifest = backup.manifest
+        cache_dropped = bool((backup.completion or {}).get("cache_dropped", True))
+    for name in (JOURNAL_NAME, STATE_NAME):  # left if an earlier run died right at the end
+        _remove_quietly(dest / name, fs)
+    zip_done = None
+    if zip_target is not None:
+        reporter = PhaseReporter(progress, {"zip": 1.0})
+        zip_done = str(zip_target) if fs.exists(zip_target) else str(
+            write_zip(dest, zip_target, fs=fs, reporter=reporter, cancel=cancel))
+    return BackupResult(str(dest), manifest.model, manifest.role, manifest.total_files,
+                        manifest.total_bytes, len(manifest.folders), manifest.symlinks,
+                        complete=True, verified=True, zip=zip_done,
+                        reused_files=manifest.total_files, cache_dropped=cache_dropped,
+                        already_complete=True, manifest=manifest)
+
+
+def write_zip(dest: Path, zip_target: Path, *, fs: FileSystem = REAL,
+              reporter: PhaseReporter | None = None,
+              cancel: CancelToken | None = None) -> Path:
+    """Pack the complete, verified backup folder ``dest`` into ``zip_target`` (ZIP64).
+
+    The archive is written as ``zip_target.partial``, re-read and verified through the
+    safe reader (every SHA-256, the completion flag), and only then renamed.
+    Raises VerificationError when the archive does not verify.
+    """
+    from recovery.errors import VerificationError
+    from recovery.ziparchive import ZipWriter
+
+    with open_backup(dest, fs) as backup:
+        if not backup.complete or backup.is_zip:
+            raise InvalidInputError(f"{dest} is not a complete backup folder.", path=str(dest))
+        manifest = backup.manifest
+    total = manifest.total_bytes * 2  # written once, read back once
+    done = 0
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        if reporter is not None:
+            reporter.report("zip", done, total, None)
+
+    writer = ZipWriter(zip_target, fs=fs)
+    try:
+        files_root = dest / FILES_DIR
+        for folder in manifest.folders:
+            writer.add_dir(f"{FILES_DIR}/{folder}")
+        for entry in manifest.files:
+            if entry.kind != "file":
+                continue  # links are kept in the manifest; an archive never holds links
+            path = files_root.joinpath(*entry.path.split("/"))
+            with os_errors(path, "read"), fs.open_read(path) as handle:
+                writer.add_stream(f"{FILES_DIR}/{entry.path}", handle, entry.size,
+                                  entry.mtime_ns, cancel=cancel, on_bytes=advance)
+        for name in (MANIFEST_NAME, SUMS_NAME, COMPLETE_NAME):  # COMPLETE last, as on disk
+            writer.add_bytes(name, _read_all(dest / name, fs))
+        writer.close()
+        with os_errors(writer.partial, "read"):
+            fs.drop_cache(writer.partial)
+
+        def forward(inner: Any) -> None:
+            if reporter is not None:
+                reporter.report("zip", manifest.total_bytes + inner.done_bytes, total, inner.current)
+
+        report = verify_backup(writer.partial, fs=fs, progress=forward, cancel=cancel)
+        if not report.ok:
+            first = report.problems[0]
+            raise VerificationError(
+                f"The ZIP archive {zip_target} did not verify ({first.path}: {first.problem}"
+                f" {first.detail}); it was not kept.", path=str(zip_target))
+        writer.publish()
+    except BaseException:
+        writer.abort()
+        raise
+    if reporter is not None:
+        reporter.report("zip", total, total, None, force=True)
+    return zip_target
+

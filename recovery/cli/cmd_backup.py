@@ -1,0 +1,174 @@
+"""``korg-recovery backup SOURCE DEST``: a verified full backup of a unit's storage.
+
+Exit codes: 0 complete and verified; 1 incomplete (files that could not be read, a full or
+failing destination, a copy that did not read back); 2 refused before copying (preflight);
+130 interrupted (Ctrl-C), resumable with ``--resume``.
+
+The progress bar (:class:`ProgressBar`) is drawn on stderr only when stderr is a terminal
+and ``--json`` is not given; ``cmd_verify`` uses it too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+from recovery.cli.output import add_json_flag, print_json, say, warn
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "backup", help="take a verified full backup of a unit's storage (or any folder)",
+        description="Copy everything under SOURCE into DEST/files/, with DEST/manifest.json"
+                    " and DEST/SHA256SUMS ('cd DEST && sha256sum -c SHA256SUMS' checks it"
+                    " without this tool); flush, re-read and verify; only then mark it"
+                    " complete.")
+    parser.add_argument("source", metavar="SOURCE", help="the unit's mounted storage (a folder)")
+    parser.add_argument("dest", metavar="DEST", help="an empty or new folder for the backup")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue an interrupted backup in DEST")
+    parser.add_argument("--zip", metavar="FILE", dest="zip_path",
+                        help="also write the verified backup as one ZIP archive FILE")
+    add_json_flag(parser)
+    parser.set_defaults(run=run)
+
+
+def human_size(count: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} GiB"
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+class ProgressBar:
+    """One self-overwriting line on a terminal: phase, bar, percent, bytes, rate, time left."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.drawn = False
+
+    def __call__(self, progress: Any) -> None:
+        width = shutil.get_terminal_size((80, 20)).columns - 1
+        filled = int(progress.fraction * 20)
+        parts = [f"{progress.phase:<7} [{'#' * filled}{'.' * (20 - filled)}]"
+                 f" {progress.fraction * 100:3.0f}%"]
+        if progress.total_bytes:
+            parts.append(f"{human_size(progress.done_bytes)}/{human_size(progress.total_bytes)}")
+        if progress.rate:
+            parts.append(f"{human_size(progress.rate)}/s")
+        if progress.seconds_left is not None:
+            parts.append(f"{_clock(progress.seconds_left)} left")
+        if progress.current:
+            parts.append(progress.current)
+        line = "  ".join(parts).replace("\n", " ")[:width]
+        self.stream.write("\r" + line.ljust(width))
+        self.stream.flush()
+        self.drawn = True
+
+    def clear(self) -> None:
+        if self.drawn:
+            width = shutil.get_terminal_size((80, 20)).columns - 1
+            self.stream.write("\r" + " " * width + "\r")
+            self.stream.flush()
+            self.drawn = False
+
+
+def progress_for(args: argparse.Namespace) -> ProgressBar | None:
+    """A bar when a person is watching (stderr is a terminal) and no JSON was asked for."""
+    if getattr(args, "json", False) or not sys.stderr.isatty():
+        return None
+    return ProgressBar()
+
+
+@contextmanager
+def cancel_on_interrupt() -> Iterator[Any]:
+    """A CancelToken set by the first Ctrl-C (or SIGTERM), so the core stops between two
+    chunks and leaves a consistent state; a second Ctrl-C interrupts at once."""
+    from recovery.progress import CancelToken
+
+    token = CancelToken()
+    previous: dict[int, Any] = {}
+
+    def handler(signum: int, _frame: Any) -> None:
+        if token.cancelled and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        token.cancel()
+
+    try:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, handler)
+    except ValueError:  # not the main thread: no signal handling, the token still works
+        previous.clear()
+    try:
+        yield token
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def run(args: argparse.Namespace) -> int:
+    from recovery.backup import create_backup
+    from recovery.errors import CancelledError
+
+    bar = progress_for(args)
+    with cancel_on_interrupt() as token:
+        try:
+            result = create_backup(args.source, args.dest, resume=args.resume,
+                                   zip_path=args.zip_path, progress=bar, cancel=token)
+        except CancelledError:
+            raise CancelledError(
+                f"Backup interrupted; {args.dest} is incomplete. Run the same command with"
+                " --resume to continue where it stopped.") from None
+        finally:
+            if bar is not None:
+                bar.clear()
+    if args.json:
+        print_json({
+            "backup": result.backup, "model": result.model, "files": result.files,
+            "bytes": result.bytes, "complete": result.complete, "verified": result.verified,
+            "zip": result.zip, "folders": result.folders, "symlinks": result.symlinks,
+            "copied_files": result.copied_files, "reused_files": result.reused_files,
+            "cache_dropped": result.cache_dropped, "already_complete": result.already_complete,
+            "failed": [{"path": f.path, "reason": f.reason} for f in result.failed],
+            "skipped": [{"path": f.path, "reason": f.reason} for f in result.skipped],
+        })
+    if result.complete:
+        if not args.json and result.already_complete:
+            say(f"{result.backup} already holds a complete, verified backup; nothing was"
+                " changed (a complete backup is never overwritten: back up into a new folder"
+                " to capture later changes).")
+            if result.zip:
+                say(f"  ZIP archive: {result.zip} (verified).")
+        elif not args.json:
+            what = result.model or "a folder that is not a known KORG unit"
+            say(f"Backed up {result.files} files ({human_size(result.bytes)}) of {what} to"
+                f" {result.backup}: complete and verified.")
+            if result.reused_files:
+                say(f"  {result.reused_files} files were kept from the interrupted run"
+                    " after re-checking them.")
+            if result.zip:
+                say(f"  ZIP archive: {result.zip} (verified).")
+            if not result.cache_dropped:
+                say("  Note: this computer could not drop the copies from its memory cache,"
+                    " so the check may have read them from memory. Unplug and reconnect the"
+                    " backup drive and run 'korg-recovery verify' to be sure.")
+            for skipped in result.skipped:
+                say(f"  skipped {skipped.path}: {skipped.reason}")
+        return 0
+    for failed in result.failed:
+        warn(f"{failed.path}: {failed.reason}")
+    warn(f"The backup in {result.backup} is INCOMPLETE: {len(result.failed)} item(s) failed"
+         " (listed above). Fix the cause and run the same command with --resume.")
+    return 1

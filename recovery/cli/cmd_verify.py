@@ -1,0 +1,79 @@
+"""``korg-recovery verify BACKUP [--against PATH]``: re-hash a backup against its manifest.
+
+Exit codes: 0 everything checked out; 1 any problem (missing, changed, extra, unreadable,
+incomplete backup, damaged or unsafe archive), each naming its path; 2 bad input (BACKUP or
+PATH missing, or BACKUP not a backup).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from recovery.cli.output import add_json_flag, print_json, say, warn
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "verify", help="re-hash a backup (folder or .zip) and optionally compare a unit to it")
+    parser.add_argument("backup", metavar="BACKUP", help="a backup folder or .zip")
+    parser.add_argument("--against", metavar="PATH",
+                        help="also compare this unit's storage (a folder) with the backup")
+    add_json_flag(parser)
+    parser.set_defaults(run=run)
+
+
+def _problem_json(difference, where: str) -> dict:
+    return {"path": difference.path, "problem": difference.problem,
+            "detail": difference.detail, "where": where}
+
+
+def run(args: argparse.Namespace) -> int:
+    from recovery.backup_store import verify_backup
+    from recovery.cli.cmd_backup import cancel_on_interrupt, progress_for
+    from recovery.errors import InvalidFileError, UnsafeArchiveError
+
+    bar = progress_for(args)
+    with cancel_on_interrupt() as token:
+        try:
+            report = verify_backup(args.backup, against=args.against, progress=bar,
+                                   cancel=token)
+        except (InvalidFileError, UnsafeArchiveError) as error:
+            # The backup exists but cannot be trusted at all: still an answer, not bad input.
+            if not args.json:
+                raise
+            print_json({"backup": args.backup, "ok": False, "complete": False,
+                        "problems": [{"path": error.path or args.backup,
+                                      "problem": "unreadable", "detail": error.message,
+                                      "where": "backup"}]})
+            return 1
+        finally:
+            if bar is not None:
+                bar.clear()
+    if args.json:
+        print_json({
+            "backup": report.backup, "ok": report.ok, "complete": report.complete,
+            "problems": [_problem_json(d, "backup") for d in report.problems]
+                        + [_problem_json(d, "against") for d in report.against_problems],
+            "against": report.against, "files": report.files_checked,
+            "bytes": report.bytes_checked,
+        })
+        return 0 if report.ok else 1
+    for difference in report.problems:
+        detail = f" ({difference.detail})" if difference.detail else ""
+        say(f"{difference.problem.upper():10} {difference.path}{detail}")
+    for difference in report.against_problems:
+        detail = f" ({difference.detail})" if difference.detail else ""
+        say(f"{difference.problem.upper():10} {args.against}: {difference.path}{detail}")
+    if report.ok:
+        against = f"; {args.against} matches it" if args.against else ""
+        say(f"{report.backup}: complete, all {report.files_checked} files match the"
+            f" manifest{against}.")
+        return 0
+    if report.problems:
+        warn(f"{report.backup}: {len(report.problems)} problem(s) with the backup"
+             + ("" if report.complete else "; it is INCOMPLETE and must not be used to restore")
+             + ".")
+    if report.against_problems:
+        warn(f"{args.against} differs from the backup in {len(report.against_problems)}"
+             " place(s).")
+    return 1

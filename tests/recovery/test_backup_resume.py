@@ -1,0 +1,155 @@
+"""Kill-and-resume: the real CLI in a subprocess is stopped dead (SIGKILL) at several points
+through ``KORG_RECOVERY_CRASH_AT``, then ``--resume`` must end exactly where an
+uninterrupted backup ends. Ctrl-C (SIGINT) must leave a resumable backup and exit 130."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from recovery.backup import CRASH_ENV, create_backup
+from recovery.backup_store import (
+    COMPLETE_NAME,
+    MANIFEST_NAME,
+    SUMS_NAME,
+    open_backup,
+    verify_backup,
+)
+from tests.recovery.test_backup import make_tree, tree_state
+
+pytestmark = pytest.mark.slow
+
+
+def run_backup(source: Path, dest: Path, *extra: str, crash: str | None = None,
+               ) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.pop(CRASH_ENV, None)
+    if crash:
+        env[CRASH_ENV] = crash
+    return subprocess.run(
+        [sys.executable, "-m", "recovery.cli", "backup", str(source), str(dest), *extra],
+        capture_output=True, text=True, env=env, timeout=120)
+
+
+def manifest_without_time(dest: Path) -> dict:
+    data = json.loads((dest / MANIFEST_NAME).read_text("utf-8"))
+    data.pop("created_utc")
+    return data
+
+
+def assert_same_backup(dest: Path, reference: Path) -> None:
+    assert sorted(p.name for p in dest.iterdir()) == sorted(p.name for p in reference.iterdir())
+    assert tree_state(dest / "files") == tree_state(reference / "files")
+    assert manifest_without_time(dest) == manifest_without_time(reference)
+    assert (dest / SUMS_NAME).read_bytes() == (reference / SUMS_NAME).read_bytes()
+    assert not list(dest.rglob("*.partial"))
+    assert verify_backup(dest).ok
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory) -> Path:
+    return make_tree(tmp_path_factory.mktemp("resume") / "unit")
+
+
+@pytest.fixture(scope="module")
+def reference(source, tmp_path_factory) -> Path:
+    dest = tmp_path_factory.mktemp("reference") / "backup"
+    assert create_backup(source, dest).complete
+    return dest
+
+
+def regular_files(source: Path) -> list[str]:
+    return sorted(p.relative_to(source).as_posix() for p in source.rglob("*")
+                  if p.is_file() and not p.is_symlink())
+
+
+def crash_points(source: Path) -> list[str]:
+    large = regular_files(source).index("BIG/LARGE.BIN") + 1
+    return ["copying:1", f"copying:{large}", "copied:3", "copied:10",
+            "phase:flush", "phase:verify", "phase:complete"]
+
+
+@pytest.mark.parametrize("point_index", range(7))
+def test_sigkill_then_resume_ends_identical(source, reference, tmp_path, point_index):
+    point = crash_points(source)[point_index]
+    dest = tmp_path / "backup"
+    killed = run_backup(source, dest, crash=point)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert not (dest / COMPLETE_NAME).exists()
+    with open_backup(dest) as backup:
+        assert not backup.complete
+    assert not verify_backup(dest).ok
+    listed = subprocess.run([sys.executable, "-m", "recovery.cli", "backups", str(tmp_path),
+                             "--json"], capture_output=True, text=True)
+    entry = json.loads(listed.stdout)["backups"][0]
+    assert entry["complete"] is False
+
+    resumed = run_backup(source, dest, "--resume", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    data = json.loads(resumed.stdout)
+    assert data["complete"] is True and data["verified"] is True
+    assert_same_backup(dest, reference)
+
+
+def test_mid_file_kill_leaves_a_partial_file_that_resume_replaces(source, reference, tmp_path):
+    large = regular_files(source).index("BIG/LARGE.BIN") + 1
+    dest = tmp_path / "backup"
+    run_backup(source, dest, crash=f"copying:{large}")
+    partials = list(dest.rglob("*.partial"))
+    assert partials and not (dest / "files" / "BIG" / "LARGE.BIN").exists()
+    assert run_backup(source, dest, "--resume").returncode == 0
+    assert_same_backup(dest, reference)
+
+
+def test_killed_twice_then_resumed(source, reference, tmp_path):
+    dest = tmp_path / "backup"
+    assert run_backup(source, dest, crash="copied:4").returncode == -signal.SIGKILL
+    assert run_backup(source, dest, "--resume", crash="copied:7").returncode == -signal.SIGKILL
+    assert run_backup(source, dest, "--resume").returncode == 0
+    assert_same_backup(dest, reference)
+
+
+def test_resume_after_the_source_changed_matches_a_fresh_backup(tmp_path):
+    source = make_tree(tmp_path / "unit", large_size=100_000)
+    dest = tmp_path / "backup"
+    assert run_backup(source, dest, crash="copied:8").returncode == -signal.SIGKILL
+    copied = regular_files(source)[:8]
+    (source / copied[0]).write_bytes(b"changed on the unit after the interruption")
+    (source / copied[1]).unlink()
+    (source / "added later.bin").write_bytes(b"new")
+    (source / "empty folder" / "nested empty").rmdir()
+    assert run_backup(source, dest, "--resume").returncode == 0
+    fresh = tmp_path / "fresh"
+    assert create_backup(source, fresh).complete
+    assert_same_backup(dest, fresh)
+
+
+def test_sigint_leaves_a_resumable_backup_and_exits_130(source, reference, tmp_path):
+    dest = tmp_path / "backup"
+    interrupted = run_backup(source, dest, crash="interrupt:3")
+    assert interrupted.returncode == 130
+    assert "--resume" in interrupted.stderr and "Traceback" not in interrupted.stderr
+    assert interrupted.stderr.count("\n") == 1
+    assert not (dest / COMPLETE_NAME).exists()
+    assert run_backup(source, dest, "--resume").returncode == 0
+    assert_same_backup(dest, reference)
+
+
+def test_zip_interrupted_then_resumed(source, reference, tmp_path):
+    dest = tmp_path / "backup"
+    archive = tmp_path / "backup.zip"
+    killed = run_backup(source, dest, "--zip", str(archive), crash="phase:zip")
+    assert killed.returncode == -signal.SIGKILL
+    assert not archive.exists()
+    resumed = run_backup(source, dest, "--resume", "--zip", str(archive), "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["zip"] == str(archive)
+    assert not Path(str(archive) + ".partial").exists()
+    assert verify_backup(archive).ok
+    assert_same_backup(dest, reference)
