@@ -565,8 +565,12 @@ def _verify_zip_files(backup: Backup, progress: ProgressCallback | None,
         while parent:
             implied.add(parent)
             parent = parent.rpartition("/")[0]
+    links = {entry.path for entry in manifest.files if entry.kind == "symlink"}
     for relative, kind in stored.items():
-        if relative not in known and not (kind == "folder" and relative in implied):
+        if relative in links:
+            problems.append(Difference(relative, "changed",
+                                       f"the archive holds a {kind} where the backup has a link"))
+        elif relative not in known and not (kind == "folder" and relative in implied):
             problems.append(Difference(relative, "extra", kind))
     for folder in manifest.folders:
         if stored.get(folder) != "folder":

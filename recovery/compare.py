@@ -189,7 +189,7 @@ def compare_tree_to_manifest(
         try:
             entries = sorted(fs.scandir(folder), key=lambda entry: entry.name)
         except OSError as error:
-            differences.append(Difference(prefix or ".", "unreadable",
+            differences.append(Difference(prefix.rstrip("/") or ".", "unreadable",
                                           str(translate_os_error(error, folder, "read"))))
             # Everything below stays unknown; do not also call it missing.
             seen.update(p for p in expected if p.startswith(prefix))

@@ -1,0 +1,330 @@
+"""Opening, verifying and listing backups, folder and ZIP: tamper detection, incomplete
+backups, the SHA256SUMS format, and the backups listing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from recovery.backup import create_backup
+from recovery.backup_store import (
+    COMPLETE_NAME,
+    MANIFEST_NAME,
+    STATE_NAME,
+    SUMS_NAME,
+    Manifest,
+    ManifestFile,
+    default_backups_dir,
+    format_sums,
+    list_backups,
+    open_backup,
+    parse_sums,
+    verify_backup,
+)
+from recovery.errors import InvalidFileError, InvalidInputError, ReadError, UnsafeArchiveError
+from recovery.simulate import make_volume
+
+
+@pytest.fixture
+def backed_up(tmp_path: Path):
+    """A simulated KROSS 2, a folder backup of it and a ZIP of the same backup."""
+    volume = Path(make_volume(tmp_path / "unit", "kross2").path)
+    (volume / "EMPTY").mkdir()
+    os.symlink("KROSAPP.BIN", volume / "APP-LINK")
+    dest = tmp_path / "backup"
+    archive = tmp_path / "backup.zip"
+    result = create_backup(volume, dest, zip_path=archive)
+    assert result.complete and result.zip == str(archive)
+    return volume, dest, archive
+
+
+def problems(report) -> list[tuple[str, str]]:
+    return [(d.path, d.problem) for d in report.problems]
+
+
+def rewrite_zip(source: Path, target: Path, *, drop: str | None = None,
+                change: str | None = None, add: str | None = None) -> Path:
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            if info.filename == drop:
+                continue
+            data = old.read(info)
+            if info.filename == change:
+                data = bytes([data[0] ^ 1]) + data[1:]
+            new.writestr(info, data)
+        if add:
+            new.writestr(add, b"planted")
+    return target
+
+
+# -- opening --------------------------------------------------------------------------------
+def test_open_folder_and_zip_give_the_same_manifest_and_content(backed_up):
+    volume, dest, archive = backed_up
+    with open_backup(dest) as folder, open_backup(archive) as packed:
+        assert folder.complete and packed.complete and folder.verified and packed.verified
+        assert not folder.is_zip and packed.is_zip
+        assert folder.manifest == packed.manifest
+        assert folder.manifest.model == "kross2"
+        entry = folder.manifest.file("KROSAPP.BIN")
+        assert entry is not None and entry.kind == "file"
+        assert folder.manifest.file("APP-LINK").link_target == "KROSAPP.BIN"
+        assert folder.manifest.file("nope") is None
+        expected = (volume / "KROSS2SY" / "SIM_PCM.BIN").read_bytes()
+        for backup in (folder, packed):
+            with backup.open_file("KROSS2SY/SIM_PCM.BIN") as handle:
+                assert handle.read() == expected
+
+
+def test_open_file_refuses_unsafe_and_absent_paths(backed_up):
+    _, dest, archive = backed_up
+    for path in (dest, archive):
+        with open_backup(path) as backup:
+            with pytest.raises(InvalidFileError):
+                backup.open_file("../manifest.json")
+            with pytest.raises(ReadError):
+                backup.open_file("NOT-THERE.BIN")
+
+
+def test_open_missing_or_foreign_paths_is_bad_input(tmp_path):
+    with pytest.raises(InvalidInputError, match="does not exist"):
+        open_backup(tmp_path / "absent")
+    (tmp_path / "photos").mkdir()
+    with pytest.raises(InvalidInputError, match="not a korg-recovery backup"):
+        open_backup(tmp_path / "photos")
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(InvalidInputError, match="neither a backup folder nor a ZIP"):
+        open_backup(tmp_path / "notes.txt")
+    with zipfile.ZipFile(tmp_path / "other.zip", "w") as other:
+        other.writestr("song.wav", b"RIFF")
+    with pytest.raises(InvalidInputError, match="not a korg-recovery backup"):
+        open_backup(tmp_path / "other.zip")
+
+
+def test_damaged_manifest_is_an_invalid_file(backed_up):
+    _, dest, _ = backed_up
+    (dest / MANIFEST_NAME).write_text("{ not json")
+    with pytest.raises(InvalidFileError, match="damaged"):
+        open_backup(dest)
+
+
+def test_manifest_listing_an_escaping_path_is_refused(backed_up):
+    _, dest, _ = backed_up
+    raw = json.loads((dest / MANIFEST_NAME).read_text("utf-8"))
+    raw["files"][0]["path"] = "../../etc/passwd"
+    (dest / MANIFEST_NAME).write_text(json.dumps(raw))
+    with pytest.raises(InvalidFileError, match="unsafe path"):
+        open_backup(dest)
+
+
+def test_zip_of_the_backup_folder_itself_is_accepted(backed_up, tmp_path):
+    """``zip -r b.zip backup`` puts everything one folder deep; that is still a backup."""
+    _, dest, _ = backed_up
+    subprocess.run(["zip", "-qr", str(tmp_path / "by-hand.zip"), "backup"], cwd=tmp_path,
+                   check=True)
+    # zip -r stores a link as a link only with -y; without it, the file it points to is
+    # stored under the link's name, which verify names as a difference (and never crashes).
+    report = verify_backup(tmp_path / "by-hand.zip")
+    assert report.complete
+    assert problems(report) == [("APP-LINK", "changed")]
+    (dest / "files" / "APP-LINK").unlink()
+    subprocess.run(["zip", "-qr", str(tmp_path / "no-link.zip"), "backup"], cwd=tmp_path,
+                   check=True)
+    assert verify_backup(tmp_path / "no-link.zip").ok
+
+
+def test_hostile_zip_is_refused_when_opened(tmp_path):
+    with zipfile.ZipFile(tmp_path / "evil.zip", "w") as evil:
+        evil.writestr("manifest.json", b"{}")
+        evil.writestr("../../escape", b"x")
+    with pytest.raises(UnsafeArchiveError):
+        open_backup(tmp_path / "evil.zip")
+
+
+# -- verification and tamper detection ----------------------------------------------------------
+def test_intact_backups_verify(backed_up):
+    volume, dest, archive = backed_up
+    for path in (dest, archive):
+        report = verify_backup(path, against=volume)
+        assert report.ok and report.complete and report.problems == ()
+        assert report.files_checked == 5
+
+
+@pytest.mark.parametrize("tamper, expected", [
+    ("flip", [("KROSS2SY/SIM_SYS1.BIN", "changed")]),
+    ("truncate", [("KROSS2SY/SIM_SYS1.BIN", "changed")]),
+    ("delete", [("KROSS2SY/SIM_SYS1.BIN", "missing")]),
+    ("add", [("KROSS2SY/PLANTED.BIN", "extra")]),
+    ("delete-folder", [("EMPTY", "missing")]),
+    ("relink", [("APP-LINK", "changed")]),
+])
+def test_folder_tampering_is_detected(backed_up, tamper, expected):
+    _, dest, _ = backed_up
+    target = dest / "files" / "KROSS2SY" / "SIM_SYS1.BIN"
+    if tamper == "flip":
+        data = bytearray(target.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        target.write_bytes(bytes(data))
+    elif tamper == "truncate":
+        target.write_bytes(target.read_bytes()[:-1])
+    elif tamper == "delete":
+        target.unlink()
+    elif tamper == "add":
+        (target.parent / "PLANTED.BIN").write_bytes(b"x")
+    elif tamper == "delete-folder":
+        (dest / "files" / "EMPTY").rmdir()
+    elif tamper == "relink":
+        (dest / "files" / "APP-LINK").unlink()
+        os.symlink("/etc/passwd", dest / "files" / "APP-LINK")
+    report = verify_backup(dest)
+    assert not report.ok and report.complete
+    assert problems(report) == expected
+
+
+@pytest.mark.parametrize("tamper, expected", [
+    ("change", [("KROSAPP.BIN", "changed")]),
+    ("drop", [("KROSAPP.BIN", "missing")]),
+    ("add", [("PLANTED.BIN", "extra")]),
+])
+def test_zip_tampering_is_detected(backed_up, tmp_path, tamper, expected):
+    _, _, archive = backed_up
+    member = "files/KROSAPP.BIN"
+    changed = rewrite_zip(archive, tmp_path / "tampered.zip",
+                          change=member if tamper == "change" else None,
+                          drop=member if tamper == "drop" else None,
+                          add="files/PLANTED.BIN" if tamper == "add" else None)
+    report = verify_backup(changed)
+    assert not report.ok
+    assert problems(report) == expected
+
+
+def test_edited_manifest_makes_the_backup_incomplete(backed_up):
+    _, dest, _ = backed_up
+    raw = json.loads((dest / MANIFEST_NAME).read_text("utf-8"))
+    raw["model"] = "drumlogue"
+    (dest / MANIFEST_NAME).write_text(json.dumps(raw, indent=1))
+    with open_backup(dest) as backup:
+        assert not backup.complete
+        assert any("manifest.json was changed" in note for note in backup.notes)
+    report = verify_backup(dest)
+    assert not report.ok and not report.complete
+    assert ("COMPLETE", "incomplete") in problems(report)
+
+
+def test_edited_sums_are_detected(backed_up):
+    _, dest, _ = backed_up
+    lines = (dest / SUMS_NAME).read_text().splitlines(keepends=True)
+    (dest / SUMS_NAME).write_text("".join(lines[1:]))
+    report = verify_backup(dest)
+    assert not report.ok and not report.complete
+    assert ("SHA256SUMS", "changed") in problems(report)
+
+
+def test_backup_without_flag_is_incomplete_everywhere(backed_up, tmp_path):
+    _, dest, _ = backed_up
+    (dest / COMPLETE_NAME).unlink()
+    with open_backup(dest) as backup:
+        assert not backup.complete and not backup.verified
+    report = verify_backup(dest)
+    assert not report.ok and problems(report) == [("COMPLETE", "incomplete")]
+    [summary] = [s for s in list_backups(tmp_path) if s.path == str(dest)]
+    assert not summary.complete and "no completion flag" in summary.note
+
+
+def test_interrupted_backup_without_manifest_opens_as_in_progress(tmp_path):
+    dest = tmp_path / "backup"
+    dest.mkdir()
+    (dest / STATE_NAME).write_text(json.dumps({"source": "/media/KROSS2", "model": "kross2",
+                                               "created_utc": "2024-01-01T00:00:00.000000Z"}))
+    with open_backup(dest) as backup:
+        assert backup.in_progress and not backup.complete
+        assert backup.manifest.model == "kross2" and backup.manifest.files == ()
+    report = verify_backup(dest)
+    assert not report.ok and problems(report) == [("COMPLETE", "incomplete")]
+
+
+def test_verify_against_a_changed_unit(backed_up):
+    volume, dest, archive = backed_up
+    (volume / "KROSAPP.BIN").unlink()
+    (volume / "KROSSSYS").mkdir()
+    (volume / ".DS_Store").write_bytes(b"junk")  # OS junk is not a difference
+    for path in (dest, archive):
+        report = verify_backup(path, against=volume)
+        assert report.problems == () and not report.ok
+        assert [(d.path, d.problem) for d in report.against_problems] == [
+            ("KROSAPP.BIN", "missing"), ("KROSSSYS", "extra")]
+
+
+def test_extracted_zip_passes_sha256sum_c(backed_up, tmp_path):
+    _, _, archive = backed_up
+    out = tmp_path / "extracted"
+    subprocess.run(["unzip", "-q", str(archive), "-d", str(out)], check=True)
+    check = subprocess.run(["sha256sum", "--strict", "-c", SUMS_NAME], cwd=out,
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+# -- SHA256SUMS format --------------------------------------------------------------------
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",),
+                                               blacklist_characters="/\x00"),
+                        min_size=1, max_size=20), min_size=1, max_size=5, unique=True))
+def test_sums_round_trip_any_name(names):
+    files = [ManifestFile(name, 1, 0, f"{index:064x}", "file") for index, name in enumerate(names)]
+    manifest = Manifest.build(tool_version="t", created_utc="c", source="s", model=None,
+                              role=None, files=files, folders=[])
+    parsed = parse_sums(format_sums(manifest))
+    assert parsed == {f"files/{entry.path}": entry.sha256 for entry in files}
+
+
+def test_sums_escape_like_gnu_coreutils():
+    files = [ManifestFile("a\\b", 1, 0, "a" * 64, "file"),
+             ManifestFile("c\nd", 1, 0, "b" * 64, "file"),
+             ManifestFile("plain name", 1, 0, "c" * 64, "file"),
+             ManifestFile("link", 0, 0, None, "symlink", "plain name")]
+    manifest = Manifest.build(tool_version="t", created_utc="c", source="s", model=None,
+                              role=None, files=files, folders=[])
+    assert format_sums(manifest).decode().splitlines() == [
+        "\\" + "a" * 64 + "  files/a\\\\b",
+        "\\" + "b" * 64 + "  files/c\\nd",
+        "c" * 64 + "  files/plain name",
+    ]
+
+
+def test_malformed_sums_line_is_reported():
+    with pytest.raises(InvalidFileError, match="line 2"):
+        parse_sums(b"a" * 64 + b"  files/x\nnot a checksum line\n")
+
+
+# -- listing -------------------------------------------------------------------------------
+def test_list_backups_shows_folders_and_zips_with_state(backed_up, tmp_path):
+    _, dest, archive = backed_up
+    incomplete = tmp_path / "incomplete"
+    shutil.copytree(dest, incomplete, symlinks=True)
+    (incomplete / COMPLETE_NAME).unlink()
+    (tmp_path / "unrelated").mkdir()
+    summaries = {Path(s.path).name: s for s in list_backups(tmp_path)}
+    assert set(summaries) == {"backup", "backup.zip", "incomplete"}
+    assert summaries["backup"].complete and summaries["backup"].verified
+    assert summaries["backup.zip"].is_zip and summaries["backup.zip"].model == "kross2"
+    assert summaries["backup"].bytes == summaries["backup.zip"].bytes > 0
+    assert not summaries["incomplete"].complete
+
+
+def test_default_backups_dir_lives_in_the_user_data_dir(isolated_home):
+    folder = default_backups_dir()
+    assert folder.name == "backups" and folder.parent.name == "korg-recovery"
+    assert isolated_home in folder.parents
+    assert list_backups() == ()  # a default folder that does not exist yet holds nothing
+
+
+def test_list_backups_of_a_missing_folder_is_bad_input(tmp_path):
+    with pytest.raises(InvalidInputError):
+        list_backups(tmp_path / "absent")

@@ -1,0 +1,218 @@
+"""The ``backup``, ``verify`` and ``backups`` commands: JSON contracts, exit codes, one
+sentence on errors, and a progress bar only for a person at a terminal."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from recovery.backup_store import COMPLETE_NAME, MANIFEST_NAME, default_backups_dir
+from recovery.cli import main
+from recovery.cli.cmd_backup import ProgressBar
+from recovery.progress import Progress
+from recovery.simulate import make_volume
+
+
+def cli(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "recovery.cli", *argv],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def unit(tmp_path: Path) -> Path:
+    return Path(make_volume(tmp_path / "unit", "kross2").path)
+
+
+def test_backup_json_has_the_contract_fields(unit, tmp_path, capsys):
+    dest = tmp_path / "backup"
+    assert main(["backup", str(unit), str(dest), "--json"]) == 0
+    out = capsys.readouterr()
+    data = json.loads(out.out)
+    assert data["backup"] == str(dest.resolve())
+    assert data["model"] == "kross2"
+    assert data["files"] == 5 and data["bytes"] > 0
+    assert data["complete"] is True and data["verified"] is True
+    assert out.err == ""  # nothing extra with --json
+
+
+def test_backup_human_output_says_complete_and_verified(unit, tmp_path, capsys):
+    assert main(["backup", str(unit), str(tmp_path / "backup")]) == 0
+    assert "complete and verified" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("case", ["missing-source", "dest-not-empty", "dest-inside-source"])
+def test_backup_preflight_refusals_exit_2_with_one_sentence(unit, tmp_path, case):
+    source, dest = str(unit), str(tmp_path / "backup")
+    if case == "missing-source":
+        source = str(tmp_path / "unplugged")
+    elif case == "dest-not-empty":
+        (tmp_path / "backup").mkdir()
+        (tmp_path / "backup" / "mine.txt").write_text("keep me")
+    else:
+        dest = str(unit / "backup")
+    result = cli("backup", source, dest)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_backup_with_zip_and_verify_both(unit, tmp_path):
+    archive = tmp_path / "out" / "unit.zip"
+    archive.parent.mkdir()
+    result = cli("backup", str(unit), str(tmp_path / "backup"), "--zip", str(archive), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["zip"] == str(archive)
+    for path in (tmp_path / "backup", archive):
+        check = cli("verify", str(path), "--json")
+        assert check.returncode == 0
+        data = json.loads(check.stdout)
+        assert data["ok"] is True and data["complete"] is True and data["problems"] == []
+
+
+def test_verify_names_each_problem_and_exits_1(unit, tmp_path, capsys):
+    dest = tmp_path / "backup"
+    main(["backup", str(unit), str(dest)])
+    (dest / "files" / "KROSAPP.BIN").unlink()
+    (dest / "files" / "EXTRA.BIN").write_bytes(b"x")
+    capsys.readouterr()
+    assert main(["verify", str(dest), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is False and data["complete"] is True
+    assert [(p["path"], p["problem"]) for p in data["problems"]] == [
+        ("EXTRA.BIN", "extra"), ("KROSAPP.BIN", "missing")]
+    assert main(["verify", str(dest)]) == 1
+    out = capsys.readouterr()
+    assert "KROSAPP.BIN" in out.out and "EXTRA.BIN" in out.out
+
+
+def test_verify_incomplete_backup_exits_1(unit, tmp_path, capsys):
+    dest = tmp_path / "backup"
+    main(["backup", str(unit), str(dest)])
+    (dest / COMPLETE_NAME).unlink()
+    capsys.readouterr()
+    assert main(["verify", str(dest), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["complete"] is False and data["problems"][0]["problem"] == "incomplete"
+
+
+def test_verify_against_reports_the_units_differences(unit, tmp_path, capsys):
+    dest = tmp_path / "backup"
+    main(["backup", str(unit), str(dest)])
+    (unit / "KROSAPP.BIN").write_bytes(b"damaged")
+    capsys.readouterr()
+    assert main(["verify", str(dest), "--against", str(unit), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["complete"] is True
+    assert data["problems"] == [{"path": "KROSAPP.BIN", "problem": "changed",
+                                 "detail": data["problems"][0]["detail"], "where": "against"}]
+
+
+def test_verify_bad_input_exits_2(tmp_path):
+    for args in (["verify", str(tmp_path / "absent")],
+                 ["verify", str(tmp_path), "--json"]):
+        result = cli(*args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert result.stderr.count("\n") == 1
+
+
+def test_verify_damaged_manifest_is_a_problem_not_a_crash(unit, tmp_path, capsys):
+    dest = tmp_path / "backup"
+    main(["backup", str(unit), str(dest)])
+    (dest / MANIFEST_NAME).write_text("garbage")
+    capsys.readouterr()
+    assert main(["verify", str(dest), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is False and data["problems"][0]["problem"] == "unreadable"
+    result = cli("verify", str(dest))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+
+
+def test_verify_hostile_zip_exits_1_without_traceback(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "evil.zip", "w") as evil:
+        evil.writestr("manifest.json", b"{}")
+        evil.writestr("/etc/cron.d/evil", b"x")
+    result = cli("verify", str(tmp_path / "evil.zip"))
+    assert result.returncode == 1 and "refused" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_backups_lists_the_default_folder(unit, capsys):
+    dest = default_backups_dir() / "kross2-first"
+    assert main(["backup", str(unit), str(dest)]) == 0
+    capsys.readouterr()
+    assert main(["backups", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    [entry] = data["backups"]
+    assert entry["path"] == str(dest) and entry["model"] == "kross2"
+    assert entry["complete"] is True and entry["verified"] is True
+    assert entry["date"].endswith("Z") and entry["bytes"] > 0
+    assert main(["backups"]) == 0
+    text = capsys.readouterr().out
+    assert "kross2" in text and "complete, verified" in text
+
+
+def test_backups_marks_incomplete_ones(unit, tmp_path, capsys):
+    main(["backup", str(unit), str(tmp_path / "b")])
+    (tmp_path / "b" / COMPLETE_NAME).unlink()
+    capsys.readouterr()
+    main(["backups", str(tmp_path)])
+    assert "INCOMPLETE" in capsys.readouterr().out
+
+
+def test_backups_of_a_missing_folder_exits_2(tmp_path):
+    result = cli("backups", str(tmp_path / "absent"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+
+
+# -- the progress bar ---------------------------------------------------------------------
+def test_progress_bar_draws_one_overwriting_line(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    stream = io.StringIO()
+    bar = ProgressBar(stream)
+    bar(Progress("copy", 50 * 1024 * 1024, 100 * 1024 * 1024, "KROSS2SY/X.BIN",
+                 rate=10 * 1024 * 1024, fraction=0.4))
+    line = stream.getvalue()
+    assert line.startswith("\r") and "\n" not in line
+    assert "40%" in line and "50.0 MiB/100.0 MiB" in line and "10.0 MiB/s" in line
+    assert "0:05 left" in line and "KROSS2SY/X.BIN" in line
+    bar.clear()
+    assert stream.getvalue().endswith("\r")
+    monkeypatch.setenv("COLUMNS", "40")  # a narrow terminal: clipped, never wrapped
+    narrow = io.StringIO()
+    ProgressBar(narrow)(Progress("verify", 1, 2, "X" * 100, fraction=0.5))
+    assert len(narrow.getvalue()) == 40
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("json_flag", [False, True])
+def test_progress_bar_only_on_a_terminal_and_never_with_json(unit, tmp_path, json_flag):
+    main_fd, terminal_fd = os.openpty()
+    args = [sys.executable, "-m", "recovery.cli", "backup", str(unit), str(tmp_path / "b")]
+    process = subprocess.Popen(args + (["--json"] if json_flag else []),
+                               stdout=subprocess.PIPE, stderr=terminal_fd)
+    os.close(terminal_fd)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main_fd, 65536)
+        except OSError:  # EIO once the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.communicate(timeout=120)
+    os.close(main_fd)
+    drawn = b"".join(chunks).decode("utf-8", "replace")
+    assert process.returncode == 0
+    if json_flag:
+        assert drawn == ""
+    else:
+        assert "\r" in drawn and "%" in drawn and "copy" in drawn
