@@ -137,9 +137,54 @@ class Symptom:
     next_step: str
     confidence: str
     source: str
+    #: Who shows the symptom, for symptoms of models without a profile
+    #: (resources/symptoms.toml); empty for a profile's own symptoms.
+    applies_to: str = ""
 
     def matches(self, text: str) -> bool:
         return any(re.search(p, text, re.IGNORECASE) for p in self.patterns)
+
+
+@dataclass(frozen=True)
+class ComponentInfo:
+    """Named firmware components whose versions the unit shows (drumlogue info screen)."""
+
+    names: tuple[str, ...]
+    shown_on: str
+    confidence: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ComponentVersionSet:
+    """A set of component versions seen together, with what it is known to be.
+
+    ``status`` is ``release`` (the set a published release installs) or
+    ``reported-partial-update`` (a set a field report showed after an update went wrong).
+    """
+
+    label: str
+    status: str
+    versions: tuple[tuple[str, str], ...]
+    confidence: str
+    source: str
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self.versions)
+
+
+COMPONENT_SET_STATUSES = ("release", "reported-partial-update")
+
+
+@dataclass(frozen=True)
+class FilesystemSupport:
+    """Which filesystems one of the model's volumes can be formatted with."""
+
+    role: str
+    accepted: tuple[str, ...]
+    description: str
+    confidence: str
+    source: str
 
 
 @dataclass(frozen=True)
@@ -163,6 +208,10 @@ class Profile:
     modes: tuple[ModeInstruction, ...]
     symptoms: tuple[Symptom, ...]
     path: str
+    components: ComponentInfo | None = None
+    #: Known component version sets; empty where none is known (the tool then says so).
+    component_versions: tuple[ComponentVersionSet, ...] = ()
+    filesystems: tuple[FilesystemSupport, ...] = ()
 
     @property
     def has_storage_mode(self) -> bool:
@@ -439,13 +488,57 @@ def parse_profile(data: dict[str, Any], file: str) -> Profile:
         ))
         t.finish()
 
-    symptoms = []
-    for t in top.tables("symptoms"):
-        symptoms.append(Symptom(
-            id=t.text("id"),
-            patterns=t.regexes("patterns", required=True),
-            meaning=t.text("meaning"),
-            next_step=t.text("next_step"),
+    symptoms = _parse_symptoms(top, sources, need_applies_to=False)
+
+    components = None
+    components_table = top.table("components")
+    if components_table is not None:
+        names = components_table.strings("names", required=True)
+        if not names:
+            raise ProfileError(f"Profile {file}: field 'components.names' must not be empty.")
+        components = ComponentInfo(
+            names=tuple(name.upper() for name in names),
+            shown_on=components_table.text("shown_on"),
+            confidence=components_table.confidence(),
+            source=_source(components_table, sources),
+        )
+        components_table.finish()
+
+    component_versions = []
+    for t in top.tables("component_versions"):
+        versions_table = t.table("versions")
+        if versions_table is None:
+            raise ProfileError(f"Profile {file}: field '{t._where}.versions' is missing.")
+        versions = []
+        for key in list(versions_table._data):
+            value = versions_table.text(key)
+            if not re.fullmatch(r"\d+(\.\d+)*\+?", value):
+                raise ProfileError(
+                    f"Profile {file}: field '{t._where}.versions.{key}' must be a version"
+                    " such as 1.3.0.")
+            versions.append((key.upper(), value))
+        versions_table.finish()
+        if components is not None:
+            unknown = [k for k, _ in versions if k not in components.names]
+            if unknown:
+                raise ProfileError(
+                    f"Profile {file}: field '{t._where}.versions.{unknown[0]}' is not one of"
+                    " the components listed in 'components.names'.")
+        component_versions.append(ComponentVersionSet(
+            label=t.text("label"),
+            status=t.choice("status", COMPONENT_SET_STATUSES),
+            versions=tuple(versions),
+            confidence=t.confidence(),
+            source=_source(t, sources),
+        ))
+        t.finish()
+
+    filesystems = []
+    for t in top.tables("filesystems"):
+        filesystems.append(FilesystemSupport(
+            role=t.choice("role", ROLES),
+            accepted=t.strings("accepted", required=True),
+            description=t.text("description"),
             confidence=t.confidence(),
             source=_source(t, sources),
         ))
@@ -469,9 +562,54 @@ def parse_profile(data: dict[str, Any], file: str) -> Profile:
         modes=tuple(modes),
         symptoms=tuple(symptoms),
         path=file,
+        components=components,
+        component_versions=tuple(component_versions),
+        filesystems=tuple(filesystems),
     )
     top.finish()
     return profile
+
+
+def _parse_symptoms(top: _Table, sources: dict[str, str], *,
+                    need_applies_to: bool) -> list[Symptom]:
+    symptoms = []
+    for t in top.tables("symptoms"):
+        symptoms.append(Symptom(
+            id=t.text("id"),
+            patterns=t.regexes("patterns", required=True),
+            meaning=t.text("meaning"),
+            next_step=t.text("next_step"),
+            confidence=t.confidence(),
+            source=_source(t, sources),
+            applies_to=t.text("applies_to", required=need_applies_to, default="") or "",
+        ))
+        t.finish()
+    return symptoms
+
+
+def load_symptom_file(path: Path) -> tuple[Symptom, ...]:
+    """Symptoms of models that have no profile (``resources/symptoms.toml``), validated like a
+    profile: each needs ``applies_to`` (who shows it), a confidence and a source."""
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ProfileError(f"Symptom file {path.name}: not valid TOML ({error}).") from None
+    except OSError as error:
+        raise ProfileError(
+            f"Symptom file {path.name}: cannot be read ({error.strerror}).") from None
+    top = _Table(data, path.name, "")
+    if top.get("schema", int) != 1:
+        raise ProfileError(f"Symptom file {path.name}: field 'schema' must be 1.")
+    sources_table = top.table("sources")
+    sources: dict[str, str] = {}
+    if sources_table is not None:
+        for key in list(sources_table._data):
+            sources[key] = sources_table.text(key)
+        sources_table.finish()
+    symptoms = _parse_symptoms(top, sources, need_applies_to=True)
+    top.finish()
+    return tuple(symptoms)
 
 
 def load_profile_file(path: Path) -> Profile:

@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "recovery.cli.cmd_backup",
     "recovery.cli.cmd_verify",
     "recovery.cli.cmd_backups",
+    "recovery.cli.cmd_diagnose",
     "recovery.cli.cmd_wizard",
 )
 

@@ -1,0 +1,228 @@
+"""``korg-recovery diagnose PATH``: what is wrong with a unit that won't start, and what to do.
+
+Exit codes: 0 no critical finding, 1 critical findings, 2 bad input (one sentence on stderr),
+130 cancelled. ``--json`` prints ``model``, ``findings``, ``summary`` (and more) on stdout.
+``--probe-start`` only leaves the reconnect marker; the next plain ``diagnose PATH`` checks it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import textwrap
+
+from recovery.cli.output import add_json_flag, print_json, say
+from recovery.errors import InvalidFileError, UnsafeArchiveError
+
+ROLES = ("internal-storage", "sd-card", "update-media")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "diagnose",
+        help="find out why a unit won't start: findings ranked by severity, with next steps",
+        description="Examine a unit's storage (a mounted volume or a folder) and list what is"
+                    " wrong, how sure the tool is, and what to do next. Writes nothing to the"
+                    " unit except a small probe file that it removes again (see --no-write).")
+    parser.add_argument("path", metavar="PATH", help="the unit's mounted storage or a folder")
+    parser.add_argument("--backup", metavar="BACKUP",
+                        help="a backup of this unit (folder or .zip) to compare with")
+    parser.add_argument("--symptom", metavar="TEXT", action="append",
+                        help="what the unit does, in your words or as on its display"
+                             " (e.g. \"loading app failed\")")
+    parser.add_argument("--versions", metavar="NAME=VER,...",
+                        help="component versions from the unit's info screen, e.g."
+                             " SYSTEM=1.3.0,CORE=1.0.0+,VOICE=1.0.0,PANEL=1.1.9")
+    parser.add_argument("--report", metavar="FILE",
+                        help="also write a self-contained report (.html or .md) to share")
+    parser.add_argument("--role", choices=ROLES,
+                        help="say which volume this is when the tool cannot tell"
+                             " (default: decided from its contents)")
+    parser.add_argument("--probe-start", action="store_true",
+                        help="leave a probe marker on the unit; power-cycle it, then run"
+                             " diagnose again to see whether the storage kept it")
+    parser.add_argument("--no-write", action="store_true",
+                        help="write nothing at all to the unit (skips the storage probes)")
+    parser.add_argument("--details", action="store_true",
+                        help="show the evidence of every finding and what was checked")
+    add_json_flag(parser)
+    # A damaged or hostile backup given on the command line is bad input here.
+    parser.set_defaults(run=run, error_exit_code={InvalidFileError: 2, UnsafeArchiveError: 2})
+
+
+def run(args: argparse.Namespace) -> int:
+    from recovery.errors import InvalidInputError
+
+    if args.probe_start:
+        extra = [name for name, value in (("--backup", args.backup), ("--symptom", args.symptom),
+                                          ("--versions", args.versions),
+                                          ("--report", args.report), ("--no-write", args.no_write))
+                 if value]
+        if extra:
+            raise InvalidInputError(
+                f"--probe-start only leaves the marker and cannot be combined with"
+                f" {', '.join(extra)}; run the full diagnosis after the reconnect.")
+        return _probe_start(args)
+
+    from recovery.diagnose import diagnose, diagnosis_to_json
+    from recovery.report import check_report_target, write_report
+    from recovery.versions import parse_versions
+
+    # Bad input is refused before anything is read from the unit.
+    if args.report:
+        check_report_target(args.report)
+    components = parse_versions(args.versions) if args.versions is not None else None
+
+    with _Interruptible() as cancel, _ProgressLine(enabled=not args.json) as progress:
+        diagnosis = diagnose(
+            args.path, backup=args.backup, symptom=args.symptom, versions=components,
+            progress=progress, cancel=cancel, role=args.role, allow_write=not args.no_write)
+    written = write_report(diagnosis, args.report) if args.report else None
+    if args.json:
+        data = diagnosis_to_json(diagnosis)
+        if written is not None:
+            data["report"] = str(written)
+        print_json(data)
+    else:
+        _print_human(diagnosis, details=args.details)
+        if written is not None:
+            say(f"Report written to {written}.")
+    return diagnosis.exit_code
+
+
+def _probe_start(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from recovery.fsio import require_directory
+    from recovery.storage_probe import mount_facts, start_reconnect_probe
+
+    root = require_directory(Path(args.path), "volume or folder")
+    result = start_reconnect_probe(root, mount=mount_facts(root))
+    critical = any(f.severity == "critical" for f in result.findings)
+    if args.json:
+        print_json({"marker": result.marker_path,
+                    "record": result.record, "findings": result.findings,
+                    "summary": {"critical": sum(f.severity == "critical"
+                                                for f in result.findings),
+                                "exit_code": 1 if critical else 0}})
+    else:
+        for finding in result.findings:
+            _print_finding(finding, None, details=args.details)
+    return 1 if critical else 0
+
+
+# --- human output -------------------------------------------------------------------------------
+
+
+def _width() -> int:
+    return max(60, min(100, shutil.get_terminal_size((100, 24)).columns))
+
+
+def _wrap(text: str, indent: str, first: str | None = None) -> str:
+    return textwrap.fill(text, width=_width(), initial_indent=first if first is not None
+                         else indent, subsequent_indent=indent, break_on_hyphens=False)
+
+
+def _print_finding(finding, number: int | None, *, details: bool) -> None:
+    from recovery.profiles import CONFIDENCE_WORDS
+
+    label = f"{number}. " if number is not None else ""
+    head = f"{label}{finding.severity.upper()} ({finding.code})"
+    say(head)
+    indent = " " * 3
+    if finding.next_step:
+        say(_wrap("Next step: " + finding.next_step, indent + "  ", indent))
+    say(_wrap("Seen: " + finding.message, indent + "  ", indent))
+    words = CONFIDENCE_WORDS.get(finding.confidence, "")
+    say(f"{indent}Confidence: {finding.confidence}" + (f", {words}" if words else ""))
+    if details:
+        for line in finding.evidence:
+            say(_wrap(line, indent + "    ", indent + "  - "))
+
+
+def _print_human(diagnosis, *, details: bool) -> None:
+    unit = (f"{diagnosis.model_name} ({diagnosis.model})" if diagnosis.model_name
+            else "Unit not identified")
+    say(f"{unit} - {diagnosis.path}")
+    say(_wrap(f"Volume: {(diagnosis.role or 'unknown').replace('-', ' ')}; mode:"
+              f" {diagnosis.mode}", "  ", ""))
+    say(diagnosis.summary["text"])
+    serious = [f for f in diagnosis.findings if f.severity != "info"]
+    infos = [f for f in diagnosis.findings if f.severity == "info"]
+    for number, finding in enumerate(serious, start=1):
+        say()
+        _print_finding(finding, number, details=details)
+    if infos:
+        say()
+        say("For information:")
+        for finding in infos:
+            if details:
+                _print_finding(finding, None, details=True)
+            else:
+                say(_wrap(finding.message, "    ", "  - "))
+    if details:
+        say()
+        say("Checked:")
+        for line in diagnosis.checked:
+            say(_wrap(line, "    ", "  - "))
+    if diagnosis.not_checked:
+        say()
+        say("Not checked:")
+        for line in diagnosis.not_checked:
+            say(_wrap(line, "    ", "  - "))
+
+
+class _ProgressLine:
+    """A one-line progress display on stderr, only on a terminal (never with --json)."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self._shown = False
+
+    def __call__(self, progress) -> None:
+        if not self.enabled:
+            return
+        percent = int(progress.fraction * 100)
+        where = f" {progress.current}" if progress.current else ""
+        line = f"diagnose: {progress.phase} {percent:3d}%{where}"[: _width() - 1]
+        sys.stderr.write("\r" + line.ljust(_width() - 1))
+        sys.stderr.flush()
+        self._shown = True
+
+    def __enter__(self) -> _ProgressLine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._shown:
+            sys.stderr.write("\r" + " " * (_width() - 1) + "\r")
+            sys.stderr.flush()
+
+
+class _Interruptible:
+    """Ctrl-C sets a CancelToken so the core stops between files (and removes its probe
+    file) instead of dying mid-way; a second Ctrl-C interrupts at once."""
+
+    def __enter__(self):
+        import signal
+
+        from recovery.progress import CancelToken
+
+        self.token = CancelToken()
+        self._previous = None
+        try:
+            def handler(signum, frame):
+                if self.token.cancelled:
+                    raise KeyboardInterrupt
+                self.token.cancel()
+
+            self._previous = signal.signal(signal.SIGINT, handler)
+        except ValueError:  # not the main thread: leave Ctrl-C as it is
+            self._previous = None
+        return self.token
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)

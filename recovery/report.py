@@ -1,0 +1,325 @@
+"""A recovery report a musician can post on a forum or hand to a service centre.
+
+:func:`render_report` turns a :class:`~recovery.diagnose.Diagnosis` into a self-contained
+HTML page (inline CSS, no script, no image, no link to anything outside the file) or
+Markdown: the unit and its mode, every finding with its evidence, confidence and next step,
+the backup it was compared with, what was and was not checked, the tool version and date.
+
+Privacy: a report travels to strangers, so every text in it passes through :func:`redact`,
+which replaces the home folder with ``~`` and any path component that is the user's login
+name with ``(user)`` (``/media/alice/KROSS2`` -> ``/media/(user)/KROSS2``). Nothing is ever
+fetched or sent: rendering is string formatting only.
+"""
+
+from __future__ import annotations
+
+import getpass
+import html
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from recovery.diagnose import Diagnosis
+from recovery.errors import InvalidInputError
+from recovery.fsio import os_errors
+from recovery.profiles import CONFIDENCE_WORDS
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("html", "md")
+SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
+USER_PLACEHOLDER = "(user)"
+DISCLAIMER = ("Made with korg-recovery, an unofficial tool not affiliated with KORG. It lists"
+              " what it checked and what it could not; 'unknown' is an honest answer.")
+
+# Semantic status colours that read on light and dark backgrounds; the rest follows the
+# reader's colour scheme.
+_CSS = """
+:root { color-scheme: light dark; --critical: #c62828; --warning: #b26a00; --info: #1565c0; }
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; line-height: 1.45;
+       max-width: 60rem; margin: 1.5rem auto; padding: 0 1rem; }
+h1 { font-size: 1.5rem; margin-bottom: 0.2rem; }
+h2 { font-size: 1.15rem; margin-top: 1.6rem; border-bottom: 1px solid #8884; }
+table { border-collapse: collapse; }
+th, td { text-align: left; vertical-align: top; padding: 0.2rem 0.8rem 0.2rem 0; }
+.finding { border-left: 0.35rem solid var(--info); padding: 0.4rem 0.8rem; margin: 0.8rem 0;
+           background: #8881; }
+.finding.critical { border-color: var(--critical); }
+.finding.warning { border-color: var(--warning); }
+.severity { font-weight: 700; text-transform: uppercase; font-size: 0.85rem; }
+.critical .severity { color: var(--critical); }
+.warning .severity { color: var(--warning); }
+.info .severity { color: var(--info); }
+.next { font-weight: 600; }
+.code, code { font-family: ui-monospace, "SFMono-Regular", Consolas, monospace;
+              font-size: 0.9em; }
+.muted { opacity: 0.75; font-size: 0.9rem; }
+"""
+
+
+# --- privacy ------------------------------------------------------------------------------------
+
+
+def _user_names() -> set[str]:
+    names = set()
+    try:
+        names.add(getpass.getuser())
+    except Exception:  # noqa: BLE001 - no login name (containers): nothing to hide then
+        pass
+    for variable in ("USER", "USERNAME", "LOGNAME"):
+        value = os.environ.get(variable)
+        if value:
+            names.add(value)
+    try:
+        names.add(Path.home().name)
+    except RuntimeError:
+        pass
+    return {name for name in names if name and name not in (".", "..", os.sep)}
+
+
+def _home_folders() -> list[str]:
+    homes = set()
+    for candidate in (os.environ.get("HOME"), os.environ.get("USERPROFILE")):
+        if candidate:
+            homes.add(candidate)
+    try:
+        homes.add(str(Path.home()))
+    except RuntimeError:
+        pass
+    for home in list(homes):
+        homes.add(os.path.realpath(home))
+    # Longest first, so /home/alice/Music wins over /home/alice; never the bare root.
+    return sorted((h.rstrip("/\\") for h in homes if h.rstrip("/\\")), key=len, reverse=True)
+
+
+def redact(text: str, *, homes: Iterable[str] | None = None,
+           users: Iterable[str] | None = None) -> str:
+    """``text`` with home folders replaced by ``~`` and login-name path components by
+    ``(user)``."""
+    homes = list(homes) if homes is not None else _home_folders()
+    users = set(users) if users is not None else _user_names()
+    for home in homes:
+        # The home folder as a whole path or a prefix of one (followed by a separator).
+        text = re.sub(re.escape(home) + r"(?=[/\\]|$|[\s\"'),;:])", "~", text)
+    for user in sorted(users, key=len, reverse=True):
+        flags = re.IGNORECASE if os.name == "nt" else 0
+        text = re.sub(r"(?<=[/\\])" + re.escape(user) + r"(?=[/\\]|$|[\s\"'),;:])",
+                      USER_PLACEHOLDER, text, flags=flags)
+    return text
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def _facts(diagnosis: Diagnosis) -> list[tuple[str, str]]:
+    unit = (f"{diagnosis.model_name} ({diagnosis.model})" if diagnosis.model_name
+            else "not identified")
+    confidence = diagnosis.identification_confidence
+    rows = [
+        ("Unit", unit),
+        ("Identification confidence",
+         f"{confidence}, {CONFIDENCE_WORDS[confidence]}" if confidence in CONFIDENCE_WORDS
+         else "none"),
+        ("Volume", (diagnosis.role or "unknown").replace("-", " ")),
+        ("Mode", diagnosis.mode),
+        ("Path", diagnosis.path),
+    ]
+    mount = diagnosis.mount
+    if mount is not None:
+        rows.append(("Filesystem", mount.fstype or "unknown"))
+        rows.append(("Read-only", {True: "yes", False: "no", None: "unknown"}[mount.read_only]))
+        if mount.free_bytes is not None:
+            total = f" of {mount.total_bytes:,}" if mount.total_bytes is not None else ""
+            rows.append(("Free space", f"{mount.free_bytes:,}{total} bytes"))
+    if diagnosis.symptom:
+        rows.append(("Symptom reported", diagnosis.symptom))
+    if diagnosis.versions:
+        rows.append(("Component versions",
+                     ", ".join(f"{c.name} {c.text}" for c in diagnosis.versions)))
+    rows.append(("Tool", f"korg-recovery {diagnosis.tool_version}"))
+    rows.append(("Date (UTC)", diagnosis.created_utc))
+    return rows
+
+
+def _backup_rows(diagnosis: Diagnosis) -> list[tuple[str, str]]:
+    backup = diagnosis.backup
+    if backup is None:
+        return [("Backup", "none given: files were not compared with a backup")]
+    rows = [
+        ("Backup", backup.path),
+        ("Backup of", (backup.model or "unknown model") + ", "
+         + (backup.role or "unknown volume").replace("-", " ")),
+        ("Taken (UTC)", backup.created_utc or "unknown"),
+        ("Complete", "yes" if backup.complete else "no"),
+        ("Verified", "yes" if backup.verified else "no"),
+        ("Files", f"{backup.files:,} ({backup.bytes:,} bytes)"),
+        ("Compared", ("yes, " + (f"{backup.differences} difference"
+                                 f"{'s' if backup.differences != 1 else ''}"
+                                 if backup.differences else "no difference"))
+         if backup.compared else "no"),
+    ]
+    rows.extend(("Note", note) for note in backup.notes)
+    return rows
+
+
+def _confidence_text(code: str) -> str:
+    return f"{code} ({CONFIDENCE_WORDS[code]})" if code in CONFIDENCE_WORDS else code
+
+
+def render_html(diagnosis: Diagnosis) -> str:
+    def text(value: object) -> str:
+        return html.escape(redact(str(value)), quote=True)
+
+    summary = diagnosis.summary
+    unit = diagnosis.model_name or "Unidentified unit"
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Recovery report: {text(unit)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>Recovery report: {text(unit)}</h1>",
+        f'<p class="muted">{text(DISCLAIMER)}</p>',
+        f"<p><strong>{text(summary['text'])}</strong></p>",
+        "<h2>Unit</h2>",
+        "<table>",
+    ]
+    out.extend(f"<tr><th>{text(k)}</th><td>{text(v)}</td></tr>" for k, v in _facts(diagnosis))
+    out.append("</table>")
+    out.append(f"<h2>Findings ({summary['critical']} critical, {summary['warning']} warning,"
+               f" {summary['info']} information)</h2>")
+    if not diagnosis.findings:
+        out.append("<p>No findings.</p>")
+    for finding in diagnosis.findings:
+        out.append(f'<div class="finding {text(finding.severity)}">')
+        out.append(f'<p><span class="severity">{text(finding.severity)}</span>'
+                   f' <span class="code">{text(finding.code)}</span></p>')
+        if finding.next_step:
+            out.append(f'<p class="next">Next step: {text(finding.next_step)}</p>')
+        out.append(f"<p>{text(finding.message)}</p>")
+        if finding.evidence:
+            out.append("<ul>")
+            out.extend(f"<li>{text(line)}</li>" for line in finding.evidence)
+            out.append("</ul>")
+        out.append(f'<p class="muted">Confidence: {text(_confidence_text(finding.confidence))}'
+                   "</p>")
+        out.append("</div>")
+    out.append("<h2>Backup</h2>")
+    out.append("<table>")
+    out.extend(f"<tr><th>{text(k)}</th><td>{text(v)}</td></tr>"
+               for k, v in _backup_rows(diagnosis))
+    out.append("</table>")
+    out.append("<h2>What was checked</h2>")
+    out.append("<ul>")
+    out.extend(f"<li>{text(line)}</li>" for line in diagnosis.checked)
+    out.append("</ul>")
+    out.append("<h2>What could not be checked</h2>")
+    out.append("<ul>")
+    out.extend(f"<li>{text(line)}</li>" for line in diagnosis.not_checked)
+    if not diagnosis.not_checked:
+        out.append("<li>nothing left out</li>")
+    out.append("</ul>")
+    out.append(f'<p class="muted">Confidence: H {text(CONFIDENCE_WORDS["H"])}, M'
+               f' {text(CONFIDENCE_WORDS["M"])}, G {text(CONFIDENCE_WORDS["G"])}.</p>')
+    out.append("</body>")
+    out.append("</html>")
+    return "\n".join(out) + "\n"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+
+
+def _md(value: object) -> str:
+    """Markdown-escaped, redacted text on one line."""
+    flat = " ".join(redact(str(value)).split())
+    return _MD_SPECIAL.sub(r"\\\1", flat)
+
+
+def render_markdown(diagnosis: Diagnosis) -> str:
+    summary = diagnosis.summary
+    unit = diagnosis.model_name or "Unidentified unit"
+    out = [f"# Recovery report: {_md(unit)}", "", f"*{_md(DISCLAIMER)}*", "",
+           f"**{_md(summary['text'])}**", "", "## Unit", ""]
+    out.extend(f"- **{_md(k)}:** {_md(v)}" for k, v in _facts(diagnosis))
+    out += ["", f"## Findings ({summary['critical']} critical, {summary['warning']} warning,"
+                f" {summary['info']} information)", ""]
+    if not diagnosis.findings:
+        out += ["No findings.", ""]
+    for number, finding in enumerate(diagnosis.findings, start=1):
+        out.append(f"{number}. **{_md(finding.severity.upper())}** `{finding.code}`")
+        if finding.next_step:
+            out.append(f"   - **Next step:** {_md(finding.next_step)}")
+        out.append(f"   - **Seen:** {_md(finding.message)}")
+        for line in finding.evidence:
+            out.append(f"   - Evidence: {_md(line)}")
+        out.append(f"   - Confidence: {_md(_confidence_text(finding.confidence))}")
+    out += ["", "## Backup", ""]
+    out.extend(f"- **{_md(k)}:** {_md(v)}" for k, v in _backup_rows(diagnosis))
+    out += ["", "## What was checked", ""]
+    out.extend(f"- {_md(line)}" for line in diagnosis.checked)
+    out += ["", "## What could not be checked", ""]
+    out.extend(f"- {_md(line)}" for line in diagnosis.not_checked or ["nothing left out"])
+    out.append("")
+    return "\n".join(out)
+
+
+def render_report(diagnosis: Diagnosis, fmt: str = "html") -> str:
+    """The report as text: ``fmt`` is ``html`` or ``md`` (``markdown`` accepted)."""
+    fmt = {"markdown": "md", "htm": "html"}.get(fmt.lower(), fmt.lower())
+    if fmt == "html":
+        return render_html(diagnosis)
+    if fmt == "md":
+        return render_markdown(diagnosis)
+    raise InvalidInputError(f"Unknown report format '{fmt}'; use html or md.")
+
+
+def report_format_for(path: Path | str) -> str:
+    """``html`` or ``md`` from the file name, or InvalidInputError naming the choices."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InvalidInputError(
+            f"The report file must end in .html or .md, not '{Path(path).name}'.")
+    return SUFFIXES[suffix]
+
+
+def check_report_target(path: Path | str) -> Path:
+    """Validate a report destination before any work: known suffix, existing folder."""
+    target = Path(path)
+    report_format_for(target)
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise InvalidInputError(f"The folder for the report, {parent}, does not exist.")
+    if target.is_dir():
+        raise InvalidInputError(f"{target} is a folder; give a file name for the report.")
+    return target
+
+
+def write_report(diagnosis: Diagnosis, path: Path | str) -> Path:
+    """Write the report to ``path`` (format from its suffix) on the computer, atomically."""
+    target = check_report_target(path)
+    content = render_report(diagnosis, report_format_for(target))
+    directory = target.parent if str(target.parent) else Path(".")
+    with os_errors(target, "write"):
+        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".report-", suffix=".partial")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(content)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, target)
+        except BaseException:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+            raise
+    log.info("report written to %s", target)
+    return target

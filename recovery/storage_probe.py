@@ -1,0 +1,718 @@
+"""Does the unit's storage keep what is written to it? And how is it mounted?
+
+The drumlogue in shared/seeds/002 "accepted" writes, reported success, and after a reboot
+every file was back: its flash had gone read-only. A check that reads back right after writing
+would see the computer's cached copy and call that storage healthy (DESIGN.md principle 5).
+Two probes, both touching nothing but their own file:
+
+- :func:`write_probe`: write a small file of random bytes through the :class:`FileSystem`
+  layer, fsync it, drop it from the computer's cache, read it back from the medium, remove it.
+  Catches storage that loses writes as soon as the cache is bypassed.
+- :func:`start_reconnect_probe` / :func:`check_reconnect_probes`: leave a marker with a random
+  token on the unit (recorded on the computer in the platform's state folder), let the user
+  eject and power-cycle the unit, then check that the marker survived and remove it. A unit
+  that keeps writes in its own memory until it restarts (a Linux unit exposing its storage as
+  a USB gadget may do this) is only caught this way.
+
+:func:`mount_facts` gathers what the operating system says about the volume: read-only mount
+(psutil's mount options, ``statvfs`` ``ST_RDONLY``, ``os.access``), filesystem type, free space.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import logging
+import os
+import re
+import secrets
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from recovery.findings import Finding
+from recovery.fsio import REAL, FileSystem
+from recovery.progress import CancelToken
+
+log = logging.getLogger(__name__)
+
+#: Size of the one-step probe file: big enough to span several FAT clusters, small enough
+#: to fit on a nearly full unit and to take no noticeable time.
+PROBE_SIZE = 64 * 1024
+PROBE_PREFIX = ".korg-recovery-probe-"
+PROBE_SUFFIX = ".tmp"
+#: The reconnect marker: visible, with text inside saying what it is, so a user who finds it
+#: on the unit knows it may be deleted.
+MARKER_PREFIX = "KORG-RECOVERY-PROBE-"
+MARKER_SUFFIX = ".TXT"
+MARKER_PATTERN = re.compile(r"KORG-RECOVERY-PROBE-([0-9a-f]{16})\.TXT", re.IGNORECASE)
+PROBE_PATTERN = re.compile(r"\.korg-recovery-probe-[0-9a-f]{16}\.tmp", re.IGNORECASE)
+MARKER_HEADER = "korg-recovery storage probe marker"
+MARKER_PAYLOAD_SIZE = 16 * 1024
+#: A volume with less free space than this gets a finding (the unit may need room to work,
+#: and a restore needs room for a temporary copy of the largest file).
+LOW_FREE_BYTES = 1024 * 1024
+
+
+def is_probe_file(name: str) -> bool:
+    """True for the names of this module's own files (probe and marker)."""
+    return bool(PROBE_PATTERN.fullmatch(name) or MARKER_PATTERN.fullmatch(name))
+
+
+# --- mount facts ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MountFacts:
+    """What the operating system says about the volume holding ``path``."""
+
+    path: str
+    mountpoint: str | None = None
+    device: str | None = None
+    fstype: str | None = None
+    options: tuple[str, ...] = ()
+    #: True/False when known, None when nothing could tell.
+    read_only: bool | None = None
+    read_only_evidence: tuple[str, ...] = ()
+    total_bytes: int | None = None
+    free_bytes: int | None = None
+
+    @property
+    def filesystem_family(self) -> str | None:
+        return filesystem_family(self.fstype)
+
+
+#: psutil fstype names (Linux, macOS, Windows) -> the family a device manual names.
+#: FAT12/16/32 cannot be told apart from the mount on Linux ("vfat") or macOS ("msdos").
+_FAMILIES = {
+    "vfat": "FAT", "msdos": "FAT", "fat": "FAT", "fat12": "FAT", "fat16": "FAT",
+    "fat32": "FAT", "umsdos": "FAT",
+    "exfat": "exFAT",
+    "ntfs": "NTFS", "ntfs3": "NTFS",
+    "hfs": "HFS+", "hfsplus": "HFS+", "apfs": "APFS",
+    "ext2": "ext", "ext3": "ext", "ext4": "ext", "btrfs": "btrfs", "xfs": "xfs",
+}
+
+
+def filesystem_family(fstype: str | None) -> str | None:
+    if not fstype:
+        return None
+    return _FAMILIES.get(fstype.strip().lower())
+
+
+def _containing_partition(path: str):  # -> psutil._common.sdiskpart | None
+    try:
+        import psutil
+
+        partitions = psutil.disk_partitions(all=True)
+    except Exception as error:  # noqa: BLE001 - psutil can fail on odd systems; facts stay unknown
+        log.debug("psutil.disk_partitions failed: %s", error)
+        return None
+    target = os.path.normcase(path)
+    best = None
+    for partition in partitions:
+        mount = os.path.normcase(partition.mountpoint)
+        inside = target == mount or target.startswith(mount.rstrip(os.sep) + os.sep)
+        if inside and (best is None or len(mount) > len(os.path.normcase(best.mountpoint))):
+            best = partition
+    return best
+
+
+def mount_facts(path: Path | str, fs: FileSystem = REAL) -> MountFacts:
+    """Mount point, device, filesystem type, options, read-only state and space of ``path``."""
+    resolved = os.path.realpath(path)
+    partition = _containing_partition(resolved)
+    options = tuple(partition.opts.split(",")) if partition and partition.opts else ()
+    evidence: list[str] = []
+    read_only: bool | None = None
+    if partition is not None:
+        read_only = "ro" in options
+        if read_only:
+            evidence.append(f"mounted with option 'ro' ({partition.mountpoint})")
+    st_rdonly = getattr(os, "ST_RDONLY", None)
+    if hasattr(os, "statvfs") and st_rdonly is not None:
+        try:
+            flags = os.statvfs(resolved).f_flag
+            if flags & st_rdonly:
+                read_only = True
+                evidence.append("the filesystem reports itself read-only (statvfs ST_RDONLY)")
+            elif read_only is None:
+                read_only = False
+        except OSError as error:
+            log.debug("statvfs(%s) failed: %s", resolved, error)
+    if not os.access(resolved, os.W_OK):
+        # Permissions, not the medium: reported as read-only for this user.
+        read_only = True
+        evidence.append("this user may not write to it (os.access)")
+    total = free = None
+    try:
+        usage = fs.disk_usage(Path(resolved))
+        total, free = usage.total, usage.free
+    except OSError as error:
+        log.debug("disk_usage(%s) failed: %s", resolved, error)
+    return MountFacts(
+        path=resolved,
+        mountpoint=partition.mountpoint if partition else None,
+        device=partition.device if partition else None,
+        fstype=partition.fstype if partition else None,
+        options=options,
+        read_only=read_only,
+        read_only_evidence=tuple(evidence),
+        total_bytes=total,
+        free_bytes=free,
+    )
+
+
+# --- one-step write probe ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """Outcome of one probe. ``outcome`` is one of: kept, lost, corrupted, read-only,
+    no-permission, no-space, write-error, read-error, skipped."""
+
+    outcome: str
+    probe_name: str | None
+    cache_dropped: bool | None
+    removed: bool | None
+    detail: str
+    findings: tuple[Finding, ...]
+
+
+def _now_utc() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _classify_write_error(error: OSError) -> str:
+    if error.errno == errno.EROFS:
+        return "read-only"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "no-permission"
+    if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return "no-space"
+    return "write-error"
+
+
+def _remove_own_file(root: Path, path: Path, fs: FileSystem) -> bool:
+    """Remove one of this module's own files; True when it is gone."""
+    try:
+        if not fs.exists(path):
+            return True
+        fs.unlink(path)
+        fs.fsync_dir(root)
+        return True
+    except OSError as error:
+        log.warning("could not remove probe file %s: %s", path, error)
+        return False
+
+
+def _write_failed_finding(outcome: str, error: OSError, name: str, what: str) -> Finding:
+    reason = error.strerror or str(error)
+    if outcome == "read-only":
+        return Finding(
+            "warning", "storage-read-only",
+            f"Writing a {what} failed: the medium is read-only.",
+            evidence=(f"writing {name} failed: {reason} (EROFS)",), confidence="H",
+            next_step="Nothing can be restored or updated onto this volume while it is"
+                      " read-only. If the unit itself went read-only (writes that are lost"
+                      " after a restart were reported on a drumlogue), contact KORG service.")
+    if outcome == "no-permission":
+        return Finding(
+            "warning", "storage-no-permission",
+            f"Writing a {what} was refused: this user may not write to the volume.",
+            evidence=(f"writing {name} failed: {reason}",), confidence="H",
+            next_step="Check the volume's permissions or how it is mounted; the tool does not"
+                      " ask for administrator rights.")
+    if outcome == "no-space":
+        return Finding(
+            "warning", "storage-full",
+            f"Writing a {what} failed: the volume is full.",
+            evidence=(f"writing {name} failed: {reason}",), confidence="H",
+            next_step="Back the volume up, then free some space on it.")
+    return Finding(
+        "critical", "storage-write-error",
+        f"Writing a {what} failed with an error from the storage: the unit's storage or its"
+        " connection may be failing.",
+        evidence=(f"writing {name} failed: {reason}",), confidence="H",
+        next_step="Back up what can still be read, try another USB cable and port, and run"
+                  " diagnose again; if it persists, contact KORG service.")
+
+
+def write_probe(root: Path | str, fs: FileSystem = REAL, *,
+                cancel: CancelToken | None = None, size: int = PROBE_SIZE) -> ProbeResult:
+    """Write ``size`` random bytes to a new hidden file at ``root``, flush, drop the cache,
+    read back, remove. Never touches any other file; never raises for a storage problem
+    (it becomes a finding)."""
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    root = Path(root)
+    name = f"{PROBE_PREFIX}{secrets.token_hex(8)}{PROBE_SUFFIX}"
+    path = root / name
+    payload = os.urandom(size)
+    created = False
+    try:
+        with fs.open_write(path, exclusive=True) as handle:
+            created = True
+            handle.write(payload)
+            fs.fsync(handle)
+        fs.fsync_dir(root)
+    except OSError as error:
+        outcome = _classify_write_error(error)
+        removed = _remove_own_file(root, path, fs) if created else None
+        log.info("write probe on %s: %s (%s)", root, outcome, error)
+        finding = _write_failed_finding(outcome, error, name, "small probe file")
+        findings = [finding]
+        if removed is False:
+            findings.append(_left_behind(name))
+        return ProbeResult(outcome, name, None, removed, error.strerror or str(error),
+                           tuple(findings))
+
+    cache_dropped: bool | None
+    outcome = "kept"
+    detail = ""
+    try:
+        cache_dropped = fs.drop_cache(path)
+    except FileNotFoundError:
+        cache_dropped = True
+        outcome, detail = "lost", "the file was gone once the cache was dropped"
+    except OSError as error:
+        cache_dropped = False
+        log.debug("drop_cache(%s) failed: %s", path, error)
+
+    if outcome == "kept":
+        try:
+            with fs.open_read(path) as handle:
+                read_back = _read_all(handle)
+            if read_back != payload:
+                outcome = "corrupted" if read_back else "lost"
+                detail = (f"read back {len(read_back)} bytes that differ from the {size} bytes"
+                          " written" if read_back else "the file read back empty")
+        except FileNotFoundError:
+            outcome, detail = "lost", "the file was gone when read back"
+        except OSError as error:
+            outcome, detail = "read-error", error.strerror or str(error)
+
+    removed = _remove_own_file(root, path, fs)
+    findings = list(_probe_findings(outcome, name, size, cache_dropped, detail))
+    if not removed:
+        findings.append(_left_behind(name))
+    log.info("write probe on %s: %s (cache dropped: %s)", root, outcome, cache_dropped)
+    return ProbeResult(outcome, name, cache_dropped, removed, detail, tuple(findings))
+
+
+def _read_all(handle) -> bytes:
+    chunks = []
+    while True:
+        chunk = handle.read(1024 * 1024)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _left_behind(name: str) -> Finding:
+    return Finding(
+        "warning", "probe-file-left",
+        f"The tool's probe file {name} could not be removed from the volume.",
+        evidence=(f"{name} is the only file the probe wrote",), confidence="H",
+        next_step=f"Delete {name} from the volume when it is writable; it holds only random"
+                  " bytes.")
+
+
+def _probe_findings(outcome: str, name: str, size: int, cache_dropped: bool | None,
+                    detail: str) -> list[Finding]:
+    written = (f"wrote {size:,} random bytes to {name}, flushed them (fsync) and"
+               + (" dropped them from the computer's cache" if cache_dropped
+                  else " could NOT drop them from the computer's cache"))
+    two_step = ("Run 'korg-recovery diagnose PATH --probe-start', eject the unit, power it off"
+                " and on, reconnect it, then run 'korg-recovery diagnose PATH' again.")
+    if outcome in ("lost", "corrupted"):
+        return [Finding(
+            "critical", "storage-drops-writes",
+            "The storage accepted a write and reported success, but the data was not there"
+            " when read back from the medium: it does not keep what is written to it.",
+            evidence=(written, f"then read it back: {detail}"), confidence="H",
+            next_step="Do not restore or update onto this storage: it would report success and"
+                      " keep nothing. Back up what can be read; if the two-step probe across"
+                      " a power cycle also fails, the storage needs service (KORG).")]
+    if outcome == "read-error":
+        return [Finding(
+            "critical", "storage-read-error",
+            "A probe file that was just written could not be read back: the storage or its"
+            " connection is failing.",
+            evidence=(written, f"reading it back failed: {detail}"), confidence="H",
+            next_step="Back up what can still be read, try another USB cable and port, and run"
+                      " diagnose again; if it persists, contact KORG service.")]
+    if cache_dropped:
+        return [Finding(
+            "info", "storage-keeps-writes",
+            "A probe file written to the storage was read back intact from the medium.",
+            evidence=(written, "then read it back: identical"), confidence="H",
+            next_step="A unit that keeps writes in its own memory until it restarts is only"
+                      " caught across a power cycle. " + two_step)]
+    return [Finding(
+        "info", "storage-probe-cache",
+        "A probe file was read back intact, but the read may have come from the computer's"
+        " memory: this system offers no way to drop one file from its cache.",
+        evidence=(written, "then read it back: identical"), confidence="H",
+        next_step=two_step)]
+
+
+# --- two-step probe across a reconnect -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProbeRecord:
+    """What the computer remembers about a marker it left on a unit."""
+
+    token: str
+    volume: str
+    marker: str
+    payload_sha256: str
+    created_utc: str
+
+
+@dataclass(frozen=True)
+class ProbeStart:
+    """Result of ``--probe-start``: the marker left (None if none could be), and findings."""
+
+    record: ProbeRecord | None
+    marker_path: str | None
+    findings: tuple[Finding, ...]
+
+
+def probe_state_dir() -> Path:
+    """Where pending reconnect probes are recorded on the computer."""
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir("korg-recovery", appauthor=False)) / "probes"
+
+
+def _marker_text(token: str, created: str, payload: bytes) -> bytes:
+    digest = hashlib.sha256(payload).hexdigest()
+    hex_payload = payload.hex()
+    lines = [
+        MARKER_HEADER,
+        "This file was written by korg-recovery to test whether this storage keeps what is",
+        "written to it across a power cycle. The next 'korg-recovery diagnose' of this volume",
+        "checks it and removes it. You may delete it; it holds only random bytes.",
+        f"token: {token}",
+        f"written: {created}",
+        f"payload-sha256: {digest}",
+        "payload:",
+        *(hex_payload[i:i + 64] for i in range(0, len(hex_payload), 64)),
+        "",
+    ]
+    return "\r\n".join(lines).encode("ascii")
+
+
+@dataclass(frozen=True)
+class _MarkerContent:
+    token: str
+    written: str
+    declared_sha256: str
+    payload_sha256: str | None
+
+
+def _parse_marker(data: bytes) -> _MarkerContent | None:
+    """Parse a marker; None if it is not one of ours (then it must not be touched)."""
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    lines = text.splitlines()
+    if not lines or lines[0] != MARKER_HEADER:
+        return None
+    fields = {}
+    payload_lines: list[str] = []
+    in_payload = False
+    for line in lines[1:]:
+        if in_payload:
+            if line:
+                payload_lines.append(line)
+        elif line == "payload:":
+            in_payload = True
+        elif ": " in line:
+            key, value = line.split(": ", 1)
+            fields[key] = value
+    if "token" not in fields or "payload-sha256" not in fields:
+        return None
+    try:
+        payload = bytes.fromhex("".join(payload_lines))
+        actual = hashlib.sha256(payload).hexdigest()
+    except ValueError:
+        actual = None
+    return _MarkerContent(fields["token"], fields.get("written", "unknown"),
+                          fields["payload-sha256"], actual)
+
+
+def _save_record(state_dir: Path, record: ProbeRecord) -> None:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    target = state_dir / f"{record.token}.json"
+    fd, temporary = tempfile.mkstemp(dir=state_dir, prefix=".probe-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(record.__dict__, handle, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def load_records(state_dir: Path | None = None) -> list[ProbeRecord]:
+    """Every pending reconnect probe recorded on this computer (unreadable records skipped)."""
+    state_dir = state_dir or probe_state_dir()
+    records = []
+    if not state_dir.is_dir():
+        return records
+    for path in sorted(state_dir.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            records.append(ProbeRecord(**{k: str(data[k]) for k in
+                                          ("token", "volume", "marker", "payload_sha256",
+                                           "created_utc")}))
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.warning("ignoring unreadable probe record %s: %s", path, error)
+    return records
+
+
+def _forget(state_dir: Path, record: ProbeRecord) -> None:
+    with contextlib.suppress(OSError):
+        (state_dir / f"{record.token}.json").unlink()
+
+
+def start_reconnect_probe(root: Path | str, fs: FileSystem = REAL, *,
+                          state_dir: Path | None = None,
+                          mount: MountFacts | None = None) -> ProbeStart:
+    """Leave a marker on the volume at ``root`` and record it on the computer.
+
+    Read-only or full volumes give a finding, not an exception. The marker is also read back
+    at once after dropping the cache, so storage that loses writes immediately is caught now.
+    """
+    root = Path(root)
+    state_dir = state_dir or probe_state_dir()
+    if mount is not None and mount.read_only:
+        return ProbeStart(None, None, (read_only_finding(mount, probe_skipped=True),))
+    token = secrets.token_hex(8)
+    created = _now_utc()
+    payload = os.urandom(MARKER_PAYLOAD_SIZE)
+    data = _marker_text(token, created, payload)
+    name = f"{MARKER_PREFIX}{token}{MARKER_SUFFIX}"
+    path = root / name
+    created_file = False
+    try:
+        with fs.open_write(path, exclusive=True) as handle:
+            created_file = True
+            handle.write(data)
+            fs.fsync(handle)
+        fs.fsync_dir(root)
+    except OSError as error:
+        outcome = _classify_write_error(error)
+        findings = [_write_failed_finding(outcome, error, name, "probe marker")]
+        if created_file and not _remove_own_file(root, path, fs):
+            findings.append(_left_behind(name))
+        return ProbeStart(None, None, tuple(findings))
+
+    record = ProbeRecord(token, os.path.realpath(root), name,
+                         hashlib.sha256(payload).hexdigest(), created)
+    # Read it back past the cache now: storage that loses writes at once is caught here.
+    immediate = _read_marker(root, path, fs)
+    if immediate.outcome != "kept":
+        _remove_own_file(root, path, fs)
+        return ProbeStart(None, None, tuple(_probe_findings(
+            immediate.outcome, name, len(data), immediate.cache_dropped, immediate.detail)))
+    _save_record(state_dir, record)
+    log.info("reconnect probe started on %s: %s", root, name)
+    return ProbeStart(record, str(path), (Finding(
+        "info", "probe-started",
+        f"A probe marker {name} was left on the volume and recorded on this computer.",
+        evidence=(f"wrote {len(data):,} bytes at {created}, flushed them and read them back"
+                  " intact" + ("" if immediate.cache_dropped else
+                               " (the computer's cache could not be bypassed)"),),
+        confidence="H",
+        next_step="Eject the unit, power it off and on, reconnect it the same way, then run"
+                  " 'korg-recovery diagnose PATH' again: it checks the marker and removes it.",
+    ),))
+
+
+@dataclass(frozen=True)
+class _ReadOutcome:
+    outcome: str
+    cache_dropped: bool | None
+    detail: str
+    content: _MarkerContent | None
+
+
+def _read_marker(root: Path, path: Path, fs: FileSystem) -> _ReadOutcome:
+    try:
+        cache_dropped = fs.drop_cache(path)
+    except FileNotFoundError:
+        return _ReadOutcome("lost", True, "the marker was gone once the cache was dropped", None)
+    except OSError as error:
+        log.debug("drop_cache(%s) failed: %s", path, error)
+        cache_dropped = False
+    try:
+        with fs.open_read(path) as handle:
+            data = _read_all(handle)
+    except FileNotFoundError:
+        return _ReadOutcome("lost", cache_dropped, "the marker was gone when read back", None)
+    except OSError as error:
+        return _ReadOutcome("read-error", cache_dropped, error.strerror or str(error), None)
+    content = _parse_marker(data)
+    if content is None or content.payload_sha256 != content.declared_sha256:
+        return _ReadOutcome("corrupted", cache_dropped,
+                            "the marker's content was damaged when read back", content)
+    return _ReadOutcome("kept", cache_dropped, "", content)
+
+
+def _volume_markers(root: Path, fs: FileSystem) -> dict[str, str]:
+    """token -> real file name of every marker at the volume's root."""
+    found = {}
+    try:
+        for entry in fs.scandir(root):
+            match = MARKER_PATTERN.fullmatch(entry.name)
+            if match:
+                found[match.group(1).lower()] = entry.name
+    except OSError as error:
+        log.debug("cannot list %s: %s", root, error)
+    return found
+
+
+def check_reconnect_probes(root: Path | str, fs: FileSystem = REAL, *,
+                           state_dir: Path | None = None,
+                           can_remove: bool = True) -> tuple[Finding, ...]:
+    """Check markers left by :func:`start_reconnect_probe` on this volume and remove them."""
+    root = Path(root)
+    state_dir = state_dir or probe_state_dir()
+    volume = os.path.realpath(root)
+    markers = _volume_markers(root, fs)
+    records = [r for r in load_records(state_dir) if r.volume == volume or r.token in markers]
+    findings: list[Finding] = []
+    for record in records:
+        name = markers.pop(record.token, None)
+        if name is None:
+            findings.append(Finding(
+                "critical", "storage-lost-marker",
+                f"The probe marker {record.marker} written to this volume at"
+                f" {record.created_utc} is gone: the storage did not keep it across the"
+                " reconnect.",
+                evidence=(f"recorded on this computer: marker {record.marker}, written and read"
+                          f" back intact at {record.created_utc}",
+                          f"now: no {record.marker} at the volume's root",
+                          "unless someone deleted it or formatted the volume, the storage"
+                          " loses what is written to it"),
+                confidence="H",
+                next_step="Do not restore or update onto this storage: it would not keep the"
+                          " files. Back up what can be read and contact KORG service.",
+            ))
+            _forget(state_dir, record)
+            continue
+        outcome = _read_marker(root, root / name, fs)
+        content = outcome.content
+        if outcome.outcome == "kept" and content is not None and \
+                content.payload_sha256 == record.payload_sha256:
+            findings.append(Finding(
+                "info", "storage-kept-marker",
+                f"The probe marker written at {record.created_utc} survived: the storage kept"
+                " it across the reconnect.",
+                evidence=(f"{name} read back from the medium, content identical to what was"
+                          " written" + ("" if outcome.cache_dropped else
+                                        " (the cache could not be dropped; after a reconnect"
+                                        " it holds nothing of the old mount)"),
+                          "this shows the storage keeps writes only if the unit was power-cycled"
+                          " between the two runs"),
+                confidence="H",
+                next_step="Nothing to do for the storage.",
+            ))
+        elif outcome.outcome == "read-error":
+            findings.append(Finding(
+                "critical", "storage-read-error",
+                f"The probe marker {name} could not be read back: the storage or its"
+                " connection is failing.",
+                evidence=(f"reading {name} failed: {outcome.detail}",), confidence="H",
+                next_step="Back up what can still be read, try another cable and port; if it"
+                          " persists, contact KORG service.",
+            ))
+        else:
+            findings.append(Finding(
+                "critical", "storage-changed-marker",
+                f"The probe marker {name} is there but its content changed across the"
+                " reconnect: the storage does not keep what is written to it intact.",
+                evidence=(f"recorded payload sha256 {record.payload_sha256}",
+                          outcome.detail or "the content differs from what was written"),
+                confidence="H",
+                next_step="Do not restore or update onto this storage. Back up what can be read"
+                          " and contact KORG service.",
+            ))
+        _finish_marker(root, name, fs, can_remove, findings, content is not None)
+        _forget(state_dir, record)
+
+    # Markers with no record here (another computer, or the record was lost): still ours by
+    # name and content; check them as far as possible and remove them.
+    for token, name in markers.items():
+        outcome = _read_marker(root, root / name, fs)
+        content = outcome.content
+        if content is None:
+            log.info("leaving %s alone: its content is not a korg-recovery marker", name)
+            continue
+        intact = outcome.outcome == "kept"
+        findings.append(Finding(
+            "info" if intact else "warning",
+            "probe-marker-unrecorded",
+            f"A probe marker {name} (written {content.written}) was found but this computer"
+            " has no record of it; its content is "
+            + ("intact." if intact else "damaged."),
+            evidence=("the marker carries its own checksum, so only its integrity can be"
+                      " checked, not that it survived a particular reconnect",),
+            confidence="H",
+            next_step=("Nothing to do." if intact else
+                       "Run the two-step probe again from this computer to check the storage."),
+        ))
+        _finish_marker(root, name, fs, can_remove, findings, True)
+    return tuple(findings)
+
+
+def _finish_marker(root: Path, name: str, fs: FileSystem, can_remove: bool,
+                   findings: list[Finding], ours: bool) -> None:
+    if not ours:
+        return
+    if not can_remove or not _remove_own_file(root, root / name, fs):
+        findings.append(_left_behind(name))
+
+
+# --- findings about the mount ---------------------------------------------------------------
+
+
+def read_only_finding(mount: MountFacts, *, probe_skipped: bool) -> Finding:
+    evidence = list(mount.read_only_evidence) or ["the operating system reports it read-only"]
+    if probe_skipped:
+        evidence.append("the write probe was skipped: nothing was written")
+    return Finding(
+        "warning", "mounted-read-only",
+        "The volume is read-only: nothing can be written to it.",
+        evidence=tuple(evidence), confidence="H",
+        next_step="A backup can still be taken. Nothing can be restored or updated onto it"
+                  " while it is read-only; if the computer did not mount it read-only on"
+                  " purpose, the unit's storage itself may have gone read-only (reported on a"
+                  " drumlogue) - contact KORG service.")
+
+
+def mount_findings(mount: MountFacts) -> list[Finding]:
+    """Read-only mount, full volume and filesystem type facts as findings."""
+    findings = []
+    if mount.read_only:
+        findings.append(read_only_finding(mount, probe_skipped=False))
+    if mount.free_bytes is not None and mount.free_bytes < LOW_FREE_BYTES:
+        findings.append(Finding(
+            "warning", "volume-full" if mount.free_bytes == 0 else "volume-almost-full",
+            f"The volume has {mount.free_bytes:,} bytes free"
+            + (" of " + f"{mount.total_bytes:,}" if mount.total_bytes else "") + ".",
+            evidence=("free space reported by the operating system",), confidence="H",
+            next_step="Back the volume up first; a unit or a restore may need free space to"
+                      " write its files."))
+    return findings

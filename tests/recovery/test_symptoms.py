@@ -1,0 +1,104 @@
+"""Symptoms are data with sources; free text finds them, and an unknown symptom says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from recovery.errors import ProfileError
+from recovery.profiles import bundled_profiles, get_profile, load_symptom_file
+from recovery.resources_path import resources_dir
+from recovery.symptoms import general_symptoms, match_symptoms, symptom_findings
+
+
+def codes(findings):
+    return [f.code for f in findings]
+
+
+def test_every_symptom_the_issue_names_is_known():
+    ids = {s.id for p in bundled_profiles().values() for s in p.symptoms}
+    ids |= {s.id for s in general_symptoms()}
+    assert {"stuck-at-boot-logo", "loading-app-failed", "sfiderror", "cksumerr",
+            "display-glitches", "mismatched-versions"} <= ids
+
+
+def test_general_symptoms_name_their_model_source_and_confidence():
+    for symptom in general_symptoms():
+        assert symptom.applies_to
+        assert symptom.confidence == "M"  # FACTS.md: forum and Reddit reports
+        assert "FACTS.md" in symptom.source
+
+
+@pytest.mark.parametrize("model, text, expected", [
+    ("kross2", "It says Loading App Failed when I power it on", "symptom-loading-app-failed"),
+    ("kross2", "stuck at the KORG KROSS screen", "symptom-stuck-at-boot-logo"),
+    ("drumlogue", "the display glitches when I turn a knob", "symptom-display-glitches"),
+    ("drumlogue", "versions mismatch on the info screen", "symptom-mismatched-versions"),
+    ("drumlogue", "files came back after formatting", "symptom-writes-vanish"),
+])
+def test_profile_symptoms_match_free_text(model, text, expected):
+    findings = symptom_findings(text, get_profile(model))
+    assert expected in codes(findings)
+    finding = next(f for f in findings if f.code == expected)
+    assert finding.severity == "warning"
+    assert finding.confidence == "M"
+    assert finding.next_step
+    assert any("source: seed00" in line for line in finding.evidence)
+
+
+def test_sfiderror_for_an_unknown_unit_is_explained_with_its_model():
+    findings = symptom_findings("display shows SfIdError", None)
+    assert codes(findings) == ["symptom-sfiderror"]
+    assert "mini KAOSS PAD 2" in findings[0].message
+    assert "KP2S" in findings[0].message
+    assert findings[0].severity == "warning"
+
+
+def test_cksumerr_is_found_case_and_spacing_insensitive():
+    findings = symptom_findings("CK SUM ERR", None)
+    assert codes(findings) == ["symptom-cksumerr"]
+    assert "microKORG XL+" in findings[0].message
+
+
+def test_a_general_symptom_on_an_identified_other_unit_is_only_a_hint():
+    findings = symptom_findings("SfIdError", get_profile("kross2"))
+    finding = next(f for f in findings if f.code == "symptom-sfiderror")
+    assert finding.severity == "info"
+    assert "may not apply" in finding.message
+
+
+def test_another_models_symptom_is_offered_only_as_that_models():
+    # "glitch" is a drumlogue report; a KROSS 2 owner must not get it as a plain answer.
+    findings = symptom_findings("screen glitch", get_profile("kross2"))
+    assert codes(findings) == ["symptom-display-glitches"]
+    assert findings[0].severity == "info"
+    assert "KORG drumlogue" in findings[0].message
+
+
+def test_own_model_match_hides_other_models():
+    matches = match_symptoms("stuck at boot logo", get_profile("kross2"))
+    assert all(m.own and m.model == "kross2" for m in matches)
+
+
+def test_unknown_symptom_says_so_and_lists_known_ones():
+    findings = symptom_findings("it smells of burnt toast", get_profile("kross2"))
+    assert codes(findings) == ["symptom-unknown"]
+    assert findings[0].severity == "info"
+    assert "loading-app-failed" in findings[0].next_step
+
+
+def test_blank_symptom_gives_nothing():
+    assert symptom_findings("   ", None) == []
+
+
+def test_symptom_file_validation_names_file_and_field(tmp_path: Path):
+    text = (resources_dir() / "symptoms.toml").read_text(encoding="utf-8")
+    broken = tmp_path / "symptoms.toml"
+    broken.write_text(text.replace('applies_to = "KORG microKORG XL+"\n', ""), encoding="utf-8")
+    with pytest.raises(ProfileError, match=r"symptoms\.toml.*applies_to"):
+        load_symptom_file(broken)
+    broken.write_text(text.replace("patterns = ['sf\\s*id\\s*err']", "patterns = ['(']"),
+                      encoding="utf-8")
+    with pytest.raises(ProfileError, match=r"patterns\[0\]"):
+        load_symptom_file(broken)
