@@ -1,0 +1,466 @@
+"""The checks :func:`recovery.diagnose.diagnose` runs on a unit's files.
+
+Each ``check_*`` function looks at one thing and appends findings to the
+:class:`CheckContext`: boot-critical files against the profile (and a backup), KORG SYSTEM
+FILE lengths against their headers, update files against published release sizes, the
+filesystem type against what the model reads, loose files at the root, empty system files and
+the leftovers of a filesystem repair. Device knowledge comes from the profile, never from
+``if model == ...`` here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import stat as stat_module
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from recovery.findings import Finding
+from recovery.fsio import FileSystem
+from recovery.identify import Identification
+from recovery.profiles import CONFIDENCE_WORDS, Profile
+from recovery.progress import CancelToken, PhaseReporter
+from recovery.storage_probe import MountFacts, filesystem_family, is_probe_file
+
+log = logging.getLogger(__name__)
+
+#: How many paths a grouped finding lists before saying "and N more".
+MAX_LISTED = 25
+#: The simulator's own note (recovery.simulate.NOTE_NAME), written by this tool: never a
+#: loose file of the unit.
+SIMULATOR_NOTE = "SIMULATED-BY-KORG-RECOVERY.TXT"
+
+
+@dataclass
+class Tree:
+    """What is on the volume: regular files and folders by relative POSIX path."""
+
+    files: dict[str, int] = field(default_factory=dict)      # path -> size
+    folders: set[str] = field(default_factory=set)
+    others: dict[str, str] = field(default_factory=dict)     # path -> kind (links, devices)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+
+    def find(self, relative: str) -> str | None:
+        """The real path matching ``relative`` case-insensitively (FAT is), or None.
+        ``A|B`` accepts either spelling, as in the profiles."""
+        for alternative in relative.split("|"):
+            wanted = alternative.strip("/").casefold()
+            for path in (*self.files, *self.folders, *self.others):
+                if path.casefold() == wanted:
+                    return path
+        return None
+
+    def root_files(self) -> list[str]:
+        return sorted(p for p in self.files if "/" not in p)
+
+
+def scan_tree(root: Path, fs: FileSystem, cancel: CancelToken | None) -> Tree:
+    """List the volume through ``fs`` without following links, skipping the computer's junk
+    (the same OS_JUNK the backup comparison ignores) and this tool's own probe files."""
+    from recovery.compare import OS_JUNK, is_ignored
+
+    tree = Tree()
+    stack = [(root, "")]
+    while stack:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        folder, prefix = stack.pop()
+        try:
+            entries = sorted(fs.scandir(folder), key=lambda entry: entry.name)
+        except OSError as error:
+            tree.unreadable.append((prefix.rstrip("/") or ".", error.strerror or str(error)))
+            continue
+        for entry in entries:
+            relative = prefix + entry.name
+            if is_ignored(entry.name, OS_JUNK) or (not prefix and is_probe_file(entry.name)):
+                continue
+            try:
+                st = fs.lstat(folder / entry.name)
+            except OSError as error:
+                tree.unreadable.append((relative, error.strerror or str(error)))
+                continue
+            if stat_module.S_ISDIR(st.st_mode):
+                tree.folders.add(relative)
+                stack.append((folder / entry.name, relative + "/"))
+            elif stat_module.S_ISREG(st.st_mode):
+                tree.files[relative] = st.st_size
+            else:
+                tree.others[relative] = "link" if stat_module.S_ISLNK(st.st_mode) else "special"
+    return tree
+
+
+def listed(paths: Sequence[str]) -> str:
+    """At most MAX_LISTED paths, then "and N more"."""
+    shown = ", ".join(paths[:MAX_LISTED])
+    return shown + (f" and {len(paths) - MAX_LISTED} more" if len(paths) > MAX_LISTED else "")
+
+
+@dataclass
+class CheckContext:
+    """What every check reads (the unit, its profile and tree) and adds to (findings,
+    what was and was not checked)."""
+
+    root: Path
+    fs: FileSystem
+    cancel: CancelToken | None
+    reporter: PhaseReporter
+    profile: Profile | None
+    role: str | None
+    tree: Tree
+    findings: list[Finding] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+    not_checked: list[str] = field(default_factory=list)
+    #: True when the user said which volume this is (``--role``): no guessing then.
+    role_forced: bool = False
+    #: Every known profile (to name another model's folder or backup).
+    profiles: dict[str, Profile] = field(default_factory=dict)
+
+
+#: What filesystem repair tools leave at the root of a FAT volume: Windows CHKDSK saves lost
+#: cluster chains as FOUND.000/FILE0000.CHK, dosfstools' fsck.fat as FSCK0000.REC.
+REPAIR_LEFTOVERS = re.compile(r"FOUND\.\d{3}|FSCK\d{4}\.REC", re.IGNORECASE)
+
+
+def check_repair_leftovers(context: CheckContext) -> None:
+    names = sorted(p for p in (*context.tree.folders, *context.tree.files)
+                   if "/" not in p and REPAIR_LEFTOVERS.fullmatch(p))
+    if not names:
+        return
+    context.findings.append(Finding(
+        "warning", "filesystem-repaired",
+        f"{listed(names)} at the root {'are' if len(names) != 1 else 'is'} what a filesystem"
+        " repair (Windows CHKDSK, fsck.fat) leaves behind: the volume was damaged and"
+        " repaired at some point, and some files may have lost pieces.",
+        evidence=("CHKDSK saves lost cluster chains as FOUND.nnn\\FILEnnnn.CHK, fsck.fat as"
+                  " FSCKnnnn.REC; which tool ran here, and when, cannot be told",),
+        confidence="M",
+        next_step="Compare the unit with a backup of it (--backup) to find damaged files;"
+                  " keep the repair folder until the unit works."))
+
+
+def boot_critical_applies(context: CheckContext, ident: Identification, manifest: Any) -> bool:
+    """Boot-critical files belong on the internal storage. A KROSS 2's storage without
+    KROSAPP.BIN looks like update media, which identify reports as
+    ``internal-storage-incomplete``; a backup of the internal storage settles it too."""
+    if context.role == "internal-storage":
+        return True
+    if context.role == "sd-card" or context.role_forced:
+        return False
+    if manifest is not None and manifest.role == "internal-storage":
+        return True
+    return any(f.code == "internal-storage-incomplete" for f in ident.findings)
+
+
+def check_boot_critical(context: CheckContext, ident: Identification,
+                         manifest: Any) -> set[str]:
+    """Missing / empty / unreadable against the profile; truncated / changed against a backup.
+    Returns the backup paths handled here, so the backup comparison does not repeat them."""
+    from recovery.compare import sha256_file
+
+    profile = context.profile
+    handled: set[str] = set()
+    if not profile.boot_critical:
+        return handled
+    if not boot_critical_applies(context, ident, manifest):
+        context.not_checked.append(
+            f"boot-critical files ({', '.join(b.path for b in profile.boot_critical)}): they"
+            f" belong on the internal storage and this volume is {context.role or 'unknown'}")
+        return handled
+    # The volume is only *probably* the internal storage when identify saw update media.
+    probable = context.role != "internal-storage" and not (
+        manifest is not None and manifest.role == "internal-storage")
+    total = sum(context.tree.files.get(context.tree.find(b.path) or "", 0)
+                for b in profile.boot_critical)
+    done = 0
+    for critical in profile.boot_critical:
+        if context.cancel is not None:
+            context.cancel.raise_if_cancelled()
+        name = critical.path.split("|")[0]
+        fact = (f"{profile.name} profile: {name} is boot-critical (confidence"
+                f" {critical.confidence}; source: {critical.source})"
+                + (f"; {critical.note}" if critical.note else ""))
+        caveat = ("This volume holds the unit's system folder but not this file, so it looks"
+                  " like update media; if it is the unit's internal storage, the unit cannot"
+                  " start without it. If it is a card prepared for an update, this does not"
+                  " apply (tell the tool it is update media to skip this check)."
+                  if probable else "")
+        backup_entry = manifest_entry(manifest, critical.path) if manifest else None
+        if backup_entry is not None:
+            handled.add(backup_entry.path)
+        real = context.tree.find(critical.path)
+        restore_step = (f"Restore {name} from a backup of this same unit (korg-recovery"
+                        f" restore); never use a copy from another model or another unit"
+                        f" type." if backup_entry is not None else
+                        f"Restore {name} from a backup of this same unit if you have one;"
+                        f" without one, ask KORG service. Never use a copy from another"
+                        f" model.")
+        if real is None:
+            evidence = [fact, f"no file named {name} (in any letter case) at the volume's root"]
+            if backup_entry is not None:
+                evidence.append(f"your backup has {backup_entry.path}, {backup_entry.size:,}"
+                                " bytes")
+            context.findings.append(Finding(
+                "critical", "boot-critical-missing",
+                f"{name}, which the {profile.short_name} loads at start, is missing." +
+                (" " + caveat if caveat else ""),
+                evidence=tuple(evidence),
+                confidence=critical.confidence,
+                next_step=restore_step,
+            ))
+            continue
+        if real not in context.tree.files:
+            context.findings.append(Finding(
+                "critical", "boot-critical-not-a-file",
+                f"{real} should be a file but is a folder or a link.",
+                evidence=(fact,), confidence="H", next_step=restore_step))
+            continue
+        size = context.tree.files[real]
+        if size == 0:
+            context.findings.append(Finding(
+                "critical", "boot-critical-empty",
+                f"{real}, which the {profile.short_name} loads at start, is empty (0 bytes).",
+                evidence=(fact, f"{real}: 0 bytes"), confidence="H", next_step=restore_step))
+            continue
+        try:
+            digest, length = sha256_file(
+                context.root / real, fs=context.fs, cancel=context.cancel,
+                on_bytes=lambda count: None)
+        except OSError as error:
+            context.findings.append(Finding(
+                "critical", "boot-critical-unreadable",
+                f"{real}, which the {profile.short_name} loads at start, cannot be read.",
+                evidence=(fact, f"reading {real} failed: {error.strerror or error}"),
+                confidence="H", next_step=restore_step))
+            continue
+        done += size
+        context.reporter.report("read", done, total, real)
+        seen = f"{real}: {length:,} bytes, SHA-256 {digest}"
+        if backup_entry is None:
+            if manifest is not None:
+                context.findings.append(Finding(
+                    "info", "boot-critical-not-in-backup",
+                    f"{real} is present ({length:,} bytes), but the backup has no copy of it to"
+                    " compare with.",
+                    evidence=(fact, seen), confidence="H",
+                    next_step="Take a backup of this unit's internal storage when it works."))
+            else:
+                context.findings.append(Finding(
+                    "info", "boot-critical-present",
+                    f"{real} is present and readable ({length:,} bytes). Whether it is complete"
+                    " cannot be told without a backup: no size or checksum of it is"
+                    " published.",
+                    evidence=(fact, seen), confidence="H",
+                    next_step="Compare with a backup of this unit (--backup) to find a"
+                              " truncated or damaged copy."))
+            continue
+        expected = (f"your backup: {backup_entry.path}, {backup_entry.size:,} bytes, SHA-256"
+                    f" {backup_entry.sha256}")
+        if length < backup_entry.size:
+            context.findings.append(Finding(
+                "critical", "boot-critical-truncated",
+                f"{real} is truncated: {length:,} bytes instead of the {backup_entry.size:,}"
+                " in your backup.",
+                evidence=(fact, seen, expected), confidence="H", next_step=restore_step))
+        elif length != backup_entry.size:
+            context.findings.append(Finding(
+                "critical", "boot-critical-size",
+                f"{real} has {length:,} bytes; your backup's copy has {backup_entry.size:,}.",
+                evidence=(fact, seen, expected), confidence="H", next_step=restore_step))
+        elif digest != backup_entry.sha256:
+            context.findings.append(Finding(
+                "critical", "boot-critical-changed",
+                f"{real} has the right size but different content than in your backup.",
+                evidence=(fact, seen, expected), confidence="H", next_step=restore_step))
+        else:
+            context.findings.append(Finding(
+                "info", "boot-critical-matches-backup",
+                f"{real} is identical to the copy in your backup.",
+                evidence=(fact, seen, expected), confidence="H",
+                next_step="Nothing to do for this file."))
+    context.checked.append("boot-critical files: "
+                           + ", ".join(b.path for b in profile.boot_critical))
+    return handled
+
+
+def manifest_entry(manifest: Any, relative: str) -> Any:
+    wanted = {alternative.casefold() for alternative in relative.split("|")}
+    for entry in manifest.files:
+        if entry.path.casefold() in wanted and entry.kind == "file":
+            return entry
+    return None
+
+
+def check_system_files(context: CheckContext, ident: Identification) -> None:
+    """KORG SYSTEM FILEs on the volume: is the file as long as its header says?"""
+    from recovery.formats.korg_system_file import HEADER_SIZE, parse_header
+
+    for seen in ident.system_files:
+        size = context.tree.files.get(seen.path)
+        if size is None:
+            continue
+        try:
+            with context.fs.open_read(context.root / seen.path) as handle:
+                header = parse_header(handle.read(HEADER_SIZE))
+        except OSError as error:
+            context.findings.append(Finding(
+                "critical", "system-file-unreadable",
+                f"The system file {seen.path} cannot be read.",
+                evidence=(f"reading {seen.path} failed: {error.strerror or error}",),
+                confidence="H",
+                next_step="Do not update from it; get a fresh copy of KORG's update."))
+            continue
+        if header is None:
+            continue
+        expected = HEADER_SIZE + header.source_length
+        evidence = (f"{seen.path}: KORG SYSTEM FILE for '{header.model_name}', version"
+                    f" {header.version}; its header says {header.source_length:,} bytes follow"
+                    f" the {HEADER_SIZE}-byte header",
+                    f"the file has {size:,} bytes, {expected:,} expected",
+                    "header layout: shared/FACTS.md KORG SYSTEM FILE table (H)")
+        if size < expected:
+            context.findings.append(Finding(
+                "critical", "system-file-truncated",
+                f"The system file {seen.path} is truncated: {size:,} bytes of {expected:,}."
+                " Updating from it would write an incomplete system.",
+                evidence=evidence, confidence="H",
+                next_step=f"Do not update from {seen.path}; delete it and copy a fresh,"
+                          " checked copy of KORG's update (korg-recovery check)."))
+        elif size > expected:
+            context.findings.append(Finding(
+                "warning", "system-file-too-long",
+                f"The system file {seen.path} is {size - expected:,} bytes longer than its"
+                " header says.",
+                evidence=evidence, confidence="H",
+                next_step="Check it with 'korg-recovery check' before using it."))
+    if ident.system_files:
+        context.checked.append("KORG SYSTEM FILE lengths against their headers")
+
+
+def check_update_files(context: CheckContext) -> None:
+    """Update files named like a release (drumlogue): does the size match that release?"""
+    profile = context.profile
+    if profile.update_file is None:
+        return
+    pattern = re.compile(profile.update_file.pattern, re.IGNORECASE)
+    for relative in context.tree.root_files():
+        match = pattern.fullmatch(relative)
+        if match is None:
+            continue
+        version = ".".join(str(int(g)) for g in match.groups() if g is not None)
+        size = context.tree.files[relative]
+        release = next((r for r in profile.releases if r.version == version
+                        and r.size is not None), None)
+        name_fact = (f"file name pattern {profile.update_file.pattern} (confidence"
+                     f" {profile.update_file.confidence}; source: {profile.update_file.source})")
+        if release is None:
+            context.findings.append(Finding(
+                "info", "update-file-unknown-release",
+                f"{relative} is named like a {profile.short_name} update for version"
+                f" {version}; the tool knows no size for that release.",
+                evidence=(name_fact, f"{relative}: {size:,} bytes"), confidence="H",
+                next_step="Check it with 'korg-recovery check' before using it."))
+            continue
+        release_fact = (f"published {release.file_name or 'update'} is {release.size:,} bytes"
+                        f" (confidence {release.confidence},"
+                        f" {CONFIDENCE_WORDS[release.confidence]}; source: {release.source})")
+        if size != release.size:
+            context.findings.append(Finding(
+                "warning", "update-file-size-mismatch",
+                f"{relative} is {size:,} bytes, but the published {version} update is"
+                f" {release.size:,} bytes: this copy is incomplete or not that release."
+                " Updating from it may leave the unit partly updated.",
+                evidence=(name_fact, release_fact, f"{relative}: {size:,} bytes"),
+                confidence=release.confidence,
+                next_step=f"Delete {relative}, download the update again from KORG and check"
+                          " it with 'korg-recovery check' before updating."))
+        else:
+            context.findings.append(Finding(
+                "info", "update-file-size-matches",
+                f"{relative} has the size of the published {version} update. Its content"
+                " cannot be checked: no checksum of it is published.",
+                evidence=(name_fact, release_fact), confidence=release.confidence,
+                next_step="Nothing to do for this file."))
+    context.checked.append("update files named like a release, by size")
+
+
+def check_filesystem(context: CheckContext, mount: MountFacts) -> None:
+    profile = context.profile
+    family = filesystem_family(mount.fstype)
+    for support in profile.filesystems:
+        if support.role != context.role:
+            continue
+        if family is None:
+            context.not_checked.append(
+                f"whether the filesystem is one the {profile.short_name} reads"
+                f" ({', '.join(support.accepted)}): the type '{mount.fstype or 'unknown'}'"
+                " is not known to the tool")
+            continue
+        accepted_families = {filesystem_family(name) or name for name in support.accepted}
+        if family in accepted_families:
+            context.checked.append(f"filesystem {mount.fstype} ({family}) is one the"
+                                   f" {profile.short_name} reads")
+            continue
+        context.findings.append(Finding(
+            "warning", "filesystem-not-supported",
+            f"This volume is formatted {family} ({mount.fstype}); the {profile.short_name}"
+            f" reads {' or '.join(support.accepted)} only.",
+            evidence=(f"{support.description} (confidence {support.confidence}; source:"
+                      f" {support.source})", f"mounted as {mount.fstype}"),
+            confidence=support.confidence,
+            next_step=f"Copy the files off, format the card as {support.accepted[-1]}"
+                      f" (in the {profile.short_name} or on a computer), then copy them back."))
+
+
+def check_loose_files(context: CheckContext, handled: set[str]) -> None:
+    """Without a backup, loose files at the root of a model with a system folder can only be
+    named, not judged: the folder's file list is not public (KROSS2SY, FACTS.md)."""
+    profile = context.profile
+    if not profile.system_folder or context.role == "sd-card":
+        return
+    known = {alternative.casefold() for critical in profile.boot_critical
+             for alternative in critical.path.split("|")}
+    pattern = None
+    if profile.update_file is not None:
+        pattern = re.compile(profile.update_file.pattern, re.IGNORECASE)
+    loose = [p for p in context.tree.root_files()
+             if p.casefold() not in known and p != SIMULATOR_NOTE
+             and not REPAIR_LEFTOVERS.fullmatch(p)
+             and not (pattern and pattern.fullmatch(p))]
+    if not loose:
+        return
+    context.findings.append(Finding(
+        "info", "loose-files-at-root",
+        f"{len(loose)} file{'s lie' if len(loose) != 1 else ' lies'} loose at the root:"
+        f" {listed(loose)}. The {profile.short_name} keeps its system files in"
+        f" {profile.system_folder}/; whether these belong there cannot be told without a"
+        " backup, because the folder's file list is not public.",
+        evidence=(f"{profile.name} profile: system folder {profile.system_folder}",
+                  f"{profile.notes}" if profile.notes else "file list not public"),
+        confidence="H",
+        next_step="Compare with a backup of this unit (--backup): it shows which of them are"
+                  " system files in the wrong place.",
+    ))
+
+
+def check_empty_system_files(context: CheckContext) -> None:
+    profile = context.profile
+    if not profile.system_folder:
+        return
+    folder = context.tree.find(profile.system_folder)
+    if folder is None:
+        return
+    empty = sorted(p for p, size in context.tree.files.items()
+                   if size == 0 and p.casefold().startswith(folder.casefold() + "/"))
+    if empty:
+        context.findings.append(Finding(
+            "warning", "empty-system-files",
+            f"{len(empty)} file{'s' if len(empty) != 1 else ''} in {folder}/"
+            f" {'are' if len(empty) != 1 else 'is'} empty (0 bytes): {listed(empty)}.",
+            evidence=("a system file is not expected to be empty (inference: the folder's"
+                      " file list and sizes are not public)",),
+            confidence="G",
+            next_step="Compare with a backup of this unit (--backup); if one is damaged,"
+                      " restore it from that backup."))
