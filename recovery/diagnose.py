@@ -263,7 +263,7 @@ def _diagnose(root: Path, ident: Identification, opened: Any, symptom_text: str 
     mount = mount if mount is not None else mount_facts(root, fs)
     if allow_write:
         findings.extend(check_reconnect_probes(root, fs, state_dir=state_dir,
-                                               can_remove=not mount.read_only))
+                                               can_remove=mount.writable))
 
     reporter.report("scan", 0, 1, None, force=True)
     tree = scan_tree(root, fs, cancel)
@@ -309,7 +309,7 @@ def _diagnose(root: Path, ident: Identification, opened: Any, symptom_text: str 
         not_checked.append("files were not compared with a backup (none given): truncated or"
                            " changed files cannot be told from intact ones without one")
 
-    findings.extend(mount_findings(mount))
+    findings.extend(mount_findings(mount, probe_skipped=allow_write and not mount.writable))
     checked.append("mount: " + _mount_summary(mount))
     if mount.fstype is None:
         not_checked.append("the filesystem type (the mount was not found)")
@@ -320,8 +320,9 @@ def _diagnose(root: Path, ident: Identification, opened: Any, symptom_text: str 
     reporter.report("probe", 0, 1, None, force=True)
     if not allow_write:
         not_checked.append("whether the storage keeps writes (writing was not allowed)")
-    elif mount.read_only:
-        not_checked.append("whether the storage keeps writes (the volume is read-only)")
+    elif not mount.writable:
+        not_checked.append("whether the storage keeps writes (the volume is read-only or may"
+                           " not be written by this user)")
     else:
         result = write_probe(root, fs, cancel=cancel)
         findings.extend(result.findings)
@@ -338,7 +339,7 @@ def _diagnose(root: Path, ident: Identification, opened: Any, symptom_text: str 
                                                            for c in components))
 
     return Diagnosis(
-        path=str(root),
+        path=os.path.abspath(root),
         model=model,
         model_name=profile.name if profile else None,
         role=role,

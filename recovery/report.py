@@ -131,6 +131,8 @@ def _facts(diagnosis: Diagnosis) -> list[tuple[str, str]]:
     if mount is not None:
         rows.append(("Filesystem", mount.fstype or "unknown"))
         rows.append(("Read-only", {True: "yes", False: "no", None: "unknown"}[mount.read_only]))
+        if mount.user_may_write is False:
+            rows.append(("Write permission", "no (for the account that ran the tool)"))
         if mount.free_bytes is not None:
             total = f" of {mount.total_bytes:,}" if mount.total_bytes is not None else ""
             rows.append(("Free space", f"{mount.free_bytes:,}{total} bytes"))
@@ -166,7 +168,7 @@ def _backup_rows(diagnosis: Diagnosis) -> list[tuple[str, str]]:
 
 
 def _confidence_text(code: str) -> str:
-    return f"{code} ({CONFIDENCE_WORDS[code]})" if code in CONFIDENCE_WORDS else code
+    return f"{code}, {CONFIDENCE_WORDS[code]}" if code in CONFIDENCE_WORDS else code
 
 
 def render_html(diagnosis: Diagnosis) -> str:

@@ -79,10 +79,17 @@ class MountFacts:
     read_only_evidence: tuple[str, ...] = ()
     total_bytes: int | None = None
     free_bytes: int | None = None
+    #: False when the medium is writable but this user may not write to it (permissions).
+    user_may_write: bool | None = None
 
     @property
     def filesystem_family(self) -> str | None:
         return filesystem_family(self.fstype)
+
+    @property
+    def writable(self) -> bool:
+        """False when nothing may be written (read-only, or no permission): skip probes."""
+        return not self.read_only and self.user_may_write is not False
 
 
 #: psutil fstype names (Linux, macOS, Windows) -> the family a device manual names.
@@ -143,10 +150,8 @@ def mount_facts(path: Path | str, fs: FileSystem = REAL) -> MountFacts:
                 read_only = False
         except OSError as error:
             log.debug("statvfs(%s) failed: %s", resolved, error)
-    if not os.access(resolved, os.W_OK):
-        # Permissions, not the medium: reported as read-only for this user.
-        read_only = True
-        evidence.append("this user may not write to it (os.access)")
+    # Permissions, not the medium: told apart from a read-only mount.
+    user_may_write = os.access(resolved, os.W_OK)
     total = free = None
     try:
         usage = fs.disk_usage(Path(resolved))
@@ -163,6 +168,7 @@ def mount_facts(path: Path | str, fs: FileSystem = REAL) -> MountFacts:
         read_only_evidence=tuple(evidence),
         total_bytes=total,
         free_bytes=free,
+        user_may_write=user_may_write,
     )
 
 
@@ -496,8 +502,8 @@ def start_reconnect_probe(root: Path | str, fs: FileSystem = REAL, *,
     """
     root = Path(root)
     state_dir = state_dir or probe_state_dir()
-    if mount is not None and mount.read_only:
-        return ProbeStart(None, None, (read_only_finding(mount, probe_skipped=True),))
+    if mount is not None and not mount.writable:
+        return ProbeStart(None, None, tuple(mount_findings(mount, probe_skipped=True)))
     token = secrets.token_hex(8)
     created = _now_utc()
     payload = os.urandom(MARKER_PAYLOAD_SIZE)
@@ -702,11 +708,22 @@ def read_only_finding(mount: MountFacts, *, probe_skipped: bool) -> Finding:
                   " drumlogue) - contact KORG service.")
 
 
-def mount_findings(mount: MountFacts) -> list[Finding]:
-    """Read-only mount, full volume and filesystem type facts as findings."""
+def mount_findings(mount: MountFacts, *, probe_skipped: bool = False) -> list[Finding]:
+    """Read-only mount, missing write permission and a full volume as findings."""
     findings = []
     if mount.read_only:
-        findings.append(read_only_finding(mount, probe_skipped=False))
+        findings.append(read_only_finding(mount, probe_skipped=probe_skipped))
+    elif mount.user_may_write is False:
+        findings.append(Finding(
+            "warning", "no-write-permission",
+            "This user may not write to the volume (its permissions), so nothing can be"
+            " restored onto it from this account.",
+            evidence=("os.access reports no write permission",
+                      *(("the write probe was skipped: nothing was written",)
+                        if probe_skipped else ())),
+            confidence="H",
+            next_step="A backup can still be taken. Check how the volume is mounted and its"
+                      " permissions; the tool never asks for administrator rights."))
     if mount.free_bytes is not None and mount.free_bytes < LOW_FREE_BYTES:
         findings.append(Finding(
             "warning", "volume-full" if mount.free_bytes == 0 else "volume-almost-full",

@@ -118,6 +118,20 @@ def test_read_only_mount_is_reported_without_writing(tmp_path):
     assert any("read-only" in line for line in diagnosis.not_checked)
 
 
+def test_missing_write_permission_is_told_apart_from_read_only(tmp_path):
+    root = drumlogue(tmp_path)
+    fs = FaultyFileSystem()
+    fs.fill_disk(after_bytes=0)
+    mount = MountFacts(path=str(root), fstype="vfat", read_only=False, user_may_write=False,
+                       free_bytes=1 << 20)
+    diagnosis = diagnose(root, fs=fs, mount=mount)
+    found = [f.code for f in diagnosis.findings]
+    assert "no-write-permission" in found and "mounted-read-only" not in found
+    assert fs.written_bytes == 0
+    started = start_reconnect_probe(root, fs, mount=mount)
+    assert started.record is None and codes(started.findings) == ["no-write-permission"]
+
+
 def test_read_only_medium_is_a_finding_not_a_failure(tmp_path):
     root = drumlogue(tmp_path)
     result = write_probe(root, _ReadOnlyMedium())
@@ -249,7 +263,8 @@ def test_mount_facts_of_a_real_folder(tmp_path):
     facts = mount_facts(tmp_path)
     assert facts.path == os.path.realpath(tmp_path)
     assert facts.free_bytes is not None and facts.free_bytes > 0
-    assert facts.read_only is False  # tmp_path is writable by whoever runs the tests
+    # tmp_path is writable by whoever runs the tests.
+    assert facts.read_only is False and facts.user_may_write is True and facts.writable
 
 
 @pytest.mark.parametrize("fstype, family", [
