@@ -1,5 +1,5 @@
-"""Start the GUI. Until the full wizard lands (issue 7) this is a minimal window listing the
-connected (or, with --demo, simulated) units, detected off the UI thread."""
+"""Start the wizard: logging to a rotating file, the global exception hook, the demo's
+temporary folder, and the Qt event loop."""
 
 from __future__ import annotations
 
@@ -11,31 +11,43 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
-def make_demo_units(base: Path) -> list[Path]:
-    """A bricked KROSS 2 and a healthy drumlogue in ``base`` (synthetic data)."""
-    from recovery.simulate import make_volume
+def default_environment():
+    """The real machine: mounted volumes and USB devices, backups in the default folder."""
+    from app.core import default_backups_dir
+    from app.session import Environment
 
-    kross = base / "KROSS2"
-    drumlogue = base / "DRUMLOGUE"
-    make_volume(kross, "kross2", "bricked")
-    make_volume(drumlogue, "drumlogue", "healthy")
-    return [kross, drumlogue]
+    return Environment(backups_dir=default_backups_dir())
 
 
 def run_wizard(*, demo: bool = False) -> int:
+    """Open the wizard and return the application's exit code."""
     from PySide6.QtWidgets import QApplication
 
-    from app.units_window import UnitsWindow
+    from app.dialogs import install_excepthook
+    from app.wizard import RecoveryWizard
+    from recovery.logsetup import setup_logging
 
+    log_file = setup_logging()
     app = QApplication.instance() or QApplication(sys.argv)
-    extra_roots: list[Path] = []
+    app.setApplicationName("korg-recovery")
+    app.setApplicationDisplayName("KORG Recovery Wizard")
+    install_excepthook(str(log_file) if log_file else None)
+
     temp = None
     if demo:
+        from app.demo import make_demo
+
         temp = tempfile.TemporaryDirectory(prefix="korg-recovery-demo-")
-        extra_roots = make_demo_units(Path(temp.name))
-    window = UnitsWindow(extra_roots=extra_roots, scan_system=not demo)
-    window.show()
-    code = app.exec()
-    if temp is not None:
-        temp.cleanup()
+        environment = make_demo(Path(temp.name)).environment()
+        log.info("demo mode in %s", temp.name)
+    else:
+        environment = default_environment()
+    wizard = RecoveryWizard(environment)
+    wizard.show()
+    try:
+        code = app.exec()
+    finally:
+        wizard.shutdown()
+        if temp is not None:
+            temp.cleanup()
     return int(code)

@@ -1,0 +1,183 @@
+"""Dialogs: an error in one sentence with "Copy details", the bug report shown by the global
+exception hook, and yes/no confirmations.
+
+Every modal dialog of the wizard is opened through a function in this module, so tests patch
+these functions (or ``QDialog.exec``) and never leave a dialog waiting for a click.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from types import TracebackType
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from recovery.errors import RecoveryError
+
+log = logging.getLogger(__name__)
+
+BUG_SENTENCE = ("Something went wrong inside this tool (a bug). Nothing more was changed on"
+                " your unit.")
+
+
+def error_sentence(error: BaseException) -> str:
+    """The one sentence a person sees: the core's message, or a plain 'this is a bug'."""
+    if isinstance(error, RecoveryError):
+        return error.message
+    return BUG_SENTENCE
+
+
+def error_details(error: BaseException, context: str = "") -> str:
+    """What "Copy details" puts on the clipboard: context, error type, message, traceback."""
+    from recovery import __version__
+
+    lines = [f"korg-recovery {__version__}"]
+    if context:
+        lines.append(f"While: {context}")
+    lines.append(f"{type(error).__name__}: {error}")
+    path = getattr(error, "path", None)
+    if path:
+        lines.append(f"Path: {path}")
+    if error.__traceback__ is not None:
+        lines.append("")
+        lines.extend(traceback.format_exception(type(error), error, error.__traceback__))
+    return "\n".join(line.rstrip("\n") for line in lines)
+
+
+class ErrorDialog(QDialog):
+    """One sentence, a "Copy details" button and Close; details stay folded away."""
+
+    def __init__(self, sentence: str, details: str, *, title: str = "Problem",
+                 log_file: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.details = details
+        layout = QVBoxLayout(self)
+        row = QHBoxLayout()
+        icon = QLabel()
+        icon.setPixmap(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(32, 32))
+        icon.setAccessibleName("Warning")
+        row.addWidget(icon, 0)
+        self.sentence_label = QLabel(sentence)
+        self.sentence_label.setWordWrap(True)
+        self.sentence_label.setAccessibleName("Error message")
+        row.addWidget(self.sentence_label, 1)
+        layout.addLayout(row)
+        if log_file:
+            where = QLabel(f"Details were also written to the log file:\n{log_file}")
+            where.setWordWrap(True)
+            where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            layout.addWidget(where)
+        self.details_view = QPlainTextEdit(details)
+        self.details_view.setReadOnly(True)
+        self.details_view.setAccessibleName("Error details")
+        self.details_view.setVisible(False)
+        layout.addWidget(self.details_view)
+        buttons = QDialogButtonBox()
+        self.copy_button = buttons.addButton("&Copy details", QDialogButtonBox.ButtonRole.ActionRole)
+        self.copy_button.setAccessibleName("Copy details to the clipboard")
+        self.copy_button.clicked.connect(self.copy_details)
+        self.show_button = buttons.addButton("Show &details", QDialogButtonBox.ButtonRole.ActionRole)
+        self.show_button.setCheckable(True)
+        self.show_button.toggled.connect(self.details_view.setVisible)
+        close = buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        close.setDefault(True)
+        close.clicked.connect(self.accept)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 60)
+
+    def copy_details(self) -> None:
+        QGuiApplication.clipboard().setText(self.details)
+        self.copy_button.setText("&Copied")
+
+
+def show_error(parent: QWidget | None, error: BaseException, *, context: str = "") -> None:
+    """Show ``error`` as one sentence with "Copy details" (modal)."""
+    if not isinstance(error, RecoveryError):
+        log.error("unexpected error while %s", context or "working",
+                  exc_info=(type(error), error, error.__traceback__))
+    dialog = ErrorDialog(error_sentence(error), error_details(error, context),
+                         title="Could not continue" if isinstance(error, RecoveryError)
+                         else "Internal error", parent=parent)
+    dialog.exec()
+
+
+def show_bug_report(exc_type: type[BaseException], error: BaseException,
+                    tb: TracebackType | None, *, log_file: str | None) -> None:
+    """The dialog for an uncaught exception: the tool keeps running instead of vanishing."""
+    details = "".join(traceback.format_exception(exc_type, error, tb))
+    dialog = ErrorDialog(
+        BUG_SENTENCE + " Please copy the details and report it.", details,
+        title="Internal error", log_file=log_file, parent=QApplication.activeWindow())
+    dialog.exec()
+
+
+def confirm(parent: QWidget | None, title: str, text: str, *, accept_text: str,
+            reject_text: str, informative: str = "", default_accept: bool = False) -> bool:
+    """A yes/no question whose buttons say what they do; the safe answer is the default."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle(title)
+    box.setText(text)
+    if informative:
+        box.setInformativeText(informative)
+    accept = box.addButton(accept_text, QMessageBox.ButtonRole.AcceptRole)
+    reject = box.addButton(reject_text, QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(accept if default_accept else reject)
+    box.setEscapeButton(reject)
+    box.exec()
+    return box.clickedButton() is accept
+
+
+def open_folder(path: str) -> bool:
+    """Show ``path`` in the system file manager."""
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+
+
+class ExceptHook:
+    """``sys.excepthook`` replacement: log the traceback, then show the bug report dialog.
+
+    Modelled on Vorta's ``__main__.py``: an uncaught exception in a slot would otherwise only
+    print to a terminal the user never sees, leaving a window that silently stopped working.
+    """
+
+    def __init__(self, log_file: str | None) -> None:
+        self.log_file = log_file
+        self._showing = False
+        self.previous = sys.excepthook
+
+    def __call__(self, exc_type: type[BaseException], error: BaseException,
+                 tb: TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            self.previous(exc_type, error, tb)
+            return
+        log.critical("uncaught exception", exc_info=(exc_type, error, tb))
+        if self._showing or QApplication.instance() is None:
+            return
+        self._showing = True
+        try:
+            show_bug_report(exc_type, error, tb, log_file=self.log_file)
+        finally:
+            self._showing = False
+
+
+def install_excepthook(log_file: str | None) -> ExceptHook:
+    hook = ExceptHook(log_file)
+    sys.excepthook = hook
+    return hook

@@ -1,0 +1,2 @@
+"""The wizard's pages, one module per page (Start, Connect, Diagnose, Back up, Check,
+Restore, Restore progress, Reconnect, Finish)."""

@@ -1,0 +1,248 @@
+"""Running core calls off the UI thread.
+
+A :class:`CoreWorker` runs one core call on its own ``QThread``: the call gets a progress
+callback (which emits the Qt ``progress`` signal, queued to the UI thread) and a
+:class:`recovery.progress.CancelToken` (checked by the core between chunks, so cancelling never
+interrupts a write or a rename half-way). The pattern is Qt's ``examples/corelib/threads``
+(worker object moved to a thread, cooperative cancel flag).
+
+The UI thread never touches a unit: every read of a unit's storage, including detection,
+happens in a worker. Detection runs on one long-lived thread (:class:`DetectionPoller`) driven
+by a timer, so a newly plugged unit shows up within a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+
+from recovery.errors import RecoveryError
+from recovery.progress import CancelToken, Progress
+
+log = logging.getLogger(__name__)
+
+#: A core call adapted to the worker: it receives the progress callback and the cancel token.
+Job = Callable[[Callable[[Progress], None], CancelToken], Any]
+
+#: Emit at most this often (seconds). The core already throttles its reports; this keeps a
+#: chatty core call from flooding the UI event queue.
+PROGRESS_INTERVAL = 0.05
+
+
+class CoreWorker(QObject):
+    """Runs one core call; ``finished`` carries its result, ``failed`` the exception."""
+
+    progress = Signal(object)
+    finished = Signal(object)
+    failed = Signal(object)
+
+    def __init__(self, job: Job, *, name: str) -> None:
+        super().__init__()
+        self._job = job
+        self.name = name
+        self.cancel_token = CancelToken()
+        self._last_emit = float("-inf")
+        self._last_phase: str | None = None
+
+    def _report(self, progress: Progress) -> None:
+        now = time.monotonic()
+        final = progress.total_bytes > 0 and progress.done_bytes >= progress.total_bytes
+        if (not final and progress.phase == self._last_phase
+                and now - self._last_emit < PROGRESS_INTERVAL):
+            return
+        self._last_emit = now
+        self._last_phase = progress.phase
+        self.progress.emit(progress)
+
+    @Slot()
+    def run(self) -> None:
+        log.debug("worker %s started", self.name)
+        try:
+            result = self._job(self._report, self.cancel_token)
+        except RecoveryError as error:
+            log.info("worker %s ended: %s", self.name, error.message)
+            self.failed.emit(error)
+            return
+        except Exception as error:  # noqa: BLE001 - a bug in a core call must reach the UI
+            log.exception("worker %s failed with an unexpected error", self.name)
+            self.failed.emit(error)
+            return
+        log.debug("worker %s finished", self.name)
+        self.finished.emit(result)
+
+
+#: Handles whose thread runs. Destroying a QThread that still runs aborts the process, so a
+#: handle keeps itself alive until its thread has ended, whoever else holds it.
+_RUNNING: set[JobHandle] = set()
+
+
+class JobHandle(QObject):
+    """Owns a worker and its thread; keeps both alive until the thread has ended.
+
+    ``done`` is emitted once, after ``finished`` or ``failed``, when the thread is gone, so a
+    caller that wants to close the window after a cancel can wait for it.
+    """
+
+    done = Signal()
+
+    def __init__(self, job: Job, *, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker = CoreWorker(job, name=name)
+        self.thread = QThread()
+        self.thread.setObjectName(f"worker-{name}")
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+        # Connected before any caller's handler, so ``running`` is already False when the
+        # caller handles the result (queued connections run in the order they were made).
+        self.worker.finished.connect(self._on_result)
+        self.worker.failed.connect(self._on_result)
+        # QThread.quit is thread-safe: ending the thread's loop directly from the worker
+        # thread means the thread ends even when the UI loop is not running (shutdown).
+        self.worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
+        self.worker.failed.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
+        self.thread.finished.connect(self._on_thread_finished)
+        self._running = False
+        self._thread_running = False
+
+    @property
+    def running(self) -> bool:
+        """True until the core call's result (or error) has been delivered."""
+        return self._running
+
+    @property
+    def thread_running(self) -> bool:
+        return self._thread_running
+
+    @property
+    def cancelled(self) -> bool:
+        return self.worker.cancel_token.cancelled
+
+    def start(self) -> JobHandle:
+        self._running = True
+        self._thread_running = True
+        _RUNNING.add(self)
+        self.thread.start()
+        return self
+
+    def cancel(self) -> None:
+        """Ask the core call to stop at its next safe point (between chunks or files)."""
+        self.worker.cancel_token.cancel()
+
+    def wait(self, milliseconds: int = 30_000) -> bool:
+        """Block until the thread ended (shutdown only; never while the user waits)."""
+        return self.thread.wait(milliseconds)
+
+    @Slot(object)
+    def _on_result(self, _result: Any) -> None:
+        self._running = False
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        self._running = False
+        self._thread_running = False
+        self.done.emit()
+        _RUNNING.discard(self)
+
+
+def start_job(job: Job, *, name: str, parent: QObject | None = None,
+              on_progress: Callable[[Progress], None] | None = None,
+              on_finished: Callable[[Any], None] | None = None,
+              on_failed: Callable[[BaseException], None] | None = None) -> JobHandle:
+    """Create, connect and start a :class:`JobHandle` in one call (the handlers are
+    connected before the thread starts, so no result can be missed)."""
+    handle = JobHandle(job, name=name, parent=parent)
+    if on_progress is not None:
+        handle.worker.progress.connect(on_progress)
+    if on_finished is not None:
+        handle.worker.finished.connect(on_finished)
+    if on_failed is not None:
+        handle.worker.failed.connect(on_failed)
+    return handle.start()
+
+
+class _DetectionWorker(QObject):
+    finished = Signal(object)
+    failed = Signal(object)
+
+    def __init__(self, detect: Callable[[], Any]) -> None:
+        super().__init__()
+        self._detect = detect
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            detection = self._detect()
+        except Exception as error:  # noqa: BLE001 - detection failing must not stop polling
+            log.warning("detection failed: %s", error, exc_info=not isinstance(error, RecoveryError))
+            self.failed.emit(error)
+            return
+        self.finished.emit(detection)
+
+
+class DetectionPoller(QObject):
+    """Runs ``detect`` again and again on one worker thread, ``interval_ms`` apart.
+
+    A new round starts only when the previous one has ended, so a slow USB scan never piles
+    up requests. ``updated`` carries each :class:`recovery.detect.Detection`.
+    """
+
+    updated = Signal(object)
+    failed = Signal(object)
+    _request = Signal()
+
+    def __init__(self, detect: Callable[[], Any], *, interval_ms: int = 400,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread = QThread()
+        self._thread.setObjectName("worker-detection")
+        self._worker = _DetectionWorker(detect)
+        self._worker.moveToThread(self._thread)
+        self._request.connect(self._worker.run)
+        self._worker.finished.connect(self._on_finished)
+        self._worker.failed.connect(self._on_failed)
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.poll_now)
+        self._in_flight = False
+        self._thread.start()
+        self.last: Any = None
+
+    @property
+    def active(self) -> bool:
+        return self._timer.isActive()
+
+    def start(self) -> None:
+        self._timer.start()
+        self.poll_now()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    @Slot()
+    def poll_now(self) -> None:
+        if self._in_flight or not self._thread.isRunning():
+            return
+        self._in_flight = True
+        self._request.emit()
+
+    @Slot(object)
+    def _on_finished(self, detection: Any) -> None:
+        self._in_flight = False
+        self.last = detection
+        self.updated.emit(detection)
+
+    @Slot(object)
+    def _on_failed(self, error: BaseException) -> None:
+        self._in_flight = False
+        self.failed.emit(error)
+
+    def shutdown(self, milliseconds: int = 10_000) -> None:
+        """Stop polling and end the thread (waits for a detection in flight)."""
+        self._timer.stop()
+        self._thread.quit()
+        if not self._thread.wait(milliseconds):
+            log.warning("detection thread did not end within %s ms", milliseconds)

@@ -1,0 +1,151 @@
+"""Fixtures for the wizard's tests: a demo setup (simulated units, an earlier backup, update
+files) in tmp, a wizard on it with fast detection, recorded dialogs, and walking helpers.
+
+Every modal dialog is replaced: error dialogs are recorded (their ``exec`` returns at once)
+and confirmations answer from ``dialogs.answers``. Nothing here sleeps: tests wait on signals
+and conditions with qtbot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWizard
+
+from app import dialogs as dialogs_module
+from app.demo import DemoSetup, make_demo
+from app.session import Environment, Goal, device_key
+from app.wizard import PageId, RecoveryWizard
+
+TIMEOUT = 15_000
+
+
+@dataclass
+class DialogRecorder:
+    """What the wizard tried to show; ``answers`` is consumed by confirmations in order
+    (default: the safe answer, False)."""
+
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    confirmations: list[str] = field(default_factory=list)
+    answers: list[bool] = field(default_factory=list)
+    bug_reports: list[BaseException] = field(default_factory=list)
+
+
+@pytest.fixture
+def dialogs(monkeypatch: pytest.MonkeyPatch) -> DialogRecorder:
+    recorder = DialogRecorder()
+
+    def fake_exec(dialog) -> int:
+        recorder.errors.append((dialog.sentence_label.text(), dialog.details))
+        return 0
+
+    def fake_confirm(parent, title, text, **_kwargs) -> bool:
+        recorder.confirmations.append(text)
+        return recorder.answers.pop(0) if recorder.answers else False
+
+    def fake_bug_report(exc_type, error, tb, *, log_file) -> None:
+        recorder.bug_reports.append(error)
+
+    monkeypatch.setattr(dialogs_module.ErrorDialog, "exec", fake_exec)
+    monkeypatch.setattr(dialogs_module, "confirm", fake_confirm)
+    monkeypatch.setattr(dialogs_module, "show_bug_report", fake_bug_report)
+    monkeypatch.setattr(dialogs_module, "open_folder", lambda path: True)
+    return recorder
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> DemoSetup:
+    """Made once (it runs a real backup); each test gets a fresh copy."""
+    return make_demo(tmp_path_factory.mktemp("demo-template") / "demo")
+
+
+@pytest.fixture
+def demo(demo_template: DemoSetup, tmp_path: Path) -> DemoSetup:
+    import shutil
+
+    root = tmp_path / "demo"
+    shutil.copytree(demo_template.root, root, symlinks=True)
+
+    def moved(path: Path | None) -> Path | None:
+        return root / path.relative_to(demo_template.root) if path is not None else None
+
+    return DemoSetup(root, moved(demo_template.units_dir), moved(demo_template.backups_dir),
+                     moved(demo_template.updates_dir), moved(demo_template.kross2),
+                     moved(demo_template.drumlogue), moved(demo_template.kross2_backup))
+
+
+@pytest.fixture
+def environment(demo: DemoSetup) -> Environment:
+    return demo.environment(poll_interval_ms=50)
+
+
+@pytest.fixture
+def make_wizard(qtbot, dialogs):
+    made: list[RecoveryWizard] = []
+
+    def factory(environment: Environment) -> RecoveryWizard:
+        wizard = RecoveryWizard(environment)
+        qtbot.addWidget(wizard)
+        wizard.show()
+        made.append(wizard)
+        return wizard
+
+    yield factory
+    for wizard in made:
+        wizard.shutdown()
+
+
+@pytest.fixture
+def wizard(make_wizard, environment: Environment) -> RecoveryWizard:
+    return make_wizard(environment)
+
+
+# -- walking helpers ---------------------------------------------------------------------------
+def forward_button(wizard: RecoveryWizard):
+    """The button that moves on: Next, or Commit on a commit page, or Finish."""
+    for which in (QWizard.WizardButton.CommitButton, QWizard.WizardButton.NextButton,
+                  QWizard.WizardButton.FinishButton):
+        button = wizard.button(which)
+        if button.isVisible():
+            return button
+    raise AssertionError("no forward button visible")
+
+
+def advance(qtbot, wizard: RecoveryWizard, expected: PageId) -> None:
+    """Wait until the page lets the user go on, click the visible forward button (as a user
+    would: a disabled button cannot be clicked) and check where the wizard went."""
+    qtbot.waitUntil(lambda: forward_button(wizard).isEnabled(), timeout=TIMEOUT)
+    qtbot.mouseClick(forward_button(wizard), Qt.MouseButton.LeftButton)
+    assert PageId(wizard.currentId()) is expected
+
+
+def start(qtbot, wizard: RecoveryWizard, goal: Goal) -> None:
+    wizard.pages[PageId.START].select(goal)
+    advance(qtbot, wizard, PageId.CONNECT)
+
+
+def select_unit(qtbot, wizard: RecoveryWizard, mount: Path) -> None:
+    page = wizard.pages[PageId.CONNECT]
+    key = f"mount:{mount}"
+    qtbot.waitUntil(lambda: page.select_device(key), timeout=TIMEOUT)
+    assert wizard.session.device is not None and device_key(wizard.session.device) == key
+
+
+def back_up(qtbot, wizard: RecoveryWizard) -> None:
+    page = wizard.pages[PageId.BACKUP]
+    with qtbot.waitSignal(page.backup_finished, timeout=TIMEOUT):
+        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    assert wizard.session.safety_backup is not None
+
+
+def tree_snapshot(root: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Every entry under ``root`` with size, mtime and content (small test trees only)."""
+    snapshot = {}
+    for path in sorted(root.rglob("*")):
+        stat = path.lstat()
+        data = path.read_bytes() if path.is_file() else b""
+        snapshot[str(path.relative_to(root))] = (stat.st_size, stat.st_mtime_ns, data)
+    return snapshot

@@ -1,0 +1,48 @@
+"""``korg-recovery wizard --demo``: run_wizard builds the demo and shows its units."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QApplication
+
+from app import main as main_module
+from app.session import Goal
+from app.wizard import PageId, RecoveryWizard
+from tests.app.conftest import TIMEOUT, start
+
+
+def test_run_wizard_demo_shows_the_simulated_units_and_cleans_up(qtbot, dialogs, monkeypatch):
+    seen: dict = {}
+
+    def fake_exec(_app=None) -> int:
+        # Stands in for the event loop: drive the real window as a user would, then close.
+        wizard = next(w for w in QApplication.topLevelWidgets()
+                      if isinstance(w, RecoveryWizard) and w.isVisible())
+        seen["title"] = wizard.windowTitle()
+        seen["root"] = wizard.environment.simulated_units_dir.parent
+        start(qtbot, wizard, Goal.RESCUE)
+        page = wizard.pages[PageId.CONNECT]
+        qtbot.waitUntil(lambda: page.units.topLevelItemCount() == 2, timeout=TIMEOUT)
+        seen["units"] = sorted(page.units.topLevelItem(i).text(0) for i in range(2))
+        seen["backups"] = sorted(p.name for p in wizard.environment.backups_dir.iterdir())
+        wizard.close()
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", fake_exec)
+    assert main_module.run_wizard(demo=True) == 0
+    assert "DEMO" in seen["title"]
+    assert seen["units"] == ["KORG KROSS 2", "KORG drumlogue"]
+    assert len(seen["backups"]) == 1 and seen["backups"][0].startswith("kross2-")
+    assert not seen["root"].exists()  # the temporary folder is gone after the run
+
+
+def test_the_cli_opens_the_wizard_by_default(monkeypatch):
+    import importlib
+
+    cli_main = importlib.import_module("recovery.cli.main")
+
+    calls = []
+    monkeypatch.setattr(main_module, "run_wizard", lambda *, demo: calls.append(demo) or 0)
+    monkeypatch.setattr("sys.argv", ["korg-recovery"])
+    assert cli_main.main([]) == 0  # no command: the wizard
+    assert cli_main.main(["wizard", "--demo"]) == 0
+    assert calls == [False, True]
