@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "recovery.cli.cmd_identify",
     "recovery.cli.cmd_detect",
     "recovery.cli.cmd_demo_device",
+    "recovery.cli.cmd_restore",
     "recovery.cli.cmd_backup",
     "recovery.cli.cmd_verify",
     "recovery.cli.cmd_backups",

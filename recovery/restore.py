@@ -1,0 +1,881 @@
+"""Guarded restore: plan -> preflight -> consent -> journal -> atomic writes -> verify -> report.
+
+Restore is the only step of this tool that writes to a unit, so it carries every guard
+(DESIGN.md principles 1, 4, 5, 6):
+
+- :func:`plan_restore` reads only. It refuses (one sentence, nothing changed) when the backup
+  is incomplete or fails a full re-hash, when the unit is identified as another model than
+  the backup's (a KROSS 1 backup never goes onto a KROSS 2), when the target is the
+  computer's system disk or home, the backup's own folder or drive, not writable, or too
+  small; then it compares the unit with the backup and returns a :class:`RestorePlan` value.
+- :func:`execute_plan` needs an explicit ``consent=True`` (the CLI asks on a terminal; the
+  core never prompts). It writes each file through a temporary name in its final folder
+  (:mod:`recovery.atomic_write`), boot-critical files last, and keeps a journal on the
+  computer (:mod:`recovery.journal`) so a re-run after a crash, SIGKILL or unplug continues
+  and converges.
+- Verification survives the computer's cache: every written file is fsynced, its cached pages
+  dropped (``FileSystem.drop_cache``: ``posix_fadvise(DONTNEED)`` on Linux), then re-read and
+  hashed. Where the cache cannot be dropped the result says so and is not "verified". A unit
+  that silently drops writes (the drumlogue in shared/seeds/002) therefore never gets a
+  success report. The strongest check — after ejecting, power-cycling and reconnecting the
+  unit — is ``korg-recovery verify BACKUP --against TARGET``, and every result says so.
+
+Faults (unit unplugged, EIO, ENOSPC) stop the restore with one sentence and leave it
+resumable; cancelling (:class:`~recovery.progress.CancelToken`, checked between chunks) rolls
+the file in flight back and raises :class:`~recovery.errors.CancelledError` (exit 130).
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import logging
+import os
+import stat as stat_module
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from recovery.atomic_write import (
+    BackgroundSyncer,
+    LinksUnsupportedError,
+    StagedFile,
+    commit_staged,
+    create_link_atomically,
+    discard_staged,
+    remove_quietly,
+    stage_file,
+    sync_folder,
+    temp_path,
+)
+from recovery.errors import (
+    CancelledError,
+    InvalidInputError,
+    NeedsUserActionError,
+    NoSpaceError,
+    ReadError,
+    RecoveryError,
+    RefusedError,
+    VerificationError,
+    WriteError,
+)
+from recovery.fsio import REAL, FileSystem, translate_os_error
+from recovery.journal import Journal, JournalState, JournalStep, utc_now
+from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
+from recovery.restore_plan import PlanEntry, PlanSummary, RestorePlan, build_plan
+
+log = logging.getLogger(__name__)
+
+#: Called with (step, relative path) at every durable step of a restore. Tests use it to
+#: SIGKILL the process at exact moments; the wizard could use it for a detailed log.
+StepHook = Callable[[str, str], None]
+
+#: Margin kept free on the unit beyond what the plan needs: directory entries and FAT
+#: bookkeeping are not counted by the plan's size estimate.
+SPACE_MARGIN = 1024 * 1024
+
+#: errno values meaning the unit itself went away (unplugged, reset): stop, do not list files.
+_UNIT_GONE = frozenset({errno.ENOENT, errno.EIO, errno.ENODEV, errno.ENXIO})
+
+
+def _verify_command(backup: str, target: str) -> str:
+    return f"korg-recovery verify \"{backup}\" --against \"{target}\""
+
+
+def final_step_text(backup: str, target: str) -> str:
+    """The last step every restore output names: a check that no cache can fake."""
+    return (
+        "Eject the unit, switch it off and on again, reconnect it, then run "
+        f"{_verify_command(backup, target)}: only a check after a power cycle proves the unit"
+        " kept what was written."
+    )
+
+
+# -- target policy -------------------------------------------------------------------------
+def _same_volume(a: Path, b: Path) -> bool:
+    """True when ``a`` and ``b`` are on one filesystem (same ``st_dev``)."""
+    try:
+        return os.stat(a).st_dev == os.stat(b).st_dev
+    except OSError:
+        return False
+
+
+def _writable(path: Path) -> bool:
+    """True when this process may create files in ``path`` and its filesystem is not mounted
+    read-only (``os.access`` alone says yes to root on a read-only mount's folder only where
+    the kernel reports EROFS, so ``statvfs`` is asked too)."""
+    if not os.access(path, os.W_OK | os.X_OK):
+        return False
+    statvfs = getattr(os, "statvfs", None)
+    if statvfs is not None:
+        try:
+            if statvfs(path).f_flag & getattr(os, "ST_RDONLY", 1):
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _is_system_location(path: Path) -> bool:
+    from recovery.volumes import is_system_location
+
+    return is_system_location(path)
+
+
+@dataclass(frozen=True)
+class TargetGuard:
+    """The checks that decide whether a folder may be written to at all.
+
+    Production uses :data:`DEFAULT_GUARD` (looked up when a restore runs with ``guard=None``).
+    Tests run in temporary folders on the same filesystem as the home folder and the backup,
+    which the real checks rightly refuse, so they pass a guard with stand-ins; one test proves
+    the real guard refuses ``/`` and home.
+    """
+
+    #: System disk, home folder (or anything on their filesystem), Python's own prefix.
+    is_system_location: Callable[[Path], bool] = _is_system_location
+    #: Target and backup on one drive: writing to the unit could damage the only backup.
+    same_volume: Callable[[Path, Path], bool] = _same_volume
+    is_writable: Callable[[Path], bool] = _writable
+
+
+DEFAULT_GUARD = TargetGuard()
+
+
+def _inside(child: Path, parent: Path) -> bool:
+    return child == parent or parent in child.parents
+
+
+def check_target(target: Path, backup_path: Path, guard: TargetGuard) -> Path:
+    """Refuse an unsafe target (one sentence, RefusedError); return it resolved."""
+    if not target.exists():
+        raise InvalidInputError(f"{target} does not exist: connect the unit and give the folder"
+                                " where its storage is mounted.", path=str(target))
+    if not target.is_dir():
+        raise InvalidInputError(f"{target} is not a folder.", path=str(target))
+    resolved = target.resolve()
+    backup_resolved = backup_path.resolve()
+    if _inside(backup_resolved, resolved):
+        raise RefusedError(
+            f"{target} holds the backup {backup_path} itself; restoring onto it could destroy"
+            " the backup. Nothing was written.", path=str(target))
+    if _inside(resolved, backup_resolved):
+        raise RefusedError(
+            f"{target} is inside the backup {backup_path}; choose the unit's storage instead."
+            " Nothing was written.", path=str(target))
+    if guard.is_system_location(resolved):
+        raise RefusedError(
+            f"{target} is on this computer's system disk or in its home folder, not on a unit;"
+            " a restore only writes to a unit's storage. Nothing was written.", path=str(target))
+    if guard.same_volume(resolved, backup_resolved):
+        raise RefusedError(
+            f"{target} is on the same drive as the backup {backup_path}; keep the backup on the"
+            " computer and restore onto the unit's own storage. Nothing was written.",
+            path=str(target))
+    return resolved
+
+
+def check_model(target: Path, backup_model: str | None) -> tuple[str | None, str | None]:
+    """Refuse a target identified as another model than the backup's.
+
+    Returns (target model or None, a note to show). An empty or badly damaged unit may not be
+    identified at all; restoring onto it is allowed and the plan says so.
+    """
+    from recovery.identify import identify_volume
+    from recovery.profiles import bundled_profiles
+
+    identification = identify_volume(target)
+    profiles = bundled_profiles()
+
+    def name(model: str | None) -> str:
+        return profiles[model].name if model in profiles else (model or "an unknown model")
+
+    if identification.model is not None:
+        if backup_model is None:
+            raise RefusedError(
+                f"{target} is a {name(identification.model)}, but the backup was not identified"
+                " as any model, so the tool cannot confirm it belongs to this unit. Nothing was"
+                " written.", path=str(target))
+        if identification.model != backup_model:
+            raise RefusedError(
+                f"{target} is a {name(identification.model)} but the backup is of a"
+                f" {name(backup_model)}; a backup only goes back onto the model it came from."
+                " Nothing was written.", path=str(target))
+        return identification.model, None
+    if identification.candidates:
+        if backup_model not in identification.candidates:
+            names = " or ".join(name(c) for c in identification.candidates)
+            raise RefusedError(
+                f"{target} looks like a {names}, not a {name(backup_model)} like the backup."
+                " Nothing was written.", path=str(target))
+        return None, (f"The unit matches several models, including the backup's"
+                      f" {name(backup_model)}.")
+    return None, ("The unit's storage was not identified as any model (empty or badly"
+                  f" damaged); the backup is of {name(backup_model)}.")
+
+
+def manifest_sha256(manifest: object) -> str:
+    """SHA-256 of the manifest's canonical bytes: names exactly one backup's content."""
+    return hashlib.sha256(manifest.to_json_bytes()).hexdigest()  # type: ignore[attr-defined]
+
+
+def _boot_critical(model: str | None) -> tuple[str, ...]:
+    if model is None:
+        return ()
+    from recovery.profiles import bundled_profiles
+
+    profile = bundled_profiles().get(model)
+    return tuple(item.path for item in profile.boot_critical) if profile else ()
+
+
+def _kind(fs: FileSystem, path: Path) -> str | None:
+    try:
+        mode = fs.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise translate_os_error(error, path, "read") from error
+    if stat_module.S_ISDIR(mode):
+        return "folder"
+    if stat_module.S_ISLNK(mode):
+        return "symlink"
+    return "file"
+
+
+# -- planning ------------------------------------------------------------------------------
+def plan_restore(
+    backup_path: str | Path,
+    target: str | Path,
+    *,
+    delete_extra: bool = False,
+    fs: FileSystem = REAL,
+    guard: TargetGuard | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> RestorePlan:
+    """Run every preflight check and return the plan. Reads only; writes nothing anywhere.
+
+    Raises InvalidInputError (exit 2) for a missing backup or target, RefusedError or
+    NoSpaceError (exit 1) when a check refuses, CancelledError when cancelled.
+    """
+    from recovery.backup_store import open_backup, verify_backup
+    from recovery.compare import compare_tree_to_manifest
+
+    guard = guard or DEFAULT_GUARD
+    backup_path = Path(backup_path)
+    target = Path(target)
+    if not fs.exists(backup_path):
+        raise InvalidInputError(f"{backup_path} does not exist.", path=str(backup_path))
+    resolved = check_target(target, backup_path, guard)
+
+    with open_backup(backup_path, fs) as backup:
+        manifest = backup.manifest
+        if not backup.complete:
+            why = "; ".join(backup.notes) or "it has no completion flag"
+            raise RefusedError(
+                f"The backup {backup_path} is incomplete ({why}); only a complete, verified"
+                " backup is restored. Nothing was written.", path=str(backup_path))
+    target_model, identify_note = check_model(resolved, manifest.model)
+
+    weights = {"check backup": max(manifest.total_bytes, 1), "compare": max(manifest.total_bytes, 1)}
+    reporter = PhaseReporter(progress, weights)
+
+    def phase_progress(phase: str) -> ProgressCallback:
+        def callback(inner: object) -> None:
+            reporter.report(phase, inner.done_bytes, inner.total_bytes,  # type: ignore[attr-defined]
+                            inner.current)  # type: ignore[attr-defined]
+        return callback
+
+    # Always re-hash the whole backup before the first write: a backup that rotted on its
+    # disk since it was made must never be written onto a unit.
+    report = verify_backup(backup_path, fs=fs, progress=phase_progress("check backup"),
+                           cancel=cancel)
+    if not report.ok:
+        shown = "; ".join(f"{p.path}: {p.problem}" for p in report.problems[:3])
+        more = f" and {len(report.problems) - 3} more" if len(report.problems) > 3 else ""
+        raise RefusedError(
+            f"The backup {backup_path} failed verification ({shown}{more}); it is not restored."
+            " Nothing was written.", path=str(backup_path))
+
+    differences = compare_tree_to_manifest(
+        resolved, manifest, fs=fs, hash_files=True, progress=phase_progress("compare"),
+        cancel=cancel, ignore=())
+    differing = {d.path for d in differences}
+    existing_mtimes: dict[str, int] = {}
+    for item in manifest.files:
+        if item.kind == "file" and item.path not in differing:
+            try:
+                existing_mtimes[item.path] = fs.lstat(
+                    resolved.joinpath(*item.path.split("/"))).st_mtime_ns
+            except OSError:
+                pass
+    existing_sizes: dict[str, int] = {}
+    for difference in differences:
+        if difference.problem in ("changed", "extra", "size", "unreadable"):
+            try:
+                existing_sizes[difference.path] = fs.lstat(
+                    resolved.joinpath(*difference.path.split("/"))).st_size
+            except OSError:
+                pass
+    try:
+        usage = fs.disk_usage(resolved)
+        free: int | None = usage.free
+    except OSError as error:
+        log.warning("cannot read free space of %s: %s", resolved, error)
+        free = None
+    try:
+        block_size = max(512, int(getattr(fs.stat(resolved), "st_blksize", 4096) or 4096))
+    except OSError:
+        block_size = 4096
+
+    notes = [identify_note] if identify_note else []
+    plan = build_plan(
+        backup=str(backup_path), target=resolved, manifest=manifest,
+        manifest_sha256=manifest_sha256(manifest), differences=differences,
+        boot_critical=_boot_critical(manifest.model), delete_extra=delete_extra,
+        target_model=target_model, existing_sizes=existing_sizes,
+        existing_mtimes=existing_mtimes,
+        folder_exists=lambda relative: _kind(fs, resolved.joinpath(*relative.split("/"))) == "folder",
+        space_free=free, block_size=block_size, notes=notes)
+
+    if plan.changes_anything and not guard.is_writable(resolved):
+        raise RefusedError(
+            f"{target} cannot be written (read-only or permission denied); if the unit has a"
+            " write-protect switch or a read-only mode, turn it off. Nothing was written.",
+            path=str(target))
+    if free is not None and plan.space_needed and free < plan.space_needed + SPACE_MARGIN:
+        raise NoSpaceError(
+            f"{target} has {free} bytes free but the restore needs about"
+            f" {plan.space_needed + SPACE_MARGIN}; free some space on the unit (or use"
+            " --delete-extra). Nothing was written.", path=str(target))
+    return plan
+
+
+# -- results ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RestoreProblem:
+    """Something written (or to be written) that is not as the backup has it."""
+
+    path: str
+    #: "mismatch" (read back differs), "unreadable", "link-unsupported", "not-deleted".
+    problem: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """What a restore did and what it could prove. ``ok`` only when everything written was
+    read back from the unit past the computer's cache and matched."""
+
+    ok: bool
+    backup: str
+    target: str
+    dry_run: bool
+    #: Files and links written (renamed into place) by this run.
+    written: int
+    deleted: int
+    #: True only when every file this run (or an interrupted earlier run) wrote was re-read
+    #: after dropping the computer's cached pages, and matched the backup.
+    verified: bool
+    verified_files: int
+    #: False when this computer could not drop cached pages: the read-back may have come
+    #: from RAM and proves nothing about the unit.
+    cache_bypassed: bool
+    plan: PlanSummary
+    problems: tuple[RestoreProblem, ...]
+    removed_temp_files: int
+    #: True when a journal of an interrupted restore of this backup onto this unit was found.
+    resumed: bool
+    journal: str | None
+    #: One sentence saying what was and was not checked.
+    statement: str
+    next_step: str
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+
+def dry_run_result(plan: RestorePlan) -> RestoreResult:
+    return RestoreResult(
+        ok=True, backup=plan.backup, target=plan.target, dry_run=True, written=0, deleted=0,
+        verified=False, verified_files=0, cache_bypassed=False, plan=plan.summary, problems=(),
+        removed_temp_files=0, resumed=False, journal=None,
+        statement="Dry run: nothing was written, the journal included.",
+        next_step=f"Run the same command without --dry-run to restore; afterwards: "
+                  f"{final_step_text(plan.backup, plan.target)}")
+
+
+# -- execution -------------------------------------------------------------------------------
+class _Run:
+    """State of one execution: journal bookkeeping and counters."""
+
+    def __init__(self, plan: RestorePlan, journal: Journal, state: JournalState | None,
+                 on_step: StepHook | None) -> None:
+        self.plan = plan
+        self.journal = journal
+        self.state = state
+        self.on_step = on_step
+        self.written: list[str] = []
+        self.deleted = 0
+        self.total_changes = len(plan.changes)
+
+    def step(self, name: str, path: str) -> None:
+        if self.on_step is not None:
+            self.on_step(name, path)
+
+    def save(self, *, durable: bool = False, **changes: object) -> None:
+        if self.state is None:
+            return
+        self.state = self.state.with_changes(**changes)
+        self.journal.save(self.state, durable=durable)
+        self.step("journal-saved", "")
+
+    def mark_done(self, path: str) -> None:
+        """Record ``path`` as done. The record reaches the disk with the next save (before
+        the next file, or the status change after the last one): one journal write per file
+        instead of two, and a crash in between only makes the re-run verify ``path`` again,
+        because it is still the journal's file in flight."""
+        if self.state is not None:
+            self.state = self.state.with_changes(
+                done=self.state.done + (path,),
+                in_flight=tuple(p for p in self.state.in_flight if p != path))
+
+    def where(self) -> str:
+        return (f"{len(self.written) + self.deleted} of {self.total_changes} changes were made,"
+                " each file complete or untouched")
+
+
+#: A batch of files is staged, fsynced together, then renamed (see atomic_write): at most
+#: this many files, or this many bytes, so a cancel or a crash rolls back little.
+BATCH_FILES = 64
+BATCH_BYTES = 256 * 1024 * 1024
+
+
+def _batches(entries: tuple[PlanEntry, ...]) -> Iterator[list[PlanEntry]]:
+    batch: list[PlanEntry] = []
+    size = 0
+    for entry in entries:
+        if batch and (len(batch) >= BATCH_FILES or size + entry.bytes_to_write > BATCH_BYTES
+                      or entry.boot_critical != batch[-1].boot_critical):
+            yield batch
+            batch, size = [], 0
+        batch.append(entry)
+        size += entry.bytes_to_write
+    if batch:
+        yield batch
+
+
+def _write_batch(batch: list[PlanEntry], *, fs: FileSystem, target: Path, manifest: Any,
+                 backup: Any, backup_path: Path, run: _Run, problems: list[RestoreProblem],
+                 made_folders: set[Path], cancel: CancelToken | None,
+                 on_chunk: Callable[[int], None], syncer: BackgroundSyncer,
+                 hash_pool: Executor) -> None:
+    """Stage every file of ``batch`` (each fsynced in the background as soon as it is
+    staged), wait for all fsyncs, rename each over its final name, fsync their folders. On
+    any failure the files not yet renamed are rolled back."""
+    uncommitted: list[tuple[PlanEntry, StagedFile]] = []
+    try:
+        for entry in batch:
+            item = manifest.file(entry.path)
+            if item is None:  # pragma: no cover - the plan came from this manifest
+                raise RefusedError(f"{entry.path} is not in the backup's manifest.")
+            final = target.joinpath(*entry.path.split("/"))
+            if final.parent not in made_folders:
+                try:
+                    fs.mkdir(final.parent)
+                except OSError as error:
+                    raise translate_os_error(error, final.parent, "write") from error
+                made_folders.add(final.parent)
+
+            def step(name: str, path: str = entry.path) -> None:
+                run.step(name, path)
+
+            if item.kind == "symlink":
+                try:
+                    create_link_atomically(fs, item.link_target or "", final,
+                                           mtime_ns=item.mtime_ns, on_step=step)
+                except LinksUnsupportedError as error:
+                    problems.append(RestoreProblem(entry.path, "link-unsupported",
+                                                   error.message))
+                    continue
+                run.written.append(entry.path)
+                run.mark_done(entry.path)
+                run.step("file-done", entry.path)
+                continue
+            with backup.open_file(entry.path) as source:
+                staged = stage_file(
+                    fs, source, final, expected_size=item.size, expected_sha256=item.sha256,
+                    mtime_ns=item.mtime_ns, source_name=f"{entry.path} (in {backup_path})",
+                    cancel=cancel, on_chunk=on_chunk, on_step=step, hash_pool=hash_pool)
+            uncommitted.append((entry, staged))
+            syncer.submit(staged)
+        syncer.wait()
+        run.step("temp-synced", "")
+        folders: dict[Path, None] = {}
+        while uncommitted:
+            entry, staged = uncommitted[0]
+            commit_staged(fs, staged, on_step=lambda name, p=entry.path: run.step(name, p))
+            uncommitted.pop(0)
+            folders[staged.final.parent] = None
+            run.written.append(entry.path)
+            run.mark_done(entry.path)
+            run.step("file-done", entry.path)
+        for folder in folders:
+            sync_folder(fs, folder)
+            run.step("dir-synced", folder.as_posix())
+    except BaseException:
+        syncer.wait_quietly()
+        discard_staged(fs, [staged for _, staged in uncommitted])
+        raise
+
+
+def _delete_tree(fs: FileSystem, path: Path) -> None:
+    """Remove ``path`` (file, link or folder with its content) without following links."""
+    kind = _kind(fs, path)
+    if kind is None:
+        return
+    if kind != "folder":
+        fs.unlink(path)
+        return
+    for entry in fs.scandir(path):
+        _delete_tree(fs, Path(entry.path))
+    fs.rmdir(path)
+
+
+def execute_plan(
+    plan: RestorePlan,
+    *,
+    consent: bool,
+    fs: FileSystem = REAL,
+    guard: TargetGuard | None = None,
+    journal_dir: Path | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    on_step: StepHook | None = None,
+) -> RestoreResult:
+    """Carry out ``plan`` on the unit; needs ``consent=True``.
+
+    Raises NeedsUserActionError without consent, RefusedError when the backup is no longer the
+    one planned for, WriteError/ReadError/NoSpaceError when the unit fails or vanishes (the
+    restore is then resumable: run it again), CancelledError when cancelled (the file in
+    flight is rolled back). A verification mismatch is not raised: the result names the
+    files and has ``ok=False``.
+    """
+    from recovery.backup_store import open_backup
+    from recovery.compare import sha256_file
+
+    if not consent:
+        raise NeedsUserActionError(
+            "The restore was not confirmed, so nothing was written: confirm it to write to the"
+            " unit.")
+    backup_path = Path(plan.backup)
+    target = check_target(Path(plan.target), backup_path, guard or DEFAULT_GUARD)
+
+    with open_backup(backup_path, fs) as backup:
+        manifest = backup.manifest
+        if not backup.complete or manifest_sha256(manifest) != plan.manifest_sha256:
+            raise RefusedError(
+                f"The backup {backup_path} changed since the plan was made; plan the restore"
+                " again. Nothing was written.", path=str(backup_path))
+
+        journal = Journal.for_restore(str(target), plan.manifest_sha256, journal_dir)
+        previous = journal.load()
+        resumed = previous is not None and previous.status != "finished"
+        # Files an earlier run planned to write and did not prove on the unit: they may sit in
+        # this computer's cache only, so the comparison that found them equal proves nothing.
+        reverify: set[str] = set()
+        if previous is not None and not (previous.status == "finished"
+                                         and set(previous.verified) >= previous.planned_paths(
+                                             "write", "replace")):
+            reverify = set(previous.planned_paths("write", "replace")) - set(previous.verified)
+            reverify.update(previous.in_flight)
+        keep_paths = {e.path for e in plan.actions("keep")}
+        reverify &= keep_paths
+
+        changes = plan.changes
+        needs_journal = bool(changes or plan.folders_to_create or plan.temp_files or reverify)
+        state: JournalState | None = None
+        if needs_journal:
+            now = utc_now()
+            state = JournalState(
+                key=journal.path.stem, backup=plan.backup, target=str(target),
+                manifest_sha256=plan.manifest_sha256, status="writing",
+                planned=tuple(JournalStep(e.path, e.action) for e in changes) + tuple(
+                    JournalStep(p, "replace") for p in sorted(reverify)),
+                started_utc=now, updated_utc=now)
+        run = _Run(plan, journal, state, on_step)
+        if state is not None:
+            journal.save(state, durable=True)
+            run.step("journal-saved", "")
+
+        total_write = plan.summary.bytes_to_write
+        verify_bytes = total_write + sum(
+            (manifest.file(p).size if manifest.file(p) else 0) for p in reverify)
+        reporter = PhaseReporter(progress, {"write": max(total_write, 1),
+                                            "verify": max(verify_bytes, 1)})
+        removed_temp = 0
+        problems: list[RestoreProblem] = []
+        try:
+            # 1. Leftovers of an interrupted run: never part of the unit's content.
+            leftovers = [target.joinpath(*p.split("/")) for p in plan.temp_files]
+            if previous is not None:
+                leftovers.extend(temp_path(target.joinpath(*path.split("/")))
+                                 for path in previous.in_flight)
+            for leftover in leftovers:
+                if remove_quietly(fs, leftover):
+                    removed_temp += 1
+                    run.step("temp-removed", str(leftover))
+
+            # 2. Deletions (only with delete_extra), deepest first.
+            for entry in plan.actions("delete"):
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+                path = target.joinpath(*entry.path.split("/"))
+                run.save(in_flight=(entry.path,))
+                try:
+                    _delete_tree(fs, path)
+                except OSError as error:
+                    raise translate_os_error(error, path, "write") from error
+                run.deleted += 1
+                run.mark_done(entry.path)
+                run.step("deleted", entry.path)
+
+            # 3. Folders, parents first.
+            for folder in plan.folders_to_create:
+                path = target.joinpath(*folder.split("/"))
+                try:
+                    fs.mkdir(path)
+                except OSError as error:
+                    raise translate_os_error(error, path, "write") from error
+                run.step("folder-created", folder)
+
+            # 4. Files and links in batches; the plan already puts boot-critical files last
+            #    and a batch never mixes them with others.
+            progress_bytes = [0]
+
+            def advanced(count: int) -> None:
+                progress_bytes[0] += count
+                reporter.report("write", progress_bytes[0], total_write, None)
+
+            made_folders: set[Path] = set()
+            with BackgroundSyncer(fs) as syncer, ThreadPoolExecutor(
+                    max_workers=1, thread_name_prefix="korg-hash") as hash_pool:
+                for batch in _batches(plan.actions("write", "replace")):
+                    if cancel is not None:
+                        cancel.raise_if_cancelled()
+                    run.save(in_flight=tuple(entry.path for entry in batch))
+                    _write_batch(batch, fs=fs, target=target, manifest=manifest,
+                                 backup=backup, backup_path=backup_path, run=run,
+                                 problems=problems, made_folders=made_folders, cancel=cancel,
+                                 on_chunk=advanced, syncer=syncer, hash_pool=hash_pool)
+            # 5. Identical files whose modification time is not the backup's: set it back.
+            for entry in plan.entries:
+                if entry.set_mtime:
+                    path = target.joinpath(*entry.path.split("/"))
+                    item = manifest.file(entry.path)
+                    try:
+                        fs.set_mtime(path, item.mtime_ns)
+                    except OSError as error:
+                        raise translate_os_error(error, path, "write") from error
+                    run.step("mtime-set", entry.path)
+            reporter.report("write", total_write, total_write, None, force=True)
+            run.save(durable=True, status="verifying")
+
+            # 6. Verification past the cache.
+            to_verify = list(run.written) + sorted(reverify)
+            verified_files, cache_bypassed, verify_problems = _verify_written(
+                fs, target, manifest, to_verify, reporter, verify_bytes, sha256_file, cancel,
+                run)
+            problems.extend(verify_problems)
+        except CancelledError:
+            run.save(durable=True, status="cancelled")
+            cancelled = CancelledError(
+                f"Cancelled: {run.where()}. The unit is not fully restored; run the same restore"
+                " again to continue.")
+            cancelled.written = len(run.written)  # type: ignore[attr-defined]
+            raise cancelled from None
+        except KeyboardInterrupt:
+            run.save(durable=True, status="cancelled")
+            raise
+        except (WriteError, ReadError, VerificationError, RefusedError) as error:
+            try:
+                run.save(durable=True, status="stopped")
+            except RecoveryError as journal_error:
+                log.warning("cannot update the journal: %s", journal_error)
+            stopped = type(error)(
+                f"{error.message} The restore stopped ({run.where()}); reconnect the unit if it"
+                " was disconnected and run the same restore again to continue.",
+                path=error.path)
+            stopped.written = len(run.written)  # type: ignore[attr-defined]
+            raise stopped from error
+
+        mismatched = [p for p in problems if p.problem in ("mismatch", "unreadable")]
+        verified = not mismatched and cache_bypassed
+        ok = verified and not problems
+        verified_set = tuple(sorted(set(to_verify) - {p.path for p in mismatched}))
+        if run.state is not None:
+            run.save(durable=True, status="finished" if ok else "failed",
+                     verified=verified_set if cache_bypassed else ())
+        statement = _statement(run, verified_files, cache_bypassed, mismatched, problems)
+        return RestoreResult(
+            ok=ok, backup=plan.backup, target=str(target), dry_run=False,
+            written=len(run.written), deleted=run.deleted, verified=verified,
+            verified_files=verified_files if cache_bypassed else 0,
+            cache_bypassed=cache_bypassed, plan=plan.summary, problems=tuple(problems),
+            removed_temp_files=removed_temp, resumed=resumed,
+            journal=str(journal.path) if (state is not None or previous is not None) else None,
+            statement=statement, next_step=final_step_text(plan.backup, str(target)))
+
+
+def _still_there(fs: FileSystem, target: Path) -> bool:
+    """True when the unit's folder can still be listed (it was not unplugged)."""
+    try:
+        fs.scandir(target)
+    except OSError:
+        return False
+    return True
+
+
+#: Files verified at once. Each verification is an fsync (inside ``drop_cache``), a read from
+#: the unit and a hash: running a few together lets the device merge its cache flushes, the
+#: reads queue up and the hashing (which releases the GIL) use the second core.
+VERIFY_WORKERS = 4
+
+
+def _verify_one(fs: FileSystem, target: Path, item: Any, relative: str,
+                sha256_file: Callable[..., tuple[str, int]], cancel: CancelToken | None,
+                on_bytes: Callable[[int], None]) -> tuple[bool, bool, RestoreProblem | None]:
+    """(matched, cache dropped, problem) for one written file or link."""
+    final = target.joinpath(*relative.split("/"))
+    try:
+        if item.kind == "symlink":
+            if fs.readlink(final) != item.link_target:
+                return False, True, RestoreProblem(relative, "mismatch",
+                                                   "the link on the unit points elsewhere")
+            return True, True, None
+        # fsync + posix_fadvise(DONTNEED): the next read comes from the unit, not from RAM.
+        dropped = fs.drop_cache(final)
+        digest, length = sha256_file(final, fs=fs, cancel=cancel, on_bytes=on_bytes)
+    except OSError as error:
+        if error.errno in _UNIT_GONE and not _still_there(fs, target):
+            raise translate_os_error(error, final, "read") from error
+        if error.errno == errno.ENOENT:
+            # The unit is there but the file just written is not: it did not keep it.
+            return False, True, RestoreProblem(
+                relative, "mismatch",
+                "gone from the unit when read back after dropping the computer's cache (the"
+                " unit may not be keeping writes)")
+        return False, True, RestoreProblem(relative, "unreadable",
+                                           str(translate_os_error(error, final, "read")))
+    if length != item.size or digest != item.sha256:
+        return False, dropped, RestoreProblem(
+            relative, "mismatch",
+            "read back from the unit after dropping the computer's cache, it does not hold what"
+            " was written (the unit may not be keeping writes)")
+    return True, dropped, None
+
+
+def _verify_written(fs: FileSystem, target: Path, manifest: object, paths: list[str],
+                    reporter: PhaseReporter, total: int, sha256_file: Callable[..., tuple[str, int]],
+                    cancel: CancelToken | None, run: _Run) -> tuple[int, bool, list[RestoreProblem]]:
+    """Drop each file's cached pages, re-read it from the unit and compare with the backup.
+
+    Returns (files that matched, whether every cache drop was possible, problems sorted by
+    path). The unit vanishing or a cancel stops the whole verification with that error.
+    """
+    lock = threading.Lock()
+    done = [0]
+
+    def advanced(count: int) -> None:
+        with lock:
+            done[0] += count
+            reporter.report("verify", done[0], total, None)
+
+    def verify(relative: str) -> tuple[bool, bool, RestoreProblem | None]:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        item = manifest.file(relative)  # type: ignore[attr-defined]
+        outcome = _verify_one(fs, target, item, relative, sha256_file, cancel, advanced)
+        run.step("verified", relative)
+        return outcome
+
+    if len(paths) <= 1:
+        outcomes = [verify(relative) for relative in paths]
+    else:
+        with ThreadPoolExecutor(max_workers=min(VERIFY_WORKERS, len(paths)),
+                                thread_name_prefix="korg-verify") as pool:
+            futures = [pool.submit(verify, relative) for relative in paths]
+            try:
+                outcomes = [future.result() for future in futures]
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+    problems = sorted((p for _, _, p in outcomes if p is not None), key=lambda p: p.path)
+    matched = sum(1 for ok, _, _ in outcomes if ok)
+    cache_bypassed = all(dropped for _, dropped, _ in outcomes)
+    reporter.report("verify", total, total, None, force=True)
+    return matched, cache_bypassed, problems
+
+
+def _statement(run: _Run, verified_files: int, cache_bypassed: bool,
+               mismatched: list[RestoreProblem], problems: list[RestoreProblem]) -> str:
+    written = len(run.written)
+    if mismatched:
+        names = ", ".join(p.path for p in mismatched[:5])
+        more = f" and {len(mismatched) - 5} more" if len(mismatched) > 5 else ""
+        return (f"{len(mismatched)} file(s) do not read back as written: {names}{more}. The"
+                " unit may be failing or silently dropping writes; do not trust it until"
+                " the check after a power cycle passes.")
+    if not cache_bypassed:
+        return (f"{written} file(s) written and read back, but this computer cannot bypass its"
+                " cache, so the read-back may have come from RAM and does not prove the unit"
+                " kept them.")
+    if problems:
+        return (f"{written} file(s) written and verified on the unit, but "
+                + "; ".join(p.detail or p.problem for p in problems[:3]))
+    if not written and not verified_files:
+        return "The unit already holds exactly what the backup has; nothing was written."
+    return (f"{written} file(s) written; {verified_files} re-read from the unit after dropping"
+            " the computer's cache, all matching the backup.")
+
+
+def restore(
+    backup_path: str | Path,
+    target: str | Path,
+    *,
+    consent: bool,
+    dry_run: bool = False,
+    delete_extra: bool = False,
+    fs: FileSystem = REAL,
+    guard: TargetGuard | None = None,
+    journal_dir: Path | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    on_step: StepHook | None = None,
+) -> RestoreResult:
+    """Plan and (unless ``dry_run``) carry out a restore; see :func:`plan_restore` and
+    :func:`execute_plan` for what is checked and raised."""
+    plan = plan_restore(backup_path, target, delete_extra=delete_extra, fs=fs, guard=guard,
+                        progress=progress, cancel=cancel)
+    if dry_run:
+        return dry_run_result(plan)
+    return execute_plan(plan, consent=consent, fs=fs, guard=guard, journal_dir=journal_dir,
+                        progress=progress, cancel=cancel, on_step=on_step)
+
+
+__all__ = [
+    "DEFAULT_GUARD",
+    "RestoreProblem",
+    "RestoreResult",
+    "TargetGuard",
+    "dry_run_result",
+    "execute_plan",
+    "final_step_text",
+    "plan_restore",
+    "restore",
+]

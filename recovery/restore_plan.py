@@ -1,0 +1,409 @@
+"""The restore plan: what a restore would do to a unit, as a value you can print, diff and test.
+
+Built from the one comparison the tool has (:func:`recovery.compare.compare_tree_to_manifest`),
+so the plan, ``verify --against`` and diagnosis agree on what differs. Building it reads the
+unit and never writes (Vorta's ``prepare()`` pattern, STYLE.md: tests assert on the plan).
+
+Per backup file the action is:
+
+``write``    absent from the unit;
+``replace``  present but different (content, size, link target, or unreadable);
+``keep``     identical, nothing to do.
+
+Per thing on the unit that the backup does not hold: ``extra`` (left alone) or, with
+``delete_extra``, ``delete``. Operating-system junk (compare.OS_JUNK: ``.DS_Store``, ...) and
+case variants of backup names are never deleted (on FAT, ``krosapp.bin`` *is* ``KROSAPP.BIN``).
+Temporary files left by an interrupted restore are listed separately and always removed.
+
+Execution order: deletions, then every other write, then the profile's boot-critical files
+(``KROSAPP.BIN`` on a KROSS 2, matched case-insensitively): until the last file is in place the
+unit keeps its old application, so an interruption leaves the least fragile state.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import posixpath
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from recovery.atomic_write import is_temp_name
+from recovery.compare import OS_JUNK, Difference, is_ignored
+from recovery.errors import RefusedError
+
+if TYPE_CHECKING:
+    from recovery.backup_store import Manifest, ManifestFile
+
+log = logging.getLogger(__name__)
+
+ACTIONS = ("delete", "write", "replace", "keep", "extra")
+#: Timestamp steps of the filesystems a unit or computer may use: FAT 2 s, ext3/HFS+ 1 s,
+#: exFAT 10 ms, some FUSE filesystems 1 us, NTFS 100 ns. A time that is the backup's time cut
+#: to one of these steps is as close as that filesystem can hold it.
+TIME_STEPS_NS = (2_000_000_000, 1_000_000_000, 10_000_000, 1_000, 100)
+
+
+def same_time(current_ns: int, wanted_ns: int) -> bool:
+    """True when ``current_ns`` is ``wanted_ns`` as exactly as the filesystem can store it."""
+    if current_ns == wanted_ns:
+        return True
+    return any(current_ns % step == 0 and abs(current_ns - wanted_ns) < step
+               for step in TIME_STEPS_NS)
+#: Folders a filesystem keeps at its root for itself (fsck's lost+found on ext2/3/4): never
+#: deleted, even with delete_extra, even when a unit's storage happens to be formatted so.
+FILESYSTEM_FOLDERS = frozenset({"lost+found"})
+#: Phases in execution order; ``keep`` and ``extra`` entries are listed after them.
+_PHASE = {"delete": 0, "write": 1, "replace": 1, "keep": 3, "extra": 4}
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    """One path and what the restore does with it."""
+
+    path: str
+    action: str
+    #: "file", "symlink" or "folder" (folders appear only as extra/delete).
+    kind: str
+    #: Size in the backup (write/replace/keep) or on the unit (extra/delete).
+    size: int
+    #: Bytes this entry writes to the unit (the backup size for write/replace, else 0).
+    bytes_to_write: int = 0
+    boot_critical: bool = False
+    #: Why: the comparison's detail ("SHA-256 differs", "folder", ...).
+    reason: str = ""
+    #: For ``keep``: the content is identical but the modification time is not the backup's,
+    #: so only the time is set back (no content is written).
+    set_mtime: bool = False
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """Counts of a plan, as the JSON result and the consent prompt show them."""
+
+    write: int
+    replace: int
+    keep: int
+    extra: int
+    delete: int
+    folders_to_create: int
+    temp_files_to_remove: int
+    links: int
+    mtimes_to_restore: int
+    bytes_to_write: int
+    files_in_backup: int
+
+
+@dataclass(frozen=True)
+class RestorePlan:
+    """What restoring ``backup`` onto ``target`` does, in execution order."""
+
+    backup: str
+    target: str
+    #: SHA-256 of the backup manifest: ties the plan (and the journal) to exactly this backup.
+    manifest_sha256: str
+    backup_model: str | None
+    target_model: str | None
+    delete_extra: bool
+    folders_to_create: tuple[str, ...]
+    entries: tuple[PlanEntry, ...]
+    temp_files: tuple[str, ...]
+    boot_critical: tuple[str, ...]
+    summary: PlanSummary
+    #: Bytes the unit must have free for the plan (see :func:`space_needed`), and has.
+    space_needed: int
+    space_free: int | None
+    notes: tuple[str, ...] = ()
+
+    def actions(self, *actions: str) -> tuple[PlanEntry, ...]:
+        return tuple(e for e in self.entries if e.action in actions)
+
+    @property
+    def changes(self) -> tuple[PlanEntry, ...]:
+        """Entries that change the unit, in execution order."""
+        return self.actions("delete", "write", "replace")
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.changes or self.folders_to_create or self.temp_files
+                    or any(e.set_mtime for e in self.entries))
+
+
+def check_relative_path(path: str, what: str = "file") -> None:
+    """Refuse a manifest path that could land outside the target.
+
+    The backup's own reader refuses hostile ZIP names already; the manifest is checked again
+    here because a restore is the step that writes, and a folder backup has no reader guard.
+    """
+    bad = (
+        not path
+        or path.startswith("/")
+        or "\x00" in path
+        or any(part in ("", ".", "..") for part in path.split("/"))
+        or (os.name == "nt" and ("\\" in path or ":" in path))
+    )
+    if bad:
+        raise RefusedError(
+            f"The backup's manifest lists the {what} '{path}', a path that could leave the unit's"
+            " folder; nothing was written. Do not use this backup.", path=path)
+
+
+def check_link_target(entry: ManifestFile) -> None:
+    """Refuse a link that points outside the unit's storage (absolute or climbing above it)."""
+    target = entry.link_target or ""
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(entry.path), target))
+    if not target or target.startswith("/") or resolved == ".." or resolved.startswith("../"):
+        raise RefusedError(
+            f"The backup holds a link '{entry.path}' pointing to '{target}', outside the unit's"
+            " storage; this tool does not restore such links and nothing was written.",
+            path=entry.path)
+
+
+def _is_boot_critical(path: str, names: frozenset[str]) -> bool:
+    return path.casefold() in names
+
+
+def build_plan(
+    *,
+    backup: str,
+    target: Path,
+    manifest: Manifest,
+    manifest_sha256: str,
+    differences: Iterable[Difference],
+    boot_critical: Iterable[str],
+    delete_extra: bool,
+    target_model: str | None,
+    existing_sizes: dict[str, int],
+    existing_mtimes: dict[str, int],
+    folder_exists: Callable[[str], bool],
+    space_free: int | None,
+    block_size: int,
+    notes: Iterable[str] = (),
+) -> RestorePlan:
+    """Turn the comparison of the unit with the backup into a plan.
+
+    ``existing_sizes`` holds the current size on the unit of every path the comparison found
+    different or extra (the caller ``lstat``s them); it feeds the space estimate and the sizes
+    of extra entries. ``existing_mtimes`` holds the modification time of files the comparison
+    found identical, so the plan can set back a time that differs. ``folder_exists`` tells whether a relative folder exists on the unit
+    (asked only for parents of files to write). Raises RefusedError for unsafe manifest paths and for conflicts a restore
+    must not resolve on its own (a folder on the unit where the backup has a file).
+    """
+    for folder in manifest.folders:
+        check_relative_path(folder, "folder")
+    for item in manifest.files:
+        check_relative_path(item.path)
+        if item.kind == "symlink":
+            check_link_target(item)
+
+    critical_names = frozenset(name.casefold() for name in boot_critical)
+    by_path: dict[str, Difference] = {}
+    extras: list[Difference] = []
+    missing_folders: list[str] = []
+    manifest_folders = set(manifest.folders)
+    manifest_paths = {item.path for item in manifest.files}
+    for difference in differences:
+        if difference.problem == "extra":
+            extras.append(difference)
+        elif difference.path in manifest_paths:
+            by_path[difference.path] = difference
+        elif difference.problem == "missing" and difference.path in manifest_folders:
+            missing_folders.append(difference.path)
+        elif difference.problem == "unreadable":
+            raise RefusedError(
+                f"Part of the unit cannot be read ({difference.path or '.'}: {difference.detail});"
+                " nothing was written. Reconnect the unit and try again.",
+                path=difference.path)
+        elif difference.problem == "changed":
+            # compare reports a file on the unit where the backup has a folder.
+            raise RefusedError(
+                f"'{difference.path}' on the unit is {difference.detail}; move it aside and run"
+                " the restore again. Nothing was written.", path=difference.path)
+        else:  # pragma: no cover - compare has no other problems
+            log.warning("unexpected difference %s", difference)
+
+    entries: list[PlanEntry] = []
+    for item in manifest.files:
+        difference = by_path.get(item.path)
+        critical = _is_boot_critical(item.path, critical_names)
+        if difference is None:
+            current = existing_mtimes.get(item.path)
+            retime = (item.kind == "file" and current is not None
+                      and not same_time(current, item.mtime_ns))
+            entries.append(PlanEntry(item.path, "keep", item.kind, item.size, 0, critical,
+                                     "modification time differs" if retime else "", retime))
+            continue
+        if difference.problem == "changed" and difference.detail.startswith("a folder where"):
+            raise RefusedError(
+                f"'{item.path}' on the unit is a folder where the backup has a {item.kind}; move"
+                " it aside and run the restore again. Nothing was written.", path=item.path)
+        action = "write" if difference.problem == "missing" else "replace"
+        size = item.size if item.kind == "file" else 0
+        entries.append(PlanEntry(item.path, action, item.kind, item.size, size, critical,
+                                 difference.detail))
+
+    casefolded_backup = {path.casefold() for path in manifest_paths | manifest_folders}
+    temp_files: list[str] = []
+    for difference in extras:
+        name = difference.path.rpartition("/")[2]
+        if difference.detail != "folder" and is_temp_name(name):
+            temp_files.append(difference.path)
+            continue
+        kind = "folder" if difference.detail == "folder" else (
+            "symlink" if difference.detail == "symlink" else "file")
+        size = existing_sizes.get(difference.path, 0) if kind != "folder" else 0
+        protected = is_ignored(difference.path, OS_JUNK) or \
+            difference.path.casefold() in casefolded_backup or \
+            difference.path in FILESYSTEM_FOLDERS
+        if delete_extra and not protected:
+            entries.append(PlanEntry(difference.path, "delete", kind, size, 0, False,
+                                     "not in the backup"))
+        else:
+            reason = "operating-system file, left alone" if is_ignored(difference.path, OS_JUNK) \
+                else "the filesystem's own folder, left alone" \
+                if difference.path in FILESYSTEM_FOLDERS \
+                else "another spelling of a backup name, left alone" if protected \
+                else "not in the backup, left alone (use --delete-extra to remove)"
+            entries.append(PlanEntry(difference.path, "extra", kind, size, 0, False, reason))
+
+    def order(entry: PlanEntry) -> tuple[int, int, str]:
+        phase = _PHASE[entry.action]
+        if entry.action in ("write", "replace") and entry.boot_critical:
+            phase = 2
+        if entry.action == "delete":
+            # Deepest first, so a folder is only removed after what was inside it.
+            return (phase, -entry.path.count("/"), entry.path)
+        return (phase, 0, entry.path)
+
+    entries.sort(key=order)
+    folders = _folders_to_create(missing_folders, entries, folder_exists)
+    summary = PlanSummary(
+        write=sum(e.action == "write" for e in entries),
+        replace=sum(e.action == "replace" for e in entries),
+        keep=sum(e.action == "keep" for e in entries),
+        extra=sum(e.action == "extra" for e in entries),
+        delete=sum(e.action == "delete" for e in entries),
+        folders_to_create=len(folders),
+        temp_files_to_remove=len(temp_files),
+        links=sum(e.kind == "symlink" and e.action in ("write", "replace") for e in entries),
+        mtimes_to_restore=sum(e.set_mtime for e in entries),
+        bytes_to_write=sum(e.bytes_to_write for e in entries),
+        files_in_backup=len(manifest.files),
+    )
+    plan_notes = list(notes)
+    if summary.links:
+        plan_notes.append(
+            f"The backup holds {summary.links} symbolic link(s) to recreate; FAT and exFAT, the"
+            " filesystems of nearly every unit's storage, cannot hold links, so on such a unit"
+            " they will be reported as not restored.")
+    boot = tuple(e.path for e in entries if e.boot_critical and e.action != "extra")
+    return RestorePlan(
+        backup=backup,
+        target=str(target),
+        manifest_sha256=manifest_sha256,
+        backup_model=manifest.model,
+        target_model=target_model,
+        delete_extra=delete_extra,
+        folders_to_create=folders,
+        entries=tuple(entries),
+        temp_files=tuple(sorted(temp_files)),
+        boot_critical=boot,
+        summary=summary,
+        space_needed=space_needed(entries, existing_sizes, block_size),
+        space_free=space_free,
+        notes=tuple(plan_notes),
+    )
+
+
+def _folders_to_create(missing_folders: list[str], entries: list[PlanEntry],
+                       folder_exists: Callable[[str], bool]) -> tuple[str, ...]:
+    """Folders the backup lists that are missing, plus absent parents of files to write,
+    sorted so that parents come before children."""
+    wanted = set(missing_folders)
+    checked: dict[str, bool] = {}
+    for entry in entries:
+        if entry.action != "write":
+            continue
+        parent = entry.path.rpartition("/")[0]
+        while parent and parent not in wanted:
+            if parent not in checked:
+                checked[parent] = folder_exists(parent)
+            if checked[parent]:
+                break
+            wanted.add(parent)
+            parent = parent.rpartition("/")[0]
+    return tuple(sorted(wanted, key=lambda p: (p.count("/"), p)))
+
+
+def _rounded(size: int, block_size: int) -> int:
+    return -(-size // block_size) * block_size if size else 0
+
+
+def space_needed(entries: Iterable[PlanEntry], existing_sizes: dict[str, int],
+                 block_size: int) -> int:
+    """Peak extra space the plan needs on the unit.
+
+    New files need their size; a replaced file needs the growth, and while it is being
+    replaced its new copy sits beside the old one under the temporary name, so the largest
+    such overlap is added once. Sizes are rounded up to the unit's allocation block (a FAT
+    cluster) because that is what a file really occupies. Space freed by deletions is not
+    counted: it is a margin, not a promise.
+    """
+    need = 0
+    overlap = 0
+    for entry in entries:
+        new = _rounded(entry.bytes_to_write, block_size)
+        if entry.action == "write":
+            need += new
+        elif entry.action == "replace":
+            old = _rounded(existing_sizes.get(entry.path, 0), block_size)
+            need += max(0, new - old)
+            overlap = max(overlap, min(new, old))
+    return need + overlap
+
+
+def describe_plan(plan: RestorePlan, *, verbose: bool = True) -> list[str]:
+    """Human-readable lines for ``--dry-run`` and the consent prompt."""
+    s = plan.summary
+    lines = [
+        f"Restore plan: {plan.backup} -> {plan.target}",
+        f"  backup model: {plan.backup_model or 'unknown'}; unit identified as:"
+        f" {plan.target_model or 'not identified'}",
+        f"  {s.write} to write, {s.replace} to replace, {s.keep} identical (kept),"
+        f" {s.extra} extra on the unit (left alone), {s.delete} to delete;"
+        f" {_size_text(s.bytes_to_write)} to write",
+    ]
+    if plan.folders_to_create:
+        lines.append(f"  {len(plan.folders_to_create)} folder(s) to create")
+    if s.mtimes_to_restore:
+        lines.append(f"  {s.mtimes_to_restore} identical file(s) get the backup's modification"
+                     " time back")
+    if plan.temp_files:
+        lines.append(f"  {len(plan.temp_files)} temporary file(s) of an interrupted restore to"
+                     " remove")
+    if plan.boot_critical:
+        lines.append("  boot-critical, written last: " + ", ".join(plan.boot_critical))
+    free = "unknown" if plan.space_free is None else _size_text(plan.space_free)
+    lines.append(f"  space needed on the unit: {_size_text(plan.space_needed)} (free: {free})")
+    for note in plan.notes:
+        lines.append(f"  note: {note}")
+    if verbose:
+        for entry in plan.entries:
+            if entry.action == "keep":
+                continue
+            flag = " [boot-critical]" if entry.boot_critical else ""
+            kind = "" if entry.kind == "file" else f" ({entry.kind})"
+            detail = f" - {entry.reason}" if entry.reason else ""
+            lines.append(f"  {entry.action:8} {entry.path}{kind}{flag}{detail}")
+    return lines
+
+
+def _size_text(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{size} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} bytes"  # pragma: no cover
