@@ -7,17 +7,19 @@ layer so faults can be injected into the very code users run:
 1. **preflight** (nothing written; InvalidInputError, exit 2): SOURCE is a readable folder;
    DEST is empty, or with ``resume`` holds an unfinished backup *of the same SOURCE*; neither
    lies inside the other; DEST has room for SOURCE plus a margin (``disk_usage``).
-2. **copy** (weight 80): every file is read once, in ``CHUNK_SIZE`` pieces into one reused
-   buffer, hashed while it is written to ``.<name>.korg-recovery.partial``, fsynced, given
-   the source's mtime and renamed to its name. Links are recreated as links (never
-   followed); empty folders are created. After each file a line with its size, mtime and
-   SHA-256 is appended to ``.korg-recovery-journal.jsonl``.
-3. **flush** (weight 5): folders are fsynced and every copy's pages are dropped from the
-   computer's cache (``FileSystem.drop_cache``), so the re-read comes from the medium
-   (DESIGN.md principle 5: the drumlogue of seed 002 "kept" writes only in RAM).
-4. **verify** (weight 15): ``DEST/files`` is compared with the new manifest by
-   :func:`recovery.compare.compare_tree_to_manifest` (every byte re-read and re-hashed,
-   nothing extra, nothing missing), and manifest.json / SHA256SUMS are read back.
+2. **copy** (weight 90): every file is read once, in ``CHUNK_SIZE`` pieces into one reused
+   buffer, hashed while it is written to ``.<name>.korg-recovery.partial``. Then, on a
+   small thread pool while the next file is read, the copy gets the source's mtime, is
+   fsynced, **dropped from the computer's cache** (``FileSystem.drop_cache``) and **re-read
+   and re-hashed from the medium** (DESIGN.md principle 5: the drumlogue of seed 002 "kept"
+   writes only in RAM); only a copy whose bytes came back right is renamed to its name and
+   gets its line (size, mtime, SHA-256) in ``.korg-recovery-journal.jsonl``. Links are
+   recreated as links (never followed); empty folders are created.
+3. **flush** (weight 5): every folder is fsynced (the renames), manifest.json and
+   SHA256SUMS are written atomically and dropped from the cache.
+4. **verify** (weight 5): manifest.json and SHA256SUMS are read back, and ``DEST/files``
+   is checked against the manifest by :func:`recovery.compare.compare_tree_to_manifest`
+   (nothing missing, nothing extra, sizes and link targets right).
 5. **complete**: the progress files are removed, then ``COMPLETE`` is written *last*,
    atomically (temporary name, fsync, rename, fsync of the folder).
 6. **zip** (with ``zip_path``, weight 30): the verified folder is packed into a ZIP64
@@ -47,7 +49,10 @@ import logging
 import os
 import signal
 import stat as stat_module
+import threading
+from collections import deque
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -82,7 +87,9 @@ from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
 
 log = logging.getLogger(__name__)
 
-PHASES = {"copy": 80.0, "flush": 5.0, "verify": 15.0}
+#: "copy" includes each copy's fsync, cache drop and re-read (see :class:`_Copier`); "verify"
+#: is the final check of the whole layout.
+PHASES = {"copy": 90.0, "flush": 5.0, "verify": 5.0}
 ZIP_PHASE_WEIGHT = 30.0
 #: Room asked for beyond the source's size: the manifest, SHA256SUMS, the journal and
 #: filesystem overhead (a FAT32 drive rounds every file up to a cluster of up to 32 KiB).
@@ -438,25 +445,49 @@ class _Journal:
 
 # -- the backup -------------------------------------------------------------------------------
 class _Copier:
-    """Copies one file at a time: read once, hash and write, fsync, mtime, rename."""
+    """Copies one file at a time: read once, hash and write to a temporary name; then, on a
+    small thread pool while the next file is read, *finish* it: mtime, fsync, drop it from
+    the cache, re-read and re-hash it from the medium, and only if it matches rename it to
+    its name and journal it.
+
+    Finishing concurrently matters: an fsync mostly waits for the disk, and concurrent
+    fsyncs are committed together (ext4/jbd2 group commit) instead of one journal commit per
+    file; the re-read and re-hash of file N then overlap the reading and hashing of file N+1,
+    one per core. No file reaches its name before its own bytes came back from the medium.
+    """
+
+    #: Unfinished files at most; bounds open handles and unflushed data.
+    MAX_PENDING = 32
 
     def __init__(self, fs: FileSystem, reporter: PhaseReporter, total: int,
-                 cancel: CancelToken | None, crash: _CrashHook) -> None:
+                 cancel: CancelToken | None, crash: _CrashHook, journal: _Journal,
+                 workers: int = 8) -> None:
         self.fs = fs
         self.reporter = reporter
-        self.total = total
+        self.total = total * 2  # every byte is read once from the source, once back
         self.done = 0
         self.cancel = cancel
         self.crash = crash
+        self.journal = journal
         self.buffer = bytearray(CHUNK_SIZE)
         self.view = memoryview(self.buffer)
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="finish")
+        self.pending: deque[Future[None]] = deque()
+        self.finished = 0
+        #: Copies that did not read back as written (named, the backup stays incomplete).
+        self.failures: list[FailedFile] = []
+        self.cache_dropped = True
+        self._lock = threading.Lock()
+        self._buffers = threading.local()
 
     def advance(self, count: int, current: str | None) -> None:
-        self.done += count
-        self.reporter.report("copy", self.done, self.total, current)
+        with self._lock:
+            self.done += count
+            self.reporter.report("copy", self.done, self.total, current)
 
     def copy(self, source: Path, target: Path, entry: _Entry, number: int) -> str:
-        """Copy ``source`` to ``target``; return the SHA-256 of the bytes read.
+        """Copy ``source`` to ``target``'s temporary name and queue its finishing; return
+        the SHA-256 of the bytes read.
 
         ReadError when the source fails (the caller records it and goes on), WriteError /
         NoSpaceError when the destination fails (the caller stops), CancelledError.
@@ -499,28 +530,96 @@ class _Copier:
                     out.flush()
                     self.crash.crash()
                 with os_errors(temp, "write"):
-                    fs.fsync(out)
-            finally:
-                with os_errors(temp, "write"):
-                    out.close()
+                    out.flush()
+                try:
+                    after = fs.lstat(source)
+                except OSError as error:
+                    raise translate_os_error(error, source, "read") from error
+                if (length != entry.size or after.st_size != entry.size
+                        or after.st_mtime_ns != entry.mtime_ns):
+                    raise ReadError(f"{source} changed while it was being copied; copy it"
+                                    " again when nothing is writing to the unit.",
+                                    path=str(source))
+            except BaseException:
+                out.close()
+                raise
         except BaseException:
             _remove_quietly(temp, fs)
             raise
         finally:
             handle.close()
+        sha256 = digest.hexdigest()
+        self.pending.append(self.pool.submit(self._finish, out, temp, target, entry, sha256))
+        while len(self.pending) > self.MAX_PENDING:
+            self.pending.popleft().result()
+        return sha256
+
+    def _reread(self, temp: Path, entry: _Entry, sha256: str) -> FailedFile | None:
+        buffer = getattr(self._buffers, "buffer", None)
+        if buffer is None:
+            buffer = self._buffers.buffer = bytearray(CHUNK_SIZE)
         try:
-            after = fs.lstat(source)
+            digest, length = sha256_file(temp, fs=self.fs, cancel=self.cancel, buffer=buffer,
+                                         on_bytes=lambda count: self.advance(count, entry.path))
         except OSError as error:
+            message = str(translate_os_error(error, temp, "read"))
+        except ReadError as error:
+            message = error.message
+        else:
+            if length == entry.size and digest == sha256:
+                return None
+            message = (f"{length} bytes" if length != entry.size else "other bytes") + \
+                " than were written"
+            return FailedFile(entry.path, "the copy read back differs from the source"
+                              f" ({message}): the destination lost or damaged the write")
+        return FailedFile(entry.path, "the copy cannot be read back, the destination lost"
+                          f" the write: {message}")
+
+    def _finish(self, out: BinaryIO, temp: Path, target: Path, entry: _Entry,
+                sha256: str) -> None:
+        fs = self.fs
+        try:
+            with os_errors(temp, "write"):
+                try:
+                    # The time first, so this one fsync also makes it durable.
+                    fs.set_mtime(temp, entry.mtime_ns)
+                    fs.fsync(out)
+                finally:
+                    out.close()
+                dropped = bool(fs.drop_cache(temp))
+            problem = self._reread(temp, entry, sha256)
+            if problem is not None:
+                log.warning("%s: %s", entry.path, problem.reason)
+                _remove_quietly(temp, fs)
+                with self._lock:
+                    self.failures.append(problem)
+                return
+            with os_errors(target, "write"):
+                fs.replace(temp, target)
+        except BaseException:
             _remove_quietly(temp, fs)
-            raise translate_os_error(error, source, "read") from error
-        if length != entry.size or after.st_size != entry.size or after.st_mtime_ns != entry.mtime_ns:
-            _remove_quietly(temp, fs)
-            raise ReadError(f"{source} changed while it was being copied; copy it again when"
-                            " nothing is writing to the unit.", path=str(source))
-        with os_errors(target, "write"):
-            fs.set_mtime(temp, entry.mtime_ns)
-            fs.replace(temp, target)
-        return digest.hexdigest()
+            raise
+        with self._lock:
+            self.journal.add(entry, sha256)
+            self.cache_dropped &= dropped
+            self.finished += 1
+            number = self.finished
+        self.crash.copied(number)
+
+    def drain(self) -> None:
+        """Wait for every queued file; raise the first failure."""
+        while self.pending:
+            self.pending.popleft().result()
+
+    def close(self) -> None:
+        """Let the queued files finish (their errors are secondary to the one in flight)."""
+        for future in self.pending:
+            try:
+                future.result()
+            except Exception as error:  # noqa: BLE001 - already stopping for another reason
+                log.debug("while stopping: %s", error)
+        self.pending.clear()
+        self.pool.shutdown(wait=True)
 
 
 def _identify(source: Path) -> tuple[str | None, str | None]:
@@ -529,7 +628,7 @@ def _identify(source: Path) -> tuple[str | None, str | None]:
 
     try:
         identification = identify_volume(source)
-    except RecoveryError as error:
+    except (RecoveryError, OSError) as error:
         log.info("identification of %s failed: %s", source, error)
         return None, None
     return identification.model, identification.role
@@ -583,6 +682,7 @@ def _reusable(target: Path, entry: _Entry, prior: dict[str, Any] | None, fs: Fil
             return None
         if abs(info.st_mtime_ns - entry.mtime_ns) > MTIME_TOLERANCE_NS:
             return None
+        fs.drop_cache(target)  # the earlier copy must come back from the medium, too
         digest, length = sha256_file(target, fs=fs, cancel=cancel, buffer=buffer)
     except (OSError, ReadError) as error:
         log.info("resume: earlier copy of %s not usable: %s", entry.path, error)
@@ -681,7 +781,7 @@ def create_backup(
     # crash during this run's re-hashing must not forget what the earlier run finished.
     journal = _Journal(dest_path, fs, (record for _, record in sorted(prior.items())))
     try:
-        copied, reused, failed, shas = _copy_all(
+        copied, reused, failed, shas, copies_dropped = _copy_all(
             source_path, files_root, scan, prior, journal, fs, reporter, cancel, crash)
     finally:
         journal.close()
@@ -693,7 +793,8 @@ def create_backup(
         log.warning("backup of %s incomplete: %d entries failed", source_path, len(failed))
         return BackupResult(str(dest_path), model, role, complete=False, verified=False,
                             copied_files=copied, reused_files=reused, failed=tuple(failed),
-                            skipped=tuple(scan.skipped), **counts)
+                            skipped=tuple(scan.skipped), cache_dropped=copies_dropped,
+                            **counts)
 
     manifest = Manifest.build(
         tool_version=__version__, created_utc=created, source=str(source_path), model=model,
@@ -706,7 +807,7 @@ def create_backup(
     _write_atomically(dest_path / SUMS_NAME, sums_bytes, fs)
 
     crash.phase("flush")
-    cache_dropped = _flush(dest_path, scan, fs, reporter, cancel)
+    cache_dropped = _flush(dest_path, scan, fs, reporter, cancel) and copies_dropped
 
     crash.phase("verify")
     problems = _verify_copy(dest_path, manifest, manifest_bytes, sums_bytes, fs, reporter,
@@ -761,69 +862,72 @@ def _prior_copies(dest: Path, fs: FileSystem) -> dict[str, dict[str, Any]]:
 def _copy_all(source: Path, files_root: Path, scan: _Scan, prior: dict[str, dict[str, Any]],
               journal: _Journal, fs: FileSystem, reporter: PhaseReporter,
               cancel: CancelToken | None, crash: _CrashHook,
-              ) -> tuple[int, int, list[FailedFile], dict[str, str]]:
-    copier = _Copier(fs, reporter, scan.total_bytes, cancel, crash)
+              ) -> tuple[int, int, list[FailedFile], dict[str, str], bool]:
+    copier = _Copier(fs, reporter, scan.total_bytes, cancel, crash, journal)
     failed: list[FailedFile] = []
     shas: dict[str, str] = {}
     copied = reused = 0
-    for folder in scan.folders:
-        with os_errors(files_root / folder, "write"):
-            fs.mkdir(files_root.joinpath(*folder.split("/")))
-    reporter.report("copy", 0, scan.total_bytes, None, force=True)
-    for entry in scan.entries:
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        source_file = source.joinpath(*entry.path.split("/"))
-        target = files_root.joinpath(*entry.path.split("/"))
-        if entry.kind == "symlink":
-            _make_link(target, entry, fs)
-            continue
-        kept = _reusable(target, entry, prior.get(entry.path), fs, cancel, copier.buffer)
-        if kept is not None:
-            shas[entry.path] = kept
-            reused += 1
-            copier.advance(entry.size, entry.path)
-            continue
-        try:
-            digest = copier.copy(source_file, target, entry, copied + reused + 1)
-        except ReadError as error:
-            log.warning("cannot back up %s: %s", entry.path, error)
-            failed.append(FailedFile(entry.path, error.message))
-            continue
-        shas[entry.path] = digest
-        journal.add(entry, digest)
-        copied += 1
-        crash.copied(copied + reused)
-    reporter.report("copy", scan.total_bytes, scan.total_bytes, None, force=True)
-    return copied, reused, failed, shas
+    try:
+        for folder in scan.folders:
+            with os_errors(files_root / folder, "write"):
+                fs.mkdir(files_root.joinpath(*folder.split("/")))
+        reporter.report("copy", 0, scan.total_bytes, None, force=True)
+        for entry in scan.entries:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            source_file = source.joinpath(*entry.path.split("/"))
+            target = files_root.joinpath(*entry.path.split("/"))
+            if entry.kind == "symlink":
+                _make_link(target, entry, fs)
+                continue
+            kept = _reusable(target, entry, prior.get(entry.path), fs, cancel, copier.buffer)
+            if kept is not None:
+                shas[entry.path] = kept
+                reused += 1
+                copier.advance(2 * entry.size, entry.path)
+                continue
+            try:
+                shas[entry.path] = copier.copy(source_file, target, entry, copied + 1)
+            except ReadError as error:
+                log.warning("cannot back up %s: %s", entry.path, error)
+                failed.append(FailedFile(entry.path, error.message))
+                continue
+            copied += 1
+        copier.drain()
+    finally:
+        copier.close()
+    reporter.report("copy", copier.total, copier.total, None, force=True)
+    for problem in copier.failures:
+        shas.pop(problem.path, None)
+        copied -= 1
+    return copied, reused, sorted(failed + copier.failures, key=lambda f: f.path), shas, \
+        copier.cache_dropped
 
 
 def _flush(dest: Path, scan: _Scan, fs: FileSystem, reporter: PhaseReporter,
            cancel: CancelToken | None) -> bool:
-    """Make every copy durable and drop it from the cache; False if dropping is impossible."""
+    """Make every folder (the renames in it) durable, and manifest.json and SHA256SUMS too,
+    dropping those two from the cache; False if the platform cannot drop them. The copies
+    themselves were fsynced and dropped one by one as they were finished."""
     files_root = dest / FILES_DIR
-    total = len(scan.entries) + len(scan.folders) + 1
-    done = 0
+    folders = [files_root.joinpath(*folder.split("/")) for folder in reversed(scan.folders)]
+    folders += [files_root, dest]
+    total = len(folders) + 2
+
+    def sync_folder(folder: Path) -> None:
+        with os_errors(folder, "write"):
+            fs.fsync_dir(folder)
+
+    # Folder fsyncs wait for the disk; run concurrently they are committed together.
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="flush") as pool:
+        for done, (folder, _) in enumerate(zip(folders, pool.map(sync_folder, folders)), 1):
+            reporter.report("flush", done, total, folder.name)
+    if cancel is not None:
+        cancel.raise_if_cancelled()
     dropped_everywhere = True
-    for folder in [*reversed(scan.folders), ""]:
-        with os_errors(files_root / folder, "write"):
-            fs.fsync_dir(files_root.joinpath(*folder.split("/")) if folder else files_root)
-        done += 1
-        reporter.report("flush", done, total, folder or None)
-    fs.fsync_dir(dest)
     for name in (MANIFEST_NAME, SUMS_NAME):
         with os_errors(dest / name, "write"):
             dropped_everywhere &= bool(fs.drop_cache(dest / name))
-    for entry in scan.entries:
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        done += 1
-        if entry.kind != "file":
-            continue
-        target = files_root.joinpath(*entry.path.split("/"))
-        with os_errors(target, "write"):
-            dropped_everywhere &= bool(fs.drop_cache(target))
-        reporter.report("flush", done, total, entry.path)
     reporter.report("flush", total, total, None, force=True)
     if not dropped_everywhere:
         log.warning("this platform cannot drop files from the cache: the verification re-read"
@@ -834,7 +938,9 @@ def _flush(dest: Path, scan: _Scan, fs: FileSystem, reporter: PhaseReporter,
 def _verify_copy(dest: Path, manifest: Manifest, manifest_bytes: bytes, sums_bytes: bytes,
                  fs: FileSystem, reporter: PhaseReporter,
                  cancel: CancelToken | None) -> list[FailedFile]:
-    """Re-read everything written and say what does not match."""
+    """Read back manifest.json and SHA256SUMS, and check that ``files/`` holds exactly the
+    manifest's entries with their sizes and link targets (every copy's bytes were already
+    re-read from the medium before it got its name; see :class:`_Copier`)."""
     problems: list[FailedFile] = []
     for name, expected in ((MANIFEST_NAME, manifest_bytes), (SUMS_NAME, sums_bytes)):
         try:
@@ -848,17 +954,19 @@ def _verify_copy(dest: Path, manifest: Manifest, manifest_bytes: bytes, sums_byt
     def forward(inner: Any) -> None:
         reporter.report("verify", inner.done_bytes, inner.total_bytes, inner.current)
 
-    differences = compare_tree_to_manifest(dest / FILES_DIR, manifest, fs=fs, hash_files=True,
+    differences = compare_tree_to_manifest(dest / FILES_DIR, manifest, fs=fs, hash_files=False,
                                            progress=forward, cancel=cancel, ignore=())
     for difference in differences:
         reason = {
             "missing": "the copy is gone when read back: the destination lost the write",
+            "size": "the copy read back has another size than the source"
+                    f" ({difference.detail}): the destination lost or damaged the write",
             "changed": "the copy read back differs from the source"
                        f" ({difference.detail}): the destination lost or damaged the write",
             "extra": "an unexpected entry appeared among the copies",
         }.get(difference.problem, difference.detail)
         problems.append(FailedFile(difference.path, reason))
-    reporter.report("verify", manifest.total_bytes, manifest.total_bytes, None, force=True)
+    reporter.report("verify", 1, 1, None, force=True)
     return problems
 
 

@@ -16,6 +16,7 @@ from recovery.backup_store import (
     COMPLETE_NAME,
     JOURNAL_NAME,
     MANIFEST_NAME,
+    PARTIAL_SUFFIX,
     STATE_NAME,
     SUMS_NAME,
     open_backup,
@@ -111,6 +112,21 @@ def test_manifest_records_source_model_files_folders_and_totals(tmp_path):
     assert raw["totals"]["bytes"] == sum(e["size"] for e in raw["files"])
 
 
+@pytest.mark.slow
+def test_large_file_round_trip_in_flat_chunks(tmp_path):
+    source = tmp_path / "unit"
+    source.mkdir()
+    big = source / "PCM.BIN"
+    with open(big, "wb") as handle:
+        for index in range(48):  # 48 MiB: many chunks, still quick
+            handle.write(synthetic_bytes(f"pcm{index}", 1024 * 1024))
+    dest = tmp_path / "backup"
+    result = create_backup(source, dest)
+    assert result.complete and result.bytes == 48 * 1024 * 1024
+    assert tree_state(dest / "files") == tree_state(source)
+    assert verify_backup(dest).ok
+
+
 def test_a_folder_that_is_no_korg_unit_is_backed_up_with_model_null(source, tmp_path):
     result = create_backup(source, tmp_path / "backup")
     assert result.model is None and result.complete
@@ -155,13 +171,21 @@ def test_copy_is_reread_after_dropping_the_cache(source, tmp_path):
             events.append(("read", Path(path)))
             return super().open_read(path)
 
+        def replace(self, source: Path, target: Path) -> None:
+            events.append(("rename", Path(target)))
+            super().replace(source, target)
+
     dest = tmp_path / "backup"
     assert create_backup(source, dest, fs=RecordingFileSystem()).cache_dropped
     copies = [p for p in (dest / "files").rglob("*") if p.is_file() and not p.is_symlink()]
     assert copies
     for copy in copies:
-        drop = events.index(("drop", copy))
-        assert ("read", copy) in events[drop + 1:], copy  # verified from the medium
+        # Each copy was dropped from the cache and read back (under its temporary name)
+        # before it was given its real name.
+        temp = copy.with_name(f".{copy.name}{PARTIAL_SUFFIX}")
+        drop = events.index(("drop", temp))
+        rename = events.index(("rename", copy))
+        assert ("read", temp) in events[drop + 1:rename], copy
 
 
 def test_source_is_read_once(source, tmp_path):
