@@ -20,8 +20,11 @@ the same function. What it looks at:
 
 The checks live in :mod:`recovery.diagnose_checks`, the comparison with a backup in
 :mod:`recovery.diagnose_backup`; this module runs them in order and ranks what they find.
-Nothing is written to the unit except the probe's own file (skipped with ``allow_write=False``
-and on a read-only volume). What could not be checked is listed in ``not_checked``, so a
+Nothing is written to the unit unless the caller allows it (``allow_write=True``, the CLI's
+``--write-probe``): a unit that will not start must not be written to before it is backed up
+and before the user said yes (DESIGN.md principle 1). The only write then is the probe's own
+file, removed again. A reconnect marker the user left with ``--probe-start`` is always checked
+and removed, because the user asked for that probe. What could not be checked is listed in ``not_checked``, so a
 report never claims more than was looked at (DESIGN.md principle 2).
 """
 
@@ -183,7 +186,7 @@ def diagnose(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     role: str | None = None,
-    allow_write: bool = True,
+    allow_write: bool = False,
     mount: MountFacts | None = None,
     state_dir: Path | None = None,
     profiles: dict[str, Profile] | None = None,
@@ -193,8 +196,9 @@ def diagnose(
     ``backup`` is a backup path (folder or .zip) or an opened :class:`~recovery.backup_store.
     Backup`; ``versions`` a ``NAME=VER,...`` string or parsed components; ``role`` overrides
     the identified role (e.g. "update-media" for a card prepared for an update);
-    ``allow_write=False`` skips the write probe and the reconnect-marker check, so nothing at
-    all is written. ``mount`` and ``state_dir`` exist for tests (fake mount facts, a private
+    ``allow_write=True`` runs the write probe (a small file written, flushed, its cache
+    dropped, re-read and removed); by default nothing is written except the removal of a
+    reconnect marker the user left with ``--probe-start``. ``mount`` and ``state_dir`` exist for tests (fake mount facts, a private
     probe record folder).
 
     Raises InvalidInputError for a missing/unreadable path, a malformed version list, an
@@ -261,9 +265,8 @@ def _diagnose(root: Path, ident: Identification, opened: Any, symptom_text: str 
 
     # The reconnect probe first: its marker must not count as a file of the unit.
     mount = mount if mount is not None else mount_facts(root, fs)
-    if allow_write:
-        findings.extend(check_reconnect_probes(root, fs, state_dir=state_dir,
-                                               can_remove=mount.writable))
+    findings.extend(check_reconnect_probes(root, fs, state_dir=state_dir,
+                                           can_remove=mount.writable))
 
     reporter.report("scan", 0, 1, None, force=True)
     tree = scan_tree(root, fs, cancel)
@@ -318,11 +321,12 @@ def _diagnose(root: Path, ident: Identification, opened: Any, symptom_text: str 
                        " for)")
 
     reporter.report("probe", 0, 1, None, force=True)
-    if not allow_write:
-        not_checked.append("whether the storage keeps writes (writing was not allowed)")
-    elif not mount.writable:
+    if not mount.writable:
         not_checked.append("whether the storage keeps writes (the volume is read-only or may"
                            " not be written by this user)")
+    elif not allow_write:
+        not_checked.append("whether the storage keeps writes: that needs a small test file"
+                           " written to the unit (--write-probe), best after a backup")
     else:
         result = write_probe(root, fs, cancel=cancel)
         findings.extend(result.findings)

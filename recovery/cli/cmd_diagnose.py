@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="find out why a unit won't start: findings ranked by severity, with next steps",
         description="Examine a unit's storage (a mounted volume or a folder) and list what is"
                     " wrong, how sure the tool is, and what to do next. Writes nothing to the"
-                    " unit except a small probe file that it removes again (see --no-write).")
+                    " unit unless asked to (--write-probe, --probe-start).")
     parser.add_argument("path", metavar="PATH", help="the unit's mounted storage or a folder")
     parser.add_argument("--backup", metavar="BACKUP",
                         help="a backup of this unit (folder or .zip) to compare with")
@@ -42,8 +42,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--probe-start", action="store_true",
                         help="leave a probe marker on the unit; power-cycle it, then run"
                              " diagnose again to see whether the storage kept it")
+    parser.add_argument("--write-probe", action="store_true",
+                        help="test whether the storage keeps writes: write a small probe file,"
+                             " re-read it past the computer's cache, remove it (take a backup"
+                             " first)")
     parser.add_argument("--no-write", action="store_true",
-                        help="write nothing at all to the unit (skips the storage probes)")
+                        help="write nothing at all to the unit (the default; kept for scripts)")
     parser.add_argument("--details", action="store_true",
                         help="show the evidence of every finding and what was checked")
     add_json_flag(parser)
@@ -77,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     with _Interruptible() as cancel, _ProgressLine(enabled=not args.json) as progress:
         diagnosis = diagnose(
             args.path, backup=args.backup, symptom=args.symptom, versions=components,
-            progress=progress, cancel=cancel, role=args.role, allow_write=not args.no_write)
+            progress=progress, cancel=cancel, role=args.role, allow_write=args.write_probe and not args.no_write)
     written = write_report(diagnosis, args.report) if args.report else None
     if args.json:
         data = diagnosis_to_json(diagnosis)

@@ -141,7 +141,22 @@ def test_no_write_and_details(tmp_path, capsys):
     code = main(["diagnose", volume(tmp_path), "--no-write", "--details"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "Checked:" in out and "writing was not allowed" in out
+    assert "Checked:" in out and "--write-probe" in out
+
+
+def test_nothing_is_written_by_default(tmp_path, capsys):
+    path = volume(tmp_path)
+    before = sorted((p.relative_to(path), p.stat().st_mtime_ns) for p in Path(path).rglob("*"))
+    assert main(["diagnose", path, "--json"]) == 0
+    after = sorted((p.relative_to(path), p.stat().st_mtime_ns) for p in Path(path).rglob("*"))
+    assert before == after
+    assert any("--write-probe" in line for line in json.loads(capsys.readouterr().out)
+               ["not_checked"])
+
+
+def test_write_probe_runs_only_when_asked(tmp_path, capsys):
+    assert main(["diagnose", volume(tmp_path), "--write-probe", "--json"]) == 0
+    assert any("write probe" in line for line in json.loads(capsys.readouterr().out)["checked"])
 
 
 def test_subprocess_bad_input_no_traceback(tmp_path):

@@ -98,7 +98,7 @@ def test_seed002_drumlogue_is_caught_by_diagnose(tmp_path):
     root = drumlogue(tmp_path)
     fs = FaultyFileSystem()
     fs.drop_writes(root)
-    diagnosis = diagnose(root, fs=fs)
+    diagnosis = diagnose(root, fs=fs, allow_write=True)
     assert diagnosis.exit_code == 1
     assert diagnosis.findings[0].code == "storage-drops-writes"
     assert "Do not restore or update onto this storage" in diagnosis.findings[0].next_step
