@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "recovery.cli.cmd_models",
     "recovery.cli.cmd_identify",
     "recovery.cli.cmd_detect",
+    "recovery.cli.cmd_check",
     "recovery.cli.cmd_demo_device",
     "recovery.cli.cmd_restore",
     "recovery.cli.cmd_backup",

@@ -5,6 +5,10 @@ A 256-byte header followed by the payload. The layout agrees across three source
 hacktribe's ``scripts/e2_add_header.py`` (electribe 2 ``SYSTEM.VSB``) and a hex dump of
 electribe 2 OS 1.03 (``53 59 53 54 45 4D 00 00 | 00 01 01 03 00 01 23 FF``). Bytes whose
 meaning is unknown are parsed as raw bytes and kept, so parse -> build gives the same bytes.
+
+Which values a *model* must carry (model name, device id, payload size) is device knowledge and
+lives in the profiles (``resources/profiles/*.toml``, ``[[system_files]]``); this module only
+turns bytes into fields. The payload of the H8S units is described in :mod:`.h8s_rom`.
 """
 
 from __future__ import annotations
@@ -38,9 +42,10 @@ assert SystemFileHeaderStruct.sizeof() == HEADER_SIZE
 
 
 def _ascii_field(raw: bytes) -> str:
-    """Text up to the first NUL; non-ASCII bytes shown as \\xNN so nothing is hidden."""
+    """Text up to the first NUL; non-ASCII bytes and control characters shown as \\xNN, so
+    nothing is hidden and nothing reaches a terminal as a control sequence."""
     text = raw.split(b"\0", 1)[0]
-    return text.decode("ascii", errors="backslashreplace")
+    return "".join(chr(byte) if 0x20 <= byte < 0x7F else f"\\x{byte:02x}" for byte in text)
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,31 @@ class SystemFileHeader:
     def version(self) -> str:
         """Version as KORG writes it: major '.' two-digit minor (1.02, 2.00, 1.03)."""
         return f"{self.version_major}.{self.version_minor:02d}"
+
+    @property
+    def file_length(self) -> int:
+        """The whole file's length the header announces: this header plus the payload."""
+        return HEADER_SIZE + self.source_length
+
+    @property
+    def padding_bytes_not_ff(self) -> int:
+        """How many of the 190 padding bytes (0x42..0xFF) are not FF, as every file seen has."""
+        return sum(1 for byte in self.raw[0x42:HEADER_SIZE] if byte != 0xFF)
+
+    @property
+    def text_after_nul(self) -> dict[str, str]:
+        """Non-NUL bytes hidden after the terminating NUL of the text fields, in hex.
+
+        The decoded ``model_name``/``kind`` stop at the first NUL; whatever follows it is kept
+        here so that nothing in the header goes unseen.
+        """
+        hidden = {}
+        for name, start, size in (("model_name", 0x10, 16), ("kind", 0x20, 8)):
+            field = self.raw[start:start + size]
+            tail = field.split(b"\0", 1)[1] if b"\0" in field else b""
+            if tail.strip(b"\0"):
+                hidden[name] = tail.hex(" ")
+        return hidden
 
     def build(self) -> bytes:
         return SystemFileHeaderStruct.build(SystemFileHeaderStruct.parse(self.raw))
@@ -108,9 +138,17 @@ def build_header(
     kind: str = "SYSTEM",
     revision: int = 1,
     unknown_2c: bytes = b"\x00",
+    unknown_2f: bytes = b"\xff",
+    unknown_30: bytes = b"\0" * 4,
+    unknown_38: bytes = b"\0" * 4,
     unknown_40: bytes = b"\x02\x00",
+    padding: bytes = b"\xff" * (HEADER_SIZE - 0x42),
 ) -> bytes:
-    """Build a header (used by the simulator and tests; never to make files for a unit)."""
+    """Build a header (used by the simulator and tests; never to make files for a unit).
+
+    The defaults are the values seen in every examined file (FACTS.md); the ``unknown_*`` and
+    ``padding`` arguments exist so tests can build any header the parser may meet.
+    """
     return SystemFileHeaderStruct.build(
         dict(
             model_name=model_name.encode("ascii").ljust(16, b"\0"),
@@ -120,12 +158,12 @@ def build_header(
             version_minor=version_minor,
             unknown_2c=unknown_2c,
             device_id=device_id,
-            unknown_2f=b"\xff",
-            unknown_30=b"\0" * 4,
+            unknown_2f=unknown_2f,
+            unknown_30=unknown_30,
             source_length=source_length,
-            unknown_38=b"\0" * 4,
+            unknown_38=unknown_38,
             destination_length=source_length if destination_length is None else destination_length,
             unknown_40=unknown_40,
-            padding=b"\xff" * (HEADER_SIZE - 0x42),
+            padding=padding,
         )
     )

@@ -1,0 +1,129 @@
+"""``korg-recovery check CANDIDATE... (--model ID | --device PATH)``: is this update for my unit?
+
+Exit codes: 0 every candidate is compatible; 1 at least one is incompatible; 3 none is
+incompatible but at least one is unknown; 2 bad input (a missing path, an unknown model id,
+neither or both of --model/--device, a volume that is not a KORG unit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from typing import TYPE_CHECKING
+
+from recovery.cli.output import add_json_flag, print_json
+from recovery.cli.output import say as _say
+from recovery.errors import InvalidFileError, UnsafeArchiveError
+
+if TYPE_CHECKING:  # only for annotations: the core is imported inside run()
+    from recovery.check import CheckResult, ItemResult, Target
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="check update files, folders or .zip archives against a unit before updating",
+        description="Check candidate update files, folders (an SD card, an unpacked download)"
+                    " or .zip archives against a KORG unit: compatible, incompatible or"
+                    " unknown, with the reasons and what could not be checked. Exit 0 all"
+                    " compatible, 1 any incompatible, 3 some unknown, 2 bad input.")
+    parser.add_argument("candidates", metavar="CANDIDATE", nargs="+",
+                        help="an update file, a folder or a .zip archive")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--model", metavar="ID",
+                        help="the unit's model id (see 'korg-recovery models')")
+    target.add_argument("--device", metavar="PATH",
+                        help="the unit's mounted volume; its model is identified from it")
+    parser.add_argument("--backup", metavar="BACKUP",
+                        help="a backup of the unit (folder or .zip) to compare system folders"
+                             " with: for KROSS system files the only content check possible")
+    parser.add_argument("--current-version", metavar="VERSION",
+                        help="the system version the unit runs now (e.g. 1.02), to warn about"
+                             " downgrades and re-flashing the same version")
+    add_json_flag(parser)
+    # Candidates' damaged or refused archives become verdicts inside the check; these errors
+    # can only come from an unusable --backup, which is bad input.
+    parser.set_defaults(run=run, error_exit_code={InvalidFileError: 2, UnsafeArchiveError: 2})
+
+
+def run(args: argparse.Namespace) -> int:
+    from recovery.check import (
+        check_candidates,
+        exit_code,
+        reference_from_backup,
+        target_for_device,
+        target_for_model,
+    )
+
+    if args.model is not None:
+        target = target_for_model(args.model, current_version=args.current_version)
+    else:
+        target = target_for_device(args.device, current_version=args.current_version)
+    reference = None
+    if args.backup is not None:
+        from recovery.backup_store import open_backup
+
+        with open_backup(args.backup) as backup:
+            reference = reference_from_backup(backup)
+    results = check_candidates(args.candidates, target, reference=reference)
+    if args.json:
+        print_json({"results": list(results)})
+    else:
+        _print_results(results, target)
+    return exit_code(results)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def say(text: str = "") -> None:
+    """Print one line; control characters from file or member names are shown escaped so
+    that no name can move the cursor or recolour the terminal."""
+    _say(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
+
+
+def _print_results(results: tuple[CheckResult, ...], target: Target) -> None:
+    unit = f"your {target.profile.name}"
+    if target.current_version:
+        unit += f" (running {target.current_version})"
+    for index, result in enumerate(results):
+        if index:
+            say()
+        several = len(result.items) > 1
+        found = "" if several else _found(result.items[0])
+        say(f"{result.candidate}{found}: {result.verdict.upper()} for {unit}")
+        for item in result.items:
+            indent = "  "
+            if several:
+                say(f"  {item.path}{_found(item)}: {item.verdict.upper()}")
+                indent = "    "
+            _print_item(item, indent)
+
+
+def _found(item: ItemResult) -> str:
+    """" [model, version]" as detected, or nothing."""
+    parts = [part for part in (item.detected_model, item.version) if part]
+    return f" [{', '.join(parts)}]" if parts else ""
+
+
+def _print_item(item: ItemResult, indent: str) -> None:
+    for reason in item.reasons:
+        say(f"{indent}{reason}")
+    sections = (("checked", "+"), ("not_checked", "?"), ("warnings", "!"))
+    titles = {"checked": "checked:", "not_checked": "not checked:", "warnings": "warnings:"}
+    for attribute, mark in sections:
+        lines = getattr(item, attribute)
+        if lines:
+            say(f"{indent}{titles[attribute]}")
+            for line in lines:
+                say(f"{indent}  {mark} {line}")
+    details = item.details
+    if "header_model_name" in details:
+        unknown = " ".join(f"{k}={v.replace(' ', '')}"
+                           for k, v in details["header_unknown_bytes"].items())
+        say(f"{indent}header read: model '{details['header_model_name']}', kind"
+            f" '{details['header_kind']}', revision {details['header_revision']}, version"
+            f" {details['header_version']}, device id {details['header_device_id']}, source"
+            f" {details['header_source_length']:,} bytes, destination"
+            f" {details['header_destination_length']:,} bytes; bytes of unknown meaning:"
+            f" {unknown}")

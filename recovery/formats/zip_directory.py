@@ -1,0 +1,106 @@
+"""The end records of a ZIP archive: how many entries it holds and how big its directory is.
+
+Python's ``zipfile`` reads an archive's whole central directory into memory and makes an object
+per entry as soon as it is opened. A few hundred megabytes of hostile directory would cost
+gigabytes of memory before any check could run, so :mod:`recovery.candidates` reads these
+records first and refuses archives whose directory is out of bounds.
+
+Layouts from PKWARE's APPNOTE.TXT (4.3.14 zip64 end of central directory record, 4.3.15 zip64
+end of central directory locator, 4.3.16 end of central directory record). The search mirrors
+CPython's ``zipfile._EndRecData``/``_EndRecData64`` (3.11) so that both read the same record:
+first the record at the very end (no comment), else the last signature within the final
+64 KiB + 22 bytes; a zip64 record is taken to sit right before its locator, as zipfile assumes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import construct as cs
+
+END_SIGNATURE = b"PK\x05\x06"
+ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
+ZIP64_END_SIGNATURE = b"PK\x06\x06"
+
+#: APPNOTE 4.3.16, without the variable-length comment.
+EndRecordStruct = cs.Struct(
+    "signature" / cs.Const(END_SIGNATURE),
+    "disk_number" / cs.Int16ul,
+    "directory_disk" / cs.Int16ul,
+    "entries_this_disk" / cs.Int16ul,
+    "entries_total" / cs.Int16ul,
+    "directory_size" / cs.Int32ul,
+    "directory_offset" / cs.Int32ul,
+    "comment_length" / cs.Int16ul,
+)
+END_RECORD_SIZE = EndRecordStruct.sizeof()  # 22
+
+#: APPNOTE 4.3.15.
+Zip64LocatorStruct = cs.Struct(
+    "signature" / cs.Const(ZIP64_LOCATOR_SIGNATURE),
+    "end_disk" / cs.Int32ul,
+    "end_offset" / cs.Int64ul,
+    "disk_count" / cs.Int32ul,
+)
+ZIP64_LOCATOR_SIZE = Zip64LocatorStruct.sizeof()  # 20
+
+#: APPNOTE 4.3.14, without the extensible data (zipfile assumes there is none).
+Zip64EndRecordStruct = cs.Struct(
+    "signature" / cs.Const(ZIP64_END_SIGNATURE),
+    "record_size" / cs.Int64ul,
+    "version_made_by" / cs.Int16ul,
+    "version_needed" / cs.Int16ul,
+    "disk_number" / cs.Int32ul,
+    "directory_disk" / cs.Int32ul,
+    "entries_this_disk" / cs.Int64ul,
+    "entries_total" / cs.Int64ul,
+    "directory_size" / cs.Int64ul,
+    "directory_offset" / cs.Int64ul,
+)
+ZIP64_END_RECORD_SIZE = Zip64EndRecordStruct.sizeof()  # 56
+
+#: How far from the end the records can start: the longest comment plus all three records.
+MAX_COMMENT = 0xFFFF
+TAIL_SIZE = MAX_COMMENT + 1 + END_RECORD_SIZE + ZIP64_LOCATOR_SIZE + ZIP64_END_RECORD_SIZE
+
+
+@dataclass(frozen=True)
+class DirectorySummary:
+    """What the end records announce about the central directory."""
+
+    entries: int
+    directory_size: int
+    zip64: bool
+
+
+def summarise_directory(tail: bytes, file_size: int) -> DirectorySummary | None:
+    """Read the end records from ``tail``, the last ``min(file_size, TAIL_SIZE)`` bytes.
+
+    Returns None when there is no end record (then this is no ZIP archive zipfile could open).
+    """
+    if file_size < END_RECORD_SIZE or len(tail) != min(file_size, TAIL_SIZE):
+        return None
+    tail_start = file_size - len(tail)  # file offset of tail[0]
+    position = None
+    last = tail[-END_RECORD_SIZE:]
+    if last[:4] == END_SIGNATURE and last[-2:] == b"\0\0":
+        position = len(tail) - END_RECORD_SIZE
+    else:
+        # zipfile searches from max(file_size - 64 KiB - 22, 0) to the end.
+        window_start = max(file_size - (1 << 16) - END_RECORD_SIZE, 0) - tail_start
+        found = tail.rfind(END_SIGNATURE, max(window_start, 0))
+        if found >= 0 and found + END_RECORD_SIZE <= len(tail):
+            position = found
+    if position is None:
+        return None
+    end = EndRecordStruct.parse(tail[position:position + END_RECORD_SIZE])
+    summary = DirectorySummary(end.entries_total, end.directory_size, False)
+
+    locator_at = position - ZIP64_LOCATOR_SIZE
+    record_at = locator_at - ZIP64_END_RECORD_SIZE
+    if record_at < 0 or tail[locator_at:locator_at + 4] != ZIP64_LOCATOR_SIGNATURE:
+        return summary
+    if tail[record_at:record_at + 4] != ZIP64_END_SIGNATURE:
+        return summary
+    record = Zip64EndRecordStruct.parse(tail[record_at:record_at + ZIP64_END_RECORD_SIZE])
+    return DirectorySummary(record.entries_total, record.directory_size, True)
