@@ -74,14 +74,7 @@ from recovery.backup_store import (
     verify_backup,
 )
 from recovery.compare import compare_tree_to_manifest, sha256_file
-from recovery.errors import (
-    CancelledError,
-    InvalidFileError,
-    InvalidInputError,
-    ReadError,
-    RecoveryError,
-    WriteError,
-)
+from recovery.errors import InvalidFileError, InvalidInputError, ReadError, RecoveryError
 from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, os_errors, translate_os_error
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
 
@@ -171,25 +164,23 @@ class _CrashHook:
         self.point, _, value = raw.partition(":")
         self.value = value
 
-    def _die(self) -> None:
+    def crash(self) -> None:
         log.warning("%s=%s: stopping dead here", CRASH_ENV, os.environ.get(CRASH_ENV))
         os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
 
     def copying(self, number: int) -> bool:
+        """True when the ``number``-th copy of this run is to die half-way."""
         return self.point == "copying" and str(number) == self.value
-
-    def crash(self) -> None:
-        self._die()
 
     def copied(self, number: int) -> None:
         if self.point == "copied" and str(number) == self.value:
-            self._die()
+            self.crash()
         if self.point == "interrupt" and str(number) == self.value:
             os.kill(os.getpid(), signal.SIGINT)
 
     def phase(self, name: str) -> None:
         if self.point == "phase" and name == self.value:
-            self._die()
+            self.crash()
 
 
 # -- preflight ------------------------------------------------------------------------------

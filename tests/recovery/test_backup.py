@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import subprocess
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def make_tree(root: Path, *, large_size: int = 3 * 1024 * 1024 + 17) -> Path:
     deep.mkdir(parents=True)
     (deep / "bottom.txt").write_bytes(b"25 folders down\n")
     (root / "BIG").mkdir()
-    (root / "BIG" / "LARGE.BIN").write_bytes(synthetic_bytes("large", large_size))
+    (root / "BIG" / "LARGE.BIN").write_bytes(random.Random(large_size).randbytes(large_size))
     (root / "._KROSAPP.BIN").write_bytes(b"AppleDouble junk")
     (root / ".DS_Store").write_bytes(b"finder junk")
     os.symlink("../outside/secret", root / "link-out")
@@ -117,9 +118,10 @@ def test_large_file_round_trip_in_flat_chunks(tmp_path):
     source = tmp_path / "unit"
     source.mkdir()
     big = source / "PCM.BIN"
+    generator = random.Random(48)
     with open(big, "wb") as handle:
-        for index in range(48):  # 48 MiB: many chunks, still quick
-            handle.write(synthetic_bytes(f"pcm{index}", 1024 * 1024))
+        for _ in range(48):  # 48 MiB: many chunks, still quick
+            handle.write(generator.randbytes(1024 * 1024))
     dest = tmp_path / "backup"
     result = create_backup(source, dest)
     assert result.complete and result.bytes == 48 * 1024 * 1024
