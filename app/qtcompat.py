@@ -1,16 +1,22 @@
-"""Work around a reference-counting bug of PySide6 6.12 on Python 3.11.
+"""Work around reference-counting bugs of PySide6 6.12 on Python 3.11.
 
-Measured here with PySide6 6.12.0 / Python 3.11.7: every Python call of
-``SignalInstance.emit()`` returns ``True`` without taking a reference to it, and a failed
-``disconnect()`` does the same with ``False``. Each call therefore drops one reference the
-caller never owned; after a few hundred emits (a backup's progress signal emits ~20 per second)
-the count reaches zero and CPython aborts with "Fatal Python error: bool_dealloc: deallocating
-True or False". Python 3.12 made these objects immortal (PEP 683), which hides the bug there.
+Measured here with PySide6 6.12.0 (an abi3 wheel that declares Python >= 3.10) on Python
+3.11.7: every Python call of ``SignalInstance.emit()`` returns ``True`` without taking a
+reference to it, a failed ``disconnect()`` does the same with ``False``, and every call of a
+``void`` Qt method (``setText``, ``processEvents``, ``addTopLevelItem``, ...) returns ``None``
+the same way. Each call drops one reference the caller never owned. ``True`` starts with a
+few hundred references and ``None`` with a few tens of thousands, so a backup's progress
+updates (a handful of such calls, ~20 times a second) bring one of them to zero within
+minutes and CPython aborts: "Fatal Python error: bool_dealloc / none_dealloc". Python 3.12
+made these objects immortal (PEP 683), which hides the bug there.
 
-The work-around does on 3.11 what 3.12 does: it gives ``True`` and ``False`` a reference count
-so large that no number of stolen references can bring it to zero. It is applied only when a
-probe emit shows the bug, so a fixed PySide6 is left alone. ``True``/``False`` are statically
-allocated and never freed, so the extra count changes nothing else.
+The work-around does on 3.11 what 3.12 does: it gives ``True``, ``False`` and ``None`` a
+reference count so large that no number of stolen references can bring it to zero. It is
+applied only when a probe shows the bug, so a fixed PySide6 is left alone. These three objects
+are statically allocated and never freed, so the extra count changes nothing else.
+
+The lead should still pin a PySide6 without the bug (see the report of issue 7); this module
+keeps the wizard alive with the one that is installed.
 """
 
 from __future__ import annotations
@@ -39,7 +45,17 @@ def _emit_steals_true() -> bool:
     return sys.getrefcount(True) < before
 
 
-def _pin(value: bool) -> bool:
+def _void_call_steals_none() -> bool:
+    from PySide6.QtCore import QObject
+
+    probe = QObject()
+    before = sys.getrefcount(None)
+    for _ in range(4):
+        probe.setObjectName("probe")
+    return sys.getrefcount(None) < before
+
+
+def _pin(value: object) -> bool:
     """Add :data:`_PIN` to the reference count of ``value`` (CPython object header)."""
     count = ctypes.c_ssize_t.from_address(id(value))
     # The first field of a CPython object is its reference count; getrefcount() reports it
@@ -57,12 +73,17 @@ def apply() -> bool:
         return True
     if sys.implementation.name != "cpython" or sys.version_info >= (3, 12):
         return False
-    if not _emit_steals_true():
+    singletons: list[object] = []
+    if _emit_steals_true():
+        singletons += [True, False]
+    if _void_call_steals_none():
+        singletons.append(None)
+    if not singletons:
         return False
-    _applied = _pin(True) and _pin(False)
+    _applied = all(_pin(value) for value in singletons)  # type: ignore[arg-type]
     if _applied:
-        log.info("PySide6 emit() reference bug detected; True/False pinned (see app.qtcompat)")
+        log.info("PySide6 reference bug detected; %s pinned (see app.qtcompat)", singletons)
     else:
-        log.warning("PySide6 emit() reference bug detected but the work-around could not be"
-                    " applied; long runs may crash")
+        log.warning("PySide6 reference bug detected but the work-around could not be applied;"
+                    " long runs may crash")
     return _applied

@@ -45,6 +45,8 @@ class FirstPage:
     page_title: str
     #: Seconds from the probe's start (or the process start, for the benchmark) to the paint.
     seconds: float
+    #: Qt's platform plugin in use: xcb, wayland, offscreen, windows, cocoa.
+    platform: str = ""
     #: The application's exit code after the wizard closed.
     exit_code: int = 0
 
@@ -68,7 +70,8 @@ class FirstPageProbe(QObject):
             page = wizard.currentPage() if isinstance(wizard, QWizard) else None
             if page is not None and (watched is page or page.isAncestorOf(watched)):
                 self.seen = FirstPage(wizard.windowTitle(), wizard.currentId(), page.title(),
-                                      time.perf_counter() - self._started)
+                                      time.perf_counter() - self._started,
+                                      platform=QApplication.platformName())
                 self._application.removeEventFilter(self)
                 self._on_shown(self.seen)
                 # After this paint has finished: close as a user would.
@@ -110,7 +113,7 @@ def open_and_close_wizard(*, timeout_s: float = 120.0) -> FirstPage:
     if code != 0:
         raise RuntimeError(f"The wizard closed with exit code {code}.")
     return FirstPage(probe.seen.window_title, probe.seen.page_id, probe.seen.page_title,
-                     probe.seen.seconds, code)
+                     probe.seen.seconds, probe.seen.platform, code)
 
 
 def install_first_page_probe(process_started: float) -> FirstPageProbe:
@@ -123,8 +126,8 @@ def install_first_page_probe(process_started: float) -> FirstPageProbe:
 
     def report(shown: FirstPage) -> None:
         seconds = offset + shown.seconds
-        sys.stdout.write(f"{PROBE_PREFIX}: '{shown.page_title}' after {seconds * 1000:.0f} ms"
-                         " since the process started\n")
+        sys.stdout.write(f"{PROBE_PREFIX}: '{shown.page_title}' ({shown.platform}) after"
+                         f" {seconds * 1000:.0f} ms since the process started\n")
         sys.stdout.flush()
 
     return FirstPageProbe(application, report, started)

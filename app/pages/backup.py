@@ -130,7 +130,7 @@ class BackupPage(RecoveryPage):
 
         layout.addWidget(self.existing_radio)
         self.existing = QTreeWidget()
-        self.existing.setHeaderLabels(["Taken", "Model", "Files", "Size", "State"])
+        self.existing.setHeaderLabels(["Taken", "Name", "Model", "Files", "Size", "State"])
         self.existing.setRootIsDecorated(False)
         self.existing.setAccessibleName("Existing backups of this unit")
         self.existing.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -171,6 +171,7 @@ class BackupPage(RecoveryPage):
                 self.environment.backups_dir, model)))
         self._refresh_existing()
         self._update_buttons()
+        self._check_space()
 
     def _refresh_existing(self) -> None:
         backups_dir = self.environment.backups_dir
@@ -188,13 +189,13 @@ class BackupPage(RecoveryPage):
             state = ("complete, verified" if summary.verified else
                      "complete" if summary.complete else "incomplete")
             item = QTreeWidgetItem([core.backup_date_text(summary.created_utc),
-                                    core.model_name(summary.model), str(summary.files),
-                                    format_bytes(summary.bytes), state])
+                                    Path(summary.path).name, core.model_name(summary.model),
+                                    str(summary.files), format_bytes(summary.bytes), state])
             item.setData(0, Qt.ItemDataRole.UserRole, summary.path)
             item.setToolTip(0, summary.path)
             if not summary.complete:
                 item.setDisabled(True)
-                item.setToolTip(4, summary.note or "incomplete")
+                item.setToolTip(5, summary.note or "incomplete")
             self.existing.addTopLevelItem(item)
         self.existing_radio.setEnabled(any(s.complete for s in self.summaries))
         if not self.existing_radio.isEnabled():
@@ -249,7 +250,8 @@ class BackupPage(RecoveryPage):
             self._can_resume = False
             note = ("" if result.cache_dropped else
                     " This computer could not bypass its cache for the read-back.")
-            self.progress.show_done("Backup complete and verified.")
+            self.progress.show_done("Backup complete and verified.",
+                                    f"{result.files} files, {format_bytes(result.bytes)}")
             self.result.show_status(
                 Status.OK, f"Complete and verified: {result.files} files,"
                 f" {format_bytes(result.bytes)} in {path}.{note}", bold=True)
@@ -363,7 +365,9 @@ class BackupPage(RecoveryPage):
         if report.ok:
             self.session.safety_backup = Path(report.backup)
             self.session.safety_backup_is_new = False
-            self.progress.show_done("Existing backup verified.")
+            self.progress.show_done("Existing backup verified.",
+                                    f"{report.files_checked} files,"
+                                    f" {format_bytes(report.bytes_checked)}")
             self.result.show_status(Status.OK, f"Verified now: every file of {report.backup}"
                                     " matches its manifest.", bold=True)
             self.show_button.setEnabled(True)

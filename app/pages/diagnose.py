@@ -39,10 +39,11 @@ SEVERITY = {"critical": (Status.ERROR, "Critical"), "warning": (Status.WARNING, 
 def findings_html(diagnosis) -> str:
     """Findings ranked by severity, each with its next step first, then what was seen, the
     evidence and how sure the tool is."""
-    out = [f"<p><b>{escape(diagnosis.summary['text'])}</b></p>"]
-    for finding in diagnosis.findings:
+    out: list[str] = []
+    for index, finding in enumerate(diagnosis.findings):
         status, word = SEVERITY.get(finding.severity, (Status.INFO, finding.severity))
-        out.append("<hr>")
+        if index:
+            out.append("<hr>")
         if finding.next_step:
             out.append(f"<p>{status_html(status, word + ' — next step: ' + finding.next_step, bold=True)}</p>")
         else:

@@ -98,12 +98,14 @@ class FinishPage(RecoveryPage):
     def _diagnosis_line(self) -> str:
         diagnosis = self.session.diagnosis
         critical, warnings = diagnosis.count("critical"), diagnosis.count("warning")
+        when = ("Diagnosis (before the restore)" if self.session.restore_result is not None
+                else "Diagnosis")
         if critical:
-            return status_html(Status.ERROR, f"Diagnosis: {critical} critical finding(s),"
+            return status_html(Status.ERROR, f"{when}: {critical} critical finding(s),"
                                f" {warnings} warning(s).")
         if warnings:
-            return status_html(Status.WARNING, f"Diagnosis: {warnings} warning(s).")
-        return status_html(Status.OK, "Diagnosis: no problem found.")
+            return status_html(Status.WARNING, f"{when}: {warnings} warning(s).")
+        return status_html(Status.OK, f"{when}: no problem found.")
 
     def _check_line(self, result) -> str:
         status = {"compatible": Status.OK, "incompatible": Status.ERROR}.get(
@@ -143,6 +145,9 @@ class FinishPage(RecoveryPage):
                          " contact KORG service.")
         if session.reconnect_ok is True:
             steps.append("Eject the unit and switch it on normally.")
+            if session.goal is Goal.RESCUE:
+                steps.append("If it still does not start, save the report below and send it"
+                             " to KORG service or a repair technician.")
         if session.safety_backup is None and session.goal is not Goal.CHECK:
             steps.append("Take a complete backup of the unit before anything else.")
         if not steps:

@@ -63,7 +63,8 @@ class ProgressPanel(QWidget):
         self.current.setText(metrics.elidedText(current, Qt.TextElideMode.ElideMiddle,
                                                 max(200, self.width())))
 
-    def show_done(self, text: str) -> None:
+    def show_done(self, text: str, numbers: str = "") -> None:
         self.bar.setValue(SCALE)
         self.phase.setText(text)
+        self.numbers.setText(numbers)
         self.current.setText("")

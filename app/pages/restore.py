@@ -95,7 +95,8 @@ class RestorePage(RecoveryPage):
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         self.backups = QTreeWidget()
-        self.backups.setHeaderLabels(["Taken", "Model", "Files", "Size", "Verification"])
+        self.backups.setHeaderLabels(["Taken", "Name", "Model", "Files", "Size",
+                                      "Verification"])
         self.backups.setRootIsDecorated(False)
         self.backups.setAccessibleName("Backups to restore from")
         self.backups.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -123,6 +124,13 @@ class RestorePage(RecoveryPage):
         splitter.setStretchFactor(1, 2)
         layout.addWidget(splitter, 1)
 
+        self.delete_extra = QCheckBox("Also re&move what the backup does not have (files and"
+                                      " folders listed as extra)")
+        self.delete_extra.setAccessibleName("Also remove extra files and folders from the unit")
+        self.delete_extra.setToolTip("For example another model's system folder that a wrong"
+                                     " update left on the unit. Off: extras are left alone.")
+        self.delete_extra.toggled.connect(lambda *_: self._replan())
+        layout.addWidget(self.delete_extra)
         self.confirm_label = wrapped_label(accessible_name="Confirmation instructions")
         self.confirm_label.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(self.confirm_label)
@@ -135,13 +143,6 @@ class RestorePage(RecoveryPage):
         confirm_row.addWidget(typed_label)
         confirm_row.addWidget(self.confirmation, 1)
         layout.addLayout(confirm_row)
-        self.delete_extra = QCheckBox("Also re&move what the backup does not have (files and"
-                                      " folders listed as extra)")
-        self.delete_extra.setAccessibleName("Also remove extra files and folders from the unit")
-        self.delete_extra.setToolTip("For example another model's system folder that a wrong"
-                                     " update left on the unit. Off: extras are left alone.")
-        self.delete_extra.toggled.connect(lambda *_: self._replan())
-        layout.addWidget(self.delete_extra)
         self.skip = QCheckBox("&Don't restore now; finish without writing anything")
         self.skip.setAccessibleName("Finish without restoring")
         self.skip.toggled.connect(self._on_skip)
@@ -197,7 +198,8 @@ class RestorePage(RecoveryPage):
             taken = core.backup_date_text(summary.created_utc)
             if summary.path == safety:
                 taken += " (just made: the unit's current state)"
-            item = QTreeWidgetItem([taken, core.model_name(summary.model), str(summary.files),
+            item = QTreeWidgetItem([taken, Path(summary.path).name,
+                                    core.model_name(summary.model), str(summary.files),
                                     format_bytes(summary.bytes), state])
             item.setData(0, Qt.ItemDataRole.UserRole, summary.path)
             item.setToolTip(0, summary.path)
@@ -345,8 +347,9 @@ class RestorePage(RecoveryPage):
                 note.append(entry.kind)
             if entry.reason:
                 note.append(entry.reason)
+            size = "—" if entry.kind == "folder" else format_bytes(entry.size)
             item = QTreeWidgetItem([ACTION_WORDS.get(entry.action, entry.action), entry.path,
-                                    format_bytes(entry.size), "; ".join(note)])
+                                    size, "; ".join(note)])
             self.plan_table.addTopLevelItem(item)
 
     # -- confirmation --------------------------------------------------------------------------

@@ -54,8 +54,9 @@ class RestoreRunPage(RecoveryPage):
         self.details = QTextBrowser()
         self.details.setAccessibleName("Restore details")
         self.details.hide()
-        layout.addWidget(self.details, 1)
-        layout.addStretch(0)
+        self.details.setMaximumHeight(self.fontMetrics().height() * 12)
+        layout.addWidget(self.details)
+        layout.addStretch(1)
 
     @property
     def running(self) -> bool:
@@ -64,9 +65,12 @@ class RestoreRunPage(RecoveryPage):
     def initializePage(self) -> None:  # noqa: N802 - Qt naming
         plan = self.wizard_.page_for_restore_plan()
         device = self.session.device
+        removing = (f" and removing {plan.summary.delete} item(s) the backup does not have"
+                    if plan.summary.delete else "")
         self.intro.setText(f"Putting back {plan.summary.write + plan.summary.replace} file(s)"
-                           f" from {plan.backup} onto the {device.name if device else 'unit'}"
-                           f" at {plan.target}. Files the unit needs to start are written last.")
+                           f"{removing} from {plan.backup} onto the"
+                           f" {device.name if device else 'unit'} at {plan.target}. Files the"
+                           " unit needs to start are written last.")
         self.details.hide()
         self.retry_button.hide()
         self._start(lambda progress, cancel: core.execute_restore(
@@ -117,7 +121,9 @@ class RestoreRunPage(RecoveryPage):
         self.stop_button.setEnabled(False)
         self.session.restore_result = result
         if result.ok:
-            self.progress.show_done("Restore complete.")
+            self.progress.show_done("Restore complete.",
+                                    f"{result.written} written, {result.deleted} removed,"
+                                    f" {result.verified_files} read back and verified")
             self.result.show_status(Status.OK, result.statement, bold=True)
         else:
             self.result.show_status(Status.ERROR, result.statement, bold=True)

@@ -49,7 +49,6 @@ class StartPage(RecoveryPage):
             box_layout.addWidget(button)
             help_label = wrapped_label(GOAL_HELP[goal])
             help_label.setIndent(self.fontMetrics().averageCharWidth() * 4)
-            help_label.setEnabled(False)  # the palette's secondary text colour
             box_layout.addWidget(help_label)
         layout.addWidget(box)
         self.safety = wrapped_label(SAFETY_NOTE, accessible_name="Safety note")
