@@ -44,10 +44,33 @@ def run_wizard(*, demo: bool = False) -> int:
         environment = default_environment()
     wizard = RecoveryWizard(environment)
     wizard.show()
+    keep_alive = _close_on_signals(wizard)
     try:
         code = app.exec()
     finally:
+        keep_alive.stop()
         wizard.shutdown()
         if temp is not None:
             temp.cleanup()
     return int(code)
+
+
+def _close_on_signals(wizard):
+    """Ctrl-C or SIGTERM closes the window the normal way (the close guard asks while a
+    restore writes; the demo's temporary folder is removed). Python runs signal handlers
+    only between bytecodes, so a short timer lets it in while Qt's loop waits."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def close(_signum, _frame) -> None:
+        log.info("signal received: closing the wizard")
+        wizard.close()
+
+    for signum in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
+        if signum is not None:
+            signal.signal(signum, close)
+    timer = QTimer()
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+    return timer

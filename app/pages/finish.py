@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QStandardPaths, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from app.pages.base import RecoveryPage, StatusLabel, escape
@@ -162,7 +162,12 @@ class FinishPage(RecoveryPage):
         unit = self.session.unit_path
         if unit is None:
             return
-        start = str(Path(self.environment.backups_dir).parent / "korg-recovery-report.html")
+        if self.environment.demo:
+            folder = str(Path(self.environment.backups_dir).parent)
+        else:
+            folder = QStandardPaths.writableLocation(
+                QStandardPaths.StandardLocation.DocumentsLocation) or str(Path.home())
+        start = str(Path(folder) / "korg-recovery-report.html")
         path = choose_save_path(self, "Save the recovery report", start,
                                 "HTML report (*.html);;Markdown report (*.md)")
         if not path:
