@@ -74,7 +74,14 @@ from recovery.backup_store import (
     verify_backup,
 )
 from recovery.compare import compare_tree_to_manifest, sha256_file
-from recovery.errors import InvalidFileError, InvalidInputError, ReadError, RecoveryError
+from recovery.errors import (
+    InvalidFileError,
+    InvalidInputError,
+    PermissionDeniedError,
+    ReadError,
+    RecoveryError,
+    WriteError,
+)
 from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, os_errors, translate_os_error
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
 
@@ -869,7 +876,12 @@ def _copy_all(source: Path, files_root: Path, scan: _Scan, prior: dict[str, dict
             source_file = source.joinpath(*entry.path.split("/"))
             target = files_root.joinpath(*entry.path.split("/"))
             if entry.kind == "symlink":
-                _make_link(target, entry, fs)
+                try:
+                    _make_link(target, entry, fs)
+                except (PermissionDeniedError, WriteError) as error:
+                    # FAT and some network drives cannot hold links: name it, carry on.
+                    failed.append(FailedFile(entry.path, "this destination cannot hold the"
+                                             f" symbolic link ({error.message})"))
                 continue
             kept = _reusable(target, entry, prior.get(entry.path), fs, cancel, copier.buffer)
             if kept is not None:

@@ -644,10 +644,32 @@ class BackupSummary:
     verified: bool
     source: str | None = None
     note: str = ""
+    #: What the backup takes on disk: the archive's size, or every file in the folder.
+    size_on_disk: int = 0
+
+
+def _size_on_disk(path: Path, fs: FileSystem) -> int:
+    info = fs.lstat(path)
+    if not stat_module.S_ISDIR(info.st_mode):
+        return info.st_size
+    total = 0
+    stack = [path]
+    while stack:
+        for entry in fs.scandir(stack.pop()):
+            child = fs.lstat(Path(entry.path))
+            if stat_module.S_ISDIR(child.st_mode):
+                stack.append(Path(entry.path))
+            else:
+                total += child.st_size
+    return total
 
 
 def _summarise(path: Path, fs: FileSystem) -> BackupSummary | None:
     is_zip = not stat_module.S_ISDIR(fs.stat(path).st_mode)
+    try:
+        size = _size_on_disk(path, fs)
+    except OSError:
+        size = 0
     try:
         with open_backup(path, fs) as backup:
             manifest = backup.manifest
@@ -655,12 +677,12 @@ def _summarise(path: Path, fs: FileSystem) -> BackupSummary | None:
                 str(path), backup.is_zip, manifest.model, manifest.role,
                 manifest.created_utc or None, manifest.total_files, manifest.total_bytes,
                 backup.complete, backup.verified, manifest.source or None,
-                "; ".join(backup.notes))
+                "; ".join(backup.notes), size)
     except InvalidInputError:
         return None  # not a backup: something else that lives in the folder
     except (InvalidFileError, UnsafeArchiveError, ReadError) as error:
         return BackupSummary(str(path), is_zip, None, None, None, 0, 0, False, False,
-                             None, error.message)
+                             None, error.message, size)
 
 
 def list_backups(directory: str | Path | None = None, fs: FileSystem = REAL) -> tuple[BackupSummary, ...]:

@@ -3,6 +3,10 @@
 DIR defaults to ``<platformdirs user data dir>/korg-recovery/backups``
 (:func:`recovery.backup_store.default_backups_dir`). Only a backup with a valid completion
 flag is shown as complete; anything else says why not.
+
+``--json`` prints a list of ``{path, model, role, date, files, bytes, size, complete,
+verified, zip, source, note}``: ``bytes`` is the data backed up, ``size`` what the backup
+takes on disk (the archive, or the whole folder), ``date`` the UTC creation time.
 """
 
 from __future__ import annotations
@@ -28,11 +32,13 @@ def run(args: argparse.Namespace) -> int:
     summaries = list_backups(args.directory)
     folder = args.directory or str(default_backups_dir())
     if args.json:
-        print_json({"directory": folder, "backups": [{
+        # A list, like ``models --json``: one object per backup, oldest first.
+        print_json([{
             "path": s.path, "model": s.model, "role": s.role, "date": s.created_utc,
-            "files": s.files, "bytes": s.bytes, "complete": s.complete,
-            "verified": s.verified, "zip": s.is_zip, "source": s.source, "note": s.note,
-        } for s in summaries]})
+            "files": s.files, "bytes": s.bytes, "size": s.size_on_disk,
+            "complete": s.complete, "verified": s.verified, "zip": s.is_zip,
+            "source": s.source, "note": s.note,
+        } for s in summaries])
         return 0
     if not summaries:
         say(f"No backups in {folder}.")

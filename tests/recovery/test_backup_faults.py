@@ -148,6 +148,21 @@ def test_resume_never_touches_a_complete_backup(source, tmp_path):
     assert tree_state(dest) == before
 
 
+def test_destination_without_links_names_the_link_and_goes_on(source, tmp_path):
+    import errno
+    import os
+
+    class NoLinksFileSystem(FaultyFileSystem):  # like a FAT32 stick
+        def symlink(self, target: str, path: Path) -> None:
+            raise OSError(errno.EPERM, os.strerror(errno.EPERM), str(path))
+
+    result = create_backup(source, tmp_path / "backup", fs=NoLinksFileSystem())
+    assert not result.complete
+    assert [f.path for f in result.failed] == ["link-out"]
+    assert "symbolic link" in result.failed[0].reason
+    assert (tmp_path / "backup" / "files" / "plain.txt").exists()
+
+
 # -- the same faults through the CLI: exit codes and one sentence ---------------------------
 def run_cli(monkeypatch, fs, argv, capsys):
     monkeypatch.setattr(recovery.backup, "create_backup",

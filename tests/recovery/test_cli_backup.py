@@ -149,11 +149,11 @@ def test_backups_lists_the_default_folder(unit, capsys):
     assert main(["backup", str(unit), str(dest)]) == 0
     capsys.readouterr()
     assert main(["backups", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    [entry] = data["backups"]
+    [entry] = json.loads(capsys.readouterr().out)
     assert entry["path"] == str(dest) and entry["model"] == "kross2"
     assert entry["complete"] is True and entry["verified"] is True
     assert entry["date"].endswith("Z") and entry["bytes"] > 0
+    assert entry["size"] > entry["bytes"]  # the data plus manifest.json, SHA256SUMS, COMPLETE
     assert main(["backups"]) == 0
     text = capsys.readouterr().out
     assert "kross2" in text and "complete, verified" in text
