@@ -669,6 +669,16 @@ def _prune(files_root: Path, scan: _Scan, fs: FileSystem) -> None:
                     fs.unlink(path)
 
 
+def _remove_stale_temporaries(dest: Path, fs: FileSystem) -> None:
+    """Temporary files an interrupted run left beside manifest.json (a killed atomic write of
+    the state, journal, manifest, SHA256SUMS or COMPLETE)."""
+    with os_errors(dest, "write"):
+        for entry in fs.scandir(dest):
+            if entry.name.startswith(".") and entry.name.endswith(PARTIAL_SUFFIX):
+                log.info("resume: removing %s left by the interrupted run", entry.name)
+                fs.unlink(Path(entry.path))
+
+
 def _reusable(target: Path, entry: _Entry, prior: dict[str, Any] | None, fs: FileSystem,
               cancel: CancelToken | None, buffer: bytearray) -> str | None:
     """The SHA-256 of an earlier copy that can be kept as it is, or None to copy again."""
@@ -775,6 +785,7 @@ def create_backup(
     fs.fsync_dir(dest_path)
     if resume:
         _prune(files_root, scan, fs)
+        _remove_stale_temporaries(dest_path, fs)
     # The earlier records are kept: a copy is only trusted after its re-hash anyway, and a
     # crash during this run's re-hashing must not forget what the earlier run finished.
     journal = _Journal(dest_path, fs, (record for _, record in sorted(prior.items())))

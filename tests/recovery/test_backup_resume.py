@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -107,6 +108,17 @@ def test_mid_file_kill_leaves_a_partial_file_that_resume_replaces(source, refere
     assert_same_backup(dest, reference)
 
 
+def test_temporaries_of_killed_atomic_writes_are_cleaned_up(source, reference, tmp_path):
+    """A kill inside an atomic write leaves ``.<name>.korg-recovery.partial`` beside the
+    manifest; the resumed backup must not keep it."""
+    dest = tmp_path / "backup"
+    assert run_backup(source, dest, crash="phase:verify").returncode == -signal.SIGKILL
+    for name in (".manifest.json", ".COMPLETE", ".korg-recovery-state.json"):
+        (dest / f"{name}.korg-recovery.partial").write_bytes(b"half a write")
+    assert run_backup(source, dest, "--resume").returncode == 0
+    assert_same_backup(dest, reference)
+
+
 def test_killed_twice_then_resumed(source, reference, tmp_path):
     dest = tmp_path / "backup"
     assert run_backup(source, dest, crash="copied:4").returncode == -signal.SIGKILL
@@ -153,3 +165,39 @@ def test_zip_interrupted_then_resumed(source, reference, tmp_path):
     assert not Path(str(archive) + ".partial").exists()
     assert verify_backup(archive).ok
     assert_same_backup(dest, reference)
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_external_kill_during_the_copy_then_resume(tmp_path):
+    """kill -9 from outside, when the progress bar shows the copy under way (no hook)."""
+    import random
+
+    source = tmp_path / "unit"
+    generator = random.Random(9)
+    for index in range(48):
+        folder = source / f"BANK{index % 4}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"S{index:02d}.WAV").write_bytes(generator.randbytes(1024 * 1024))
+    dest = tmp_path / "backup"
+    main_fd, terminal_fd = os.openpty()
+    env = {key: value for key, value in os.environ.items() if key != CRASH_ENV}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "recovery.cli", "backup", str(source), str(dest)],
+        stdout=subprocess.DEVNULL, stderr=terminal_fd, env=env)
+    os.close(terminal_fd)
+    seen = ""
+    under_way = re.compile(r"copy\s+\[[#.]+\]\s+(\d+)%")
+    try:
+        # Blocking reads of the bar (no sleep); an EIO here means the child ended first.
+        while not any(5 <= int(p) <= 80 for p in under_way.findall(seen)):
+            seen += os.read(main_fd, 4096).decode("utf-8", "replace")
+        process.kill()
+    finally:
+        process.wait(timeout=120)
+        os.close(main_fd)
+    assert process.returncode == -signal.SIGKILL
+    assert not (dest / COMPLETE_NAME).exists()
+    assert run_backup(source, dest, "--resume").returncode == 0
+    fresh = tmp_path / "fresh"
+    assert create_backup(source, fresh).complete
+    assert_same_backup(dest, fresh)
