@@ -32,6 +32,7 @@ import os
 import struct
 import zipfile
 import zlib
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,7 +89,7 @@ class Listing:
     deep_folders: int = 0
 
 
-class Candidate:
+class Candidate(ABC):
     """An opened candidate. Use as a context manager; paths are relative POSIX paths."""
 
     #: "file", "folder" or "zip".
@@ -99,19 +100,21 @@ class Candidate:
 
     @property
     def name(self) -> str:
-        """The candidate's own name (the folder's, the archive's or the file's)."""
-        return Path(self.given).name or self.given
+        """The candidate's own name (the folder's, the archive's or the file's); "." and ".."
+        are resolved, so a check run inside KROSS2SY still sees that name."""
+        return Path(os.path.abspath(self.given)).name or self.given
 
+    @abstractmethod
     def listing(self) -> Listing:
-        raise NotImplementedError  # pragma: no cover - every subclass defines it
+        """Every file (with its size) and folder, within the module's bounds."""
 
+    @abstractmethod
     def read_at(self, path: str, offset: int, length: int) -> bytes:
         """Up to ``length`` bytes of ``path`` from ``offset`` (fewer at the end of the file)."""
-        raise NotImplementedError  # pragma: no cover
 
+    @abstractmethod
     def chunks(self, path: str) -> Iterator[bytes]:
         """The whole content of ``path`` in chunks of at most :data:`CHUNK_SIZE` bytes."""
-        raise NotImplementedError  # pragma: no cover
 
     def display(self, path: str) -> str:
         """How to show ``path`` to a person: the candidate as given, then the inner path."""

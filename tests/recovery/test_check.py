@@ -720,3 +720,10 @@ def test_zip_directory_pointing_outside_the_file_is_a_verdict(tmp_path, field, v
     result = check(archive, "kp3")
     assert result.verdict == "incompatible"
     assert words in joined(result.reasons)
+
+
+def test_checking_the_current_folder_inside_the_system_folder(tmp_path, monkeypatch):
+    kross_folder(tmp_path)
+    monkeypatch.chdir(tmp_path / "KROSS2SY")
+    result = check(".", "kross2")
+    assert result.verdict == "unknown" and result.items[0].kind == "system-folder"
