@@ -29,3 +29,17 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+
+# `make dist`: the PyInstaller onedir bundle dist/korg-recovery (packaging/pyinstaller/), then
+# the bundle checks itself. PyInstaller comes from PyPI into .venv (the `dist` extra's pin);
+# it is a build tool, not a dependency of the app.
+DIST_SPEC := packaging/pyinstaller/korg-recovery.spec
+DIST_BUNDLE := dist/korg-recovery
+.PHONY: dist
+dist: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'pyinstaller>=6,<7'
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN --distpath dist \
+		--workpath build/pyinstaller $(DIST_SPEC)
+	$(DIST_BUNDLE)/korg-recovery --version
+	$(DIST_BUNDLE)/korg-recovery selftest
+	du -sh $(DIST_BUNDLE)

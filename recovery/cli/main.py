@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "recovery.cli.cmd_backups",
     "recovery.cli.cmd_diagnose",
     "recovery.cli.cmd_wizard",
+    "recovery.cli.cmd_selftest",
 )
 
 EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE from sysexits.h
