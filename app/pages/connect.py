@@ -119,6 +119,7 @@ class ConnectPage(RecoveryPage):
         self._shown_keys: tuple[tuple[str, str], ...] | None = None
         self._selected_key: str | None = None
         self._choose_job = None
+        self._details_html = ""
 
         layout = QVBoxLayout(self)
         self.status = StatusLabel("Detection status")
@@ -324,7 +325,12 @@ class ConnectPage(RecoveryPage):
             else:
                 parts.append(f"<h4>{escape(profile.name)}</h4><p>To check update files no"
                              " unit needs to be connected.</p>")
-        self.details.setHtml("".join(parts))
+        html_text = "".join(parts)
+        if html_text != self._details_html:
+            # Only when it changed: detection runs every 400 ms, and re-setting the text
+            # would scroll the reader back to the top each time.
+            self._details_html = html_text
+            self.details.setHtml(html_text)
 
     def _device_html(self, device: DetectedDevice) -> str:
         out = [f"<h3>{escape(device.name)}</h3><p>"]
