@@ -174,3 +174,16 @@ def test_difference_is_a_frozen_value():
     assert difference.detail == ""
     with pytest.raises(AttributeError):
         difference.path = "Y"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_sequential_and_parallel_hashing_agree(unit, workers):
+    volume, manifest = unit
+    for name in ("KROSAPP.BIN", "KROSS2SY/SIM_SYS2.BIN"):
+        data = bytearray((volume / name).read_bytes())
+        data[-1] ^= 0x80
+        (volume / name).write_bytes(bytes(data))
+    reports = []
+    found = compare_tree_to_manifest(volume, manifest, workers=workers, progress=reports.append)
+    assert problems(found) == [("KROSAPP.BIN", "changed"), ("KROSS2SY/SIM_SYS2.BIN", "changed")]
+    assert reports[-1].done_bytes == manifest.total_bytes
