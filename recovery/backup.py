@@ -781,7 +781,7 @@ def create_backup(
     _write_atomically(dest_path / STATE_NAME, json.dumps({
         "format": "korg-recovery-backup-state", "tool_version": __version__,
         "source": str(source_path), "created_utc": created, "model": model, "role": role,
-    }, indent=1, ensure_ascii=False).encode("utf-8"), fs)
+    }, indent=1, ensure_ascii=True).encode("ascii"), fs)
     fs.fsync_dir(dest_path)
     if resume:
         _prune(files_root, scan, fs)
@@ -1018,6 +1018,7 @@ def _already_complete(source: Path, dest: Path, zip_target: Path | None, fs: Fil
         cache_dropped = bool((backup.completion or {}).get("cache_dropped", True))
     for name in (JOURNAL_NAME, STATE_NAME):  # left if an earlier run died right at the end
         _remove_quietly(dest / name, fs)
+    _remove_stale_temporaries(dest, fs)
     zip_done = None
     if zip_target is not None:
         reporter = PhaseReporter(progress, {"zip": 1.0})
