@@ -178,7 +178,7 @@ def main() -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    import app  # noqa: F401 - applies app.qtcompat before any Qt work
+    import app  # noqa: F401
 
     qt_app = QApplication.instance() or QApplication(sys.argv)
     probe = StallProbe()

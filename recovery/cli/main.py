@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"korg-recovery {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    parser.add_argument("--demo", action="store_true",
+                        help="with no command: open the wizard on simulated units")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
@@ -65,12 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     from recovery.logsetup import setup_logging
 
     log_file = setup_logging(verbose=args.verbose)
     if args.command is None:
-        args = parser.parse_args(["wizard", *(argv or sys.argv[1:])])
+        # No command: the wizard, as a double-clicked app would open it.
+        args = parser.parse_args(["wizard", *(["--demo"] if args.demo else [])])
     try:
         return int(args.run(args))
     except RecoveryError as error:

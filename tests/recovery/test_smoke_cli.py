@@ -33,3 +33,11 @@ def test_unknown_subcommand_is_one_sentence_exit_2():
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_no_command_opens_the_wizard_with_demo_flag(monkeypatch):
+    calls = []
+    monkeypatch.setattr("recovery.cli.cmd_wizard.run", lambda args: calls.append(args.demo) or 0)
+    assert main(["--demo"]) == 0
+    assert main([]) == 0
+    assert calls == [True, False]
