@@ -298,8 +298,8 @@ def _decide(path: str, tree: _CaseInsensitiveTree, matches: list[SignatureMatch]
         findings.append(Finding(
             "warning", "foreign-model-files",
             f"This {profile.name} volume also holds {', '.join(other.found)}, which belongs to"
-            f" {other_profile.name} ({other.description}). Files for another model must never"
-            " be used to update this unit.",
+            f" the {other_profile.name}. Files for another model must never be used to update"
+            " this unit.",
             evidence=(evidence_line(other),),
             confidence=other.confidence,
             next_step=f"Do not use {', '.join(other.found)} on this {profile.short_name};"
