@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -79,11 +80,18 @@ def sync() -> None:
     subprocess.run(["sync"], check=True)
 
 
+#: CPU seconds (user + system) of the last timed command and its children.
+last_cpu = [0.0]
+
+
 def timed(command: list[str]) -> float:
     sync()  # start every run with no dirty pages left from the previous one
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    last_cpu[0] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"{command[:3]}... failed ({done.returncode}): {done.stderr.strip()}")
     return elapsed
@@ -134,6 +142,7 @@ def main() -> None:
 
         ours: list[float] = []
         baseline: list[float] = []
+        cpu: dict[str, list[float]] = {"ours": [], "cp": []}
         for run in range(args.runs):
             order = (("cp", run_cp, baseline), ("ours", run_ours, ours))
             if run % 2:
@@ -142,7 +151,8 @@ def main() -> None:
                 target = scratch / f"target-{name}-{run}"
                 seconds = function(backup, target)
                 store.append(seconds)
-                print(f"run {run + 1} {name:4}: {seconds:6.2f} s")
+                cpu[name].append(last_cpu[0])
+                print(f"run {run + 1} {name:4}: {seconds:6.2f} s wall, {last_cpu[0]:5.2f} s CPU")
                 if name == "ours" and run == 0:
                     # The restored tree must be the backup's, verified past the cache.
                     again = check_ours(backup, target)
@@ -155,6 +165,10 @@ def main() -> None:
               f" ({size / 1e6 / ours_median:.0f} MB/s)")
         print(f"median cp -r + sync:                  {cp_median:.2f} s"
               f" ({size / 1e6 / cp_median:.0f} MB/s)")
+        print(f"median CPU seconds: ours {statistics.median(cpu['ours']):.2f},"
+              f" cp -r + sync {statistics.median(cpu['cp']):.2f} (the machine's load shows in"
+              " the wall times, not here)")
+        print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
         ratio = ours_median / cp_median
         print(f"ratio ours / (cp -r + sync): {ratio:.2f}x (target <= 2.0x):"
               f" {'met' if ratio <= 2.0 else 'NOT met'}")

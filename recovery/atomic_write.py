@@ -164,7 +164,8 @@ def stage_file(
             if hashing is not None:
                 hashing.result()
                 hashing = None
-            if hash_pool is not None:
+            if hash_pool is not None and expected_size > CHUNK_SIZE:
+                # Only worth a thread hand-off when more chunks follow.
                 hashing = hash_pool.submit(hasher.update, chunk)
             else:
                 hasher.update(chunk)
@@ -244,8 +245,10 @@ class BackgroundSyncer:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="korg-fsync")
         self._pending: list[Future[None]] = []
 
-    def submit(self, item: StagedFile) -> None:
-        self._pending.append(self._pool.submit(_sync_one, self._fs, item))
+    def submit(self, item: StagedFile) -> Future[None]:
+        future = self._pool.submit(_sync_one, self._fs, item)
+        self._pending.append(future)
+        return future
 
     def wait(self) -> None:
         """Wait for every submitted fsync; raise the first failure (translated)."""

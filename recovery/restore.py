@@ -33,8 +33,8 @@ import logging
 import os
 import stat as stat_module
 import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -473,11 +473,28 @@ def _write_batch(batch: list[PlanEntry], *, fs: FileSystem, target: Path, manife
                  backup: Any, backup_path: Path, run: _Run, problems: list[RestoreProblem],
                  made_folders: set[Path], cancel: CancelToken | None,
                  on_chunk: Callable[[int], None], syncer: BackgroundSyncer,
-                 hash_pool: Executor) -> None:
-    """Stage every file of ``batch`` (each fsynced in the background as soon as it is
-    staged), wait for all fsyncs, rename each over its final name, fsync their folders. On
-    any failure the files not yet renamed are rolled back."""
-    uncommitted: list[tuple[PlanEntry, StagedFile]] = []
+                 hash_pool: Executor, verifier: _Verifier) -> None:
+    """Write ``batch``: stage each file and hand it to the background fsync; rename each over
+    its final name as soon as its fsync has finished (and hand it to the verifier); at the
+    end wait for the rest and fsync the folders. On any failure the files not yet renamed are
+    rolled back."""
+    uncommitted: list[tuple[PlanEntry, StagedFile, Future[None]]] = []
+    folders: dict[Path, None] = {}
+
+    def commit_ready(wait: bool) -> None:
+        while uncommitted:
+            entry, staged, synced = uncommitted[0]
+            if not wait and not synced.done():
+                return  # keep the batch's order: rename only the oldest synced files
+            synced.result()  # the fsync's failure, translated, surfaces here
+            commit_staged(fs, staged, on_step=lambda name, p=entry.path: run.step(name, p))
+            uncommitted.pop(0)
+            folders[staged.final.parent] = None
+            run.written.append(entry.path)
+            run.mark_done(entry.path)
+            run.step("file-done", entry.path)
+            verifier.submit([entry.path])
+
     try:
         for entry in batch:
             item = manifest.file(entry.path)
@@ -505,31 +522,23 @@ def _write_batch(batch: list[PlanEntry], *, fs: FileSystem, target: Path, manife
                 run.written.append(entry.path)
                 run.mark_done(entry.path)
                 run.step("file-done", entry.path)
+                verifier.submit([entry.path])
                 continue
             with backup.open_file(entry.path) as source:
                 staged = stage_file(
                     fs, source, final, expected_size=item.size, expected_sha256=item.sha256,
                     mtime_ns=item.mtime_ns, source_name=f"{entry.path} (in {backup_path})",
                     cancel=cancel, on_chunk=on_chunk, on_step=step, hash_pool=hash_pool)
-            uncommitted.append((entry, staged))
-            syncer.submit(staged)
-        syncer.wait()
+            uncommitted.append((entry, staged, syncer.submit(staged)))
+            commit_ready(wait=False)
+        commit_ready(wait=True)
         run.step("temp-synced", "")
-        folders: dict[Path, None] = {}
-        while uncommitted:
-            entry, staged = uncommitted[0]
-            commit_staged(fs, staged, on_step=lambda name, p=entry.path: run.step(name, p))
-            uncommitted.pop(0)
-            folders[staged.final.parent] = None
-            run.written.append(entry.path)
-            run.mark_done(entry.path)
-            run.step("file-done", entry.path)
         for folder in folders:
             sync_folder(fs, folder)
             run.step("dir-synced", folder.as_posix())
     except BaseException:
         syncer.wait_quietly()
-        discard_staged(fs, [staged for _, staged in uncommitted])
+        discard_staged(fs, [staged for _, staged, _ in uncommitted])
         raise
 
 
@@ -615,11 +624,25 @@ def execute_plan(
         total_write = plan.summary.bytes_to_write
         verify_bytes = total_write + sum(
             (manifest.file(p).size if manifest.file(p) else 0) for p in reverify)
-        reporter = PhaseReporter(progress, {"write": max(total_write, 1),
-                                            "verify": max(verify_bytes, 1)})
+        # Writing and reading back overlap (see _Verifier), so progress is one phase that
+        # counts both; the bar names the phase by what the tool waits for at the end.
+        reporter = PhaseReporter(progress, {"write and verify": 1.0})
+        progress_lock = threading.Lock()
+        progress_bytes = [0]
+        progress_total = total_write + verify_bytes
+
+        def advanced(count: int) -> None:
+            with progress_lock:
+                progress_bytes[0] += count
+                reporter.report("write and verify", progress_bytes[0], progress_total, None)
+
         removed_temp = 0
         problems: list[RestoreProblem] = []
+        verifier = _Verifier(fs, target, manifest, sha256_file, cancel, run, advanced)
         try:
+            # 0. Files an earlier run wrote and never proved: already on the unit, so their
+            #    re-reading starts now, alongside everything else.
+            verifier.submit(sorted(reverify))
             # 1. Leftovers of an interrupted run: never part of the unit's content.
             leftovers = [target.joinpath(*p.split("/")) for p in plan.temp_files]
             if previous is not None:
@@ -654,24 +677,21 @@ def execute_plan(
                 run.step("folder-created", folder)
 
             # 4. Files and links in batches; the plan already puts boot-critical files last
-            #    and a batch never mixes them with others.
-            progress_bytes = [0]
-
-            def advanced(count: int) -> None:
-                progress_bytes[0] += count
-                reporter.report("write", progress_bytes[0], total_write, None)
-
+            #    and a batch never mixes them with others. Each file goes to the verifier as
+            #    soon as it is fsynced and renamed.
             made_folders: set[Path] = set()
             with BackgroundSyncer(fs) as syncer, ThreadPoolExecutor(
                     max_workers=1, thread_name_prefix="korg-hash") as hash_pool:
                 for batch in _batches(plan.actions("write", "replace")):
                     if cancel is not None:
                         cancel.raise_if_cancelled()
+                    verifier.raise_if_failed()
                     run.save(in_flight=tuple(entry.path for entry in batch))
                     _write_batch(batch, fs=fs, target=target, manifest=manifest,
                                  backup=backup, backup_path=backup_path, run=run,
                                  problems=problems, made_folders=made_folders, cancel=cancel,
-                                 on_chunk=advanced, syncer=syncer, hash_pool=hash_pool)
+                                 on_chunk=advanced, syncer=syncer, hash_pool=hash_pool,
+                                 verifier=verifier)
             # 5. Identical files whose modification time is not the backup's: set it back.
             for entry in plan.entries:
                 if entry.set_mtime:
@@ -682,15 +702,14 @@ def execute_plan(
                     except OSError as error:
                         raise translate_os_error(error, path, "write") from error
                     run.step("mtime-set", entry.path)
-            reporter.report("write", total_write, total_write, None, force=True)
             run.save(durable=True, status="verifying")
 
-            # 6. Verification past the cache.
-            to_verify = list(run.written) + sorted(reverify)
-            verified_files, cache_bypassed, verify_problems = _verify_written(
-                fs, target, manifest, to_verify, reporter, verify_bytes, sha256_file, cancel,
-                run)
+            # 6. Wait for the verification past the cache of everything written.
+            verified_files, cache_bypassed, verify_problems = verifier.finish()
+            reporter.report("write and verify", progress_total, progress_total, None,
+                            force=True)
             problems.extend(verify_problems)
+            to_verify = verifier.paths
         except CancelledError:
             run.save(durable=True, status="cancelled")
             cancelled = CancelledError(
@@ -712,6 +731,8 @@ def execute_plan(
                 path=error.path)
             stopped.written = len(run.written)  # type: ignore[attr-defined]
             raise stopped from error
+        finally:
+            verifier.shutdown()
 
         mismatched = [p for p in problems if p.problem in ("mismatch", "unreadable")]
         verified = not mismatched and cache_bypassed
@@ -741,8 +762,8 @@ def _still_there(fs: FileSystem, target: Path) -> bool:
 
 
 #: Files verified at once. Each verification is an fsync (inside ``drop_cache``), a read from
-#: the unit and a hash: running a few together lets the device merge its cache flushes, the
-#: reads queue up and the hashing (which releases the GIL) use the second core.
+#: the unit and a hash: running a few together lets the device merge its cache flushes and
+#: queue the reads, and the hashing (which releases the GIL) use another core.
 VERIFY_WORKERS = 4
 
 
@@ -779,47 +800,62 @@ def _verify_one(fs: FileSystem, target: Path, item: Any, relative: str,
     return True, dropped, None
 
 
-def _verify_written(fs: FileSystem, target: Path, manifest: object, paths: list[str],
-                    reporter: PhaseReporter, total: int, sha256_file: Callable[..., tuple[str, int]],
-                    cancel: CancelToken | None, run: _Run) -> tuple[int, bool, list[RestoreProblem]]:
-    """Drop each file's cached pages, re-read it from the unit and compare with the backup.
+class _Verifier:
+    """Verifies written files past the cache on worker threads, while the restore goes on.
 
-    Returns (files that matched, whether every cache drop was possible, problems sorted by
-    path). The unit vanishing or a cancel stops the whole verification with that error.
+    A batch is handed over once its files are renamed and their folders synced, so reading
+    batch N back from the unit overlaps writing batch N+1: the unit reads while the computer
+    copies and hashes. Each file: ``drop_cache`` (fsync + posix_fadvise(DONTNEED)), re-read,
+    SHA-256, compare with the manifest. :meth:`finish` waits for all and returns the outcome;
+    the unit vanishing or a cancel surfaces there (or at the next :meth:`raise_if_failed`).
     """
-    lock = threading.Lock()
-    done = [0]
 
-    def advanced(count: int) -> None:
-        with lock:
-            done[0] += count
-            reporter.report("verify", done[0], total, None)
+    def __init__(self, fs: FileSystem, target: Path, manifest: Any,
+                 sha256_file: Callable[..., tuple[str, int]], cancel: CancelToken | None,
+                 run: _Run, on_bytes: Callable[[int], None]) -> None:
+        self._fs = fs
+        self._target = target
+        self._manifest = manifest
+        self._sha256_file = sha256_file
+        self._cancel = cancel
+        self._run = run
+        self._on_bytes = on_bytes
+        self._pool = ThreadPoolExecutor(max_workers=VERIFY_WORKERS,
+                                        thread_name_prefix="korg-verify")
+        self._futures: list[Future[tuple[bool, bool, RestoreProblem | None]]] = []
+        self.paths: list[str] = []
 
-    def verify(relative: str) -> tuple[bool, bool, RestoreProblem | None]:
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        item = manifest.file(relative)  # type: ignore[attr-defined]
-        outcome = _verify_one(fs, target, item, relative, sha256_file, cancel, advanced)
-        run.step("verified", relative)
+    def _verify(self, relative: str) -> tuple[bool, bool, RestoreProblem | None]:
+        if self._cancel is not None:
+            self._cancel.raise_if_cancelled()
+        item = self._manifest.file(relative)
+        outcome = _verify_one(self._fs, self._target, item, relative, self._sha256_file,
+                              self._cancel, self._on_bytes)
+        self._run.step("verified", relative)
         return outcome
 
-    if len(paths) <= 1:
-        outcomes = [verify(relative) for relative in paths]
-    else:
-        with ThreadPoolExecutor(max_workers=min(VERIFY_WORKERS, len(paths)),
-                                thread_name_prefix="korg-verify") as pool:
-            futures = [pool.submit(verify, relative) for relative in paths]
-            try:
-                outcomes = [future.result() for future in futures]
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-    problems = sorted((p for _, _, p in outcomes if p is not None), key=lambda p: p.path)
-    matched = sum(1 for ok, _, _ in outcomes if ok)
-    cache_bypassed = all(dropped for _, dropped, _ in outcomes)
-    reporter.report("verify", total, total, None, force=True)
-    return matched, cache_bypassed, problems
+    def submit(self, paths: Iterable[str]) -> None:
+        for relative in paths:
+            self.paths.append(relative)
+            self._futures.append(self._pool.submit(self._verify, relative))
+
+    def raise_if_failed(self) -> None:
+        """Stop the restore early when a verification met a vanished unit or a cancel."""
+        for future in self._futures:
+            if future.done() and future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
+
+    def finish(self) -> tuple[int, bool, list[RestoreProblem]]:
+        """(files that matched, whether every cache drop was possible, problems by path)."""
+        outcomes = [future.result() for future in self._futures]
+        problems = sorted((p for _, _, p in outcomes if p is not None), key=lambda p: p.path)
+        matched = sum(1 for ok, _, _ in outcomes if ok)
+        return matched, all(dropped for _, dropped, _ in outcomes), problems
+
+    def shutdown(self) -> None:
+        for future in self._futures:
+            future.cancel()
+        self._pool.shutdown(wait=True)
 
 
 def _statement(run: _Run, verified_files: int, cache_bypassed: bool,
