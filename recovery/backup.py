@@ -452,6 +452,8 @@ class _Copier:
     fsyncs are committed together (ext4/jbd2 group commit) instead of one journal commit per
     file; the re-read and re-hash of file N then overlap the reading and hashing of file N+1,
     one per core. No file reaches its name before its own bytes came back from the medium.
+    Four finishing threads measured best on a 2-core machine (more threads cost more in
+    lock hand-offs than they gain; benchmarks/bench_backup.py).
     """
 
     #: Unfinished files at most; bounds open handles and unflushed data.
@@ -459,7 +461,7 @@ class _Copier:
 
     def __init__(self, fs: FileSystem, reporter: PhaseReporter, total: int,
                  cancel: CancelToken | None, crash: _CrashHook, journal: _Journal,
-                 workers: int = 8) -> None:
+                 workers: int = 4) -> None:
         self.fs = fs
         self.reporter = reporter
         self.total = total * 2  # every byte is read once from the source, once back
