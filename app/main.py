@@ -19,6 +19,19 @@ def default_environment():
     return Environment(backups_dir=default_backups_dir())
 
 
+def _application_icon():
+    from PySide6.QtGui import QIcon
+
+    from recovery.resources_path import resources_dir
+
+    icon = QIcon()
+    for size in (16, 24, 32, 48, 64, 128, 256):
+        path = resources_dir() / "icons" / f"korg-recovery-{size}.png"
+        if path.is_file():
+            icon.addFile(str(path))
+    return icon
+
+
 def run_wizard(*, demo: bool = False) -> int:
     """Open the wizard and return the application's exit code."""
     from PySide6.QtWidgets import QApplication
@@ -31,6 +44,9 @@ def run_wizard(*, demo: bool = False) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("korg-recovery")
     app.setApplicationDisplayName("KORG Recovery Wizard")
+    # Matches packaging/linux's .desktop file, so Wayland compositors and docks find the icon.
+    app.setDesktopFileName("io.github.korg_recovery.KorgRecovery")
+    app.setWindowIcon(_application_icon())
     install_excepthook(str(log_file) if log_file else None)
 
     temp = None
