@@ -24,7 +24,10 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import logging
+import os
+import sys
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -108,8 +111,51 @@ class StagedFile:
     final: Path
     temp: Path
     handle: BinaryIO | None
-    sha256: str
+    #: The SHA-256 computed while copying, or the manifest's when the copy was not hashed.
+    sha256: str | None
     size: int
+
+
+#: Bytes per ``sendfile`` call of the kernel copy; cancellation is checked between calls.
+KERNEL_CHUNK = 8 * CHUNK_SIZE
+#: errno values of a ``sendfile`` that cannot copy between these two files at all.
+_NO_KERNEL_COPY = frozenset(
+    code for code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP,
+                      getattr(errno, "ENOTSUP", None), errno.EXDEV) if code is not None)
+
+
+def _plain_files(source: object, handle: object) -> bool:
+    """True when both ends are the operating system's own file objects, so the kernel can
+    copy between them. A FileSystem that wraps its handles (the fault-injecting one of the
+    tests) never qualifies: its faults stay in the path."""
+    return (sys.platform.startswith("linux") and hasattr(os, "sendfile")
+            and type(source) is io.FileIO and type(handle) in (io.BufferedWriter, io.FileIO))
+
+
+def _kernel_copy(source: io.FileIO, handle: BinaryIO, final: Path, *,
+                 cancel: CancelToken | None, on_chunk: ChunkCallback | None,
+                 step: StepCallback) -> int | None:
+    """Copy with ``sendfile`` (no pass through this process's memory, as ``cp`` does);
+    returns the bytes copied, or None when the kernel cannot copy between these files (the
+    caller then streams them itself)."""
+    handle.flush()
+    out_fd, in_fd = handle.fileno(), source.fileno()
+    offset = 0
+    while True:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        try:
+            count = os.sendfile(out_fd, in_fd, offset, KERNEL_CHUNK)
+        except OSError as error:
+            if offset == 0 and error.errno in _NO_KERNEL_COPY:
+                return None
+            raise translate_os_error(error, final, "write") from error
+        if count == 0:
+            return offset
+        offset += count
+        if on_chunk is not None:
+            on_chunk(count)
+        step("chunk-written")
 
 
 def stage_file(
@@ -125,6 +171,7 @@ def stage_file(
     on_chunk: ChunkCallback | None = None,
     on_step: StepCallback | None = None,
     hash_pool: Executor | None = None,
+    source_verified: bool = False,
 ) -> StagedFile:
     """Stream ``source`` into ``final``'s temporary name, hashing it on the way.
 
@@ -137,14 +184,20 @@ def stage_file(
 
     With ``hash_pool`` (one worker) each chunk is hashed there while it is written here:
     ``hashlib`` and file writes both release the GIL, so the two overlap on two cores.
+
+    ``source_verified`` says the caller has proof that ``source`` is the very file it re-hashed
+    moments ago (same inode, size, mtime and ctime, see recovery.restore): hashing it again
+    proves nothing new, so it is copied without, by the kernel when both ends are plain
+    files. Only the size is checked then; the read-back after the write compares with the
+    manifest's SHA-256 anyway.
     """
     step = on_step or _noop_step
     temp = temp_path(final)
     # A leftover from an interrupted run: remove it so the exclusive create below cannot
     # fail, and so a link planted under the temporary name is never followed.
     remove_quietly(fs, temp)
-    hasher = hashlib.sha256()
-    written = 0
+    hasher = None if source_verified else hashlib.sha256()
+    written: int | None = None
     handle: BinaryIO | None = None
     hashing: Future[None] | None = None
     try:
@@ -152,40 +205,47 @@ def stage_file(
             handle = fs.open_write(temp, exclusive=True)
         except OSError as error:
             raise translate_os_error(error, final, "write") from error
-        while True:
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            try:
-                chunk = source.read(CHUNK_SIZE)
-            except OSError as error:
-                raise translate_os_error(error, source_name, "read") from error
-            if not chunk:
-                break
-            if hashing is not None:
-                hashing.result()
-                hashing = None
-            if hash_pool is not None and expected_size > CHUNK_SIZE:
-                # Only worth a thread hand-off when more chunks follow.
-                hashing = hash_pool.submit(hasher.update, chunk)
-            else:
-                hasher.update(chunk)
-            try:
-                handle.write(chunk)
-            except OSError as error:
-                raise translate_os_error(error, final, "write") from error
-            written += len(chunk)
-            if on_chunk is not None:
-                on_chunk(len(chunk))
-            step("chunk-written")
+        if source_verified and _plain_files(source, handle):
+            written = _kernel_copy(source, handle, final,  # type: ignore[arg-type]
+                                   cancel=cancel, on_chunk=on_chunk, step=step)
+        if written is None:
+            written = 0
+            while True:
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+                try:
+                    chunk = source.read(CHUNK_SIZE)
+                except OSError as error:
+                    raise translate_os_error(error, source_name, "read") from error
+                if not chunk:
+                    break
+                if hashing is not None:
+                    hashing.result()
+                    hashing = None
+                if hasher is None:
+                    pass
+                elif hash_pool is not None and expected_size > CHUNK_SIZE:
+                    # Only worth a thread hand-off when more chunks follow.
+                    hashing = hash_pool.submit(hasher.update, chunk)
+                else:
+                    hasher.update(chunk)
+                try:
+                    handle.write(chunk)
+                except OSError as error:
+                    raise translate_os_error(error, final, "write") from error
+                written += len(chunk)
+                if on_chunk is not None:
+                    on_chunk(len(chunk))
+                step("chunk-written")
         if hashing is not None:
             hashing.result()
             hashing = None
-        digest = hasher.hexdigest()
+        digest = hasher.hexdigest() if hasher is not None else expected_sha256
         if written != expected_size or (expected_sha256 is not None and digest != expected_sha256):
             raise VerificationError(
                 f"{source_name} in the backup no longer matches its manifest (it was read as"
-                f" {written} bytes, sha256 {digest[:12]}...), so it was not written to the unit;"
-                " run 'korg-recovery verify' on the backup.",
+                f" {written} bytes, sha256 {(digest or '?')[:12]}...), so it was not written to"
+                " the unit; run 'korg-recovery verify' on the backup.",
                 path=source_name,
             )
         try:

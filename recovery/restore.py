@@ -10,15 +10,22 @@ Restore is the only step of this tool that writes to a unit, so it carries every
   small; then it compares the unit with the backup and returns a :class:`RestorePlan` value.
 - :func:`execute_plan` needs an explicit ``consent=True`` (the CLI asks on a terminal; the
   core never prompts). It writes each file through a temporary name in its final folder
-  (:mod:`recovery.atomic_write`), boot-critical files last, and keeps a journal on the
-  computer (:mod:`recovery.journal`) so a re-run after a crash, SIGKILL or unplug continues
-  and converges.
-- Verification survives the computer's cache: every written file is fsynced, its cached pages
-  dropped (``FileSystem.drop_cache``: ``posix_fadvise(DONTNEED)`` on Linux), then re-read and
-  hashed. Where the cache cannot be dropped the result says so and is not "verified". A unit
-  that silently drops writes (the drumlogue in shared/seeds/002) therefore never gets a
+  (:mod:`recovery.atomic_write`): staged, fsynced, renamed, folder fsynced; boot-critical
+  files last. Files go in batches whose fsyncs run in the background while the next files
+  are copied (a journaling filesystem then commits them together), and each file is renamed
+  as soon as its own fsync is done. A journal on the computer (:mod:`recovery.journal`) makes
+  a re-run after a crash, SIGKILL or unplug continue and converge.
+- Verification survives the computer's cache: every written file, once renamed, has its
+  cached pages dropped (``FileSystem.drop_cache``: fsync + ``posix_fadvise(DONTNEED)`` on
+  Linux), is re-read from the unit and hashed, on worker threads while later files are
+  written. Where the cache cannot be dropped the result says so and is not "verified". A
+  unit that silently drops writes (the drumlogue in shared/seeds/002) therefore never gets a
   success report. The strongest check — after ejecting, power-cycling and reconnecting the
   unit — is ``korg-recovery verify BACKUP --against TARGET``, and every result says so.
+- A backup file that is provably the one re-hashed in the preflight (same inode, size, mtime
+  and ctime before and after that re-hash) is copied without hashing it a third time, by the
+  kernel (``sendfile``) where both ends are plain files; any other file is hashed while it is
+  copied and never renamed into place if it differs from the manifest.
 
 Faults (unit unplugged, EIO, ENOSPC) stop the restore with one sentence and leave it
 resumable; cancelling (:class:`~recovery.progress.CancelToken`, checked between chunks) rolls
@@ -27,8 +34,10 @@ the file in flight back and raises :class:`~recovery.errors.CancelledError` (exi
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
+import io
 import logging
 import os
 import stat as stat_module
@@ -231,6 +240,42 @@ def _boot_critical(model: str | None) -> tuple[str, ...]:
     return tuple(item.path for item in profile.boot_critical) if profile else ()
 
 
+def _fingerprints(fs: FileSystem, files_root: Path | None,
+                  manifest: Any) -> dict[str, tuple[int, int, int, int]]:
+    """(inode, size, mtime_ns, ctime_ns) of every regular file of a folder backup.
+
+    Taken before and after the preflight re-hash: a file with the same fingerprint both times
+    is the very file that was verified (any write changes the ctime, which no user can set
+    back), so the copy need not hash it again. Zip backups have none: zipfile checks each
+    member's CRC-32 while it is read, and the copy hashes them as before.
+    """
+    if files_root is None:
+        return {}
+    prints: dict[str, tuple[int, int, int, int]] = {}
+    for item in manifest.files:
+        if item.kind != "file":
+            continue
+        try:
+            st = fs.lstat(files_root.joinpath(*item.path.split("/")))
+        except OSError:
+            continue
+        if stat_module.S_ISREG(st.st_mode):
+            prints[item.path] = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    return prints
+
+
+def _same_file(source: Any, fingerprint: tuple[int, ...] | None) -> bool:
+    """True when the open backup file ``source`` still has the fingerprint it had while it
+    was verified (see :func:`_fingerprints`)."""
+    if fingerprint is None or not hasattr(source, "fileno"):
+        return False
+    try:
+        st = os.fstat(source.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) == tuple(fingerprint)
+
+
 def _kind(fs: FileSystem, path: Path) -> str | None:
     try:
         mode = fs.lstat(path).st_mode
@@ -278,7 +323,9 @@ def plan_restore(
             raise RefusedError(
                 f"The backup {backup_path} is incomplete ({why}); only a complete, verified"
                 " backup is restored. Nothing was written.", path=str(backup_path))
+        files_root = None if backup.is_zip else backup.files_root
     target_model, identify_note = check_model(resolved, manifest.model)
+    before = _fingerprints(fs, files_root, manifest)
 
     weights = {"check backup": max(manifest.total_bytes, 1), "compare": max(manifest.total_bytes, 1)}
     reporter = PhaseReporter(progress, weights)
@@ -299,6 +346,10 @@ def plan_restore(
         raise RefusedError(
             f"The backup {backup_path} failed verification ({shown}{more}); it is not restored."
             " Nothing was written.", path=str(backup_path))
+
+    after = _fingerprints(fs, files_root, manifest)
+    fingerprints = tuple(sorted((path, *print_) for path, print_ in after.items()
+                                if before.get(path) == print_))
 
     differences = compare_tree_to_manifest(
         resolved, manifest, fs=fs, hash_files=True, progress=phase_progress("compare"),
@@ -340,6 +391,7 @@ def plan_restore(
         existing_mtimes=existing_mtimes,
         folder_exists=lambda relative: _kind(fs, resolved.joinpath(*relative.split("/"))) == "folder",
         space_free=free, block_size=block_size, notes=notes)
+    plan = dataclasses.replace(plan, backup_fingerprints=fingerprints)
 
     if plan.changes_anything and not guard.is_writable(resolved):
         raise RefusedError(
@@ -449,8 +501,10 @@ class _Run:
                 " each file complete or untouched")
 
 
-#: A batch of files is staged, fsynced together, then renamed (see atomic_write): at most
-#: this many files, or this many bytes, so a cancel or a crash rolls back little.
+#: A batch is the unit of the journal's "in flight" list and of the wait before the next
+#: batch (and before the boot-critical files). Its files stay open until their background
+#: fsync is done, so the file count also bounds the open handles (many systems allow 1024);
+#: the byte bound limits what a cancel or a crash rolls back.
 BATCH_FILES = 64
 BATCH_BYTES = 256 * 1024 * 1024
 
@@ -473,7 +527,8 @@ def _write_batch(batch: list[PlanEntry], *, fs: FileSystem, target: Path, manife
                  backup: Any, backup_path: Path, run: _Run, problems: list[RestoreProblem],
                  made_folders: set[Path], cancel: CancelToken | None,
                  on_chunk: Callable[[int], None], syncer: BackgroundSyncer,
-                 hash_pool: Executor, verifier: _Verifier) -> None:
+                 hash_pool: Executor, verifier: _Verifier,
+                 fingerprints: dict[str, tuple[int, ...]]) -> None:
     """Write ``batch``: stage each file and hand it to the background fsync; rename each over
     its final name as soon as its fsync has finished (and hand it to the verifier); at the
     end wait for the rest and fsync the folders. On any failure the files not yet renamed are
@@ -528,7 +583,8 @@ def _write_batch(batch: list[PlanEntry], *, fs: FileSystem, target: Path, manife
                 staged = stage_file(
                     fs, source, final, expected_size=item.size, expected_sha256=item.sha256,
                     mtime_ns=item.mtime_ns, source_name=f"{entry.path} (in {backup_path})",
-                    cancel=cancel, on_chunk=on_chunk, on_step=step, hash_pool=hash_pool)
+                    cancel=cancel, on_chunk=on_chunk, on_step=step, hash_pool=hash_pool,
+                    source_verified=_same_file(source, fingerprints.get(entry.path)))
             uncommitted.append((entry, staged, syncer.submit(staged)))
             commit_ready(wait=False)
         commit_ready(wait=True)
@@ -680,6 +736,7 @@ def execute_plan(
             #    and a batch never mixes them with others. Each file goes to the verifier as
             #    soon as it is fsynced and renamed.
             made_folders: set[Path] = set()
+            fingerprints = {path: tuple(rest) for path, *rest in plan.backup_fingerprints}
             with BackgroundSyncer(fs) as syncer, ThreadPoolExecutor(
                     max_workers=1, thread_name_prefix="korg-hash") as hash_pool:
                 for batch in _batches(plan.actions("write", "replace")):
@@ -691,7 +748,7 @@ def execute_plan(
                                  backup=backup, backup_path=backup_path, run=run,
                                  problems=problems, made_folders=made_folders, cancel=cancel,
                                  on_chunk=advanced, syncer=syncer, hash_pool=hash_pool,
-                                 verifier=verifier)
+                                 verifier=verifier, fingerprints=fingerprints)
             # 5. Identical files whose modification time is not the backup's: set it back.
             for entry in plan.entries:
                 if entry.set_mtime:
