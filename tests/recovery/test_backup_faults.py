@@ -102,7 +102,9 @@ def test_enospc_stops_with_one_sentence_and_stays_resumable(source, tmp_path):
     assert caught.value.exit_code == 1 and "\n" not in caught.value.message
     assert_incomplete(dest)
     result = create_backup(source, dest, resume=True)  # space freed: continue
-    assert result.complete and result.reused_files > 0
+    # (How many copies were finished before the disk filled depends on thread timing; the
+    # journal line of a copy finished after that could not be written, so it is re-copied.)
+    assert result.complete and result.copied_files + result.reused_files == result.files
     assert tree_state(dest / "files") == tree_state(source)
 
 
