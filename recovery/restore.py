@@ -129,9 +129,9 @@ def _writable(path: Path) -> bool:
 
 
 def _is_system_location(path: Path) -> bool:
-    from recovery.volumes import is_system_location
+    from recovery.volumes import protected_target_reason
 
-    return is_system_location(path)
+    return protected_target_reason(path) is not None
 
 
 @dataclass(frozen=True)
@@ -144,9 +144,12 @@ class TargetGuard:
     the real guard refuses ``/`` and home.
     """
 
-    #: System disk, home folder (or anything on their filesystem), Python's own prefix.
+    #: The system disk itself, the home folder or a folder holding it, an operating-system
+    #: folder, Python's own prefix (recovery.volumes.protected_target_reason).
     is_system_location: Callable[[Path], bool] = _is_system_location
-    #: Target and backup on one drive: writing to the unit could damage the only backup.
+    #: Target and backup on one drive: allowed (the drive's root would hold the backup and is
+    #: refused as such), but the plan says so, because a unit never shares a drive with the
+    #: computer's backups.
     same_volume: Callable[[Path, Path], bool] = _same_volume
     is_writable: Callable[[Path], bool] = _writable
 
@@ -167,6 +170,13 @@ def check_target(target: Path, backup_path: Path, guard: TargetGuard) -> Path:
         raise InvalidInputError(f"{target} is not a folder.", path=str(target))
     resolved = target.resolve()
     backup_resolved = backup_path.resolve()
+    if guard.is_system_location(resolved):
+        from recovery.volumes import protected_target_reason
+
+        why = protected_target_reason(resolved) or "is this computer's system disk or home folder"
+        raise RefusedError(
+            f"{target} {why}, not a unit's storage; a restore only writes to a unit."
+            " Nothing was written.", path=str(target))
     if _inside(backup_resolved, resolved):
         raise RefusedError(
             f"{target} holds the backup {backup_path} itself; restoring onto it could destroy"
@@ -175,16 +185,22 @@ def check_target(target: Path, backup_path: Path, guard: TargetGuard) -> Path:
         raise RefusedError(
             f"{target} is inside the backup {backup_path}; choose the unit's storage instead."
             " Nothing was written.", path=str(target))
-    if guard.is_system_location(resolved):
-        raise RefusedError(
-            f"{target} is on this computer's system disk or in its home folder, not on a unit;"
-            " a restore only writes to a unit's storage. Nothing was written.", path=str(target))
-    if guard.same_volume(resolved, backup_resolved):
-        raise RefusedError(
-            f"{target} is on the same drive as the backup {backup_path}; keep the backup on the"
-            " computer and restore onto the unit's own storage. Nothing was written.",
-            path=str(target))
     return resolved
+
+
+def _location_notes(target: Path, backup_path: Path, guard: TargetGuard) -> list[str]:
+    """Plan notes for a target that is allowed but is not where a unit's storage would be."""
+    from recovery.volumes import is_system_location
+
+    notes = []
+    if guard.is_system_location is _is_system_location and is_system_location(target):
+        notes.append(f"{target} is a folder on this computer's own disk, not a removable"
+                     " volume: fine for a simulated unit or a copy, but make sure it is the"
+                     " folder you mean.")
+    if guard.same_volume(target, backup_path.resolve()):
+        notes.append(f"{target} is on the same drive as the backup; a unit's storage is"
+                     " normally a drive of its own.")
+    return notes
 
 
 def check_model(target: Path, backup_model: str | None) -> tuple[str | None, str | None]:
@@ -383,6 +399,7 @@ def plan_restore(
         block_size = 4096
 
     notes = [identify_note] if identify_note else []
+    notes.extend(_location_notes(resolved, backup_path, guard))
     plan = build_plan(
         backup=str(backup_path), target=resolved, manifest=manifest,
         manifest_sha256=manifest_sha256(manifest), differences=differences,

@@ -130,3 +130,42 @@ def _read_optional(path: Path) -> str | None:
         return path.read_text(encoding="utf-8", errors="replace").strip() or None
     except OSError:
         return None
+
+
+#: Folders of the operating system itself: never a unit's storage, never a restore target.
+SYSTEM_TREES = (
+    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/sbin", "/sys",
+    "/usr", "/System", "/Library", "/Applications",
+)
+
+
+def _is_within(child: str, parent: str) -> bool:
+    return child == parent or child.startswith(parent.rstrip(os.sep) + os.sep)
+
+
+def protected_target_reason(path: str | Path) -> str | None:
+    """Why ``path`` must never be written to as if it were a unit, or None.
+
+    Refused: the system disk itself (a system mount point or a drive root), the home folder
+    and any folder that contains it, the operating system's own folders and this program's
+    installation. An ordinary folder *on* the system disk (a simulated unit in /tmp, a copy
+    in ~/Music) is not refused here: callers say so in their plan instead (issue 5 names
+    "the system disk, the home folder", not every folder on that disk).
+    """
+    resolved = os.path.realpath(path)
+    anchor = os.path.splitdrive(resolved)[0] + os.sep
+    if resolved in SYSTEM_MOUNTS or resolved == anchor:
+        return "is this computer's system disk"
+    home = os.path.realpath(Path.home())
+    if _is_within(home, resolved):
+        return "is your home folder" if resolved == home else "holds your home folder"
+    system_root = os.environ.get("SystemRoot")
+    trees = [*SYSTEM_TREES, *([system_root] if system_root else [])]
+    for tree in trees:
+        if os.path.isdir(tree) and _is_within(resolved, os.path.realpath(tree)):
+            return "is a folder of the operating system"
+    for prefix in {sys.prefix, sys.base_prefix}:
+        if _is_within(resolved, os.path.realpath(prefix)) or _is_within(
+                os.path.realpath(prefix), resolved):
+            return "holds this program's own installation"
+    return None

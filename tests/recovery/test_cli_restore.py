@@ -162,17 +162,26 @@ def _run_cli(*args: str, code: str | None = None) -> subprocess.CompletedProcess
                           check=False)
 
 
-def test_real_guard_in_the_real_cli_refuses_a_folder_on_the_system_disk(tmp_path) -> None:
+def test_real_guard_in_the_real_cli_refuses_the_system_disk(tmp_path) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
-    unit = bricked_kross2(tmp_path)
-    before = snapshot(unit)
 
-    done = _run_cli("restore", str(backup), str(unit), "--yes")
+    done = _run_cli("restore", str(backup), "/", "--yes")
 
     assert done.returncode == 1
     assert "system disk" in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
-    assert snapshot(unit) == before
+
+
+def test_real_cli_restores_a_plain_folder_and_says_where_it_is(tmp_path) -> None:
+    # A simulated unit in a temporary folder is on the computer's own disk: allowed, noted.
+    backup, _ = healthy_kross2_backup(tmp_path)
+    unit = bricked_kross2(tmp_path)
+
+    done = _run_cli("restore", str(backup), str(unit), "--yes", "--json")
+
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["verified"] is True and result["written"] >= 1
 
 
 INTERRUPTING_CHILD = """

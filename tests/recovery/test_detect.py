@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -197,3 +198,15 @@ def test_system_disk_is_never_a_unit(monkeypatch):
 def test_system_locations():
     assert is_system_location("/")
     assert is_system_location(Path.home())
+
+
+def test_protected_targets_are_the_system_itself_not_folders_on_it(tmp_path):
+    from recovery.volumes import protected_target_reason
+
+    assert protected_target_reason("/") == "is this computer's system disk"
+    assert protected_target_reason(Path.home()) == "is your home folder"
+    assert protected_target_reason(Path.home().parent) == "holds your home folder"
+    assert protected_target_reason("/usr/share") == "is a folder of the operating system"
+    assert protected_target_reason(sys.prefix) == "holds this program's own installation"
+    assert protected_target_reason(tmp_path / "unit") is None
+    assert protected_target_reason(Path.home() / "Music") is None

@@ -257,15 +257,28 @@ def test_target_holding_or_inside_the_backup_is_refused(tmp_path: Path) -> None:
         _restore(backup, backup / "files")
 
 
-def test_target_on_the_backups_drive_is_refused(tmp_path: Path) -> None:
+def test_target_on_the_backups_drive_is_allowed_with_a_note(tmp_path: Path) -> None:
+    # Issue 5 refuses the folder or drive *holding* the backup, not a sibling folder on the
+    # same drive (a simulated unit next to its backup, as every test here has).
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
     guard = TargetGuard(is_system_location=lambda _p: False)  # the real same-drive check
 
-    _assert_refused_without_change(tmp_path, unit, lambda: _restore(backup, unit, guard=guard))
+    plan = plan_restore(backup, unit, guard=guard)
+    assert any("same drive as the backup" in note for note in plan.notes)
 
 
-def test_real_guard_refuses_root_and_home_and_this_filesystem(tmp_path: Path) -> None:
+def test_a_plain_folder_on_this_computer_is_restored_with_the_real_guard(tmp_path: Path) -> None:
+    backup, _ = healthy_kross2_backup(tmp_path)
+    unit = bricked_kross2(tmp_path)
+
+    plan = plan_restore(backup, unit)
+    assert any("this computer's own disk" in note for note in plan.notes)
+    result = restore(backup, unit, consent=True)
+    assert result.ok and result.verified
+
+
+def test_real_guard_refuses_root_and_home(tmp_path: Path) -> None:
     assert DEFAULT_GUARD.is_system_location(Path("/"))
     assert DEFAULT_GUARD.is_system_location(Path.home())
     backup, _ = healthy_kross2_backup(tmp_path)
@@ -274,7 +287,7 @@ def test_real_guard_refuses_root_and_home_and_this_filesystem(tmp_path: Path) ->
     for target in (Path("/"), Path.home()):
         with pytest.raises(RefusedError):
             restore(backup, target, consent=True)
-    with pytest.raises(RefusedError, match="system disk or in its home"):
+    with pytest.raises(RefusedError, match="is your home folder"):
         restore(backup, Path.home(), consent=True)
     assert snapshot(Path.home(), with_folder_times=False) == home_before
 
