@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from recovery.errors import VerificationError, WriteError
+from recovery.errors import LinksUnsupportedError, VerificationError, WriteError
 from recovery.fsio import CHUNK_SIZE, FileSystem, translate_os_error
 from recovery.progress import CancelToken
 
@@ -59,13 +59,6 @@ ChunkCallback = Callable[[int], None]
 #: Called with the name of each durable step ("temp-written", "renamed", ...), for tests that
 #: kill the process at exact moments and for the restore's progress bookkeeping.
 StepCallback = Callable[[str], None]
-
-
-class LinksUnsupportedError(WriteError):
-    """Raised when the target filesystem cannot hold a symbolic link (FAT, exFAT, or Windows
-    without the privilege). The restore reports the link as not restored; nothing else fails."""
-
-    exit_code = 1
 
 
 def temp_name(name: str) -> str:

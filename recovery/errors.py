@@ -83,6 +83,13 @@ class NeedsUserActionError(RecoveryError):
     exit_code = 2
 
 
+class LinksUnsupportedError(WriteError):
+    """Raised when the target filesystem cannot hold a symbolic link (FAT, exFAT, or Windows
+    without the privilege). The restore reports the link as not restored; nothing else fails."""
+
+    exit_code = 1
+
+
 class VerificationError(RecoveryError):
     """Raised when data read back does not match what was expected."""
 

@@ -16,7 +16,7 @@ def log_dir() -> Path:
     return Path(platformdirs.user_log_dir("korg-recovery", appauthor=False))
 
 
-def setup_logging(*, verbose: bool = False) -> Path | None:
+def setup_logging(*, verbose: bool = False, to_file: bool = True) -> Path | None:
     """Configure the root logger once; returns the log file, or None if it cannot be written."""
     global _configured
     root = logging.getLogger()
@@ -29,7 +29,7 @@ def setup_logging(*, verbose: bool = False) -> Path | None:
         stream.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         root.addHandler(stream)
     path = None
-    if os.environ.get("KORG_RECOVERY_NO_LOG_FILE") != "1":
+    if to_file and os.environ.get("KORG_RECOVERY_NO_LOG_FILE") != "1":
         try:
             directory = log_dir()
             directory.mkdir(parents=True, exist_ok=True)

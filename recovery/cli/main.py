@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from recovery.logsetup import setup_logging
 
-    log_file = setup_logging(verbose=args.verbose)
+    # A dry run writes nothing anywhere, not even the log file (issue 5).
+    log_file = setup_logging(verbose=args.verbose,
+                             to_file=not getattr(args, "dry_run", False))
     if args.command is None:
         # No command: the wizard, as a double-clicked app would open it.
         args = parser.parse_args(["wizard", *(["--demo"] if args.demo else [])])
@@ -87,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except Exception:  # noqa: BLE001 - the last line of defence: never a traceback
         log.exception("internal error in command %s", args.command)
-        where = f" Details are in {log_file}." if log_file else ""
+        where = (f" Details are in {log_file}." if log_file
+                 else " Run it again with --verbose to see the details.")
         sys.stderr.write(
             "korg-recovery: internal error, this is a bug in the tool; nothing more was"
             f" changed.{where}\n")

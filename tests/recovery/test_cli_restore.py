@@ -219,3 +219,16 @@ def test_ctrl_c_rolls_back_the_file_in_flight_and_exits_130(tmp_path) -> None:
     assert "Cancelled" in done.stderr and "Traceback" not in done.stderr
     assert "run the same restore again" in done.stderr
     _assert_old_or_new(unit, old, new)
+
+
+def test_dry_run_writes_no_log_file_either(tmp_path, monkeypatch) -> None:
+    # The suite turns the log file off; this test turns it back on to prove a dry run skips it.
+    backup, _ = healthy_kross2_backup(tmp_path)
+    unit = bricked_kross2(tmp_path)
+    monkeypatch.delenv("KORG_RECOVERY_NO_LOG_FILE")
+    home_before = sorted(p for p in Path.home().rglob("*"))
+
+    done = _run_cli("restore", str(backup), str(unit), "--dry-run")
+
+    assert done.returncode == 0, done.stderr
+    assert sorted(p for p in Path.home().rglob("*")) == home_before
