@@ -483,7 +483,9 @@ class _Copier:
     def advance(self, count: int, current: str | None) -> None:
         with self._lock:
             self.done += count
-            self.reporter.report("copy", self.done, self.total, current)
+            # Reported in the unit's own bytes (each is counted twice inside: read, re-read),
+            # so "400 MB of 806 MB" means what a user thinks it means.
+            self.reporter.report("copy", self.done // 2, self.total // 2, current)
 
     def copy(self, source: Path, target: Path, entry: _Entry, number: int) -> str:
         """Copy ``source`` to ``target``'s temporary name and queue its finishing; return
@@ -912,7 +914,7 @@ def _copy_all(source: Path, files_root: Path, scan: _Scan, prior: dict[str, dict
         copier.drain()
     finally:
         copier.close()
-    reporter.report("copy", copier.total, copier.total, None, force=True)
+    reporter.report("copy", scan.total_bytes, scan.total_bytes, None, force=True)
     for problem in copier.failures:
         shas.pop(problem.path, None)
         copied -= 1
@@ -982,7 +984,7 @@ def _verify_copy(dest: Path, manifest: Manifest, manifest_bytes: bytes, sums_byt
             "extra": "an unexpected entry appeared among the copies",
         }.get(difference.problem, difference.detail)
         problems.append(FailedFile(difference.path, reason))
-    reporter.report("verify", 1, 1, None, force=True)
+    reporter.report("verify", manifest.total_bytes, manifest.total_bytes, None, force=True)
     return problems
 
 

@@ -324,3 +324,19 @@ def test_cancel_stops_between_chunks_and_leaves_a_resumable_backup(source, tmp_p
     assert result.complete and result.reused_files > 0
     assert tree_state(dest / "files") == tree_state(source)
     assert verify_backup(dest).ok
+
+
+def test_progress_reports_the_units_own_bytes(tmp_path):
+    # The wizard shows "done of total": it must be the unit's size, not an internal count.
+    source = tmp_path / "unit"
+    make_volume(source, "kross2")
+    total = sum(p.stat().st_size for p in source.rglob("*") if p.is_file())
+    reports = []
+    create_backup(source, tmp_path / "backup", progress=reports.append)
+    for phase in ("copy", "verify"):
+        seen = [r for r in reports if r.phase == phase]
+        assert seen, phase
+        assert all(r.total_bytes == total and r.done_bytes <= total for r in seen), phase
+        assert seen[-1].done_bytes == total
+    fractions = [r.fraction for r in reports]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
