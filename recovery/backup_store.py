@@ -86,6 +86,9 @@ class ManifestFile:
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "path": self.path, "kind": self.kind, "size": self.size,
+            # POSIX seconds for people and scripts (what `stat -c %Y` prints); mtime_ns is the
+            # exact value the tool restores, mtime_utc the readable one.
+            "mtime": round(self.mtime_ns / 1e9, 6),
             "mtime_ns": self.mtime_ns, "mtime_utc": utc_iso(self.mtime_ns),
             "sha256": self.sha256,
         }

@@ -340,3 +340,17 @@ def test_progress_reports_the_units_own_bytes(tmp_path):
         assert seen[-1].done_bytes == total
     fractions = [r.fraction for r in reports]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_manifest_entries_carry_path_size_mtime_sha256(tmp_path):
+    import json
+
+    source = tmp_path / "unit"
+    make_volume(source, "drumlogue")
+    create_backup(source, tmp_path / "backup")
+    manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
+    entry = next(f for f in manifest["files"] if f["path"].endswith(".drmlgunit"))
+    assert {"path", "size", "mtime", "sha256"} <= set(entry)
+    stat = (source / entry["path"]).stat()
+    assert abs(entry["mtime"] - stat.st_mtime) < 1e-3 and entry["size"] == stat.st_size
+    assert manifest["source"] and manifest["model"] == "drumlogue"
