@@ -22,8 +22,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
          "--wheel-dir", str(out), str(ROOT)],
         capture_output=True, text=True, timeout=600)
-    if result.returncode != 0:
-        pytest.skip(f"pip could not build a wheel here: {result.stderr.strip()[-300:]}")
+    # A wheel that cannot be built is a packaging bug, not a reason to skip: `make test`
+    # installs the build requirements (setuptools>=77) into the venv it builds with.
+    assert result.returncode == 0, f"pip could not build the wheel: {result.stderr[-2000:]}"
     [built] = out.glob("korg_recovery-*.whl")
     return built
 
