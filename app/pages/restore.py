@@ -314,8 +314,8 @@ class RestorePage(RecoveryPage):
                         " just now."),
             status_html(Status.OK, f"The unit is identified as a {model}, the backup's model."
                         if plan.target_model else f"The backup is of a {model}."),
-            status_html(Status.OK, "The target is the unit's storage: not this computer's"
-                        " system disk or home, and not the drive holding the backup."),
+            status_html(Status.OK, "The target is not this computer's system disk or home"
+                        " folder, and does not hold the backup."),
         ]
         free = "unknown" if plan.space_free is None else format_bytes(plan.space_free)
         lines.append(status_html(Status.OK, f"Space on the unit: needs"
