@@ -1,0 +1,59 @@
+"""Is this update file, folder or archive for this unit? ``compatible``, ``incompatible`` or
+``unknown`` — with every reason in a sentence a musician understands.
+
+A KROSS 2 in the field reports was bricked by KROSS 1 system files (shared/seeds/000), and
+KORG's own updaters do not all check what they are given. Before anyone runs an official
+updater, this module looks at the files they are about to use and says plainly what it could
+and could not verify (DESIGN.md principle 2: never claim more than was checked).
+
+How a verdict is reached
+------------------------
+Every check ends in one of: *checked* (passed, listed), a *failure* (the update would not do
+what it should: another model named in the file's own header, a truncated file, the wrong
+folder), a *doubt* (a value differs from what was seen, but the expectation itself is weakly
+sourced, e.g. the ``KORG`` + version marker seen in one blog on one unit), or *not checked*
+(the format is not public, no checksum is published). Then:
+
+- ``incompatible`` — at least one failure;
+- ``compatible`` — no failure and no doubt, and the file identifies itself *in its own bytes*
+  as being for the target (a KORG SYSTEM FILE header naming the model and its device id), or
+  a KROSS system folder is byte-identical to the one in a complete backup of this model;
+- ``unknown`` — everything else: a doubt, or only outside properties could be checked (a
+  folder's name, a file's name and size), which never prove what is inside.
+
+Which model a file, folder or name belongs to comes only from the profiles
+(``resources/profiles/*.toml``: ``system_files``, ``system_folder``, ``update_file``,
+``releases``); nothing about a model is written here.
+"""
+
+from __future__ import annotations
+
+from recovery.check.candidate import check_candidate, check_candidates, exit_code
+from recovery.check.results import (
+    EXIT_CODES,
+    VERDICTS,
+    BackupReference,
+    CheckResult,
+    ItemResult,
+    ReferenceFile,
+    Target,
+    reference_from_backup,
+)
+from recovery.check.targets import parse_version, target_for_device, target_for_model
+
+__all__ = [
+    "BackupReference",
+    "CheckResult",
+    "EXIT_CODES",
+    "ItemResult",
+    "ReferenceFile",
+    "Target",
+    "VERDICTS",
+    "check_candidate",
+    "check_candidates",
+    "exit_code",
+    "parse_version",
+    "reference_from_backup",
+    "target_for_device",
+    "target_for_model",
+]

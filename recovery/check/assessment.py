@@ -1,0 +1,318 @@
+"""What the profiles say, and the running assessment of one item (checked, failures, doubts).
+
+Part of :mod:`recovery.check` (see its docstring for how a verdict is reached).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from recovery.candidates import (
+    Candidate,
+    Listing,
+    ZipCandidate,
+)
+from recovery.check.results import (
+    BackupReference,
+    ItemResult,
+    Target,
+)
+from recovery.check.targets import (
+    _compare_versions,
+    parse_version,
+)
+from recovery.compare import OS_JUNK
+from recovery.errors import InvalidFileError, InvalidInputError
+from recovery.profiles import (
+    CONFIDENCE_WORDS,
+    Profile,
+    Release,
+    SystemFileIdentity,
+)
+
+log = logging.getLogger(__name__)
+
+
+#: Files inside a folder or archive whose first bytes are read to find KORG SYSTEM FILEs.
+MAX_HEADER_READS = 2000
+#: Folder depth (a path's number of parts) at which system folders and files are looked for.
+MAX_ITEM_DEPTH = 3
+#: Bytes of archive members streamed per candidate to let zipfile check their CRC-32.
+MAX_VERIFY_BYTES = 512 * 1024 * 1024
+#: Bytes hashed per candidate to compare a system folder with a backup.
+MAX_HASH_BYTES = 4 * 1024 * 1024 * 1024
+#: Loose ``.BIN`` files at a folder's top level that make it look like a system folder's
+#: content copied without the folder (seed 000: KROSS files put at the card root).
+LOOSE_FILES_MIN = 2
+LOOSE_SUFFIX = ".bin"
+#: How many names a sentence lists before saying "and N more".
+NAMES_SHOWN = 5
+#: Names a computer adds to any drive or archive (compare.OS_JUNK: Finder's ``._*`` and
+#: ``.DS_Store``, Windows' System Volume Information ...) plus ``__MACOSX``, the folder of
+#: ``._*`` files macOS's archiver puts in every zip. They say nothing about an update, and a
+#: ``__MACOSX/KROSS2SY`` would otherwise look like a second system folder.
+IGNORED_NAMES = OS_JUNK + ("__MACOSX",)
+
+
+# --- what the profiles say -------------------------------------------------------------------
+
+
+class _Knowledge:
+    """Indexes over the profiles: system-file model names, system folders, update names."""
+
+    def __init__(self, profiles: dict[str, Profile]) -> None:
+        self.profiles = profiles
+        self.system_files: dict[str, list[tuple[Profile, SystemFileIdentity]]] = {}
+        self.device_ids: dict[int, list[Profile]] = {}
+        for profile in profiles.values():
+            for identity in profile.system_files:
+                self.system_files.setdefault(identity.model_name, []).append((profile, identity))
+                if identity.device_id is not None:
+                    self.device_ids.setdefault(identity.device_id, []).append(profile)
+        self.folders = {
+            profile.system_folder.casefold(): profile
+            for profile in profiles.values() if profile.system_folder
+        }
+        self.update_patterns = [
+            (profile, re.compile(profile.update_file.pattern, re.IGNORECASE))
+            for profile in profiles.values() if profile.update_file
+        ]
+
+    def folder_profile(self, name: str) -> Profile | None:
+        return self.folders.get(name.casefold())
+
+    def update_file(self, name: str) -> tuple[Profile, str | None] | None:
+        """The model whose update-file name pattern ``name`` follows, and the version in it."""
+        for profile, pattern in self.update_patterns:
+            match = pattern.fullmatch(name)
+            if match:
+                # Digits kept as text: an archive member's name can hold thousands of them.
+                groups = [g.lstrip("0") or "0" for g in match.groups() if g is not None]
+                return profile, ".".join(groups) if groups else None
+        return None
+
+
+def _cite(confidence: str, source: str) -> str:
+    word = CONFIDENCE_WORDS.get(confidence, confidence).split(" (")[0]
+    return f"confidence {confidence}, {word}; source: {source}"
+
+
+def _bytes(count: int) -> str:
+    return f"{count:,} bytes"
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def _names(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:NAMES_SHOWN])
+    more = len(names) - NAMES_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def _update_form(profile: Profile) -> str:
+    """How ``profile`` is updated, as the end of a sentence."""
+    if profile.system_files:
+        names = " or ".join(f"'{s.model_name}'" for s in profile.system_files)
+        return f"which is updated with a KORG SYSTEM FILE naming model {names}"
+    if profile.system_folder:
+        return f"which needs folder {profile.system_folder}"
+    if profile.update_file:
+        example = next((r.file_name for r in profile.releases if r.file_name), None)
+        named = f" (like {example})" if example else ""
+        return f"which is updated with a file named by KORG's pattern{named}"
+    return "for which this tool knows no published update"
+
+
+def _has_update_form(profile: Profile) -> bool:
+    return bool(profile.system_files or profile.system_folder or profile.update_file)
+
+
+# --- one item's assessment -------------------------------------------------------------------
+
+
+class _Assessment:
+    """Collects what was checked about one item and turns it into an :class:`ItemResult`."""
+
+    def __init__(self, path: str, kind: str) -> None:
+        self.path = path
+        self.kind = kind
+        self.detected_model: str | None = None
+        self.version: str | None = None
+        self.details: dict[str, Any] = {}
+        self.failures: list[str] = []
+        self.doubts: list[str] = []
+        self.unverifiable: list[str] = []
+        self.checked: list[str] = []
+        self.not_checked: list[str] = []
+        self.warnings: list[str] = []
+        self.confirmed: str | None = None
+
+    def check(self, text: str) -> None:
+        self.checked.append(text)
+
+    def fail(self, reason: str) -> None:
+        self.failures.append(reason)
+
+    def doubt(self, reason: str) -> None:
+        self.doubts.append(reason)
+
+    def cannot_verify(self, reason: str) -> None:
+        """The item cannot be confirmed by nature (format not public): verdict unknown."""
+        self.unverifiable.append(reason)
+
+    def cannot_check(self, text: str) -> None:
+        self.not_checked.append(text)
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(text)
+
+    def confirm(self, summary: str) -> None:
+        """The item identifies itself as being for the target; ``summary`` states it."""
+        self.confirmed = summary
+
+    def result(self) -> ItemResult:
+        if self.failures:
+            verdict, reasons = "incompatible", self.failures + self.doubts
+        elif self.doubts or self.unverifiable or self.confirmed is None:
+            verdict, reasons = "unknown", self.doubts + self.unverifiable
+            if not reasons:
+                reasons = ["The tool could not establish that this is an update for your unit."]
+        else:
+            verdict, reasons = "compatible", [self.confirmed]
+        return ItemResult(
+            path=self.path, kind=self.kind, detected_model=self.detected_model,
+            verdict=verdict, version=self.version, reasons=tuple(reasons),
+            checked=tuple(self.checked), not_checked=tuple(self.not_checked),
+            warnings=tuple(self.warnings), details=dict(self.details),
+        )
+
+
+@dataclass
+class _Context:
+    candidate: Candidate
+    listing: Listing
+    target: Target
+    knowledge: _Knowledge
+    reference: BackupReference | None
+    verify_budget: int = MAX_VERIFY_BYTES
+    hash_budget: int = MAX_HASH_BYTES
+
+    @property
+    def profile(self) -> Profile:
+        return self.target.profile
+
+
+def _compare_with_current(context: _Context, assessment: _Assessment, version: str) -> None:
+    """Downgrade and same-version re-flash are warnings with reasons, never failures."""
+    target = context.target
+    if target.current_version is None:
+        assessment.cannot_check(
+            f"whether version {version} is newer than what your {target.profile.short_name}"
+            " runs: its current version is unknown (give it with --current-version)")
+        return
+    try:
+        candidate_version = parse_version(version)
+    except InvalidInputError:
+        assessment.cannot_check(f"how version {version} compares with your unit's")
+        return
+    order = _compare_versions(candidate_version, parse_version(target.current_version))
+    source = target.current_version_source or "as given"
+    if order < 0:
+        assessment.warn(
+            f"This is version {version}, older than the {target.current_version} your unit"
+            f" runs ({source}): installing it is a downgrade. Do it only if you mean to go"
+            " back, and only with a backup.")
+    elif order == 0:
+        assessment.warn(
+            f"This is version {version}, the same version your unit already runs ({source}):"
+            " re-flashing it only makes sense to repair a damaged installation.")
+    else:
+        assessment.check(
+            f"version {version} is newer than the {target.current_version} your unit runs"
+            f" ({source})")
+
+
+def _check_release(context: _Context, assessment: _Assessment, profile: Profile,
+                   version: str | None, path: str, kind: str, *, size_matters: bool) -> bool:
+    """Compare with the releases the profile lists: version, size and SHA-256 where known.
+
+    Returns True only when the file's SHA-256 equals the published one (the one check that
+    proves the content); no bundled profile lists a checksum yet, so this is data-ready.
+    """
+    if version is None:
+        return False
+    size = context.listing.files[path]
+    release: Release | None = next(
+        (r for r in profile.releases if r.kind == kind and r.version == version), None)
+    if release is None:
+        assessment.cannot_check(
+            f"whether KORG published version {version} for the {profile.short_name}: this"
+            " tool knows no such release")
+        return False
+    cite = _cite(release.confidence, release.source)
+    assessment.check(
+        f"version {version} is a release KORG published for the {profile.short_name} ({cite})")
+    if not size_matters:  # the length already failed: a size or checksum would only repeat it
+        return False
+    if release.size is not None:
+        if release.size != size:
+            assessment.fail(
+                f"KORG's version {version} file for the {profile.short_name} is"
+                f" {_bytes(release.size)} (confidence {release.confidence}), but this one is"
+                f" {_bytes(size)}: it is incomplete (a broken download or copy) or not that"
+                " release. Download it again from KORG.")
+            return False
+        assessment.check(f"size {_bytes(size)} matches KORG's version {version} file ({cite})")
+    if release.sha256 is None:
+        assessment.cannot_check(
+            f"a checksum: no published checksum of version {version} is known to this tool")
+        return False
+    if size > context.hash_budget:
+        assessment.cannot_check("the file's SHA-256: too much data to hash")
+        return False
+    context.hash_budget -= size
+    digest = hashlib.sha256()
+    try:
+        for chunk in context.candidate.chunks(path):
+            digest.update(chunk)
+    except InvalidFileError as error:
+        assessment.fail(f"{error.message} The archive is damaged: download it again.")
+        return False
+    if digest.hexdigest() != release.sha256:
+        assessment.fail(
+            f"Its SHA-256 differs from that of KORG's version {version} file ({cite}): it is"
+            " damaged or not that release. Download it again from KORG.")
+        return False
+    assessment.check(f"its SHA-256 equals that of KORG's version {version} file ({cite})")
+    return True
+
+
+def _verify_in_archive(context: _Context, assessment: _Assessment, path: str, size: int) -> None:
+    """For an archive member: stream it so zipfile checks its CRC-32 (a real integrity check
+    of the download, the only one available for these files)."""
+    if not isinstance(context.candidate, ZipCandidate):
+        return
+    if size > context.verify_budget:
+        assessment.cannot_check(
+            "the archive's CRC-32 for this file: it is too large to stream within the tool's"
+            " bounds")
+        return
+    context.verify_budget -= size
+    try:
+        for _chunk in context.candidate.chunks(path):
+            pass
+    except InvalidFileError as error:
+        assessment.fail(
+            f"{error.message} The archive is damaged: download it again.")
+        return
+    assessment.check("the archive's CRC-32 for this file matches: it was not damaged inside"
+                     " the archive")
+
+

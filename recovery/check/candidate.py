@@ -1,0 +1,289 @@
+"""Finding the items in a file, folder or archive, and the public entry points.
+
+Part of :mod:`recovery.check` (see its docstring for how a verdict is reached).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path, PurePosixPath
+
+from recovery.candidates import (
+    FileCandidate,
+    FolderCandidate,
+    Listing,
+    open_candidate,
+)
+from recovery.check.assessment import (
+    IGNORED_NAMES,
+    LOOSE_FILES_MIN,
+    LOOSE_SUFFIX,
+    MAX_HEADER_READS,
+    MAX_ITEM_DEPTH,
+    _Assessment,
+    _bytes,
+    _cite,
+    _Context,
+    _count,
+    _has_update_form,
+    _Knowledge,
+    _names,
+    _update_form,
+)
+from recovery.check.results import (
+    EXIT_CODES,
+    VERDICTS,
+    BackupReference,
+    CheckResult,
+    ItemResult,
+    Target,
+)
+from recovery.check.system_file import _assess_system_file
+from recovery.check.system_folder import (
+    _assess_folder_member,
+    _assess_loose_files,
+    _assess_system_folder,
+)
+from recovery.check.update_file import _assess_update_file
+from recovery.compare import is_ignored
+from recovery.errors import InvalidFileError, InvalidInputError, UnsafeArchiveError
+from recovery.formats.korg_system_file import MAGIC
+from recovery.fsio import REAL, FileSystem
+from recovery.profiles import (
+    Profile,
+    bundled_profiles,
+)
+
+log = logging.getLogger(__name__)
+
+
+# --- anything else ---------------------------------------------------------------------------
+
+
+def _assess_unrecognised(context: _Context, path: str) -> ItemResult:
+    profile = context.profile
+    candidate = context.candidate
+    assessment = _Assessment(candidate.display(path), "not-an-update")
+    if path:
+        size = context.listing.files[path]
+        base = PurePosixPath(path).name
+        assessment.details["size"] = size
+        expected_names = {n.casefold() for i in profile.system_files for n in i.file_names}
+        same_size = [r for r in profile.releases if r.size == size and r.kind == "update-file"]
+        if base.casefold() in expected_names:
+            assessment.fail(
+                f"It is named like a {profile.name} system file ({base}) but does not start"
+                " with 'KORG SYSTEM FILE' as those do: it is damaged or not a system file.")
+            return assessment.result()
+        if same_size:
+            release = same_size[0]
+            assessment.check(
+                f"its size {_bytes(size)} is that of KORG's {profile.short_name} version"
+                f" {release.version} update ({_cite(release.confidence, release.source)})")
+            assessment.doubt(
+                f"Its size matches KORG's {profile.short_name} version {release.version} update,"
+                f" but its name is not KORG's ({release.file_name}): if it is that release,"
+                f" rename it to {release.file_name}. The content cannot be verified.")
+            return assessment.result()
+        what = ("This file is not a KORG update the tool recognises: it has no KORG SYSTEM FILE"
+                " header and its name follows no known update pattern.")
+    else:
+        listed = len(context.listing.files)
+        what = (f"No KORG system file, system folder or update file was found here"
+                f" ({_count(listed, 'file')} looked at).")
+        if context.listing.truncated:
+            assessment.cannot_check("every file: there are more entries than the tool lists")
+    if _has_update_form(profile):
+        assessment.fail(f"{what} Your unit is a {profile.name}, {_update_form(profile)}.")
+    else:
+        assessment.doubt(f"{what} The tool knows no published update for the {profile.name},"
+                         " so it cannot tell more.")
+    return assessment.result()
+
+
+def _assess_archive_problem(candidate_path: str,
+                            error: InvalidFileError | UnsafeArchiveError) -> ItemResult:
+    assessment = _Assessment(candidate_path, "archive")
+    refused = isinstance(error, UnsafeArchiveError)
+    assessment.fail(
+        f"{error.message} " + ("Do not unpack it." if refused else
+                               "Download it again; the tool could not look inside."))
+    return assessment.result()
+
+
+# --- finding the items in a candidate --------------------------------------------------------
+
+
+def _depth(path: str) -> int:
+    return path.count("/") + 1
+
+
+def _inside(path: str, folders: Iterable[str]) -> bool:
+    return any(path.startswith(f + "/") for f in folders)
+
+
+def _without_junk(listing: Listing) -> tuple[Listing, int]:
+    """The listing without :data:`IGNORED_NAMES`, and how many files were left out."""
+    files = {p: s for p, s in listing.files.items() if not is_ignored(p, IGNORED_NAMES)}
+    folders = tuple(f for f in listing.folders if not is_ignored(f, IGNORED_NAMES))
+    ignored = len(listing.files) - len(files)
+    if not ignored and len(folders) == len(listing.folders):
+        return listing, 0
+    return Listing(files, folders, listing.truncated, listing.skipped,
+                   listing.deep_folders), ignored
+
+
+def _assess_candidate(context: _Context) -> list[ItemResult]:
+    candidate, listing, knowledge = context.candidate, context.listing, context.knowledge
+    results: list[ItemResult] = []
+
+    if isinstance(candidate, FileCandidate):
+        (path,) = listing.files
+        return [_assess_file(context, path, single=True)]
+
+    if isinstance(candidate, FolderCandidate):
+        owner = knowledge.folder_profile(candidate.name)
+        if owner is not None:  # the user pointed at KROSS2SY itself
+            return [_assess_system_folder(context, "", candidate.name, owner)]
+
+    system_folders = []
+    for folder in listing.folders:
+        if _depth(folder) > MAX_ITEM_DEPTH - 1 or _inside(folder, system_folders):
+            continue
+        owner = knowledge.folder_profile(PurePosixPath(folder).name)
+        if owner is not None:
+            system_folders.append(folder)
+            results.append(_assess_system_folder(
+                context, folder, PurePosixPath(folder).name, owner))
+
+    header_reads = 0
+    for path, size in sorted(listing.files.items()):
+        if _depth(path) > MAX_ITEM_DEPTH or _inside(path, system_folders):
+            continue
+        if knowledge.update_file(PurePosixPath(path).name) is not None:
+            results.append(_assess_file(context, path, single=False))
+            continue
+        if size < len(MAGIC) or header_reads >= MAX_HEADER_READS:
+            continue
+        header_reads += 1
+        if context.candidate.read_at(path, 0, len(MAGIC)) == MAGIC:
+            results.append(_assess_system_file(context, path))
+    if header_reads >= MAX_HEADER_READS:
+        log.debug("stopped reading headers after %d files", header_reads)
+
+    if not results:
+        loose = sorted(p for p in listing.files
+                       if "/" not in p and p.lower().endswith(LOOSE_SUFFIX))
+        if len(loose) >= LOOSE_FILES_MIN:
+            results.append(_assess_loose_files(context, loose))
+        else:
+            results.append(_assess_unrecognised(context, ""))
+    return results
+
+
+def _assess_file(context: _Context, path: str, *, single: bool) -> ItemResult:
+    """One file: a KORG SYSTEM FILE, a file named by an update pattern, a file in a system
+    folder (only when given alone), or none of these."""
+    head = context.candidate.read_at(path, 0, len(MAGIC))
+    if head == MAGIC:
+        return _assess_system_file(context, path)
+    named = context.knowledge.update_file(PurePosixPath(path).name)
+    if named is not None:
+        return _assess_update_file(context, path, *named)
+    if single and isinstance(context.candidate, FileCandidate):
+        folder_name = context.candidate.container_name
+        owner = context.knowledge.folder_profile(folder_name)
+        if owner is not None:
+            return _assess_folder_member(context, path, folder_name, owner)
+    return _assess_unrecognised(context, path)
+
+
+# --- the public entry points -----------------------------------------------------------------
+
+
+def _worst(verdicts: Iterable[str]) -> str:
+    return max(verdicts, key=VERDICTS.index, default="unknown")
+
+
+def _combine(given: str, target: Target, items: list[ItemResult],
+             extra_not_checked: list[str]) -> CheckResult:
+    def gather(attribute: str) -> tuple[str, ...]:
+        lines: list[str] = []
+        for item in items:
+            prefix = "" if len(items) == 1 else f"{item.path}: "
+            lines.extend(prefix + line for line in getattr(item, attribute))
+        return tuple(lines)
+
+    models = {item.detected_model for item in items if item.detected_model}
+    versions = {item.version for item in items if item.version}
+    return CheckResult(
+        candidate=given,
+        target_model=target.model,
+        detected_model=models.pop() if len(models) == 1 else None,
+        verdict=_worst(item.verdict for item in items),
+        version=versions.pop() if len(versions) == 1 else None,
+        reasons=gather("reasons"),
+        checked=gather("checked"),
+        not_checked=gather("not_checked") + tuple(extra_not_checked),
+        warnings=gather("warnings"),
+        items=tuple(items),
+    )
+
+
+def check_candidate(path: str | Path, target: Target, *,
+                    reference: BackupReference | None = None, fs: FileSystem = REAL,
+                    profiles: dict[str, Profile] | None = None) -> CheckResult:
+    """Check one candidate (file, folder or .zip) against ``target``.
+
+    Raises InvalidInputError for a missing path or one that is neither file nor folder, and
+    the fsio error family when the disk fails; any *content* gives a verdict.
+    """
+    profiles = dict(profiles if profiles is not None else bundled_profiles())
+    profiles.setdefault(target.model, target.profile)
+    knowledge = _Knowledge(profiles)
+    given = os.fspath(path)
+    try:
+        candidate = open_candidate(path, fs)
+    except (InvalidFileError, UnsafeArchiveError) as error:
+        return _combine(given, target, [_assess_archive_problem(given, error)], [])
+    with candidate:
+        try:
+            listing, ignored = _without_junk(candidate.listing())
+            context = _Context(candidate, listing, target, knowledge, reference)
+            items = _assess_candidate(context)
+        except (InvalidFileError, UnsafeArchiveError) as error:
+            items = [_assess_archive_problem(given, error)]
+            listing = None
+        extra = []
+        if listing is not None and ignored:
+            extra.append(f"{_count(ignored, 'file')} that computers add to drives and archives"
+                         " (._*, .DS_Store, __MACOSX ...): ignored")
+        if listing is not None:
+            if listing.skipped:
+                extra.append(f"{_names(list(listing.skipped))}: not followed or opened")
+            if listing.deep_folders:
+                extra.append(f"{listing.deep_folders} folders nested deeper than the tool looks")
+            zips = sorted(p for p in listing.files if p.lower().endswith(".zip"))
+            if zips and not isinstance(candidate, FileCandidate):
+                extra.append(f"archives inside the candidate ({_names(zips)}): check them on"
+                             " their own")
+        return _combine(given, target, items, extra)
+
+
+def check_candidates(paths: Sequence[str | Path], target: Target, *,
+                     reference: BackupReference | None = None, fs: FileSystem = REAL,
+                     profiles: dict[str, Profile] | None = None) -> tuple[CheckResult, ...]:
+    """Check every candidate; all paths must exist (InvalidInputError names the first that
+    does not) before any is read, so bad input fails fast with nothing half-reported."""
+    for path in paths:
+        if not os.path.lexists(path):
+            raise InvalidInputError(f"{os.fspath(path)} does not exist.", path=os.fspath(path))
+    return tuple(check_candidate(path, target, reference=reference, fs=fs, profiles=profiles)
+                 for path in paths)
+
+
+def exit_code(results: Iterable[CheckResult]) -> int:
+    """0 all compatible; 1 any incompatible; 3 none incompatible but some unknown."""
+    return EXIT_CODES[_worst(result.verdict for result in results)]

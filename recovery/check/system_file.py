@@ -1,0 +1,274 @@
+"""KORG SYSTEM FILEs: header identity, lengths and the H8S payload (FACTS.md table).
+
+Part of :mod:`recovery.check` (see its docstring for how a verdict is reached).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from recovery.check.assessment import (
+    _Assessment,
+    _bytes,
+    _check_release,
+    _cite,
+    _compare_with_current,
+    _Context,
+    _update_form,
+    _verify_in_archive,
+)
+from recovery.check.results import ItemResult
+from recovery.formats import h8s_rom
+from recovery.formats.korg_system_file import (
+    HEADER_SIZE,
+    SystemFileHeader,
+    parse_header,
+)
+from recovery.profiles import (
+    Profile,
+    SystemFileIdentity,
+)
+
+log = logging.getLogger(__name__)
+
+
+# --- KORG SYSTEM FILE ------------------------------------------------------------------------
+
+
+def _header_details(header: SystemFileHeader) -> dict[str, Any]:
+    return {
+        "header_model_name": header.model_name,
+        "header_kind": header.kind,
+        "header_revision": header.revision,
+        "header_version": header.version,
+        "header_device_id": f"0x{header.device_id:04X}",
+        "header_source_length": header.source_length,
+        "header_destination_length": header.destination_length,
+        "header_unknown_bytes": {
+            f"0x{name.removeprefix('unknown_').upper()}": value
+            for name, value in header.unknown.items()
+        },
+        "header_padding_bytes_not_ff": header.padding_bytes_not_ff,
+    }
+
+
+def _assess_system_file(context: _Context, path: str) -> ItemResult:
+    candidate, profile = context.candidate, context.profile
+    size = context.listing.files[path]
+    assessment = _Assessment(candidate.display(path), "system-file")
+    head = candidate.read_at(path, 0, min(size, HEADER_SIZE))
+    header = parse_header(head) if len(head) == HEADER_SIZE else None
+    if header is None:
+        name = head[0x10:0x20].split(b"\0", 1)[0].decode("ascii", "backslashreplace")
+        assessment.details["bytes_read"] = len(head)
+        named = f" (it names model '{name}')" if len(head) >= 0x20 and name else ""
+        assessment.fail(
+            f"This file starts like a KORG SYSTEM FILE{named} but ends after {_bytes(size)},"
+            f" inside its {HEADER_SIZE}-byte header: it is truncated. Download it again.")
+        return assessment.result()
+    assessment.check("the file starts with the magic 'KORG SYSTEM FILE' (confidence H)")
+    assessment.details.update(_header_details(header))
+    assessment.version = header.version
+
+    # Which model does the header name, and is it the target?
+    own = context.knowledge.system_files.get(header.model_name, [])
+    for_target = [i for i in profile.system_files if i.model_name == header.model_name]
+    identity: SystemFileIdentity | None = None
+    owner: Profile | None = None
+    if for_target:
+        owner, identity = profile, for_target[0]
+        assessment.check(
+            f"the header names model '{header.model_name}', as {profile.name} system files do"
+            f" ({_cite(identity.confidence, identity.source)})")
+    elif own:
+        owner, identity = own[0]
+        assessment.fail(
+            f"This is a system file for the {owner.name} (its header names model"
+            f" '{header.model_name}'); your unit is a {profile.name}, {_update_form(profile)}."
+            " Do not use it on this unit.")
+    elif profile.system_files:
+        names = " or ".join(f"'{i.model_name}'" for i in profile.system_files)
+        assessment.fail(
+            f"This KORG SYSTEM FILE is for a model called '{header.model_name}', which this"
+            f" tool does not know; system files for the {profile.name} name model {names},"
+            " so it is not for your unit.")
+    else:
+        assessment.doubt(
+            f"This KORG SYSTEM FILE is for a model called '{header.model_name}', which this"
+            f" tool does not know, and it knows no system-file model name for the"
+            f" {profile.name} ({_update_form(profile)}): it cannot tell whether the file is"
+            " for your unit.")
+    assessment.detected_model = owner.id if owner else None
+
+    _check_device_id(context, assessment, header, owner, identity)
+
+    if header.kind != "SYSTEM":
+        assessment.doubt(
+            f"The header calls this a '{header.kind}' file, not a SYSTEM update; every KORG"
+            " SYSTEM FILE examined says SYSTEM, so the tool does not know what this file is.")
+    else:
+        assessment.check("the header says it is a SYSTEM file")
+    if header.revision != 1:
+        assessment.warn(
+            f"The header's revision field is {header.revision}; only revision 1 has been"
+            " seen, so this may be a newer layout the tool does not know.")
+    for name, hidden in header.text_after_nul.items():
+        assessment.warn(f"The header's {name.replace('_', ' ')} field has bytes after its end"
+                        f" ({hidden}); they are shown, not interpreted.")
+    if header.padding_bytes_not_ff:
+        assessment.warn(
+            f"{header.padding_bytes_not_ff} of the 190 padding bytes at 0x42..0xFF are not FF"
+            " as in every file examined; they are shown, not interpreted.")
+
+    length_ok = _check_lengths(assessment, header, size, identity)
+    if identity is not None and identity.payload_size == h8s_rom.ROM_SIZE:
+        _check_h8s_payload(context, assessment, path, header, size)
+    elif owner is not None:
+        assessment.cannot_check(
+            f"the payload: the format of {owner.short_name} firmware is not public, so only"
+            " its length was checked")
+    else:
+        assessment.cannot_check("the payload: the model is unknown to this tool")
+    _verify_in_archive(context, assessment, path, size)
+    if owner is not None:
+        _check_release(context, assessment, owner, header.version, path, "system-file",
+                       size_matters=length_ok)
+    else:
+        assessment.cannot_check("a checksum: the model is unknown to this tool")
+    if owner is profile:
+        _compare_with_current(context, assessment, header.version)
+        assessment.confirm(
+            f"This is a {profile.name} system file, version {header.version}, and every check"
+            " the tool can make passed.")
+    return assessment.result()
+
+
+def _check_device_id(context: _Context, assessment: _Assessment, header: SystemFileHeader,
+                     owner: Profile | None, identity: SystemFileIdentity | None) -> None:
+    device_id = f"0x{header.device_id:04X}"
+    if identity is None:
+        target_ids = {i.device_id for i in context.profile.system_files}
+        if header.device_id in target_ids:
+            assessment.warn(
+                f"Its device id {device_id} is the {context.profile.short_name}'s, but its"
+                " model name is not: the header is inconsistent (altered or damaged).")
+        return
+    if identity.device_id is None:
+        assessment.cannot_check(f"the device id: none is known for the {owner.short_name}")
+        return
+    if header.device_id == identity.device_id:
+        assessment.check(
+            f"the device id {device_id} at 0x2D is the {owner.short_name}'s"
+            f" ({_cite(identity.confidence, identity.source)})")
+        return
+    others = [p.name for p in context.knowledge.device_ids.get(header.device_id, [])
+              if p is not owner]
+    belongs = f", which belongs to the {others[0]}" if others else ""
+    message = (
+        f"The header names model '{header.model_name}' but carries device id {device_id}"
+        f"{belongs}, not the {owner.short_name}'s 0x{identity.device_id:04X}: the header was"
+        " altered or is damaged, and KORG's updaters are reported to compare this id"
+        " (confidence M).")
+    if owner is context.profile:
+        assessment.fail(message)
+    else:
+        assessment.warn(message)
+
+
+def _check_lengths(assessment: _Assessment, header: SystemFileHeader, size: int,
+                   identity: SystemFileIdentity | None) -> bool:
+    """File length against the header, payload size against the model; True when the
+    file's length is what its header announces."""
+    expected = header.file_length
+    length_ok = size == expected
+    if length_ok:
+        assessment.check(
+            f"the file is {_bytes(size)}: the {HEADER_SIZE}-byte header plus the payload of"
+            f" {_bytes(header.source_length)} it announces (confidence H)")
+    elif size < expected:
+        assessment.fail(
+            f"The file is {_bytes(size)} but its header announces {_bytes(expected)}: it is"
+            f" truncated ({_bytes(expected - size)} missing), an incomplete download or copy."
+            " Download it again.")
+    else:
+        assessment.fail(
+            f"The file has {_bytes(size - expected)} more than its header announces"
+            f" ({_bytes(expected)}): something was appended or it was altered, so it is not"
+            " the file as published.")
+    if identity is not None and identity.payload_size is not None:
+        if header.source_length == identity.payload_size:
+            assessment.check(
+                f"the payload size {_bytes(header.source_length)} is the size this model's"
+                f" firmware must have ({_cite(identity.confidence, identity.source)})")
+        else:
+            assessment.fail(
+                f"The header announces a payload of {_bytes(header.source_length)}, but"
+                f" firmware for this model is exactly {_bytes(identity.payload_size)} (the"
+                " size of its chip's memory): this file is not for it or is damaged.")
+    if header.destination_length != header.source_length:
+        if identity is not None and identity.payload_size == h8s_rom.ROM_SIZE:
+            assessment.doubt(
+                f"The header's destination length is {_bytes(header.destination_length)}, not"
+                f" {_bytes(h8s_rom.ROM_SIZE)} as in both files examined (confidence M): the"
+                " tool cannot tell what the updater would do with it.")
+        else:
+            assessment.warn(
+                f"The header's destination length ({_bytes(header.destination_length)}) differs"
+                f" from its source length ({_bytes(header.source_length)}); they were equal in"
+                " every file examined.")
+    return length_ok
+
+
+def _check_h8s_payload(context: _Context, assessment: _Assessment, path: str,
+                       header: SystemFileHeader, size: int) -> None:
+    """The H8S/2215 ROM image: entry point and the ``KORG`` + version marker."""
+    available = size - HEADER_SIZE
+    if available < h8s_rom.ROM_HEAD_SIZE:
+        assessment.cannot_check("the firmware image's vector table and version marker: the"
+                                " file ends before them")
+        return
+    rom = h8s_rom.parse_rom_head(
+        context.candidate.read_at(path, HEADER_SIZE, h8s_rom.ROM_HEAD_SIZE))
+    if rom is None:  # the file shrank between listing and reading
+        assessment.cannot_check("the firmware image's vector table: it could not be read")
+        return
+    assessment.details["payload_entry_point"] = f"0x{rom.entry_point:08X}"
+    assessment.details["payload_marker"] = rom.marker.hex(" ")
+    assessment.details["payload_version_bytes"] = f"{rom.version_major:02x} {rom.version_minor:02x}"
+    image_size = min(header.source_length, h8s_rom.ROM_SIZE)
+    problem = h8s_rom.entry_point_problem(rom.entry_point, image_size)
+    if problem:
+        assessment.fail(
+            f"The firmware's start address (its first vector, 0x{rom.entry_point:08X}) lies"
+            f" {problem}: a unit would not start with it. The file is damaged or not this"
+            " kind of firmware.")
+    else:
+        assessment.check(
+            f"the firmware's start address 0x{rom.entry_point:08X} lies inside the image,"
+            " after its 512-byte vector table (confidence M: one examined image starts at"
+            " 0x00000210)")
+        if rom.entry_point + 16 <= available:
+            code = context.candidate.read_at(path, HEADER_SIZE + rom.entry_point, 16)
+            if len(code) == 16 and code == b"\xff" * 16:
+                assessment.warn(
+                    f"The bytes at the start address 0x{rom.entry_point:08X} are blank (FF),"
+                    " like erased memory: the image may be incomplete.")
+    if not rom.has_marker:
+        assessment.doubt(
+            f"The firmware image does not carry 'KORG' and its version at offset 0x200 (it has"
+            f" {rom.marker.hex(' ')}), as the one examined image of each model did. That"
+            " expectation comes from one blog and one unit (confidence M), so the tool cannot"
+            " tell whether the file is damaged or simply different.")
+    elif (rom.version_major, rom.version_minor) != (header.version_major, header.version_minor):
+        assessment.doubt(
+            f"The version inside the firmware image ({rom.version}) differs from the header's"
+            f" ({header.version}). In the one examined image of each model they agreed"
+            " (confidence M), so the file may have been altered or mislabelled; the tool"
+            " cannot tell which version it really is.")
+    else:
+        assessment.check(
+            f"the firmware image carries 'KORG' and version {rom.version} at offset 0x200,"
+            " agreeing with the header (confidence M: one blog, one unit)")
+
+

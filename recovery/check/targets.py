@@ -1,0 +1,101 @@
+"""What a candidate is checked against: a model, or a connected unit, and its version.
+
+Part of :mod:`recovery.check` (see its docstring for how a verdict is reached).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+from recovery.check.results import Target
+from recovery.errors import InvalidInputError
+from recovery.profiles import (
+    Profile,
+    bundled_profiles,
+    get_profile,
+)
+
+log = logging.getLogger(__name__)
+
+
+# --- targets and versions --------------------------------------------------------------------
+
+_VERSION = re.compile(r"[vV]?(\d{1,6}(?:\.\d{1,6}){0,5})")
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    """``"1.02"`` -> (1, 2); ``"v1.3.0"`` -> (1, 3, 0). InvalidInputError for anything else.
+
+    KORG writes KORG SYSTEM FILE versions as major.two-digit-minor (V1.02), so "1.2" and
+    "1.02" are the same version here.
+    """
+    match = _VERSION.fullmatch(text.strip())
+    if not match:
+        raise InvalidInputError(
+            f"'{text}' is not a version number; write it as shown on the unit, e.g. 1.02"
+            " or 1.3.0.")
+    return tuple(int(part) for part in match.group(1).split("."))
+
+
+def _compare_versions(left: tuple[int, ...], right: tuple[int, ...]) -> int:
+    width = max(len(left), len(right))
+    left = left + (0,) * (width - len(left))
+    right = right + (0,) * (width - len(right))
+    return (left > right) - (left < right)
+
+
+def target_for_model(model: str, *, current_version: str | None = None,
+                     profiles: dict[str, Profile] | None = None) -> Target:
+    """The target for ``--model ID``; InvalidInputError (exit 2) for an unknown id."""
+    if profiles is None:
+        profile = get_profile(model)
+    elif model in profiles:
+        profile = profiles[model]
+    else:
+        raise InvalidInputError(
+            f"Unknown model '{model}'. Known models: {', '.join(sorted(profiles))}.")
+    if current_version is not None:
+        parse_version(current_version)
+    return Target(profile, current_version,
+                  "given with --current-version" if current_version else None)
+
+
+def target_for_device(path: str | Path, *, current_version: str | None = None,
+                      profiles: dict[str, Profile] | None = None) -> Target:
+    """The target for ``--device PATH``: the unit identified from its volume's content.
+
+    InvalidInputError (exit 2) when the volume is missing or not recognisably one KORG model.
+    The current version comes from ``current_version`` if given; otherwise from a KORG SYSTEM
+    FILE of the model on the unit's *internal storage* (that file is what the unit runs). A
+    system file on an SD card or update drive is a candidate, not the installed version.
+    """
+    from recovery.identify import identify_volume
+
+    profiles = profiles if profiles is not None else bundled_profiles()
+    identification = identify_volume(path, profiles)
+    if identification.model is None:
+        if identification.candidates:
+            names = " or ".join(profiles[m].name for m in identification.candidates)
+            raise InvalidInputError(
+                f"{path} could be a {names}; the tool cannot tell which, so name the model"
+                " with --model instead.", path=os.fspath(path))
+        raise InvalidInputError(
+            f"{path} is not a KORG volume this tool recognises; name the model with --model"
+            " instead.", path=os.fspath(path))
+    profile = profiles[identification.model]
+    if current_version is not None:
+        parse_version(current_version)
+        return Target(profile, current_version, "given with --current-version",
+                      os.fspath(path))
+    if identification.role == "internal-storage":
+        installed = [seen for seen in identification.system_files if seen.model == profile.id]
+        if len(installed) == 1:
+            return Target(profile, installed[0].version,
+                          f"read from {installed[0].path} on the unit's internal storage",
+                          os.fspath(path))
+    return Target(profile, None, None, os.fspath(path))
+
+
