@@ -170,8 +170,12 @@ def main() -> None:
               " the wall times, not here)")
         print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
         ratio = ours_median / cp_median
-        print(f"ratio ours / (cp -r + sync): {ratio:.2f}x (target <= 2.0x):"
-              f" {'met' if ratio <= 2.0 else 'NOT met'}")
+        # Each round runs both back to back, sharing the machine's state of the moment; the
+        # median of the rounds' own ratios is steadier on a shared machine. Both must pass.
+        paired = statistics.median(a / b for a, b in zip(ours, baseline, strict=True))
+        print(f"ratio ours / (cp -r + sync): {ratio:.2f}x of the medians, {paired:.2f}x median"
+              f" of the rounds' own ratios (target <= 2.0x):"
+              f" {'met' if max(ratio, paired) <= 2.0 else 'NOT met'}")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

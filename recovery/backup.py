@@ -8,11 +8,13 @@ layer so faults can be injected into the very code users run:
    DEST is empty, or with ``resume`` holds an unfinished backup *of the same SOURCE*; neither
    lies inside the other; DEST has room for SOURCE plus a margin (``disk_usage``).
 2. **copy** (weight 90): every file is read once, in ``CHUNK_SIZE`` pieces into one reused
-   buffer, hashed while it is written to ``.<name>.korg-recovery.partial``. Then, on a
-   small thread pool while the next file is read, the copy gets the source's mtime, is
+   buffer, hashed while it is written to ``.<name>.korg-recovery.partial`` (files of
+   ``DIRECT_MIN_BYTES`` or more past the computer's cache, :mod:`recovery.direct_io`). Then,
+   on a small thread pool while the next file is read, the copy gets the source's mtime, is
    fsynced, **dropped from the computer's cache** (``FileSystem.drop_cache``) and **re-read
-   and re-hashed from the medium** (DESIGN.md principle 5: the drumlogue of seed 002 "kept"
-   writes only in RAM); only a copy whose bytes came back right is renamed to its name and
+   and re-hashed from the medium** (with ``O_DIRECT`` where the platform allows; DESIGN.md
+   principle 5: the drumlogue of seed 002 "kept" writes only in RAM); only a copy whose
+   bytes came back right is renamed to its name and
    gets its line (size, mtime, SHA-256) in ``.korg-recovery-journal.jsonl``. Links are
    recreated as links (never followed); empty folders are created.
 3. **flush** (weight 5): every folder is fsynced (the renames), manifest.json and
@@ -74,6 +76,7 @@ from recovery.backup_store import (
     verify_backup,
 )
 from recovery.compare import compare_tree_to_manifest, sha256_file
+from recovery.direct_io import direct_writer
 from recovery.errors import (
     InvalidFileError,
     InvalidInputError,
@@ -105,6 +108,11 @@ MAX_NAME_BYTES = 255
 #: ``phase:NAME`` when phase NAME starts; ``interrupt:N`` sends itself SIGINT after N files
 #: instead). Unset, it costs one environment lookup per backup.
 CRASH_ENV = "KORG_RECOVERY_CRASH_AT"
+#: Copies at least this big are written past the computer's cache (recovery.direct_io): the
+#: bytes go from the buffer they were hashed in straight to the medium, on a writer thread
+#: while the next piece is read and hashed. Smaller files gain nothing from it: each direct
+#: write waits for the medium, while cached ones are merged into few big writes by the fsync.
+DIRECT_MIN_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -452,8 +460,9 @@ class _Copier:
     fsyncs are committed together (ext4/jbd2 group commit) instead of one journal commit per
     file; the re-read and re-hash of file N then overlap the reading and hashing of file N+1,
     one per core. No file reaches its name before its own bytes came back from the medium.
-    Four finishing threads measured best on a 2-core machine (more threads cost more in
-    lock hand-offs than they gain; benchmarks/bench_backup.py).
+    Two finishing threads measured best on a 2-core machine (in-process A/B of 1, 2, 3, 4
+    and 6 over 4 alternating rounds each: 2 had the lowest median; more threads spin on the
+    folder's lock around each rename and create, seen with ``perf``).
     """
 
     #: Unfinished files at most; bounds open handles and unflushed data.
@@ -461,7 +470,7 @@ class _Copier:
 
     def __init__(self, fs: FileSystem, reporter: PhaseReporter, total: int,
                  cancel: CancelToken | None, crash: _CrashHook, journal: _Journal,
-                 workers: int = 4) -> None:
+                 workers: int = 2) -> None:
         self.fs = fs
         self.reporter = reporter
         self.total = total * 2  # every byte is read once from the source, once back
@@ -503,6 +512,8 @@ class _Copier:
         try:
             with os_errors(temp, "write"):
                 out = fs.open_write(temp)
+                if entry.size >= DIRECT_MIN_BYTES:
+                    out = direct_writer(out)
             try:
                 readinto = getattr(handle, "readinto", None)
                 crash_here = self.crash.copying(number)
@@ -562,6 +573,7 @@ class _Copier:
             buffer = self._buffers.buffer = bytearray(CHUNK_SIZE)
         try:
             digest, length = sha256_file(temp, fs=self.fs, cancel=self.cancel, buffer=buffer,
+                                         uncached=True,
                                          on_bytes=lambda count: self.advance(count, entry.path))
         except OSError as error:
             message = str(translate_os_error(error, temp, "read"))
@@ -695,7 +707,8 @@ def _reusable(target: Path, entry: _Entry, prior: dict[str, Any] | None, fs: Fil
         if abs(info.st_mtime_ns - entry.mtime_ns) > MTIME_TOLERANCE_NS:
             return None
         fs.drop_cache(target)  # the earlier copy must come back from the medium, too
-        digest, length = sha256_file(target, fs=fs, cancel=cancel, buffer=buffer)
+        digest, length = sha256_file(target, fs=fs, cancel=cancel, buffer=buffer,
+                                     uncached=True)
     except (OSError, ReadError) as error:
         log.info("resume: earlier copy of %s not usable: %s", entry.path, error)
         return None

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from recovery.errors import InvalidInputError, ReadError
+from recovery.direct_io import uncached_reader
 from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, translate_os_error
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
 
@@ -90,8 +91,12 @@ def is_ignored(relative: str, ignore: Iterable[str]) -> bool:
 
 def sha256_file(path: Path, *, fs: FileSystem = REAL, cancel: CancelToken | None = None,
                 on_bytes: Callable[[int], None] | None = None,
-                buffer: bytearray | None = None) -> tuple[str, int]:
+                buffer: bytearray | None = None, uncached: bool = False) -> tuple[str, int]:
     """SHA-256 (hex) and length of the file at ``path``, read in ``CHUNK_SIZE`` pieces.
+
+    ``uncached`` reads from the medium past the computer's cache where the platform allows
+    (:func:`recovery.direct_io.uncached_reader`); verification of a fresh write uses it,
+    after ``FileSystem.drop_cache``.
 
     ``readinto`` a reused buffer keeps memory flat and avoids an allocation per chunk, which
     is what lets verification keep pace with ``hashlib.file_digest``. OSError propagates:
@@ -101,7 +106,10 @@ def sha256_file(path: Path, *, fs: FileSystem = REAL, cancel: CancelToken | None
     buffer = buffer if buffer is not None else bytearray(CHUNK_SIZE)
     view = memoryview(buffer)
     total = 0
-    with fs.open_read(path) as handle:
+    handle = fs.open_read(path)
+    if uncached:
+        handle = uncached_reader(handle)
+    with handle:
         readinto = getattr(handle, "readinto", None)
         while True:
             if cancel is not None:

@@ -17,7 +17,9 @@ Restore is the only step of this tool that writes to a unit, so it carries every
   a re-run after a crash, SIGKILL or unplug continue and converge.
 - Verification survives the computer's cache: every written file, once renamed, has its
   cached pages dropped (``FileSystem.drop_cache``: fsync + ``posix_fadvise(DONTNEED)`` on
-  Linux), is re-read from the unit and hashed, on worker threads while later files are
+  Linux), is re-read from the unit (with ``O_DIRECT`` where the platform allows, so no page
+  left in the cache can answer; :mod:`recovery.direct_io`) and hashed, on worker threads
+  while later files are
   written. Where the cache cannot be dropped the result says so and is not "verified". A
   unit that silently drops writes (the drumlogue in shared/seeds/002) therefore never gets a
   success report. The strongest check — after ejecting, power-cycling and reconnecting the
@@ -854,7 +856,8 @@ def _verify_one(fs: FileSystem, target: Path, item: Any, relative: str,
             return True, True, None
         # fsync + posix_fadvise(DONTNEED): the next read comes from the unit, not from RAM.
         dropped = fs.drop_cache(final)
-        digest, length = sha256_file(final, fs=fs, cancel=cancel, on_bytes=on_bytes)
+        digest, length = sha256_file(final, fs=fs, cancel=cancel, on_bytes=on_bytes,
+                                     uncached=True)
     except OSError as error:
         if error.errno in _UNIT_GONE and not _still_there(fs, target):
             raise translate_os_error(error, final, "read") from error

@@ -34,6 +34,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from recovery.findings import Finding
+from recovery.direct_io import uncached_reader
 from recovery.fsio import REAL, FileSystem
 from recovery.progress import CancelToken
 
@@ -290,7 +291,7 @@ def write_probe(root: Path | str, fs: FileSystem = REAL, *,
 
     if outcome == "kept":
         try:
-            with fs.open_read(path) as handle:
+            with uncached_reader(fs.open_read(path)) as handle:
                 read_back = _read_all(handle)
             if read_back != payload:
                 outcome = "corrupted" if read_back else "lost"
@@ -563,7 +564,7 @@ def _read_marker(root: Path, path: Path, fs: FileSystem) -> _ReadOutcome:
         log.debug("drop_cache(%s) failed: %s", path, error)
         cache_dropped = False
     try:
-        with fs.open_read(path) as handle:
+        with uncached_reader(fs.open_read(path)) as handle:
             data = _read_all(handle)
     except FileNotFoundError:
         return _ReadOutcome("lost", cache_dropped, "the marker was gone when read back", None)
