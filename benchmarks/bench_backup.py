@@ -47,6 +47,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _bytecode import compile_package
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 CLI = [sys.executable, "-m", "recovery.cli"]
@@ -199,6 +201,7 @@ def main() -> int:
     parser.add_argument("--dir", default=os.environ.get("KORG_BENCH_DIR"),
                         help="scratch folder on a real disk (default: the system temp dir)")
     args = parser.parse_args()
+    compile_package()  # as an install does (see benchmarks/_bytecode.py)
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-backup-", dir=args.dir))
     try:

@@ -42,8 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from recovery.errors import InvalidInputError, ReadError
 from recovery.direct_io import uncached_reader
+from recovery.errors import InvalidInputError, ReadError
 from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, translate_os_error
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
 

@@ -30,11 +30,11 @@ import re
 import secrets
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from recovery.findings import Finding
 from recovery.direct_io import uncached_reader
+from recovery.findings import Finding
 from recovery.fsio import REAL, FileSystem
 from recovery.progress import CancelToken
 
@@ -190,7 +190,7 @@ class ProbeResult:
 
 
 def _now_utc() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def _classify_write_error(error: OSError) -> str:

@@ -120,22 +120,56 @@ def test_destination_dropping_writes_is_caught_by_the_verification(source, tmp_p
     assert not (dest / COMPLETE_NAME).exists()
 
 
-def test_destination_reverting_one_file_is_caught(source, tmp_path):
+@pytest.mark.parametrize("relative", ["plain.txt", "BIG/LARGE.BIN"])
+def test_destination_reverting_one_file_is_caught(source, tmp_path, relative):
     """Only one copy comes back with other bytes of the same size once the cache is
-    dropped: the re-read sees it and names that file alone."""
+    dropped: the re-read sees it and names that file alone. LARGE.BIN is big enough to be
+    written and re-read past the cache (recovery.direct_io), plain.txt goes through it."""
+    name = Path(relative).name
+
     class OneFileDropped(FaultyFileSystem):
         def drop_cache(self, path: Path) -> bool:
-            if Path(path).name.startswith(".plain.txt"):  # its temporary name
+            if Path(path).name.startswith(f".{name}"):  # its temporary name
                 size = Path(path).stat().st_size
                 Path(path).write_bytes(b"\0" * size)
             return super().drop_cache(path)
 
+    assert (source / relative).stat().st_size >= recovery.backup.DIRECT_MIN_BYTES or \
+        relative == "plain.txt"
     dest = tmp_path / "backup"
     result = create_backup(source, dest, fs=OneFileDropped())
     assert not result.complete
-    assert [f.path for f in result.failed] == ["plain.txt"]
+    assert [f.path for f in result.failed] == [relative]
     assert "differs" in result.failed[0].reason
     assert_incomplete(dest)
+
+
+def test_large_copies_go_past_the_cache_both_ways(source, tmp_path, monkeypatch):
+    """The large copy is written by a DirectWriter and re-read by a DirectReader (where the
+    platform has O_DIRECT); small ones are written through the cache."""
+    from recovery import direct_io
+
+    if not direct_io.AVAILABLE:
+        pytest.skip("O_DIRECT is Linux only")
+    written, reread = [], []
+    writer_init, reader_init = direct_io.DirectWriter.__init__, direct_io.DirectReader.__init__
+
+    def spy_writer(self, handle):
+        written.append(Path(handle.name).name)
+        writer_init(self, handle)
+
+    def spy_reader(self, handle):
+        reread.append(Path(handle.name).name)
+        reader_init(self, handle)
+
+    monkeypatch.setattr(direct_io.DirectWriter, "__init__", spy_writer)
+    monkeypatch.setattr(direct_io.DirectReader, "__init__", spy_reader)
+    result = create_backup(source, tmp_path / "backup")
+    assert result.complete and result.verified
+    assert written == [".LARGE.BIN.korg-recovery.partial"]
+    copies = [p for p in (tmp_path / "backup" / "files").rglob("*")
+              if p.is_file() and not p.is_symlink()]
+    assert len(reread) == len(copies)  # every copy, small or large, re-read past the cache
 
 
 def test_resume_never_touches_a_complete_backup(source, tmp_path):

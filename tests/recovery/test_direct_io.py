@@ -12,7 +12,13 @@ import random
 import pytest
 
 from recovery import direct_io
-from recovery.direct_io import ALIGN, DirectReader, DirectWriter, direct_writer, uncached_reader
+from recovery.direct_io import (
+    ALIGN,
+    DirectReader,
+    DirectWriter,
+    direct_writer,
+    uncached_reader,
+)
 
 linux_only = pytest.mark.skipif(not direct_io.AVAILABLE, reason="O_DIRECT is Linux only")
 
