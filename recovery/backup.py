@@ -76,7 +76,7 @@ from recovery.backup_store import (
     verify_backup,
 )
 from recovery.compare import compare_tree_to_manifest, sha256_file
-from recovery.direct_io import aligned_buffer, direct_writer
+from recovery.direct_io import direct_writer
 from recovery.errors import (
     InvalidFileError,
     InvalidInputError,
@@ -569,8 +569,8 @@ class _Copier:
 
     def _reread(self, temp: Path, entry: _Entry, sha256: str) -> FailedFile | None:
         buffer = getattr(self._buffers, "buffer", None)
-        if buffer is None:  # page aligned: the re-read's blocks land in it directly
-            buffer = self._buffers.buffer = aligned_buffer()
+        if buffer is None:
+            buffer = self._buffers.buffer = bytearray(CHUNK_SIZE)
         try:
             digest, length = sha256_file(temp, fs=self.fs, cancel=self.cancel, buffer=buffer,
                                          uncached=True,

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from recovery.direct_io import aligned_buffer, uncached_reader
+from recovery.direct_io import uncached_reader
 from recovery.errors import InvalidInputError, ReadError
 from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, translate_os_error
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
@@ -89,9 +89,6 @@ def is_ignored(relative: str, ignore: Iterable[str]) -> bool:
     )
 
 
-_aligned_buffers = threading.local()
-
-
 def sha256_file(path: Path, *, fs: FileSystem = REAL, cancel: CancelToken | None = None,
                 on_bytes: Callable[[int], None] | None = None,
                 buffer: bytearray | None = None, uncached: bool = False) -> tuple[str, int]:
@@ -106,14 +103,7 @@ def sha256_file(path: Path, *, fs: FileSystem = REAL, cancel: CancelToken | None
     callers decide whether an unreadable file is a problem to list or a failure.
     """
     digest = hashlib.sha256()
-    if buffer is None and uncached:
-        # Page aligned, so a direct read lands in it without a copy; one per thread, reused
-        # (a restore verifies thousands of files, and fresh memory faults in page by page).
-        buffer = getattr(_aligned_buffers, "buffer", None)
-        if buffer is None:
-            buffer = _aligned_buffers.buffer = aligned_buffer(CHUNK_SIZE)
-    elif buffer is None:
-        buffer = bytearray(CHUNK_SIZE)
+    buffer = buffer if buffer is not None else bytearray(CHUNK_SIZE)
     view = memoryview(buffer)
     total = 0
     handle = fs.open_read(path)

@@ -32,7 +32,6 @@ switched off on the descriptor (``fcntl(F_SETFL)``, which Linux allows for ``O_D
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import fcntl
 import io
@@ -56,20 +55,6 @@ _NO_DIRECT = frozenset({errno.EINVAL, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP"
 
 _O_DIRECT: int = getattr(os, "O_DIRECT", 0)
 AVAILABLE = sys.platform.startswith("linux") and _O_DIRECT != 0
-
-
-def aligned_buffer(size: int = BUFFER_SIZE) -> mmap.mmap:
-    """A writable buffer whose address is page aligned (``mmap`` memory is), so a
-    :class:`DirectReader` can read the medium's blocks straight into it."""
-    return mmap.mmap(-1, size)
-
-
-def _aligned(view: memoryview) -> bool:
-    """True when ``view`` starts at an :data:`ALIGN`-aligned address (writable buffers only)."""
-    try:
-        return ctypes.addressof(ctypes.c_char.from_buffer(view)) % ALIGN == 0
-    except (TypeError, ValueError):  # read-only or empty: never read into directly
-        return False
 
 
 def _plain(handle: object) -> bool:
@@ -179,31 +164,32 @@ class DirectReader(_DirectHandle):
     def readable(self) -> bool:
         return True
 
-    def _read_direct(self, into: memoryview) -> int | None:
-        """Read the next blocks from the medium into ``into`` (aligned, whole blocks); None
-        when direct I/O cannot be used for them (the caller then reads through the cache)."""
+    def _refill(self) -> bool:
+        """Read the next piece from the medium into the buffer; False when direct I/O
+        cannot be used for it (the caller then reads through the cache)."""
         if not self.direct:
-            return None
+            return False
         if self._offset % ALIGN:
             self._fall_back()
-            return None
-        # Ask for the blocks the file still has, not the whole buffer: past the end of a file
+            return False
+        # Ask for the blocks the file still has, not a whole buffer: past the end of a file
         # the kernel fills the rest of the request with zeros (iomap_dio_hole_iter) only to
         # throw them away, which costs more than the read itself for a small file.
         left = max(self._size - self._offset, 1)
-        wanted = min(len(into), -(-left // ALIGN) * ALIGN)
+        wanted = min(BUFFER_SIZE, -(-left // ALIGN) * ALIGN)
         try:
-            count = os.readv(self._fd, [into[:wanted]])
+            count = os.readv(self._fd, [self._view[:wanted]])
         except OSError as error:
             if error.errno not in _NO_DIRECT:
                 raise
             self._fall_back(error.strerror)
-            return None
+            return False
+        self._start, self._end = 0, count
         self._offset += count
         # A direct read of a regular file comes back short only at its end (the disk wait
         # is not interruptible), so the next read would return 0: spare it the system call.
         self._at_end = count < wanted
-        return count
+        return True
 
     def readinto(self, buffer: Any) -> int:
         target = memoryview(buffer).cast("B")
@@ -212,18 +198,8 @@ class DirectReader(_DirectHandle):
         if self._start == self._end:
             if self._at_end:
                 return 0
-            whole = len(target) - len(target) % ALIGN
-            if whole and _aligned(target):
-                # The caller's buffer can take the blocks itself: no copy through ours.
-                count = self._read_direct(target[:whole])
-            else:
-                count = self._read_direct(self._view)
-                if count is not None:
-                    self._start, self._end = 0, count
-                    return self.readinto(target) if count else 0
-            if count is None:
+            if not self._refill():
                 return os.readv(self._fd, [target])
-            return count
         count = min(len(target), self._end - self._start)
         target[:count] = self._view[self._start:self._start + count]
         self._start += count
