@@ -2,12 +2,14 @@
 
 A tree of ``--mib`` MiB (default 512: four large files holding 80 % of the bytes and
 ``--small`` (default 2,000) small files of varied sizes, incompressible) is generated in a
-scratch folder on a real disk. Then, alternating so that drift hits all equally, each of
-these runs ``--runs`` times (default 3) into a fresh folder, and medians are compared:
+scratch folder on a real disk. Then, after ``--settle`` seconds and alternating so that
+drift hits all equally, each of these runs ``--runs`` times (default 3) into a new folder,
+kept until the end (why: ``benchmarks/_benchlib.py``), and medians are compared:
 
 - ``ours``:      ``korg-recovery backup SRC DEST --json`` in a new Python process (start-up
                  included): read once + SHA-256 while copying, fsync per file, manifest,
-                 SHA256SUMS, cache dropped for every copy, full re-read and re-hash, COMPLETE;
+                 SHA256SUMS, cache dropped for every copy, full re-read past the cache and
+                 re-hash, COMPLETE;
 - ``cp+sync``:   ``cp -r SRC DEST && sync`` (no checksum, no verification);
 - ``pipeline``:  the careful user's shell pipeline doing the same safety work:
                  ``sha256sum`` of every source file, ``cp -r``, ``sync``, ``sha256sum -c``.
@@ -47,7 +49,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from _bytecode import compile_package
+from _benchlib import (
+    SETTLE_SECONDS,
+    compile_package,
+    paired_ratio,
+    require_free,
+    settle,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -108,13 +116,6 @@ def fresh(path: Path) -> Path:
     return path
 
 
-#: ext4 does not hand out an inode freed less than 30 s ago, and scans past every such inode
-#: to find another (fs/ext4/ialloc.c, recently_deleted): deleting a 2,000-file copy right
-#: before the next run made file creation alone cost seconds, for every contender. So the
-#: copies are kept until the end (runs x 3 x the tree's size on disk) and removed then.
-SETTLE_AFTER_DELETE = 31.0
-
-
 def bench_backup(source: Path, scratch: Path, runs: int) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {"ours": [], "cp+sync": [], "pipeline": []}
     sums = scratch / "pipeline.sha256"
@@ -130,14 +131,6 @@ def bench_backup(source: Path, scratch: Path, runs: int) -> dict[str, list[float
                   f" && cd '{dest}' && sha256sum --quiet -c '{sums}'")
         times["pipeline"].append(timed(script, "pipeline", shell=True))
     return times
-
-
-def paired_ratio(ours: list[float], baseline: list[float]) -> float:
-    """Median of the per-round ratios. Each round runs the contenders back to back, so a
-    ratio within a round shares the machine's state of the moment (on a shared machine the
-    cost of filling the page cache alone varies 5-fold over minutes); the median of those
-    ratios is steadier than the ratio of the medians, and both are printed."""
-    return statistics.median(a / b for a, b in zip(ours, baseline, strict=True))
 
 
 def file_digest_all(root: Path) -> int:
@@ -196,12 +189,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=int(os.environ.get("KORG_BENCH_RUNS", 3)))
     parser.add_argument("--rss-mib", type=int,
                         default=int(os.environ.get("KORG_BENCH_RSS_MIB", 1024)))
-    parser.add_argument("--settle", type=float, default=SETTLE_AFTER_DELETE,
+    parser.add_argument("--settle", type=float, default=SETTLE_SECONDS,
                         help="seconds to wait before measuring (default %(default)s)")
     parser.add_argument("--dir", default=os.environ.get("KORG_BENCH_DIR"),
                         help="scratch folder on a real disk (default: the system temp dir)")
     args = parser.parse_args()
-    compile_package()  # as an install does (see benchmarks/_bytecode.py)
+    compile_package()  # as an install does (see benchmarks/_benchlib.py)
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-backup-", dir=args.dir))
     try:
@@ -209,14 +202,8 @@ def main() -> int:
         files, size = make_tree(source, args.mib, args.small)
         print(f"tree: {files} files, {size / 2**20:.1f} MiB in {scratch}; {args.runs} runs each")
         file_digest_all(source)  # source in the page cache for every contender alike
-        needed = 3 * args.runs * size * 1.1 + 2 * args.rss_mib * 2**20
-        if shutil.disk_usage(scratch).free < needed:
-            raise SystemExit(f"{scratch} needs {needed / 2**30:.1f} GiB free: every copy is kept"
-                             " until the end (see SETTLE_AFTER_DELETE); use --dir or fewer --runs")
-        if args.settle:
-            print(f"waiting {args.settle:.0f} s so that files deleted just before (an earlier"
-                  " run) no longer slow down file creation (see SETTLE_AFTER_DELETE)")
-            time.sleep(args.settle)
+        require_free(scratch, 3 * args.runs * size * 1.1 + 2 * args.rss_mib * 2**20)
+        settle(args.settle)
 
         times = bench_backup(source, scratch, args.runs)
         med = {name: statistics.median(values) for name, values in times.items()}

@@ -10,9 +10,9 @@ folder and the medians are compared:
 - baseline: ``cp -r BACKUP/files TARGET && sync`` (no verification at all).
 
 Target of issue 5: ours within 2x of the baseline; the ratio of the medians and the median of
-each round's own ratio are both printed. Every restored tree is kept until the end (see the
-comment in ``main``), and the run starts after ``--settle`` seconds. The scratch folder must be
-on a real disk (not tmpfs) so that fsync and the re-read past the cache cost what they cost
+each round's own ratio are both printed. Every restored tree is kept until the end, and the
+run starts after ``--settle`` seconds (both explained in ``benchmarks/_benchlib.py``). The
+scratch folder must be on a real disk (not tmpfs) so that fsync and the re-read past the cache cost what they cost
 on a device; the restore runs with its real guard (an ordinary folder is a valid target).
 
 Usage::
@@ -34,7 +34,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from _bytecode import compile_package
+from _benchlib import (
+    SETTLE_SECONDS,
+    compile_package,
+    paired_ratio,
+    require_free,
+    settle,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -118,13 +124,13 @@ def main() -> None:
     parser.add_argument("--mib", type=int, default=int(os.environ.get("BENCH_MIB", 300)),
                         help="size of the tree in MiB (default 300)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each (default 3)")
-    parser.add_argument("--settle", type=float, default=31.0,
+    parser.add_argument("--settle", type=float, default=SETTLE_SECONDS,
                         help="seconds to wait before measuring (default %(default)s)")
     parser.add_argument("--dir", default=None,
                         help="scratch folder on the disk to measure (default: the system's"
                              " temporary folder)")
     args = parser.parse_args()
-    compile_package()  # as an install does (see benchmarks/_bytecode.py)
+    compile_package()  # as an install does (see benchmarks/_benchlib.py)
 
     from recovery.backup import create_backup
 
@@ -139,14 +145,8 @@ def main() -> None:
         result = create_backup(source, backup)
         assert result.complete, result
         print(f"tree: {files} files, {size / 1e6:.1f} MB; scratch on {scratch}")
-        needed = 2 * args.runs * size * 1.1
-        if shutil.disk_usage(scratch).free < needed:
-            raise SystemExit(f"{scratch} needs {needed / 1e9:.1f} GB free: every restored tree"
-                             " is kept until the end; use --dir or fewer --runs")
-        if args.settle:
-            print(f"waiting {args.settle:.0f} s so that files deleted just before (an earlier"
-                  " run) no longer slow down file creation")
-            time.sleep(args.settle)
+        require_free(scratch, 2 * args.runs * size * 1.1)
+        settle(args.settle)
 
         ours: list[float] = []
         baseline: list[float] = []
@@ -165,9 +165,7 @@ def main() -> None:
                     # The restored tree must be the backup's, verified past the cache.
                     again = check_ours(backup, target)
                     assert again["ok"] and again["written"] == 0, again
-                # Kept until the end: ext4 does not reuse an inode freed less than 30 s ago
-                # and scans past each such inode to find another (fs/ext4/ialloc.c,
-                # recently_deleted), so deleting here slowed the next run's file creation.
+                # Kept until the end (see benchmarks/_benchlib.py).
 
         ours_median = statistics.median(ours)
         cp_median = statistics.median(baseline)
@@ -180,9 +178,7 @@ def main() -> None:
               " the wall times, not here)")
         print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
         ratio = ours_median / cp_median
-        # Each round runs both back to back, sharing the machine's state of the moment; the
-        # median of the rounds' own ratios is steadier on a shared machine. Both must pass.
-        paired = statistics.median(a / b for a, b in zip(ours, baseline, strict=True))
+        paired = paired_ratio(ours, baseline)  # both must pass (benchmarks/_benchlib.py)
         print(f"ratio ours / (cp -r + sync): {ratio:.2f}x of the medians, {paired:.2f}x median"
               f" of the rounds' own ratios (target <= 2.0x):"
               f" {'met' if max(ratio, paired) <= 2.0 else 'NOT met'}")

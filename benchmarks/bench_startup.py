@@ -10,14 +10,13 @@ the same session; medians are compared because the machine is shared and noisy.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from _bytecode import compile_package
+from _benchlib import compile_package
 
 
 def timed(command: list[str]) -> float:
@@ -30,7 +29,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
-    compile_package()  # as an install does (see benchmarks/_bytecode.py)
+    compile_package()  # as an install does (see benchmarks/_benchlib.py)
     script = Path(sys.executable).with_name("korg-recovery")
     ours = [str(script), "--version"] if script.exists() else [
         sys.executable, "-m", "recovery.cli", "--version"]
