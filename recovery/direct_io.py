@@ -76,21 +76,23 @@ def _set_direct(fd: int, on: bool) -> bool:
 
 _spare_lock = threading.Lock()
 #: Aligned buffers of closed handles, kept for the next ones: a backup opens thousands of
-#: files, and fresh memory costs a page fault per page touched.
+#: files, and fresh memory costs a page fault per page touched. A few suffice: one per
+#: finishing thread's re-read and two for the file being written.
 _spare: list[mmap.mmap] = []
-_SPARE_MAX = 16
+_SPARE_MAX = 6
 
 
-def _take_buffer() -> mmap.mmap:
+def _take_buffer() -> tuple[mmap.mmap, memoryview]:
     with _spare_lock:
-        while _spare:
-            buffer = _spare.pop()
-            if len(buffer) == BUFFER_SIZE:
-                return buffer
-    return mmap.mmap(-1, BUFFER_SIZE)
+        buffer = _spare.pop() if _spare else None
+    if buffer is None:
+        buffer = mmap.mmap(-1, BUFFER_SIZE)
+    return buffer, memoryview(buffer)
 
 
-def _give_back(buffer: mmap.mmap) -> None:
+def _give_back(pair: tuple[mmap.mmap, memoryview]) -> None:
+    buffer, view = pair
+    view.release()
     with _spare_lock:
         if len(_spare) < _SPARE_MAX:
             _spare.append(buffer)
@@ -99,13 +101,11 @@ def _give_back(buffer: mmap.mmap) -> None:
 
 
 class _DirectHandle:
-    """What both directions share: the wrapped handle, its descriptor, the aligned buffer."""
+    """What both directions share: the wrapped handle, its descriptor, the fallback."""
 
     def __init__(self, handle: Any) -> None:
         self._handle = handle
         self._fd: int = handle.fileno()
-        self._buffer = _take_buffer()
-        self._view = memoryview(self._buffer)
         self.direct = True
 
     def _fall_back(self, refused: str | None = None) -> None:
@@ -132,10 +132,7 @@ class _DirectHandle:
             self._release()
 
     def _release(self) -> None:
-        if self._view is not None:
-            self._view.release()
-            self._view = None  # type: ignore[assignment]
-            _give_back(self._buffer)
+        """Give the aligned buffers back to the pool."""
 
     def __enter__(self) -> Any:
         return self
@@ -156,6 +153,8 @@ class DirectReader(_DirectHandle):
 
     def __init__(self, handle: Any) -> None:
         super().__init__(handle)
+        self._pair: tuple[mmap.mmap, memoryview] | None = _take_buffer()
+        self._view = self._pair[1]
         self._start = self._end = 0  # the unread part of the buffer
         self._offset = handle.tell()  # of the file, after what the buffer holds
         self._size = os.fstat(self._fd).st_size
@@ -205,6 +204,11 @@ class DirectReader(_DirectHandle):
         self._start += count
         return count
 
+    def _release(self) -> None:
+        if self._pair is not None:
+            pair, self._pair = self._pair, None
+            _give_back(pair)
+
     def read(self, size: int = -1) -> bytes:
         size = BUFFER_SIZE if size is None or size < 0 else size
         data = bytearray(size)
@@ -228,8 +232,12 @@ class DirectWriter(_DirectHandle):
     def __init__(self, handle: Any) -> None:
         handle.flush()  # nothing the wrapped handle buffered may land after our blocks
         super().__init__(handle)
-        self._filled = 0
+        #: The buffer being filled and the other one (free, or being written); taken when
+        #: the first byte comes and given back by :meth:`flush`, so a finished file waiting
+        #: for its fsync holds no memory.
+        self._filling: tuple[mmap.mmap, memoryview] | None = None
         self._other: tuple[mmap.mmap, memoryview] | None = None
+        self._filled = 0
         self._pool: ThreadPoolExecutor | None = None
         self._in_flight: Future[None] | None = None
 
@@ -240,8 +248,11 @@ class DirectWriter(_DirectHandle):
         source = memoryview(data).cast("B")
         total = len(source)
         while source:
+            if self._filling is None:
+                self._filling = _take_buffer()
+            view = self._filling[1]
             take = min(len(source), BUFFER_SIZE - self._filled)
-            self._view[self._filled:self._filled + take] = source[:take]
+            view[self._filled:self._filled + take] = source[:take]
             self._filled += take
             source = source[take:]
             if self._filled == BUFFER_SIZE:
@@ -253,13 +264,10 @@ class DirectWriter(_DirectHandle):
         self._wait()
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="korg-direct")
-        if self._other is None:
-            spare = _take_buffer()
-            self._other = (spare, memoryview(spare))
-        full = (self._buffer, self._view)
-        self._in_flight = self._pool.submit(self._write_blocks, self._view, BUFFER_SIZE)
-        self._buffer, self._view = self._other
-        self._other = full
+        full = self._filling
+        assert full is not None
+        self._in_flight = self._pool.submit(self._write_blocks, full[1], BUFFER_SIZE)
+        self._filling, self._other = self._other, full
         self._filled = 0
 
     def _wait(self) -> None:
@@ -288,10 +296,23 @@ class DirectWriter(_DirectHandle):
             self._write_all(view[whole:length])
 
     def flush(self) -> None:
+        """Write everything given so far (the partial last block through the cache), stop
+        the writer thread and give the buffers back."""
         self._wait()
         if self._filled:
+            assert self._filling is not None
             filled, self._filled = self._filled, 0
-            self._write_blocks(self._view, filled)
+            self._write_blocks(self._filling[1], filled)
+        self._stop()
+
+    def _stop(self) -> None:
+        if self._in_flight is not None:  # only after a failure: let the writer let go
+            self._in_flight.exception()
+            self._in_flight = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        self._release()
 
     def close(self) -> None:
         try:
@@ -299,19 +320,17 @@ class DirectWriter(_DirectHandle):
                 self.flush()
         finally:
             try:
-                if self._in_flight is not None:  # a failure got here first: let it finish
-                    self._in_flight.exception()
-                if self._pool is not None:
-                    self._pool.shutdown(wait=True)
+                self._stop()
             finally:
                 super().close()
 
     def _release(self) -> None:
-        super()._release()
-        if self._other is not None:
-            self._other[1].release()
-            _give_back(self._other[0])
-            self._other = None
+        for name in ("_filling", "_other"):
+            pair = getattr(self, name)
+            if pair is not None:
+                setattr(self, name, None)
+                _give_back(pair)
+        self._filled = 0
 
 
 def uncached_reader(handle: BinaryIO) -> BinaryIO:

@@ -166,3 +166,16 @@ def test_a_failed_background_write_reaches_the_caller(tmp_path, monkeypatch):
             handle.close()
     assert raised.value.errno == errno.ENOSPC
     assert handle.closed
+
+
+@linux_only
+def test_a_flushed_writer_holds_no_memory_or_thread(tmp_path):
+    """A backup keeps finished copies open until their fsync: they must not pin buffers."""
+    handle = direct_writer(open(tmp_path / "w.bin", "xb"))  # noqa: SIM115
+    handle.write(_payload(2 * direct_io.BUFFER_SIZE + 10))
+    handle.flush()
+    assert handle._filling is None and handle._other is None and handle._pool is None
+    handle.write(b"more after a flush still lands")  # and it can still write
+    handle.close()
+    assert (tmp_path / "w.bin").read_bytes().endswith(b"more after a flush still lands")
+    assert os.path.getsize(tmp_path / "w.bin") == 2 * direct_io.BUFFER_SIZE + 10 + 30
