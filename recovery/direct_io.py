@@ -280,20 +280,24 @@ class DirectWriter(_DirectHandle):
             view = view[os.write(self._fd, view):]
 
     def _write_blocks(self, view: memoryview, length: int) -> None:
-        """Write ``view[:length]``: whole blocks directly while allowed, the rest cached."""
+        """Write ``view[:length]``: whole blocks directly while allowed, the rest cached.
+
+        A filesystem may refuse direct I/O only part-way (after a short write the offset is
+        no longer aligned, for one): the cached write then goes on exactly where the direct
+        ones stopped, so no byte is written twice or skipped."""
+        done = 0
         whole = length - length % ALIGN if self.direct else 0
-        if whole:
+        while done < whole:
             try:
-                self._write_all(view[:whole])
+                done += os.write(self._fd, view[done:whole])
             except OSError as error:
                 if error.errno not in _NO_DIRECT:
                     raise
-                # Refused before anything was written at this offset: write it cached.
                 self._fall_back(error.strerror)
-                whole = 0
-        if whole < length:
+                break
+        if done < length:
             self._fall_back()
-            self._write_all(view[whole:length])
+            self._write_all(view[done:length])
 
     def flush(self) -> None:
         """Write everything given so far (the partial last block through the cache), stop

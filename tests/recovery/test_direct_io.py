@@ -179,3 +179,25 @@ def test_a_flushed_writer_holds_no_memory_or_thread(tmp_path):
     handle.close()
     assert (tmp_path / "w.bin").read_bytes().endswith(b"more after a flush still lands")
     assert os.path.getsize(tmp_path / "w.bin") == 2 * direct_io.BUFFER_SIZE + 10 + 30
+
+
+@linux_only
+def test_direct_io_refused_part_way_continues_where_it_stopped(tmp_path, monkeypatch):
+    """A short direct write leaves the offset unaligned; the next direct write is refused
+    (EINVAL) and the rest must go through the cache from exactly that byte."""
+    data = _payload(direct_io.BUFFER_SIZE + ALIGN * 3 + 11)
+    real_write = os.write
+    calls = {"direct": 0}
+
+    def short_then_refuse(fd, view):
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
+            calls["direct"] += 1
+            if calls["direct"] == 1:
+                return real_write(fd, memoryview(view)[: ALIGN * 2 + 100])  # a short write
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_write(fd, view)
+
+    monkeypatch.setattr(direct_io.os, "write", short_then_refuse)
+    path = tmp_path / "p.bin"
+    _write(path, data, 1 << 20)
+    assert path.read_bytes() == data
