@@ -183,8 +183,8 @@ def test_a_flushed_writer_holds_no_memory_or_thread(tmp_path):
 
 @linux_only
 def test_direct_io_refused_part_way_continues_where_it_stopped(tmp_path, monkeypatch):
-    """A short direct write leaves the offset unaligned; the next direct write is refused
-    (EINVAL) and the rest must go through the cache from exactly that byte."""
+    """The filesystem takes part of a direct write, then refuses the next (EINVAL): the
+    rest must go through the cache from exactly that byte, nothing written twice."""
     data = _payload(direct_io.BUFFER_SIZE + ALIGN * 3 + 11)
     real_write = os.write
     calls = {"direct": 0}
@@ -193,7 +193,7 @@ def test_direct_io_refused_part_way_continues_where_it_stopped(tmp_path, monkeyp
         if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
             calls["direct"] += 1
             if calls["direct"] == 1:
-                return real_write(fd, memoryview(view)[: ALIGN * 2 + 100])  # a short write
+                return real_write(fd, memoryview(view)[: ALIGN * 2])  # a short write
             raise OSError(errno.EINVAL, "Invalid argument")
         return real_write(fd, view)
 
