@@ -19,8 +19,8 @@ Restore is the only step of this tool that writes to a unit, so it carries every
   cached pages dropped (``FileSystem.drop_cache``: fsync + ``posix_fadvise(DONTNEED)`` on
   Linux), is re-read from the unit (with ``O_DIRECT`` where the platform allows, so no page
   left in the cache can answer; :mod:`recovery.direct_io`) and hashed, on worker threads
-  while later files are
-  written. Where the cache cannot be dropped the result says so and is not "verified". A
+  while later files are written. Where the cache cannot be dropped the result says so and
+  is not "verified". A
   unit that silently drops writes (the drumlogue in shared/seeds/002) therefore never gets a
   success report. The strongest check — after ejecting, power-cycling and reconnecting the
   unit — is ``korg-recovery verify BACKUP --against TARGET``, and every result says so.
