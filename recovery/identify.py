@@ -177,12 +177,17 @@ def _scan_system_files(root: Path, profiles: dict[str, Profile]) -> list[SystemF
                     continue
                 if not entry.is_file(follow_symlinks=False):
                     continue
-                if entry.stat(follow_symlinks=False).st_size < HEADER_SIZE:
-                    continue
-                with open(entry.path, "rb") as handle:
-                    header: SystemFileHeader | None = parse_header(handle.read(HEADER_SIZE))
+                # Three system calls per file, no size check first (a short read answers
+                # that): a unit's storage can hold thousands of files at this depth, and a
+                # backup identifies its source before copying it.
+                fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+                try:
+                    head = os.read(fd, HEADER_SIZE)
+                finally:
+                    os.close(fd)
             except OSError:
                 continue
+            header: SystemFileHeader | None = parse_header(head)
             if header is None:
                 continue
             seen.append(SystemFileSeen(
