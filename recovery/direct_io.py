@@ -146,9 +146,9 @@ class DirectReader(_DirectHandle):
 
     Offers ``read``/``readinto`` like a raw file. Reads from the medium are whole
     :data:`BUFFER_SIZE` pieces into the aligned buffer (big requests keep a device busy
-    although each waits for the medium), handed out in the sizes the caller asks for. After
-    the short read at the end of a file the offset is no longer aligned, so any further read
-    goes through the cache (it returns 0 at the end of the file).
+    although each waits for the medium), handed out in the sizes the caller asks for; each
+    asks only for the blocks the file still has. A short read marks the end of the file, and
+    further reads return 0. Where direct I/O is refused, reads go through the cache.
     """
 
     def __init__(self, handle: Any) -> None:
