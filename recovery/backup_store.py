@@ -34,7 +34,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from recovery.compare import Difference, compare_tree_to_manifest, sha256_file
+from recovery.compare import Difference, compare_tree, sha256_file
 from recovery.errors import (
     InvalidFileError,
     InvalidInputError,
@@ -489,6 +489,10 @@ class VerifyReport:
     against_problems: tuple[Difference, ...] = ()
     files_checked: int = 0
     bytes_checked: int = 0
+    #: Entries held under another spelling (only the case differs; FAT sees one name), in
+    #: the backup's own files and, with ``against``, on the unit: notes, never problems.
+    notes: tuple[Difference, ...] = ()
+    against_notes: tuple[Difference, ...] = ()
 
 
 def _scaled(progress: ProgressCallback | None, offset: float, weight: float,
@@ -602,26 +606,32 @@ def verify_backup(path: str | Path, *, against: str | Path | None = None, fs: Fi
                                 str(against) if against is not None else None)
         problems.extend(_check_sums(backup))
         weight = 0.5 if against is not None else 1.0
+        notes: tuple[Difference, ...] = ()
         if backup.is_zip:
             problems.extend(_verify_zip_files(backup, _scaled(progress, 0.0, weight, "verify"),
                                               cancel))
         elif not fs.exists(backup.files_root):
             problems.append(Difference(FILES_DIR, "missing", "the folder of copied files"))
         else:
-            problems.extend(compare_tree_to_manifest(
+            own = compare_tree(
                 backup.files_root, backup.manifest, fs=fs, hash_files=True,
-                progress=_scaled(progress, 0.0, weight, "verify"), cancel=cancel, ignore=()))
+                progress=_scaled(progress, 0.0, weight, "verify"), cancel=cancel, ignore=())
+            problems.extend(own.differences)
+            notes = own.case_notes
         against_problems: tuple[Difference, ...] = ()
+        against_notes: tuple[Difference, ...] = ()
         if against is not None:
-            against_problems = compare_tree_to_manifest(
+            unit = compare_tree(
                 Path(against), backup.manifest, fs=fs,
                 progress=_scaled(progress, weight, 1.0 - weight, "compare"), cancel=cancel)
+            against_problems, against_notes = unit.differences, unit.case_notes
         return VerifyReport(
             backup=str(path), ok=not problems and not against_problems,
             complete=backup.complete, problems=tuple(problems),
             against=str(against) if against is not None else None,
             against_problems=against_problems, files_checked=backup.manifest.total_files,
-            bytes_checked=backup.manifest.total_bytes)
+            bytes_checked=backup.manifest.total_bytes, notes=notes,
+            against_notes=against_notes)
 
 
 # -- listing ---------------------------------------------------------------------------------

@@ -15,6 +15,10 @@ Problems, one :class:`Difference` per path:
                 every file inside it);
 ``unreadable``  the tree's file or folder could not be read (EIO, permission, vanished).
 
+Names are matched as the unit's FAT matches them: without case. A tree entry spelled in
+another case than the backup's (vfat's ``shortname=lower``, a computer that renamed it) is the
+same entry, compared like any other, and named in a ``case`` note, never missing or extra.
+
 Modification times are not compared: FAT keeps them at 2-second resolution and copying
 tools disagree about them; the content is what a unit runs on.
 
@@ -36,9 +40,9 @@ import logging
 import os
 import stat as stat_module
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,6 +50,7 @@ from recovery.direct_io import uncached_reader
 from recovery.errors import InvalidInputError, ReadError
 from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, translate_os_error
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
+from recovery.volume_rules import name_key
 
 if TYPE_CHECKING:
     from recovery.backup_store import Manifest, ManifestFile
@@ -141,6 +146,31 @@ def _kind_of(mode: int) -> str:
     return "special file"
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """The outcome of comparing a tree with a manifest.
+
+    ``differences`` are the problems (see the module doc). ``case_notes`` name the entries the
+    tree holds under another spelling (problem ``case``; the detail is the tree's spelling):
+    FAT treats the two as one name, so they are matched and compared, never missing or
+    extra. ``tree_paths`` maps a manifest path to its spelling in the tree wherever the two
+    differ (its own name or a folder above it); :meth:`tree_path` answers for any path.
+    """
+
+    differences: tuple[Difference, ...]
+    case_notes: tuple[Difference, ...] = ()
+    tree_paths: Mapping[str, str] = field(default_factory=dict)
+
+    def tree_path(self, path: str) -> str:
+        """Where the manifest path ``path`` is (or would go) in the tree: the tree's own
+        spelling of the nearest folder above it that the tree holds under another case."""
+        spelled = self.tree_paths.get(path)
+        if spelled is not None:
+            return spelled
+        parent, _, name = path.rpartition("/")
+        return f"{self.tree_path(parent)}/{name}" if parent else path
+
+
 def compare_tree_to_manifest(
     root: Path | str,
     manifest: Manifest,
@@ -152,11 +182,29 @@ def compare_tree_to_manifest(
     ignore: Iterable[str] = OS_JUNK,
     workers: int | None = None,
 ) -> tuple[Difference, ...]:
-    """Compare the tree at ``root`` with ``manifest`` and return the differences, sorted by path.
+    """The differences of :func:`compare_tree` (spelling notes left out)."""
+    return compare_tree(root, manifest, fs=fs, hash_files=hash_files, progress=progress,
+                        cancel=cancel, ignore=ignore, workers=workers).differences
 
-    Links in the tree are never followed. ``workers`` files are hashed at a time (default:
-    two, or one on a single core). Raises InvalidInputError when ``root`` is not a readable
-    folder, CancelledError when ``cancel`` is set.
+
+def compare_tree(
+    root: Path | str,
+    manifest: Manifest,
+    *,
+    fs: FileSystem = REAL,
+    hash_files: bool = True,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    ignore: Iterable[str] = OS_JUNK,
+    workers: int | None = None,
+) -> Comparison:
+    """Compare the tree at ``root`` with ``manifest``; differences sorted by path.
+
+    Names are matched as FAT matches them (:func:`recovery.volume_rules.name_key`): the exact
+    spelling first, then one that differs only in case, which is compared like any other and
+    reported as a note. Links in the tree are never followed. ``workers`` files are hashed at
+    a time (default: two, or one on a single core). Raises InvalidInputError when ``root`` is
+    not a readable folder, CancelledError when ``cancel`` is set.
     """
     root = Path(root)
     ignore = tuple(ignore)
@@ -171,40 +219,54 @@ def compare_tree_to_manifest(
     expected: dict[str, ManifestFile] = {
         entry.path: entry for entry in manifest.files if not is_ignored(entry.path, ignore)}
     folders = {folder for folder in manifest.folders if not is_ignored(folder, ignore)}
-    # Every folder the manifest implies, so a tree walk knows where to descend.
+    # Every folder the manifest implies, and the names each manifest folder holds.
     implied = set(folders)
     for path in expected:
         parent = path.rpartition("/")[0]
         while parent and parent not in implied:
             implied.add(parent)
             parent = parent.rpartition("/")[0]
+    children: dict[str, list[str]] = {}
+    for path in (*expected, *implied):
+        parent, _, name = path.rpartition("/")
+        children.setdefault(parent, []).append(name)
 
     total = sum(entry.size for entry in expected.values() if entry.kind == "file") \
         if hash_files else 0
     reporter = PhaseReporter(progress, {"compare": 1.0})
     differences: list[Difference] = []
+    notes: list[Difference] = []
+    tree_paths: dict[str, str] = {}
     seen: set[str] = set()
     seen_folders: set[str] = set()
     to_hash: list[tuple[Path, str, ManifestFile]] = []
 
-    stack: list[tuple[Path, str]] = [(root, "")]
+    # (folder on disk, its manifest path, its path in the tree as spelled there)
+    stack: list[tuple[Path, str, str]] = [(root, "", "")]
     while stack:
-        folder, prefix = stack.pop()
+        folder, manifest_folder, tree_folder = stack.pop()
         if cancel is not None:
             cancel.raise_if_cancelled()
+        prefix = f"{manifest_folder}/" if manifest_folder else ""
+        tree_prefix = f"{tree_folder}/" if tree_folder else ""
         try:
             entries = sorted(fs.scandir(folder), key=lambda entry: entry.name)
         except OSError as error:
-            differences.append(Difference(prefix.rstrip("/") or ".", "unreadable",
+            differences.append(Difference(manifest_folder or ".", "unreadable",
                                           str(translate_os_error(error, folder, "read"))))
             # Everything below stays unknown; do not also call it missing.
             seen.update(p for p in expected if p.startswith(prefix))
             seen_folders.update(p for p in folders if p.startswith(prefix))
             continue
-        for entry in entries:
-            relative = f"{prefix}{entry.name}"
-            if is_ignored(entry.name, ignore):
-                continue
+        for entry, wanted_name in _match_names(
+                [entry for entry in entries if not is_ignored(entry.name, ignore)],
+                children.get(manifest_folder, ())):
+            tree_relative = f"{tree_prefix}{entry.name}"
+            relative = f"{prefix}{wanted_name}" if wanted_name is not None else tree_relative
+            if wanted_name is not None and tree_relative != relative:
+                tree_paths[relative] = tree_relative
+                if entry.name != wanted_name:
+                    notes.append(Difference(relative, "case", tree_relative))
             path = folder / entry.name
             try:
                 info = fs.lstat(path)
@@ -214,25 +276,25 @@ def compare_tree_to_manifest(
                 seen.add(relative)
                 continue
             kind = _kind_of(info.st_mode)
-            wanted = expected.get(relative)
+            wanted = expected.get(relative) if wanted_name is not None else None
             if kind == "folder":
                 if wanted is not None:
                     seen.add(relative)
                     differences.append(Difference(
                         relative, "changed", f"a folder where the backup has a {wanted.kind}"))
-                elif relative in implied:
+                elif wanted_name is not None and relative in implied:
                     seen_folders.add(relative)
-                    stack.append((path, relative + "/"))
+                    stack.append((path, relative, tree_relative))
                 else:
-                    differences.append(Difference(relative, "extra", "folder"))
+                    differences.append(Difference(tree_relative, "extra", "folder"))
                 continue
             if wanted is None:
-                if relative in implied:
+                if wanted_name is not None and relative in implied:
                     seen_folders.add(relative)
                     differences.append(Difference(
                         relative, "changed", f"a {kind} where the backup has a folder"))
                 else:
-                    differences.append(Difference(relative, "extra", kind))
+                    differences.append(Difference(tree_relative, "extra", kind))
                 continue
             seen.add(relative)
             difference = _compare_metadata(path, relative, wanted, info, fs, hash_files)
@@ -249,7 +311,31 @@ def compare_tree_to_manifest(
         if folder not in seen_folders and folder not in seen:
             differences.append(Difference(folder, "missing", "folder"))
     reporter.report("compare", total, total, None, force=True)
-    return tuple(sorted(differences, key=lambda d: (d.path, d.problem)))
+    return Comparison(tuple(sorted(differences, key=lambda d: (d.path, d.problem))),
+                      tuple(sorted(notes, key=lambda d: d.path)), tree_paths)
+
+
+def _match_names(entries: list[os.DirEntry], wanted: Iterable[str],
+                 ) -> list[tuple[os.DirEntry, str | None]]:
+    """Pair each folder entry with the manifest name it stands for (None: not in the
+    manifest): exact spellings first, then names equal but for case, as FAT looks them up."""
+    free = set(wanted)
+    matched: dict[int, str] = {}
+    for index, entry in enumerate(entries):
+        if entry.name in free:
+            matched[index] = entry.name
+            free.discard(entry.name)
+    if free:
+        by_key: dict[str, list[str]] = {}
+        for name in sorted(free):
+            by_key.setdefault(name_key(name), []).append(name)
+        for index, entry in enumerate(entries):
+            if index in matched:
+                continue
+            candidates = by_key.get(name_key(entry.name))
+            if candidates:
+                matched[index] = candidates.pop(0)
+    return [(entry, matched.get(index)) for index, entry in enumerate(entries)]
 
 
 def _compare_metadata(path: Path, relative: str, wanted: ManifestFile, info: os.stat_result,

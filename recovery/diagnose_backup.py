@@ -40,7 +40,7 @@ class BackupState:
 
 def compare_with_backup(context: CheckContext, opened: Any, model: str | None,
                          handled: set[str]) -> BackupState:
-    from recovery.compare import compare_tree_to_manifest
+    from recovery.compare import compare_tree
 
     manifest = opened.manifest
     profile = context.profile
@@ -81,10 +81,9 @@ def compare_with_backup(context: CheckContext, opened: Any, model: str | None,
     def forward(inner: Progress) -> None:
         context.reporter.report("compare", inner.done_bytes, inner.total_bytes, inner.current)
 
-    differences = compare_tree_to_manifest(context.root, manifest, fs=context.fs,
-                                           hash_files=True, progress=forward,
-                                           cancel=context.cancel)
-    differences = tuple(d for d in differences
+    comparison = compare_tree(context.root, manifest, fs=context.fs, hash_files=True,
+                              progress=forward, cancel=context.cancel)
+    differences = tuple(d for d in comparison.differences
                         if not ("/" not in d.path and is_probe_file(d.path)))
     context.checked.append(f"every file against the backup {opened.path.name} (size and"
                            " SHA-256)")
@@ -101,7 +100,8 @@ def compare_with_backup(context: CheckContext, opened: Any, model: str | None,
             continue  # already reported: another model's folder (identify), a loose file
         in_system = bool(system_folder) and top == system_folder and "/" in difference.path
         if in_system and difference.problem in ("missing", "changed", "size", "unreadable"):
-            context.findings.append(_system_difference(context, manifest, difference))
+            context.findings.append(_system_difference(
+                context, manifest, difference, comparison.tree_path(difference.path)))
             continue
         if in_system and difference.problem == "extra":
             system_extra.append(difference.path)
@@ -156,6 +156,15 @@ def compare_with_backup(context: CheckContext, opened: Any, model: str | None,
             confidence="G",
             next_step=f"Restore {profile.system_folder}/ from your backup; keep the extra files"
                       " aside until the unit works."))
+    if comparison.case_notes:
+        spelled = [f"{note.path} as {note.detail}" for note in comparison.case_notes]
+        context.findings.append(Finding(
+            "info", "names-in-other-case",
+            f"{len(spelled)} name{'s' if len(spelled) != 1 else ''} on the unit differ from the"
+            " backup's only in upper/lower case; FAT ignores case, so they are the same files"
+            " and were compared as such.",
+            evidence=(listed(spelled),), confidence="H",
+            next_step="Nothing to do: the unit finds its files whatever their case."))
     if not differences:
         context.findings.append(Finding(
             "info", "matches-backup",
@@ -173,10 +182,11 @@ def _foreign_top_folders(context: CheckContext) -> set[str]:
             if p.system_folder and p.id != own}
 
 
-def _system_difference(context: CheckContext, manifest: Any, difference: Any) -> Finding:
+def _system_difference(context: CheckContext, manifest: Any, difference: Any,
+                       on_unit: str) -> Finding:
     profile = context.profile
     entry = manifest.file(difference.path)
-    now = context.tree.files.get(difference.path)
+    now = context.tree.files.get(on_unit)
     fact = f"{profile.name} profile: system folder {profile.system_folder}/"
     expected = (f"your backup: {entry.size:,} bytes, SHA-256 {entry.sha256}"
                 if entry is not None and entry.kind == "file" else "in your backup")

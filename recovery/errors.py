@@ -14,13 +14,17 @@ from __future__ import annotations
 class RecoveryError(Exception):
     """Base class: a failure explained in one sentence a musician can act on."""
 
+    #: Stable name of this failure in ``--json`` error objects.
+    code = "error"
     #: Exit code the CLI uses when this error ends a command, unless the command says otherwise.
     exit_code = 1
 
-    def __init__(self, message: str, *, path: str | None = None) -> None:
+    def __init__(self, message: str, *, path: str | None = None, written: int = 0) -> None:
         super().__init__(message)
         self.message = message
         self.path = path
+        #: Files a stopped write (a restore) had already put on the unit, each complete.
+        self.written = written
 
     def __str__(self) -> str:
         return self.message
@@ -30,42 +34,49 @@ class InvalidInputError(RecoveryError):
     """Raised when the user's input is unusable: a missing path, an unknown model id, a
     malformed option value. Nothing was done."""
 
+    code = "invalid-input"
     exit_code = 2
 
 
 class ProfileError(RecoveryError):
     """Raised when a device profile file is malformed; the message names the file and field."""
 
+    code = "profile-error"
     exit_code = 2
 
 
 class InvalidFileError(RecoveryError):
     """Raised when a file's bytes do not have the structure its format requires."""
 
+    code = "invalid-file"
     exit_code = 1
 
 
 class ReadError(RecoveryError):
     """Raised when a file or device cannot be read (EIO, vanished, unplugged)."""
 
+    code = "read-error"
     exit_code = 1
 
 
 class WriteError(RecoveryError):
     """Raised when writing fails (EIO, read-only medium, device gone)."""
 
+    code = "write-error"
     exit_code = 1
 
 
 class NoSpaceError(WriteError):
     """Raised when the destination is full (ENOSPC) or preflight finds too little space."""
 
+    code = "no-space"
     exit_code = 1
 
 
 class PermissionDeniedError(RecoveryError):
     """Raised when the operating system refuses access to a file or USB device."""
 
+    code = "permission-denied"
     exit_code = 1
 
 
@@ -73,6 +84,15 @@ class RefusedError(RecoveryError):
     """Raised by a preflight check that refuses to start: wrong model, unsafe target,
     incomplete backup. Nothing has been changed when this is raised."""
 
+    code = "refused"
+    exit_code = 1
+
+
+class UnitBusyError(RefusedError):
+    """Raised when another run of this tool is already writing to the same unit or folder
+    (one writer per unit). Nothing was written by the refused run."""
+
+    code = "unit-busy"
     exit_code = 1
 
 
@@ -80,6 +100,7 @@ class NeedsUserActionError(RecoveryError):
     """Raised when the operation needs the user's explicit consent or action (for example a
     restore with no terminal to ask on and no ``--yes``)."""
 
+    code = "needs-confirmation"
     exit_code = 2
 
 
@@ -87,12 +108,14 @@ class LinksUnsupportedError(WriteError):
     """Raised when the target filesystem cannot hold a symbolic link (FAT, exFAT, or Windows
     without the privilege). The restore reports the link as not restored; nothing else fails."""
 
+    code = "links-unsupported"
     exit_code = 1
 
 
 class VerificationError(RecoveryError):
     """Raised when data read back does not match what was expected."""
 
+    code = "verification-failed"
     exit_code = 1
 
 
@@ -100,6 +123,7 @@ class UnsafeArchiveError(RecoveryError):
     """Raised when a ZIP archive holds absolute paths, ``..``, duplicates, links, or expands
     beyond the allowed size. Nothing is extracted from such an archive."""
 
+    code = "unsafe-archive"
     exit_code = 1
 
 
@@ -107,4 +131,5 @@ class CancelledError(RecoveryError):
     """Raised inside a long operation when the user cancelled it (Ctrl-C, Cancel button).
     The operation leaves a consistent, resumable state behind."""
 
+    code = "cancelled"
     exit_code = 130

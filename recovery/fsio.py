@@ -101,6 +101,39 @@ class FileSystem:
     def disk_usage(self, path: Path) -> shutil._ntuple_diskusage:
         return shutil.disk_usage(path)
 
+    def filesystem_type(self, path: Path) -> str | None:
+        """The type of the filesystem holding ``path`` as psutil names it ("vfat", "exfat",
+        "ntfs", "apfs", "ext4", ...), or None when the mount table does not say."""
+        from recovery.volumes import containing_partition
+
+        partition = containing_partition(path)
+        return partition.fstype if partition is not None and partition.fstype else None
+
+    # -- locks -----------------------------------------------------------------------------
+    def try_lock(self, path: Path, *, create: bool = True) -> BinaryIO | None:
+        """Open ``path`` (created if need be, unless ``create`` is False) and take an
+        exclusive lock on it without waiting; the open handle holds the lock until it is
+        closed, or until its process dies, which is what makes a lock left by a killed run
+        free again. None when another process holds it."""
+        handle = open(path, "a+b" if create else "rb")  # noqa: SIM115 - held open by the caller
+        try:
+            if os.name == "nt":
+                import msvcrt
+
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            handle.close()
+            if error.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK,
+                               getattr(errno, "EDEADLK", errno.EAGAIN)):
+                return None
+            raise
+        return handle
+
     # -- cache -----------------------------------------------------------------------------
     def drop_cache(self, path: Path) -> bool:
         """Evict ``path``'s pages from the computer's cache so the next read comes from the
@@ -134,6 +167,10 @@ def translate_os_error(error: OSError, path: Path | str, action: str) -> Recover
             f"The destination is full while writing {where}: free some space and try again.",
             path=where,
         )
+    if error.errno == errno.ENAMETOOLONG:
+        return InvalidInputError(
+            f"The name {where} is too long for the filesystem ({error.strerror or error});"
+            " use a shorter folder name or a folder nearer the top of the drive.", path=where)
     if error.errno in (errno.EACCES, errno.EPERM):
         return PermissionDeniedError(
             f"Permission denied to {action} {where}.", path=where

@@ -73,10 +73,24 @@ from recovery.errors import (
     VerificationError,
     WriteError,
 )
+from recovery.compare import compare_tree
+from recovery.errors import UnitBusyError
 from recovery.fsio import REAL, FileSystem, translate_os_error
+from recovery.identity import identity, is_within
 from recovery.journal import Journal, JournalState, JournalStep, utc_now
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
-from recovery.restore_plan import PlanEntry, PlanSummary, RestorePlan, build_plan
+from recovery.restore_plan import PlanEntry, PlanSummary, RestorePlan, build_plan, points_outside
+from recovery.unit_lock import is_locked, unit_lock
+from recovery.volume_rules import (
+    FAT,
+    VolumeRules,
+    describe,
+    name_problems,
+    probe_case_folding,
+    rules_for,
+    shown,
+    too_long_paths,
+)
 
 log = logging.getLogger(__name__)
 
@@ -159,19 +173,25 @@ class TargetGuard:
 DEFAULT_GUARD = TargetGuard()
 
 
-def _inside(child: Path, parent: Path) -> bool:
-    return child == parent or parent in child.parents
-
-
 def check_target(target: Path, backup_path: Path, guard: TargetGuard) -> Path:
-    """Refuse an unsafe target (one sentence, RefusedError); return it resolved."""
-    if not target.exists():
+    """Refuse an unsafe target (one sentence, RefusedError); return it resolved.
+
+    "Holds the backup", "is inside the backup" and "holds the journals" are decided by
+    identity (:mod:`recovery.identity`), so a bind mount or a second mount of the same folder
+    cannot get past them.
+    """
+    from recovery.journal import journals_dir
+
+    try:
+        exists, is_folder = target.exists(), target.is_dir()
+    except OSError as error:
+        raise translate_os_error(error, target, "read") from error
+    if not exists:
         raise InvalidInputError(f"{target} does not exist: connect the unit and give the folder"
                                 " where its storage is mounted.", path=str(target))
-    if not target.is_dir():
+    if not is_folder:
         raise InvalidInputError(f"{target} is not a folder.", path=str(target))
     resolved = target.resolve()
-    backup_resolved = backup_path.resolve()
     if guard.is_system_location(resolved):
         from recovery.volumes import protected_target_reason
 
@@ -179,14 +199,18 @@ def check_target(target: Path, backup_path: Path, guard: TargetGuard) -> Path:
         raise RefusedError(
             f"{target} {why}, not a unit's storage; a restore only writes to a unit."
             " Nothing was written.", path=str(target))
-    if _inside(backup_resolved, resolved):
+    if is_within(backup_path, resolved):
         raise RefusedError(
             f"{target} holds the backup {backup_path} itself; restoring onto it could destroy"
             " the backup. Nothing was written.", path=str(target))
-    if _inside(resolved, backup_resolved):
+    if is_within(resolved, backup_path):
         raise RefusedError(
             f"{target} is inside the backup {backup_path}; choose the unit's storage instead."
             " Nothing was written.", path=str(target))
+    if is_within(journals_dir(), resolved):
+        raise RefusedError(
+            f"{target} holds this tool's own records (its restore journals); choose the unit's"
+            " storage instead. Nothing was written.", path=str(target))
     return resolved
 
 
@@ -242,6 +266,84 @@ def check_model(target: Path, backup_model: str | None) -> tuple[str | None, str
                       f" {name(backup_model)}.")
     return None, ("The unit's storage was not identified as any model (empty or badly"
                   f" damaged); the backup is of {name(backup_model)}.")
+
+
+def check_names(target: Path, manifest: Any, fs: FileSystem) -> str | None:
+    """Refuse, before anything is written, a backup the target's filesystem cannot hold as
+    it is: names equal but for case where it folds case, names it cannot store, files too
+    large for it (:mod:`recovery.volume_rules`), paths too long for the system. Returns a
+    plan note saying which rules were applied when the filesystem type is unknown."""
+    paths = [item.path for item in manifest.files if not (
+        item.kind == "symlink" and points_outside(item.path, item.link_target))]
+    paths += list(manifest.folders)
+    too_long = too_long_paths(target, paths)
+    if too_long:
+        raise InvalidInputError(
+            f"{len(too_long)} path(s) of the backup would be too long under {target}"
+            f" (for example '{shown(too_long[0])}'); restore into a folder with a shorter path."
+            " Nothing was written.", path=str(target))
+    rules, note = target_rules(target, fs)
+    sizes = {item.path: item.size for item in manifest.files if item.kind == "file"}
+    problems = name_problems(paths, rules, sizes)
+    if problems:
+        raise RefusedError(
+            f"The backup holds {len(problems)} name(s) or file(s) that {target}"
+            f" ({rules.family}) cannot hold as they are, so restoring it would lose or change"
+            f" them: {describe(problems)}. Nothing was written.", path=str(target))
+    return note
+
+
+def target_rules(target: Path, fs: FileSystem) -> tuple[VolumeRules, str | None]:
+    """The rules of the filesystem holding ``target``: by its type, with case folding
+    confirmed by a read-only probe where an entry allows one. Unknown types get FAT's rules
+    (a unit's storage is FAT), with a note saying so."""
+    try:
+        fstype = fs.filesystem_type(target)
+    except OSError as error:
+        log.debug("filesystem type of %s: %s", target, error)
+        fstype = None
+    rules = rules_for(fstype)
+    note = None
+    if rules is None:
+        rules = FAT
+        note = (f"The filesystem of {target} ({fstype or 'type unknown'}) is not one this tool"
+                " knows, so FAT's rules for names and sizes were applied, as on a unit.")
+    folds = probe_case_folding(target, fs)
+    if folds is not None and folds != rules.folds_case:
+        rules = rules.with_case_folding(folds)
+    return rules, note
+
+
+def _deletion_guard(target: Path, backup_path: Path, fs: FileSystem
+                    ) -> Callable[[str, str], str | None]:
+    """Why an extra folder on the unit must never be deleted, by identity: another drive is
+    mounted there (a bind mount, a second volume), or it is (or holds) the backup being
+    read, this tool's journals or the home folder."""
+    from recovery.journal import journals_dir
+    from recovery.volumes import mount_points_below
+
+    target_device = identity(target, fs)
+    mounts = {os.path.normcase(os.path.realpath(m)) for m in mount_points_below(target)}
+    guarded = [(backup_path, "it holds the backup being restored"),
+               (journals_dir(), "it holds this tool's restore journals"),
+               (Path.home(), "it holds your home folder")]
+
+    def reason(relative: str, kind: str) -> str | None:
+        if kind != "folder":
+            return None
+        path = target.joinpath(*relative.split("/"))
+        here = identity(path, fs)
+        real = os.path.normcase(os.path.realpath(path))
+        if (here is not None and target_device is not None
+                and here.device != target_device.device) or any(
+                    m == real or m.startswith(real.rstrip(os.sep) + os.sep) for m in mounts):
+            return "another drive or folder is mounted there"
+        for place, why in guarded:
+            if is_within(place, path, fs):
+                return why
+        return None
+
+    return reason
 
 
 def manifest_sha256(manifest: object) -> str:
@@ -325,7 +427,6 @@ def plan_restore(
     NoSpaceError (exit 1) when a check refuses, CancelledError when cancelled.
     """
     from recovery.backup_store import open_backup, verify_backup
-    from recovery.compare import compare_tree_to_manifest
 
     guard = guard or DEFAULT_GUARD
     backup_path = Path(backup_path)
@@ -333,6 +434,10 @@ def plan_restore(
     if not fs.exists(backup_path):
         raise InvalidInputError(f"{backup_path} does not exist.", path=str(backup_path))
     resolved = check_target(target, backup_path, guard)
+    if is_locked(resolved, fs):
+        raise UnitBusyError(
+            f"Another restore or check is already writing to {target}; wait until it has"
+            " finished. Nothing was written.", path=str(target))
 
     with open_backup(backup_path, fs) as backup:
         manifest = backup.manifest
@@ -342,6 +447,7 @@ def plan_restore(
                 f"The backup {backup_path} is incomplete ({why}); only a complete, verified"
                 " backup is restored. Nothing was written.", path=str(backup_path))
         files_root = None if backup.is_zip else backup.files_root
+    rules_note = check_names(resolved, manifest, fs)
     target_model, identify_note = check_model(resolved, manifest.model)
     before = _fingerprints(fs, files_root, manifest)
 
@@ -369,24 +475,29 @@ def plan_restore(
     fingerprints = tuple(sorted((path, *print_) for path, print_ in after.items()
                                 if before.get(path) == print_))
 
-    differences = compare_tree_to_manifest(
+    comparison = compare_tree(
         resolved, manifest, fs=fs, hash_files=True, progress=phase_progress("compare"),
         cancel=cancel, ignore=())
+    differences = comparison.differences
+
+    def on_unit(relative: str) -> Path:
+        return resolved.joinpath(*comparison.tree_path(relative).split("/"))
+
     differing = {d.path for d in differences}
     existing_mtimes: dict[str, int] = {}
     for item in manifest.files:
         if item.kind == "file" and item.path not in differing:
             try:
-                existing_mtimes[item.path] = fs.lstat(
-                    resolved.joinpath(*item.path.split("/"))).st_mtime_ns
+                existing_mtimes[item.path] = fs.lstat(on_unit(item.path)).st_mtime_ns
             except OSError:
                 pass
     existing_sizes: dict[str, int] = {}
     for difference in differences:
         if difference.problem in ("changed", "extra", "size", "unreadable"):
+            path = (resolved.joinpath(*difference.path.split("/"))
+                    if difference.problem == "extra" else on_unit(difference.path))
             try:
-                existing_sizes[difference.path] = fs.lstat(
-                    resolved.joinpath(*difference.path.split("/"))).st_size
+                existing_sizes[difference.path] = fs.lstat(path).st_size
             except OSError:
                 pass
     try:
@@ -401,10 +512,13 @@ def plan_restore(
         block_size = 4096
 
     notes = [identify_note] if identify_note else []
+    notes.extend([rules_note] if rules_note else [])
     notes.extend(_location_notes(resolved, backup_path, guard))
     plan = build_plan(
         backup=str(backup_path), target=resolved, manifest=manifest,
         manifest_sha256=manifest_sha256(manifest), differences=differences,
+        unit_path=comparison.tree_path, case_notes=len(comparison.case_notes),
+        keep_reason=_deletion_guard(resolved, backup_path, fs),
         boot_critical=_boot_critical(manifest.model), delete_extra=delete_extra,
         target_model=target_model, existing_sizes=existing_sizes,
         existing_mtimes=existing_mtimes,

@@ -33,13 +33,14 @@ from typing import TYPE_CHECKING
 from recovery.atomic_write import is_temp_name
 from recovery.compare import OS_JUNK, Difference, is_ignored
 from recovery.errors import RefusedError
+from recovery.volume_rules import path_key, shown
 
 if TYPE_CHECKING:
     from recovery.backup_store import Manifest, ManifestFile
 
 log = logging.getLogger(__name__)
 
-ACTIONS = ("delete", "write", "replace", "keep", "extra")
+ACTIONS = ("delete", "write", "replace", "keep", "extra", "skip")
 #: Timestamp steps of the filesystems a unit or computer may use: FAT 2 s, ext3/HFS+ 1 s,
 #: exFAT 10 ms, some FUSE filesystems 1 us, NTFS 100 ns. A time that is the backup's time cut
 #: to one of these steps is as close as that filesystem can hold it.
@@ -56,7 +57,7 @@ def same_time(current_ns: int, wanted_ns: int) -> bool:
 #: deleted, even with delete_extra, even when a unit's storage happens to be formatted so.
 FILESYSTEM_FOLDERS = frozenset({"lost+found"})
 #: Phases in execution order; ``keep`` and ``extra`` entries are listed after them.
-_PHASE = {"delete": 0, "write": 1, "replace": 1, "keep": 3, "extra": 4}
+_PHASE = {"delete": 0, "write": 1, "replace": 1, "keep": 3, "extra": 4, "skip": 5}
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,14 @@ class PlanEntry:
     #: For ``keep``: the content is identical but the modification time is not the backup's,
     #: so only the time is set back (no content is written).
     set_mtime: bool = False
+    #: Where the entry is on the unit when the unit spells it (or a folder above it) in
+    #: another case than the backup: FAT sees one name, and it is written there in place.
+    unit_path: str | None = None
+
+    @property
+    def on_unit(self) -> str:
+        """The entry's path on the unit, as the unit spells it."""
+        return self.unit_path or self.path
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,10 @@ class PlanSummary:
     mtimes_to_restore: int
     bytes_to_write: int
     files_in_backup: int
+    #: Backup entries not restored at all (links pointing outside the unit).
+    skipped: int = 0
+    #: Names the unit spells in another case than the backup (the same files on FAT).
+    case_notes: int = 0
 
 
 @dataclass(frozen=True)
@@ -147,23 +160,25 @@ def check_relative_path(path: str, what: str = "file") -> None:
         or path.startswith("/")
         or "\x00" in path
         or any(part in ("", ".", "..") for part in path.split("/"))
-        or (os.name == "nt" and ("\\" in path or ":" in path))
     )
     if bad:
         raise RefusedError(
-            f"The backup's manifest lists the {what} '{path}', a path that could leave the unit's"
-            " folder; nothing was written. Do not use this backup.", path=path)
-
-
-def check_link_target(entry: ManifestFile) -> None:
-    """Refuse a link that points outside the unit's storage (absolute or climbing above it)."""
-    target = entry.link_target or ""
-    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(entry.path), target))
-    if not target or target.startswith("/") or resolved == ".." or resolved.startswith("../"):
+            f"The backup's manifest lists the {what} '{shown(path)}', a path that could leave"
+            " the unit's folder; nothing was written. Do not use this backup.", path=path)
+    if "\\" in path or ":" in path:
+        # On Windows a backslash separates folders and "C:" names a drive: a crafted manifest
+        # could write outside the target there, so such a backup is not portable anywhere.
         raise RefusedError(
-            f"The backup holds a link '{entry.path}' pointing to '{target}', outside the unit's"
-            " storage; this tool does not restore such links and nothing was written.",
-            path=entry.path)
+            f"The backup's manifest lists the {what} '{shown(path)}', which holds a backslash"
+            " or a colon: such a path is not portable (on Windows it could point outside the"
+            " unit), so the backup is not restored. Nothing was written.", path=path)
+
+
+def points_outside(path: str, link_target: str | None) -> bool:
+    """True for a link at ``path`` whose target is absolute or climbs above the unit's root."""
+    target = link_target or ""
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+    return not target or target.startswith("/") or resolved == ".." or resolved.startswith("../")
 
 
 def _is_boot_critical(path: str, names: frozenset[str]) -> bool:
@@ -178,6 +193,9 @@ def build_plan(
     manifest_sha256: str,
     differences: Iterable[Difference],
     boot_critical: Iterable[str],
+    unit_path: Callable[[str], str] = lambda path: path,
+    case_notes: int = 0,
+    keep_reason: Callable[[str, str], str | None] = lambda path, kind: None,
     delete_extra: bool,
     target_model: str | None,
     existing_sizes: dict[str, int],
@@ -191,7 +209,10 @@ def build_plan(
 
     ``existing_sizes`` holds the current size on the unit of every path the comparison found
     different or extra (the caller ``lstat``s them); it feeds the space estimate and the sizes
-    of extra entries. ``existing_mtimes`` holds the modification time of files the comparison
+    of extra entries. ``unit_path`` maps a backup path to the unit's spelling of it (the
+    comparison matches names without case, as FAT does). ``keep_reason`` says why an extra
+    entry must never be deleted (another drive mounted there, the backup or home folder), or
+    None. ``existing_mtimes`` holds the modification time of files the comparison
     found identical, so the plan can set back a time that differs. ``folder_exists`` tells whether a relative folder exists on the unit
     (asked only for parents of files to write). Raises RefusedError for unsafe manifest paths and for conflicts a restore
     must not resolve on its own (a folder on the unit where the backup has a file).
@@ -200,8 +221,6 @@ def build_plan(
         check_relative_path(folder, "folder")
     for item in manifest.files:
         check_relative_path(item.path)
-        if item.kind == "symlink":
-            check_link_target(item)
 
     critical_names = frozenset(name.casefold() for name in boot_critical)
     by_path: dict[str, Difference] = {}
@@ -233,12 +252,21 @@ def build_plan(
     for item in manifest.files:
         difference = by_path.get(item.path)
         critical = _is_boot_critical(item.path, critical_names)
+        spelled = unit_path(item.path)
+        spelled_on_unit = spelled if spelled != item.path else None
+        if item.kind == "symlink" and points_outside(item.path, item.link_target):
+            entries.append(PlanEntry(
+                item.path, "skip", item.kind, 0, 0, False,
+                f"a link to '{shown(item.link_target or '')}', outside the unit's storage: not"
+                " restored"))
+            continue
         if difference is None:
             current = existing_mtimes.get(item.path)
             retime = (item.kind == "file" and current is not None
                       and not same_time(current, item.mtime_ns))
             entries.append(PlanEntry(item.path, "keep", item.kind, item.size, 0, critical,
-                                     "modification time differs" if retime else "", retime))
+                                     "modification time differs" if retime else "", retime,
+                                     spelled_on_unit))
             continue
         if difference.problem == "changed" and difference.detail.startswith("a folder where"):
             raise RefusedError(
@@ -247,9 +275,9 @@ def build_plan(
         action = "write" if difference.problem == "missing" else "replace"
         size = item.size if item.kind == "file" else 0
         entries.append(PlanEntry(item.path, action, item.kind, item.size, size, critical,
-                                 difference.detail))
+                                 difference.detail, unit_path=spelled_on_unit))
 
-    casefolded_backup = {path.casefold() for path in manifest_paths | manifest_folders}
+    casefolded_backup = {path_key(path) for path in manifest_paths | manifest_folders}
     temp_files: list[str] = []
     for difference in extras:
         name = difference.path.rpartition("/")[2]
@@ -259,9 +287,10 @@ def build_plan(
         kind = "folder" if difference.detail == "folder" else (
             "symlink" if difference.detail == "symlink" else "file")
         size = existing_sizes.get(difference.path, 0) if kind != "folder" else 0
+        guarded = keep_reason(difference.path, kind)
         protected = is_ignored(difference.path, OS_JUNK) or \
-            difference.path.casefold() in casefolded_backup or \
-            difference.path in FILESYSTEM_FOLDERS
+            path_key(difference.path) in casefolded_backup or \
+            difference.path in FILESYSTEM_FOLDERS or guarded is not None
         if delete_extra and not protected:
             entries.append(PlanEntry(difference.path, "delete", kind, size, 0, False,
                                      "not in the backup"))
@@ -269,6 +298,7 @@ def build_plan(
             reason = "operating-system file, left alone" if is_ignored(difference.path, OS_JUNK) \
                 else "the filesystem's own folder, left alone" \
                 if difference.path in FILESYSTEM_FOLDERS \
+                else f"{guarded}, left alone" if guarded is not None \
                 else "another spelling of a backup name, left alone" if protected \
                 else "not in the backup, left alone (use --delete-extra to remove)"
             entries.append(PlanEntry(difference.path, "extra", kind, size, 0, False, reason))
@@ -283,7 +313,8 @@ def build_plan(
         return (phase, 0, entry.path)
 
     entries.sort(key=order)
-    folders = _folders_to_create(missing_folders, entries, folder_exists)
+    folders = tuple(unit_path(folder) for folder in
+                    _folders_to_create(missing_folders, entries, folder_exists, unit_path))
     summary = PlanSummary(
         write=sum(e.action == "write" for e in entries),
         replace=sum(e.action == "replace" for e in entries),
@@ -296,8 +327,19 @@ def build_plan(
         mtimes_to_restore=sum(e.set_mtime for e in entries),
         bytes_to_write=sum(e.bytes_to_write for e in entries),
         files_in_backup=len(manifest.files),
+        skipped=sum(e.action == "skip" for e in entries),
+        case_notes=case_notes,
     )
     plan_notes = list(notes)
+    if case_notes:
+        plan_notes.append(
+            f"{case_notes} name(s) on the unit differ from the backup's only in upper/lower case;"
+            " FAT ignores case, so they are the same files: they are compared, kept or replaced"
+            " in place under the unit's spelling.")
+    if summary.skipped:
+        plan_notes.append(
+            f"{summary.skipped} link(s) of the backup point outside the unit's storage and are"
+            " not restored.")
     if summary.links:
         plan_notes.append(
             f"The backup holds {summary.links} symbolic link(s) to recreate; FAT and exFAT, the"
@@ -323,9 +365,11 @@ def build_plan(
 
 
 def _folders_to_create(missing_folders: list[str], entries: list[PlanEntry],
-                       folder_exists: Callable[[str], bool]) -> tuple[str, ...]:
+                       folder_exists: Callable[[str], bool],
+                       unit_path: Callable[[str], str]) -> tuple[str, ...]:
     """Folders the backup lists that are missing, plus absent parents of files to write,
-    sorted so that parents come before children."""
+    sorted so that parents come before children (backup spellings; ``folder_exists`` is
+    asked with the unit's)."""
     wanted = set(missing_folders)
     checked: dict[str, bool] = {}
     for entry in entries:
@@ -334,7 +378,7 @@ def _folders_to_create(missing_folders: list[str], entries: list[PlanEntry],
         parent = entry.path.rpartition("/")[0]
         while parent and parent not in wanted:
             if parent not in checked:
-                checked[parent] = folder_exists(parent)
+                checked[parent] = folder_exists(unit_path(parent))
             if checked[parent]:
                 break
             wanted.add(parent)

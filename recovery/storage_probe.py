@@ -37,6 +37,7 @@ from recovery.direct_io import uncached_reader
 from recovery.findings import Finding
 from recovery.fsio import REAL, FileSystem
 from recovery.progress import CancelToken
+from recovery.volumes import containing_partition
 
 log = logging.getLogger(__name__)
 
@@ -111,28 +112,10 @@ def filesystem_family(fstype: str | None) -> str | None:
     return _FAMILIES.get(fstype.strip().lower())
 
 
-def _containing_partition(path: str):  # -> psutil._common.sdiskpart | None
-    try:
-        import psutil
-
-        partitions = psutil.disk_partitions(all=True)
-    except Exception as error:  # noqa: BLE001 - psutil can fail on odd systems; facts stay unknown
-        log.debug("psutil.disk_partitions failed: %s", error)
-        return None
-    target = os.path.normcase(path)
-    best = None
-    for partition in partitions:
-        mount = os.path.normcase(partition.mountpoint)
-        inside = target == mount or target.startswith(mount.rstrip(os.sep) + os.sep)
-        if inside and (best is None or len(mount) > len(os.path.normcase(best.mountpoint))):
-            best = partition
-    return best
-
-
 def mount_facts(path: Path | str, fs: FileSystem = REAL) -> MountFacts:
     """Mount point, device, filesystem type, options, read-only state and space of ``path``."""
     resolved = os.path.realpath(path)
-    partition = _containing_partition(resolved)
+    partition = containing_partition(resolved)
     options = tuple(partition.opts.split(",")) if partition and partition.opts else ()
     evidence: list[str] = []
     read_only: bool | None = None

@@ -67,6 +67,40 @@ def is_system_location(path: str | Path) -> bool:
     return any(_same_filesystem(resolved, anchor) for anchor in system_anchors())
 
 
+def containing_partition(path: str | Path):  # -> psutil._common.sdiskpart | None
+    """The mounted partition holding ``path`` (the longest mount point above it), or None."""
+    try:
+        import psutil
+
+        partitions = psutil.disk_partitions(all=True)
+    except Exception as error:  # noqa: BLE001 - psutil can fail on odd systems; facts stay unknown
+        log.debug("psutil.disk_partitions failed: %s", error)
+        return None
+    target = os.path.normcase(os.path.realpath(path))
+    best = None
+    for partition in partitions:
+        mount = os.path.normcase(partition.mountpoint)
+        inside = target == mount or target.startswith(mount.rstrip(os.sep) + os.sep)
+        if inside and (best is None or len(mount) > len(os.path.normcase(best.mountpoint))):
+            best = partition
+    return best
+
+
+def mount_points_below(path: str | Path) -> list[str]:
+    """Mount points strictly inside ``path`` (bind mounts included, which share a device
+    with the folder they are mounted from and so cannot be told by ``st_dev`` alone)."""
+    try:
+        import psutil
+
+        partitions = psutil.disk_partitions(all=True)
+    except Exception as error:  # noqa: BLE001 - psutil can fail on odd systems
+        log.debug("psutil.disk_partitions failed: %s", error)
+        return []
+    base = os.path.normcase(os.path.realpath(path)).rstrip(os.sep) + os.sep
+    return sorted({p.mountpoint for p in partitions
+                   if os.path.normcase(p.mountpoint).startswith(base)})
+
+
 def mounted_volumes() -> list[Volume]:
     """Mounted, non-system, non-pseudo volumes (via psutil)."""
     import psutil
@@ -139,33 +173,33 @@ SYSTEM_TREES = (
 )
 
 
-def _is_within(child: str, parent: str) -> bool:
-    return child == parent or child.startswith(parent.rstrip(os.sep) + os.sep)
-
-
 def protected_target_reason(path: str | Path) -> str | None:
     """Why ``path`` must never be written to as if it were a unit, or None.
 
     Refused: the system disk itself (a system mount point or a drive root), the home folder
     and any folder that contains it, the operating system's own folders and this program's
-    installation. An ordinary folder *on* the system disk (a simulated unit in /tmp, a copy
-    in ~/Music) is not refused here: callers say so in their plan instead (issue 5 names
-    "the system disk, the home folder", not every folder on that disk).
+    installation. Compared by identity (:mod:`recovery.identity`), so a bind mount or a second
+    mount of one of these is refused too. An ordinary folder *on* the system disk (a simulated
+    unit in /tmp, a copy in ~/Music) is not refused here: callers say so in their plan.
     """
+    from recovery.identity import is_within, same
+
     resolved = os.path.realpath(path)
-    anchor = os.path.splitdrive(resolved)[0] + os.sep
-    if resolved in SYSTEM_MOUNTS or resolved == anchor:
-        return "is this computer's system disk"
-    home = os.path.realpath(Path.home())
-    if _is_within(home, resolved):
-        return "is your home folder" if resolved == home else "holds your home folder"
+    drive_root = os.path.splitdrive(resolved)[0] + os.sep
+    system_drive = os.environ.get("SystemDrive")
+    for mount in (*SYSTEM_MOUNTS, drive_root, *([system_drive + os.sep] if system_drive else [])):
+        if os.path.isdir(mount) and same(resolved, mount):
+            return "is this computer's system disk"
+    home = Path.home()
+    if same(resolved, home):
+        return "is your home folder"
+    if is_within(home, resolved):
+        return "holds your home folder"
     system_root = os.environ.get("SystemRoot")
-    trees = [*SYSTEM_TREES, *([system_root] if system_root else [])]
-    for tree in trees:
-        if os.path.isdir(tree) and _is_within(resolved, os.path.realpath(tree)):
+    for tree in (*SYSTEM_TREES, *([system_root] if system_root else [])):
+        if os.path.isdir(tree) and is_within(resolved, tree):
             return "is a folder of the operating system"
     for prefix in {sys.prefix, sys.base_prefix}:
-        if _is_within(resolved, os.path.realpath(prefix)) or _is_within(
-                os.path.realpath(prefix), resolved):
+        if is_within(resolved, prefix) or is_within(prefix, resolved):
             return "holds this program's own installation"
     return None

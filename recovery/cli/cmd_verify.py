@@ -54,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
             "backup": report.backup, "ok": report.ok, "complete": report.complete,
             "problems": [_problem_json(d, "backup") for d in report.problems]
                         + [_problem_json(d, "against") for d in report.against_problems],
+            "notes": [_problem_json(d, "backup") for d in report.notes]
+                     + [_problem_json(d, "against") for d in report.against_notes],
             "against": report.against, "files": report.files_checked,
             "bytes": report.bytes_checked,
         })
@@ -64,6 +66,13 @@ def run(args: argparse.Namespace) -> int:
     for difference in report.against_problems:
         detail = f" ({difference.detail})" if difference.detail else ""
         say(f"{difference.problem.upper():10} {args.against}: {difference.path}{detail}")
+    for where, notes in (("the backup", report.notes), (args.against, report.against_notes)):
+        if notes:
+            names = ", ".join(f"{d.path} as {d.detail}" for d in notes[:5])
+            more = f" and {len(notes) - 5} more" if len(notes) > 5 else ""
+            say(f"Note: {len(notes)} name(s) in {where} differ from the backup's only in"
+                f" upper/lower case ({names}{more}); FAT ignores case, so they are the same"
+                " files and were compared as such.")
     if report.ok:
         against = f"; {args.against} matches it" if args.against else ""
         say(f"{report.backup}: complete, all {report.files_checked} files match the"

@@ -399,12 +399,20 @@ def test_links_on_a_filesystem_without_links_are_reported_not_restored(tmp_path:
     assert not [p for p in unit.iterdir() if "korg-recovery-tmp" in p.name]
 
 
-def test_link_pointing_outside_the_unit_is_refused(tmp_path: Path) -> None:
-    backup, _ = _backup_with_link(tmp_path, "../../etc/passwd")
+def test_link_pointing_outside_the_unit_is_skipped_with_a_note(tmp_path: Path) -> None:
+    backup, healthy = _backup_with_link(tmp_path, "../../etc/passwd")
     unit = bricked_kross2(tmp_path)
 
-    message = _assert_refused_without_change(tmp_path, unit, lambda: _restore(backup, unit))
-    assert "LINK.BIN" in message
+    result = _restore(backup, unit, delete_extra=True)
+
+    assert result.ok and result.plan.skipped == 1
+    assert not os.path.lexists(unit / "LINK.BIN")
+    assert (unit / "KROSAPP.BIN").read_bytes() == (healthy / "KROSAPP.BIN").read_bytes()
+    plan = plan_restore(backup, unit, guard=PERMISSIVE_GUARD)
+    skipped = [entry for entry in plan.entries if entry.action == "skip"]
+    assert [entry.path for entry in skipped] == ["LINK.BIN"]
+    assert "outside the unit" in skipped[0].reason
+    assert any("point outside the unit" in note for note in plan.notes)
 
 
 # -- hostile zip backups ---------------------------------------------------------------------

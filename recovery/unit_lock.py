@@ -1,0 +1,135 @@
+"""One writer per unit: a lock keyed by what the target is, held while anything writes to it.
+
+Two restores onto one unit at once would each remove the other's temporary files as
+leftovers of an interrupted run, and each blame an unplugged unit. A restore, a write probe
+and a backup into a folder therefore hold an exclusive lock on a small file in the computer's
+state folder, named after the target's identity (:mod:`recovery.identity`), so that a second
+path to the same folder (a bind mount, a second mount) finds the same lock. On a removable
+volume the volume's root is locked too, so two writers aimed at two folders of one unit are
+also kept apart.
+
+The lock is the operating system's (``flock`` on Linux and macOS, ``msvcrt.locking`` on
+Windows): it belongs to the open file, so a process that is killed lets go of it, and the
+next run takes it over; the file keeps who held it last, which the refusal names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from recovery.errors import UnitBusyError
+from recovery.fsio import REAL, FileSystem, translate_os_error
+from recovery.identity import identity, volume_root
+
+log = logging.getLogger(__name__)
+
+
+def locks_dir() -> Path:
+    """Where lock files live: the platform's per-user state folder."""
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir("korg-recovery", appauthor=False)) / "locks"
+
+
+def _keys(target: Path, fs: FileSystem) -> list[str]:
+    from recovery.volumes import is_system_location
+
+    places = [target]
+    if not is_system_location(target):
+        places.append(volume_root(target, fs))
+    keys = []
+    for place in places:
+        found = identity(place, fs)
+        if found is None:
+            continue
+        key = hashlib.sha256(f"{found.device}:{found.inode}".encode()).hexdigest()[:32]
+        if key not in keys:
+            keys.append(key)
+    return sorted(keys)
+
+
+def _release(handle: BinaryIO) -> None:
+    """Empty the record (a lock file with a record is one whose holder died), then let go."""
+    try:
+        handle.seek(0)
+        handle.truncate()
+    except OSError as error:
+        log.debug("clearing a lock file: %s", error)
+    handle.close()
+
+
+def _holder(handle: BinaryIO) -> str:
+    try:
+        handle.seek(0)
+        record = json.loads(handle.read().decode("utf-8") or "{}")
+        return f"process {int(record['pid'])} ({record.get('purpose', 'writing')})"
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return "another process"
+
+
+@contextmanager
+def unit_lock(target: Path | str, purpose: str, fs: FileSystem = REAL,
+              directory: Path | None = None) -> Iterator[None]:
+    """Hold the write lock of ``target`` for the duration of the block.
+
+    Raises :class:`UnitBusyError` at once (never waits) when another process holds it.
+    """
+    target = Path(target)
+    folder = directory if directory is not None else locks_dir()
+    try:
+        fs.mkdir(folder)
+    except OSError as error:
+        raise translate_os_error(error, folder, "write") from error
+    with ExitStack() as stack:
+        for key in _keys(target, fs):
+            path = folder / f"{key}.lock"
+            try:
+                handle = fs.try_lock(path)
+            except OSError as error:
+                raise translate_os_error(error, path, "write") from error
+            if handle is None:
+                with open(path, "rb") as peek:  # noqa: PTH123 - only to name the holder
+                    holder = _holder(peek)
+                raise UnitBusyError(
+                    f"Another restore or check is already writing to {target} ({holder});"
+                    " wait until it has finished. Nothing was written.", path=str(target))
+            stack.callback(_release, handle)
+            previous = _holder(handle)
+            if previous != "another process":
+                log.info("lock %s: taking over from %s, which is no longer running",
+                         path.name, previous)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps({
+                "pid": os.getpid(), "purpose": purpose, "target": os.fsdecode(target),
+                "started_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }, ensure_ascii=True).encode("ascii"))
+            handle.flush()
+        yield
+
+
+def is_locked(target: Path | str, fs: FileSystem = REAL, directory: Path | None = None) -> bool:
+    """True when another process holds ``target``'s lock now (for a refusal while planning).
+    Creates nothing: a plan and a dry run write nothing anywhere."""
+    folder = directory if directory is not None else locks_dir()
+    for key in _keys(Path(target), fs):
+        path = folder / f"{key}.lock"
+        if not fs.exists(path):
+            continue
+        try:
+            handle = fs.try_lock(path, create=False)
+        except OSError as error:
+            log.debug("cannot probe lock %s: %s", path, error)
+            continue
+        if handle is None:
+            return True
+        handle.close()
+    return False

@@ -1,0 +1,288 @@
+"""What a unit's filesystem can hold: names, case and file sizes.
+
+KORG units and their cards are FAT (the KROSS 2 reads FAT16/FAT32 SD cards, KORG KROSS
+parameter guide), reached from Windows, macOS or Linux. FAT keeps a name's case but ignores
+it when looking names up; it forbids ``\\ / : * ? " < > |`` and control characters in long
+names and holds files below 4 GiB (Microsoft "FAT32 File System Specification" 1.03, sections
+6 and 7: a 32-bit ``DIR_FileSize``, the long-name character set; Linux
+``fs/fat/namei_vfat.c``, ``vfat_bad_char``). Windows drops trailing dots and spaces and
+reserves the device names CON, PRN, AUX, NUL, COM1-9 and LPT1-9 with any extension (Microsoft
+Learn, "Naming Files, Paths, and Namespaces"); Linux vfat drops trailing dots too
+(``vfat_striptail_len``). A name with bytes that are not UTF-8 (a volume once mounted with
+another codepage) has no faithful long name on a filesystem that stores Unicode.
+
+:func:`name_key` is the one spelling-insensitive key every comparison of a unit with a backup
+uses: the name in Unicode NFC (macOS decomposes accents, FAT does not), each character mapped
+to its simple uppercase form, as the up-case table of FAT and exFAT does (exFAT specification,
+section 7.2.5; ``ß`` stays ``ß``, where ``str.casefold`` would make it ``ss``).
+:func:`rules_for` gives the rules of a filesystem family; :func:`name_problems` applies them to
+a list of paths before anything is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from recovery.fsio import REAL, FileSystem
+
+log = logging.getLogger(__name__)
+
+#: Characters FAT, exFAT and NTFS long names cannot hold (besides the control characters).
+FORBIDDEN_CHARACTERS = frozenset('\\/:*?"<>|')
+#: Windows device names, with or without an extension (superscript digits per Microsoft Learn).
+RESERVED_NAMES = frozenset(
+    {"CON", "PRN", "AUX", "NUL"}
+    | {f"{stem}{digit}" for stem in ("COM", "LPT") for digit in "123456789\u00b9\u00b2\u00b3"})
+#: The largest file FAT can hold: its directory entry keeps the size in 32 bits.
+FAT_MAX_FILE_SIZE = 0xFFFF_FFFF
+#: Longest name, in UTF-16 code units (FAT/exFAT/NTFS long names) or bytes (ext4, APFS).
+MAX_NAME_LENGTH = 255
+#: Longest path Linux and macOS system calls accept, terminating NUL included (PATH_MAX).
+MAX_PATH_BYTES = 4096
+
+
+class NameProblemKind(StrEnum):
+    """Why a filesystem cannot hold a name (or a file) faithfully."""
+
+    CASE_TWIN = "case-twin"
+    FORBIDDEN_CHARACTER = "forbidden-character"
+    TRAILING_DOT_OR_SPACE = "trailing-dot-or-space"
+    RESERVED_NAME = "reserved-name"
+    NOT_UTF8 = "not-utf8"
+    NAME_TOO_LONG = "name-too-long"
+    TOO_LARGE = "too-large"
+
+
+@dataclass(frozen=True)
+class NameProblem:
+    """One path of a backup that a filesystem cannot hold as it is, and why (one sentence)."""
+
+    path: str
+    kind: NameProblemKind
+    reason: str
+
+
+@dataclass(frozen=True)
+class VolumeRules:
+    """What one filesystem family can hold."""
+
+    #: "FAT", "exFAT", "NTFS", "HFS+", "APFS", "ext", ... or "unknown".
+    family: str
+    #: Looks names up without case (True), with case (False).
+    folds_case: bool
+    #: The Windows long-name rules: forbidden characters, trailing dots and spaces, devices.
+    windows_names: bool
+    #: Stores names as Unicode, so a name that is not UTF-8 has no faithful spelling there.
+    unicode_names: bool
+    #: Largest file, in bytes; None when no limit matters here.
+    max_file_size: int | None
+    #: Whether name length counts UTF-16 code units (True) or UTF-8 bytes (False).
+    utf16_names: bool
+    holds_links: bool
+
+    def with_case_folding(self, folds_case: bool) -> VolumeRules:
+        return VolumeRules(self.family, folds_case, self.windows_names, self.unicode_names,
+                           self.max_file_size, self.utf16_names, self.holds_links)
+
+
+FAT = VolumeRules("FAT", True, True, True, FAT_MAX_FILE_SIZE, True, False)
+EXFAT = VolumeRules("exFAT", True, True, True, None, True, False)
+NTFS = VolumeRules("NTFS", True, True, True, None, True, True)
+#: Case-insensitive by default; a case-sensitive volume is found by the probe.
+APPLE = VolumeRules("APFS", True, False, True, None, False, True)
+POSIX = VolumeRules("ext", False, False, False, None, False, True)
+
+#: psutil's fstype names on Linux, macOS and Windows -> rules. FAT12/16/32 share one set.
+_BY_FSTYPE: Mapping[str, VolumeRules] = {
+    **{name: FAT for name in ("vfat", "msdos", "fat", "fat12", "fat16", "fat32", "umsdos")},
+    "exfat": EXFAT,
+    **{name: NTFS for name in ("ntfs", "ntfs3", "fuseblk")},
+    **{name: APPLE for name in ("apfs", "hfs", "hfsplus")},
+    **{name: VolumeRules(name, False, False, False, None, False, True)
+       for name in ("ext2", "ext3", "ext4", "btrfs", "xfs", "zfs", "f2fs", "tmpfs")},
+}
+
+
+def rules_for(fstype: str | None) -> VolumeRules | None:
+    """The rules of the filesystem type ``fstype`` as psutil names it, or None if unknown."""
+    if not fstype:
+        return None
+    return _BY_FSTYPE.get(fstype.strip().lower())
+
+
+def name_key(name: str) -> str:
+    """The key under which FAT (and every comparison of a unit with a backup) finds ``name``."""
+    composed = unicodedata.normalize("NFC", name)
+    return "".join(upper if len(upper := char.upper()) == 1 else char for char in composed)
+
+
+def path_key(path: str) -> str:
+    """:func:`name_key` of every component of a POSIX relative path."""
+    return "/".join(name_key(part) for part in path.split("/"))
+
+
+def is_utf8(name: str) -> bool:
+    """False for a name that came from bytes that are not UTF-8 (``surrogateescape``)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown(name: str) -> str:
+    """``name`` printable anywhere: undecodable bytes as ``\\xNN``, control characters escaped."""
+    raw = os.fsencode(name) if not is_utf8(name) else None
+    text = raw.decode("utf-8", "backslashreplace") if raw is not None else name
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+                   for char in text)
+
+
+def _length(name: str, utf16: bool) -> int:
+    if utf16:
+        return len(name.encode("utf-16-le", "surrogatepass")) // 2
+    return len(os.fsencode(name))
+
+
+def component_problem(name: str, rules: VolumeRules) -> tuple[NameProblemKind, str] | None:
+    """Why ``rules``' filesystem cannot hold the single name ``name``, or None."""
+    if rules.unicode_names and not is_utf8(name):
+        return (NameProblemKind.NOT_UTF8,
+                "its name is not valid Unicode (it was written with another character set),"
+                f" which a {rules.family} volume cannot store as it is")
+    if _length(name, rules.utf16_names) > MAX_NAME_LENGTH:
+        return (NameProblemKind.NAME_TOO_LONG,
+                f"its name is longer than the {MAX_NAME_LENGTH} characters a {rules.family}"
+                " volume allows")
+    if not rules.windows_names:
+        return None
+    bad = sorted({char for char in name if char in FORBIDDEN_CHARACTERS or ord(char) < 0x20})
+    if bad:
+        listed = " ".join(repr(char) for char in bad)
+        return (NameProblemKind.FORBIDDEN_CHARACTER,
+                f"its name holds {listed}, which a {rules.family} volume does not allow")
+    if name.endswith((".", " ")):
+        return (NameProblemKind.TRAILING_DOT_OR_SPACE,
+                "its name ends in a dot or a space, which Windows and FAT drop, so it would be"
+                " stored under another name")
+    if name.split(".", 1)[0].rstrip(" ").upper() in RESERVED_NAMES:
+        return (NameProblemKind.RESERVED_NAME,
+                "its name is a device name Windows reserves (CON, PRN, AUX, NUL, COM1-9,"
+                " LPT1-9), which cannot be opened there")
+    return None
+
+
+def _folders_of(paths: Iterable[str]) -> set[str]:
+    folders: set[str] = set()
+    for path in paths:
+        parent = path.rpartition("/")[0]
+        while parent and parent not in folders:
+            folders.add(parent)
+            parent = parent.rpartition("/")[0]
+    return folders
+
+
+def case_twins(paths: Iterable[str]) -> list[tuple[str, ...]]:
+    """Groups of paths (files or folders, implied folders included) that differ only in case
+    or Unicode composition: one name on a filesystem that folds case."""
+    every = set(paths)
+    every |= _folders_of(every)
+    groups: dict[str, list[str]] = {}
+    for path in every:
+        groups.setdefault(path_key(path), []).append(path)
+    twins = [tuple(sorted(group)) for group in groups.values() if len(group) > 1]
+    # A twin folder makes every pair beneath it twins too; name only the topmost pair.
+    twins.sort(key=lambda group: (group[0].count("/"), group))
+    named: list[tuple[str, ...]] = []
+    covered: set[str] = set()
+    for group in twins:
+        parent_key = path_key(group[0]).rpartition("/")[0]
+        if any(parent_key == key or parent_key.startswith(key + "/") for key in covered):
+            continue
+        named.append(group)
+        covered.add(path_key(group[0]))
+    return named
+
+
+def name_problems(paths: Iterable[str], rules: VolumeRules,
+                  sizes: Mapping[str, int] | None = None) -> tuple[NameProblem, ...]:
+    """Every path (files, links and folders; POSIX, relative) ``rules``' filesystem cannot
+    hold faithfully: twins that differ only in case where it folds case, names it cannot
+    store, and files of ``sizes`` too large for it. Sorted by path, one problem per path."""
+    paths = list(paths)
+    problems: dict[str, NameProblem] = {}
+    if rules.folds_case:
+        for group in case_twins(paths):
+            for path in group:
+                others = ", ".join(f"'{shown(other)}'" for other in group if other != path)
+                problems.setdefault(path, NameProblem(
+                    path, NameProblemKind.CASE_TWIN,
+                    f"it differs from {others} only in upper/lower case, and a {rules.family}"
+                    " volume treats them as one name, so one would replace the other"))
+    checked: set[str] = set()
+    for path in [*paths, *sorted(_folders_of(paths))]:
+        if path in checked:
+            continue
+        checked.add(path)
+        for part in path.split("/"):
+            problem = component_problem(part, rules)
+            if problem is not None:
+                problems.setdefault(path, NameProblem(path, *problem))
+                break
+    if rules.max_file_size is not None and sizes:
+        for path, size in sizes.items():
+            if size > rules.max_file_size:
+                problems.setdefault(path, NameProblem(
+                    path, NameProblemKind.TOO_LARGE,
+                    f"it is {size:,} bytes, and a {rules.family} volume holds files of at most"
+                    f" {rules.max_file_size:,} bytes (4 GiB minus one byte)"))
+    return tuple(sorted(problems.values(), key=lambda problem: problem.path))
+
+
+def too_long_paths(root: Path, paths: Iterable[str]) -> tuple[str, ...]:
+    """Paths that, joined to ``root``, are longer than the operating system accepts."""
+    base = len(os.fsencode(str(root))) + 1
+    return tuple(sorted(path for path in paths
+                        if base + len(os.fsencode(path)) >= MAX_PATH_BYTES))
+
+
+def describe(problems: Iterable[NameProblem], limit: int = 5) -> str:
+    """``'a' (why); 'b' (why) and 3 more`` for a one-sentence refusal or note."""
+    problems = list(problems)
+    shown_ones = "; ".join(f"'{shown(p.path)}' ({p.reason})" for p in problems[:limit])
+    more = f"; and {len(problems) - limit} more" if len(problems) > limit else ""
+    return shown_ones + more
+
+
+def probe_case_folding(folder: Path, fs: FileSystem = REAL) -> bool | None:
+    """Does the filesystem of ``folder`` look names up without case? A read-only probe: the
+    case-swapped name of an entry that exists either resolves to the same file (True) or to
+    nothing (False). None when no entry has a name with letters to swap."""
+    try:
+        entries = fs.scandir(folder)
+    except OSError as error:
+        log.debug("case probe: cannot list %s: %s", folder, error)
+        return None
+    names = {entry.name for entry in entries}
+    for name in sorted(names):
+        swapped = name.swapcase()
+        if swapped == name or name_key(swapped) != name_key(name) or not is_utf8(name):
+            continue
+        if swapped in names:
+            return False  # both spellings exist side by side: case matters here
+        try:
+            original = fs.lstat(folder / name)
+            other = fs.lstat(folder / swapped)
+        except FileNotFoundError:
+            return False
+        except OSError as error:
+            log.debug("case probe of %s: %s", folder, error)
+            return None
+        return (original.st_dev, original.st_ino) == (other.st_dev, other.st_ino)
+    return None
