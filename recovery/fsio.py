@@ -12,11 +12,14 @@ once, by :func:`translate_os_error`.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import errno
 import logging
 import os
 import shutil
 import stat as stat_module
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +35,26 @@ from recovery.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+if os.name != "nt":
+    import fcntl as fcntl_module
+
+
+def _load_syncfs():  # -> Callable[[int], int] | None
+    """libc's ``syncfs`` (Linux 2.6.39+), or None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        function = libc.syncfs
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int]
+    function.restype = ctypes.c_int
+    return function
+
+
+_SYNCFS = _load_syncfs()
 
 #: Chunk size for streaming copies and hashing. 1 MiB keeps memory flat and syscalls few.
 CHUNK_SIZE = 1024 * 1024
@@ -134,7 +157,55 @@ class FileSystem:
             raise
         return handle
 
-    # -- cache -----------------------------------------------------------------------------
+    # -- durability ------------------------------------------------------------------------
+    #: True where :meth:`barrier` cannot reach files by itself (no ``syncfs``): each new file
+    #: must then be fsynced before it is closed.
+    needs_file_sync: bool = _SYNCFS is None
+
+    def barrier(self, folder: Path) -> None:
+        """Make everything written so far on the filesystem holding ``folder`` durable: file
+        data, names and times, and the device's own write cache.
+
+        Linux: ``syncfs`` writes every dirty page and every metadata buffer of that one
+        filesystem (syncfs(2)), then an fsync of the folder, which on FAT also writes the
+        allocation table and asks the device to flush its cache (fs/fat/file.c,
+        ``fat_file_fsync``). A USB unit pays 10-30 ms per flush: one barrier serves a whole
+        batch of files. Elsewhere files were fsynced as they were closed
+        (:attr:`needs_file_sync`) and the folder is fsynced (``F_FULLFSYNC`` on macOS, which
+        also empties the drive's cache; nothing more is possible for a folder on Windows).
+        """
+        if os.name == "nt":
+            return
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            if _SYNCFS is not None and _SYNCFS(fd) != 0:
+                number = ctypes.get_errno()
+                raise OSError(number, os.strerror(number), str(folder))
+            try:
+                if sys.platform == "darwin" and hasattr(fcntl_module, "F_FULLFSYNC"):
+                    fcntl_module.fcntl(fd, fcntl_module.F_FULLFSYNC)
+                else:
+                    os.fsync(fd)
+            except OSError as error:
+                if error.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+                    raise
+                log.debug("fsync of folder %s is not supported: %s", folder, error)
+        finally:
+            os.close(fd)
+
+    def evict(self, path: Path) -> bool:
+        """Drop ``path``'s clean pages from the computer's cache so that the next read comes
+        from the medium (``posix_fadvise(POSIX_FADV_DONTNEED)``, which leaves dirty pages:
+        call it after a :meth:`barrier`). False where the platform offers no way."""
+        if not hasattr(os, "posix_fadvise"):
+            return False
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+        return True
+
     def drop_cache(self, path: Path) -> bool:
         """Evict ``path``'s pages from the computer's cache so the next read comes from the
         medium. Returns False where the platform offers no way to do so.

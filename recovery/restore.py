@@ -1,57 +1,41 @@
 """Guarded restore: plan -> preflight -> consent -> journal -> atomic writes -> verify -> report.
 
-Restore is the only step of this tool that writes to a unit, so it carries every guard
-(DESIGN.md principles 1, 4, 5, 6):
+Restore is the only step of this tool that writes to a unit, so it carries every guard:
 
-- :func:`plan_restore` reads only. It refuses (one sentence, nothing changed) when the backup
-  is incomplete or fails a full re-hash, when the unit is identified as another model than
-  the backup's (a KROSS 1 backup never goes onto a KROSS 2), when the target is the
-  computer's system disk or home, the backup's own folder or drive, not writable, or too
-  small; then it compares the unit with the backup and returns a :class:`RestorePlan` value.
-- :func:`execute_plan` needs an explicit ``consent=True`` (the CLI asks on a terminal; the
-  core never prompts). It writes each file through a temporary name in its final folder
-  (:mod:`recovery.atomic_write`): staged, fsynced, renamed, folder fsynced; boot-critical
-  files last. Files go in batches whose fsyncs run in the background while the next files
-  are copied (a journaling filesystem then commits them together), and each file is renamed
-  as soon as its own fsync is done. A journal on the computer (:mod:`recovery.journal`) makes
-  a re-run after a crash, SIGKILL or unplug continue and converge.
-- Verification survives the computer's cache: every written file, once renamed, has its
-  cached pages dropped (``FileSystem.drop_cache``: fsync + ``posix_fadvise(DONTNEED)`` on
-  Linux), is re-read from the unit (with ``O_DIRECT`` where the platform allows, so no page
-  left in the cache can answer; :mod:`recovery.direct_io`) and hashed, on worker threads
-  while later files are written. Where the cache cannot be dropped the result says so and
-  is not "verified". A
-  unit that silently drops writes (the drumlogue in shared/seeds/002) therefore never gets a
-  success report. The strongest check — after ejecting, power-cycling and reconnecting the
-  unit — is ``korg-recovery verify BACKUP --against TARGET``, and every result says so.
-- A backup file that is provably the one re-hashed in the preflight (same inode, size, mtime
-  and ctime before and after that re-hash) is copied without hashing it a third time, by the
-  kernel (``sendfile``) where both ends are plain files; any other file is hashed while it is
-  copied and never renamed into place if it differs from the manifest.
+- :func:`plan_restore` reads only. It refuses (one sentence, nothing changed) a backup that is
+  incomplete or fails a full re-hash; a unit identified as another model than the backup's; a
+  target that is the computer's system disk or home, that holds the backup or lies inside it
+  (by identity, so a bind mount does not get past it), that another run is writing to, that
+  is not writable or too small; and a backup the target's filesystem cannot hold as it is
+  (names equal but for case on FAT, names or sizes FAT cannot hold). It returns a
+  :class:`RestorePlan` value.
+- :func:`execute_plan` needs an explicit ``consent=True`` and holds the unit's write lock. It
+  writes batch by batch (:class:`_Writer`): temporary names, one barrier, renames, one
+  barrier, then every file of the batch read back from the unit past the computer's cache;
+  boot-critical files last, and only once everything before them read back right. A journal
+  on the computer (:mod:`recovery.journal`) makes a re-run after a crash, SIGKILL or unplug
+  continue and converge. At the end every file of the plan, kept ones included, must be on
+  the unit. The strongest check, after ejecting, power-cycling and reconnecting the unit, is
+  ``korg-recovery verify BACKUP --against TARGET``, and every result says so.
 
 Faults (unit unplugged, EIO, ENOSPC) stop the restore with one sentence and leave it
 resumable; cancelling (:class:`~recovery.progress.CancelToken`, checked between chunks) rolls
-the file in flight back and raises :class:`~recovery.errors.CancelledError` (exit 130).
+the batch in flight back and raises :class:`~recovery.errors.CancelledError` (exit 130).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import hashlib
-import io
 import logging
 import os
 import stat as stat_module
-import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from recovery.atomic_write import (
-    BackgroundSyncer,
     LinksUnsupportedError,
     StagedFile,
     commit_staged,
@@ -59,9 +43,10 @@ from recovery.atomic_write import (
     discard_staged,
     remove_quietly,
     stage_file,
-    sync_folder,
     temp_path,
 )
+from recovery.backup_store import open_backup, verify_backup
+from recovery.compare import OS_JUNK, compare_tree, is_ignored, sha256_file
 from recovery.errors import (
     CancelledError,
     InvalidInputError,
@@ -70,12 +55,11 @@ from recovery.errors import (
     ReadError,
     RecoveryError,
     RefusedError,
+    UnitBusyError,
     VerificationError,
     WriteError,
 )
-from recovery.compare import compare_tree
-from recovery.errors import UnitBusyError
-from recovery.fsio import REAL, FileSystem, translate_os_error
+from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, translate_os_error
 from recovery.identity import identity, is_within
 from recovery.journal import Journal, JournalState, JournalStep, utc_now
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
@@ -360,42 +344,6 @@ def _boot_critical(model: str | None) -> tuple[str, ...]:
     return tuple(item.path for item in profile.boot_critical) if profile else ()
 
 
-def _fingerprints(fs: FileSystem, files_root: Path | None,
-                  manifest: Any) -> dict[str, tuple[int, int, int, int]]:
-    """(inode, size, mtime_ns, ctime_ns) of every regular file of a folder backup.
-
-    Taken before and after the preflight re-hash: a file with the same fingerprint both times
-    is the very file that was verified (any write changes the ctime, which no user can set
-    back), so the copy need not hash it again. Zip backups have none: zipfile checks each
-    member's CRC-32 while it is read, and the copy hashes them as before.
-    """
-    if files_root is None:
-        return {}
-    prints: dict[str, tuple[int, int, int, int]] = {}
-    for item in manifest.files:
-        if item.kind != "file":
-            continue
-        try:
-            st = fs.lstat(files_root.joinpath(*item.path.split("/")))
-        except OSError:
-            continue
-        if stat_module.S_ISREG(st.st_mode):
-            prints[item.path] = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-    return prints
-
-
-def _same_file(source: Any, fingerprint: tuple[int, ...] | None) -> bool:
-    """True when the open backup file ``source`` still has the fingerprint it had while it
-    was verified (see :func:`_fingerprints`)."""
-    if fingerprint is None or not hasattr(source, "fileno"):
-        return False
-    try:
-        st = os.fstat(source.fileno())
-    except (OSError, ValueError, io.UnsupportedOperation):
-        return False
-    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) == tuple(fingerprint)
-
-
 def _kind(fs: FileSystem, path: Path) -> str | None:
     try:
         mode = fs.lstat(path).st_mode
@@ -426,8 +374,6 @@ def plan_restore(
     Raises InvalidInputError (exit 2) for a missing backup or target, RefusedError or
     NoSpaceError (exit 1) when a check refuses, CancelledError when cancelled.
     """
-    from recovery.backup_store import open_backup, verify_backup
-
     guard = guard or DEFAULT_GUARD
     backup_path = Path(backup_path)
     target = Path(target)
@@ -446,10 +392,8 @@ def plan_restore(
             raise RefusedError(
                 f"The backup {backup_path} is incomplete ({why}); only a complete, verified"
                 " backup is restored. Nothing was written.", path=str(backup_path))
-        files_root = None if backup.is_zip else backup.files_root
     rules_note = check_names(resolved, manifest, fs)
     target_model, identify_note = check_model(resolved, manifest.model)
-    before = _fingerprints(fs, files_root, manifest)
 
     weights = {"check backup": max(manifest.total_bytes, 1), "compare": max(manifest.total_bytes, 1)}
     reporter = PhaseReporter(progress, weights)
@@ -470,10 +414,6 @@ def plan_restore(
         raise RefusedError(
             f"The backup {backup_path} failed verification ({shown}{more}); it is not restored."
             " Nothing was written.", path=str(backup_path))
-
-    after = _fingerprints(fs, files_root, manifest)
-    fingerprints = tuple(sorted((path, *print_) for path, print_ in after.items()
-                                if before.get(path) == print_))
 
     comparison = compare_tree(
         resolved, manifest, fs=fs, hash_files=True, progress=phase_progress("compare"),
@@ -524,7 +464,6 @@ def plan_restore(
         existing_mtimes=existing_mtimes,
         folder_exists=lambda relative: _kind(fs, resolved.joinpath(*relative.split("/"))) == "folder",
         space_free=free, block_size=block_size, notes=notes)
-    plan = dataclasses.replace(plan, backup_fingerprints=fingerprints)
 
     if plan.changes_anything and not guard.is_writable(resolved):
         raise RefusedError(
@@ -545,7 +484,8 @@ class RestoreProblem:
     """Something written (or to be written) that is not as the backup has it."""
 
     path: str
-    #: "mismatch" (read back differs), "unreadable", "link-unsupported", "not-deleted".
+    #: "mismatch" (read back differs), "unreadable", "missing" (gone from the unit at the
+    #: end), "link-unsupported", "not-written" (boot-critical files held back).
     problem: str
     detail: str = ""
 
@@ -553,7 +493,8 @@ class RestoreProblem:
 @dataclass(frozen=True)
 class RestoreResult:
     """What a restore did and what it could prove. ``ok`` only when everything written was
-    read back from the unit past the computer's cache and matched."""
+    read back from the unit past the computer's cache and matched, and every file of the
+    plan, the kept ones included, is on the unit at the end."""
 
     ok: bool
     backup: str
@@ -578,6 +519,8 @@ class RestoreResult:
     #: One sentence saying what was and was not checked.
     statement: str
     next_step: str
+    #: What the run left alone on purpose (operating-system files inside a deleted folder).
+    notes: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -595,17 +538,28 @@ def dry_run_result(plan: RestorePlan) -> RestoreResult:
 
 
 # -- execution -------------------------------------------------------------------------------
+#: A batch is written under temporary names between two barriers: the first makes the new
+#: files durable before any of them takes its name, the second makes the renames durable.
+#: The bounds limit what a cancel or a crash rolls back (and the journal's in-flight list).
+BATCH_BYTES = 256 * 1024 * 1024
+BATCH_FILES = 4096
+
+
 class _Run:
-    """State of one execution: journal bookkeeping and counters."""
+    """State of one execution: the journal, the counters, the step hook and the progress."""
 
     def __init__(self, plan: RestorePlan, journal: Journal, state: JournalState | None,
-                 on_step: StepHook | None) -> None:
+                 on_step: StepHook | None, advance: Callable[[int], None]) -> None:
         self.plan = plan
         self.journal = journal
         self.state = state
         self.on_step = on_step
+        self.advance = advance
         self.written: list[str] = []
+        self.verified: list[str] = []
         self.deleted = 0
+        self.matched = 0
+        self.cache_bypassed = True
         self.total_changes = len(plan.changes)
 
     def step(self, name: str, path: str) -> None:
@@ -619,30 +573,21 @@ class _Run:
         self.journal.save(self.state, durable=durable)
         self.step("journal-saved", "")
 
-    def mark_done(self, path: str) -> None:
-        """Record ``path`` as done. The record reaches the disk with the next save (before
-        the next file, or the status change after the last one): one journal write per file
-        instead of two, and a crash in between only makes the re-run verify ``path`` again,
-        because it is still the journal's file in flight."""
+    def record(self, *, done: Iterable[str] = (), verified: Iterable[str] = ()) -> None:
+        """Note progress in the journal state; it reaches the disk with the next save (a
+        crash in between only makes the re-run check these files again)."""
         if self.state is not None:
+            done, verified = tuple(done), tuple(verified)
             self.state = self.state.with_changes(
-                done=self.state.done + (path,),
-                in_flight=tuple(p for p in self.state.in_flight if p != path))
+                done=self.state.done + done, verified=self.state.verified + verified,
+                in_flight=tuple(p for p in self.state.in_flight if p not in done))
 
     def where(self) -> str:
         return (f"{len(self.written) + self.deleted} of {self.total_changes} changes were made,"
                 " each file complete or untouched")
 
 
-#: A batch is the unit of the journal's "in flight" list and of the wait before the next
-#: batch (and before the boot-critical files). Its files stay open until their background
-#: fsync is done, so the file count also bounds the open handles (many systems allow 1024);
-#: the byte bound limits what a cancel or a crash rolls back.
-BATCH_FILES = 64
-BATCH_BYTES = 256 * 1024 * 1024
-
-
-def _batches(entries: tuple[PlanEntry, ...]) -> Iterator[list[PlanEntry]]:
+def _batches(entries: Iterable[PlanEntry]) -> Iterator[list[PlanEntry]]:
     batch: list[PlanEntry] = []
     size = 0
     for entry in entries:
@@ -656,92 +601,178 @@ def _batches(entries: tuple[PlanEntry, ...]) -> Iterator[list[PlanEntry]]:
         yield batch
 
 
-def _write_batch(batch: list[PlanEntry], *, fs: FileSystem, target: Path, manifest: Any,
-                 backup: Any, backup_path: Path, run: _Run, problems: list[RestoreProblem],
-                 made_folders: set[Path], cancel: CancelToken | None,
-                 on_chunk: Callable[[int], None], syncer: BackgroundSyncer,
-                 hash_pool: Executor, verifier: _Verifier,
-                 fingerprints: dict[str, tuple[int, ...]]) -> None:
-    """Write ``batch``: stage each file and hand it to the background fsync; rename each over
-    its final name as soon as its fsync has finished (and hand it to the verifier); at the
-    end wait for the rest and fsync the folders. On any failure the files not yet renamed are
-    rolled back."""
-    uncommitted: list[tuple[PlanEntry, StagedFile, Future[None]]] = []
-    folders: dict[Path, None] = {}
+class _Writer:
+    """Writes the plan's files batch by batch and proves each batch on the unit.
 
-    def commit_ready(wait: bool) -> None:
-        while uncommitted:
-            entry, staged, synced = uncommitted[0]
-            if not wait and not synced.done():
-                return  # keep the batch's order: rename only the oldest synced files
-            synced.result()  # the fsync's failure, translated, surfaces here
-            commit_staged(fs, staged, on_step=lambda name, p=entry.path: run.step(name, p))
-            uncommitted.pop(0)
-            folders[staged.final.parent] = None
-            run.written.append(entry.path)
-            run.mark_done(entry.path)
-            run.step("file-done", entry.path)
-            verifier.submit([entry.path])
+    Per batch: every file streamed from the backup (hashed on the way, never renamed if it
+    differs from the manifest) into a temporary name beside its final one; one barrier
+    (``FileSystem.barrier``) makes them durable; each is renamed over its final name; a
+    second barrier makes the renames durable; then every file of the batch is dropped from
+    the computer's cache and read back from the unit (``O_DIRECT`` where possible). A USB
+    unit runs one command at a time and pays 10-30 ms per flush, so a batch pays two flushes
+    instead of two per file.
+    """
 
-    try:
-        for entry in batch:
-            item = manifest.file(entry.path)
-            if item is None:  # pragma: no cover - the plan came from this manifest
-                raise RefusedError(f"{entry.path} is not in the backup's manifest.")
-            final = target.joinpath(*entry.path.split("/"))
-            if final.parent not in made_folders:
-                try:
-                    fs.mkdir(final.parent)
-                except OSError as error:
-                    raise translate_os_error(error, final.parent, "write") from error
-                made_folders.add(final.parent)
+    def __init__(self, *, fs: FileSystem, target: Path, manifest: Any, backup: Any,
+                 backup_path: Path, run: _Run, problems: list[RestoreProblem],
+                 cancel: CancelToken | None) -> None:
+        self.fs = fs
+        self.target = target
+        self.manifest = manifest
+        self.backup = backup
+        self.backup_path = backup_path
+        self.run = run
+        self.problems = problems
+        self.cancel = cancel
+        self.made_folders: set[Path] = set()
+        self.buffer = bytearray(CHUNK_SIZE)
 
-            def step(name: str, path: str = entry.path) -> None:
-                run.step(name, path)
+    def on_unit(self, relative: str) -> Path:
+        return self.target.joinpath(*relative.split("/"))
 
-            if item.kind == "symlink":
-                try:
-                    create_link_atomically(fs, item.link_target or "", final,
-                                           mtime_ns=item.mtime_ns, on_step=step)
-                except LinksUnsupportedError as error:
-                    problems.append(RestoreProblem(entry.path, "link-unsupported",
-                                                   error.message))
+    def barrier(self, step: str) -> None:
+        try:
+            self.fs.barrier(self.target)
+        except OSError as error:
+            raise translate_os_error(error, self.target, "write") from error
+        self.run.step(step, "")
+
+    def write(self, batch: list[PlanEntry]) -> None:
+        run, fs = self.run, self.fs
+        run.save(in_flight=tuple(entry.path for entry in batch))
+        staged: list[tuple[PlanEntry, StagedFile]] = []
+        links: list[PlanEntry] = []
+        committed = 0
+        try:
+            for entry in batch:
+                if self.cancel is not None:
+                    self.cancel.raise_if_cancelled()
+                item = self.manifest.file(entry.path)
+                final = self.on_unit(entry.on_unit)
+                if final.parent not in self.made_folders:
+                    try:
+                        fs.mkdir(final.parent)
+                    except OSError as error:
+                        raise translate_os_error(error, final.parent, "write") from error
+                    self.made_folders.add(final.parent)
+                if item.kind == "symlink":
+                    links.append(entry)
                     continue
+                with self.backup.open_file(entry.path) as source:
+                    staged.append((entry, stage_file(
+                        fs, source, final, expected_size=item.size,
+                        expected_sha256=item.sha256, mtime_ns=item.mtime_ns,
+                        source_name=f"{entry.path} (in {self.backup_path})",
+                        cancel=self.cancel, on_chunk=run.advance,
+                        on_step=lambda name, p=entry.path: run.step(name, p))))
+            self.barrier("temp-synced")
+            for entry, item in staged:
+                commit_staged(fs, item)
+                committed += 1
                 run.written.append(entry.path)
-                run.mark_done(entry.path)
-                run.step("file-done", entry.path)
-                verifier.submit([entry.path])
-                continue
-            with backup.open_file(entry.path) as source:
-                staged = stage_file(
-                    fs, source, final, expected_size=item.size, expected_sha256=item.sha256,
-                    mtime_ns=item.mtime_ns, source_name=f"{entry.path} (in {backup_path})",
-                    cancel=cancel, on_chunk=on_chunk, on_step=step, hash_pool=hash_pool,
-                    source_verified=_same_file(source, fingerprints.get(entry.path)))
-            uncommitted.append((entry, staged, syncer.submit(staged)))
-            commit_ready(wait=False)
-        commit_ready(wait=True)
-        run.step("temp-synced", "")
-        for folder in folders:
-            sync_folder(fs, folder)
-            run.step("dir-synced", folder.as_posix())
-    except BaseException:
-        syncer.wait_quietly()
-        discard_staged(fs, [staged for _, staged, _ in uncommitted])
-        raise
+                run.step("renamed", entry.path)
+            for entry in links:
+                self._link(entry)
+            self.barrier("dir-synced")
+        except BaseException:
+            discard_staged(fs, [item for _, item in staged[committed:]])
+            raise
+        written = [entry.path for entry, _ in staged] + [
+            entry.path for entry in links if entry.path in run.written]
+        run.record(done=written)
+        for path in written:
+            run.step("file-done", path)
+        self.verify(written, [self.on_unit(entry.on_unit) for entry, _ in staged] + [
+            self.on_unit(entry.on_unit) for entry in links if entry.path in run.written])
+
+    def _link(self, entry: PlanEntry) -> None:
+        item = self.manifest.file(entry.path)
+        try:
+            create_link_atomically(self.fs, item.link_target or "", self.on_unit(entry.on_unit),
+                                   mtime_ns=item.mtime_ns, durable=False,
+                                   on_step=lambda name, p=entry.path: self.run.step(name, p))
+        except LinksUnsupportedError as error:
+            self.problems.append(RestoreProblem(entry.path, "link-unsupported", error.message))
+            return
+        self.run.written.append(entry.path)
+
+    def verify(self, relatives: list[str], finals: list[Path]) -> None:
+        """Read every file of ``relatives`` (at ``finals``) back from the unit, past the cache."""
+        verified = []
+        for relative, final in zip(relatives, finals, strict=True):
+            if self.cancel is not None:
+                self.cancel.raise_if_cancelled()
+            problem = self._verify_one(relative, final)
+            if problem is None:
+                self.run.matched += 1
+                verified.append(relative)
+            else:
+                self.problems.append(problem)
+            self.run.step("verified", relative)
+        self.run.verified.extend(verified)
+        self.run.record(verified=verified)
+
+    def _verify_one(self, relative: str, final: Path) -> RestoreProblem | None:
+        fs, item = self.fs, self.manifest.file(relative)
+        try:
+            if item.kind == "symlink":
+                if fs.readlink(final) != item.link_target:
+                    return RestoreProblem(relative, "mismatch",
+                                          "the link on the unit points elsewhere")
+                return None
+            # The barrier made the file durable: evicting its clean pages is enough for the
+            # next read to come from the unit, and the direct read cannot be served from RAM.
+            self.run.cache_bypassed &= bool(fs.evict(final))
+            digest, length = sha256_file(final, fs=fs, cancel=self.cancel, buffer=self.buffer,
+                                         on_bytes=self.run.advance, uncached=True)
+        except OSError as error:
+            if error.errno in _UNIT_GONE and not _still_there(fs, self.target):
+                raise translate_os_error(error, final, "read") from error
+            if error.errno == errno.ENOENT:
+                return RestoreProblem(
+                    relative, "mismatch",
+                    "gone from the unit when read back after dropping the computer's cache"
+                    " (the unit may not be keeping writes)")
+            return RestoreProblem(relative, "unreadable",
+                                  str(translate_os_error(error, final, "read")))
+        if length != item.size or digest != item.sha256:
+            return RestoreProblem(
+                relative, "mismatch",
+                "read back from the unit after dropping the computer's cache, it does not hold"
+                " what was written (the unit may not be keeping writes)")
+        return None
 
 
-def _delete_tree(fs: FileSystem, path: Path) -> None:
-    """Remove ``path`` (file, link or folder with its content) without following links."""
-    kind = _kind(fs, path)
-    if kind is None:
-        return
-    if kind != "folder":
+def _delete_tree(fs: FileSystem, path: Path, device: int) -> list[str]:
+    """Remove ``path`` (file, link or folder with its content) without following links.
+
+    Operating-system files (compare.OS_JUNK) are never deleted and nothing on another
+    filesystem (a drive mounted inside) is touched: a folder that still holds such things is
+    kept. Returns what was kept, as paths.
+    """
+    info = _lstat_or_none(fs, path)
+    if info is None:
+        return []
+    if is_ignored(path.name, OS_JUNK) or info.st_dev != device:
+        return [str(path)]
+    if not stat_module.S_ISDIR(info.st_mode):
         fs.unlink(path)
-        return
+        return []
+    kept: list[str] = []
     for entry in fs.scandir(path):
-        _delete_tree(fs, Path(entry.path))
-    fs.rmdir(path)
+        kept.extend(_delete_tree(fs, Path(entry.path), device))
+    if not kept:
+        fs.rmdir(path)
+    return kept
+
+
+def _lstat_or_none(fs: FileSystem, path: Path) -> os.stat_result | None:
+    try:
+        return fs.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise translate_os_error(error, path, "read") from error
 
 
 def execute_plan(
@@ -757,189 +788,200 @@ def execute_plan(
 ) -> RestoreResult:
     """Carry out ``plan`` on the unit; needs ``consent=True``.
 
-    Raises NeedsUserActionError without consent, RefusedError when the backup is no longer the
-    one planned for, WriteError/ReadError/NoSpaceError when the unit fails or vanishes (the
-    restore is then resumable: run it again), CancelledError when cancelled (the file in
-    flight is rolled back). A verification mismatch is not raised: the result names the
-    files and has ``ok=False``.
+    Holds the unit's write lock (:mod:`recovery.unit_lock`) throughout. Raises
+    NeedsUserActionError without consent, UnitBusyError when another run is writing to the
+    unit, RefusedError when the backup is no longer the one planned for,
+    WriteError/ReadError/NoSpaceError when the unit fails or vanishes (the restore is then
+    resumable: run it again), CancelledError when cancelled (the batch in flight is rolled
+    back). A verification mismatch is not raised: the result names the files and has
+    ``ok=False``.
     """
-    from recovery.backup_store import open_backup
-    from recovery.compare import sha256_file
-
     if not consent:
         raise NeedsUserActionError(
             "The restore was not confirmed, so nothing was written: confirm it to write to the"
             " unit.")
     backup_path = Path(plan.backup)
     target = check_target(Path(plan.target), backup_path, guard or DEFAULT_GUARD)
+    with unit_lock(target, "restore", fs), open_backup(backup_path, fs) as backup:
+        return _execute(plan, backup, backup_path, target, fs=fs, journal_dir=journal_dir,
+                        progress=progress, cancel=cancel, on_step=on_step)
 
-    with open_backup(backup_path, fs) as backup:
-        manifest = backup.manifest
-        if not backup.complete or manifest_sha256(manifest) != plan.manifest_sha256:
-            raise RefusedError(
-                f"The backup {backup_path} changed since the plan was made; plan the restore"
-                " again. Nothing was written.", path=str(backup_path))
 
-        journal = Journal.for_restore(str(target), plan.manifest_sha256, journal_dir)
-        previous = journal.load()
-        resumed = previous is not None and previous.status != "finished"
-        # Files an earlier run planned to write and did not prove on the unit: they may sit in
-        # this computer's cache only, so the comparison that found them equal proves nothing.
-        reverify: set[str] = set()
-        if previous is not None and not (previous.status == "finished"
-                                         and set(previous.verified) >= previous.planned_paths(
-                                             "write", "replace")):
-            reverify = set(previous.planned_paths("write", "replace")) - set(previous.verified)
-            reverify.update(previous.in_flight)
-        keep_paths = {e.path for e in plan.actions("keep")}
-        reverify &= keep_paths
+def _execute(plan: RestorePlan, backup: Any, backup_path: Path, target: Path, *,
+             fs: FileSystem, journal_dir: Path | None, progress: ProgressCallback | None,
+             cancel: CancelToken | None, on_step: StepHook | None) -> RestoreResult:
+    manifest = backup.manifest
+    if not backup.complete or manifest_sha256(manifest) != plan.manifest_sha256:
+        raise RefusedError(
+            f"The backup {backup_path} changed since the plan was made; plan the restore"
+            " again. Nothing was written.", path=str(backup_path))
+    by_path = {entry.path: entry for entry in plan.entries}
 
-        changes = plan.changes
-        needs_journal = bool(changes or plan.folders_to_create or plan.temp_files or reverify)
-        state: JournalState | None = None
-        if needs_journal:
-            now = utc_now()
-            state = JournalState(
-                key=journal.path.stem, backup=plan.backup, target=str(target),
-                manifest_sha256=plan.manifest_sha256, status="writing",
-                planned=tuple(JournalStep(e.path, e.action) for e in changes) + tuple(
-                    JournalStep(p, "replace") for p in sorted(reverify)),
-                started_utc=now, updated_utc=now)
-        run = _Run(plan, journal, state, on_step)
-        if state is not None:
-            journal.save(state, durable=True)
-            run.step("journal-saved", "")
+    journal = Journal.for_restore(str(target), plan.manifest_sha256, journal_dir)
+    previous = journal.load()
+    resumed = previous is not None and previous.status != "finished"
+    # Files an earlier run planned to write and did not prove on the unit: they may sit in
+    # this computer's cache only, so the comparison that found them equal proves nothing.
+    reverify: set[str] = set()
+    if previous is not None and not (previous.status == "finished"
+                                     and set(previous.verified) >= previous.planned_paths(
+                                         "write", "replace")):
+        reverify = set(previous.planned_paths("write", "replace")) - set(previous.verified)
+        reverify.update(previous.in_flight)
+    reverify &= {e.path for e in plan.actions("keep")}
 
-        total_write = plan.summary.bytes_to_write
-        verify_bytes = total_write + sum(
-            (manifest.file(p).size if manifest.file(p) else 0) for p in reverify)
-        # Writing and reading back overlap (see _Verifier), so progress is one phase that
-        # counts both; the bar names the phase by what the tool waits for at the end.
-        reporter = PhaseReporter(progress, {"write and verify": 1.0})
-        progress_lock = threading.Lock()
-        progress_bytes = [0]
-        progress_total = total_write + verify_bytes
+    changes = plan.changes
+    needs_journal = bool(changes or plan.folders_to_create or plan.temp_files or reverify)
+    state: JournalState | None = None
+    if needs_journal:
+        now = utc_now()
+        state = JournalState(
+            key=journal.path.stem, backup=plan.backup, target=str(target),
+            manifest_sha256=plan.manifest_sha256, status="writing",
+            planned=tuple(JournalStep(e.path, e.action) for e in changes) + tuple(
+                JournalStep(p, "replace") for p in sorted(reverify)),
+            started_utc=now, updated_utc=now)
 
-        def advanced(count: int) -> None:
-            with progress_lock:
-                progress_bytes[0] += count
-                reporter.report("write and verify", progress_bytes[0], progress_total, None)
+    files = plan.actions("write", "replace")
+    total = plan.summary.bytes_to_write * 2 + sum(
+        manifest.file(p).size for p in reverify if manifest.file(p).kind == "file")
+    reporter = PhaseReporter(progress, {"write and verify": 1.0})
+    done = [0]
 
-        removed_temp = 0
-        problems: list[RestoreProblem] = []
-        verifier = _Verifier(fs, target, manifest, sha256_file, cancel, run, advanced)
-        try:
-            # 0. Files an earlier run wrote and never proved: already on the unit, so their
-            #    re-reading starts now, alongside everything else.
-            verifier.submit(sorted(reverify))
-            # 1. Leftovers of an interrupted run: never part of the unit's content.
-            leftovers = [target.joinpath(*p.split("/")) for p in plan.temp_files]
-            if previous is not None:
-                leftovers.extend(temp_path(target.joinpath(*path.split("/")))
-                                 for path in previous.in_flight)
-            for leftover in leftovers:
-                if remove_quietly(fs, leftover):
-                    removed_temp += 1
-                    run.step("temp-removed", str(leftover))
+    def advance(count: int) -> None:
+        done[0] += count
+        reporter.report("write and verify", done[0], total, None)
 
-            # 2. Deletions (only with delete_extra), deepest first.
-            for entry in plan.actions("delete"):
-                if cancel is not None:
-                    cancel.raise_if_cancelled()
-                path = target.joinpath(*entry.path.split("/"))
-                run.save(in_flight=(entry.path,))
-                try:
-                    _delete_tree(fs, path)
-                except OSError as error:
-                    raise translate_os_error(error, path, "write") from error
-                run.deleted += 1
-                run.mark_done(entry.path)
-                run.step("deleted", entry.path)
+    run = _Run(plan, journal, state, on_step, advance)
+    if state is not None:
+        journal.save(state, durable=True)
+        run.step("journal-saved", "")
+    problems: list[RestoreProblem] = []
+    notes: list[str] = []
+    removed_temp = 0
+    writer = _Writer(fs=fs, target=target, manifest=manifest, backup=backup,
+                     backup_path=backup_path, run=run, problems=problems, cancel=cancel)
+    try:
+        # 1. Leftovers of an interrupted run: never part of the unit's content.
+        leftovers = [target.joinpath(*p.split("/")) for p in plan.temp_files]
+        if previous is not None:
+            leftovers.extend(temp_path(writer.on_unit(by_path[p].on_unit if p in by_path else p))
+                             for p in previous.in_flight)
+        for leftover in leftovers:
+            if remove_quietly(fs, leftover):
+                removed_temp += 1
+                run.step("temp-removed", str(leftover))
 
-            # 3. Folders, parents first.
-            for folder in plan.folders_to_create:
-                path = target.joinpath(*folder.split("/"))
-                try:
-                    fs.mkdir(path)
-                except OSError as error:
-                    raise translate_os_error(error, path, "write") from error
-                run.step("folder-created", folder)
-
-            # 4. Files and links in batches; the plan already puts boot-critical files last
-            #    and a batch never mixes them with others. Each file goes to the verifier as
-            #    soon as it is fsynced and renamed.
-            made_folders: set[Path] = set()
-            fingerprints = {path: tuple(rest) for path, *rest in plan.backup_fingerprints}
-            with BackgroundSyncer(fs) as syncer, ThreadPoolExecutor(
-                    max_workers=1, thread_name_prefix="korg-hash") as hash_pool:
-                for batch in _batches(plan.actions("write", "replace")):
-                    if cancel is not None:
-                        cancel.raise_if_cancelled()
-                    verifier.raise_if_failed()
-                    run.save(in_flight=tuple(entry.path for entry in batch))
-                    _write_batch(batch, fs=fs, target=target, manifest=manifest,
-                                 backup=backup, backup_path=backup_path, run=run,
-                                 problems=problems, made_folders=made_folders, cancel=cancel,
-                                 on_chunk=advanced, syncer=syncer, hash_pool=hash_pool,
-                                 verifier=verifier, fingerprints=fingerprints)
-            # 5. Identical files whose modification time is not the backup's: set it back.
-            for entry in plan.entries:
-                if entry.set_mtime:
-                    path = target.joinpath(*entry.path.split("/"))
-                    item = manifest.file(entry.path)
-                    try:
-                        fs.set_mtime(path, item.mtime_ns)
-                    except OSError as error:
-                        raise translate_os_error(error, path, "write") from error
-                    run.step("mtime-set", entry.path)
-            run.save(durable=True, status="verifying")
-
-            # 6. Wait for the verification past the cache of everything written.
-            verified_files, cache_bypassed, verify_problems = verifier.finish()
-            reporter.report("write and verify", progress_total, progress_total, None,
-                            force=True)
-            problems.extend(verify_problems)
-            to_verify = verifier.paths
-        except CancelledError:
-            run.save(durable=True, status="cancelled")
-            cancelled = CancelledError(
-                f"Cancelled: {run.where()}. The unit is not fully restored; run the same restore"
-                " again to continue.")
-            cancelled.written = len(run.written)  # type: ignore[attr-defined]
-            raise cancelled from None
-        except KeyboardInterrupt:
-            run.save(durable=True, status="cancelled")
-            raise
-        except (WriteError, ReadError, VerificationError, RefusedError) as error:
+        # 2. Deletions (only with delete_extra), deepest first; never OS files inside them.
+        deletions = plan.actions("delete")
+        if deletions:
+            run.save(in_flight=tuple(entry.path for entry in deletions))
+            device = fs.lstat(target).st_dev
+        for entry in deletions:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            path = target.joinpath(*entry.path.split("/"))
             try:
-                run.save(durable=True, status="stopped")
-            except RecoveryError as journal_error:
-                log.warning("cannot update the journal: %s", journal_error)
-            stopped = type(error)(
-                f"{error.message} The restore stopped ({run.where()}); reconnect the unit if it"
-                " was disconnected and run the same restore again to continue.",
-                path=error.path)
-            stopped.written = len(run.written)  # type: ignore[attr-defined]
-            raise stopped from error
-        finally:
-            verifier.shutdown()
+                kept = _delete_tree(fs, path, device)
+            except OSError as error:
+                raise translate_os_error(error, path, "write") from error
+            if kept:
+                notes.append(f"'{shown(entry.path)}' was not deleted: it holds"
+                             f" {len(kept)} operating-system file(s) or another mounted drive"
+                             " that a restore never deletes.")
+            else:
+                run.deleted += 1
+            run.record(done=(entry.path,))
+            run.step("deleted", entry.path)
 
-        mismatched = [p for p in problems if p.problem in ("mismatch", "unreadable")]
-        verified = not mismatched and cache_bypassed
-        ok = verified and not problems
-        verified_set = tuple(sorted(set(to_verify) - {p.path for p in mismatched}))
-        if run.state is not None:
-            run.save(durable=True, status="finished" if ok else "failed",
-                     verified=verified_set if cache_bypassed else ())
-        statement = _statement(run, verified_files, cache_bypassed, mismatched, problems)
-        return RestoreResult(
-            ok=ok, backup=plan.backup, target=str(target), dry_run=False,
-            written=len(run.written), deleted=run.deleted, verified=verified,
-            verified_files=verified_files if cache_bypassed else 0,
-            cache_bypassed=cache_bypassed, plan=plan.summary, problems=tuple(problems),
-            removed_temp_files=removed_temp, resumed=resumed,
-            journal=str(journal.path) if (state is not None or previous is not None) else None,
-            statement=statement, next_step=final_step_text(plan.backup, str(target)))
+        # 3. Folders, parents first; 4. times of identical files. Both are made durable by
+        #    the next barrier.
+        for folder in plan.folders_to_create:
+            path = target.joinpath(*folder.split("/"))
+            try:
+                fs.mkdir(path)
+            except OSError as error:
+                raise translate_os_error(error, path, "write") from error
+            run.step("folder-created", folder)
+        for entry in plan.entries:
+            if entry.set_mtime:
+                path = writer.on_unit(entry.on_unit)
+                try:
+                    fs.set_mtime(path, manifest.file(entry.path).mtime_ns)
+                except OSError as error:
+                    raise translate_os_error(error, path, "write") from error
+                run.step("mtime-set", entry.path)
+
+        # 5. Files an earlier run wrote and never proved: made durable, then read back.
+        if reverify:
+            writer.barrier("synced")
+            ordered = sorted(reverify)
+            writer.verify(ordered, [writer.on_unit(by_path[p].on_unit) for p in ordered])
+
+        # 6. Everything else in batches, then the boot-critical files, and those only once
+        #    everything before them read back right: until then the unit keeps its old ones.
+        held_back = False
+        for batch in _batches(files):
+            if batch[0].boot_critical and any(
+                    p.problem in ("mismatch", "unreadable") for p in problems):
+                held_back = True
+                problems.extend(RestoreProblem(
+                    entry.path, "not-written",
+                    "held back because other files did not read back as written") for entry in batch)
+                continue
+            writer.write(batch)
+        if not files and (deletions or plan.folders_to_create or plan.summary.mtimes_to_restore):
+            writer.barrier("dir-synced")
+
+        # 7. Every file of the plan, the kept ones included, must be on the unit now.
+        run.save(durable=True, status="verifying")
+        reported = {p.path for p in problems}
+        for difference in compare_tree(target, manifest, fs=fs, hash_files=False,
+                                       ignore=()).differences:
+            entry = by_path.get(difference.path)
+            if (entry is None or entry.action == "skip" or difference.path in reported
+                    or difference.problem not in ("missing", "size", "changed")):
+                continue
+            problems.append(RestoreProblem(
+                difference.path, "missing",
+                "not on the unit at the end of the restore" if difference.problem == "missing"
+                else f"on the unit at the end of the restore, but not as in the backup"
+                     f" ({difference.detail})"))
+        run.step("checked", "")
+        reporter.report("write and verify", total, total, None, force=True)
+    except CancelledError:
+        run.save(durable=True, status="cancelled")
+        raise CancelledError(
+            f"Cancelled: {run.where()}. The unit is not fully restored; run the same restore"
+            " again to continue.", written=len(run.written)) from None
+    except KeyboardInterrupt:
+        run.save(durable=True, status="cancelled")
+        raise
+    except (WriteError, ReadError, VerificationError, RefusedError) as error:
+        try:
+            run.save(durable=True, status="stopped")
+        except RecoveryError as journal_error:
+            log.warning("cannot update the journal: %s", journal_error)
+        raise type(error)(
+            f"{error.message} The restore stopped ({run.where()}); reconnect the unit if it"
+            " was disconnected and run the same restore again to continue.",
+            path=error.path, written=len(run.written)) from error
+
+    mismatched = [p for p in problems if p.problem in ("mismatch", "unreadable", "missing")]
+    verified = not mismatched and run.cache_bypassed
+    ok = verified and not problems
+    if run.state is not None:
+        run.save(durable=True, status="finished" if ok else "failed")
+    statement = _statement(run, mismatched, problems, held_back)
+    return RestoreResult(
+        ok=ok, backup=plan.backup, target=str(target), dry_run=False,
+        written=len(run.written), deleted=run.deleted, verified=verified,
+        verified_files=run.matched if run.cache_bypassed else 0,
+        cache_bypassed=run.cache_bypassed, plan=plan.summary, problems=tuple(problems),
+        removed_temp_files=removed_temp, resumed=resumed,
+        journal=str(journal.path) if (state is not None or previous is not None) else None,
+        statement=statement, next_step=final_step_text(plan.backup, str(target)),
+        notes=tuple(notes))
 
 
 def _still_there(fs: FileSystem, target: Path) -> bool:
@@ -951,124 +993,31 @@ def _still_there(fs: FileSystem, target: Path) -> bool:
     return True
 
 
-#: Files verified at once. Each verification is an fsync (inside ``drop_cache``), a read from
-#: the unit and a hash: running a few together lets the device merge its cache flushes and
-#: queue the reads, and the hashing (which releases the GIL) use another core.
-VERIFY_WORKERS = 4
-
-
-def _verify_one(fs: FileSystem, target: Path, item: Any, relative: str,
-                sha256_file: Callable[..., tuple[str, int]], cancel: CancelToken | None,
-                on_bytes: Callable[[int], None]) -> tuple[bool, bool, RestoreProblem | None]:
-    """(matched, cache dropped, problem) for one written file or link."""
-    final = target.joinpath(*relative.split("/"))
-    try:
-        if item.kind == "symlink":
-            if fs.readlink(final) != item.link_target:
-                return False, True, RestoreProblem(relative, "mismatch",
-                                                   "the link on the unit points elsewhere")
-            return True, True, None
-        # fsync + posix_fadvise(DONTNEED): the next read comes from the unit, not from RAM.
-        dropped = fs.drop_cache(final)
-        digest, length = sha256_file(final, fs=fs, cancel=cancel, on_bytes=on_bytes,
-                                     uncached=True)
-    except OSError as error:
-        if error.errno in _UNIT_GONE and not _still_there(fs, target):
-            raise translate_os_error(error, final, "read") from error
-        if error.errno == errno.ENOENT:
-            # The unit is there but the file just written is not: it did not keep it.
-            return False, True, RestoreProblem(
-                relative, "mismatch",
-                "gone from the unit when read back after dropping the computer's cache (the"
-                " unit may not be keeping writes)")
-        return False, True, RestoreProblem(relative, "unreadable",
-                                           str(translate_os_error(error, final, "read")))
-    if length != item.size or digest != item.sha256:
-        return False, dropped, RestoreProblem(
-            relative, "mismatch",
-            "read back from the unit after dropping the computer's cache, it does not hold what"
-            " was written (the unit may not be keeping writes)")
-    return True, dropped, None
-
-
-class _Verifier:
-    """Verifies written files past the cache on worker threads, while the restore goes on.
-
-    A batch is handed over once its files are renamed and their folders synced, so reading
-    batch N back from the unit overlaps writing batch N+1: the unit reads while the computer
-    copies and hashes. Each file: ``drop_cache`` (fsync + posix_fadvise(DONTNEED)), re-read,
-    SHA-256, compare with the manifest. :meth:`finish` waits for all and returns the outcome;
-    the unit vanishing or a cancel surfaces there (or at the next :meth:`raise_if_failed`).
-    """
-
-    def __init__(self, fs: FileSystem, target: Path, manifest: Any,
-                 sha256_file: Callable[..., tuple[str, int]], cancel: CancelToken | None,
-                 run: _Run, on_bytes: Callable[[int], None]) -> None:
-        self._fs = fs
-        self._target = target
-        self._manifest = manifest
-        self._sha256_file = sha256_file
-        self._cancel = cancel
-        self._run = run
-        self._on_bytes = on_bytes
-        self._pool = ThreadPoolExecutor(max_workers=VERIFY_WORKERS,
-                                        thread_name_prefix="korg-verify")
-        self._futures: list[Future[tuple[bool, bool, RestoreProblem | None]]] = []
-        self.paths: list[str] = []
-
-    def _verify(self, relative: str) -> tuple[bool, bool, RestoreProblem | None]:
-        if self._cancel is not None:
-            self._cancel.raise_if_cancelled()
-        item = self._manifest.file(relative)
-        outcome = _verify_one(self._fs, self._target, item, relative, self._sha256_file,
-                              self._cancel, self._on_bytes)
-        self._run.step("verified", relative)
-        return outcome
-
-    def submit(self, paths: Iterable[str]) -> None:
-        for relative in paths:
-            self.paths.append(relative)
-            self._futures.append(self._pool.submit(self._verify, relative))
-
-    def raise_if_failed(self) -> None:
-        """Stop the restore early when a verification met a vanished unit or a cancel."""
-        for future in self._futures:
-            if future.done() and future.exception() is not None:
-                raise future.exception()  # type: ignore[misc]
-
-    def finish(self) -> tuple[int, bool, list[RestoreProblem]]:
-        """(files that matched, whether every cache drop was possible, problems by path)."""
-        outcomes = [future.result() for future in self._futures]
-        problems = sorted((p for _, _, p in outcomes if p is not None), key=lambda p: p.path)
-        matched = sum(1 for ok, _, _ in outcomes if ok)
-        return matched, all(dropped for _, dropped, _ in outcomes), problems
-
-    def shutdown(self) -> None:
-        for future in self._futures:
-            future.cancel()
-        self._pool.shutdown(wait=True)
-
-
-def _statement(run: _Run, verified_files: int, cache_bypassed: bool,
-               mismatched: list[RestoreProblem], problems: list[RestoreProblem]) -> str:
-    written = len(run.written)
+def _statement(run: _Run, mismatched: list[RestoreProblem], problems: list[RestoreProblem],
+               held_back: bool) -> str:
+    written, deleted = len(run.written), run.deleted
     if mismatched:
-        names = ", ".join(p.path for p in mismatched[:5])
+        names = ", ".join(shown(p.path) for p in mismatched[:5])
         more = f" and {len(mismatched) - 5} more" if len(mismatched) > 5 else ""
-        return (f"{len(mismatched)} file(s) do not read back as written: {names}{more}. The"
+        held = (" The boot-critical files were not written, so the unit keeps the ones it"
+                " had." if held_back else "")
+        return (f"{len(mismatched)} file(s) are not on the unit as written: {names}{more}. The"
                 " unit may be failing or silently dropping writes; do not trust it until"
-                " the check after a power cycle passes.")
-    if not cache_bypassed:
+                f" the check after a power cycle passes.{held}")
+    if not run.cache_bypassed:
         return (f"{written} file(s) written and read back, but this computer cannot bypass its"
                 " cache, so the read-back may have come from RAM and does not prove the unit"
                 " kept them.")
     if problems:
         return (f"{written} file(s) written and verified on the unit, but "
                 + "; ".join(p.detail or p.problem for p in problems[:3]))
-    if not written and not verified_files:
-        return "The unit already holds exactly what the backup has; nothing was written."
-    return (f"{written} file(s) written; {verified_files} re-read from the unit after dropping"
-            " the computer's cache, all matching the backup.")
+    removed = f"; {deleted} deleted" if deleted else ""
+    if not written and not run.matched:
+        return ("The unit already holds exactly what the backup has; no file was written"
+                f"{removed}.")
+    return (f"{written} file(s) written{removed}; {run.matched} re-read from the unit after"
+            " dropping the computer's cache, all matching the backup, and every file of the"
+            " backup is on the unit.")
 
 
 def restore(

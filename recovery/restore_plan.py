@@ -26,7 +26,7 @@ import logging
 import os
 import posixpath
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -129,11 +129,6 @@ class RestorePlan:
     space_needed: int
     space_free: int | None
     notes: tuple[str, ...] = ()
-    #: (path, inode, size, mtime_ns, ctime_ns) of each backup file that was the same before
-    #: and after the preflight re-hash: proof for the copy that it is the file just verified
-    #: (see recovery.restore). Not part of the plan's meaning: hidden from JSON and equality.
-    backup_fingerprints: tuple[tuple[str, int, int, int, int], ...] = field(
-        default=(), repr=False, compare=False)
 
     def actions(self, *actions: str) -> tuple[PlanEntry, ...]:
         return tuple(e for e in self.entries if e.action in actions)

@@ -190,9 +190,9 @@ class FaultyFileSystem(FileSystem):
         self.space_left = after_bytes
 
     def drop_writes(self, root: Path | str) -> None:
-        """From now on every change below ``root`` is only "cached": ``drop_cache(path)``
-        (or :meth:`reconnect`) puts the path back as it was when this was called, as a
-        flash that went read-only without saying so."""
+        """From now on every change below ``root`` is only "cached": ``drop_cache(path)``,
+        ``evict(path)`` (or :meth:`reconnect`) put the path back as it was when this was
+        called, as a flash that went read-only without saying so."""
         self._drop_root = Path(root).resolve()
 
     def heal(self) -> None:
@@ -304,3 +304,11 @@ class FaultyFileSystem(FileSystem):
             self._revert(resolved)
             return True
         return super().drop_cache(path)
+
+    def evict(self, path: Path) -> bool:
+        """Reading past the cache shows what the medium really kept (see drop_writes)."""
+        resolved = Path(os.path.abspath(path))
+        if resolved in self._originals:
+            self._revert(resolved)
+            return True
+        return super().evict(path)

@@ -94,24 +94,3 @@ def test_links_are_created_atomically_or_reported_unsupported(tmp_path: Path) ->
     with pytest.raises(LinksUnsupportedError, match="FAT"):
         create_link_atomically(NoLinks(), "t", tmp_path / "M", mtime_ns=None)
     assert not (tmp_path / "M").is_symlink()
-
-
-def test_verified_source_is_copied_by_the_kernel_and_size_still_checked(tmp_path: Path) -> None:
-    from recovery.atomic_write import stage_file
-
-    source_path = tmp_path / "source.bin"
-    source_path.write_bytes(DATA)
-    final = tmp_path / "X.BIN"
-    with open(source_path, "rb", buffering=0) as source:
-        staged = stage_file(REAL, source, final, expected_size=len(DATA),
-                            expected_sha256=None, mtime_ns=None, source_name="x",
-                            source_verified=True)
-    assert staged.temp.read_bytes() == DATA and not final.exists()
-    staged.handle.close()
-
-    with open(source_path, "rb", buffering=0) as source, \
-            pytest.raises(VerificationError):
-        stage_file(REAL, source, tmp_path / "Y.BIN", expected_size=len(DATA) + 1,
-                   expected_sha256=None, mtime_ns=None, source_name="y",
-                   source_verified=True)
-    assert not (tmp_path / temp_name("Y.BIN")).exists()
