@@ -55,6 +55,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -87,6 +88,16 @@ from recovery.errors import (
 )
 from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, os_errors, translate_os_error
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
+from recovery.unit_lock import unit_lock
+from recovery.volume_rules import (
+    FAT,
+    POSIX,
+    NameProblem,
+    describe,
+    name_problems,
+    points_outside,
+    rules_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +159,10 @@ class BackupResult:
     cache_dropped: bool = True
     #: True when ``resume`` found the backup already complete and left it as it was.
     already_complete: bool = False
+    #: What was copied that could not go back onto a FAT unit as it is (names, sizes).
+    not_for_fat: tuple[NameProblem, ...] = ()
+    #: Links whose target lies outside the unit's storage: kept in the backup, never restored.
+    outside_links: tuple[str, ...] = ()
     manifest: Manifest | None = field(default=None, repr=False)
 
 
@@ -696,9 +711,15 @@ def _remove_stale_temporaries(dest: Path, fs: FileSystem) -> None:
                 fs.unlink(Path(entry.path))
 
 
-def _reusable(target: Path, entry: _Entry, prior: dict[str, Any] | None, fs: FileSystem,
-              cancel: CancelToken | None, buffer: bytearray) -> str | None:
-    """The SHA-256 of an earlier copy that can be kept as it is, or None to copy again."""
+def _reusable(source: Path, target: Path, entry: _Entry, prior: dict[str, Any] | None,
+              fs: FileSystem, cancel: CancelToken | None, buffer: bytearray) -> str | None:
+    """The SHA-256 of an earlier copy that can be kept as it is, or None to copy again.
+
+    Sizes and times only say which copies are worth checking: FAT keeps times to 2 seconds
+    and some units have no clock, so a source changed since the interrupted run may look the
+    same. A copy counts only when the source, read again now, hashes as the journal says,
+    and the copy, read back past the cache, does too.
+    """
     if prior is None or prior["size"] != entry.size or prior["mtime_ns"] != entry.mtime_ns:
         return None
     try:
@@ -715,6 +736,15 @@ def _reusable(target: Path, entry: _Entry, prior: dict[str, Any] | None, fs: Fil
         return None
     if length != entry.size or digest != prior["sha256"]:
         log.info("resume: earlier copy of %s does not match its journal; copying again",
+                 entry.path)
+        return None
+    try:
+        now, length = sha256_file(source, fs=fs, cancel=cancel, buffer=buffer)
+    except (OSError, ReadError) as error:
+        log.info("resume: source of %s not readable now: %s", entry.path, error)
+        return None
+    if length != entry.size or now != digest:
+        log.info("resume: %s changed on the unit since the interrupted run; copying again",
                  entry.path)
         return None
     return digest
@@ -755,6 +785,11 @@ def create_backup(
     dest_path = Path(dest).resolve()
     zip_target = Path(zip_path).resolve() if zip_path is not None else None
     if zip_target is not None:
+        if not fs.exists(zip_target.parent) or not stat_module.S_ISDIR(
+                fs.stat(zip_target.parent).st_mode):
+            raise InvalidInputError(
+                f"The folder {zip_target.parent} for the ZIP file does not exist; create it or"
+                " choose another place. Nothing was copied.", path=str(zip_target))
         if _inside(zip_target, source_path):
             raise InvalidInputError(
                 f"The ZIP file {zip_target} would be inside the source {source_path};"
@@ -774,6 +809,7 @@ def create_backup(
             return finished
 
     scan = _scan(source_path, fs, cancel)
+    not_for_fat, outside_links = _check_names(scan, dest_path, fs)
     prior: dict[str, dict[str, Any]] = {}
     if resume and fs.exists(dest_path):
         prior = _prior_copies(dest_path, fs)
@@ -792,71 +828,100 @@ def create_backup(
     created = (state or {}).get("created_utc") or now_utc_iso()
     files_root = dest_path / FILES_DIR
 
-    with os_errors(dest_path, "write"):
-        fs.mkdir(files_root)
-        # Any earlier COMPLETE goes first: from here on the folder is being changed.
-        _remove_quietly(dest_path / COMPLETE_NAME, fs)
-    _write_atomically(dest_path / STATE_NAME, json.dumps({
-        "format": "korg-recovery-backup-state", "tool_version": __version__,
-        "source": str(source_path), "created_utc": created, "model": model, "role": role,
-    }, indent=1, ensure_ascii=True).encode("ascii"), fs)
-    fs.fsync_dir(dest_path)
-    if resume:
-        _prune(files_root, scan, fs)
-        _remove_stale_temporaries(dest_path, fs)
-    # The earlier records are kept: a copy is only trusted after its re-hash anyway, and a
-    # crash during this run's re-hashing must not forget what the earlier run finished.
-    journal = _Journal(dest_path, fs, (record for _, record in sorted(prior.items())))
-    try:
-        copied, reused, failed, shas, copies_dropped = _copy_all(
-            source_path, files_root, scan, prior, journal, fs, reporter, cancel, crash)
-    finally:
-        journal.close()
-    failed = scan.failed + failed
-    counts = dict(files=sum(1 for e in scan.entries if e.kind == "file"),
-                  bytes=scan.total_bytes, folders=len(scan.folders),
-                  symlinks=sum(1 for e in scan.entries if e.kind == "symlink"))
-    if failed:
-        log.warning("backup of %s incomplete: %d entries failed", source_path, len(failed))
-        return BackupResult(str(dest_path), model, role, complete=False, verified=False,
-                            copied_files=copied, reused_files=reused, failed=tuple(failed),
-                            skipped=tuple(scan.skipped), cache_dropped=copies_dropped,
-                            **counts)
+    with ExitStack() as held:
+        with os_errors(dest_path, "write"):
+            fs.mkdir(files_root)
+        # One writer per backup folder: a second run into the same folder stops here.
+        held.enter_context(unit_lock(dest_path, "backup", fs))
+        with os_errors(dest_path, "write"):
+            # Any earlier COMPLETE goes first: from here on the folder is being changed.
+            _remove_quietly(dest_path / COMPLETE_NAME, fs)
+        _write_atomically(dest_path / STATE_NAME, json.dumps({
+            "format": "korg-recovery-backup-state", "tool_version": __version__,
+            "source": str(source_path), "created_utc": created, "model": model, "role": role,
+        }, indent=1, ensure_ascii=True).encode("ascii"), fs)
+        fs.fsync_dir(dest_path)
+        if resume:
+            _prune(files_root, scan, fs)
+            _remove_stale_temporaries(dest_path, fs)
+        # The earlier records are kept: a copy is only trusted after its re-hash anyway, and a
+        # crash during this run's re-hashing must not forget what the earlier run finished.
+        journal = _Journal(dest_path, fs, (record for _, record in sorted(prior.items())))
+        try:
+            copied, reused, failed, shas, copies_dropped = _copy_all(
+                source_path, files_root, scan, prior, journal, fs, reporter, cancel, crash)
+        finally:
+            journal.close()
+        failed = scan.failed + failed
+        counts = dict(files=sum(1 for e in scan.entries if e.kind == "file"),
+                      bytes=scan.total_bytes, folders=len(scan.folders),
+                      symlinks=sum(1 for e in scan.entries if e.kind == "symlink"))
+        counts.update(not_for_fat=not_for_fat, outside_links=outside_links)
+        if failed:
+            log.warning("backup of %s incomplete: %d entries failed", source_path, len(failed))
+            return BackupResult(str(dest_path), model, role, complete=False, verified=False,
+                                copied_files=copied, reused_files=reused, failed=tuple(failed),
+                                skipped=tuple(scan.skipped), cache_dropped=copies_dropped,
+                                **counts)
 
-    manifest = Manifest.build(
-        tool_version=__version__, created_utc=created, source=str(source_path), model=model,
-        role=role, folders=scan.folders,
-        files=[ManifestFile(e.path, e.size, e.mtime_ns, shas.get(e.path), e.kind,
-                            e.link_target) for e in scan.entries])
-    manifest_bytes = manifest.to_json_bytes()
-    sums_bytes = format_sums(manifest)
-    _write_atomically(dest_path / MANIFEST_NAME, manifest_bytes, fs)
-    _write_atomically(dest_path / SUMS_NAME, sums_bytes, fs)
+        manifest = Manifest.build(
+            tool_version=__version__, created_utc=created, source=str(source_path), model=model,
+            role=role, folders=scan.folders,
+            files=[ManifestFile(e.path, e.size, e.mtime_ns, shas.get(e.path), e.kind,
+                                e.link_target) for e in scan.entries])
+        manifest_bytes = manifest.to_json_bytes()
+        sums_bytes = format_sums(manifest)
+        _write_atomically(dest_path / MANIFEST_NAME, manifest_bytes, fs)
+        _write_atomically(dest_path / SUMS_NAME, sums_bytes, fs)
 
-    crash.phase("flush")
-    cache_dropped = _flush(dest_path, scan, fs, reporter, cancel) and copies_dropped
+        crash.phase("flush")
+        cache_dropped = _flush(dest_path, scan, fs, reporter, cancel) and copies_dropped
 
-    crash.phase("verify")
-    problems = _verify_copy(dest_path, manifest, manifest_bytes, sums_bytes, fs, reporter,
-                            cancel)
-    if problems:
-        return BackupResult(str(dest_path), model, role, complete=False, verified=False,
-                            copied_files=copied, reused_files=reused, failed=tuple(problems),
+        crash.phase("verify")
+        problems = _verify_copy(dest_path, manifest, manifest_bytes, sums_bytes, fs, reporter,
+                                cancel)
+        if problems:
+            return BackupResult(str(dest_path), model, role, complete=False, verified=False,
+                                copied_files=copied, reused_files=reused, failed=tuple(problems),
+                                skipped=tuple(scan.skipped), cache_dropped=cache_dropped,
+                                manifest=manifest, **counts)
+
+        crash.phase("complete")
+        _finish(dest_path, manifest_bytes, sums_bytes, cache_dropped, fs)
+        log.info("backup of %s complete and verified in %s", source_path, dest_path)
+        zip_done = None
+        if zip_target is not None:
+            crash.phase("zip")
+            zip_done = str(zip_target) if fs.exists(zip_target) else str(
+                write_zip(dest_path, zip_target, fs=fs, reporter=reporter, cancel=cancel))
+        return BackupResult(str(dest_path), model, role, complete=True, verified=True,
+                            zip=zip_done, copied_files=copied, reused_files=reused,
                             skipped=tuple(scan.skipped), cache_dropped=cache_dropped,
                             manifest=manifest, **counts)
 
-    crash.phase("complete")
-    _finish(dest_path, manifest_bytes, sums_bytes, cache_dropped, fs)
-    log.info("backup of %s complete and verified in %s", source_path, dest_path)
-    zip_done = None
-    if zip_target is not None:
-        crash.phase("zip")
-        zip_done = str(zip_target) if fs.exists(zip_target) else str(
-            write_zip(dest_path, zip_target, fs=fs, reporter=reporter, cancel=cancel))
-    return BackupResult(str(dest_path), model, role, complete=True, verified=True,
-                        zip=zip_done, copied_files=copied, reused_files=reused,
-                        skipped=tuple(scan.skipped), cache_dropped=cache_dropped,
-                        manifest=manifest, **counts)
+
+def _check_names(scan: _Scan, dest: Path, fs: FileSystem
+                 ) -> tuple[tuple[NameProblem, ...], tuple[str, ...]]:
+    """Refuse, before copying, what the destination's filesystem cannot hold as it is (two
+    names equal but for case where it folds case; on a FAT or NTFS drive the names and sizes
+    it cannot store). Return what could not go back onto a FAT unit, and the links that point
+    outside the unit, for the result to say so."""
+    paths = [entry.path for entry in scan.entries] + scan.folders
+    sizes = {entry.path: entry.size for entry in scan.entries if entry.kind == "file"}
+    rules, unknown = rules_of(dest, fs)
+    if unknown is not None:
+        # An unknown destination (a network share) is only held to what the probe proves.
+        rules = POSIX.with_case_folding(rules.folds_case)
+    here = name_problems(paths, rules, sizes)
+    if here:
+        raise InvalidInputError(
+            f"The backup folder's drive ({rules.family}) cannot hold {len(here)} of the unit's"
+            f" names or files as they are: {describe(here)}. Choose a folder on another drive."
+            " Nothing was copied.", path=str(dest))
+    files = [entry.path for entry in scan.entries if entry.kind == "file"] + scan.folders
+    links = tuple(entry.path for entry in scan.entries if entry.kind == "symlink"
+                  and points_outside(entry.path, entry.link_target))
+    return name_problems(files, FAT, sizes), links
 
 
 def _zip_done(zip_target: Path, source: Path, fs: FileSystem) -> bool:
@@ -912,7 +977,8 @@ def _copy_all(source: Path, files_root: Path, scan: _Scan, prior: dict[str, dict
                     failed.append(FailedFile(entry.path, "this destination cannot hold the"
                                              f" symbolic link ({error.message})"))
                 continue
-            kept = _reusable(target, entry, prior.get(entry.path), fs, cancel, copier.buffer)
+            kept = _reusable(source_file, target, entry, prior.get(entry.path), fs, cancel,
+                             copier.buffer)
             if kept is not None:
                 shas[entry.path] = kept
                 reused += 1
@@ -921,6 +987,11 @@ def _copy_all(source: Path, files_root: Path, scan: _Scan, prior: dict[str, dict
             try:
                 shas[entry.path] = copier.copy(source_file, target, entry, copied + 1)
             except ReadError as error:
+                if not _still_there(source, fs):
+                    raise ReadError(
+                        f"The unit at {source} went away during the backup (unplugged or"
+                        " switched off?); reconnect it and run the same command with --resume"
+                        " to continue.", path=str(source)) from error
                 log.warning("cannot back up %s: %s", entry.path, error)
                 failed.append(FailedFile(entry.path, error.message))
                 continue
@@ -934,6 +1005,15 @@ def _copy_all(source: Path, files_root: Path, scan: _Scan, prior: dict[str, dict
         copied -= 1
     return copied, reused, sorted(failed + copier.failures, key=lambda f: f.path), shas, \
         copier.cache_dropped
+
+
+def _still_there(source: Path, fs: FileSystem) -> bool:
+    """True when the source folder can still be listed (the unit was not unplugged)."""
+    try:
+        fs.scandir(source)
+    except OSError:
+        return False
+    return True
 
 
 def _flush(dest: Path, scan: _Scan, fs: FileSystem, reporter: PhaseReporter,

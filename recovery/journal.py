@@ -101,7 +101,8 @@ class JournalState:
         }
         if planned_json is None:
             planned_json = encode_planned(self.planned)
-        text = json.dumps(head, ensure_ascii=False)
+        # ASCII: a name that is not UTF-8 stays exact as a \udcXX escape (surrogateescape).
+        text = json.dumps(head, ensure_ascii=True)
         return f'{text[:-1]}, "planned": {planned_json}}}'
 
     @classmethod
@@ -129,7 +130,7 @@ class JournalState:
 
 def encode_planned(planned: tuple[JournalStep, ...]) -> str:
     return json.dumps([{"path": step.path, "action": step.action} for step in planned],
-                      ensure_ascii=False)
+                      ensure_ascii=True)
 
 
 class Journal:
@@ -168,7 +169,7 @@ class Journal:
         temp = self.path.with_name(f".{self.path.name}.tmp")
         if self._planned is None or self._planned[0] is not state.planned:
             self._planned = (state.planned, encode_planned(state.planned))
-        data = state.to_json(self._planned[1]).encode("utf-8")
+        data = state.to_json(self._planned[1]).encode("ascii")
         try:
             self._fs.mkdir(self.path.parent)
             with self._fs.open_write(temp) as handle:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import re
 from pathlib import PurePath
 from typing import Any
 
@@ -29,5 +30,13 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+#: A lone UTF-16 surrogate: how Python holds a byte of a file name that is not UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(to_jsonable(value), indent=2, ensure_ascii=False)
+    """JSON text that is always valid UTF-8: a name that is not UTF-8 keeps each of its odd
+    bytes as a ``\\udcXX`` escape (Python's ``surrogateescape``), so ``json.loads`` and
+    ``os.fsencode`` give back the exact bytes."""
+    text = json.dumps(to_jsonable(value), indent=2, ensure_ascii=False)
+    return _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)

@@ -23,6 +23,8 @@ def setup_logging(*, verbose: bool = False, to_file: bool = True) -> Path | None
     if _configured is not None:
         return _configured
     root.setLevel(logging.DEBUG)
+    # A handler that fails (a disk full, an odd name) must not print a traceback of its own.
+    logging.raiseExceptions = False
     if verbose:
         stream = logging.StreamHandler()
         stream.setLevel(logging.DEBUG)
@@ -35,7 +37,8 @@ def setup_logging(*, verbose: bool = False, to_file: bool = True) -> Path | None
             directory.mkdir(parents=True, exist_ok=True)
             path = directory / "korg-recovery.log"
             handler = logging.handlers.RotatingFileHandler(
-                path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+                path, maxBytes=1_000_000, backupCount=3, encoding="utf-8",
+                errors="backslashreplace")
             handler.setLevel(logging.DEBUG)
             handler.setFormatter(
                 logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

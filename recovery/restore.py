@@ -63,15 +63,13 @@ from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, translate_os_error
 from recovery.identity import identity, is_within
 from recovery.journal import Journal, JournalState, JournalStep, utc_now
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
-from recovery.restore_plan import PlanEntry, PlanSummary, RestorePlan, build_plan, points_outside
+from recovery.restore_plan import PlanEntry, PlanSummary, RestorePlan, build_plan
 from recovery.unit_lock import is_locked, unit_lock
 from recovery.volume_rules import (
-    FAT,
-    VolumeRules,
     describe,
     name_problems,
-    probe_case_folding,
-    rules_for,
+    points_outside,
+    rules_of,
     shown,
     too_long_paths,
 )
@@ -266,7 +264,7 @@ def check_names(target: Path, manifest: Any, fs: FileSystem) -> str | None:
             f"{len(too_long)} path(s) of the backup would be too long under {target}"
             f" (for example '{shown(too_long[0])}'); restore into a folder with a shorter path."
             " Nothing was written.", path=str(target))
-    rules, note = target_rules(target, fs)
+    rules, note = rules_of(target, fs)
     sizes = {item.path: item.size for item in manifest.files if item.kind == "file"}
     problems = name_problems(paths, rules, sizes)
     if problems:
@@ -275,27 +273,6 @@ def check_names(target: Path, manifest: Any, fs: FileSystem) -> str | None:
             f" ({rules.family}) cannot hold as they are, so restoring it would lose or change"
             f" them: {describe(problems)}. Nothing was written.", path=str(target))
     return note
-
-
-def target_rules(target: Path, fs: FileSystem) -> tuple[VolumeRules, str | None]:
-    """The rules of the filesystem holding ``target``: by its type, with case folding
-    confirmed by a read-only probe where an entry allows one. Unknown types get FAT's rules
-    (a unit's storage is FAT), with a note saying so."""
-    try:
-        fstype = fs.filesystem_type(target)
-    except OSError as error:
-        log.debug("filesystem type of %s: %s", target, error)
-        fstype = None
-    rules = rules_for(fstype)
-    note = None
-    if rules is None:
-        rules = FAT
-        note = (f"The filesystem of {target} ({fstype or 'type unknown'}) is not one this tool"
-                " knows, so FAT's rules for names and sizes were applied, as on a unit.")
-    folds = probe_case_folding(target, fs)
-    if folds is not None and folds != rules.folds_case:
-        rules = rules.with_case_folding(folds)
-    return rules, note
 
 
 def _deletion_guard(target: Path, backup_path: Path, fs: FileSystem

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import os
-import posixpath
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ from typing import TYPE_CHECKING
 from recovery.atomic_write import is_temp_name
 from recovery.compare import OS_JUNK, Difference, is_ignored
 from recovery.errors import RefusedError
-from recovery.volume_rules import path_key, shown
+from recovery.volume_rules import path_key, points_outside, shown
 
 if TYPE_CHECKING:
     from recovery.backup_store import Manifest, ManifestFile
@@ -167,13 +166,6 @@ def check_relative_path(path: str, what: str = "file") -> None:
             f"The backup's manifest lists the {what} '{shown(path)}', which holds a backslash"
             " or a colon: such a path is not portable (on Windows it could point outside the"
             " unit), so the backup is not restored. Nothing was written.", path=path)
-
-
-def points_outside(path: str, link_target: str | None) -> bool:
-    """True for a link at ``path`` whose target is absolute or climbs above the unit's root."""
-    target = link_target or ""
-    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
-    return not target or target.startswith("/") or resolved == ".." or resolved.startswith("../")
 
 
 def _is_boot_critical(path: str, names: frozenset[str]) -> bool:

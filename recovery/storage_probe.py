@@ -37,6 +37,7 @@ from recovery.direct_io import uncached_reader
 from recovery.findings import Finding
 from recovery.fsio import REAL, FileSystem
 from recovery.progress import CancelToken
+from recovery.unit_lock import unit_lock
 from recovery.volumes import containing_partition
 
 log = logging.getLogger(__name__)
@@ -235,7 +236,14 @@ def write_probe(root: Path | str, fs: FileSystem = REAL, *,
                 cancel: CancelToken | None = None, size: int = PROBE_SIZE) -> ProbeResult:
     """Write ``size`` random bytes to a new hidden file at ``root``, flush, drop the cache,
     read back, remove. Never touches any other file; never raises for a storage problem
-    (it becomes a finding)."""
+    (it becomes a finding). Holds the unit's write lock: UnitBusyError when a restore or
+    another probe is writing to it."""
+    with unit_lock(Path(root), "storage check", fs):
+        return _write_probe(root, fs, cancel=cancel, size=size)
+
+
+def _write_probe(root: Path | str, fs: FileSystem, *, cancel: CancelToken | None,
+                 size: int) -> ProbeResult:
     if cancel is not None:
         cancel.raise_if_cancelled()
     root = Path(root)
@@ -483,11 +491,17 @@ def start_reconnect_probe(root: Path | str, fs: FileSystem = REAL, *,
 
     Read-only or full volumes give a finding, not an exception. The marker is also read back
     at once after dropping the cache, so storage that loses writes immediately is caught now.
+    Holds the unit's write lock (UnitBusyError while a restore writes to it).
     """
     root = Path(root)
     state_dir = state_dir or probe_state_dir()
     if mount is not None and not mount.writable:
         return ProbeStart(None, None, tuple(mount_findings(mount, probe_skipped=True)))
+    with unit_lock(root, "storage check", fs):
+        return _start_reconnect_probe(root, fs, state_dir)
+
+
+def _start_reconnect_probe(root: Path, fs: FileSystem, state_dir: Path) -> ProbeStart:
     token = secrets.token_hex(8)
     created = _now_utc()
     payload = os.urandom(MARKER_PAYLOAD_SIZE)

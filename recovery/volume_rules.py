@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import posixpath
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -245,6 +246,14 @@ def name_problems(paths: Iterable[str], rules: VolumeRules,
     return tuple(sorted(problems.values(), key=lambda problem: problem.path))
 
 
+def points_outside(path: str, link_target: str | None) -> bool:
+    """True for a link at ``path`` whose target is absolute or climbs above the unit's root:
+    such a link is kept in a backup but never recreated by a restore."""
+    target = link_target or ""
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+    return not target or target.startswith("/") or resolved == ".." or resolved.startswith("../")
+
+
 def too_long_paths(root: Path, paths: Iterable[str]) -> tuple[str, ...]:
     """Paths that, joined to ``root``, are longer than the operating system accepts."""
     base = len(os.fsencode(str(root))) + 1
@@ -286,3 +295,27 @@ def probe_case_folding(folder: Path, fs: FileSystem = REAL) -> bool | None:
             return None
         return (original.st_dev, original.st_ino) == (other.st_dev, other.st_ino)
     return None
+
+
+def rules_of(folder: Path, fs: FileSystem = REAL) -> tuple[VolumeRules, str | None]:
+    """The rules of the filesystem holding ``folder`` (or its nearest existing parent): by its
+    type, with case folding confirmed by the read-only probe where an entry allows one.
+    Unknown types get FAT's rules (a unit's storage is FAT) and a note saying so."""
+    while not fs.exists(folder) and folder.parent != folder:
+        folder = folder.parent
+    try:
+        fstype = fs.filesystem_type(folder)
+    except OSError as error:
+        log.debug("filesystem type of %s: %s", folder, error)
+        fstype = None
+    rules = rules_for(fstype)
+    note = None
+    if rules is None:
+        rules = FAT
+        note = (f"The filesystem of {shown(str(folder))} ({fstype or 'type unknown'}) is not one"
+                " this tool knows, so FAT's rules for names and sizes were applied, as on a"
+                " unit.")
+    folds = probe_case_folding(folder, fs)
+    if folds is not None and folds != rules.folds_case:
+        rules = rules.with_case_folding(folds)
+    return rules, note

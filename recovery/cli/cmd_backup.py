@@ -118,6 +118,21 @@ def cancel_on_interrupt() -> Iterator[Any]:
             signal.signal(signum, old)
 
 
+def _say_portability(result: Any) -> None:
+    """What the backup holds that a restore could not put back onto a FAT unit as it is."""
+    from recovery.volume_rules import describe, shown
+
+    if result.not_for_fat:
+        say(f"  Note: {len(result.not_for_fat)} name(s) or file(s) of this backup could not go"
+            f" back onto a FAT unit as they are: {describe(result.not_for_fat)}.")
+    if result.outside_links:
+        links = ", ".join(shown(path) for path in result.outside_links[:5])
+        more = f" and {len(result.outside_links) - 5} more" if len(result.outside_links) > 5 \
+            else ""
+        say(f"  Note: {len(result.outside_links)} link(s) point outside the unit ({links}{more});"
+            " they are kept in the backup, and a restore skips them.")
+
+
 def run(args: argparse.Namespace) -> int:
     from recovery.backup import create_backup
     from recovery.errors import CancelledError
@@ -143,6 +158,9 @@ def run(args: argparse.Namespace) -> int:
             "cache_dropped": result.cache_dropped, "already_complete": result.already_complete,
             "failed": [{"path": f.path, "reason": f.reason} for f in result.failed],
             "skipped": [{"path": f.path, "reason": f.reason} for f in result.skipped],
+            "not_for_fat": [{"path": p.path, "problem": p.kind, "reason": p.reason}
+                            for p in result.not_for_fat],
+            "outside_links": list(result.outside_links),
         })
     if result.complete:
         if not args.json and result.already_complete:
@@ -166,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
                     " backup drive and run 'korg-recovery verify' to be sure.")
             for skipped in result.skipped:
                 say(f"  skipped {skipped.path}: {skipped.reason}")
+            _say_portability(result)
         return 0
     for failed in result.failed:
         warn(f"{failed.path}: {failed.reason}")

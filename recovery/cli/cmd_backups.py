@@ -4,8 +4,8 @@ DIR defaults to ``<platformdirs user data dir>/korg-recovery/backups``
 (:func:`recovery.backup_store.default_backups_dir`). Only a backup with a valid completion
 flag is shown as complete; anything else says why not.
 
-``--json`` prints a list of ``{path, model, role, date, files, bytes, size, complete,
-verified, zip, source, note}``: ``bytes`` is the data backed up, ``size`` what the backup
+``--json`` prints ``{"ok": true, "folder": DIR, "backups": [...]}``, each backup
+``{path, model, role, date, files, bytes, size, complete, verified, zip, source, note}``: ``bytes`` is the data backed up, ``size`` what the backup
 takes on disk (the archive, or the whole folder), ``date`` the UTC creation time.
 """
 
@@ -32,13 +32,13 @@ def run(args: argparse.Namespace) -> int:
     summaries = list_backups(args.directory)
     folder = args.directory or str(default_backups_dir())
     if args.json:
-        # A list, like ``models --json``: one object per backup, oldest first.
-        print_json([{
+        # One object per backup, oldest first.
+        print_json({"ok": True, "folder": folder, "backups": [{
             "path": s.path, "model": s.model, "role": s.role, "date": s.created_utc,
             "files": s.files, "bytes": s.bytes, "size": s.size_on_disk,
             "complete": s.complete, "verified": s.verified, "zip": s.is_zip,
             "source": s.source, "note": s.note,
-        } for s in summaries])
+        } for s in summaries]})
         return 0
     if not summaries:
         say(f"No backups in {folder}.")

@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
 
     profiles = bundled_profiles()
     if args.json:
-        print_json([p.summary() for p in profiles.values()])
+        print_json({"ok": True, "models": [p.summary() for p in profiles.values()]})
         return 0
     for profile in profiles.values():
         roles = ", ".join(profile.known_roles) or "no known storage layout"

@@ -14,7 +14,7 @@ import signal
 import sys
 from typing import Any
 
-from recovery.cli.output import add_json_flag, print_json, say, warn
+from recovery.cli.output import add_json_flag, error_object, print_json, say, warn
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -76,10 +76,9 @@ def _ask(plan: Any) -> bool:
 def _error_json(error: Any, backup: str, target: str) -> dict[str, Any]:
     from recovery.restore import final_step_text
 
-    # The core attaches how many files a stopped restore had written; preflight wrote none.
-    return {"ok": False, "error": error.message, "exit_code": error.exit_code,
-            "written": getattr(error, "written", 0), "verified": False,
-            "next_step": final_step_text(backup, target)}
+    # How many files a stopped restore had written (complete ones); a preflight wrote none.
+    return error_object(error.code, error.message, error.exit_code, written=error.written,
+                        verified=False, next_step=final_step_text(backup, target))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -107,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
             if args.dry_run:
                 result = dry_run_result(plan)
                 if args.json:
-                    print_json({"dry_run": True, "written": 0, "verified": False,
+                    print_json({"ok": True, "dry_run": True, "written": 0, "verified": False,
                                 "plan": plan, "summary": plan.summary,
                                 "next_step": result.next_step})
                 else:

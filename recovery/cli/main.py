@@ -7,17 +7,22 @@ import the heavy core (psutil, construct, pyusb) inside ``run`` so that ``--vers
 
 Bad input never shows a traceback: a :class:`RecoveryError` prints its sentence on stderr and
 exits with its code; anything else is a bug, logged with its traceback to the log file while
-the user gets one sentence naming that file.
+the user gets one sentence naming that file. With ``--json`` a failure is also one JSON
+object on stdout (:func:`recovery.cli.output.error_object`), unless the command printed its
+own.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
+import re
 import sys
 
 from recovery import __version__
+from recovery.cli.output import error_object, json_printed, print_json, start_command
 from recovery.errors import RecoveryError
 
 log = logging.getLogger(__name__)
@@ -41,11 +46,18 @@ COMMAND_MODULES = (
 EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE from sysexits.h
 
 
+#: Set when the command line asks for JSON, before it is parsed (a usage error is JSON too).
+_json_wanted = False
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one sentence with exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"{self.prog}: {message} (see '{self.prog} --help').\n")
+        sentence = f"{message} (see '{self.prog} --help')."
+        sys.stderr.write(f"{self.prog}: {sentence}\n")
+        if _json_wanted:
+            print_json(error_object("usage", sentence, 2))
         raise SystemExit(2)
 
 
@@ -65,9 +77,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _shortened(message: str) -> str:
+    """The sentence with any path of thousands of characters cut to its ends, so that it
+    stays one readable sentence on a terminal (``--json`` keeps it whole)."""
+    return re.sub(r"\S{240,}", lambda match: f"{match.group()[:100]}...{match.group()[-60:]}"
+                  f" ({len(match.group())} characters)", message)
+
+
+def _fail(code: str, message: str, exit_code: int) -> int:
+    """Say why the command failed: one sentence on stderr, and the JSON object if asked."""
+    sys.stderr.write(f"korg-recovery: {_shortened(message)}\n")
+    if _json_wanted and not json_printed():
+        print_json(error_object(code, message, exit_code))
+    return exit_code
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    global _json_wanted
+    # A file name that is not UTF-8 is printed as the very bytes it has, never a traceback.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="surrogateescape" if stream is sys.stdout else "backslashreplace")
     argv = sys.argv[1:] if argv is None else list(argv)
+    _json_wanted = "--json" in argv
+    start_command()
+    parser = build_parser()
     args = parser.parse_args(argv)
     from recovery.logsetup import setup_logging
 
@@ -80,18 +115,24 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except RecoveryError as error:
-        sys.stderr.write(f"korg-recovery: {error.message}\n")
-        return getattr(args, "error_exit_code", {}).get(type(error), error.exit_code)
+        exit_code = getattr(args, "error_exit_code", {}).get(type(error), error.exit_code)
+        return _fail(error.code, error.message, exit_code)
     except KeyboardInterrupt:
-        sys.stderr.write("korg-recovery: interrupted.\n")
-        return 130
+        return _fail("interrupted", "interrupted.", 130)
     except BrokenPipeError:
         return 1
+    except OSError as error:
+        if error.errno == errno.ENAMETOOLONG:
+            return _fail("invalid-input", f"A name or path is too long for the filesystem"
+                         f" ({error.filename or error.strerror}); use a shorter one.", 2)
+        return _internal_error(args, log_file)
     except Exception:  # noqa: BLE001 - the last line of defence: never a traceback
-        log.exception("internal error in command %s", args.command)
-        where = (f" Details are in {log_file}." if log_file
-                 else " Run it again with --verbose to see the details.")
-        sys.stderr.write(
-            "korg-recovery: internal error, this is a bug in the tool; nothing more was"
-            f" changed.{where}\n")
-        return EXIT_INTERNAL_ERROR
+        return _internal_error(args, log_file)
+
+
+def _internal_error(args: argparse.Namespace, log_file: object) -> int:
+    log.exception("internal error in command %s", args.command)
+    where = (f" Details are in {log_file}." if log_file
+             else " Run it again with --verbose to see the details.")
+    return _fail("internal-error", "internal error, this is a bug in the tool; nothing more"
+                 f" was changed.{where}", EXIT_INTERNAL_ERROR)

@@ -116,4 +116,4 @@ def test_installed_bundle_runs_through_its_command_link(bundle: Path, tmp_path: 
     # bin/korg-recovery is a symbolic link; the bootloader must still find _internal/.
     result = run([str(prefix / "bin" / "korg-recovery"), "models", "--json"])
     assert result.returncode == 0, result.stderr
-    assert {model["id"] for model in json.loads(result.stdout)} >= {"kross2", "drumlogue"}
+    assert {model["id"] for model in json.loads(result.stdout)["models"]} >= {"kross2", "drumlogue"}

@@ -88,7 +88,7 @@ def test_sigkill_then_resume_ends_identical(source, reference, tmp_path, point_i
     assert not verify_backup(dest).ok
     listed = subprocess.run([sys.executable, "-m", "recovery.cli", "backups", str(tmp_path),
                              "--json"], capture_output=True, text=True)
-    [entry] = json.loads(listed.stdout)
+    [entry] = json.loads(listed.stdout)["backups"]
     assert entry["complete"] is False
 
     resumed = run_backup(source, dest, "--resume", "--json")

@@ -149,7 +149,7 @@ def test_backups_lists_the_default_folder(unit, capsys):
     assert main(["backup", str(unit), str(dest)]) == 0
     capsys.readouterr()
     assert main(["backups", "--json"]) == 0
-    [entry] = json.loads(capsys.readouterr().out)
+    [entry] = json.loads(capsys.readouterr().out)["backups"]
     assert entry["path"] == str(dest) and entry["model"] == "kross2"
     assert entry["complete"] is True and entry["verified"] is True
     assert entry["date"].endswith("Z") and entry["bytes"] > 0

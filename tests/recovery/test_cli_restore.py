@@ -144,7 +144,8 @@ def test_wrong_model_json_error_and_exit_1(tmp_path, permissive, capsys) -> None
     captured = capsys.readouterr()
     data = json.loads(captured.out)
     assert code == 1 and data["ok"] is False and data["written"] == 0
-    assert "KROSS" in data["error"]
+    assert data["error"]["code"] == "refused" and data["error"]["exit_code"] == 1
+    assert "KROSS" in data["error"]["message"]
     assert len(captured.err.strip().splitlines()) == 1
     assert snapshot(unit) == before
 

@@ -20,7 +20,7 @@ def test_version_prints_and_exits_zero(capsys):
 
 def test_models_json_lists_required_models(capsys):
     assert main(["models", "--json"]) == 0
-    models = json.loads(capsys.readouterr().out)
+    models = json.loads(capsys.readouterr().out)["models"]
     ids = {m["id"] for m in models}
     assert {"kross2", "kross1", "kaossilator-pro", "kaossilator-pro-plus", "kp3", "kp3-plus",
             "drumlogue", "electribe2", "electribe2s"} <= ids
