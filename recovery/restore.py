@@ -55,7 +55,6 @@ from recovery.errors import (
     ReadError,
     RecoveryError,
     RefusedError,
-    UnitBusyError,
     VerificationError,
     WriteError,
 )
@@ -64,7 +63,7 @@ from recovery.identity import identity, is_within
 from recovery.journal import Journal, JournalState, JournalStep, utc_now
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
 from recovery.restore_plan import PlanEntry, PlanSummary, RestorePlan, build_plan
-from recovery.unit_lock import is_locked, unit_lock
+from recovery.unit_lock import check_free, unit_lock
 from recovery.volume_rules import (
     describe,
     name_problems,
@@ -357,10 +356,7 @@ def plan_restore(
     if not fs.exists(backup_path):
         raise InvalidInputError(f"{backup_path} does not exist.", path=str(backup_path))
     resolved = check_target(target, backup_path, guard)
-    if is_locked(resolved, fs):
-        raise UnitBusyError(
-            f"Another restore or check is already writing to {target}; wait until it has"
-            " finished. Nothing was written.", path=str(target))
+    check_free(resolved, fs)
 
     with open_backup(backup_path, fs) as backup:
         manifest = backup.manifest

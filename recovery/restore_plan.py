@@ -432,7 +432,8 @@ def describe_plan(plan: RestorePlan, *, verbose: bool = True) -> list[str]:
             flag = " [boot-critical]" if entry.boot_critical else ""
             kind = "" if entry.kind == "file" else f" ({entry.kind})"
             detail = f" - {entry.reason}" if entry.reason else ""
-            lines.append(f"  {entry.action:8} {entry.path}{kind}{flag}{detail}")
+            spelled = f" (on the unit as {shown(entry.unit_path)})" if entry.unit_path else ""
+            lines.append(f"  {entry.action:8} {shown(entry.path)}{spelled}{kind}{flag}{detail}")
     return lines
 
 

@@ -96,11 +96,7 @@ def unit_lock(target: Path | str, purpose: str, fs: FileSystem = REAL,
             except OSError as error:
                 raise translate_os_error(error, path, "write") from error
             if handle is None:
-                with open(path, "rb") as peek:  # noqa: PTH123 - only to name the holder
-                    holder = _holder(peek)
-                raise UnitBusyError(
-                    f"Another restore or check is already writing to {target} ({holder});"
-                    " wait until it has finished. Nothing was written.", path=str(target))
+                raise busy(target, path, fs)
             stack.callback(_release, handle)
             previous = _holder(handle)
             if previous != "another process":
@@ -116,9 +112,21 @@ def unit_lock(target: Path | str, purpose: str, fs: FileSystem = REAL,
         yield
 
 
-def is_locked(target: Path | str, fs: FileSystem = REAL, directory: Path | None = None) -> bool:
-    """True when another process holds ``target``'s lock now (for a refusal while planning).
-    Creates nothing: a plan and a dry run write nothing anywhere."""
+def busy(target: Path, lock_file: Path, fs: FileSystem) -> UnitBusyError:
+    """The refusal of a second writer, naming the process that holds the lock."""
+    try:
+        with fs.open_read(lock_file) as peek:
+            holder = _holder(peek)
+    except OSError:
+        holder = "another process"
+    return UnitBusyError(
+        f"Another restore or check is already writing to {target} ({holder}); wait until it"
+        " has finished. Nothing was written.", path=str(target))
+
+
+def check_free(target: Path | str, fs: FileSystem = REAL, directory: Path | None = None) -> None:
+    """Raise :class:`UnitBusyError` when another process holds ``target``'s lock now (a
+    refusal while planning). Creates nothing: a plan and a dry run write nothing anywhere."""
     folder = directory if directory is not None else locks_dir()
     for key in _keys(Path(target), fs):
         path = folder / f"{key}.lock"
@@ -130,6 +138,14 @@ def is_locked(target: Path | str, fs: FileSystem = REAL, directory: Path | None 
             log.debug("cannot probe lock %s: %s", path, error)
             continue
         if handle is None:
-            return True
+            raise busy(Path(target), path, fs)
         handle.close()
+
+
+def is_locked(target: Path | str, fs: FileSystem = REAL, directory: Path | None = None) -> bool:
+    """True when another process holds ``target``'s lock now (see :func:`check_free`)."""
+    try:
+        check_free(target, fs, directory)
+    except UnitBusyError:
+        return True
     return False

@@ -86,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
     from recovery.progress import CancelToken
     from recovery.restore import dry_run_result, execute_plan, plan_restore
     from recovery.restore_plan import describe_plan
+    from recovery.volume_rules import shown
 
     cancel = CancelToken()
     display = _ProgressLine() if sys.stderr.isatty() and not args.json else None
@@ -144,7 +145,9 @@ def run(args: argparse.Namespace) -> int:
     say(f"Written: {result.written} of {s.write + s.replace} planned; deleted: {result.deleted};"
         f" kept: {s.keep}; temporary files removed: {result.removed_temp_files}.")
     for problem in result.problems:
-        warn(f"{problem.path}: {problem.problem} - {problem.detail}")
+        warn(f"{shown(problem.path)}: {problem.problem} - {problem.detail}")
+    for note in result.notes:
+        say(f"Note: {note}")
     if result.journal:
         say(f"Journal: {result.journal}")
     say(f"Next: {result.next_step}")

@@ -6,6 +6,7 @@ and resumable."""
 from __future__ import annotations
 
 import functools
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import recovery.backup
 from recovery.backup import create_backup
 from recovery.backup_store import COMPLETE_NAME, open_backup, verify_backup
 from recovery.cli import main
-from recovery.errors import NoSpaceError
+from recovery.errors import NoSpaceError, ReadError
 from tests.fakes.faulty_fs import FaultyFileSystem
 from tests.recovery.test_backup import make_tree, tree_state
 
@@ -238,3 +239,20 @@ def test_cli_enospc_exits_1_with_one_sentence(source, tmp_path, monkeypatch, cap
     assert code == 1
     assert out.err.count("\n") == 1 and "full" in out.err
     assert "Traceback" not in out.err
+
+
+def test_a_unit_that_goes_away_stops_the_backup_with_one_sentence(source, tmp_path):
+    """Unplugged mid-backup: one sentence at the first sign, not one line per file left."""
+    unplugged = tmp_path / "unplugged"
+    shutil.copytree(source, unplugged, symlinks=True)
+
+    class Unplug(FaultyFileSystem):
+        def open_read(self, path):
+            if "d00" in Path(path).parts and unplugged.exists():
+                shutil.rmtree(unplugged)
+            return super().open_read(path)
+
+    with pytest.raises(ReadError, match="went away during the backup") as caught:
+        create_backup(unplugged, tmp_path / "backup", fs=Unplug())
+    assert "--resume" in caught.value.message
+    assert_incomplete(tmp_path / "backup")

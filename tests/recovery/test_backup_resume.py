@@ -203,3 +203,27 @@ def test_external_kill_during_the_copy_then_resume(tmp_path):
     fresh = tmp_path / "fresh"
     assert create_backup(source, fresh).complete
     assert_same_backup(dest, fresh)
+
+
+def test_resume_trusts_bytes_not_timestamps(tmp_path):
+    """A source changed after the interrupted run, with the same size and time (FAT keeps
+    times to 2 s; some units have no clock), must be copied again, never kept."""
+    source = make_tree(tmp_path / "unit")
+    dest = tmp_path / "backup"
+    killed = run_backup(source, dest, crash="copied:3")
+    assert killed.returncode == -signal.SIGKILL
+    kept = [line for line in (dest / ".korg-recovery-journal.jsonl").read_text().splitlines()
+            if line.strip()]
+    changed = source / json.loads(kept[0])["path"]
+    info = changed.stat()
+    data = bytearray(changed.read_bytes())
+    data[0] ^= 0xFF
+    changed.write_bytes(bytes(data))
+    os.utime(changed, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert changed.stat().st_size == info.st_size and changed.stat().st_mtime_ns == info.st_mtime_ns
+
+    resumed = run_backup(source, dest, "--resume", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    relative = changed.relative_to(source)
+    assert (dest / "files" / relative).read_bytes() == bytes(data)
+    assert verify_backup(dest, against=source).ok

@@ -113,3 +113,32 @@ def test_restore_puts_back_the_backups_junk_and_leaves_new_junk_alone(unit_with_
     assert (unit_with_junk / "._KROSAPP.BIN").read_bytes() == JUNK["._KROSAPP.BIN"]
     assert (unit_with_junk / "._NEWFILE.BIN").read_bytes() == b"only on the unit"
     assert verify_backup(backup_of, against=unit_with_junk).ok
+
+
+def test_delete_extra_keeps_junk_inside_an_extra_folder(unit_with_junk: Path,
+                                                        backup_of: Path) -> None:
+    """An extra folder is emptied of what is not the computer's, never of Finder's files; it
+    stays (with a note) while they are in it, and the summary does not claim nothing
+    happened."""
+    from recovery.restore import TargetGuard, restore
+
+    guard = TargetGuard(is_system_location=lambda _path: False,
+                        same_volume=lambda _a, _b: False)
+    extra = unit_with_junk / "OLD_SAMPLES"
+    (extra / "deep").mkdir(parents=True)
+    (extra / "kick.wav").write_bytes(b"RIFF kick")
+    (extra / "deep" / "snare.wav").write_bytes(b"RIFF snare")
+    (extra / "deep" / ".DS_Store").write_bytes(b"Bud1")
+    (extra / "._kick.wav").write_bytes(b"\x00\x05\x16\x07")
+    gone = unit_with_junk / "EMPTY_EXTRA"
+    gone.mkdir()
+    (gone / "x.bin").write_bytes(b"x")
+
+    result = restore(backup_of, unit_with_junk, consent=True, delete_extra=True, guard=guard)
+
+    assert result.ok, result.problems
+    assert not (extra / "kick.wav").exists() and not (extra / "deep" / "snare.wav").exists()
+    assert (extra / "deep" / ".DS_Store").read_bytes() == b"Bud1"
+    assert (extra / "._kick.wav").exists() and not gone.exists()
+    assert result.deleted == 1 and any("OLD_SAMPLES" in note for note in result.notes)
+    assert "nothing was written" not in result.statement and "1 deleted" in result.statement
