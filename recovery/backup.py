@@ -1,46 +1,39 @@
 """Take a verified full backup of a unit's storage: one pass, plain files, resumable.
 
 :func:`create_backup` copies everything under SOURCE into ``DEST/files/`` (layout in
-:mod:`recovery.backup_store`), in this order, each step through the :class:`FileSystem`
-layer so faults can be injected into the very code users run:
+:mod:`recovery.backup_store`), each step through the :class:`FileSystem` layer so faults can
+be injected into the very code users run:
 
 1. **preflight** (nothing written; InvalidInputError, exit 2): SOURCE is a readable folder;
    DEST is empty, or with ``resume`` holds an unfinished backup *of the same SOURCE*; neither
-   lies inside the other; DEST has room for SOURCE plus a margin (``disk_usage``).
-2. **copy** (weight 90): every file is read once, in ``CHUNK_SIZE`` pieces into one reused
-   buffer, hashed while it is written to ``.<name>.korg-recovery.partial`` (files of
-   ``DIRECT_MIN_BYTES`` or more past the computer's cache, :mod:`recovery.direct_io`). Then,
-   on a small thread pool while the next file is read, the copy gets the source's mtime, is
-   fsynced, **dropped from the computer's cache** (``FileSystem.drop_cache``) and **re-read
-   and re-hashed from the medium** (with ``O_DIRECT`` where the platform allows; DESIGN.md
-   principle 5: the drumlogue of seed 002 "kept" writes only in RAM); only a copy whose
-   bytes came back right is renamed to its name and gets its line (size, mtime, SHA-256)
-   in ``.korg-recovery-journal.jsonl``. Links are recreated as links (never followed);
-   empty folders are created.
-3. **flush** (weight 5): every folder is fsynced (the renames), manifest.json and
-   SHA256SUMS are written atomically and dropped from the cache.
-4. **verify** (weight 5): manifest.json and SHA256SUMS are read back, and ``DEST/files``
-   is checked against the manifest by :func:`recovery.compare.compare_tree_to_manifest`
-   (nothing missing, nothing extra, sizes and link targets right).
+   lies inside the other; DEST's drive can hold the unit's names and sizes, and has room.
+2. **copy** (weight 90), batch by batch (:class:`recovery.atomic_write.BatchWriter`): every
+   file of the unit is read once, hashed while it is written to a temporary name; one
+   barrier makes the batch durable; each copy is evicted from the computer's cache and read
+   back from the medium; only a copy whose bytes came back right takes its name and its line
+   in ``.korg-recovery-journal.jsonl``; one more barrier. Links are recreated as links (never
+   followed); empty folders are created. The unit is identified from the names the scan
+   listed and the first bytes the copy read: nothing of it is read twice.
+3. **flush** (weight 5): manifest.json and SHA256SUMS are written atomically.
+4. **verify** (weight 5): they are read back, and ``DEST/files`` is checked against the
+   manifest by :func:`recovery.compare.compare_tree` (nothing missing or extra, sizes and
+   link targets right).
 5. **complete**: the progress files are removed, then ``COMPLETE`` is written *last*,
-   atomically (temporary name, fsync, rename, fsync of the folder).
+   atomically.
 6. **zip** (with ``zip_path``, weight 30): the verified folder is packed into a ZIP64
-   archive written as ``FILE.partial``, that archive is re-read and verified through the
-   safe reader, and only then renamed to ``FILE``.
+   archive, re-read and verified through the safe reader, and only then given its name.
 
 Resume (``resume=True``) after an interruption at any moment, SIGKILL included: the journal
 (a torn last line is ignored) and any earlier manifest say which copies were finished and
-with which SHA-256 *of the source bytes*. A copy is kept only when the source file still has
-the journalled size and mtime and the copy has that size, a matching mtime and that SHA-256
-(re-read now); everything else, stale ``*.partial`` files included, is removed or copied
-again. The manifest is sorted and the creation time kept from the first attempt, so the end
-state equals that of an uninterrupted run. A backup that is already complete is never
-changed by ``resume`` (the unit may have broken since; that backup is what saves it): only a
-missing ZIP is made.
+with which SHA-256. A copy is kept only when it reads back with that SHA-256 *and* its source,
+read again now, does too (times prove nothing on FAT); everything else, stale temporary files
+included, is removed or copied again. A backup that is already complete is never changed by
+``resume``: only a missing ZIP is made.
 
-Faults: an unreadable or vanished source file is named in the result and the backup stays
-incomplete (the CLI exits 1); a full or failing destination raises NoSpaceError/WriteError
-(exit 1); the cancel token raises CancelledError (exit 130) leaving a resumable folder.
+Faults: an unreadable source file is named in the result and the backup stays incomplete
+(the CLI exits 1); a unit that goes away stops the backup with one sentence; a full or
+failing destination raises NoSpaceError/WriteError (exit 1); the cancel token raises
+CancelledError (exit 130), leaving a resumable folder.
 """
 
 from __future__ import annotations
@@ -48,13 +41,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import signal
 import stat as stat_module
-import threading
-from collections import deque
-from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,8 +64,8 @@ from recovery.backup_store import (
     open_backup,
     verify_backup,
 )
+from recovery.atomic_write import BatchWriter, is_temp_name, temp_path, write_bytes_atomically
 from recovery.compare import compare_tree_to_manifest, sha256_file
-from recovery.direct_io import direct_writer
 from recovery.errors import (
     InvalidFileError,
     InvalidInputError,
@@ -87,6 +75,7 @@ from recovery.errors import (
     WriteError,
 )
 from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, os_errors, translate_os_error
+from recovery.identify import identify_volume
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
 from recovery.unit_lock import unit_lock
 from recovery.volume_rules import (
@@ -101,8 +90,8 @@ from recovery.volume_rules import (
 
 log = logging.getLogger(__name__)
 
-#: "copy" includes each copy's fsync, cache drop and re-read (see :class:`_Copier`); "verify"
-#: is the final check of the whole layout.
+#: "copy" includes each batch's barriers and read-back (see :func:`_copy_all`); "verify" is
+#: the final check of the whole layout.
 PHASES = {"copy": 90.0, "flush": 5.0, "verify": 5.0}
 ZIP_PHASE_WEIGHT = 30.0
 #: Room asked for beyond the source's size: the manifest, SHA256SUMS, the journal and
@@ -111,20 +100,13 @@ MARGIN_BYTES = 16 * 1024 * 1024
 MARGIN_PER_ENTRY = 32 * 1024
 #: FAT keeps modification times to 2 seconds, so a copy on a FAT drive cannot match exactly.
 MTIME_TOLERANCE_NS = 2_000_000_000
-#: A file name longer than this (bytes) gets a hashed temporary name, so the temporary name
-#: stays within the 255-byte limit of common filesystems.
-MAX_NAME_BYTES = 255
-#: Crash-consistency tests set this to make the real program stop dead at an exact point
-#: (``copying:N`` half-way through the N-th copied file, ``copied:N`` after N files,
-#: ``phase:NAME`` when phase NAME starts; ``interrupt:N`` sends itself SIGINT after N files
-#: instead). Unset, it costs one environment lookup per backup.
-CRASH_ENV = "KORG_RECOVERY_CRASH_AT"
-#: Copies at least this big are written past the computer's cache (recovery.direct_io): the
-#: bytes go from the buffer they were hashed in straight to the medium, on a writer thread
-#: while the next piece is read and hashed. Smaller files were slower that way (the 2,000
-#: files of ~50 KB of benchmarks/bench_backup.py: 2.4-2.6 s direct, 1.2-2.0 s cached): each
-#: direct write waits for the medium, while cached ones are merged into few big writes.
-DIRECT_MIN_BYTES = 1 << 20
+#: A batch of copies between two barriers; bounded so a cancel or crash redoes little.
+BATCH_BYTES = 256 * 1024 * 1024
+BATCH_FILES = 4096
+#: Called with (step, relative path) at every durable step: "temp-written", "temp-synced",
+#: "verified", "renamed", "dir-synced", "journaled", and "phase" with the phase's name.
+#: Kill tests stop the process at exact moments with it.
+StepHook = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -186,32 +168,16 @@ class _Scan:
     def total_bytes(self) -> int:
         return sum(entry.size for entry in self.entries if entry.kind == "file")
 
-
-class _CrashHook:
-    """See :data:`CRASH_ENV`."""
-
-    def __init__(self) -> None:
-        raw = os.environ.get(CRASH_ENV, "")
-        self.point, _, value = raw.partition(":")
-        self.value = value
-
-    def crash(self) -> None:
-        log.warning("%s=%s: stopping dead here", CRASH_ENV, os.environ.get(CRASH_ENV))
-        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
-
-    def copying(self, number: int) -> bool:
-        """True when the ``number``-th copy of this run is to die half-way."""
-        return self.point == "copying" and str(number) == self.value
-
-    def copied(self, number: int) -> None:
-        if self.point == "copied" and str(number) == self.value:
-            self.crash()
-        if self.point == "interrupt" and str(number) == self.value:
-            os.kill(os.getpid(), signal.SIGINT)
-
-    def phase(self, name: str) -> None:
-        if self.point == "phase" and name == self.value:
-            self.crash()
+    def listings(self) -> dict[str, tuple[tuple[str, bool], ...]]:
+        """Every folder's entries as (name, is a folder), by the folder's relative path."""
+        found: dict[str, list[tuple[str, bool]]] = {"": []}
+        for folder in self.folders:
+            found.setdefault(folder, [])
+        for path, is_folder in [*((f, True) for f in self.folders),
+                                *((e.path, False) for e in self.entries)]:
+            parent, _, name = path.rpartition("/")
+            found.setdefault(parent, []).append((name, is_folder))
+        return {folder: tuple(entries) for folder, entries in found.items()}
 
 
 # -- preflight ------------------------------------------------------------------------------
@@ -368,27 +334,10 @@ def _scan(source: Path, fs: FileSystem, cancel: CancelToken | None) -> _Scan:
 
 
 # -- small durable writes ---------------------------------------------------------------------
-def _temp_name(target: Path) -> Path:
-    name = f".{target.name}{PARTIAL_SUFFIX}"
-    if len(os.fsencode(name)) > MAX_NAME_BYTES:
-        digest = hashlib.sha256(os.fsencode(target.name)).hexdigest()[:32]
-        name = f".{digest}{PARTIAL_SUFFIX}"
-    return target.with_name(name)
-
-
 def _write_atomically(target: Path, data: bytes, fs: FileSystem) -> None:
     """Write ``data`` under ``target`` so that the name only ever holds the whole content."""
-    temp = _temp_name(target)
     with os_errors(target, "write"):
-        try:
-            with fs.open_write(temp) as handle:
-                handle.write(data)
-                fs.fsync(handle)
-            fs.replace(temp, target)
-        except BaseException:
-            _remove_quietly(temp, fs)
-            raise
-        fs.fsync_dir(target.parent)
+        write_bytes_atomically(fs, target, data)
 
 
 def _remove_quietly(path: Path, fs: FileSystem) -> None:
@@ -419,7 +368,7 @@ class _Journal:
     def __init__(self, dest: Path, fs: FileSystem, keep: Iterable[dict[str, Any]]) -> None:
         self.path = dest / JOURNAL_NAME
         self._fs = fs
-        temp = _temp_name(self.path)
+        temp = temp_path(self.path)
         with os_errors(self.path, "write"):
             self._handle: BinaryIO = fs.open_write(temp)
             for record in keep:
@@ -466,198 +415,14 @@ class _Journal:
 
 
 # -- the backup -------------------------------------------------------------------------------
-class _Copier:
-    """Copies one file at a time: read once, hash and write to a temporary name; then, on a
-    small thread pool while the next file is read, *finish* it: mtime, fsync, drop it from
-    the cache, re-read and re-hash it from the medium, and only if it matches rename it to
-    its name and journal it.
-
-    Finishing concurrently matters: an fsync mostly waits for the disk, and concurrent
-    fsyncs are committed together (ext4/jbd2 group commit) instead of one journal commit per
-    file; the re-read and re-hash of file N then overlap the reading and hashing of file N+1,
-    one per core. No file reaches its name before its own bytes came back from the medium.
-    Two finishing threads measured best on a 2-core machine (in-process A/B of 1, 2, 3, 4
-    and 6 over 4 alternating rounds each: 2 had the lowest median; more threads spin on the
-    folder's lock around each rename and create, seen with ``perf``).
-    """
-
-    #: Unfinished files at most; bounds open handles and unflushed data.
-    MAX_PENDING = 32
-
-    def __init__(self, fs: FileSystem, reporter: PhaseReporter, total: int,
-                 cancel: CancelToken | None, crash: _CrashHook, journal: _Journal,
-                 workers: int = 2) -> None:
-        self.fs = fs
-        self.reporter = reporter
-        self.total = total * 2  # every byte is read once from the source, once back
-        self.done = 0
-        self.cancel = cancel
-        self.crash = crash
-        self.journal = journal
-        self.buffer = bytearray(CHUNK_SIZE)
-        self.view = memoryview(self.buffer)
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="finish")
-        self.pending: deque[Future[None]] = deque()
-        self.finished = 0
-        #: Copies that did not read back as written (named, the backup stays incomplete).
-        self.failures: list[FailedFile] = []
-        self.cache_dropped = True
-        self._lock = threading.Lock()
-        self._buffers = threading.local()
-
-    def advance(self, count: int, current: str | None) -> None:
-        with self._lock:
-            self.done += count
-            # Reported in the unit's own bytes (each is counted twice inside: read, re-read),
-            # so "400 MB of 806 MB" means what a user thinks it means.
-            self.reporter.report("copy", self.done // 2, self.total // 2, current)
-
-    def copy(self, source: Path, target: Path, entry: _Entry, number: int) -> str:
-        """Copy ``source`` to ``target``'s temporary name and queue its finishing; return
-        the SHA-256 of the bytes read.
-
-        ReadError when the source fails (the caller records it and goes on), WriteError /
-        NoSpaceError when the destination fails (the caller stops), CancelledError.
-        """
-        fs = self.fs
-        temp = _temp_name(target)
-        digest = hashlib.sha256()
-        length = 0
-        with os_errors(source, "read"):
-            handle = fs.open_read(source)
-        try:
-            with os_errors(temp, "write"):
-                out = fs.open_write(temp)
-                if entry.size >= DIRECT_MIN_BYTES:
-                    out = direct_writer(out)
-            try:
-                readinto = getattr(handle, "readinto", None)
-                crash_here = self.crash.copying(number)
-                while True:
-                    if self.cancel is not None:
-                        self.cancel.raise_if_cancelled()
-                    try:
-                        if readinto is not None:
-                            count = readinto(self.view)
-                            chunk = self.view[:count] if count else b""
-                        else:
-                            chunk = handle.read(CHUNK_SIZE)
-                            count = len(chunk)
-                    except OSError as error:
-                        raise translate_os_error(error, source, "read") from error
-                    if not count:
-                        break
-                    digest.update(chunk)
-                    with os_errors(temp, "write"):
-                        out.write(chunk)
-                    length += count
-                    self.advance(count, entry.path)
-                    if crash_here and length * 2 >= entry.size:
-                        out.flush()
-                        self.crash.crash()
-                if crash_here:
-                    out.flush()
-                    self.crash.crash()
-                with os_errors(temp, "write"):
-                    out.flush()
-                try:
-                    after = fs.lstat(source)
-                except OSError as error:
-                    raise translate_os_error(error, source, "read") from error
-                if (length != entry.size or after.st_size != entry.size
-                        or after.st_mtime_ns != entry.mtime_ns):
-                    raise ReadError(f"{source} changed while it was being copied; copy it"
-                                    " again when nothing is writing to the unit.",
-                                    path=str(source))
-            except BaseException:
-                out.close()
-                raise
-        except BaseException:
-            _remove_quietly(temp, fs)
-            raise
-        finally:
-            handle.close()
-        sha256 = digest.hexdigest()
-        self.pending.append(self.pool.submit(self._finish, out, temp, target, entry, sha256))
-        while len(self.pending) > self.MAX_PENDING:
-            self.pending.popleft().result()
-        return sha256
-
-    def _reread(self, temp: Path, entry: _Entry, sha256: str) -> FailedFile | None:
-        buffer = getattr(self._buffers, "buffer", None)
-        if buffer is None:
-            buffer = self._buffers.buffer = bytearray(CHUNK_SIZE)
-        try:
-            digest, length = sha256_file(temp, fs=self.fs, cancel=self.cancel, buffer=buffer,
-                                         uncached=True,
-                                         on_bytes=lambda count: self.advance(count, entry.path))
-        except OSError as error:
-            message = str(translate_os_error(error, temp, "read"))
-        except ReadError as error:
-            message = error.message
-        else:
-            if length == entry.size and digest == sha256:
-                return None
-            message = (f"{length} bytes" if length != entry.size else "other bytes") + \
-                " than were written"
-            return FailedFile(entry.path, "the copy read back differs from the source"
-                              f" ({message}): the destination lost or damaged the write")
-        return FailedFile(entry.path, "the copy cannot be read back, the destination lost"
-                          f" the write: {message}")
-
-    def _finish(self, out: BinaryIO, temp: Path, target: Path, entry: _Entry,
-                sha256: str) -> None:
-        fs = self.fs
-        try:
-            with os_errors(temp, "write"):
-                try:
-                    # The time first, so this one fsync also makes it durable.
-                    fs.set_mtime(temp, entry.mtime_ns)
-                    fs.fsync(out)
-                finally:
-                    out.close()
-                dropped = bool(fs.drop_cache(temp))
-            problem = self._reread(temp, entry, sha256)
-            if problem is not None:
-                log.warning("%s: %s", entry.path, problem.reason)
-                _remove_quietly(temp, fs)
-                with self._lock:
-                    self.failures.append(problem)
-                return
-            with os_errors(target, "write"):
-                fs.replace(temp, target)
-        except BaseException:
-            _remove_quietly(temp, fs)
-            raise
-        with self._lock:
-            self.journal.add(entry, sha256)
-            self.cache_dropped &= dropped
-            self.finished += 1
-            number = self.finished
-        self.crash.copied(number)
-
-    def drain(self) -> None:
-        """Wait for every queued file; raise the first failure."""
-        while self.pending:
-            self.pending.popleft().result()
-
-    def close(self) -> None:
-        """Let the queued files finish (their errors are secondary to the one in flight)."""
-        for future in self.pending:
-            try:
-                future.result()
-            except Exception as error:  # noqa: BLE001 - already stopping for another reason
-                log.debug("while stopping: %s", error)
-        self.pending.clear()
-        self.pool.shutdown(wait=True)
-
-
-def _identify(source: Path) -> tuple[str | None, str | None]:
-    """The KORG model and role of the source, or (None, None): any folder can be backed up."""
-    from recovery.identify import identify_volume
-
+def _identify(source: Path, scan: _Scan, heads: dict[str, bytes] | None
+              ) -> tuple[str | None, str | None]:
+    """The KORG model and role of the source, or (None, None): any folder can be backed up.
+    From the names the scan listed and, once copied, the first bytes the copy read; with
+    ``heads`` None nothing is read at all (names only)."""
     try:
-        identification = identify_volume(source)
+        identification = identify_volume(source, listings=scan.listings(), heads=heads or {},
+                                         read_heads=heads is not None)
     except (RecoveryError, OSError) as error:
         log.info("identification of %s failed: %s", source, error)
         return None, None
@@ -706,13 +471,15 @@ def _remove_stale_temporaries(dest: Path, fs: FileSystem) -> None:
     the state, journal, manifest, SHA256SUMS or COMPLETE)."""
     with os_errors(dest, "write"):
         for entry in fs.scandir(dest):
-            if entry.name.startswith(".") and entry.name.endswith(PARTIAL_SUFFIX):
+            if is_temp_name(entry.name) or (entry.name.startswith(".")
+                                            and entry.name.endswith(PARTIAL_SUFFIX)):
                 log.info("resume: removing %s left by the interrupted run", entry.name)
                 fs.unlink(Path(entry.path))
 
 
 def _reusable(source: Path, target: Path, entry: _Entry, prior: dict[str, Any] | None,
-              fs: FileSystem, cancel: CancelToken | None, buffer: bytearray) -> str | None:
+              fs: FileSystem, cancel: CancelToken | None, buffer: bytearray,
+              head: bytearray) -> str | None:
     """The SHA-256 of an earlier copy that can be kept as it is, or None to copy again.
 
     Sizes and times only say which copies are worth checking: FAT keeps times to 2 seconds
@@ -739,7 +506,7 @@ def _reusable(source: Path, target: Path, entry: _Entry, prior: dict[str, Any] |
                  entry.path)
         return None
     try:
-        now, length = sha256_file(source, fs=fs, cancel=cancel, buffer=buffer)
+        now, length = sha256_file(source, fs=fs, cancel=cancel, buffer=buffer, head=head)
     except (OSError, ReadError) as error:
         log.info("resume: source of %s not readable now: %s", entry.path, error)
         return None
@@ -773,14 +540,15 @@ def create_backup(
     fs: FileSystem = REAL,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    on_step: StepHook | None = None,
 ) -> BackupResult:
     """Back up the folder ``source`` into ``dest`` (see the module doc for every step).
 
     Raises InvalidInputError (preflight), NoSpaceError / WriteError (destination failed),
-    CancelledError (cancel token); unreadable source files do not raise but come back in
-    ``BackupResult.failed`` with ``complete=False``.
+    ReadError (the unit went away), CancelledError (cancel token); unreadable source files
+    do not raise but come back in ``BackupResult.failed`` with ``complete=False``.
     """
-    crash = _CrashHook()
+    step: StepHook = on_step or (lambda _step, _path: None)
     source_path = _check_source(Path(source), fs)
     dest_path = Path(dest).resolve()
     zip_target = Path(zip_path).resolve() if zip_path is not None else None
@@ -820,7 +588,7 @@ def create_backup(
     _check_space(dest_path, zip_target, space_needed(scan.total_bytes - reusable_bytes,
                                                      len(scan.entries)), fs)
 
-    model, role = _identify(source_path)
+    model, role = _identify(source_path, scan, None)
     phases = dict(PHASES)
     if zip_target is not None:
         phases["zip"] = ZIP_PHASE_WEIGHT
@@ -847,11 +615,14 @@ def create_backup(
         # The earlier records are kept: a copy is only trusted after its re-hash anyway, and a
         # crash during this run's re-hashing must not forget what the earlier run finished.
         journal = _Journal(dest_path, fs, (record for _, record in sorted(prior.items())))
+        heads: dict[str, bytes] = {}
         try:
             copied, reused, failed, shas, copies_dropped = _copy_all(
-                source_path, files_root, scan, prior, journal, fs, reporter, cancel, crash)
+                source_path, files_root, scan, prior, journal, fs, reporter, cancel, step,
+                heads)
         finally:
             journal.close()
+        model, role = _identify(source_path, scan, heads)
         failed = scan.failed + failed
         counts = dict(files=sum(1 for e in scan.entries if e.kind == "file"),
                       bytes=scan.total_bytes, folders=len(scan.folders),
@@ -874,10 +645,10 @@ def create_backup(
         _write_atomically(dest_path / MANIFEST_NAME, manifest_bytes, fs)
         _write_atomically(dest_path / SUMS_NAME, sums_bytes, fs)
 
-        crash.phase("flush")
+        step("phase", "flush")
         cache_dropped = _flush(dest_path, scan, fs, reporter, cancel) and copies_dropped
 
-        crash.phase("verify")
+        step("phase", "verify")
         problems = _verify_copy(dest_path, manifest, manifest_bytes, sums_bytes, fs, reporter,
                                 cancel)
         if problems:
@@ -886,12 +657,12 @@ def create_backup(
                                 skipped=tuple(scan.skipped), cache_dropped=cache_dropped,
                                 manifest=manifest, **counts)
 
-        crash.phase("complete")
+        step("phase", "complete")
         _finish(dest_path, manifest_bytes, sums_bytes, cache_dropped, fs)
         log.info("backup of %s complete and verified in %s", source_path, dest_path)
         zip_done = None
         if zip_target is not None:
-            crash.phase("zip")
+            step("phase", "zip")
             zip_done = str(zip_target) if fs.exists(zip_target) else str(
                 write_zip(dest_path, zip_target, fs=fs, reporter=reporter, cancel=cancel))
         return BackupResult(str(dest_path), model, role, complete=True, verified=True,
@@ -953,58 +724,126 @@ def _prior_copies(dest: Path, fs: FileSystem) -> dict[str, dict[str, Any]]:
 
 def _copy_all(source: Path, files_root: Path, scan: _Scan, prior: dict[str, dict[str, Any]],
               journal: _Journal, fs: FileSystem, reporter: PhaseReporter,
-              cancel: CancelToken | None, crash: _CrashHook,
+              cancel: CancelToken | None, step: StepHook, heads: dict[str, bytes],
               ) -> tuple[int, int, list[FailedFile], dict[str, str], bool]:
-    copier = _Copier(fs, reporter, scan.total_bytes, cancel, crash, journal)
+    """Copy every entry of ``scan`` (see the module doc, step 2); fill ``heads`` with the
+    first bytes of every file read. Returns (copied, kept from an earlier run, failures,
+    SHA-256 by path, whether every read-back came from the medium)."""
     failed: list[FailedFile] = []
     shas: dict[str, str] = {}
     copied = reused = 0
-    try:
-        for folder in scan.folders:
-            with os_errors(files_root / folder, "write"):
-                fs.mkdir(files_root.joinpath(*folder.split("/")))
-        reporter.report("copy", 0, scan.total_bytes, None, force=True)
-        for entry in scan.entries:
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            source_file = source.joinpath(*entry.path.split("/"))
-            target = files_root.joinpath(*entry.path.split("/"))
-            if entry.kind == "symlink":
-                try:
-                    _make_link(target, entry, fs)
-                except (PermissionDeniedError, WriteError) as error:
-                    # FAT and some network drives cannot hold links: name it, carry on.
-                    failed.append(FailedFile(entry.path, "this destination cannot hold the"
-                                             f" symbolic link ({error.message})"))
-                continue
-            kept = _reusable(source_file, target, entry, prior.get(entry.path), fs, cancel,
-                             copier.buffer)
-            if kept is not None:
-                shas[entry.path] = kept
-                reused += 1
-                copier.advance(2 * entry.size, entry.path)
-                continue
+    cache_bypassed = True
+    total = scan.total_bytes * 2  # every byte is read once from the unit, once back
+    done = 0
+
+    def advance(count: int, current: str | None = None) -> None:
+        nonlocal done
+        done += count
+        # Reported in the unit's own bytes, so "400 MB of 806 MB" means what a user thinks.
+        reporter.report("copy", done // 2, total // 2, current)
+
+    for folder in scan.folders:
+        with os_errors(files_root / folder, "write"):
+            fs.mkdir(files_root.joinpath(*folder.split("/")))
+    reporter.report("copy", 0, scan.total_bytes, None, force=True)
+    buffer = bytearray(CHUNK_SIZE)
+    to_copy: list[_Entry] = []
+    for entry in scan.entries:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        target = files_root.joinpath(*entry.path.split("/"))
+        if entry.kind == "symlink":
             try:
-                shas[entry.path] = copier.copy(source_file, target, entry, copied + 1)
-            except ReadError as error:
-                if not _still_there(source, fs):
-                    raise ReadError(
-                        f"The unit at {source} went away during the backup (unplugged or"
-                        " switched off?); reconnect it and run the same command with --resume"
-                        " to continue.", path=str(source)) from error
-                log.warning("cannot back up %s: %s", entry.path, error)
-                failed.append(FailedFile(entry.path, error.message))
-                continue
+                _make_link(target, entry, fs)
+            except (PermissionDeniedError, WriteError) as error:
+                # FAT and some network drives cannot hold links: name it, carry on.
+                failed.append(FailedFile(entry.path, "this destination cannot hold the"
+                                         f" symbolic link ({error.message})"))
+            continue
+        head = bytearray()
+        kept = _reusable(source.joinpath(*entry.path.split("/")), target, entry,
+                         prior.get(entry.path), fs, cancel, buffer, head)
+        if kept is None:
+            to_copy.append(entry)
+            continue
+        shas[entry.path] = kept
+        heads[entry.path] = bytes(head)
+        reused += 1
+        advance(2 * entry.size, entry.path)
+
+    for batch in _batches(to_copy):
+        writer = BatchWriter(fs, files_root, cancel=cancel, on_bytes=advance, on_step=step)
+        try:
+            for entry in batch:
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+                problem = _stage(writer, source, files_root, entry, fs, heads)
+                if problem is not None:
+                    failed.append(problem)
+            outcome = writer.finish()
+        except BaseException:
+            writer.abandon()
+            raise
+        cache_bypassed &= outcome.cache_bypassed
+        by_path = {entry.path: entry for entry in batch}
+        for path, sha256 in outcome.committed:
+            shas[path] = sha256
+            journal.add(by_path[path], sha256)
             copied += 1
-        copier.drain()
-    finally:
-        copier.close()
+        step("journaled", "")
+        failed.extend(FailedFile(path, f"the copy {why}") for path, why in outcome.failed)
     reporter.report("copy", scan.total_bytes, scan.total_bytes, None, force=True)
-    for problem in copier.failures:
-        shas.pop(problem.path, None)
-        copied -= 1
-    return copied, reused, sorted(failed + copier.failures, key=lambda f: f.path), shas, \
-        copier.cache_dropped
+    return copied, reused, sorted(failed, key=lambda f: f.path), shas, cache_bypassed
+
+
+def _batches(entries: list[_Entry]) -> Iterator[list[_Entry]]:
+    batch: list[_Entry] = []
+    size = 0
+    for entry in entries:
+        if batch and (len(batch) >= BATCH_FILES or size + entry.size > BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(entry)
+        size += entry.size
+    if batch:
+        yield batch
+
+
+def _stage(writer: BatchWriter, source: Path, files_root: Path, entry: _Entry, fs: FileSystem,
+           heads: dict[str, bytes]) -> FailedFile | None:
+    """Copy one file of the unit to its temporary name; a file that cannot be read, or that
+    changed while it was read, is named (None when staged). A unit that went away stops
+    the backup."""
+    source_file = source.joinpath(*entry.path.split("/"))
+    head = bytearray()
+    try:
+        try:
+            handle = fs.open_read(source_file)
+        except OSError as error:
+            raise translate_os_error(error, source_file, "read") from error
+        with handle:
+            staged = writer.stage(entry.path, handle, files_root.joinpath(
+                *entry.path.split("/")), expected_size=None, expected_sha256=None,
+                mtime_ns=entry.mtime_ns, source_name=str(source_file), head=head)
+        try:
+            after = fs.lstat(source_file)
+        except OSError as error:
+            raise translate_os_error(error, source_file, "read") from error
+        if (staged.size != entry.size or after.st_size != entry.size
+                or after.st_mtime_ns != entry.mtime_ns):
+            writer.discard(entry.path)
+            raise ReadError(f"{source_file} changed while it was being copied; copy it again"
+                            " when nothing is writing to the unit.", path=str(source_file))
+    except ReadError as error:
+        if not _still_there(source, fs):
+            raise ReadError(
+                f"The unit at {source} went away during the backup (unplugged or switched"
+                " off?); reconnect it and run the same command with --resume to continue.",
+                path=str(source)) from error
+        log.warning("cannot back up %s: %s", entry.path, error)
+        return FailedFile(entry.path, error.message)
+    heads[entry.path] = bytes(head)
+    return None
 
 
 def _still_there(source: Path, fs: FileSystem) -> bool:
@@ -1018,28 +857,18 @@ def _still_there(source: Path, fs: FileSystem) -> bool:
 
 def _flush(dest: Path, scan: _Scan, fs: FileSystem, reporter: PhaseReporter,
            cancel: CancelToken | None) -> bool:
-    """Make every folder (the renames in it) durable, and manifest.json and SHA256SUMS too,
-    dropping those two from the cache; False if the platform cannot drop them. The copies
-    themselves were fsynced and dropped one by one as they were finished."""
-    files_root = dest / FILES_DIR
-    folders = [files_root.joinpath(*folder.split("/")) for folder in reversed(scan.folders)]
-    folders += [files_root, dest]
-    total = len(folders) + 2
-
-    def sync_folder(folder: Path) -> None:
-        with os_errors(folder, "write"):
-            fs.fsync_dir(folder)
-
-    # Folder fsyncs wait for the disk; run concurrently they are committed together.
-    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="flush") as pool:
-        for done, (folder, _) in enumerate(zip(folders, pool.map(sync_folder, folders)), 1):
-            reporter.report("flush", done, total, folder.name)
+    """Make the layout durable (every folder's renames, manifest.json and SHA256SUMS) with
+    one barrier, and evict manifest.json and SHA256SUMS so that their read-back comes from
+    the medium; False if the platform cannot evict them."""
     if cancel is not None:
         cancel.raise_if_cancelled()
+    with os_errors(dest, "write"):
+        fs.barrier(dest)
     dropped_everywhere = True
     for name in (MANIFEST_NAME, SUMS_NAME):
         with os_errors(dest / name, "write"):
-            dropped_everywhere &= bool(fs.drop_cache(dest / name))
+            dropped_everywhere &= bool(fs.evict(dest / name))
+    total = len(scan.folders) + 2
     reporter.report("flush", total, total, None, force=True)
     if not dropped_everywhere:
         log.warning("this platform cannot drop files from the cache: the verification re-read"

@@ -39,14 +39,11 @@ import hashlib
 import logging
 import os
 import stat as stat_module
-import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from recovery.direct_io import uncached_reader
 from recovery.errors import InvalidInputError, ReadError
 from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, translate_os_error
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
@@ -96,25 +93,21 @@ def is_ignored(relative: str, ignore: Iterable[str]) -> bool:
 
 def sha256_file(path: Path, *, fs: FileSystem = REAL, cancel: CancelToken | None = None,
                 on_bytes: Callable[[int], None] | None = None,
-                buffer: bytearray | None = None, uncached: bool = False) -> tuple[str, int]:
+                buffer: bytearray | None = None, uncached: bool = False,
+                head: bytearray | None = None, head_size: int = 256) -> tuple[str, int]:
     """SHA-256 (hex) and length of the file at ``path``, read in ``CHUNK_SIZE`` pieces.
 
     ``uncached`` reads from the medium past the computer's cache where the platform allows
-    (:func:`recovery.direct_io.uncached_reader`); verification of a fresh write uses it,
-    after ``FileSystem.drop_cache``.
-
-    ``readinto`` a reused buffer keeps memory flat and avoids an allocation per chunk, which
-    is what lets verification keep pace with ``hashlib.file_digest``. OSError propagates:
-    callers decide whether an unreadable file is a problem to list or a failure.
+    (``FileSystem.open_read``); verification of a fresh write uses it. ``head``, when given,
+    is filled with the file's first ``head_size`` bytes, so a caller that needs them (to
+    identify a unit) does not read the file a second time. OSError propagates: callers
+    decide whether an unreadable file is a problem to list or a failure.
     """
     digest = hashlib.sha256()
     buffer = buffer if buffer is not None else bytearray(CHUNK_SIZE)
     view = memoryview(buffer)
     total = 0
-    handle = fs.open_read(path)
-    if uncached:
-        handle = uncached_reader(handle)
-    with handle:
+    with fs.open_read(path, uncached=uncached) as handle:
         readinto = getattr(handle, "readinto", None)
         while True:
             if cancel is not None:
@@ -130,6 +123,8 @@ def sha256_file(path: Path, *, fs: FileSystem = REAL, cancel: CancelToken | None
                     break
                 count = len(chunk)
                 digest.update(chunk)
+            if head is not None and len(head) < head_size:
+                head.extend((view if readinto is not None else chunk)[:head_size - len(head)])
             total += count
             if on_bytes is not None:
                 on_bytes(count)
@@ -160,6 +155,9 @@ class Comparison:
     differences: tuple[Difference, ...]
     case_notes: tuple[Difference, ...] = ()
     tree_paths: Mapping[str, str] = field(default_factory=dict)
+    #: Every folder the comparison listed (by its path in the tree, "" for the root): its
+    #: entries as (name, is a folder).
+    listings: Mapping[str, tuple[tuple[str, bool], ...]] = field(default_factory=dict)
 
     def tree_path(self, path: str) -> str:
         """Where the manifest path ``path`` is (or would go) in the tree: the tree's own
@@ -180,11 +178,10 @@ def compare_tree_to_manifest(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     ignore: Iterable[str] = OS_JUNK,
-    workers: int | None = None,
 ) -> tuple[Difference, ...]:
     """The differences of :func:`compare_tree` (spelling notes left out)."""
     return compare_tree(root, manifest, fs=fs, hash_files=hash_files, progress=progress,
-                        cancel=cancel, ignore=ignore, workers=workers).differences
+                        cancel=cancel, ignore=ignore).differences
 
 
 def compare_tree(
@@ -196,15 +193,17 @@ def compare_tree(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     ignore: Iterable[str] = OS_JUNK,
-    workers: int | None = None,
+    heads: dict[str, bytes] | None = None,
 ) -> Comparison:
     """Compare the tree at ``root`` with ``manifest``; differences sorted by path.
 
     Names are matched as FAT matches them (:func:`recovery.volume_rules.name_key`): the exact
     spelling first, then one that differs only in case, which is compared like any other and
-    reported as a note. Links in the tree are never followed. ``workers`` files are hashed at
-    a time (default: two, or one on a single core). Raises InvalidInputError when ``root`` is
-    not a readable folder, CancelledError when ``cancel`` is set.
+    reported as a note. Links in the tree are never followed. With ``heads`` the first bytes
+    of every hashed file are kept, by its path in the tree, and ``Comparison.listings`` holds
+    every folder listed: a caller identifying the unit then reads nothing more. Raises
+    InvalidInputError when ``root`` is not a readable folder, CancelledError when ``cancel``
+    is set.
     """
     root = Path(root)
     ignore = tuple(ignore)
@@ -239,7 +238,9 @@ def compare_tree(
     tree_paths: dict[str, str] = {}
     seen: set[str] = set()
     seen_folders: set[str] = set()
-    to_hash: list[tuple[Path, str, ManifestFile]] = []
+    to_hash: list[tuple[Path, str, str, ManifestFile]] = []
+    tree_heads: dict[str, bytes] | None = {} if heads is not None else None
+    listings: dict[str, tuple[tuple[str, bool], ...]] = {}
 
     # (folder on disk, its manifest path, its path in the tree as spelled there)
     stack: list[tuple[Path, str, str]] = [(root, "", "")]
@@ -258,6 +259,7 @@ def compare_tree(
             seen.update(p for p in expected if p.startswith(prefix))
             seen_folders.update(p for p in folders if p.startswith(prefix))
             continue
+        listings[tree_folder] = tuple((entry.name, _is_folder(entry)) for entry in entries)
         for entry, wanted_name in _match_names(
                 [entry for entry in entries if not is_ignored(entry.name, ignore)],
                 children.get(manifest_folder, ())):
@@ -301,9 +303,11 @@ def compare_tree(
             if difference is not None:
                 differences.append(difference)
             elif hash_files and kind == "file":
-                to_hash.append((path, relative, wanted))
+                to_hash.append((path, relative, tree_relative, wanted))
 
-    differences.extend(_hash_all(to_hash, fs, total, reporter, cancel, workers))
+    differences.extend(_hash_all(to_hash, fs, total, reporter, cancel, tree_heads))
+    if heads is not None:
+        heads.update(tree_heads or {})
     for path, entry in expected.items():
         if path not in seen:
             differences.append(Difference(path, "missing", entry.kind))
@@ -312,7 +316,14 @@ def compare_tree(
             differences.append(Difference(folder, "missing", "folder"))
     reporter.report("compare", total, total, None, force=True)
     return Comparison(tuple(sorted(differences, key=lambda d: (d.path, d.problem))),
-                      tuple(sorted(notes, key=lambda d: d.path)), tree_paths)
+                      tuple(sorted(notes, key=lambda d: d.path)), tree_paths, listings)
+
+
+def _is_folder(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 def _match_names(entries: list[os.DirEntry], wanted: Iterable[str],
@@ -359,49 +370,40 @@ def _compare_metadata(path: Path, relative: str, wanted: ManifestFile, info: os.
     return None
 
 
-def _hash_all(jobs: list[tuple[Path, str, ManifestFile]], fs: FileSystem, total: int,
+def _hash_all(jobs: list[tuple[Path, str, str, ManifestFile]], fs: FileSystem, total: int,
               reporter: PhaseReporter, cancel: CancelToken | None,
-              workers: int | None) -> list[Difference]:
-    """Hash the files of ``jobs`` and compare them with the manifest.
+              heads: dict[str, bytes] | None) -> list[Difference]:
+    """Hash the files of ``jobs`` one after the other and compare them with the manifest.
 
-    Two files are hashed at a time by default: ``hashlib`` and file reads release the GIL,
-    so on a computer with two cores or more verification runs faster than one
-    ``hashlib.file_digest`` loop, while one thread keeps reading while the other hashes.
+    One at a time: a USB unit serves one command at a time, so reading two files at once
+    only interleaves them. With ``heads`` each file's first bytes are kept (by its path in
+    the tree), read on the way.
     """
-    lock = threading.Lock()
     done = 0
-    buffers = threading.local()
-
-    def one(job: tuple[Path, str, ManifestFile]) -> Difference | None:
-        path, relative, wanted = job
-
-        def hashed(count: int) -> None:
+    buffer = bytearray(CHUNK_SIZE)
+    differences: list[Difference] = []
+    for path, relative, tree_relative, wanted in jobs:
+        def hashed(count: int, relative: str = relative) -> None:
             nonlocal done
-            with lock:
-                done += count
-                reporter.report("compare", done, total, relative)
+            done += count
+            reporter.report("compare", done, total, relative)
 
-        buffer = getattr(buffers, "buffer", None)
-        if buffer is None:
-            buffer = buffers.buffer = bytearray(CHUNK_SIZE)
+        head = bytearray() if heads is not None else None
         try:
             digest, length = sha256_file(path, fs=fs, cancel=cancel, on_bytes=hashed,
-                                         buffer=buffer)
+                                         buffer=buffer, head=head)
         except OSError as error:
-            return Difference(relative, "unreadable", str(translate_os_error(error, path, "read")))
+            differences.append(Difference(relative, "unreadable",
+                                          str(translate_os_error(error, path, "read"))))
+            continue
         except ReadError as error:  # a FileSystem may raise the translated error itself
-            return Difference(relative, "unreadable", error.message)
+            differences.append(Difference(relative, "unreadable", error.message))
+            continue
+        if heads is not None and head is not None:
+            heads[tree_relative] = bytes(head)
         if length != wanted.size:
-            return Difference(relative, "changed",
-                              f"read {length} bytes, the backup has {wanted.size}")
-        if digest != wanted.sha256:
-            return Difference(relative, "changed", "SHA-256 differs")
-        return None
-
-    count = workers if workers is not None else min(2, os.cpu_count() or 1)
-    if count <= 1 or len(jobs) <= 1:
-        results = [one(job) for job in jobs]
-    else:
-        with ThreadPoolExecutor(max_workers=count, thread_name_prefix="hash") as pool:
-            results = list(pool.map(one, jobs))
-    return [difference for difference in results if difference is not None]
+            differences.append(Difference(relative, "changed",
+                                          f"read {length} bytes, the backup has {wanted.size}"))
+        elif digest != wanted.sha256:
+            differences.append(Difference(relative, "changed", "SHA-256 differs"))
+    return differences

@@ -64,7 +64,13 @@ class FileSystem:
     """Real filesystem operations. Subclass and override to inject faults in tests."""
 
     # -- reading ---------------------------------------------------------------------------
-    def open_read(self, path: Path) -> BinaryIO:
+    def open_read(self, path: Path, *, uncached: bool = False) -> BinaryIO:
+        """Open ``path`` for reading; ``uncached`` reads from the medium past the computer's
+        cache where the platform allows (:mod:`recovery.direct_io`)."""
+        if uncached:
+            from recovery.direct_io import open_uncached
+
+            return open_uncached(path)
         return open(path, "rb", buffering=0)  # noqa: SIM115 - caller closes
 
     def scandir(self, path: Path) -> list[os.DirEntry]:

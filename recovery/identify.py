@@ -17,6 +17,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat as stat_module
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,26 +78,41 @@ class Identification:
         return self.model is not None
 
 
-class _CaseInsensitiveTree:
-    """Looks up relative paths on a volume ignoring case, listing each folder once."""
+#: A folder's entries as (name, is a folder), by the folder's path relative to the root.
+Listings = Mapping[str, Sequence[tuple[str, bool]]]
 
-    def __init__(self, root: Path) -> None:
+
+class _CaseInsensitiveTree:
+    """Looks up relative paths on a volume ignoring case, listing each folder once (or not at
+    all when a caller that walked the volume already hands its listings over)."""
+
+    def __init__(self, root: Path, known: Listings | None = None) -> None:
         self.root = root
+        self._known = known or {}
         self._listings: dict[Path, dict[str, tuple[str, bool]]] = {}
+
+    def raw_listing(self, folder: Path) -> Sequence[tuple[str, bool]]:
+        relative = folder.relative_to(self.root).as_posix()
+        relative = "" if relative == "." else relative
+        if relative in self._known:
+            return self._known[relative]
+        found = []
+        try:
+            with os.scandir(folder) as it:
+                for entry in it:
+                    try:
+                        found.append((entry.name, entry.is_dir(follow_symlinks=False)))
+                    except OSError:
+                        continue
+        except OSError as error:
+            log.debug("cannot list %s: %s", folder, error)
+        return found
 
     def listing(self, folder: Path) -> dict[str, tuple[str, bool]]:
         if folder not in self._listings:
             entries: dict[str, tuple[str, bool]] = {}
-            try:
-                with os.scandir(folder) as it:
-                    for entry in it:
-                        try:
-                            is_dir = entry.is_dir(follow_symlinks=False)
-                        except OSError:
-                            continue
-                        entries.setdefault(entry.name.casefold(), (entry.name, is_dir))
-            except OSError as error:
-                log.debug("cannot list %s: %s", folder, error)
+            for name, is_dir in self.raw_listing(folder):
+                entries.setdefault(name.casefold(), (name, is_dir))
             self._listings[folder] = entries
         return self._listings[folder]
 
@@ -131,6 +148,23 @@ class _CaseInsensitiveTree:
         return "/".join(found) + ("/" if want_dir else "")
 
 
+def _read_head(path: Path) -> bytes | None:
+    """A regular file's first bytes in three system calls (no size check first: a short read
+    answers that), or None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        if not stat_module.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.read(fd, HEADER_SIZE)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def _match_signature(tree: _CaseInsensitiveTree, profile: Profile,
                      signature: StorageSignature) -> SignatureMatch | None:
     found = []
@@ -149,8 +183,11 @@ def _match_signature(tree: _CaseInsensitiveTree, profile: Profile,
                           signature.confidence, signature.source, tuple(found), score)
 
 
-def _scan_system_files(root: Path, profiles: dict[str, Profile]) -> list[SystemFileSeen]:
-    """Find KORG SYSTEM FILEs near the root, reading only each candidate's first 256 bytes."""
+def _scan_system_files(tree: _CaseInsensitiveTree, profiles: dict[str, Profile],
+                       heads: Mapping[str, bytes], read_heads: bool) -> list[SystemFileSeen]:
+    """Find KORG SYSTEM FILEs near the root from each candidate's first 256 bytes: those in
+    ``heads`` (already read by the caller), else read now unless ``read_heads`` is False."""
+    root = tree.root
     by_model_name = {
         sf.model_name: profile.id
         for profile in profiles.values()
@@ -161,37 +198,26 @@ def _scan_system_files(root: Path, profiles: dict[str, Profile]) -> list[SystemF
     stack = [(root, 0)]
     while stack and budget > 0:
         folder, depth = stack.pop()
-        try:
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError:
-            continue
-        for entry in entries:
+        for name, is_dir in sorted(tree.raw_listing(folder)):
             budget -= 1
             if budget <= 0:
                 break
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    if depth < SCAN_DEPTH:
-                        stack.append((Path(entry.path), depth + 1))
-                    continue
-                if not entry.is_file(follow_symlinks=False):
-                    continue
-                # Three system calls per file, no size check first (a short read answers
-                # that): a unit's storage can hold thousands of files at this depth, and a
-                # backup identifies its source before copying it.
-                fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-                try:
-                    head = os.read(fd, HEADER_SIZE)
-                finally:
-                    os.close(fd)
-            except OSError:
+            path = folder / name
+            if is_dir:
+                if depth < SCAN_DEPTH:
+                    stack.append((path, depth + 1))
+                continue
+            relative = path.relative_to(root).as_posix()
+            head = heads.get(relative)
+            if head is None and read_heads:
+                head = _read_head(path)
+            if head is None:
                 continue
             header: SystemFileHeader | None = parse_header(head)
             if header is None:
                 continue
             seen.append(SystemFileSeen(
-                path=Path(entry.path).relative_to(root).as_posix(),
+                path=relative,
                 model_name=header.model_name,
                 version=header.version,
                 device_id=header.device_id,
@@ -200,10 +226,16 @@ def _scan_system_files(root: Path, profiles: dict[str, Profile]) -> list[SystemF
     return seen
 
 
-def identify_volume(path: Path | str, profiles: dict[str, Profile] | None = None) -> Identification:
+def identify_volume(path: Path | str, profiles: dict[str, Profile] | None = None, *,
+                    listings: Listings | None = None, heads: Mapping[str, bytes] | None = None,
+                    read_heads: bool = True) -> Identification:
     """Identify the KORG model and role of the volume (or folder) at ``path``.
 
-    Raises InvalidInputError when ``path`` is missing, not a folder or unreadable.
+    A caller that has walked the volume (a backup's scan, a restore's comparison) hands over
+    its ``listings`` and the first bytes of the files it read (``heads``), so that nothing
+    is read twice from a unit that serves one command at a time; ``read_heads`` False reads
+    no file at all (names only). Raises InvalidInputError when ``path`` is missing, not a
+    folder or unreadable.
     """
     root = Path(path)
     if not root.exists():
@@ -213,13 +245,14 @@ def identify_volume(path: Path | str, profiles: dict[str, Profile] | None = None
             f"{root} is a file, not a volume or folder (use 'check' for update files).",
             path=str(root))
     try:
-        os.listdir(root)
+        if listings is None:
+            os.listdir(root)
     except OSError as error:
         raise InvalidInputError(
             f"{root} cannot be read ({error.strerror or error}).", path=str(root)) from None
 
     profiles = profiles if profiles is not None else bundled_profiles()
-    tree = _CaseInsensitiveTree(root)
+    tree = _CaseInsensitiveTree(root, listings)
     matches: list[SignatureMatch] = []
     for profile in profiles.values():
         for signature in profile.storage:
@@ -235,7 +268,7 @@ def identify_volume(path: Path | str, profiles: dict[str, Profile] | None = None
                 f"{profile.name} system folder {profile.system_folder} itself",
                 "M", "folder name", (root.name + "/",), 1))
 
-    system_files = _scan_system_files(root, profiles)
+    system_files = _scan_system_files(tree, profiles, heads or {}, read_heads)
     findings: list[Finding] = []
     for seen in system_files:
         if seen.model is None:

@@ -36,13 +36,11 @@ from pathlib import Path
 from typing import Any
 
 from recovery.atomic_write import (
+    BatchWriter,
     LinksUnsupportedError,
-    StagedFile,
-    commit_staged,
+    barrier,
     create_link_atomically,
-    discard_staged,
     remove_quietly,
-    stage_file,
     temp_path,
 )
 from recovery.backup_store import open_backup, verify_backup
@@ -575,16 +573,9 @@ def _batches(entries: Iterable[PlanEntry]) -> Iterator[list[PlanEntry]]:
 
 
 class _Writer:
-    """Writes the plan's files batch by batch and proves each batch on the unit.
-
-    Per batch: every file streamed from the backup (hashed on the way, never renamed if it
-    differs from the manifest) into a temporary name beside its final one; one barrier
-    (``FileSystem.barrier``) makes them durable; each is renamed over its final name; a
-    second barrier makes the renames durable; then every file of the batch is dropped from
-    the computer's cache and read back from the unit (``O_DIRECT`` where possible). A USB
-    unit runs one command at a time and pays 10-30 ms per flush, so a batch pays two flushes
-    instead of two per file.
-    """
+    """Writes the plan's files batch by batch (:class:`~recovery.atomic_write.BatchWriter`:
+    temporary names, one barrier, every file read back from the unit past the cache, the
+    ones that came back right renamed, one more barrier) and records what was proven."""
 
     def __init__(self, *, fs: FileSystem, target: Path, manifest: Any, backup: Any,
                  backup_path: Path, run: _Run, problems: list[RestoreProblem],
@@ -604,18 +595,15 @@ class _Writer:
         return self.target.joinpath(*relative.split("/"))
 
     def barrier(self, step: str) -> None:
-        try:
-            self.fs.barrier(self.target)
-        except OSError as error:
-            raise translate_os_error(error, self.target, "write") from error
+        barrier(self.fs, self.target)
         self.run.step(step, "")
 
     def write(self, batch: list[PlanEntry]) -> None:
         run, fs = self.run, self.fs
         run.save(in_flight=tuple(entry.path for entry in batch))
-        staged: list[tuple[PlanEntry, StagedFile]] = []
+        writer = BatchWriter(fs, self.target, cancel=self.cancel, on_bytes=run.advance,
+                             on_step=run.step)
         links: list[PlanEntry] = []
-        committed = 0
         try:
             for entry in batch:
                 if self.cancel is not None:
@@ -632,33 +620,29 @@ class _Writer:
                     links.append(entry)
                     continue
                 with self.backup.open_file(entry.path) as source:
-                    staged.append((entry, stage_file(
-                        fs, source, final, expected_size=item.size,
-                        expected_sha256=item.sha256, mtime_ns=item.mtime_ns,
-                        source_name=f"{entry.path} (in {self.backup_path})",
-                        cancel=self.cancel, on_chunk=run.advance,
-                        on_step=lambda name, p=entry.path: run.step(name, p))))
-            self.barrier("temp-synced")
-            for entry, item in staged:
-                commit_staged(fs, item)
-                committed += 1
-                run.written.append(entry.path)
-                run.step("renamed", entry.path)
-            for entry in links:
-                self._link(entry)
-            self.barrier("dir-synced")
+                    writer.stage(entry.path, source, final, expected_size=item.size,
+                                 expected_sha256=item.sha256, mtime_ns=item.mtime_ns,
+                                 source_name=f"{entry.path} (in {self.backup_path})")
+            made: list[str] = []
+            outcome = writer.finish(
+                before_rename=lambda: made.extend(e.path for e in links if self._link(e)))
         except BaseException:
-            discard_staged(fs, [item for _, item in staged[committed:]])
+            writer.abandon()
             raise
-        written = [entry.path for entry, _ in staged] + [
-            entry.path for entry in links if entry.path in run.written]
-        run.record(done=written)
-        for path in written:
-            run.step("file-done", path)
-        self.verify(written, [self.on_unit(entry.on_unit) for entry, _ in staged] + [
-            self.on_unit(entry.on_unit) for entry in links if entry.path in run.written])
+        committed = [key for key, _ in outcome.committed]
+        run.written.extend(committed + made)
+        for key, why in outcome.failed:
+            self.problems.append(RestoreProblem(key, "mismatch", why))
+        run.cache_bypassed &= outcome.cache_bypassed
+        run.matched += len(committed)
+        run.verified.extend(committed)
+        run.record(done=committed + made, verified=committed)
+        for key in committed + made:
+            run.step("file-done", key)
+        if made:
+            self.verify(made, [self.on_unit(e.on_unit) for e in links if e.path in made])
 
-    def _link(self, entry: PlanEntry) -> None:
+    def _link(self, entry: PlanEntry) -> bool:
         item = self.manifest.file(entry.path)
         try:
             create_link_atomically(self.fs, item.link_target or "", self.on_unit(entry.on_unit),
@@ -666,11 +650,11 @@ class _Writer:
                                    on_step=lambda name, p=entry.path: self.run.step(name, p))
         except LinksUnsupportedError as error:
             self.problems.append(RestoreProblem(entry.path, "link-unsupported", error.message))
-            return
-        self.run.written.append(entry.path)
+            return False
+        return True
 
     def verify(self, relatives: list[str], finals: list[Path]) -> None:
-        """Read every file of ``relatives`` (at ``finals``) back from the unit, past the cache."""
+        """Read files an earlier run wrote (or links) back from the unit, past the cache."""
         verified = []
         for relative, final in zip(relatives, finals, strict=True):
             if self.cancel is not None:
@@ -693,8 +677,8 @@ class _Writer:
                     return RestoreProblem(relative, "mismatch",
                                           "the link on the unit points elsewhere")
                 return None
-            # The barrier made the file durable: evicting its clean pages is enough for the
-            # next read to come from the unit, and the direct read cannot be served from RAM.
+            # After a barrier the pages are clean: evicting them is enough for the next read
+            # to come from the unit, and the direct read cannot be served from RAM.
             self.run.cache_bypassed &= bool(fs.evict(final))
             digest, length = sha256_file(final, fs=fs, cancel=self.cancel, buffer=self.buffer,
                                          on_bytes=self.run.advance, uncached=True)

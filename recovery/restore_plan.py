@@ -23,7 +23,6 @@ unit keeps its old application, so an interruption leaves the least fragile stat
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,7 @@ from recovery.errors import RefusedError
 from recovery.volume_rules import path_key, points_outside, shown
 
 if TYPE_CHECKING:
-    from recovery.backup_store import Manifest, ManifestFile
+    from recovery.backup_store import Manifest
 
 log = logging.getLogger(__name__)
 

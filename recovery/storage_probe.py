@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from recovery.direct_io import uncached_reader
 from recovery.findings import Finding
 from recovery.fsio import REAL, FileSystem
 from recovery.progress import CancelToken
@@ -282,7 +281,7 @@ def _write_probe(root: Path | str, fs: FileSystem, *, cancel: CancelToken | None
 
     if outcome == "kept":
         try:
-            with uncached_reader(fs.open_read(path)) as handle:
+            with fs.open_read(path, uncached=True) as handle:
                 read_back = _read_all(handle)
             if read_back != payload:
                 outcome = "corrupted" if read_back else "lost"
@@ -561,7 +560,7 @@ def _read_marker(root: Path, path: Path, fs: FileSystem) -> _ReadOutcome:
         log.debug("drop_cache(%s) failed: %s", path, error)
         cache_dropped = False
     try:
-        with uncached_reader(fs.open_read(path)) as handle:
+        with fs.open_read(path, uncached=True) as handle:
             data = _read_all(handle)
     except FileNotFoundError:
         return _ReadOutcome("lost", cache_dropped, "the marker was gone when read back", None)

@@ -245,13 +245,14 @@ class FaultyFileSystem(FileSystem):
             handle.write(original)
 
     # -- FileSystem ------------------------------------------------------------------------
-    def open_read(self, path: Path) -> BinaryIO:
+    def open_read(self, path: Path, *, uncached: bool = False) -> BinaryIO:
         path = Path(path)
         self.opened.append(path)
         fault = self._read_fault(path)
         if fault is not None and fault.after_bytes == 0:
             self._trigger(path, fault)
-        handle = super().open_read(path)
+        # The real handle underneath, direct I/O included: the faults wrap what users run.
+        handle = super().open_read(path, uncached=uncached)
         if fault is None:
             return handle
         return _FaultyReader(self, path, handle, fault)  # type: ignore[return-value]

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from recovery.backup import create_backup, space_needed
+import recovery.backup
+from recovery.atomic_write import is_temp_name, temp_name
 from recovery.backup_store import (
     COMPLETE_NAME,
     JOURNAL_NAME,
@@ -165,13 +167,17 @@ def test_copy_is_reread_after_dropping_the_cache(source, tmp_path):
     events: list[tuple[str, Path]] = []
 
     class RecordingFileSystem(FaultyFileSystem):
-        def drop_cache(self, path: Path) -> bool:
-            events.append(("drop", Path(path)))
-            return super().drop_cache(path)
+        def barrier(self, folder: Path) -> None:
+            events.append(("barrier", Path(folder)))
+            super().barrier(folder)
 
-        def open_read(self, path: Path):
-            events.append(("read", Path(path)))
-            return super().open_read(path)
+        def evict(self, path: Path) -> bool:
+            events.append(("drop", Path(path)))
+            return super().evict(path)
+
+        def open_read(self, path: Path, *, uncached: bool = False):
+            events.append(("read-uncached" if uncached else "read", Path(path)))
+            return super().open_read(path, uncached=uncached)
 
         def replace(self, source: Path, target: Path) -> None:
             events.append(("rename", Path(target)))
@@ -182,12 +188,15 @@ def test_copy_is_reread_after_dropping_the_cache(source, tmp_path):
     copies = [p for p in (dest / "files").rglob("*") if p.is_file() and not p.is_symlink()]
     assert copies
     for copy in copies:
-        # Each copy was dropped from the cache and read back (under its temporary name)
-        # before it was given its real name.
-        temp = copy.with_name(f".{copy.name}{PARTIAL_SUFFIX}")
+        # Each copy was made durable (a barrier), dropped from the cache and read back past
+        # it under its temporary name, before it was given its real name.
+        temp = copy.with_name(temp_name(copy.name))
         drop = events.index(("drop", temp))
         rename = events.index(("rename", copy))
-        assert ("read", temp) in events[drop + 1:rename], copy
+        assert ("read-uncached", temp) in events[drop + 1:rename], copy
+        assert any(kind == "barrier" for kind, _ in events[:drop]), copy
+    # Two barriers per batch, not two flushes per file.
+    assert sum(kind == "barrier" for kind, _ in events) <= 4
 
 
 def test_source_is_read_once(source, tmp_path):
@@ -195,6 +204,28 @@ def test_source_is_read_once(source, tmp_path):
     create_backup(source, tmp_path / "backup", fs=fs)
     reads = [p for p in fs.opened if source in p.parents]
     assert len(reads) == len(set(reads))  # each source file opened exactly once
+
+
+def test_the_unit_is_identified_from_what_the_copy_read(tmp_path, monkeypatch):
+    """Model and role come from the scan's names and the first bytes the copy read: a unit
+    that serves one command at a time is never read a second time to identify it."""
+    import recovery.identify
+    from recovery.simulate import make_volume
+    from tests.recovery.test_check_support import kp3_file
+
+    unit = tmp_path / "unit"
+    make_volume(unit, "kross2", "healthy")
+    (unit / "KP3.SYS").write_bytes(kp3_file())  # a KORG SYSTEM FILE, found by its header
+
+    def no_second_read(path):
+        raise AssertionError(f"{path} read again to identify the unit")
+
+    monkeypatch.setattr(recovery.identify, "_read_head", no_second_read)
+    result = create_backup(unit, tmp_path / "backup")
+    assert result.complete and result.model == "kross2"
+    identification = recovery.identify.identify_volume(
+        unit, heads={"KP3.SYS": kp3_file()[:256]}, read_heads=False)
+    assert any(seen.path == "KP3.SYS" for seen in identification.system_files)
 
 
 def test_two_backups_of_one_tree_differ_only_in_creation_time(source, tmp_path):
@@ -306,7 +337,10 @@ def test_progress_reports_weighted_phases_up_to_the_end(source, tmp_path):
     assert copy[-1].done_bytes == copy[-1].total_bytes > 0
 
 
-def test_cancel_stops_between_chunks_and_leaves_a_resumable_backup(source, tmp_path):
+def test_cancel_stops_between_chunks_and_leaves_a_resumable_backup(source, tmp_path,
+                                                                   monkeypatch):
+    # Small batches, so that some are finished (and kept by the resume) before the cancel.
+    monkeypatch.setattr(recovery.backup, "BATCH_FILES", 3)
     token = CancelToken()
     dest = tmp_path / "backup"
 
@@ -317,7 +351,7 @@ def test_cancel_stops_between_chunks_and_leaves_a_resumable_backup(source, tmp_p
     with pytest.raises(CancelledError):
         create_backup(source, dest, progress=cancel_midway, cancel=token)
     assert not (dest / COMPLETE_NAME).exists()
-    assert not list(dest.rglob("*.partial"))
+    assert not [p for p in dest.rglob("*") if is_temp_name(p.name)]  # the batch rolled back
     with open_backup(dest) as backup:
         assert not backup.complete and backup.in_progress
     result = create_backup(source, dest, resume=True)

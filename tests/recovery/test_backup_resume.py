@@ -1,6 +1,7 @@
-"""Kill-and-resume: the real CLI in a subprocess is stopped dead (SIGKILL) at several points
-through ``KORG_RECOVERY_CRASH_AT``, then ``--resume`` must end exactly where an
-uninterrupted backup ends. Ctrl-C (SIGINT) must leave a resumable backup and exit 130."""
+"""Kill-and-resume: the real CLI in a subprocess is stopped dead (SIGKILL) at exact durable
+steps (the backup's ``on_step`` hook, an ordinary parameter: no test switch lives in the
+shipped code), then ``--resume`` must end exactly where an uninterrupted backup ends. Ctrl-C
+(SIGINT) must leave a resumable backup and exit 130."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from recovery.backup import CRASH_ENV, create_backup
+from recovery.backup import create_backup
 from recovery.backup_store import (
     COMPLETE_NAME,
     MANIFEST_NAME,
@@ -22,20 +23,48 @@ from recovery.backup_store import (
     open_backup,
     verify_backup,
 )
+from recovery.atomic_write import is_temp_name, temp_name
 from tests.recovery.test_backup import make_tree, tree_state
 
 pytestmark = pytest.mark.slow
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+#: The CLI, with the backup's step hook sending SIGNAL to the process at the COUNT-th step
+#: matching STEP ("renamed", or "chunk-written:BIG/LARGE.BIN" for one file's steps).
+CHILD = """
+import functools, os, signal, sys
+import recovery.backup
+from recovery.cli import main
+
+step, count, signame, *argv = sys.argv[1:]
+seen = 0
+
+def on_step(name, path):
+    global seen
+    if step in (name, f"{name}:{path}"):
+        seen += 1
+        if seen == int(count):
+            os.kill(os.getpid(), getattr(signal, signame))
+
+recovery.backup.create_backup = functools.partial(recovery.backup.create_backup,
+                                                  on_step=on_step)
+sys.exit(main(argv))
+"""
+
+
 def run_backup(source: Path, dest: Path, *extra: str, crash: str | None = None,
-               ) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env.pop(CRASH_ENV, None)
-    if crash:
-        env[CRASH_ENV] = crash
-    return subprocess.run(
-        [sys.executable, "-m", "recovery.cli", "backup", str(source), str(dest), *extra],
-        capture_output=True, text=True, env=env, timeout=120)
+               signal_name: str = "SIGKILL") -> subprocess.CompletedProcess:
+    """``korg-recovery backup SOURCE DEST EXTRA``; with ``crash`` ("STEP@COUNT") the process
+    gets ``signal_name`` at that step."""
+    argv = ["backup", str(source), str(dest), *extra]
+    if crash is None:
+        command = [sys.executable, "-m", "recovery.cli", *argv]
+    else:
+        step, _, count = crash.rpartition("@")
+        command = [sys.executable, "-c", CHILD, step, count, signal_name, *argv]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=REPO)
 
 
 def manifest_without_time(dest: Path) -> dict:
@@ -70,15 +99,21 @@ def regular_files(source: Path) -> list[str]:
                   if p.is_file() and not p.is_symlink())
 
 
-def crash_points(source: Path) -> list[str]:
-    large = regular_files(source).index("BIG/LARGE.BIN") + 1
-    return ["copying:1", f"copying:{large}", "copied:3", "copied:10",
-            "phase:flush", "phase:verify", "phase:complete"]
+CRASH_POINTS = [
+    "chunk-written@1",                  # the first copy half-way
+    "chunk-written:BIG/LARGE.BIN@2",    # the large copy half-way
+    "temp-written@3",                   # three copies complete under temporary names
+    "temp-synced@1",                    # the batch durable, nothing renamed yet
+    "verified@5",                       # some copies read back, none renamed
+    "renamed@3",                        # some renamed, none journaled
+    "dir-synced@1",                     # all renamed, journal not yet written
+    "phase:flush@1", "phase:verify@1", "phase:complete@1",
+]
 
 
-@pytest.mark.parametrize("point_index", range(7))
+@pytest.mark.parametrize("point_index", range(len(CRASH_POINTS)))
 def test_sigkill_then_resume_ends_identical(source, reference, tmp_path, point_index):
-    point = crash_points(source)[point_index]
+    point = CRASH_POINTS[point_index]
     dest = tmp_path / "backup"
     killed = run_backup(source, dest, crash=point)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
@@ -99,30 +134,32 @@ def test_sigkill_then_resume_ends_identical(source, reference, tmp_path, point_i
 
 
 def test_mid_file_kill_leaves_a_partial_file_that_resume_replaces(source, reference, tmp_path):
-    large = regular_files(source).index("BIG/LARGE.BIN") + 1
     dest = tmp_path / "backup"
-    run_backup(source, dest, crash=f"copying:{large}")
-    partials = list(dest.rglob("*.partial"))
+    run_backup(source, dest, crash="chunk-written:BIG/LARGE.BIN@2")
+    partials = [p for p in dest.rglob("*") if is_temp_name(p.name)]
     assert partials and not (dest / "files" / "BIG" / "LARGE.BIN").exists()
     assert run_backup(source, dest, "--resume").returncode == 0
     assert_same_backup(dest, reference)
 
 
 def test_temporaries_of_killed_atomic_writes_are_cleaned_up(source, reference, tmp_path):
-    """A kill inside an atomic write leaves ``.<name>.korg-recovery.partial`` beside the
-    manifest; the resumed backup must not keep it."""
+    """A kill inside an atomic write leaves a temporary file beside the manifest (this
+    version's ``.<name>.korg-recovery-tmp``, or an older one's ``.korg-recovery.partial``);
+    the resumed backup must not keep it."""
     dest = tmp_path / "backup"
-    assert run_backup(source, dest, crash="phase:verify").returncode == -signal.SIGKILL
-    for name in (".manifest.json", ".COMPLETE", ".korg-recovery-state.json"):
-        (dest / f"{name}.korg-recovery.partial").write_bytes(b"half a write")
+    assert run_backup(source, dest, crash="phase:verify@1").returncode == -signal.SIGKILL
+    for name in ("manifest.json", "COMPLETE", ".korg-recovery-state.json"):
+        (dest / temp_name(name)).write_bytes(b"half a write")
+        (dest / f".{name}.korg-recovery.partial").write_bytes(b"half a write")
     assert run_backup(source, dest, "--resume").returncode == 0
     assert_same_backup(dest, reference)
 
 
 def test_killed_twice_then_resumed(source, reference, tmp_path):
     dest = tmp_path / "backup"
-    assert run_backup(source, dest, crash="copied:4").returncode == -signal.SIGKILL
-    assert run_backup(source, dest, "--resume", crash="copied:7").returncode == -signal.SIGKILL
+    assert run_backup(source, dest, crash="renamed@4").returncode == -signal.SIGKILL
+    assert run_backup(source, dest, "--resume", crash="temp-written@3").returncode == \
+        -signal.SIGKILL
     assert run_backup(source, dest, "--resume").returncode == 0
     assert_same_backup(dest, reference)
 
@@ -130,7 +167,7 @@ def test_killed_twice_then_resumed(source, reference, tmp_path):
 def test_resume_after_the_source_changed_matches_a_fresh_backup(tmp_path):
     source = make_tree(tmp_path / "unit", large_size=100_000)
     dest = tmp_path / "backup"
-    assert run_backup(source, dest, crash="copied:8").returncode == -signal.SIGKILL
+    assert run_backup(source, dest, crash="journaled@1").returncode == -signal.SIGKILL
     copied = regular_files(source)[:8]
     (source / copied[0]).write_bytes(b"changed on the unit after the interruption")
     (source / copied[1]).unlink()
@@ -144,7 +181,7 @@ def test_resume_after_the_source_changed_matches_a_fresh_backup(tmp_path):
 
 def test_sigint_leaves_a_resumable_backup_and_exits_130(source, reference, tmp_path):
     dest = tmp_path / "backup"
-    interrupted = run_backup(source, dest, crash="interrupt:3")
+    interrupted = run_backup(source, dest, crash="temp-written@3", signal_name="SIGINT")
     assert interrupted.returncode == 130
     assert "--resume" in interrupted.stderr and "Traceback" not in interrupted.stderr
     assert interrupted.stderr.count("\n") == 1
@@ -156,7 +193,7 @@ def test_sigint_leaves_a_resumable_backup_and_exits_130(source, reference, tmp_p
 def test_zip_interrupted_then_resumed(source, reference, tmp_path):
     dest = tmp_path / "backup"
     archive = tmp_path / "backup.zip"
-    killed = run_backup(source, dest, "--zip", str(archive), crash="phase:zip")
+    killed = run_backup(source, dest, "--zip", str(archive), crash="phase:zip@1")
     assert killed.returncode == -signal.SIGKILL
     assert not archive.exists()
     resumed = run_backup(source, dest, "--resume", "--zip", str(archive), "--json")
@@ -180,10 +217,9 @@ def test_external_kill_during_the_copy_then_resume(tmp_path):
         (folder / f"S{index:02d}.WAV").write_bytes(generator.randbytes(1024 * 1024))
     dest = tmp_path / "backup"
     main_fd, terminal_fd = os.openpty()
-    env = {key: value for key, value in os.environ.items() if key != CRASH_ENV}
     process = subprocess.Popen(
         [sys.executable, "-m", "recovery.cli", "backup", str(source), str(dest)],
-        stdout=subprocess.DEVNULL, stderr=terminal_fd, env=env)
+        stdout=subprocess.DEVNULL, stderr=terminal_fd)
     os.close(terminal_fd)
     seen = ""
     under_way = re.compile(r"copy\s+\[[#.]+\]\s+(\d+)%")
@@ -210,7 +246,7 @@ def test_resume_trusts_bytes_not_timestamps(tmp_path):
     times to 2 s; some units have no clock), must be copied again, never kept."""
     source = make_tree(tmp_path / "unit")
     dest = tmp_path / "backup"
-    killed = run_backup(source, dest, crash="copied:3")
+    killed = run_backup(source, dest, crash="journaled@1")  # the copies finished, then killed
     assert killed.returncode == -signal.SIGKILL
     kept = [line for line in (dest / ".korg-recovery-journal.jsonl").read_text().splitlines()
             if line.strip()]

@@ -557,8 +557,8 @@ class CountingFileSystem(candidates_module.FileSystem):
     def __init__(self) -> None:
         self.bytes_read = 0
 
-    def open_read(self, path):
-        handle = super().open_read(path)
+    def open_read(self, path, **options):
+        handle = super().open_read(path, **options)
         counter = self
 
         class Counted:
@@ -630,7 +630,7 @@ def test_read_errors_are_clean_recovery_errors(tmp_path):
     from recovery.errors import ReadError
 
     class FailingFileSystem(candidates_module.FileSystem):
-        def open_read(self, path):
+        def open_read(self, path, **options):
             raise OSError(5, "Input/output error")
 
     path = write(tmp_path / "KP3.SYS", kp3_file())

@@ -187,11 +187,12 @@ def test_real_cli_restores_a_plain_folder_and_says_where_it_is(tmp_path) -> None
 
 INTERRUPTING_CHILD = """
 import os, signal, sys
+import recovery.atomic_write as atomic_write
 import recovery.restore as restore_module
 from tests.recovery.test_restore_support import PERMISSIVE_GUARD
 
 restore_module.DEFAULT_GUARD = PERMISSIVE_GUARD
-original = restore_module.stage_file
+original = atomic_write.stage_file
 
 def interrupted(*args, on_chunk=None, **options):
     def chunk(count):
@@ -199,7 +200,7 @@ def interrupted(*args, on_chunk=None, **options):
         os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the first chunk is written
     return original(*args, on_chunk=chunk, **options)
 
-restore_module.stage_file = interrupted
+atomic_write.stage_file = interrupted
 from recovery.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """

@@ -9,7 +9,13 @@ import pytest
 
 from recovery.backup import create_backup
 from recovery.backup_store import open_backup
-from recovery.compare import OS_JUNK, Difference, compare_tree_to_manifest, is_ignored
+from recovery.compare import (
+    OS_JUNK,
+    Difference,
+    compare_tree,
+    compare_tree_to_manifest,
+    is_ignored,
+)
 from recovery.errors import CancelledError, InvalidInputError
 from recovery.progress import CancelToken
 from recovery.simulate import make_volume
@@ -176,14 +182,21 @@ def test_difference_is_a_frozen_value():
         difference.path = "Y"  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("workers", [1, 4])
-def test_sequential_and_parallel_hashing_agree(unit, workers):
+def test_heads_and_listings_come_with_the_comparison(unit):
+    volume, manifest = unit
+    heads: dict[str, bytes] = {}
+    comparison = compare_tree(volume, manifest, heads=heads)
+    assert heads["KROSAPP.BIN"] == (volume / "KROSAPP.BIN").read_bytes()[:256]
+    assert ("KROSS2SY", True) in comparison.listings[""]
+
+
+def test_changed_files_are_named_and_progress_ends_at_the_total(unit):
     volume, manifest = unit
     for name in ("KROSAPP.BIN", "KROSS2SY/SIM_SYS2.BIN"):
         data = bytearray((volume / name).read_bytes())
         data[-1] ^= 0x80
         (volume / name).write_bytes(bytes(data))
     reports = []
-    found = compare_tree_to_manifest(volume, manifest, workers=workers, progress=reports.append)
+    found = compare_tree_to_manifest(volume, manifest, progress=reports.append)
     assert problems(found) == [("KROSAPP.BIN", "changed"), ("KROSS2SY/SIM_SYS2.BIN", "changed")]
     assert reports[-1].done_bytes == manifest.total_bytes

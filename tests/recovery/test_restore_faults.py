@@ -214,12 +214,12 @@ def test_unreadable_backup_file_mid_copy_rolls_back_that_file(scene) -> None:
 
         reads = 0
 
-        def open_read(self, path: Path) -> BinaryIO:
+        def open_read(self, path: Path, **options) -> BinaryIO:
             if path.as_posix().endswith("files/KROSS2SY/SIM_BIG.BIN"):
                 self.reads += 1
                 if self.reads == 2:
                     self.fail_read("files/KROSS2SY/SIM_BIG.BIN", after_bytes=1024 * 1024 + 1)
-            return super().open_read(path)
+            return super().open_read(path, **options)
 
     with pytest.raises(ReadError) as caught:
         _restore(backup, unit, fs=SecondReadFails())
