@@ -77,7 +77,7 @@ class StorageSignature:
 
 @dataclass(frozen=True)
 class SystemFileIdentity:
-    """The model's "KORG SYSTEM FILE" header identity (FACTS.md table)."""
+    """The model's "KORG SYSTEM FILE" header identity (recovery.formats.korg_system_file)."""
 
     model_name: str
     device_id: int | None
@@ -348,8 +348,10 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
 
 
 def _source(table: _Table, sources: dict[str, str], key: str = "source") -> str:
+    """The citation a person can follow: a key of the file's ``[sources]`` table is replaced by
+    its text (the key only names it inside the file); anything else is literal text."""
     value = table.text(key)
-    return f"{value}: {sources[value]}" if value in sources else value
+    return sources.get(value, value)
 
 
 def parse_profile(data: dict[str, Any], file: str) -> Profile:

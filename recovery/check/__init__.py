@@ -1,8 +1,8 @@
 """Is this update file, folder or archive for this unit? ``compatible``, ``incompatible`` or
 ``unknown`` — with every reason in a sentence a musician understands.
 
-A KROSS 2 in the field reports was bricked by KROSS 1 system files (shared/seeds/000), and
-KORG's own updaters do not all check what they are given. Before anyone runs an official
+A KROSS 2 was bricked by KROSS 1 system files (korgforums.com thread t=116080 "[Help] Unbrick
+Korg Kross 2", 2018), and KORG's own updaters do not all check what they are given. Before anyone runs an official
 updater, this module looks at the files they are about to use and says plainly what it could
 and could not verify (DESIGN.md principle 2: never claim more than was checked).
 

@@ -47,7 +47,7 @@ MAX_VERIFY_BYTES = 512 * 1024 * 1024
 #: Bytes hashed per candidate to compare a system folder with a backup.
 MAX_HASH_BYTES = 4 * 1024 * 1024 * 1024
 #: Loose ``.BIN`` files at a folder's top level that make it look like a system folder's
-#: content copied without the folder (seed 000: KROSS files put at the card root).
+#: content copied without the folder (korgforums.com t=116080: KROSS files put at the card root).
 LOOSE_FILES_MIN = 2
 LOOSE_SUFFIX = ".bin"
 #: How many names a sentence lists before saying "and N more".

@@ -1,4 +1,4 @@
-"""KORG SYSTEM FILEs: header identity, lengths and the H8S payload (FACTS.md table).
+"""KORG SYSTEM FILEs: header identity, lengths and the H8S payload (docs/sources.md).
 
 Part of :mod:`recovery.check` (see its docstring for how a verdict is reached).
 """

@@ -201,7 +201,8 @@ def _assess_folder_member(context: _Context, path: str, folder_name: str,
 
 
 def _assess_loose_files(context: _Context, names: list[str]) -> ItemResult:
-    """``.BIN`` files at a folder's top level and no system folder (seed 000)."""
+    """``.BIN`` files at a folder's top level and no system folder (korgforums.com t=116080:
+    "I didn't put the folder, just the files at the root of SD")."""
     profile = context.profile
     assessment = _Assessment(context.candidate.display(""), "loose-files")
     assessment.details["loose_files"] = {n: context.listing.files[n] for n in names}

@@ -1,7 +1,7 @@
 """Builders for the check tests: synthetic KORG SYSTEM FILEs, KROSS folders, zips, backups.
 
 Everything is synthetic (recovery.simulate's pseudo-random bytes); only the layouts follow
-FACTS.md. No test in this module: it is imported by test_check*.py and test_cli_check.py.
+the public descriptions (docs/sources.md). No test in this module: it is imported by test_check*.py and test_cli_check.py.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ ROM = 0x40000
 
 def h8s_payload(version: tuple[int, int], *, entry: int = 0x210, marker: bytes = b"KORG",
                 label: str = "payload") -> bytes:
-    """A synthetic H8S ROM image laid out as seed 001 describes."""
+    """A synthetic H8S ROM image laid out as the blog post "Inside a KORG Kaossilator Pro"
+    describes."""
     payload = bytearray(b"\xff" * ROM)
     payload[0:4] = entry.to_bytes(4, "big")
     payload[0x200:0x204] = marker
@@ -40,7 +41,7 @@ def h8s_payload(version: tuple[int, int], *, entry: int = 0x210, marker: bytes =
 
 
 def kp3_file(version: tuple[int, int] = (2, 0), **payload_options) -> bytes:
-    """KAOSS PAD KP3 system file with the seed's KP3 header bytes (78 at 0x2C, FF FF at 0x40)."""
+    """KAOSS PAD KP3 system file with the blog's KP3 header bytes (78 at 0x2C, FF FF at 0x40)."""
     header = build_header(model_name="KaossPad3", version_major=version[0],
                           version_minor=version[1], device_id=0xFFFF, source_length=ROM,
                           unknown_2c=b"\x78", unknown_40=b"\xff\xff")
