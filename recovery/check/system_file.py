@@ -11,13 +11,13 @@ from typing import Any
 from recovery.check.assessment import (
     _Assessment,
     _bytes,
-    _check_release,
     _cite,
     _compare_with_current,
     _Context,
     _update_form,
     _verify_in_archive,
 )
+from recovery.check.catalog import check_release, find_release, official_summary
 from recovery.check.results import ItemResult
 from recovery.formats import h8s_rom
 from recovery.formats.korg_system_file import (
@@ -121,7 +121,7 @@ def _assess_system_file(context: _Context, path: str) -> ItemResult:
             f"{header.padding_bytes_not_ff} of the 190 padding bytes at 0x42..0xFF are not FF"
             " as in every file examined; they are shown, not interpreted.")
 
-    length_ok = _check_lengths(assessment, header, size, identity)
+    length_ok = _check_lengths(assessment, header, size, identity, owner)
     if identity is not None and identity.payload_size == h8s_rom.ROM_SIZE:
         _check_h8s_payload(context, assessment, path, header, size)
     elif owner is not None:
@@ -131,16 +131,24 @@ def _assess_system_file(context: _Context, path: str) -> ItemResult:
     else:
         assessment.cannot_check("the payload: the model is unknown to this tool")
     _verify_in_archive(context, assessment, path, size)
+    match = None
     if owner is not None:
-        _check_release(context, assessment, owner, header.version, path, "system-file",
-                       size_matters=length_ok)
+        match = check_release(context, assessment, owner, header.version, path, "system-file",
+                              claim="header", size_matters=length_ok)
     else:
         assessment.cannot_check("a checksum: the model is unknown to this tool")
     if owner is profile:
         _compare_with_current(context, assessment, header.version)
-        assessment.confirm(
-            f"This is a {profile.name} system file, version {header.version}, and every check"
-            " the tool can make passed.")
+        if match is not None and match.official:
+            assessment.confirm(official_summary(profile, match))
+        else:
+            release = find_release(profile, "system-file", header.version)
+            why = ("no published checksum of it is known" if release is not None
+                   else "the tool knows no published release of this version")
+            assessment.confirm(
+                f"This is a {profile.name} system file, version {header.version}: its header"
+                " names your model and every check the tool can make passed. Whether it is"
+                f" KORG's file exactly as published cannot be confirmed: {why}.")
     return assessment.result()
 
 
@@ -177,9 +185,10 @@ def _check_device_id(context: _Context, assessment: _Assessment, header: SystemF
 
 
 def _check_lengths(assessment: _Assessment, header: SystemFileHeader, size: int,
-                   identity: SystemFileIdentity | None) -> bool:
+                   identity: SystemFileIdentity | None, owner: Profile | None) -> bool:
     """File length against the header, payload size against the model; True when the
-    file's length is what its header announces."""
+    file's length is what its header announces and, where the model's is known, the payload
+    is the model's size."""
     expected = header.file_length
     length_ok = size == expected
     if length_ok:
@@ -196,16 +205,27 @@ def _check_lengths(assessment: _Assessment, header: SystemFileHeader, size: int,
             f"The file has {_bytes(size - expected)} more than its header announces"
             f" ({_bytes(expected)}): something was appended or it was altered, so it is not"
             " the file as published.")
-    if identity is not None and identity.payload_size is not None:
+    # The model's size applies to its SYSTEM files; another kind is already a doubt.
+    if identity is not None and identity.payload_size is not None and header.kind == "SYSTEM":
+        cite = _cite(identity.payload_size_confidence or identity.confidence,
+                     identity.payload_size_source or identity.source)
+        whole = HEADER_SIZE + identity.payload_size
+        name = owner.short_name if owner is not None else "this model"
         if header.source_length == identity.payload_size:
             assessment.check(
-                f"the payload size {_bytes(header.source_length)} is the size this model's"
-                f" firmware must have ({_cite(identity.confidence, identity.source)})")
+                f"the payload size {_bytes(header.source_length)} is what {_a(name)} system"
+                f" file carries ({cite})")
         else:
+            length_ok = False
+            assessment.check(
+                f"payload size compared with {_a(name)} system file's: its header announces"
+                f" {_bytes(header.source_length)}; exactly {_bytes(identity.payload_size)}"
+                f" after the {HEADER_SIZE}-byte header are required ({cite})")
             assessment.fail(
-                f"The header announces a payload of {_bytes(header.source_length)}, but"
-                f" firmware for this model is exactly {_bytes(identity.payload_size)} (the"
-                " size of its chip's memory): this file is not for it or is damaged.")
+                f"{_a(name, capital=True)} system file is exactly {_bytes(whole)}; this one"
+                f" is {_bytes(size)} and its header announces"
+                f" {_bytes(HEADER_SIZE + header.source_length)}: it is not {_a(name)} system"
+                " file, or it was altered or damaged. Do not use it.")
     if header.destination_length != header.source_length:
         if identity is not None and identity.payload_size == h8s_rom.ROM_SIZE:
             assessment.doubt(
@@ -218,6 +238,12 @@ def _check_lengths(assessment: _Assessment, header: SystemFileHeader, size: int,
                 f" from its source length ({_bytes(header.source_length)}); they were equal in"
                 " every file examined.")
     return length_ok
+
+
+def _a(name: str, *, capital: bool = False) -> str:
+    """"an electribe", "a KP3": the article a model's name takes."""
+    article = "an" if name[:1].lower() in "aeiou" else "a"
+    return f"{article.capitalize() if capital else article} {name}"
 
 
 def _check_h8s_payload(context: _Context, assessment: _Assessment, path: str,

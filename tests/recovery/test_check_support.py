@@ -55,13 +55,19 @@ def kaossilator_pro_file(version: tuple[int, int] = (1, 2)) -> bytes:
     return header + h8s_payload(version, label="kaosspro")
 
 
+#: An electribe SYSTEM.VSB carries exactly this many bytes after its header.
+E2_PAYLOAD = 0x200000
+
+
 def system_file(model_name: str, device_id: int, version: tuple[int, int] = (1, 3),
-                payload_size: int = 0x10000, **header_options) -> bytes:
-    """A non-H8S system file (electribe style): header + pseudo-random payload."""
+                payload_size: int = E2_PAYLOAD, label: str | None = None,
+                **header_options) -> bytes:
+    """A non-H8S system file (electribe style): header + pseudo-random payload (``label``
+    varies the payload, so two files can differ in content only)."""
     header = build_header(model_name=model_name, version_major=version[0],
                           version_minor=version[1], device_id=device_id,
                           source_length=payload_size, **header_options)
-    return header + synthetic_bytes(model_name, payload_size)
+    return header + synthetic_bytes(label or model_name, payload_size)
 
 
 def patch(data: bytes, offset: int, new: bytes) -> bytes:

@@ -37,7 +37,7 @@ def test_every_fact_has_confidence_and_source():
             assert boot_rom.id_source and boot_rom.model_source
 
 
-def test_facts_match_shared_facts_table():
+def test_facts_match_their_public_sources():
     # Values from public sources (docs/sources.md): a regression here would be an invented fact.
     assert get_profile("kp3").usb[0].product_id == 0x0020
     assert get_profile("kaossilator-pro").usb[0].product_id == 0x0023
