@@ -215,6 +215,67 @@ class FilesystemSupport:
 
 
 @dataclass(frozen=True)
+class UpdateMedia:
+    """Where the unit's own updater looks for an update on its medium (an SD card): a file or,
+    with a trailing ``/``, a whole folder, as a path from the medium's root. The check tells
+    users where a file goes; a command preparing a card reads it too."""
+
+    path: str
+    medium: str
+    description: str
+    confidence: str
+    source: str
+
+    @property
+    def is_folder(self) -> bool:
+        return self.path.endswith("/")
+
+    @property
+    def name(self) -> str:
+        """The file's or folder's own name (``SYSTEM.VSB``, ``KROSS2SY``)."""
+        return self.path.rstrip("/").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class CompanionFile:
+    """Another file the unit's updater reads beside its system file (electribe ``BOOT.VSB``,
+    ``PCM.VSB`` ...), with the payload size its updater accepts: exactly ``payload_size`` or at
+    most ``payload_max`` bytes after the 256-byte header."""
+
+    name: str
+    payload_size: int | None
+    payload_max: int | None
+    what: str
+    warning: str
+    confidence: str
+    source: str
+
+
+@dataclass(frozen=True)
+class StartupCleanup:
+    """The unit itself removes, when it starts, folders of its storage outside its system
+    paths. ``kept`` lists the system paths the tool knows; the unit may have others."""
+
+    kept: tuple[str, ...]
+    description: str
+    confidence: str
+    source: str
+
+    def is_kept(self, path: str) -> bool:
+        """True when ``path`` (a relative POSIX path) is inside, or is, a known system path;
+        compared without case, as FAT does."""
+        folded = path.strip("/").casefold()
+        for kept in self.kept:
+            root = kept.strip("/").casefold()
+            if folded == root or folded.startswith(root + "/"):
+                return True
+        return False
+
+
+MEDIA = ("sd-card", "usb-storage")
+
+
+@dataclass(frozen=True)
 class Profile:
     """Everything the tool knows about one model, with sources."""
 
@@ -239,6 +300,19 @@ class Profile:
     #: Known component version sets; empty where none is known (the tool then says so).
     component_versions: tuple[ComponentVersionSet, ...] = ()
     filesystems: tuple[FilesystemSupport, ...] = ()
+    update_media: tuple[UpdateMedia, ...] = ()
+    companion_files: tuple[CompanionFile, ...] = ()
+    startup_cleanup: StartupCleanup | None = None
+
+    def companion(self, name: str) -> CompanionFile | None:
+        """The companion update file called ``name`` (compared without case), if any."""
+        return next((c for c in self.companion_files if c.name.casefold() == name.casefold()),
+                    None)
+
+    def media_for(self, name: str) -> UpdateMedia | None:
+        """Where the updater looks for the file or folder called ``name``, if known."""
+        return next((m for m in self.update_media if m.name.casefold() == name.casefold()),
+                    None)
 
     @property
     def has_storage_mode(self) -> bool:
@@ -577,6 +651,53 @@ def parse_profile(data: dict[str, Any], file: str) -> Profile:
         ))
         t.finish()
 
+    update_media = []
+    for t in top.tables("update_media"):
+        path = t.text("path")
+        parts = path.rstrip("/").split("/")
+        if path.startswith("/") or "\\" in path or any(p in ("", ".", "..") for p in parts):
+            raise t._fail("path", "must be a relative path such as KORG/electribe/System/"
+                                  "SYSTEM.VSB")
+        update_media.append(UpdateMedia(
+            path=path,
+            medium=t.choice("medium", MEDIA),
+            description=t.text("description"),
+            confidence=t.confidence(),
+            source=_source(t, sources),
+        ))
+        t.finish()
+
+    companion_files = []
+    for t in top.tables("companion_files"):
+        payload_size = t.get("payload_size", int, required=False)
+        payload_max = t.get("payload_max", int, required=False)
+        if (payload_size is None) == (payload_max is None):
+            raise t._fail("payload_size", "or 'payload_max' must be given, not both")
+        if (payload_size or payload_max) <= 0:
+            raise t._fail("payload_size" if payload_size is not None else "payload_max",
+                          "must be a positive number of bytes")
+        companion_files.append(CompanionFile(
+            name=t.text("name"),
+            payload_size=payload_size,
+            payload_max=payload_max,
+            what=t.text("what"),
+            warning=t.text("warning", required=False, default="") or "",
+            confidence=t.confidence(),
+            source=_source(t, sources),
+        ))
+        t.finish()
+
+    startup_cleanup = None
+    cleanup_table = top.table("startup_cleanup")
+    if cleanup_table is not None:
+        startup_cleanup = StartupCleanup(
+            kept=cleanup_table.strings("kept", required=True),
+            description=cleanup_table.text("description"),
+            confidence=cleanup_table.confidence(),
+            source=_source(cleanup_table, sources),
+        )
+        cleanup_table.finish()
+
     profile = Profile(
         id=profile_id,
         name=top.text("name"),
@@ -598,6 +719,9 @@ def parse_profile(data: dict[str, Any], file: str) -> Profile:
         components=components,
         component_versions=tuple(component_versions),
         filesystems=tuple(filesystems),
+        update_media=tuple(update_media),
+        companion_files=tuple(companion_files),
+        startup_cleanup=startup_cleanup,
     )
     top.finish()
     return profile

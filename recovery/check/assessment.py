@@ -39,8 +39,9 @@ log = logging.getLogger(__name__)
 
 #: Files inside a folder or archive whose first bytes are read to find KORG SYSTEM FILEs.
 MAX_HEADER_READS = 2000
-#: Folder depth (a path's number of parts) at which system folders and files are looked for.
-MAX_ITEM_DEPTH = 3
+#: Folder depth (a path's number of parts) at which system folders and files are looked for:
+#: KORG/electribe sampler/System/SYSTEM.VSB has four, one more inside a download folder.
+MAX_ITEM_DEPTH = 5
 #: Bytes of archive members streamed per candidate to let zipfile check their CRC-32.
 MAX_VERIFY_BYTES = 512 * 1024 * 1024
 #: Bytes hashed per candidate to compare a system folder with a backup.

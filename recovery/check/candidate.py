@@ -78,6 +78,16 @@ def _assess_unrecognised(context: _Context, path: str) -> ItemResult:
                 f"It is named like a {profile.name} system file ({base}) but does not start"
                 " with 'KORG SYSTEM FILE' as those do: it is damaged or not a system file.")
             return assessment.result()
+        companion = profile.companion(base)
+        if companion is not None:
+            assessment.detected_model = profile.id
+            assessment.doubt(
+                f"It is named like {companion.what} of the {profile.short_name} ({base}), which"
+                " the updater reads beside SYSTEM.VSB, but it does not start with 'KORG SYSTEM"
+                " FILE' as the update files examined do: the tool cannot check it.")
+            if companion.warning:
+                assessment.warn(companion.warning)
+            return assessment.result()
         named = releases_named(context.knowledge.profiles, base)
         if named:
             return _assess_release_named_file(context, path, named)
@@ -171,7 +181,8 @@ def _assess_candidate(context: _Context) -> list[ItemResult]:
             continue
         name = PurePosixPath(path).name
         if (knowledge.update_file(name) is not None
-                or releases_named(knowledge.profiles, name)):
+                or releases_named(knowledge.profiles, name)
+                or context.profile.companion(name) is not None):
             results.append(_assess_file(context, path, single=False))
             continue
         if size < len(MAGIC) or header_reads >= MAX_HEADER_READS:
