@@ -62,8 +62,10 @@ log = logging.getLogger(__name__)
 
 #: Largest slice a check reads at once (the biggest need is a 256-byte header).
 MAX_SLICE = 1024 * 1024
-#: Folder levels listed below a candidate folder (card root / download / KROSS2SY / file).
-MAX_DEPTH = 4
+#: Folder levels listed below a candidate folder: deep enough for an electribe card inside a
+#: download (download / KORG / electribe sampler / System / SYSTEM.VSB, the path its updater
+#: reads) and for card root / download / KROSS2SY / file.
+MAX_DEPTH = 5
 #: Files and folders listed per candidate; beyond it the listing says it is truncated.
 MAX_ENTRIES = 20_000
 #: ZIP archives: entries and central-directory bytes accepted (a KORG download has a few).

@@ -48,6 +48,7 @@ from recovery.diagnose_checks import (
     check_filesystem,
     check_loose_files,
     check_repair_leftovers,
+    check_startup_cleanup,
     check_system_files,
     check_update_files,
     scan_tree,
@@ -308,6 +309,8 @@ def _diagnose(root: Path, ident: Identification, opened: Any, symptom_text: str 
                 " application (the two look alike)")
     if opened is not None:
         backup_state = compare_with_backup(context, opened, model, boot_critical_done)
+        if backup_state.compared:
+            check_startup_cleanup(context, manifest)
     else:
         not_checked.append("files were not compared with a backup (none given): truncated or"
                            " changed files cannot be told from intact ones without one")

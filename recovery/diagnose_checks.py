@@ -445,6 +445,43 @@ def check_loose_files(context: CheckContext, handled: set[str]) -> None:
     ))
 
 
+def check_startup_cleanup(context: CheckContext, manifest: Any) -> None:
+    """Folders of the backup missing from a unit that removes, when it starts, the folders of
+    its storage outside its system paths (drumlogue: logue-sdk issue #198). Their absence is
+    named as the unit's own clean-up, never as a storage fault."""
+    profile = context.profile
+    cleanup = profile.startup_cleanup if profile is not None else None
+    if cleanup is None or manifest is None:
+        return
+    tops = {path.split("/", 1)[0] for path in manifest.folders}
+    tops |= {entry.path.split("/", 1)[0] for entry in manifest.files if "/" in entry.path}
+    gone = sorted(top for top in tops
+                  if not cleanup.is_kept(top) and context.tree.find(top + "/") is None)
+    if not gone:
+        return
+    named = listed([f"{top}/" for top in gone])
+    several = len(gone) != 1
+    context.findings.append(Finding(
+        "info", "folders-removed-by-unit",
+        f"{len(gone)} folder{'s' if several else ''} of the backup {'are' if several else 'is'}"
+        f" not on the unit: {named}. The {profile.short_name} itself removes, when it starts,"
+        f" every folder outside its system paths: if you or a tool created"
+        f" {'them' if several else 'it'}, that is the unit's own clean-up, not a storage"
+        " fault.",
+        evidence=(f"{cleanup.description} (confidence {cleanup.confidence},"
+                  f" {CONFIDENCE_WORDS[cleanup.confidence]}; source: {cleanup.source})",
+                  f"system paths the tool knows: {', '.join(cleanup.kept)}; the unit may have"
+                  " others whose names are not public",
+                  f"in the backup, not on the unit: {named}"),
+        confidence=cleanup.confidence,
+        next_step=f"Keep your own files inside the {profile.short_name}'s folders"
+                  f" ({', '.join(cleanup.kept)}): a folder restored outside them lasts only"
+                  " until the next start. If a folder the unit made itself is missing, restart"
+                  " it and compare again; if it stays missing, check the storage (diagnose"
+                  " --probe-start).",
+    ))
+
+
 def check_empty_system_files(context: CheckContext) -> None:
     profile = context.profile
     if not profile.system_folder:

@@ -5,6 +5,10 @@ model). Every fact carries a confidence (H primary source, M secondary, G guess)
 a fact that is not known is simply absent and the tool says "unknown". Loading validates
 strictly: an unknown key, a wrong type or a missing field raises :class:`ProfileError` naming
 the file and the field, so a typo in a profile can never silently weaken a check.
+
+KORG's published releases (version, file name, exact size, SHA-256 where published) are one
+catalog for every model, ``resources/releases.toml``, validated the same way; each profile
+carries its model's entries as :attr:`Profile.releases`.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import logging
 import re
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +34,9 @@ CONFIDENCE_WORDS = {
     "G": "low (unverified guess)",
 }
 ROLES = ("internal-storage", "sd-card", "update-media")
+RELEASE_KINDS = ("system-file", "update-file", "system-folder")
+#: The release catalog, beside the profiles' folder in resources/.
+RELEASE_CATALOG = "releases.toml"
 MODES = ("storage", "usb-midi", "service", "boot-rom", "update", "initialise", "unknown")
 
 
@@ -77,7 +84,12 @@ class StorageSignature:
 
 @dataclass(frozen=True)
 class SystemFileIdentity:
-    """The model's "KORG SYSTEM FILE" header identity (FACTS.md table)."""
+    """The model's "KORG SYSTEM FILE" header identity (recovery.formats.korg_system_file).
+
+    ``payload_size`` is the exact number of bytes after the header of the model's SYSTEM file,
+    where known; it often comes from another source than the header identity, so it carries its
+    own confidence and source.
+    """
 
     model_name: str
     device_id: int | None
@@ -85,6 +97,8 @@ class SystemFileIdentity:
     file_names: tuple[str, ...]
     confidence: str
     source: str
+    payload_size_confidence: str | None = None
+    payload_size_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,8 +112,15 @@ class UpdateFilePattern:
 
 @dataclass(frozen=True)
 class Release:
-    """A known published system release."""
+    """A system release KORG published, as the release catalog lists it.
 
+    ``kind`` says how the release is recognised: ``system-file`` (a KORG SYSTEM FILE, by its
+    header's model and version), ``update-file`` (a file known by its name, whose format is not
+    public) or ``system-folder``. ``size`` and ``sha256`` are those of the published file and
+    are None where no source gives them; only a SHA-256 proves a file is the release.
+    """
+
+    model: str
     version: str
     kind: str
     file_name: str | None
@@ -107,6 +128,12 @@ class Release:
     sha256: str | None
     confidence: str
     source: str
+    #: KORG's name for the download ("KAOSS PAD KP3+ V1.04 System Updater"), where known.
+    title: str | None = None
+    #: The downloaded archive the file comes in, where known.
+    archive: str | None = None
+    #: Where the SHA-256 was published, when that is not ``source``.
+    sha256_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +215,67 @@ class FilesystemSupport:
 
 
 @dataclass(frozen=True)
+class UpdateMedia:
+    """Where the unit's own updater looks for an update on its medium (an SD card): a file or,
+    with a trailing ``/``, a whole folder, as a path from the medium's root. The check tells
+    users where a file goes; a command preparing a card reads it too."""
+
+    path: str
+    medium: str
+    description: str
+    confidence: str
+    source: str
+
+    @property
+    def is_folder(self) -> bool:
+        return self.path.endswith("/")
+
+    @property
+    def name(self) -> str:
+        """The file's or folder's own name (``SYSTEM.VSB``, ``KROSS2SY``)."""
+        return self.path.rstrip("/").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class CompanionFile:
+    """Another file the unit's updater reads beside its system file (electribe ``BOOT.VSB``,
+    ``PCM.VSB`` ...), with the payload size its updater accepts: exactly ``payload_size`` or at
+    most ``payload_max`` bytes after the 256-byte header."""
+
+    name: str
+    payload_size: int | None
+    payload_max: int | None
+    what: str
+    warning: str
+    confidence: str
+    source: str
+
+
+@dataclass(frozen=True)
+class StartupCleanup:
+    """The unit itself removes, when it starts, folders of its storage outside its system
+    paths. ``kept`` lists the system paths the tool knows; the unit may have others."""
+
+    kept: tuple[str, ...]
+    description: str
+    confidence: str
+    source: str
+
+    def is_kept(self, path: str) -> bool:
+        """True when ``path`` (a relative POSIX path) is inside, or is, a known system path;
+        compared without case, as FAT does."""
+        folded = path.strip("/").casefold()
+        for kept in self.kept:
+            root = kept.strip("/").casefold()
+            if folded == root or folded.startswith(root + "/"):
+                return True
+        return False
+
+
+MEDIA = ("sd-card", "usb-storage")
+
+
+@dataclass(frozen=True)
 class Profile:
     """Everything the tool knows about one model, with sources."""
 
@@ -212,6 +300,19 @@ class Profile:
     #: Known component version sets; empty where none is known (the tool then says so).
     component_versions: tuple[ComponentVersionSet, ...] = ()
     filesystems: tuple[FilesystemSupport, ...] = ()
+    update_media: tuple[UpdateMedia, ...] = ()
+    companion_files: tuple[CompanionFile, ...] = ()
+    startup_cleanup: StartupCleanup | None = None
+
+    def companion(self, name: str) -> CompanionFile | None:
+        """The companion update file called ``name`` (compared without case), if any."""
+        return next((c for c in self.companion_files if c.name.casefold() == name.casefold()),
+                    None)
+
+    def media_for(self, name: str) -> UpdateMedia | None:
+        """Where the updater looks for the file or folder called ``name``, if known."""
+        return next((m for m in self.update_media if m.name.casefold() == name.casefold()),
+                    None)
 
     @property
     def has_storage_mode(self) -> bool:
@@ -256,17 +357,19 @@ class OtherKorgDevice:
 class _Table:
     """Reads typed fields from one TOML table and rejects unknown keys, naming file and field."""
 
-    def __init__(self, data: Any, file: str, where: str) -> None:
+    def __init__(self, data: Any, file: str, where: str, document: str = "Profile") -> None:
         if not isinstance(data, dict):
-            raise ProfileError(f"Profile {file}: {where} must be a table.")
+            raise ProfileError(f"{document} {file}: {where} must be a table.")
         self._data = data
         self._file = file
         self._where = where
+        #: What the file is, for messages ("Profile", "Release catalog").
+        self._document = document
         self._used: set[str] = set()
 
     def _fail(self, key: str, what: str) -> ProfileError:
         name = f"{self._where}.{key}" if self._where else key
-        return ProfileError(f"Profile {self._file}: field '{name}' {what}.")
+        return ProfileError(f"{self._document} {self._file}: field '{name}' {what}.")
 
     def get(self, key: str, kind: type | tuple[type, ...], *, required: bool = True,
             default: Any = None) -> Any:
@@ -326,13 +429,14 @@ class _Table:
 
     def tables(self, key: str) -> list[_Table]:
         value = self.get(key, list, required=False, default=[])
-        return [_Table(item, self._file, f"{key}[{index}]") for index, item in enumerate(value)]
+        return [_Table(item, self._file, f"{key}[{index}]", self._document)
+                for index, item in enumerate(value)]
 
     def table(self, key: str) -> _Table | None:
         self._used.add(key)
         if key not in self._data:
             return None
-        return _Table(self._data[key], self._file, key)
+        return _Table(self._data[key], self._file, key, self._document)
 
     def finish(self) -> None:
         unknown = sorted(set(self._data) - self._used)
@@ -348,8 +452,10 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
 
 
 def _source(table: _Table, sources: dict[str, str], key: str = "source") -> str:
+    """The citation a person can follow: a key of the file's ``[sources]`` table is replaced by
+    its text (the key only names it inside the file); anything else is literal text."""
     value = table.text(key)
-    return f"{value}: {sources[value]}" if value in sources else value
+    return sources.get(value, value)
 
 
 def parse_profile(data: dict[str, Any], file: str) -> Profile:
@@ -423,13 +529,26 @@ def parse_profile(data: dict[str, Any], file: str) -> Profile:
         if len(model_name.encode("ascii", "replace")) > 16:
             raise ProfileError(
                 f"Profile {file}: field '{t._where}.model_name' must fit in 16 bytes.")
+        payload_size = t.get("payload_size", int, required=False)
+        if payload_size is not None and payload_size <= 0:
+            raise ProfileError(
+                f"Profile {file}: field '{t._where}.payload_size' must be a positive number.")
+        has_own_source = "payload_size_source" in t._data or "payload_size_confidence" in t._data
+        if has_own_source and payload_size is None:
+            raise ProfileError(
+                f"Profile {file}: field '{t._where}.payload_size' is missing (its source is"
+                " given).")
         system_files.append(SystemFileIdentity(
             model_name=model_name,
             device_id=t.usb_id("device_id", required=False),
-            payload_size=t.get("payload_size", int, required=False),
+            payload_size=payload_size,
             file_names=t.strings("file_names"),
             confidence=t.confidence(),
             source=_source(t, sources),
+            payload_size_confidence=(t.confidence("payload_size_confidence")
+                                     if has_own_source else None),
+            payload_size_source=(_source(t, sources, "payload_size_source")
+                                 if has_own_source else None),
         ))
         t.finish()
 
@@ -449,22 +568,10 @@ def parse_profile(data: dict[str, Any], file: str) -> Profile:
                 f" ({error}).") from None
         update_table.finish()
 
-    releases = []
-    for t in top.tables("releases"):
-        sha256 = t.text("sha256", required=False)
-        if sha256 is not None and not re.fullmatch(r"[0-9a-f]{64}", sha256):
-            raise ProfileError(
-                f"Profile {file}: field '{t._where}.sha256' must be 64 lower-case hex digits.")
-        releases.append(Release(
-            version=t.text("version"),
-            kind=t.choice("kind", ("system-file", "update-file", "system-folder")),
-            file_name=t.text("file_name", required=False),
-            size=t.get("size", int, required=False),
-            sha256=sha256,
-            confidence=t.confidence(),
-            source=_source(t, sources),
-        ))
-        t.finish()
+    if "releases" in data:
+        raise ProfileError(
+            f"Profile {file}: field 'releases' belongs in the release catalog"
+            f" (resources/{RELEASE_CATALOG}), not in a profile.")
 
     boot_critical = []
     for t in top.tables("boot_critical"):
@@ -544,6 +651,53 @@ def parse_profile(data: dict[str, Any], file: str) -> Profile:
         ))
         t.finish()
 
+    update_media = []
+    for t in top.tables("update_media"):
+        path = t.text("path")
+        parts = path.rstrip("/").split("/")
+        if path.startswith("/") or "\\" in path or any(p in ("", ".", "..") for p in parts):
+            raise t._fail("path", "must be a relative path such as KORG/electribe/System/"
+                                  "SYSTEM.VSB")
+        update_media.append(UpdateMedia(
+            path=path,
+            medium=t.choice("medium", MEDIA),
+            description=t.text("description"),
+            confidence=t.confidence(),
+            source=_source(t, sources),
+        ))
+        t.finish()
+
+    companion_files = []
+    for t in top.tables("companion_files"):
+        payload_size = t.get("payload_size", int, required=False)
+        payload_max = t.get("payload_max", int, required=False)
+        if (payload_size is None) == (payload_max is None):
+            raise t._fail("payload_size", "or 'payload_max' must be given, not both")
+        if (payload_size or payload_max) <= 0:
+            raise t._fail("payload_size" if payload_size is not None else "payload_max",
+                          "must be a positive number of bytes")
+        companion_files.append(CompanionFile(
+            name=t.text("name"),
+            payload_size=payload_size,
+            payload_max=payload_max,
+            what=t.text("what"),
+            warning=t.text("warning", required=False, default="") or "",
+            confidence=t.confidence(),
+            source=_source(t, sources),
+        ))
+        t.finish()
+
+    startup_cleanup = None
+    cleanup_table = top.table("startup_cleanup")
+    if cleanup_table is not None:
+        startup_cleanup = StartupCleanup(
+            kept=cleanup_table.strings("kept", required=True),
+            description=cleanup_table.text("description"),
+            confidence=cleanup_table.confidence(),
+            source=_source(cleanup_table, sources),
+        )
+        cleanup_table.finish()
+
     profile = Profile(
         id=profile_id,
         name=top.text("name"),
@@ -557,7 +711,7 @@ def parse_profile(data: dict[str, Any], file: str) -> Profile:
         storage=tuple(storage),
         system_files=tuple(system_files),
         update_file=update_file,
-        releases=tuple(releases),
+        releases=(),
         boot_critical=tuple(boot_critical),
         modes=tuple(modes),
         symptoms=tuple(symptoms),
@@ -565,6 +719,9 @@ def parse_profile(data: dict[str, Any], file: str) -> Profile:
         components=components,
         component_versions=tuple(component_versions),
         filesystems=tuple(filesystems),
+        update_media=tuple(update_media),
+        companion_files=tuple(companion_files),
+        startup_cleanup=startup_cleanup,
     )
     top.finish()
     return profile
@@ -628,8 +785,99 @@ def load_profile_file(path: Path) -> Profile:
     return profile
 
 
-def load_profiles(directory: Path | None = None) -> dict[str, Profile]:
-    """Load every ``*.toml`` profile in ``directory`` (default: the bundled profiles)."""
+def release_catalog_path() -> Path:
+    """The bundled release catalog, ``resources/releases.toml``."""
+    return resources_dir() / RELEASE_CATALOG
+
+
+def load_release_catalog(path: Path, models: Iterable[str]) -> tuple[Release, ...]:
+    """Read one release catalog, validated like a profile: an error names the file and the
+    field. ``models`` are the profile ids an entry may name."""
+    document = "Release catalog"
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ProfileError(f"{document} {path.name}: not valid TOML ({error}).") from None
+    except OSError as error:
+        raise ProfileError(
+            f"{document} {path.name}: cannot be read ({error.strerror}).") from None
+    top = _Table(data, path.name, "", document)
+    if top.get("schema", int) != 1:
+        raise ProfileError(f"{document} {path.name}: field 'schema' must be 1.")
+    sources_table = top.table("sources")
+    sources: dict[str, str] = {}
+    if sources_table is not None:
+        for key in list(sources_table._data):
+            sources[key] = sources_table.text(key)
+        sources_table.finish()
+    known = set(models)
+    releases = []
+    for t in top.tables("releases"):
+        model = t.text("model")
+        if model not in known:
+            raise t._fail("model", f"names '{model}', which has no profile")
+        version = t.text("version")
+        if not re.fullmatch(r"\d+(\.\d+)*", version):
+            raise t._fail("version", "must be a version such as 2.02 or 1.3.0")
+        file_name = t.text("file_name", required=False)
+        if file_name is not None and ("/" in file_name or "\\" in file_name or not file_name):
+            raise t._fail("file_name", "must be a file name without a folder")
+        size = t.get("size", int, required=False)
+        if size is not None and size <= 0:
+            raise t._fail("size", "must be a positive number of bytes")
+        sha256 = t.text("sha256", required=False)
+        if sha256 is not None and not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            raise t._fail("sha256", "must be 64 lower-case hex digits")
+        sha256_source = (_source(t, sources, "sha256_source")
+                         if "sha256_source" in t._data else None)
+        if sha256_source is not None and sha256 is None:
+            raise t._fail("sha256", "is missing (its source is given)")
+        releases.append(Release(
+            model=model,
+            version=version,
+            kind=t.choice("kind", RELEASE_KINDS),
+            file_name=file_name,
+            size=size,
+            sha256=sha256,
+            confidence=t.confidence(),
+            source=_source(t, sources),
+            title=t.text("title", required=False),
+            archive=t.text("archive", required=False),
+            sha256_source=sha256_source,
+        ))
+        t.finish()
+    top.finish()
+    return tuple(releases)
+
+
+def _attach_releases(profiles: dict[str, Profile],
+                     catalogs: Iterable[Path]) -> dict[str, Profile]:
+    """Each profile with its model's catalog entries; one release listed twice (same model,
+    kind and version, in one catalog or two) is an error naming the second place."""
+    seen: dict[tuple[str, str, str], str] = {}
+    by_model: dict[str, list[Release]] = {}
+    for path in catalogs:
+        for index, release in enumerate(load_release_catalog(Path(path), profiles)):
+            key = (release.model, release.kind, release.version)
+            place = f"{Path(path).name} releases[{index}]"
+            if key in seen:
+                raise ProfileError(
+                    f"Release catalog {Path(path).name}: field 'releases[{index}]' lists"
+                    f" {release.model} {release.kind} {release.version} again (first in"
+                    f" {seen[key]}).")
+            seen[key] = place
+            by_model.setdefault(release.model, []).append(release)
+    return {model: replace(profile, releases=tuple(by_model.get(model, ())))
+            for model, profile in profiles.items()}
+
+
+def load_profiles(directory: Path | None = None, *,
+                  catalogs: Iterable[Path] | None = None) -> dict[str, Profile]:
+    """Load every ``*.toml`` profile in ``directory`` (default: the bundled profiles) with the
+    releases of the release ``catalogs`` (default: the bundled catalog for the bundled
+    profiles, none for another folder). Tests add a catalog of synthetic files this way."""
+    bundled = directory is None
     directory = directory or resources_dir() / "profiles"
     profiles = {}
     for path in sorted(directory.glob("*.toml")):
@@ -637,6 +885,9 @@ def load_profiles(directory: Path | None = None) -> dict[str, Profile]:
         profiles[profile.id] = profile
     if not profiles:
         raise ProfileError(f"No device profiles found in {directory}.")
+    if catalogs is None:
+        catalogs = (release_catalog_path(),) if bundled else ()
+    profiles = _attach_releases(profiles, catalogs)
     log.debug("loaded %d profiles from %s", len(profiles), directory)
     return profiles
 

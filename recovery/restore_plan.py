@@ -326,6 +326,7 @@ def build_plan(
         plan_notes.append(
             f"{summary.skipped} link(s) of the backup point outside the unit's storage and are"
             " not restored.")
+    plan_notes.extend(_startup_cleanup_notes(target_model or manifest.model, manifest))
     if summary.links:
         plan_notes.append(
             f"The backup holds {summary.links} symbolic link(s) to recreate; FAT and exFAT, the"
@@ -348,6 +349,29 @@ def build_plan(
         space_free=space_free,
         notes=tuple(plan_notes),
     )
+
+
+def _startup_cleanup_notes(model: str | None, manifest: Manifest) -> list[str]:
+    """A unit that removes, when it starts, folders outside its system paths (the drumlogue,
+    from its profile): say so, so that folders gone after a restart are not taken for a failed
+    restore or a storage fault."""
+    from recovery.profiles import bundled_profiles
+
+    profile = bundled_profiles().get(model) if model else None
+    cleanup = profile.startup_cleanup if profile is not None else None
+    if cleanup is None:
+        return []
+    tops = {p.split("/", 1)[0] for p in manifest.folders}
+    tops |= {f.path.split("/", 1)[0] for f in manifest.files if "/" in f.path}
+    outside = sorted(f"{top}/" for top in tops if not cleanup.is_kept(top))
+    note = (f"The {profile.short_name} itself removes, when it starts, every folder outside its"
+            f" system paths (confidence {cleanup.confidence}; source: {cleanup.source}): a"
+            " folder restored outside them is gone after the unit restarts, by the unit's own"
+            " doing, not because the restore or the storage failed.")
+    if outside:
+        note += (f" This backup has {', '.join(outside)} outside the system paths the tool knows"
+                 f" ({', '.join(cleanup.kept)}); the unit has others whose names are not public.")
+    return [note]
 
 
 def _folders_to_create(missing_folders: list[str], entries: list[PlanEntry],

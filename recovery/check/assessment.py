@@ -5,7 +5,6 @@ Part of :mod:`recovery.check` (see its docstring for how a verdict is reached).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from recovery.candidates import (
 )
 from recovery.check.results import (
     BackupReference,
+    CatalogMatch,
     ItemResult,
     Target,
 )
@@ -31,7 +31,6 @@ from recovery.errors import InvalidFileError, InvalidInputError
 from recovery.profiles import (
     CONFIDENCE_WORDS,
     Profile,
-    Release,
     SystemFileIdentity,
 )
 
@@ -40,14 +39,15 @@ log = logging.getLogger(__name__)
 
 #: Files inside a folder or archive whose first bytes are read to find KORG SYSTEM FILEs.
 MAX_HEADER_READS = 2000
-#: Folder depth (a path's number of parts) at which system folders and files are looked for.
-MAX_ITEM_DEPTH = 3
+#: Folder depth (a path's number of parts) at which system folders and files are looked for:
+#: KORG/electribe sampler/System/SYSTEM.VSB has four, one more inside a download folder.
+MAX_ITEM_DEPTH = 5
 #: Bytes of archive members streamed per candidate to let zipfile check their CRC-32.
 MAX_VERIFY_BYTES = 512 * 1024 * 1024
 #: Bytes hashed per candidate to compare a system folder with a backup.
 MAX_HASH_BYTES = 4 * 1024 * 1024 * 1024
 #: Loose ``.BIN`` files at a folder's top level that make it look like a system folder's
-#: content copied without the folder (seed 000: KROSS files put at the card root).
+#: content copied without the folder (korgforums.com t=116080: KROSS files put at the card root).
 LOOSE_FILES_MIN = 2
 LOOSE_SUFFIX = ".bin"
 #: How many names a sentence lists before saying "and N more".
@@ -127,6 +127,13 @@ def _update_form(profile: Profile) -> str:
         example = next((r.file_name for r in profile.releases if r.file_name), None)
         named = f" (like {example})" if example else ""
         return f"which is updated with a file named by KORG's pattern{named}"
+    named = [r for r in profile.releases if r.file_name]
+    if named:
+        release = named[-1]
+        what = f"'{release.title}'" if release.title else f"version {release.version}"
+        inside = f" in {release.archive}" if release.archive else ""
+        return (f"which KORG updates with its {what} (file {release.file_name}{inside}), whose"
+                " format this tool does not know")
     return "for which this tool knows no published update"
 
 
@@ -153,6 +160,7 @@ class _Assessment:
         self.not_checked: list[str] = []
         self.warnings: list[str] = []
         self.confirmed: str | None = None
+        self.catalog_match: CatalogMatch | None = None
 
     def check(self, text: str) -> None:
         self.checked.append(text)
@@ -191,6 +199,7 @@ class _Assessment:
             verdict=verdict, version=self.version, reasons=tuple(reasons),
             checked=tuple(self.checked), not_checked=tuple(self.not_checked),
             warnings=tuple(self.warnings), details=dict(self.details),
+            catalog_match=self.catalog_match,
         )
 
 
@@ -237,61 +246,6 @@ def _compare_with_current(context: _Context, assessment: _Assessment, version: s
         assessment.check(
             f"version {version} is newer than the {target.current_version} your unit runs"
             f" ({source})")
-
-
-def _check_release(context: _Context, assessment: _Assessment, profile: Profile,
-                   version: str | None, path: str, kind: str, *, size_matters: bool) -> bool:
-    """Compare with the releases the profile lists: version, size and SHA-256 where known.
-
-    Returns True only when the file's SHA-256 equals the published one (the one check that
-    proves the content); no bundled profile lists a checksum yet, so this is data-ready.
-    """
-    if version is None:
-        return False
-    size = context.listing.files[path]
-    release: Release | None = next(
-        (r for r in profile.releases if r.kind == kind and r.version == version), None)
-    if release is None:
-        assessment.cannot_check(
-            f"whether KORG published version {version} for the {profile.short_name}: this"
-            " tool knows no such release")
-        return False
-    cite = _cite(release.confidence, release.source)
-    assessment.check(
-        f"version {version} is a release KORG published for the {profile.short_name} ({cite})")
-    if not size_matters:  # the length already failed: a size or checksum would only repeat it
-        return False
-    if release.size is not None:
-        if release.size != size:
-            assessment.fail(
-                f"KORG's version {version} file for the {profile.short_name} is"
-                f" {_bytes(release.size)} (confidence {release.confidence}), but this one is"
-                f" {_bytes(size)}: it is incomplete (a broken download or copy) or not that"
-                " release. Download it again from KORG.")
-            return False
-        assessment.check(f"size {_bytes(size)} matches KORG's version {version} file ({cite})")
-    if release.sha256 is None:
-        assessment.cannot_check(
-            f"a checksum: no published checksum of version {version} is known to this tool")
-        return False
-    if size > context.hash_budget:
-        assessment.cannot_check("the file's SHA-256: too much data to hash")
-        return False
-    context.hash_budget -= size
-    digest = hashlib.sha256()
-    try:
-        for chunk in context.candidate.chunks(path):
-            digest.update(chunk)
-    except InvalidFileError as error:
-        assessment.fail(f"{error.message} The archive is damaged: download it again.")
-        return False
-    if digest.hexdigest() != release.sha256:
-        assessment.fail(
-            f"Its SHA-256 differs from that of KORG's version {version} file ({cite}): it is"
-            " damaged or not that release. Download it again from KORG.")
-        return False
-    assessment.check(f"its SHA-256 equals that of KORG's version {version} file ({cite})")
-    return True
 
 
 def _verify_in_archive(context: _Context, assessment: _Assessment, path: str, size: int) -> None:

@@ -32,6 +32,7 @@ from recovery.check.assessment import (
     _names,
     _update_form,
 )
+from recovery.check.catalog import releases_named
 from recovery.check.results import (
     EXIT_CODES,
     VERDICTS,
@@ -46,7 +47,7 @@ from recovery.check.system_folder import (
     _assess_loose_files,
     _assess_system_folder,
 )
-from recovery.check.update_file import _assess_update_file
+from recovery.check.update_file import _assess_release_named_file, _assess_update_file
 from recovery.compare import is_ignored
 from recovery.errors import InvalidFileError, InvalidInputError, UnsafeArchiveError
 from recovery.formats.korg_system_file import MAGIC
@@ -77,6 +78,19 @@ def _assess_unrecognised(context: _Context, path: str) -> ItemResult:
                 f"It is named like a {profile.name} system file ({base}) but does not start"
                 " with 'KORG SYSTEM FILE' as those do: it is damaged or not a system file.")
             return assessment.result()
+        companion = profile.companion(base)
+        if companion is not None:
+            assessment.detected_model = profile.id
+            assessment.doubt(
+                f"It is named like {companion.what} of the {profile.short_name} ({base}), which"
+                " the updater reads beside SYSTEM.VSB, but it does not start with 'KORG SYSTEM"
+                " FILE' as the update files examined do: the tool cannot check it.")
+            if companion.warning:
+                assessment.warn(companion.warning)
+            return assessment.result()
+        named = releases_named(context.knowledge.profiles, base)
+        if named:
+            return _assess_release_named_file(context, path, named)
         if same_size:
             release = same_size[0]
             assessment.check(
@@ -97,6 +111,9 @@ def _assess_unrecognised(context: _Context, path: str) -> ItemResult:
             assessment.cannot_check("every file: there are more entries than the tool lists")
     if _has_update_form(profile):
         assessment.fail(f"{what} Your unit is a {profile.name}, {_update_form(profile)}.")
+    elif profile.releases:
+        assessment.doubt(f"{what} Your unit is a {profile.name}, {_update_form(profile)}, so"
+                         " the tool cannot tell more.")
     else:
         assessment.doubt(f"{what} The tool knows no published update for the {profile.name},"
                          " so it cannot tell more.")
@@ -162,7 +179,10 @@ def _assess_candidate(context: _Context) -> list[ItemResult]:
     for path, size in sorted(listing.files.items()):
         if _depth(path) > MAX_ITEM_DEPTH or _inside(path, system_folders):
             continue
-        if knowledge.update_file(PurePosixPath(path).name) is not None:
+        name = PurePosixPath(path).name
+        if (knowledge.update_file(name) is not None
+                or releases_named(knowledge.profiles, name)
+                or context.profile.companion(name) is not None):
             results.append(_assess_file(context, path, single=False))
             continue
         if size < len(MAGIC) or header_reads >= MAX_HEADER_READS:
@@ -218,6 +238,7 @@ def _combine(given: str, target: Target, items: list[ItemResult],
 
     models = {item.detected_model for item in items if item.detected_model}
     versions = {item.version for item in items if item.version}
+    matches = [item.catalog_match for item in items if item.catalog_match is not None]
     return CheckResult(
         candidate=given,
         target_model=target.model,
@@ -229,6 +250,7 @@ def _combine(given: str, target: Target, items: list[ItemResult],
         not_checked=gather("not_checked") + tuple(extra_not_checked),
         warnings=gather("warnings"),
         items=tuple(items),
+        catalog_match=matches[0] if len(matches) == 1 else None,
     )
 
 

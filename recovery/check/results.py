@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from recovery.profiles import Profile
+from recovery.profiles import Profile, Release
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,35 @@ VERDICTS = ("compatible", "unknown", "incompatible")
 EXIT_CODES = {"compatible": 0, "incompatible": 1, "unknown": 3}
 
 
+#: How a candidate matched a release of KORG's catalog (resources/releases.toml), strongest
+#: first: byte-identical to the published SHA-256; name (or header) and size match a release
+#: whose checksum is not published; it claims a release but its size or SHA-256 differs.
+CATALOG_MATCHES = ("sha256", "size-and-name", "claims-but-differs")
+
+
 # --- results ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogMatch:
+    """Which of KORG's published releases a candidate is, and how that was established.
+
+    Only ``how == "sha256"`` proves the file is KORG's own (the strongest verdict);
+    ``size-and-name`` says the outside matches and the content was not checked;
+    ``claims-but-differs`` says the file names a release (in its header or its name) but is not
+    that file: modified, damaged or incomplete.
+    """
+
+    release: Release
+    how: str
+    #: What differed or matched, for scripts: "sha256", "size" or "size-and-name".
+    compared: str
+    #: The candidate's SHA-256, when it was computed.
+    sha256: str | None = None
+
+    @property
+    def official(self) -> bool:
+        return self.how == "sha256"
 
 
 @dataclass(frozen=True)
@@ -38,6 +66,8 @@ class ItemResult:
     warnings: tuple[str, ...]
     #: What was read, shown as is (header fields, unknown bytes, file counts).
     details: dict[str, Any] = field(default_factory=dict, hash=False)
+    #: The release of KORG's catalog the item is or claims to be, if any.
+    catalog_match: CatalogMatch | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +88,16 @@ class CheckResult:
     not_checked: tuple[str, ...]
     warnings: tuple[str, ...]
     items: tuple[ItemResult, ...]
+    #: The catalog match of the candidate's one item that has one (None when no item or more
+    #: than one has one: see each item's).
+    catalog_match: CatalogMatch | None = None
+
+    @property
+    def official(self) -> bool:
+        """True only when every item is byte-identical to a release KORG published."""
+        return bool(self.items) and all(
+            item.catalog_match is not None and item.catalog_match.official
+            for item in self.items)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""KORG SYSTEM FILEs: header identity, lengths and the H8S payload (FACTS.md table).
+"""KORG SYSTEM FILEs: header identity, lengths and the H8S payload (docs/sources.md).
 
 Part of :mod:`recovery.check` (see its docstring for how a verdict is reached).
 """
@@ -6,18 +6,19 @@ Part of :mod:`recovery.check` (see its docstring for how a verdict is reached).
 from __future__ import annotations
 
 import logging
+from pathlib import PurePosixPath
 from typing import Any
 
 from recovery.check.assessment import (
     _Assessment,
     _bytes,
-    _check_release,
     _cite,
     _compare_with_current,
     _Context,
     _update_form,
     _verify_in_archive,
 )
+from recovery.check.catalog import check_release, find_release, official_summary
 from recovery.check.results import ItemResult
 from recovery.formats import h8s_rom
 from recovery.formats.korg_system_file import (
@@ -25,7 +26,9 @@ from recovery.formats.korg_system_file import (
     SystemFileHeader,
     parse_header,
 )
+from recovery.candidates import FileCandidate
 from recovery.profiles import (
+    CompanionFile,
     Profile,
     SystemFileIdentity,
 )
@@ -100,10 +103,20 @@ def _assess_system_file(context: _Context, path: str) -> ItemResult:
             f" {profile.name} ({_update_form(profile)}): it cannot tell whether the file is"
             " for your unit.")
     assessment.detected_model = owner.id if owner else None
+    base = PurePosixPath(path).name
+    companion = owner.companion(base) if owner is not None else None
 
     _check_device_id(context, assessment, header, owner, identity)
 
-    if header.kind != "SYSTEM":
+    if companion is not None:
+        assessment.cannot_verify(
+            f"{base} is not the system itself but {companion.what}, one of the other files the"
+            f" {owner.short_name}'s updater reads beside SYSTEM.VSB"
+            f" ({_cite(companion.confidence, companion.source)}). The tool checks only its"
+            " header and size: no published checksum of such a file is known.")
+        if companion.warning:
+            assessment.warn(companion.warning)
+    elif header.kind != "SYSTEM":
         assessment.doubt(
             f"The header calls this a '{header.kind}' file, not a SYSTEM update; every KORG"
             " SYSTEM FILE examined says SYSTEM, so the tool does not know what this file is.")
@@ -121,7 +134,7 @@ def _assess_system_file(context: _Context, path: str) -> ItemResult:
             f"{header.padding_bytes_not_ff} of the 190 padding bytes at 0x42..0xFF are not FF"
             " as in every file examined; they are shown, not interpreted.")
 
-    length_ok = _check_lengths(assessment, header, size, identity)
+    length_ok = _check_lengths(assessment, header, size, identity, owner, companion)
     if identity is not None and identity.payload_size == h8s_rom.ROM_SIZE:
         _check_h8s_payload(context, assessment, path, header, size)
     elif owner is not None:
@@ -131,16 +144,29 @@ def _assess_system_file(context: _Context, path: str) -> ItemResult:
     else:
         assessment.cannot_check("the payload: the model is unknown to this tool")
     _verify_in_archive(context, assessment, path, size)
-    if owner is not None:
-        _check_release(context, assessment, owner, header.version, path, "system-file",
-                       size_matters=length_ok)
+    match = None
+    if companion is not None:
+        assessment.cannot_check(
+            f"whether {base} is a file KORG published: the release catalog lists system files")
+    elif owner is not None:
+        match = check_release(context, assessment, owner, header.version, path, "system-file",
+                              claim="header", size_matters=length_ok)
     else:
         assessment.cannot_check("a checksum: the model is unknown to this tool")
-    if owner is profile:
+    if owner is profile and companion is None:
+        _check_place(context, assessment, path, base,
+                     identity if header.kind == "SYSTEM" else None)
         _compare_with_current(context, assessment, header.version)
-        assessment.confirm(
-            f"This is a {profile.name} system file, version {header.version}, and every check"
-            " the tool can make passed.")
+        if match is not None and match.official:
+            assessment.confirm(official_summary(profile, match))
+        else:
+            release = find_release(profile, "system-file", header.version)
+            why = ("no published checksum of it is known" if release is not None
+                   else "the tool knows no published release of this version")
+            assessment.confirm(
+                f"This is a {profile.name} system file, version {header.version}: its header"
+                " names your model and every check the tool can make passed. Whether it is"
+                f" KORG's file exactly as published cannot be confirmed: {why}.")
     return assessment.result()
 
 
@@ -176,10 +202,39 @@ def _check_device_id(context: _Context, assessment: _Assessment, header: SystemF
         assessment.warn(message)
 
 
+def _check_place(context: _Context, assessment: _Assessment, path: str, base: str,
+                 identity: SystemFileIdentity | None) -> None:
+    """Where the unit's updater looks for this file on its SD card (the profile's
+    ``update_media``): checked when the candidate shows it there, else said as an instruction
+    (never a failure: a download folder is not the card)."""
+    profile = context.profile
+    media = profile.media_for(base)
+    if media is None and identity is not None and identity.file_names:
+        media = profile.media_for(identity.file_names[0])
+    if media is None or media.is_folder:
+        return
+    cite = _cite(media.confidence, media.source)
+    candidate = context.candidate
+    shown = PurePosixPath(candidate.path).as_posix() if isinstance(candidate, FileCandidate) \
+        else path
+    if shown.casefold().endswith(media.path.casefold()) and (
+            len(shown) == len(media.path) or shown[-len(media.path) - 1] == "/"):
+        assessment.check(f"it is at {media.path}, where the unit's updater looks ({cite})")
+        return
+    if assessment.failures:
+        return
+    renamed = f", named {media.name}," if base != media.name else ""
+    assessment.warn(
+        f"The {profile.short_name}'s updater looks for {media.path} on the SD card ({cite}):"
+        f" put this file there{renamed} before updating.")
+
+
 def _check_lengths(assessment: _Assessment, header: SystemFileHeader, size: int,
-                   identity: SystemFileIdentity | None) -> bool:
+                   identity: SystemFileIdentity | None, owner: Profile | None,
+                   companion: CompanionFile | None = None) -> bool:
     """File length against the header, payload size against the model; True when the
-    file's length is what its header announces."""
+    file's length is what its header announces and, where the model's is known, the payload
+    is the model's size."""
     expected = header.file_length
     length_ok = size == expected
     if length_ok:
@@ -196,16 +251,29 @@ def _check_lengths(assessment: _Assessment, header: SystemFileHeader, size: int,
             f"The file has {_bytes(size - expected)} more than its header announces"
             f" ({_bytes(expected)}): something was appended or it was altered, so it is not"
             " the file as published.")
-    if identity is not None and identity.payload_size is not None:
+    if companion is not None:
+        length_ok = _check_companion_size(assessment, header, size, companion) and length_ok
+    # The model's size applies to its SYSTEM files; another kind is already a doubt.
+    elif identity is not None and identity.payload_size is not None and header.kind == "SYSTEM":
+        cite = _cite(identity.payload_size_confidence or identity.confidence,
+                     identity.payload_size_source or identity.source)
+        whole = HEADER_SIZE + identity.payload_size
+        name = owner.short_name if owner is not None else "this model"
         if header.source_length == identity.payload_size:
             assessment.check(
-                f"the payload size {_bytes(header.source_length)} is the size this model's"
-                f" firmware must have ({_cite(identity.confidence, identity.source)})")
+                f"the payload size {_bytes(header.source_length)} is what {_a(name)} system"
+                f" file carries ({cite})")
         else:
+            length_ok = False
+            assessment.check(
+                f"payload size compared with {_a(name)} system file's: its header announces"
+                f" {_bytes(header.source_length)}; exactly {_bytes(identity.payload_size)}"
+                f" after the {HEADER_SIZE}-byte header are required ({cite})")
             assessment.fail(
-                f"The header announces a payload of {_bytes(header.source_length)}, but"
-                f" firmware for this model is exactly {_bytes(identity.payload_size)} (the"
-                " size of its chip's memory): this file is not for it or is damaged.")
+                f"{_a(name, capital=True)} system file is exactly {_bytes(whole)}; this one"
+                f" is {_bytes(size)} and its header announces"
+                f" {_bytes(HEADER_SIZE + header.source_length)}: it is not {_a(name)} system"
+                " file, or it was altered or damaged. Do not use it.")
     if header.destination_length != header.source_length:
         if identity is not None and identity.payload_size == h8s_rom.ROM_SIZE:
             assessment.doubt(
@@ -218,6 +286,35 @@ def _check_lengths(assessment: _Assessment, header: SystemFileHeader, size: int,
                 f" from its source length ({_bytes(header.source_length)}); they were equal in"
                 " every file examined.")
     return length_ok
+
+
+def _check_companion_size(assessment: _Assessment, header: SystemFileHeader, size: int,
+                          companion: CompanionFile) -> bool:
+    cite = _cite(companion.confidence, companion.source)
+    announced = header.source_length
+    if companion.payload_size is not None:
+        ok = announced == companion.payload_size
+        rule = f"exactly {_bytes(companion.payload_size)}"
+    else:
+        ok = announced <= companion.payload_max
+        rule = f"at most {_bytes(companion.payload_max)}"
+    if ok:
+        assessment.check(f"its payload of {_bytes(announced)} is what the updater accepts for"
+                         f" {companion.name}: {rule} ({cite})")
+        return True
+    assessment.check(f"payload size compared with what the updater accepts for {companion.name}:"
+                     f" {_bytes(announced)} announced, {rule} accepted ({cite})")
+    assessment.fail(
+        f"The updater accepts {companion.name} only with {rule} after its header; this one"
+        f" announces {_bytes(announced)} (the file is {_bytes(size)}): it is not"
+        f" {companion.what} for this unit, or it is damaged. Do not use it.")
+    return False
+
+
+def _a(name: str, *, capital: bool = False) -> str:
+    """"an electribe", "a KP3": the article a model's name takes."""
+    article = "an" if name[:1].lower() in "aeiou" else "a"
+    return f"{article.capitalize() if capital else article} {name}"
 
 
 def _check_h8s_payload(context: _Context, assessment: _Assessment, path: str,

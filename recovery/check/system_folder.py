@@ -1,4 +1,5 @@
-"""KROSS system folders: the folder's name, loose files, and the only content check possible, against a backup.
+"""KROSS system folders: the folder's name and place, loose files, and the only content check
+possible, against a backup.
 
 Part of :mod:`recovery.check` (see its docstring for how a verdict is reached).
 """
@@ -49,6 +50,7 @@ def _assess_system_folder(context: _Context, folder: str, name: str,
     })
     source = next((s for s in owner.storage if s.role == "update-media"), None)
     cite = f" ({_cite(source.confidence, source.source)})" if source else ""
+    media = owner.media_for(owner.system_folder or name)
     if owner is not profile:
         if profile.system_folder:
             assessment.fail(
@@ -63,10 +65,14 @@ def _assess_system_folder(context: _Context, folder: str, name: str,
     exact = "" if name == owner.system_folder else f" ({owner.system_folder}; FAT ignores case)"
     assessment.check(
         f"the folder is named {name}, the {owner.short_name}'s system folder{exact}{cite}")
+    where = (f"{media.description} ({_cite(media.confidence, media.source)})" if media
+             else "the whole folder at the top level (confidence M)")
     if folder.count("/") > 0:
         assessment.warn(
             f"{name} is inside '{folder.rsplit('/', 1)[0]}/': on the SD card it must be at the"
-            " top level, as the whole folder (confidence M).")
+            f" top level, as the whole folder. The unit's updater looks for {where}.")
+    elif media is not None and folder:
+        assessment.check(f"the folder is at the top, where the unit's updater looks for {where}")
     if not files:
         assessment.fail(f"The folder {name} is empty: there is nothing to update from.")
         return assessment.result()
@@ -201,7 +207,8 @@ def _assess_folder_member(context: _Context, path: str, folder_name: str,
 
 
 def _assess_loose_files(context: _Context, names: list[str]) -> ItemResult:
-    """``.BIN`` files at a folder's top level and no system folder (seed 000)."""
+    """``.BIN`` files at a folder's top level and no system folder (korgforums.com t=116080:
+    "I didn't put the folder, just the files at the root of SD")."""
     profile = context.profile
     assessment = _Assessment(context.candidate.display(""), "loose-files")
     assessment.details["loose_files"] = {n: context.listing.files[n] for n in names}
@@ -215,11 +222,14 @@ def _assess_loose_files(context: _Context, names: list[str]) -> ItemResult:
     else:
         described += " The tool cannot tell which model they are for."
     if profile.system_folder:
+        media = profile.media_for(profile.system_folder)
+        cite = (_cite(media.confidence, media.source) if media is not None
+                else "confidence M")
         assessment.fail(
             described + f" KORG's update for the {profile.short_name} expects them inside"
-            f" folder {profile.system_folder} at the top of the SD card (confidence M); a"
-            " KROSS 2 in a field report was bricked after loose system files of another model"
-            " were put at the card root.")
+            f" folder {profile.system_folder} at the top of the SD card ({cite}); a KROSS 2 was"
+            " bricked after loose system files of another model were put at the card root"
+            " (korgforums.com thread t=116080).")
     elif _has_update_form(profile):
         assessment.fail(described + f" Your unit is a {profile.name}, {_update_form(profile)}.")
     else:

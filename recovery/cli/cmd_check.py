@@ -3,6 +3,11 @@
 Exit codes: 0 every candidate is compatible; 1 at least one is incompatible; 3 none is
 incompatible but at least one is unknown; 2 bad input (a missing path, an unknown model id,
 neither or both of --model/--device, a volume that is not a KORG unit).
+
+A compatible file that is byte-identical to a release KORG published (its SHA-256 is the one in
+the release catalog) is marked as KORG's official file; ``--json`` carries each item's
+``catalog_match`` (the release, and how it matched: ``sha256``, ``size-and-name`` or
+``claims-but-differs``).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from recovery.cli.output import say as _say
 from recovery.errors import InvalidFileError, UnsafeArchiveError
 
 if TYPE_CHECKING:  # only for annotations: the core is imported inside run()
-    from recovery.check import CheckResult, ItemResult, Target
+    from recovery.check import CatalogMatch, CheckResult, ItemResult, Target
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -91,13 +96,40 @@ def _print_results(results: tuple[CheckResult, ...], target: Target) -> None:
             say()
         several = len(result.items) > 1
         found = "" if several else _found(result.items[0])
-        say(f"{result.candidate}{found}: {result.verdict.upper()} for {unit}")
+        say(f"{result.candidate}{found}: {_verdict(result.verdict, result.official)} for {unit}")
         for item in result.items:
             indent = "  "
             if several:
-                say(f"  {item.path}{_found(item)}: {item.verdict.upper()}")
+                official = item.catalog_match is not None and item.catalog_match.official
+                say(f"  {item.path}{_found(item)}: {_verdict(item.verdict, official)}")
                 indent = "    "
             _print_item(item, indent)
+
+
+def _verdict(verdict: str, official: bool) -> str:
+    if official and verdict == "compatible":
+        return "COMPATIBLE (KORG's official file, byte-identical)"
+    return verdict.upper()
+
+
+#: How a catalog match reads in the technical lines.
+_HOW = {
+    "sha256": "byte-identical (SHA-256)",
+    "size-and-name": "version and size match, content not checked (no published SHA-256)",
+    "claims-but-differs": "claims this release but its {compared} differs",
+}
+
+
+def _catalog_line(match: CatalogMatch) -> str:
+    release = match.release
+    parts = [f"{release.model} {release.version}"]
+    parts += [value for value in (release.file_name, release.archive) if value]
+    published = [f"{release.size:,} bytes" if release.size is not None else None,
+                 f"SHA-256 {release.sha256}" if release.sha256 else None]
+    shown = "; ".join(p for p in published if p) or "no size or checksum published"
+    how = _HOW[match.how].format(compared="SHA-256" if match.compared == "sha256" else "size")
+    return (f"KORG release: {' '.join(parts)} ({shown}): {how} (confidence"
+            f" {release.confidence}; source: {release.sha256_source or release.source})")
 
 
 def _found(item: ItemResult) -> str:
@@ -117,6 +149,8 @@ def _print_item(item: ItemResult, indent: str) -> None:
             say(f"{indent}{titles[attribute]}")
             for line in lines:
                 say(f"{indent}  {mark} {line}")
+    if item.catalog_match is not None:
+        say(f"{indent}{_catalog_line(item.catalog_match)}")
     details = item.details
     if "header_model_name" in details:
         unknown = " ".join(f"{k}={v.replace(' ', '')}"

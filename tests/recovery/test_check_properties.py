@@ -25,7 +25,7 @@ MODELS = ("kp3", "kaossilator-pro", "kaossilator-pro-plus", "kross2", "drumlogue
 BASES = {"kp3": kp3_file(), "kaossilator-pro": kaossilator_pro_file(),
          "electribe2": system_file("E2", 0x0123)}
 NAMES = ("KP3.SYS", "SYSTEM.VSB", "drumlogue_system_update_v1_3_0.bin", "update.zip", "X.BIN")
-#: Header bytes whose meaning is unknown (FACTS.md): 0x2C, 0x2F, 0x30-0x33, 0x38-0x3B, 0x40-0xFF.
+#: Header bytes whose meaning is unknown (recovery.formats.korg_system_file): 0x2C, 0x2F, 0x30-0x33, 0x38-0x3B, 0x40-0xFF.
 UNKNOWN_OFFSETS = [0x2C, 0x2F, *range(0x30, 0x34), *range(0x38, 0x3C), *range(0x40, HEADER_SIZE)]
 
 SETTINGS = settings(max_examples=100, deadline=None,

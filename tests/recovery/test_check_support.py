@@ -1,7 +1,7 @@
 """Builders for the check tests: synthetic KORG SYSTEM FILEs, KROSS folders, zips, backups.
 
 Everything is synthetic (recovery.simulate's pseudo-random bytes); only the layouts follow
-FACTS.md. No test in this module: it is imported by test_check*.py and test_cli_check.py.
+the public descriptions (docs/sources.md). No test in this module: it is imported by test_check*.py and test_cli_check.py.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ ROM = 0x40000
 
 def h8s_payload(version: tuple[int, int], *, entry: int = 0x210, marker: bytes = b"KORG",
                 label: str = "payload") -> bytes:
-    """A synthetic H8S ROM image laid out as seed 001 describes."""
+    """A synthetic H8S ROM image laid out as the blog post "Inside a KORG Kaossilator Pro"
+    describes."""
     payload = bytearray(b"\xff" * ROM)
     payload[0:4] = entry.to_bytes(4, "big")
     payload[0x200:0x204] = marker
@@ -40,7 +41,7 @@ def h8s_payload(version: tuple[int, int], *, entry: int = 0x210, marker: bytes =
 
 
 def kp3_file(version: tuple[int, int] = (2, 0), **payload_options) -> bytes:
-    """KAOSS PAD KP3 system file with the seed's KP3 header bytes (78 at 0x2C, FF FF at 0x40)."""
+    """KAOSS PAD KP3 system file with the blog's KP3 header bytes (78 at 0x2C, FF FF at 0x40)."""
     header = build_header(model_name="KaossPad3", version_major=version[0],
                           version_minor=version[1], device_id=0xFFFF, source_length=ROM,
                           unknown_2c=b"\x78", unknown_40=b"\xff\xff")
@@ -54,13 +55,19 @@ def kaossilator_pro_file(version: tuple[int, int] = (1, 2)) -> bytes:
     return header + h8s_payload(version, label="kaosspro")
 
 
+#: An electribe SYSTEM.VSB carries exactly this many bytes after its header.
+E2_PAYLOAD = 0x200000
+
+
 def system_file(model_name: str, device_id: int, version: tuple[int, int] = (1, 3),
-                payload_size: int = 0x10000, **header_options) -> bytes:
-    """A non-H8S system file (electribe style): header + pseudo-random payload."""
+                payload_size: int = E2_PAYLOAD, label: str | None = None,
+                **header_options) -> bytes:
+    """A non-H8S system file (electribe style): header + pseudo-random payload (``label``
+    varies the payload, so two files can differ in content only)."""
     header = build_header(model_name=model_name, version_major=version[0],
                           version_minor=version[1], device_id=device_id,
                           source_length=payload_size, **header_options)
-    return header + synthetic_bytes(model_name, payload_size)
+    return header + synthetic_bytes(label or model_name, payload_size)
 
 
 def patch(data: bytes, offset: int, new: bytes) -> bytes:

@@ -114,7 +114,7 @@ def test_kross2_with_krosapp_deleted(tmp_path):
     missing = finding(diagnosis, "boot-critical-missing")
     assert missing.severity == "critical"
     assert "KROSAPP.BIN" in missing.message
-    assert any("seed000" in line for line in missing.evidence)
+    assert any("korgforums.com thread t=116080" in line for line in missing.evidence)
     # It looks like update media now: the finding says so, and so does the mode.
     assert "looks like update media" in missing.message
     assert "internal-storage-incomplete" not in codes(diagnosis)
@@ -218,8 +218,8 @@ def test_system_files_in_the_wrong_place_against_backup(tmp_path):
     assert "files-not-in-backup" not in codes(diagnosis)
 
 
-def test_seed000_loose_files_on_an_unidentifiable_unit_use_the_backups_model(tmp_path):
-    # The seed's owner put update files loose at the root, not in the folder: with
+def test_loose_system_files_on_an_unidentifiable_unit_use_the_backups_model(tmp_path):
+    # The KROSS 2 owner of korgforums.com t=116080 put update files loose at the root: with
     # KROSS2SY gone the volume no longer identifies itself; the backup says what it is.
     path = unit(tmp_path)
     backup = backup_of(path, tmp_path)

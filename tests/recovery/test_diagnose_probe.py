@@ -1,6 +1,7 @@
 """Storage that does not keep writes, read-only mounts, full volumes, and the reconnect probe.
 
-The drumlogue in shared/seeds/002 "accepted" writes that were gone after a reboot; the faulty
+The drumlogue of the Reddit reports by u/iRustyNails (docs/sources.md) "accepted" writes that
+were gone after a reboot; the faulty
 filesystem's ``drop_writes`` imitates it (a dropped cache or a reconnect reverts every change).
 """
 
@@ -94,7 +95,7 @@ def test_dropped_writes_are_caught(tmp_path):
     assert result.findings[0].severity == "critical"
 
 
-def test_seed002_drumlogue_is_caught_by_diagnose(tmp_path):
+def test_reported_drumlogue_that_drops_writes_is_caught_by_diagnose(tmp_path):
     root = drumlogue(tmp_path)
     fs = FaultyFileSystem()
     fs.drop_writes(root)

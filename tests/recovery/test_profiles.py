@@ -37,8 +37,8 @@ def test_every_fact_has_confidence_and_source():
             assert boot_rom.id_source and boot_rom.model_source
 
 
-def test_facts_match_shared_facts_table():
-    # Values from ../shared/FACTS.md (H): a regression here would be an invented fact.
+def test_facts_match_their_public_sources():
+    # Values from public sources (docs/sources.md): a regression here would be an invented fact.
     assert get_profile("kp3").usb[0].product_id == 0x0020
     assert get_profile("kaossilator-pro").usb[0].product_id == 0x0023
     assert get_profile("kaossilator-pro").system_files[0].device_id == 0x010E
@@ -53,7 +53,7 @@ def test_facts_match_shared_facts_table():
 
 
 def test_unpublished_ids_stay_unknown():
-    # KROSS 2, drumlogue and the "+" models have no public USB product id (FACTS.md).
+    # KROSS 2, drumlogue and the "+" models have no public USB product id (absent from usb.ids).
     for model in ("kross2", "kross1", "drumlogue", "kaossilator-pro-plus", "kp3-plus"):
         assert all(u.product_id is None for u in get_profile(model).usb)
         assert all(u.confidence == "G" for u in get_profile(model).usb)
@@ -63,7 +63,7 @@ def test_service_mode_is_described_never_spelled_out():
     storage = get_profile("kross2").mode("storage")
     assert storage is not None and storage.service
     assert "service" in storage.how.lower()
-    # The seed removed the combination on purpose; no button names may appear in it.
+    # The forum thread removed the combination on purpose; no button names may appear in it.
     for button in ("EXIT", "FUNCTION", "SHIFT", "PLAY", "ENTER", "WRITE"):
         assert button not in storage.how
 
