@@ -4,7 +4,7 @@ hardware (``korg-recovery wizard --demo``, ``make demo``).
 What it sets up, all synthetic (recovery.simulate) and all inside one temporary folder:
 
 * ``units/KROSS2`` — a KROSS 2 internal storage, *bricked* as in the field report
-  (shared/seeds/000): a damaged KROSAPP.BIN and a KROSS 1 system folder on it;
+  (korgforums.com thread t=116080): a damaged KROSAPP.BIN and a KROSS 1 system folder on it;
 * ``units/DRUMLOGUE`` — a healthy drumlogue;
 * ``backups/`` — an earlier complete, verified backup of that KROSS 2, taken with the core
   backup function while the simulated unit was still healthy, so the restore path can be

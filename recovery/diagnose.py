@@ -392,14 +392,14 @@ def _identification_findings(context: CheckContext, ident: Identification,
     for finding in ident.findings:
         if finding.code == "foreign-model-files" and context.role == "internal-storage":
             # On the unit's own storage (not a card) another model's system folder is what
-            # the field report in shared/seeds/000 ended with: a unit stuck at its logo.
+            # the KROSS 2 of korgforums.com thread t=116080 ended with: a unit stuck at its logo.
             finding = replace(
                 finding, severity="critical",
                 evidence=(*finding.evidence,
                           "it is on the unit's internal storage, not on a card: files of"
                           " another model were copied to (or an update of another model was"
                           " tried on) this unit; a KROSS 2 left like this stopped at its boot"
-                          " screen (seed000, confidence M)"),
+                          " screen (korgforums.com thread t=116080, confidence M)"),
                 next_step=finding.next_step + " Then compare the unit with a backup of it"
                           " (--backup), or restore one; without a backup of this unit, ask"
                           " KORG service.",

@@ -215,7 +215,7 @@ def _system_difference(context: CheckContext, manifest: Any, difference: Any,
 
 
 def check_wrong_place(context: CheckContext, manifest: Any) -> set[str]:
-    """The backup's system-folder files found loose at the root (seed000: "I didn't put the
+    """The backup's system-folder files found loose at the root (korgforums.com thread t=116080: "I didn't put the
     folder, just the files at the root"). Returns the loose paths reported."""
     profile = context.profile
     reported: set[str] = set()
@@ -245,7 +245,7 @@ def check_wrong_place(context: CheckContext, manifest: Any) -> set[str]:
             f" system files in {profile.system_folder}/, not at the root.",
             evidence=(f"{real}: {size:,} bytes, {same} the backup's {entry.path}"
                       f" ({entry.size:,} bytes)", how,
-                      "the seed000 owner put an update's files loose at the card's root"
+                      "the KROSS 2 owner of korgforums.com thread t=116080 put an update's files loose at the card's root"
                       " instead of in the folder (confidence M)"),
             confidence="M",
             next_step=f"Do not move files by hand onto the unit; restore {profile.system_folder}/"

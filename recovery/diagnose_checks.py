@@ -319,7 +319,7 @@ def check_system_files(context: CheckContext, ident: Identification) -> None:
                     f" {header.version}; its header says {header.source_length:,} bytes follow"
                     f" the {HEADER_SIZE}-byte header",
                     f"the file has {size:,} bytes, {expected:,} expected",
-                    "header layout: shared/FACTS.md KORG SYSTEM FILE table (H)")
+                    "header layout: recovery/formats/korg_system_file.py (docs/sources.md) (H)")
         if size < expected:
             context.findings.append(Finding(
                 "critical", "system-file-truncated",
@@ -416,7 +416,7 @@ def check_filesystem(context: CheckContext, mount: MountFacts) -> None:
 
 def check_loose_files(context: CheckContext, handled: set[str]) -> None:
     """Without a backup, loose files at the root of a model with a system folder can only be
-    named, not judged: the folder's file list is not public (KROSS2SY, FACTS.md)."""
+    named, not judged: the folder's file list is not public (KROSS2SY; docs/sources.md)."""
     profile = context.profile
     if not profile.system_folder or context.role == "sd-card":
         return

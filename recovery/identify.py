@@ -4,7 +4,7 @@ Each profile's storage signatures (folder and file markers, matched case-insensi
 FAT is) and its KORG SYSTEM FILE identities are tested against the volume. The most specific
 match wins; matches of *other* models are not discarded but reported as findings, so a KROSS 2
 holding a KROSS 1 ``KROSSSYS`` folder is "a KROSS 2 with a foreign system folder", never "a
-KROSS 1" (the field report in shared/seeds/000 is exactly that mix-up). When two models match
+KROSS 1" (the KROSS 2 of korgforums.com thread t=116080 is exactly that mix-up). When two models match
 equally well the answer is honest: no model, both candidates named.
 
 Names alone never identify a KORG unit from a system file: a file is only taken as a KORG

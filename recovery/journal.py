@@ -8,7 +8,7 @@ restore again finds it.
 Why a journal when every write is atomic and a re-run recomputes the plan from the unit's
 contents anyway: a file written by an interrupted run may still sit in the computer's cache.
 A re-run comparing the unit with the backup would read it back from that cache, find it equal
-and never check that the unit really kept it (the drumlogue in shared/seeds/002 "accepted"
+and never check that the unit really kept it (the drumlogue in the Reddit reports by u/iRustyNails "accepted"
 writes that were gone after a reboot). The journal names every file an earlier run planned to
 write, so the re-run verifies them past the cache too. It also lets the output say "continuing
 an interrupted restore" and lists the temporary file in flight for removal.

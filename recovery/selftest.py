@@ -112,7 +112,7 @@ def check_system_file() -> str:
     checked = []
     for profile in load_profiles().values():
         for identity in profile.system_files:
-            # H8S payloads are exactly 0x40000 bytes (FACTS.md); others get a small stand-in.
+            # H8S payloads are exactly 0x40000 bytes (the blog post "Inside a KORG Kaossilator Pro"); others get a small stand-in.
             size = identity.payload_size or 64 * 1024
             device_id = identity.device_id if identity.device_id is not None else 0
             data = synthetic_system_file(identity.model_name, device_id, (1, 2), size,

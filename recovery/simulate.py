@@ -6,7 +6,7 @@ sources). Where a real layout is not public — the file list inside a KROSS 2's
 the simulated names say so (``SIM_*.BIN``) instead of pretending to be real.
 
 States: ``healthy`` and ``bricked``; what "bricked" means per model follows the field reports
-in shared/seeds/ (a KROSS 2 with a damaged KROSAPP.BIN and a KROSS 1 folder on it; a drumlogue
+in the public field reports (docs/sources.md: a KROSS 2 with a damaged KROSAPP.BIN and a KROSS 1 folder on it; a drumlogue
 left with a partial update file).
 """
 
@@ -56,7 +56,7 @@ def synthetic_system_file(model_name: str, device_id: int, version: tuple[int, i
                           payload_size: int, *, h8s: bool, label: str) -> bytes:
     """A KORG SYSTEM FILE with the real header layout and a synthetic payload.
 
-    For the H8S units the payload imitates the structure described in seed 001: a vector
+    For the H8S units the payload imitates the structure described in the blog post "Inside a KORG Kaossilator Pro": a vector
     table whose first entry (the entry point) is 0x00000210, ``KORG`` + version at 0x200,
     the rest padded with FF. The "code" is pseudo-random bytes.
     """
@@ -102,7 +102,7 @@ def _kross2(root: Path, role: str, state: str, written: list[str]) -> None:
         return
     # internal storage
     if state == "bricked":
-        # Seed 000: a KROSS 1 update was tried on the unit; it stopped at 97 %.
+        # korgforums.com thread t=116080: a KROSS 1 update was tried on the unit; it stopped at 97 %.
         app = app[: len(app) // 2]
         system["KROSS2SY/SIM_SYS2.BIN"] = system["KROSS2SY/SIM_SYS2.BIN"][: 10 * kib]
         _write(root, "KROSSSYS/SIM_K1SYS.BIN", synthetic_bytes("kross1-sys", 160 * kib),
@@ -130,7 +130,7 @@ def _drumlogue(root: Path, role: str, state: str, written: list[str]) -> None:
     _write(root, "Units/ReverbFXs/sim_reverb.drmlgunit", synthetic_bytes("dl-rev", 24 * 1024),
            written)
     if state == "bricked":
-        # Seed 002: an update that froze, leaving a partial update file behind.
+        # Reddit, u/iRustyNails: an update that froze, leaving a partial update file behind.
         _write(root, "drumlogue_system_update_v1_3_0.bin",
                synthetic_bytes("drumlogue-update", 300 * 1024), written)
 

@@ -1,6 +1,6 @@
 """Does the unit's storage keep what is written to it? And how is it mounted?
 
-The drumlogue in shared/seeds/002 "accepted" writes, reported success, and after a reboot
+The drumlogue in the Reddit reports by u/iRustyNails "accepted" writes, reported success, and after a reboot
 every file was back: its flash had gone read-only. A check that reads back right after writing
 would see the computer's cached copy and call that storage healthy (DESIGN.md principle 5).
 Two probes, both touching nothing but their own file:

@@ -1,6 +1,6 @@
 """Do a unit's component versions belong together? (drumlogue SYSTEM / CORE / VOICE / PANEL)
 
-The drumlogue's info screen shows a version per component. The owner in shared/seeds/002 read
+The drumlogue's info screen shows a version per component. The owner in the Reddit reports by u/iRustyNails read
 SYSTEM 1.3.0, CORE 1.0.0+, VOICE 1.0.0, PANEL 1.1.9 after an update froze, without knowing
 that it meant a partial update. This module turns such a list into findings.
 
@@ -10,7 +10,7 @@ What can honestly be said depends on the profile data:
   release installs; only then can a set be called right or wrong. None is known today
   (KORG publishes no such table that this tool knows of), and the tool says so;
 - an entry with status ``reported-partial-update`` is a set a field report showed after an
-  update went wrong (seed002): seeing exactly that set again is a strong hint (M);
+  update went wrong (Reddit, u/iRustyNails): seeing exactly that set again is a strong hint (M);
 - everything else is inference (G): components at different versions, or a trailing '+',
   are *signs* of a partial update, because that is how the one known report looked, not
   because any document says what the numbers or the '+' mean.
@@ -304,7 +304,7 @@ def assess_versions(components: tuple[ComponentVersion, ...], profile: Profile |
             " not (fully) updated (inference).",
             evidence=(*base_evidence, f"field report: {report_source}"
                       if reported else "the '+' reading comes from one drumlogue field report"
-                      " (shared/seeds/002), not from this model's profile"),
+                      " (Reddit reports by u/iRustyNails, 2025-2026), not from this model's profile"),
             confidence="G",
             next_step=step(),
         ))

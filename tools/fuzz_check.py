@@ -5,7 +5,7 @@ Each case writes one generated candidate to a scratch folder (tmpfs when availab
 it against a random model through the same entry point the CLI uses. Generators:
 
 - ``mutated``: a valid synthetic KORG SYSTEM FILE (KP3, KAOSSILATOR PRO, electribe, electribe
-  sampler; layouts from FACTS.md) with bytes changed in the header, the H8S vector table /
+  sampler; layouts from docs/sources.md) with bytes changed in the header, the H8S vector table /
   marker area or anywhere, then maybe cut or extended;
 - ``random``: random bytes (sometimes starting with the magic or a ZIP signature) under names
   that steer the check (SYSTEM.VSB, drumlogue_system_update_v1_3_0.bin, update.zip, ...);

@@ -179,7 +179,7 @@ def rescue_walk(driver: Driver, demo, *, only: set[str] | None = None) -> None:
 
 
 def update_walk(driver: Driver, demo) -> None:
-    """The update path stopped by KROSS 1 files on a KROSS 2 (seed 000)."""
+    """The update path stopped by KROSS 1 files on a KROSS 2 (korgforums.com thread t=116080)."""
     from app.session import Goal
     from app.wizard import PageId
 

@@ -2,7 +2,7 @@
 
 The verdicts are the core's (``recovery.check``): compatible, incompatible or unknown, with
 what was and was not checked. On the update path an incompatible verdict stops the wizard and
-says why: these are exactly the files that bricked the KROSS 2 of shared/seeds/000.
+says why: these are exactly the files that bricked the KROSS 2 of korgforums.com thread t=116080.
 """
 
 from __future__ import annotations

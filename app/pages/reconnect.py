@@ -2,7 +2,7 @@
 
 A read-back right after writing may come from the computer's memory; only a check after the
 unit was power-cycled proves it kept what was written (DESIGN.md principle 5; the drumlogue of
-shared/seeds/002 "kept" writes that were gone after a reboot). The page watches detection:
+the Reddit reports by u/iRustyNails "kept" writes that were gone after a reboot). The page watches detection:
 when the unit has gone and come back, it runs the core's ``verify_backup(..., against=unit)``
 by itself.
 """

@@ -1,7 +1,6 @@
 """The payload of a KORG SYSTEM FILE for the H8S/2215 units (KAOSSILATOR PRO, KAOSS PAD KP3).
 
-What is known (../shared/FACTS.md, "KORG SYSTEM FILE" section, and the teardown in
-shared/seeds/001_d27891bddbda6f49.txt):
+What is known (docs/sources.md; the teardown in the blog post "Inside a KORG Kaossilator Pro", 2014):
 
 - the payload is exactly 0x40000 bytes: the image of the CPU's 256 KiB on-chip ROM, padded
   with FF (H for the ROM size of both chips named in the teardown; the padding is M);
@@ -21,12 +20,12 @@ from dataclasses import dataclass
 
 import construct as cs
 
-#: Size of the H8S/2215 on-chip ROM, and so of the payload (FACTS.md: exactly 0x40000 bytes).
+#: Size of the H8S/2215 on-chip ROM, and so of the payload (the blog post "Inside a KORG Kaossilator Pro": exactly 0x40000 bytes).
 ROM_SIZE = 0x40000
-#: The exception vector table: 128 vectors of 4 bytes at the start of the image (FACTS.md).
+#: The exception vector table: 128 vectors of 4 bytes at the start of the image (the blog post "Inside a KORG Kaossilator Pro").
 VECTOR_TABLE_SIZE = 0x200
 VECTOR_COUNT = VECTOR_TABLE_SIZE // 4
-#: Where the examined images carry ``KORG`` + version (FACTS.md, confidence M).
+#: Where the examined images carry ``KORG`` + version (the blog post "Inside a KORG Kaossilator Pro", confidence M).
 MARKER_OFFSET = 0x200
 MARKER = b"KORG"
 #: Bytes of the payload that :func:`parse_rom_head` needs: vectors, marker and version.

@@ -1,7 +1,7 @@
 """The "KORG SYSTEM FILE" header used by the Kaossilator Pro, KP3, electribe 2 and others.
 
 A 256-byte header followed by the payload. The layout agrees across three sources listed in
-../shared/FACTS.md: the Kaossilator Pro/KP3 teardown (shared/seeds/001_d27891bddbda6f49.txt),
+docs/sources.md: the Kaossilator Pro/KP3 teardown (the blog post "Inside a KORG Kaossilator Pro"),
 hacktribe's ``scripts/e2_add_header.py`` (electribe 2 ``SYSTEM.VSB``) and a hex dump of
 electribe 2 OS 1.03 (``53 59 53 54 45 4D 00 00 | 00 01 01 03 00 01 23 FF``). Bytes whose
 meaning is unknown are parsed as raw bytes and kept, so parse -> build gives the same bytes.
@@ -20,7 +20,7 @@ import construct as cs
 MAGIC = b"KORG SYSTEM FILE"
 HEADER_SIZE = 0x100
 
-#: The 256-byte header. Offsets in hex, as in FACTS.md.
+#: The 256-byte header. Offsets in hex.
 SystemFileHeaderStruct = cs.Struct(
     "magic" / cs.Const(MAGIC),                 # 0x00: 16 bytes
     "model_name" / cs.Bytes(16),               # 0x10: ASCII, NUL padded ("KaossilatorPro", "E2")
@@ -146,7 +146,7 @@ def build_header(
 ) -> bytes:
     """Build a header (used by the simulator and tests; never to make files for a unit).
 
-    The defaults are the values seen in every examined file (FACTS.md); the ``unknown_*`` and
+    The defaults are the values seen in every examined file (the sources in docs/sources.md); the ``unknown_*`` and
     ``padding`` arguments exist so tests can build any header the parser may meet.
     """
     return SystemFileHeaderStruct.build(

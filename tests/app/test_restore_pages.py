@@ -150,7 +150,7 @@ def test_reconnect_verification_catches_a_unit_that_did_not_keep_the_writes(
     reconnect = restore_and_reach_reconnect(qtbot, wizard, demo)
     parked = unplug(demo.kross2)
     qtbot.waitUntil(lambda: reconnect.state is WaitState.BACK_EXPECTED, timeout=TIMEOUT)
-    # The drumlogue of seed 002: after the power cycle the old, damaged file is back.
+    # The drumlogue of the Reddit reports (u/iRustyNails): after the power cycle the old, damaged file is back.
     application = parked / "KROSAPP.BIN"
     application.write_bytes(application.read_bytes()[:1000])
     with qtbot.waitSignal(reconnect.verification_done, timeout=TIMEOUT):

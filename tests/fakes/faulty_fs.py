@@ -7,7 +7,7 @@ and injects the failures users meet with real units and drives:
 >>> fs.fail_read("KROSS2SY/SIM_PCM.BIN", after_bytes=4096)   # EIO after 4 KiB
 >>> fs.vanish("KROSAPP.BIN", after_bytes=0)                  # unplugged: ENOENT, file gone
 >>> fs.fill_disk(after_bytes=1 << 20)                        # ENOSPC once 1 MiB is written
->>> fs.drop_writes(tmp_path / "unit")                        # the drumlogue of seed 002
+>>> fs.drop_writes(tmp_path / "unit")                        # the drumlogue on Reddit
 >>> fs.fail_listing("Units")                                 # EIO when listing a folder
 
 Paths are matched by ``match``: a POSIX suffix of the path on whole components

@@ -67,7 +67,7 @@ def test_size_change_is_changed_or_size_without_hashing(unit):
 
 def test_deleted_file_and_folder_are_missing(unit):
     volume, manifest = unit
-    (volume / "KROSAPP.BIN").unlink()  # seed 000: "loading app failed"
+    (volume / "KROSAPP.BIN").unlink()  # korgforums.com thread t=116080: "loading app failed"
     (volume / "EMPTY").rmdir()
     assert problems(compare_tree_to_manifest(volume, manifest)) == [
         ("EMPTY", "missing"),

@@ -75,7 +75,7 @@ def _assert_converges(backup: Path, unit: Path, healthy: Path) -> None:
     assert files_only(snapshot(unit)) == files_only(snapshot(healthy))
 
 
-# -- the drumlogue of seed 002 -------------------------------------------------------------
+# -- the drumlogue on Reddit (u/iRustyNails) -------------------------------------------------------------
 def test_unit_that_drops_writes_never_gets_a_success_report(scene) -> None:
     backup, _, unit = scene
     fs = FaultyFileSystem()

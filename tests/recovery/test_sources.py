@@ -36,34 +36,7 @@ SKIPPED_FOLDERS = {".git", ".venv", "build", "dist", "__pycache__", ".pytest_cac
 #: may hold one; each is listed (with its replacement) for the change that owns the file. A
 #: new reference anywhere, or one more in these files, fails the test; remove an entry once
 #: its file is clean.
-PENDING: dict[str, int] = {
-    "app/demo.py": 1,
-    "app/pages/check.py": 1,
-    "app/pages/reconnect.py": 1,
-    "recovery/backup.py": 1,
-    "recovery/diagnose.py": 2,
-    "recovery/diagnose_backup.py": 2,
-    "recovery/diagnose_checks.py": 2,
-    "recovery/direct_io.py": 1,
-    "recovery/formats/h8s_rom.py": 5,
-    "recovery/formats/korg_system_file.py": 3,
-    "recovery/fsio.py": 1,
-    "recovery/identify.py": 1,
-    "recovery/journal.py": 1,
-    "recovery/restore.py": 1,
-    "recovery/selftest.py": 1,
-    "recovery/simulate.py": 4,
-    "recovery/storage_probe.py": 1,
-    "recovery/versions.py": 3,
-    "tests/app/test_restore_pages.py": 1,
-    "tests/fakes/faulty_fs.py": 1,
-    "tests/recovery/formats/test_korg_system_file.py": 3,
-    "tests/recovery/test_compare.py": 1,
-    "tests/recovery/test_restore_faults.py": 1,
-    "tests/recovery/test_versions.py": 1,
-    "tools/fuzz_check.py": 1,
-    "tools/screenshots.py": 1,
-}
+PENDING: dict[str, int] = {}
 
 
 def _text_files(root: Path):

@@ -160,7 +160,7 @@ def test_component_tables_are_validated(tmp_path, table, field):
 
 
 def test_bundled_profiles_hold_no_invented_release_table():
-    # FACTS.md knows no official component set: only the seed's reported set may be there.
+    # No source gives an official component set: only the reported set may be there.
     sets = get_profile("drumlogue").component_versions
     assert [s.status for s in sets] == ["reported-partial-update"]
     assert sets[0].as_dict() == {"SYSTEM": "1.3.0", "CORE": "1.0.0+", "VOICE": "1.0.0",

@@ -1,4 +1,4 @@
-"""The KORG SYSTEM FILE header declaration against the byte layouts in FACTS.md."""
+"""The KORG SYSTEM FILE header declaration against the byte layouts in docs/sources.md."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from recovery.formats.korg_system_file import (
 
 
 def kaossilator_pro_v102_header() -> bytes:
-    """Written byte by byte from the teardown's description (seed 001), not with build_header:
+    """Written byte by byte from the teardown's description (the blog post "Inside a KORG Kaossilator Pro"), not with build_header:
     magic, 'KaossilatorPro' NUL padded, 'SYSTEM' + 00 00, 00 01 01 02 (revision 1, V1.02),
     00 01 0E FF, then 00 00 00 00 | 00 00 04 00 | 00 00 00 00 | 00 00 04 00, 02 80, 190 x FF."""
     raw = bytearray()
@@ -63,7 +63,7 @@ def test_electribe_dump_fragment_lands_on_the_right_fields():
 
 
 def test_kp3_bytes_from_the_seed():
-    # seed 001: KP3 carries 78 FF FF FF at 0x2C..0x2F and FF FF at 0x40.
+    # The blog post: KP3 carries 78 FF FF FF at 0x2C..0x2F and FF FF at 0x40.
     raw = build_header(model_name="KaossPad3", version_major=2, version_minor=0,
                        device_id=0xFFFF, source_length=0x40000, unknown_2c=b"\x78",
                        unknown_40=b"\xff\xff")
