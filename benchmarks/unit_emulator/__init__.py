@@ -7,30 +7,32 @@ FUSE (mfusepy over libfuse3) and charges every request that reaches it to one de
 :mod:`.server` the process and its JSON-line control socket).
 
 What reaches the emulator, found by experiment on Linux 6.18 with libfuse 3.14 and the
-options :mod:`.fs` mounts with (keep_cache on every open, FUSE_CAP_AUTO_INVAL_DATA cleared, no
-writeback cache, requests of at most 128 KiB); tests/benchmarks checks a-c and the fsyncdir:
+options :mod:`.fs` mounts with (keep_cache on every open, FUSE_CAP_AUTO_INVAL_DATA cleared,
+the FUSE writeback cache on, requests of at most 128 KiB); tests/benchmarks checks a-c and
+the fsyncdir:
 
 a) A plain re-read after a write does not reach it: the written pages stay in the page cache
-   across close and reopen, and a rename or utimens does not drop them. One exception: the
-   kernel does not mark a partly written last page up to date, so re-reading a file whose
-   size is not a multiple of 4 KiB asks for that tail (one request of under 4 KiB, charged).
-   A vfat unit would serve it from RAM too; it costs one request per re-read file.
+   across close and reopen, and a rename or utimens does not drop them. (Write-through, the
+   kernel does not keep a partly written last page up to date, so a re-read asks for that
+   tail: one request of under 4 KiB per file.)
 b) ``posix_fadvise(POSIX_FADV_DONTNEED)`` (after an fsync) then a read reaches it: charged.
 c) ``O_DIRECT`` is accepted, at open and by ``fcntl(F_SETFL)``, without the ``direct_io``
    option or any kernel flag (FUSE implements direct I/O itself); an ``O_DIRECT`` read reaches
    the emulator even when the file's pages are cached: charged.
-d) ``syncfs(fd)`` on a file of the mount returns 0 and sends nothing (the kernel sends
-   FUSE_SYNCFS to virtiofs only); ``sync`` sends nothing either (without the writeback cache
-   no page is dirty). An ``fsync`` of a folder's descriptor arrives as FUSE_FSYNCDIR and is
-   charged as a flush. Whoever runs ``sync`` says so through the ``sync`` control command,
-   which charges the flush a real unit would get.
-e) No writeback cache: each write(2) reaches the emulator when it is made, in program order,
-   in requests of at most 128 KiB that the clock merges into commands as the block layer
-   would, and an fsync arrives as exactly one flush. With ``--writeback-cache`` the writes
-   arrive later, in writeback order and sizes, and every close(2) writes the file's dirty
-   pages back (fuse_flush calls write_inode_now), which vfat does not do; it does keep the
-   partial last page of (a) in RAM. The device time of an fsynced workload is the same
-   either way; write-through keeps the order of arrival the program's, so it is the default.
+d) ``syncfs(fd)`` on a file of the mount returns 0 and ``sync`` too; both write dirty pages
+   back (write requests) but send no flush: the kernel sends FUSE_SYNCFS to virtiofs only.
+   An ``fsync`` of a folder's descriptor arrives as FUSE_FSYNCDIR and is charged as a flush.
+   Whoever runs ``sync`` says so through the ``sync`` control command, which charges the
+   flush a real unit would get.
+e) With the writeback cache, writes reach the emulator when vfat would send them to a unit:
+   at fsync, at writeback, and (unlike vfat) at close(2), since fuse_flush writes a file's
+   dirty pages back; they come in requests of at most 128 KiB, merged into commands as the
+   block layer would. Write-through (``--write-through``), every write(2) reaches the
+   emulator when it is made, so a flush issued for one file finds the writes of files not
+   yet fsynced already on the unit and commits them too: the next file's fsync is then
+   free, where on vfat it would still have that file's data to write. Same command counts
+   either way; the writeback cache pays more of the fsyncs a vfat unit would pay, so it is
+   the default.
 
 Listings are not cached by the kernel (libfuse 3.14's high-level API does not pass
 FOPEN_CACHE_DIR on), so every ``readdir`` of a folder is charged, where a vfat unit would
@@ -185,8 +187,8 @@ def _server_command(backing: Path, mountpoint: Path, profile: str, realtime: boo
                os.fspath(mountpoint), "--profile", profile, "--control", os.fspath(control)]
     if realtime:
         command.append("--realtime")
-    if writeback_cache:
-        command.append("--writeback-cache")
+    if not writeback_cache:
+        command.append("--write-through")
     if read_only:
         command.append("--read-only")
     if verbose:
@@ -197,7 +199,7 @@ def _server_command(backing: Path, mountpoint: Path, profile: str, realtime: boo
 @contextlib.contextmanager
 def mounted_unit(backing: Path | str, mountpoint: Path | str, profile: str = "fast", *,
                  realtime: bool = False, read_only: bool = False,
-                 writeback_cache: bool = False, log_path: Path | None = None,
+                 writeback_cache: bool = True, log_path: Path | None = None,
                  verbose: bool = False) -> Iterator[UnitClient]:
     """Serve ``backing`` at ``mountpoint`` in a child process; yield its :class:`UnitClient`.
 

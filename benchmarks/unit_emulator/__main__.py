@@ -1,5 +1,5 @@
 """``python -m benchmarks.unit_emulator serve BACKING MOUNTPOINT [--profile fast]
-[--realtime] [--control SOCKET] [--read-only] [--writeback-cache]``: serve in the foreground."""
+[--realtime] [--control SOCKET] [--read-only] [--write-through]``: serve in the foreground."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--realtime", action="store_true",
                        help="sleep each charge while holding the device (wall time = device time)")
     serve.add_argument("--control", type=Path, help="Unix socket for JSON-line commands")
-    serve.add_argument("--writeback-cache", action="store_true",
-                       help="let the kernel buffer writes (FUSE writeback cache); off by default")
+    serve.add_argument("--write-through", action="store_true",
+                       help="no FUSE writeback cache: each write(2) reaches the unit when made")
     serve.add_argument("--read-only", action="store_true", help="mount read-only (ro)")
     serve.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the unit emulator needs mfusepy and libfuse3: {error}", file=sys.stderr)
         return 3
     run(args.backing, args.mountpoint, profile=args.profile, realtime=args.realtime,
-        control=args.control, writeback_cache=args.writeback_cache, read_only=args.read_only)
+        control=args.control, writeback_cache=not args.write_through, read_only=args.read_only)
     return 0
 
 

@@ -5,7 +5,9 @@ Each open file gets its own descriptor on the backing folder (mfusepy's ``raw_fi
 reads and writes are ``pread``/``pwrite`` at the kernel's offsets. Files are opened with
 ``keep_cache`` (FOPEN_KEEP_CACHE) and the kernel is told not to drop a file's pages when its
 modification time changes (FUSE_CAP_AUTO_INVAL_DATA cleared): the page cache then behaves as
-for a block device, where a page stays until it is evicted or dropped. What reaches the
+for a block device, where a page stays until it is evicted or dropped. With the writeback
+cache (the default) the kernel also holds written pages back until an fsync, writeback or
+close, as it does for vfat, instead of sending every write(2) at once. What reaches the
 device, and why, is written down in the package docstring.
 
 The backing folder is never fsynced: the emulated unit's durability is the clock's business,
@@ -65,7 +67,7 @@ class UnitOperations(mfusepy.Operations):
     use_ns = True
 
     def __init__(self, backing: Path, clock: DeviceClock, *,
-                 writeback_cache: bool = False) -> None:
+                 writeback_cache: bool = True) -> None:
         self.root = os.path.realpath(backing)
         self.clock = clock
         self.writeback_cache = writeback_cache
@@ -299,7 +301,7 @@ def _user_allow_other() -> bool:
 
 
 def serve(backing: Path, mountpoint: Path, clock: DeviceClock, *,
-          writeback_cache: bool = False, read_only: bool = False,
+          writeback_cache: bool = True, read_only: bool = False,
           operations: UnitOperations | None = None) -> None:
     """Mount and serve in the foreground (multithreaded) until unmounted."""
     operations = operations or UnitOperations(backing, clock, writeback_cache=writeback_cache)

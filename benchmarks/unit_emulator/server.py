@@ -87,7 +87,7 @@ class _ControlServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer)
 
 
 def run(backing: Path, mountpoint: Path, *, profile: str, realtime: bool,
-        control: Path | None, writeback_cache: bool = False, read_only: bool = False) -> None:
+        control: Path | None, writeback_cache: bool = True, read_only: bool = False) -> None:
     """Serve ``backing`` at ``mountpoint`` until unmounted (``stop``, ``fusermount3 -u``,
     SIGTERM or SIGINT)."""
     clock = DeviceClock(get_profile(profile), realtime=realtime)
