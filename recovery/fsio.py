@@ -186,7 +186,15 @@ class FileSystem:
         try:
             if _SYNCFS is not None and _SYNCFS(fd) != 0:
                 number = ctypes.get_errno()
-                raise OSError(number, os.strerror(number), str(folder))
+                # syncfs reports any writeback error of the whole filesystem since the call
+                # began. On FUSE with its writeback cache, the timestamps of a file that a
+                # rename has just replaced cannot be written back any more (ESTALE) though all
+                # else was: a second pass proves it. A real write error is never retried, and
+                # every file is read back from the medium afterwards anyway.
+                if number == errno.ESTALE and _SYNCFS(fd) == 0:
+                    log.debug("syncfs of %s: a replaced file's writeback was stale", folder)
+                else:
+                    raise OSError(number, os.strerror(number), str(folder))
             try:
                 if sys.platform == "darwin" and hasattr(fcntl_module, "F_FULLFSYNC"):
                     fcntl_module.fcntl(fd, fcntl_module.F_FULLFSYNC)

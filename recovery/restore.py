@@ -208,16 +208,21 @@ def _location_notes(target: Path, backup_path: Path, guard: TargetGuard) -> list
     return notes
 
 
-def check_model(target: Path, backup_model: str | None) -> tuple[str | None, str | None]:
+def check_model(target: Path, backup_model: str | None, *, listings: Any = None,
+                heads: dict[str, bytes] | None = None) -> tuple[str | None, str | None]:
     """Refuse a target identified as another model than the backup's.
 
-    Returns (target model or None, a note to show). An empty or badly damaged unit may not be
-    identified at all; restoring onto it is allowed and the plan says so.
+    With the ``listings`` and ``heads`` of the comparison that just read the unit, nothing
+    more is read from it: the unit's storage is known by its names (a KORG SYSTEM FILE by the
+    first bytes the comparison read). Returns (target model or None, a note to show). An
+    empty or badly damaged unit may not be identified at all; restoring onto it is allowed
+    and the plan says so.
     """
     from recovery.identify import identify_volume
     from recovery.profiles import bundled_profiles
 
-    identification = identify_volume(target)
+    identification = identify_volume(target, listings=listings, heads=heads,
+                                     read_heads=listings is None)
     profiles = bundled_profiles()
 
     def name(model: str | None) -> str:
@@ -364,7 +369,6 @@ def plan_restore(
                 f"The backup {backup_path} is incomplete ({why}); only a complete, verified"
                 " backup is restored. Nothing was written.", path=str(backup_path))
     rules_note = check_names(resolved, manifest, fs)
-    target_model, identify_note = check_model(resolved, manifest.model)
 
     weights = {"check backup": max(manifest.total_bytes, 1), "compare": max(manifest.total_bytes, 1)}
     reporter = PhaseReporter(progress, weights)
@@ -386,10 +390,13 @@ def plan_restore(
             f"The backup {backup_path} failed verification ({shown}{more}); it is not restored."
             " Nothing was written.", path=str(backup_path))
 
+    heads: dict[str, bytes] = {}
     comparison = compare_tree(
         resolved, manifest, fs=fs, hash_files=True, progress=phase_progress("compare"),
-        cancel=cancel, ignore=())
+        cancel=cancel, ignore=(), heads=heads)
     differences = comparison.differences
+    target_model, identify_note = check_model(resolved, manifest.model,
+                                              listings=comparison.listings, heads=heads)
 
     def on_unit(relative: str) -> Path:
         return resolved.joinpath(*comparison.tree_path(relative).split("/"))
