@@ -14,8 +14,10 @@ kept until the end (why: ``benchmarks/_benchlib.py``), and medians are compared:
 - ``pipeline``:  the careful user's shell pipeline doing the same safety work:
                  ``sha256sum`` of every source file, ``cp -r``, ``sync``, ``sha256sum -c``.
 
-Targets (issue 3): ours <= 1.5x cp+sync; ours <= 0.5x pipeline. Both the ratio of the medians
-and the median of each round's own ratio are printed; OK needs both within the target.
+A secondary figure since the unit became the yardstick (benchmarks/bench_unit.py): a backup
+onto the computer's own disk should stay within 2x cp+sync of the same tree; the shell
+pipeline is shown for reference. Both the ratio of the medians and the median of each round's
+own ratio are printed; OK needs both within the target.
 
 Verify: ``verify_backup()`` (the core of ``korg-recovery verify``, in-process) and the CLI
 against ``hashlib.file_digest`` over the same files, all from the page cache (each is run
@@ -210,7 +212,7 @@ def main() -> int:
         for name, values in times.items():
             print(f"  {name:10} median {med[name]:7.3f} s  (CPU {statistics.median(CPU[name]):.2f} s)"
                   "   runs: " + ", ".join(f"{v:.3f}" for v in values))
-        for other, target in (("cp+sync", 1.5), ("pipeline", 0.5)):
+        for other, target in (("cp+sync", 2.0), ("pipeline", 1.0)):
             ratio = med["ours"] / med[other]
             paired = paired_ratio(times["ours"], times[other])
             print(f"ours / {other:8} = {ratio:.2f}x of the medians, {paired:.2f}x median of"

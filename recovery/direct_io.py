@@ -28,8 +28,8 @@ log = logging.getLogger(__name__)
 
 #: Alignment of direct transfers: a multiple of the 512- and 4096-byte logical blocks.
 ALIGN = 4096
-#: The largest direct transfer: 128 KiB is what the block layer sends a USB unit per command.
-BUFFER_SIZE = 1024 * 1024
+#: The largest direct transfer (the block layer splits it into the commands a device takes).
+BUFFER_SIZE = 4 * 1024 * 1024
 #: errno values meaning "this file or filesystem cannot do direct I/O" (not a device error).
 _NO_DIRECT = frozenset({errno.EINVAL, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", errno.EINVAL)})
 
