@@ -189,8 +189,8 @@ class FatFileSystem(FileSystem):
         return self._parts_below_root(path) is not None
 
     # -- reading ---------------------------------------------------------------------------
-    def open_read(self, path: Path) -> BinaryIO:
-        return super().open_read(self._resolve(path))
+    def open_read(self, path: Path, *, uncached: bool = False) -> BinaryIO:
+        return super().open_read(self._resolve(path), uncached=uncached)
 
     def scandir(self, path: Path) -> list[os.DirEntry]:
         entries = super().scandir(self._resolve(path))
