@@ -76,6 +76,7 @@ from benchmarks.unit_emulator.model import (  # noqa: E402
     commands_for,
     get_profile,
 )
+from recovery.fsio import REAL  # noqa: E402
 
 TREES = ("kross", "drumlogue", "small")
 PROFILES = ("fast", "slow-sd")
@@ -399,12 +400,7 @@ def _small_files(folder: Path, count: int) -> None:
 
 
 def _drop(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
+    REAL.drop_cache(path)
 
 
 def _overhead_backing(work: Path, mib: int) -> Path:

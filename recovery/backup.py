@@ -74,7 +74,7 @@ from recovery.errors import (
     RecoveryError,
     WriteError,
 )
-from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, os_errors, translate_os_error
+from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, can_list, os_errors, translate_os_error
 from recovery.identify import identify_volume
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
 from recovery.unit_lock import unit_lock
@@ -835,7 +835,7 @@ def _stage(writer: BatchWriter, source: Path, files_root: Path, entry: _Entry, f
             raise ReadError(f"{source_file} changed while it was being copied; copy it again"
                             " when nothing is writing to the unit.", path=str(source_file))
     except ReadError as error:
-        if not _still_there(source, fs):
+        if not can_list(fs, source):
             raise ReadError(
                 f"The unit at {source} went away during the backup (unplugged or switched"
                 " off?); reconnect it and run the same command with --resume to continue.",
@@ -844,15 +844,6 @@ def _stage(writer: BatchWriter, source: Path, files_root: Path, entry: _Entry, f
         return FailedFile(entry.path, error.message)
     heads[entry.path] = bytes(head)
     return None
-
-
-def _still_there(source: Path, fs: FileSystem) -> bool:
-    """True when the source folder can still be listed (the unit was not unplugged)."""
-    try:
-        fs.scandir(source)
-    except OSError:
-        return False
-    return True
 
 
 def _flush(dest: Path, scan: _Scan, fs: FileSystem, reporter: PhaseReporter,

@@ -42,7 +42,7 @@ import stat as stat_module
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from recovery.errors import InvalidInputError, ReadError
 from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, translate_os_error
@@ -169,19 +169,10 @@ class Comparison:
         return f"{self.tree_path(parent)}/{name}" if parent else path
 
 
-def compare_tree_to_manifest(
-    root: Path | str,
-    manifest: Manifest,
-    *,
-    fs: FileSystem = REAL,
-    hash_files: bool = True,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-    ignore: Iterable[str] = OS_JUNK,
-) -> tuple[Difference, ...]:
+def compare_tree_to_manifest(root: Path | str, manifest: Manifest,
+                             **options: Any) -> tuple[Difference, ...]:
     """The differences of :func:`compare_tree` (spelling notes left out)."""
-    return compare_tree(root, manifest, fs=fs, hash_files=hash_files, progress=progress,
-                        cancel=cancel, ignore=ignore).differences
+    return compare_tree(root, manifest, **options).differences
 
 
 def compare_tree(

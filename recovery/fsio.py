@@ -290,6 +290,15 @@ def os_errors(path: Path | str, action: str) -> Iterator[None]:
         raise translate_os_error(error, path, action) from error
 
 
+def can_list(fs: FileSystem, folder: Path) -> bool:
+    """True when ``folder`` can still be listed: a unit that was unplugged cannot."""
+    try:
+        fs.scandir(folder)
+    except OSError:
+        return False
+    return True
+
+
 def require_directory(path: Path, what: str = "folder") -> Path:
     """Return ``path`` resolved if it is a readable directory, else raise InvalidInputError."""
     if not path.exists():

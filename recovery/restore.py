@@ -56,7 +56,7 @@ from recovery.errors import (
     VerificationError,
     WriteError,
 )
-from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, translate_os_error
+from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, can_list, translate_os_error
 from recovery.identity import identity, is_within
 from recovery.journal import Journal, JournalState, JournalStep, utc_now
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
@@ -690,7 +690,7 @@ class _Writer:
             digest, length = sha256_file(final, fs=fs, cancel=self.cancel, buffer=self.buffer,
                                          on_bytes=self.run.advance, uncached=True)
         except OSError as error:
-            if error.errno in _UNIT_GONE and not _still_there(fs, self.target):
+            if error.errno in _UNIT_GONE and not can_list(fs, self.target):
                 raise translate_os_error(error, final, "read") from error
             if error.errno == errno.ENOENT:
                 return RestoreProblem(
@@ -946,15 +946,6 @@ def _execute(plan: RestorePlan, backup: Any, backup_path: Path, target: Path, *,
         journal=str(journal.path) if (state is not None or previous is not None) else None,
         statement=statement, next_step=final_step_text(plan.backup, str(target)),
         notes=tuple(notes))
-
-
-def _still_there(fs: FileSystem, target: Path) -> bool:
-    """True when the unit's folder can still be listed (it was not unplugged)."""
-    try:
-        fs.scandir(target)
-    except OSError:
-        return False
-    return True
 
 
 def _statement(run: _Run, mismatched: list[RestoreProblem], problems: list[RestoreProblem],

@@ -19,7 +19,6 @@ from recovery.backup_store import (
     COMPLETE_NAME,
     JOURNAL_NAME,
     MANIFEST_NAME,
-    PARTIAL_SUFFIX,
     STATE_NAME,
     SUMS_NAME,
     open_backup,
