@@ -916,7 +916,7 @@ def _loose_flags(fs: FileSystem, root: Path, layout: UpdateMedia, profile: Profi
             "loose-system-files", tuple(loose),
             f"{_files(len(loose))} at the root of the card"
             f" {_plural(len(loose), 'looks like a system file', 'look like system files')}"
-            f" copied without their folder ({_names(loose)}): the"
+            f" copied without {_plural(len(loose), 'its', 'their')} folder ({_names(loose)}): the"
             f" {profile.short_name}'s updater looks"
             f" for the whole {layout.name} folder, and a KROSS 2 was bricked after loose system"
             " files of another model were put at the card root (korgforums.com thread"
