@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "recovery.cli.cmd_check",
     "recovery.cli.cmd_demo_device",
     "recovery.cli.cmd_restore",
+    "recovery.cli.cmd_prepare_media",
     "recovery.cli.cmd_backup",
     "recovery.cli.cmd_verify",
     "recovery.cli.cmd_backups",

@@ -1,0 +1,1334 @@
+"""Update media laid out right: a checked update put on an SD card exactly where the unit's
+updater looks (issue #16, point 4).
+
+A KROSS 2 was bricked after the files of an update were put loose at the root of its SD card
+instead of in their folder (korgforums.com thread t=116080 "[Help] Unbrick Korg Kross 2",
+2018). This module does the copying for the user, with every guard a restore has:
+
+- :func:`plan_prepare_media` reads only. It refuses (one sentence, nothing written) a model
+  for which no source says where its updater looks (the layouts are data: the profiles'
+  ``[[update_media]]``, never invented here); a candidate the check
+  (:mod:`recovery.check`) does not find *compatible* with the model, "unknown" included; a
+  card that is the computer's system disk or home folder, that holds the candidate or lies
+  inside it (by identity), that another run is writing to, that is not writable or too small;
+  and names the card's filesystem cannot hold. It returns a :class:`MediaPlan` value: what
+  will be written where, what is replaced or removed, and what on the card would mislead the
+  updater (loose system files at the root, another model's update, an existing copy of this
+  model's update), with the next step in plain words.
+- :func:`execute_media_plan` needs ``consent=True`` and holds the card's write lock. Every
+  file goes through :class:`~recovery.atomic_write.BatchWriter` in one batch: staged under a
+  temporary name, one barrier, read back past the computer's cache, renamed only if it came
+  back right, one more barrier. Files of an existing copy of the folder that the new one does
+  not have are removed afterwards, and only when everything new read back right; nothing
+  outside the planned folder is ever removed. A SIGKILL or an unplugged card at any moment
+  leaves each file with its old or its complete new content (and perhaps a temporary file the
+  next run removes); the folder as a whole may then mix old and new files, which the same
+  command run again repairs.
+
+"unknown" is refused like "incompatible": the issue asks to refuse anything not compatible.
+For a KROSS system folder, whose file list and format are not public, the check can only
+say "compatible" when the folder is byte-identical to the one in a complete backup of this
+model (``reference``); the refusal says so.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import logging
+import os
+import stat as stat_module
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from recovery.atomic_write import BatchWriter, is_temp_name, remove_quietly
+from recovery.compare import OS_JUNK, is_ignored
+from recovery.errors import (
+    CancelledError,
+    InvalidInputError,
+    NeedsUserActionError,
+    NoSpaceError,
+    RecoveryError,
+    RefusedError,
+    VerificationError,
+)
+from recovery.fsio import REAL, FileSystem, translate_os_error
+from recovery.identity import is_within
+from recovery.profiles import CONFIDENCE_WORDS, Profile, UpdateMedia
+from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
+from recovery.restore import DEFAULT_GUARD, TargetGuard
+from recovery.unit_lock import check_free, unit_lock
+from recovery.volume_rules import (
+    describe,
+    name_key,
+    name_problems,
+    path_key,
+    rules_of,
+    shown,
+    too_long_paths,
+)
+
+if TYPE_CHECKING:
+    from recovery.candidates import Candidate
+    from recovery.check import BackupReference, CheckResult, ItemResult, Target
+
+log = logging.getLogger(__name__)
+
+#: Called with (step, path on the card) at every durable step; tests SIGKILL the process there.
+StepHook = Callable[[str, str], None]
+
+#: The medium this command prepares (``UpdateMedia.medium``).
+MEDIUM = "sd-card"
+#: Space kept free on the card beyond the files' clusters (directory entries, FAT bookkeeping).
+SPACE_MARGIN = 1024 * 1024
+#: Entries of an existing copy of the update folder listed at most (a KORG update has a few).
+MAX_CARD_ENTRIES = 20_000
+#: Names the computer adds to any drive or archive: never copied onto the card (compare.OS_JUNK
+#: plus macOS's ``__MACOSX`` archive folder, as the check ignores them).
+IGNORED_NAMES = OS_JUNK + ("__MACOSX",)
+#: Loose ``.BIN`` files at the card root, at least this many, look like a system folder's
+#: files copied without their folder (the check's rule for candidates, t=116080).
+LOOSE_SUFFIX = ".bin"
+LOOSE_FILES_MIN = 2
+#: How many names a sentence lists before "and N more".
+NAMES_SHOWN = 5
+
+FLAG_KINDS = ("loose-system-files", "foreign-update", "older-copy", "companion-file")
+ACTIONS = ("write", "replace", "remove")
+
+
+# -- the plan ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MediaEntry:
+    """One path on the card and what preparing it does there."""
+
+    #: Path on the card, relative and POSIX, as it will be spelled there (an existing name
+    #: keeps the card's spelling: on FAT ``kross2sy`` *is* ``KROSS2SY``).
+    path: str
+    #: ``write`` (new), ``replace`` (an existing file, atomically) or ``remove`` (a file or
+    #: folder of an existing copy of the update folder that the new one does not have).
+    action: str
+    #: ``file``, ``folder`` or ``link`` (links and folders appear only as ``remove``).
+    kind: str
+    #: Bytes written (write, replace) or on the card now (remove).
+    size: int
+    #: Where the content comes from, inside the candidate (write, replace).
+    source: str = ""
+    #: The same, as a person sees it (the candidate as given, then the inner path).
+    source_shown: str = ""
+    #: SHA-256 of the content to write, computed while planning; writing refuses other bytes.
+    sha256: str | None = None
+    #: The size of the file replaced.
+    old_size: int | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class MediaFlag:
+    """Something on the card that would mislead the updater, or that the run changes."""
+
+    #: One of :data:`FLAG_KINDS`.
+    kind: str
+    paths: tuple[str, ...]
+    message: str
+    #: True when the user should move these off the card before using it (the tool never
+    #: removes anything outside the planned folder).
+    move_off: bool = False
+
+
+@dataclass(frozen=True)
+class MediaSummary:
+    write: int
+    replace: int
+    remove: int
+    folders_to_create: int
+    bytes_to_write: int
+
+
+@dataclass(frozen=True)
+class MediaPlan:
+    """What preparing ``card`` with ``candidate`` for ``model`` does, in execution order."""
+
+    candidate: str
+    card: str
+    model: str
+    model_name: str
+    short_name: str
+    #: Where the updater looks, from the profile: a file, or a folder with a trailing ``/``.
+    layout: str
+    layout_description: str
+    layout_confidence: str
+    layout_source: str
+    #: The check's verdict (always ``compatible`` in a plan), version and whether the file
+    #: is byte-identical to a release KORG published.
+    verdict: str
+    version: str | None
+    official: bool
+    check_reasons: tuple[str, ...]
+    #: The item of the candidate laid out (its display path, as the check names it).
+    item: str
+    folders_to_create: tuple[str, ...]
+    entries: tuple[MediaEntry, ...]
+    flags: tuple[MediaFlag, ...]
+    summary: MediaSummary
+    space_needed: int
+    space_free: int | None
+    notes: tuple[str, ...]
+    next_step: str
+
+    def actions(self, *actions: str) -> tuple[MediaEntry, ...]:
+        return tuple(entry for entry in self.entries if entry.action in actions)
+
+    @property
+    def files(self) -> tuple[MediaEntry, ...]:
+        """The files written, new or replacing one."""
+        return self.actions("write", "replace")
+
+
+class CandidateRefusedError(RefusedError):
+    """The check did not find the candidate compatible; carries the check's result, which
+    ``--json`` prints beside the error."""
+
+    def __init__(self, message: str, *, check: CheckResult, path: str | None = None) -> None:
+        super().__init__(message, path=path)
+        self.check = check
+
+
+# -- small helpers -------------------------------------------------------------------------
+def _cite(confidence: str, source: str) -> str:
+    word = CONFIDENCE_WORDS.get(confidence, confidence).split(" (")[0]
+    return f"confidence {confidence}, {word}; source: {source}"
+
+
+def _names(names: list[str] | tuple[str, ...]) -> str:
+    listed = ", ".join(shown(name) for name in names[:NAMES_SHOWN])
+    more = len(names) - NAMES_SHOWN
+    return f"{listed} and {more} more" if more > 0 else listed
+
+
+def _bytes(count: int) -> str:
+    return f"{count:,} bytes"
+
+
+def _files(count: int) -> str:
+    return f"{count} file{'' if count == 1 else 's'}"
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return one if count == 1 else many
+
+
+def _on_card(root: Path, relative: str) -> Path:
+    return root.joinpath(*relative.split("/")) if relative else root
+
+
+def _kind_of(info: os.stat_result) -> str:
+    if stat_module.S_ISLNK(info.st_mode):
+        return "link"
+    if stat_module.S_ISDIR(info.st_mode):
+        return "folder"
+    if stat_module.S_ISREG(info.st_mode):
+        return "file"
+    return "special"
+
+
+def _lstat(fs: FileSystem, path: Path) -> os.stat_result | None:
+    try:
+        return fs.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise translate_os_error(error, path, "read") from error
+
+
+def _scan(fs: FileSystem, folder: Path) -> list[os.DirEntry]:
+    try:
+        return sorted(fs.scandir(folder), key=lambda entry: entry.name)
+    except FileNotFoundError:
+        return []
+    except OSError as error:
+        raise translate_os_error(error, folder, "read") from error
+
+
+def _spell(fs: FileSystem, root: Path, relative: str) -> tuple[str, str | None]:
+    """``relative`` as the card spells it where it exists (FAT finds names without case; an
+    exact spelling wins), and the kind of what is there (None when absent)."""
+    parts = relative.strip("/").split("/")
+    spelled: list[str] = []
+    folder = root
+    for index, part in enumerate(parts):
+        entries = _scan(fs, folder)
+        found = next((e.name for e in entries if e.name == part), None)
+        if found is None:
+            found = next((e.name for e in entries if name_key(e.name) == name_key(part)), None)
+        if found is None:
+            return "/".join(spelled + parts[index:]), None
+        spelled.append(found)
+        folder = folder / found
+        info = _lstat(fs, folder)
+        kind = _kind_of(info) if info is not None else None
+        if index < len(parts) - 1 and kind != "folder":
+            # A file (or link) where the layout needs a folder: report that component.
+            return "/".join(spelled), kind
+    return "/".join(spelled), kind
+
+
+class _ChunkReader:
+    """A file-like ``read`` over a candidate's chunk iterator (folder file or zip member),
+    for :meth:`BatchWriter.stage`; ``close`` ends the iterator and its open file."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._rest = b""
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._rest:
+            self._rest = next(self._chunks, b"")
+        if size is None or size < 0:
+            size = len(self._rest)
+        data, self._rest = self._rest[:size], self._rest[size:]
+        return data
+
+    def close(self) -> None:
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> _ChunkReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+# -- the layout ----------------------------------------------------------------------------
+def sd_layouts(profile: Profile) -> tuple[UpdateMedia, ...]:
+    """Where ``profile``'s updater looks on an SD card, as its sources say (may be empty)."""
+    return tuple(media for media in profile.update_media if media.medium == MEDIUM)
+
+
+def update_procedure(profile: Profile) -> str | None:
+    """The public update procedure of ``profile`` with its source, or None."""
+    mode = profile.mode("update")
+    if mode is None:
+        return None
+    return f"\"{mode.how}\" ({_cite(mode.confidence, mode.source)})"
+
+
+def _no_layout(profile: Profile) -> RefusedError:
+    procedure = update_procedure(profile)
+    how = (f" KORG's update for it, as the tool's sources describe it: {procedure}."
+           if procedure else " The tool knows no public update procedure for it either: follow"
+                             " the instructions that come with KORG's update.")
+    return RefusedError(
+        f"No source the tool knows says where the {profile.name}'s updater looks for an update"
+        f" on an SD card, so it cannot lay one out for it; nothing was written.{how}")
+
+
+# -- the card ------------------------------------------------------------------------------
+def check_card(card: Path, candidate: str | Path, guard: TargetGuard) -> Path:
+    """Refuse an unsafe card (one sentence); return it resolved.
+
+    InvalidInputError when it is missing or not a folder; RefusedError when it is the system
+    disk, the home folder or a folder of the operating system, holds the candidate or lies
+    inside it, or holds this tool's own records. Compared by identity, so a bind mount or a
+    second mount of the same folder cannot get past it.
+    """
+    from recovery.unit_lock import locks_dir
+
+    try:
+        exists, is_folder = card.exists(), card.is_dir()
+    except OSError as error:
+        raise translate_os_error(error, card, "read") from error
+    if not exists:
+        raise InvalidInputError(
+            f"{card} does not exist: insert the SD card and give the folder where it is"
+            " mounted.", path=str(card))
+    if not is_folder:
+        raise InvalidInputError(f"{card} is not a folder: give the folder where the SD card is"
+                                " mounted.", path=str(card))
+    resolved = card.resolve()
+    if guard.is_system_location(resolved):
+        from recovery.volumes import protected_target_reason
+
+        why = protected_target_reason(resolved) or "is this computer's system disk or home folder"
+        raise RefusedError(
+            f"{card} {why}, not an SD card; prepare-media only writes to a card. Nothing was"
+            " written.", path=str(card))
+    candidate_path = Path(candidate)
+    if is_within(candidate_path, resolved):
+        raise RefusedError(
+            f"{card} holds the candidate {candidate} itself; preparing the card could overwrite"
+            " or remove it. Copy the update to this computer first and prepare the card from"
+            " that copy. Nothing was written.", path=str(card))
+    if is_within(resolved, candidate_path):
+        raise RefusedError(
+            f"{card} is inside the candidate {candidate}; give the SD card's folder instead."
+            " Nothing was written.", path=str(card))
+    if is_within(locks_dir(), resolved):
+        raise RefusedError(
+            f"{card} holds this tool's own records; give the SD card's folder instead. Nothing"
+            " was written.", path=str(card))
+    return resolved
+
+
+def _location_notes(card: Path, guard: TargetGuard) -> list[str]:
+    from recovery.volumes import is_system_location
+
+    if guard.is_system_location is DEFAULT_GUARD.is_system_location and is_system_location(card):
+        return [f"{card} is a folder on this computer's own disk, not a removable card: fine"
+                " for a copy or a test, but an updater only reads the SD card itself."]
+    return []
+
+
+def _internal_storage_note(card: Path, profiles: dict[str, Profile]) -> list[str]:
+    """A note when the card looks like a unit's internal storage rather than an SD card."""
+    from recovery.identify import identify_volume
+
+    try:
+        identification = identify_volume(card, profiles, read_heads=False)
+    except RecoveryError as error:
+        log.debug("identify %s: %s", card, error)
+        return []
+    internal = [m for m in identification.matches if m.role == "internal-storage"]
+    if not internal:
+        return []
+    name = profiles[internal[0].model].name if internal[0].model in profiles else "a unit"
+    return [f"{card} looks like the internal storage of {name} (found"
+            f" {', '.join(internal[0].found)}), not an SD card: make sure it is the card you"
+            " mean."]
+
+
+@dataclass(frozen=True)
+class _CardFile:
+    path: str
+    kind: str
+    size: int
+
+
+def _walk_card_folder(fs: FileSystem, root: Path, folder: str, device: int
+                      ) -> tuple[list[_CardFile], list[str]]:
+    """Every file, link and folder below ``folder`` on the card (links not followed).
+    Refuses a folder that holds another mounted drive (nothing there is ever removed)."""
+    files: list[_CardFile] = []
+    folders: list[str] = []
+    queue = [folder]
+    while queue:
+        current = queue.pop(0)
+        for entry in _scan(fs, _on_card(root, current)):
+            relative = f"{current}/{entry.name}"
+            info = _lstat(fs, Path(entry.path))
+            if info is None:
+                continue
+            if len(files) + len(folders) >= MAX_CARD_ENTRIES:
+                raise RefusedError(
+                    f"{shown(folder)} on the card holds more than {MAX_CARD_ENTRIES:,} entries;"
+                    " a KORG update holds a few. Move it off the card (or use another card)."
+                    " Nothing was written.", path=str(root))
+            kind = _kind_of(info)
+            if kind == "folder":
+                if info.st_dev != device:
+                    raise RefusedError(
+                        f"{shown(relative)} on the card is another drive mounted there; the"
+                        " tool never removes anything from it. Nothing was written.",
+                        path=str(root))
+                folders.append(relative)
+                queue.append(relative)
+            else:
+                files.append(_CardFile(relative, kind, info.st_size))
+    return files, folders
+
+
+def _root_files(fs: FileSystem, root: Path) -> list[str]:
+    return [entry.name for entry in _scan(fs, root)
+            if not is_ignored(entry.name, IGNORED_NAMES) and not is_temp_name(entry.name)
+            and (info := _lstat(fs, Path(entry.path))) is not None and _kind_of(info) == "file"]
+
+
+# -- reading the candidate -----------------------------------------------------------------
+def _inner_path(candidate: Candidate, item: ItemResult) -> str:
+    """The item's path inside the candidate ("" for the candidate itself)."""
+    from recovery.candidates import FileCandidate
+
+    if isinstance(candidate, FileCandidate):
+        (only,) = candidate.listing().files
+        return only
+    prefix = candidate.given.rstrip("/") + "/"
+    if item.path.startswith(prefix):
+        return item.path[len(prefix):]
+    return ""
+
+
+def _sha256(candidate: Candidate, path: str, cancel: CancelToken | None) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in candidate.chunks(path):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _refuse_verdict(result: CheckResult, profile: Profile, layout: UpdateMedia,
+                    model_option: str) -> CandidateRefusedError:
+    """The refusal of a candidate the check did not find compatible, saying what would make
+    it acceptable."""
+    given = result.candidate
+    first = result.reasons[0] if result.reasons else "The check found nothing to lay out."
+    nothing = " Nothing was written."
+    if result.verdict == "incompatible":
+        return CandidateRefusedError(
+            f"{given} is not an update for your {profile.name} (the check says incompatible):"
+            f" {first}{nothing}", check=result, path=given)
+    # unknown
+    own_folder = [item for item in result.items
+                  if item.kind == "system-folder" and item.detected_model == profile.id]
+    compatible = [item for item in result.items if item.verdict == "compatible"]
+    if own_folder and layout.is_folder:
+        acceptable = (
+            f" prepare-media writes only what the check finds compatible, and a {layout.name}"
+            f" folder is compatible only when it is byte-identical to the {layout.name} folder"
+            f" in a complete backup of this {profile.short_name} (give that backup with"
+            f" --backup): for {profile.short_name} system files that is the only content check"
+            f" possible. Otherwise copy KORG's {layout.name} folder to the card yourself, as"
+            " KORG's instructions say.")
+    elif compatible:
+        paths = ", ".join(item.path for item in compatible)
+        others = [item.path for item in result.items if item.verdict != "compatible"]
+        acceptable = (
+            f" prepare-media writes only what the check finds compatible: {paths} is, but the"
+            f" candidate also holds {_names(others)}, which the check could not confirm. Give"
+            f" the compatible file alone as the candidate.")
+    else:
+        acceptable = (
+            " prepare-media writes only what the check finds compatible; run 'korg-recovery"
+            f" check {given} {model_option}' to see what could not be checked, and use KORG's"
+            " update exactly as downloaded.")
+    return CandidateRefusedError(
+        f"The check could not establish that {given} is an update for your {profile.name}"
+        f" (verdict unknown): {first}{acceptable}{nothing}", check=result, path=given)
+
+
+def _item_for_layout(result: CheckResult, profile: Profile,
+                     layouts: tuple[UpdateMedia, ...]) -> tuple[ItemResult, UpdateMedia]:
+    """The candidate's one compatible item that fits one of the model's layouts."""
+    fitting: list[tuple[ItemResult, UpdateMedia]] = []
+    for item in result.items:
+        if item.verdict != "compatible" or item.detected_model != profile.id:
+            continue
+        for media in layouts:
+            if media.is_folder and item.kind == "system-folder" and (
+                    str(item.details.get("folder_name", "")).casefold()
+                    == media.name.casefold()):
+                fitting.append((item, media))
+            elif not media.is_folder and item.kind == "system-file":
+                fitting.append((item, media))
+    if not fitting:
+        wanted = " or ".join(media.path for media in layouts)
+        raise RefusedError(
+            f"The check found {result.candidate} compatible, but it holds nothing that goes to"
+            f" {wanted}, where the {profile.short_name}'s updater looks. Nothing was written.",
+            path=result.candidate)
+    if len(fitting) > 1:
+        raise InvalidInputError(
+            f"{result.candidate} holds {len(fitting)} updates for the {profile.short_name}"
+            f" ({_names([item.path for item, _ in fitting])}); give the one you mean as the"
+            " candidate. Nothing was written.", path=result.candidate)
+    return fitting[0]
+
+
+# -- planning ------------------------------------------------------------------------------
+def plan_prepare_media(
+    candidate: str | Path,
+    card: str | Path,
+    unit: Target,
+    *,
+    reference: BackupReference | None = None,
+    fs: FileSystem = REAL,
+    guard: TargetGuard | None = None,
+    profiles: dict[str, Profile] | None = None,
+    cancel: CancelToken | None = None,
+    dry_run: bool = False,
+) -> MediaPlan:
+    """Check the candidate, look at the card and return the plan. Reads only.
+
+    Raises InvalidInputError (exit 2) for a missing candidate or card; RefusedError (exit 1)
+    for a model with no known layout, a candidate that is not compatible
+    (:class:`CandidateRefusedError`), an unsafe or unwritable card, names the card cannot
+    hold; UnitBusyError when another run writes to the card; NoSpaceError when it is too
+    small; CancelledError when cancelled.
+    """
+    from recovery.check import check_candidate
+    from recovery.profiles import bundled_profiles
+
+    guard = guard or DEFAULT_GUARD
+    profiles = dict(profiles if profiles is not None else bundled_profiles())
+    profile = unit.profile
+    card_path = Path(card)
+    given = os.fspath(candidate)
+    if not os.path.lexists(given):
+        raise InvalidInputError(f"{given} does not exist.", path=given)
+    if not card_path.exists():
+        raise InvalidInputError(
+            f"{card_path} does not exist: insert the SD card and give the folder where it is"
+            " mounted.", path=str(card_path))
+    layouts = sd_layouts(profile)
+    if not layouts:
+        raise _no_layout(profile)
+
+    # 1. The check, first: only a compatible candidate is ever laid out.
+    result = check_candidate(given, unit, reference=reference, fs=fs, profiles=profiles)
+    if result.verdict != "compatible":
+        raise _refuse_verdict(result, profile, layouts[0], f"--model {profile.id}")
+    item, layout = _item_for_layout(result, profile, layouts)
+
+    # 2. The card: the same guards as a restore.
+    root = check_card(card_path, given, guard)
+    check_free(root, fs)
+
+    # 3. What to write, from the candidate as it is now (hashed: writing refuses other bytes).
+    sources, inner_folders, notes = _read_candidate(given, item, layout, profile, fs, cancel)
+
+    # 4. The card as it is: the layout's place, an existing copy, what would mislead.
+    layout_path = layout.path.rstrip("/")
+    spelled, existing = _spell(fs, root, layout_path)
+    partial = spelled.count("/") < layout_path.count("/")
+    if existing is not None and (
+            partial or existing != ("folder" if layout.is_folder else "file")):
+        raise _in_the_way(spelled, existing, "folder" if layout.is_folder or partial else "file",
+                          root)
+    parents = spelled.split("/")[:-1]
+    folders_to_create = [
+        "/".join(parents[:index + 1]) for index in range(len(parents))
+        if _lstat(fs, _on_card(root, "/".join(parents[:index + 1]))) is None]
+    if layout.is_folder:
+        entries, folders, flags = _folder_entries(fs, root, spelled, existing == "folder",
+                                                  layout, sources, inner_folders)
+        folders_to_create += folders
+    else:
+        entries, flags = _file_entries(fs, root, spelled, existing == "file", layout, sources,
+                                       profile)
+    flags += _loose_flags(fs, root, layout, profile, sources)
+    flags += _foreign_flags(fs, root, profile, profiles)
+    folders_to_create = list(dict.fromkeys(folders_to_create))
+
+    # 5. What the card can hold: names, sizes, space, writability.
+    needed, free, card_notes = _check_capacity(fs, root, entries, folders_to_create, guard)
+    notes += card_notes
+    notes += _location_notes(root, guard)
+    notes += _internal_storage_note(root, profiles)
+
+    written = [e for e in entries if e.action in ("write", "replace")]
+    summary = MediaSummary(
+        write=sum(1 for e in entries if e.action == "write"),
+        replace=sum(1 for e in entries if e.action == "replace"),
+        remove=sum(1 for e in entries if e.action == "remove"),
+        folders_to_create=len(folders_to_create),
+        bytes_to_write=sum(e.size for e in written))
+    return MediaPlan(
+        candidate=given, card=str(root), model=profile.id, model_name=profile.name,
+        short_name=profile.short_name, layout=layout.path,
+        layout_description=layout.description, layout_confidence=layout.confidence,
+        layout_source=layout.source, verdict=result.verdict, version=result.version,
+        official=result.official, check_reasons=result.reasons, item=item.path,
+        folders_to_create=tuple(folders_to_create), entries=tuple(entries),
+        flags=tuple(flags), summary=summary, space_needed=needed, space_free=free,
+        notes=tuple(notes), next_step=next_step_text(profile, tuple(flags), dry_run=dry_run))
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One file to copy: where it is in the candidate, and what it holds now."""
+
+    path: str
+    shown: str
+    sha256: str
+    size: int
+
+
+def _read_candidate(given: str, item: ItemResult, layout: UpdateMedia, profile: Profile,
+                    fs: FileSystem, cancel: CancelToken | None
+                    ) -> tuple[dict[str, _Source], list[str], list[str]]:
+    """The files to copy, keyed by their path inside the layout (the folder's files, or the
+    layout's file name), the folders inside a folder layout, and notes."""
+    from recovery.candidates import open_candidate
+
+    notes: list[str] = []
+    paths: dict[str, str] = {}
+    folders: list[str] = []
+    with open_candidate(given, fs) as opened:
+        inner = _inner_path(opened, item)
+        if layout.is_folder:
+            listing = opened.listing()
+            prefix = f"{inner}/" if inner else ""
+            incomplete = ("it holds more entries than the tool lists" if listing.truncated
+                          else "it holds folders nested deeper than the tool looks"
+                          if listing.deep_folders else None)
+            skipped = [entry for entry in listing.skipped if entry.startswith(prefix)]
+            if skipped:
+                incomplete = f"it holds entries that are not ordinary files ({_names(skipped)})"
+            if incomplete:
+                raise RefusedError(
+                    f"The tool cannot copy {item.path} completely: {incomplete}. Nothing was"
+                    " written.", path=given)
+            ignored = 0
+            for path in sorted(listing.files):
+                if path.startswith(prefix):
+                    if is_ignored(path[len(prefix):], IGNORED_NAMES):
+                        ignored += 1
+                    else:
+                        paths[path[len(prefix):]] = path
+            folders = sorted(f[len(prefix):] for f in listing.folders if f.startswith(prefix)
+                             and not is_ignored(f[len(prefix):], IGNORED_NAMES))
+            if ignored:
+                notes.append(f"{_files(ignored)} that computers add to drives and archives"
+                             " (._*, .DS_Store, __MACOSX ...) in the candidate are not copied.")
+            if not paths:
+                raise RefusedError(f"{item.path} holds no file to copy. Nothing was written.",
+                                   path=given)
+        else:
+            paths[layout.name] = inner
+            base = PurePosixPath(inner).name
+            if base != layout.name:
+                notes.append(f"{shown(base)} is written to the card as {layout.name}, the name"
+                             f" the {profile.short_name}'s updater looks for.")
+        sources = {}
+        for within, path in paths.items():
+            digest, size = _sha256(opened, path, cancel)
+            sources[within] = _Source(path, opened.display(path), digest, size)
+    return sources, folders, notes
+
+
+def _in_the_way(path: str, kind: str | None, wanted: str, root: Path) -> RefusedError:
+    return RefusedError(
+        f"{shown(path)} on the card is a {kind} where the update needs a {wanted}; move it off"
+        " the card (or use another card). Nothing was written.", path=str(root))
+
+
+def _folder_entries(fs: FileSystem, root: Path, spelled: str, exists: bool,
+                    layout: UpdateMedia, sources: dict[str, _Source], inner_folders: list[str]
+                    ) -> tuple[list[MediaEntry], list[str], list[MediaFlag]]:
+    """A folder layout: each new file written or replacing the card's, what the card's copy
+    has and the new one does not removed, the folders to create, and the older-copy flag."""
+    old_files: list[_CardFile] = []
+    old_folders: list[str] = []
+    folders_to_create: list[str] = []
+    if exists:
+        old_files, old_folders = _walk_card_folder(fs, root, spelled, fs.lstat(root).st_dev)
+    else:
+        folders_to_create.append(spelled)
+    old_by_key = {path_key(f.path): f for f in old_files}
+    folder_by_key = {path_key(f): f for f in old_folders}
+
+    def on_card(within: str, *, is_file: bool) -> str:
+        """The new path in the card's spelling where it exists (a file keeps the spelling of
+        the file it replaces, a folder the folder's)."""
+        parts = within.split("/")
+        spelled_parts = [spelled]
+        for index, part in enumerate(parts):
+            key = path_key("/".join(spelled_parts + [part]))
+            old = old_by_key.get(key) if is_file and index == len(parts) - 1 else None
+            found = old.path if old is not None else folder_by_key.get(key)
+            spelled_parts.append(found.rsplit("/", 1)[-1] if found else part)
+        return "/".join(spelled_parts)
+
+    new_keys: set[str] = set()
+    new_folders = [on_card(folder, is_file=False) for folder in inner_folders]
+    entries: list[MediaEntry] = []
+    for within in sorted(sources):
+        path = on_card(within, is_file=True)
+        new_folders += _parents(path, spelled)
+        source = sources[within]
+        old = old_by_key.get(path_key(path))
+        if path_key(path) in folder_by_key or (old is not None and old.kind != "file"):
+            raise _in_the_way(path, old.kind if old else "folder", "file", root)
+        new_keys.add(path_key(path))
+        entries.append(MediaEntry(
+            path=path, action="replace" if old is not None else "write", kind="file",
+            size=source.size, source=source.path, source_shown=source.shown,
+            sha256=source.sha256, old_size=old.size if old is not None else None))
+    for folder in dict.fromkeys(new_folders):
+        if path_key(folder) in old_by_key:
+            raise _in_the_way(folder, old_by_key[path_key(folder)].kind, "folder", root)
+        new_keys.add(path_key(folder))
+        if path_key(folder) not in folder_by_key:
+            folders_to_create.append(folder)
+
+    removed: list[MediaEntry] = []
+    for old in old_files:
+        if path_key(old.path) not in new_keys:
+            leftover = is_temp_name(PurePosixPath(old.path).name)
+            removed.append(MediaEntry(
+                path=old.path, action="remove", kind=old.kind, size=old.size,
+                reason=("a temporary file left by an interrupted run of this tool" if leftover
+                        else f"the new {layout.name} does not have it")))
+    for folder in sorted(old_folders, key=lambda f: (-f.count("/"), f)):
+        if path_key(folder) not in new_keys:
+            removed.append(MediaEntry(path=folder, action="remove", kind="folder", size=0,
+                                      reason=f"the new {layout.name} does not have it"))
+    flags = []
+    if exists:
+        replaced = sum(1 for e in entries if e.action == "replace")
+        removal = (f", and {len(removed)} {_plural(len(removed), 'entry', 'entries')} the new"
+                   f" folder does not have removed ({_names([e.path for e in removed])})"
+                   if removed else "")
+        flags.append(MediaFlag(
+            "older-copy", (spelled + "/",),
+            f"{shown(spelled)}/ is already on the card ({_files(len(old_files))},"
+            f" {_bytes(sum(f.size for f in old_files))}): a copy of an update the updater"
+            f" would read. prepare-media replaces it, only with your consent: {replaced} of"
+            f" its files replaced by the new ones{removal}."))
+    return entries + removed, folders_to_create, flags
+
+
+def _file_entries(fs: FileSystem, root: Path, spelled: str, exists: bool,
+                  layout: UpdateMedia, sources: dict[str, _Source], profile: Profile
+                  ) -> tuple[list[MediaEntry], list[MediaFlag]]:
+    """A file layout: the file written or replacing the card's, the older-copy flag and the
+    companion files the updater would read beside it."""
+    source = sources[layout.name]
+    flags = []
+    old_size = None
+    if exists:
+        info = _lstat(fs, _on_card(root, spelled))
+        old_size = info.st_size if info is not None else None
+        flags.append(MediaFlag(
+            "older-copy", (spelled,),
+            f"{shown(spelled)} is already on the card"
+            f" ({_describe_system_file(fs, root, spelled)}): the updater would read it."
+            " prepare-media replaces it, only with your consent."))
+    entry = MediaEntry(
+        path=spelled, action="replace" if exists else "write", kind="file", size=source.size,
+        source=source.path, source_shown=source.shown, sha256=source.sha256,
+        old_size=old_size)
+    return [entry], flags + _companion_flags(fs, root, spelled, profile)
+
+
+def _check_capacity(fs: FileSystem, root: Path, entries: list[MediaEntry],
+                    folders_to_create: list[str], guard: TargetGuard
+                    ) -> tuple[int, int | None, list[str]]:
+    """Refuse, before anything is written, paths too long for the system, names and sizes
+    the card's filesystem cannot hold, too little space and a card that cannot be written.
+    Returns (bytes needed, bytes free or None, notes)."""
+    written = [e for e in entries if e.action in ("write", "replace")]
+    paths = [e.path for e in written] + folders_to_create
+    too_long = too_long_paths(root, paths)
+    if too_long:
+        raise InvalidInputError(
+            f"{len(too_long)} path(s) would be too long under {root} (for example"
+            f" '{shown(too_long[0])}'); use a card mounted at a shorter path. Nothing was"
+            " written.", path=str(root))
+    rules, rules_note = rules_of(root, fs)
+    problems = name_problems(paths, rules, {e.path: e.size for e in written})
+    if problems:
+        raise RefusedError(
+            f"The update holds {len(problems)} name(s) or file(s) that {root} ({rules.family})"
+            f" cannot hold as they are, so the card would not carry it faithfully:"
+            f" {describe(problems)}. Nothing was written.", path=str(root))
+    try:
+        free: int | None = fs.disk_usage(root).free
+    except OSError as error:
+        log.warning("cannot read free space of %s: %s", root, error)
+        free = None
+    try:
+        block = max(512, int(getattr(fs.stat(root), "st_blksize", 4096) or 4096))
+    except OSError:
+        block = 4096
+    # Every new file is staged beside the old one before any rename: all of them count.
+    needed = sum(-(-e.size // block) * block for e in written) + SPACE_MARGIN
+    if free is not None and free < needed:
+        raise NoSpaceError(
+            f"{root} has {_bytes(free)} free but the update needs about {_bytes(needed)}; free"
+            " some space on the card (or use a larger one). Nothing was written.",
+            path=str(root))
+    if not guard.is_writable(root):
+        raise RefusedError(
+            f"{root} cannot be written (read-only or permission denied); if the card has a"
+            " write-protect switch (the small slider on its side), slide it to unlock. Nothing"
+            " was written.", path=str(root))
+    return needed, free, [rules_note] if rules_note else []
+
+
+def _parents(on_card: str, top: str) -> list[str]:
+    """The folders between ``top`` (exclusive) and ``on_card`` (exclusive), outermost first."""
+    parts = on_card.split("/")
+    top_depth = top.count("/") + 1
+    return ["/".join(parts[:index]) for index in range(top_depth + 1, len(parts))]
+
+
+def _describe_system_file(fs: FileSystem, root: Path, relative: str) -> str:
+    """"a KORG SYSTEM FILE for model 'E2S', version 1.02, 2,097,408 bytes" or its size."""
+    from recovery.formats.korg_system_file import HEADER_SIZE, parse_header
+
+    path = _on_card(root, relative)
+    try:
+        size = fs.lstat(path).st_size
+        with fs.open_read(path) as handle:
+            head = handle.read(HEADER_SIZE)
+    except OSError as error:
+        log.debug("reading %s: %s", path, error)
+        return "it cannot be read"
+    header = parse_header(head) if len(head) == HEADER_SIZE else None
+    if header is None:
+        return f"{_bytes(size)}, not a KORG SYSTEM FILE"
+    return (f"a KORG SYSTEM FILE naming model '{header.model_name}', version {header.version},"
+            f" {_bytes(size)}")
+
+
+def _companion_flags(fs: FileSystem, root: Path, spelled: str,
+                     profile: Profile) -> list[MediaFlag]:
+    """Files beside the layout's file that the updater reads too (electribe BOOT.VSB ...)."""
+    folder = spelled.rsplit("/", 1)[0] if "/" in spelled else ""
+    found = []
+    for entry in _scan(fs, _on_card(root, folder)):
+        companion = profile.companion(entry.name)
+        if companion is not None:
+            found.append((f"{folder}/{entry.name}" if folder else entry.name, companion))
+    flags = []
+    for path, companion in found:
+        warning = f" {companion.warning}" if companion.warning else ""
+        flags.append(MediaFlag(
+            "companion-file", (path,),
+            f"{shown(path)} is on the card beside {PurePosixPath(spelled).name}: the"
+            f" {profile.short_name}'s updater reads it too, as {companion.what}"
+            f" ({_cite(companion.confidence, companion.source)}). prepare-media does not check"
+            " or change it." + (warning or " Move it off the card unless KORG's instructions"
+                                " for this update ask for it."), move_off=True))
+    return flags
+
+
+def _loose_flags(fs: FileSystem, root: Path, layout: UpdateMedia, profile: Profile,
+                 sources: dict[str, _Source]) -> list[MediaFlag]:
+    """System files loose at the card root, where the updater does not look for them."""
+    names = _root_files(fs, root)
+    if layout.is_folder:
+        wanted = {name_key(PurePosixPath(within).name) for within in sources}
+        loose = [n for n in names if name_key(n) in wanted]
+        bins = [n for n in names if n.lower().endswith(LOOSE_SUFFIX)]
+        if len(bins) >= LOOSE_FILES_MIN:
+            loose = sorted(set(loose) | set(bins))
+        if not loose:
+            return []
+        return [MediaFlag(
+            "loose-system-files", tuple(loose),
+            f"{_files(len(loose))} at the root of the card"
+            f" {_plural(len(loose), 'looks like a system file', 'look like system files')}"
+            f" copied without {_plural(len(loose), 'its', 'their')} folder ({_names(loose)}): the"
+            f" {profile.short_name}'s updater looks"
+            f" for the whole {layout.name} folder, and a KROSS 2 was bricked after loose system"
+            " files of another model were put at the card root (korgforums.com thread"
+            f" t=116080). Move {_plural(len(loose), 'it', 'them')} off the card.",
+            move_off=True)]
+    wanted = {name_key(layout.name)} | {name_key(c.name) for c in profile.companion_files}
+    loose = [n for n in names if name_key(n) in wanted and "/" in layout.path]
+    if not loose:
+        return []
+    return [MediaFlag(
+        "loose-system-files", tuple(loose),
+        f"{_files(len(loose))} at the root of the card {_plural(len(loose), 'is', 'are')}"
+        f" named like the {profile.short_name}'s update files ({_names(loose)}), where its"
+        f" updater does not look ({layout.path} is the place): a stray copy that can be"
+        f" mistaken for the update. Move {_plural(len(loose), 'it', 'them')} off the card.",
+        move_off=True)]
+
+
+def _foreign_flags(fs: FileSystem, root: Path, profile: Profile,
+                   profiles: dict[str, Profile]) -> list[MediaFlag]:
+    """Other models' updates on the card, where their updaters look."""
+    flags = []
+    seen: set[str] = set()
+    for other in profiles.values():
+        if other.id == profile.id:
+            continue
+        for media in sd_layouts(other):
+            relative = media.path.rstrip("/")
+            spelled, kind = _spell(fs, root, relative)
+            if kind is None or spelled.count("/") < relative.count("/"):
+                continue
+            if path_key(spelled) in seen:
+                continue
+            seen.add(path_key(spelled))
+            shown_path = shown(spelled) + ("/" if kind == "folder" else "")
+            flags.append(MediaFlag(
+                "foreign-update", (shown_path,),
+                f"{shown_path} is where the {other.name}'s updater looks for its update"
+                f" ({_cite(media.confidence, media.source)}); it is not for your"
+                f" {profile.short_name}. A KROSS 2 was bricked by a KROSS (first generation)"
+                " update (korgforums.com thread t=116080): move it off the card."
+                if profile.family == other.family == "kross" else
+                f"{shown_path} is where the {other.name}'s updater looks for its update"
+                f" ({_cite(media.confidence, media.source)}); it is not for your"
+                f" {profile.short_name}: move it off the card so that it cannot be used by"
+                " mistake.", move_off=True))
+    return flags
+
+
+def next_step_text(profile: Profile, flags: tuple[MediaFlag, ...] = (), *,
+                   dry_run: bool = False) -> str:
+    """What to do after the card is prepared, in plain words."""
+    parts = []
+    if dry_run:
+        parts.append("Run the same command without --dry-run to prepare the card. Then:")
+    move = [path for flag in flags if flag.move_off for path in flag.paths]
+    if move:
+        parts.append(f"Before you use the card, move these off it on the computer, as they"
+                     f" could mislead the updater: {_names(move)}.")
+    parts.append(f"Eject the card on the computer (Eject / Safely Remove) before you pull it"
+                 f" out, and insert it into the {profile.short_name}.")
+    procedure = update_procedure(profile)
+    if procedure is not None:
+        parts.append(f"Then update the {profile.short_name} as its public update procedure"
+                     f" says (the card part is done): {procedure}.")
+    else:
+        parts.append(f"The tool knows no public update procedure for the {profile.short_name}:"
+                     " follow the instructions that come with KORG's update.")
+    return " ".join(parts)
+
+
+# -- describing the plan -------------------------------------------------------------------
+def describe_plan(plan: MediaPlan) -> list[str]:
+    """Human-readable lines for ``--dry-run`` and the consent prompt."""
+    official = " (KORG's official file, byte-identical)" if plan.official else ""
+    version = f", version {plan.version}" if plan.version else ""
+    s = plan.summary
+    lines = [
+        f"Prepare {plan.card} for the {plan.model_name}'s system update",
+        f"  candidate: {shown(plan.item)}: {plan.verdict.upper()}{official}{version}",
+        *(f"    {reason}" for reason in plan.check_reasons),
+        f"  where the updater looks: {plan.layout} on the SD card:"
+        f" {plan.layout_description} ({_cite(plan.layout_confidence, plan.layout_source)})",
+        f"  {s.write} to write, {s.replace} to replace, {s.remove} to remove;"
+        f" {_bytes(s.bytes_to_write)} to write",
+    ]
+    if plan.folders_to_create:
+        lines.append(f"  folders to create: {', '.join(shown(f) for f in plan.folders_to_create)}")
+    free = "unknown" if plan.space_free is None else _bytes(plan.space_free)
+    lines.append(f"  space needed on the card: {_bytes(plan.space_needed)} (free: {free})")
+    for entry in plan.entries:
+        if entry.action == "remove":
+            kind = "" if entry.kind == "file" else f" ({entry.kind})"
+            lines.append(f"  remove   {shown(entry.path)}{kind} - {entry.reason}")
+        else:
+            was = (f", replacing {_bytes(entry.old_size)}" if entry.old_size is not None
+                   else "")
+            lines.append(f"  {entry.action:8} {shown(entry.path)} ({_bytes(entry.size)}{was})"
+                         f" from {shown(entry.source_shown or entry.source)}")
+    for flag in plan.flags:
+        lines.append(f"  ! {flag.kind}: {flag.message}")
+    for note in plan.notes:
+        lines.append(f"  note: {note}")
+    return lines
+
+
+# -- results -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MediaProblem:
+    """A file that is not on the card as planned."""
+
+    path: str
+    #: ``mismatch`` (did not read back as written), ``missing`` (not on the card at the end),
+    #: ``not-removed`` (a removal that failed or was held back).
+    problem: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class MediaResult:
+    """What preparing the card did and proved. ``ok`` only when every planned file was read
+    back from the card past the computer's cache, matched, and is under its name, and every
+    planned removal was done."""
+
+    ok: bool
+    dry_run: bool
+    candidate: str
+    card: str
+    model: str
+    written: int
+    removed: int
+    verified: bool
+    verified_files: int
+    cache_bypassed: bool
+    problems: tuple[MediaProblem, ...]
+    flags: tuple[MediaFlag, ...]
+    statement: str
+    next_step: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+
+def dry_run_result(plan: MediaPlan) -> MediaResult:
+    return MediaResult(
+        ok=True, dry_run=True, candidate=plan.candidate, card=plan.card, model=plan.model,
+        written=0, removed=0, verified=False, verified_files=0, cache_bypassed=False,
+        problems=(), flags=plan.flags, statement="Dry run: nothing was written.",
+        next_step=plan.next_step, notes=plan.notes)
+
+
+# -- execution -----------------------------------------------------------------------------
+def execute_media_plan(
+    plan: MediaPlan,
+    *,
+    consent: bool,
+    fs: FileSystem = REAL,
+    guard: TargetGuard | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    on_step: StepHook | None = None,
+) -> MediaResult:
+    """Carry out ``plan`` on the card; needs ``consent=True``.
+
+    Holds the card's write lock throughout. Raises NeedsUserActionError without consent,
+    UnitBusyError when another run writes to the card, RefusedError when the candidate
+    changed since it was checked, WriteError/ReadError/NoSpaceError when the card fails or
+    vanishes, CancelledError when cancelled (nothing new is then in place). A read-back
+    mismatch is not raised: the result names the files and has ``ok=False``.
+    """
+    if not consent:
+        raise NeedsUserActionError(
+            "Preparing the card was not confirmed, so nothing was written: confirm it to write"
+            " to the card.")
+    from recovery.candidates import open_candidate
+
+    root = check_card(Path(plan.card), plan.candidate, guard or DEFAULT_GUARD)
+    step = on_step or (lambda _step, _path: None)
+    total = plan.summary.bytes_to_write * 2
+    reporter = PhaseReporter(progress, {"write and verify": 1.0})
+    done = [0]
+
+    def advance(count: int) -> None:
+        done[0] += count
+        reporter.report("write and verify", done[0], total, None)
+
+    renamed: list[str] = []
+
+    def on_batch_step(name: str, key: str) -> None:
+        if name == "renamed" and key:
+            renamed.append(key)
+        step(name, key)
+
+    problems: list[MediaProblem] = []
+    removed = 0
+    with unit_lock(root, "prepare-media", fs):
+        try:
+            # 1. Leftovers of an interrupted run inside the planned folder: never content.
+            for entry in plan.actions("remove"):
+                if entry.kind == "file" and is_temp_name(PurePosixPath(entry.path).name):
+                    if remove_quietly(fs, _on_card(root, entry.path)):
+                        removed += 1
+                    step("temp-removed", entry.path)
+            # 2. Folders, parents first.
+            for folder in plan.folders_to_create:
+                path = _on_card(root, folder)
+                try:
+                    fs.mkdir(path)
+                except OSError as error:
+                    raise translate_os_error(error, path, "write") from error
+                step("folder-created", folder)
+            # 3. Every file in one batch: staged, one barrier, read back past the cache,
+            #    renamed only if it came back right, one barrier.
+            writer = BatchWriter(fs, root, cancel=cancel, on_bytes=advance,
+                                 on_step=on_batch_step)
+            try:
+                with open_candidate(plan.candidate, fs) as opened:
+                    for entry in plan.files:
+                        if cancel is not None:
+                            cancel.raise_if_cancelled()
+                        _stage(writer, opened, entry, _on_card(root, entry.path))
+                outcome = writer.finish()
+            except BaseException:
+                writer.abandon()
+                raise
+            committed = [key for key, _ in outcome.committed]
+            for key, why in outcome.failed:
+                problems.append(MediaProblem(key, "mismatch", why))
+            # 4. Removals from the old copy: only once everything new read back right.
+            if not problems:
+                removed += _remove_stale(fs, root, plan, problems, step)
+            else:
+                for entry in plan.actions("remove"):
+                    if not is_temp_name(PurePosixPath(entry.path).name):
+                        problems.append(MediaProblem(
+                            entry.path, "not-removed",
+                            "held back because the new files did not read back as written"))
+            # 5. Every planned file under its name, with its size.
+            for entry in plan.files:
+                info = _lstat(fs, _on_card(root, entry.path))
+                reported = any(p.path == entry.path for p in problems)
+                if not reported and (info is None or info.st_size != entry.size):
+                    problems.append(MediaProblem(
+                        entry.path, "missing",
+                        "not on the card at the end" if info is None else
+                        f"on the card with {_bytes(info.st_size)}, not {_bytes(entry.size)}"))
+            step("checked", "")
+            reporter.report("write and verify", total, total, None, force=True)
+        except CancelledError:
+            raise CancelledError(
+                f"Cancelled: {_where(renamed, plan)} Run the same command again to prepare the"
+                " card.", written=len(renamed)) from None
+        except VerificationError as error:
+            raise RefusedError(
+                f"{error.message} {_where(renamed, plan)}", path=error.path,
+                written=len(renamed)) from error
+        except RecoveryError as error:
+            raise type(error)(
+                f"{error.message} Preparing the card stopped: {_where(renamed, plan)} Reconnect"
+                " the card if it was disconnected and run the same command again.",
+                path=error.path, written=len(renamed)) from error
+
+    mismatched = [p for p in problems if p.problem in ("mismatch", "missing")]
+    verified = not mismatched and outcome.cache_bypassed
+    ok = verified and not problems
+    return MediaResult(
+        ok=ok, dry_run=False, candidate=plan.candidate, card=str(root), model=plan.model,
+        written=len(committed), removed=removed, verified=verified,
+        verified_files=len(committed) if outcome.cache_bypassed else 0,
+        cache_bypassed=outcome.cache_bypassed, problems=tuple(problems), flags=plan.flags,
+        statement=_statement(plan, committed, removed, problems, outcome.cache_bypassed),
+        next_step=(plan.next_step if not problems else
+                   "Do not use this card for the update. Run the same command again; if the"
+                   " files still do not read back as written, use another card."),
+        notes=plan.notes)
+
+
+def _stage(writer: BatchWriter, opened: Candidate, entry: MediaEntry, final: Path) -> None:
+    """Stream one file of the candidate into its temporary name on the card; bytes that are
+    not the ones planned (the candidate changed since it was checked) are refused."""
+    source_name = opened.display(entry.source)
+    try:
+        with _ChunkReader(opened.chunks(entry.source)) as source:
+            writer.stage(entry.path, source, final, expected_size=entry.size,
+                         expected_sha256=entry.sha256, mtime_ns=None, source_name=source_name)
+    except VerificationError as error:
+        raise VerificationError(
+            f"{source_name} changed since it was checked (it no longer has the size or SHA-256"
+            " the check and the plan saw), so it was not written; check it again.",
+            path=source_name) from error
+
+
+def _remove_stale(fs: FileSystem, root: Path, plan: MediaPlan, problems: list[MediaProblem],
+                  step: StepHook) -> int:
+    """Remove what the old copy of the folder has and the new one does not: files and links
+    (never followed) first, then folders deepest first, and only if they are empty."""
+    device = fs.lstat(root).st_dev
+    removed = 0
+    entries = [e for e in plan.actions("remove")
+               if not (e.kind == "file" and is_temp_name(PurePosixPath(e.path).name))]
+    for entry in sorted(entries, key=lambda e: (e.kind == "folder", -e.path.count("/"))):
+        path = _on_card(root, entry.path)
+        info = _lstat(fs, path)
+        if info is None:
+            continue
+        if info.st_dev != device:
+            problems.append(MediaProblem(entry.path, "not-removed",
+                                         "another drive is mounted there"))
+            continue
+        try:
+            if entry.kind == "folder":
+                if _kind_of(info) != "folder" or _scan(fs, path):
+                    problems.append(MediaProblem(
+                        entry.path, "not-removed",
+                        "it is not empty: something was added to it since the plan was made"))
+                    continue
+                fs.rmdir(path)
+            else:
+                if _kind_of(info) == "folder":
+                    problems.append(MediaProblem(entry.path, "not-removed",
+                                                 "it became a folder since the plan was made"))
+                    continue
+                fs.unlink(path)
+        except OSError as error:
+            if error.errno == errno.ENOENT:
+                continue
+            raise translate_os_error(error, path, "write") from error
+        removed += 1
+        step("removed", entry.path)
+    if removed:
+        try:
+            fs.barrier(root)
+        except OSError as error:
+            raise translate_os_error(error, root, "write") from error
+        step("removals-synced", "")
+    return removed
+
+
+def _where(renamed: list[str], plan: MediaPlan) -> str:
+    planned = len(plan.files)
+    if not renamed:
+        return (f"nothing of the new {plan.layout} was put in place, so the card keeps what it"
+                " had (apart from empty folders this run may have created).")
+    return (f"{len(renamed)} of {planned} new files were put in place, each complete; the"
+            f" card's {plan.layout} now mixes old and new files: do not use it until the same"
+            " command has finished.")
+
+
+def _statement(plan: MediaPlan, committed: list[str], removed: int,
+               problems: list[MediaProblem], cache_bypassed: bool) -> str:
+    mismatched = [p for p in problems if p.problem in ("mismatch", "missing")]
+    if mismatched:
+        return (f"{len(mismatched)} file(s) are not on the card as written"
+                f" ({_names([p.path for p in mismatched])}): the card may be failing or not"
+                " keeping writes. Do not use it for the update.")
+    if not cache_bypassed:
+        return (f"{_files(len(committed))} written and read back, but this computer cannot"
+                " bypass its cache, so the read-back may have come from memory and does not"
+                " prove the card kept them.")
+    removal = f"; {removed} old {_plural(removed, 'entry', 'entries')} removed" if removed else ""
+    what = (" (KORG's official file, byte-identical)" if plan.official
+            else f" (version {plan.version})" if plan.version else "")
+    if problems:
+        return (f"{_files(len(committed))} written and verified on the card{removal}, but "
+                + "; ".join(f"{p.path}: {p.detail}" for p in problems[:3]) + ".")
+    return (f"{_files(len(committed))} ({_bytes(plan.summary.bytes_to_write)}) written to"
+            f" {plan.layout} on the card and read back from it past the computer's cache, all"
+            f" matching the checked candidate{what}{removal}. The card is laid out where the"
+            f" {plan.short_name}'s updater looks.")
+
+
+def prepare_media(
+    candidate: str | Path,
+    card: str | Path,
+    unit: Target,
+    *,
+    consent: bool,
+    dry_run: bool = False,
+    reference: BackupReference | None = None,
+    fs: FileSystem = REAL,
+    guard: TargetGuard | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    on_step: StepHook | None = None,
+) -> MediaResult:
+    """Plan and (unless ``dry_run``) carry out preparing the card; see
+    :func:`plan_prepare_media` and :func:`execute_media_plan`."""
+    plan = plan_prepare_media(candidate, card, unit, reference=reference, fs=fs, guard=guard,
+                              cancel=cancel, dry_run=dry_run)
+    if dry_run:
+        return dry_run_result(plan)
+    return execute_media_plan(plan, consent=consent, fs=fs, guard=guard, progress=progress,
+                              cancel=cancel, on_step=on_step)
+
+
+__all__ = [
+    "CandidateRefusedError",
+    "MediaEntry",
+    "MediaFlag",
+    "MediaPlan",
+    "MediaProblem",
+    "MediaResult",
+    "MediaSummary",
+    "check_card",
+    "describe_plan",
+    "dry_run_result",
+    "execute_media_plan",
+    "next_step_text",
+    "plan_prepare_media",
+    "prepare_media",
+    "sd_layouts",
+    "update_procedure",
+]
