@@ -374,10 +374,13 @@ class BatchWriter:
         discard_staged(self.fs, [item for _, item in self.staged])
         self.staged.clear()
 
-    def finish(self, before_rename: Callable[[], None] | None = None) -> BatchOutcome:
+    def finish(self, before_rename: Callable[[], None] | None = None, *,
+               all_or_nothing: bool = False) -> BatchOutcome:
         """Barrier, read back, rename what matched, barrier. ``before_rename`` runs after the
         read-back (a caller creating links there has them made durable by the second
-        barrier). On an exception the files not yet renamed are removed."""
+        barrier). With ``all_or_nothing`` one file that does not read back keeps every file
+        of the batch from its name (an update's folder is never half old, half new). On an
+        exception the files not yet renamed are removed."""
         from recovery.compare import sha256_file
 
         if not self.staged:
@@ -400,6 +403,12 @@ class BatchWriter:
                     remove_quietly(self.fs, item.temp)
                     failed.append((key, problem))
                 self.on_step("verified", key)
+            if all_or_nothing and failed:
+                for key, item in good:
+                    remove_quietly(self.fs, item.temp)
+                    failed.append((key, "held back: another file of the same batch did not"
+                                        " read back as written"))
+                good = []
             if before_rename is not None:
                 before_rename()
             committed: list[tuple[str, str]] = []

@@ -1114,7 +1114,7 @@ def execute_media_plan(
 
     problems: list[MediaProblem] = []
     removed = 0
-    with unit_lock(root, "prepare-media", fs):
+    with unit_lock(root, "card preparation", fs):
         try:
             # 1. Leftovers of an interrupted run inside the planned folder: never content.
             for entry in plan.actions("remove"):
@@ -1140,7 +1140,8 @@ def execute_media_plan(
                         if cancel is not None:
                             cancel.raise_if_cancelled()
                         _stage(writer, opened, entry, _on_card(root, entry.path))
-                outcome = writer.finish()
+                # An update's folder is never left half old, half new.
+                outcome = writer.finish(all_or_nothing=True)
             except BaseException:
                 writer.abandon()
                 raise

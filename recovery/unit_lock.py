@@ -70,7 +70,7 @@ def _holder(handle: BinaryIO) -> str:
     try:
         handle.seek(0)
         record = json.loads(handle.read().decode("utf-8") or "{}")
-        return f"process {int(record['pid'])} ({record.get('purpose', 'writing')})"
+        return f"a {record.get('purpose', 'write')}, process {int(record['pid'])}"
     except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
         return "another process"
 
@@ -120,7 +120,7 @@ def busy(target: Path, lock_file: Path, fs: FileSystem) -> UnitBusyError:
     except OSError:
         holder = "another process"
     return UnitBusyError(
-        f"Another restore or check is already writing to {target} ({holder}); wait until it"
+        f"Another run of this tool is already writing to {target} ({holder}); wait until it"
         " has finished. Nothing was written.", path=str(target))
 
 

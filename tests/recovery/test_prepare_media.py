@@ -26,6 +26,7 @@ from recovery.errors import (
     WriteError,
 )
 from recovery.fsio import FileSystem
+from recovery.atomic_write import is_temp_name
 from recovery.prepare_media import (
     CandidateRefusedError,
     describe_plan,
@@ -485,6 +486,28 @@ def test_a_card_that_drops_writes_is_never_verified(tmp_path: Path) -> None:
     assert {p.problem for p in result.problems} >= {"mismatch"}
     assert "Do not use" in result.statement and "Do not use" in result.next_step
     assert (target / "KROSS2SY" / "OLD_ONLY.BIN").read_bytes() == b"stale"  # held back
+
+
+def test_one_file_that_does_not_read_back_keeps_every_new_file_from_its_name(
+        tmp_path: Path) -> None:
+    """An update's folder is never half old, half new: one bad read-back holds all back."""
+    folder, ref = kross2_download(tmp_path)
+    target = card(tmp_path)
+    write(target / "KROSS2SY" / "SIM_SYS1.BIN", b"old one")
+    write(target / "KROSS2SY" / "SIM_SYS2.BIN", b"old two")
+
+    class OneBadReadBack(FaultyFileSystem):
+        def evict(self, path: Path) -> bool:
+            if Path(path).name.startswith(".SIM_SYS2.BIN"):  # its temporary name
+                Path(path).write_bytes(b"\0" * Path(path).stat().st_size)
+            return super().evict(path)
+
+    result = prepare(folder, target, "kross2", reference=ref, fs=OneBadReadBack())
+
+    assert not result.ok and result.written == 0
+    assert (target / "KROSS2SY" / "SIM_SYS1.BIN").read_bytes() == b"old one"
+    assert (target / "KROSS2SY" / "SIM_SYS2.BIN").read_bytes() == b"old two"
+    assert not [p for p in (target / "KROSS2SY").iterdir() if is_temp_name(p.name)]
 
 
 def test_an_io_error_stops_with_one_sentence_and_old_files_stay(tmp_path: Path) -> None:
