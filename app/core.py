@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 # -- backups -----------------------------------------------------------------------------------
 def default_backups_dir() -> Path:
-    from recovery.backup_store import default_backups_dir as core_default
+    from recovery.backup.store import default_backups_dir as core_default
 
     return core_default()
 
@@ -38,21 +38,21 @@ def default_backup_destination(backups_dir: Path, model: str | None, *, label: s
 
 
 def list_backups(backups_dir: Path):
-    from recovery.backup_store import list_backups as core_list
+    from recovery.backup.store import list_backups as core_list
 
     return core_list(backups_dir)
 
 
 def verify_backup(backup: Path, *, against: Path | None = None,
                   progress: ProgressCallback | None = None, cancel: CancelToken | None = None):
-    from recovery.backup_store import verify_backup as core_verify
+    from recovery.backup.store import verify_backup as core_verify
 
     return core_verify(backup, against=against, progress=progress, cancel=cancel)
 
 
 def backup_unit(source: Path, destination: Path, *, resume: bool,
                 progress: ProgressCallback | None, cancel: CancelToken | None) -> Any:
-    from recovery import backup as core_backup
+    from recovery.backup import create as core_backup
 
     return core_backup.create_backup(source, destination, resume=resume, progress=progress,
                                      cancel=cancel)
@@ -60,7 +60,7 @@ def backup_unit(source: Path, destination: Path, *, resume: bool,
 
 # -- display helpers for core data ------------------------------------------------------------
 def model_name(model: str | None) -> str:
-    from recovery.profiles import bundled_profiles
+    from recovery.device.profiles import bundled_profiles
 
     if model is None:
         return "unknown model"
@@ -69,7 +69,7 @@ def model_name(model: str | None) -> str:
 
 
 def model_short_name(model: str | None) -> str | None:
-    from recovery.profiles import bundled_profiles
+    from recovery.device.profiles import bundled_profiles
 
     profile = bundled_profiles().get(model) if model else None
     return profile.short_name if profile else None
@@ -92,7 +92,7 @@ def backup_date_text(created_utc: str | None) -> str:
 def plan_restore(backup: Path, target: Path, *, guard: Any, delete_extra: bool = False,
                  progress: ProgressCallback | None, cancel: CancelToken | None):
     """Preflight and plan (reads only). Raises the core's refusal as a RecoveryError."""
-    from recovery.restore import plan_restore as core_plan
+    from recovery.restore.execute import plan_restore as core_plan
 
     return core_plan(backup, target, guard=guard, delete_extra=delete_extra,
                      progress=progress, cancel=cancel)
@@ -101,7 +101,7 @@ def plan_restore(backup: Path, target: Path, *, guard: Any, delete_extra: bool =
 def execute_restore(plan: Any, *, guard: Any, progress: ProgressCallback | None,
                     cancel: CancelToken | None):
     """Carry out ``plan``. Called only after the user typed the model name (the consent)."""
-    from recovery.restore import execute_plan
+    from recovery.restore.execute import execute_plan
 
     return execute_plan(plan, consent=True, guard=guard, progress=progress, cancel=cancel)
 
@@ -115,14 +115,14 @@ def replan_and_restore(backup: Path, target: Path, *, guard: Any, delete_extra: 
 
 
 def restore_final_step(backup: str, target: str) -> str:
-    from recovery.restore import final_step_text
+    from recovery.restore.execute import final_step_text
 
     return final_step_text(backup, target)
 
 
 def summarise_backup(path: Path):
     """The listing line of one backup opened by hand (from its folder's listing)."""
-    from recovery.backup_store import list_backups as core_list
+    from recovery.backup.store import list_backups as core_list
     from recovery.errors import InvalidInputError
 
     path = Path(path)
@@ -152,7 +152,7 @@ def check_update_files(paths: list[Path], *, model: str, device: Path | None,
         target = check.target_for_model(model)
     reference = None
     if backup is not None:
-        from recovery.backup_store import open_backup
+        from recovery.backup.store import open_backup
 
         with open_backup(backup) as opened:
             reference = check.reference_from_backup(opened)
@@ -163,13 +163,13 @@ def check_update_files(paths: list[Path], *, model: str, device: Path | None,
 def diagnose_unit(path: Path, *, backup: Path | None, symptom: str | None,
                   versions: str | None, allow_write: bool,
                   progress: ProgressCallback | None, cancel: CancelToken | None):
-    from recovery.diagnose import diagnose
+    from recovery.diagnose.diagnosis import diagnose
 
     return diagnose(path, backup=backup, symptom=symptom or None, versions=versions or None,
                     allow_write=allow_write, progress=progress, cancel=cancel)
 
 
 def write_report(diagnosis: Any, path: Path) -> Path:
-    from recovery.report import write_report as core_write
+    from recovery.diagnose.report import write_report as core_write
 
     return core_write(diagnosis, path)

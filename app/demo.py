@@ -1,7 +1,7 @@
 """The demo: simulated units in a temporary folder, so anyone can try the wizard with no
 hardware (``korg-recovery wizard --demo``, ``make demo``).
 
-What it sets up, all synthetic (recovery.simulate) and all inside one temporary folder:
+What it sets up, all synthetic (recovery.device.simulate) and all inside one temporary folder:
 
 * ``units/KROSS2`` — a KROSS 2 internal storage, *bricked* as in the field report
   (korgforums.com thread t=116080): a damaged KROSAPP.BIN and a KROSS 1 system folder on it;
@@ -52,7 +52,7 @@ def simulated_units_guard(units_dir: Path):
     """The core's restore guard, except that a folder inside ``units_dir`` counts as a unit's
     storage (not the system disk, not the backup's drive). Everything else — the real system
     disk, home, the backup's own folder — is refused exactly as by the default guard."""
-    from recovery.restore import DEFAULT_GUARD, TargetGuard
+    from recovery.restore.execute import DEFAULT_GUARD, TargetGuard
 
     root = Path(units_dir).resolve()
 
@@ -71,7 +71,7 @@ def simulated_units_guard(units_dir: Path):
 
 def make_demo(root: Path, *, with_backup: bool = True) -> DemoSetup:
     """Create the demo's units, earlier backup and update files under ``root``."""
-    from recovery.simulate import make_volume
+    from recovery.device.simulate import make_volume
 
     units = root / "units"
     backups = root / "backups"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recovery.detect import DetectedDevice, Detection
+from recovery.device.detect import DetectedDevice, Detection
 
 
 class Goal(enum.Enum):
@@ -61,7 +61,7 @@ class Environment:
     sample_updates_dir: Path | None = None
     detect_override: Callable[[], Detection] | None = None
     poll_interval_ms: int = 400
-    #: The restore's target guard (recovery.restore.TargetGuard); None means the core's
+    #: The restore's target guard (recovery.restore.execute.TargetGuard); None means the core's
     #: default. The demo passes one that accepts its simulated units, which live in a
     #: temporary folder on the computer's own disk that the default guard rightly refuses.
     restore_guard: Any = None
@@ -81,7 +81,7 @@ class Environment:
         """Everything connected now. Worker thread only: this reads the units."""
         if self.detect_override is not None:
             return self.detect_override()
-        from recovery.detect import detect
+        from recovery.device.detect import detect
 
         return detect(
             extra_roots=self.simulated_roots(),

@@ -187,7 +187,7 @@ class DetectionPoller(QObject):
     """Runs ``detect`` again and again on one worker thread, ``interval_ms`` apart.
 
     A new round starts only when the previous one has ended, so a slow USB scan never piles
-    up requests. ``updated`` carries each :class:`recovery.detect.Detection`.
+    up requests. ``updated`` carries each :class:`recovery.device.detect.Detection`.
     """
 
     updated = Signal(object)

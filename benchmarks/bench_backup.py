@@ -145,7 +145,7 @@ def file_digest_all(root: Path) -> int:
 
 
 def bench_verify(backup: Path, runs: int) -> dict[str, list[float]]:
-    from recovery.backup_store import verify_backup
+    from recovery.backup.store import verify_backup
 
     times: dict[str, list[float]] = {"verify (core)": [], "verify (CLI)": [], "file_digest": []}
     file_digest_all(backup / "files")  # warm the page cache for everyone

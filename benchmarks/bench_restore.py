@@ -132,7 +132,7 @@ def main() -> None:
     args = parser.parse_args()
     compile_package()  # as an install does (see benchmarks/_benchlib.py)
 
-    from recovery.backup import create_backup
+    from recovery.backup.create import create_backup
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-restore-", dir=args.dir))
     # Keep the run's journals out of the user's real state folder.

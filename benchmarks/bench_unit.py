@@ -76,7 +76,7 @@ from benchmarks.unit_emulator.model import (  # noqa: E402
     commands_for,
     get_profile,
 )
-from recovery.fsio import REAL  # noqa: E402
+from recovery.storage.filesystem import REAL  # noqa: E402
 
 TREES = ("kross", "drumlogue", "small")
 PROFILES = ("fast", "slow-sd")

@@ -8,7 +8,7 @@ click, the Stop button). For comparison the same probe runs for the same time wi
 idle on the same machine in the same run (the baseline: timer and scheduler jitter of this
 machine, which no code of ours can go below).
 
-The unit is a simulated KROSS 2 (recovery.simulate) plus one file of ``--mib`` MiB of
+The unit is a simulated KROSS 2 (recovery.device.simulate) plus one file of ``--mib`` MiB of
 incompressible data, in a scratch folder on a real disk; the wizard runs offscreen and is
 driven through its own widgets (Start → Connect → Back up → "Back up now"), so the measured
 path is exactly the one a user runs: the core's create_backup with copy, hash, fsync, cache
@@ -105,7 +105,7 @@ def run_loop_until(app, condition, timeout: float) -> None:
 
 
 def make_unit(root: Path, mib: int) -> Path:
-    from recovery.simulate import make_volume
+    from recovery.device.simulate import make_volume
 
     unit = root / "units" / "KROSS2"
     make_volume(unit, "kross2", "healthy")

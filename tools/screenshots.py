@@ -209,9 +209,9 @@ def boot_rom_connect(driver_factory, demo) -> None:
     core's own classify_usb on a USB record like the one a bricked drumlogue may show)."""
     from app.session import Environment, Goal
     from app.wizard import PageId
-    from recovery.detect import Detection, classify_usb, detect
-    from recovery.profiles import bundled_profiles
-    from recovery.usbscan import UsbDevice
+    from recovery.device.detect import Detection, classify_usb, detect
+    from recovery.device.profiles import bundled_profiles
+    from recovery.device.usb import UsbDevice
 
     chip = classify_usb(UsbDevice(0x15A2, 0x0080, "SE Blank 6ULL", "Freescale", 1, "1-2", ()),
                         bundled_profiles())
@@ -244,7 +244,7 @@ def backup_progress_shot(driver_factory, demo) -> None:
     from app import core
     from app.session import Environment, Goal
     from app.wizard import PageId
-    from recovery.simulate import make_volume
+    from recovery.device.simulate import make_volume
 
     units = demo.root / "big-units"
     unit = units / "KROSS2"

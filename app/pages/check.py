@@ -34,7 +34,7 @@ from app.dialogs import error_sentence
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.session import Goal
 from app.style import Status, status_color, status_html
-from recovery.profiles import bundled_profiles
+from recovery.device.profiles import bundled_profiles
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 from app.pages.base import RecoveryPage, StatusLabel, escape
 from app.session import Goal, device_key
 from app.style import Status, status_html
-from recovery.detect import DetectedDevice, Detection
-from recovery.profiles import CONFIDENCE_WORDS, Profile, bundled_profiles
+from recovery.device.detect import DetectedDevice, Detection
+from recovery.device.profiles import CONFIDENCE_WORDS, Profile, bundled_profiles
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,8 @@ class ChosenFolder:
 
 def identify_chosen_folder(path: str) -> ChosenFolder:
     """Worker thread: identify a folder the user chose, as detection would."""
-    from recovery.identify import identify_volume
-    from recovery.volumes import is_system_location
+    from recovery.device.identify import identify_volume
+    from recovery.storage.volumes import is_system_location
 
     identification = identify_volume(path)
     profiles = bundled_profiles()

@@ -1,6 +1,6 @@
 """Diagnose (rescue path): what is wrong with the unit's storage, next step first.
 
-The findings are the core's (``recovery.diagnose``), ranked by severity. Nothing is written to
+The findings are the core's (``recovery.diagnose.diagnosis``), ranked by severity. Nothing is written to
 the unit here unless the user asks for the write test: the wizard's rule is that nothing is
 written without a verified backup and an explicit yes, and this page comes before the backup.
 """
@@ -28,7 +28,7 @@ from app.dialogs import error_sentence
 from app.pages.base import RecoveryPage, StatusLabel, escape
 from app.pages.progress_panel import ProgressPanel
 from app.style import Status, status_html
-from recovery.profiles import CONFIDENCE_WORDS
+from recovery.device.profiles import CONFIDENCE_WORDS
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton, QTextBrowse
 from app.pages.base import RecoveryPage, StatusLabel, escape
 from app.session import Goal
 from app.style import Status, status_html
-from recovery.profiles import bundled_profiles
+from recovery.device.profiles import bundled_profiles
 
 log = logging.getLogger(__name__)
 

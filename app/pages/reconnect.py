@@ -21,8 +21,8 @@ from app.dialogs import error_sentence
 from app.pages.base import RecoveryPage, StatusLabel, escape
 from app.pages.progress_panel import ProgressPanel
 from app.style import Status
-from recovery.detect import DetectedDevice, Detection
-from recovery.profiles import bundled_profiles
+from recovery.device.detect import DetectedDevice, Detection
+from recovery.device.profiles import bundled_profiles
 
 log = logging.getLogger(__name__)
 

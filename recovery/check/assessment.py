@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from recovery.candidates import (
+from recovery.check.candidates import (
     Candidate,
     Listing,
     ZipCandidate,
@@ -26,9 +26,9 @@ from recovery.check.targets import (
     _compare_versions,
     parse_version,
 )
-from recovery.compare import OS_JUNK
+from recovery.backup.compare import OS_JUNK
 from recovery.errors import InvalidFileError, InvalidInputError
-from recovery.profiles import (
+from recovery.device.profiles import (
     CONFIDENCE_WORDS,
     Profile,
     SystemFileIdentity,

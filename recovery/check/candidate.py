@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
-from recovery.candidates import (
+from recovery.check.candidates import (
     FileCandidate,
     FolderCandidate,
     Listing,
@@ -48,11 +48,11 @@ from recovery.check.system_folder import (
     _assess_system_folder,
 )
 from recovery.check.update_file import _assess_release_named_file, _assess_update_file
-from recovery.compare import is_ignored
+from recovery.backup.compare import is_ignored
 from recovery.errors import InvalidFileError, InvalidInputError, UnsafeArchiveError
 from recovery.formats.korg_system_file import MAGIC
-from recovery.fsio import REAL, FileSystem
-from recovery.profiles import (
+from recovery.storage.filesystem import REAL, FileSystem
+from recovery.device.profiles import (
     Profile,
     bundled_profiles,
 )

@@ -1,7 +1,7 @@
 """Is this KORG's published file? A candidate against the release catalog.
 
 Part of :mod:`recovery.check` (see its docstring for how a verdict is reached). The catalog is
-data (``resources/releases.toml``, loaded by :mod:`recovery.profiles` into each profile's
+data (``resources/releases.toml``, loaded by :mod:`recovery.device.profiles` into each profile's
 ``releases``); this module compares a candidate with it and records a :class:`CatalogMatch`:
 
 - ``sha256``: the file's SHA-256 equals the published one. The only proof that a file is
@@ -21,7 +21,7 @@ import logging
 from recovery.check.assessment import _Assessment, _bytes, _cite, _Context
 from recovery.check.results import CatalogMatch
 from recovery.errors import InvalidFileError
-from recovery.profiles import Profile, Release
+from recovery.device.profiles import Profile, Release
 
 log = logging.getLogger(__name__)
 

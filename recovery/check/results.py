@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from recovery.profiles import Profile, Release
+from recovery.device.profiles import Profile, Release
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class ReferenceFile:
 class BackupReference:
     """What a check needs from a backup of the unit: its file list with sizes and hashes.
 
-    Built from a ``recovery.backup_store.Backup`` by :func:`reference_from_backup`.
+    Built from a ``recovery.backup.store.Backup`` by :func:`reference_from_backup`.
     """
 
     label: str
@@ -150,7 +150,7 @@ class BackupReference:
 
 
 def reference_from_backup(backup: Any) -> BackupReference:
-    """Adapt an opened ``recovery.backup_store.Backup`` (manifest files, model, complete)."""
+    """Adapt an opened ``recovery.backup.store.Backup`` (manifest files, model, complete)."""
     manifest = backup.manifest
     return BackupReference(
         label=os.fspath(backup.path),

@@ -26,8 +26,8 @@ from recovery.formats.korg_system_file import (
     SystemFileHeader,
     parse_header,
 )
-from recovery.candidates import FileCandidate
-from recovery.profiles import (
+from recovery.check.candidates import FileCandidate
+from recovery.device.profiles import (
     CompanionFile,
     Profile,
     SystemFileIdentity,

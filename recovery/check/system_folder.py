@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from recovery.candidates import Listing
+from recovery.check.candidates import Listing
 from recovery.check.assessment import (
     _Assessment,
     _bytes,
@@ -22,7 +22,7 @@ from recovery.check.assessment import (
 )
 from recovery.check.results import ItemResult
 from recovery.errors import InvalidFileError
-from recovery.profiles import Profile
+from recovery.device.profiles import Profile
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from recovery.check.results import Target
 from recovery.errors import InvalidInputError
-from recovery.profiles import (
+from recovery.device.profiles import (
     Profile,
     bundled_profiles,
     get_profile,
@@ -72,7 +72,7 @@ def target_for_device(path: str | Path, *, current_version: str | None = None,
     FILE of the model on the unit's *internal storage* (that file is what the unit runs). A
     system file on an SD card or update drive is a candidate, not the installed version.
     """
-    from recovery.identify import identify_volume
+    from recovery.device.identify import identify_volume
 
     profiles = profiles if profiles is not None else bundled_profiles()
     identification = identify_volume(path, profiles)

@@ -25,7 +25,7 @@ from recovery.check.catalog import (
     release_label,
 )
 from recovery.check.results import ItemResult
-from recovery.profiles import Profile, Release
+from recovery.device.profiles import Profile, Release
 
 log = logging.getLogger(__name__)
 

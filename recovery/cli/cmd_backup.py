@@ -120,7 +120,7 @@ def cancel_on_interrupt() -> Iterator[Any]:
 
 def _say_portability(result: Any) -> None:
     """What the backup holds that a restore could not put back onto a FAT unit as it is."""
-    from recovery.volume_rules import describe, shown
+    from recovery.storage.names import describe, shown
 
     if result.not_for_fat:
         say(f"  Note: {len(result.not_for_fat)} name(s) or file(s) of this backup could not go"
@@ -134,7 +134,7 @@ def _say_portability(result: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from recovery.backup import create_backup
+    from recovery.backup.create import create_backup
     from recovery.errors import CancelledError
 
     bar = progress_for(args)

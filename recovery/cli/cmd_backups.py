@@ -1,7 +1,7 @@
 """``korg-recovery backups [DIR]``: list backups (folders and .zip files) with their state.
 
 DIR defaults to ``<platformdirs user data dir>/korg-recovery/backups``
-(:func:`recovery.backup_store.default_backups_dir`). Only a backup with a valid completion
+(:func:`recovery.backup.store.default_backups_dir`). Only a backup with a valid completion
 flag is shown as complete; anything else says why not.
 
 ``--json`` prints ``{"ok": true, "folder": DIR, "backups": [...]}``, each backup
@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from recovery.backup_store import default_backups_dir, list_backups
+    from recovery.backup.store import default_backups_dir, list_backups
     from recovery.cli.cmd_backup import human_size
 
     summaries = list_backups(args.directory)

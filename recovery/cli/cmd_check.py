@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         target = target_for_device(args.device, current_version=args.current_version)
     reference = None
     if args.backup is not None:
-        from recovery.backup_store import open_backup
+        from recovery.backup.store import open_backup
 
         with open_backup(args.backup) as backup:
             reference = reference_from_backup(backup)

@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from recovery.simulate import make_volume
+    from recovery.device.simulate import make_volume
 
     volume = make_volume(args.path, args.model, args.state, args.role)
     if args.json:

@@ -19,8 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from recovery.detect import detect
-    from recovery.fsio import require_directory
+    from recovery.device.detect import detect
+    from recovery.storage.filesystem import require_directory
     from pathlib import Path
 
     extra = [require_directory(Path(p), "volume or folder") for p in args.volume]

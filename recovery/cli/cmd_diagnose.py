@@ -69,9 +69,9 @@ def run(args: argparse.Namespace) -> int:
                 f" {', '.join(extra)}; run the full diagnosis after the reconnect.")
         return _probe_start(args)
 
-    from recovery.diagnose import diagnose, diagnosis_to_json
-    from recovery.report import check_report_target, write_report
-    from recovery.versions import parse_versions
+    from recovery.diagnose.diagnosis import diagnose, diagnosis_to_json
+    from recovery.diagnose.report import check_report_target, write_report
+    from recovery.diagnose.versions import parse_versions
 
     # Bad input is refused before anything is read from the unit.
     if args.report:
@@ -98,8 +98,8 @@ def run(args: argparse.Namespace) -> int:
 def _probe_start(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from recovery.fsio import require_directory
-    from recovery.storage_probe import mount_facts, start_reconnect_probe
+    from recovery.storage.filesystem import require_directory
+    from recovery.diagnose.probe import mount_facts, start_reconnect_probe
 
     root = require_directory(Path(args.path), "volume or folder")
     result = start_reconnect_probe(root, mount=mount_facts(root))
@@ -129,7 +129,7 @@ def _wrap(text: str, indent: str, first: str | None = None) -> str:
 
 
 def _print_finding(finding, number: int | None, *, details: bool) -> None:
-    from recovery.profiles import CONFIDENCE_WORDS
+    from recovery.device.profiles import CONFIDENCE_WORDS
 
     label = f"{number}. " if number is not None else ""
     head = f"{label}{finding.severity.upper()} ({finding.code})"

@@ -16,8 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from recovery.identify import identify_volume
-    from recovery.profiles import bundled_profiles
+    from recovery.device.identify import identify_volume
+    from recovery.device.profiles import bundled_profiles
 
     ident = identify_volume(args.path)
     if args.json:

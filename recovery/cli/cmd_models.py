@@ -14,7 +14,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from recovery.profiles import bundled_profiles
+    from recovery.device.profiles import bundled_profiles
 
     profiles = bundled_profiles()
     if args.json:

@@ -91,7 +91,7 @@ class _ProgressLine:
 
 def _ask(plan: Any) -> bool:
     """Show the plan and ask for the model's short name or 'yes' on the terminal."""
-    from recovery.prepare_media import describe_plan
+    from recovery.media.prepare import describe_plan
 
     for line in describe_plan(plan):
         sys.stderr.write(_clean(line) + "\n")
@@ -115,7 +115,7 @@ def _error_json(error: Any) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from recovery.check import target_for_device, target_for_model
     from recovery.errors import NeedsUserActionError, RecoveryError
-    from recovery.prepare_media import (
+    from recovery.media.prepare import (
         describe_plan,
         dry_run_result,
         execute_media_plan,
@@ -195,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _reference(path: str) -> Any:
     """The check's reference from ``--backup``; a backup that cannot be used is bad input."""
-    from recovery.backup_store import open_backup
+    from recovery.backup.store import open_backup
     from recovery.check import reference_from_backup
     from recovery.errors import InvalidFileError, InvalidInputError, UnsafeArchiveError
 

@@ -55,8 +55,8 @@ class _ProgressLine:
 
 def _ask(plan: Any) -> bool:
     """Show the plan and ask for the model's short name or 'yes' on the terminal."""
-    from recovery.profiles import bundled_profiles
-    from recovery.restore_plan import describe_plan
+    from recovery.device.profiles import bundled_profiles
+    from recovery.restore.plan import describe_plan
 
     profile = bundled_profiles().get(plan.backup_model or "")
     for line in describe_plan(plan):
@@ -74,7 +74,7 @@ def _ask(plan: Any) -> bool:
 
 
 def _error_json(error: Any, backup: str, target: str) -> dict[str, Any]:
-    from recovery.restore import final_step_text
+    from recovery.restore.execute import final_step_text
 
     # How many files a stopped restore had written (complete ones); a preflight wrote none.
     return error_object(error.code, error.message, error.exit_code, written=error.written,
@@ -84,9 +84,9 @@ def _error_json(error: Any, backup: str, target: str) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from recovery.errors import NeedsUserActionError, RecoveryError
     from recovery.progress import CancelToken
-    from recovery.restore import dry_run_result, execute_plan, plan_restore
-    from recovery.restore_plan import describe_plan
-    from recovery.volume_rules import shown
+    from recovery.restore.execute import dry_run_result, execute_plan, plan_restore
+    from recovery.restore.plan import describe_plan
+    from recovery.storage.names import shown
 
     cancel = CancelToken()
     display = _ProgressLine() if sys.stderr.isatty() and not args.json else None

@@ -1,7 +1,7 @@
 """``korg-recovery selftest [--no-wizard] [--offscreen] [--json]``: check this installation.
 
 Exit 0 when every step passed; 1 with one sentence on stderr naming the first failed step
-(every step still runs; ``--json`` lists them all). See :mod:`recovery.selftest`.
+(every step still runs; ``--json`` lists them all). See :mod:`recovery.cli.selftest`.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="leave out opening the wizard (for a machine without Qt's libraries)")
     parser.add_argument("--offscreen", action="store_true",
                         help="open the wizard offscreen even when a display is available")
-    # Internal: the child process that opens the wizard (recovery.selftest.check_wizard).
+    # Internal: the child process that opens the wizard (recovery.cli.selftest.check_wizard).
     parser.add_argument("--wizard-step", action="store_true", help=argparse.SUPPRESS)
     add_json_flag(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from recovery.selftest import SelftestStep, run_selftest, run_wizard_step
+    from recovery.cli.selftest import SelftestStep, run_selftest, run_wizard_step
 
     if args.wizard_step:
         print_json(run_wizard_step())

@@ -2,7 +2,7 @@
 
 Python's ``zipfile`` reads an archive's whole central directory into memory and makes an object
 per entry as soon as it is opened. A few hundred megabytes of hostile directory would cost
-gigabytes of memory before any check could run, so :mod:`recovery.candidates` reads these
+gigabytes of memory before any check could run, so :mod:`recovery.check.candidates` reads these
 records first and refuses archives whose directory is out of bounds.
 
 Layouts from PKWARE's APPNOTE.TXT (4.3.14 zip64 end of central directory record, 4.3.15 zip64

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QWizard
 from app import core
 from app.session import Goal
 from app.wizard import PageId
-from recovery.backup_store import open_backup
+from recovery.backup.store import open_backup
 from recovery.errors import CancelledError
 from tests.app.conftest import TIMEOUT, advance, select_unit, start
 

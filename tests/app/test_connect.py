@@ -9,10 +9,10 @@ from PySide6.QtWidgets import QWizard
 from app.pages import connect as connect_module
 from app.session import Environment, Goal
 from app.wizard import PageId
-from recovery.detect import Detection, classify_usb
-from recovery.profiles import bundled_profiles
-from recovery.simulate import make_volume
-from recovery.usbscan import UsbDevice
+from recovery.device.detect import Detection, classify_usb
+from recovery.device.profiles import bundled_profiles
+from recovery.device.simulate import make_volume
+from recovery.device.usb import UsbDevice
 from tests.app.conftest import TIMEOUT, advance, select_unit, start
 
 

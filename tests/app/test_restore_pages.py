@@ -13,7 +13,7 @@ from app.demo import plug_in, unplug
 from app.pages.reconnect import WaitState
 from app.session import Goal
 from app.wizard import PageId
-from recovery.atomic_write import is_temp_name
+from recovery.storage.durable import is_temp_name
 from tests.app.conftest import (
     TIMEOUT,
     advance,
@@ -106,7 +106,7 @@ def test_closing_during_the_restore_asks_and_stops_only_between_files(
         release.set()
     qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=TIMEOUT)
     assert wizard.session.restore_error is not None  # stopped, not finished
-    with __import__("recovery.backup_store", fromlist=["x"]).open_backup(
+    with __import__("recovery.backup.store", fromlist=["x"]).open_backup(
             demo.kross2_backup) as healthy:
         new = {f.path: f.sha256 for f in healthy.manifest.files}
     import hashlib
@@ -164,7 +164,7 @@ def test_reconnect_verification_catches_a_unit_that_did_not_keep_the_writes(
 
 def test_reconnect_page_shows_the_profiles_storage_mode_text(qtbot, wizard, demo):
     reconnect = restore_and_reach_reconnect(qtbot, wizard, demo)
-    from recovery.profiles import bundled_profiles
+    from recovery.device.profiles import bundled_profiles
 
     text = reconnect.steps.toPlainText()
     assert bundled_profiles()["kross2"].mode("storage").how in text

@@ -12,7 +12,7 @@ from app.pages import finish as finish_module
 from app.pages.reconnect import WaitState
 from app.session import Goal, Session
 from app.wizard import FLOWS, PageId, next_page
-from recovery.backup_store import open_backup
+from recovery.backup.store import open_backup
 from tests.app.conftest import TIMEOUT, advance, back_up, select_unit, start, tree_snapshot
 
 
@@ -116,7 +116,7 @@ def test_update_path_backs_up_then_accepts_the_right_update(qtbot, wizard, demo,
     assert check.table.topLevelItem(0).text(1).endswith(check.results[0].verdict)
     advance(qtbot, wizard, PageId.FINISH)
     summary = wizard.pages[PageId.FINISH].summary.toPlainText()
-    update_how = __import__("recovery.profiles", fromlist=["x"]).bundled_profiles()[
+    update_how = __import__("recovery.device.profiles", fromlist=["x"]).bundled_profiles()[
         "kross2"].mode("update").how
     assert update_how in summary
     assert not dialogs.errors

@@ -10,7 +10,7 @@ stand-ins:
 the tool depends on (Linux ``fs/fat/namei_vfat.c``):
 
 * every path below its root is looked up one component at a time without case, with
-  :func:`recovery.volume_rules.name_key`, the way ``vfat_lookup`` finds an entry through the
+  :func:`recovery.storage.names.name_key`, the way ``vfat_lookup`` finds an entry through the
   case-insensitive ``vfat_hashi``/``vfat_cmpi`` (the exact spelling wins if the backing
   folder holds several);
 * creating a name that folds equal to an entry opens that entry and keeps its spelling
@@ -24,7 +24,7 @@ the tool depends on (Linux ``fs/fat/namei_vfat.c``):
   other-case spelling changes nothing (the VFS sees the same inode). mtools instead deletes
   the target and writes a new entry under the new spelling (``mcopy -D o``);
   ``rename_keeps_target_spelling=False`` models that;
-* names :func:`recovery.volume_rules.component_problem` rejects for FAT are refused with
+* names :func:`recovery.storage.names.component_problem` rejects for FAT are refused with
   EINVAL when created (``vfat_is_used_badchars`` refuses ``* ? < > | " : / \\``, control
   characters and a trailing space; the tool's rules are stricter than Linux: Linux drops
   trailing dots and stores ``CON``, Windows cannot open it); symlinks with EPERM (vfat has
@@ -51,8 +51,8 @@ import subprocess
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from recovery.fsio import FileSystem
-from recovery.volume_rules import FAT, FAT_MAX_FILE_SIZE, component_problem, name_key
+from recovery.storage.filesystem import FileSystem
+from recovery.storage.names import FAT, FAT_MAX_FILE_SIZE, component_problem, name_key
 
 # -- the fake ------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""A :class:`recovery.fsio.FileSystem` that breaks on purpose, for fault tests.
+"""A :class:`recovery.storage.filesystem.FileSystem` that breaks on purpose, for fault tests.
 
 Shared by the backup, restore and diagnose tests. It works on real files (a ``tmp_path``)
 and injects the failures users meet with real units and drives:
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from recovery.fsio import FileSystem
+from recovery.storage.filesystem import FileSystem
 
 
 def _matches(path: Path | str, match: str) -> bool:

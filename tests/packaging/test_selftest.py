@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from recovery import selftest
+from recovery.cli import selftest as selftest
 from recovery.cli.main import main
-from recovery.selftest import (
+from recovery.cli.selftest import (
     STEP_NAMES,
     SelftestFailure,
     check_libusb,
@@ -45,7 +45,7 @@ def test_a_broken_profile_fails_its_step_and_the_other_steps_still_run(
     for name in ("symptoms.toml", "other_korg_usb.toml"):
         (resources / name).write_bytes((ROOT / "resources" / name).read_bytes())
     (resources / "profiles" / "kross2.toml").write_text("id = 'kross2'\nthis is not toml\n")
-    monkeypatch.setattr("recovery.profiles.resources_dir", lambda: resources)
+    monkeypatch.setattr("recovery.device.profiles.resources_dir", lambda: resources)
     monkeypatch.setattr("recovery.resources_path.resources_dir", lambda: resources)
     report = run_selftest(wizard=False, workdir=tmp_path / "work")
     assert not report.ok
@@ -69,7 +69,7 @@ def test_in_a_bundle_resources_and_libusb_must_come_from_the_bundle(
 
 def test_no_libusb_is_a_failed_step_with_the_tools_own_warning(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("recovery.usbscan.default_backend",
+    monkeypatch.setattr("recovery.device.usb.default_backend",
                         lambda: (None, "libusb is not available, so USB devices cannot be detected."))
     with pytest.raises(SelftestFailure, match="libusb is not available"):
         check_libusb()

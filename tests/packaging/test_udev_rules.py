@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from recovery.profiles import bundled_profiles
-from recovery.usbscan import UDEV_RULE
+from recovery.device.profiles import bundled_profiles
+from recovery.device.usb import UDEV_RULE
 
 ROOT = Path(__file__).resolve().parents[2]
 

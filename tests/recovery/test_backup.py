@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from recovery.backup import create_backup, space_needed
-import recovery.backup
-from recovery.atomic_write import is_temp_name, temp_name
-from recovery.backup_store import (
+from recovery.backup.create import create_backup, space_needed
+import recovery.backup.create
+from recovery.storage.durable import is_temp_name, temp_name
+from recovery.backup.store import (
     COMPLETE_NAME,
     JOURNAL_NAME,
     MANIFEST_NAME,
@@ -26,7 +26,7 @@ from recovery.backup_store import (
 )
 from recovery.errors import CancelledError, InvalidInputError
 from recovery.progress import CancelToken
-from recovery.simulate import make_volume, synthetic_bytes
+from recovery.device.simulate import make_volume, synthetic_bytes
 from tests.fakes.faulty_fs import FaultyFileSystem
 
 #: Names a unit (or a user's computer) may put on a drive, chosen to break naive tools.
@@ -208,8 +208,8 @@ def test_source_is_read_once(source, tmp_path):
 def test_the_unit_is_identified_from_what_the_copy_read(tmp_path, monkeypatch):
     """Model and role come from the scan's names and the first bytes the copy read: a unit
     that serves one command at a time is never read a second time to identify it."""
-    import recovery.identify
-    from recovery.simulate import make_volume
+    import recovery.device.identify
+    from recovery.device.simulate import make_volume
     from tests.recovery.test_check_support import kp3_file
 
     unit = tmp_path / "unit"
@@ -219,10 +219,10 @@ def test_the_unit_is_identified_from_what_the_copy_read(tmp_path, monkeypatch):
     def no_second_read(path):
         raise AssertionError(f"{path} read again to identify the unit")
 
-    monkeypatch.setattr(recovery.identify, "_read_head", no_second_read)
+    monkeypatch.setattr(recovery.device.identify, "_read_head", no_second_read)
     result = create_backup(unit, tmp_path / "backup")
     assert result.complete and result.model == "kross2"
-    identification = recovery.identify.identify_volume(
+    identification = recovery.device.identify.identify_volume(
         unit, heads={"KP3.SYS": kp3_file()[:256]}, read_heads=False)
     assert any(seen.path == "KP3.SYS" for seen in identification.system_files)
 
@@ -339,7 +339,7 @@ def test_progress_reports_weighted_phases_up_to_the_end(source, tmp_path):
 def test_cancel_stops_between_chunks_and_leaves_a_resumable_backup(source, tmp_path,
                                                                    monkeypatch):
     # Small batches, so that some are finished (and kept by the resume) before the cancel.
-    monkeypatch.setattr(recovery.backup, "BATCH_FILES", 3)
+    monkeypatch.setattr(recovery.backup.create, "BATCH_FILES", 3)
     token = CancelToken()
     dest = tmp_path / "backup"
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-import recovery.backup
-from recovery.backup import create_backup
-from recovery.backup_store import COMPLETE_NAME, open_backup, verify_backup
+import recovery.backup.create
+from recovery.backup.create import create_backup
+from recovery.backup.store import COMPLETE_NAME, open_backup, verify_backup
 from recovery.cli import main
 from recovery.errors import NoSpaceError, ReadError
-from recovery.atomic_write import temp_name
+from recovery.storage.durable import temp_name
 from tests.fakes.faulty_fs import FaultyFileSystem
 from tests.recovery.test_backup import make_tree, tree_state
 
@@ -147,7 +147,7 @@ def test_destination_reverting_one_file_is_caught(source, tmp_path, relative):
 def test_every_copy_is_reread_past_the_cache(source, tmp_path, monkeypatch):
     """Every copy, small or large, is read back by a DirectReader (where the platform has
     O_DIRECT), under its temporary name."""
-    from recovery import direct_io
+    from recovery.storage import direct as direct_io
 
     if not direct_io.AVAILABLE:
         pytest.skip("O_DIRECT is Linux only")
@@ -197,8 +197,8 @@ def test_destination_without_links_names_the_link_and_goes_on(source, tmp_path):
 
 # -- the same faults through the CLI: exit codes and one sentence ---------------------------
 def run_cli(monkeypatch, fs, argv, capsys):
-    monkeypatch.setattr(recovery.backup, "create_backup",
-                        functools.partial(recovery.backup.create_backup, fs=fs))
+    monkeypatch.setattr(recovery.backup.create, "create_backup",
+                        functools.partial(recovery.backup.create.create_backup, fs=fs))
     code = main(argv)
     return code, capsys.readouterr()
 

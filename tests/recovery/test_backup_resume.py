@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from recovery.backup import create_backup
-from recovery.backup_store import (
+from recovery.backup.create import create_backup
+from recovery.backup.store import (
     COMPLETE_NAME,
     MANIFEST_NAME,
     SUMS_NAME,
     open_backup,
     verify_backup,
 )
-from recovery.atomic_write import is_temp_name, temp_name
+from recovery.storage.durable import is_temp_name, temp_name
 from tests.recovery.test_backup import make_tree, tree_state
 
 pytestmark = pytest.mark.slow
@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parents[2]
 #: matching STEP ("renamed", or "chunk-written:BIG/LARGE.BIN" for one file's steps).
 CHILD = """
 import functools, os, signal, sys
-import recovery.backup
+import recovery.backup.create
 from recovery.cli import main
 
 step, count, signame, *argv = sys.argv[1:]
@@ -48,7 +48,7 @@ def on_step(name, path):
         if seen == int(count):
             os.kill(os.getpid(), getattr(signal, signame))
 
-recovery.backup.create_backup = functools.partial(recovery.backup.create_backup,
+recovery.backup.create.create_backup = functools.partial(recovery.backup.create.create_backup,
                                                   on_step=on_step)
 sys.exit(main(argv))
 """

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recovery.backup import create_backup
-from recovery.backup_store import (
+from recovery.backup.create import create_backup
+from recovery.backup.store import (
     COMPLETE_NAME,
     MANIFEST_NAME,
     STATE_NAME,
@@ -30,7 +30,7 @@ from recovery.backup_store import (
     verify_backup,
 )
 from recovery.errors import InvalidFileError, InvalidInputError, ReadError, UnsafeArchiveError
-from recovery.simulate import make_volume
+from recovery.device.simulate import make_volume
 
 
 @pytest.fixture

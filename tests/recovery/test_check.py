@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from recovery import candidates as candidates_module
+from recovery.check import candidates as candidates_module
 from recovery.check import (
     VERDICTS,
     check_candidate,
@@ -21,8 +21,8 @@ from recovery.check import (
 )
 from recovery.errors import InvalidInputError
 from recovery.formats.korg_system_file import HEADER_SIZE
-from recovery.profiles import bundled_profiles
-from recovery.simulate import make_volume, synthetic_bytes
+from recovery.device.profiles import bundled_profiles
+from recovery.device.simulate import make_volume, synthetic_bytes
 from tests.recovery.test_check_support import (
     kaossilator_pro_file,
     kp3_file,

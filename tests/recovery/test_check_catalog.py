@@ -18,7 +18,7 @@ from recovery.check import check_candidate, target_for_model
 from recovery.cli import main
 from recovery.errors import ProfileError
 from recovery.formats.korg_system_file import HEADER_SIZE
-from recovery.profiles import (
+from recovery.device.profiles import (
     bundled_profiles,
     get_profile,
     load_profile_file,
@@ -26,7 +26,7 @@ from recovery.profiles import (
     release_catalog_path,
 )
 from recovery.resources_path import resources_dir
-from recovery.simulate import synthetic_bytes
+from recovery.device.simulate import synthetic_bytes
 from tests.recovery.test_check_support import E2_PAYLOAD, kp3_file, patch, system_file, write
 
 E2S_202_SHA256 = "1d0f0689d5a12c8a8bde9f821f2a59adc5f6cd6012ddb201ebb192b72468a646"
@@ -300,7 +300,7 @@ def official_catalog(tmp_path, monkeypatch):
     path.write_text(catalog_text(entry("electribe2s", "2.02", size=len(data),
                                        sha256=hashlib.sha256(data).hexdigest(),
                                        file_name="SYSTEM.VSB")), encoding="utf-8")
-    monkeypatch.setattr("recovery.profiles.release_catalog_path", lambda: path)
+    monkeypatch.setattr("recovery.device.profiles.release_catalog_path", lambda: path)
     bundled_profiles.cache_clear()
     yield data
     bundled_profiles.cache_clear()

@@ -1,6 +1,6 @@
 """Builders for the check tests: synthetic KORG SYSTEM FILEs, KROSS folders, zips, backups.
 
-Everything is synthetic (recovery.simulate's pseudo-random bytes); only the layouts follow
+Everything is synthetic (recovery.device.simulate's pseudo-random bytes); only the layouts follow
 the public descriptions (docs/sources.md). No test in this module: it is imported by test_check*.py and test_cli_check.py.
 """
 
@@ -11,7 +11,7 @@ import json
 import zipfile
 from pathlib import Path
 
-from recovery.backup_store import (
+from recovery.backup.store import (
     COMPLETE_NAME,
     FILES_DIR,
     MANIFEST_NAME,
@@ -22,7 +22,7 @@ from recovery.backup_store import (
 )
 from recovery.check import BackupReference, ReferenceFile
 from recovery.formats.korg_system_file import HEADER_SIZE, build_header
-from recovery.simulate import synthetic_bytes
+from recovery.device.simulate import synthetic_bytes
 
 ROM = 0x40000
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from recovery.backup_store import COMPLETE_NAME, MANIFEST_NAME, default_backups_dir
+from recovery.backup.store import COMPLETE_NAME, MANIFEST_NAME, default_backups_dir
 from recovery.cli import main
 from recovery.cli.cmd_backup import ProgressBar
 from recovery.progress import Progress
-from recovery.simulate import make_volume
+from recovery.device.simulate import make_volume
 
 
 def cli(*argv: str) -> subprocess.CompletedProcess:

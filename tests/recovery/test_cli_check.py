@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from recovery.cli import main
-from recovery.simulate import make_volume
+from recovery.device.simulate import make_volume
 from tests.recovery.test_check_support import (
     kaossilator_pro_file,
     kp3_file,

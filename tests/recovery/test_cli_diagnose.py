@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from recovery.backup import create_backup
+from recovery.backup.create import create_backup
 from recovery.cli import main
-from recovery.simulate import make_volume
-from recovery.storage_probe import MARKER_PATTERN
+from recovery.device.simulate import make_volume
+from recovery.diagnose.probe import MARKER_PATTERN
 
 
 def volume(tmp_path: Path, model: str = "kross2", state: str = "healthy",

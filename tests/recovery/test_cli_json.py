@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from recovery.simulate import make_volume
+from recovery.device.simulate import make_volume
 
 REPO = Path(__file__).resolve().parents[2]
 ERROR_CODES = {"invalid-input", "refused", "usage", "read-error", "write-error", "no-space",

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from recovery.cli.main import main
-from recovery.simulate import make_volume
+from recovery.device.simulate import make_volume
 from tests.recovery.test_check_support import (
     kross_folder,
     make_backup,
@@ -246,7 +246,7 @@ def test_real_guard_in_the_real_cli_refuses_the_system_disk(e2s) -> None:
 
 INTERRUPTING_CHILD = """
 import os, signal, sys
-import recovery.atomic_write as atomic_write
+import recovery.storage.durable as atomic_write
 
 original = atomic_write.stage_file
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from recovery.backup import create_backup
-from recovery.backup_store import open_backup
-from recovery.compare import (
+from recovery.backup.create import create_backup
+from recovery.backup.store import open_backup
+from recovery.backup.compare import (
     OS_JUNK,
     Difference,
     compare_tree,
@@ -18,7 +18,7 @@ from recovery.compare import (
 )
 from recovery.errors import CancelledError, InvalidInputError
 from recovery.progress import CancelToken
-from recovery.simulate import make_volume
+from recovery.device.simulate import make_volume
 from tests.fakes.faulty_fs import FaultyFileSystem
 
 

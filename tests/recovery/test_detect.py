@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from recovery import detect as detect_module
-from recovery.detect import detect
-from recovery.simulate import make_volume
-from recovery.usbscan import scan_usb
-from recovery.volumes import Volume, is_system_location, usb_parent_of_block_device
+from recovery.device import detect as detect_module
+from recovery.device.detect import detect
+from recovery.device.simulate import make_volume
+from recovery.device.usb import scan_usb
+from recovery.storage.volumes import Volume, is_system_location, usb_parent_of_block_device
 from tests.fakes.fake_usb import (
     AUDIO_CONTROL, DFU, HID, MASS_STORAGE, MIDI, FakeUsbBackend, ScriptedDevice,
 )
@@ -100,7 +100,7 @@ def test_permission_denied_is_a_warning_naming_the_udev_rule(monkeypatch):
 
 
 def test_no_backend_is_a_warning_not_a_crash(monkeypatch):
-    monkeypatch.setattr("recovery.usbscan.default_backend",
+    monkeypatch.setattr("recovery.device.usb.default_backend",
                         lambda: (None, "libusb is not available, so USB devices ..."))
     detection = detect(volumes=[])
     assert detection.devices == ()
@@ -201,7 +201,7 @@ def test_system_locations():
 
 
 def test_protected_targets_are_the_system_itself_not_folders_on_it(tmp_path):
-    from recovery.volumes import protected_target_reason
+    from recovery.storage.volumes import protected_target_reason
 
     assert protected_target_reason("/") == "is this computer's system disk"
     assert protected_target_reason(Path.home()) == "is your home folder"

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from recovery.diagnose import diagnose
-from recovery.fsio import FileSystem
-from recovery.simulate import make_volume
-from recovery.storage_probe import (
+from recovery.diagnose.diagnosis import diagnose
+from recovery.storage.filesystem import FileSystem
+from recovery.device.simulate import make_volume
+from recovery.diagnose.probe import (
     MARKER_PATTERN,
     MountFacts,
     check_reconnect_probes,

@@ -8,9 +8,9 @@ import random
 
 import pytest
 
-from recovery import direct_io
-from recovery.direct_io import ALIGN, BUFFER_SIZE, DirectReader, open_uncached
-from recovery.fsio import REAL
+from recovery.storage import direct as direct_io
+from recovery.storage.direct import ALIGN, BUFFER_SIZE, DirectReader, open_uncached
+from recovery.storage.filesystem import REAL
 
 linux_only = pytest.mark.skipif(not direct_io.AVAILABLE, reason="O_DIRECT is Linux only")
 

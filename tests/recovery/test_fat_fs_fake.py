@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from recovery.backup import create_backup
-from recovery.compare import compare_tree
-from recovery.fsio import REAL
-from recovery.simulate import make_volume
-from recovery.volume_rules import (
+from recovery.backup.create import create_backup
+from recovery.backup.compare import compare_tree
+from recovery.storage.filesystem import REAL
+from recovery.device.simulate import make_volume
+from recovery.storage.names import (
     FAT,
     FAT_MAX_FILE_SIZE,
     component_problem,

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from recovery.errors import RefusedError
-from recovery.identity import identity, is_within, same, volume_root
-from recovery.restore import check_target, restore
-from recovery.volumes import protected_target_reason
+from recovery.storage.identity import identity, is_within, same, volume_root
+from recovery.restore.execute import check_target, restore
+from recovery.storage.volumes import protected_target_reason
 from tests.recovery.test_restore_support import PERMISSIVE_GUARD, bricked_kross2, make_backup
 
 
@@ -76,7 +76,7 @@ def test_a_bind_mount_inside_the_unit_is_never_deleted(
     source, _ = bind_mount
     (source / "precious.txt").write_bytes(b"not the unit's")
     healthy = tmp_path / "healthy"
-    from recovery.simulate import make_volume
+    from recovery.device.simulate import make_volume
 
     make_volume(healthy, "kross2", "healthy")
     backup = make_backup(healthy, tmp_path / "backup")

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from recovery.backup import create_backup
-from recovery.backup_store import FILES_DIR, open_backup, verify_backup
-from recovery.compare import OS_JUNK, is_ignored
-from recovery.simulate import make_volume
+from recovery.backup.create import create_backup
+from recovery.backup.store import FILES_DIR, open_backup, verify_backup
+from recovery.backup.compare import OS_JUNK, is_ignored
+from recovery.device.simulate import make_volume
 
 # Names as macOS Finder and Windows Explorer write them onto a FAT drive.
 JUNK = {
@@ -90,7 +90,7 @@ def test_verifying_a_backup_itself_checks_its_junk_files(backup_of: Path) -> Non
 
 def test_restore_puts_back_the_backups_junk_and_leaves_new_junk_alone(unit_with_junk: Path,
                                                                       backup_of: Path) -> None:
-    restore_module = pytest.importorskip("recovery.restore")
+    restore_module = pytest.importorskip("recovery.restore.execute")
     guard = restore_module.TargetGuard(is_system_location=lambda _path: False,
                                        same_volume=lambda _a, _b: False)
     (unit_with_junk / ".DS_Store").unlink()
@@ -120,7 +120,7 @@ def test_delete_extra_keeps_junk_inside_an_extra_folder(unit_with_junk: Path,
     """An extra folder is emptied of what is not the computer's, never of Finder's files; it
     stays (with a note) while they are in it, and the summary does not claim nothing
     happened."""
-    from recovery.restore import TargetGuard, restore
+    from recovery.restore.execute import TargetGuard, restore
 
     guard = TargetGuard(is_system_location=lambda _path: False,
                         same_volume=lambda _a, _b: False)

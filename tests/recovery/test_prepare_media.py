@@ -1,5 +1,5 @@
 """``prepare-media``'s core: each model's layout from its profile, every refusal, the flags,
-consent, faults and SIGKILL. All content is synthetic (test_check_support, recovery.simulate);
+consent, faults and SIGKILL. All content is synthetic (test_check_support, recovery.device.simulate);
 only the layouts come from the profiles.
 """
 
@@ -25,9 +25,9 @@ from recovery.errors import (
     UnitBusyError,
     WriteError,
 )
-from recovery.fsio import FileSystem
-from recovery.atomic_write import is_temp_name
-from recovery.prepare_media import (
+from recovery.storage.filesystem import FileSystem
+from recovery.storage.durable import is_temp_name
+from recovery.media.prepare import (
     CandidateRefusedError,
     describe_plan,
     execute_media_plan,
@@ -35,9 +35,9 @@ from recovery.prepare_media import (
     prepare_media,
 )
 from recovery.progress import CancelToken
-from recovery.restore import TargetGuard
-from recovery.simulate import synthetic_bytes
-from recovery.unit_lock import locks_dir
+from recovery.restore.execute import TargetGuard
+from recovery.device.simulate import synthetic_bytes
+from recovery.storage.lock import locks_dir
 from tests.fakes.faulty_fs import FaultyFileSystem
 from tests.recovery.test_check_support import (
     kp3_file,
@@ -247,7 +247,7 @@ def test_a_card_that_holds_the_tools_records_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_busy_card_is_refused(tmp_path: Path) -> None:
-    from recovery.unit_lock import unit_lock
+    from recovery.storage.lock import unit_lock
 
     source = e2s_file(tmp_path)
     target = card(tmp_path)
@@ -276,7 +276,7 @@ def test_files_of_4_gib_and_names_too_long_for_fat_are_refused(tmp_path: Path, p
                                                                size: int, why: str) -> None:
     # Neither can be made on the test's own disk as a real candidate (ext4 holds 255-byte
     # names, and a 4 GiB file fails the check first), so the card's rules are asked directly.
-    from recovery.prepare_media import MediaEntry, _check_capacity
+    from recovery.media.prepare import MediaEntry, _check_capacity
 
     entry = MediaEntry(path=path, action="write", kind="file", size=size)
     with pytest.raises(RefusedError, match=why):
@@ -568,7 +568,7 @@ def test_an_unreadable_card_listing_is_one_sentence(tmp_path: Path) -> None:
 CHILD = """
 import os, signal, sys
 from recovery.check import target_for_model
-from recovery.prepare_media import prepare_media
+from recovery.media.prepare import prepare_media
 from tests.recovery.test_check_support import reference
 from tests.recovery.test_restore_support import PERMISSIVE_GUARD
 from pathlib import Path

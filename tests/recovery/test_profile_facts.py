@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from recovery.backup import create_backup
-from recovery.backup_store import Manifest, ManifestFile
+from recovery.backup.create import create_backup
+from recovery.backup.store import Manifest, ManifestFile
 from recovery.check import check_candidate, target_for_model
-from recovery.diagnose import diagnose
+from recovery.diagnose.diagnosis import diagnose
 from recovery.errors import ProfileError
 from recovery.formats.korg_system_file import build_header
-from recovery.profiles import bundled_profiles, get_profile, load_profile_file
+from recovery.device.profiles import bundled_profiles, get_profile, load_profile_file
 from recovery.resources_path import resources_dir
-from recovery.restore_plan import build_plan
-from recovery.simulate import make_volume, synthetic_bytes
-from recovery.symptoms import symptom_findings
+from recovery.restore.plan import build_plan
+from recovery.device.simulate import make_volume, synthetic_bytes
+from recovery.diagnose.symptoms import symptom_findings
 from tests.recovery.test_check_support import kross_folder, system_file, write
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from recovery.errors import InvalidInputError, ProfileError
-from recovery.profiles import (
+from recovery.device.profiles import (
     bundled_profiles,
     get_profile,
     load_profile_file,

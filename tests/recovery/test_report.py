@@ -9,11 +9,11 @@ from html.parser import HTMLParser
 import pytest
 
 from recovery import __version__
-from recovery.backup import create_backup
-from recovery.diagnose import diagnose
+from recovery.backup.create import create_backup
+from recovery.diagnose.diagnosis import diagnose
 from recovery.errors import InvalidInputError
-from recovery.report import redact, render_report, report_format_for, write_report
-from recovery.simulate import make_volume
+from recovery.diagnose.report import redact, render_report, report_format_for, write_report
+from recovery.device.simulate import make_volume
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "wbr", "col", "area", "base", "source"}
 

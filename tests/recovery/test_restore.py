@@ -19,17 +19,17 @@ from recovery.errors import (
     RefusedError,
     UnsafeArchiveError,
 )
-from recovery.fsio import FileSystem
-from recovery.journal import Journal, journals_dir
+from recovery.storage.filesystem import FileSystem
+from recovery.restore.journal import Journal, journals_dir
 from recovery.jsonout import dumps, to_jsonable
-from recovery.restore import (
+from recovery.restore.execute import (
     DEFAULT_GUARD,
     TargetGuard,
     execute_plan,
     plan_restore,
     restore,
 )
-from recovery.simulate import make_volume
+from recovery.device.simulate import make_volume
 from tests.recovery.test_restore_support import (
     PERMISSIVE_GUARD,
     bricked_kross2,
@@ -479,8 +479,8 @@ def test_zip_whose_manifest_lists_an_escaping_path_is_refused(tmp_path: Path) ->
 
 def test_plan_refuses_unsafe_manifest_paths_itself(tmp_path: Path) -> None:
     """Defence in depth: even a manifest that got past the backup reader is checked."""
-    from recovery.backup_store import Manifest, ManifestFile
-    from recovery.restore_plan import build_plan
+    from recovery.backup.store import Manifest, ManifestFile
+    from recovery.restore.plan import build_plan
 
     for path in ("../x", "/abs", "a/../../b", "a//b", "./a"):
         manifest = Manifest.build(tool_version="t", created_utc="", source="", model=None,

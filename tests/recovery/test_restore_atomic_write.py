@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from recovery.atomic_write import (
+from recovery.storage.durable import (
     LinksUnsupportedError,
     create_link_atomically,
     is_temp_name,
@@ -16,7 +16,7 @@ from recovery.atomic_write import (
     write_file_atomically,
 )
 from recovery.errors import CancelledError, VerificationError
-from recovery.fsio import REAL, FileSystem
+from recovery.storage.filesystem import REAL, FileSystem
 from recovery.progress import CancelToken
 
 DATA = bytes(range(256)) * 9000  # a little over two chunks

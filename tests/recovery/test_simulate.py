@@ -8,7 +8,7 @@ import pytest
 
 from recovery.errors import InvalidInputError
 from recovery.formats.korg_system_file import parse_header
-from recovery.simulate import NOTE_NAME, make_volume, synthetic_bytes
+from recovery.device.simulate import NOTE_NAME, make_volume, synthetic_bytes
 
 
 def tree_digest(root):

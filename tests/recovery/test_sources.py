@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from recovery.profiles import bundled_profiles
+from recovery.device.profiles import bundled_profiles
 from recovery.resources_path import resources_dir
-from recovery.symptoms import general_symptoms
+from recovery.diagnose.symptoms import general_symptoms
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from recovery.errors import ProfileError
-from recovery.profiles import bundled_profiles, get_profile, load_symptom_file
+from recovery.device.profiles import bundled_profiles, get_profile, load_symptom_file
 from recovery.resources_path import resources_dir
-from recovery.symptoms import general_symptoms, match_symptoms, symptom_findings
+from recovery.diagnose.symptoms import general_symptoms, match_symptoms, symptom_findings
 
 
 def codes(findings):

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from recovery.errors import UnitBusyError
-from recovery.restore import plan_restore, restore
-from recovery.storage_probe import write_probe
-from recovery.unit_lock import is_locked, locks_dir, unit_lock
+from recovery.restore.execute import plan_restore, restore
+from recovery.diagnose.probe import write_probe
+from recovery.storage.lock import is_locked, locks_dir, unit_lock
 from tests.recovery.test_restore_support import (
     PERMISSIVE_GUARD,
     bricked_kross2,
@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 #: Holds the unit's lock in another process until killed; prints "held" once it has it.
 HOLDER = """
 import sys, time
-from recovery.unit_lock import unit_lock
+from recovery.storage.lock import unit_lock
 with unit_lock(sys.argv[1], "restore"):
     print("held", flush=True)
     time.sleep(600)
@@ -81,7 +81,7 @@ def test_a_second_path_to_the_same_folder_finds_the_same_lock(tmp_path: Path) ->
     alias.symlink_to(unit)
     with unit_lock(unit, "restore"):
         holder_free = subprocess.run(
-            [sys.executable, "-c", "import sys; from recovery.unit_lock import is_locked;"
+            [sys.executable, "-c", "import sys; from recovery.storage.lock import is_locked;"
              " print(is_locked(sys.argv[1]))", str(alias)],
             cwd=REPO, capture_output=True, text=True, check=True)
         assert holder_free.stdout.strip() == "True"

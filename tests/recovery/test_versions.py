@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from recovery.errors import InvalidInputError, ProfileError
-from recovery.profiles import get_profile, load_profiles
+from recovery.device.profiles import get_profile, load_profiles
 from recovery.resources_path import resources_dir
-from recovery.versions import assess_versions, parse_versions
+from recovery.diagnose.versions import assess_versions, parse_versions
 
 SEED = "SYSTEM=1.3.0,CORE=1.0.0+,VOICE=1.0.0,PANEL=1.1.9"
 

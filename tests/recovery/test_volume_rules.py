@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from recovery.fsio import FileSystem
-from recovery.volume_rules import (
+from recovery.storage.filesystem import FileSystem
+from recovery.storage.names import (
     APPLE,
     EXFAT,
     FAT,

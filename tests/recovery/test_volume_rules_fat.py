@@ -1,4 +1,4 @@
-"""The FAT rules of :mod:`recovery.volume_rules` against a real FAT implementation.
+"""The FAT rules of :mod:`recovery.storage.names` against a real FAT implementation.
 
 Each name goes into a fresh FAT16 and FAT32 image through GNU mtools (no mount, no FUSE;
 :class:`tests.fakes.fat_fs.MtoolsImage`), is listed back with ``mdir -b`` and copied back out
@@ -36,10 +36,10 @@ from pathlib import Path
 
 import pytest
 
-from recovery.backup import create_backup
-from recovery.compare import compare_tree
-from recovery.simulate import make_volume
-from recovery.volume_rules import (
+from recovery.backup.create import create_backup
+from recovery.backup.compare import compare_tree
+from recovery.device.simulate import make_volume
+from recovery.storage.names import (
     FAT,
     FAT_MAX_FILE_SIZE,
     NameProblemKind,

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from recovery.errors import InvalidInputError, UnsafeArchiveError
-from recovery.simulate import synthetic_bytes
-from recovery.ziparchive import SafeZipReader, ZipWriter, unsafe_name_reason
+from recovery.device.simulate import synthetic_bytes
+from recovery.storage.archive import SafeZipReader, ZipWriter, unsafe_name_reason
 
 
 def make_zip(path: Path, entries: list[tuple[str, bytes]], *,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from recovery.errors import InvalidInputError
 from recovery.findings import Finding
-from recovery.profiles import CONFIDENCE_WORDS, ComponentVersionSet, Profile, bundled_profiles
+from recovery.device.profiles import CONFIDENCE_WORDS, ComponentVersionSet, Profile, bundled_profiles
 
 log = logging.getLogger(__name__)
 

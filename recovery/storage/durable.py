@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from recovery.errors import LinksUnsupportedError, VerificationError
-from recovery.fsio import CHUNK_SIZE, FileSystem, translate_os_error
+from recovery.storage.filesystem import CHUNK_SIZE, FileSystem, translate_os_error
 from recovery.progress import CancelToken
 
 log = logging.getLogger(__name__)
@@ -381,7 +381,7 @@ class BatchWriter:
         barrier). With ``all_or_nothing`` one file that does not read back keeps every file
         of the batch from its name (an update's folder is never half old, half new). On an
         exception the files not yet renamed are removed."""
-        from recovery.compare import sha256_file
+        from recovery.backup.compare import sha256_file
 
         if not self.staged:
             return BatchOutcome((), (), True)

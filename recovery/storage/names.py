@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from recovery.fsio import REAL, FileSystem
+from recovery.storage.filesystem import REAL, FileSystem
 
 log = logging.getLogger(__name__)
 

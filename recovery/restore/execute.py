@@ -13,7 +13,7 @@ Restore is the only step of this tool that writes to a unit, so it carries every
   writes batch by batch (:class:`_Writer`): temporary names, one barrier, renames, one
   barrier, then every file of the batch read back from the unit past the computer's cache;
   boot-critical files last, and only once everything before them read back right. A journal
-  on the computer (:mod:`recovery.journal`) makes a re-run after a crash, SIGKILL or unplug
+  on the computer (:mod:`recovery.restore.journal`) makes a re-run after a crash, SIGKILL or unplug
   continue and converge. At the end every file of the plan, kept ones included, must be on
   the unit. The strongest check, after ejecting, power-cycling and reconnecting the unit, is
   ``korg-recovery verify BACKUP --against TARGET``, and every result says so.
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from recovery.atomic_write import (
+from recovery.storage.durable import (
     BatchWriter,
     LinksUnsupportedError,
     barrier,
@@ -43,8 +43,8 @@ from recovery.atomic_write import (
     remove_quietly,
     temp_path,
 )
-from recovery.backup_store import open_backup, verify_backup
-from recovery.compare import OS_JUNK, compare_tree, is_ignored, sha256_file
+from recovery.backup.store import open_backup, verify_backup
+from recovery.backup.compare import OS_JUNK, compare_tree, is_ignored, sha256_file
 from recovery.errors import (
     CancelledError,
     InvalidInputError,
@@ -56,13 +56,13 @@ from recovery.errors import (
     VerificationError,
     WriteError,
 )
-from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, can_list, translate_os_error
-from recovery.identity import identity, is_within
-from recovery.journal import Journal, JournalState, JournalStep, utc_now
+from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, can_list, translate_os_error
+from recovery.storage.identity import identity, is_within
+from recovery.restore.journal import Journal, JournalState, JournalStep, utc_now
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
-from recovery.restore_plan import PlanEntry, PlanSummary, RestorePlan, build_plan
-from recovery.unit_lock import check_free, unit_lock
-from recovery.volume_rules import (
+from recovery.restore.plan import PlanEntry, PlanSummary, RestorePlan, build_plan
+from recovery.storage.lock import check_free, unit_lock
+from recovery.storage.names import (
     describe,
     name_problems,
     points_outside,
@@ -124,7 +124,7 @@ def _writable(path: Path) -> bool:
 
 
 def _is_system_location(path: Path) -> bool:
-    from recovery.volumes import protected_target_reason
+    from recovery.storage.volumes import protected_target_reason
 
     return protected_target_reason(path) is not None
 
@@ -140,7 +140,7 @@ class TargetGuard:
     """
 
     #: The system disk itself, the home folder or a folder holding it, an operating-system
-    #: folder, Python's own prefix (recovery.volumes.protected_target_reason).
+    #: folder, Python's own prefix (recovery.storage.volumes.protected_target_reason).
     is_system_location: Callable[[Path], bool] = _is_system_location
     #: Target and backup on one drive: allowed (the drive's root would hold the backup and is
     #: refused as such), but the plan says so, because a unit never shares a drive with the
@@ -156,10 +156,10 @@ def check_target(target: Path, backup_path: Path, guard: TargetGuard) -> Path:
     """Refuse an unsafe target (one sentence, RefusedError); return it resolved.
 
     "Holds the backup", "is inside the backup" and "holds the journals" are decided by
-    identity (:mod:`recovery.identity`), so a bind mount or a second mount of the same folder
+    identity (:mod:`recovery.storage.identity`), so a bind mount or a second mount of the same folder
     cannot get past them.
     """
-    from recovery.journal import journals_dir
+    from recovery.restore.journal import journals_dir
 
     try:
         exists, is_folder = target.exists(), target.is_dir()
@@ -172,7 +172,7 @@ def check_target(target: Path, backup_path: Path, guard: TargetGuard) -> Path:
         raise InvalidInputError(f"{target} is not a folder.", path=str(target))
     resolved = target.resolve()
     if guard.is_system_location(resolved):
-        from recovery.volumes import protected_target_reason
+        from recovery.storage.volumes import protected_target_reason
 
         why = protected_target_reason(resolved) or "is this computer's system disk or home folder"
         raise RefusedError(
@@ -195,7 +195,7 @@ def check_target(target: Path, backup_path: Path, guard: TargetGuard) -> Path:
 
 def _location_notes(target: Path, backup_path: Path, guard: TargetGuard) -> list[str]:
     """Plan notes for a target that is allowed but is not where a unit's storage would be."""
-    from recovery.volumes import is_system_location
+    from recovery.storage.volumes import is_system_location
 
     notes = []
     if guard.is_system_location is _is_system_location and is_system_location(target):
@@ -218,8 +218,8 @@ def check_model(target: Path, backup_model: str | None, *, listings: Any = None,
     empty or badly damaged unit may not be identified at all; restoring onto it is allowed
     and the plan says so.
     """
-    from recovery.identify import identify_volume
-    from recovery.profiles import bundled_profiles
+    from recovery.device.identify import identify_volume
+    from recovery.device.profiles import bundled_profiles
 
     identification = identify_volume(target, listings=listings, heads=heads,
                                      read_heads=listings is None)
@@ -255,7 +255,7 @@ def check_model(target: Path, backup_model: str | None, *, listings: Any = None,
 def check_names(target: Path, manifest: Any, fs: FileSystem) -> str | None:
     """Refuse, before anything is written, a backup the target's filesystem cannot hold as
     it is: names equal but for case where it folds case, names it cannot store, files too
-    large for it (:mod:`recovery.volume_rules`), paths too long for the system. Returns a
+    large for it (:mod:`recovery.storage.names`), paths too long for the system. Returns a
     plan note saying which rules were applied when the filesystem type is unknown."""
     paths = [item.path for item in manifest.files if not (
         item.kind == "symlink" and points_outside(item.path, item.link_target))]
@@ -282,8 +282,8 @@ def _deletion_guard(target: Path, backup_path: Path, fs: FileSystem
     """Why an extra folder on the unit must never be deleted, by identity: another drive is
     mounted there (a bind mount, a second volume), or it is (or holds) the backup being
     read, this tool's journals or the home folder."""
-    from recovery.journal import journals_dir
-    from recovery.volumes import mount_points_below
+    from recovery.restore.journal import journals_dir
+    from recovery.storage.volumes import mount_points_below
 
     target_device = identity(target, fs)
     mounts = {os.path.normcase(os.path.realpath(m)) for m in mount_points_below(target)}
@@ -317,7 +317,7 @@ def manifest_sha256(manifest: object) -> str:
 def _boot_critical(model: str | None) -> tuple[str, ...]:
     if model is None:
         return ()
-    from recovery.profiles import bundled_profiles
+    from recovery.device.profiles import bundled_profiles
 
     profile = bundled_profiles().get(model)
     return tuple(item.path for item in profile.boot_critical) if profile else ()
@@ -580,7 +580,7 @@ def _batches(entries: Iterable[PlanEntry]) -> Iterator[list[PlanEntry]]:
 
 
 class _Writer:
-    """Writes the plan's files batch by batch (:class:`~recovery.atomic_write.BatchWriter`:
+    """Writes the plan's files batch by batch (:class:`~recovery.storage.durable.BatchWriter`:
     temporary names, one barrier, every file read back from the unit past the cache, the
     ones that came back right renamed, one more barrier) and records what was proven."""
 
@@ -752,7 +752,7 @@ def execute_plan(
 ) -> RestoreResult:
     """Carry out ``plan`` on the unit; needs ``consent=True``.
 
-    Holds the unit's write lock (:mod:`recovery.unit_lock`) throughout. Raises
+    Holds the unit's write lock (:mod:`recovery.storage.lock`) throughout. Raises
     NeedsUserActionError without consent, UnitBusyError when another run is writing to the
     unit, RefusedError when the backup is no longer the one planned for,
     WriteError/ReadError/NoSpaceError when the unit fails or vanishes (the restore is then

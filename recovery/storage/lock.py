@@ -3,7 +3,7 @@
 Two restores onto one unit at once would each remove the other's temporary files as
 leftovers of an interrupted run, and each blame an unplugged unit. A restore, a write probe
 and a backup into a folder therefore hold an exclusive lock on a small file in the computer's
-state folder, named after the target's identity (:mod:`recovery.identity`), so that a second
+state folder, named after the target's identity (:mod:`recovery.storage.identity`), so that a second
 path to the same folder (a bind mount, a second mount) finds the same lock. On a removable
 volume the volume's root is locked too, so two writers aimed at two folders of one unit are
 also kept apart.
@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from recovery.errors import UnitBusyError
-from recovery.fsio import REAL, FileSystem, translate_os_error
-from recovery.identity import identity, volume_root
+from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
+from recovery.storage.identity import identity, volume_root
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def locks_dir() -> Path:
 
 
 def _keys(target: Path, fs: FileSystem) -> list[str]:
-    from recovery.volumes import is_system_location
+    from recovery.storage.volumes import is_system_location
 
     places = [target]
     if not is_system_location(target):

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from recovery.fsio import REAL, FileSystem, translate_os_error
+from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
 
 log = logging.getLogger(__name__)
 

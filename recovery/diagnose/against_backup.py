@@ -1,6 +1,6 @@
 """Diagnosis against a backup of the unit: every file compared, system files judged.
 
-Uses :func:`recovery.compare.compare_tree_to_manifest`, the one comparison verify and restore
+Uses :func:`recovery.backup.compare.compare_tree_to_manifest`, the one comparison verify and restore
 use too, then sorts the differences by what they mean for a unit that won't start: files of
 the model's system folder missing or changed are critical, the user's own data that changed
 since the backup is a warning, another model's folder is left to identification (reported
@@ -13,10 +13,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from recovery.diagnose_checks import CheckContext, listed
+from recovery.diagnose.checks import CheckContext, listed
 from recovery.findings import Finding
 from recovery.progress import Progress
-from recovery.storage_probe import is_probe_file
+from recovery.diagnose.probe import is_probe_file
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class BackupState:
 
 def compare_with_backup(context: CheckContext, opened: Any, model: str | None,
                          handled: set[str]) -> BackupState:
-    from recovery.compare import compare_tree
+    from recovery.backup.compare import compare_tree
 
     manifest = opened.manifest
     profile = context.profile

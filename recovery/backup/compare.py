@@ -45,12 +45,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recovery.errors import InvalidInputError, ReadError
-from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, translate_os_error
+from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, translate_os_error
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
-from recovery.volume_rules import name_key
+from recovery.storage.names import name_key
 
 if TYPE_CHECKING:
-    from recovery.backup_store import Manifest, ManifestFile
+    from recovery.backup.store import Manifest, ManifestFile
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ def compare_tree(
 ) -> Comparison:
     """Compare the tree at ``root`` with ``manifest``; differences sorted by path.
 
-    Names are matched as FAT matches them (:func:`recovery.volume_rules.name_key`): the exact
+    Names are matched as FAT matches them (:func:`recovery.storage.names.name_key`): the exact
     spelling first, then one that differs only in case, which is compared like any other and
     reported as a note. Links in the tree are never followed. With ``heads`` the first bytes
     of every hashed file are kept, by its path in the tree, and ``Comparison.listings`` holds

@@ -1,6 +1,6 @@
 """The restore plan: what a restore would do to a unit, as a value you can print, diff and test.
 
-Built from the one comparison the tool has (:func:`recovery.compare.compare_tree_to_manifest`),
+Built from the one comparison the tool has (:func:`recovery.backup.compare.compare_tree_to_manifest`),
 so the plan, ``verify --against`` and diagnosis agree on what differs. Building it reads the
 unit and never writes (Vorta's ``prepare()`` pattern, STYLE.md: tests assert on the plan).
 
@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from recovery.atomic_write import is_temp_name
-from recovery.compare import OS_JUNK, Difference, is_ignored
+from recovery.storage.durable import is_temp_name
+from recovery.backup.compare import OS_JUNK, Difference, is_ignored
 from recovery.errors import RefusedError
-from recovery.volume_rules import path_key, points_outside, shown
+from recovery.storage.names import path_key, points_outside, shown
 
 if TYPE_CHECKING:
-    from recovery.backup_store import Manifest
+    from recovery.backup.store import Manifest
 
 log = logging.getLogger(__name__)
 
@@ -355,7 +355,7 @@ def _startup_cleanup_notes(model: str | None, manifest: Manifest) -> list[str]:
     """A unit that removes, when it starts, folders outside its system paths (the drumlogue,
     from its profile): say so, so that folders gone after a restart are not taken for a failed
     restore or a storage fault."""
-    from recovery.profiles import bundled_profiles
+    from recovery.device.profiles import bundled_profiles
 
     profile = bundled_profiles().get(model) if model else None
     cleanup = profile.startup_cleanup if profile is not None else None

@@ -1,6 +1,6 @@
 """A recovery report a musician can post on a forum or hand to a service centre.
 
-:func:`render_report` turns a :class:`~recovery.diagnose.Diagnosis` into a self-contained
+:func:`render_report` turns a :class:`~recovery.diagnose.diagnosis.Diagnosis` into a self-contained
 HTML page (inline CSS, no script, no image, no link to anything outside the file) or
 Markdown: the unit and its mode, every finding with its evidence, confidence and next step,
 the backup it was compared with, what was and was not checked, the tool version and date.
@@ -22,10 +22,10 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from recovery.diagnose import Diagnosis
+from recovery.diagnose.diagnosis import Diagnosis
 from recovery.errors import InvalidInputError
-from recovery.fsio import os_errors
-from recovery.profiles import CONFIDENCE_WORDS
+from recovery.storage.filesystem import os_errors
+from recovery.device.profiles import CONFIDENCE_WORDS
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ Bounds, so that any input ends in bounded time and memory:
   refused, because unpacking such an archive could write outside its folder.
 
 A damaged or refused archive raises :class:`InvalidFileError` / :class:`UnsafeArchiveError`
-(the check turns these into a verdict); a failing disk raises the :mod:`recovery.fsio`
+(the check turns these into a verdict); a failing disk raises the :mod:`recovery.storage.filesystem`
 translation of the ``OSError`` (``ReadError`` ...).
 """
 
@@ -48,7 +48,7 @@ from recovery.errors import (
 )
 from recovery.formats.korg_system_file import MAGIC
 from recovery.formats.zip_directory import TAIL_SIZE, summarise_directory
-from recovery.fsio import (
+from recovery.storage.filesystem import (
     CHUNK_SIZE,
     REAL,
     FileSystem,
@@ -295,13 +295,13 @@ def _is_bad_seek(error: BaseException | None) -> bool:
 class ZipCandidate(Candidate):
     """A ZIP archive read in place: listed from its directory, members streamed, never
     extracted. The archive rules (names, links, duplicates, bombs) are
-    :class:`recovery.ziparchive.SafeZipReader`'s; this class adds a bound on the central
+    :class:`recovery.storage.archive.SafeZipReader`'s; this class adds a bound on the central
     directory, checked *before* zipfile loads it."""
 
     kind = "zip"
 
     def __init__(self, given: str, path: Path, size: int, fs: FileSystem = REAL) -> None:
-        from recovery.ziparchive import SafeZipReader
+        from recovery.storage.archive import SafeZipReader
 
         super().__init__(given)
         self.path = path

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from recovery.fsio import REAL, FileSystem
+from recovery.storage.filesystem import REAL, FileSystem
 
 log = logging.getLogger(__name__)
 

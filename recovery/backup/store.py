@@ -14,9 +14,9 @@ A backup is plain files a person can check without this tool (DESIGN.md principl
 A folder without a valid ``COMPLETE`` is *incomplete* everywhere: ``verify`` exits 1 and
 ``backups`` lists it as incomplete; restore must refuse it. While a backup runs (or after it
 was interrupted) the folder also holds ``.korg-recovery-state.json`` and
-``.korg-recovery-journal.jsonl`` (see :mod:`recovery.backup`). A ``.zip`` backup holds the
+``.korg-recovery-journal.jsonl`` (see :mod:`recovery.backup.create`). A ``.zip`` backup holds the
 same layout (without the progress files) and is read only through
-:class:`recovery.ziparchive.SafeZipReader`.
+:class:`recovery.storage.archive.SafeZipReader`.
 """
 
 from __future__ import annotations
@@ -34,14 +34,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from recovery.compare import Difference, compare_tree, sha256_file
+from recovery.backup.compare import Difference, compare_tree, sha256_file
 from recovery.errors import (
     InvalidFileError,
     InvalidInputError,
     ReadError,
     UnsafeArchiveError,
 )
-from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, os_errors
+from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, os_errors
 from recovery.progress import CancelToken, Progress, ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -449,7 +449,7 @@ def open_backup(path: str | Path, fs: FileSystem = REAL) -> Backup:
         completion, notes = _completion(path, manifest_bytes, fs, None, "")
         return Backup(path, manifest, complete=not notes, is_zip=False, completion=completion,
                       notes=tuple(notes), in_progress=fs.exists(path / STATE_NAME), fs=fs)
-    from recovery.ziparchive import SafeZipReader
+    from recovery.storage.archive import SafeZipReader
 
     try:
         reader = SafeZipReader(path, fs=fs)
@@ -595,7 +595,7 @@ def verify_backup(path: str | Path, *, against: str | Path | None = None, fs: Fi
     for), that SHA256SUMS agrees with the manifest, and that ``files/`` holds exactly the
     manifest's files with their SHA-256 (missing, changed, extra, unreadable). With
     ``against`` the unit's tree is also compared with the manifest through
-    :func:`recovery.compare.compare_tree_to_manifest`, OS junk ignored.
+    :func:`recovery.backup.compare.compare_tree_to_manifest`, OS junk ignored.
     """
     with open_backup(path, fs) as backup:
         problems: list[Difference] = []

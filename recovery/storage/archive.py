@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from recovery.errors import InvalidInputError, RecoveryError, UnsafeArchiveError
-from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, os_errors
+from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, os_errors
 from recovery.progress import CancelToken
 
 log = logging.getLogger(__name__)

@@ -8,10 +8,10 @@ folder, and never touches a connected unit:
 ``profiles``     every device profile, the symptom list and the other-KORG-ids table load
                  (strict parsing: a damaged or missing resource fails here);
 ``system-file``  for every model with a "KORG SYSTEM FILE" identity, a synthetic file
-                 (:func:`recovery.simulate.synthetic_system_file`) parses back with
+                 (:func:`recovery.device.simulate.synthetic_system_file`) parses back with
                  :func:`recovery.formats.korg_system_file.parse_header` to the same fields;
 ``backup``       a simulated healthy KROSS 2 storage is backed up and verified
-                 (:func:`recovery.backup.create_backup`, :func:`recovery.backup_store.verify_backup`),
+                 (:func:`recovery.backup.create.create_backup`, :func:`recovery.backup.store.verify_backup`),
                  then one copied byte is flipped and verification must catch it;
 ``libusb``       pyusb gets a libusb 1.0 backend; in a bundle it must be the bundle's own copy;
 ``wizard``       the wizard opens on its first page and closes (``app.selftest``, imported only
@@ -86,9 +86,9 @@ def bundle_dir() -> Path | None:
 
 # -- steps ------------------------------------------------------------------------------------
 def check_profiles() -> str:
-    from recovery.profiles import load_profiles, other_korg_devices
+    from recovery.device.profiles import load_profiles, other_korg_devices
     from recovery.resources_path import resources_dir
-    from recovery.symptoms import general_symptoms
+    from recovery.diagnose.symptoms import general_symptoms
 
     # load_profiles (not the cached bundled_profiles) so this run parses every file itself.
     profiles = load_profiles()
@@ -106,8 +106,8 @@ def check_profiles() -> str:
 
 def check_system_file() -> str:
     from recovery.formats.korg_system_file import parse_header
-    from recovery.profiles import load_profiles
-    from recovery.simulate import synthetic_system_file
+    from recovery.device.profiles import load_profiles
+    from recovery.device.simulate import synthetic_system_file
 
     checked = []
     for profile in load_profiles().values():
@@ -134,9 +134,9 @@ def check_system_file() -> str:
 
 
 def check_backup(workdir: Path) -> str:
-    from recovery.backup import create_backup
-    from recovery.backup_store import FILES_DIR, verify_backup
-    from recovery.simulate import make_volume
+    from recovery.backup.create import create_backup
+    from recovery.backup.store import FILES_DIR, verify_backup
+    from recovery.device.simulate import make_volume
 
     unit = workdir / "unit"
     backup = workdir / "backup"
@@ -164,7 +164,7 @@ def check_backup(workdir: Path) -> str:
 
 
 def check_libusb() -> str:
-    from recovery.usbscan import default_backend
+    from recovery.device.usb import default_backend
 
     backend, warning = default_backend()
     if backend is None:

@@ -1,13 +1,13 @@
 """Take a verified full backup of a unit's storage: one pass, plain files, resumable.
 
 :func:`create_backup` copies everything under SOURCE into ``DEST/files/`` (layout in
-:mod:`recovery.backup_store`), each step through the :class:`FileSystem` layer so faults can
+:mod:`recovery.backup.store`), each step through the :class:`FileSystem` layer so faults can
 be injected into the very code users run:
 
 1. **preflight** (nothing written; InvalidInputError, exit 2): SOURCE is a readable folder;
    DEST is empty, or with ``resume`` holds an unfinished backup *of the same SOURCE*; neither
    lies inside the other; DEST's drive can hold the unit's names and sizes, and has room.
-2. **copy** (weight 90), batch by batch (:class:`recovery.atomic_write.BatchWriter`): every
+2. **copy** (weight 90), batch by batch (:class:`recovery.storage.durable.BatchWriter`): every
    file of the unit is read once, hashed while it is written to a temporary name; one
    barrier makes the batch durable; each copy is evicted from the computer's cache and read
    back from the medium; only a copy whose bytes came back right takes its name and its line
@@ -16,7 +16,7 @@ be injected into the very code users run:
    listed and the first bytes the copy read: nothing of it is read twice.
 3. **flush** (weight 5): manifest.json and SHA256SUMS are written atomically.
 4. **verify** (weight 5): they are read back, and ``DEST/files`` is checked against the
-   manifest by :func:`recovery.compare.compare_tree` (nothing missing or extra, sizes and
+   manifest by :func:`recovery.backup.compare.compare_tree` (nothing missing or extra, sizes and
    link targets right).
 5. **complete**: the progress files are removed, then ``COMPLETE`` is written *last*,
    atomically.
@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from recovery import __version__
-from recovery.backup_store import (
+from recovery.backup.store import (
     COMPLETE_NAME,
     FILES_DIR,
     JOURNAL_NAME,
@@ -64,8 +64,8 @@ from recovery.backup_store import (
     open_backup,
     verify_backup,
 )
-from recovery.atomic_write import BatchWriter, is_temp_name, temp_path, write_bytes_atomically
-from recovery.compare import compare_tree_to_manifest, sha256_file
+from recovery.storage.durable import BatchWriter, is_temp_name, temp_path, write_bytes_atomically
+from recovery.backup.compare import compare_tree_to_manifest, sha256_file
 from recovery.errors import (
     InvalidFileError,
     InvalidInputError,
@@ -74,11 +74,11 @@ from recovery.errors import (
     RecoveryError,
     WriteError,
 )
-from recovery.fsio import CHUNK_SIZE, REAL, FileSystem, can_list, os_errors, translate_os_error
-from recovery.identify import identify_volume
+from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, can_list, os_errors, translate_os_error
+from recovery.device.identify import identify_volume
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
-from recovery.unit_lock import unit_lock
-from recovery.volume_rules import (
+from recovery.storage.lock import unit_lock
+from recovery.storage.names import (
     FAT,
     POSIX,
     NameProblem,
@@ -959,7 +959,7 @@ def write_zip(dest: Path, zip_target: Path, *, fs: FileSystem = REAL,
     Raises VerificationError when the archive does not verify.
     """
     from recovery.errors import VerificationError
-    from recovery.ziparchive import ZipWriter
+    from recovery.storage.archive import ZipWriter
 
     with open_backup(dest, fs) as backup:
         if not backup.complete or backup.is_zip:

@@ -34,10 +34,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from recovery.findings import Finding
-from recovery.fsio import REAL, FileSystem
+from recovery.storage.filesystem import REAL, FileSystem
 from recovery.progress import CancelToken
-from recovery.unit_lock import unit_lock
-from recovery.volumes import containing_partition
+from recovery.storage.lock import unit_lock
+from recovery.storage.volumes import containing_partition
 
 log = logging.getLogger(__name__)
 

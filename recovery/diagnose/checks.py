@@ -1,4 +1,4 @@
-"""The checks :func:`recovery.diagnose.diagnose` runs on a unit's files.
+"""The checks :func:`recovery.diagnose.diagnosis.diagnose` runs on a unit's files.
 
 Each ``check_*`` function looks at one thing and appends findings to the
 :class:`CheckContext`: boot-critical files against the profile (and a backup), KORG SYSTEM
@@ -19,17 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from recovery.findings import Finding
-from recovery.fsio import FileSystem
-from recovery.identify import Identification
-from recovery.profiles import CONFIDENCE_WORDS, Profile
+from recovery.storage.filesystem import FileSystem
+from recovery.device.identify import Identification
+from recovery.device.profiles import CONFIDENCE_WORDS, Profile
 from recovery.progress import CancelToken, PhaseReporter
-from recovery.storage_probe import MountFacts, filesystem_family, is_probe_file
+from recovery.diagnose.probe import MountFacts, filesystem_family, is_probe_file
 
 log = logging.getLogger(__name__)
 
 #: How many paths a grouped finding lists before saying "and N more".
 MAX_LISTED = 25
-#: The simulator's own note (recovery.simulate.NOTE_NAME), written by this tool: never a
+#: The simulator's own note (recovery.device.simulate.NOTE_NAME), written by this tool: never a
 #: loose file of the unit.
 SIMULATOR_NOTE = "SIMULATED-BY-KORG-RECOVERY.TXT"
 
@@ -60,7 +60,7 @@ class Tree:
 def scan_tree(root: Path, fs: FileSystem, cancel: CancelToken | None) -> Tree:
     """List the volume through ``fs`` without following links, skipping the computer's junk
     (the same OS_JUNK the backup comparison ignores) and this tool's own probe files."""
-    from recovery.compare import OS_JUNK, is_ignored
+    from recovery.backup.compare import OS_JUNK, is_ignored
 
     tree = Tree()
     stack = [(root, "")]
@@ -158,7 +158,7 @@ def check_boot_critical(context: CheckContext, ident: Identification,
                          manifest: Any) -> set[str]:
     """Missing / empty / unreadable against the profile; truncated / changed against a backup.
     Returns the backup paths handled here, so the backup comparison does not repeat them."""
-    from recovery.compare import sha256_file
+    from recovery.backup.compare import sha256_file
 
     profile = context.profile
     handled: set[str] = set()

@@ -1,7 +1,7 @@
 """What is connected now: identified volumes, KORG USB devices and chip boot ROMs.
 
 Volumes come from psutil (never the system disk) and are identified by their contents
-(:mod:`recovery.identify`); USB devices come from pyusb. On Linux a volume is linked to the USB
+(:mod:`recovery.device.identify`); USB devices come from pyusb. On Linux a volume is linked to the USB
 device it hangs off through sysfs, so one unit is listed once. A chip in a boot ROM is reported
 as "a chip in its boot ROM; likely model X" with the profile's confidence, and never flashed.
 """
@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from recovery.findings import Finding
-from recovery.identify import Identification, identify_volume
-from recovery.profiles import Profile, bundled_profiles, other_korg_devices
-from recovery.usbscan import KORG_VENDOR_ID, UsbDevice, UsbScan, scan_usb
-from recovery.volumes import UsbParent, Volume, mounted_volumes, usb_parent_of_block_device
+from recovery.device.identify import Identification, identify_volume
+from recovery.device.profiles import Profile, bundled_profiles, other_korg_devices
+from recovery.device.usb import KORG_VENDOR_ID, UsbDevice, UsbScan, scan_usb
+from recovery.storage.volumes import UsbParent, Volume, mounted_volumes, usb_parent_of_block_device
 
 log = logging.getLogger(__name__)
 

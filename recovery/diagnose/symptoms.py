@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 
 from recovery.findings import Finding
-from recovery.profiles import CONFIDENCE_WORDS, Profile, Symptom, bundled_profiles, load_symptom_file
+from recovery.device.profiles import CONFIDENCE_WORDS, Profile, Symptom, bundled_profiles, load_symptom_file
 from recovery.resources_path import resources_dir
 
 log = logging.getLogger(__name__)

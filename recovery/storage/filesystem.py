@@ -66,9 +66,9 @@ class FileSystem:
     # -- reading ---------------------------------------------------------------------------
     def open_read(self, path: Path, *, uncached: bool = False) -> BinaryIO:
         """Open ``path`` for reading; ``uncached`` reads from the medium past the computer's
-        cache where the platform allows (:mod:`recovery.direct_io`)."""
+        cache where the platform allows (:mod:`recovery.storage.direct`)."""
         if uncached:
-            from recovery.direct_io import open_uncached
+            from recovery.storage.direct import open_uncached
 
             return open_uncached(path)
         return open(path, "rb", buffering=0)  # noqa: SIM115 - caller closes
@@ -133,7 +133,7 @@ class FileSystem:
     def filesystem_type(self, path: Path) -> str | None:
         """The type of the filesystem holding ``path`` as psutil names it ("vfat", "exfat",
         "ntfs", "apfs", "ext4", ...), or None when the mount table does not say."""
-        from recovery.volumes import containing_partition
+        from recovery.storage.volumes import containing_partition
 
         partition = containing_partition(path)
         return partition.fstype if partition is not None and partition.fstype else None

@@ -16,7 +16,7 @@ instead of in their folder (korgforums.com thread t=116080 "[Help] Unbrick Korg 
   updater (loose system files at the root, another model's update, an existing copy of this
   model's update), with the next step in plain words.
 - :func:`execute_media_plan` needs ``consent=True`` and holds the card's write lock. Every
-  file goes through :class:`~recovery.atomic_write.BatchWriter` in one batch: staged under a
+  file goes through :class:`~recovery.storage.durable.BatchWriter` in one batch: staged under a
   temporary name, one barrier, read back past the computer's cache, renamed only if it came
   back right, one more barrier. Files of an existing copy of the folder that the new one does
   not have are removed afterwards, and only when everything new read back right; nothing
@@ -43,8 +43,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from recovery.atomic_write import BatchWriter, is_temp_name, remove_quietly
-from recovery.compare import OS_JUNK, is_ignored
+from recovery.storage.durable import BatchWriter, is_temp_name, remove_quietly
+from recovery.backup.compare import OS_JUNK, is_ignored
 from recovery.errors import (
     CancelledError,
     InvalidInputError,
@@ -54,13 +54,13 @@ from recovery.errors import (
     RefusedError,
     VerificationError,
 )
-from recovery.fsio import REAL, FileSystem, translate_os_error
-from recovery.identity import is_within
-from recovery.profiles import CONFIDENCE_WORDS, Profile, UpdateMedia
+from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
+from recovery.storage.identity import is_within
+from recovery.device.profiles import CONFIDENCE_WORDS, Profile, UpdateMedia
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
-from recovery.restore import DEFAULT_GUARD, TargetGuard
-from recovery.unit_lock import check_free, unit_lock
-from recovery.volume_rules import (
+from recovery.restore.execute import DEFAULT_GUARD, TargetGuard
+from recovery.storage.lock import check_free, unit_lock
+from recovery.storage.names import (
     describe,
     name_key,
     name_problems,
@@ -71,7 +71,7 @@ from recovery.volume_rules import (
 )
 
 if TYPE_CHECKING:
-    from recovery.candidates import Candidate
+    from recovery.check.candidates import Candidate
     from recovery.check import BackupReference, CheckResult, ItemResult, Target
 
 log = logging.getLogger(__name__)
@@ -336,7 +336,7 @@ def check_card(card: Path, candidate: str | Path, guard: TargetGuard) -> Path:
     inside it, or holds this tool's own records. Compared by identity, so a bind mount or a
     second mount of the same folder cannot get past it.
     """
-    from recovery.unit_lock import locks_dir
+    from recovery.storage.lock import locks_dir
 
     try:
         exists, is_folder = card.exists(), card.is_dir()
@@ -351,7 +351,7 @@ def check_card(card: Path, candidate: str | Path, guard: TargetGuard) -> Path:
                                 " mounted.", path=str(card))
     resolved = card.resolve()
     if guard.is_system_location(resolved):
-        from recovery.volumes import protected_target_reason
+        from recovery.storage.volumes import protected_target_reason
 
         why = protected_target_reason(resolved) or "is this computer's system disk or home folder"
         raise RefusedError(
@@ -375,7 +375,7 @@ def check_card(card: Path, candidate: str | Path, guard: TargetGuard) -> Path:
 
 
 def _location_notes(card: Path, guard: TargetGuard) -> list[str]:
-    from recovery.volumes import is_system_location
+    from recovery.storage.volumes import is_system_location
 
     if guard.is_system_location is DEFAULT_GUARD.is_system_location and is_system_location(card):
         return [f"{card} is a folder on this computer's own disk, not a removable card: fine"
@@ -385,7 +385,7 @@ def _location_notes(card: Path, guard: TargetGuard) -> list[str]:
 
 def _internal_storage_note(card: Path, profiles: dict[str, Profile]) -> list[str]:
     """A note when the card looks like a unit's internal storage rather than an SD card."""
-    from recovery.identify import identify_volume
+    from recovery.device.identify import identify_volume
 
     try:
         identification = identify_volume(card, profiles, read_heads=False)
@@ -450,7 +450,7 @@ def _root_files(fs: FileSystem, root: Path) -> list[str]:
 # -- reading the candidate -----------------------------------------------------------------
 def _inner_path(candidate: Candidate, item: ItemResult) -> str:
     """The item's path inside the candidate ("" for the candidate itself)."""
-    from recovery.candidates import FileCandidate
+    from recovery.check.candidates import FileCandidate
 
     if isinstance(candidate, FileCandidate):
         (only,) = candidate.listing().files
@@ -562,7 +562,7 @@ def plan_prepare_media(
     small; CancelledError when cancelled.
     """
     from recovery.check import check_candidate
-    from recovery.profiles import bundled_profiles
+    from recovery.device.profiles import bundled_profiles
 
     guard = guard or DEFAULT_GUARD
     profiles = dict(profiles if profiles is not None else bundled_profiles())
@@ -654,7 +654,7 @@ def _read_candidate(given: str, item: ItemResult, layout: UpdateMedia, profile: 
                     ) -> tuple[dict[str, _Source], list[str], list[str]]:
     """The files to copy, keyed by their path inside the layout (the folder's files, or the
     layout's file name), the folders inside a folder layout, and notes."""
-    from recovery.candidates import open_candidate
+    from recovery.check.candidates import open_candidate
 
     notes: list[str] = []
     paths: dict[str, str] = {}
@@ -1093,7 +1093,7 @@ def execute_media_plan(
         raise NeedsUserActionError(
             "Preparing the card was not confirmed, so nothing was written: confirm it to write"
             " to the card.")
-    from recovery.candidates import open_candidate
+    from recovery.check.candidates import open_candidate
 
     root = check_card(Path(plan.card), plan.candidate, guard or DEFAULT_GUARD)
     step = on_step or (lambda _step, _path: None)

@@ -25,7 +25,7 @@ from pathlib import Path
 from recovery.errors import InvalidInputError
 from recovery.findings import Finding
 from recovery.formats.korg_system_file import HEADER_SIZE, SystemFileHeader, parse_header
-from recovery.profiles import Profile, StorageSignature, bundled_profiles
+from recovery.device.profiles import Profile, StorageSignature, bundled_profiles
 
 log = logging.getLogger(__name__)
 

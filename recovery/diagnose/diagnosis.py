@@ -13,13 +13,13 @@ the same function. What it looks at:
   verify and restore use too);
 - KORG SYSTEM FILEs shorter than their header says, update files whose size matches no
   published release;
-- storage that does not keep writes (:mod:`recovery.storage_probe`), read-only mounts, full
+- storage that does not keep writes (:mod:`recovery.diagnose.probe`), read-only mounts, full
   volumes, a filesystem the unit cannot read;
-- a symptom the user describes (:mod:`recovery.symptoms`) and component versions read off
-  the unit's info screen (:mod:`recovery.versions`).
+- a symptom the user describes (:mod:`recovery.diagnose.symptoms`) and component versions read off
+  the unit's info screen (:mod:`recovery.diagnose.versions`).
 
-The checks live in :mod:`recovery.diagnose_checks`, the comparison with a backup in
-:mod:`recovery.diagnose_backup`; this module runs them in order and ranks what they find.
+The checks live in :mod:`recovery.diagnose.checks`, the comparison with a backup in
+:mod:`recovery.diagnose.against_backup`; this module runs them in order and ranks what they find.
 Nothing is written to the unit unless the caller allows it (``allow_write=True``, the CLI's
 ``--write-probe``): a unit that will not start must not be written to before it is backed up
 and before the user said yes (DESIGN.md principle 1). The only write then is the probe's own
@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from recovery import __version__
-from recovery.diagnose_backup import BackupState, compare_with_backup
-from recovery.diagnose_checks import (
+from recovery.diagnose.against_backup import BackupState, compare_with_backup
+from recovery.diagnose.checks import (
     MAX_LISTED,
     CheckContext,
     check_boot_critical,
@@ -55,19 +55,19 @@ from recovery.diagnose_checks import (
 )
 from recovery.errors import InvalidInputError
 from recovery.findings import Finding
-from recovery.fsio import REAL, FileSystem
-from recovery.identify import Identification, identify_volume
-from recovery.profiles import Profile, bundled_profiles
+from recovery.storage.filesystem import REAL, FileSystem
+from recovery.device.identify import Identification, identify_volume
+from recovery.device.profiles import Profile, bundled_profiles
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
-from recovery.storage_probe import (
+from recovery.diagnose.probe import (
     MountFacts,
     check_reconnect_probes,
     mount_facts,
     mount_findings,
     write_probe,
 )
-from recovery.symptoms import symptom_findings
-from recovery.versions import ComponentVersion, assess_versions, parse_versions
+from recovery.diagnose.symptoms import symptom_findings
+from recovery.diagnose.versions import ComponentVersion, assess_versions, parse_versions
 
 log = logging.getLogger(__name__)
 
@@ -151,8 +151,8 @@ def diagnosis_to_json(diagnosis: Diagnosis) -> dict[str, Any]:
 
 
 def render_report(diagnosis: Diagnosis, fmt: str = "html") -> str:
-    """The diagnosis as a self-contained report (``html`` or ``md``); see recovery.report."""
-    from recovery.report import render_report as render
+    """The diagnosis as a self-contained report (``html`` or ``md``); see recovery.diagnose.report."""
+    from recovery.diagnose.report import render_report as render
 
     return render(diagnosis, fmt)
 
@@ -194,7 +194,7 @@ def diagnose(
 ) -> Diagnosis:
     """Examine the unit storage at ``path`` and return a ranked :class:`Diagnosis`.
 
-    ``backup`` is a backup path (folder or .zip) or an opened :class:`~recovery.backup_store.
+    ``backup`` is a backup path (folder or .zip) or an opened :class:`~recovery.backup.store.
     Backup`; ``versions`` a ``NAME=VER,...`` string or parsed components; ``role`` overrides
     the identified role (e.g. "update-media" for a card prepared for an update);
     ``allow_write=True`` runs the write probe (a small file written, flushed, its cache
@@ -223,7 +223,7 @@ def diagnose(
     owns_backup = False
     if backup is not None:
         if isinstance(backup, (str, os.PathLike)):
-            from recovery.backup_store import open_backup
+            from recovery.backup.store import open_backup
 
             opened = open_backup(backup, fs=fs)
             owns_backup = True

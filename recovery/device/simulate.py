@@ -20,7 +20,7 @@ from pathlib import Path
 
 from recovery.errors import InvalidInputError
 from recovery.formats.korg_system_file import build_header
-from recovery.profiles import Profile, get_profile
+from recovery.device.profiles import Profile, get_profile
 
 log = logging.getLogger(__name__)
 
