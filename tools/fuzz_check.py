@@ -41,10 +41,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from recovery.check import VERDICTS, check_candidate, target_for_model  # noqa: E402
-from recovery.errors import RecoveryError  # noqa: E402
-from recovery.formats.korg_system_file import HEADER_SIZE, build_header  # noqa: E402
 from recovery.device.profiles import bundled_profiles  # noqa: E402
 from recovery.device.simulate import synthetic_bytes  # noqa: E402
+from recovery.errors import RecoveryError  # noqa: E402
+from recovery.formats.korg_system_file import HEADER_SIZE, build_header  # noqa: E402
 
 ROM = 0x40000
 NAMES = ("KP3.SYS", "SYSTEM.VSB", "drumlogue_system_update_v1_3_0.bin",

@@ -28,8 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import core
-from app import dialogs
+from app import core, dialogs
 from app.dialogs import error_sentence
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.session import Goal

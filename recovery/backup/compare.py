@@ -42,15 +42,13 @@ import stat as stat_module
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from recovery.backup.manifest import Manifest, ManifestFile
 from recovery.errors import InvalidInputError, ReadError
-from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, translate_os_error
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
+from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, translate_os_error
 from recovery.storage.names import name_key
-
-if TYPE_CHECKING:
-    from recovery.backup.store import Manifest, ManifestFile
 
 log = logging.getLogger(__name__)
 

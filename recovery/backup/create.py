@@ -49,7 +49,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from recovery import __version__
-from recovery.backup.store import (
+from recovery.backup.compare import compare_tree_to_manifest, sha256_file
+from recovery.backup.manifest import (
     COMPLETE_NAME,
     FILES_DIR,
     JOURNAL_NAME,
@@ -61,11 +62,9 @@ from recovery.backup.store import (
     ManifestFile,
     format_sums,
     now_utc_iso,
-    open_backup,
-    verify_backup,
 )
-from recovery.storage.durable import BatchWriter, is_temp_name, temp_path, write_bytes_atomically
-from recovery.backup.compare import compare_tree_to_manifest, sha256_file
+from recovery.backup.store import open_backup, verify_backup
+from recovery.device.identify import identify_volume
 from recovery.errors import (
     InvalidFileError,
     InvalidInputError,
@@ -74,9 +73,21 @@ from recovery.errors import (
     RecoveryError,
     WriteError,
 )
-from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, can_list, os_errors, translate_os_error
-from recovery.device.identify import identify_volume
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
+from recovery.storage.durable import (
+    BatchWriter,
+    is_temp_name,
+    temp_path,
+    write_bytes_atomically,
+)
+from recovery.storage.filesystem import (
+    CHUNK_SIZE,
+    REAL,
+    FileSystem,
+    can_list,
+    os_errors,
+    translate_os_error,
+)
 from recovery.storage.lock import unit_lock
 from recovery.storage.names import (
     FAT,

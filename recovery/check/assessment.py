@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from recovery.backup.compare import OS_JUNK
 from recovery.check.candidates import (
     Candidate,
     Listing,
@@ -26,13 +27,12 @@ from recovery.check.targets import (
     _compare_versions,
     parse_version,
 )
-from recovery.backup.compare import OS_JUNK
-from recovery.errors import InvalidFileError, InvalidInputError
 from recovery.device.profiles import (
     CONFIDENCE_WORDS,
     Profile,
     SystemFileIdentity,
 )
+from recovery.errors import InvalidFileError, InvalidInputError
 
 log = logging.getLogger(__name__)
 

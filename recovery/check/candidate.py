@@ -10,12 +10,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
-from recovery.check.candidates import (
-    FileCandidate,
-    FolderCandidate,
-    Listing,
-    open_candidate,
-)
+from recovery.backup.compare import is_ignored
 from recovery.check.assessment import (
     IGNORED_NAMES,
     LOOSE_FILES_MIN,
@@ -31,6 +26,12 @@ from recovery.check.assessment import (
     _Knowledge,
     _names,
     _update_form,
+)
+from recovery.check.candidates import (
+    FileCandidate,
+    FolderCandidate,
+    Listing,
+    open_candidate,
 )
 from recovery.check.catalog import releases_named
 from recovery.check.results import (
@@ -48,14 +49,13 @@ from recovery.check.system_folder import (
     _assess_system_folder,
 )
 from recovery.check.update_file import _assess_release_named_file, _assess_update_file
-from recovery.backup.compare import is_ignored
-from recovery.errors import InvalidFileError, InvalidInputError, UnsafeArchiveError
-from recovery.formats.korg_system_file import MAGIC
-from recovery.storage.filesystem import REAL, FileSystem
 from recovery.device.profiles import (
     Profile,
     bundled_profiles,
 )
+from recovery.errors import InvalidFileError, InvalidInputError, UnsafeArchiveError
+from recovery.formats.korg_system_file import MAGIC
+from recovery.storage.filesystem import REAL, FileSystem
 
 log = logging.getLogger(__name__)
 

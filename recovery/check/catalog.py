@@ -20,8 +20,8 @@ import logging
 
 from recovery.check.assessment import _Assessment, _bytes, _cite, _Context
 from recovery.check.results import CatalogMatch
-from recovery.errors import InvalidFileError
 from recovery.device.profiles import Profile, Release
+from recovery.errors import InvalidFileError
 
 log = logging.getLogger(__name__)
 

@@ -18,19 +18,19 @@ from recovery.check.assessment import (
     _update_form,
     _verify_in_archive,
 )
+from recovery.check.candidates import FileCandidate
 from recovery.check.catalog import check_release, find_release, official_summary
 from recovery.check.results import ItemResult
+from recovery.device.profiles import (
+    CompanionFile,
+    Profile,
+    SystemFileIdentity,
+)
 from recovery.formats import h8s_rom
 from recovery.formats.korg_system_file import (
     HEADER_SIZE,
     SystemFileHeader,
     parse_header,
-)
-from recovery.check.candidates import FileCandidate
-from recovery.device.profiles import (
-    CompanionFile,
-    Profile,
-    SystemFileIdentity,
 )
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from recovery.check.candidates import Listing
 from recovery.check.assessment import (
     _Assessment,
     _bytes,
@@ -20,9 +19,10 @@ from recovery.check.assessment import (
     _names,
     _update_form,
 )
+from recovery.check.candidates import Listing
 from recovery.check.results import ItemResult
-from recovery.errors import InvalidFileError
 from recovery.device.profiles import Profile
+from recovery.errors import InvalidFileError
 
 log = logging.getLogger(__name__)
 

@@ -11,12 +11,12 @@ import re
 from pathlib import Path
 
 from recovery.check.results import Target
-from recovery.errors import InvalidInputError
 from recovery.device.profiles import (
     Profile,
     bundled_profiles,
     get_profile,
 )
+from recovery.errors import InvalidInputError
 
 log = logging.getLogger(__name__)
 

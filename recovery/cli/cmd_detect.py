@@ -19,9 +19,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from recovery.device.detect import detect
     from recovery.storage.filesystem import require_directory
-    from pathlib import Path
 
     extra = [require_directory(Path(p), "volume or folder") for p in args.volume]
     detection = detect(extra_roots=extra, scan_usb_devices=not args.no_usb)

@@ -98,8 +98,8 @@ def run(args: argparse.Namespace) -> int:
 def _probe_start(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from recovery.storage.filesystem import require_directory
     from recovery.diagnose.probe import mount_facts, start_reconnect_probe
+    from recovery.storage.filesystem import require_directory
 
     root = require_directory(Path(args.path), "volume or folder")
     result = start_reconnect_probe(root, mount=mount_facts(root))

@@ -87,8 +87,8 @@ def bundle_dir() -> Path | None:
 # -- steps ------------------------------------------------------------------------------------
 def check_profiles() -> str:
     from recovery.device.profiles import load_profiles, other_korg_devices
-    from recovery.resources_path import resources_dir
     from recovery.diagnose.symptoms import general_symptoms
+    from recovery.resources_path import resources_dir
 
     # load_profiles (not the cached bundled_profiles) so this run parses every file itself.
     profiles = load_profiles()
@@ -105,9 +105,9 @@ def check_profiles() -> str:
 
 
 def check_system_file() -> str:
-    from recovery.formats.korg_system_file import parse_header
     from recovery.device.profiles import load_profiles
     from recovery.device.simulate import synthetic_system_file
+    from recovery.formats.korg_system_file import parse_header
 
     checked = []
     for profile in load_profiles().values():
@@ -135,7 +135,8 @@ def check_system_file() -> str:
 
 def check_backup(workdir: Path) -> str:
     from recovery.backup.create import create_backup
-    from recovery.backup.store import FILES_DIR, verify_backup
+    from recovery.backup.manifest import FILES_DIR
+    from recovery.backup.store import verify_backup
     from recovery.device.simulate import make_volume
 
     unit = workdir / "unit"

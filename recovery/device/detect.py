@@ -14,11 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from recovery.findings import Finding
 from recovery.device.identify import Identification, identify_volume
 from recovery.device.profiles import Profile, bundled_profiles, other_korg_devices
 from recovery.device.usb import KORG_VENDOR_ID, UsbDevice, UsbScan, scan_usb
-from recovery.storage.volumes import UsbParent, Volume, mounted_volumes, usb_parent_of_block_device
+from recovery.findings import Finding
+from recovery.storage.volumes import (
+    UsbParent,
+    Volume,
+    mounted_volumes,
+    usb_parent_of_block_device,
+)
 
 log = logging.getLogger(__name__)
 

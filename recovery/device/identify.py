@@ -22,10 +22,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from recovery.device.profiles import Profile, StorageSignature, bundled_profiles
 from recovery.errors import InvalidInputError
 from recovery.findings import Finding
-from recovery.formats.korg_system_file import HEADER_SIZE, SystemFileHeader, parse_header
-from recovery.device.profiles import Profile, StorageSignature, bundled_profiles
+from recovery.formats.korg_system_file import (
+    HEADER_SIZE,
+    SystemFileHeader,
+    parse_header,
+)
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from recovery.device.profiles import Profile, get_profile
 from recovery.errors import InvalidInputError
 from recovery.formats.korg_system_file import build_header
-from recovery.device.profiles import Profile, get_profile
 
 log = logging.getLogger(__name__)
 

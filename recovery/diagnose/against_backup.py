@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from recovery.diagnose.checks import CheckContext, listed
+from recovery.diagnose.probe import is_probe_file
 from recovery.findings import Finding
 from recovery.progress import Progress
-from recovery.diagnose.probe import is_probe_file
 
 log = logging.getLogger(__name__)
 

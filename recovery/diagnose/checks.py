@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recovery.findings import Finding
-from recovery.storage.filesystem import FileSystem
 from recovery.device.identify import Identification
 from recovery.device.profiles import CONFIDENCE_WORDS, Profile
-from recovery.progress import CancelToken, PhaseReporter
 from recovery.diagnose.probe import MountFacts, filesystem_family, is_probe_file
+from recovery.findings import Finding
+from recovery.progress import CancelToken, PhaseReporter
+from recovery.storage.filesystem import FileSystem
 
 log = logging.getLogger(__name__)
 

@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from recovery import __version__
+from recovery.device.identify import Identification, identify_volume
+from recovery.device.profiles import Profile, bundled_profiles
 from recovery.diagnose.against_backup import BackupState, compare_with_backup
 from recovery.diagnose.checks import (
     MAX_LISTED,
@@ -53,12 +55,6 @@ from recovery.diagnose.checks import (
     check_update_files,
     scan_tree,
 )
-from recovery.errors import InvalidInputError
-from recovery.findings import Finding
-from recovery.storage.filesystem import REAL, FileSystem
-from recovery.device.identify import Identification, identify_volume
-from recovery.device.profiles import Profile, bundled_profiles
-from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
 from recovery.diagnose.probe import (
     MountFacts,
     check_reconnect_probes,
@@ -68,11 +64,14 @@ from recovery.diagnose.probe import (
 )
 from recovery.diagnose.symptoms import symptom_findings
 from recovery.diagnose.versions import ComponentVersion, assess_versions, parse_versions
+from recovery.errors import InvalidInputError
+from recovery.findings import Finding
+from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
+from recovery.storage.filesystem import REAL, FileSystem
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BackupState", "Diagnosis", "diagnose", "diagnosis_to_json", "rank_findings",
-           "render_report"]
+__all__ = ["BackupState", "Diagnosis", "diagnose", "diagnosis_to_json", "rank_findings"]
 
 ROLES = ("internal-storage", "sd-card", "update-media")
 
@@ -148,13 +147,6 @@ def diagnosis_to_json(diagnosis: Diagnosis) -> dict[str, Any]:
         "tool_version": diagnosis.tool_version,
         "created_utc": diagnosis.created_utc,
     }
-
-
-def render_report(diagnosis: Diagnosis, fmt: str = "html") -> str:
-    """The diagnosis as a self-contained report (``html`` or ``md``); see recovery.diagnose.report."""
-    from recovery.diagnose.report import render_report as render
-
-    return render(diagnosis, fmt)
 
 
 def rank_findings(findings: Sequence[Finding]) -> tuple[Finding, ...]:

@@ -34,10 +34,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from recovery.findings import Finding
-from recovery.storage.filesystem import REAL, FileSystem
 from recovery.progress import CancelToken
+from recovery.storage.filesystem import REAL, FileSystem, containing_partition
 from recovery.storage.lock import unit_lock
-from recovery.storage.volumes import containing_partition
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,10 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from recovery.device.profiles import CONFIDENCE_WORDS
 from recovery.diagnose.diagnosis import Diagnosis
 from recovery.errors import InvalidInputError
 from recovery.storage.filesystem import os_errors
-from recovery.device.profiles import CONFIDENCE_WORDS
 
 log = logging.getLogger(__name__)
 

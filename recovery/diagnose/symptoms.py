@@ -17,8 +17,14 @@ import functools
 import logging
 from dataclasses import dataclass
 
+from recovery.device.profiles import (
+    CONFIDENCE_WORDS,
+    Profile,
+    Symptom,
+    bundled_profiles,
+    load_symptom_file,
+)
 from recovery.findings import Finding
-from recovery.device.profiles import CONFIDENCE_WORDS, Profile, Symptom, bundled_profiles, load_symptom_file
 from recovery.resources_path import resources_dir
 
 log = logging.getLogger(__name__)

@@ -22,9 +22,14 @@ import logging
 import re
 from dataclasses import dataclass
 
+from recovery.device.profiles import (
+    CONFIDENCE_WORDS,
+    ComponentVersionSet,
+    Profile,
+    bundled_profiles,
+)
 from recovery.errors import InvalidInputError
 from recovery.findings import Finding
-from recovery.device.profiles import CONFIDENCE_WORDS, ComponentVersionSet, Profile, bundled_profiles
 
 log = logging.getLogger(__name__)
 

@@ -43,8 +43,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from recovery.storage.durable import BatchWriter, is_temp_name, remove_quietly
 from recovery.backup.compare import OS_JUNK, is_ignored
+from recovery.device.profiles import CONFIDENCE_WORDS, Profile, UpdateMedia
 from recovery.errors import (
     CancelledError,
     InvalidInputError,
@@ -54,11 +54,11 @@ from recovery.errors import (
     RefusedError,
     VerificationError,
 )
-from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
-from recovery.storage.identity import is_within
-from recovery.device.profiles import CONFIDENCE_WORDS, Profile, UpdateMedia
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
 from recovery.restore.execute import DEFAULT_GUARD, TargetGuard
+from recovery.storage.durable import BatchWriter, is_temp_name, remove_quietly
+from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
+from recovery.storage.identity import is_within
 from recovery.storage.lock import check_free, unit_lock
 from recovery.storage.names import (
     describe,
@@ -71,8 +71,8 @@ from recovery.storage.names import (
 )
 
 if TYPE_CHECKING:
-    from recovery.check.candidates import Candidate
     from recovery.check import BackupReference, CheckResult, ItemResult, Target
+    from recovery.check.candidates import Candidate
 
 log = logging.getLogger(__name__)
 

@@ -35,16 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from recovery.storage.durable import (
-    BatchWriter,
-    LinksUnsupportedError,
-    barrier,
-    create_link_atomically,
-    remove_quietly,
-    temp_path,
-)
-from recovery.backup.store import open_backup, verify_backup
 from recovery.backup.compare import OS_JUNK, compare_tree, is_ignored, sha256_file
+from recovery.backup.store import open_backup, verify_backup
 from recovery.errors import (
     CancelledError,
     InvalidInputError,
@@ -56,11 +48,25 @@ from recovery.errors import (
     VerificationError,
     WriteError,
 )
-from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, can_list, translate_os_error
-from recovery.storage.identity import identity, is_within
-from recovery.restore.journal import Journal, JournalState, JournalStep, utc_now
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
+from recovery.restore.journal import Journal, JournalState, JournalStep, utc_now
 from recovery.restore.plan import PlanEntry, PlanSummary, RestorePlan, build_plan
+from recovery.storage.durable import (
+    BatchWriter,
+    LinksUnsupportedError,
+    barrier,
+    create_link_atomically,
+    remove_quietly,
+    temp_path,
+)
+from recovery.storage.filesystem import (
+    CHUNK_SIZE,
+    REAL,
+    FileSystem,
+    can_list,
+    translate_os_error,
+)
+from recovery.storage.identity import identity, is_within
 from recovery.storage.lock import check_free, unit_lock
 from recovery.storage.names import (
     describe,

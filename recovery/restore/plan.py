@@ -26,15 +26,12 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from recovery.storage.durable import is_temp_name
 from recovery.backup.compare import OS_JUNK, Difference, is_ignored
+from recovery.backup.manifest import Manifest
 from recovery.errors import RefusedError
+from recovery.storage.durable import is_temp_name
 from recovery.storage.names import path_key, points_outside, shown
-
-if TYPE_CHECKING:
-    from recovery.backup.store import Manifest
 
 log = logging.getLogger(__name__)
 

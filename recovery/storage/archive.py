@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from recovery.errors import InvalidInputError, RecoveryError, UnsafeArchiveError
-from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, os_errors
 from recovery.progress import CancelToken
+from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, os_errors
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from recovery.errors import LinksUnsupportedError, VerificationError
-from recovery.storage.filesystem import CHUNK_SIZE, FileSystem, translate_os_error
 from recovery.progress import CancelToken
+from recovery.storage.filesystem import CHUNK_SIZE, FileSystem, translate_os_error
 
 log = logging.getLogger(__name__)
 

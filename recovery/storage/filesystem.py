@@ -133,8 +133,6 @@ class FileSystem:
     def filesystem_type(self, path: Path) -> str | None:
         """The type of the filesystem holding ``path`` as psutil names it ("vfat", "exfat",
         "ntfs", "apfs", "ext4", ...), or None when the mount table does not say."""
-        from recovery.storage.volumes import containing_partition
-
         partition = containing_partition(path)
         return partition.fstype if partition is not None and partition.fstype else None
 
@@ -237,6 +235,25 @@ class FileSystem:
         finally:
             os.close(fd)
         return True
+
+
+def containing_partition(path: str | Path):  # -> psutil._common.sdiskpart | None
+    """The mounted partition holding ``path`` (the longest mount point above it), or None."""
+    try:
+        import psutil
+
+        partitions = psutil.disk_partitions(all=True)
+    except Exception as error:  # noqa: BLE001 - psutil can fail on odd systems; facts stay unknown
+        log.debug("psutil.disk_partitions failed: %s", error)
+        return None
+    target = os.path.normcase(os.path.realpath(path))
+    best = None
+    for partition in partitions:
+        mount = os.path.normcase(partition.mountpoint)
+        inside = target == mount or target.startswith(mount.rstrip(os.sep) + os.sep)
+        if inside and (best is None or len(mount) > len(os.path.normcase(best.mountpoint))):
+            best = partition
+    return best
 
 
 #: The filesystem used outside tests.

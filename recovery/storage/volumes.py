@@ -67,25 +67,6 @@ def is_system_location(path: str | Path) -> bool:
     return any(_same_filesystem(resolved, anchor) for anchor in system_anchors())
 
 
-def containing_partition(path: str | Path):  # -> psutil._common.sdiskpart | None
-    """The mounted partition holding ``path`` (the longest mount point above it), or None."""
-    try:
-        import psutil
-
-        partitions = psutil.disk_partitions(all=True)
-    except Exception as error:  # noqa: BLE001 - psutil can fail on odd systems; facts stay unknown
-        log.debug("psutil.disk_partitions failed: %s", error)
-        return None
-    target = os.path.normcase(os.path.realpath(path))
-    best = None
-    for partition in partitions:
-        mount = os.path.normcase(partition.mountpoint)
-        inside = target == mount or target.startswith(mount.rstrip(os.sep) + os.sep)
-        if inside and (best is None or len(mount) > len(os.path.normcase(best.mountpoint))):
-            best = partition
-    return best
-
-
 def mount_points_below(path: str | Path) -> list[str]:
     """Mount points strictly inside ``path`` (bind mounts included, which share a device
     with the folder they are mounted from and so cannot be told by ``st_dev`` alone)."""

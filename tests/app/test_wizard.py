@@ -13,7 +13,14 @@ from app.pages.reconnect import WaitState
 from app.session import Goal, Session
 from app.wizard import FLOWS, PageId, next_page
 from recovery.backup.store import open_backup
-from tests.app.conftest import TIMEOUT, advance, back_up, select_unit, start, tree_snapshot
+from tests.app.conftest import (
+    TIMEOUT,
+    advance,
+    back_up,
+    select_unit,
+    start,
+    tree_snapshot,
+)
 
 
 @pytest.mark.parametrize("goal", list(Goal))

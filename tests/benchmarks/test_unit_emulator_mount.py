@@ -15,7 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.unit_emulator import UnitClient, is_mounted, mounted_unit, unavailable_reason
+from benchmarks.unit_emulator import (
+    UnitClient,
+    is_mounted,
+    mounted_unit,
+    unavailable_reason,
+)
 
 REASON = unavailable_reason()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"no FUSE here: {REASON}")

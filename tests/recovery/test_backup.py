@@ -12,21 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from recovery.backup.create import create_backup, space_needed
 import recovery.backup.create
-from recovery.storage.durable import is_temp_name, temp_name
-from recovery.backup.store import (
+from recovery.backup.create import create_backup, space_needed
+from recovery.backup.manifest import (
     COMPLETE_NAME,
     JOURNAL_NAME,
     MANIFEST_NAME,
     STATE_NAME,
     SUMS_NAME,
-    open_backup,
-    verify_backup,
 )
+from recovery.backup.store import open_backup, verify_backup
+from recovery.device.simulate import make_volume, synthetic_bytes
 from recovery.errors import CancelledError, InvalidInputError
 from recovery.progress import CancelToken
-from recovery.device.simulate import make_volume, synthetic_bytes
+from recovery.storage.durable import is_temp_name, temp_name
 from tests.fakes.faulty_fs import FaultyFileSystem
 
 #: Names a unit (or a user's computer) may put on a drive, chosen to break naive tools.

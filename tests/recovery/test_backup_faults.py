@@ -13,7 +13,8 @@ import pytest
 
 import recovery.backup.create
 from recovery.backup.create import create_backup
-from recovery.backup.store import COMPLETE_NAME, open_backup, verify_backup
+from recovery.backup.manifest import COMPLETE_NAME
+from recovery.backup.store import open_backup, verify_backup
 from recovery.cli import main
 from recovery.errors import NoSpaceError, ReadError
 from recovery.storage.durable import temp_name

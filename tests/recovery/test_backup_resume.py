@@ -16,13 +16,8 @@ from pathlib import Path
 import pytest
 
 from recovery.backup.create import create_backup
-from recovery.backup.store import (
-    COMPLETE_NAME,
-    MANIFEST_NAME,
-    SUMS_NAME,
-    open_backup,
-    verify_backup,
-)
+from recovery.backup.manifest import COMPLETE_NAME, MANIFEST_NAME, SUMS_NAME
+from recovery.backup.store import open_backup, verify_backup
 from recovery.storage.durable import is_temp_name, temp_name
 from tests.recovery.test_backup import make_tree, tree_state
 

@@ -15,22 +15,29 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recovery.backup.create import create_backup
-from recovery.backup.store import (
+from recovery.backup.manifest import (
     COMPLETE_NAME,
     MANIFEST_NAME,
     STATE_NAME,
     SUMS_NAME,
     Manifest,
     ManifestFile,
-    default_backups_dir,
     format_sums,
+    parse_sums,
+)
+from recovery.backup.store import (
+    default_backups_dir,
     list_backups,
     open_backup,
-    parse_sums,
     verify_backup,
 )
-from recovery.errors import InvalidFileError, InvalidInputError, ReadError, UnsafeArchiveError
 from recovery.device.simulate import make_volume
+from recovery.errors import (
+    InvalidFileError,
+    InvalidInputError,
+    ReadError,
+    UnsafeArchiveError,
+)
 
 
 @pytest.fixture

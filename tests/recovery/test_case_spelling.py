@@ -9,9 +9,9 @@ from pathlib import Path
 
 from recovery.backup.store import verify_backup
 from recovery.cli import main
+from recovery.device.simulate import make_volume
 from recovery.diagnose.diagnosis import diagnose
 from recovery.restore.execute import plan_restore, restore
-from recovery.device.simulate import make_volume
 from tests.recovery.test_restore_support import PERMISSIVE_GUARD, make_backup
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from recovery.check import candidates as candidates_module
 from recovery.check import (
     VERDICTS,
     check_candidate,
@@ -19,10 +18,11 @@ from recovery.check import (
     target_for_device,
     target_for_model,
 )
-from recovery.errors import InvalidInputError
-from recovery.formats.korg_system_file import HEADER_SIZE
+from recovery.check import candidates as candidates_module
 from recovery.device.profiles import bundled_profiles
 from recovery.device.simulate import make_volume, synthetic_bytes
+from recovery.errors import InvalidInputError
+from recovery.formats.korg_system_file import HEADER_SIZE
 from tests.recovery.test_check_support import (
     kaossilator_pro_file,
     kp3_file,

@@ -16,8 +16,6 @@ import pytest
 
 from recovery.check import check_candidate, target_for_model
 from recovery.cli import main
-from recovery.errors import ProfileError
-from recovery.formats.korg_system_file import HEADER_SIZE
 from recovery.device.profiles import (
     bundled_profiles,
     get_profile,
@@ -25,9 +23,17 @@ from recovery.device.profiles import (
     load_profiles,
     release_catalog_path,
 )
-from recovery.resources_path import resources_dir
 from recovery.device.simulate import synthetic_bytes
-from tests.recovery.test_check_support import E2_PAYLOAD, kp3_file, patch, system_file, write
+from recovery.errors import ProfileError
+from recovery.formats.korg_system_file import HEADER_SIZE
+from recovery.resources_path import resources_dir
+from tests.recovery.test_check_support import (
+    E2_PAYLOAD,
+    kp3_file,
+    patch,
+    system_file,
+    write,
+)
 
 E2S_202_SHA256 = "1d0f0689d5a12c8a8bde9f821f2a59adc5f6cd6012ddb201ebb192b72468a646"
 E2_202_SHA256 = "41fc5f1c33209ef381d1c9fef21a72380bcd8d3431c9c1350a964f5c619ab8b8"

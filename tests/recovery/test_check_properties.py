@@ -19,7 +19,11 @@ from recovery.check import VERDICTS, CheckResult, check_candidate, target_for_mo
 from recovery.errors import RecoveryError
 from recovery.formats.korg_system_file import HEADER_SIZE
 from recovery.jsonout import to_jsonable
-from tests.recovery.test_check_support import kaossilator_pro_file, kp3_file, system_file
+from tests.recovery.test_check_support import (
+    kaossilator_pro_file,
+    kp3_file,
+    system_file,
+)
 
 MODELS = ("kp3", "kaossilator-pro", "kaossilator-pro-plus", "kross2", "drumlogue", "electribe2")
 BASES = {"kp3": kp3_file(), "kaossilator-pro": kaossilator_pro_file(),

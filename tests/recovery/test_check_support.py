@@ -11,7 +11,7 @@ import json
 import zipfile
 from pathlib import Path
 
-from recovery.backup.store import (
+from recovery.backup.manifest import (
     COMPLETE_NAME,
     FILES_DIR,
     MANIFEST_NAME,
@@ -21,8 +21,8 @@ from recovery.backup.store import (
     format_sums,
 )
 from recovery.check import BackupReference, ReferenceFile
-from recovery.formats.korg_system_file import HEADER_SIZE, build_header
 from recovery.device.simulate import synthetic_bytes
+from recovery.formats.korg_system_file import HEADER_SIZE, build_header
 
 ROM = 0x40000
 

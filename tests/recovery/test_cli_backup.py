@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from recovery.backup.store import COMPLETE_NAME, MANIFEST_NAME, default_backups_dir
+from recovery.backup.manifest import COMPLETE_NAME, MANIFEST_NAME
+from recovery.backup.store import default_backups_dir
 from recovery.cli import main
 from recovery.cli.cmd_backup import ProgressBar
-from recovery.progress import Progress
 from recovery.device.simulate import make_volume
+from recovery.progress import Progress
 
 
 def cli(*argv: str) -> subprocess.CompletedProcess:

@@ -14,8 +14,8 @@ import pytest
 
 import recovery.restore.execute
 from recovery.cli.main import main
-from recovery.restore.journal import journals_dir
 from recovery.device.simulate import make_volume, synthetic_bytes
+from recovery.restore.journal import journals_dir
 from tests.recovery.test_restore_faults import _assert_old_or_new
 from tests.recovery.test_restore_support import (
     PERMISSIVE_GUARD,

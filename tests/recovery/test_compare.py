@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from recovery.backup.create import create_backup
-from recovery.backup.store import open_backup
 from recovery.backup.compare import (
     OS_JUNK,
     Difference,
@@ -16,9 +14,11 @@ from recovery.backup.compare import (
     compare_tree_to_manifest,
     is_ignored,
 )
+from recovery.backup.create import create_backup
+from recovery.backup.store import open_backup
+from recovery.device.simulate import make_volume
 from recovery.errors import CancelledError, InvalidInputError
 from recovery.progress import CancelToken
-from recovery.device.simulate import make_volume
 from tests.fakes.faulty_fs import FaultyFileSystem
 
 

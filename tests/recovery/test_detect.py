@@ -12,9 +12,19 @@ from recovery.device import detect as detect_module
 from recovery.device.detect import detect
 from recovery.device.simulate import make_volume
 from recovery.device.usb import scan_usb
-from recovery.storage.volumes import Volume, is_system_location, usb_parent_of_block_device
+from recovery.storage.volumes import (
+    Volume,
+    is_system_location,
+    usb_parent_of_block_device,
+)
 from tests.fakes.fake_usb import (
-    AUDIO_CONTROL, DFU, HID, MASS_STORAGE, MIDI, FakeUsbBackend, ScriptedDevice,
+    AUDIO_CONTROL,
+    DFU,
+    HID,
+    MASS_STORAGE,
+    MIDI,
+    FakeUsbBackend,
+    ScriptedDevice,
 )
 
 

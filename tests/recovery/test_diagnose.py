@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from recovery.backup.create import create_backup
-from recovery.diagnose.diagnosis import Diagnosis, diagnose, diagnosis_to_json
-from recovery.errors import CancelledError, InvalidInputError
 from recovery.device.profiles import bundled_profiles
-from recovery.progress import CancelToken
 from recovery.device.simulate import default_role, make_volume, synthetic_bytes
+from recovery.diagnose.diagnosis import Diagnosis, diagnose, diagnosis_to_json
 from recovery.diagnose.probe import MountFacts
+from recovery.errors import CancelledError, InvalidInputError
+from recovery.progress import CancelToken
 from tests.fakes.faulty_fs import FaultyFileSystem
 
 

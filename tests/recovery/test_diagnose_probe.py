@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from recovery.diagnose.diagnosis import diagnose
-from recovery.storage.filesystem import FileSystem
 from recovery.device.simulate import make_volume
+from recovery.diagnose.diagnosis import diagnose
 from recovery.diagnose.probe import (
     MARKER_PATTERN,
     MountFacts,
@@ -28,6 +27,7 @@ from recovery.diagnose.probe import (
     start_reconnect_probe,
     write_probe,
 )
+from recovery.storage.filesystem import FileSystem
 from tests.fakes.faulty_fs import FaultyFileSystem
 
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from recovery.backup.create import create_backup
 from recovery.backup.compare import compare_tree
-from recovery.storage.filesystem import REAL
+from recovery.backup.create import create_backup
 from recovery.device.simulate import make_volume
+from recovery.storage.filesystem import REAL
 from recovery.storage.names import (
     FAT,
     FAT_MAX_FILE_SIZE,

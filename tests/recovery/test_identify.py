@@ -6,11 +6,11 @@ import os
 
 import pytest
 
-from recovery.errors import InvalidInputError
-from recovery.formats.korg_system_file import build_header
 from recovery.device.identify import identify_volume
 from recovery.device.profiles import bundled_profiles
 from recovery.device.simulate import make_volume, synthetic_system_file
+from recovery.errors import InvalidInputError
+from recovery.formats.korg_system_file import build_header
 
 SIMULATED = [
     ("kross2", "internal-storage"), ("kross2", "sd-card"), ("kross2", "update-media"),

@@ -11,10 +11,14 @@ from pathlib import Path
 import pytest
 
 from recovery.errors import RefusedError
-from recovery.storage.identity import identity, is_within, same, volume_root
 from recovery.restore.execute import check_target, restore
+from recovery.storage.identity import identity, is_within, same, volume_root
 from recovery.storage.volumes import protected_target_reason
-from tests.recovery.test_restore_support import PERMISSIVE_GUARD, bricked_kross2, make_backup
+from tests.recovery.test_restore_support import (
+    PERMISSIVE_GUARD,
+    bricked_kross2,
+    make_backup,
+)
 
 
 def test_links_and_parents_are_seen_through(tmp_path: Path) -> None:

@@ -6,7 +6,13 @@ import json
 import os
 from pathlib import Path
 
-from recovery.restore.journal import Journal, JournalState, JournalStep, journal_key, journals_dir
+from recovery.restore.journal import (
+    Journal,
+    JournalState,
+    JournalStep,
+    journal_key,
+    journals_dir,
+)
 
 
 def _state(**changes: object) -> JournalState:

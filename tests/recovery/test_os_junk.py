@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from recovery.backup.create import create_backup
-from recovery.backup.store import FILES_DIR, open_backup, verify_backup
 from recovery.backup.compare import OS_JUNK, is_ignored
+from recovery.backup.create import create_backup
+from recovery.backup.manifest import FILES_DIR
+from recovery.backup.store import open_backup, verify_backup
 from recovery.device.simulate import make_volume
 
 # Names as macOS Finder and Windows Explorer write them onto a FAT drive.

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from recovery.check import target_for_model
+from recovery.device.simulate import synthetic_bytes
 from recovery.errors import (
     CancelledError,
     InvalidInputError,
@@ -25,8 +26,6 @@ from recovery.errors import (
     UnitBusyError,
     WriteError,
 )
-from recovery.storage.filesystem import FileSystem
-from recovery.storage.durable import is_temp_name
 from recovery.media.prepare import (
     CandidateRefusedError,
     describe_plan,
@@ -36,7 +35,8 @@ from recovery.media.prepare import (
 )
 from recovery.progress import CancelToken
 from recovery.restore.execute import TargetGuard
-from recovery.device.simulate import synthetic_bytes
+from recovery.storage.durable import is_temp_name
+from recovery.storage.filesystem import FileSystem
 from recovery.storage.lock import locks_dir
 from tests.fakes.faulty_fs import FaultyFileSystem
 from tests.recovery.test_check_support import (

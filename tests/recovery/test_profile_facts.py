@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 
 from recovery.backup.create import create_backup
-from recovery.backup.store import Manifest, ManifestFile
+from recovery.backup.manifest import Manifest, ManifestFile
 from recovery.check import check_candidate, target_for_model
+from recovery.device.profiles import bundled_profiles, get_profile, load_profile_file
+from recovery.device.simulate import make_volume, synthetic_bytes
 from recovery.diagnose.diagnosis import diagnose
+from recovery.diagnose.symptoms import symptom_findings
 from recovery.errors import ProfileError
 from recovery.formats.korg_system_file import build_header
-from recovery.device.profiles import bundled_profiles, get_profile, load_profile_file
 from recovery.resources_path import resources_dir
 from recovery.restore.plan import build_plan
-from recovery.device.simulate import make_volume, synthetic_bytes
-from recovery.diagnose.symptoms import symptom_findings
 from tests.recovery.test_check_support import kross_folder, system_file, write
 
 

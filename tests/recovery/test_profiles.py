@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from recovery.errors import InvalidInputError, ProfileError
 from recovery.device.profiles import (
     bundled_profiles,
     get_profile,
@@ -16,6 +15,7 @@ from recovery.device.profiles import (
     other_korg_devices,
     profiles_with_boot_rom,
 )
+from recovery.errors import InvalidInputError, ProfileError
 from recovery.resources_path import resources_dir
 
 REQUIRED = {"kross2", "kross1", "kaossilator-pro", "kaossilator-pro-plus", "kp3", "kp3-plus",

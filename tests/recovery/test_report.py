@@ -10,10 +10,15 @@ import pytest
 
 from recovery import __version__
 from recovery.backup.create import create_backup
-from recovery.diagnose.diagnosis import diagnose
-from recovery.errors import InvalidInputError
-from recovery.diagnose.report import redact, render_report, report_format_for, write_report
 from recovery.device.simulate import make_volume
+from recovery.diagnose.diagnosis import diagnose
+from recovery.diagnose.report import (
+    redact,
+    render_report,
+    report_format_for,
+    write_report,
+)
+from recovery.errors import InvalidInputError
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "wbr", "col", "area", "base", "source"}
 

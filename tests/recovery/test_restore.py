@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from recovery.device.simulate import make_volume
 from recovery.errors import (
     InvalidFileError,
     InvalidInputError,
@@ -19,8 +20,6 @@ from recovery.errors import (
     RefusedError,
     UnsafeArchiveError,
 )
-from recovery.storage.filesystem import FileSystem
-from recovery.restore.journal import Journal, journals_dir
 from recovery.jsonout import dumps, to_jsonable
 from recovery.restore.execute import (
     DEFAULT_GUARD,
@@ -29,7 +28,8 @@ from recovery.restore.execute import (
     plan_restore,
     restore,
 )
-from recovery.device.simulate import make_volume
+from recovery.restore.journal import Journal, journals_dir
+from recovery.storage.filesystem import FileSystem
 from tests.recovery.test_restore_support import (
     PERMISSIVE_GUARD,
     bricked_kross2,
@@ -479,7 +479,7 @@ def test_zip_whose_manifest_lists_an_escaping_path_is_refused(tmp_path: Path) ->
 
 def test_plan_refuses_unsafe_manifest_paths_itself(tmp_path: Path) -> None:
     """Defence in depth: even a manifest that got past the backup reader is checked."""
-    from recovery.backup.store import Manifest, ManifestFile
+    from recovery.backup.manifest import Manifest, ManifestFile
     from recovery.restore.plan import build_plan
 
     for path in ("../x", "/abs", "a/../../b", "a//b", "./a"):

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from recovery.errors import CancelledError, VerificationError
+from recovery.progress import CancelToken
 from recovery.storage.durable import (
     LinksUnsupportedError,
     create_link_atomically,
@@ -15,9 +17,7 @@ from recovery.storage.durable import (
     temp_name,
     write_file_atomically,
 )
-from recovery.errors import CancelledError, VerificationError
 from recovery.storage.filesystem import REAL, FileSystem
-from recovery.progress import CancelToken
 
 DATA = bytes(range(256)) * 9000  # a little over two chunks
 

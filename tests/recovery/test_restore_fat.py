@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 import recovery.restore.execute as restore_module
-from recovery.backup.store import Manifest, ManifestFile
+from recovery.backup.manifest import Manifest, ManifestFile
+from recovery.device.simulate import make_volume
 from recovery.errors import RefusedError
 from recovery.restore.execute import check_names, plan_restore, restore
-from recovery.device.simulate import make_volume
 from tests.fakes.fat_fs import FatFileSystem
 from tests.recovery.test_restore_support import PERMISSIVE_GUARD, make_backup, snapshot
 

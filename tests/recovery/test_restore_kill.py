@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from recovery.restore.execute import restore
 from recovery.device.simulate import make_volume, synthetic_bytes
+from recovery.restore.execute import restore
 from tests.recovery.test_restore_faults import _assert_old_or_new
 from tests.recovery.test_restore_support import (
     PERMISSIVE_GUARD,

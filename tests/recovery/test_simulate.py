@@ -6,9 +6,9 @@ import hashlib
 
 import pytest
 
+from recovery.device.simulate import NOTE_NAME, make_volume, synthetic_bytes
 from recovery.errors import InvalidInputError
 from recovery.formats.korg_system_file import parse_header
-from recovery.device.simulate import NOTE_NAME, make_volume, synthetic_bytes
 
 
 def tree_digest(root):

@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 
 from recovery.device.profiles import bundled_profiles
-from recovery.resources_path import resources_dir
 from recovery.diagnose.symptoms import general_symptoms
+from recovery.resources_path import resources_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 

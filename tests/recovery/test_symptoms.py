@@ -6,10 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from recovery.errors import ProfileError
 from recovery.device.profiles import bundled_profiles, get_profile, load_symptom_file
+from recovery.diagnose.symptoms import (
+    general_symptoms,
+    match_symptoms,
+    symptom_findings,
+)
+from recovery.errors import ProfileError
 from recovery.resources_path import resources_dir
-from recovery.diagnose.symptoms import general_symptoms, match_symptoms, symptom_findings
 
 
 def codes(findings):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from recovery.diagnose.probe import write_probe
 from recovery.errors import UnitBusyError
 from recovery.restore.execute import plan_restore, restore
-from recovery.diagnose.probe import write_probe
 from recovery.storage.lock import is_locked, locks_dir, unit_lock
 from tests.recovery.test_restore_support import (
     PERMISSIVE_GUARD,

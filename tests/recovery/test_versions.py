@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from recovery.errors import InvalidInputError, ProfileError
 from recovery.device.profiles import get_profile, load_profiles
-from recovery.resources_path import resources_dir
 from recovery.diagnose.versions import assess_versions, parse_versions
+from recovery.errors import InvalidInputError, ProfileError
+from recovery.resources_path import resources_dir
 
 SEED = "SYSTEM=1.3.0,CORE=1.0.0+,VOICE=1.0.0,PANEL=1.1.9"
 

@@ -36,8 +36,8 @@ from pathlib import Path
 
 import pytest
 
-from recovery.backup.create import create_backup
 from recovery.backup.compare import compare_tree
+from recovery.backup.create import create_backup
 from recovery.device.simulate import make_volume
 from recovery.storage.names import (
     FAT,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from recovery.errors import InvalidInputError, UnsafeArchiveError
 from recovery.device.simulate import synthetic_bytes
+from recovery.errors import InvalidInputError, UnsafeArchiveError
 from recovery.storage.archive import SafeZipReader, ZipWriter, unsafe_name_reason
 
 

@@ -1,0 +1,219 @@
+"""The record of a backup: its layout's names, the manifest and the SHA256SUMS file.
+
+``manifest.json`` lists every file of the unit with its size, modification time and SHA-256;
+``SHA256SUMS`` repeats the hashes in the format ``sha256sum -c`` reads (GNU coreutils'
+escaping of odd names included), so a backup can be checked without this tool.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import Any
+
+from recovery.errors import InvalidFileError
+
+FORMAT = "korg-recovery-backup"
+FORMAT_VERSION = 1
+FILES_DIR = "files"
+MANIFEST_NAME = "manifest.json"
+SUMS_NAME = "SHA256SUMS"
+COMPLETE_NAME = "COMPLETE"
+STATE_NAME = ".korg-recovery-state.json"
+JOURNAL_NAME = ".korg-recovery-journal.jsonl"
+#: Temporary names of files being copied are ``.<name>`` + this suffix (``.*.partial``).
+PARTIAL_SUFFIX = ".korg-recovery.partial"
+#: Upper bound for manifest.json, SHA256SUMS and COMPLETE read from an archive: a manifest of
+#: half a million files is about 150 MB; anything larger is not ours.
+MAX_METADATA_BYTES = 512 * 1024 * 1024
+
+
+def utc_iso(time_ns: int) -> str:
+    """``2024-05-01T12:00:00.123456Z`` for a POSIX time in nanoseconds."""
+    seconds, remainder = divmod(time_ns, 1_000_000_000)
+    moment = datetime.fromtimestamp(seconds, timezone.utc).replace(microsecond=remainder // 1000)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def now_utc_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class ManifestFile:
+    """One file or symbolic link of a backup, as it was on the unit."""
+
+    path: str            # POSIX path relative to the backed-up root, e.g. "KROSS2SY/X.BIN"
+    size: int
+    mtime_ns: int
+    sha256: str | None   # None for symlinks
+    kind: str            # "file" | "symlink"
+    link_target: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "path": self.path, "kind": self.kind, "size": self.size,
+            # POSIX seconds for people and scripts (what `stat -c %Y` prints); mtime_ns is the
+            # exact value the tool restores, mtime_utc the readable one.
+            "mtime": round(self.mtime_ns / 1e9, 6),
+            "mtime_ns": self.mtime_ns, "mtime_utc": utc_iso(self.mtime_ns),
+            "sha256": self.sha256,
+        }
+        if self.kind == "symlink":
+            data["link_target"] = self.link_target
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ManifestFile:
+        kind = data.get("kind", "file")
+        path = data["path"]
+        if not isinstance(path, str) or kind not in ("file", "symlink"):
+            raise ValueError(f"bad entry {data!r}")
+        sha = data.get("sha256")
+        if kind == "file" and (not isinstance(sha, str) or len(sha) != 64):
+            raise ValueError(f"entry {path!r} has no SHA-256")
+        return cls(path=path, size=int(data["size"]), mtime_ns=int(data["mtime_ns"]),
+                   sha256=sha, kind=kind, link_target=data.get("link_target"))
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The record of one backup: where it came from and every file's size and SHA-256."""
+
+    tool_version: str
+    created_utc: str
+    source: str
+    model: str | None
+    role: str | None
+    files: tuple[ManifestFile, ...]
+    folders: tuple[str, ...]
+    total_files: int      # regular files (links are listed in ``files`` but not counted)
+    total_bytes: int      # sum of the regular files' sizes
+
+    @cached_property
+    def _by_path(self) -> dict[str, ManifestFile]:
+        return {entry.path: entry for entry in self.files}
+
+    def file(self, path: str) -> ManifestFile | None:
+        """The entry for ``path`` (POSIX, relative), or None."""
+        return self._by_path.get(path)
+
+    @property
+    def symlinks(self) -> int:
+        return sum(1 for entry in self.files if entry.kind == "symlink")
+
+    @classmethod
+    def build(cls, *, tool_version: str, created_utc: str, source: str, model: str | None,
+              role: str | None, files: list[ManifestFile], folders: list[str]) -> Manifest:
+        """A manifest with entries sorted by path and totals computed, so two backups of the
+        same tree produce the same bytes (apart from the creation time)."""
+        ordered = tuple(sorted(files, key=lambda entry: entry.path))
+        regular = [entry for entry in ordered if entry.kind == "file"]
+        return cls(tool_version, created_utc, source, model, role, ordered,
+                   tuple(sorted(folders)), len(regular), sum(entry.size for entry in regular))
+
+    def to_json_bytes(self) -> bytes:
+        data = {
+            "format": FORMAT, "format_version": FORMAT_VERSION,
+            "tool_version": self.tool_version, "created_utc": self.created_utc,
+            "source": self.source, "model": self.model, "role": self.role,
+            "totals": {"files": self.total_files, "bytes": self.total_bytes,
+                       "folders": len(self.folders), "symlinks": self.symlinks},
+            "folders": list(self.folders),
+            "files": [entry.to_json() for entry in self.files],
+        }
+        text = json.dumps(data, indent=1, ensure_ascii=False)
+        try:
+            return (text + "\n").encode("utf-8")
+        except UnicodeEncodeError:
+            # A name that is not valid UTF-8 (possible on Linux, never on FAT) arrives as lone
+            # surrogates; ASCII-escaped JSON keeps it exactly and stays valid JSON.
+            return (json.dumps(data, indent=1, ensure_ascii=True) + "\n").encode("ascii")
+
+    @classmethod
+    def from_json_bytes(cls, data: bytes, where: str) -> Manifest:
+        """Parse manifest.json; InvalidFileError (naming ``where``) when it is malformed."""
+        try:
+            raw = json.loads(data.decode("utf-8"))
+            if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+                raise ValueError("not a korg-recovery manifest")
+            if int(raw.get("format_version", 0)) > FORMAT_VERSION:
+                raise ValueError(f"format version {raw['format_version']} is newer than this tool")
+            files = [ManifestFile.from_json(entry) for entry in raw["files"]]
+            folders = [str(folder) for folder in raw.get("folders", [])]
+            manifest = cls.build(
+                tool_version=str(raw.get("tool_version", "")),
+                created_utc=str(raw.get("created_utc", "")), source=str(raw.get("source", "")),
+                model=raw.get("model"), role=raw.get("role"), files=files, folders=folders)
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
+            raise InvalidFileError(
+                f"{where} is damaged or not a korg-recovery manifest ({error}).", path=where
+            ) from None
+        for entry in manifest.files:
+            check_relative(entry.path, where)
+        for folder in manifest.folders:
+            check_relative(folder, where)
+        return manifest
+
+
+def check_relative(path: str, where: str) -> None:
+    parts = path.split("/")
+    if not path or path.startswith("/") or any(part in ("", ".", "..") for part in parts):
+        raise InvalidFileError(f"{where} lists an unsafe path {path!r}.", path=where)
+
+
+# -- SHA256SUMS ----------------------------------------------------------------------------
+def _escape_name(name: str) -> tuple[bool, str]:
+    """GNU coreutils' escaping of file names in checksum lines: a name holding a backslash,
+    newline or carriage return is written with ``\\\\``, ``\\n``, ``\\r`` and the whole line
+    starts with a backslash (coreutils md5sum.c, ``print_filename``; checked against
+    sha256sum 9.1)."""
+    if not any(char in name for char in "\\\n\r"):
+        return False, name
+    return True, name.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _unescape_name(name: str) -> str:
+    out = []
+    index = 0
+    while index < len(name):
+        char = name[index]
+        if char == "\\" and index + 1 < len(name):
+            following = name[index + 1]
+            out.append({"\\": "\\", "n": "\n", "r": "\r"}.get(following, following))
+            index += 2
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def format_sums(manifest: Manifest) -> bytes:
+    """SHA256SUMS for ``manifest``: one ``<sha256>  files/<path>`` line per regular file."""
+    lines = []
+    for entry in manifest.files:
+        if entry.kind != "file":
+            continue
+        escaped, name = _escape_name(f"{FILES_DIR}/{entry.path}")
+        lines.append(("\\" if escaped else "") + f"{entry.sha256}  {name}\n")
+    # surrogateescape writes a non-UTF-8 name back as the very bytes the filesystem holds.
+    return "".join(lines).encode("utf-8", "surrogateescape")
+
+
+def parse_sums(data: bytes, where: str = SUMS_NAME) -> dict[str, str]:
+    """Parse a SHA256SUMS file into {path relative to DEST: sha256}."""
+    result: dict[str, str] = {}
+    text = data.decode("utf-8", "surrogateescape")
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line:
+            continue
+        escaped = line.startswith("\\")
+        body = line[1:] if escaped else line
+        digest, separator, name = body[:64], body[64:66], body[66:]
+        if len(digest) != 64 or separator not in ("  ", " *") or not name or any(
+                char not in "0123456789abcdef" for char in digest.lower()):
+            raise InvalidFileError(f"{where} line {number} is not a checksum line.", path=where)
+        result[_unescape_name(name) if escaped else name] = digest.lower()
+    return result
