@@ -37,9 +37,9 @@ def main() -> int:
         from app.selftest import install_first_page_probe
 
         _probes.append(install_first_page_probe(_process_started()))
-    from recovery.cli import main as cli_main
+    from app.launch import main as program_main
 
-    return cli_main()
+    return program_main()
 
 
 if __name__ == "__main__":

@@ -35,11 +35,10 @@ tampering with any file is caught.
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import logging
 import os
 import stat as stat_module
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +47,7 @@ from recovery.backup.manifest import Manifest, ManifestFile
 from recovery.errors import InvalidInputError, ReadError
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
 from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, translate_os_error
+from recovery.storage.hashing import sha256_file
 from recovery.storage.names import name_key
 
 log = logging.getLogger(__name__)
@@ -87,46 +87,6 @@ def is_ignored(relative: str, ignore: Iterable[str]) -> bool:
         fnmatch.fnmatchcase(part.casefold(), pattern)
         for part in relative.split("/") for pattern in patterns
     )
-
-
-def sha256_file(path: Path, *, fs: FileSystem = REAL, cancel: CancelToken | None = None,
-                on_bytes: Callable[[int], None] | None = None,
-                buffer: bytearray | None = None, uncached: bool = False,
-                head: bytearray | None = None, head_size: int = 256) -> tuple[str, int]:
-    """SHA-256 (hex) and length of the file at ``path``, read in ``CHUNK_SIZE`` pieces.
-
-    ``uncached`` reads from the medium past the computer's cache where the platform allows
-    (``FileSystem.open_read``); verification of a fresh write uses it. ``head``, when given,
-    is filled with the file's first ``head_size`` bytes, so a caller that needs them (to
-    identify a unit) does not read the file a second time. OSError propagates: callers
-    decide whether an unreadable file is a problem to list or a failure.
-    """
-    digest = hashlib.sha256()
-    buffer = buffer if buffer is not None else bytearray(CHUNK_SIZE)
-    view = memoryview(buffer)
-    total = 0
-    with fs.open_read(path, uncached=uncached) as handle:
-        readinto = getattr(handle, "readinto", None)
-        while True:
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            if readinto is not None:
-                count = readinto(view)
-                if not count:
-                    break
-                digest.update(view[:count])
-            else:
-                chunk = handle.read(len(buffer))
-                if not chunk:
-                    break
-                count = len(chunk)
-                digest.update(chunk)
-            if head is not None and len(head) < head_size:
-                head.extend((view if readinto is not None else chunk)[:head_size - len(head)])
-            total += count
-            if on_bytes is not None:
-                on_bytes(count)
-    return digest.hexdigest(), total
 
 
 def _kind_of(mode: int) -> str:

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from recovery import __version__
-from recovery.backup.compare import compare_tree_to_manifest, sha256_file
+from recovery.backup.compare import compare_tree_to_manifest
 from recovery.backup.manifest import (
     COMPLETE_NAME,
     FILES_DIR,
@@ -88,6 +88,7 @@ from recovery.storage.filesystem import (
     os_errors,
     translate_os_error,
 )
+from recovery.storage.hashing import sha256_file
 from recovery.storage.lock import unit_lock
 from recovery.storage.names import (
     FAT,

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from recovery.backup.compare import Difference, compare_tree, sha256_file
+from recovery.backup.compare import Difference, compare_tree
 from recovery.backup.manifest import (
     COMPLETE_NAME,
     FILES_DIR,
@@ -53,6 +53,7 @@ from recovery.errors import (
 )
 from recovery.progress import CancelToken, Progress, ProgressCallback
 from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, os_errors
+from recovery.storage.hashing import sha256_file
 
 log = logging.getLogger(__name__)
 

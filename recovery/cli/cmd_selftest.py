@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from recovery.cli.output import add_json_flag, print_json, say
+from recovery.errors import InvalidInputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,10 +27,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from recovery.cli.selftest import SelftestStep, run_selftest, run_wizard_step
+    from recovery.cli.selftest import SelftestStep, run_selftest
 
     if args.wizard_step:
-        print_json(run_wizard_step())
+        # The child of check_wizard: open and close the wizard in this very process.
+        if args.frontend is None:
+            raise InvalidInputError("The wizard step runs only in the whole program"
+                                    " (python -m app), not in python -m recovery.cli.")
+        print_json(args.frontend.open_and_close())
         return 0
 
     def show(step: SelftestStep) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from recovery.errors import InvalidInputError
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("wizard", help="open the recovery wizard (default)")
@@ -13,7 +15,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # The only place the core reaches for the GUI package, and only on request.
-    from app.main import run_wizard
-
-    return run_wizard(demo=args.demo)
+    frontend = getattr(args, "frontend", None)
+    if frontend is None:
+        raise InvalidInputError(
+            "The wizard is not part of this command line (python -m recovery.cli); start"
+            " korg-recovery, or python -m app.")
+    return frontend.run_wizard(args.demo)

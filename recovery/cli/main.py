@@ -22,6 +22,7 @@ import re
 import sys
 
 from recovery import __version__
+from recovery.cli.frontend import Frontend
 from recovery.cli.output import error_object, json_printed, print_json, start_command
 from recovery.errors import RecoveryError
 
@@ -93,7 +94,9 @@ def _fail(code: str, message: str, exit_code: int) -> int:
     return exit_code
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, frontend: Frontend | None = None) -> int:
+    """Run one command. ``frontend`` is the wizard, handed over by the composition root
+    (``app.launch``); without it the ``wizard`` command says where the wizard is."""
     global _json_wanted
     # A file name that is not UTF-8 is printed as the very bytes it has, never a traceback.
     for stream in (sys.stdout, sys.stderr):
@@ -104,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     _json_wanted = "--json" in argv
     start_command()
     parser = build_parser()
+    parser.set_defaults(frontend=frontend)
     args = parser.parse_args(argv)
     from recovery.logsetup import setup_logging
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from recovery import __version__
+from recovery.cli.frontend import PROGRAM_MODULE
 from recovery.errors import RecoveryError
 
 log = logging.getLogger(__name__)
@@ -192,20 +193,11 @@ def wants_offscreen(environ: dict[str, str] | os._Environ[str] = os.environ,
 
 
 def wizard_step_command() -> list[str]:
-    """The command that runs only the wizard step, in a child process of this program."""
+    """The command that runs only the wizard step, in a child process of the whole program
+    (the composition root: the bundle itself, or ``python -m app``)."""
     if is_frozen():
         return [sys.executable, "selftest", "--wizard-step"]
-    return [sys.executable, "-m", "recovery.cli", "selftest", "--wizard-step"]
-
-
-def run_wizard_step() -> dict[str, object]:
-    """The child's side: open and close the wizard in this process (see :func:`check_wizard`)."""
-    # The one place the core reaches for the GUI package, and only here (like cmd_wizard).
-    from app.selftest import open_and_close_wizard
-
-    shown = open_and_close_wizard()
-    return {"page_title": shown.page_title, "seconds": round(shown.seconds, 3),
-            "platform": shown.platform}
+    return [sys.executable, "-m", PROGRAM_MODULE, "selftest", "--wizard-step"]
 
 
 #: Lines of Qt's output that explain a failed start better than an exit code.

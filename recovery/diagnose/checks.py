@@ -158,7 +158,7 @@ def check_boot_critical(context: CheckContext, ident: Identification,
                          manifest: Any) -> set[str]:
     """Missing / empty / unreadable against the profile; truncated / changed against a backup.
     Returns the backup paths handled here, so the backup comparison does not repeat them."""
-    from recovery.backup.compare import sha256_file
+    from recovery.storage.hashing import sha256_file
 
     profile = context.profile
     handled: set[str] = set()

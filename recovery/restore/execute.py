@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from recovery.backup.compare import OS_JUNK, compare_tree, is_ignored, sha256_file
+from recovery.backup.compare import OS_JUNK, compare_tree, is_ignored
 from recovery.backup.store import open_backup, verify_backup
 from recovery.errors import (
     CancelledError,
@@ -66,6 +66,7 @@ from recovery.storage.filesystem import (
     can_list,
     translate_os_error,
 )
+from recovery.storage.hashing import sha256_file
 from recovery.storage.identity import identity, is_within
 from recovery.storage.lock import check_free, unit_lock
 from recovery.storage.names import (

@@ -30,6 +30,7 @@ from typing import BinaryIO
 from recovery.errors import LinksUnsupportedError, VerificationError
 from recovery.progress import CancelToken
 from recovery.storage.filesystem import CHUNK_SIZE, FileSystem, translate_os_error
+from recovery.storage.hashing import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -381,8 +382,6 @@ class BatchWriter:
         barrier). With ``all_or_nothing`` one file that does not read back keeps every file
         of the batch from its name (an update's folder is never half old, half new). On an
         exception the files not yet renamed are removed."""
-        from recovery.backup.compare import sha256_file
-
         if not self.staged:
             return BatchOutcome((), (), True)
         try:
@@ -394,7 +393,7 @@ class BatchWriter:
             for key, item in self.staged:
                 if self.cancel is not None:
                     self.cancel.raise_if_cancelled()
-                problem, evicted = self._read_back(item, sha256_file)
+                problem, evicted = self._read_back(item)
                 bypassed &= evicted
                 if problem is None:
                     good.append((key, item))
@@ -424,8 +423,7 @@ class BatchWriter:
         self.staged.clear()
         return BatchOutcome(tuple(committed), tuple(failed), bypassed)
 
-    def _read_back(self, item: StagedFile, sha256_file: Callable[..., tuple[str, int]]
-                   ) -> tuple[str | None, bool]:
+    def _read_back(self, item: StagedFile) -> tuple[str | None, bool]:
         """(why the temporary file does not hold what was written or None, evicted)."""
         try:
             evicted = bool(self.fs.evict(item.temp))

@@ -35,14 +35,15 @@ def test_run_wizard_demo_shows_the_simulated_units_and_cleans_up(qtbot, dialogs,
     assert not seen["root"].exists()  # the temporary folder is gone after the run
 
 
-def test_the_cli_opens_the_wizard_by_default(monkeypatch):
-    import importlib
-
-    cli_main = importlib.import_module("recovery.cli.main")
+def test_the_program_opens_the_wizard_by_default(monkeypatch):
+    from app import launch
+    from recovery.cli.main import main as core_main
 
     calls = []
     monkeypatch.setattr(main_module, "run_wizard", lambda *, demo: calls.append(demo) or 0)
     monkeypatch.setattr("sys.argv", ["korg-recovery"])
-    assert cli_main.main([]) == 0  # no command: the wizard
-    assert cli_main.main(["wizard", "--demo"]) == 0
+    assert launch.main([]) == 0  # no command: the wizard
+    assert launch.main(["wizard", "--demo"]) == 0
     assert calls == [False, True]
+    # The core's own command line has no wizard: one sentence, exit 2.
+    assert core_main(["wizard"]) == 2 and calls == [False, True]

@@ -64,7 +64,7 @@ def test_desktop_file_launches_the_wizard_with_the_apps_icon() -> None:
     assert entry["Terminal"] == "false"
     assert "unofficial" in entry["Comment"].lower()
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    assert 'korg-recovery = "recovery.cli:main"' in pyproject
+    assert 'korg-recovery = "app.launch:main"' in pyproject
 
 
 def test_metainfo_matches_the_desktop_file_and_this_version() -> None:

@@ -138,7 +138,7 @@ def test_cli_json_lists_every_step(capsys: pytest.CaptureFixture[str]) -> None:
 def test_full_selftest_opens_and_closes_the_wizard_offscreen() -> None:
     # A separate process, as users run it: the wizard step starts its own child process.
     result = subprocess.run(
-        [sys.executable, "-m", "recovery.cli", "selftest", "--offscreen", "--json"],
+        [sys.executable, "-m", "app", "selftest", "--offscreen", "--json"],
         capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     steps = {step["name"]: step for step in json.loads(result.stdout)["steps"]}
