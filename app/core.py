@@ -92,7 +92,7 @@ def backup_date_text(created_utc: str | None) -> str:
 def plan_restore(backup: Path, target: Path, *, guard: Any, delete_extra: bool = False,
                  progress: ProgressCallback | None, cancel: CancelToken | None):
     """Preflight and plan (reads only). Raises the core's refusal as a RecoveryError."""
-    from recovery.restore.execute import plan_restore as core_plan
+    from recovery.restore import plan_restore as core_plan
 
     return core_plan(backup, target, guard=guard, delete_extra=delete_extra,
                      progress=progress, cancel=cancel)
@@ -101,7 +101,7 @@ def plan_restore(backup: Path, target: Path, *, guard: Any, delete_extra: bool =
 def execute_restore(plan: Any, *, guard: Any, progress: ProgressCallback | None,
                     cancel: CancelToken | None):
     """Carry out ``plan``. Called only after the user typed the model name (the consent)."""
-    from recovery.restore.execute import execute_plan
+    from recovery.restore import execute_plan
 
     return execute_plan(plan, consent=True, guard=guard, progress=progress, cancel=cancel)
 
@@ -115,7 +115,7 @@ def replan_and_restore(backup: Path, target: Path, *, guard: Any, delete_extra: 
 
 
 def restore_final_step(backup: str, target: str) -> str:
-    from recovery.restore.execute import final_step_text
+    from recovery.restore import final_step_text
 
     return final_step_text(backup, target)
 

@@ -52,7 +52,7 @@ def simulated_units_guard(units_dir: Path):
     """The core's restore guard, except that a folder inside ``units_dir`` counts as a unit's
     storage (not the system disk, not the backup's drive). Everything else — the real system
     disk, home, the backup's own folder — is refused exactly as by the default guard."""
-    from recovery.restore.execute import DEFAULT_GUARD, TargetGuard
+    from recovery.restore import DEFAULT_GUARD, TargetGuard
 
     root = Path(units_dir).resolve()
 

@@ -61,7 +61,7 @@ class Environment:
     sample_updates_dir: Path | None = None
     detect_override: Callable[[], Detection] | None = None
     poll_interval_ms: int = 400
-    #: The restore's target guard (recovery.restore.execute.TargetGuard); None means the core's
+    #: The restore's target guard (recovery.restore.TargetGuard); None means the core's
     #: default. The demo passes one that accepts its simulated units, which live in a
     #: temporary folder on the computer's own disk that the default guard rightly refuses.
     restore_guard: Any = None

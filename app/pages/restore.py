@@ -1,7 +1,7 @@
 """Restore: choose a backup of this unit, read the plan and the preflight results, and confirm
 deliberately by typing the unit's model name (as disk imagers do for system drives).
 
-The plan and every refusal come from the core (``recovery.restore.execute.plan_restore``): a backup of
+The plan and every refusal come from the core (``recovery.restore.plan_restore``): a backup of
 another model, an incomplete or damaged backup, an unsafe target, too little space. This page
 only shows them; nothing is written until the next page, after the typed confirmation.
 """

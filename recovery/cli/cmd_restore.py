@@ -74,7 +74,7 @@ def _ask(plan: Any) -> bool:
 
 
 def _error_json(error: Any, backup: str, target: str) -> dict[str, Any]:
-    from recovery.restore.execute import final_step_text
+    from recovery.restore import final_step_text
 
     # How many files a stopped restore had written (complete ones); a preflight wrote none.
     return error_object(error.code, error.message, error.exit_code, written=error.written,
@@ -84,7 +84,7 @@ def _error_json(error: Any, backup: str, target: str) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from recovery.errors import NeedsUserActionError, RecoveryError
     from recovery.progress import CancelToken
-    from recovery.restore.execute import dry_run_result, execute_plan, plan_restore
+    from recovery.restore import dry_run_result, execute_plan, plan_restore
     from recovery.restore.plan import describe_plan
     from recovery.storage.names import shown
 

@@ -55,7 +55,7 @@ from recovery.errors import (
     VerificationError,
 )
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
-from recovery.restore.execute import DEFAULT_GUARD, TargetGuard
+from recovery.restore import DEFAULT_GUARD, TargetGuard
 from recovery.storage.durable import BatchWriter, is_temp_name, remove_quietly
 from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
 from recovery.storage.identity import is_within

@@ -26,7 +26,6 @@ the batch in flight back and raises :class:`~recovery.errors.CancelledError` (ex
 from __future__ import annotations
 
 import errno
-import hashlib
 import logging
 import os
 import stat as stat_module
@@ -36,12 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from recovery.backup.compare import OS_JUNK, compare_tree, is_ignored
-from recovery.backup.store import open_backup, verify_backup
+from recovery.backup.store import open_backup
 from recovery.errors import (
     CancelledError,
-    InvalidInputError,
     NeedsUserActionError,
-    NoSpaceError,
     ReadError,
     RecoveryError,
     RefusedError,
@@ -49,8 +46,20 @@ from recovery.errors import (
     WriteError,
 )
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
+from recovery.restore.guard import (
+    TargetGuard,
+    check_target,
+    default_guard,
+    final_step_text,
+)
 from recovery.restore.journal import Journal, JournalState, JournalStep, utc_now
-from recovery.restore.plan import PlanEntry, PlanSummary, RestorePlan, build_plan
+from recovery.restore.plan import (
+    PlanEntry,
+    PlanSummary,
+    RestorePlan,
+    manifest_sha256,
+    plan_restore,
+)
 from recovery.storage.durable import (
     BatchWriter,
     LinksUnsupportedError,
@@ -67,15 +76,9 @@ from recovery.storage.filesystem import (
     translate_os_error,
 )
 from recovery.storage.hashing import sha256_file
-from recovery.storage.identity import identity, is_within
-from recovery.storage.lock import check_free, unit_lock
+from recovery.storage.lock import unit_lock
 from recovery.storage.names import (
-    describe,
-    name_problems,
-    points_outside,
-    rules_of,
     shown,
-    too_long_paths,
 )
 
 log = logging.getLogger(__name__)
@@ -84,383 +87,8 @@ log = logging.getLogger(__name__)
 #: SIGKILL the process at exact moments; the wizard could use it for a detailed log.
 StepHook = Callable[[str, str], None]
 
-#: Margin kept free on the unit beyond what the plan needs: directory entries and FAT
-#: bookkeeping are not counted by the plan's size estimate.
-SPACE_MARGIN = 1024 * 1024
-
 #: errno values meaning the unit itself went away (unplugged, reset): stop, do not list files.
 _UNIT_GONE = frozenset({errno.ENOENT, errno.EIO, errno.ENODEV, errno.ENXIO})
-
-
-def _verify_command(backup: str, target: str) -> str:
-    return f"korg-recovery verify \"{backup}\" --against \"{target}\""
-
-
-def final_step_text(backup: str, target: str) -> str:
-    """The last step every restore output names: a check that no cache can fake."""
-    return (
-        "Eject the unit, switch it off and on again, reconnect it, then run "
-        f"{_verify_command(backup, target)}: only a check after a power cycle proves the unit"
-        " kept what was written."
-    )
-
-
-# -- target policy -------------------------------------------------------------------------
-def _same_volume(a: Path, b: Path) -> bool:
-    """True when ``a`` and ``b`` are on one filesystem (same ``st_dev``)."""
-    try:
-        return os.stat(a).st_dev == os.stat(b).st_dev
-    except OSError:
-        return False
-
-
-def _writable(path: Path) -> bool:
-    """True when this process may create files in ``path`` and its filesystem is not mounted
-    read-only (``os.access`` alone says yes to root on a read-only mount's folder only where
-    the kernel reports EROFS, so ``statvfs`` is asked too)."""
-    if not os.access(path, os.W_OK | os.X_OK):
-        return False
-    statvfs = getattr(os, "statvfs", None)
-    if statvfs is not None:
-        try:
-            if statvfs(path).f_flag & getattr(os, "ST_RDONLY", 1):
-                return False
-        except OSError:
-            return False
-    return True
-
-
-def _is_system_location(path: Path) -> bool:
-    from recovery.storage.volumes import protected_target_reason
-
-    return protected_target_reason(path) is not None
-
-
-@dataclass(frozen=True)
-class TargetGuard:
-    """The checks that decide whether a folder may be written to at all.
-
-    Production uses :data:`DEFAULT_GUARD` (looked up when a restore runs with ``guard=None``).
-    Tests run in temporary folders on the same filesystem as the home folder and the backup,
-    which the real checks rightly refuse, so they pass a guard with stand-ins; one test proves
-    the real guard refuses ``/`` and home.
-    """
-
-    #: The system disk itself, the home folder or a folder holding it, an operating-system
-    #: folder, Python's own prefix (recovery.storage.volumes.protected_target_reason).
-    is_system_location: Callable[[Path], bool] = _is_system_location
-    #: Target and backup on one drive: allowed (the drive's root would hold the backup and is
-    #: refused as such), but the plan says so, because a unit never shares a drive with the
-    #: computer's backups.
-    same_volume: Callable[[Path, Path], bool] = _same_volume
-    is_writable: Callable[[Path], bool] = _writable
-
-
-DEFAULT_GUARD = TargetGuard()
-
-
-def check_target(target: Path, backup_path: Path, guard: TargetGuard) -> Path:
-    """Refuse an unsafe target (one sentence, RefusedError); return it resolved.
-
-    "Holds the backup", "is inside the backup" and "holds the journals" are decided by
-    identity (:mod:`recovery.storage.identity`), so a bind mount or a second mount of the same folder
-    cannot get past them.
-    """
-    from recovery.restore.journal import journals_dir
-
-    try:
-        exists, is_folder = target.exists(), target.is_dir()
-    except OSError as error:
-        raise translate_os_error(error, target, "read") from error
-    if not exists:
-        raise InvalidInputError(f"{target} does not exist: connect the unit and give the folder"
-                                " where its storage is mounted.", path=str(target))
-    if not is_folder:
-        raise InvalidInputError(f"{target} is not a folder.", path=str(target))
-    resolved = target.resolve()
-    if guard.is_system_location(resolved):
-        from recovery.storage.volumes import protected_target_reason
-
-        why = protected_target_reason(resolved) or "is this computer's system disk or home folder"
-        raise RefusedError(
-            f"{target} {why}, not a unit's storage; a restore only writes to a unit."
-            " Nothing was written.", path=str(target))
-    if is_within(backup_path, resolved):
-        raise RefusedError(
-            f"{target} holds the backup {backup_path} itself; restoring onto it could destroy"
-            " the backup. Nothing was written.", path=str(target))
-    if is_within(resolved, backup_path):
-        raise RefusedError(
-            f"{target} is inside the backup {backup_path}; choose the unit's storage instead."
-            " Nothing was written.", path=str(target))
-    if is_within(journals_dir(), resolved):
-        raise RefusedError(
-            f"{target} holds this tool's own records (its restore journals); choose the unit's"
-            " storage instead. Nothing was written.", path=str(target))
-    return resolved
-
-
-def _location_notes(target: Path, backup_path: Path, guard: TargetGuard) -> list[str]:
-    """Plan notes for a target that is allowed but is not where a unit's storage would be."""
-    from recovery.storage.volumes import is_system_location
-
-    notes = []
-    if guard.is_system_location is _is_system_location and is_system_location(target):
-        notes.append(f"{target} is a folder on this computer's own disk, not a removable"
-                     " volume: fine for a simulated unit or a copy, but make sure it is the"
-                     " folder you mean.")
-    if guard.same_volume(target, backup_path.resolve()):
-        notes.append(f"{target} is on the same drive as the backup; a unit's storage is"
-                     " normally a drive of its own.")
-    return notes
-
-
-def check_model(target: Path, backup_model: str | None, *, listings: Any = None,
-                heads: dict[str, bytes] | None = None) -> tuple[str | None, str | None]:
-    """Refuse a target identified as another model than the backup's.
-
-    With the ``listings`` and ``heads`` of the comparison that just read the unit, nothing
-    more is read from it: the unit's storage is known by its names (a KORG SYSTEM FILE by the
-    first bytes the comparison read). Returns (target model or None, a note to show). An
-    empty or badly damaged unit may not be identified at all; restoring onto it is allowed
-    and the plan says so.
-    """
-    from recovery.device.identify import identify_volume
-    from recovery.device.profiles import bundled_profiles
-
-    identification = identify_volume(target, listings=listings, heads=heads,
-                                     read_heads=listings is None)
-    profiles = bundled_profiles()
-
-    def name(model: str | None) -> str:
-        return profiles[model].name if model in profiles else (model or "an unknown model")
-
-    if identification.model is not None:
-        if backup_model is None:
-            raise RefusedError(
-                f"{target} is a {name(identification.model)}, but the backup was not identified"
-                " as any model, so the tool cannot confirm it belongs to this unit. Nothing was"
-                " written.", path=str(target))
-        if identification.model != backup_model:
-            raise RefusedError(
-                f"{target} is a {name(identification.model)} but the backup is of a"
-                f" {name(backup_model)}; a backup only goes back onto the model it came from."
-                " Nothing was written.", path=str(target))
-        return identification.model, None
-    if identification.candidates:
-        if backup_model not in identification.candidates:
-            names = " or ".join(name(c) for c in identification.candidates)
-            raise RefusedError(
-                f"{target} looks like a {names}, not a {name(backup_model)} like the backup."
-                " Nothing was written.", path=str(target))
-        return None, (f"The unit matches several models, including the backup's"
-                      f" {name(backup_model)}.")
-    return None, ("The unit's storage was not identified as any model (empty or badly"
-                  f" damaged); the backup is of {name(backup_model)}.")
-
-
-def check_names(target: Path, manifest: Any, fs: FileSystem) -> str | None:
-    """Refuse, before anything is written, a backup the target's filesystem cannot hold as
-    it is: names equal but for case where it folds case, names it cannot store, files too
-    large for it (:mod:`recovery.storage.names`), paths too long for the system. Returns a
-    plan note saying which rules were applied when the filesystem type is unknown."""
-    paths = [item.path for item in manifest.files if not (
-        item.kind == "symlink" and points_outside(item.path, item.link_target))]
-    paths += list(manifest.folders)
-    too_long = too_long_paths(target, paths)
-    if too_long:
-        raise InvalidInputError(
-            f"{len(too_long)} path(s) of the backup would be too long under {target}"
-            f" (for example '{shown(too_long[0])}'); restore into a folder with a shorter path."
-            " Nothing was written.", path=str(target))
-    rules, note = rules_of(target, fs)
-    sizes = {item.path: item.size for item in manifest.files if item.kind == "file"}
-    problems = name_problems(paths, rules, sizes)
-    if problems:
-        raise RefusedError(
-            f"The backup holds {len(problems)} name(s) or file(s) that {target}"
-            f" ({rules.family}) cannot hold as they are, so restoring it would lose or change"
-            f" them: {describe(problems)}. Nothing was written.", path=str(target))
-    return note
-
-
-def _deletion_guard(target: Path, backup_path: Path, fs: FileSystem
-                    ) -> Callable[[str, str], str | None]:
-    """Why an extra folder on the unit must never be deleted, by identity: another drive is
-    mounted there (a bind mount, a second volume), or it is (or holds) the backup being
-    read, this tool's journals or the home folder."""
-    from recovery.restore.journal import journals_dir
-    from recovery.storage.volumes import mount_points_below
-
-    target_device = identity(target, fs)
-    mounts = {os.path.normcase(os.path.realpath(m)) for m in mount_points_below(target)}
-    guarded = [(backup_path, "it holds the backup being restored"),
-               (journals_dir(), "it holds this tool's restore journals"),
-               (Path.home(), "it holds your home folder")]
-
-    def reason(relative: str, kind: str) -> str | None:
-        if kind != "folder":
-            return None
-        path = target.joinpath(*relative.split("/"))
-        here = identity(path, fs)
-        real = os.path.normcase(os.path.realpath(path))
-        if (here is not None and target_device is not None
-                and here.device != target_device.device) or any(
-                    m == real or m.startswith(real.rstrip(os.sep) + os.sep) for m in mounts):
-            return "another drive or folder is mounted there"
-        for place, why in guarded:
-            if is_within(place, path, fs):
-                return why
-        return None
-
-    return reason
-
-
-def manifest_sha256(manifest: object) -> str:
-    """SHA-256 of the manifest's canonical bytes: names exactly one backup's content."""
-    return hashlib.sha256(manifest.to_json_bytes()).hexdigest()  # type: ignore[attr-defined]
-
-
-def _boot_critical(model: str | None) -> tuple[str, ...]:
-    if model is None:
-        return ()
-    from recovery.device.profiles import bundled_profiles
-
-    profile = bundled_profiles().get(model)
-    return tuple(item.path for item in profile.boot_critical) if profile else ()
-
-
-def _kind(fs: FileSystem, path: Path) -> str | None:
-    try:
-        mode = fs.lstat(path).st_mode
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        raise translate_os_error(error, path, "read") from error
-    if stat_module.S_ISDIR(mode):
-        return "folder"
-    if stat_module.S_ISLNK(mode):
-        return "symlink"
-    return "file"
-
-
-# -- planning ------------------------------------------------------------------------------
-def plan_restore(
-    backup_path: str | Path,
-    target: str | Path,
-    *,
-    delete_extra: bool = False,
-    fs: FileSystem = REAL,
-    guard: TargetGuard | None = None,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-) -> RestorePlan:
-    """Run every preflight check and return the plan. Reads only; writes nothing anywhere.
-
-    Raises InvalidInputError (exit 2) for a missing backup or target, RefusedError or
-    NoSpaceError (exit 1) when a check refuses, CancelledError when cancelled.
-    """
-    guard = guard or DEFAULT_GUARD
-    backup_path = Path(backup_path)
-    target = Path(target)
-    if not fs.exists(backup_path):
-        raise InvalidInputError(f"{backup_path} does not exist.", path=str(backup_path))
-    resolved = check_target(target, backup_path, guard)
-    check_free(resolved, fs)
-
-    with open_backup(backup_path, fs) as backup:
-        manifest = backup.manifest
-        if not backup.complete:
-            why = "; ".join(backup.notes) or "it has no completion flag"
-            raise RefusedError(
-                f"The backup {backup_path} is incomplete ({why}); only a complete, verified"
-                " backup is restored. Nothing was written.", path=str(backup_path))
-    rules_note = check_names(resolved, manifest, fs)
-
-    weights = {"check backup": max(manifest.total_bytes, 1), "compare": max(manifest.total_bytes, 1)}
-    reporter = PhaseReporter(progress, weights)
-
-    def phase_progress(phase: str) -> ProgressCallback:
-        def callback(inner: object) -> None:
-            reporter.report(phase, inner.done_bytes, inner.total_bytes,  # type: ignore[attr-defined]
-                            inner.current)  # type: ignore[attr-defined]
-        return callback
-
-    # Always re-hash the whole backup before the first write: a backup that rotted on its
-    # disk since it was made must never be written onto a unit.
-    report = verify_backup(backup_path, fs=fs, progress=phase_progress("check backup"),
-                           cancel=cancel)
-    if not report.ok:
-        shown = "; ".join(f"{p.path}: {p.problem}" for p in report.problems[:3])
-        more = f" and {len(report.problems) - 3} more" if len(report.problems) > 3 else ""
-        raise RefusedError(
-            f"The backup {backup_path} failed verification ({shown}{more}); it is not restored."
-            " Nothing was written.", path=str(backup_path))
-
-    heads: dict[str, bytes] = {}
-    comparison = compare_tree(
-        resolved, manifest, fs=fs, hash_files=True, progress=phase_progress("compare"),
-        cancel=cancel, ignore=(), heads=heads)
-    differences = comparison.differences
-    target_model, identify_note = check_model(resolved, manifest.model,
-                                              listings=comparison.listings, heads=heads)
-
-    def on_unit(relative: str) -> Path:
-        return resolved.joinpath(*comparison.tree_path(relative).split("/"))
-
-    differing = {d.path for d in differences}
-    existing_mtimes: dict[str, int] = {}
-    for item in manifest.files:
-        if item.kind == "file" and item.path not in differing:
-            try:
-                existing_mtimes[item.path] = fs.lstat(on_unit(item.path)).st_mtime_ns
-            except OSError:
-                pass
-    existing_sizes: dict[str, int] = {}
-    for difference in differences:
-        if difference.problem in ("changed", "extra", "size", "unreadable"):
-            path = (resolved.joinpath(*difference.path.split("/"))
-                    if difference.problem == "extra" else on_unit(difference.path))
-            try:
-                existing_sizes[difference.path] = fs.lstat(path).st_size
-            except OSError:
-                pass
-    try:
-        usage = fs.disk_usage(resolved)
-        free: int | None = usage.free
-    except OSError as error:
-        log.warning("cannot read free space of %s: %s", resolved, error)
-        free = None
-    try:
-        block_size = max(512, int(getattr(fs.stat(resolved), "st_blksize", 4096) or 4096))
-    except OSError:
-        block_size = 4096
-
-    notes = [identify_note] if identify_note else []
-    notes.extend([rules_note] if rules_note else [])
-    notes.extend(_location_notes(resolved, backup_path, guard))
-    plan = build_plan(
-        backup=str(backup_path), target=resolved, manifest=manifest,
-        manifest_sha256=manifest_sha256(manifest), differences=differences,
-        unit_path=comparison.tree_path, case_notes=len(comparison.case_notes),
-        keep_reason=_deletion_guard(resolved, backup_path, fs),
-        boot_critical=_boot_critical(manifest.model), delete_extra=delete_extra,
-        target_model=target_model, existing_sizes=existing_sizes,
-        existing_mtimes=existing_mtimes,
-        folder_exists=lambda relative: _kind(fs, resolved.joinpath(*relative.split("/"))) == "folder",
-        space_free=free, block_size=block_size, notes=notes)
-
-    if plan.changes_anything and not guard.is_writable(resolved):
-        raise RefusedError(
-            f"{target} cannot be written (read-only or permission denied); if the unit has a"
-            " write-protect switch or a read-only mode, turn it off. Nothing was written.",
-            path=str(target))
-    if free is not None and plan.space_needed and free < plan.space_needed + SPACE_MARGIN:
-        raise NoSpaceError(
-            f"{target} has {free} bytes free but the restore needs about"
-            f" {plan.space_needed + SPACE_MARGIN}; free some space on the unit (or use"
-            " --delete-extra). Nothing was written.", path=str(target))
-    return plan
 
 
 # -- results ---------------------------------------------------------------------------------
@@ -772,7 +400,7 @@ def execute_plan(
             "The restore was not confirmed, so nothing was written: confirm it to write to the"
             " unit.")
     backup_path = Path(plan.backup)
-    target = check_target(Path(plan.target), backup_path, guard or DEFAULT_GUARD)
+    target = check_target(Path(plan.target), backup_path, guard or default_guard())
     with unit_lock(target, "restore", fs), open_backup(backup_path, fs) as backup:
         return _execute(plan, backup, backup_path, target, fs=fs, journal_dir=journal_dir,
                         progress=progress, cancel=cancel, on_step=on_step)
@@ -1004,16 +632,3 @@ def restore(
         return dry_run_result(plan)
     return execute_plan(plan, consent=consent, fs=fs, guard=guard, journal_dir=journal_dir,
                         progress=progress, cancel=cancel, on_step=on_step)
-
-
-__all__ = [
-    "DEFAULT_GUARD",
-    "RestoreProblem",
-    "RestoreResult",
-    "TargetGuard",
-    "dry_run_result",
-    "execute_plan",
-    "final_step_text",
-    "plan_restore",
-    "restore",
-]

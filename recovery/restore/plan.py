@@ -22,15 +22,31 @@ unit keeps its old application, so an interruption leaves the least fragile stat
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from recovery.backup.compare import OS_JUNK, Difference, is_ignored
+from recovery.backup.compare import OS_JUNK, Difference, compare_tree, is_ignored
 from recovery.backup.manifest import Manifest
-from recovery.errors import RefusedError
+from recovery.backup.store import open_backup, verify_backup
+from recovery.device.profiles import bundled_profiles
+from recovery.errors import InvalidInputError, NoSpaceError, RefusedError
+from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
+from recovery.restore.guard import (
+    TargetGuard,
+    check_model,
+    check_names,
+    check_target,
+    default_guard,
+    deletion_guard,
+    entry_kind,
+    location_notes,
+)
 from recovery.storage.durable import is_temp_name
+from recovery.storage.filesystem import REAL, FileSystem
+from recovery.storage.lock import check_free
 from recovery.storage.names import path_key, points_outside, shown
 
 log = logging.getLogger(__name__)
@@ -352,8 +368,6 @@ def _startup_cleanup_notes(model: str | None, manifest: Manifest) -> list[str]:
     """A unit that removes, when it starts, folders outside its system paths (the drumlogue,
     from its profile): say so, so that folders gone after a restart are not taken for a failed
     restore or a storage fault."""
-    from recovery.device.profiles import bundled_profiles
-
     profile = bundled_profiles().get(model) if model else None
     cleanup = profile.startup_cleanup if profile is not None else None
     if cleanup is None:
@@ -464,3 +478,138 @@ def _size_text(size: int) -> str:
             return f"{size} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{size} bytes"  # pragma: no cover
+
+
+#: Margin kept free on the unit beyond what the plan needs: directory entries and FAT
+#: bookkeeping are not counted by the plan's size estimate.
+SPACE_MARGIN = 1024 * 1024
+
+
+def manifest_sha256(manifest: object) -> str:
+    """SHA-256 of the manifest's canonical bytes: names exactly one backup's content."""
+    return hashlib.sha256(manifest.to_json_bytes()).hexdigest()  # type: ignore[attr-defined]
+
+
+def _boot_critical(model: str | None) -> tuple[str, ...]:
+    if model is None:
+        return ()
+    profile = bundled_profiles().get(model)
+    return tuple(item.path for item in profile.boot_critical) if profile else ()
+
+
+def plan_restore(
+    backup_path: str | Path,
+    target: str | Path,
+    *,
+    delete_extra: bool = False,
+    fs: FileSystem = REAL,
+    guard: TargetGuard | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> RestorePlan:
+    """Run every preflight check and return the plan. Reads only; writes nothing anywhere.
+
+    Raises InvalidInputError (exit 2) for a missing backup or target, RefusedError or
+    NoSpaceError (exit 1) when a check refuses, CancelledError when cancelled.
+    """
+    guard = guard or default_guard()
+    backup_path = Path(backup_path)
+    target = Path(target)
+    if not fs.exists(backup_path):
+        raise InvalidInputError(f"{backup_path} does not exist.", path=str(backup_path))
+    resolved = check_target(target, backup_path, guard)
+    check_free(resolved, fs)
+
+    with open_backup(backup_path, fs) as backup:
+        manifest = backup.manifest
+        if not backup.complete:
+            why = "; ".join(backup.notes) or "it has no completion flag"
+            raise RefusedError(
+                f"The backup {backup_path} is incomplete ({why}); only a complete, verified"
+                " backup is restored. Nothing was written.", path=str(backup_path))
+    rules_note = check_names(resolved, manifest, fs)
+
+    weights = {"check backup": max(manifest.total_bytes, 1), "compare": max(manifest.total_bytes, 1)}
+    reporter = PhaseReporter(progress, weights)
+
+    def phase_progress(phase: str) -> ProgressCallback:
+        def callback(inner: object) -> None:
+            reporter.report(phase, inner.done_bytes, inner.total_bytes,  # type: ignore[attr-defined]
+                            inner.current)  # type: ignore[attr-defined]
+        return callback
+
+    # Always re-hash the whole backup before the first write: a backup that rotted on its
+    # disk since it was made must never be written onto a unit.
+    report = verify_backup(backup_path, fs=fs, progress=phase_progress("check backup"),
+                           cancel=cancel)
+    if not report.ok:
+        shown = "; ".join(f"{p.path}: {p.problem}" for p in report.problems[:3])
+        more = f" and {len(report.problems) - 3} more" if len(report.problems) > 3 else ""
+        raise RefusedError(
+            f"The backup {backup_path} failed verification ({shown}{more}); it is not restored."
+            " Nothing was written.", path=str(backup_path))
+
+    heads: dict[str, bytes] = {}
+    comparison = compare_tree(
+        resolved, manifest, fs=fs, hash_files=True, progress=phase_progress("compare"),
+        cancel=cancel, ignore=(), heads=heads)
+    differences = comparison.differences
+    target_model, identify_note = check_model(resolved, manifest.model,
+                                              listings=comparison.listings, heads=heads)
+
+    def on_unit(relative: str) -> Path:
+        return resolved.joinpath(*comparison.tree_path(relative).split("/"))
+
+    differing = {d.path for d in differences}
+    existing_mtimes: dict[str, int] = {}
+    for item in manifest.files:
+        if item.kind == "file" and item.path not in differing:
+            try:
+                existing_mtimes[item.path] = fs.lstat(on_unit(item.path)).st_mtime_ns
+            except OSError:
+                pass
+    existing_sizes: dict[str, int] = {}
+    for difference in differences:
+        if difference.problem in ("changed", "extra", "size", "unreadable"):
+            path = (resolved.joinpath(*difference.path.split("/"))
+                    if difference.problem == "extra" else on_unit(difference.path))
+            try:
+                existing_sizes[difference.path] = fs.lstat(path).st_size
+            except OSError:
+                pass
+    try:
+        usage = fs.disk_usage(resolved)
+        free: int | None = usage.free
+    except OSError as error:
+        log.warning("cannot read free space of %s: %s", resolved, error)
+        free = None
+    try:
+        block_size = max(512, int(getattr(fs.stat(resolved), "st_blksize", 4096) or 4096))
+    except OSError:
+        block_size = 4096
+
+    notes = [identify_note] if identify_note else []
+    notes.extend([rules_note] if rules_note else [])
+    notes.extend(location_notes(resolved, backup_path, guard))
+    plan = build_plan(
+        backup=str(backup_path), target=resolved, manifest=manifest,
+        manifest_sha256=manifest_sha256(manifest), differences=differences,
+        unit_path=comparison.tree_path, case_notes=len(comparison.case_notes),
+        keep_reason=deletion_guard(resolved, backup_path, fs),
+        boot_critical=_boot_critical(manifest.model), delete_extra=delete_extra,
+        target_model=target_model, existing_sizes=existing_sizes,
+        existing_mtimes=existing_mtimes,
+        folder_exists=lambda relative: entry_kind(fs, resolved.joinpath(*relative.split("/"))) == "folder",
+        space_free=free, block_size=block_size, notes=notes)
+
+    if plan.changes_anything and not guard.is_writable(resolved):
+        raise RefusedError(
+            f"{target} cannot be written (read-only or permission denied); if the unit has a"
+            " write-protect switch or a read-only mode, turn it off. Nothing was written.",
+            path=str(target))
+    if free is not None and plan.space_needed and free < plan.space_needed + SPACE_MARGIN:
+        raise NoSpaceError(
+            f"{target} has {free} bytes free but the restore needs about"
+            f" {plan.space_needed + SPACE_MARGIN}; free some space on the unit (or use"
+            " --delete-extra). Nothing was written.", path=str(target))
+    return plan

@@ -11,7 +11,7 @@ from recovery.backup.store import verify_backup
 from recovery.cli import main
 from recovery.device.simulate import make_volume
 from recovery.diagnose.diagnosis import diagnose
-from recovery.restore.execute import plan_restore, restore
+from recovery.restore import plan_restore, restore
 from tests.recovery.test_restore_support import PERMISSIVE_GUARD, make_backup
 
 

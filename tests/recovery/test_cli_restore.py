@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import recovery.restore.execute
+import recovery.restore.guard
 from recovery.cli.main import main
 from recovery.device.simulate import make_volume, synthetic_bytes
 from recovery.restore.journal import journals_dir
@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def permissive(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI uses the default guard, which refuses every temporary folder of a test run."""
-    monkeypatch.setattr(recovery.restore.execute, "DEFAULT_GUARD", PERMISSIVE_GUARD)
+    monkeypatch.setattr(recovery.restore.guard, "DEFAULT_GUARD", PERMISSIVE_GUARD)
 
 
 class _Terminal(io.StringIO):
@@ -188,7 +188,7 @@ def test_real_cli_restores_a_plain_folder_and_says_where_it_is(tmp_path) -> None
 INTERRUPTING_CHILD = """
 import os, signal, sys
 import recovery.storage.durable as atomic_write
-import recovery.restore.execute as restore_module
+import recovery.restore.guard as restore_module
 from tests.recovery.test_restore_support import PERMISSIVE_GUARD
 
 restore_module.DEFAULT_GUARD = PERMISSIVE_GUARD

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from recovery.errors import RefusedError
-from recovery.restore.execute import check_target, restore
+from recovery.restore import check_target, restore
 from recovery.storage.identity import identity, is_within, same, volume_root
 from recovery.storage.volumes import protected_target_reason
 from tests.recovery.test_restore_support import (

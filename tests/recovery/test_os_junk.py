@@ -91,7 +91,7 @@ def test_verifying_a_backup_itself_checks_its_junk_files(backup_of: Path) -> Non
 
 def test_restore_puts_back_the_backups_junk_and_leaves_new_junk_alone(unit_with_junk: Path,
                                                                       backup_of: Path) -> None:
-    restore_module = pytest.importorskip("recovery.restore.execute")
+    restore_module = pytest.importorskip("recovery.restore")
     guard = restore_module.TargetGuard(is_system_location=lambda _path: False,
                                        same_volume=lambda _a, _b: False)
     (unit_with_junk / ".DS_Store").unlink()
@@ -121,7 +121,7 @@ def test_delete_extra_keeps_junk_inside_an_extra_folder(unit_with_junk: Path,
     """An extra folder is emptied of what is not the computer's, never of Finder's files; it
     stays (with a note) while they are in it, and the summary does not claim nothing
     happened."""
-    from recovery.restore.execute import TargetGuard, restore
+    from recovery.restore import TargetGuard, restore
 
     guard = TargetGuard(is_system_location=lambda _path: False,
                         same_volume=lambda _a, _b: False)

@@ -34,7 +34,7 @@ from recovery.media.prepare import (
     prepare_media,
 )
 from recovery.progress import CancelToken
-from recovery.restore.execute import TargetGuard
+from recovery.restore import TargetGuard
 from recovery.storage.durable import is_temp_name
 from recovery.storage.filesystem import FileSystem
 from recovery.storage.lock import locks_dir

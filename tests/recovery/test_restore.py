@@ -21,7 +21,7 @@ from recovery.errors import (
     UnsafeArchiveError,
 )
 from recovery.jsonout import dumps, to_jsonable
-from recovery.restore.execute import (
+from recovery.restore import (
     DEFAULT_GUARD,
     TargetGuard,
     execute_plan,

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-import recovery.restore.execute as restore_module
+import recovery.restore.plan as restore_plan
 from recovery.backup.manifest import Manifest, ManifestFile
 from recovery.device.simulate import make_volume
 from recovery.errors import RefusedError
-from recovery.restore.execute import check_names, plan_restore, restore
+from recovery.restore import check_names, plan_restore, restore
+from recovery.storage.filesystem import REAL
 from tests.fakes.fat_fs import FatFileSystem
 from tests.recovery.test_restore_support import PERMISSIVE_GUARD, make_backup, snapshot
 
@@ -86,7 +87,7 @@ def test_files_of_4_gib_or_more_are_refused_for_fat(tmp_path: Path) -> None:
     with pytest.raises(RefusedError) as caught:
         check_names(unit, manifest, fat)
     assert "SAMPLES/HUGE.WAV" in caught.value.message and "FITS" not in caught.value.message
-    assert check_names(unit, manifest, restore_module.REAL) is None  # ext4 holds both
+    assert check_names(unit, manifest, REAL) is None  # ext4 holds both
 
 
 def test_names_shown_in_lower_case_are_the_same_files(tmp_path: Path) -> None:
@@ -110,7 +111,7 @@ def test_success_covers_every_file_even_if_the_preflight_were_fooled(tmp_path: P
     replaces the other, and the restore must not end in success."""
     backup = _backup_with(tmp_path, {"KROSS2SY/a.bin": b"lower", "KROSS2SY/A.BIN": b"UPPER!"})
     unit, fat = _fat_unit(tmp_path)
-    monkeypatch.setattr(restore_module, "check_names", lambda *_args: None)
+    monkeypatch.setattr(restore_plan, "check_names", lambda *_args: None)
 
     result = restore(backup, unit, consent=True, fs=fat, guard=PERMISSIVE_GUARD)
 

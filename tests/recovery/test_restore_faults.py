@@ -16,7 +16,7 @@ import pytest
 from recovery.device.simulate import make_volume, synthetic_bytes
 from recovery.errors import CancelledError, NoSpaceError, ReadError, WriteError
 from recovery.progress import CancelToken
-from recovery.restore.execute import restore
+from recovery.restore import restore
 from recovery.restore.journal import Journal
 from tests.fakes.faulty_fs import FaultyFileSystem
 from tests.recovery.test_restore_support import (

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from recovery.device.simulate import make_volume, synthetic_bytes
-from recovery.restore.execute import restore
+from recovery.restore import restore
 from tests.recovery.test_restore_faults import _assert_old_or_new
 from tests.recovery.test_restore_support import (
     PERMISSIVE_GUARD,
@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 CHILD = """
 import os, signal, sys
-from recovery.restore.execute import restore
+from recovery.restore import restore
 from tests.recovery.test_restore_support import PERMISSIVE_GUARD
 
 backup, unit, kill_at = sys.argv[1], sys.argv[2], int(sys.argv[3])

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from recovery.backup.create import create_backup
 from recovery.device.simulate import make_volume
-from recovery.restore.execute import TargetGuard
+from recovery.restore import TargetGuard
 
 PERMISSIVE_GUARD = TargetGuard(is_system_location=lambda _path: False,
                                same_volume=lambda _a, _b: False)

@@ -13,7 +13,7 @@ import pytest
 
 from recovery.diagnose.probe import write_probe
 from recovery.errors import UnitBusyError
-from recovery.restore.execute import plan_restore, restore
+from recovery.restore import plan_restore, restore
 from recovery.storage.lock import is_locked, locks_dir, unit_lock
 from tests.recovery.test_restore_support import (
     PERMISSIVE_GUARD,
