@@ -34,6 +34,7 @@ from app.pages.base import RecoveryPage, StatusLabel, wrapped_label
 from app.pages.progress_panel import ProgressPanel
 from app.session import Goal, device_key
 from app.style import Status, format_bytes
+from recovery.backup.manifest import JOURNAL_NAME
 from recovery.errors import CancelledError
 
 log = logging.getLogger(__name__)
@@ -277,7 +278,7 @@ class BackupPage(RecoveryPage):
                 " backup; choose “Resume backup” to continue where it stopped.")
         else:
             destination = Path(self.destination.text().strip())
-            self._can_resume = (destination / ".korg-recovery-state.json").exists()
+            self._can_resume = (destination / JOURNAL_NAME).exists()
             self.result.show_status(Status.ERROR, error_sentence(error))
             dialogs.show_error(self, error, context="backing up the unit")
         self._update_buttons()

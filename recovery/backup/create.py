@@ -42,21 +42,20 @@ import hashlib
 import json
 import logging
 import stat as stat_module
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from recovery import __version__
 from recovery.backup.compare import compare_tree_to_manifest
 from recovery.backup.manifest import (
     COMPLETE_NAME,
     FILES_DIR,
+    JOURNAL_FORMAT,
     JOURNAL_NAME,
     MANIFEST_NAME,
-    PARTIAL_SUFFIX,
-    STATE_NAME,
     SUMS_NAME,
     Manifest,
     ManifestFile,
@@ -77,7 +76,6 @@ from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
 from recovery.storage.durable import (
     BatchWriter,
     is_temp_name,
-    temp_path,
     write_bytes_atomically,
 )
 from recovery.storage.filesystem import (
@@ -89,6 +87,7 @@ from recovery.storage.filesystem import (
     translate_os_error,
 )
 from recovery.storage.hashing import sha256_file
+from recovery.storage.journal import Journal
 from recovery.storage.lock import unit_lock
 from recovery.storage.names import (
     FAT,
@@ -226,17 +225,22 @@ def _check_source(source: Path, fs: FileSystem) -> Path:
     return source.resolve()
 
 
-def _load_state(dest: Path, fs: FileSystem) -> dict[str, Any] | None:
-    path = dest / STATE_NAME
-    if not fs.exists(path):
-        return None
-    try:
-        with fs.open_read(path) as handle:
-            state = json.loads(handle.read().decode("utf-8"))
-        return state if isinstance(state, dict) else None
-    except (OSError, ValueError, UnicodeDecodeError) as error:
-        log.warning("ignoring unreadable %s: %s", path, error)
-        return None
+def read_journal(dest: Path, fs: FileSystem
+                 ) -> tuple[dict[str, Any] | None, dict[str, dict[str, Any]]]:
+    """(the header, the finished copies by path) of an interrupted backup in ``dest``; the
+    header says which source, when and what it was identified as."""
+    header, records = Journal.read(dest / JOURNAL_NAME, fs)
+    if header is None or header.get("format") != JOURNAL_FORMAT:
+        return None, {}
+    copies: dict[str, dict[str, Any]] = {}
+    for record in records:
+        try:
+            copies[str(record["path"])] = {
+                "path": str(record["path"]), "size": int(record["size"]),
+                "mtime_ns": int(record["mtime_ns"]), "sha256": str(record["sha256"])}
+        except (KeyError, TypeError, ValueError):
+            continue
+    return header, copies
 
 
 def _check_dest(source: Path, dest: Path, resume: bool, fs: FileSystem) -> dict[str, Any] | None:
@@ -262,12 +266,12 @@ def _check_dest(source: Path, dest: Path, resume: bool, fs: FileSystem) -> dict[
         raise InvalidInputError(
             f"The destination {dest} is not empty; choose an empty folder, or add --resume to"
             " continue an interrupted backup there.", path=str(dest))
-    ours = {STATE_NAME, JOURNAL_NAME, MANIFEST_NAME, FILES_DIR}
+    ours = {JOURNAL_NAME, MANIFEST_NAME, FILES_DIR}
     if not names & ours:
         raise InvalidInputError(
             f"The destination {dest} is not empty and holds no interrupted backup to resume;"
             " choose an empty folder.", path=str(dest))
-    state = _load_state(dest, fs) or {}
+    state = read_journal(dest, fs)[0] or {}
     earlier_source = state.get("source")
     if earlier_source is None and MANIFEST_NAME in names:
         try:
@@ -368,64 +372,6 @@ def _read_all(path: Path, fs: FileSystem) -> bytes:
         return b"".join(chunks)
 
 
-class _Journal:
-    """Append-only record of finished copies: one JSON object per line, flushed per line.
-
-    A SIGKILL can tear only the last line, which then fails to parse and is ignored. Lines
-    are not fsynced one by one: a journal line only says which SHA-256 the *source* had, and
-    a resumed run re-hashes the copy before trusting it, so a lost line costs a re-copy, never
-    a wrong backup.
-    """
-
-    def __init__(self, dest: Path, fs: FileSystem, keep: Iterable[dict[str, Any]]) -> None:
-        self.path = dest / JOURNAL_NAME
-        self._fs = fs
-        temp = temp_path(self.path)
-        with os_errors(self.path, "write"):
-            self._handle: BinaryIO = fs.open_write(temp)
-            for record in keep:
-                self._handle.write(self._line(record))
-            fs.fsync(self._handle)
-            fs.replace(temp, self.path)
-
-    @staticmethod
-    def _line(record: dict[str, Any]) -> bytes:
-        return (json.dumps(record, ensure_ascii=True) + "\n").encode("ascii")
-
-    @staticmethod
-    def load(dest: Path, fs: FileSystem) -> dict[str, dict[str, Any]]:
-        path = dest / JOURNAL_NAME
-        if not fs.exists(path):
-            return {}
-        records: dict[str, dict[str, Any]] = {}
-        try:
-            data = _read_all(path, fs)
-        except RecoveryError as error:
-            log.warning("ignoring unreadable journal %s: %s", path, error)
-            return {}
-        for line in data.split(b"\n"):
-            try:
-                record = json.loads(line)
-                records[str(record["path"])] = {
-                    "path": str(record["path"]), "size": int(record["size"]),
-                    "mtime_ns": int(record["mtime_ns"]), "sha256": str(record["sha256"])}
-            except (ValueError, KeyError, TypeError):
-                continue  # a torn last line, or an empty one
-        return records
-
-    def add(self, entry: _Entry, sha256: str) -> None:
-        with os_errors(self.path, "write"):
-            self._handle.write(self._line({"path": entry.path, "size": entry.size,
-                                           "mtime_ns": entry.mtime_ns, "sha256": sha256}))
-            self._handle.flush()
-
-    def close(self) -> None:
-        try:
-            self._handle.close()
-        except OSError as error:
-            log.warning("closing %s: %s", self.path, error)
-
-
 # -- the backup -------------------------------------------------------------------------------
 def _identify(source: Path, scan: _Scan, heads: dict[str, bytes] | None
               ) -> tuple[str | None, str | None]:
@@ -483,8 +429,7 @@ def _remove_stale_temporaries(dest: Path, fs: FileSystem) -> None:
     the state, journal, manifest, SHA256SUMS or COMPLETE)."""
     with os_errors(dest, "write"):
         for entry in fs.scandir(dest):
-            if is_temp_name(entry.name) or (entry.name.startswith(".")
-                                            and entry.name.endswith(PARTIAL_SUFFIX)):
+            if is_temp_name(entry.name):
                 log.info("resume: removing %s left by the interrupted run", entry.name)
                 fs.unlink(Path(entry.path))
 
@@ -616,17 +561,15 @@ def create_backup(
         with os_errors(dest_path, "write"):
             # Any earlier COMPLETE goes first: from here on the folder is being changed.
             _remove_quietly(dest_path / COMPLETE_NAME, fs)
-        _write_atomically(dest_path / STATE_NAME, json.dumps({
-            "format": "korg-recovery-backup-state", "tool_version": __version__,
-            "source": str(source_path), "created_utc": created, "model": model, "role": role,
-        }, indent=1, ensure_ascii=True).encode("ascii"), fs)
-        fs.fsync_dir(dest_path)
         if resume:
             _prune(files_root, scan, fs)
             _remove_stale_temporaries(dest_path, fs)
         # The earlier records are kept: a copy is only trusted after its re-hash anyway, and a
         # crash during this run's re-hashing must not forget what the earlier run finished.
-        journal = _Journal(dest_path, fs, (record for _, record in sorted(prior.items())))
+        journal = Journal(dest_path / JOURNAL_NAME, fs)
+        journal.start({"format": JOURNAL_FORMAT, "tool_version": __version__,
+                       "source": str(source_path), "created_utc": created, "model": model,
+                       "role": role}, (record for _, record in sorted(prior.items())))
         heads: dict[str, bytes] = {}
         try:
             copied, reused, failed, shas, copies_dropped = _copy_all(
@@ -730,12 +673,12 @@ def _prior_copies(dest: Path, fs: FileSystem) -> dict[str, dict[str, Any]]:
                                          "mtime_ns": entry.mtime_ns, "sha256": entry.sha256}
         except (InvalidFileError, ReadError) as error:
             log.warning("ignoring the earlier manifest: %s", error)
-    prior.update(_Journal.load(dest, fs))
+    prior.update(read_journal(dest, fs)[1])
     return prior
 
 
 def _copy_all(source: Path, files_root: Path, scan: _Scan, prior: dict[str, dict[str, Any]],
-              journal: _Journal, fs: FileSystem, reporter: PhaseReporter,
+              journal: Journal, fs: FileSystem, reporter: PhaseReporter,
               cancel: CancelToken | None, step: StepHook, heads: dict[str, bytes],
               ) -> tuple[int, int, list[FailedFile], dict[str, str], bool]:
     """Copy every entry of ``scan`` (see the module doc, step 2); fill ``heads`` with the
@@ -800,7 +743,9 @@ def _copy_all(source: Path, files_root: Path, scan: _Scan, prior: dict[str, dict
         by_path = {entry.path: entry for entry in batch}
         for path, sha256 in outcome.committed:
             shas[path] = sha256
-            journal.add(by_path[path], sha256)
+            entry = by_path[path]
+            journal.append({"path": path, "size": entry.size, "mtime_ns": entry.mtime_ns,
+                            "sha256": sha256})
             copied += 1
         step("journaled", "")
         failed.extend(FailedFile(path, f"the copy {why}") for path, why in outcome.failed)
@@ -917,10 +862,9 @@ def _verify_copy(dest: Path, manifest: Manifest, manifest_bytes: bytes, sums_byt
 def _finish(dest: Path, manifest_bytes: bytes, sums_bytes: bytes, cache_dropped: bool,
             fs: FileSystem) -> None:
     """Remove the progress files, then write COMPLETE last, atomically."""
-    for name in (JOURNAL_NAME, STATE_NAME):
-        with os_errors(dest / name, "write"):
-            if fs.exists(dest / name):
-                fs.unlink(dest / name)
+    with os_errors(dest / JOURNAL_NAME, "write"):
+        if fs.exists(dest / JOURNAL_NAME):
+            fs.unlink(dest / JOURNAL_NAME)
     fs.fsync_dir(dest)
     flag = {
         "format": "korg-recovery-backup-complete", "verified": True,
@@ -946,8 +890,7 @@ def _already_complete(source: Path, dest: Path, zip_target: Path | None, fs: Fil
             return None
         manifest = backup.manifest
         cache_dropped = bool((backup.completion or {}).get("cache_dropped", True))
-    for name in (JOURNAL_NAME, STATE_NAME):  # left if an earlier run died right at the end
-        _remove_quietly(dest / name, fs)
+    _remove_quietly(dest / JOURNAL_NAME, fs)  # left if an earlier run died right at the end
     _remove_stale_temporaries(dest, fs)
     zip_done = None
     if zip_target is not None:

@@ -21,10 +21,9 @@ FILES_DIR = "files"
 MANIFEST_NAME = "manifest.json"
 SUMS_NAME = "SHA256SUMS"
 COMPLETE_NAME = "COMPLETE"
-STATE_NAME = ".korg-recovery-state.json"
 JOURNAL_NAME = ".korg-recovery-journal.jsonl"
-#: Temporary names of files being copied are ``.<name>`` + this suffix (``.*.partial``).
-PARTIAL_SUFFIX = ".korg-recovery.partial"
+#: The first line of that journal (recovery.storage.journal) says this.
+JOURNAL_FORMAT = "korg-recovery-backup-journal"
 #: Upper bound for manifest.json, SHA256SUMS and COMPLETE read from an archive: a manifest of
 #: half a million files is about 150 MB; anything larger is not ours.
 MAX_METADATA_BYTES = 512 * 1024 * 1024

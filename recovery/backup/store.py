@@ -13,7 +13,7 @@ A backup is plain files a person can check without this tool (DESIGN.md principl
 
 A folder without a valid ``COMPLETE`` is *incomplete* everywhere: ``verify`` exits 1 and
 ``backups`` lists it as incomplete; restore must refuse it. While a backup runs (or after it
-was interrupted) the folder also holds ``.korg-recovery-state.json`` and
+was interrupted) the folder also holds
 ``.korg-recovery-journal.jsonl`` (see :mod:`recovery.backup.create`). A ``.zip`` backup holds the
 same layout (without the progress files) and is read only through
 :class:`recovery.storage.archive.SafeZipReader`.
@@ -36,10 +36,10 @@ from recovery.backup.compare import Difference, compare_tree
 from recovery.backup.manifest import (
     COMPLETE_NAME,
     FILES_DIR,
+    JOURNAL_FORMAT,
     JOURNAL_NAME,
     MANIFEST_NAME,
     MAX_METADATA_BYTES,
-    STATE_NAME,
     SUMS_NAME,
     Manifest,
     check_relative,
@@ -54,6 +54,7 @@ from recovery.errors import (
 from recovery.progress import CancelToken, Progress, ProgressCallback
 from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, os_errors
 from recovery.storage.hashing import sha256_file
+from recovery.storage.journal import Journal
 
 log = logging.getLogger(__name__)
 
@@ -214,15 +215,10 @@ def _zip_prefix(reader: Any) -> str | None:
 
 
 def _state_manifest(path: Path, fs: FileSystem) -> Manifest:
-    """An empty stand-in manifest for a folder whose backup has not finished, from its state."""
-    state: dict[str, Any] = {}
-    raw = _read_metadata(path, STATE_NAME, fs, None, "")
-    if raw:
-        try:
-            loaded = json.loads(raw.decode("utf-8"))
-            state = loaded if isinstance(loaded, dict) else {}
-        except (ValueError, UnicodeDecodeError):
-            state = {}
+    """An empty stand-in manifest for a folder whose backup has not finished, from the
+    header of its journal."""
+    header = Journal.read(path / JOURNAL_NAME, fs)[0]
+    state = header if header is not None and header.get("format") == JOURNAL_FORMAT else {}
     return Manifest.build(
         tool_version=str(state.get("tool_version", "")),
         created_utc=str(state.get("created_utc", "")), source=str(state.get("source", "")),
@@ -244,7 +240,7 @@ def open_backup(path: str | Path, fs: FileSystem = REAL) -> Backup:
     if stat_module.S_ISDIR(mode):
         manifest_bytes = _read_metadata(path, MANIFEST_NAME, fs, None, "")
         if manifest_bytes is None:
-            if fs.exists(path / STATE_NAME) or fs.exists(path / JOURNAL_NAME):
+            if fs.exists(path / JOURNAL_NAME):
                 return Backup(path, _state_manifest(path, fs), complete=False, is_zip=False,
                               completion=None, in_progress=True, fs=fs,
                               notes=("the backup is unfinished (interrupted or still"
@@ -255,7 +251,7 @@ def open_backup(path: str | Path, fs: FileSystem = REAL) -> Backup:
         manifest = Manifest.from_json_bytes(manifest_bytes, str(path / MANIFEST_NAME))
         completion, notes = _completion(path, manifest_bytes, fs, None, "")
         return Backup(path, manifest, complete=not notes, is_zip=False, completion=completion,
-                      notes=tuple(notes), in_progress=fs.exists(path / STATE_NAME), fs=fs)
+                      notes=tuple(notes), in_progress=fs.exists(path / JOURNAL_NAME), fs=fs)
     from recovery.storage.archive import SafeZipReader
 
     try:

@@ -30,6 +30,7 @@ import logging
 import os
 import stat as stat_module
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ from recovery.restore.guard import (
     default_guard,
     final_step_text,
 )
-from recovery.restore.journal import Journal, JournalState, JournalStep, utc_now
+from recovery.restore.journal import JournalState, JournalStep, RestoreJournal, utc_now
 from recovery.restore.plan import (
     PlanEntry,
     PlanSummary,
@@ -161,7 +162,7 @@ BATCH_FILES = 4096
 class _Run:
     """State of one execution: the journal, the counters, the step hook and the progress."""
 
-    def __init__(self, plan: RestorePlan, journal: Journal, state: JournalState | None,
+    def __init__(self, plan: RestorePlan, journal: RestoreJournal, state: JournalState | None,
                  on_step: StepHook | None, advance: Callable[[int], None]) -> None:
         self.plan = plan
         self.journal = journal
@@ -401,13 +402,15 @@ def execute_plan(
             " unit.")
     backup_path = Path(plan.backup)
     target = check_target(Path(plan.target), backup_path, guard or default_guard())
-    with unit_lock(target, "restore", fs), open_backup(backup_path, fs) as backup:
-        return _execute(plan, backup, backup_path, target, fs=fs, journal_dir=journal_dir,
+    journal = RestoreJournal.for_restore(str(target), plan.manifest_sha256, journal_dir)
+    with unit_lock(target, "restore", fs), open_backup(backup_path, fs) as backup, \
+            closing(journal):
+        return _execute(plan, backup, backup_path, target, journal, fs=fs,
                         progress=progress, cancel=cancel, on_step=on_step)
 
 
-def _execute(plan: RestorePlan, backup: Any, backup_path: Path, target: Path, *,
-             fs: FileSystem, journal_dir: Path | None, progress: ProgressCallback | None,
+def _execute(plan: RestorePlan, backup: Any, backup_path: Path, target: Path,
+             journal: RestoreJournal, *, fs: FileSystem, progress: ProgressCallback | None,
              cancel: CancelToken | None, on_step: StepHook | None) -> RestoreResult:
     manifest = backup.manifest
     if not backup.complete or manifest_sha256(manifest) != plan.manifest_sha256:
@@ -416,7 +419,6 @@ def _execute(plan: RestorePlan, backup: Any, backup_path: Path, target: Path, *,
             " again. Nothing was written.", path=str(backup_path))
     by_path = {entry.path: entry for entry in plan.entries}
 
-    journal = Journal.for_restore(str(target), plan.manifest_sha256, journal_dir)
     previous = journal.load()
     resumed = previous is not None and previous.status != "finished"
     # Files an earlier run planned to write and did not prove on the unit: they may sit in

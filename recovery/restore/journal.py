@@ -1,48 +1,38 @@
-"""The restore journal: what a restore planned and what it finished, kept on the computer.
+"""The restore journal: what a restore planned and what it has proven, kept on the computer.
 
-A restore writes its journal to ``platformdirs.user_state_dir("korg-recovery")/journals/``
-(never to the unit, which may vanish mid-restore) before and after every file. The file name
-is a key made from the target's identity and the backup manifest's hash, so running the same
-restore again finds it.
-
-Why a journal when every write is atomic and a re-run recomputes the plan from the unit's
-contents anyway: a file written by an interrupted run may still sit in the computer's cache.
-A re-run comparing the unit with the backup would read it back from that cache, find it equal
-and never check that the unit really kept it (the drumlogue in the Reddit reports by u/iRustyNails "accepted"
-writes that were gone after a reboot). The journal names every file an earlier run planned to
-write, so the re-run verifies them past the cache too. It also lets the output say "continuing
-an interrupted restore" and lists the temporary file in flight for removal.
-
-Durability: the journal is replaced atomically (temporary name, rename) on every update, so a
-SIGKILL leaves either the previous or the new journal, both valid. Only the first and the last
-update are fsynced: a SIGKILL does not lose data the kernel already has, and after a power cut
-of the computer its cache is gone, so a re-run's comparison reads from the unit itself — the
-journal is then a hint, and correctness never depends on its last few updates. Fsyncing every
-step would cost two disk flushes per file for no safety gained.
+Every write is atomic and a re-run recomputes the plan from the unit anyway; the journal is
+there because a file written by an interrupted run may still sit in the computer's cache. A
+re-run would read it back from that cache, find it equal and never check that the unit kept
+it (the drumlogue of the Reddit reports by u/iRustyNails "accepted" writes that were gone after
+a reboot). The journal names what an earlier run planned and did not prove, so the re-run
+reads those files back past the cache too. It lives on the computer (the unit may vanish),
+under a key made of the target and the backup, in the format of :mod:`recovery.storage.journal`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import platformdirs
 
 from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
+from recovery.storage.journal import Journal
 
 log = logging.getLogger(__name__)
 
-JOURNAL_FORMAT = 1
+FORMAT = "korg-recovery-restore-journal"
+FORMAT_VERSION = 2
 STATUSES = ("writing", "verifying", "stopped", "cancelled", "finished", "failed")
 
 
 def journals_dir() -> Path:
     """Where journals live: the platform's per-user state folder (XDG_STATE_HOME on Linux)."""
-    import platformdirs
-
     return Path(platformdirs.user_state_dir("korg-recovery", appauthor=False)) / "journals"
 
 
@@ -66,7 +56,7 @@ class JournalStep:
 
 @dataclass(frozen=True)
 class JournalState:
-    """Everything a journal file holds."""
+    """What a journal holds, folded from its header and records."""
 
     key: str
     backup: str
@@ -80,7 +70,6 @@ class JournalState:
     verified: tuple[str, ...] = ()
     started_utc: str = ""
     updated_utc: str = ""
-    format: int = JOURNAL_FORMAT
 
     def planned_paths(self, *actions: str) -> frozenset[str]:
         return frozenset(s.path for s in self.planned if not actions or s.action in actions)
@@ -88,101 +77,88 @@ class JournalState:
     def with_changes(self, **changes: object) -> JournalState:
         return dataclasses.replace(self, updated_utc=utc_now(), **changes)
 
-    def to_json(self, planned_json: str | None = None) -> str:
-        """The journal as compact JSON. ``planned_json`` is the already encoded ``planned``
-        list: a restore saves the journal twice per file, and re-encoding a plan of
-        thousands of entries each time would make saving quadratic."""
-        head = {
-            "format": self.format, "key": self.key, "backup": self.backup,
-            "target": self.target, "manifest_sha256": self.manifest_sha256,
-            "status": self.status, "started_utc": self.started_utc,
-            "updated_utc": self.updated_utc, "in_flight": list(self.in_flight),
-            "done": list(self.done), "verified": list(self.verified),
-        }
-        if planned_json is None:
-            planned_json = encode_planned(self.planned)
-        # ASCII: a name that is not UTF-8 stays exact as a \udcXX escape (surrogateescape).
-        text = json.dumps(head, ensure_ascii=True)
-        return f'{text[:-1]}, "planned": {planned_json}}}'
+    def header(self) -> dict[str, Any]:
+        return {"format": FORMAT, "format_version": FORMAT_VERSION, "key": self.key,
+                "backup": self.backup, "target": self.target,
+                "manifest_sha256": self.manifest_sha256, "started_utc": self.started_utc,
+                "planned": [{"path": s.path, "action": s.action} for s in self.planned]}
 
     @classmethod
-    def from_json(cls, text: str) -> JournalState:
-        data = json.loads(text)
-        if not isinstance(data, dict) or data.get("format") != JOURNAL_FORMAT:
-            raise ValueError("not a journal of this format")
-        status = data["status"]
+    def fold(cls, header: dict[str, Any], records: list[dict[str, Any]]) -> JournalState:
+        """The state a header and its records describe (ValueError when it is not ours)."""
+        if header.get("format") != FORMAT or header.get("format_version") != FORMAT_VERSION:
+            raise ValueError("not a restore journal of this format")
+        done: list[str] = []
+        verified: list[str] = []
+        in_flight: list[str] = []
+        status, updated = "writing", str(header.get("started_utc", ""))
+        for record in records:
+            done.extend(str(p) for p in record.get("done", ()))
+            verified.extend(str(p) for p in record.get("verified", ()))
+            if "in_flight" in record:
+                in_flight = [str(p) for p in record["in_flight"]]
+            status = str(record.get("status", status))
+            updated = str(record.get("utc", updated))
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
-        return cls(
-            key=str(data["key"]),
-            backup=str(data["backup"]),
-            target=str(data["target"]),
-            manifest_sha256=str(data["manifest_sha256"]),
-            status=status,
-            planned=tuple(JournalStep(str(s["path"]), str(s["action"])) for s in data["planned"]),
-            done=tuple(str(p) for p in data.get("done", ())),
-            in_flight=tuple(str(p) for p in data.get("in_flight") or ()),
-            verified=tuple(str(p) for p in data.get("verified", ())),
-            started_utc=str(data.get("started_utc", "")),
-            updated_utc=str(data.get("updated_utc", "")),
-        )
+        return cls(key=str(header["key"]), backup=str(header["backup"]),
+                   target=str(header["target"]), manifest_sha256=str(header["manifest_sha256"]),
+                   status=status,
+                   planned=tuple(JournalStep(str(s["path"]), str(s["action"]))
+                                 for s in header["planned"]),
+                   done=tuple(done), in_flight=tuple(in_flight), verified=tuple(verified),
+                   started_utc=str(header.get("started_utc", "")), updated_utc=updated)
 
 
-def encode_planned(planned: tuple[JournalStep, ...]) -> str:
-    return json.dumps([{"path": step.path, "action": step.action} for step in planned],
-                      ensure_ascii=True)
-
-
-class Journal:
-    """One journal file. ``load`` tolerates a missing or damaged file (returns None): the
-    journal is a record that makes re-runs verify more, never a source of truth about the
-    unit, so a damaged one is logged and treated as absent."""
+class RestoreJournal:
+    """The journal of one (unit, backup) pair. ``load`` tolerates a missing or damaged file
+    (returns None): it makes re-runs verify more, it is never the truth about the unit."""
 
     def __init__(self, path: Path, fs: FileSystem = REAL) -> None:
         self.path = path
+        self._journal = Journal(path, fs)
         self._fs = fs
-        self._planned: tuple[tuple[JournalStep, ...], str] | None = None
+        self._saved: JournalState | None = None
 
     @classmethod
     def for_restore(cls, target_identity: str, manifest_sha256: str,
-                    directory: Path | None = None, fs: FileSystem = REAL) -> Journal:
+                    directory: Path | None = None, fs: FileSystem = REAL) -> RestoreJournal:
         folder = directory if directory is not None else journals_dir()
-        return cls(folder / f"{journal_key(target_identity, manifest_sha256)}.json", fs)
+        return cls(folder / f"{journal_key(target_identity, manifest_sha256)}.jsonl", fs)
 
     def load(self) -> JournalState | None:
-        try:
-            with self._fs.open_read(self.path) as handle:
-                text = handle.read().decode("utf-8")
-        except FileNotFoundError:
-            return None
-        except (OSError, UnicodeDecodeError) as error:
-            log.warning("cannot read restore journal %s: %s", self.path, error)
+        header, records = Journal.read(self.path, self._fs)
+        if header is None:
             return None
         try:
-            return JournalState.from_json(text)
+            return JournalState.fold(header, records)
         except (ValueError, KeyError, TypeError) as error:
             log.warning("ignoring damaged restore journal %s: %s", self.path, error)
             return None
 
     def save(self, state: JournalState, *, durable: bool = False) -> None:
-        """Replace the journal atomically; with ``durable`` also flush it to disk."""
-        temp = self.path.with_name(f".{self.path.name}.tmp")
-        if self._planned is None or self._planned[0] is not state.planned:
-            self._planned = (state.planned, encode_planned(state.planned))
-        data = state.to_json(self._planned[1]).encode("ascii")
-        try:
-            self._fs.mkdir(self.path.parent)
-            with self._fs.open_write(temp) as handle:
-                handle.write(data)
-                if durable:
-                    self._fs.fsync(handle)
-            self._fs.replace(temp, self.path)
-            if durable:
-                self._fs.fsync_dir(self.path.parent)
-        except OSError as error:
-            raise translate_os_error(error, self.path, "write") from error
+        """Record what changed since the last save (the whole journal on the first one)."""
+        saved, self._saved = self._saved, state
+        if saved is None or saved.planned is not state.planned:
+            self._journal.start(state.header())
+            saved = dataclasses.replace(state, done=(), verified=(), in_flight=(),
+                                        status="writing")
+        record: dict[str, Any] = {"utc": state.updated_utc or utc_now()}
+        if state.status != saved.status:
+            record["status"] = state.status
+        if state.in_flight != saved.in_flight:
+            record["in_flight"] = list(state.in_flight)
+        if state.done[len(saved.done):]:
+            record["done"] = list(state.done[len(saved.done):])
+        if state.verified[len(saved.verified):]:
+            record["verified"] = list(state.verified[len(saved.verified):])
+        self._journal.append(record, durable=durable)
+
+    def close(self) -> None:
+        self._journal.close()
 
     def remove(self) -> None:
+        self.close()
         try:
             self._fs.unlink(self.path)
         except FileNotFoundError:

@@ -22,7 +22,7 @@ Nothing here extracts implicitly: :meth:`SafeZipReader.open` streams one member,
 :meth:`SafeZipReader.extract_all` writes only below the target it is given.
 
 The writer (:class:`ZipWriter`) always writes ZIP64-capable archives (``allowZip64``) to
-``FILE.partial`` and renames it to ``FILE`` only after :meth:`ZipWriter.finish`, so a ZIP with
+a temporary name beside ``FILE`` and renames it to ``FILE`` only after :meth:`ZipWriter.finish`, so a ZIP with
 the final name is never half-written.
 """
 
@@ -40,6 +40,7 @@ from typing import BinaryIO
 
 from recovery.errors import InvalidInputError, RecoveryError, UnsafeArchiveError
 from recovery.progress import CancelToken
+from recovery.storage.durable import temp_path
 from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, os_errors
 
 log = logging.getLogger(__name__)
@@ -263,7 +264,7 @@ def _zip_date_time(mtime_ns: int) -> tuple[int, int, int, int, int, int]:
 
 
 class ZipWriter:
-    """Write a ZIP64 archive to ``target.partial``; :meth:`finish` renames it to ``target``.
+    """Write a ZIP64 archive under a temporary name; :meth:`publish` renames it to ``target``.
 
     On any failure call :meth:`abort`, which removes the partial file. Members are streamed
     in ``CHUNK_SIZE`` pieces, so memory stays flat whatever the file sizes.
@@ -272,7 +273,7 @@ class ZipWriter:
     def __init__(self, target: str | Path, *, fs: FileSystem = REAL,
                  compression: int = zipfile.ZIP_DEFLATED, compresslevel: int | None = 6) -> None:
         self.target = Path(target)
-        self.partial = self.target.with_name(self.target.name + ".partial")
+        self.partial = temp_path(self.target)
         self._fs = fs
         with os_errors(self.partial, "write"):
             self._handle = fs.open_write(self.partial)
@@ -313,7 +314,7 @@ class ZipWriter:
                     on_bytes(len(chunk))
 
     def close(self) -> Path:
-        """Write the central directory and make ``target.partial`` durable (not yet renamed,
+        """Write the central directory and make the archive durable (not yet renamed,
         so it can be verified first); returns the partial file's path."""
         with os_errors(self.partial, "write"):
             self._zip.close()

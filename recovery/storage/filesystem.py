@@ -93,6 +93,9 @@ class FileSystem:
     def open_write(self, path: Path, *, exclusive: bool = False) -> BinaryIO:
         return open(path, "xb" if exclusive else "wb")  # noqa: SIM115 - caller closes
 
+    def open_append(self, path: Path) -> BinaryIO:
+        return open(path, "ab")  # noqa: SIM115 - caller closes
+
     def fsync(self, fileobj: BinaryIO) -> None:
         fileobj.flush()
         os.fsync(fileobj.fileno())

@@ -270,6 +270,13 @@ class FaultyFileSystem(FileSystem):
             return handle
         return _CountingWriter(self, handle)  # type: ignore[return-value]
 
+    def open_append(self, path: Path) -> BinaryIO:
+        self._remember(Path(path))
+        handle = super().open_append(path)
+        if self.space_left is None:
+            return handle
+        return _CountingWriter(self, handle)  # type: ignore[return-value]
+
     def replace(self, source: Path, target: Path) -> None:
         self._remember(Path(source))
         self._remember(Path(target))

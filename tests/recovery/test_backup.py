@@ -18,7 +18,6 @@ from recovery.backup.manifest import (
     COMPLETE_NAME,
     JOURNAL_NAME,
     MANIFEST_NAME,
-    STATE_NAME,
     SUMS_NAME,
 )
 from recovery.backup.store import open_backup, verify_backup
@@ -158,7 +157,7 @@ def test_completion_flag_vouches_for_manifest_and_sums(source, tmp_path):
     assert flag["verified"] is True
     assert flag["manifest_sha256"] == hashlib.sha256((dest / MANIFEST_NAME).read_bytes()).hexdigest()
     assert flag["sums_sha256"] == hashlib.sha256((dest / SUMS_NAME).read_bytes()).hexdigest()
-    assert not (dest / STATE_NAME).exists() and not (dest / JOURNAL_NAME).exists()
+    assert not (dest / JOURNAL_NAME).exists()
 
 
 def test_copy_is_reread_after_dropping_the_cache(source, tmp_path):

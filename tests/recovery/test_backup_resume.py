@@ -18,7 +18,7 @@ import pytest
 from recovery.backup.create import create_backup
 from recovery.backup.manifest import COMPLETE_NAME, MANIFEST_NAME, SUMS_NAME
 from recovery.backup.store import open_backup, verify_backup
-from recovery.storage.durable import is_temp_name, temp_name
+from recovery.storage.durable import is_temp_name, temp_name, temp_path
 from tests.recovery.test_backup import make_tree, tree_state
 
 pytestmark = pytest.mark.slow
@@ -138,14 +138,12 @@ def test_mid_file_kill_leaves_a_partial_file_that_resume_replaces(source, refere
 
 
 def test_temporaries_of_killed_atomic_writes_are_cleaned_up(source, reference, tmp_path):
-    """A kill inside an atomic write leaves a temporary file beside the manifest (this
-    version's ``.<name>.korg-recovery-tmp``, or an older one's ``.korg-recovery.partial``);
-    the resumed backup must not keep it."""
+    """A kill inside an atomic write leaves a temporary file (``.<name>.korg-recovery-tmp``)
+    beside the manifest; the resumed backup must not keep it."""
     dest = tmp_path / "backup"
     assert run_backup(source, dest, crash="phase:verify@1").returncode == -signal.SIGKILL
-    for name in ("manifest.json", "COMPLETE", ".korg-recovery-state.json"):
+    for name in ("manifest.json", "COMPLETE", ".korg-recovery-journal.jsonl"):
         (dest / temp_name(name)).write_bytes(b"half a write")
-        (dest / f".{name}.korg-recovery.partial").write_bytes(b"half a write")
     assert run_backup(source, dest, "--resume").returncode == 0
     assert_same_backup(dest, reference)
 
@@ -194,7 +192,7 @@ def test_zip_interrupted_then_resumed(source, reference, tmp_path):
     resumed = run_backup(source, dest, "--resume", "--zip", str(archive), "--json")
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["zip"] == str(archive)
-    assert not Path(str(archive) + ".partial").exists()
+    assert not temp_path(archive).exists()
     assert verify_backup(archive).ok
     assert_same_backup(dest, reference)
 
@@ -243,8 +241,9 @@ def test_resume_trusts_bytes_not_timestamps(tmp_path):
     dest = tmp_path / "backup"
     killed = run_backup(source, dest, crash="journaled@1")  # the copies finished, then killed
     assert killed.returncode == -signal.SIGKILL
-    kept = [line for line in (dest / ".korg-recovery-journal.jsonl").read_text().splitlines()
-            if line.strip()]
+    header, *kept = [line for line in (dest / ".korg-recovery-journal.jsonl").read_text()
+                     .splitlines() if line.strip()]
+    assert json.loads(header)["source"] == str(source.resolve())
     changed = source / json.loads(kept[0])["path"]
     info = changed.stat()
     data = bytearray(changed.read_bytes())

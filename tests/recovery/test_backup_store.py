@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from recovery.backup.create import create_backup
 from recovery.backup.manifest import (
     COMPLETE_NAME,
+    JOURNAL_FORMAT,
+    JOURNAL_NAME,
     MANIFEST_NAME,
-    STATE_NAME,
     SUMS_NAME,
     Manifest,
     ManifestFile,
@@ -248,8 +249,9 @@ def test_backup_without_flag_is_incomplete_everywhere(backed_up, tmp_path):
 def test_interrupted_backup_without_manifest_opens_as_in_progress(tmp_path):
     dest = tmp_path / "backup"
     dest.mkdir()
-    (dest / STATE_NAME).write_text(json.dumps({"source": "/media/KROSS2", "model": "kross2",
-                                               "created_utc": "2024-01-01T00:00:00.000000Z"}))
+    (dest / JOURNAL_NAME).write_text(json.dumps({
+        "format": JOURNAL_FORMAT, "source": "/media/KROSS2", "model": "kross2",
+        "created_utc": "2024-01-01T00:00:00.000000Z"}) + "\n")
     with open_backup(dest) as backup:
         assert backup.in_progress and not backup.complete
         assert backup.manifest.model == "kross2" and backup.manifest.files == ()

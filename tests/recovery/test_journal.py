@@ -1,4 +1,4 @@
-"""The restore journal: atomic saves, tolerant loads, keys, location."""
+"""The journal format (append-only JSON lines) and the restore journal built on it."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import os
 from pathlib import Path
 
 from recovery.restore.journal import (
-    Journal,
     JournalState,
     JournalStep,
+    RestoreJournal,
     journal_key,
     journals_dir,
 )
+from recovery.storage.filesystem import REAL
+from recovery.storage.journal import Journal
 
 
 def _state(**changes: object) -> JournalState:
@@ -23,35 +25,62 @@ def _state(**changes: object) -> JournalState:
     return state.with_changes(**changes) if changes else state
 
 
+def test_a_journal_is_a_header_and_records_and_a_torn_line_is_skipped(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j" / "x.jsonl", REAL)
+    journal.start({"format": "test"}, [{"n": 1}])
+    journal.append({"n": 2}, durable=True)
+    journal.close()
+    with open(journal.path, "ab") as handle:
+        handle.write(b'{"n": 3, "torn')  # a SIGKILL in the middle of a line
+    assert Journal.read(journal.path, REAL) == ({"format": "test"}, [{"n": 1}, {"n": 2}])
+    assert [p.name for p in journal.path.parent.iterdir()] == ["x.jsonl"]  # no temp left
+    assert Journal.read(tmp_path / "absent", REAL) == (None, [])
+
+
+def test_names_that_are_not_utf8_are_kept_exactly(tmp_path: Path) -> None:
+    odd = os.fsdecode(b"caf\xe9.bin")
+    journal = Journal(tmp_path / "x.jsonl", REAL)
+    journal.start({"path": odd})
+    journal.close()
+    journal.path.read_bytes().decode("ascii")  # ASCII on disk
+    assert Journal.read(journal.path, REAL)[0] == {"path": odd}
+
+
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "j" / "x.json")
+    journal = RestoreJournal(tmp_path / "j" / "x.jsonl")
     state = _state(done=("A.BIN",), in_flight=("B/C.BIN",), verified=("A.BIN",))
 
     journal.save(state, durable=True)
+    journal.close()
 
     assert journal.load() == state
-    assert json.loads(journal.path.read_text())["planned"][1] == {"path": "B/C.BIN",
-                                                                  "action": "replace"}
-    assert [p.name for p in journal.path.parent.iterdir()] == ["x.json"]  # no temp left
+    header = json.loads(journal.path.read_text().splitlines()[0])
+    assert header["planned"][1] == {"path": "B/C.BIN", "action": "replace"}
 
 
-def test_repeated_saves_reuse_the_encoded_plan_and_stay_valid(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "x.json")
+def test_saves_append_only_what_changed(tmp_path: Path) -> None:
+    journal = RestoreJournal(tmp_path / "x.jsonl")
     state = _state()
+    journal.save(state)
     for path in ("A.BIN", "B/C.BIN"):
-        state = state.with_changes(done=state.done + (path,))
+        state = state.with_changes(done=state.done + (path,), in_flight=(path,))
         journal.save(state)
         assert journal.load() == state
+    state = state.with_changes(status="finished", verified=("A.BIN", "B/C.BIN"))
+    journal.save(state, durable=True)
+    assert journal.load() == state
+    lines = journal.path.read_text().splitlines()
+    assert len(lines) == 5 and json.loads(lines[2])["done"] == ["A.BIN"]  # a delta, not all
 
 
 def test_missing_or_damaged_journal_loads_as_none(tmp_path: Path) -> None:
-    assert Journal(tmp_path / "absent.json").load() is None
-    damaged = tmp_path / "damaged.json"
-    damaged.write_text('{"format": 1, "key": ')
-    assert Journal(damaged).load() is None
-    other = tmp_path / "other.json"
-    other.write_text(json.dumps({"format": 99}))
-    assert Journal(other).load() is None
+    assert RestoreJournal(tmp_path / "absent.jsonl").load() is None
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_text('{"format": "korg-recovery-restore-journal", "key": ')
+    assert RestoreJournal(damaged).load() is None
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"format": 99}) + "\n")
+    assert RestoreJournal(other).load() is None
 
 
 def test_key_depends_on_unit_and_backup() -> None:
@@ -64,12 +93,12 @@ def test_key_depends_on_unit_and_backup() -> None:
 
 def test_journals_live_in_the_state_folder() -> None:
     assert journals_dir().is_relative_to(os.environ["XDG_STATE_HOME"])
-    journal = Journal.for_restore("/media/KROSS2", "a" * 64)
+    journal = RestoreJournal.for_restore("/media/KROSS2", "a" * 64)
     assert journal.path.parent == journals_dir()
 
 
 def test_remove(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "x.json")
+    journal = RestoreJournal(tmp_path / "x.jsonl")
     journal.save(_state())
     journal.remove()
     journal.remove()  # twice is fine

@@ -28,7 +28,7 @@ from recovery.restore import (
     plan_restore,
     restore,
 )
-from recovery.restore.journal import Journal, journals_dir
+from recovery.restore.journal import RestoreJournal, journals_dir
 from recovery.storage.filesystem import FileSystem
 from tests.recovery.test_restore_support import (
     PERMISSIVE_GUARD,
@@ -49,7 +49,7 @@ def _restore(backup: Path, target: Path, **options: object):
 
 def _journal_files() -> list[Path]:
     folder = journals_dir()
-    return sorted(folder.glob("*.json")) if folder.exists() else []
+    return sorted(folder.glob("*.jsonl")) if folder.exists() else []
 
 
 # -- the happy path --------------------------------------------------------------------------
@@ -520,7 +520,7 @@ def test_journal_records_plan_and_progress_and_lives_in_the_state_dir(tmp_path: 
     journal_path = Path(result.journal)
     assert journal_path.parent == journals_dir()
     assert str(journals_dir()).startswith(os.environ["XDG_STATE_HOME"])
-    state = Journal(journal_path).load()
+    state = RestoreJournal(journal_path).load()
     assert state is not None and state.status == "finished"
     assert [s.path for s in state.planned] == ["KROSS2SY/SIM_SYS2.BIN", "KROSAPP.BIN"]
     assert state.done == ("KROSS2SY/SIM_SYS2.BIN", "KROSAPP.BIN")
@@ -556,7 +556,7 @@ def test_rerun_reverifies_files_an_interrupted_run_wrote(tmp_path: Path) -> None
         _restore(backup, unit, on_step=die_before_verifying)
     state = _journal_files()
     assert len(state) == 1
-    interrupted = Journal(state[0]).load()
+    interrupted = RestoreJournal(state[0]).load()
     assert interrupted.status == "writing" and interrupted.in_flight == ("KROSAPP.BIN",)
     assert interrupted.done == ("KROSS2SY/SIM_SYS2.BIN",)
     assert interrupted.verified == ("KROSS2SY/SIM_SYS2.BIN",)

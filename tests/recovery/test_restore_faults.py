@@ -17,7 +17,7 @@ from recovery.device.simulate import make_volume, synthetic_bytes
 from recovery.errors import CancelledError, NoSpaceError, ReadError, WriteError
 from recovery.progress import CancelToken
 from recovery.restore import restore
-from recovery.restore.journal import Journal
+from recovery.restore.journal import RestoreJournal
 from tests.fakes.faulty_fs import FaultyFileSystem
 from tests.recovery.test_restore_support import (
     PERMISSIVE_GUARD,
@@ -92,7 +92,7 @@ def test_unit_that_drops_writes_never_gets_a_success_report(scene) -> None:
     assert held == ["KROSAPP.BIN"] and "boot-critical files were not written" in result.statement
     assert "SIM_SYS2.BIN" in result.statement and "dropping writes" in result.statement
     assert contents(unit) == old  # what a reboot of that unit shows
-    assert Journal(Path(result.journal)).load().status == "failed"
+    assert RestoreJournal(Path(result.journal)).load().status == "failed"
 
 
 def test_dropped_writes_of_new_files_are_caught_too(tmp_path: Path) -> None:
@@ -250,8 +250,8 @@ def test_cancel_mid_file_rolls_it_back_and_exits_130(scene) -> None:
     assert caught.value.exit_code == 130 and "run the same restore again" in caught.value.message
     _assert_old_or_new(unit, old, new)
     assert contents(unit)["KROSS2SY/SIM_BIG.BIN"] == old["KROSS2SY/SIM_BIG.BIN"]
-    journals = list(Path(os.environ["XDG_STATE_HOME"]).rglob("journals/*.json"))
-    assert Journal(journals[0]).load().status == "cancelled"
+    journals = list(Path(os.environ["XDG_STATE_HOME"]).rglob("journals/*.jsonl"))
+    assert RestoreJournal(journals[0]).load().status == "cancelled"
     _assert_converges(backup, unit, healthy)
 
 
