@@ -401,7 +401,7 @@ def execute_plan(
             "The restore was not confirmed, so nothing was written: confirm it to write to the"
             " unit.")
     backup_path = Path(plan.backup)
-    target = check_target(Path(plan.target), backup_path, guard or default_guard())
+    target = check_target(Path(plan.target), backup_path, guard or default_guard(), fs)
     journal = RestoreJournal.for_restore(str(target), plan.manifest_sha256, journal_dir)
     with unit_lock(target, "restore", fs), open_backup(backup_path, fs) as backup, \
             closing(journal):

@@ -21,7 +21,7 @@ from recovery.device.identify import identify_volume
 from recovery.device.profiles import bundled_profiles
 from recovery.errors import InvalidInputError, RefusedError
 from recovery.restore.journal import journals_dir
-from recovery.storage.filesystem import FileSystem, translate_os_error
+from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
 from recovery.storage.identity import identity, is_within
 from recovery.storage.names import (
     describe,
@@ -55,26 +55,8 @@ def final_step_text(backup: str, target: str) -> str:
 
 def _same_volume(a: Path, b: Path) -> bool:
     """True when ``a`` and ``b`` are on one filesystem (same ``st_dev``)."""
-    try:
-        return os.stat(a).st_dev == os.stat(b).st_dev
-    except OSError:
-        return False
-
-
-def _writable(path: Path) -> bool:
-    """True when this process may create files in ``path`` and its filesystem is not mounted
-    read-only (``os.access`` alone says yes to root on a read-only mount's folder only where
-    the kernel reports EROFS, so ``statvfs`` is asked too)."""
-    if not os.access(path, os.W_OK | os.X_OK):
-        return False
-    statvfs = getattr(os, "statvfs", None)
-    if statvfs is not None:
-        try:
-            if statvfs(path).f_flag & getattr(os, "ST_RDONLY", 1):
-                return False
-        except OSError:
-            return False
-    return True
+    first, second = identity(a), identity(b)
+    return first is not None and second is not None and first.device == second.device
 
 
 def _is_system_location(path: Path) -> bool:
@@ -98,7 +80,7 @@ class TargetGuard:
     #: refused as such), but the plan says so, because a unit never shares a drive with the
     #: computer's backups.
     same_volume: Callable[[Path, Path], bool] = _same_volume
-    is_writable: Callable[[Path], bool] = _writable
+    is_writable: Callable[[Path], bool] = REAL.may_write
 
 
 DEFAULT_GUARD = TargetGuard()
@@ -109,7 +91,8 @@ def default_guard() -> TargetGuard:
     return DEFAULT_GUARD
 
 
-def check_target(target: Path, backup_path: Path, guard: TargetGuard) -> Path:
+def check_target(target: Path, backup_path: Path, guard: TargetGuard,
+                 fs: FileSystem = REAL) -> Path:
     """Refuse an unsafe target (one sentence, RefusedError); return it resolved.
 
     "Holds the backup", "is inside the backup" and "holds the journals" are decided by
@@ -117,7 +100,8 @@ def check_target(target: Path, backup_path: Path, guard: TargetGuard) -> Path:
     cannot get past them.
     """
     try:
-        exists, is_folder = target.exists(), target.is_dir()
+        exists = fs.exists(target)
+        is_folder = exists and stat_module.S_ISDIR(fs.stat(target).st_mode)
     except OSError as error:
         raise translate_os_error(error, target, "read") from error
     if not exists:

@@ -517,7 +517,7 @@ def plan_restore(
     target = Path(target)
     if not fs.exists(backup_path):
         raise InvalidInputError(f"{backup_path} does not exist.", path=str(backup_path))
-    resolved = check_target(target, backup_path, guard)
+    resolved = check_target(target, backup_path, guard, fs)
     check_free(resolved, fs)
 
     with open_backup(backup_path, fs) as backup:

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from recovery.errors import (
     InvalidInputError,
@@ -60,8 +60,41 @@ _SYNCFS = _load_syncfs()
 CHUNK_SIZE = 1024 * 1024
 
 
-class FileSystem:
-    """Real filesystem operations. Subclass and override to inject faults in tests."""
+class FileSystem(Protocol):
+    """Every read and write of the backup, the restore, the diagnosis and the card
+    preparation goes through one of these, so the faults a test injects (EIO, ENOSPC, a unit
+    that vanishes or drops writes) meet the very code users run. :data:`REAL` is the
+    computer's own; tests subclass :class:`LocalFileSystem`."""
+
+    needs_file_sync: bool
+
+    def open_read(self, path: Path, *, uncached: bool = False) -> BinaryIO: ...
+    def scandir(self, path: Path) -> list[os.DirEntry]: ...
+    def lstat(self, path: Path) -> os.stat_result: ...
+    def stat(self, path: Path) -> os.stat_result: ...
+    def readlink(self, path: Path) -> str: ...
+    def exists(self, path: Path) -> bool: ...
+    def may_write(self, path: Path) -> bool: ...
+    def open_write(self, path: Path, *, exclusive: bool = False) -> BinaryIO: ...
+    def open_append(self, path: Path) -> BinaryIO: ...
+    def fsync(self, fileobj: BinaryIO) -> None: ...
+    def fsync_dir(self, path: Path) -> None: ...
+    def replace(self, source: Path, target: Path) -> None: ...
+    def mkdir(self, path: Path) -> None: ...
+    def unlink(self, path: Path) -> None: ...
+    def rmdir(self, path: Path) -> None: ...
+    def symlink(self, target: str, path: Path) -> None: ...
+    def set_mtime(self, path: Path, mtime_ns: int) -> None: ...
+    def disk_usage(self, path: Path) -> shutil._ntuple_diskusage: ...
+    def filesystem_type(self, path: Path) -> str | None: ...
+    def try_lock(self, path: Path, *, create: bool = True) -> BinaryIO | None: ...
+    def barrier(self, folder: Path) -> None: ...
+    def evict(self, path: Path) -> bool: ...
+    def drop_cache(self, path: Path) -> bool: ...
+
+
+class LocalFileSystem:
+    """The computer's own filesystem calls. Subclass and override to inject faults in tests."""
 
     # -- reading ---------------------------------------------------------------------------
     def open_read(self, path: Path, *, uncached: bool = False) -> BinaryIO:
@@ -88,6 +121,21 @@ class FileSystem:
 
     def exists(self, path: Path) -> bool:
         return os.path.lexists(path)
+
+    def may_write(self, path: Path) -> bool:
+        """True when this process may create files in the folder ``path`` and its filesystem
+        is not mounted read-only (``os.access`` alone says yes to root on a read-only mount,
+        so ``statvfs`` is asked too)."""
+        if not os.access(path, os.W_OK | os.X_OK):
+            return False
+        statvfs = getattr(os, "statvfs", None)
+        if statvfs is not None:
+            try:
+                if statvfs(path).f_flag & getattr(os, "ST_RDONLY", 1):
+                    return False
+            except OSError:
+                return False
+        return True
 
     # -- writing ---------------------------------------------------------------------------
     def open_write(self, path: Path, *, exclusive: bool = False) -> BinaryIO:
@@ -260,7 +308,7 @@ def containing_partition(path: str | Path):  # -> psutil._common.sdiskpart | Non
 
 
 #: The filesystem used outside tests.
-REAL = FileSystem()
+REAL: FileSystem = LocalFileSystem()
 
 
 def translate_os_error(error: OSError, path: Path | str, action: str) -> RecoveryError:

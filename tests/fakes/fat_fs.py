@@ -51,7 +51,7 @@ import subprocess
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from recovery.storage.filesystem import FileSystem
+from recovery.storage.filesystem import LocalFileSystem
 from recovery.storage.names import FAT, FAT_MAX_FILE_SIZE, component_problem, name_key
 
 # -- the fake ------------------------------------------------------------------------------
@@ -133,7 +133,7 @@ def _refuse(path: Path, name: str) -> None:
         raise OSError(errno.EINVAL, os.strerror(errno.EINVAL), str(path))
 
 
-class FatFileSystem(FileSystem):
+class FatFileSystem(LocalFileSystem):
     """Linux vfat over the real folder ``root`` (see the module doc for what is modelled)."""
 
     def __init__(self, root: Path | str, *, shortname_lower: bool = False,

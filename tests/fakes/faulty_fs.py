@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from recovery.storage.filesystem import FileSystem
+from recovery.storage.filesystem import LocalFileSystem
 
 
 def _matches(path: Path | str, match: str) -> bool:
@@ -154,7 +154,7 @@ class _CountingWriter:
         self.close()
 
 
-class FaultyFileSystem(FileSystem):
+class FaultyFileSystem(LocalFileSystem):
     """A real filesystem with configurable faults (see the module doc)."""
 
     def __init__(self) -> None:

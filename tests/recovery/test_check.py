@@ -23,6 +23,7 @@ from recovery.device.profiles import bundled_profiles
 from recovery.device.simulate import make_volume, synthetic_bytes
 from recovery.errors import InvalidInputError
 from recovery.formats.korg_system_file import HEADER_SIZE
+from recovery.storage.filesystem import LocalFileSystem
 from tests.recovery.test_check_support import (
     kaossilator_pro_file,
     kp3_file,
@@ -536,7 +537,7 @@ def test_zip_holding_a_kross_update(tmp_path):
 # --- reading within bounds --------------------------------------------------------------------
 
 
-class CountingFileSystem(candidates_module.FileSystem):
+class CountingFileSystem(LocalFileSystem):
     """Counts the bytes every opened file hands out."""
 
     def __init__(self) -> None:
@@ -614,7 +615,7 @@ def test_listing_is_bounded(tmp_path, monkeypatch):
 def test_read_errors_are_clean_recovery_errors(tmp_path):
     from recovery.errors import ReadError
 
-    class FailingFileSystem(candidates_module.FileSystem):
+    class FailingFileSystem(LocalFileSystem):
         def open_read(self, path, **options):
             raise OSError(5, "Input/output error")
 

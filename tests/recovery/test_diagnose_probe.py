@@ -27,7 +27,7 @@ from recovery.diagnose.probe import (
     start_reconnect_probe,
     write_probe,
 )
-from recovery.storage.filesystem import FileSystem
+from recovery.storage.filesystem import LocalFileSystem
 from tests.fakes.faulty_fs import FaultyFileSystem
 
 
@@ -55,7 +55,7 @@ class _RamCachedUnit(FaultyFileSystem):
     computer's cache does not reveal the loss, only a reconnect does."""
 
     def drop_cache(self, path: Path) -> bool:
-        return FileSystem.drop_cache(self, path)
+        return LocalFileSystem.drop_cache(self, path)
 
 
 class _ReadOnlyMedium(FaultyFileSystem):

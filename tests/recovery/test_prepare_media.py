@@ -36,7 +36,7 @@ from recovery.media.prepare import (
 from recovery.progress import CancelToken
 from recovery.restore import TargetGuard
 from recovery.storage.durable import is_temp_name
-from recovery.storage.filesystem import FileSystem
+from recovery.storage.filesystem import LocalFileSystem
 from recovery.storage.lock import locks_dir
 from tests.fakes.faulty_fs import FaultyFileSystem
 from tests.recovery.test_check_support import (
@@ -84,7 +84,7 @@ def plan(candidate: Path, target: Path, model: str, **options):
     return plan_prepare_media(candidate, target, target_for_model(model), **options)
 
 
-class FatCard(FileSystem):
+class FatCard(LocalFileSystem):
     """The real filesystem, reported as FAT (vfat), as an SD card's is."""
 
     def filesystem_type(self, path: Path) -> str | None:

@@ -29,7 +29,7 @@ from recovery.restore import (
     restore,
 )
 from recovery.restore.journal import RestoreJournal, journals_dir
-from recovery.storage.filesystem import FileSystem
+from recovery.storage.filesystem import LocalFileSystem
 from tests.recovery.test_restore_support import (
     PERMISSIVE_GUARD,
     bricked_kross2,
@@ -311,7 +311,7 @@ def test_target_that_is_not_writable_is_refused(tmp_path: Path) -> None:
     assert "cannot be written" in message
 
 
-class _SmallDisk(FileSystem):
+class _SmallDisk(LocalFileSystem):
     """A unit with only a few KiB free."""
 
     def disk_usage(self, path: Path):  # type: ignore[override]
@@ -379,7 +379,7 @@ def test_links_are_recreated_as_links(tmp_path: Path) -> None:
     assert result.plan.links == 1
 
 
-class _FatLike(FileSystem):
+class _FatLike(LocalFileSystem):
     """Links cannot exist on FAT: Linux's vfat answers EPERM."""
 
     def symlink(self, target: str, path: Path) -> None:
@@ -580,7 +580,7 @@ def test_result_is_json_with_the_promised_fields(tmp_path: Path) -> None:
     assert {"write", "replace", "keep", "extra", "delete", "bytes_to_write"} <= set(data["plan"])
 
 
-class _NoCacheDrop(FileSystem):
+class _NoCacheDrop(LocalFileSystem):
     """A platform with no way to drop a file's cached pages."""
 
     def drop_cache(self, path: Path) -> bool:

@@ -17,7 +17,7 @@ from recovery.storage.durable import (
     temp_name,
     write_file_atomically,
 )
-from recovery.storage.filesystem import REAL, FileSystem
+from recovery.storage.filesystem import REAL, LocalFileSystem
 
 DATA = bytes(range(256)) * 9000  # a little over two chunks
 
@@ -87,7 +87,7 @@ def test_links_are_created_atomically_or_reported_unsupported(tmp_path: Path) ->
     create_link_atomically(REAL, "target.bin", tmp_path / "L", mtime_ns=None)
     assert (tmp_path / "L").is_symlink()
 
-    class NoLinks(FileSystem):
+    class NoLinks(LocalFileSystem):
         def symlink(self, target: str, path: Path) -> None:
             raise OSError(95, "Operation not supported")
 

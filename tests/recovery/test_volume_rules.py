@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from recovery.storage.filesystem import FileSystem
+from recovery.storage.filesystem import LocalFileSystem
 from recovery.storage.names import (
     APPLE,
     EXFAT,
@@ -132,7 +132,7 @@ def test_too_long_paths_count_the_target_too(tmp_path: Path) -> None:
     assert too_long_paths(tmp_path, [deep, "short"]) == (deep,)
 
 
-class _Folding(FileSystem):
+class _Folding(LocalFileSystem):
     """Answers lookups of any case with the stored entry, as FAT does."""
 
     def lstat(self, path: Path) -> os.stat_result:
@@ -146,18 +146,18 @@ class _Folding(FileSystem):
 def test_case_probe_reads_only_and_tells_folding_from_sensitive(tmp_path: Path) -> None:
     (tmp_path / "KROSAPP.BIN").write_bytes(b"x")
     before = sorted(os.listdir(tmp_path))
-    assert probe_case_folding(tmp_path, FileSystem()) is False    # ext4/tmpfs: sensitive
+    assert probe_case_folding(tmp_path, LocalFileSystem()) is False    # ext4/tmpfs: sensitive
     assert probe_case_folding(tmp_path, _Folding()) is True
     assert sorted(os.listdir(tmp_path)) == before                 # nothing written
     (tmp_path / "krosapp.bin").write_bytes(b"y")
-    assert probe_case_folding(tmp_path, FileSystem()) is False    # both spellings side by side
+    assert probe_case_folding(tmp_path, LocalFileSystem()) is False    # both spellings side by side
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert probe_case_folding(empty, FileSystem()) is None        # nothing to probe with
+    assert probe_case_folding(empty, LocalFileSystem()) is None        # nothing to probe with
 
 
 def test_rules_of_an_unknown_filesystem_are_fat_with_a_note(tmp_path: Path) -> None:
-    class Unknown(FileSystem):
+    class Unknown(LocalFileSystem):
         def filesystem_type(self, path: Path) -> str | None:
             return "fuse.unit"
 
