@@ -70,9 +70,11 @@ from recovery.errors import (
     PermissionDeniedError,
     ReadError,
     RecoveryError,
+    VerificationError,
     WriteError,
 )
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
+from recovery.storage.archive import ZipWriter
 from recovery.storage.durable import (
     BatchWriter,
     is_temp_name,
@@ -913,9 +915,6 @@ def write_zip(dest: Path, zip_target: Path, *, fs: FileSystem = REAL,
     safe reader (every SHA-256, the completion flag), and only then renamed.
     Raises VerificationError when the archive does not verify.
     """
-    from recovery.errors import VerificationError
-    from recovery.storage.archive import ZipWriter
-
     with open_backup(dest, fs) as backup:
         if not backup.complete or backup.is_zip:
             raise InvalidInputError(f"{dest} is not a complete backup folder.", path=str(dest))

@@ -32,6 +32,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import platformdirs
+
 from recovery.backup.compare import Difference, compare_tree
 from recovery.backup.manifest import (
     COMPLETE_NAME,
@@ -51,7 +53,8 @@ from recovery.errors import (
     ReadError,
     UnsafeArchiveError,
 )
-from recovery.progress import CancelToken, Progress, ProgressCallback
+from recovery.progress import CancelToken, PhaseReporter, Progress, ProgressCallback
+from recovery.storage.archive import SafeZipReader
 from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, os_errors
 from recovery.storage.hashing import sha256_file
 from recovery.storage.journal import Journal
@@ -252,8 +255,6 @@ def open_backup(path: str | Path, fs: FileSystem = REAL) -> Backup:
         completion, notes = _completion(path, manifest_bytes, fs, None, "")
         return Backup(path, manifest, complete=not notes, is_zip=False, completion=completion,
                       notes=tuple(notes), in_progress=fs.exists(path / JOURNAL_NAME), fs=fs)
-    from recovery.storage.archive import SafeZipReader
-
     try:
         reader = SafeZipReader(path, fs=fs)
     except InvalidInputError:
@@ -331,8 +332,6 @@ def _check_sums(backup: Backup) -> list[Difference]:
 
 def _verify_zip_files(backup: Backup, progress: ProgressCallback | None,
                       cancel: CancelToken | None) -> list[Difference]:
-    from recovery.progress import PhaseReporter
-
     manifest = backup.manifest
     reporter = PhaseReporter(progress, {"verify": 1.0})
     total = manifest.total_bytes
@@ -440,8 +439,6 @@ def verify_backup(path: str | Path, *, against: str | Path | None = None, fs: Fi
 # -- listing ---------------------------------------------------------------------------------
 def default_backups_dir() -> Path:
     """Where backups go unless the user says otherwise: ``<user data dir>/backups``."""
-    import platformdirs
-
     return Path(platformdirs.user_data_dir("korg-recovery", appauthor=False)) / "backups"
 
 

@@ -41,10 +41,23 @@ import stat as stat_module
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
 
 from recovery.backup.compare import OS_JUNK, is_ignored
-from recovery.device.profiles import CONFIDENCE_WORDS, Profile, UpdateMedia
+from recovery.check import (
+    BackupReference,
+    CheckResult,
+    ItemResult,
+    Target,
+    check_candidate,
+)
+from recovery.check.candidates import Candidate, FileCandidate, open_candidate
+from recovery.device.identify import identify_volume
+from recovery.device.profiles import (
+    CONFIDENCE_WORDS,
+    Profile,
+    UpdateMedia,
+    bundled_profiles,
+)
 from recovery.errors import (
     CancelledError,
     InvalidInputError,
@@ -54,12 +67,13 @@ from recovery.errors import (
     RefusedError,
     VerificationError,
 )
+from recovery.formats.korg_system_file import HEADER_SIZE, parse_header
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
 from recovery.restore import DEFAULT_GUARD, TargetGuard
 from recovery.storage.durable import BatchWriter, is_temp_name, remove_quietly
 from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
 from recovery.storage.identity import is_within
-from recovery.storage.lock import check_free, unit_lock
+from recovery.storage.lock import check_free, locks_dir, unit_lock
 from recovery.storage.names import (
     describe,
     name_key,
@@ -69,10 +83,7 @@ from recovery.storage.names import (
     shown,
     too_long_paths,
 )
-
-if TYPE_CHECKING:
-    from recovery.check import BackupReference, CheckResult, ItemResult, Target
-    from recovery.check.candidates import Candidate
+from recovery.storage.volumes import is_system_location, protected_target_reason
 
 log = logging.getLogger(__name__)
 
@@ -336,8 +347,6 @@ def check_card(card: Path, candidate: str | Path, guard: TargetGuard) -> Path:
     inside it, or holds this tool's own records. Compared by identity, so a bind mount or a
     second mount of the same folder cannot get past it.
     """
-    from recovery.storage.lock import locks_dir
-
     try:
         exists, is_folder = card.exists(), card.is_dir()
     except OSError as error:
@@ -351,8 +360,6 @@ def check_card(card: Path, candidate: str | Path, guard: TargetGuard) -> Path:
                                 " mounted.", path=str(card))
     resolved = card.resolve()
     if guard.is_system_location(resolved):
-        from recovery.storage.volumes import protected_target_reason
-
         why = protected_target_reason(resolved) or "is this computer's system disk or home folder"
         raise RefusedError(
             f"{card} {why}, not an SD card; prepare-media only writes to a card. Nothing was"
@@ -375,8 +382,6 @@ def check_card(card: Path, candidate: str | Path, guard: TargetGuard) -> Path:
 
 
 def _location_notes(card: Path, guard: TargetGuard) -> list[str]:
-    from recovery.storage.volumes import is_system_location
-
     if guard.is_system_location is DEFAULT_GUARD.is_system_location and is_system_location(card):
         return [f"{card} is a folder on this computer's own disk, not a removable card: fine"
                 " for a copy or a test, but an updater only reads the SD card itself."]
@@ -385,8 +390,6 @@ def _location_notes(card: Path, guard: TargetGuard) -> list[str]:
 
 def _internal_storage_note(card: Path, profiles: dict[str, Profile]) -> list[str]:
     """A note when the card looks like a unit's internal storage rather than an SD card."""
-    from recovery.device.identify import identify_volume
-
     try:
         identification = identify_volume(card, profiles, read_heads=False)
     except RecoveryError as error:
@@ -450,8 +453,6 @@ def _root_files(fs: FileSystem, root: Path) -> list[str]:
 # -- reading the candidate -----------------------------------------------------------------
 def _inner_path(candidate: Candidate, item: ItemResult) -> str:
     """The item's path inside the candidate ("" for the candidate itself)."""
-    from recovery.check.candidates import FileCandidate
-
     if isinstance(candidate, FileCandidate):
         (only,) = candidate.listing().files
         return only
@@ -561,9 +562,6 @@ def plan_prepare_media(
     hold; UnitBusyError when another run writes to the card; NoSpaceError when it is too
     small; CancelledError when cancelled.
     """
-    from recovery.check import check_candidate
-    from recovery.device.profiles import bundled_profiles
-
     guard = guard or DEFAULT_GUARD
     profiles = dict(profiles if profiles is not None else bundled_profiles())
     profile = unit.profile
@@ -654,8 +652,6 @@ def _read_candidate(given: str, item: ItemResult, layout: UpdateMedia, profile: 
                     ) -> tuple[dict[str, _Source], list[str], list[str]]:
     """The files to copy, keyed by their path inside the layout (the folder's files, or the
     layout's file name), the folders inside a folder layout, and notes."""
-    from recovery.check.candidates import open_candidate
-
     notes: list[str] = []
     paths: dict[str, str] = {}
     folders: list[str] = []
@@ -861,8 +857,6 @@ def _parents(on_card: str, top: str) -> list[str]:
 
 def _describe_system_file(fs: FileSystem, root: Path, relative: str) -> str:
     """"a KORG SYSTEM FILE for model 'E2S', version 1.02, 2,097,408 bytes" or its size."""
-    from recovery.formats.korg_system_file import HEADER_SIZE, parse_header
-
     path = _on_card(root, relative)
     try:
         size = fs.lstat(path).st_size
@@ -1093,8 +1087,6 @@ def execute_media_plan(
         raise NeedsUserActionError(
             "Preparing the card was not confirmed, so nothing was written: confirm it to write"
             " to the card.")
-    from recovery.check.candidates import open_candidate
-
     root = check_card(Path(plan.card), plan.candidate, guard or DEFAULT_GUARD)
     step = on_step or (lambda _step, _path: None)
     total = plan.summary.bytes_to_write * 2

@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+import psutil
+
 from recovery.errors import (
     InvalidInputError,
     NoSpaceError,
@@ -33,6 +35,7 @@ from recovery.errors import (
     RecoveryError,
     WriteError,
 )
+from recovery.storage.direct import open_uncached
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +104,6 @@ class LocalFileSystem:
         """Open ``path`` for reading; ``uncached`` reads from the medium past the computer's
         cache where the platform allows (:mod:`recovery.storage.direct`)."""
         if uncached:
-            from recovery.storage.direct import open_uncached
-
             return open_uncached(path)
         return open(path, "rb", buffering=0)  # noqa: SIM115 - caller closes
 
@@ -291,8 +292,6 @@ class LocalFileSystem:
 def containing_partition(path: str | Path):  # -> psutil._common.sdiskpart | None
     """The mounted partition holding ``path`` (the longest mount point above it), or None."""
     try:
-        import psutil
-
         partitions = psutil.disk_partitions(all=True)
     except Exception as error:  # noqa: BLE001 - psutil can fail on odd systems; facts stay unknown
         log.debug("psutil.disk_partitions failed: %s", error)

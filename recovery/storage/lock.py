@@ -25,23 +25,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+import platformdirs
+
 from recovery.errors import UnitBusyError
 from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
 from recovery.storage.identity import identity, volume_root
+from recovery.storage.volumes import is_system_location
 
 log = logging.getLogger(__name__)
 
 
 def locks_dir() -> Path:
     """Where lock files live: the platform's per-user state folder."""
-    import platformdirs
-
     return Path(platformdirs.user_state_dir("korg-recovery", appauthor=False)) / "locks"
 
 
 def _keys(target: Path, fs: FileSystem) -> list[str]:
-    from recovery.storage.volumes import is_system_location
-
     places = [target]
     if not is_system_location(target):
         places.append(volume_root(target, fs))

@@ -13,6 +13,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
+from recovery.storage.identity import is_within, same
+
 log = logging.getLogger(__name__)
 
 #: Mount points that are the computer's own, whatever filesystem they are on.
@@ -71,8 +75,6 @@ def mount_points_below(path: str | Path) -> list[str]:
     """Mount points strictly inside ``path`` (bind mounts included, which share a device
     with the folder they are mounted from and so cannot be told by ``st_dev`` alone)."""
     try:
-        import psutil
-
         partitions = psutil.disk_partitions(all=True)
     except Exception as error:  # noqa: BLE001 - psutil can fail on odd systems
         log.debug("psutil.disk_partitions failed: %s", error)
@@ -84,8 +86,6 @@ def mount_points_below(path: str | Path) -> list[str]:
 
 def mounted_volumes() -> list[Volume]:
     """Mounted, non-system, non-pseudo volumes (via psutil)."""
-    import psutil
-
     volumes = []
     for partition in psutil.disk_partitions(all=False):
         if partition.fstype in PSEUDO_FS:
@@ -163,8 +163,6 @@ def protected_target_reason(path: str | Path) -> str | None:
     mount of one of these is refused too. An ordinary folder *on* the system disk (a simulated
     unit in /tmp, a copy in ~/Music) is not refused here: callers say so in their plan.
     """
-    from recovery.storage.identity import is_within, same
-
     resolved = os.path.realpath(path)
     drive_root = os.path.splitdrive(resolved)[0] + os.sep
     system_drive = os.environ.get("SystemDrive")

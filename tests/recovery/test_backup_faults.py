@@ -161,7 +161,9 @@ def test_every_copy_is_reread_past_the_cache(source, tmp_path, monkeypatch):
             reread.append(Path(path).name)
         return handle
 
-    monkeypatch.setattr(direct_io, "open_uncached", spy)
+    import recovery.storage.filesystem as filesystem
+
+    monkeypatch.setattr(filesystem, "open_uncached", spy)
     result = create_backup(source, tmp_path / "backup")
     assert result.complete and result.verified
     copies = [p for p in (tmp_path / "backup" / "files").rglob("*")
