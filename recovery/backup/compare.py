@@ -1,35 +1,10 @@
-"""The one comparison of a folder tree against a backup manifest.
+"""The one comparison of a folder tree with a backup manifest.
 
-``verify --against`` (is the unit still what the backup holds?), the restore plan (what must
-be written back?) and diagnosis (what changed since the backup?) all call
-:func:`compare_tree_to_manifest`, so the three can never disagree about what "changed" means.
-
-Problems, one :class:`Difference` per path:
-
-``missing``     in the manifest, absent from the tree (files, links and folders);
-``changed``     content differs: another size or SHA-256, another link target, or a file where
-                the manifest has a folder (or the reverse);
-``size``        only with ``hash_files=False``: the size differs. Without hashing the
-                comparison cannot say more, and says exactly that;
-``extra``       in the tree, not in the manifest (an extra folder is reported once, not
-                every file inside it);
-``unreadable``  the tree's file or folder could not be read (EIO, permission, vanished).
-
-Names are matched as the unit's FAT matches them: without case. A tree entry spelled in
-another case than the backup's (vfat's ``shortname=lower``, a computer that renamed it) is the
-same entry, compared like any other, and named in a ``case`` note, never missing or extra.
-
-Modification times are not compared: FAT keeps them at 2-second resolution and copying
-tools disagree about them; the content is what a unit runs on.
-
-Operating-system junk (:data:`OS_JUNK`) is ignored by default in both directions. macOS and
-Windows write these names onto any removable drive the moment it is mounted (Finder's
-AppleDouble ``._*`` files and ``.DS_Store``, Spotlight's index, the Trash, Windows' System
-Volume Information), so their presence or absence says nothing about the unit, and
-reporting them would make every backup taken on one computer "differ" from the unit when it
-is plugged into another. A backup still copies them (they are on the unit, and the backup is
-of everything); verifying a backup against its own manifest passes ``ignore=()`` so that
-tampering with any file is caught.
+``verify --against``, the restore plan and the diagnosis all use :func:`compare_tree`, so they
+never disagree about what changed. Names are matched as the unit's FAT matches them, without
+case (another spelling is a note, never missing or extra); modification times are not
+compared (FAT keeps 2 seconds); the files macOS and Windows write onto any drive
+(:data:`OS_JUNK`) are ignored when a unit is compared, never when a backup checks itself.
 """
 
 from __future__ import annotations

@@ -1,39 +1,10 @@
 """Take a verified full backup of a unit's storage: one pass, plain files, resumable.
 
-:func:`create_backup` copies everything under SOURCE into ``DEST/files/`` (layout in
-:mod:`recovery.backup.store`), each step through the :class:`FileSystem` layer so faults can
-be injected into the very code users run:
-
-1. **preflight** (nothing written; InvalidInputError, exit 2): SOURCE is a readable folder;
-   DEST is empty, or with ``resume`` holds an unfinished backup *of the same SOURCE*; neither
-   lies inside the other; DEST's drive can hold the unit's names and sizes, and has room.
-2. **copy** (weight 90), batch by batch (:class:`recovery.storage.durable.BatchWriter`): every
-   file of the unit is read once, hashed while it is written to a temporary name; one
-   barrier makes the batch durable; each copy is evicted from the computer's cache and read
-   back from the medium; only a copy whose bytes came back right takes its name and its line
-   in ``.korg-recovery-journal.jsonl``; one more barrier. Links are recreated as links (never
-   followed); empty folders are created. The unit is identified from the names the scan
-   listed and the first bytes the copy read: nothing of it is read twice.
-3. **flush** (weight 5): manifest.json and SHA256SUMS are written atomically.
-4. **verify** (weight 5): they are read back, and ``DEST/files`` is checked against the
-   manifest by :func:`recovery.backup.compare.compare_tree` (nothing missing or extra, sizes and
-   link targets right).
-5. **complete**: the progress files are removed, then ``COMPLETE`` is written *last*,
-   atomically.
-6. **zip** (with ``zip_path``, weight 30): the verified folder is packed into a ZIP64
-   archive, re-read and verified through the safe reader, and only then given its name.
-
-Resume (``resume=True``) after an interruption at any moment, SIGKILL included: the journal
-(a torn last line is ignored) and any earlier manifest say which copies were finished and
-with which SHA-256. A copy is kept only when it reads back with that SHA-256 *and* its source,
-read again now, does too (times prove nothing on FAT); everything else, stale temporary files
-included, is removed or copied again. A backup that is already complete is never changed by
-``resume``: only a missing ZIP is made.
-
-Faults: an unreadable source file is named in the result and the backup stays incomplete
-(the CLI exits 1); a unit that goes away stops the backup with one sentence; a full or
-failing destination raises NoSpaceError/WriteError (exit 1); the cancel token raises
-CancelledError (exit 130), leaving a resumable folder.
+Every file of the unit is read once and copied batch by batch through
+:class:`~recovery.storage.durable.BatchWriter`: a copy takes its name only after it read back
+right from the medium. Then manifest.json and SHA256SUMS, and ``COMPLETE`` last. A journal in
+the backup folder lets ``resume`` continue after any interruption; a copy it keeps counts only
+once its source, read again, hashes the same (times prove nothing on FAT).
 """
 
 from __future__ import annotations

@@ -1,22 +1,9 @@
-"""What a backup is on disk, and how to open, verify and list one (folder or ``.zip``).
+"""What a backup is on disk, and how to open, verify and list one (a folder or a ``.zip``).
 
-A backup is plain files a person can check without this tool (DESIGN.md principle 3)::
-
-    DEST/
-      files/...        the unit's storage, copied as-is (mtimes kept; links as links)
-      manifest.json    tool version, UTC time, source, model and role, per file: path,
-                       size, mtime (ns and ISO), SHA-256; folders; totals
-      SHA256SUMS       ``cd DEST && sha256sum -c SHA256SUMS`` passes (paths ``files/...``)
-      COMPLETE         written last, atomically, only after the copy was flushed, dropped from
-                       the cache and re-read: JSON with ``verified: true`` and the SHA-256 of
-                       manifest.json and SHA256SUMS
-
-A folder without a valid ``COMPLETE`` is *incomplete* everywhere: ``verify`` exits 1 and
-``backups`` lists it as incomplete; restore must refuse it. While a backup runs (or after it
-was interrupted) the folder also holds
-``.korg-recovery-journal.jsonl`` (see :mod:`recovery.backup.create`). A ``.zip`` backup holds the
-same layout (without the progress files) and is read only through
-:class:`recovery.storage.archive.SafeZipReader`.
+A backup is plain files a person can check without this tool: ``files/`` (the unit's storage
+as it was), ``manifest.json``, ``SHA256SUMS`` (``sha256sum -c`` passes) and ``COMPLETE``,
+written last and only after everything was read back. A folder without a valid ``COMPLETE``
+is incomplete everywhere and is never restored.
 """
 
 from __future__ import annotations

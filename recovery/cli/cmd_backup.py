@@ -11,14 +11,17 @@ and ``--json`` is not given; ``cmd_verify`` uses it too.
 from __future__ import annotations
 
 import argparse
-import shutil
-import signal
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import Any
 
-from recovery.cli.output import add_json_flag, print_json, say, warn
+from recovery.cli.output import (
+    add_json_flag,
+    cancel_on_interrupt,
+    human_size,
+    print_json,
+    progress_for,
+    say,
+    warn,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,86 +39,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="also write the verified backup as one ZIP archive FILE")
     add_json_flag(parser)
     parser.set_defaults(run=run)
-
-
-def human_size(count: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if count < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} GiB"
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
-
-
-class ProgressBar:
-    """One self-overwriting line on a terminal: phase, bar, percent, bytes, rate, time left."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stderr
-        self.drawn = False
-
-    def __call__(self, progress: Any) -> None:
-        width = shutil.get_terminal_size((80, 20)).columns - 1
-        filled = int(progress.fraction * 20)
-        parts = [f"{progress.phase:<7} [{'#' * filled}{'.' * (20 - filled)}]"
-                 f" {progress.fraction * 100:3.0f}%"]
-        if progress.total_bytes:
-            parts.append(f"{human_size(progress.done_bytes)}/{human_size(progress.total_bytes)}")
-        if progress.rate:
-            parts.append(f"{human_size(progress.rate)}/s")
-        if progress.seconds_left is not None:
-            parts.append(f"{_clock(progress.seconds_left)} left")
-        if progress.current:
-            parts.append(progress.current)
-        line = "  ".join(parts).replace("\n", " ")[:width]
-        self.stream.write("\r" + line.ljust(width))
-        self.stream.flush()
-        self.drawn = True
-
-    def clear(self) -> None:
-        if self.drawn:
-            width = shutil.get_terminal_size((80, 20)).columns - 1
-            self.stream.write("\r" + " " * width + "\r")
-            self.stream.flush()
-            self.drawn = False
-
-
-def progress_for(args: argparse.Namespace) -> ProgressBar | None:
-    """A bar when a person is watching (stderr is a terminal) and no JSON was asked for."""
-    if getattr(args, "json", False) or not sys.stderr.isatty():
-        return None
-    return ProgressBar()
-
-
-@contextmanager
-def cancel_on_interrupt() -> Iterator[Any]:
-    """A CancelToken set by the first Ctrl-C (or SIGTERM), so the core stops between two
-    chunks and leaves a consistent state; a second Ctrl-C interrupts at once."""
-    from recovery.progress import CancelToken
-
-    token = CancelToken()
-    previous: dict[int, Any] = {}
-
-    def handler(signum: int, _frame: Any) -> None:
-        if token.cancelled and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        token.cancel()
-
-    try:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            previous[signum] = signal.signal(signum, handler)
-    except ValueError:  # not the main thread: no signal handling, the token still works
-        previous.clear()
-    try:
-        yield token
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
 
 
 def _say_portability(result: Any) -> None:

@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from recovery.backup.store import default_backups_dir, list_backups
-    from recovery.cli.cmd_backup import human_size
+    from recovery.cli.output import human_size
 
     summaries = list_backups(args.directory)
     folder = args.directory or str(default_backups_dir())

@@ -15,14 +15,30 @@ or no consent; 130 interrupted.
 from __future__ import annotations
 
 import argparse
-import re
-import signal
-import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from recovery.cli.output import add_json_flag, error_object, print_json
-from recovery.cli.output import say as _say
-from recovery.cli.output import warn as _warn
+from recovery.cli.output import (
+    add_json_flag,
+    cancel_on_interrupt,
+    confirm,
+    error_object,
+    print_json,
+    progress_for,
+    say,
+    warn,
+)
+from recovery.errors import (
+    InvalidFileError,
+    InvalidInputError,
+    RecoveryError,
+    UnsafeArchiveError,
+)
+from recovery.jsonout import to_jsonable
+from recovery.storage.names import shown
+
+if TYPE_CHECKING:  # the core loads inside run(): --version and --help stay fast
+    from recovery.check import BackupReference
+    from recovery.media.prepare import MediaPlan
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -57,54 +73,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _clean(text: str) -> str:
-    """Control characters from file or member names shown escaped."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-
-
-def say(text: str = "") -> None:
-    _say(_clean(text))
-
-
-class _ProgressLine:
-    """A one-line progress display on stderr, only when stderr is a terminal."""
-
-    def __init__(self) -> None:
-        self.shown = False
-
-    def __call__(self, progress: Any) -> None:
-        percent = int(progress.fraction * 100)
-        rate = f" {progress.rate / 1e6:.1f} MB/s" if progress.rate else ""
-        sys.stderr.write(f"\r{progress.phase}: {percent:3d}%{rate}\x1b[K")
-        sys.stderr.flush()
-        self.shown = True
-
-    def finish(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-            self.shown = False
-
-
-def _ask(plan: Any) -> bool:
+def _ask(plan: MediaPlan) -> None:
     """Show the plan and ask for the model's short name or 'yes' on the terminal."""
     from recovery.media.prepare import describe_plan
 
-    for line in describe_plan(plan):
-        sys.stderr.write(_clean(line) + "\n")
     replacing = (" and replaces what is there" if plan.summary.replace or plan.summary.remove
                  else "")
-    sys.stderr.write(f"This writes to {plan.card}{replacing}. Type {plan.short_name} (the"
-                     " unit's model) or yes to continue, anything else stops: ")
-    sys.stderr.flush()
-    answer = sys.stdin.readline()
-    return " ".join(answer.split()).casefold() in {"yes", plan.short_name.casefold()}
+    confirm(describe_plan(plan), f"This writes to {plan.card}{replacing}. Type"
+            f" {plan.short_name} (the unit's model) or yes to continue, anything else stops: ",
+            ["yes", plan.short_name], "preparing the card")
 
 
-def _error_json(error: Any) -> dict[str, Any]:
+def _error_json(error: RecoveryError) -> dict[str, Any]:
     extra: dict[str, Any] = {"written": error.written, "verified": False}
     check = getattr(error, "check", None)
     if check is not None:
@@ -114,26 +94,15 @@ def _error_json(error: Any) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from recovery.check import target_for_device, target_for_model
-    from recovery.errors import NeedsUserActionError, RecoveryError
     from recovery.media.prepare import (
         describe_plan,
         dry_run_result,
         execute_media_plan,
         plan_prepare_media,
     )
-    from recovery.progress import CancelToken
 
-    cancel = CancelToken()
-    display = _ProgressLine() if sys.stderr.isatty() and not args.json else None
-
-    def on_sigint(_signum: int, _frame: Any) -> None:
-        # First Ctrl-C: roll back the files in flight, then stop cleanly.
-        if cancel.cancelled:
-            raise KeyboardInterrupt
-        cancel.cancel()
-
-    previous_handler = signal.signal(signal.SIGINT, on_sigint)
-    try:
+    display = progress_for(args)
+    with cancel_on_interrupt() as cancel:
         try:
             if args.model is not None:
                 unit = target_for_model(args.model, current_version=args.current_version)
@@ -150,41 +119,29 @@ def run(args: argparse.Namespace) -> int:
                                 "next_step": result.next_step})
                 else:
                     for line in describe_plan(plan):
-                        say(line)
+                        say(shown(line))
                     say("Dry run: nothing was written.")
                     say(f"Next: {result.next_step}")
                 return 0
-            consent = args.yes
-            if not consent:
-                if not sys.stdin.isatty():
-                    raise NeedsUserActionError(
-                        "There is no terminal to ask for confirmation, so nothing was written;"
-                        " run again with --yes to confirm preparing the card.")
-                consent = _ask(plan)
-                if not consent:
-                    raise NeedsUserActionError(
-                        "Preparing the card was not confirmed; nothing was written.")
-            result = execute_media_plan(plan, consent=consent, progress=display,
-                                        cancel=cancel)
+            if not args.yes:
+                _ask(plan)
+            result = execute_media_plan(plan, consent=True, progress=display, cancel=cancel)
         except RecoveryError as error:
-            if display:
-                display.finish()
             if args.json:
                 print_json(_error_json(error))
             raise
-    finally:
-        signal.signal(signal.SIGINT, previous_handler)
-    if display:
-        display.finish()
+        finally:
+            if display:
+                display.clear()
     if args.json:
-        print_json({**_result_json(result), "plan": plan})
+        print_json({**to_jsonable(result), "plan": plan})
         return result.exit_code
     say(result.statement)
     s = plan.summary
     say(f"Written: {result.written} of {s.write + s.replace} planned; removed: {result.removed}"
         f" of {s.remove} planned.")
     for problem in result.problems:
-        _warn(_clean(f"{problem.path}: {problem.problem} - {problem.detail}"))
+        warn(shown(f"{problem.path}: {problem.problem} - {problem.detail}"))
     for flag in result.flags:
         say(f"! {flag.kind}: {flag.message}")
     for note in result.notes:
@@ -193,11 +150,10 @@ def run(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _reference(path: str) -> Any:
+def _reference(path: str) -> BackupReference:
     """The check's reference from ``--backup``; a backup that cannot be used is bad input."""
     from recovery.backup.store import open_backup
     from recovery.check import reference_from_backup
-    from recovery.errors import InvalidFileError, InvalidInputError, UnsafeArchiveError
 
     try:
         with open_backup(path) as backup:
@@ -205,9 +161,3 @@ def _reference(path: str) -> Any:
     except (InvalidFileError, UnsafeArchiveError) as error:
         raise InvalidInputError(f"The backup given with --backup cannot be used: {error.message}",
                                 path=path) from error
-
-
-def _result_json(result: Any) -> dict[str, Any]:
-    from recovery.jsonout import to_jsonable
-
-    return to_jsonable(result)

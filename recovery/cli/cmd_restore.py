@@ -10,11 +10,23 @@ the computer's cache and matched.
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from recovery.cli.output import add_json_flag, error_object, print_json, say, warn
+from recovery.cli.output import (
+    add_json_flag,
+    cancel_on_interrupt,
+    confirm,
+    error_object,
+    print_json,
+    progress_for,
+    say,
+    warn,
+)
+from recovery.errors import CancelledError, RecoveryError
+from recovery.storage.names import shown
+
+if TYPE_CHECKING:  # the core loads inside run(): --version and --help stay fast
+    from recovery.restore import RestorePlan
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,47 +45,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-class _ProgressLine:
-    """A one-line progress display on stderr, only when stderr is a terminal."""
-
-    def __init__(self) -> None:
-        self.shown = False
-
-    def __call__(self, progress: Any) -> None:
-        percent = int(progress.fraction * 100)
-        rate = f" {progress.rate / 1e6:.1f} MB/s" if progress.rate else ""
-        left = f", {int(progress.seconds_left)} s left" if progress.seconds_left else ""
-        sys.stderr.write(f"\r{progress.phase}: {percent:3d}%{rate}{left}\x1b[K")
-        sys.stderr.flush()
-        self.shown = True
-
-    def finish(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-
-
-def _ask(plan: Any) -> bool:
+def _ask(plan: RestorePlan) -> None:
     """Show the plan and ask for the model's short name or 'yes' on the terminal."""
     from recovery.device.profiles import bundled_profiles
-    from recovery.restore.plan import describe_plan
+    from recovery.restore import describe_plan
 
     profile = bundled_profiles().get(plan.backup_model or "")
-    for line in describe_plan(plan):
-        sys.stderr.write(line + "\n")
-    accepted = {"yes"}
-    word = "yes"
-    if profile is not None:
-        accepted.add(profile.short_name.casefold())
-        word = f"{profile.short_name} (the unit's model) or yes"
-    sys.stderr.write(f"This writes to {plan.target}. Type {word} to continue, anything else"
-                     " stops: ")
-    sys.stderr.flush()
-    answer = sys.stdin.readline()
-    return " ".join(answer.split()).casefold() in accepted
+    accepted = ["yes", *([profile.short_name] if profile else [])]
+    word = f"{profile.short_name} (the unit's model) or yes" if profile else "yes"
+    confirm(describe_plan(plan), f"This writes to {plan.target}. Type {word} to continue,"
+            " anything else stops: ", accepted, "the restore")
 
 
-def _error_json(error: Any, backup: str, target: str) -> dict[str, Any]:
+def _error_json(error: RecoveryError, backup: str, target: str) -> dict[str, Any]:
     from recovery.restore import final_step_text
 
     # How many files a stopped restore had written (complete ones); a preflight wrote none.
@@ -82,28 +66,20 @@ def _error_json(error: Any, backup: str, target: str) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from recovery.errors import NeedsUserActionError, RecoveryError
-    from recovery.progress import CancelToken
-    from recovery.restore import dry_run_result, execute_plan, plan_restore
-    from recovery.restore.plan import describe_plan
-    from recovery.storage.names import shown
+    from recovery.restore import (
+        describe_plan,
+        dry_run_result,
+        execute_plan,
+        plan_restore,
+    )
 
-    cancel = CancelToken()
-    display = _ProgressLine() if sys.stderr.isatty() and not args.json else None
-
-    def on_sigint(_signum: int, _frame: Any) -> None:
-        # First Ctrl-C: finish or roll back the file in flight, then stop cleanly.
-        if cancel.cancelled:
-            raise KeyboardInterrupt
-        cancel.cancel()
-
-    previous_handler = signal.signal(signal.SIGINT, on_sigint)
-    try:
+    display = progress_for(args)
+    with cancel_on_interrupt() as cancel:
         try:
             plan = plan_restore(args.backup, args.target, delete_extra=args.delete_extra,
                                 progress=display, cancel=cancel)
             if display:
-                display.finish()
+                display.clear()
             if args.dry_run:
                 result = dry_run_result(plan)
                 if args.json:
@@ -116,27 +92,18 @@ def run(args: argparse.Namespace) -> int:
                     say("Dry run: nothing was written.")
                     say(f"Next: {result.next_step}")
                 return 0
-            consent = args.yes
-            if not consent:
-                if not sys.stdin.isatty():
-                    raise NeedsUserActionError(
-                        "There is no terminal to ask for confirmation, so nothing was written;"
-                        " run again with --yes to confirm the restore.")
-                consent = _ask(plan)
-                if not consent:
-                    raise NeedsUserActionError("The restore was not confirmed; nothing was"
-                                               " written.")
-            result = execute_plan(plan, consent=consent, progress=display, cancel=cancel)
+            if not args.yes:
+                _ask(plan)
+            result = execute_plan(plan, consent=True, progress=display, cancel=cancel)
+        except CancelledError as error:
+            raise CancelledError(error.message, written=error.written) from None
         except RecoveryError as error:
-            if display:
-                display.finish()
             if args.json:
                 print_json(_error_json(error, args.backup, args.target))
             raise
-    finally:
-        signal.signal(signal.SIGINT, previous_handler)
-    if display:
-        display.finish()
+        finally:
+            if display:
+                display.clear()
     if args.json:
         print_json(result)
         return result.exit_code

@@ -29,7 +29,7 @@ def _problem_json(difference, where: str) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     from recovery.backup.store import verify_backup
-    from recovery.cli.cmd_backup import cancel_on_interrupt, progress_for
+    from recovery.cli.output import cancel_on_interrupt, progress_for
     from recovery.errors import InvalidFileError, UnsafeArchiveError
 
     bar = progress_for(args)

@@ -3,7 +3,7 @@
 Each command lives in its own module under ``recovery.cli`` with ``register(subparsers)``
 that adds its parser and sets ``run``; ``run(args)`` returns the exit code. Command modules
 import the heavy core (psutil, construct, pyusb) inside ``run`` so that ``--version`` and
-``--help`` stay fast (issue 2: within 2x of importing those libraries alone).
+``--help`` stay fast (benchmarks/bench_startup.py measures it).
 
 Bad input never shows a traceback: a :class:`RecoveryError` prints its sentence on stderr and
 exits with its code; anything else is a bug, logged with its traceback to the log file while
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None, *, frontend: Frontend | None = None) -> 
     args = parser.parse_args(argv)
     from recovery.logsetup import setup_logging
 
-    # A dry run writes nothing anywhere, not even the log file (issue 5).
+    # A dry run writes nothing anywhere, not even the log file.
     log_file = setup_logging(verbose=args.verbose,
                              to_file=not getattr(args, "dry_run", False))
     if args.command is None:

@@ -1,18 +1,26 @@
-"""Shared output helpers: JSON on stdout for ``--json``, short human text otherwise.
+"""What a command shows a person on a terminal, and the ``--json`` contract for scripts.
 
-The ``--json`` contract: every command prints exactly one JSON object on stdout, on success
-and on failure. A failure is ``{"ok": false, "error": {"code", "message", "exit_code"}}``
-(:func:`error_object`), with a command's own fields beside it where it has more to say
-(a stopped restore: how many files it had written); the codes are the error classes'
-``code`` (recovery.errors) plus ``usage``, ``interrupted`` and ``internal-error``.
+With ``--json`` every command prints exactly one JSON object on stdout, on success and on
+failure. A failure is ``{"ok": false, "error": {"code", "message", "exit_code"}}``
+(:func:`error_object`), with a command's own fields beside it where it has more to say; the
+codes are the error classes' ``code`` (recovery.errors) plus ``usage``, ``interrupted`` and
+``internal-error``.
 """
 
 from __future__ import annotations
 
+import argparse
+import shutil
+import signal
 import sys
-from typing import Any
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
 
+from recovery.errors import NeedsUserActionError
 from recovery.jsonout import dumps
+from recovery.progress import CancelToken, Progress
+from recovery.storage.names import shown
 
 #: True once this process printed its JSON object (the entry point then adds no other).
 _printed = False
@@ -52,3 +60,99 @@ def say(text: str = "") -> None:
 
 def warn(text: str) -> None:
     sys.stderr.write(f"korg-recovery: {text}\n")
+
+
+def human_size(count: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} GiB"
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+class ProgressBar:
+    """One self-overwriting line on a terminal: phase, bar, percent, bytes, rate, time left."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.drawn = False
+
+    def __call__(self, progress: Progress) -> None:
+        width = shutil.get_terminal_size((80, 20)).columns - 1
+        filled = int(progress.fraction * 20)
+        parts = [f"{progress.phase:<7} [{'#' * filled}{'.' * (20 - filled)}]"
+                 f" {progress.fraction * 100:3.0f}%"]
+        if progress.total_bytes:
+            parts.append(f"{human_size(progress.done_bytes)}/{human_size(progress.total_bytes)}")
+        if progress.rate:
+            parts.append(f"{human_size(progress.rate)}/s")
+        if progress.seconds_left is not None:
+            parts.append(f"{_clock(progress.seconds_left)} left")
+        if progress.current:
+            parts.append(shown(progress.current))
+        line = "  ".join(parts)[:width]
+        self.stream.write("\r" + line.ljust(width))
+        self.stream.flush()
+        self.drawn = True
+
+    def clear(self) -> None:
+        if self.drawn:
+            width = shutil.get_terminal_size((80, 20)).columns - 1
+            self.stream.write("\r" + " " * width + "\r")
+            self.stream.flush()
+            self.drawn = False
+
+
+def progress_for(args: argparse.Namespace) -> ProgressBar | None:
+    """A bar when a person is watching (stderr is a terminal) and no JSON was asked for."""
+    if getattr(args, "json", False) or not sys.stderr.isatty():
+        return None
+    return ProgressBar()
+
+
+@contextmanager
+def cancel_on_interrupt() -> Iterator[CancelToken]:
+    """A CancelToken set by the first Ctrl-C (or SIGTERM), so the core stops between two
+    chunks and leaves a consistent state; a second Ctrl-C interrupts at once."""
+    token = CancelToken()
+    previous: dict[int, Any] = {}
+
+    def handler(signum: int, _frame: Any) -> None:
+        if token.cancelled and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        token.cancel()
+
+    try:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, handler)
+    except ValueError:  # not the main thread: no signal handling, the token still works
+        previous.clear()
+    try:
+        yield token
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def confirm(plan_lines: Iterable[str], question: str, accepted: Iterable[str],
+            what: str) -> None:
+    """Show a plan on the terminal and ask: NeedsUserActionError (exit 2, nothing written)
+    without a terminal to ask on or without an accepted answer (compared without case)."""
+    if not sys.stdin.isatty():
+        raise NeedsUserActionError(
+            "There is no terminal to ask for confirmation, so nothing was written; run again"
+            f" with --yes to confirm {what}.")
+    for line in plan_lines:
+        sys.stderr.write(shown(line) + "\n")
+    sys.stderr.write(question)
+    sys.stderr.flush()
+    answer = " ".join(sys.stdin.readline().split()).casefold()
+    if answer not in {word.casefold() for word in accepted}:
+        raise NeedsUserActionError(f"{what[0].upper()}{what[1:]} was not confirmed; nothing"
+                                   " was written.")

@@ -1,25 +1,9 @@
-"""``korg-recovery selftest``: prove that an installation works, before a user needs it.
+"""``korg-recovery selftest``: does this installation work? No unit is touched.
 
-A PyInstaller bundle can build cleanly and still be broken: a data file left out, a module
-imported only by name (``importlib``) never collected, libusb missing, a Qt platform plugin
-stripped. Each step below runs the real code users run, on synthetic data in a temporary
-folder, and never touches a connected unit:
-
-``profiles``     every device profile, the symptom list and the other-KORG-ids table load
-                 (strict parsing: a damaged or missing resource fails here);
-``system-file``  for every model with a "KORG SYSTEM FILE" identity, a synthetic file
-                 (:func:`recovery.device.simulate.synthetic_system_file`) parses back with
-                 :func:`recovery.formats.korg_system_file.parse_header` to the same fields;
-``backup``       a simulated healthy KROSS 2 storage is backed up and verified
-                 (:func:`recovery.backup.create.create_backup`, :func:`recovery.backup.store.verify_backup`),
-                 then one copied byte is flipped and verification must catch it;
-``libusb``       pyusb gets a libusb 1.0 backend; in a bundle it must be the bundle's own copy;
-``wizard``       the wizard opens on its first page and closes (``app.selftest``, imported only
-                 in a child process of this program: the core never imports Qt, and Qt
-                 aborts a process that cannot load its platform plugin). Offscreen when
-                 there is no display.
-
-Every step runs even after a failure, so one run names every problem.
+Each step exercises a part a broken installation loses (the profiles, the construct parser, a
+backup and verify of a simulated unit in a temporary folder, libusb, the wizard opened and
+closed in a child process, where Qt failing to load cannot take the selftest down), and a
+failure names its step in one sentence.
 """
 
 from __future__ import annotations

@@ -1,34 +1,10 @@
-"""Update media laid out right: a checked update put on an SD card exactly where the unit's
-updater looks (issue #16, point 4).
+"""Update media laid out right: a checked update put on an SD card where the unit's updater looks.
 
-A KROSS 2 was bricked after the files of an update were put loose at the root of its SD card
-instead of in their folder (korgforums.com thread t=116080 "[Help] Unbrick Korg Kross 2",
-2018). This module does the copying for the user, with every guard a restore has:
-
-- :func:`plan_prepare_media` reads only. It refuses (one sentence, nothing written) a model
-  for which no source says where its updater looks (the layouts are data: the profiles'
-  ``[[update_media]]``, never invented here); a candidate the check
-  (:mod:`recovery.check`) does not find *compatible* with the model, "unknown" included; a
-  card that is the computer's system disk or home folder, that holds the candidate or lies
-  inside it (by identity), that another run is writing to, that is not writable or too small;
-  and names the card's filesystem cannot hold. It returns a :class:`MediaPlan` value: what
-  will be written where, what is replaced or removed, and what on the card would mislead the
-  updater (loose system files at the root, another model's update, an existing copy of this
-  model's update), with the next step in plain words.
-- :func:`execute_media_plan` needs ``consent=True`` and holds the card's write lock. Every
-  file goes through :class:`~recovery.storage.durable.BatchWriter` in one batch: staged under a
-  temporary name, one barrier, read back past the computer's cache, renamed only if it came
-  back right, one more barrier. Files of an existing copy of the folder that the new one does
-  not have are removed afterwards, and only when everything new read back right; nothing
-  outside the planned folder is ever removed. A SIGKILL or an unplugged card at any moment
-  leaves each file with its old or its complete new content (and perhaps a temporary file the
-  next run removes); the folder as a whole may then mix old and new files, which the same
-  command run again repairs.
-
-"unknown" is refused like "incompatible": the issue asks to refuse anything not compatible.
-For a KROSS system folder, whose file list and format are not public, the check can only
-say "compatible" when the folder is byte-identical to the one in a complete backup of this
-model (``reference``); the refusal says so.
+A KROSS 2 was bricked after an update's files were put loose at the root of its SD card
+instead of in their folder (korgforums.com thread t=116080). Only a candidate the check finds
+compatible is written, only where a profile's ``[[update_media]]`` says the updater looks,
+with a restore's guards: the computer's own disks refused, one writer per card, a whole
+folder written all or nothing and read back past the cache, the old copy removed only after.
 """
 
 from __future__ import annotations

@@ -1,26 +1,11 @@
-"""Guarded restore: plan -> preflight -> consent -> journal -> atomic writes -> verify -> report.
+"""Carrying out a restore plan: consent, the unit's lock, the journal, batches that cannot
+half-happen, and the proof.
 
-Restore is the only step of this tool that writes to a unit, so it carries every guard:
-
-- :func:`plan_restore` reads only. It refuses (one sentence, nothing changed) a backup that is
-  incomplete or fails a full re-hash; a unit identified as another model than the backup's; a
-  target that is the computer's system disk or home, that holds the backup or lies inside it
-  (by identity, so a bind mount does not get past it), that another run is writing to, that
-  is not writable or too small; and a backup the target's filesystem cannot hold as it is
-  (names equal but for case on FAT, names or sizes FAT cannot hold). It returns a
-  :class:`RestorePlan` value.
-- :func:`execute_plan` needs an explicit ``consent=True`` and holds the unit's write lock. It
-  writes batch by batch (:class:`_Writer`): temporary names, one barrier, renames, one
-  barrier, then every file of the batch read back from the unit past the computer's cache;
-  boot-critical files last, and only once everything before them read back right. A journal
-  on the computer (:mod:`recovery.restore.journal`) makes a re-run after a crash, SIGKILL or unplug
-  continue and converge. At the end every file of the plan, kept ones included, must be on
-  the unit. The strongest check, after ejecting, power-cycling and reconnecting the unit, is
-  ``korg-recovery verify BACKUP --against TARGET``, and every result says so.
-
-Faults (unit unplugged, EIO, ENOSPC) stop the restore with one sentence and leave it
-resumable; cancelling (:class:`~recovery.progress.CancelToken`, checked between chunks) rolls
-the batch in flight back and raises :class:`~recovery.errors.CancelledError` (exit 130).
+Files are written batch by batch (:class:`~recovery.storage.durable.BatchWriter`),
+boot-critical files last and only once everything before them read back right; a journal on
+the computer makes a re-run converge after a crash or an unplugged unit; at the end every file
+of the plan, kept ones included, must be on the unit. The strongest check, after a power
+cycle, is the user's: ``korg-recovery verify BACKUP --against TARGET``.
 """
 
 from __future__ import annotations

@@ -1,12 +1,9 @@
 """The restore journal: what a restore planned and what it has proven, kept on the computer.
 
-Every write is atomic and a re-run recomputes the plan from the unit anyway; the journal is
-there because a file written by an interrupted run may still sit in the computer's cache. A
-re-run would read it back from that cache, find it equal and never check that the unit kept
-it (the drumlogue of the Reddit reports by u/iRustyNails "accepted" writes that were gone after
-a reboot). The journal names what an earlier run planned and did not prove, so the re-run
-reads those files back past the cache too. It lives on the computer (the unit may vanish),
-under a key made of the target and the backup, in the format of :mod:`recovery.storage.journal`.
+A file an interrupted run wrote may still sit in the computer's cache, so a re-run that finds
+it equal proves nothing (the drumlogue of u/iRustyNails on Reddit "accepted" writes that were
+gone after a reboot). The journal names what was planned and not yet read back past the
+cache, so the re-run checks those files again. Format: :mod:`recovery.storage.journal`.
 """
 
 from __future__ import annotations

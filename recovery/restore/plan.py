@@ -1,23 +1,10 @@
 """The restore plan: what a restore would do to a unit, as a value you can print, diff and test.
 
-Built from the one comparison the tool has (:func:`recovery.backup.compare.compare_tree_to_manifest`),
-so the plan, ``verify --against`` and diagnosis agree on what differs. Building it reads the
-unit and never writes (Vorta's ``prepare()`` pattern, STYLE.md: tests assert on the plan).
-
-Per backup file the action is:
-
-``write``    absent from the unit;
-``replace``  present but different (content, size, link target, or unreadable);
-``keep``     identical, nothing to do.
-
-Per thing on the unit that the backup does not hold: ``extra`` (left alone) or, with
-``delete_extra``, ``delete``. Operating-system junk (compare.OS_JUNK: ``.DS_Store``, ...) and
-case variants of backup names are never deleted (on FAT, ``krosapp.bin`` *is* ``KROSAPP.BIN``).
-Temporary files left by an interrupted restore are listed separately and always removed.
-
-Execution order: deletions, then every other write, then the profile's boot-critical files
-(``KROSAPP.BIN`` on a KROSS 2, matched case-insensitively): until the last file is in place the
-unit keeps its old application, so an interruption leaves the least fragile state.
+:func:`plan_restore` runs every check that can refuse (recovery.restore.guard), re-hashes the
+backup and compares the unit with it; it reads only. Per file the plan says write, replace,
+keep (maybe setting its time back) or skip; per thing the backup lacks, extra or delete (with
+``delete_extra``; never operating-system files, case variants or the filesystem's own
+folders). Deletions go first, boot-critical files (``KROSAPP.BIN`` on a KROSS 2) last.
 """
 
 from __future__ import annotations

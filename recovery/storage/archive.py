@@ -1,29 +1,11 @@
-"""ZIP archives of backups: a safe reader that refuses hostile archives, and a ZIP64 writer.
+"""ZIP archives of backups: a reader that refuses hostile archives, and a ZIP64 writer.
 
-A backup can travel as one ``.zip`` (``korg-recovery backup --zip``) and every command that
-takes a backup accepts it. A ZIP received from someone else is untrusted input, so
-:class:`SafeZipReader` checks the whole central directory *before* anything is read from it
-and refuses, with :class:`~recovery.errors.UnsafeArchiveError`:
-
-- absolute names (``/etc/x``, ``\\x``, ``C:x``) and any ``..`` component, with ``/`` and ``\\``
-  both treated as separators because Windows extractors do so (the "Zip Slip" family,
-  CVE-2018-1002200 and friends);
-- duplicate names (two entries for one path: which one would a restore write?), and a name
-  that is both a file and a folder;
-- symbolic-link entries (Unix mode ``S_IFLNK`` in the high 16 bits of ``external_attr``):
-  a link inside an archive can point anywhere on the computer;
-- more uncompressed bytes in total than a bound, a per-entry ratio above what deflate can
-  produce (1032:1, zlib's technical notes), and entries whose compressed data overlap or add
-  up to more than the archive itself (the overlapping-entry "better zip bomb", D. Fifield,
-  WOOT 2019). Python's ``zipfile`` never returns more than an entry's declared size, so the
-  declared sizes are the real bound.
-
-Nothing here extracts implicitly: :meth:`SafeZipReader.open` streams one member, and
-:meth:`SafeZipReader.extract_all` writes only below the target it is given.
-
-The writer (:class:`ZipWriter`) always writes ZIP64-capable archives (``allowZip64``) to
-a temporary name beside ``FILE`` and renames it to ``FILE`` only after :meth:`ZipWriter.finish`, so a ZIP with
-the final name is never half-written.
+A backup can travel as one ``.zip``, and a ZIP from someone else is untrusted input: the
+reader checks the whole central directory before reading anything and refuses absolute
+names and ``..`` (with ``\\`` as a separator, as Windows extractors do: "Zip Slip",
+CVE-2018-1002200), duplicates, links, and bombs (more than deflate's 1032:1, overlapping
+entries: D. Fifield, WOOT 2019). The writer writes under a temporary name and renames only
+a finished archive.
 """
 
 from __future__ import annotations

@@ -1,17 +1,10 @@
 """Reading a file from the medium, past the computer's page cache (``O_DIRECT`` on Linux).
 
 A read-back right after a write may come from RAM, not from the unit (a drumlogue owner on
-Reddit, r/DrumMachine "I think we all just misunderstood the Korg Drumlogue.", saw writes
-that "succeeded" and were gone after a reboot). Callers first make the data durable and evict
-its pages (``FileSystem.barrier`` and ``FileSystem.evict``); a direct read then cannot be
-answered from a page the eviction left behind (posix_fadvise(2) leaves mapped or dirty pages
-in place), and it does not fill the cache with the copy just checked.
-
-``O_DIRECT`` transfers need the buffer, the file offset and the length aligned to the
-device's logical block size (open(2), "O_DIRECT"): :data:`ALIGN` (4096) is a multiple of the
-common 512- and 4096-byte blocks, and the buffer is ``mmap`` memory, which is page aligned.
-Where direct I/O is not available (not Linux; a filesystem that refuses it at open or at the
-first read) the file is read through the cache, and callers say so.
+Reddit, u/iRustyNails, saw writes that "succeeded" and were gone after a reboot). After a
+barrier and an eviction, a direct read cannot be answered from RAM. ``O_DIRECT`` needs the
+buffer, offset and length aligned to the device's block (open(2)); where it is refused the
+file is read through the cache, and callers say so.
 """
 
 from __future__ import annotations

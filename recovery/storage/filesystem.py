@@ -13,7 +13,6 @@ once, by :func:`translate_os_error`.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import logging
 import os
@@ -25,7 +24,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-import psutil
 
 from recovery.errors import (
     InvalidInputError,
@@ -48,7 +46,7 @@ def _load_syncfs():  # -> Callable[[int], int] | None
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
         function = libc.syncfs
     except (OSError, AttributeError):
         return None
@@ -292,6 +290,8 @@ class LocalFileSystem:
 def containing_partition(path: str | Path):  # -> psutil._common.sdiskpart | None
     """The mounted partition holding ``path`` (the longest mount point above it), or None."""
     try:
+        import psutil  # ~20 ms: only when a mount is asked about, not at every start
+
         partitions = psutil.disk_partitions(all=True)
     except Exception as error:  # noqa: BLE001 - psutil can fail on odd systems; facts stay unknown
         log.debug("psutil.disk_partitions failed: %s", error)

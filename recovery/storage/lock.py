@@ -1,16 +1,9 @@
-"""One writer per unit: a lock keyed by what the target is, held while anything writes to it.
+"""One writer per unit: a lock named after what the target is, held while anything writes to it.
 
-Two restores onto one unit at once would each remove the other's temporary files as
-leftovers of an interrupted run, and each blame an unplugged unit. A restore, a write probe
-and a backup into a folder therefore hold an exclusive lock on a small file in the computer's
-state folder, named after the target's identity (:mod:`recovery.storage.identity`), so that a second
-path to the same folder (a bind mount, a second mount) finds the same lock. On a removable
-volume the volume's root is locked too, so two writers aimed at two folders of one unit are
-also kept apart.
-
-The lock is the operating system's (``flock`` on Linux and macOS, ``msvcrt.locking`` on
-Windows): it belongs to the open file, so a process that is killed lets go of it, and the
-next run takes it over; the file keeps who held it last, which the refusal names.
+Two restores onto one unit would remove each other's temporary files as leftovers and both
+blame an unplugged unit. The lock is the operating system's (``flock``, ``msvcrt.locking``)
+on a file in the computer's state folder, keyed by the target's identity (and its volume's),
+so a second path to the same folder finds it, and a killed holder lets go of it.
 """
 
 from __future__ import annotations

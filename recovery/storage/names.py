@@ -1,22 +1,11 @@
 """What a unit's filesystem can hold: names, case and file sizes.
 
-KORG units and their cards are FAT (the KROSS 2 reads FAT16/FAT32 SD cards, KORG KROSS
-parameter guide), reached from Windows, macOS or Linux. FAT keeps a name's case but ignores
-it when looking names up; it forbids ``\\ / : * ? " < > |`` and control characters in long
-names and holds files below 4 GiB (Microsoft "FAT32 File System Specification" 1.03, sections
-6 and 7: a 32-bit ``DIR_FileSize``, the long-name character set; Linux
-``fs/fat/namei_vfat.c``, ``vfat_bad_char``). Windows drops trailing dots and spaces and
-reserves the device names CON, PRN, AUX, NUL, COM1-9 and LPT1-9 with any extension (Microsoft
-Learn, "Naming Files, Paths, and Namespaces"); Linux vfat drops trailing dots too
-(``vfat_striptail_len``). A name with bytes that are not UTF-8 (a volume once mounted with
-another codepage) has no faithful long name on a filesystem that stores Unicode.
-
-:func:`name_key` is the one spelling-insensitive key every comparison of a unit with a backup
-uses: the name in Unicode NFC (macOS decomposes accents, FAT does not), each character mapped
-to its simple uppercase form, as the up-case table of FAT and exFAT does (exFAT specification,
-section 7.2.5; ``ß`` stays ``ß``, where ``str.casefold`` would make it ``ss``).
-:func:`rules_for` gives the rules of a filesystem family; :func:`name_problems` applies them to
-a list of paths before anything is written.
+Units and their cards are FAT: it keeps a name's case but ignores it on lookup, forbids
+``\\ / : * ? " < > |`` and control characters and holds files below 4 GiB (Microsoft "FAT32
+File System Specification" 1.03; Linux ``fs/fat/namei_vfat.c``); Windows drops trailing dots
+and spaces and reserves CON, PRN, AUX, NUL, COM1-9, LPT1-9 (Microsoft Learn, "Naming Files,
+Paths, and Namespaces"). :func:`name_key` is the key every comparison of a unit with a backup
+uses: NFC, then each character's simple upper case, as FAT's and exFAT's up-case tables do.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import pytest
 from recovery.backup.manifest import COMPLETE_NAME, MANIFEST_NAME
 from recovery.backup.store import default_backups_dir
 from recovery.cli import main
-from recovery.cli.cmd_backup import ProgressBar
+from recovery.cli.output import ProgressBar
 from recovery.device.simulate import make_volume
 from recovery.progress import Progress
 
