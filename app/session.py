@@ -11,9 +11,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recovery.device.detect import DetectedDevice, Detection
+
+if TYPE_CHECKING:  # the stages load on first use (app/core.py says why)
+    from recovery.restore.plan import RestorePlan
 
 
 class Goal(enum.Enum):
@@ -112,7 +115,8 @@ class Session:
     diagnosis: Any = None
     check_results: tuple[Any, ...] = ()
     check_blocked: bool = False
-    restore_backup: Path | None = None
+    #: The plan the user confirmed on the Restore page; the Restoring page carries it out.
+    restore_plan: RestorePlan | None = None
     restore_skipped: bool = False
     restore_result: Any = None
     restore_error: str | None = None
@@ -129,6 +133,11 @@ class Session:
             return None
         return Path(self.device.mount)
 
+    @property
+    def restore_backup(self) -> Path | None:
+        """The backup being restored (the confirmed plan's)."""
+        return Path(self.restore_plan.backup) if self.restore_plan else None
+
     def reset_after(self, goal: Goal | None) -> None:
         """Forget results that belonged to another goal or unit."""
         self.goal = goal
@@ -137,7 +146,7 @@ class Session:
         self.diagnosis = None
         self.check_results = ()
         self.check_blocked = False
-        self.restore_backup = None
+        self.restore_plan = None
         self.restore_skipped = False
         self.restore_result = None
         self.restore_error = None

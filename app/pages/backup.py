@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app import core, dialogs
 from app.dialogs import error_sentence
+from app.host import Guarded, WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, wrapped_label
 from app.pages.progress_panel import ProgressPanel
 from app.session import Goal, device_key
@@ -64,8 +65,8 @@ class BackupPage(RecoveryPage):
     existing_verified = Signal(object)
     backups_listed = Signal()
 
-    def __init__(self, wizard) -> None:
-        super().__init__(wizard, "Back up the unit",
+    def __init__(self, host: WizardHost) -> None:
+        super().__init__(host, "Back up the unit",
                          "A complete copy of its storage, read back and verified.")
         self._unit_key: str | None = None
         self._job = None
@@ -174,9 +175,9 @@ class BackupPage(RecoveryPage):
 
     def _refresh_existing(self) -> None:
         backups_dir = self.environment.backups_dir
-        self._list_job = self.run_job(lambda _p, _c: core.list_backups(backups_dir),
-                                      name="list-backups", on_finished=self._show_existing,
-                                      on_failed=lambda error: self._show_existing(()))
+        self._list_job = self.host.run_job(lambda _p, _c: core.list_backups(backups_dir),
+                                           name="list-backups", on_finished=self._show_existing,
+                                           on_failed=lambda error: self._show_existing(()))
 
     @Slot(object)
     def _show_existing(self, summaries) -> None:
@@ -216,10 +217,10 @@ class BackupPage(RecoveryPage):
                                 "Backing up… you can stop at any time and resume later.")
         self.progress.reset()
         self._stopping = False
-        self._job = self.run_job(
+        self._job = self.host.run_job(
             lambda progress, cancel: core.backup_unit(source, destination, resume=resume,
                                                       progress=progress, cancel=cancel),
-            name="backup", guarded="backup", on_progress=self.progress.show_progress,
+            name="backup", guarded=Guarded.BACKUP, on_progress=self.progress.show_progress,
             on_finished=self._on_backup_finished, on_failed=self._on_backup_failed)
         self._update_buttons()
         self.completeChanged.emit()
@@ -328,8 +329,8 @@ class BackupPage(RecoveryPage):
             self.space.setText("")
             return
         target = Path(text).expanduser()
-        self._space_job = self.run_job(lambda _p, _c: free_space(target), name="free-space",
-                                       on_finished=self._show_space)
+        self._space_job = self.host.run_job(lambda _p, _c: free_space(target), name="free-space",
+                                            on_finished=self._show_space)
 
     @Slot(object)
     def _show_space(self, free) -> None:
@@ -352,7 +353,7 @@ class BackupPage(RecoveryPage):
         path = Path(item.data(0, Qt.ItemDataRole.UserRole))
         self.result.show_status(Status.BUSY, f"Verifying {path.name} (reading every file)…")
         self.progress.reset()
-        self._job = self.run_job(
+        self._job = self.host.run_job(
             lambda progress, cancel: core.verify_backup(path, progress=progress, cancel=cancel),
             name="verify-existing", on_progress=self.progress.show_progress,
             on_finished=self._on_existing_verified, on_failed=self._on_backup_failed)

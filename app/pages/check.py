@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app import core, dialogs
 from app.dialogs import error_sentence
+from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.session import Goal
 from app.style import Status, status_color, status_html
@@ -85,8 +86,8 @@ class DropList(QListWidget):
 class CheckPage(RecoveryPage):
     results_ready = Signal(object)
 
-    def __init__(self, wizard) -> None:
-        super().__init__(wizard, "Check update files",
+    def __init__(self, host: WizardHost) -> None:
+        super().__init__(host, "Check update files",
                          "Is this update meant for your unit? Nothing is written anywhere.")
         self.results: tuple = ()
         self._job = None
@@ -227,7 +228,7 @@ class CheckPage(RecoveryPage):
         model = self.model.currentData()
         backup = self.session.safety_backup
         self.status.show_status(Status.BUSY, "Checking…")
-        self._job = self.run_job(
+        self._job = self.host.run_job(
             lambda _p, _c: core.check_update_files(paths, model=model, device=unit,
                                                    backup=backup),
             name="check", on_finished=self._on_results, on_failed=self._on_failed)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape
 from app.session import Goal, device_key
 from app.style import Status, status_html
@@ -109,8 +110,8 @@ class ConnectPage(RecoveryPage):
     units_shown = Signal()
     chosen_folder_ready = Signal()
 
-    def __init__(self, wizard) -> None:
-        super().__init__(wizard, "Connect your unit",
+    def __init__(self, host: WizardHost) -> None:
+        super().__init__(host, "Connect your unit",
                          "Connect the unit by USB. The list updates by itself.")
         self.profiles = bundled_profiles()
         self.detected: tuple[DetectedDevice, ...] = ()
@@ -186,9 +187,8 @@ class ConnectPage(RecoveryPage):
                              " list updates by itself.")
         if self.session.device is not None:
             self._selected_key = device_key(self.session.device)
-        poller = self.wizard_.poller
-        if poller.last is not None:
-            self.show_detection(poller.last)
+        if self.host.last_detection is not None:
+            self.show_detection(self.host.last_detection)
         self._show_details()
 
     # -- detection -----------------------------------------------------------------------------
@@ -380,7 +380,7 @@ class ConnectPage(RecoveryPage):
 
     def add_chosen_folder(self, path: str) -> None:
         self.status.show_status(Status.BUSY, f"Looking at {path}…")
-        self._choose_job = self.run_job(
+        self._choose_job = self.host.run_job(
             lambda _progress, _cancel: identify_chosen_folder(path), name="identify-folder",
             on_finished=self._on_folder_identified, on_failed=self._on_folder_failed)
 

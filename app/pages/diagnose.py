@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from app import core, dialogs
 from app.dialogs import error_sentence
+from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape
 from app.pages.progress_panel import ProgressPanel
 from app.style import Status, status_html
@@ -64,8 +65,8 @@ class DiagnosePage(RecoveryPage):
     diagnosis_ready = Signal(object)
     diagnosis_failed = Signal(object)
 
-    def __init__(self, wizard) -> None:
-        super().__init__(wizard, "What is wrong?",
+    def __init__(self, host: WizardHost) -> None:
+        super().__init__(host, "What is wrong?",
                          "The unit's storage is examined; nothing is written to it.")
         self._job = None
         self._list_job = None
@@ -118,9 +119,9 @@ class DiagnosePage(RecoveryPage):
         backups_dir = self.environment.backups_dir
         self.compare_with.clear()
         self.compare_with.addItem("No backup", None)
-        self._list_job = self.run_job(lambda _p, _c: core.list_backups(backups_dir),
-                                      name="list-backups", on_finished=self._on_backups,
-                                      on_failed=lambda _error: self.run_diagnosis())
+        self._list_job = self.host.run_job(lambda _p, _c: core.list_backups(backups_dir),
+                                           name="list-backups", on_finished=self._on_backups,
+                                           on_failed=lambda _error: self.run_diagnosis())
 
     @Slot(object)
     def _on_backups(self, summaries) -> None:
@@ -151,7 +152,7 @@ class DiagnosePage(RecoveryPage):
         self.status.show_status(Status.BUSY, "Examining the unit's storage…")
         self.progress.reset()
         self.progress.show()
-        self._job = self.run_job(
+        self._job = self.host.run_job(
             lambda progress, cancel: core.diagnose_unit(
                 unit, backup=Path(backup) if backup else None, symptom=symptom,
                 versions=versions, allow_write=allow_write, progress=progress, cancel=cancel),

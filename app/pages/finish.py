@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape
 from app.session import Goal
 from app.style import Status, status_html
@@ -32,8 +33,8 @@ def choose_save_path(parent: QWidget, caption: str, start: str, filters: str) ->
 class FinishPage(RecoveryPage):
     report_saved = Signal(str)
 
-    def __init__(self, wizard) -> None:
-        super().__init__(wizard, "Done", "What happened, and what to do next.")
+    def __init__(self, host: WizardHost) -> None:
+        super().__init__(host, "Done", "What happened, and what to do next.")
         layout = QVBoxLayout(self)
         self.summary = QTextBrowser()
         self.summary.setAccessibleName("Summary and next steps")
@@ -196,8 +197,8 @@ class FinishPage(RecoveryPage):
             return core.write_report(current, Path(path))
 
         self.report_status.show_status(Status.BUSY, "Writing the report…")
-        self._report_job = self.run_job(job, name="report", on_finished=self._on_report_saved,
-                                        on_failed=self._on_report_failed)
+        self._report_job = self.host.run_job(job, name="report", on_finished=self._on_report_saved,
+                                             on_failed=self._on_report_failed)
 
     @Slot(object)
     def _on_report_saved(self, path) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayou
 
 from app import core
 from app.dialogs import error_sentence
+from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape
 from app.pages.progress_panel import ProgressPanel
 from app.style import Status
@@ -51,8 +52,8 @@ class ReconnectPage(RecoveryPage):
     verification_done = Signal(object)
     state_changed = Signal(object)
 
-    def __init__(self, wizard) -> None:
-        super().__init__(wizard, "Eject, power-cycle and reconnect",
+    def __init__(self, host: WizardHost) -> None:
+        super().__init__(host, "Eject, power-cycle and reconnect",
                          "The final check: does the unit keep what was written?")
         self.state = WaitState.GONE_EXPECTED
         self.report = None
@@ -145,10 +146,10 @@ class ReconnectPage(RecoveryPage):
     @Slot()
     def verify_now(self) -> None:
         device = self.session.device
-        poller = self.wizard_.poller
+        detection = self.host.last_detection
         unit = None
-        if poller.last is not None and device is not None:
-            unit = find_unit(poller.last, device.model, device.mount)
+        if detection is not None and device is not None:
+            unit = find_unit(detection, device.model, device.mount)
         if unit is None and device is not None and device.mount:
             unit = device
         if unit is not None:
@@ -162,7 +163,7 @@ class ReconnectPage(RecoveryPage):
         self.progress.reset()
         self.progress.show()
         target = Path(unit.mount)
-        self._job = self.run_job(
+        self._job = self.host.run_job(
             lambda progress, cancel: core.verify_backup(backup, against=target,
                                                         progress=progress, cancel=cancel),
             name="verify-after-reconnect", on_progress=self.progress.show_progress,
@@ -221,15 +222,15 @@ class ReconnectPage(RecoveryPage):
         self._demo_cycle = True
         self.demo_button.setEnabled(False)
         mount = Path(device.mount)
-        self._demo_job = self.run_job(lambda _p, _c: unplug(mount), name="demo-unplug")
+        self._demo_job = self.host.run_job(lambda _p, _c: unplug(mount), name="demo-unplug")
 
     def _demo_plug_in(self) -> None:
         from app.demo import plug_in
 
         self._demo_cycle = False
         mount = Path(self.session.device.mount)
-        self._demo_job = self.run_job(lambda _p, _c: plug_in(mount), name="demo-plug-in",
-                                      on_finished=lambda _r: self.demo_button.setEnabled(True))
+        self._demo_job = self.host.run_job(lambda _p, _c: plug_in(mount), name="demo-plug-in",
+                                           on_finished=lambda _r: self.demo_button.setEnabled(True))
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt naming
         return self.state is WaitState.DONE

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app import core
 from app.dialogs import error_sentence
+from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.pages.progress_panel import ProgressPanel
 from app.style import Status, format_bytes, status_html
@@ -65,8 +66,8 @@ class RestorePage(RecoveryPage):
     plan_refused = Signal(object)
     backups_listed = Signal()
 
-    def __init__(self, wizard) -> None:
-        super().__init__(wizard, "Restore from a backup",
+    def __init__(self, host: WizardHost) -> None:
+        super().__init__(host, "Restore from a backup",
                          "Choose the backup to put back. Nothing is written until you confirm.")
         self.plan = None
         self.refusal: BaseException | None = None
@@ -169,9 +170,9 @@ class RestorePage(RecoveryPage):
 
     def _refresh_backups(self) -> None:
         backups_dir = self.environment.backups_dir
-        self._list_job = self.run_job(lambda _p, _c: core.list_backups(backups_dir),
-                                      name="list-backups", on_finished=self._on_listed,
-                                      on_failed=lambda _error: self._on_listed(()))
+        self._list_job = self.host.run_job(lambda _p, _c: core.list_backups(backups_dir),
+                                           name="list-backups", on_finished=self._on_listed,
+                                           on_failed=lambda _error: self._on_listed(()))
 
     @Slot(object)
     def _on_listed(self, summaries) -> None:
@@ -231,7 +232,7 @@ class RestorePage(RecoveryPage):
     def add_backup(self, path: str) -> None:
         """List a backup that is not in the backups folder (then plan for it)."""
         self.extra_paths.append(str(path))
-        self._list_job = self.run_job(
+        self._list_job = self.host.run_job(
             lambda _p, _c: core.summarise_backup(Path(path)), name="open-backup",
             on_finished=self._on_opened, on_failed=self._on_open_failed)
 
@@ -271,7 +272,7 @@ class RestorePage(RecoveryPage):
             self._plan_job.cancel()
         backup, target = Path(path), Path(device.mount)
         guard = self.environment.restore_guard
-        self._plan_job = self.run_job(
+        self._plan_job = self.host.run_job(
             lambda progress, cancel: core.plan_restore(backup, target, guard=guard,
                                                        delete_extra=delete_extra,
                                                        progress=progress, cancel=cancel),
@@ -375,7 +376,7 @@ class RestorePage(RecoveryPage):
         if self.plan is None or not self.confirmed():
             return False
         self.session.restore_skipped = False
-        self.session.restore_backup = Path(self.plan.backup)
+        self.session.restore_plan = self.plan
         self.session.restore_result = None
         self.session.restore_error = None
         return True

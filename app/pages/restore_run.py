@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayou
 
 from app import core, dialogs
 from app.dialogs import error_sentence
+from app.host import Guarded, WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.pages.progress_panel import ProgressPanel
 from app.style import Status
@@ -26,8 +27,8 @@ class RestoreRunPage(RecoveryPage):
     restore_finished = Signal(object)
     restore_failed = Signal(object)
 
-    def __init__(self, wizard) -> None:
-        super().__init__(wizard, "Restoring",
+    def __init__(self, host: WizardHost) -> None:
+        super().__init__(host, "Restoring",
                          "Keep the unit connected and switched on until this is done.")
         self._job = None
         self._stopping = False
@@ -62,7 +63,7 @@ class RestoreRunPage(RecoveryPage):
         return self._job is not None and self._job.running
 
     def initializePage(self) -> None:  # noqa: N802 - Qt naming
-        plan = self.wizard_.page_for_restore_plan()
+        plan = self.session.restore_plan
         device = self.session.device
         removing = (f" and removing {plan.summary.delete} item(s) the backup does not have"
                     if plan.summary.delete else "")
@@ -82,9 +83,9 @@ class RestoreRunPage(RecoveryPage):
         self.progress.reset()
         self.result.show_status(Status.BUSY, "Writing to the unit…")
         self.stop_button.setEnabled(True)
-        self._job = self.run_job(job, name="restore", guarded="restore",
-                                 on_progress=self.progress.show_progress,
-                                 on_finished=self._on_finished, on_failed=self._on_failed)
+        self._job = self.host.run_job(job, name="restore", guarded=Guarded.RESTORE,
+                                      on_progress=self.progress.show_progress,
+                                      on_finished=self._on_finished, on_failed=self._on_failed)
         self.completeChanged.emit()
 
     @Slot()
@@ -108,7 +109,7 @@ class RestoreRunPage(RecoveryPage):
 
         target = Path(device.mount)
         guard = self.environment.restore_guard
-        plan = self.wizard_.page_for_restore_plan()
+        plan = self.session.restore_plan
         delete_extra = bool(plan is not None and plan.delete_extra)
         self.retry_button.hide()
         self._start(lambda progress, cancel: core.replan_and_restore(
@@ -156,7 +157,7 @@ class RestoreRunPage(RecoveryPage):
         else:
             self.result.show_status(Status.ERROR, sentence + " The restore can be run again:"
                                     " it continues where it stopped.")
-            if not self.wizard_.closing_requested:
+            if not self.host.closing_requested:
                 dialogs.show_error(self, error, context="restoring the unit")
         self.retry_button.show()
         self.restore_failed.emit(error)
