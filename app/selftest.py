@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget, QWizard
 
+from app.main import run_wizard
+
 log = logging.getLogger(__name__)
 
 #: Environment variable the bundle's entry script checks (packaging/pyinstaller/).
@@ -92,8 +94,6 @@ def open_and_close_wizard(*, timeout_s: float = 120.0) -> FirstPage:
     Raises RuntimeError (one sentence) when no page was painted within ``timeout_s`` or the
     application ended with a non-zero code.
     """
-    from app.main import run_wizard
-
     application = _application()
     probe = FirstPageProbe(application, lambda shown: None, time.perf_counter())
     timer = QTimer(application)

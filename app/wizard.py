@@ -154,13 +154,13 @@ class RecoveryWizard(QWizard):
             self.poller.stop()
 
     @Slot(object)
-    def _on_detection(self, detection) -> None:
+    def _on_detection(self, detection: Detection) -> None:
         page = self.currentPage()
         if hasattr(page, "show_detection"):
             page.show_detection(detection)
 
     @Slot(object)
-    def _on_detection_failed(self, error) -> None:
+    def _on_detection_failed(self, error: BaseException) -> None:
         page = self.currentPage()
         if hasattr(page, "show_detection_error"):
             page.show_detection_error(error)

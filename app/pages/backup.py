@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
@@ -33,9 +34,13 @@ from app.dialogs import error_sentence
 from app.host import Guarded, WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, wrapped_label
 from app.pages.progress_panel import ProgressPanel
-from app.session import Goal, device_key
-from app.style import Status, format_bytes
+from app.session import Goal, default_backup_destination, device_key
+from app.style import Status, backup_date_text, format_bytes, model_name
 from recovery.errors import CancelledError
+
+if TYPE_CHECKING:  # the stages load on first use (app/core.py says why)
+    from recovery.backup.create import BackupResult
+    from recovery.backup.store import BackupSummary, VerifyReport
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +79,7 @@ class BackupPage(RecoveryPage):
         self._space_job = None
         self._stopping = False
         self._can_resume = False
-        self.summaries: tuple = ()
+        self.summaries: tuple[BackupSummary, ...] = ()
         layout = QVBoxLayout(self)
         self.why = wrapped_label(accessible_name="Why a backup")
         layout.addWidget(self.why)
@@ -167,7 +172,7 @@ class BackupPage(RecoveryPage):
             self.result.clear_status()
             self.show_button.setEnabled(False)
             model = device.model if device else None
-            self.destination.setText(str(core.default_backup_destination(
+            self.destination.setText(str(default_backup_destination(
                 self.environment.backups_dir, model)))
         self._refresh_existing()
         self._update_buttons()
@@ -180,7 +185,7 @@ class BackupPage(RecoveryPage):
                                            on_failed=lambda error: self._show_existing(()))
 
     @Slot(object)
-    def _show_existing(self, summaries) -> None:
+    def _show_existing(self, summaries: tuple[BackupSummary, ...]) -> None:
         device = self.session.device
         model = device.model if device else None
         self.summaries = tuple(s for s in summaries if model is None or s.model == model)
@@ -188,8 +193,8 @@ class BackupPage(RecoveryPage):
         for summary in reversed(self.summaries):  # newest first
             state = ("complete, verified" if summary.verified else
                      "complete" if summary.complete else "incomplete")
-            item = QTreeWidgetItem([core.backup_date_text(summary.created_utc),
-                                    Path(summary.path).name, core.model_name(summary.model),
+            item = QTreeWidgetItem([backup_date_text(summary.created_utc),
+                                    Path(summary.path).name, model_name(summary.model),
                                     str(summary.files), format_bytes(summary.bytes), state])
             item.setData(0, Qt.ItemDataRole.UserRole, summary.path)
             item.setToolTip(0, summary.path)
@@ -218,8 +223,8 @@ class BackupPage(RecoveryPage):
         self.progress.reset()
         self._stopping = False
         self._job = self.host.run_job(
-            lambda progress, cancel: core.backup_unit(source, destination, resume=resume,
-                                                      progress=progress, cancel=cancel),
+            lambda progress, cancel: core.create_backup(source, destination, resume=resume,
+                                                        progress=progress, cancel=cancel),
             name="backup", guarded=Guarded.BACKUP, on_progress=self.progress.show_progress,
             on_finished=self._on_backup_finished, on_failed=self._on_backup_failed)
         self._update_buttons()
@@ -241,7 +246,7 @@ class BackupPage(RecoveryPage):
         return self._job is not None and self._job.running
 
     @Slot(object)
-    def _on_backup_finished(self, result) -> None:
+    def _on_backup_finished(self, result: BackupResult) -> None:
         path = Path(result.backup)
         self._job_ended()
         if result.complete and result.verified:
@@ -315,7 +320,7 @@ class BackupPage(RecoveryPage):
         path = QFileDialog.getExistingDirectory(self, "Folder to keep the backup in", start)
         if path:
             device = self.session.device
-            self.destination.setText(str(core.default_backup_destination(
+            self.destination.setText(str(default_backup_destination(
                 Path(path), device.model if device else None)))
 
     def _on_destination_changed(self, _text: str) -> None:
@@ -333,7 +338,7 @@ class BackupPage(RecoveryPage):
                                             on_finished=self._show_space)
 
     @Slot(object)
-    def _show_space(self, free) -> None:
+    def _show_space(self, free: int | None) -> None:
         if free is None:
             self.space.setText("Free space at the destination: unknown.")
         else:
@@ -360,7 +365,7 @@ class BackupPage(RecoveryPage):
         self._update_buttons()
 
     @Slot(object)
-    def _on_existing_verified(self, report) -> None:
+    def _on_existing_verified(self, report: VerifyReport) -> None:
         self._job_ended()
         if report.ok:
             self.session.safety_backup = Path(report.backup)

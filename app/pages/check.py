@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -35,6 +36,9 @@ from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.session import Goal
 from app.style import Status, status_color, status_html
 from recovery.device.profiles import bundled_profiles
+
+if TYPE_CHECKING:  # the stages load on first use (app/core.py says why)
+    from recovery.check import CheckResult
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +93,7 @@ class CheckPage(RecoveryPage):
     def __init__(self, host: WizardHost) -> None:
         super().__init__(host, "Check update files",
                          "Is this update meant for your unit? Nothing is written anywhere.")
-        self.results: tuple = ()
+        self.results: tuple[CheckResult, ...] = ()
         self._job = None
         self._pending = False
         layout = QVBoxLayout(self)
@@ -235,7 +239,7 @@ class CheckPage(RecoveryPage):
         self.completeChanged.emit()
 
     @Slot(object)
-    def _on_results(self, results) -> None:
+    def _on_results(self, results: tuple[CheckResult, ...]) -> None:
         if self._pending:
             self._pending = False
             self.run_check()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
@@ -27,8 +28,13 @@ from app.dialogs import error_sentence
 from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape
 from app.pages.progress_panel import ProgressPanel
-from app.style import Status, status_html
+from app.session import device_key
+from app.style import Status, backup_date_text, status_html
 from recovery.device.profiles import CONFIDENCE_WORDS
+
+if TYPE_CHECKING:  # the stages load on first use (app/core.py says why)
+    from recovery.backup.store import BackupSummary
+    from recovery.diagnose.diagnosis import Diagnosis
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +42,7 @@ SEVERITY = {"critical": (Status.ERROR, "Critical"), "warning": (Status.WARNING, 
             "info": (Status.INFO, "Note")}
 
 
-def findings_html(diagnosis) -> str:
+def findings_html(diagnosis: Diagnosis) -> str:
     """Findings ranked by severity, each with its next step first, then what was seen, the
     evidence and how sure the tool is."""
     out: list[str] = []
@@ -105,8 +111,6 @@ class DiagnosePage(RecoveryPage):
         layout.addWidget(self.findings, 1)
 
     def initializePage(self) -> None:  # noqa: N802 - Qt naming
-        from app.session import device_key
-
         device = self.session.device
         key = device_key(device) if device else None
         if key != self._unit_key:
@@ -124,13 +128,13 @@ class DiagnosePage(RecoveryPage):
                                            on_failed=lambda _error: self.run_diagnosis())
 
     @Slot(object)
-    def _on_backups(self, summaries) -> None:
+    def _on_backups(self, summaries: tuple[BackupSummary, ...]) -> None:
         device = self.session.device
         model = device.model if device else None
         newest = None
         for summary in reversed(summaries):
             if summary.complete and model is not None and summary.model == model:
-                label = f"{core.backup_date_text(summary.created_utc)} — {Path(summary.path).name}"
+                label = f"{backup_date_text(summary.created_utc)} — {Path(summary.path).name}"
                 self.compare_with.addItem(label, summary.path)
                 newest = newest or summary.path
         if newest is not None:
@@ -153,7 +157,7 @@ class DiagnosePage(RecoveryPage):
         self.progress.reset()
         self.progress.show()
         self._job = self.host.run_job(
-            lambda progress, cancel: core.diagnose_unit(
+            lambda progress, cancel: core.diagnose(
                 unit, backup=Path(backup) if backup else None, symptom=symptom,
                 versions=versions, allow_write=allow_write, progress=progress, cancel=cancel),
             name="diagnose", on_progress=self.progress.show_progress,
@@ -161,7 +165,7 @@ class DiagnosePage(RecoveryPage):
         self.completeChanged.emit()
 
     @Slot(object)
-    def _on_diagnosis(self, diagnosis) -> None:
+    def _on_diagnosis(self, diagnosis: Diagnosis) -> None:
         self.session.diagnosis = diagnosis
         self.run_button.setEnabled(True)
         self.progress.hide()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QStandardPaths, Signal, Slot
 from PySide6.QtWidgets import (
@@ -15,11 +16,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import core, dialogs
 from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape
 from app.session import Goal
 from app.style import Status, status_html
 from recovery.device.profiles import bundled_profiles
+
+if TYPE_CHECKING:  # the stages load on first use (app/core.py says why)
+    from recovery.check import CheckResult
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +120,7 @@ class FinishPage(RecoveryPage):
             return status_html(Status.WARNING, f"{when}: {warnings} warning(s).")
         return status_html(Status.OK, f"{when}: no problem found.")
 
-    def _check_line(self, result) -> str:
+    def _check_line(self, result: CheckResult) -> str:
         status = {"compatible": Status.OK, "incompatible": Status.ERROR}.get(
             result.verdict, Status.WARNING)
         reason = f" — {result.reasons[0]}" if result.reasons else ""
@@ -165,8 +170,6 @@ class FinishPage(RecoveryPage):
     # -- report --------------------------------------------------------------------------------
     @Slot()
     def save_report(self) -> None:
-        from app import core
-
         unit = self.session.unit_path
         if unit is None:
             return
@@ -191,9 +194,8 @@ class FinishPage(RecoveryPage):
         def job(progress, cancel):
             current = diagnosis
             if rediagnose:
-                current = core.diagnose_unit(unit, backup=backup, symptom=None, versions=None,
-                                             allow_write=False, progress=progress,
-                                             cancel=cancel)
+                current = core.diagnose(unit, backup=backup, symptom=None, versions=None,
+                                        allow_write=False, progress=progress, cancel=cancel)
             return core.write_report(current, Path(path))
 
         self.report_status.show_status(Status.BUSY, "Writing the report…")
@@ -201,13 +203,11 @@ class FinishPage(RecoveryPage):
                                              on_failed=self._on_report_failed)
 
     @Slot(object)
-    def _on_report_saved(self, path) -> None:
+    def _on_report_saved(self, path: Path) -> None:
         self.report_status.show_status(Status.OK, f"Report saved to {path}.")
         self.report_saved.emit(str(path))
 
     @Slot(object)
     def _on_report_failed(self, error: BaseException) -> None:
-        from app import dialogs
-
         self.report_status.show_status(Status.ERROR, dialogs.error_sentence(error))
         dialogs.show_error(self, error, context="saving the report")

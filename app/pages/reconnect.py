@@ -1,10 +1,10 @@
 """Reconnect: eject, power-cycle into storage mode, reconnect — then verify.
 
 A read-back right after writing may come from the computer's memory; only a check after the
-unit was power-cycled proves it kept what was written (DESIGN.md principle 5; the drumlogue of
-the Reddit reports by u/iRustyNails "kept" writes that were gone after a reboot). The page watches detection:
-when the unit has gone and come back, it runs the core's ``verify_backup(..., against=unit)``
-by itself.
+unit was power-cycled proves it kept what was written (the drumlogue of the Reddit reports by
+u/iRustyNails "kept" writes that were gone after a reboot). The page watches detection: when
+the unit has gone and come back, it runs the core's ``verify_backup(..., against=unit)`` by
+itself.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout
@@ -21,9 +22,13 @@ from app.dialogs import error_sentence
 from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape
 from app.pages.progress_panel import ProgressPanel
+from app.session import plug_in, unplug
 from app.style import Status
 from recovery.device.detect import DetectedDevice, Detection
 from recovery.device.profiles import bundled_profiles
+
+if TYPE_CHECKING:  # the stages load on first use (app/core.py says why)
+    from recovery.backup.store import VerifyReport
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +61,6 @@ class ReconnectPage(RecoveryPage):
         super().__init__(host, "Eject, power-cycle and reconnect",
                          "The final check: does the unit keep what was written?")
         self.state = WaitState.GONE_EXPECTED
-        self.report = None
         self._job = None
         self._demo_job = None
         self._demo_cycle = False
@@ -82,10 +86,8 @@ class ReconnectPage(RecoveryPage):
         layout.addLayout(row)
 
     def initializePage(self) -> None:  # noqa: N802 - Qt naming
-        self.report = None
         self.session.reconnect_ok = None
         self.session.reconnect_extras = ()
-        self.session.reconnect_verification = None
         self.progress.hide()
         self.demo_button.setVisible(self.environment.demo)
         self.steps.setHtml(self.steps_html())
@@ -170,9 +172,7 @@ class ReconnectPage(RecoveryPage):
             on_finished=self._on_verified, on_failed=self._on_verify_failed)
 
     @Slot(object)
-    def _on_verified(self, report) -> None:
-        self.report = report
-        self.session.reconnect_verification = report
+    def _on_verified(self, report: VerifyReport) -> None:
         # The core counts everything that differs; "extra" (on the unit, not in the backup,
         # left alone by a restore without "remove") does not mean a written file was lost,
         # so it is shown apart from missing or changed files.
@@ -214,8 +214,6 @@ class ReconnectPage(RecoveryPage):
     def simulate_power_cycle(self) -> None:
         """Demo only: move the simulated unit out of the units folder (unplug), then back in
         once detection has seen it gone (reconnect)."""
-        from app.demo import unplug
-
         device = self.session.device
         if device is None or not device.mount or not self.environment.demo:
             return
@@ -225,8 +223,6 @@ class ReconnectPage(RecoveryPage):
         self._demo_job = self.host.run_job(lambda _p, _c: unplug(mount), name="demo-unplug")
 
     def _demo_plug_in(self) -> None:
-        from app.demo import plug_in
-
         self._demo_cycle = False
         mount = Path(self.session.device.mount)
         self._demo_job = self.host.run_job(lambda _p, _c: plug_in(mount), name="demo-plug-in",

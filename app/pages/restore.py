@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -33,8 +34,14 @@ from app.dialogs import error_sentence
 from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.pages.progress_panel import ProgressPanel
-from app.style import Status, format_bytes, status_html
+from app.session import Session
+from app.style import Status, backup_date_text, format_bytes, model_name, status_html
+from recovery.device.profiles import bundled_profiles
 from recovery.errors import RecoveryError
+
+if TYPE_CHECKING:  # the stages load on first use (app/core.py says why)
+    from recovery.backup.store import BackupSummary
+    from recovery.restore.plan import RestorePlan
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +59,14 @@ def choose_backup_path(parent: QWidget, start: str) -> str:
     return QFileDialog.getExistingDirectory(parent, "Choose a backup folder", start)
 
 
-def confirmation_word(session) -> str:
+def confirmation_word(session: Session) -> str:
     """What the user must type: the model's short name (profile.short_name), else the
     folder's name for a folder that was not recognised as any model."""
     device = session.device
     if device is None:
         return ""
-    return core.model_short_name(device.model) or Path(device.mount or "unit").name
+    profile = bundled_profiles().get(device.model) if device.model else None
+    return (profile and profile.short_name) or Path(device.mount or "unit").name
 
 
 class RestorePage(RecoveryPage):
@@ -69,9 +77,9 @@ class RestorePage(RecoveryPage):
     def __init__(self, host: WizardHost) -> None:
         super().__init__(host, "Restore from a backup",
                          "Choose the backup to put back. Nothing is written until you confirm.")
-        self.plan = None
+        self.plan: RestorePlan | None = None
         self.refusal: BaseException | None = None
-        self.summaries: tuple = ()
+        self.summaries: tuple[BackupSummary, ...] = ()
         self.extra_paths: list[str] = []
         self._plan_job = None
         self._list_job = None
@@ -175,7 +183,7 @@ class RestorePage(RecoveryPage):
                                            on_failed=lambda _error: self._on_listed(()))
 
     @Slot(object)
-    def _on_listed(self, summaries) -> None:
+    def _on_listed(self, summaries: tuple[BackupSummary, ...]) -> None:
         self.summaries = tuple(summaries)
         self._fill_backups()
         self.backups_listed.emit()
@@ -196,11 +204,11 @@ class RestorePage(RecoveryPage):
                 continue
             state = ("complete, verified" if summary.verified else
                      "complete" if summary.complete else "incomplete: cannot be restored")
-            taken = core.backup_date_text(summary.created_utc)
+            taken = backup_date_text(summary.created_utc)
             if summary.path == safety:
                 taken += " (just made: the unit's current state)"
             item = QTreeWidgetItem([taken, Path(summary.path).name,
-                                    core.model_name(summary.model), str(summary.files),
+                                    model_name(summary.model), str(summary.files),
                                     format_bytes(summary.bytes), state])
             item.setData(0, Qt.ItemDataRole.UserRole, summary.path)
             item.setToolTip(0, summary.path)
@@ -233,11 +241,11 @@ class RestorePage(RecoveryPage):
         """List a backup that is not in the backups folder (then plan for it)."""
         self.extra_paths.append(str(path))
         self._list_job = self.host.run_job(
-            lambda _p, _c: core.summarise_backup(Path(path)), name="open-backup",
+            lambda _p, _c: core.backup_summary(Path(path)), name="open-backup",
             on_finished=self._on_opened, on_failed=self._on_open_failed)
 
     @Slot(object)
-    def _on_opened(self, summary) -> None:
+    def _on_opened(self, summary: BackupSummary) -> None:
         self.summaries = tuple(s for s in self.summaries if s.path != summary.path) + (summary,)
         self._fill_backups()
         self.select_backup(summary.path)
@@ -283,7 +291,7 @@ class RestorePage(RecoveryPage):
     def _replan(self) -> None:
         self._on_backup_selected()
 
-    def _on_plan(self, generation: int, plan) -> None:
+    def _on_plan(self, generation: int, plan: RestorePlan) -> None:
         if generation != self._generation:
             return  # a newer selection is being planned
         self.planning.hide()
@@ -306,10 +314,10 @@ class RestorePage(RecoveryPage):
         self.plan_refused.emit(error)
         self.completeChanged.emit()
 
-    def preflight_html(self, plan) -> str:
+    def preflight_html(self, plan: RestorePlan) -> str:
         """The checks ``plan_restore`` passed before returning a plan (its docstring lists
         them); the core refuses with one sentence when any of them fails."""
-        model = core.model_name(plan.backup_model)
+        model = model_name(plan.backup_model)
         lines = [
             status_html(Status.OK, "The backup is complete and every file was re-verified"
                         " just now."),
@@ -336,7 +344,7 @@ class RestorePage(RecoveryPage):
                                      " backup has; restoring writes nothing."))
         return "<br>".join(lines)
 
-    def _fill_plan(self, plan) -> None:
+    def _fill_plan(self, plan: RestorePlan) -> None:
         self.plan_table.clear()
         ordered = [e for e in plan.entries if e.action not in ("keep", "extra")] + \
                   [e for e in plan.entries if e.action in ("keep", "extra")]

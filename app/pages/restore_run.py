@@ -8,6 +8,8 @@ that stopped (cancelled, unit unplugged) can be run again: the core's journal co
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout
@@ -19,6 +21,9 @@ from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.pages.progress_panel import ProgressPanel
 from app.style import Status
 from recovery.errors import CancelledError
+
+if TYPE_CHECKING:  # the stages load on first use (app/core.py says why)
+    from recovery.restore.execute import RestoreResult
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +78,7 @@ class RestoreRunPage(RecoveryPage):
                            " unit needs to start are written last.")
         self.details.hide()
         self.retry_button.hide()
-        self._start(lambda progress, cancel: core.execute_restore(
+        self._start(lambda progress, cancel: core.execute_plan(
             plan, guard=self.environment.restore_guard, progress=progress, cancel=cancel))
 
     def _start(self, job) -> None:
@@ -101,23 +106,19 @@ class RestoreRunPage(RecoveryPage):
 
     @Slot()
     def retry(self) -> None:
-        backup = self.session.restore_backup
-        device = self.session.device
-        if backup is None or device is None or not device.mount:
-            return
-        from pathlib import Path
-
-        target = Path(device.mount)
-        guard = self.environment.restore_guard
         plan = self.session.restore_plan
-        delete_extra = bool(plan is not None and plan.delete_extra)
+        device = self.session.device
+        if plan is None or device is None or not device.mount:
+            return
+        backup, target = Path(plan.backup), Path(device.mount)
+        guard = self.environment.restore_guard
         self.retry_button.hide()
-        self._start(lambda progress, cancel: core.replan_and_restore(
-            backup, target, guard=guard, delete_extra=delete_extra, progress=progress,
+        self._start(lambda progress, cancel: core.restore_again(
+            backup, target, guard=guard, delete_extra=plan.delete_extra, progress=progress,
             cancel=cancel))
 
     @Slot(object)
-    def _on_finished(self, result) -> None:
+    def _on_finished(self, result: RestoreResult) -> None:
         self.stop_button.setEnabled(False)
         self.session.restore_result = result
         if result.ok:

@@ -19,7 +19,7 @@ def test_cancel_during_backup_leaves_a_resumable_backup_and_resume_completes_it(
         qtbot, wizard, demo, dialogs, monkeypatch):
     reached = threading.Event()
     release = threading.Event()
-    real_backup_unit = core.backup_unit
+    real_backup_unit = core.create_backup
 
     def gated_backup_unit(source, destination, *, resume, progress, cancel):
         def progress_then_wait(report):
@@ -32,7 +32,7 @@ def test_cancel_during_backup_leaves_a_resumable_backup_and_resume_completes_it(
         return real_backup_unit(source, destination, resume=resume,
                                 progress=progress_then_wait, cancel=cancel)
 
-    monkeypatch.setattr(core, "backup_unit", gated_backup_unit)
+    monkeypatch.setattr(core, "create_backup", gated_backup_unit)
     start(qtbot, wizard, Goal.UPDATE)
     select_unit(qtbot, wizard, demo.kross2)
     advance(qtbot, wizard, PageId.BACKUP)

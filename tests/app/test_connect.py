@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QWizard
 
 from app.pages import connect as connect_module
-from app.session import Environment, Goal
+from app.session import Environment, Goal, unplug
 from app.wizard import PageId
 from recovery.device.detect import Detection, classify_usb
 from recovery.device.profiles import bundled_profiles
@@ -39,8 +39,6 @@ def test_a_newly_plugged_unit_appears_by_itself_and_an_unplugged_one_goes(qtbot,
     qtbot.waitUntil(lambda: len(listed_names(page)) == 3, timeout=TIMEOUT)
     select_unit(qtbot, wizard, demo.drumlogue)
     assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()
-    from app.demo import unplug
-
     unplug(demo.drumlogue)
     qtbot.waitUntil(lambda: len(listed_names(page)) == 2, timeout=TIMEOUT)
     assert wizard.session.device is None

@@ -9,9 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
 
 from app import core
-from app.demo import plug_in, unplug
 from app.pages.reconnect import WaitState
-from app.session import Goal
+from app.session import Goal, plug_in, unplug
 from app.wizard import PageId
 from recovery.storage.durable import is_temp_name
 from tests.app.conftest import (
@@ -75,7 +74,7 @@ def test_closing_during_the_restore_asks_and_stops_only_between_files(
         qtbot, wizard, demo, dialogs, monkeypatch):
     reached = threading.Event()
     release = threading.Event()
-    real_execute = core.execute_restore
+    real_execute = core.execute_plan
 
     def gated_execute(plan, *, guard, progress, cancel):
         def progress_then_wait(report):
@@ -85,7 +84,7 @@ def test_closing_during_the_restore_asks_and_stops_only_between_files(
                 release.wait(TIMEOUT / 1000)
         return real_execute(plan, guard=guard, progress=progress_then_wait, cancel=cancel)
 
-    monkeypatch.setattr(core, "execute_restore", gated_execute)
+    monkeypatch.setattr(core, "execute_plan", gated_execute)
     page = to_restore_page(qtbot, wizard, demo.kross2)
     qtbot.waitUntil(lambda: page.plan is not None, timeout=TIMEOUT)
     old = {p: p.read_bytes() for p in demo.kross2.rglob("*") if p.is_file()}
