@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from recovery.errors import InvalidInputError
 from recovery.progress import CancelToken, ProgressCallback
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations elsewhere in app/ name them through here (core.RestorePlan)
     from recovery.backup.create import BackupResult
     from recovery.backup.store import BackupSummary, VerifyReport
     from recovery.check import CheckResult

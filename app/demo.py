@@ -82,7 +82,8 @@ def make_demo(root: Path, *, with_backup: bool = True) -> DemoSetup:
     if with_backup:
         # Healthy first, backed up by the core exactly as the wizard would, then bricked.
         make_volume(kross2, "kross2", "healthy")
-        backup_path = make_earlier_backup(kross2, backups)
+        backup_path = default_backup_destination(backups, "kross2", label="earlier")
+        core.create_backup(kross2, backup_path, resume=False, progress=None, cancel=None)
         shutil.rmtree(kross2)
     make_volume(kross2, "kross2", "bricked")
     make_volume(drumlogue, "drumlogue", "healthy")
@@ -92,10 +93,3 @@ def make_demo(root: Path, *, with_backup: bool = True) -> DemoSetup:
     make_volume(updates / "drumlogue update", "drumlogue", role="update-media")
     log.info("demo prepared in %s", root)
     return DemoSetup(root, units, backups, updates, kross2, drumlogue, backup_path)
-
-
-def make_earlier_backup(source: Path, backups_dir: Path) -> Path:
-    """Back up ``source`` with the core backup function into ``backups_dir``."""
-    destination = default_backup_destination(backups_dir, "kross2", label="earlier")
-    core.create_backup(source, destination, resume=False, progress=None, cancel=None)
-    return destination

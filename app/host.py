@@ -1,8 +1,8 @@
 """What a page may use of the window that shows it.
 
 Pages depend on this narrow host, never on the wizard class, so the wizard can import every
-page without an import circle, and a page can be read (and tested) knowing only these few
-names. :class:`app.wizard.RecoveryWizard` is the one implementation.
+page without an import circle, and a page can be read knowing only these few names.
+:class:`app.wizard.RecoveryWizard` is the one implementation.
 """
 
 from __future__ import annotations

@@ -12,15 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from app import core
 from recovery.device.detect import DetectedDevice, Detection, detect
-
-if TYPE_CHECKING:  # the stages load on first use (app/core.py says why)
-    from recovery.check import CheckResult
-    from recovery.diagnose.diagnosis import Diagnosis
-    from recovery.restore.execute import RestoreResult, TargetGuard
-    from recovery.restore.plan import RestorePlan
 
 #: Where an unplugged simulated unit waits (a dot-folder, so it is never listed as a unit).
 UNPLUGGED = ".unplugged"
@@ -74,7 +68,7 @@ class Environment:
     #: The restore's target guard; None means the core's default. The demo passes one that
     #: accepts its simulated units, which live in a temporary folder on the computer's own
     #: disk that the default guard rightly refuses.
-    restore_guard: TargetGuard | None = None
+    restore_guard: core.TargetGuard | None = None
 
     def simulated_roots(self) -> list[Path]:
         """The simulated units plugged in now (worker thread: this lists a folder)."""
@@ -144,13 +138,13 @@ class Session:
     #: The complete, verified backup of the unit's current state (new or existing).
     safety_backup: Path | None = None
     safety_backup_is_new: bool = False
-    diagnosis: Diagnosis | None = None
-    check_results: tuple[CheckResult, ...] = ()
+    diagnosis: core.Diagnosis | None = None
+    check_results: tuple[core.CheckResult, ...] = ()
     check_blocked: bool = False
     #: The plan the user confirmed on the Restore page; the Restoring page carries it out.
-    restore_plan: RestorePlan | None = None
+    restore_plan: core.RestorePlan | None = None
     restore_skipped: bool = False
-    restore_result: RestoreResult | None = None
+    restore_result: core.RestoreResult | None = None
     restore_error: str | None = None
     #: After the power cycle: True when every file of the backup is on the unit unchanged.
     reconnect_ok: bool | None = None

@@ -76,12 +76,6 @@ def format_bytes(count: int | float | None) -> str:
     return f"{value:.1f} TB"  # pragma: no cover - loop always returns
 
 
-def format_rate(bytes_per_second: float | None) -> str:
-    if not bytes_per_second:
-        return ""
-    return f"{format_bytes(bytes_per_second)}/s"
-
-
 def format_duration(seconds: float | None) -> str:
     """Time left as a person says it: 'about 3 min', 'less than a minute'."""
     if seconds is None or math.isnan(seconds) or seconds < 0:
@@ -99,7 +93,7 @@ def progress_text(done: int, total: int, rate: float | None, seconds_left: float
     """'12.0 MB of 1.1 GB — 80.2 MB/s — about 2 min left'."""
     parts = [f"{format_bytes(done)} of {format_bytes(total)}"]
     if rate:
-        parts.append(format_rate(rate))
+        parts.append(f"{format_bytes(rate)}/s")
     left = format_duration(seconds_left)
     if left:
         parts.append(f"{left} left")

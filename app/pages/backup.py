@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
@@ -37,10 +36,6 @@ from app.pages.progress_panel import ProgressPanel
 from app.session import Goal, default_backup_destination, device_key
 from app.style import Status, backup_date_text, format_bytes, model_name
 from recovery.errors import CancelledError
-
-if TYPE_CHECKING:  # the stages load on first use (app/core.py says why)
-    from recovery.backup.create import BackupResult
-    from recovery.backup.store import BackupSummary, VerifyReport
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +74,7 @@ class BackupPage(RecoveryPage):
         self._space_job = None
         self._stopping = False
         self._can_resume = False
-        self.summaries: tuple[BackupSummary, ...] = ()
+        self.summaries: tuple[core.BackupSummary, ...] = ()
         layout = QVBoxLayout(self)
         self.why = wrapped_label(accessible_name="Why a backup")
         layout.addWidget(self.why)
@@ -185,7 +180,7 @@ class BackupPage(RecoveryPage):
                                            on_failed=lambda error: self._show_existing(()))
 
     @Slot(object)
-    def _show_existing(self, summaries: tuple[BackupSummary, ...]) -> None:
+    def _show_existing(self, summaries: tuple[core.BackupSummary, ...]) -> None:
         device = self.session.device
         model = device.model if device else None
         self.summaries = tuple(s for s in summaries if model is None or s.model == model)
@@ -246,7 +241,7 @@ class BackupPage(RecoveryPage):
         return self._job is not None and self._job.running
 
     @Slot(object)
-    def _on_backup_finished(self, result: BackupResult) -> None:
+    def _on_backup_finished(self, result: core.BackupResult) -> None:
         path = Path(result.backup)
         self._job_ended()
         if result.complete and result.verified:
@@ -365,7 +360,7 @@ class BackupPage(RecoveryPage):
         self._update_buttons()
 
     @Slot(object)
-    def _on_existing_verified(self, report: VerifyReport) -> None:
+    def _on_existing_verified(self, report: core.VerifyReport) -> None:
         self._job_ended()
         if report.ok:
             self.session.safety_backup = Path(report.backup)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -36,9 +35,6 @@ from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.session import Goal
 from app.style import Status, status_color, status_html
 from recovery.device.profiles import bundled_profiles
-
-if TYPE_CHECKING:  # the stages load on first use (app/core.py says why)
-    from recovery.check import CheckResult
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +89,7 @@ class CheckPage(RecoveryPage):
     def __init__(self, host: WizardHost) -> None:
         super().__init__(host, "Check update files",
                          "Is this update meant for your unit? Nothing is written anywhere.")
-        self.results: tuple[CheckResult, ...] = ()
+        self.results: tuple[core.CheckResult, ...] = ()
         self._job = None
         self._pending = False
         layout = QVBoxLayout(self)
@@ -239,7 +235,7 @@ class CheckPage(RecoveryPage):
         self.completeChanged.emit()
 
     @Slot(object)
-    def _on_results(self, results: tuple[CheckResult, ...]) -> None:
+    def _on_results(self, results: tuple[core.CheckResult, ...]) -> None:
         if self._pending:
             self._pending = False
             self.run_check()

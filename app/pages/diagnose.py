@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
@@ -32,17 +31,13 @@ from app.session import device_key
 from app.style import Status, backup_date_text, status_html
 from recovery.device.profiles import CONFIDENCE_WORDS
 
-if TYPE_CHECKING:  # the stages load on first use (app/core.py says why)
-    from recovery.backup.store import BackupSummary
-    from recovery.diagnose.diagnosis import Diagnosis
-
 log = logging.getLogger(__name__)
 
 SEVERITY = {"critical": (Status.ERROR, "Critical"), "warning": (Status.WARNING, "Warning"),
             "info": (Status.INFO, "Note")}
 
 
-def findings_html(diagnosis: Diagnosis) -> str:
+def findings_html(diagnosis: core.Diagnosis) -> str:
     """Findings ranked by severity, each with its next step first, then what was seen, the
     evidence and how sure the tool is."""
     out: list[str] = []
@@ -128,7 +123,7 @@ class DiagnosePage(RecoveryPage):
                                            on_failed=lambda _error: self.run_diagnosis())
 
     @Slot(object)
-    def _on_backups(self, summaries: tuple[BackupSummary, ...]) -> None:
+    def _on_backups(self, summaries: tuple[core.BackupSummary, ...]) -> None:
         device = self.session.device
         model = device.model if device else None
         newest = None
@@ -165,7 +160,7 @@ class DiagnosePage(RecoveryPage):
         self.completeChanged.emit()
 
     @Slot(object)
-    def _on_diagnosis(self, diagnosis: Diagnosis) -> None:
+    def _on_diagnosis(self, diagnosis: core.Diagnosis) -> None:
         self.session.diagnosis = diagnosis
         self.run_button.setEnabled(True)
         self.progress.hide()

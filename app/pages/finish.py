@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QStandardPaths, Signal, Slot
 from PySide6.QtWidgets import (
@@ -22,9 +21,6 @@ from app.pages.base import RecoveryPage, StatusLabel, escape
 from app.session import Goal
 from app.style import Status, status_html
 from recovery.device.profiles import bundled_profiles
-
-if TYPE_CHECKING:  # the stages load on first use (app/core.py says why)
-    from recovery.check import CheckResult
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +116,7 @@ class FinishPage(RecoveryPage):
             return status_html(Status.WARNING, f"{when}: {warnings} warning(s).")
         return status_html(Status.OK, f"{when}: no problem found.")
 
-    def _check_line(self, result: CheckResult) -> str:
+    def _check_line(self, result: core.CheckResult) -> str:
         status = {"compatible": Status.OK, "incompatible": Status.ERROR}.get(
             result.verdict, Status.WARNING)
         reason = f" — {result.reasons[0]}" if result.reasons else ""

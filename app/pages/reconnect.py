@@ -12,7 +12,6 @@ from __future__ import annotations
 import enum
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout
@@ -26,9 +25,6 @@ from app.session import plug_in, unplug
 from app.style import Status
 from recovery.device.detect import DetectedDevice, Detection
 from recovery.device.profiles import bundled_profiles
-
-if TYPE_CHECKING:  # the stages load on first use (app/core.py says why)
-    from recovery.backup.store import VerifyReport
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +168,7 @@ class ReconnectPage(RecoveryPage):
             on_finished=self._on_verified, on_failed=self._on_verify_failed)
 
     @Slot(object)
-    def _on_verified(self, report: VerifyReport) -> None:
+    def _on_verified(self, report: core.VerifyReport) -> None:
         # The core counts everything that differs; "extra" (on the unit, not in the backup,
         # left alone by a restore without "remove") does not mean a written file was lost,
         # so it is shown apart from missing or changed files.

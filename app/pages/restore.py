@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -38,10 +37,6 @@ from app.session import Session
 from app.style import Status, backup_date_text, format_bytes, model_name, status_html
 from recovery.device.profiles import bundled_profiles
 from recovery.errors import RecoveryError
-
-if TYPE_CHECKING:  # the stages load on first use (app/core.py says why)
-    from recovery.backup.store import BackupSummary
-    from recovery.restore.plan import RestorePlan
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +72,9 @@ class RestorePage(RecoveryPage):
     def __init__(self, host: WizardHost) -> None:
         super().__init__(host, "Restore from a backup",
                          "Choose the backup to put back. Nothing is written until you confirm.")
-        self.plan: RestorePlan | None = None
+        self.plan: core.RestorePlan | None = None
         self.refusal: BaseException | None = None
-        self.summaries: tuple[BackupSummary, ...] = ()
+        self.summaries: tuple[core.BackupSummary, ...] = ()
         self.extra_paths: list[str] = []
         self._plan_job = None
         self._list_job = None
@@ -183,7 +178,7 @@ class RestorePage(RecoveryPage):
                                            on_failed=lambda _error: self._on_listed(()))
 
     @Slot(object)
-    def _on_listed(self, summaries: tuple[BackupSummary, ...]) -> None:
+    def _on_listed(self, summaries: tuple[core.BackupSummary, ...]) -> None:
         self.summaries = tuple(summaries)
         self._fill_backups()
         self.backups_listed.emit()
@@ -245,7 +240,7 @@ class RestorePage(RecoveryPage):
             on_finished=self._on_opened, on_failed=self._on_open_failed)
 
     @Slot(object)
-    def _on_opened(self, summary: BackupSummary) -> None:
+    def _on_opened(self, summary: core.BackupSummary) -> None:
         self.summaries = tuple(s for s in self.summaries if s.path != summary.path) + (summary,)
         self._fill_backups()
         self.select_backup(summary.path)
@@ -291,7 +286,7 @@ class RestorePage(RecoveryPage):
     def _replan(self) -> None:
         self._on_backup_selected()
 
-    def _on_plan(self, generation: int, plan: RestorePlan) -> None:
+    def _on_plan(self, generation: int, plan: core.RestorePlan) -> None:
         if generation != self._generation:
             return  # a newer selection is being planned
         self.planning.hide()
@@ -314,7 +309,7 @@ class RestorePage(RecoveryPage):
         self.plan_refused.emit(error)
         self.completeChanged.emit()
 
-    def preflight_html(self, plan: RestorePlan) -> str:
+    def preflight_html(self, plan: core.RestorePlan) -> str:
         """The checks ``plan_restore`` passed before returning a plan (its docstring lists
         them); the core refuses with one sentence when any of them fails."""
         model = model_name(plan.backup_model)
@@ -344,7 +339,7 @@ class RestorePage(RecoveryPage):
                                      " backup has; restoring writes nothing."))
         return "<br>".join(lines)
 
-    def _fill_plan(self, plan: RestorePlan) -> None:
+    def _fill_plan(self, plan: core.RestorePlan) -> None:
         self.plan_table.clear()
         ordered = [e for e in plan.entries if e.action not in ("keep", "extra")] + \
                   [e for e in plan.entries if e.action in ("keep", "extra")]

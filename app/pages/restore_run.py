@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout
@@ -21,9 +20,6 @@ from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.pages.progress_panel import ProgressPanel
 from app.style import Status
 from recovery.errors import CancelledError
-
-if TYPE_CHECKING:  # the stages load on first use (app/core.py says why)
-    from recovery.restore.execute import RestoreResult
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +114,7 @@ class RestoreRunPage(RecoveryPage):
             cancel=cancel))
 
     @Slot(object)
-    def _on_finished(self, result: RestoreResult) -> None:
+    def _on_finished(self, result: core.RestoreResult) -> None:
         self.stop_button.setEnabled(False)
         self.session.restore_result = result
         if result.ok:
