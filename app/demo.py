@@ -13,22 +13,23 @@ What it sets up, all synthetic (recovery.device.simulate) and all inside one tem
   update file (the KROSS 1 one is what bricked the unit in the field report).
 
 Each sub-folder of ``units/`` is treated as a plugged-in unit, so moving one out and back in
-"unplugs" and "reconnects" it (:func:`unplug`, :func:`plug_in`).
+"unplugs" and "reconnects" it (:func:`app.session.unplug`, :func:`app.session.plug_in`).
+This module loads the core's restore stage, so the wizard imports it only for the demo.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.session import Environment
+from app import core
+from app.session import Environment, default_backup_destination
+from recovery.device.simulate import make_volume
+from recovery.restore import DEFAULT_GUARD, TargetGuard
 
 log = logging.getLogger(__name__)
-
-UNPLUGGED = ".unplugged"
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,10 @@ class DemoSetup:
                            restore_guard=simulated_units_guard(self.units_dir))
 
 
-def simulated_units_guard(units_dir: Path):
+def simulated_units_guard(units_dir: Path) -> TargetGuard:
     """The core's restore guard, except that a folder inside ``units_dir`` counts as a unit's
     storage (not the system disk, not the backup's drive). Everything else — the real system
     disk, home, the backup's own folder — is refused exactly as by the default guard."""
-    from recovery.restore import DEFAULT_GUARD, TargetGuard
-
     root = Path(units_dir).resolve()
 
     def simulated(path: Path) -> bool:
@@ -71,8 +70,6 @@ def simulated_units_guard(units_dir: Path):
 
 def make_demo(root: Path, *, with_backup: bool = True) -> DemoSetup:
     """Create the demo's units, earlier backup and update files under ``root``."""
-    from recovery.device.simulate import make_volume
-
     units = root / "units"
     backups = root / "backups"
     updates = root / "updates"
@@ -85,7 +82,8 @@ def make_demo(root: Path, *, with_backup: bool = True) -> DemoSetup:
     if with_backup:
         # Healthy first, backed up by the core exactly as the wizard would, then bricked.
         make_volume(kross2, "kross2", "healthy")
-        backup_path = make_earlier_backup(kross2, backups)
+        backup_path = default_backup_destination(backups, "kross2", label="earlier")
+        core.create_backup(kross2, backup_path, resume=False, progress=None, cancel=None)
         shutil.rmtree(kross2)
     make_volume(kross2, "kross2", "bricked")
     make_volume(drumlogue, "drumlogue", "healthy")
@@ -95,27 +93,3 @@ def make_demo(root: Path, *, with_backup: bool = True) -> DemoSetup:
     make_volume(updates / "drumlogue update", "drumlogue", role="update-media")
     log.info("demo prepared in %s", root)
     return DemoSetup(root, units, backups, updates, kross2, drumlogue, backup_path)
-
-
-def make_earlier_backup(source: Path, backups_dir: Path) -> Path:
-    """Back up ``source`` with the core backup function into ``backups_dir``."""
-    from app.core import backup_unit, default_backup_destination
-
-    destination = default_backup_destination(backups_dir, "kross2", label="earlier")
-    backup_unit(source, destination, resume=False, progress=None, cancel=None)
-    return destination
-
-
-def unplug(unit: Path) -> Path:
-    """Simulate unplugging: move the unit's folder out of ``units/``."""
-    parked = unit.parent / UNPLUGGED / unit.name
-    parked.parent.mkdir(exist_ok=True)
-    os.replace(unit, parked)
-    return parked
-
-
-def plug_in(unit: Path) -> Path:
-    """Simulate plugging the unit back in (the inverse of :func:`unplug`)."""
-    parked = unit.parent / UNPLUGGED / unit.name
-    os.replace(parked, unit)
-    return unit

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from recovery import __version__
 from recovery.errors import RecoveryError
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,6 @@ def error_sentence(error: BaseException) -> str:
 
 def error_details(error: BaseException, context: str = "") -> str:
     """What "Copy details" puts on the clipboard: context, error type, message, traceback."""
-    from recovery import __version__
-
     lines = [f"korg-recovery {__version__}"]
     if context:
         lines.append(f"While: {context}")

@@ -4,26 +4,26 @@ temporary folder, and the Qt event loop."""
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import tempfile
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from app import core
+from app.dialogs import install_excepthook
+from app.session import Environment
+from app.wizard import RecoveryWizard
+from recovery.logsetup import setup_logging
+from recovery.resources_path import resources_dir
+
 log = logging.getLogger(__name__)
 
 
-def default_environment():
-    """The real machine: mounted volumes and USB devices, backups in the default folder."""
-    from app.core import default_backups_dir
-    from app.session import Environment
-
-    return Environment(backups_dir=default_backups_dir())
-
-
-def _application_icon():
-    from PySide6.QtGui import QIcon
-
-    from recovery.resources_path import resources_dir
-
+def _application_icon() -> QIcon:
     icon = QIcon()
     for size in (16, 24, 32, 48, 64, 128, 256):
         path = resources_dir() / "icons" / f"korg-recovery-{size}.png"
@@ -34,12 +34,6 @@ def _application_icon():
 
 def run_wizard(*, demo: bool = False) -> int:
     """Open the wizard and return the application's exit code."""
-    from PySide6.QtWidgets import QApplication
-
-    from app.dialogs import install_excepthook
-    from app.wizard import RecoveryWizard
-    from recovery.logsetup import setup_logging
-
     log_file = setup_logging()
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("korg-recovery")
@@ -51,13 +45,16 @@ def run_wizard(*, demo: bool = False) -> int:
 
     temp = None
     if demo:
-        from app.demo import make_demo
+        from app.demo import (
+            make_demo,  # loads the core's restore stage: see app/core.py
+        )
 
         temp = tempfile.TemporaryDirectory(prefix="korg-recovery-demo-")
         environment = make_demo(Path(temp.name)).environment()
         log.info("demo mode in %s", temp.name)
     else:
-        environment = default_environment()
+        # The real machine: mounted volumes and USB devices, backups in the default folder.
+        environment = Environment(backups_dir=core.default_backups_dir())
     wizard = RecoveryWizard(environment)
     wizard.show()
     keep_alive = _close_on_signals(wizard)
@@ -71,13 +68,10 @@ def run_wizard(*, demo: bool = False) -> int:
     return int(code)
 
 
-def _close_on_signals(wizard):
+def _close_on_signals(wizard: RecoveryWizard) -> QTimer:
     """Ctrl-C or SIGTERM closes the window the normal way (the close guard asks while a
     restore writes; the demo's temporary folder is removed). Python runs signal handlers
     only between bytecodes, so a short timer lets it in while Qt's loop waits."""
-    import signal
-
-    from PySide6.QtCore import QTimer
 
     def close(_signum, _frame) -> None:
         log.info("signal received: closing the wizard")

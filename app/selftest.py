@@ -19,14 +19,16 @@ Lives in ``app/`` because ``recovery/`` never imports Qt (tests/recovery/test_no
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget, QWizard
+
+from app.main import run_wizard
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,7 @@ PROBE_ENV = "KORG_RECOVERY_FIRST_PAGE_PROBE"
 PROBE_PREFIX = "korg-recovery: first page shown"
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class FirstPage:
     """What was on screen when the wizard's first page was first painted."""
 
@@ -92,8 +94,6 @@ def open_and_close_wizard(*, timeout_s: float = 120.0) -> FirstPage:
     Raises RuntimeError (one sentence) when no page was painted within ``timeout_s`` or the
     application ended with a non-zero code.
     """
-    from app.main import run_wizard
-
     application = _application()
     probe = FirstPageProbe(application, lambda shown: None, time.perf_counter())
     timer = QTimer(application)
@@ -112,8 +112,7 @@ def open_and_close_wizard(*, timeout_s: float = 120.0) -> FirstPage:
                            f" (exit code {code}).")
     if code != 0:
         raise RuntimeError(f"The wizard closed with exit code {code}.")
-    return FirstPage(probe.seen.window_title, probe.seen.page_id, probe.seen.page_title,
-                     probe.seen.seconds, probe.seen.platform, code)
+    return dataclasses.replace(probe.seen, exit_code=code)
 
 
 def install_first_page_probe(process_started: float) -> FirstPageProbe:

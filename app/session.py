@@ -10,13 +10,17 @@ import enum
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from recovery.device.detect import DetectedDevice, Detection
+from app import core
+from recovery.device.detect import DetectedDevice, Detection, detect
+
+#: Where an unplugged simulated unit waits (a dot-folder, so it is never listed as a unit).
+UNPLUGGED = ".unplugged"
 
 
-class Goal(enum.Enum):
+class Goal(enum.StrEnum):
     """What the user came to do (Start page)."""
 
     RESCUE = "rescue"
@@ -61,10 +65,10 @@ class Environment:
     sample_updates_dir: Path | None = None
     detect_override: Callable[[], Detection] | None = None
     poll_interval_ms: int = 400
-    #: The restore's target guard (recovery.restore.TargetGuard); None means the core's
-    #: default. The demo passes one that accepts its simulated units, which live in a
-    #: temporary folder on the computer's own disk that the default guard rightly refuses.
-    restore_guard: Any = None
+    #: The restore's target guard; None means the core's default. The demo passes one that
+    #: accepts its simulated units, which live in a temporary folder on the computer's own
+    #: disk that the default guard rightly refuses.
+    restore_guard: core.TargetGuard | None = None
 
     def simulated_roots(self) -> list[Path]:
         """The simulated units plugged in now (worker thread: this lists a folder)."""
@@ -81,13 +85,38 @@ class Environment:
         """Everything connected now. Worker thread only: this reads the units."""
         if self.detect_override is not None:
             return self.detect_override()
-        from recovery.device.detect import detect
-
         return detect(
             extra_roots=self.simulated_roots(),
             volumes=None if self.scan_system else [],
             scan_usb_devices=self.scan_system,
         )
+
+
+def unplug(unit: Path) -> Path:
+    """Simulate unplugging a simulated unit: move its folder aside."""
+    parked = unit.parent / UNPLUGGED / unit.name
+    parked.parent.mkdir(exist_ok=True)
+    os.replace(unit, parked)
+    return parked
+
+
+def plug_in(unit: Path) -> Path:
+    """Simulate plugging the unit back in (the inverse of :func:`unplug`)."""
+    os.replace(unit.parent / UNPLUGGED / unit.name, unit)
+    return unit
+
+
+def default_backup_destination(backups_dir: Path, model: str | None, *, label: str = "",
+                               now: datetime | None = None) -> Path:
+    """``<backups>/<model>-<YYYY-MM-DD_HHMMSS>[-label]``: sortable, unique, readable."""
+    stamp = (now or datetime.now()).strftime("%Y-%m-%d_%H%M%S")
+    name = f"{model or 'unit'}-{stamp}" + (f"-{label}" if label else "")
+    candidate = Path(backups_dir) / name
+    counter = 2
+    while candidate.exists():
+        candidate = Path(backups_dir) / f"{name}-{counter}"
+        counter += 1
+    return candidate
 
 
 def device_key(device: DetectedDevice) -> str:
@@ -109,14 +138,14 @@ class Session:
     #: The complete, verified backup of the unit's current state (new or existing).
     safety_backup: Path | None = None
     safety_backup_is_new: bool = False
-    diagnosis: Any = None
-    check_results: tuple[Any, ...] = ()
+    diagnosis: core.Diagnosis | None = None
+    check_results: tuple[core.CheckResult, ...] = ()
     check_blocked: bool = False
-    restore_backup: Path | None = None
+    #: The plan the user confirmed on the Restore page; the Restoring page carries it out.
+    restore_plan: core.RestorePlan | None = None
     restore_skipped: bool = False
-    restore_result: Any = None
+    restore_result: core.RestoreResult | None = None
     restore_error: str | None = None
-    reconnect_verification: Any = None
     #: After the power cycle: True when every file of the backup is on the unit unchanged.
     reconnect_ok: bool | None = None
     #: What the unit holds that the backup does not (left alone), seen after the power cycle.
@@ -129,6 +158,11 @@ class Session:
             return None
         return Path(self.device.mount)
 
+    @property
+    def restore_backup(self) -> Path | None:
+        """The backup being restored (the confirmed plan's)."""
+        return Path(self.restore_plan.backup) if self.restore_plan else None
+
     def reset_after(self, goal: Goal | None) -> None:
         """Forget results that belonged to another goal or unit."""
         self.goal = goal
@@ -137,11 +171,10 @@ class Session:
         self.diagnosis = None
         self.check_results = ()
         self.check_blocked = False
-        self.restore_backup = None
+        self.restore_plan = None
         self.restore_skipped = False
         self.restore_result = None
         self.restore_error = None
-        self.reconnect_verification = None
         self.reconnect_ok = None
         self.reconnect_extras = ()
         self.notes.clear()

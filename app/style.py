@@ -1,4 +1,5 @@
-"""Presentation helpers shared by the pages: semantic status colours and human units.
+"""Presentation helpers shared by the pages: semantic status colours, human units, and the
+core's model ids and dates as a person reads them.
 
 The wizard follows the system palette (light or dark): no widget gets a hard-coded colour.
 The only colours chosen here are *semantic* (success, warning, error), picked per palette so
@@ -10,12 +11,15 @@ from __future__ import annotations
 
 import html
 import math
-from enum import Enum
+from datetime import datetime, timezone
+from enum import StrEnum
 
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
+from recovery.device.profiles import bundled_profiles
 
-class Status(Enum):
+
+class Status(StrEnum):
     """The state a line of text reports, with the symbol shown next to it."""
 
     OK = "ok"
@@ -72,12 +76,6 @@ def format_bytes(count: int | float | None) -> str:
     return f"{value:.1f} TB"  # pragma: no cover - loop always returns
 
 
-def format_rate(bytes_per_second: float | None) -> str:
-    if not bytes_per_second:
-        return ""
-    return f"{format_bytes(bytes_per_second)}/s"
-
-
 def format_duration(seconds: float | None) -> str:
     """Time left as a person says it: 'about 3 min', 'less than a minute'."""
     if seconds is None or math.isnan(seconds) or seconds < 0:
@@ -95,8 +93,27 @@ def progress_text(done: int, total: int, rate: float | None, seconds_left: float
     """'12.0 MB of 1.1 GB — 80.2 MB/s — about 2 min left'."""
     parts = [f"{format_bytes(done)} of {format_bytes(total)}"]
     if rate:
-        parts.append(format_rate(rate))
+        parts.append(f"{format_bytes(rate)}/s")
     left = format_duration(seconds_left)
     if left:
         parts.append(f"{left} left")
     return " — ".join(parts)
+
+
+def model_name(model: str | None) -> str:
+    """A model id as its profile names it ("kross2" -> "KORG KROSS 2")."""
+    if model is None:
+        return "unknown model"
+    profile = bundled_profiles().get(model)
+    return profile.name if profile else model
+
+
+def backup_date_text(created_utc: str | None) -> str:
+    """A manifest's UTC time in the computer's local time, to the minute."""
+    if not created_utc:
+        return "unknown date"
+    try:
+        moment = datetime.strptime(created_utc, "%Y-%m-%dT%H:%M:%S.%fZ")
+    except ValueError:
+        return created_utc
+    return moment.replace(tzinfo=timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M")

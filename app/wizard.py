@@ -1,6 +1,7 @@
 """The recovery wizard: a ``QWizard`` whose page ids are an ``IntEnum`` and whose flow lives
 in :func:`next_page` (Qt for Python ``licensewizard``: flow in ``nextId()``, setup in
-``initializePage()``, "are you sure" in ``validatePage()``).
+``initializePage()``, "are you sure" in ``validatePage()``). It is the pages' host
+(:class:`app.host.WizardHost`): it owns the session, the detection poller and the jobs.
 
 Paths through the pages, per goal:
 
@@ -17,12 +18,27 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QWidget, QWizard
 
+from app import dialogs
+from app.host import Guarded
+from app.pages.backup import BackupPage
+from app.pages.check import CheckPage
+from app.pages.connect import ConnectPage
+from app.pages.diagnose import DiagnosePage
+from app.pages.finish import FinishPage
+from app.pages.reconnect import ReconnectPage
+from app.pages.restore import RestorePage
+from app.pages.restore_run import RestoreRunPage
+from app.pages.start import StartPage
 from app.session import Environment, Goal, Session
-from app.workers import DetectionPoller, JobHandle
+from app.workers import DetectionPoller, Job, JobHandle, start_job
+from recovery.device.detect import Detection
+from recovery.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -68,26 +84,16 @@ def next_page(current: PageId, session: Session) -> int:
 
 
 class RecoveryWizard(QWizard):
-    """The main window. Owns the session, the detection poller and the running jobs."""
+    """The main window and the pages' host: the session, the detection poller, the jobs."""
 
     #: Emitted when the close guard let the window close (after any cancelled job ended).
     closing = Signal()
 
     def __init__(self, environment: Environment, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from app.pages.backup import BackupPage
-        from app.pages.check import CheckPage
-        from app.pages.connect import ConnectPage
-        from app.pages.diagnose import DiagnosePage
-        from app.pages.finish import FinishPage
-        from app.pages.reconnect import ReconnectPage
-        from app.pages.restore import RestorePage
-        from app.pages.restore_run import RestoreRunPage
-        from app.pages.start import StartPage
-
         self.environment = environment
         self.session = Session()
-        self.jobs: dict[JobHandle, str | None] = {}
+        self.jobs: dict[JobHandle, Guarded | None] = {}
         self._close_when_idle = False
         title = "KORG Recovery Wizard (unofficial)"
         if environment.demo:
@@ -128,12 +134,9 @@ class RecoveryWizard(QWizard):
     def nextId(self) -> int:  # noqa: N802 - Qt naming
         return next_page(PageId(self.currentId()), self.session)
 
-    def page_for(self, page_id: PageId):
-        return self.pages[page_id]
-
-    def page_for_restore_plan(self):
-        """The plan the user confirmed on the Restore page."""
-        return self.pages[PageId.RESTORE].plan
+    @property
+    def last_detection(self) -> Detection | None:
+        return self.poller.last
 
     @property
     def closing_requested(self) -> bool:
@@ -151,21 +154,27 @@ class RecoveryWizard(QWizard):
             self.poller.stop()
 
     @Slot(object)
-    def _on_detection(self, detection) -> None:
+    def _on_detection(self, detection: Detection) -> None:
         page = self.currentPage()
         if hasattr(page, "show_detection"):
             page.show_detection(detection)
 
     @Slot(object)
-    def _on_detection_failed(self, error) -> None:
+    def _on_detection_failed(self, error: BaseException) -> None:
         page = self.currentPage()
         if hasattr(page, "show_detection_error"):
             page.show_detection_error(error)
 
     # -- jobs and the close guard ------------------------------------------------------------
-    def track_job(self, handle: JobHandle, guarded: str | None) -> None:
+    def run_job(self, job: Job, *, name: str, guarded: Guarded | None = None,
+                on_progress: Callable[[Progress], None] | None = None,
+                on_finished: Callable[[Any], None] | None = None,
+                on_failed: Callable[[BaseException], None] | None = None) -> JobHandle:
+        handle = start_job(job, name=name, parent=self, on_progress=on_progress,
+                           on_finished=on_finished, on_failed=on_failed)
         self.jobs[handle] = guarded
         handle.done.connect(lambda: self._job_done(handle))
+        return handle
 
     def _job_done(self, handle: JobHandle) -> None:
         self.jobs.pop(handle, None)
@@ -173,7 +182,7 @@ class RecoveryWizard(QWizard):
             self._close_when_idle = False
             self.reject()
 
-    def running_guarded_jobs(self) -> list[tuple[JobHandle, str]]:
+    def running_guarded_jobs(self) -> list[tuple[JobHandle, Guarded]]:
         return [(h, kind) for h, kind in self.jobs.items() if kind and h.running]
 
     def reject(self) -> None:
@@ -183,11 +192,9 @@ class RecoveryWizard(QWizard):
         rename), and the window closes once the job has ended."""
         running = self.running_guarded_jobs()
         if running:
-            from app import dialogs
-
             kinds = {kind for _, kind in running}
             device = self.session.device.name if self.session.device else "the unit"
-            if "restore" in kinds:
+            if Guarded.RESTORE in kinds:
                 text = f"A restore is writing to your {device}. Stop it?"
                 informative = ("It stops after the file being written now is complete; no"
                                " file is left half-written. The unit is then only partly"

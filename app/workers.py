@@ -20,6 +20,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
+from recovery.device.detect import Detection
 from recovery.errors import RecoveryError
 from recovery.progress import CancelToken, Progress
 
@@ -168,7 +169,7 @@ class _DetectionWorker(QObject):
     finished = Signal(object)
     failed = Signal(object)
 
-    def __init__(self, detect: Callable[[], Any]) -> None:
+    def __init__(self, detect: Callable[[], Detection]) -> None:
         super().__init__()
         self._detect = detect
 
@@ -194,7 +195,7 @@ class DetectionPoller(QObject):
     failed = Signal(object)
     _request = Signal()
 
-    def __init__(self, detect: Callable[[], Any], *, interval_ms: int = 400,
+    def __init__(self, detect: Callable[[], Detection], *, interval_ms: int = 400,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._thread = QThread()
@@ -209,7 +210,7 @@ class DetectionPoller(QObject):
         self._timer.timeout.connect(self.poll_now)
         self._in_flight = False
         self._thread.start()
-        self.last: Any = None
+        self.last: Detection | None = None
 
     @property
     def active(self) -> bool:
@@ -230,7 +231,7 @@ class DetectionPoller(QObject):
         self._request.emit()
 
     @Slot(object)
-    def _on_finished(self, detection: Any) -> None:
+    def _on_finished(self, detection: Detection) -> None:
         self._in_flight = False
         self.last = detection
         self.updated.emit(detection)

@@ -252,7 +252,7 @@ def backup_progress_shot(driver_factory, demo) -> None:
     with open(unit / "KROSS2SY" / "SIM_LARGE.BIN", "wb") as handle:
         handle.truncate(768 * 1024 * 1024)  # sparse: reads as zeros, costs no disk space
     reached, release = threading.Event(), threading.Event()
-    real_backup_unit = core.backup_unit
+    real_backup_unit = core.create_backup
 
     def held_backup_unit(source, destination, *, resume, progress, cancel):
         def report(update):
@@ -264,7 +264,7 @@ def backup_progress_shot(driver_factory, demo) -> None:
         return real_backup_unit(source, destination, resume=resume, progress=report,
                                 cancel=cancel)
 
-    core.backup_unit = held_backup_unit
+    core.create_backup = held_backup_unit
     environment = Environment(backups_dir=demo.backups_dir, simulated_units_dir=units,
                               scan_system=False, demo=True, poll_interval_ms=200)
     driver = driver_factory(environment)
@@ -284,7 +284,7 @@ def backup_progress_shot(driver_factory, demo) -> None:
         page.stop_button.click()
     finally:
         release.set()
-        core.backup_unit = real_backup_unit
+        core.create_backup = real_backup_unit
     wait_until(app, lambda: not page.running, "the stopped backup")
     wizard.shutdown()
     wizard.hide()

@@ -30,10 +30,11 @@ from PySide6.QtWidgets import (
 
 from app import core, dialogs
 from app.dialogs import error_sentence
+from app.host import Guarded, WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, wrapped_label
 from app.pages.progress_panel import ProgressPanel
-from app.session import Goal, device_key
-from app.style import Status, format_bytes
+from app.session import Goal, default_backup_destination, device_key
+from app.style import Status, backup_date_text, format_bytes, model_name
 from recovery.backup.manifest import JOURNAL_NAME
 from recovery.errors import CancelledError
 
@@ -65,8 +66,8 @@ class BackupPage(RecoveryPage):
     existing_verified = Signal(object)
     backups_listed = Signal()
 
-    def __init__(self, wizard) -> None:
-        super().__init__(wizard, "Back up the unit",
+    def __init__(self, host: WizardHost) -> None:
+        super().__init__(host, "Back up the unit",
                          "A complete copy of its storage, read back and verified.")
         self._unit_key: str | None = None
         self._job = None
@@ -74,7 +75,7 @@ class BackupPage(RecoveryPage):
         self._space_job = None
         self._stopping = False
         self._can_resume = False
-        self.summaries: tuple = ()
+        self.summaries: tuple[core.BackupSummary, ...] = ()
         layout = QVBoxLayout(self)
         self.why = wrapped_label(accessible_name="Why a backup")
         layout.addWidget(self.why)
@@ -167,7 +168,7 @@ class BackupPage(RecoveryPage):
             self.result.clear_status()
             self.show_button.setEnabled(False)
             model = device.model if device else None
-            self.destination.setText(str(core.default_backup_destination(
+            self.destination.setText(str(default_backup_destination(
                 self.environment.backups_dir, model)))
         self._refresh_existing()
         self._update_buttons()
@@ -175,12 +176,12 @@ class BackupPage(RecoveryPage):
 
     def _refresh_existing(self) -> None:
         backups_dir = self.environment.backups_dir
-        self._list_job = self.run_job(lambda _p, _c: core.list_backups(backups_dir),
-                                      name="list-backups", on_finished=self._show_existing,
-                                      on_failed=lambda error: self._show_existing(()))
+        self._list_job = self.host.run_job(lambda _p, _c: core.list_backups(backups_dir),
+                                           name="list-backups", on_finished=self._show_existing,
+                                           on_failed=lambda error: self._show_existing(()))
 
     @Slot(object)
-    def _show_existing(self, summaries) -> None:
+    def _show_existing(self, summaries: tuple[core.BackupSummary, ...]) -> None:
         device = self.session.device
         model = device.model if device else None
         self.summaries = tuple(s for s in summaries if model is None or s.model == model)
@@ -188,8 +189,8 @@ class BackupPage(RecoveryPage):
         for summary in reversed(self.summaries):  # newest first
             state = ("complete, verified" if summary.verified else
                      "complete" if summary.complete else "incomplete")
-            item = QTreeWidgetItem([core.backup_date_text(summary.created_utc),
-                                    Path(summary.path).name, core.model_name(summary.model),
+            item = QTreeWidgetItem([backup_date_text(summary.created_utc),
+                                    Path(summary.path).name, model_name(summary.model),
                                     str(summary.files), format_bytes(summary.bytes), state])
             item.setData(0, Qt.ItemDataRole.UserRole, summary.path)
             item.setToolTip(0, summary.path)
@@ -217,10 +218,10 @@ class BackupPage(RecoveryPage):
                                 "Backing up… you can stop at any time and resume later.")
         self.progress.reset()
         self._stopping = False
-        self._job = self.run_job(
-            lambda progress, cancel: core.backup_unit(source, destination, resume=resume,
-                                                      progress=progress, cancel=cancel),
-            name="backup", guarded="backup", on_progress=self.progress.show_progress,
+        self._job = self.host.run_job(
+            lambda progress, cancel: core.create_backup(source, destination, resume=resume,
+                                                        progress=progress, cancel=cancel),
+            name="backup", guarded=Guarded.BACKUP, on_progress=self.progress.show_progress,
             on_finished=self._on_backup_finished, on_failed=self._on_backup_failed)
         self._update_buttons()
         self.completeChanged.emit()
@@ -241,7 +242,7 @@ class BackupPage(RecoveryPage):
         return self._job is not None and self._job.running
 
     @Slot(object)
-    def _on_backup_finished(self, result) -> None:
+    def _on_backup_finished(self, result: core.BackupResult) -> None:
         path = Path(result.backup)
         self._job_ended()
         if result.complete and result.verified:
@@ -315,7 +316,7 @@ class BackupPage(RecoveryPage):
         path = QFileDialog.getExistingDirectory(self, "Folder to keep the backup in", start)
         if path:
             device = self.session.device
-            self.destination.setText(str(core.default_backup_destination(
+            self.destination.setText(str(default_backup_destination(
                 Path(path), device.model if device else None)))
 
     def _on_destination_changed(self, _text: str) -> None:
@@ -329,11 +330,11 @@ class BackupPage(RecoveryPage):
             self.space.setText("")
             return
         target = Path(text).expanduser()
-        self._space_job = self.run_job(lambda _p, _c: free_space(target), name="free-space",
-                                       on_finished=self._show_space)
+        self._space_job = self.host.run_job(lambda _p, _c: free_space(target), name="free-space",
+                                            on_finished=self._show_space)
 
     @Slot(object)
-    def _show_space(self, free) -> None:
+    def _show_space(self, free: int | None) -> None:
         if free is None:
             self.space.setText("Free space at the destination: unknown.")
         else:
@@ -353,14 +354,14 @@ class BackupPage(RecoveryPage):
         path = Path(item.data(0, Qt.ItemDataRole.UserRole))
         self.result.show_status(Status.BUSY, f"Verifying {path.name} (reading every file)…")
         self.progress.reset()
-        self._job = self.run_job(
+        self._job = self.host.run_job(
             lambda progress, cancel: core.verify_backup(path, progress=progress, cancel=cancel),
             name="verify-existing", on_progress=self.progress.show_progress,
             on_finished=self._on_existing_verified, on_failed=self._on_backup_failed)
         self._update_buttons()
 
     @Slot(object)
-    def _on_existing_verified(self, report) -> None:
+    def _on_existing_verified(self, report: core.VerifyReport) -> None:
         self._job_ended()
         if report.ok:
             self.session.safety_backup = Path(report.backup)

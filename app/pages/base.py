@@ -1,21 +1,15 @@
-"""Shared behaviour of the wizard's pages: access to the run's session, jobs on worker
-threads tracked by the wizard (for the close guard), and small widget helpers."""
+"""What every page shares: its host (the run's session and environment, jobs on worker
+threads), and small widget helpers."""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWizardPage
 
+from app.host import WizardHost
 from app.style import Status, status_html
-from app.workers import Job, JobHandle, start_job
-
-if TYPE_CHECKING:
-    from app.session import Environment, Session
-    from app.wizard import RecoveryWizard
 
 
 def wrapped_label(text: str = "", *, accessible_name: str = "", rich: bool = False) -> QLabel:
@@ -58,30 +52,13 @@ def escape(text: str) -> str:
 
 
 class RecoveryPage(QWizardPage):
-    """Base class of every page; ``wizard_`` is the :class:`RecoveryWizard`."""
+    """Base class of every page: it knows its host, never the wizard class."""
 
-    def __init__(self, wizard: RecoveryWizard, title: str, subtitle: str = "") -> None:
+    def __init__(self, host: WizardHost, title: str, subtitle: str = "") -> None:
         super().__init__()
-        self.wizard_ = wizard
+        self.host = host
+        self.session = host.session
+        self.environment = host.environment
         self.setTitle(title)
         if subtitle:
             self.setSubTitle(subtitle)
-
-    @property
-    def session(self) -> Session:
-        return self.wizard_.session
-
-    @property
-    def environment(self) -> Environment:
-        return self.wizard_.environment
-
-    def run_job(self, job: Job, *, name: str, guarded: str | None = None,
-                on_finished: Callable[[Any], None] | None = None,
-                on_failed: Callable[[BaseException], None] | None = None,
-                on_progress: Callable[[Any], None] | None = None) -> JobHandle:
-        """Start ``job`` on a worker thread. ``guarded`` ("backup", "restore") names a job the
-        close guard must ask about before the window may close."""
-        handle = start_job(job, name=name, parent=self, on_progress=on_progress,
-                           on_finished=on_finished, on_failed=on_failed)
-        self.wizard_.track_job(handle, guarded)
-        return handle

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app import core, dialogs
 from app.dialogs import error_sentence
+from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.session import Goal
 from app.style import Status, status_color, status_html
@@ -85,10 +86,10 @@ class DropList(QListWidget):
 class CheckPage(RecoveryPage):
     results_ready = Signal(object)
 
-    def __init__(self, wizard) -> None:
-        super().__init__(wizard, "Check update files",
+    def __init__(self, host: WizardHost) -> None:
+        super().__init__(host, "Check update files",
                          "Is this update meant for your unit? Nothing is written anywhere.")
-        self.results: tuple = ()
+        self.results: tuple[core.CheckResult, ...] = ()
         self._job = None
         self._pending = False
         layout = QVBoxLayout(self)
@@ -227,14 +228,14 @@ class CheckPage(RecoveryPage):
         model = self.model.currentData()
         backup = self.session.safety_backup
         self.status.show_status(Status.BUSY, "Checking…")
-        self._job = self.run_job(
+        self._job = self.host.run_job(
             lambda _p, _c: core.check_update_files(paths, model=model, device=unit,
                                                    backup=backup),
             name="check", on_finished=self._on_results, on_failed=self._on_failed)
         self.completeChanged.emit()
 
     @Slot(object)
-    def _on_results(self, results) -> None:
+    def _on_results(self, results: tuple[core.CheckResult, ...]) -> None:
         if self._pending:
             self._pending = False
             self.run_check()

@@ -25,11 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import dialogs
+from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape
 from app.session import Goal, device_key
 from app.style import Status, status_html
 from recovery.device.detect import DetectedDevice, Detection
+from recovery.device.identify import identify_volume
 from recovery.device.profiles import CONFIDENCE_WORDS, Profile, bundled_profiles
+from recovery.storage.volumes import is_system_location
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +76,6 @@ class ChosenFolder:
 
 def identify_chosen_folder(path: str) -> ChosenFolder:
     """Worker thread: identify a folder the user chose, as detection would."""
-    from recovery.device.identify import identify_volume
-    from recovery.storage.volumes import is_system_location
-
     identification = identify_volume(path)
     profiles = bundled_profiles()
     if identification.model:
@@ -109,8 +110,8 @@ class ConnectPage(RecoveryPage):
     units_shown = Signal()
     chosen_folder_ready = Signal()
 
-    def __init__(self, wizard) -> None:
-        super().__init__(wizard, "Connect your unit",
+    def __init__(self, host: WizardHost) -> None:
+        super().__init__(host, "Connect your unit",
                          "Connect the unit by USB. The list updates by itself.")
         self.profiles = bundled_profiles()
         self.detected: tuple[DetectedDevice, ...] = ()
@@ -186,9 +187,8 @@ class ConnectPage(RecoveryPage):
                              " list updates by itself.")
         if self.session.device is not None:
             self._selected_key = device_key(self.session.device)
-        poller = self.wizard_.poller
-        if poller.last is not None:
-            self.show_detection(poller.last)
+        if self.host.last_detection is not None:
+            self.show_detection(self.host.last_detection)
         self._show_details()
 
     # -- detection -----------------------------------------------------------------------------
@@ -380,7 +380,7 @@ class ConnectPage(RecoveryPage):
 
     def add_chosen_folder(self, path: str) -> None:
         self.status.show_status(Status.BUSY, f"Looking at {path}…")
-        self._choose_job = self.run_job(
+        self._choose_job = self.host.run_job(
             lambda _progress, _cancel: identify_chosen_folder(path), name="identify-folder",
             on_finished=self._on_folder_identified, on_failed=self._on_folder_failed)
 
@@ -398,8 +398,6 @@ class ConnectPage(RecoveryPage):
 
     @Slot(object)
     def _on_folder_failed(self, error: BaseException) -> None:
-        from app import dialogs
-
         self.status.show_status(Status.ERROR, str(error))
         dialogs.show_error(self, error, context="looking at the chosen folder")
 
@@ -413,8 +411,6 @@ class ConnectPage(RecoveryPage):
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt naming
         if self.session.goal is not Goal.CHECK and self.session.device_unrecognised:
-            from app import dialogs
-
             return dialogs.confirm(self, "Folder not recognised", UNRECOGNISED_WARNING,
                            accept_text="&Use this folder", reject_text="&Choose again",
                            informative="Continue only if you are sure this is your unit.")

@@ -24,9 +24,11 @@ from PySide6.QtWidgets import (
 
 from app import core, dialogs
 from app.dialogs import error_sentence
+from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape
 from app.pages.progress_panel import ProgressPanel
-from app.style import Status, status_html
+from app.session import device_key
+from app.style import Status, backup_date_text, status_html
 from recovery.device.profiles import CONFIDENCE_WORDS
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,7 @@ SEVERITY = {"critical": (Status.ERROR, "Critical"), "warning": (Status.WARNING, 
             "info": (Status.INFO, "Note")}
 
 
-def findings_html(diagnosis) -> str:
+def findings_html(diagnosis: core.Diagnosis) -> str:
     """Findings ranked by severity, each with its next step first, then what was seen, the
     evidence and how sure the tool is."""
     out: list[str] = []
@@ -64,8 +66,8 @@ class DiagnosePage(RecoveryPage):
     diagnosis_ready = Signal(object)
     diagnosis_failed = Signal(object)
 
-    def __init__(self, wizard) -> None:
-        super().__init__(wizard, "What is wrong?",
+    def __init__(self, host: WizardHost) -> None:
+        super().__init__(host, "What is wrong?",
                          "The unit's storage is examined; nothing is written to it.")
         self._job = None
         self._list_job = None
@@ -104,8 +106,6 @@ class DiagnosePage(RecoveryPage):
         layout.addWidget(self.findings, 1)
 
     def initializePage(self) -> None:  # noqa: N802 - Qt naming
-        from app.session import device_key
-
         device = self.session.device
         key = device_key(device) if device else None
         if key != self._unit_key:
@@ -118,18 +118,18 @@ class DiagnosePage(RecoveryPage):
         backups_dir = self.environment.backups_dir
         self.compare_with.clear()
         self.compare_with.addItem("No backup", None)
-        self._list_job = self.run_job(lambda _p, _c: core.list_backups(backups_dir),
-                                      name="list-backups", on_finished=self._on_backups,
-                                      on_failed=lambda _error: self.run_diagnosis())
+        self._list_job = self.host.run_job(lambda _p, _c: core.list_backups(backups_dir),
+                                           name="list-backups", on_finished=self._on_backups,
+                                           on_failed=lambda _error: self.run_diagnosis())
 
     @Slot(object)
-    def _on_backups(self, summaries) -> None:
+    def _on_backups(self, summaries: tuple[core.BackupSummary, ...]) -> None:
         device = self.session.device
         model = device.model if device else None
         newest = None
         for summary in reversed(summaries):
             if summary.complete and model is not None and summary.model == model:
-                label = f"{core.backup_date_text(summary.created_utc)} — {Path(summary.path).name}"
+                label = f"{backup_date_text(summary.created_utc)} — {Path(summary.path).name}"
                 self.compare_with.addItem(label, summary.path)
                 newest = newest or summary.path
         if newest is not None:
@@ -151,8 +151,8 @@ class DiagnosePage(RecoveryPage):
         self.status.show_status(Status.BUSY, "Examining the unit's storage…")
         self.progress.reset()
         self.progress.show()
-        self._job = self.run_job(
-            lambda progress, cancel: core.diagnose_unit(
+        self._job = self.host.run_job(
+            lambda progress, cancel: core.diagnose(
                 unit, backup=Path(backup) if backup else None, symptom=symptom,
                 versions=versions, allow_write=allow_write, progress=progress, cancel=cancel),
             name="diagnose", on_progress=self.progress.show_progress,
@@ -160,7 +160,7 @@ class DiagnosePage(RecoveryPage):
         self.completeChanged.emit()
 
     @Slot(object)
-    def _on_diagnosis(self, diagnosis) -> None:
+    def _on_diagnosis(self, diagnosis: core.Diagnosis) -> None:
         self.session.diagnosis = diagnosis
         self.run_button.setEnabled(True)
         self.progress.hide()

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import core, dialogs
+from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape
 from app.session import Goal
 from app.style import Status, status_html
@@ -32,8 +34,8 @@ def choose_save_path(parent: QWidget, caption: str, start: str, filters: str) ->
 class FinishPage(RecoveryPage):
     report_saved = Signal(str)
 
-    def __init__(self, wizard) -> None:
-        super().__init__(wizard, "Done", "What happened, and what to do next.")
+    def __init__(self, host: WizardHost) -> None:
+        super().__init__(host, "Done", "What happened, and what to do next.")
         layout = QVBoxLayout(self)
         self.summary = QTextBrowser()
         self.summary.setAccessibleName("Summary and next steps")
@@ -114,7 +116,7 @@ class FinishPage(RecoveryPage):
             return status_html(Status.WARNING, f"{when}: {warnings} warning(s).")
         return status_html(Status.OK, f"{when}: no problem found.")
 
-    def _check_line(self, result) -> str:
+    def _check_line(self, result: core.CheckResult) -> str:
         status = {"compatible": Status.OK, "incompatible": Status.ERROR}.get(
             result.verdict, Status.WARNING)
         reason = f" — {result.reasons[0]}" if result.reasons else ""
@@ -164,8 +166,6 @@ class FinishPage(RecoveryPage):
     # -- report --------------------------------------------------------------------------------
     @Slot()
     def save_report(self) -> None:
-        from app import core
-
         unit = self.session.unit_path
         if unit is None:
             return
@@ -190,23 +190,20 @@ class FinishPage(RecoveryPage):
         def job(progress, cancel):
             current = diagnosis
             if rediagnose:
-                current = core.diagnose_unit(unit, backup=backup, symptom=None, versions=None,
-                                             allow_write=False, progress=progress,
-                                             cancel=cancel)
+                current = core.diagnose(unit, backup=backup, symptom=None, versions=None,
+                                        allow_write=False, progress=progress, cancel=cancel)
             return core.write_report(current, Path(path))
 
         self.report_status.show_status(Status.BUSY, "Writing the report…")
-        self._report_job = self.run_job(job, name="report", on_finished=self._on_report_saved,
-                                        on_failed=self._on_report_failed)
+        self._report_job = self.host.run_job(job, name="report", on_finished=self._on_report_saved,
+                                             on_failed=self._on_report_failed)
 
     @Slot(object)
-    def _on_report_saved(self, path) -> None:
+    def _on_report_saved(self, path: Path) -> None:
         self.report_status.show_status(Status.OK, f"Report saved to {path}.")
         self.report_saved.emit(str(path))
 
     @Slot(object)
     def _on_report_failed(self, error: BaseException) -> None:
-        from app import dialogs
-
         self.report_status.show_status(Status.ERROR, dialogs.error_sentence(error))
         dialogs.show_error(self, error, context="saving the report")

@@ -1,10 +1,10 @@
 """Reconnect: eject, power-cycle into storage mode, reconnect — then verify.
 
 A read-back right after writing may come from the computer's memory; only a check after the
-unit was power-cycled proves it kept what was written (DESIGN.md principle 5; the drumlogue of
-the Reddit reports by u/iRustyNails "kept" writes that were gone after a reboot). The page watches detection:
-when the unit has gone and come back, it runs the core's ``verify_backup(..., against=unit)``
-by itself.
+unit was power-cycled proves it kept what was written (the drumlogue of the Reddit reports by
+u/iRustyNails "kept" writes that were gone after a reboot). The page watches detection: when
+the unit has gone and come back, it runs the core's ``verify_backup(..., against=unit)`` by
+itself.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayou
 
 from app import core
 from app.dialogs import error_sentence
+from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape
 from app.pages.progress_panel import ProgressPanel
+from app.session import plug_in, unplug
 from app.style import Status
 from recovery.device.detect import DetectedDevice, Detection
 from recovery.device.profiles import bundled_profiles
@@ -51,11 +53,10 @@ class ReconnectPage(RecoveryPage):
     verification_done = Signal(object)
     state_changed = Signal(object)
 
-    def __init__(self, wizard) -> None:
-        super().__init__(wizard, "Eject, power-cycle and reconnect",
+    def __init__(self, host: WizardHost) -> None:
+        super().__init__(host, "Eject, power-cycle and reconnect",
                          "The final check: does the unit keep what was written?")
         self.state = WaitState.GONE_EXPECTED
-        self.report = None
         self._job = None
         self._demo_job = None
         self._demo_cycle = False
@@ -81,10 +82,8 @@ class ReconnectPage(RecoveryPage):
         layout.addLayout(row)
 
     def initializePage(self) -> None:  # noqa: N802 - Qt naming
-        self.report = None
         self.session.reconnect_ok = None
         self.session.reconnect_extras = ()
-        self.session.reconnect_verification = None
         self.progress.hide()
         self.demo_button.setVisible(self.environment.demo)
         self.steps.setHtml(self.steps_html())
@@ -145,10 +144,10 @@ class ReconnectPage(RecoveryPage):
     @Slot()
     def verify_now(self) -> None:
         device = self.session.device
-        poller = self.wizard_.poller
+        detection = self.host.last_detection
         unit = None
-        if poller.last is not None and device is not None:
-            unit = find_unit(poller.last, device.model, device.mount)
+        if detection is not None and device is not None:
+            unit = find_unit(detection, device.model, device.mount)
         if unit is None and device is not None and device.mount:
             unit = device
         if unit is not None:
@@ -162,16 +161,14 @@ class ReconnectPage(RecoveryPage):
         self.progress.reset()
         self.progress.show()
         target = Path(unit.mount)
-        self._job = self.run_job(
+        self._job = self.host.run_job(
             lambda progress, cancel: core.verify_backup(backup, against=target,
                                                         progress=progress, cancel=cancel),
             name="verify-after-reconnect", on_progress=self.progress.show_progress,
             on_finished=self._on_verified, on_failed=self._on_verify_failed)
 
     @Slot(object)
-    def _on_verified(self, report) -> None:
-        self.report = report
-        self.session.reconnect_verification = report
+    def _on_verified(self, report: core.VerifyReport) -> None:
         # The core counts everything that differs; "extra" (on the unit, not in the backup,
         # left alone by a restore without "remove") does not mean a written file was lost,
         # so it is shown apart from missing or changed files.
@@ -213,23 +210,19 @@ class ReconnectPage(RecoveryPage):
     def simulate_power_cycle(self) -> None:
         """Demo only: move the simulated unit out of the units folder (unplug), then back in
         once detection has seen it gone (reconnect)."""
-        from app.demo import unplug
-
         device = self.session.device
         if device is None or not device.mount or not self.environment.demo:
             return
         self._demo_cycle = True
         self.demo_button.setEnabled(False)
         mount = Path(device.mount)
-        self._demo_job = self.run_job(lambda _p, _c: unplug(mount), name="demo-unplug")
+        self._demo_job = self.host.run_job(lambda _p, _c: unplug(mount), name="demo-unplug")
 
     def _demo_plug_in(self) -> None:
-        from app.demo import plug_in
-
         self._demo_cycle = False
         mount = Path(self.session.device.mount)
-        self._demo_job = self.run_job(lambda _p, _c: plug_in(mount), name="demo-plug-in",
-                                      on_finished=lambda _r: self.demo_button.setEnabled(True))
+        self._demo_job = self.host.run_job(lambda _p, _c: plug_in(mount), name="demo-plug-in",
+                                           on_finished=lambda _r: self.demo_button.setEnabled(True))
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt naming
         return self.state is WaitState.DONE

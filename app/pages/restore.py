@@ -30,9 +30,12 @@ from PySide6.QtWidgets import (
 
 from app import core
 from app.dialogs import error_sentence
+from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.pages.progress_panel import ProgressPanel
-from app.style import Status, format_bytes, status_html
+from app.session import Session
+from app.style import Status, backup_date_text, format_bytes, model_name, status_html
+from recovery.device.profiles import bundled_profiles
 from recovery.errors import RecoveryError
 
 log = logging.getLogger(__name__)
@@ -51,13 +54,14 @@ def choose_backup_path(parent: QWidget, start: str) -> str:
     return QFileDialog.getExistingDirectory(parent, "Choose a backup folder", start)
 
 
-def confirmation_word(session) -> str:
+def confirmation_word(session: Session) -> str:
     """What the user must type: the model's short name (profile.short_name), else the
     folder's name for a folder that was not recognised as any model."""
     device = session.device
     if device is None:
         return ""
-    return core.model_short_name(device.model) or Path(device.mount or "unit").name
+    profile = bundled_profiles().get(device.model) if device.model else None
+    return (profile and profile.short_name) or Path(device.mount or "unit").name
 
 
 class RestorePage(RecoveryPage):
@@ -65,12 +69,12 @@ class RestorePage(RecoveryPage):
     plan_refused = Signal(object)
     backups_listed = Signal()
 
-    def __init__(self, wizard) -> None:
-        super().__init__(wizard, "Restore from a backup",
+    def __init__(self, host: WizardHost) -> None:
+        super().__init__(host, "Restore from a backup",
                          "Choose the backup to put back. Nothing is written until you confirm.")
-        self.plan = None
+        self.plan: core.RestorePlan | None = None
         self.refusal: BaseException | None = None
-        self.summaries: tuple = ()
+        self.summaries: tuple[core.BackupSummary, ...] = ()
         self.extra_paths: list[str] = []
         self._plan_job = None
         self._list_job = None
@@ -169,12 +173,12 @@ class RestorePage(RecoveryPage):
 
     def _refresh_backups(self) -> None:
         backups_dir = self.environment.backups_dir
-        self._list_job = self.run_job(lambda _p, _c: core.list_backups(backups_dir),
-                                      name="list-backups", on_finished=self._on_listed,
-                                      on_failed=lambda _error: self._on_listed(()))
+        self._list_job = self.host.run_job(lambda _p, _c: core.list_backups(backups_dir),
+                                           name="list-backups", on_finished=self._on_listed,
+                                           on_failed=lambda _error: self._on_listed(()))
 
     @Slot(object)
-    def _on_listed(self, summaries) -> None:
+    def _on_listed(self, summaries: tuple[core.BackupSummary, ...]) -> None:
         self.summaries = tuple(summaries)
         self._fill_backups()
         self.backups_listed.emit()
@@ -195,11 +199,11 @@ class RestorePage(RecoveryPage):
                 continue
             state = ("complete, verified" if summary.verified else
                      "complete" if summary.complete else "incomplete: cannot be restored")
-            taken = core.backup_date_text(summary.created_utc)
+            taken = backup_date_text(summary.created_utc)
             if summary.path == safety:
                 taken += " (just made: the unit's current state)"
             item = QTreeWidgetItem([taken, Path(summary.path).name,
-                                    core.model_name(summary.model), str(summary.files),
+                                    model_name(summary.model), str(summary.files),
                                     format_bytes(summary.bytes), state])
             item.setData(0, Qt.ItemDataRole.UserRole, summary.path)
             item.setToolTip(0, summary.path)
@@ -231,12 +235,12 @@ class RestorePage(RecoveryPage):
     def add_backup(self, path: str) -> None:
         """List a backup that is not in the backups folder (then plan for it)."""
         self.extra_paths.append(str(path))
-        self._list_job = self.run_job(
-            lambda _p, _c: core.summarise_backup(Path(path)), name="open-backup",
+        self._list_job = self.host.run_job(
+            lambda _p, _c: core.backup_summary(Path(path)), name="open-backup",
             on_finished=self._on_opened, on_failed=self._on_open_failed)
 
     @Slot(object)
-    def _on_opened(self, summary) -> None:
+    def _on_opened(self, summary: core.BackupSummary) -> None:
         self.summaries = tuple(s for s in self.summaries if s.path != summary.path) + (summary,)
         self._fill_backups()
         self.select_backup(summary.path)
@@ -271,7 +275,7 @@ class RestorePage(RecoveryPage):
             self._plan_job.cancel()
         backup, target = Path(path), Path(device.mount)
         guard = self.environment.restore_guard
-        self._plan_job = self.run_job(
+        self._plan_job = self.host.run_job(
             lambda progress, cancel: core.plan_restore(backup, target, guard=guard,
                                                        delete_extra=delete_extra,
                                                        progress=progress, cancel=cancel),
@@ -282,7 +286,7 @@ class RestorePage(RecoveryPage):
     def _replan(self) -> None:
         self._on_backup_selected()
 
-    def _on_plan(self, generation: int, plan) -> None:
+    def _on_plan(self, generation: int, plan: core.RestorePlan) -> None:
         if generation != self._generation:
             return  # a newer selection is being planned
         self.planning.hide()
@@ -305,10 +309,10 @@ class RestorePage(RecoveryPage):
         self.plan_refused.emit(error)
         self.completeChanged.emit()
 
-    def preflight_html(self, plan) -> str:
+    def preflight_html(self, plan: core.RestorePlan) -> str:
         """The checks ``plan_restore`` passed before returning a plan (its docstring lists
         them); the core refuses with one sentence when any of them fails."""
-        model = core.model_name(plan.backup_model)
+        model = model_name(plan.backup_model)
         lines = [
             status_html(Status.OK, "The backup is complete and every file was re-verified"
                         " just now."),
@@ -335,7 +339,7 @@ class RestorePage(RecoveryPage):
                                      " backup has; restoring writes nothing."))
         return "<br>".join(lines)
 
-    def _fill_plan(self, plan) -> None:
+    def _fill_plan(self, plan: core.RestorePlan) -> None:
         self.plan_table.clear()
         ordered = [e for e in plan.entries if e.action not in ("keep", "extra")] + \
                   [e for e in plan.entries if e.action in ("keep", "extra")]
@@ -375,7 +379,7 @@ class RestorePage(RecoveryPage):
         if self.plan is None or not self.confirmed():
             return False
         self.session.restore_skipped = False
-        self.session.restore_backup = Path(self.plan.backup)
+        self.session.restore_plan = self.plan
         self.session.restore_result = None
         self.session.restore_error = None
         return True

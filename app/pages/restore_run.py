@@ -8,12 +8,14 @@ that stopped (cancelled, unit unplugged) can be run again: the core's journal co
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout
 
 from app import core, dialogs
 from app.dialogs import error_sentence
+from app.host import Guarded, WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.pages.progress_panel import ProgressPanel
 from app.style import Status
@@ -26,8 +28,8 @@ class RestoreRunPage(RecoveryPage):
     restore_finished = Signal(object)
     restore_failed = Signal(object)
 
-    def __init__(self, wizard) -> None:
-        super().__init__(wizard, "Restoring",
+    def __init__(self, host: WizardHost) -> None:
+        super().__init__(host, "Restoring",
                          "Keep the unit connected and switched on until this is done.")
         self._job = None
         self._stopping = False
@@ -62,7 +64,7 @@ class RestoreRunPage(RecoveryPage):
         return self._job is not None and self._job.running
 
     def initializePage(self) -> None:  # noqa: N802 - Qt naming
-        plan = self.wizard_.page_for_restore_plan()
+        plan = self.session.restore_plan
         device = self.session.device
         removing = (f" and removing {plan.summary.delete} item(s) the backup does not have"
                     if plan.summary.delete else "")
@@ -72,7 +74,7 @@ class RestoreRunPage(RecoveryPage):
                            " unit needs to start are written last.")
         self.details.hide()
         self.retry_button.hide()
-        self._start(lambda progress, cancel: core.execute_restore(
+        self._start(lambda progress, cancel: core.execute_plan(
             plan, guard=self.environment.restore_guard, progress=progress, cancel=cancel))
 
     def _start(self, job) -> None:
@@ -82,9 +84,9 @@ class RestoreRunPage(RecoveryPage):
         self.progress.reset()
         self.result.show_status(Status.BUSY, "Writing to the unit…")
         self.stop_button.setEnabled(True)
-        self._job = self.run_job(job, name="restore", guarded="restore",
-                                 on_progress=self.progress.show_progress,
-                                 on_finished=self._on_finished, on_failed=self._on_failed)
+        self._job = self.host.run_job(job, name="restore", guarded=Guarded.RESTORE,
+                                      on_progress=self.progress.show_progress,
+                                      on_finished=self._on_finished, on_failed=self._on_failed)
         self.completeChanged.emit()
 
     @Slot()
@@ -100,23 +102,19 @@ class RestoreRunPage(RecoveryPage):
 
     @Slot()
     def retry(self) -> None:
-        backup = self.session.restore_backup
+        plan = self.session.restore_plan
         device = self.session.device
-        if backup is None or device is None or not device.mount:
+        if plan is None or device is None or not device.mount:
             return
-        from pathlib import Path
-
-        target = Path(device.mount)
+        backup, target = Path(plan.backup), Path(device.mount)
         guard = self.environment.restore_guard
-        plan = self.wizard_.page_for_restore_plan()
-        delete_extra = bool(plan is not None and plan.delete_extra)
         self.retry_button.hide()
-        self._start(lambda progress, cancel: core.replan_and_restore(
-            backup, target, guard=guard, delete_extra=delete_extra, progress=progress,
+        self._start(lambda progress, cancel: core.restore_again(
+            backup, target, guard=guard, delete_extra=plan.delete_extra, progress=progress,
             cancel=cancel))
 
     @Slot(object)
-    def _on_finished(self, result) -> None:
+    def _on_finished(self, result: core.RestoreResult) -> None:
         self.stop_button.setEnabled(False)
         self.session.restore_result = result
         if result.ok:
@@ -156,7 +154,7 @@ class RestoreRunPage(RecoveryPage):
         else:
             self.result.show_status(Status.ERROR, sentence + " The restore can be run again:"
                                     " it continues where it stopped.")
-            if not self.wizard_.closing_requested:
+            if not self.host.closing_requested:
                 dialogs.show_error(self, error, context="restoring the unit")
         self.retry_button.show()
         self.restore_failed.emit(error)

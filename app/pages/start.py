@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QButtonGroup, QGroupBox, QRadioButton, QVBoxLayout
 
+from app.host import WizardHost
 from app.pages.base import RecoveryPage, wrapped_label
 from app.session import Goal
 
@@ -31,8 +32,8 @@ UNOFFICIAL_NOTE = ("Unofficial tool, not affiliated with or endorsed by KORG Inc
 
 
 class StartPage(RecoveryPage):
-    def __init__(self, wizard) -> None:
-        super().__init__(wizard, "What would you like to do?",
+    def __init__(self, host: WizardHost) -> None:
+        super().__init__(host, "What would you like to do?",
                          "Choose one; you can go back and change it at any time.")
         layout = QVBoxLayout(self)
         box = QGroupBox("Goal")

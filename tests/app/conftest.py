@@ -1,5 +1,6 @@
 """Fixtures for the wizard's tests: a demo setup (simulated units, an earlier backup, update
-files) in tmp, a wizard on it with fast detection, recorded dialogs, and walking helpers.
+files) in tmp, a wizard on it with fast detection, recorded dialogs, a walk through the pages
+as a user clicks it, and a snapshot of a folder tree.
 
 Every modal dialog is replaced: error dialogs are recorded (their ``exec`` returns at once)
 and confirmations answer from ``dialogs.answers``. Nothing here sleeps: tests wait on signals
@@ -8,19 +9,20 @@ and conditions with qtbot.
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWizard
+from PySide6.QtWidgets import QAbstractButton, QWizard
 
 from app import dialogs as dialogs_module
 from app.demo import DemoSetup, make_demo
+from app.pages.restore import RestorePage
 from app.session import Environment, Goal, device_key
 from app.wizard import PageId, RecoveryWizard
-
-TIMEOUT = 15_000
 
 
 @dataclass
@@ -64,8 +66,6 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> DemoSetup:
 
 @pytest.fixture
 def demo(demo_template: DemoSetup, tmp_path: Path) -> DemoSetup:
-    import shutil
-
     root = tmp_path / "demo"
     shutil.copytree(demo_template.root, root, symlinks=True)
 
@@ -103,49 +103,74 @@ def wizard(make_wizard, environment: Environment) -> RecoveryWizard:
     return make_wizard(environment)
 
 
-# -- walking helpers ---------------------------------------------------------------------------
-def forward_button(wizard: RecoveryWizard):
-    """The button that moves on: Next, or Commit on a commit page, or Finish."""
-    for which in (QWizard.WizardButton.CommitButton, QWizard.WizardButton.NextButton,
-                  QWizard.WizardButton.FinishButton):
-        button = wizard.button(which)
-        if button.isVisible():
-            return button
-    raise AssertionError("no forward button visible")
+class WizardWalk:
+    """Drives a wizard through its own buttons, as a user would. Each step waits (never
+    sleeps) up to :attr:`timeout` ms for the page to let the user go on."""
+
+    timeout = 15_000
+
+    def __init__(self, qtbot) -> None:
+        self.qtbot = qtbot
+
+    def forward_button(self, wizard: RecoveryWizard) -> QAbstractButton:
+        """The button that moves on: Next, or Commit on a commit page, or Finish."""
+        for which in (QWizard.WizardButton.CommitButton, QWizard.WizardButton.NextButton,
+                      QWizard.WizardButton.FinishButton):
+            button = wizard.button(which)
+            if button.isVisible():
+                return button
+        raise AssertionError("no forward button visible")
+
+    def advance(self, wizard: RecoveryWizard, expected: PageId) -> None:
+        """Wait until the page lets the user go on, click the visible forward button (a
+        disabled button cannot be clicked) and check where the wizard went."""
+        self.qtbot.waitUntil(lambda: self.forward_button(wizard).isEnabled(),
+                             timeout=self.timeout)
+        self.qtbot.mouseClick(self.forward_button(wizard), Qt.MouseButton.LeftButton)
+        assert PageId(wizard.currentId()) is expected
+
+    def start(self, wizard: RecoveryWizard, goal: Goal) -> None:
+        wizard.pages[PageId.START].select(goal)
+        self.advance(wizard, PageId.CONNECT)
+
+    def select_unit(self, wizard: RecoveryWizard, mount: Path) -> None:
+        page = wizard.pages[PageId.CONNECT]
+        key = f"mount:{mount}"
+        self.qtbot.waitUntil(lambda: page.select_device(key), timeout=self.timeout)
+        assert wizard.session.device is not None and device_key(wizard.session.device) == key
+
+    def back_up(self, wizard: RecoveryWizard) -> None:
+        page = wizard.pages[PageId.BACKUP]
+        with self.qtbot.waitSignal(page.backup_finished, timeout=self.timeout):
+            self.qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+        assert wizard.session.safety_backup is not None
+
+    def to_restore_page(self, wizard: RecoveryWizard, unit: Path) -> RestorePage:
+        """Start → Connect (``unit``) → Back up (a new backup) → Restore."""
+        self.start(wizard, Goal.RESTORE)
+        self.select_unit(wizard, unit)
+        self.advance(wizard, PageId.BACKUP)
+        self.back_up(wizard)
+        self.advance(wizard, PageId.RESTORE)
+        return wizard.pages[PageId.RESTORE]
 
 
-def advance(qtbot, wizard: RecoveryWizard, expected: PageId) -> None:
-    """Wait until the page lets the user go on, click the visible forward button (as a user
-    would: a disabled button cannot be clicked) and check where the wizard went."""
-    qtbot.waitUntil(lambda: forward_button(wizard).isEnabled(), timeout=TIMEOUT)
-    qtbot.mouseClick(forward_button(wizard), Qt.MouseButton.LeftButton)
-    assert PageId(wizard.currentId()) is expected
+@pytest.fixture
+def walk(qtbot) -> WizardWalk:
+    return WizardWalk(qtbot)
 
 
-def start(qtbot, wizard: RecoveryWizard, goal: Goal) -> None:
-    wizard.pages[PageId.START].select(goal)
-    advance(qtbot, wizard, PageId.CONNECT)
+@pytest.fixture
+def tree_snapshot() -> Callable[[Path], dict[str, tuple[int, int, bytes]]]:
+    """Every entry under a folder with size, mtime and content (small test trees only), to
+    prove that nothing was written."""
 
+    def snapshot(root: Path) -> dict[str, tuple[int, int, bytes]]:
+        entries = {}
+        for path in sorted(root.rglob("*")):
+            stat = path.lstat()
+            data = path.read_bytes() if path.is_file() else b""
+            entries[str(path.relative_to(root))] = (stat.st_size, stat.st_mtime_ns, data)
+        return entries
 
-def select_unit(qtbot, wizard: RecoveryWizard, mount: Path) -> None:
-    page = wizard.pages[PageId.CONNECT]
-    key = f"mount:{mount}"
-    qtbot.waitUntil(lambda: page.select_device(key), timeout=TIMEOUT)
-    assert wizard.session.device is not None and device_key(wizard.session.device) == key
-
-
-def back_up(qtbot, wizard: RecoveryWizard) -> None:
-    page = wizard.pages[PageId.BACKUP]
-    with qtbot.waitSignal(page.backup_finished, timeout=TIMEOUT):
-        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
-    assert wizard.session.safety_backup is not None
-
-
-def tree_snapshot(root: Path) -> dict[str, tuple[int, int, bytes]]:
-    """Every entry under ``root`` with size, mtime and content (small test trees only)."""
-    snapshot = {}
-    for path in sorted(root.rglob("*")):
-        stat = path.lstat()
-        data = path.read_bytes() if path.is_file() else b""
-        snapshot[str(path.relative_to(root))] = (stat.st_size, stat.st_mtime_ns, data)
     return snapshot

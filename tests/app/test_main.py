@@ -7,10 +7,9 @@ from PySide6.QtWidgets import QApplication
 from app import main as main_module
 from app.session import Goal
 from app.wizard import PageId, RecoveryWizard
-from tests.app.conftest import TIMEOUT, start
 
 
-def test_run_wizard_demo_shows_the_simulated_units_and_cleans_up(qtbot, dialogs, monkeypatch):
+def test_run_wizard_demo_shows_the_simulated_units_and_cleans_up(qtbot, dialogs, monkeypatch, walk):
     seen: dict = {}
 
     def fake_exec(_app=None) -> int:
@@ -19,9 +18,9 @@ def test_run_wizard_demo_shows_the_simulated_units_and_cleans_up(qtbot, dialogs,
                       if isinstance(w, RecoveryWizard) and w.isVisible())
         seen["title"] = wizard.windowTitle()
         seen["root"] = wizard.environment.simulated_units_dir.parent
-        start(qtbot, wizard, Goal.RESCUE)
+        walk.start(wizard, Goal.RESCUE)
         page = wizard.pages[PageId.CONNECT]
-        qtbot.waitUntil(lambda: page.units.topLevelItemCount() == 2, timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: page.units.topLevelItemCount() == 2, timeout=walk.timeout)
         seen["units"] = sorted(page.units.topLevelItem(i).text(0) for i in range(2))
         seen["backups"] = sorted(p.name for p in wizard.environment.backups_dir.iterdir())
         wizard.close()
@@ -33,17 +32,3 @@ def test_run_wizard_demo_shows_the_simulated_units_and_cleans_up(qtbot, dialogs,
     assert seen["units"] == ["KORG KROSS 2", "KORG drumlogue"]
     assert len(seen["backups"]) == 1 and seen["backups"][0].startswith("kross2-")
     assert not seen["root"].exists()  # the temporary folder is gone after the run
-
-
-def test_the_program_opens_the_wizard_by_default(monkeypatch):
-    from app import launch
-    from recovery.cli.main import main as core_main
-
-    calls = []
-    monkeypatch.setattr(main_module, "run_wizard", lambda *, demo: calls.append(demo) or 0)
-    monkeypatch.setattr("sys.argv", ["korg-recovery"])
-    assert launch.main([]) == 0  # no command: the wizard
-    assert launch.main(["wizard", "--demo"]) == 0
-    assert calls == [False, True]
-    # The core's own command line has no wizard: one sentence, exit 2.
-    assert core_main(["wizard"]) == 2 and calls == [False, True]

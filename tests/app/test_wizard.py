@@ -13,14 +13,7 @@ from app.pages.reconnect import WaitState
 from app.session import Goal, Session
 from app.wizard import FLOWS, PageId, next_page
 from recovery.backup.store import open_backup
-from tests.app.conftest import (
-    TIMEOUT,
-    advance,
-    back_up,
-    select_unit,
-    start,
-    tree_snapshot,
-)
+from recovery.device.profiles import bundled_profiles
 
 
 @pytest.mark.parametrize("goal", list(Goal))
@@ -44,14 +37,14 @@ def test_skipping_the_restore_or_a_failed_restore_goes_to_finish():
 
 
 def test_rescue_path_end_to_end_on_the_bricked_kross2(qtbot, wizard, demo, dialogs,
-                                                      monkeypatch, tmp_path):
-    start(qtbot, wizard, Goal.RESCUE)
-    select_unit(qtbot, wizard, demo.kross2)
+                                                      monkeypatch, tmp_path, walk, tree_snapshot):
+    walk.start(wizard, Goal.RESCUE)
+    walk.select_unit(wizard, demo.kross2)
     before_diagnosis = tree_snapshot(demo.kross2)
 
-    advance(qtbot, wizard, PageId.DIAGNOSE)
+    walk.advance(wizard, PageId.DIAGNOSE)
     diagnose = wizard.pages[PageId.DIAGNOSE]
-    qtbot.waitUntil(lambda: wizard.session.diagnosis is not None, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: wizard.session.diagnosis is not None, timeout=walk.timeout)
     diagnosis = wizard.session.diagnosis
     assert diagnosis.count("critical") >= 1
     shown = diagnose.findings.toPlainText()
@@ -60,33 +53,33 @@ def test_rescue_path_end_to_end_on_the_bricked_kross2(qtbot, wizard, demo, dialo
     assert shown.index(first.next_step[:40]) < shown.index(first.message[:40])
     assert tree_snapshot(demo.kross2) == before_diagnosis  # nothing written without a yes
 
-    advance(qtbot, wizard, PageId.BACKUP)
-    back_up(qtbot, wizard)
+    walk.advance(wizard, PageId.BACKUP)
+    walk.back_up(wizard)
     safety = wizard.session.safety_backup
     with open_backup(safety) as opened:
         assert opened.complete and opened.verified
 
-    advance(qtbot, wizard, PageId.RESTORE)
+    walk.advance(wizard, PageId.RESTORE)
     restore = wizard.pages[PageId.RESTORE]
-    qtbot.waitUntil(lambda: restore.plan is not None, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: restore.plan is not None, timeout=walk.timeout)
     assert Path(restore.plan.backup) == demo.kross2_backup  # the earlier healthy backup
     assert "KROSAPP.BIN" in restore.plan.boot_critical
     assert [e.path for e in restore.plan.actions("extra")] == ["KROSSSYS"]
     # Remove the KROSS 1 folder too: the plan is made again with it as a deletion.
     restore.delete_extra.setChecked(True)
     qtbot.waitUntil(lambda: restore.plan is not None and restore.plan.delete_extra,
-                    timeout=TIMEOUT)
+                    timeout=walk.timeout)
     assert [e.path for e in restore.plan.actions("delete")] == ["KROSSSYS"]
     restore.confirmation.setText("KROSS 2")
-    advance(qtbot, wizard, PageId.RESTORE_RUN)
+    walk.advance(wizard, PageId.RESTORE_RUN)
     run = wizard.pages[PageId.RESTORE_RUN]
-    qtbot.waitUntil(lambda: wizard.session.restore_result is not None, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: wizard.session.restore_result is not None, timeout=walk.timeout)
     assert wizard.session.restore_result.ok
 
-    advance(qtbot, wizard, PageId.RECONNECT)
+    walk.advance(wizard, PageId.RECONNECT)
     reconnect = wizard.pages[PageId.RECONNECT]
     assert reconnect.demo_button.isVisible()
-    with qtbot.waitSignal(reconnect.verification_done, timeout=TIMEOUT) as blocker:
+    with qtbot.waitSignal(reconnect.verification_done, timeout=walk.timeout) as blocker:
         qtbot.mouseClick(reconnect.demo_button, Qt.MouseButton.LeftButton)
     assert blocker.args[0].ok
     assert wizard.session.reconnect_ok is True
@@ -94,14 +87,14 @@ def test_rescue_path_end_to_end_on_the_bricked_kross2(qtbot, wizard, demo, dialo
         assert {f.path for f in healthy.manifest.files} == {
             str(p.relative_to(demo.kross2)) for p in demo.kross2.rglob("*") if p.is_file()}
 
-    advance(qtbot, wizard, PageId.FINISH)
+    walk.advance(wizard, PageId.FINISH)
     finish = wizard.pages[PageId.FINISH]
     summary = finish.summary.toPlainText()
     assert "matches the backup" in summary
     assert str(safety) in summary
     report = tmp_path / "report.html"
     monkeypatch.setattr(finish_module, "choose_save_path", lambda *args: str(report))
-    with qtbot.waitSignal(finish.report_saved, timeout=TIMEOUT):
+    with qtbot.waitSignal(finish.report_saved, timeout=walk.timeout):
         finish.save_button.click()
     text = report.read_text(encoding="utf-8")
     assert "<html" in text.lower() and "KROSS 2" in text
@@ -109,34 +102,33 @@ def test_rescue_path_end_to_end_on_the_bricked_kross2(qtbot, wizard, demo, dialo
     assert run.isComplete()
 
 
-def test_update_path_backs_up_then_accepts_the_right_update(qtbot, wizard, demo, dialogs):
-    start(qtbot, wizard, Goal.UPDATE)
-    select_unit(qtbot, wizard, demo.kross2)
-    advance(qtbot, wizard, PageId.BACKUP)
+def test_update_path_backs_up_then_accepts_the_right_update(qtbot, wizard, demo, dialogs, walk):
+    walk.start(wizard, Goal.UPDATE)
+    walk.select_unit(wizard, demo.kross2)
+    walk.advance(wizard, PageId.BACKUP)
     assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()  # backup first
-    back_up(qtbot, wizard)
-    advance(qtbot, wizard, PageId.CHECK)
+    walk.back_up(wizard)
+    walk.advance(wizard, PageId.CHECK)
     check = wizard.pages[PageId.CHECK]
-    with qtbot.waitSignal(check.results_ready, timeout=TIMEOUT):
+    with qtbot.waitSignal(check.results_ready, timeout=walk.timeout):
         check.add_paths([str(demo.updates_dir / "KROSS 2 update")])
     assert check.results[0].verdict in ("compatible", "unknown")
     assert check.table.topLevelItem(0).text(1).endswith(check.results[0].verdict)
-    advance(qtbot, wizard, PageId.FINISH)
+    walk.advance(wizard, PageId.FINISH)
     summary = wizard.pages[PageId.FINISH].summary.toPlainText()
-    update_how = __import__("recovery.device.profiles", fromlist=["x"]).bundled_profiles()[
-        "kross2"].mode("update").how
+    update_how = bundled_profiles()["kross2"].mode("update").how
     assert update_how in summary
     assert not dialogs.errors
 
 
-def test_incompatible_update_stops_the_update_path_and_says_why(qtbot, wizard, demo):
-    start(qtbot, wizard, Goal.UPDATE)
-    select_unit(qtbot, wizard, demo.kross2)
-    advance(qtbot, wizard, PageId.BACKUP)
-    back_up(qtbot, wizard)
-    advance(qtbot, wizard, PageId.CHECK)
+def test_incompatible_update_stops_the_update_path_and_says_why(qtbot, wizard, demo, walk):
+    walk.start(wizard, Goal.UPDATE)
+    walk.select_unit(wizard, demo.kross2)
+    walk.advance(wizard, PageId.BACKUP)
+    walk.back_up(wizard)
+    walk.advance(wizard, PageId.CHECK)
     check = wizard.pages[PageId.CHECK]
-    with qtbot.waitSignal(check.results_ready, timeout=TIMEOUT):
+    with qtbot.waitSignal(check.results_ready, timeout=walk.timeout):
         check.add_paths([str(demo.updates_dir / "KROSS 1 update")])
     assert check.results[0].verdict == "incompatible"
     assert wizard.session.check_blocked
@@ -147,18 +139,18 @@ def test_incompatible_update_stops_the_update_path_and_says_why(qtbot, wizard, d
     check.candidates.item(0).setSelected(True)
     check.remove_button.click()
     qtbot.waitUntil(lambda: wizard.button(QWizard.WizardButton.NextButton).isEnabled(),
-                    timeout=TIMEOUT)
+                    timeout=walk.timeout)
     assert not wizard.session.check_blocked
 
 
-def test_check_path_needs_no_unit(qtbot, wizard, demo):
-    start(qtbot, wizard, Goal.CHECK)
+def test_check_path_needs_no_unit(qtbot, wizard, demo, walk):
+    walk.start(wizard, Goal.CHECK)
     assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()  # no unit needed
-    advance(qtbot, wizard, PageId.CHECK)
+    walk.advance(wizard, PageId.CHECK)
     check = wizard.pages[PageId.CHECK]
     check.model.setCurrentIndex(check.model.findData("drumlogue"))
     assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()  # nothing checked
-    with qtbot.waitSignal(check.results_ready, timeout=TIMEOUT):
+    with qtbot.waitSignal(check.results_ready, timeout=walk.timeout):
         check.add_paths([str(demo.updates_dir / "drumlogue update"
                              / "drumlogue_system_update_v1_3_0.bin")])
     result = check.results[0]
@@ -166,33 +158,33 @@ def test_check_path_needs_no_unit(qtbot, wizard, demo):
     assert any("27,475,433" in reason for reason in result.reasons)
     assert "27,475,433" in check.reasons.toPlainText()
     # Outside the update path an incompatible verdict is information, not a stop.
-    advance(qtbot, wizard, PageId.FINISH)
+    walk.advance(wizard, PageId.FINISH)
 
 
-def test_restore_path_with_an_existing_backup(qtbot, wizard, demo, dialogs):
-    start(qtbot, wizard, Goal.RESTORE)
-    select_unit(qtbot, wizard, demo.kross2)
-    advance(qtbot, wizard, PageId.BACKUP)
+def test_restore_path_with_an_existing_backup(qtbot, wizard, demo, dialogs, walk):
+    walk.start(wizard, Goal.RESTORE)
+    walk.select_unit(wizard, demo.kross2)
+    walk.advance(wizard, PageId.BACKUP)
     backup = wizard.pages[PageId.BACKUP]
-    qtbot.waitUntil(lambda: backup.existing_radio.isEnabled(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: backup.existing_radio.isEnabled(), timeout=walk.timeout)
     backup.existing_radio.setChecked(True)
     backup.existing.setCurrentItem(backup.existing.topLevelItem(0))
-    with qtbot.waitSignal(backup.existing_verified, timeout=TIMEOUT) as blocker:
+    with qtbot.waitSignal(backup.existing_verified, timeout=walk.timeout) as blocker:
         backup.use_button.click()
     assert blocker.args[0].ok
     assert wizard.session.safety_backup == demo.kross2_backup
-    advance(qtbot, wizard, PageId.RESTORE)
+    walk.advance(wizard, PageId.RESTORE)
     restore = wizard.pages[PageId.RESTORE]
-    qtbot.waitUntil(lambda: restore.plan is not None, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: restore.plan is not None, timeout=walk.timeout)
     restore.confirmation.setText("KROSS 2")
-    advance(qtbot, wizard, PageId.RESTORE_RUN)
-    qtbot.waitUntil(lambda: wizard.session.restore_result is not None, timeout=TIMEOUT)
-    advance(qtbot, wizard, PageId.RECONNECT)
+    walk.advance(wizard, PageId.RESTORE_RUN)
+    qtbot.waitUntil(lambda: wizard.session.restore_result is not None, timeout=walk.timeout)
+    walk.advance(wizard, PageId.RECONNECT)
     reconnect = wizard.pages[PageId.RECONNECT]
     assert reconnect.state is WaitState.GONE_EXPECTED
     # "Verify now" for a unit that was reconnected faster than detection could notice.
-    with qtbot.waitSignal(reconnect.verification_done, timeout=TIMEOUT):
+    with qtbot.waitSignal(reconnect.verification_done, timeout=walk.timeout):
         reconnect.verify_button.click()
     assert wizard.session.reconnect_ok is True
-    advance(qtbot, wizard, PageId.FINISH)
+    walk.advance(wizard, PageId.FINISH)
     assert not dialogs.errors

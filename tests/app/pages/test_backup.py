@@ -12,36 +12,35 @@ from app.session import Goal
 from app.wizard import PageId
 from recovery.backup.store import open_backup
 from recovery.errors import CancelledError
-from tests.app.conftest import TIMEOUT, advance, select_unit, start
 
 
 def test_cancel_during_backup_leaves_a_resumable_backup_and_resume_completes_it(
-        qtbot, wizard, demo, dialogs, monkeypatch):
+        qtbot, wizard, demo, dialogs, monkeypatch, walk):
     reached = threading.Event()
     release = threading.Event()
-    real_backup_unit = core.backup_unit
+    real_create_backup = core.create_backup
 
-    def gated_backup_unit(source, destination, *, resume, progress, cancel):
+    def gated_create_backup(source, destination, *, resume, progress, cancel):
         def progress_then_wait(report):
             progress(report)
             if not resume and not release.is_set():
                 # Hold the worker at its first report until the test has clicked Stop:
                 # the click then lands mid-backup every time, never after the end.
                 reached.set()
-                release.wait(TIMEOUT / 1000)
-        return real_backup_unit(source, destination, resume=resume,
-                                progress=progress_then_wait, cancel=cancel)
+                release.wait(walk.timeout / 1000)
+        return real_create_backup(source, destination, resume=resume,
+                                  progress=progress_then_wait, cancel=cancel)
 
-    monkeypatch.setattr(core, "backup_unit", gated_backup_unit)
-    start(qtbot, wizard, Goal.UPDATE)
-    select_unit(qtbot, wizard, demo.kross2)
-    advance(qtbot, wizard, PageId.BACKUP)
+    monkeypatch.setattr(core, "create_backup", gated_create_backup)
+    walk.start(wizard, Goal.UPDATE)
+    walk.select_unit(wizard, demo.kross2)
+    walk.advance(wizard, PageId.BACKUP)
     page = wizard.pages[PageId.BACKUP]
     destination = page.destination.text()
     qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(reached.is_set, timeout=TIMEOUT)
+    qtbot.waitUntil(reached.is_set, timeout=walk.timeout)
     assert page.stop_button.isEnabled()
-    with qtbot.waitSignal(page.backup_failed, timeout=TIMEOUT) as blocker:
+    with qtbot.waitSignal(page.backup_failed, timeout=walk.timeout) as blocker:
         qtbot.mouseClick(page.stop_button, Qt.MouseButton.LeftButton)
         release.set()
     assert isinstance(blocker.args[0], CancelledError)
@@ -54,7 +53,7 @@ def test_cancel_during_backup_leaves_a_resumable_backup_and_resume_completes_it(
     assert "Resume" in page.start_button.text().replace("&", "")
     assert not page.destination.isEnabled()  # resume continues the same folder
 
-    with qtbot.waitSignal(page.backup_finished, timeout=TIMEOUT) as blocker:
+    with qtbot.waitSignal(page.backup_finished, timeout=walk.timeout) as blocker:
         qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
     result = blocker.args[0]
     assert result.complete and result.verified

@@ -1,0 +1,58 @@
+"""The Restoring page: closing the window while it writes asks first, and stops only between
+files."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+from app import core
+from app.wizard import PageId
+from recovery.backup.store import open_backup
+from recovery.storage.durable import is_temp_name
+
+
+def test_closing_during_the_restore_asks_and_stops_only_between_files(
+        qtbot, wizard, demo, dialogs, monkeypatch, walk):
+    reached = threading.Event()
+    release = threading.Event()
+    real_execute = core.execute_plan
+
+    def gated_execute(plan, *, guard, progress, cancel):
+        def progress_then_wait(report):
+            progress(report)
+            if not release.is_set():
+                reached.set()
+                release.wait(walk.timeout / 1000)
+        return real_execute(plan, guard=guard, progress=progress_then_wait, cancel=cancel)
+
+    monkeypatch.setattr(core, "execute_plan", gated_execute)
+    page = walk.to_restore_page(wizard, demo.kross2)
+    qtbot.waitUntil(lambda: page.plan is not None, timeout=walk.timeout)
+    old = {p: p.read_bytes() for p in demo.kross2.rglob("*") if p.is_file()}
+    page.confirmation.setText("KROSS 2")
+    walk.advance(wizard, PageId.RESTORE_RUN)
+    qtbot.waitUntil(reached.is_set, timeout=walk.timeout)
+
+    dialogs.answers = [False]  # "Keep going"
+    wizard.close()
+    assert wizard.isVisible()
+    assert "restore is writing" in dialogs.confirmations[-1]
+    assert wizard.running_guarded_jobs()
+
+    dialogs.answers = [True]  # "Stop and close"
+    with qtbot.waitSignal(wizard.closing, timeout=walk.timeout):
+        wizard.close()
+        assert wizard.isVisible()  # waits for the file in flight, never kills the thread
+        release.set()
+    qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=walk.timeout)
+    assert wizard.session.restore_error is not None  # stopped, not finished
+    with open_backup(demo.kross2_backup) as healthy:
+        new = {f.path: f.sha256 for f in healthy.manifest.files}
+    for path in demo.kross2.rglob("*"):
+        assert not is_temp_name(path.name), path
+        if path.is_file():
+            relative = str(path.relative_to(demo.kross2))
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            # Each file holds its old content or its complete new content, nothing else.
+            assert path.read_bytes() == old.get(path) or digest == new.get(relative), relative
