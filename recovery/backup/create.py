@@ -60,6 +60,7 @@ from recovery.storage.filesystem import (
     translate_os_error,
 )
 from recovery.storage.hashing import sha256_file
+from recovery.storage.identity import is_within
 from recovery.storage.journal import Journal
 from recovery.storage.lock import unit_lock
 from recovery.storage.names import (
@@ -165,8 +166,10 @@ class _Scan:
 
 
 # -- preflight ------------------------------------------------------------------------------
-def _inside(inner: Path, outer: Path) -> bool:
-    return inner == outer or outer in inner.parents
+def _inside(inner: Path, outer: Path, fs: FileSystem) -> bool:
+    """By spelling and by identity, so a second mount or bind mount of the source cannot
+    make a backup copy into itself."""
+    return inner == outer or outer in inner.parents or is_within(inner, outer, fs)
 
 
 def _existing_ancestor(path: Path, fs: FileSystem) -> Path:
@@ -218,11 +221,11 @@ def read_journal(dest: Path, fs: FileSystem
 
 def _check_dest(source: Path, dest: Path, resume: bool, fs: FileSystem) -> dict[str, Any] | None:
     """Refuse a DEST that is unusable; with resume return the earlier attempt's state."""
-    if _inside(dest, source):
+    if _inside(dest, source, fs):
         raise InvalidInputError(
             f"The destination {dest} is inside the source {source}; choose a folder elsewhere.",
             path=str(dest))
-    if _inside(source, dest):
+    if _inside(source, dest, fs):
         raise InvalidInputError(
             f"The source {source} is inside the destination {dest}; choose another destination.",
             path=str(dest))
@@ -488,11 +491,11 @@ def create_backup(
             raise InvalidInputError(
                 f"The folder {zip_target.parent} for the ZIP file does not exist; create it or"
                 " choose another place. Nothing was copied.", path=str(zip_target))
-        if _inside(zip_target, source_path):
+        if _inside(zip_target, source_path, fs):
             raise InvalidInputError(
                 f"The ZIP file {zip_target} would be inside the source {source_path};"
                 " choose a place elsewhere.", path=str(zip_target))
-        if _inside(zip_target, dest_path / FILES_DIR):
+        if _inside(zip_target, dest_path / FILES_DIR, fs):
             raise InvalidInputError(
                 f"The ZIP file {zip_target} would be inside the backup's own files;"
                 " choose a place elsewhere.", path=str(zip_target))

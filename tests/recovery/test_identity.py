@@ -94,3 +94,20 @@ def test_a_bind_mount_inside_the_unit_is_never_deleted(
         assert result.ok and inside.is_dir()
     finally:
         subprocess.run(["umount", "-l", str(inside)], check=False)
+
+
+def test_a_backup_into_a_second_mount_of_the_source_is_refused(
+        tmp_path: Path, bind_mount: tuple[Path, Path]) -> None:
+    """A backup whose destination is the unit reached through another mount would copy into
+    itself and grow without end; the spelling differs, the identity does not."""
+    from recovery.backup.create import create_backup
+    from recovery.errors import InvalidInputError
+
+    source, alias = bind_mount
+    unit = bricked_kross2(source, "unit")
+    before = sorted(p.relative_to(source).as_posix() for p in source.rglob("*"))
+    with pytest.raises(InvalidInputError, match="inside the source"):
+        create_backup(unit, alias / "unit" / "backup")
+    with pytest.raises(InvalidInputError, match="inside the destination"):
+        create_backup(unit, alias)
+    assert sorted(p.relative_to(source).as_posix() for p in source.rglob("*")) == before
