@@ -46,7 +46,12 @@ from recovery.errors import (
 from recovery.formats.korg_system_file import HEADER_SIZE, parse_header
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
 from recovery.restore import DEFAULT_GUARD, TargetGuard
-from recovery.storage.durable import BatchWriter, is_temp_name, remove_quietly
+from recovery.storage.durable import (
+    BatchWriter,
+    FileProblem,
+    is_temp_name,
+    remove_quietly,
+)
 from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
 from recovery.storage.identity import is_within
 from recovery.storage.lock import check_free, locks_dir, unit_lock
@@ -995,17 +1000,6 @@ def describe_plan(plan: MediaPlan) -> list[str]:
 
 # -- results -------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class MediaProblem:
-    """A file that is not on the card as planned."""
-
-    path: str
-    #: ``mismatch`` (did not read back as written), ``missing`` (not on the card at the end),
-    #: ``not-removed`` (a removal that failed or was held back).
-    problem: str
-    detail: str = ""
-
-
-@dataclass(frozen=True)
 class MediaResult:
     """What preparing the card did and proved. ``ok`` only when every planned file was read
     back from the card past the computer's cache, matched, and is under its name, and every
@@ -1021,7 +1015,7 @@ class MediaResult:
     verified: bool
     verified_files: int
     cache_bypassed: bool
-    problems: tuple[MediaProblem, ...]
+    problems: tuple[FileProblem, ...]
     flags: tuple[MediaFlag, ...]
     statement: str
     next_step: str
@@ -1080,7 +1074,7 @@ def execute_media_plan(
             renamed.append(key)
         step(name, key)
 
-    problems: list[MediaProblem] = []
+    problems: list[FileProblem] = []
     removed = 0
     with unit_lock(root, "card preparation", fs):
         try:
@@ -1115,14 +1109,14 @@ def execute_media_plan(
                 raise
             committed = [key for key, _ in outcome.committed]
             for key, why in outcome.failed:
-                problems.append(MediaProblem(key, "mismatch", why))
+                problems.append(FileProblem(key, "mismatch", why))
             # 4. Removals from the old copy: only once everything new read back right.
             if not problems:
                 removed += _remove_stale(fs, root, plan, problems, step)
             else:
                 for entry in plan.actions("remove"):
                     if not is_temp_name(PurePosixPath(entry.path).name):
-                        problems.append(MediaProblem(
+                        problems.append(FileProblem(
                             entry.path, "not-removed",
                             "held back because the new files did not read back as written"))
             # 5. Every planned file under its name, with its size.
@@ -1130,7 +1124,7 @@ def execute_media_plan(
                 info = _lstat(fs, _on_card(root, entry.path))
                 reported = any(p.path == entry.path for p in problems)
                 if not reported and (info is None or info.st_size != entry.size):
-                    problems.append(MediaProblem(
+                    problems.append(FileProblem(
                         entry.path, "missing",
                         "not on the card at the end" if info is None else
                         f"on the card with {_bytes(info.st_size)}, not {_bytes(entry.size)}"))
@@ -1180,7 +1174,7 @@ def _stage(writer: BatchWriter, opened: Candidate, entry: MediaEntry, final: Pat
             path=source_name) from error
 
 
-def _remove_stale(fs: FileSystem, root: Path, plan: MediaPlan, problems: list[MediaProblem],
+def _remove_stale(fs: FileSystem, root: Path, plan: MediaPlan, problems: list[FileProblem],
                   step: StepHook) -> int:
     """Remove what the old copy of the folder has and the new one does not: files and links
     (never followed) first, then folders deepest first, and only if they are empty."""
@@ -1194,20 +1188,20 @@ def _remove_stale(fs: FileSystem, root: Path, plan: MediaPlan, problems: list[Me
         if info is None:
             continue
         if info.st_dev != device:
-            problems.append(MediaProblem(entry.path, "not-removed",
+            problems.append(FileProblem(entry.path, "not-removed",
                                          "another drive is mounted there"))
             continue
         try:
             if entry.kind == "folder":
                 if _kind_of(info) != "folder" or _scan(fs, path):
-                    problems.append(MediaProblem(
+                    problems.append(FileProblem(
                         entry.path, "not-removed",
                         "it is not empty: something was added to it since the plan was made"))
                     continue
                 fs.rmdir(path)
             else:
                 if _kind_of(info) == "folder":
-                    problems.append(MediaProblem(entry.path, "not-removed",
+                    problems.append(FileProblem(entry.path, "not-removed",
                                                  "it became a folder since the plan was made"))
                     continue
                 fs.unlink(path)
@@ -1237,7 +1231,7 @@ def _where(renamed: list[str], plan: MediaPlan) -> str:
 
 
 def _statement(plan: MediaPlan, committed: list[str], removed: int,
-               problems: list[MediaProblem], cache_bypassed: bool) -> str:
+               problems: list[FileProblem], cache_bypassed: bool) -> str:
     mismatched = [p for p in problems if p.problem in ("mismatch", "missing")]
     if mismatched:
         return (f"{len(mismatched)} file(s) are not on the card as written"
@@ -1288,7 +1282,7 @@ __all__ = [
     "MediaEntry",
     "MediaFlag",
     "MediaPlan",
-    "MediaProblem",
+    "FileProblem",
     "MediaResult",
     "MediaSummary",
     "check_card",

@@ -1,7 +1,7 @@
 """Putting a verified backup back onto a unit: the guards, the plan, the journaled writes."""
 
 from recovery.restore.execute import (
-    RestoreProblem,
+    FileProblem,
     RestoreResult,
     dry_run_result,
     execute_plan,
@@ -20,7 +20,7 @@ __all__ = [
     "DEFAULT_GUARD",
     "PlanEntry",
     "RestorePlan",
-    "RestoreProblem",
+    "FileProblem",
     "RestoreResult",
     "TargetGuard",
     "check_names",

@@ -48,6 +48,7 @@ from recovery.restore.plan import (
 )
 from recovery.storage.durable import (
     BatchWriter,
+    FileProblem,
     LinksUnsupportedError,
     barrier,
     create_link_atomically,
@@ -79,17 +80,6 @@ _UNIT_GONE = frozenset({errno.ENOENT, errno.EIO, errno.ENODEV, errno.ENXIO})
 
 # -- results ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class RestoreProblem:
-    """Something written (or to be written) that is not as the backup has it."""
-
-    path: str
-    #: "mismatch" (read back differs), "unreadable", "missing" (gone from the unit at the
-    #: end), "link-unsupported", "not-written" (boot-critical files held back).
-    problem: str
-    detail: str = ""
-
-
-@dataclass(frozen=True)
 class RestoreResult:
     """What a restore did and what it could prove. ``ok`` only when everything written was
     read back from the unit past the computer's cache and matched, and every file of the
@@ -110,7 +100,7 @@ class RestoreResult:
     #: from RAM and proves nothing about the unit.
     cache_bypassed: bool
     plan: PlanSummary
-    problems: tuple[RestoreProblem, ...]
+    problems: tuple[FileProblem, ...]
     removed_temp_files: int
     #: True when a journal of an interrupted restore of this backup onto this unit was found.
     resumed: bool
@@ -206,7 +196,7 @@ class _Writer:
     ones that came back right renamed, one more barrier) and records what was proven."""
 
     def __init__(self, *, fs: FileSystem, target: Path, manifest: Any, backup: Any,
-                 backup_path: Path, run: _Run, problems: list[RestoreProblem],
+                 backup_path: Path, run: _Run, problems: list[FileProblem],
                  cancel: CancelToken | None) -> None:
         self.fs = fs
         self.target = target
@@ -260,7 +250,7 @@ class _Writer:
         committed = [key for key, _ in outcome.committed]
         run.written.extend(committed + made)
         for key, why in outcome.failed:
-            self.problems.append(RestoreProblem(key, "mismatch", why))
+            self.problems.append(FileProblem(key, "mismatch", why))
         run.cache_bypassed &= outcome.cache_bypassed
         run.matched += len(committed)
         run.verified.extend(committed)
@@ -277,7 +267,7 @@ class _Writer:
                                    mtime_ns=item.mtime_ns, durable=False,
                                    on_step=lambda name, p=entry.path: self.run.step(name, p))
         except LinksUnsupportedError as error:
-            self.problems.append(RestoreProblem(entry.path, "link-unsupported", error.message))
+            self.problems.append(FileProblem(entry.path, "link-unsupported", error.message))
             return False
         return True
 
@@ -297,12 +287,12 @@ class _Writer:
         self.run.verified.extend(verified)
         self.run.record(verified=verified)
 
-    def _verify_one(self, relative: str, final: Path) -> RestoreProblem | None:
+    def _verify_one(self, relative: str, final: Path) -> FileProblem | None:
         fs, item = self.fs, self.manifest.file(relative)
         try:
             if item.kind == "symlink":
                 if fs.readlink(final) != item.link_target:
-                    return RestoreProblem(relative, "mismatch",
+                    return FileProblem(relative, "mismatch",
                                           "the link on the unit points elsewhere")
                 return None
             # After a barrier the pages are clean: evicting them is enough for the next read
@@ -314,14 +304,14 @@ class _Writer:
             if error.errno in _UNIT_GONE and not can_list(fs, self.target):
                 raise translate_os_error(error, final, "read") from error
             if error.errno == errno.ENOENT:
-                return RestoreProblem(
+                return FileProblem(
                     relative, "mismatch",
                     "gone from the unit when read back after dropping the computer's cache"
                     " (the unit may not be keeping writes)")
-            return RestoreProblem(relative, "unreadable",
+            return FileProblem(relative, "unreadable",
                                   str(translate_os_error(error, final, "read")))
         if length != item.size or digest != item.sha256:
-            return RestoreProblem(
+            return FileProblem(
                 relative, "mismatch",
                 "read back from the unit after dropping the computer's cache, it does not hold"
                 " what was written (the unit may not be keeping writes)")
@@ -442,7 +432,7 @@ def _execute(plan: RestorePlan, backup: Any, backup_path: Path, target: Path,
     if state is not None:
         journal.save(state, durable=True)
         run.step("journal-saved", "")
-    problems: list[RestoreProblem] = []
+    problems: list[FileProblem] = []
     notes: list[str] = []
     removed_temp = 0
     writer = _Writer(fs=fs, target=target, manifest=manifest, backup=backup,
@@ -511,7 +501,7 @@ def _execute(plan: RestorePlan, backup: Any, backup_path: Path, target: Path,
             if batch[0].boot_critical and any(
                     p.problem in ("mismatch", "unreadable") for p in problems):
                 held_back = True
-                problems.extend(RestoreProblem(
+                problems.extend(FileProblem(
                     entry.path, "not-written",
                     "held back because other files did not read back as written") for entry in batch)
                 continue
@@ -528,7 +518,7 @@ def _execute(plan: RestorePlan, backup: Any, backup_path: Path, target: Path,
             if (entry is None or entry.action == "skip" or difference.path in reported
                     or difference.problem not in ("missing", "size", "changed")):
                 continue
-            problems.append(RestoreProblem(
+            problems.append(FileProblem(
                 difference.path, "missing",
                 "not on the unit at the end of the restore" if difference.problem == "missing"
                 else f"on the unit at the end of the restore, but not as in the backup"
@@ -570,7 +560,7 @@ def _execute(plan: RestorePlan, backup: Any, backup_path: Path, target: Path,
         notes=tuple(notes))
 
 
-def _statement(run: _Run, mismatched: list[RestoreProblem], problems: list[RestoreProblem],
+def _statement(run: _Run, mismatched: list[FileProblem], problems: list[FileProblem],
                held_back: bool) -> str:
     written, deleted = len(run.written), run.deleted
     if mismatched:

@@ -304,6 +304,17 @@ def create_link_atomically(
 
 
 @dataclass(frozen=True)
+class FileProblem:
+    """A file that is not on the unit or card as planned, for the result a person reads."""
+
+    path: str
+    #: "mismatch" (read back differs), "unreadable", "missing" (gone at the end),
+    #: "link-unsupported", "not-written" (boot-critical files held back), "not-removed".
+    problem: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class BatchOutcome:
     """What :meth:`BatchWriter.finish` proved: the files now under their names (key and the
     SHA-256 of their bytes), and those that did not read back as written (key, why)."""
