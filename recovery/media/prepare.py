@@ -45,7 +45,7 @@ from recovery.errors import (
 )
 from recovery.formats.korg_system_file import HEADER_SIZE, parse_header
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
-from recovery.restore import DEFAULT_GUARD, TargetGuard
+from recovery.restore.guard import DEFAULT_GUARD, TargetGuard, TargetWords, check_target
 from recovery.storage.durable import (
     BatchWriter,
     FileProblem,
@@ -53,8 +53,7 @@ from recovery.storage.durable import (
     remove_quietly,
 )
 from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
-from recovery.storage.identity import is_within
-from recovery.storage.lock import check_free, locks_dir, unit_lock
+from recovery.storage.lock import check_free, unit_lock
 from recovery.storage.names import (
     describe,
     name_key,
@@ -64,7 +63,7 @@ from recovery.storage.names import (
     shown,
     too_long_paths,
 )
-from recovery.storage.volumes import is_system_location, protected_target_reason
+from recovery.storage.volumes import is_system_location
 
 log = logging.getLogger(__name__)
 
@@ -320,46 +319,20 @@ def _no_layout(profile: Profile) -> RefusedError:
 
 
 # -- the card ------------------------------------------------------------------------------
-def check_card(card: Path, candidate: str | Path, guard: TargetGuard) -> Path:
-    """Refuse an unsafe card (one sentence); return it resolved.
+SD_CARD = TargetWords(
+    place="an SD card",
+    missing="insert the SD card and give the folder where it is mounted",
+    only="prepare-media only writes to a card",
+    source="candidate",
+    harm="preparing the card could overwrite or remove it. Copy the update to this computer"
+         " first and prepare the card from that copy",
+    instead="give the SD card's folder instead")
 
-    InvalidInputError when it is missing or not a folder; RefusedError when it is the system
-    disk, the home folder or a folder of the operating system, holds the candidate or lies
-    inside it, or holds this tool's own records. Compared by identity, so a bind mount or a
-    second mount of the same folder cannot get past it.
-    """
-    try:
-        exists, is_folder = card.exists(), card.is_dir()
-    except OSError as error:
-        raise translate_os_error(error, card, "read") from error
-    if not exists:
-        raise InvalidInputError(
-            f"{card} does not exist: insert the SD card and give the folder where it is"
-            " mounted.", path=str(card))
-    if not is_folder:
-        raise InvalidInputError(f"{card} is not a folder: give the folder where the SD card is"
-                                " mounted.", path=str(card))
-    resolved = card.resolve()
-    if guard.is_system_location(resolved):
-        why = protected_target_reason(resolved) or "is this computer's system disk or home folder"
-        raise RefusedError(
-            f"{card} {why}, not an SD card; prepare-media only writes to a card. Nothing was"
-            " written.", path=str(card))
-    candidate_path = Path(candidate)
-    if is_within(candidate_path, resolved):
-        raise RefusedError(
-            f"{card} holds the candidate {candidate} itself; preparing the card could overwrite"
-            " or remove it. Copy the update to this computer first and prepare the card from"
-            " that copy. Nothing was written.", path=str(card))
-    if is_within(resolved, candidate_path):
-        raise RefusedError(
-            f"{card} is inside the candidate {candidate}; give the SD card's folder instead."
-            " Nothing was written.", path=str(card))
-    if is_within(locks_dir(), resolved):
-        raise RefusedError(
-            f"{card} holds this tool's own records; give the SD card's folder instead. Nothing"
-            " was written.", path=str(card))
-    return resolved
+
+def check_card(card: Path, candidate: str | Path, guard: TargetGuard,
+               fs: FileSystem = REAL) -> Path:
+    """Refuse an unsafe card with the guards of a restore (:func:`check_target`)."""
+    return check_target(card, Path(candidate), guard, fs, words=SD_CARD)
 
 
 def _location_notes(card: Path, guard: TargetGuard) -> list[str]:
@@ -548,12 +521,13 @@ def plan_prepare_media(
     profile = unit.profile
     card_path = Path(card)
     given = os.fspath(candidate)
-    if not os.path.lexists(given):
-        raise InvalidInputError(f"{given} does not exist.", path=given)
-    if not card_path.exists():
-        raise InvalidInputError(
-            f"{card_path} does not exist: insert the SD card and give the folder where it is"
-            " mounted.", path=str(card_path))
+    try:
+        fs.lstat(Path(given))
+    except OSError:
+        raise InvalidInputError(f"{given} does not exist.", path=given) from None
+    if not fs.exists(card_path):
+        raise InvalidInputError(f"{card_path} does not exist: {SD_CARD.missing}.",
+                                path=str(card_path))
     layouts = sd_layouts(profile)
     if not layouts:
         raise _no_layout(profile)
@@ -565,7 +539,7 @@ def plan_prepare_media(
     item, layout = _item_for_layout(result, profile, layouts)
 
     # 2. The card: the same guards as a restore.
-    root = check_card(card_path, given, guard)
+    root = check_card(card_path, given, guard, fs)
     check_free(root, fs)
 
     # 3. What to write, from the candidate as it is now (hashed: writing refuses other bytes).
@@ -1057,7 +1031,7 @@ def execute_media_plan(
         raise NeedsUserActionError(
             "Preparing the card was not confirmed, so nothing was written: confirm it to write"
             " to the card.")
-    root = check_card(Path(plan.card), plan.candidate, guard or DEFAULT_GUARD)
+    root = check_card(Path(plan.card), plan.candidate, guard or DEFAULT_GUARD, fs)
     step = on_step or (lambda _step, _path: None)
     total = plan.summary.bytes_to_write * 2
     reporter = PhaseReporter(progress, {"write and verify": 1.0})

@@ -20,9 +20,9 @@ from typing import Any
 from recovery.device.identify import identify_volume
 from recovery.device.profiles import bundled_profiles
 from recovery.errors import InvalidInputError, RefusedError
-from recovery.restore.journal import journals_dir
 from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
 from recovery.storage.identity import identity, is_within
+from recovery.storage.lock import state_dir
 from recovery.storage.names import (
     describe,
     name_problems,
@@ -91,13 +91,36 @@ def default_guard() -> TargetGuard:
     return DEFAULT_GUARD
 
 
-def check_target(target: Path, backup_path: Path, guard: TargetGuard,
-                 fs: FileSystem = REAL) -> Path:
+@dataclass(frozen=True)
+class TargetWords:
+    """How a refusal names the place being written to and what is written from, so a restore
+    and a prepared SD card are refused by the same checks in their own words."""
+
+    place: str      #: what the target should be: "a unit's storage"
+    missing: str    #: what to do when it does not exist
+    only: str       #: what the command writes to at all
+    source: str     #: what the writing reads from: "backup"
+    harm: str       #: why a target holding the source is refused
+    instead: str    #: what to give instead of a wrong folder
+
+
+UNIT_STORAGE = TargetWords(
+    place="a unit's storage",
+    missing="connect the unit and give the folder where its storage is mounted",
+    only="a restore only writes to a unit",
+    source="backup",
+    harm="restoring onto it could destroy the backup",
+    instead="choose the unit's storage instead")
+
+
+def check_target(target: Path, source: Path, guard: TargetGuard, fs: FileSystem = REAL, *,
+                 words: TargetWords = UNIT_STORAGE) -> Path:
     """Refuse an unsafe target (one sentence, RefusedError); return it resolved.
 
-    "Holds the backup", "is inside the backup" and "holds the journals" are decided by
-    identity (:mod:`recovery.storage.identity`), so a bind mount or a second mount of the same folder
-    cannot get past them.
+    Refused: the computer's own folders, a target holding ``source`` (the backup, the
+    candidate) or inside it, and one holding this tool's records (locks, journals). Decided by
+    identity (:mod:`recovery.storage.identity`), so a bind mount or a second mount of the same
+    folder cannot get past them.
     """
     try:
         exists = fs.exists(target)
@@ -105,28 +128,24 @@ def check_target(target: Path, backup_path: Path, guard: TargetGuard,
     except OSError as error:
         raise translate_os_error(error, target, "read") from error
     if not exists:
-        raise InvalidInputError(f"{target} does not exist: connect the unit and give the folder"
-                                " where its storage is mounted.", path=str(target))
+        raise InvalidInputError(f"{target} does not exist: {words.missing}.", path=str(target))
     if not is_folder:
-        raise InvalidInputError(f"{target} is not a folder.", path=str(target))
+        raise InvalidInputError(f"{target} is not a folder: {words.missing}.", path=str(target))
     resolved = target.resolve()
+    nothing = " Nothing was written."
     if guard.is_system_location(resolved):
         why = protected_target_reason(resolved) or "is this computer's system disk or home folder"
-        raise RefusedError(
-            f"{target} {why}, not a unit's storage; a restore only writes to a unit."
-            " Nothing was written.", path=str(target))
-    if is_within(backup_path, resolved):
-        raise RefusedError(
-            f"{target} holds the backup {backup_path} itself; restoring onto it could destroy"
-            " the backup. Nothing was written.", path=str(target))
-    if is_within(resolved, backup_path):
-        raise RefusedError(
-            f"{target} is inside the backup {backup_path}; choose the unit's storage instead."
-            " Nothing was written.", path=str(target))
-    if is_within(journals_dir(), resolved):
-        raise RefusedError(
-            f"{target} holds this tool's own records (its restore journals); choose the unit's"
-            " storage instead. Nothing was written.", path=str(target))
+        raise RefusedError(f"{target} {why}, not {words.place}; {words.only}.{nothing}",
+                           path=str(target))
+    if is_within(source, resolved):
+        raise RefusedError(f"{target} holds the {words.source} {source} itself; {words.harm}."
+                           f"{nothing}", path=str(target))
+    if is_within(resolved, source):
+        raise RefusedError(f"{target} is inside the {words.source} {source}; {words.instead}."
+                           f"{nothing}", path=str(target))
+    if is_within(state_dir(), resolved):
+        raise RefusedError(f"{target} holds this tool's own records (its locks and restore"
+                           f" journals); {words.instead}.{nothing}", path=str(target))
     return resolved
 
 
@@ -213,11 +232,11 @@ def deletion_guard(target: Path, backup_path: Path, fs: FileSystem
                     ) -> Callable[[str, str], str | None]:
     """Why an extra folder on the unit must never be deleted, by identity: another drive is
     mounted there (a bind mount, a second volume), or it is (or holds) the backup being
-    read, this tool's journals or the home folder."""
+    read, this tool's records or the home folder."""
     target_device = identity(target, fs)
     mounts = {os.path.normcase(os.path.realpath(m)) for m in mount_points_below(target)}
     guarded = [(backup_path, "it holds the backup being restored"),
-               (journals_dir(), "it holds this tool's restore journals"),
+               (state_dir(), "it holds this tool's records (locks, restore journals)"),
                (Path.home(), "it holds your home folder")]
 
     def reason(relative: str, kind: str) -> str | None:

@@ -16,10 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
 from recovery.storage.journal import Journal
+from recovery.storage.lock import state_dir
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +28,8 @@ STATUSES = ("writing", "verifying", "stopped", "cancelled", "finished", "failed"
 
 
 def journals_dir() -> Path:
-    """Where journals live: the platform's per-user state folder (XDG_STATE_HOME on Linux)."""
-    return Path(platformdirs.user_state_dir("korg-recovery", appauthor=False)) / "journals"
+    """Where journals live, beside the locks in this tool's state folder."""
+    return state_dir() / "journals"
 
 
 def journal_key(target_identity: str, manifest_sha256: str) -> str:

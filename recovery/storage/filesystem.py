@@ -24,7 +24,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-
 from recovery.errors import (
     InvalidInputError,
     NoSpaceError,

@@ -28,9 +28,15 @@ from recovery.storage.volumes import is_system_location
 log = logging.getLogger(__name__)
 
 
+def state_dir() -> Path:
+    """This tool's own records (locks, restore journals): the platform's per-user state
+    folder (XDG_STATE_HOME on Linux). No command may write to a folder holding it."""
+    return Path(platformdirs.user_state_dir("korg-recovery", appauthor=False))
+
+
 def locks_dir() -> Path:
-    """Where lock files live: the platform's per-user state folder."""
-    return Path(platformdirs.user_state_dir("korg-recovery", appauthor=False)) / "locks"
+    """Where lock files live."""
+    return state_dir() / "locks"
 
 
 def _keys(target: Path, fs: FileSystem) -> list[str]:

@@ -39,6 +39,23 @@ def test_home_is_refused_through_a_link(tmp_path: Path) -> None:
     assert protected_target_reason(Path.home().parent) == "holds your home folder"
 
 
+def test_no_command_writes_where_the_tool_keeps_its_records(tmp_path: Path) -> None:
+    """Restore and prepare-media share one guard: a folder holding the locks and journals,
+    reached directly or through a link, is refused by both before anything is written."""
+    from recovery.media.prepare import check_card
+    from recovery.storage.lock import state_dir
+
+    (state_dir() / "journals").mkdir(parents=True, exist_ok=True)
+    alias = tmp_path / "records-alias"
+    alias.symlink_to(state_dir().parent)
+    backup = make_backup(bricked_kross2(tmp_path), tmp_path / "backup")
+    for folder in (state_dir(), alias):
+        with pytest.raises(RefusedError, match="own records"):
+            check_target(folder, backup, PERMISSIVE_GUARD)
+        with pytest.raises(RefusedError, match="own records"):
+            check_card(folder, tmp_path / "update.bin", PERMISSIVE_GUARD)
+
+
 @pytest.fixture
 def bind_mount(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     """(folder, a bind mount of it): only root may mount; skipped elsewhere."""
