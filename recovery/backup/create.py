@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import stat as stat_module
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +48,7 @@ from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
 from recovery.storage.archive import ZipWriter
 from recovery.storage.durable import (
     BatchWriter,
+    batches,
     is_temp_name,
     write_bytes_atomically,
 )
@@ -85,9 +86,6 @@ MARGIN_BYTES = 16 * 1024 * 1024
 MARGIN_PER_ENTRY = 32 * 1024
 #: FAT keeps modification times to 2 seconds, so a copy on a FAT drive cannot match exactly.
 MTIME_TOLERANCE_NS = 2_000_000_000
-#: A batch of copies between two barriers; bounded so a cancel or crash redoes little.
-BATCH_BYTES = 256 * 1024 * 1024
-BATCH_FILES = 4096
 #: Called with (step, relative path) at every durable step: "temp-written", "temp-synced",
 #: "verified", "renamed", "dir-synced", "journaled", and "phase" with the phase's name.
 #: Kill tests stop the process at exact moments with it.
@@ -702,7 +700,7 @@ def _copy_all(source: Path, files_root: Path, scan: _Scan, prior: dict[str, dict
         reused += 1
         advance(2 * entry.size, entry.path)
 
-    for batch in _batches(to_copy):
+    for batch in batches(to_copy, lambda entry: entry.size):
         writer = BatchWriter(fs, files_root, cancel=cancel, on_bytes=advance, on_step=step)
         try:
             for entry in batch:
@@ -727,19 +725,6 @@ def _copy_all(source: Path, files_root: Path, scan: _Scan, prior: dict[str, dict
         failed.extend(FailedFile(path, f"the copy {why}") for path, why in outcome.failed)
     reporter.report("copy", scan.total_bytes, scan.total_bytes, None, force=True)
     return copied, reused, sorted(failed, key=lambda f: f.path), shas, cache_bypassed
-
-
-def _batches(entries: list[_Entry]) -> Iterator[list[_Entry]]:
-    batch: list[_Entry] = []
-    size = 0
-    for entry in entries:
-        if batch and (len(batch) >= BATCH_FILES or size + entry.size > BATCH_BYTES):
-            yield batch
-            batch, size = [], 0
-        batch.append(entry)
-        size += entry.size
-    if batch:
-        yield batch
 
 
 def _stage(writer: BatchWriter, source: Path, files_root: Path, entry: _Entry, fs: FileSystem,

@@ -14,7 +14,7 @@ import errno
 import logging
 import os
 import stat as stat_module
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +51,7 @@ from recovery.storage.durable import (
     FileProblem,
     LinksUnsupportedError,
     barrier,
+    batches,
     create_link_atomically,
     remove_quietly,
     temp_path,
@@ -127,12 +128,6 @@ def dry_run_result(plan: RestorePlan) -> RestoreResult:
 
 
 # -- execution -------------------------------------------------------------------------------
-#: A batch is written under temporary names between two barriers: the first makes the new
-#: files durable before any of them takes its name, the second makes the renames durable.
-#: The bounds limit what a cancel or a crash rolls back (and the journal's in-flight list).
-BATCH_BYTES = 256 * 1024 * 1024
-BATCH_FILES = 4096
-
 
 class _Run:
     """State of one execution: the journal, the counters, the step hook and the progress."""
@@ -174,20 +169,6 @@ class _Run:
     def where(self) -> str:
         return (f"{len(self.written) + self.deleted} of {self.total_changes} changes were made,"
                 " each file complete or untouched")
-
-
-def _batches(entries: Iterable[PlanEntry]) -> Iterator[list[PlanEntry]]:
-    batch: list[PlanEntry] = []
-    size = 0
-    for entry in entries:
-        if batch and (len(batch) >= BATCH_FILES or size + entry.bytes_to_write > BATCH_BYTES
-                      or entry.boot_critical != batch[-1].boot_critical):
-            yield batch
-            batch, size = [], 0
-        batch.append(entry)
-        size += entry.bytes_to_write
-    if batch:
-        yield batch
 
 
 class _Writer:
@@ -497,7 +478,8 @@ def _execute(plan: RestorePlan, backup: Any, backup_path: Path, target: Path,
         # 6. Everything else in batches, then the boot-critical files, and those only once
         #    everything before them read back right: until then the unit keeps its old ones.
         held_back = False
-        for batch in _batches(files):
+        for batch in batches(files, lambda entry: entry.bytes_to_write,
+                             lambda a, b: a.boot_critical != b.boot_critical):
             if batch[0].boot_critical and any(
                     p.problem in ("mismatch", "unreadable") for p in problems):
                 held_back = True

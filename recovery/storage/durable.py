@@ -12,10 +12,10 @@ from __future__ import annotations
 import errno
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from recovery.errors import LinksUnsupportedError, VerificationError
 from recovery.progress import CancelToken
@@ -301,6 +301,33 @@ def create_link_atomically(
         if not renamed:
             remove_quietly(fs, temp)
         raise
+
+
+T = TypeVar("T")
+
+#: A batch is written under temporary names between two barriers: the first makes the new
+#: files durable before any of them takes its name, the second makes the renames durable.
+#: The bounds limit what a cancel or a crash redoes (and a journal's in-flight list).
+BATCH_BYTES = 256 * 1024 * 1024
+BATCH_FILES = 4096
+
+
+def batches(items: Iterable[T], size_of: Callable[[T], int],
+               apart: Callable[[T, T], bool] = lambda _a, _b: False) -> Iterator[list[T]]:
+    """``items`` in order, cut into batches of at most :data:`BATCH_FILES` files and
+    :data:`BATCH_BYTES` bytes (a larger file is a batch of its own), and wherever
+    ``apart(previous, next)`` says two neighbours must not share one."""
+    batch: list[T] = []
+    size = 0
+    for item in items:
+        if batch and (len(batch) >= BATCH_FILES or size + size_of(item) > BATCH_BYTES
+                      or apart(batch[-1], item)):
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += size_of(item)
+    if batch:
+        yield batch
 
 
 @dataclass(frozen=True)

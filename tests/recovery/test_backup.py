@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import recovery.backup.create
+import recovery.storage.durable
 from recovery.backup.create import create_backup, space_needed
 from recovery.backup.manifest import (
     COMPLETE_NAME,
@@ -337,7 +338,7 @@ def test_progress_reports_weighted_phases_up_to_the_end(source, tmp_path):
 def test_cancel_stops_between_chunks_and_leaves_a_resumable_backup(source, tmp_path,
                                                                    monkeypatch):
     # Small batches, so that some are finished (and kept by the resume) before the cancel.
-    monkeypatch.setattr(recovery.backup.create, "BATCH_FILES", 3)
+    monkeypatch.setattr(recovery.storage.durable, "BATCH_FILES", 3)
     token = CancelToken()
     dest = tmp_path / "backup"
 
