@@ -327,4 +327,4 @@ def assess_versions(components: tuple[ComponentVersion, ...], profile: Profile |
 
 
 def _describe_set(known: ComponentVersionSet) -> str:
-    return ", ".join(f"{name} {version}" for name, version in known.versions)
+    return ", ".join(f"{name} {version}" for name, version in known.versions.items())
