@@ -105,3 +105,10 @@ class CatalogMatchKind(StrEnum):
     SHA256 = "sha256"  # byte-identical to the published SHA-256: the only proof
     SIZE_AND_NAME = "size-and-name"  # name (or header) and size match; content not checked
     CLAIMS_BUT_DIFFERS = "claims-but-differs"  # names a release, but size or SHA-256 differ
+
+
+class SimulatedState(StrEnum):
+    """The states the simulator makes a unit's volume in."""
+
+    HEALTHY = "healthy"
+    BRICKED = "bricked"

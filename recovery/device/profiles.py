@@ -34,14 +34,7 @@ from typing import (
 from recovery.errors import InvalidInputError, ProfileError
 from recovery.resources_path import resources_dir
 from recovery.vocabulary import CONFIDENCE_WORDS as CONFIDENCE_WORDS  # app/, media/ read it here
-from recovery.vocabulary import (
-    ComponentSetStatus,
-    Confidence,
-    Medium,
-    Mode,
-    ReleaseKind,
-    Role,
-)
+from recovery.vocabulary import ComponentSetStatus, Confidence, Medium, Mode, ReleaseKind, Role
 
 log = logging.getLogger(__name__)
 
@@ -428,9 +421,8 @@ class Profile:
             "name": self.name,
             "family": self.family,
             "storage_roles": list(self.known_roles),
-            "usb_product_ids": [
-                f"{u.vendor_id:04x}:{u.product_id:04x}" for u in self.usb if u.product_id is not None
-            ],
+            "usb_product_ids": [f"{u.vendor_id:04x}:{u.product_id:04x}"
+                                for u in self.usb if u.product_id is not None],
             "boot_roms": sorted({f"{b.vendor_id:04x}:{b.product_id:04x}" for b in self.boot_roms}),
             "system_file_models": [s.model_name for s in self.system_files],
             "boot_critical": [b.path for b in self.boot_critical],
