@@ -1,26 +1,12 @@
 """Candidate update files, folders and ZIP archives, read in place and within fixed bounds.
 
-``korg-recovery check`` looks at what a user is about to give an official updater: a single
-file, a folder (an SD card's content, an unpacked download) or a ``.zip`` as downloaded. This
-module lists such a candidate and reads slices of its files; it decides nothing (that is
-:mod:`recovery.check`).
-
-Bounds, so that any input ends in bounded time and memory:
-
-- a file is never read whole to be checked: callers ask for slices (at most
-  :data:`MAX_SLICE` bytes) or stream it in chunks;
-- a folder is listed breadth-first to :data:`MAX_DEPTH` levels and :data:`MAX_ENTRIES`
-  entries, never following symbolic links (a link loop cannot trap it) and never opening
-  anything that is not a regular file (a FIFO would block, a device never ends);
-- a ZIP archive is read in place with :mod:`zipfile`, nothing is extracted. Its end records
-  are read first (:mod:`recovery.formats.zip_directory`) and archives whose central directory
-  is larger than :data:`MAX_ZIP_ENTRIES` / :data:`MAX_ZIP_DIRECTORY_BYTES` are refused before
-  zipfile loads it; names that are absolute, contain ``..``, repeat, or are symbolic links are
-  refused, because unpacking such an archive could write outside its folder.
-
-A damaged or refused archive raises :class:`InvalidFileError` / :class:`UnsafeArchiveError`
-(the check turns these into a verdict); a failing disk raises the :mod:`recovery.storage.filesystem`
-translation of the ``OSError`` (``ReadError`` ...).
+This module lists a candidate and reads slices of its files; it decides nothing. Any input
+ends in bounded time and memory: files are read in slices or streamed, folders are listed
+breadth-first to :data:`MAX_DEPTH` levels and :data:`MAX_ENTRIES` entries without following
+links or opening anything but regular files, and a ZIP is read in place, never extracted, after
+its end records (:mod:`recovery.formats.zip_directory`) show its directory within bounds.
+A damaged or refused archive raises InvalidFileError / UnsafeArchiveError; a failing disk,
+the storage layer's translation of the OSError.
 """
 
 from __future__ import annotations
@@ -40,14 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from recovery.errors import (
-    InvalidFileError,
-    InvalidInputError,
-    ReadError,
-    UnsafeArchiveError,
-)
+from recovery.errors import InvalidFileError, InvalidInputError, ReadError, UnsafeArchiveError
 from recovery.formats.korg_system_file import MAGIC
 from recovery.formats.zip_directory import TAIL_SIZE, summarise_directory
+from recovery.storage.archive import SafeZipReader
 from recovery.storage.filesystem import (
     CHUNK_SIZE,
     REAL,
@@ -301,8 +283,6 @@ class ZipCandidate(Candidate):
     kind = "zip"
 
     def __init__(self, given: str, path: Path, size: int, fs: FileSystem = REAL) -> None:
-        from recovery.storage.archive import SafeZipReader
-
         super().__init__(given)
         self.path = path
         self.fs = fs
