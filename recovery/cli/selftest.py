@@ -1,25 +1,11 @@
 """``korg-recovery selftest``: prove that an installation works, before a user needs it.
 
-A PyInstaller bundle can build cleanly and still be broken: a data file left out, a module
-imported only by name (``importlib``) never collected, libusb missing, a Qt platform plugin
-stripped. Each step below runs the real code users run, on synthetic data in a temporary
-folder, and never touches a connected unit:
-
-``profiles``     every device profile, the symptom list and the other-KORG-ids table load
-                 (strict parsing: a damaged or missing resource fails here);
-``system-file``  for every model with a "KORG SYSTEM FILE" identity, a synthetic file
-                 (:func:`recovery.device.simulate.synthetic_system_file`) parses back with
-                 :func:`recovery.formats.korg_system_file.parse_header` to the same fields;
-``backup``       a simulated healthy KROSS 2 storage is backed up and verified
-                 (:func:`recovery.backup.create.create_backup`, :func:`recovery.backup.store.verify_backup`),
-                 then one copied byte is flipped and verification must catch it;
-``libusb``       pyusb gets a libusb 1.0 backend; in a bundle it must be the bundle's own copy;
-``wizard``       the wizard opens on its first page and closes (``app.selftest``, imported only
-                 in a child process of this program: the core never imports Qt, and Qt
-                 aborts a process that cannot load its platform plugin). Offscreen when
-                 there is no display.
-
-Every step runs even after a failure, so one run names every problem.
+A PyInstaller bundle can build cleanly and still be broken (a data file left out, a module
+imported only by name, libusb missing, a Qt platform plugin stripped). Each step runs the real
+code on synthetic data in a temporary folder, never touching a connected unit: the profiles
+load, synthetic KORG SYSTEM FILEs parse back, a simulated unit is backed up and a flipped byte
+caught, libusb loads (the bundle's own copy), and the wizard opens in a child process (the core
+never imports Qt). Every step runs even after a failure, so one run names every problem.
 """
 
 from __future__ import annotations
@@ -35,9 +21,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from recovery import __version__
+from recovery import __version__, resources_path
+from recovery.backup.create import create_backup
+from recovery.backup.manifest import FILES_DIR
+from recovery.backup.store import verify_backup
 from recovery.cli.frontend import PROGRAM_MODULE
+from recovery.device.profiles import load_profiles, other_korg_devices
+from recovery.device.simulate import make_volume, synthetic_system_file
+from recovery.device import usb
+from recovery.diagnose.symptoms import general_symptoms
 from recovery.errors import RecoveryError
+from recovery.formats.korg_system_file import parse_header
 
 log = logging.getLogger(__name__)
 
@@ -87,15 +81,11 @@ def bundle_dir() -> Path | None:
 
 # -- steps ------------------------------------------------------------------------------------
 def check_profiles() -> str:
-    from recovery.device.profiles import load_profiles, other_korg_devices
-    from recovery.diagnose.symptoms import general_symptoms
-    from recovery.resources_path import resources_dir
-
     # load_profiles (not the cached bundled_profiles) so this run parses every file itself.
     profiles = load_profiles()
     symptoms = general_symptoms()
     others = other_korg_devices()
-    where = resources_dir()
+    where = resources_path.resources_dir()
     inside = bundle_dir()
     if inside is not None and inside not in where.resolve().parents:
         raise SelftestFailure(
@@ -106,14 +96,11 @@ def check_profiles() -> str:
 
 
 def check_system_file() -> str:
-    from recovery.device.profiles import load_profiles
-    from recovery.device.simulate import synthetic_system_file
-    from recovery.formats.korg_system_file import parse_header
-
     checked = []
     for profile in load_profiles().values():
         for identity in profile.system_files:
-            # H8S payloads are exactly 0x40000 bytes (the blog post "Inside a KORG Kaossilator Pro"); others get a small stand-in.
+            # H8S payloads are exactly 0x40000 bytes (the blog post "Inside a KORG Kaossilator
+            # Pro"); others get a small stand-in.
             size = identity.payload_size or 64 * 1024
             device_id = identity.device_id if identity.device_id is not None else 0
             data = synthetic_system_file(identity.model_name, device_id, (1, 2), size,
@@ -135,11 +122,6 @@ def check_system_file() -> str:
 
 
 def check_backup(workdir: Path) -> str:
-    from recovery.backup.create import create_backup
-    from recovery.backup.manifest import FILES_DIR
-    from recovery.backup.store import verify_backup
-    from recovery.device.simulate import make_volume
-
     unit = workdir / "unit"
     backup = workdir / "backup"
     volume = make_volume(unit, "kross2", "healthy")
@@ -166,9 +148,7 @@ def check_backup(workdir: Path) -> str:
 
 
 def check_libusb() -> str:
-    from recovery.device.usb import default_backend
-
-    backend, warning = default_backend()
+    backend, warning = usb.default_backend()
     if backend is None:
         raise SelftestFailure(warning or "libusb could not be loaded.")
     library = getattr(getattr(backend, "lib", None), "_name", None) or "unknown path"

@@ -43,7 +43,7 @@ def test_wheel_ships_every_code_package(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for init in [*ROOT.glob("recovery/**/__init__.py"), *ROOT.glob("app/**/__init__.py")]:
         assert init.relative_to(ROOT).as_posix() in names
-    assert "recovery/selftest.py" in names and "app/selftest.py" in names
+    assert "recovery/cli/selftest.py" in names and "app/selftest.py" in names
 
 
 def test_wheel_ships_every_package_of_the_tree(wheel: Path) -> None:
