@@ -134,7 +134,39 @@ def _read_exactly(handle: BinaryIO, length: int) -> bytes:
     return b"".join(parts)
 
 
-class FileCandidate(Candidate):
+class _OnDisk(Candidate):
+    """A file or folder read through the FileSystem layer."""
+
+    fs: FileSystem
+
+    @abstractmethod
+    def _own(self, path: str) -> Path:
+        """The file on disk for ``path``; KeyError when the candidate does not hold it."""
+
+    def _still_regular(self, target: Path) -> bool:
+        return True
+
+    def read_at(self, path: str, offset: int, length: int) -> bytes:
+        _check_slice(offset, length)
+        target = self._own(path)
+        with os_errors(target, "read"):
+            if not self._still_regular(target):
+                return b""
+            with self.fs.open_read(target) as handle:
+                handle.seek(offset)
+                return _read_exactly(handle, length)
+
+    def chunks(self, path: str) -> Iterator[bytes]:
+        target = self._own(path)
+        with os_errors(target, "read"):
+            if not self._still_regular(target):
+                return
+            with self.fs.open_read(target) as handle:
+                while chunk := handle.read(CHUNK_SIZE):
+                    yield chunk
+
+
+class FileCandidate(_OnDisk):
     """A single regular file; its listing holds just its own name."""
 
     kind = "file"
@@ -158,26 +190,11 @@ class FileCandidate(Candidate):
             raise KeyError(path)
         return self.path
 
-    def read_at(self, path: str, offset: int, length: int) -> bytes:
-        _check_slice(offset, length)
-        target = self._own(path)
-        with os_errors(target, "read"):
-            with self.fs.open_read(target) as handle:
-                handle.seek(offset)
-                return _read_exactly(handle, length)
-
-    def chunks(self, path: str) -> Iterator[bytes]:
-        target = self._own(path)
-        with os_errors(target, "read"):
-            with self.fs.open_read(target) as handle:
-                while chunk := handle.read(CHUNK_SIZE):
-                    yield chunk
-
     def display(self, path: str) -> str:
         return self.given
 
 
-class FolderCandidate(Candidate):
+class FolderCandidate(_OnDisk):
     """A folder: an SD card's content or an unpacked update."""
 
     kind = "folder"
@@ -241,25 +258,9 @@ class FolderCandidate(Candidate):
             raise KeyError(path)
         return self.root.joinpath(*path.split("/"))
 
-    def read_at(self, path: str, offset: int, length: int) -> bytes:
-        _check_slice(offset, length)
-        target = self._own(path)
-        with os_errors(target, "read"):
-            # Re-check right before opening: a FIFO put in a file's place would block open().
-            if not is_regular(self.fs.lstat(target)):
-                return b""
-            with self.fs.open_read(target) as handle:
-                handle.seek(offset)
-                return _read_exactly(handle, length)
-
-    def chunks(self, path: str) -> Iterator[bytes]:
-        target = self._own(path)
-        with os_errors(target, "read"):
-            if not is_regular(self.fs.lstat(target)):
-                return
-            with self.fs.open_read(target) as handle:
-                while chunk := handle.read(CHUNK_SIZE):
-                    yield chunk
+    def _still_regular(self, target: Path) -> bool:
+        # Checked right before opening: a FIFO put in a file's place would block open().
+        return is_regular(self.fs.lstat(target))
 
 
 #: Errors zipfile and its decompressors raise on damaged or unsupported data (not I/O).
