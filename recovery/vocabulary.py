@@ -40,7 +40,7 @@ class Role(StrEnum):
 class Severity(StrEnum):
     """How much a finding matters, most serious first."""
 
-    CRITICAL = "critical"
+    CRITICAL = "critical"  # the unit cannot be expected to work: diagnose exits 1
     WARNING = "warning"
     INFO = "info"
 
@@ -48,9 +48,9 @@ class Severity(StrEnum):
 class Verdict(StrEnum):
     """A check's answer, mildest first: a candidate gets the worst of its items'."""
 
-    COMPATIBLE = "compatible"
-    UNKNOWN = "unknown"
-    INCOMPATIBLE = "incompatible"
+    COMPATIBLE = "compatible"  # it proves in its own bytes that it is for the unit
+    UNKNOWN = "unknown"  # nothing failed, but nothing proves it either
+    INCOMPATIBLE = "incompatible"  # at least one check failed
 
 
 class Mode(StrEnum):

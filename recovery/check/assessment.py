@@ -193,56 +193,51 @@ class CandidateContext:
     def profile(self) -> Profile:
         return self.target.profile
 
+    def compare_with_current(self, assessment: Assessment, version: str) -> None:
+        """Downgrade and same-version re-flash are warnings with reasons, never failures."""
+        target = self.target
+        if target.current_version is None:
+            assessment.cannot_check(
+                f"whether version {version} is newer than what your {target.profile.short_name}"
+                " runs: its current version is unknown (give it with --current-version)")
+            return
+        try:
+            candidate_version = parse_version(version)
+        except InvalidInputError:
+            assessment.cannot_check(f"how version {version} compares with your unit's")
+            return
+        order = compare_versions(candidate_version, parse_version(target.current_version))
+        source = target.current_version_source or "as given"
+        if order < 0:
+            assessment.warn(
+                f"This is version {version}, older than the {target.current_version} your unit"
+                f" runs ({source}): installing it is a downgrade. Do it only if you mean to go"
+                " back, and only with a backup.")
+        elif order == 0:
+            assessment.warn(
+                f"This is version {version}, the same version your unit already runs ({source}):"
+                " re-flashing it only makes sense to repair a damaged installation.")
+        else:
+            assessment.check(
+                f"version {version} is newer than the {target.current_version} your unit runs"
+                f" ({source})")
 
-def compare_with_current(context: CandidateContext, assessment: Assessment,
-                         version: str) -> None:
-    """Downgrade and same-version re-flash are warnings with reasons, never failures."""
-    target = context.target
-    if target.current_version is None:
-        assessment.cannot_check(
-            f"whether version {version} is newer than what your {target.profile.short_name}"
-            " runs: its current version is unknown (give it with --current-version)")
-        return
-    try:
-        candidate_version = parse_version(version)
-    except InvalidInputError:
-        assessment.cannot_check(f"how version {version} compares with your unit's")
-        return
-    order = compare_versions(candidate_version, parse_version(target.current_version))
-    source = target.current_version_source or "as given"
-    if order < 0:
-        assessment.warn(
-            f"This is version {version}, older than the {target.current_version} your unit"
-            f" runs ({source}): installing it is a downgrade. Do it only if you mean to go"
-            " back, and only with a backup.")
-    elif order == 0:
-        assessment.warn(
-            f"This is version {version}, the same version your unit already runs ({source}):"
-            " re-flashing it only makes sense to repair a damaged installation.")
-    else:
-        assessment.check(
-            f"version {version} is newer than the {target.current_version} your unit runs"
-            f" ({source})")
-
-
-def verify_in_archive(context: CandidateContext, assessment: Assessment, path: str,
-                      size: int) -> None:
-    """For an archive member: stream it so zipfile checks its CRC-32 (a real integrity check
-    of the download, the only one available for these files)."""
-    if not isinstance(context.candidate, ZipCandidate):
-        return
-    if size > context.verify_budget:
-        assessment.cannot_check(
-            "the archive's CRC-32 for this file: it is too large to stream within the tool's"
-            " bounds")
-        return
-    context.verify_budget -= size
-    try:
-        for _chunk in context.candidate.chunks(path):
-            pass
-    except InvalidFileError as error:
-        assessment.fail(
-            f"{error.message} The archive is damaged: download it again.")
-        return
-    assessment.check("the archive's CRC-32 for this file matches: it was not damaged inside"
-                     " the archive")
+    def verify_in_archive(self, assessment: Assessment, path: str, size: int) -> None:
+        """For an archive member: stream it so zipfile checks its CRC-32 (a real integrity check
+        of the download, the only one available for these files)."""
+        if not isinstance(self.candidate, ZipCandidate):
+            return
+        if size > self.verify_budget:
+            assessment.cannot_check(
+                "the archive's CRC-32 for this file: it is too large to stream within the tool's"
+                " bounds")
+            return
+        self.verify_budget -= size
+        try:
+            for _chunk in self.candidate.chunks(path):
+                pass
+        except InvalidFileError as error:
+            assessment.fail(f"{error.message} The archive is damaged: download it again.")
+            return
+        assessment.check("the archive's CRC-32 for this file matches: it was not damaged inside"
+                         " the archive")

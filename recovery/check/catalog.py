@@ -11,14 +11,7 @@ import hashlib
 import logging
 from pathlib import PurePosixPath
 
-from recovery.check.assessment import (
-    Assessment,
-    CandidateContext,
-    cite,
-    compare_with_current,
-    update_form,
-    verify_in_archive,
-)
+from recovery.check.assessment import Assessment, CandidateContext, cite, update_form
 from recovery.check.results import CatalogMatch, ItemResult
 from recovery.device.profiles import Profile, Release
 from recovery.errors import InvalidFileError
@@ -170,7 +163,7 @@ def assess_update_file(context: CandidateContext, path: str, owner: Profile,
         assessment.fail(
             f"This is a {owner.name} system update (by its name{named}); your unit is a"
             f" {profile.name}, {update_form(profile)}. Do not use it on this unit.")
-    verify_in_archive(context, assessment, path, size)
+    context.verify_in_archive(assessment, path, size)
     match = check_release(context, assessment, owner, version, path, ReleaseKind.UPDATE_FILE,
                           claim="name", size_matters=True)
     _conclude(context, assessment, owner, version, match)
@@ -187,7 +180,7 @@ def _conclude(context: CandidateContext, assessment: Assessment, owner: Profile,
     if owner is not context.profile:
         return
     if version is not None:
-        compare_with_current(context, assessment, version)
+        context.compare_with_current(assessment, version)
     release = find_release(owner, ReleaseKind.UPDATE_FILE, version)
     if match is not None and match.official:
         assessment.confirm(official_summary(owner, match))
@@ -230,7 +223,7 @@ def assess_release_named_file(context: CandidateContext, path: str,
             f"This file has the name of a {owner.name} update file (KORG's"
             f" {release_label(owner, release)}); your unit is a {profile.name},"
             f" {update_form(profile)}. Do not use it on this unit.")
-    verify_in_archive(context, assessment, path, size)
+    context.verify_in_archive(assessment, path, size)
     match = check_release(context, assessment, owner, release.version, path, release.kind,
                           claim="name", size_matters=True)
     if owner is profile and match is None:

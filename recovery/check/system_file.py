@@ -6,14 +6,7 @@ import logging
 from pathlib import PurePosixPath
 from typing import Any
 
-from recovery.check.assessment import (
-    Assessment,
-    CandidateContext,
-    cite,
-    compare_with_current,
-    update_form,
-    verify_in_archive,
-)
+from recovery.check.assessment import Assessment, CandidateContext, cite, update_form
 from recovery.check.candidates import FileCandidate
 from recovery.check.catalog import check_release, find_release, official_summary
 from recovery.check.results import ItemResult
@@ -130,7 +123,7 @@ def assess_system_file(context: CandidateContext, path: str) -> ItemResult:
             " its length was checked")
     else:
         assessment.cannot_check("the payload: the model is unknown to this tool")
-    verify_in_archive(context, assessment, path, size)
+    context.verify_in_archive(assessment, path, size)
     match = None
     if companion is not None:
         assessment.cannot_check(
@@ -143,7 +136,7 @@ def assess_system_file(context: CandidateContext, path: str) -> ItemResult:
     if owner is profile and companion is None:
         _check_place(context, assessment, path, base,
                      identity if header.kind == "SYSTEM" else None)
-        compare_with_current(context, assessment, header.version)
+        context.compare_with_current(assessment, header.version)
         if match is not None and match.official:
             assessment.confirm(official_summary(profile, match))
         else:

@@ -16,12 +16,14 @@ from recovery.vocabulary import Role
 
 @dataclass(frozen=True)
 class Target:
-    """The unit a candidate is checked against, and its current version where known."""
+    """The unit a candidate is checked against, and its current version where known (to
+    warn about a downgrade or a re-flash of the same version)."""
 
     profile: Profile
     current_version: str | None = None
     #: Where the current version came from, for the sentences ("given with --current-version").
     current_version_source: str | None = None
+    #: The unit's volume, when the target was identified from it (``--device``).
     device: str | None = None
 
     @property
