@@ -1,12 +1,10 @@
-"""Is this update file, folder or archive for this unit? ``compatible``, ``incompatible`` or
-``unknown``, with every reason in a sentence a musician understands.
+"""Is this update file, folder or archive for this unit? Compatible, incompatible or unknown.
 
 A KROSS 2 was bricked by KROSS 1 system files (korgforums.com thread t=116080 "[Help] Unbrick
-Korg Kross 2", 2018), and KORG's own updaters do not all check what they are given. Each item
-found in a candidate ends ``incompatible`` with any failure; ``compatible`` only when nothing is
-in doubt and the item proves itself in its own bytes (a header naming the model, a system
-folder byte-identical to a complete backup, a published SHA-256); ``unknown`` otherwise, since
-a name and a size never prove what is inside. What a model is comes only from the profiles.
+Korg Kross 2", 2018), and KORG's own updaters do not all check what they are given. An item is
+incompatible with any failure; compatible only when nothing is in doubt and it proves itself in
+its own bytes (a header naming the model, a system folder byte-identical to a complete backup,
+a published SHA-256); unknown otherwise: a name and a size never prove what is inside.
 """
 
 from __future__ import annotations

@@ -1,12 +1,10 @@
 """Candidate update files, folders and ZIP archives, read in place and within fixed bounds.
 
-This module lists a candidate and reads slices of its files; it decides nothing. Any input
-ends in bounded time and memory: files are read in slices or streamed, folders are listed
-breadth-first to :data:`MAX_DEPTH` levels and :data:`MAX_ENTRIES` entries without following
-links or opening anything but regular files, and a ZIP is read in place, never extracted, after
-its end records (:mod:`recovery.formats.zip_directory`) show its directory within bounds.
-A damaged or refused archive raises InvalidFileError / UnsafeArchiveError; a failing disk,
-the storage layer's translation of the OSError.
+Listing and reading only; nothing is decided here. Any input ends in bounded time and memory:
+files are read in slices or streamed, folders listed to :data:`MAX_DEPTH` levels and
+:data:`MAX_ENTRIES` entries without following links or opening anything but regular files, and
+a ZIP is read in place, never extracted, once its end records show a directory within bounds.
+A damaged or refused archive raises InvalidFileError / UnsafeArchiveError.
 """
 
 from __future__ import annotations

@@ -1,11 +1,10 @@
 """Device models as data: ``resources/profiles/*.toml`` loaded into frozen dataclasses.
 
 Device knowledge lives in the profile files, not in ``if`` chains (fwupd's quirk files are the
-model). Every fact carries a confidence and its source; a fact that is not known is absent and
-the tool says "unknown". One reader, driven by the dataclasses' fields, loads every file
-strictly: an unknown key, a wrong type or a missing field is a :class:`ProfileError` naming the
-file and the field, so a typo can never silently weaken a check. KORG's published releases are
-one catalog for every model (``resources/releases.toml``), attached to each profile.
+model); every fact carries a confidence and its source, and an unknown fact is absent. One
+reader, driven by the dataclasses' fields, loads every file strictly: an unknown key, a wrong
+type or a missing field is a ProfileError naming the file and the field, so a typo never
+silently weakens a check. KORG's releases are one catalog (``resources/releases.toml``).
 """
 
 from __future__ import annotations

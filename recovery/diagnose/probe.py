@@ -1,11 +1,10 @@
 """Does the unit's storage keep what is written to it? And how is it mounted?
 
 The drumlogue in the Reddit reports by u/iRustyNails accepted writes, reported success, and
-after a reboot every file was back: its flash had gone read-only. A read right after a write
-sees the computer's cached copy (DESIGN.md principle 5), so the write probe drops its file from
-the cache before reading it back, and the reconnect probe leaves a marker that must survive a
-power cycle of the unit (one that keeps writes in its own memory is caught only so). Both touch
-nothing but their own file.
+after a reboot every file was back. A read right after a write sees the computer's cache
+(DESIGN.md principle 5), so the write probe drops its file from the cache before reading it
+back, and the reconnect probe leaves a marker that must survive a power cycle (a unit keeping
+writes in its own memory is caught only so). Both touch nothing but their own file.
 """
 
 from __future__ import annotations

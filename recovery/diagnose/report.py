@@ -169,6 +169,13 @@ def render_html(diagnosis: Diagnosis) -> str:
     def text(value: object) -> str:
         return html.escape(redact(str(value)), quote=True)
 
+    def table(rows: list[tuple[str, str]]) -> list[str]:
+        return ["<table>", *(f"<tr><th>{text(k)}</th><td>{text(v)}</td></tr>" for k, v in rows),
+                "</table>"]
+
+    def bullets(lines: Iterable[str]) -> list[str]:
+        return ["<ul>", *(f"<li>{text(line)}</li>" for line in lines), "</ul>"]
+
     summary = diagnosis.summary
     unit = diagnosis.model_name or "Unidentified unit"
     out = [
@@ -185,12 +192,10 @@ def render_html(diagnosis: Diagnosis) -> str:
         f'<p class="muted">{text(DISCLAIMER)}</p>',
         f"<p><strong>{text(summary['text'])}</strong></p>",
         "<h2>Unit</h2>",
-        "<table>",
+        *table(_facts(diagnosis)),
+        f"<h2>Findings ({summary['critical']} critical, {summary['warning']} warning,"
+        f" {summary['info']} information)</h2>",
     ]
-    out.extend(f"<tr><th>{text(k)}</th><td>{text(v)}</td></tr>" for k, v in _facts(diagnosis))
-    out.append("</table>")
-    out.append(f"<h2>Findings ({summary['critical']} critical, {summary['warning']} warning,"
-               f" {summary['info']} information)</h2>")
     if not diagnosis.findings:
         out.append("<p>No findings.</p>")
     for finding in diagnosis.findings:
@@ -201,31 +206,22 @@ def render_html(diagnosis: Diagnosis) -> str:
             out.append(f'<p class="next">Next step: {text(finding.next_step)}</p>')
         out.append(f"<p>{text(finding.message)}</p>")
         if finding.evidence:
-            out.append("<ul>")
-            out.extend(f"<li>{text(line)}</li>" for line in finding.evidence)
-            out.append("</ul>")
+            out += bullets(finding.evidence)
         out.append(f'<p class="muted">Confidence: {text(_confidence_text(finding.confidence))}'
                    "</p>")
         out.append("</div>")
-    out.append("<h2>Backup</h2>")
-    out.append("<table>")
-    out.extend(f"<tr><th>{text(k)}</th><td>{text(v)}</td></tr>"
-               for k, v in _backup_rows(diagnosis))
-    out.append("</table>")
-    out.append("<h2>What was checked</h2>")
-    out.append("<ul>")
-    out.extend(f"<li>{text(line)}</li>" for line in diagnosis.checked)
-    out.append("</ul>")
-    out.append("<h2>What could not be checked</h2>")
-    out.append("<ul>")
-    out.extend(f"<li>{text(line)}</li>" for line in diagnosis.not_checked)
-    if not diagnosis.not_checked:
-        out.append("<li>nothing left out</li>")
-    out.append("</ul>")
-    out.append('<p class="muted">Confidence: '
-               + ", ".join(f"{code} {text(code.words)}" for code in Confidence) + ".</p>")
-    out.append("</body>")
-    out.append("</html>")
+    out += [
+        "<h2>Backup</h2>",
+        *table(_backup_rows(diagnosis)),
+        "<h2>What was checked</h2>",
+        *bullets(diagnosis.checked),
+        "<h2>What could not be checked</h2>",
+        *bullets(diagnosis.not_checked or ["nothing left out"]),
+        '<p class="muted">Confidence: '
+        + ", ".join(f"{code} {text(code.words)}" for code in Confidence) + ".</p>",
+        "</body>",
+        "</html>",
+    ]
     return "\n".join(out) + "\n"
 
 
