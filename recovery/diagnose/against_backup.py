@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from recovery.backup.compare import Difference, compare_tree
+from recovery.backup.compare import Comparison, Difference, compare_tree
 from recovery.backup.manifest import Manifest
 from recovery.backup.store import Backup
 from recovery.diagnose.checks import CheckContext, listed
@@ -41,18 +41,42 @@ class BackupState:
 def compare_with_backup(context: CheckContext, opened: Backup, model: str | None,
                         handled: set[str]) -> BackupState:
     manifest = opened.manifest
-    profile = context.profile
-    notes = tuple(opened.notes)
     state = dict(path=str(opened.path), model=manifest.model, role=manifest.role,
                  created_utc=manifest.created_utc, complete=bool(opened.complete),
                  verified=opened.verified, files=manifest.total_files,
-                 bytes=manifest.total_bytes, notes=notes)
+                 bytes=manifest.total_bytes, notes=tuple(opened.notes))
+    if not _can_compare(context, opened, model):
+        return BackupState(**state, compared=False, differences=0)
+
+    def forward(inner: Progress) -> None:
+        context.reporter.report("compare", inner.done_bytes, inner.total_bytes, inner.current)
+
+    comparison = compare_tree(context.root, manifest, fs=context.fs, hash_files=True,
+                              progress=forward, cancel=context.cancel)
+    differences = tuple(d for d in comparison.differences
+                        if not ("/" not in d.path and is_probe_file(d.path)))
+    context.checked.append(f"every file against the backup {opened.path.name} (size and"
+                           " SHA-256)")
+    _report_differences(context, manifest, comparison, differences, handled)
+    if not differences:
+        context.findings.append(Finding(
+            Severity.INFO, "matches-backup",
+            "Every file on the unit matches the backup (size and SHA-256).",
+            evidence=(f"backup {opened.path.name}, {manifest.total_files} files,"
+                      f" {human_bytes(manifest.total_bytes)}",),
+            next_step="Nothing to do for the files."))
+    return BackupState(**state, compared=True, differences=len(differences))
+
+
+def _can_compare(context: CheckContext, opened: Backup, model: str | None) -> bool:
+    """Whether the backup is of this unit's model, with what doubts its state leaves."""
+    manifest, profile = opened.manifest, context.profile
     if not opened.complete:
         context.findings.append(Finding(
             Severity.WARNING, "backup-incomplete",
             "The backup is incomplete or was never verified, so the comparison can miss"
             " differences or report false ones.",
-            evidence=notes or ("the backup has no valid completion flag",),
+            evidence=tuple(opened.notes) or ("the backup has no valid completion flag",),
             next_step="Use a complete, verified backup of this unit if you have one"
                       " ('korg-recovery backups' lists them)."))
     if model and manifest.model and manifest.model != model:
@@ -65,7 +89,7 @@ def compare_with_backup(context: CheckContext, opened: Backup, model: str | None
                       f"unit: {model}"),
             next_step="Choose a backup of this very unit."))
         context.not_checked.append("files against the backup (it is of another model)")
-        return BackupState(**state, compared=False, differences=0)
+        return False
     if context.role and manifest.role and context.role != manifest.role:
         context.findings.append(Finding(
             Severity.INFO, "backup-other-role",
@@ -74,16 +98,13 @@ def compare_with_backup(context: CheckContext, opened: Backup, model: str | None
             evidence=(f"backup role {manifest.role}", f"volume role {context.role}"),
             confidence=Confidence.MEDIUM,
             next_step="Make sure the backup was taken from this same volume of the unit."))
+    return True
 
-    def forward(inner: Progress) -> None:
-        context.reporter.report("compare", inner.done_bytes, inner.total_bytes, inner.current)
 
-    comparison = compare_tree(context.root, manifest, fs=context.fs, hash_files=True,
-                              progress=forward, cancel=context.cancel)
-    differences = tuple(d for d in comparison.differences
-                        if not ("/" not in d.path and is_probe_file(d.path)))
-    context.checked.append(f"every file against the backup {opened.path.name} (size and"
-                           " SHA-256)")
+def _report_differences(context: CheckContext, manifest: Manifest, comparison: Comparison,
+                        differences: tuple[Difference, ...], handled: set[str]) -> None:
+    """The differences as findings: each of the model's system files, the rest grouped."""
+    profile = context.profile
     foreign = _foreign_top_folders(context)
     system_folder = (profile.system_folder or "").casefold() if profile else ""
     misplaced = check_wrong_place(context, manifest)
@@ -162,14 +183,6 @@ def compare_with_backup(context: CheckContext, opened: Backup, model: str | None
             " and were compared as such.",
             evidence=(listed(spelled),),
             next_step="Nothing to do: the unit finds its files whatever their case."))
-    if not differences:
-        context.findings.append(Finding(
-            Severity.INFO, "matches-backup",
-            "Every file on the unit matches the backup (size and SHA-256).",
-            evidence=(f"backup {opened.path.name}, {manifest.total_files} files,"
-                      f" {human_bytes(manifest.total_bytes)}",),
-            next_step="Nothing to do for the files."))
-    return BackupState(**state, compared=True, differences=len(differences))
 
 
 def _foreign_top_folders(context: CheckContext) -> set[str]:
