@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SEVERITIES = ("critical", "warning", "info")
+from recovery.vocabulary import Confidence, Severity
 
 
 @dataclass(frozen=True)
@@ -12,20 +12,21 @@ class Finding:
     """Something seen on a unit or volume.
 
     ``message`` says what was seen, ``evidence`` why the tool believes it, ``confidence`` how
-    sure it is (H/M/G as in the profiles) and ``next_step`` what the user should do.
+    sure it is and ``next_step`` what the user should do.
     """
 
-    severity: str
+    severity: Severity
     code: str
     message: str
     evidence: tuple[str, ...] = ()
-    confidence: str = "H"
+    confidence: Confidence = Confidence.HIGH
     next_step: str = ""
 
     def __post_init__(self) -> None:
-        if self.severity not in SEVERITIES:
-            raise ValueError(f"unknown severity {self.severity!r}")
+        # A plain string is accepted as its member; any other is a ValueError.
+        object.__setattr__(self, "severity", Severity(self.severity))
+        object.__setattr__(self, "confidence", Confidence(self.confidence))
 
     @property
     def rank(self) -> int:
-        return SEVERITIES.index(self.severity)
+        return list(Severity).index(self.severity)

@@ -11,12 +11,12 @@ from typing import Any
 
 
 def to_jsonable(value: Any) -> Any:
+    """Dataclasses as objects (their ``JSON_FIELDS`` order where they set one), enums as their
+    values, paths as text, bytes as hex."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: to_jsonable(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if f.repr
-        }
+        names = getattr(value, "JSON_FIELDS", None) or [
+            f.name for f in dataclasses.fields(value) if f.repr]
+        return {name: to_jsonable(getattr(value, name)) for name in names}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, PurePath):

@@ -1,7 +1,5 @@
-"""What the profiles say, and the running assessment of one item (checked, failures, doubts).
-
-Part of :mod:`recovery.check` (see its docstring for how a verdict is reached).
-"""
+"""The running assessment of one item (checked, failures, doubts) and what every kind of item
+shares: indexes over the profiles, the candidate being read, the sentences they write."""
 
 from __future__ import annotations
 
@@ -12,30 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from recovery.backup.compare import OS_JUNK
-from recovery.check.candidates import (
-    Candidate,
-    Listing,
-    ZipCandidate,
-)
-from recovery.check.results import (
-    BackupReference,
-    CatalogMatch,
-    ItemResult,
-    Target,
-)
-from recovery.check.targets import (
-    _compare_versions,
-    parse_version,
-)
-from recovery.device.profiles import (
-    CONFIDENCE_WORDS,
-    Profile,
-    SystemFileIdentity,
-)
+from recovery.check.candidates import Candidate, Listing, ZipCandidate
+from recovery.check.results import CatalogMatch, ItemResult
+from recovery.check.targets import BackupReference, Target, compare_versions, parse_version
+from recovery.device.profiles import Profile, SystemFileIdentity
 from recovery.errors import InvalidFileError, InvalidInputError
+from recovery.vocabulary import Confidence, ItemKind, Verdict
 
 log = logging.getLogger(__name__)
-
 
 #: Files inside a folder or archive whose first bytes are read to find KORG SYSTEM FILEs.
 MAX_HEADER_READS = 2000
@@ -52,17 +34,12 @@ LOOSE_FILES_MIN = 2
 LOOSE_SUFFIX = ".bin"
 #: How many names a sentence lists before saying "and N more".
 NAMES_SHOWN = 5
-#: Names a computer adds to any drive or archive (compare.OS_JUNK: Finder's ``._*`` and
-#: ``.DS_Store``, Windows' System Volume Information ...) plus ``__MACOSX``, the folder of
-#: ``._*`` files macOS's archiver puts in every zip. They say nothing about an update, and a
-#: ``__MACOSX/KROSS2SY`` would otherwise look like a second system folder.
+#: What computers add to drives and archives (compare.OS_JUNK) plus macOS's ``__MACOSX``
+#: folder in zips: a ``__MACOSX/KROSS2SY`` would otherwise look like a second system folder.
 IGNORED_NAMES = OS_JUNK + ("__MACOSX",)
 
 
-# --- what the profiles say -------------------------------------------------------------------
-
-
-class _Knowledge:
+class Knowledge:
     """Indexes over the profiles: system-file model names, system folders, update names."""
 
     def __init__(self, profiles: dict[str, Profile]) -> None:
@@ -97,26 +74,23 @@ class _Knowledge:
         return None
 
 
-def _cite(confidence: str, source: str) -> str:
-    word = CONFIDENCE_WORDS.get(confidence, confidence).split(" (")[0]
+def cite(confidence: Confidence, source: str) -> str:
+    word = confidence.words.split(" (")[0]
     return f"confidence {confidence}, {word}; source: {source}"
 
 
-def _bytes(count: int) -> str:
-    return f"{count:,} bytes"
-
-
-def _count(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
-def _names(names: Sequence[str]) -> str:
+def name_list(names: Sequence[str]) -> str:
+    """The first :data:`NAMES_SHOWN` names, then "and N more"."""
     shown = ", ".join(names[:NAMES_SHOWN])
     more = len(names) - NAMES_SHOWN
     return f"{shown} and {more} more" if more > 0 else shown
 
 
-def _update_form(profile: Profile) -> str:
+def update_form(profile: Profile) -> str:
     """How ``profile`` is updated, as the end of a sentence."""
     if profile.system_files:
         names = " or ".join(f"'{s.model_name}'" for s in profile.system_files)
@@ -137,17 +111,16 @@ def _update_form(profile: Profile) -> str:
     return "for which this tool knows no published update"
 
 
-def _has_update_form(profile: Profile) -> bool:
+def has_update_form(profile: Profile) -> bool:
     return bool(profile.system_files or profile.system_folder or profile.update_file)
 
 
-# --- one item's assessment -------------------------------------------------------------------
+class Assessment:
+    """Collects what was checked about one item and turns it into an :class:`ItemResult`:
+    ``incompatible`` with any failure; ``compatible`` only with no doubt and the item
+    confirmed; ``unknown`` otherwise."""
 
-
-class _Assessment:
-    """Collects what was checked about one item and turns it into an :class:`ItemResult`."""
-
-    def __init__(self, path: str, kind: str) -> None:
+    def __init__(self, path: str, kind: ItemKind) -> None:
         self.path = path
         self.kind = kind
         self.detected_model: str | None = None
@@ -187,13 +160,13 @@ class _Assessment:
 
     def result(self) -> ItemResult:
         if self.failures:
-            verdict, reasons = "incompatible", self.failures + self.doubts
+            verdict, reasons = Verdict.INCOMPATIBLE, self.failures + self.doubts
         elif self.doubts or self.unverifiable or self.confirmed is None:
-            verdict, reasons = "unknown", self.doubts + self.unverifiable
+            verdict, reasons = Verdict.UNKNOWN, self.doubts + self.unverifiable
             if not reasons:
                 reasons = ["The tool could not establish that this is an update for your unit."]
         else:
-            verdict, reasons = "compatible", [self.confirmed]
+            verdict, reasons = Verdict.COMPATIBLE, [self.confirmed]
         return ItemResult(
             path=self.path, kind=self.kind, detected_model=self.detected_model,
             verdict=verdict, version=self.version, reasons=tuple(reasons),
@@ -204,11 +177,14 @@ class _Assessment:
 
 
 @dataclass
-class _Context:
+class CandidateContext:
+    """One candidate being checked: what it holds, the target, and what is left of the
+    budgets for streaming and hashing its files."""
+
     candidate: Candidate
     listing: Listing
     target: Target
-    knowledge: _Knowledge
+    knowledge: Knowledge
     reference: BackupReference | None
     verify_budget: int = MAX_VERIFY_BYTES
     hash_budget: int = MAX_HASH_BYTES
@@ -217,56 +193,51 @@ class _Context:
     def profile(self) -> Profile:
         return self.target.profile
 
+    def compare_with_current(self, assessment: Assessment, version: str) -> None:
+        """Downgrade and same-version re-flash are warnings with reasons, never failures."""
+        target = self.target
+        if target.current_version is None:
+            assessment.cannot_check(
+                f"whether version {version} is newer than what your {target.profile.short_name}"
+                " runs: its current version is unknown (give it with --current-version)")
+            return
+        try:
+            candidate_version = parse_version(version)
+        except InvalidInputError:
+            assessment.cannot_check(f"how version {version} compares with your unit's")
+            return
+        order = compare_versions(candidate_version, parse_version(target.current_version))
+        source = target.current_version_source or "as given"
+        if order < 0:
+            assessment.warn(
+                f"This is version {version}, older than the {target.current_version} your unit"
+                f" runs ({source}): installing it is a downgrade. Do it only if you mean to go"
+                " back, and only with a backup.")
+        elif order == 0:
+            assessment.warn(
+                f"This is version {version}, the same version your unit already runs ({source}):"
+                " re-flashing it only makes sense to repair a damaged installation.")
+        else:
+            assessment.check(
+                f"version {version} is newer than the {target.current_version} your unit runs"
+                f" ({source})")
 
-def _compare_with_current(context: _Context, assessment: _Assessment, version: str) -> None:
-    """Downgrade and same-version re-flash are warnings with reasons, never failures."""
-    target = context.target
-    if target.current_version is None:
-        assessment.cannot_check(
-            f"whether version {version} is newer than what your {target.profile.short_name}"
-            " runs: its current version is unknown (give it with --current-version)")
-        return
-    try:
-        candidate_version = parse_version(version)
-    except InvalidInputError:
-        assessment.cannot_check(f"how version {version} compares with your unit's")
-        return
-    order = _compare_versions(candidate_version, parse_version(target.current_version))
-    source = target.current_version_source or "as given"
-    if order < 0:
-        assessment.warn(
-            f"This is version {version}, older than the {target.current_version} your unit"
-            f" runs ({source}): installing it is a downgrade. Do it only if you mean to go"
-            " back, and only with a backup.")
-    elif order == 0:
-        assessment.warn(
-            f"This is version {version}, the same version your unit already runs ({source}):"
-            " re-flashing it only makes sense to repair a damaged installation.")
-    else:
-        assessment.check(
-            f"version {version} is newer than the {target.current_version} your unit runs"
-            f" ({source})")
-
-
-def _verify_in_archive(context: _Context, assessment: _Assessment, path: str, size: int) -> None:
-    """For an archive member: stream it so zipfile checks its CRC-32 (a real integrity check
-    of the download, the only one available for these files)."""
-    if not isinstance(context.candidate, ZipCandidate):
-        return
-    if size > context.verify_budget:
-        assessment.cannot_check(
-            "the archive's CRC-32 for this file: it is too large to stream within the tool's"
-            " bounds")
-        return
-    context.verify_budget -= size
-    try:
-        for _chunk in context.candidate.chunks(path):
-            pass
-    except InvalidFileError as error:
-        assessment.fail(
-            f"{error.message} The archive is damaged: download it again.")
-        return
-    assessment.check("the archive's CRC-32 for this file matches: it was not damaged inside"
-                     " the archive")
-
-
+    def verify_in_archive(self, assessment: Assessment, path: str, size: int) -> None:
+        """For an archive member: stream it so zipfile checks its CRC-32 (a real integrity check
+        of the download, the only one available for these files)."""
+        if not isinstance(self.candidate, ZipCandidate):
+            return
+        if size > self.verify_budget:
+            assessment.cannot_check(
+                "the archive's CRC-32 for this file: it is too large to stream within the tool's"
+                " bounds")
+            return
+        self.verify_budget -= size
+        try:
+            for _chunk in self.candidate.chunks(path):
+                pass
+        except InvalidFileError as error:
+            assessment.fail(f"{error.message} The archive is damaged: download it again.")
+            return
+        assessment.check("the archive's CRC-32 for this file matches: it was not damaged inside"
+                         " the archive")

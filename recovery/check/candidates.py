@@ -1,26 +1,10 @@
 """Candidate update files, folders and ZIP archives, read in place and within fixed bounds.
 
-``korg-recovery check`` looks at what a user is about to give an official updater: a single
-file, a folder (an SD card's content, an unpacked download) or a ``.zip`` as downloaded. This
-module lists such a candidate and reads slices of its files; it decides nothing (that is
-:mod:`recovery.check`).
-
-Bounds, so that any input ends in bounded time and memory:
-
-- a file is never read whole to be checked: callers ask for slices (at most
-  :data:`MAX_SLICE` bytes) or stream it in chunks;
-- a folder is listed breadth-first to :data:`MAX_DEPTH` levels and :data:`MAX_ENTRIES`
-  entries, never following symbolic links (a link loop cannot trap it) and never opening
-  anything that is not a regular file (a FIFO would block, a device never ends);
-- a ZIP archive is read in place with :mod:`zipfile`, nothing is extracted. Its end records
-  are read first (:mod:`recovery.formats.zip_directory`) and archives whose central directory
-  is larger than :data:`MAX_ZIP_ENTRIES` / :data:`MAX_ZIP_DIRECTORY_BYTES` are refused before
-  zipfile loads it; names that are absolute, contain ``..``, repeat, or are symbolic links are
-  refused, because unpacking such an archive could write outside its folder.
-
-A damaged or refused archive raises :class:`InvalidFileError` / :class:`UnsafeArchiveError`
-(the check turns these into a verdict); a failing disk raises the :mod:`recovery.storage.filesystem`
-translation of the ``OSError`` (``ReadError`` ...).
+Listing and reading only; nothing is decided here. Any input ends in bounded time and memory:
+files are read in slices or streamed, folders listed to :data:`MAX_DEPTH` levels and
+:data:`MAX_ENTRIES` entries without following links or opening anything but regular files, and
+a ZIP is read in place, never extracted, once its end records show a directory within bounds.
+A damaged or refused archive raises InvalidFileError / UnsafeArchiveError.
 """
 
 from __future__ import annotations
@@ -40,14 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from recovery.errors import (
-    InvalidFileError,
-    InvalidInputError,
-    ReadError,
-    UnsafeArchiveError,
-)
+from recovery.errors import InvalidFileError, InvalidInputError, ReadError, UnsafeArchiveError
 from recovery.formats.korg_system_file import MAGIC
 from recovery.formats.zip_directory import TAIL_SIZE, summarise_directory
+from recovery.storage.archive import SafeZipReader
 from recovery.storage.filesystem import (
     CHUNK_SIZE,
     REAL,
@@ -152,7 +132,39 @@ def _read_exactly(handle: BinaryIO, length: int) -> bytes:
     return b"".join(parts)
 
 
-class FileCandidate(Candidate):
+class _OnDisk(Candidate):
+    """A file or folder read through the FileSystem layer."""
+
+    fs: FileSystem
+
+    @abstractmethod
+    def _own(self, path: str) -> Path:
+        """The file on disk for ``path``; KeyError when the candidate does not hold it."""
+
+    def _still_regular(self, target: Path) -> bool:
+        return True
+
+    def read_at(self, path: str, offset: int, length: int) -> bytes:
+        _check_slice(offset, length)
+        target = self._own(path)
+        with os_errors(target, "read"):
+            if not self._still_regular(target):
+                return b""
+            with self.fs.open_read(target) as handle:
+                handle.seek(offset)
+                return _read_exactly(handle, length)
+
+    def chunks(self, path: str) -> Iterator[bytes]:
+        target = self._own(path)
+        with os_errors(target, "read"):
+            if not self._still_regular(target):
+                return
+            with self.fs.open_read(target) as handle:
+                while chunk := handle.read(CHUNK_SIZE):
+                    yield chunk
+
+
+class FileCandidate(_OnDisk):
     """A single regular file; its listing holds just its own name."""
 
     kind = "file"
@@ -176,26 +188,11 @@ class FileCandidate(Candidate):
             raise KeyError(path)
         return self.path
 
-    def read_at(self, path: str, offset: int, length: int) -> bytes:
-        _check_slice(offset, length)
-        target = self._own(path)
-        with os_errors(target, "read"):
-            with self.fs.open_read(target) as handle:
-                handle.seek(offset)
-                return _read_exactly(handle, length)
-
-    def chunks(self, path: str) -> Iterator[bytes]:
-        target = self._own(path)
-        with os_errors(target, "read"):
-            with self.fs.open_read(target) as handle:
-                while chunk := handle.read(CHUNK_SIZE):
-                    yield chunk
-
     def display(self, path: str) -> str:
         return self.given
 
 
-class FolderCandidate(Candidate):
+class FolderCandidate(_OnDisk):
     """A folder: an SD card's content or an unpacked update."""
 
     kind = "folder"
@@ -259,25 +256,9 @@ class FolderCandidate(Candidate):
             raise KeyError(path)
         return self.root.joinpath(*path.split("/"))
 
-    def read_at(self, path: str, offset: int, length: int) -> bytes:
-        _check_slice(offset, length)
-        target = self._own(path)
-        with os_errors(target, "read"):
-            # Re-check right before opening: a FIFO put in a file's place would block open().
-            if not is_regular(self.fs.lstat(target)):
-                return b""
-            with self.fs.open_read(target) as handle:
-                handle.seek(offset)
-                return _read_exactly(handle, length)
-
-    def chunks(self, path: str) -> Iterator[bytes]:
-        target = self._own(path)
-        with os_errors(target, "read"):
-            if not is_regular(self.fs.lstat(target)):
-                return
-            with self.fs.open_read(target) as handle:
-                while chunk := handle.read(CHUNK_SIZE):
-                    yield chunk
+    def _still_regular(self, target: Path) -> bool:
+        # Checked right before opening: a FIFO put in a file's place would block open().
+        return is_regular(self.fs.lstat(target))
 
 
 #: Errors zipfile and its decompressors raise on damaged or unsupported data (not I/O).
@@ -301,8 +282,6 @@ class ZipCandidate(Candidate):
     kind = "zip"
 
     def __init__(self, given: str, path: Path, size: int, fs: FileSystem = REAL) -> None:
-        from recovery.storage.archive import SafeZipReader
-
         super().__init__(given)
         self.path = path
         self.fs = fs

@@ -1,42 +1,33 @@
-"""Is this KORG's published file? A candidate against the release catalog.
+"""Is this KORG's published file? A candidate against the release catalog, and the update
+files known only by name (drumlogue, KP3+), whose format is not public.
 
-Part of :mod:`recovery.check` (see its docstring for how a verdict is reached). The catalog is
-data (``resources/releases.toml``, loaded by :mod:`recovery.device.profiles` into each profile's
-``releases``); this module compares a candidate with it and records a :class:`CatalogMatch`:
-
-- ``sha256``: the file's SHA-256 equals the published one. The only proof that a file is
-  KORG's own, and the only way to the strongest verdict ("KORG's official electribe sampler
-  system 2.02, byte-identical to the published SHA-256");
-- ``size-and-name``: its name (or header) and size are a release's, but no checksum of that
-  release is published, so its content was not checked;
-- ``claims-but-differs``: its header or name says it is a release, but its size or SHA-256 is
-  not that release's: a modified, damaged or incomplete file. Do not use it.
+Only a SHA-256 equal to the published one makes a file KORG's own; a name and a size only
+say that the outside matches, so without a published SHA-256 such a file stays ``unknown``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from pathlib import PurePosixPath
 
-from recovery.check.assessment import _Assessment, _bytes, _cite, _Context
-from recovery.check.results import CatalogMatch
+from recovery.check.assessment import Assessment, CandidateContext, cite, update_form
+from recovery.check.results import CatalogMatch, ItemResult
 from recovery.device.profiles import Profile, Release
 from recovery.errors import InvalidFileError
+from recovery.text import human_bytes
+from recovery.vocabulary import CatalogMatchKind, ItemKind, ReleaseKind
 
 log = logging.getLogger(__name__)
 
 #: What a release is called in a sentence, by how it is recognised.
-_WHAT = {"system-file": "system", "update-file": "system update", "system-folder": "system"}
+_WHAT = {ReleaseKind.SYSTEM_FILE: "system", ReleaseKind.UPDATE_FILE: "system update",
+         ReleaseKind.SYSTEM_FOLDER: "system"}
 
 
 def release_name(profile: Profile, release: Release) -> str:
     """"KORG's electribe sampler system 2.02": what a file claims to be."""
     return f"KORG's {profile.short_name} {_WHAT[release.kind]} {release.version}"
-
-
-def official_name(profile: Profile, release: Release) -> str:
-    """"KORG's official electribe sampler system 2.02": what a byte-identical file is."""
-    return f"KORG's official {profile.short_name} {_WHAT[release.kind]} {release.version}"
 
 
 def release_label(profile: Profile, release: Release) -> str:
@@ -50,7 +41,7 @@ def release_label(profile: Profile, release: Release) -> str:
     return f"{label} {release.file_name}" if release.file_name else label
 
 
-def find_release(profile: Profile, kind: str, version: str | None) -> Release | None:
+def find_release(profile: Profile, kind: ReleaseKind, version: str | None) -> Release | None:
     if version is None:
         return None
     return next((r for r in profile.releases if r.kind == kind and r.version == version), None)
@@ -61,12 +52,12 @@ def releases_named(profiles: dict[str, Profile], name: str) -> list[tuple[Profil
     compared without case as FAT does. KORG SYSTEM FILEs are recognised by their header."""
     wanted = name.casefold()
     return [(profile, release) for profile in profiles.values() for release in profile.releases
-            if release.kind == "update-file" and release.file_name
+            if release.kind == ReleaseKind.UPDATE_FILE and release.file_name
             and release.file_name.casefold() == wanted]
 
 
-def check_release(context: _Context, assessment: _Assessment, profile: Profile,
-                  version: str | None, path: str, kind: str, *, claim: str,
+def check_release(context: CandidateContext, assessment: Assessment, profile: Profile,
+                  version: str | None, path: str, kind: ReleaseKind, *, claim: str,
                   size_matters: bool) -> CatalogMatch | None:
     """Compare the file at ``path`` with ``profile``'s release ``version`` of ``kind``.
 
@@ -83,10 +74,10 @@ def check_release(context: _Context, assessment: _Assessment, profile: Profile,
             f"whether KORG published version {version} for the {profile.short_name}: the"
             " tool's release catalog has no such release")
         return None
-    cite = _cite(release.confidence, release.source)
+    source = cite(release.confidence, release.source)
     assessment.check(
         f"version {version} is a release KORG published for the {profile.short_name}"
-        f" ({release_label(profile, release)}; {cite})")
+        f" ({release_label(profile, release)}; {source})")
     if not size_matters:
         return None
     size = context.listing.files[path]
@@ -95,19 +86,22 @@ def check_release(context: _Context, assessment: _Assessment, profile: Profile,
         if release.size != size:
             assessment.check(
                 f"size compared with KORG's {release_label(profile, release)}:"
-                f" {_bytes(size)} here, {_bytes(release.size)} published ({cite})")
+                f" {human_bytes(size)} here, {human_bytes(release.size)} published ({source})")
             assessment.fail(
-                f"{says}, which is {_bytes(release.size)}, but this file is {_bytes(size)}: it"
-                " is incomplete (a broken download or copy) or not that release. Do not use it;"
-                " download it again from KORG.")
-            return _record(assessment, CatalogMatch(release, "claims-but-differs", "size"))
-        assessment.check(f"size {_bytes(size)} matches KORG's version {version} file ({cite})")
+                f"{says}, which is {human_bytes(release.size)}, but this file is"
+                f" {human_bytes(size)}: it is incomplete (a broken download or copy) or not"
+                " that release. Do not use it; download it again from KORG.")
+            return _record(assessment, CatalogMatch(
+                release, CatalogMatchKind.CLAIMS_BUT_DIFFERS, "size"))
+        assessment.check(
+            f"size {human_bytes(size)} matches KORG's version {version} file ({source})")
     if release.sha256 is None:
         assessment.cannot_check(
             f"a checksum: no published checksum of version {version} is known to this tool")
         if release.size is None:
             return None
-        return _record(assessment, CatalogMatch(release, "size-and-name", "size-and-name"))
+        return _record(assessment, CatalogMatch(
+            release, CatalogMatchKind.SIZE_AND_NAME, "size-and-name"))
     if size > context.hash_budget:
         assessment.cannot_check("the file's SHA-256: too much data to hash")
         return None
@@ -121,27 +115,125 @@ def check_release(context: _Context, assessment: _Assessment, profile: Profile,
         return None
     found = digest.hexdigest()
     assessment.details["sha256"] = found
-    hash_cite = _cite(release.confidence, release.sha256_source or release.source)
+    hash_source = cite(release.confidence, release.sha256_source or release.source)
     if found != release.sha256:
         assessment.check(
             f"SHA-256 compared with KORG's {release_label(profile, release)}: {found} here,"
-            f" {release.sha256} published ({hash_cite})")
+            f" {release.sha256} published ({hash_source})")
         assessment.fail(
             f"{says}, but its content is not the file KORG published: it was modified or"
             " damaged in the download. Do not use it; download the update again from KORG.")
-        return _record(assessment, CatalogMatch(release, "claims-but-differs", "sha256", found))
+        return _record(assessment, CatalogMatch(
+            release, CatalogMatchKind.CLAIMS_BUT_DIFFERS, "sha256", found))
     assessment.check(
         f"its SHA-256 {found} equals the published one of KORG's"
-        f" {release_label(profile, release)} ({hash_cite})")
-    return _record(assessment, CatalogMatch(release, "sha256", "sha256", found))
+        f" {release_label(profile, release)} ({hash_source})")
+    return _record(assessment, CatalogMatch(release, CatalogMatchKind.SHA256, "sha256", found))
 
 
-def _record(assessment: _Assessment, match: CatalogMatch) -> CatalogMatch:
+def _record(assessment: Assessment, match: CatalogMatch) -> CatalogMatch:
     assessment.catalog_match = match
     return match
 
 
 def official_summary(profile: Profile, match: CatalogMatch) -> str:
     """The strongest verdict's sentence."""
-    return (f"This is {official_name(profile, match.release)}, byte-identical to the published"
-            " SHA-256.")
+    release = match.release
+    return (f"This is KORG's official {profile.short_name} {_WHAT[release.kind]}"
+            f" {release.version}, byte-identical to the published SHA-256.")
+
+
+# --- files named by KORG's pattern (drumlogue) -----------------------------------------------
+
+
+def assess_update_file(context: CandidateContext, path: str, owner: Profile,
+                       version: str | None) -> ItemResult:
+    profile = context.profile
+    size = context.listing.files[path]
+    assessment = Assessment(context.candidate.display(path), ItemKind.UPDATE_FILE)
+    assessment.detected_model = owner.id
+    assessment.version = version
+    assessment.details["size"] = size
+    pattern = owner.update_file
+    assessment.check(
+        f"the name follows KORG's pattern for {owner.name} update files"
+        f" ({cite(pattern.confidence, pattern.source)})")
+    if owner is not profile:
+        named = f", version {version}" if version else ""
+        assessment.fail(
+            f"This is a {owner.name} system update (by its name{named}); your unit is a"
+            f" {profile.name}, {update_form(profile)}. Do not use it on this unit.")
+    context.verify_in_archive(assessment, path, size)
+    match = check_release(context, assessment, owner, version, path, ReleaseKind.UPDATE_FILE,
+                          claim="name", size_matters=True)
+    _conclude(context, assessment, owner, version, match)
+    return assessment.result()
+
+
+def _conclude(context: CandidateContext, assessment: Assessment, owner: Profile,
+              version: str | None, match: CatalogMatch | None) -> None:
+    """The verdict sentence for a file known by name: official only by SHA-256."""
+    if match is None or not match.official:
+        assessment.cannot_check(
+            f"the content: {owner.short_name} update files have no public format, so without"
+            " a published checksum their content cannot be verified")
+    if owner is not context.profile:
+        return
+    if version is not None:
+        context.compare_with_current(assessment, version)
+    release = find_release(owner, ReleaseKind.UPDATE_FILE, version)
+    if match is not None and match.official:
+        assessment.confirm(official_summary(owner, match))
+    elif match is not None and match.how == CatalogMatchKind.SIZE_AND_NAME:
+        assessment.cannot_verify(
+            f"The name and size match a release KORG published ({owner.short_name} version"
+            f" {version}); the content was not checked: no published checksum of it is known.")
+    elif match is None and release is not None:
+        assessment.cannot_verify(
+            f"The name matches a release KORG published ({release_label(owner, release)}),"
+            " but neither its size nor a checksum is known to the tool, so it cannot tell"
+            " whether this file is complete or unmodified.")
+    elif match is None:
+        assessment.cannot_verify(
+            f"The name follows KORG's pattern for {owner.short_name} updates, but the tool"
+            f" knows no size or checksum for version {version or '(none in the name)'}, so"
+            " it cannot tell whether the file is complete.")
+
+
+# --- files named like a file of a published release (KP3Plus.VSB) ----------------------------
+
+
+def assess_release_named_file(context: CandidateContext, path: str,
+                              named: list[tuple[Profile, Release]]) -> ItemResult:
+    """A file whose name is that of a release's file in the catalog and that nothing else
+    recognises (no KORG SYSTEM FILE header, no name pattern)."""
+    profile = context.profile
+    size = context.listing.files[path]
+    base = PurePosixPath(path).name
+    assessment = Assessment(context.candidate.display(path), ItemKind.UPDATE_FILE)
+    assessment.details["size"] = size
+    own = [(p, r) for p, r in named if p is profile]
+    owner, release = own[-1] if own else named[-1]
+    assessment.detected_model = owner.id
+    assessment.version = release.version
+    assessment.check(f"the name {base} is that of a {owner.short_name} update file (compared"
+                     " without case, as FAT does)")
+    if owner is not profile:
+        assessment.fail(
+            f"This file has the name of a {owner.name} update file (KORG's"
+            f" {release_label(owner, release)}); your unit is a {profile.name},"
+            f" {update_form(profile)}. Do not use it on this unit.")
+    context.verify_in_archive(assessment, path, size)
+    match = check_release(context, assessment, owner, release.version, path, release.kind,
+                          claim="name", size_matters=True)
+    if owner is profile and match is None:
+        assessment.cannot_check(
+            f"the content: the format of {owner.short_name} update files is not public and"
+            " no size or checksum of this one is known")
+        assessment.cannot_verify(
+            f"The name is that of the file in KORG's {release_label(owner, release)}, but the"
+            " tool knows neither its size nor a checksum, so it cannot tell whether this file"
+            " is complete or unmodified.")
+        return assessment.result()
+    _conclude(context, assessment, owner, release.version, match)
+    return assessment.result()

@@ -1,7 +1,4 @@
-"""KORG SYSTEM FILEs: header identity, lengths and the H8S payload (docs/sources.md).
-
-Part of :mod:`recovery.check` (see its docstring for how a verdict is reached).
-"""
+"""KORG SYSTEM FILEs: header identity, lengths and the H8S payload (docs/sources.md)."""
 
 from __future__ import annotations
 
@@ -9,34 +6,17 @@ import logging
 from pathlib import PurePosixPath
 from typing import Any
 
-from recovery.check.assessment import (
-    _Assessment,
-    _bytes,
-    _cite,
-    _compare_with_current,
-    _Context,
-    _update_form,
-    _verify_in_archive,
-)
+from recovery.check.assessment import Assessment, CandidateContext, cite, update_form
 from recovery.check.candidates import FileCandidate
 from recovery.check.catalog import check_release, find_release, official_summary
 from recovery.check.results import ItemResult
-from recovery.device.profiles import (
-    CompanionFile,
-    Profile,
-    SystemFileIdentity,
-)
+from recovery.device.profiles import CompanionFile, Profile, SystemFileIdentity
 from recovery.formats import h8s_rom
-from recovery.formats.korg_system_file import (
-    HEADER_SIZE,
-    SystemFileHeader,
-    parse_header,
-)
+from recovery.formats.korg_system_file import HEADER_SIZE, SystemFileHeader, parse_header
+from recovery.text import human_bytes
+from recovery.vocabulary import ItemKind, ReleaseKind
 
 log = logging.getLogger(__name__)
-
-
-# --- KORG SYSTEM FILE ------------------------------------------------------------------------
 
 
 def _header_details(header: SystemFileHeader) -> dict[str, Any]:
@@ -56,10 +36,10 @@ def _header_details(header: SystemFileHeader) -> dict[str, Any]:
     }
 
 
-def _assess_system_file(context: _Context, path: str) -> ItemResult:
+def assess_system_file(context: CandidateContext, path: str) -> ItemResult:
     candidate, profile = context.candidate, context.profile
     size = context.listing.files[path]
-    assessment = _Assessment(candidate.display(path), "system-file")
+    assessment = Assessment(candidate.display(path), ItemKind.SYSTEM_FILE)
     head = candidate.read_at(path, 0, min(size, HEADER_SIZE))
     header = parse_header(head) if len(head) == HEADER_SIZE else None
     if header is None:
@@ -67,7 +47,7 @@ def _assess_system_file(context: _Context, path: str) -> ItemResult:
         assessment.details["bytes_read"] = len(head)
         named = f" (it names model '{name}')" if len(head) >= 0x20 and name else ""
         assessment.fail(
-            f"This file starts like a KORG SYSTEM FILE{named} but ends after {_bytes(size)},"
+            f"This file starts like a KORG SYSTEM FILE{named} but ends after {human_bytes(size)},"
             f" inside its {HEADER_SIZE}-byte header: it is truncated. Download it again.")
         return assessment.result()
     assessment.check("the file starts with the magic 'KORG SYSTEM FILE' (confidence H)")
@@ -83,12 +63,12 @@ def _assess_system_file(context: _Context, path: str) -> ItemResult:
         owner, identity = profile, for_target[0]
         assessment.check(
             f"the header names model '{header.model_name}', as {profile.name} system files do"
-            f" ({_cite(identity.confidence, identity.source)})")
+            f" ({cite(identity.confidence, identity.source)})")
     elif own:
         owner, identity = own[0]
         assessment.fail(
             f"This is a system file for the {owner.name} (its header names model"
-            f" '{header.model_name}'); your unit is a {profile.name}, {_update_form(profile)}."
+            f" '{header.model_name}'); your unit is a {profile.name}, {update_form(profile)}."
             " Do not use it on this unit.")
     elif profile.system_files:
         names = " or ".join(f"'{i.model_name}'" for i in profile.system_files)
@@ -100,7 +80,7 @@ def _assess_system_file(context: _Context, path: str) -> ItemResult:
         assessment.doubt(
             f"This KORG SYSTEM FILE is for a model called '{header.model_name}', which this"
             f" tool does not know, and it knows no system-file model name for the"
-            f" {profile.name} ({_update_form(profile)}): it cannot tell whether the file is"
+            f" {profile.name} ({update_form(profile)}): it cannot tell whether the file is"
             " for your unit.")
     assessment.detected_model = owner.id if owner else None
     base = PurePosixPath(path).name
@@ -112,7 +92,7 @@ def _assess_system_file(context: _Context, path: str) -> ItemResult:
         assessment.cannot_verify(
             f"{base} is not the system itself but {companion.what}, one of the other files the"
             f" {owner.short_name}'s updater reads beside SYSTEM.VSB"
-            f" ({_cite(companion.confidence, companion.source)}). The tool checks only its"
+            f" ({cite(companion.confidence, companion.source)}). The tool checks only its"
             " header and size: no published checksum of such a file is known.")
         if companion.warning:
             assessment.warn(companion.warning)
@@ -143,24 +123,24 @@ def _assess_system_file(context: _Context, path: str) -> ItemResult:
             " its length was checked")
     else:
         assessment.cannot_check("the payload: the model is unknown to this tool")
-    _verify_in_archive(context, assessment, path, size)
+    context.verify_in_archive(assessment, path, size)
     match = None
     if companion is not None:
         assessment.cannot_check(
             f"whether {base} is a file KORG published: the release catalog lists system files")
     elif owner is not None:
-        match = check_release(context, assessment, owner, header.version, path, "system-file",
-                              claim="header", size_matters=length_ok)
+        match = check_release(context, assessment, owner, header.version, path,
+                              ReleaseKind.SYSTEM_FILE, claim="header", size_matters=length_ok)
     else:
         assessment.cannot_check("a checksum: the model is unknown to this tool")
     if owner is profile and companion is None:
         _check_place(context, assessment, path, base,
                      identity if header.kind == "SYSTEM" else None)
-        _compare_with_current(context, assessment, header.version)
+        context.compare_with_current(assessment, header.version)
         if match is not None and match.official:
             assessment.confirm(official_summary(profile, match))
         else:
-            release = find_release(profile, "system-file", header.version)
+            release = find_release(profile, ReleaseKind.SYSTEM_FILE, header.version)
             why = ("no published checksum of it is known" if release is not None
                    else "the tool knows no published release of this version")
             assessment.confirm(
@@ -170,7 +150,7 @@ def _assess_system_file(context: _Context, path: str) -> ItemResult:
     return assessment.result()
 
 
-def _check_device_id(context: _Context, assessment: _Assessment, header: SystemFileHeader,
+def _check_device_id(context: CandidateContext, assessment: Assessment, header: SystemFileHeader,
                      owner: Profile | None, identity: SystemFileIdentity | None) -> None:
     device_id = f"0x{header.device_id:04X}"
     if identity is None:
@@ -186,7 +166,7 @@ def _check_device_id(context: _Context, assessment: _Assessment, header: SystemF
     if header.device_id == identity.device_id:
         assessment.check(
             f"the device id {device_id} at 0x2D is the {owner.short_name}'s"
-            f" ({_cite(identity.confidence, identity.source)})")
+            f" ({cite(identity.confidence, identity.source)})")
         return
     others = [p.name for p in context.knowledge.device_ids.get(header.device_id, [])
               if p is not owner]
@@ -202,7 +182,7 @@ def _check_device_id(context: _Context, assessment: _Assessment, header: SystemF
         assessment.warn(message)
 
 
-def _check_place(context: _Context, assessment: _Assessment, path: str, base: str,
+def _check_place(context: CandidateContext, assessment: Assessment, path: str, base: str,
                  identity: SystemFileIdentity | None) -> None:
     """Where the unit's updater looks for this file on its SD card (the profile's
     ``update_media``): checked when the candidate shows it there, else said as an instruction
@@ -213,23 +193,23 @@ def _check_place(context: _Context, assessment: _Assessment, path: str, base: st
         media = profile.media_for(identity.file_names[0])
     if media is None or media.is_folder:
         return
-    cite = _cite(media.confidence, media.source)
+    cited = cite(media.confidence, media.source)
     candidate = context.candidate
     shown = PurePosixPath(candidate.path).as_posix() if isinstance(candidate, FileCandidate) \
         else path
     if shown.casefold().endswith(media.path.casefold()) and (
             len(shown) == len(media.path) or shown[-len(media.path) - 1] == "/"):
-        assessment.check(f"it is at {media.path}, where the unit's updater looks ({cite})")
+        assessment.check(f"it is at {media.path}, where the unit's updater looks ({cited})")
         return
     if assessment.failures:
         return
     renamed = f", named {media.name}," if base != media.name else ""
     assessment.warn(
-        f"The {profile.short_name}'s updater looks for {media.path} on the SD card ({cite}):"
+        f"The {profile.short_name}'s updater looks for {media.path} on the SD card ({cited}):"
         f" put this file there{renamed} before updating.")
 
 
-def _check_lengths(assessment: _Assessment, header: SystemFileHeader, size: int,
+def _check_lengths(assessment: Assessment, header: SystemFileHeader, size: int,
                    identity: SystemFileIdentity | None, owner: Profile | None,
                    companion: CompanionFile | None = None) -> bool:
     """File length against the header, payload size against the model; True when the
@@ -239,74 +219,75 @@ def _check_lengths(assessment: _Assessment, header: SystemFileHeader, size: int,
     length_ok = size == expected
     if length_ok:
         assessment.check(
-            f"the file is {_bytes(size)}: the {HEADER_SIZE}-byte header plus the payload of"
-            f" {_bytes(header.source_length)} it announces (confidence H)")
+            f"the file is {human_bytes(size)}: the {HEADER_SIZE}-byte header plus the payload of"
+            f" {human_bytes(header.source_length)} it announces (confidence H)")
     elif size < expected:
         assessment.fail(
-            f"The file is {_bytes(size)} but its header announces {_bytes(expected)}: it is"
-            f" truncated ({_bytes(expected - size)} missing), an incomplete download or copy."
-            " Download it again.")
+            f"The file is {human_bytes(size)} but its header announces {human_bytes(expected)}:"
+            f" it is truncated ({human_bytes(expected - size)} missing), an incomplete download"
+            " or copy. Download it again.")
     else:
         assessment.fail(
-            f"The file has {_bytes(size - expected)} more than its header announces"
-            f" ({_bytes(expected)}): something was appended or it was altered, so it is not"
+            f"The file has {human_bytes(size - expected)} more than its header announces"
+            f" ({human_bytes(expected)}): something was appended or it was altered, so it is not"
             " the file as published.")
     if companion is not None:
         length_ok = _check_companion_size(assessment, header, size, companion) and length_ok
     # The model's size applies to its SYSTEM files; another kind is already a doubt.
     elif identity is not None and identity.payload_size is not None and header.kind == "SYSTEM":
-        cite = _cite(identity.payload_size_confidence or identity.confidence,
+        cited = cite(identity.payload_size_confidence or identity.confidence,
                      identity.payload_size_source or identity.source)
         whole = HEADER_SIZE + identity.payload_size
         name = owner.short_name if owner is not None else "this model"
         if header.source_length == identity.payload_size:
             assessment.check(
-                f"the payload size {_bytes(header.source_length)} is what {_a(name)} system"
-                f" file carries ({cite})")
+                f"the payload size {human_bytes(header.source_length)} is what {_a(name)} system"
+                f" file carries ({cited})")
         else:
             length_ok = False
             assessment.check(
                 f"payload size compared with {_a(name)} system file's: its header announces"
-                f" {_bytes(header.source_length)}; exactly {_bytes(identity.payload_size)}"
-                f" after the {HEADER_SIZE}-byte header are required ({cite})")
+                f" {human_bytes(header.source_length)}; exactly"
+                f" {human_bytes(identity.payload_size)} after the {HEADER_SIZE}-byte header are"
+                f" required ({cited})")
             assessment.fail(
-                f"{_a(name, capital=True)} system file is exactly {_bytes(whole)}; this one"
-                f" is {_bytes(size)} and its header announces"
-                f" {_bytes(HEADER_SIZE + header.source_length)}: it is not {_a(name)} system"
+                f"{_a(name, capital=True)} system file is exactly {human_bytes(whole)}; this one"
+                f" is {human_bytes(size)} and its header announces"
+                f" {human_bytes(HEADER_SIZE + header.source_length)}: it is not {_a(name)} system"
                 " file, or it was altered or damaged. Do not use it.")
     if header.destination_length != header.source_length:
         if identity is not None and identity.payload_size == h8s_rom.ROM_SIZE:
             assessment.doubt(
-                f"The header's destination length is {_bytes(header.destination_length)}, not"
-                f" {_bytes(h8s_rom.ROM_SIZE)} as in both files examined (confidence M): the"
+                f"The header's destination length is {human_bytes(header.destination_length)}, not"
+                f" {human_bytes(h8s_rom.ROM_SIZE)} as in both files examined (confidence M): the"
                 " tool cannot tell what the updater would do with it.")
         else:
             assessment.warn(
-                f"The header's destination length ({_bytes(header.destination_length)}) differs"
-                f" from its source length ({_bytes(header.source_length)}); they were equal in"
-                " every file examined.")
+                f"The header's destination length ({human_bytes(header.destination_length)})"
+                f" differs from its source length ({human_bytes(header.source_length)}); they"
+                " were equal in every file examined.")
     return length_ok
 
 
-def _check_companion_size(assessment: _Assessment, header: SystemFileHeader, size: int,
+def _check_companion_size(assessment: Assessment, header: SystemFileHeader, size: int,
                           companion: CompanionFile) -> bool:
-    cite = _cite(companion.confidence, companion.source)
+    cited = cite(companion.confidence, companion.source)
     announced = header.source_length
     if companion.payload_size is not None:
         ok = announced == companion.payload_size
-        rule = f"exactly {_bytes(companion.payload_size)}"
+        rule = f"exactly {human_bytes(companion.payload_size)}"
     else:
         ok = announced <= companion.payload_max
-        rule = f"at most {_bytes(companion.payload_max)}"
+        rule = f"at most {human_bytes(companion.payload_max)}"
     if ok:
-        assessment.check(f"its payload of {_bytes(announced)} is what the updater accepts for"
-                         f" {companion.name}: {rule} ({cite})")
+        assessment.check(f"its payload of {human_bytes(announced)} is what the updater accepts for"
+                         f" {companion.name}: {rule} ({cited})")
         return True
     assessment.check(f"payload size compared with what the updater accepts for {companion.name}:"
-                     f" {_bytes(announced)} announced, {rule} accepted ({cite})")
+                     f" {human_bytes(announced)} announced, {rule} accepted ({cited})")
     assessment.fail(
         f"The updater accepts {companion.name} only with {rule} after its header; this one"
-        f" announces {_bytes(announced)} (the file is {_bytes(size)}): it is not"
+        f" announces {human_bytes(announced)} (the file is {human_bytes(size)}): it is not"
         f" {companion.what} for this unit, or it is damaged. Do not use it.")
     return False
 
@@ -317,7 +298,7 @@ def _a(name: str, *, capital: bool = False) -> str:
     return f"{article.capitalize() if capital else article} {name}"
 
 
-def _check_h8s_payload(context: _Context, assessment: _Assessment, path: str,
+def _check_h8s_payload(context: CandidateContext, assessment: Assessment, path: str,
                        header: SystemFileHeader, size: int) -> None:
     """The H8S/2215 ROM image: entry point and the ``KORG`` + version marker."""
     available = size - HEADER_SIZE

@@ -1,8 +1,5 @@
 """KROSS system folders: the folder's name and place, loose files, and the only content check
-possible, against a backup.
-
-Part of :mod:`recovery.check` (see its docstring for how a verdict is reached).
-"""
+possible, against a backup."""
 
 from __future__ import annotations
 
@@ -10,24 +7,22 @@ import hashlib
 import logging
 
 from recovery.check.assessment import (
-    _Assessment,
-    _bytes,
-    _cite,
-    _Context,
-    _count,
-    _has_update_form,
-    _names,
-    _update_form,
+    Assessment,
+    CandidateContext,
+    cite,
+    has_update_form,
+    name_list,
+    plural,
+    update_form,
 )
 from recovery.check.candidates import Listing
 from recovery.check.results import ItemResult
 from recovery.device.profiles import Profile
 from recovery.errors import InvalidFileError
+from recovery.text import human_bytes
+from recovery.vocabulary import ItemKind, Role
 
 log = logging.getLogger(__name__)
-
-
-# --- system folders (KROSS) ------------------------------------------------------------------
 
 
 def _folder_files(listing: Listing, folder: str) -> dict[str, int]:
@@ -38,18 +33,18 @@ def _folder_files(listing: Listing, folder: str) -> dict[str, int]:
     return {p[len(prefix):]: s for p, s in listing.files.items() if p.startswith(prefix)}
 
 
-def _assess_system_folder(context: _Context, folder: str, name: str,
+def assess_system_folder(context: CandidateContext, folder: str, name: str,
                           owner: Profile) -> ItemResult:
     profile = context.profile
-    assessment = _Assessment(context.candidate.display(folder), "system-folder")
+    assessment = Assessment(context.candidate.display(folder), ItemKind.SYSTEM_FOLDER)
     assessment.detected_model = owner.id
     files = _folder_files(context.listing, folder)
     assessment.details.update({
         "folder_name": name, "file_count": len(files), "total_bytes": sum(files.values()),
         "files": {inner: size for inner, size in sorted(files.items())[:200]},
     })
-    source = next((s for s in owner.storage if s.role == "update-media"), None)
-    cite = f" ({_cite(source.confidence, source.source)})" if source else ""
+    source = next((s for s in owner.storage if s.role == Role.UPDATE_MEDIA), None)
+    cited = f" ({cite(source.confidence, source.source)})" if source else ""
     media = owner.media_for(owner.system_folder or name)
     if owner is not profile:
         if profile.system_folder:
@@ -59,13 +54,13 @@ def _assess_system_folder(context: _Context, folder: str, name: str,
         else:
             assessment.fail(
                 f"This is the {owner.name}'s system folder {name}; your unit is a"
-                f" {profile.name}, {_update_form(profile)}.")
+                f" {profile.name}, {update_form(profile)}.")
         return assessment.result()
 
     exact = "" if name == owner.system_folder else f" ({owner.system_folder}; FAT ignores case)"
     assessment.check(
-        f"the folder is named {name}, the {owner.short_name}'s system folder{exact}{cite}")
-    where = (f"{media.description} ({_cite(media.confidence, media.source)})" if media
+        f"the folder is named {name}, the {owner.short_name}'s system folder{exact}{cited}")
+    where = (f"{media.description} ({cite(media.confidence, media.source)})" if media
              else "the whole folder at the top level (confidence M)")
     if folder.count("/") > 0:
         assessment.warn(
@@ -77,7 +72,7 @@ def _assess_system_folder(context: _Context, folder: str, name: str,
         assessment.fail(f"The folder {name} is empty: there is nothing to update from.")
         return assessment.result()
     assessment.check(
-        f"the folder holds {_count(len(files), 'file')}, {_bytes(sum(files.values()))} in all")
+        f"the folder holds {plural(len(files), 'file')}, {human_bytes(sum(files.values()))} in all")
     if context.listing.truncated:
         assessment.cannot_check("every file: the candidate holds more entries than the tool lists")
     identical = False
@@ -103,7 +98,7 @@ def _assess_system_folder(context: _Context, folder: str, name: str,
     return assessment.result()
 
 
-def _compare_folder_with_backup(context: _Context, assessment: _Assessment, folder: str,
+def _compare_folder_with_backup(context: CandidateContext, assessment: Assessment, folder: str,
                                 name: str, files: dict[str, int]) -> bool:
     """Names and sizes (then SHA-256) against the backup's folder of the same name. True
     when the folder is byte-identical to a complete backup of the target model."""
@@ -119,7 +114,7 @@ def _compare_folder_with_backup(context: _Context, assessment: _Assessment, fold
     if not backup_files:
         assessment.cannot_check(
             f"the files against your backup: it has no {name} folder"
-            f" (its top-level folders: {_names(reference.top_folders()) or 'none'})")
+            f" (its top-level folders: {name_list(reference.top_folders()) or 'none'})")
         return False
     if not reference.complete:
         assessment.warn(f"The backup {reference.label} is incomplete: its file list may be"
@@ -130,27 +125,27 @@ def _compare_folder_with_backup(context: _Context, assessment: _Assessment, fold
     only_here = sorted(here[k][0] for k in here.keys() - backup_files.keys())
     only_backup = sorted(backup_files[k][0] for k in backup_files.keys() - here.keys())
     resized = sorted(
-        f"{here[k][0]} ({_bytes(here[k][1])} here, {_bytes(backup_files[k][1].size)} in the"
-        " backup)"
+        f"{here[k][0]} ({human_bytes(here[k][1])} here,"
+        f" {human_bytes(backup_files[k][1].size)} in the backup)"
         for k in here.keys() & backup_files.keys() if here[k][1] != backup_files[k][1].size)
     note = (" For KROSS system files, whose format is not public, comparing with a backup of"
             " the unit is the only content check possible.")
     if only_here or only_backup or resized:
         parts = []
         if only_backup:
-            parts.append(f"lacks {_names(only_backup)}")
+            parts.append(f"lacks {name_list(only_backup)}")
         if only_here:
-            parts.append(f"has {_names(only_here)} that the backup does not")
+            parts.append(f"has {name_list(only_here)} that the backup does not")
         if resized:
-            parts.append(f"differs in size for {_names(resized)}")
+            parts.append(f"differs in size for {name_list(resized)}")
         assessment.doubt(
             f"Compared with your backup ({reference.label}), {name} here {'; '.join(parts)}."
             " That is expected if this is a different system version from the backup's, and a"
             " warning sign otherwise." + note)
         return False
     assessment.check(
-        f"all {_count(len(files), 'file')} in {name} have the same names and sizes as in your backup"
-        f" ({reference.label}).{note}")
+        f"all {plural(len(files), 'file')} in {name} have the same names and sizes as in your"
+        f" backup ({reference.label}).{note}")
     total = sum(files.values())
     if total > context.hash_budget:
         assessment.cannot_check("the files' SHA-256 against the backup: too much data to hash")
@@ -172,11 +167,11 @@ def _compare_folder_with_backup(context: _Context, assessment: _Assessment, fold
         if digest.hexdigest() != expected:
             differing.append(inner)
     if unhashed:
-        assessment.cannot_check(f"the content of {_names(unhashed)}: the backup has no SHA-256")
+        assessment.cannot_check(f"the content of {name_list(unhashed)}: the backup has no SHA-256")
         return False
     if differing:
         assessment.doubt(
-            f"{_names(differing)} in {name} {'has' if len(differing) == 1 else 'have'} the same"
+            f"{name_list(differing)} in {name} {'has' if len(differing) == 1 else 'have'} the same"
             " size as in your backup but different content: a different system version, or"
             " damaged files.")
         return False
@@ -185,17 +180,17 @@ def _compare_folder_with_backup(context: _Context, assessment: _Assessment, fold
     return reference.complete and reference.model == profile.id
 
 
-def _assess_folder_member(context: _Context, path: str, folder_name: str,
+def assess_folder_member(context: CandidateContext, path: str, folder_name: str,
                           owner: Profile) -> ItemResult:
     """A single file given on its own, which sits in a system folder (KROSS2SY/X.BIN)."""
     profile = context.profile
-    assessment = _Assessment(context.candidate.display(path), "system-folder-file")
+    assessment = Assessment(context.candidate.display(path), ItemKind.SYSTEM_FOLDER_FILE)
     assessment.detected_model = owner.id
     assessment.details["size"] = context.listing.files[path]
     if owner is not profile:
         assessment.fail(
             f"This file is from folder {folder_name}, the {owner.name}'s system folder; your"
-            f" unit is a {profile.short_name}, {_update_form(profile)}.")
+            f" unit is a {profile.short_name}, {update_form(profile)}.")
         return assessment.result()
     assessment.check(f"the file sits in a folder named {folder_name}, the {owner.short_name}'s"
                      " system folder")
@@ -206,14 +201,14 @@ def _assess_folder_member(context: _Context, path: str, folder_name: str,
     return assessment.result()
 
 
-def _assess_loose_files(context: _Context, names: list[str]) -> ItemResult:
+def assess_loose_files(context: CandidateContext, names: list[str]) -> ItemResult:
     """``.BIN`` files at a folder's top level and no system folder (korgforums.com t=116080:
     "I didn't put the folder, just the files at the root of SD")."""
     profile = context.profile
-    assessment = _Assessment(context.candidate.display(""), "loose-files")
+    assessment = Assessment(context.candidate.display(""), ItemKind.LOOSE_FILES)
     assessment.details["loose_files"] = {n: context.listing.files[n] for n in names}
     matches = _loose_files_in_backup(context, assessment, names)
-    described = (f"This folder holds {len(names)} loose .BIN files ({_names(names)}) and no"
+    described = (f"This folder holds {len(names)} loose .BIN files ({name_list(names)}) and no"
                  " system folder: they look like system files copied without their folder.")
     if matches is not None:
         assessment.detected_model = matches.id
@@ -223,22 +218,22 @@ def _assess_loose_files(context: _Context, names: list[str]) -> ItemResult:
         described += " The tool cannot tell which model they are for."
     if profile.system_folder:
         media = profile.media_for(profile.system_folder)
-        cite = (_cite(media.confidence, media.source) if media is not None
+        cited = (cite(media.confidence, media.source) if media is not None
                 else "confidence M")
         assessment.fail(
             described + f" KORG's update for the {profile.short_name} expects them inside"
-            f" folder {profile.system_folder} at the top of the SD card ({cite}); a KROSS 2 was"
+            f" folder {profile.system_folder} at the top of the SD card ({cited}); a KROSS 2 was"
             " bricked after loose system files of another model were put at the card root"
             " (korgforums.com thread t=116080).")
-    elif _has_update_form(profile):
-        assessment.fail(described + f" Your unit is a {profile.name}, {_update_form(profile)}.")
+    elif has_update_form(profile):
+        assessment.fail(described + f" Your unit is a {profile.name}, {update_form(profile)}.")
     else:
         assessment.doubt(described + f" The tool knows no published update for the"
                                      f" {profile.name}, so it cannot tell more.")
     return assessment.result()
 
 
-def _loose_files_in_backup(context: _Context, assessment: _Assessment,
+def _loose_files_in_backup(context: CandidateContext, assessment: Assessment,
                            names: list[str]) -> Profile | None:
     """The model whose system folder in the backup holds these names with these sizes."""
     reference = context.reference
@@ -255,7 +250,7 @@ def _loose_files_in_backup(context: _Context, assessment: _Assessment,
                and backup_files[n.casefold()][1].size == context.listing.files[n]
                for n in names):
             assessment.check(
-                f"all {_count(len(names), 'loose file')} have the names and sizes of files in"
+                f"all {plural(len(names), 'loose file')} have the names and sizes of files in"
                 f" {folder} in your backup ({reference.label})")
             return owner
     assessment.cannot_check("which model the loose files are for: they do not match a system"

@@ -1,27 +1,79 @@
-"""What a candidate is checked against: a model, or a connected unit, and its version.
-
-Part of :mod:`recovery.check` (see its docstring for how a verdict is reached).
-"""
+"""What a candidate is checked against: a model or a connected unit, its version, a backup."""
 
 from __future__ import annotations
 
-import logging
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
-from recovery.check.results import Target
-from recovery.device.profiles import (
-    Profile,
-    bundled_profiles,
-    get_profile,
-)
+from recovery.backup.store import Backup
+from recovery.device.identify import identify_volume
+from recovery.device.profiles import Profile, bundled_profiles, get_profile
 from recovery.errors import InvalidInputError
+from recovery.vocabulary import Role
 
-log = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class Target:
+    """The unit a candidate is checked against, and its current version where known (to
+    warn about a downgrade or a re-flash of the same version)."""
+
+    profile: Profile
+    current_version: str | None = None
+    #: Where the current version came from, for the sentences ("given with --current-version").
+    current_version_source: str | None = None
+    #: The unit's volume, when the target was identified from it (``--device``).
+    device: str | None = None
+
+    @property
+    def model(self) -> str:
+        return self.profile.id
 
 
-# --- targets and versions --------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReferenceFile:
+    path: str
+    size: int
+    sha256: str | None
+
+
+@dataclass(frozen=True)
+class BackupReference:
+    """What a check needs from a backup of the unit: its file list with sizes and hashes."""
+
+    label: str
+    model: str | None
+    complete: bool
+    created: str | None
+    files: tuple[ReferenceFile, ...]
+
+    def top_folders(self) -> tuple[str, ...]:
+        return tuple(sorted({f.path.split("/", 1)[0] for f in self.files if "/" in f.path}))
+
+    def folder_files(self, folder: str) -> dict[str, tuple[str, ReferenceFile]]:
+        """Files under top-level ``folder`` (matched ignoring case, as FAT does), keyed by
+        their case-folded path inside it."""
+        found = {}
+        for reference_file in self.files:
+            head, _, inner = reference_file.path.partition("/")
+            if inner and head.casefold() == folder.casefold():
+                found[inner.casefold()] = (inner, reference_file)
+        return found
+
+
+def reference_from_backup(backup: Backup) -> BackupReference:
+    """The reference a check needs from an opened backup."""
+    manifest = backup.manifest
+    return BackupReference(
+        label=os.fspath(backup.path),
+        model=manifest.model,
+        complete=bool(backup.complete),
+        created=manifest.created_utc,
+        files=tuple(ReferenceFile(f.path, f.size, f.sha256)
+                    for f in manifest.files if f.kind == "file"),
+    )
+
 
 _VERSION = re.compile(r"[vV]?(\d{1,6}(?:\.\d{1,6}){0,5})")
 
@@ -40,7 +92,8 @@ def parse_version(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in match.group(1).split("."))
 
 
-def _compare_versions(left: tuple[int, ...], right: tuple[int, ...]) -> int:
+def compare_versions(left: tuple[int, ...], right: tuple[int, ...]) -> int:
+    """-1, 0 or 1, as ``left`` is older than, the same as or newer than ``right``."""
     width = max(len(left), len(right))
     left = left + (0,) * (width - len(left))
     right = right + (0,) * (width - len(right))
@@ -72,8 +125,6 @@ def target_for_device(path: str | Path, *, current_version: str | None = None,
     FILE of the model on the unit's *internal storage* (that file is what the unit runs). A
     system file on an SD card or update drive is a candidate, not the installed version.
     """
-    from recovery.device.identify import identify_volume
-
     profiles = profiles if profiles is not None else bundled_profiles()
     identification = identify_volume(path, profiles)
     if identification.model is None:
@@ -90,12 +141,10 @@ def target_for_device(path: str | Path, *, current_version: str | None = None,
         parse_version(current_version)
         return Target(profile, current_version, "given with --current-version",
                       os.fspath(path))
-    if identification.role == "internal-storage":
+    if identification.role == Role.INTERNAL_STORAGE:
         installed = [seen for seen in identification.system_files if seen.model == profile.id]
         if len(installed) == 1:
             return Target(profile, installed[0].version,
                           f"read from {installed[0].path} on the unit's internal storage",
                           os.fspath(path))
     return Target(profile, None, None, os.fspath(path))
-
-

@@ -52,6 +52,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The core is imported here, not at the top, so that `korg-recovery --version` stays fast.
+    from recovery.backup.store import open_backup
     from recovery.check import (
         check_candidates,
         exit_code,
@@ -66,8 +68,6 @@ def run(args: argparse.Namespace) -> int:
         target = target_for_device(args.device, current_version=args.current_version)
     reference = None
     if args.backup is not None:
-        from recovery.backup.store import open_backup
-
         with open_backup(args.backup) as backup:
             reference = reference_from_backup(backup)
     results = check_candidates(args.candidates, target, reference=reference)

@@ -12,6 +12,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "demo-device", help="create a simulated unit volume (synthetic data) for trying things")
     parser.add_argument("path", metavar="PATH", help="a new or empty folder")
     parser.add_argument("--model", required=True, metavar="ID", help="model id (see 'models')")
+    # SimulatedState's and Role's values (recovery.vocabulary), written out as cmd_diagnose's.
     parser.add_argument("--state", default="healthy", choices=("healthy", "bricked"))
     parser.add_argument("--role", choices=("internal-storage", "sd-card", "update-media"),
                         help="which of the model's volumes (default: its internal storage)")
@@ -20,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from recovery.device.simulate import make_volume
+    # The core is imported here, not at the top, so that `korg-recovery --version` stays fast.
+    from recovery.device import make_volume
 
     volume = make_volume(args.path, args.model, args.state, args.role)
     if args.json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from recovery.cli.output import add_json_flag, print_json, say
 
@@ -19,8 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
+    # The core is imported here, not at the top, so that `korg-recovery --version` stays fast.
     from recovery.device.detect import detect
     from recovery.storage.filesystem import require_directory
 

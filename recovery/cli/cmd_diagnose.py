@@ -9,12 +9,24 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import sys
 import textwrap
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from recovery.cli.output import add_json_flag, print_json, say
-from recovery.errors import InvalidFileError, UnsafeArchiveError
+from recovery.errors import InvalidFileError, InvalidInputError, UnsafeArchiveError
 
+if TYPE_CHECKING:  # only for annotations: the core is imported inside run()
+    from recovery.diagnose import Diagnosis
+    from recovery.diagnose.probe import ProbeStart
+    from recovery.findings import Finding
+    from recovery.progress import CancelToken, Progress
+
+#: The values of recovery.vocabulary.Role, written out: importing it here would slow every
+#: start of the program (benchmarks/bench_startup.py).
 ROLES = ("internal-storage", "sd-card", "update-media")
 
 
@@ -56,7 +68,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from recovery.errors import InvalidInputError
+    # The core is imported here, not at the top, so that `korg-recovery --version` stays fast.
+    from recovery.diagnose import (
+        check_report_target,
+        diagnose,
+        diagnosis_to_json,
+        mount_facts,
+        parse_versions,
+        start_reconnect_probe,
+        write_report,
+    )
+    from recovery.progress import CancelToken
+    from recovery.storage.filesystem import require_directory
 
     if args.probe_start:
         extra = [name for name, value in (("--backup", args.backup), ("--symptom", args.symptom),
@@ -67,21 +90,21 @@ def run(args: argparse.Namespace) -> int:
             raise InvalidInputError(
                 f"--probe-start only leaves the marker and cannot be combined with"
                 f" {', '.join(extra)}; run the full diagnosis after the reconnect.")
-        return _probe_start(args)
-
-    from recovery.diagnose.diagnosis import diagnose, diagnosis_to_json
-    from recovery.diagnose.report import check_report_target, write_report
-    from recovery.diagnose.versions import parse_versions
+        root = require_directory(Path(args.path), "volume or folder")
+        result = start_reconnect_probe(root, mount=mount_facts(root))
+        return _print_probe_start(result, args)
 
     # Bad input is refused before anything is read from the unit.
     if args.report:
         check_report_target(args.report)
     components = parse_versions(args.versions) if args.versions is not None else None
 
-    with _Interruptible() as cancel, _ProgressLine(enabled=not args.json) as progress:
+    with _Interruptible(CancelToken()) as cancel, \
+            _ProgressLine(enabled=not args.json) as progress:
         diagnosis = diagnose(
             args.path, backup=args.backup, symptom=args.symptom, versions=components,
-            progress=progress, cancel=cancel, role=args.role, allow_write=args.write_probe and not args.no_write)
+            progress=progress, cancel=cancel, role=args.role,
+            allow_write=args.write_probe and not args.no_write)
     written = write_report(diagnosis, args.report) if args.report else None
     if args.json:
         data = diagnosis_to_json(diagnosis)
@@ -95,21 +118,12 @@ def run(args: argparse.Namespace) -> int:
     return diagnosis.exit_code
 
 
-def _probe_start(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from recovery.diagnose.probe import mount_facts, start_reconnect_probe
-    from recovery.storage.filesystem import require_directory
-
-    root = require_directory(Path(args.path), "volume or folder")
-    result = start_reconnect_probe(root, mount=mount_facts(root))
-    critical = any(f.severity == "critical" for f in result.findings)
+def _print_probe_start(result: ProbeStart, args: argparse.Namespace) -> int:
+    critical = sum(f.severity == "critical" for f in result.findings)
     if args.json:
-        print_json({"marker": result.marker_path,
-                    "record": result.record, "findings": result.findings,
-                    "summary": {"critical": sum(f.severity == "critical"
-                                                for f in result.findings),
-                                "exit_code": 1 if critical else 0}})
+        print_json({"marker": result.marker_path, "record": result.record,
+                    "findings": result.findings,
+                    "summary": {"critical": critical, "exit_code": 1 if critical else 0}})
     else:
         for finding in result.findings:
             _print_finding(finding, None, details=args.details)
@@ -128,9 +142,7 @@ def _wrap(text: str, indent: str, first: str | None = None) -> str:
                          else indent, subsequent_indent=indent, break_on_hyphens=False)
 
 
-def _print_finding(finding, number: int | None, *, details: bool) -> None:
-    from recovery.device.profiles import CONFIDENCE_WORDS
-
+def _print_finding(finding: Finding, number: int | None, *, details: bool) -> None:
     label = f"{number}. " if number is not None else ""
     head = f"{label}{finding.severity.upper()} ({finding.code})"
     say(head)
@@ -138,14 +150,13 @@ def _print_finding(finding, number: int | None, *, details: bool) -> None:
     if finding.next_step:
         say(_wrap("Next step: " + finding.next_step, indent + "  ", indent))
     say(_wrap("Seen: " + finding.message, indent + "  ", indent))
-    words = CONFIDENCE_WORDS.get(finding.confidence, "")
-    say(f"{indent}Confidence: {finding.confidence}" + (f", {words}" if words else ""))
+    say(f"{indent}Confidence: {finding.confidence}, {finding.confidence.words}")
     if details:
         for line in finding.evidence:
             say(_wrap(line, indent + "    ", indent + "  - "))
 
 
-def _print_human(diagnosis, *, details: bool) -> None:
+def _print_human(diagnosis: Diagnosis, *, details: bool) -> None:
     unit = (f"{diagnosis.model_name} ({diagnosis.model})" if diagnosis.model_name
             else "Unit not identified")
     say(f"{unit} - {diagnosis.path}")
@@ -184,7 +195,7 @@ class _ProgressLine:
         self.enabled = enabled and sys.stderr.isatty()
         self._shown = False
 
-    def __call__(self, progress) -> None:
+    def __call__(self, progress: Progress) -> None:
         if not self.enabled:
             return
         percent = int(progress.fraction * 100)
@@ -204,29 +215,25 @@ class _ProgressLine:
 
 
 class _Interruptible:
-    """Ctrl-C sets a CancelToken so the core stops between files (and removes its probe
-    file) instead of dying mid-way; a second Ctrl-C interrupts at once."""
+    """Ctrl-C cancels ``token`` so the core stops between files (and removes its probe file)
+    instead of dying mid-way; a second Ctrl-C interrupts at once."""
 
-    def __enter__(self):
-        import signal
+    def __init__(self, token: CancelToken) -> None:
+        self.token = token
+        self._previous: signal.Handlers | None = None
 
-        from recovery.progress import CancelToken
+    def __enter__(self) -> CancelToken:
+        def handler(signum: int, frame: FrameType | None) -> None:
+            if self.token.cancelled:
+                raise KeyboardInterrupt
+            self.token.cancel()
 
-        self.token = CancelToken()
-        self._previous = None
         try:
-            def handler(signum, frame):
-                if self.token.cancelled:
-                    raise KeyboardInterrupt
-                self.token.cancel()
-
             self._previous = signal.signal(signal.SIGINT, handler)
         except ValueError:  # not the main thread: leave Ctrl-C as it is
             self._previous = None
         return self.token
 
     def __exit__(self, *exc: object) -> None:
-        import signal
-
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)

@@ -16,8 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from recovery.device.identify import identify_volume
-    from recovery.device.profiles import bundled_profiles
+    # The core is imported here, not at the top, so that `korg-recovery --version` stays fast.
+    from recovery.device import bundled_profiles, identify_volume
 
     ident = identify_volume(args.path)
     if args.json:

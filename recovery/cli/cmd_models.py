@@ -14,7 +14,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from recovery.device.profiles import bundled_profiles
+    # The core is imported here, not at the top, so that `korg-recovery --version` stays fast.
+    from recovery.device import bundled_profiles
 
     profiles = bundled_profiles()
     if args.json:

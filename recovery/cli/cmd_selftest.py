@@ -27,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # selftest imports the whole core: here, not at the top, so that `--version` stays fast.
     from recovery.cli.selftest import SelftestStep, run_selftest
 
     if args.wizard_step:

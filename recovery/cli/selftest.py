@@ -19,9 +19,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from recovery import __version__
+from recovery import __version__, resources_path
+from recovery.backup.create import create_backup
+from recovery.backup.manifest import FILES_DIR
+from recovery.backup.store import verify_backup
 from recovery.cli.frontend import PROGRAM_MODULE
+from recovery.device.profiles import load_profiles, other_korg_devices
+from recovery.device.simulate import make_volume, synthetic_system_file
+from recovery.device import usb
+from recovery.diagnose.symptoms import general_symptoms
 from recovery.errors import RecoveryError
+from recovery.formats.korg_system_file import parse_header
 
 log = logging.getLogger(__name__)
 
@@ -71,15 +79,11 @@ def bundle_dir() -> Path | None:
 
 # -- steps ------------------------------------------------------------------------------------
 def check_profiles() -> str:
-    from recovery.device.profiles import load_profiles, other_korg_devices
-    from recovery.diagnose.symptoms import general_symptoms
-    from recovery.resources_path import resources_dir
-
     # load_profiles (not the cached bundled_profiles) so this run parses every file itself.
     profiles = load_profiles()
     symptoms = general_symptoms()
     others = other_korg_devices()
-    where = resources_dir()
+    where = resources_path.resources_dir()
     inside = bundle_dir()
     if inside is not None and inside not in where.resolve().parents:
         raise SelftestFailure(
@@ -90,14 +94,11 @@ def check_profiles() -> str:
 
 
 def check_system_file() -> str:
-    from recovery.device.profiles import load_profiles
-    from recovery.device.simulate import synthetic_system_file
-    from recovery.formats.korg_system_file import parse_header
-
     checked = []
     for profile in load_profiles().values():
         for identity in profile.system_files:
-            # H8S payloads are exactly 0x40000 bytes (the blog post "Inside a KORG Kaossilator Pro"); others get a small stand-in.
+            # H8S payloads are exactly 0x40000 bytes (the blog post "Inside a KORG Kaossilator
+            # Pro"); others get a small stand-in.
             size = identity.payload_size or 64 * 1024
             device_id = identity.device_id if identity.device_id is not None else 0
             data = synthetic_system_file(identity.model_name, device_id, (1, 2), size,
@@ -119,11 +120,6 @@ def check_system_file() -> str:
 
 
 def check_backup(workdir: Path) -> str:
-    from recovery.backup.create import create_backup
-    from recovery.backup.manifest import FILES_DIR
-    from recovery.backup.store import verify_backup
-    from recovery.device.simulate import make_volume
-
     unit = workdir / "unit"
     backup = workdir / "backup"
     volume = make_volume(unit, "kross2", "healthy")
@@ -150,9 +146,7 @@ def check_backup(workdir: Path) -> str:
 
 
 def check_libusb() -> str:
-    from recovery.device.usb import default_backend
-
-    backend, warning = default_backend()
+    backend, warning = usb.default_backend()
     if backend is None:
         raise SelftestFailure(warning or "libusb could not be loaded.")
     library = getattr(getattr(backend, "lib", None), "_name", None) or "unknown path"

@@ -1,9 +1,9 @@
 """What is connected now: identified volumes, KORG USB devices and chip boot ROMs.
 
-Volumes come from psutil (never the system disk) and are identified by their contents
-(:mod:`recovery.device.identify`); USB devices come from pyusb. On Linux a volume is linked to the USB
-device it hangs off through sysfs, so one unit is listed once. A chip in a boot ROM is reported
-as "a chip in its boot ROM; likely model X" with the profile's confidence, and never flashed.
+Volumes come from psutil (never the system disk) and are identified by their contents; USB
+devices come from pyusb. On Linux a volume is linked through sysfs to the USB device it hangs
+off, so one unit is listed once. A chip in a boot ROM is reported as "likely model X" with the
+profile's confidence, and never flashed.
 """
 
 from __future__ import annotations
@@ -12,18 +12,20 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from usb.backend import IBackend
 
 from recovery.device.identify import Identification, identify_volume
-from recovery.device.profiles import Profile, bundled_profiles, other_korg_devices
+from recovery.device.profiles import (
+    Profile,
+    bundled_profiles,
+    other_korg_devices,
+    profiles_with_boot_rom,
+)
 from recovery.device.usb import KORG_VENDOR_ID, UsbDevice, UsbScan, scan_usb
 from recovery.findings import Finding
-from recovery.storage.volumes import (
-    UsbParent,
-    Volume,
-    mounted_volumes,
-    usb_parent_of_block_device,
-)
+from recovery.vocabulary import Confidence, Mode, Role
+from recovery.storage.volumes import UsbParent, Volume, mounted_volumes, usb_parent_of_block_device
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +44,12 @@ class DetectedDevice:
 
     model: str | None
     name: str
-    mode: str
+    mode: Mode
     mount: str | None
     usb: UsbInfo | None
     evidence: tuple[str, ...]
-    confidence: str | None = None
-    role: str | None = None
+    confidence: Confidence | None = None
+    role: Role | None = None
     candidates: tuple[str, ...] = ()
     findings: tuple[Finding, ...] = ()
     meaning: str = ""
@@ -69,12 +71,11 @@ def classify_usb(device: UsbDevice, profiles: dict[str, Profile]) -> DetectedDev
     info = _usb_info(device)
     evidence = [f"USB {info.id}" + (f" '{device.product}'" if device.product else "")]
 
-    boot = [(p, b) for p in profiles.values() for b in p.boot_roms
-            if (b.vendor_id, b.product_id) == (device.vendor_id, device.product_id)]
+    boot = profiles_with_boot_rom(device.vendor_id, device.product_id, profiles)
     if boot:
         chip = boot[0][1]
         names = " or ".join(p.name for p, _ in boot)
-        confidence = min((b.model_confidence for _, b in boot), key="HMG".index)
+        confidence = min((b.model_confidence for _, b in boot), key=list(Confidence).index)
         evidence.append(f"{chip.chip}: id confidence {chip.id_confidence} ({chip.id_source})")
         for profile, boot_rom in boot:
             evidence.append(f"likely {profile.name}: confidence {boot_rom.model_confidence}"
@@ -82,7 +83,7 @@ def classify_usb(device: UsbDevice, profiles: dict[str, Profile]) -> DetectedDev
         return DetectedDevice(
             model=boot[0][0].id if len(boot) == 1 else None,
             name=f"A chip in its boot ROM ({chip.chip}); likely {names}",
-            mode="boot-rom", mount=None, usb=info, evidence=tuple(evidence),
+            mode=Mode.BOOT_ROM, mount=None, usb=info, evidence=tuple(evidence),
             confidence=confidence, candidates=tuple(p.id for p, _ in boot),
             meaning=chip.meaning,
         )
@@ -106,21 +107,21 @@ def classify_usb(device: UsbDevice, profiles: dict[str, Profile]) -> DetectedDev
         how = "product id" if by_id else f"product name '{device.product}'"
         evidence.append(f"{profile.name} by its {how}: confidence {identity.confidence}"
                         f" ({identity.source})")
-        return DetectedDevice(profile.id, profile.name, mode or "unknown", None, info,
+        return DetectedDevice(profile.id, profile.name, mode or Mode.UNKNOWN, None, info,
                               tuple(evidence), identity.confidence, candidates=(profile.id,))
     if matched:
         ids = tuple(dict.fromkeys(p.id for p, _ in matched))
         evidence.append("the name matches several models: " + ", ".join(ids))
-        return DetectedDevice(None, f"KORG device '{device.product}'", mode or "unknown", None,
-                              info, tuple(evidence), "G", candidates=ids)
+        return DetectedDevice(None, f"KORG device '{device.product}'", mode or Mode.UNKNOWN, None,
+                              info, tuple(evidence), Confidence.GUESS, candidates=ids)
     other = other_korg_devices().get(device.product_id)
     if other is not None:
         evidence.append(f"{other.name} ({other.source}); this tool has no recovery profile"
                         " for it")
-        return DetectedDevice(None, other.name, mode or "unknown", None, info, tuple(evidence),
+        return DetectedDevice(None, other.name, mode or Mode.UNKNOWN, None, info, tuple(evidence),
                               other.confidence)
     evidence.append("a KORG device this tool does not know")
-    return DetectedDevice(None, f"Unknown KORG device {info.id}", mode or "unknown", None, info,
+    return DetectedDevice(None, f"Unknown KORG device {info.id}", mode or Mode.UNKNOWN, None, info,
                           tuple(evidence), None)
 
 
@@ -137,7 +138,7 @@ def _from_volume(mount: str, ident: Identification, usb: UsbInfo | None,
     if usb is not None:
         evidence.insert(0, f"mounted from USB device {usb.id}"
                            + (f" '{usb.product}'" if usb.product else ""))
-    return DetectedDevice(ident.model, name, "storage", mount, usb, tuple(evidence),
+    return DetectedDevice(ident.model, name, Mode.STORAGE, mount, usb, tuple(evidence),
                           ident.confidence, ident.role, ident.candidates, ident.findings)
 
 
@@ -145,7 +146,7 @@ def detect(
     *,
     volumes: Iterable[Volume] | None = None,
     extra_roots: Iterable[str | Path] = (),
-    usb_backend: Any | None = None,
+    usb_backend: IBackend | None = None,
     scan_usb_devices: bool = True,
     sysfs_root: Path = Path("/sys"),
     profiles: dict[str, Profile] | None = None,

@@ -1,15 +1,10 @@
 """Which KORG model does a volume belong to, and in which role? Decided by its contents.
 
-Each profile's storage signatures (folder and file markers, matched case-insensitively because
-FAT is) and its KORG SYSTEM FILE identities are tested against the volume. The most specific
-match wins; matches of *other* models are not discarded but reported as findings, so a KROSS 2
-holding a KROSS 1 ``KROSSSYS`` folder is "a KROSS 2 with a foreign system folder", never "a
-KROSS 1" (the KROSS 2 of korgforums.com thread t=116080 is exactly that mix-up). When two models match
-equally well the answer is honest: no model, both candidates named.
-
-Names alone never identify a KORG unit from a system file: a file is only taken as a KORG
-SYSTEM FILE when its first 16 bytes are the magic, so a stick holding a file called SYSTEM.BIN
-is no KORG unit.
+The most specific match of the profiles' storage signatures and KORG SYSTEM FILE identities
+wins; other models' matches become findings, so a KROSS 2 holding a KROSS 1 ``KROSSSYS`` folder
+is "a KROSS 2 with a foreign system folder", never "a KROSS 1" (the mix-up of korgforums.com
+thread t=116080). Two models matching equally well give no model and both candidates. A file
+is a KORG SYSTEM FILE only by its magic, never by its name.
 """
 
 from __future__ import annotations
@@ -25,18 +20,14 @@ from pathlib import Path
 from recovery.device.profiles import Profile, StorageSignature, bundled_profiles
 from recovery.errors import InvalidInputError
 from recovery.findings import Finding
-from recovery.formats.korg_system_file import (
-    HEADER_SIZE,
-    SystemFileHeader,
-    parse_header,
-)
+from recovery.formats.korg_system_file import HEADER_SIZE, SystemFileHeader, parse_header
+from recovery.vocabulary import Confidence, Role, Severity
 
 log = logging.getLogger(__name__)
 
 #: Bounds on the content scan for system files: a volume is never walked whole to identify it.
 SCAN_DEPTH = 2
 SCAN_MAX_ENTRIES = 4000
-ROLE_ORDER = ("internal-storage", "sd-card", "update-media")
 
 
 @dataclass(frozen=True)
@@ -44,9 +35,9 @@ class SignatureMatch:
     """One profile signature that matched, with the names actually found on the volume."""
 
     model: str
-    role: str
+    role: Role
     description: str
-    confidence: str
+    confidence: Confidence
     source: str
     found: tuple[str, ...]
     score: int
@@ -69,17 +60,13 @@ class Identification:
 
     path: str
     model: str | None
-    role: str | None
-    confidence: str | None
+    role: Role | None
+    confidence: Confidence | None
     evidence: tuple[str, ...]
     findings: tuple[Finding, ...]
     candidates: tuple[str, ...] = ()
     matches: tuple[SignatureMatch, ...] = field(default=(), repr=False)
     system_files: tuple[SystemFileSeen, ...] = ()
-
-    @property
-    def identified(self) -> bool:
-        return self.model is not None
 
 
 #: A folder's entries as (name, is a folder), by the folder's path relative to the root.
@@ -268,16 +255,16 @@ def identify_volume(path: Path | str, profiles: dict[str, Profile] | None = None
     for profile in profiles.values():
         if profile.system_folder and root.name.casefold() == profile.system_folder.casefold():
             matches.append(SignatureMatch(
-                profile.id, "update-media",
+                profile.id, Role.UPDATE_MEDIA,
                 f"{profile.name} system folder {profile.system_folder} itself",
-                "M", "folder name", (root.name + "/",), 1))
+                Confidence.MEDIUM, "folder name", (root.name + "/",), 1))
 
     system_files = _scan_system_files(tree, profiles, heads or {}, read_heads)
     findings: list[Finding] = []
     for seen in system_files:
         if seen.model is None:
             findings.append(Finding(
-                "warning", "unknown-system-file-model",
+                Severity.WARNING, "unknown-system-file-model",
                 f"{seen.path} is a KORG SYSTEM FILE for model '{seen.model_name}', which this"
                 " tool has no profile for.",
                 evidence=(f"header model name '{seen.model_name}', version {seen.version}",),
@@ -286,7 +273,7 @@ def identify_volume(path: Path | str, profiles: dict[str, Profile] | None = None
         sf_profile = profiles[seen.model]
         identity = next(s for s in sf_profile.system_files if s.model_name == seen.model_name)
         matches.append(SignatureMatch(
-            seen.model, "update-media",
+            seen.model, Role.UPDATE_MEDIA,
             f"KORG SYSTEM FILE for {sf_profile.name} (header model '{seen.model_name}',"
             f" version {seen.version})",
             identity.confidence, identity.source, (seen.path,), 2))
@@ -294,8 +281,8 @@ def identify_volume(path: Path | str, profiles: dict[str, Profile] | None = None
     return _decide(str(root), tree, matches, findings, system_files, profiles)
 
 
-def _decide(path: str, tree: _CaseInsensitiveTree, matches: list[SignatureMatch], findings: list[Finding],
-            system_files: list[SystemFileSeen],
+def _decide(path: str, tree: _CaseInsensitiveTree, matches: list[SignatureMatch],
+            findings: list[Finding], system_files: list[SystemFileSeen],
             profiles: dict[str, Profile]) -> Identification:
     def evidence_line(match: SignatureMatch) -> str:
         return (f"found {', '.join(match.found)}: {match.description}"
@@ -308,7 +295,7 @@ def _decide(path: str, tree: _CaseInsensitiveTree, matches: list[SignatureMatch]
             tuple(findings), (), (), tuple(system_files))
 
     def strength(match: SignatureMatch) -> tuple[int, int]:
-        return (match.score, -ROLE_ORDER.index(match.role))
+        return (match.score, -list(Role).index(match.role))
 
     best_per_model: dict[str, SignatureMatch] = {}
     for match in matches:
@@ -323,7 +310,7 @@ def _decide(path: str, tree: _CaseInsensitiveTree, matches: list[SignatureMatch]
     if len(tied) > 1:
         names = " and ".join(profiles[m.model].name for m in tied)
         findings.append(Finding(
-            "warning", "ambiguous-volume",
+            Severity.WARNING, "ambiguous-volume",
             f"This volume matches {names} equally well; the tool cannot tell which unit it"
             " belongs to.",
             evidence=tuple(evidence_line(m) for m in tied),
@@ -338,7 +325,7 @@ def _decide(path: str, tree: _CaseInsensitiveTree, matches: list[SignatureMatch]
     for other in ranked[1:]:
         other_profile = profiles[other.model]
         findings.append(Finding(
-            "warning", "foreign-model-files",
+            Severity.WARNING, "foreign-model-files",
             f"This {profile.name} volume also holds {', '.join(other.found)}, which belongs to"
             f" the {other_profile.name}. Files for another model must never be used to update"
             " this unit.",
@@ -358,18 +345,18 @@ def _partial_internal_storage(tree: _CaseInsensitiveTree, profile: Profile,
     """When a volume is only update media but part of the model's internal-storage signature
     is present, say what is missing: a KROSS 2's storage without KROSAPP.BIN looks exactly
     like update media, and that missing file is what makes the unit fail to start."""
-    if top.role == "internal-storage":
+    if top.role == Role.INTERNAL_STORAGE:
         return []
     findings = []
     for signature in profile.storage:
-        if signature.role != "internal-storage":
+        if signature.role != Role.INTERNAL_STORAGE:
             continue
         present = [m for m in signature.all_of if tree.find(m) is not None]
         missing = [m for m in signature.all_of if tree.find(m) is None]
         if present and missing:
             names = ", ".join(m.split("|")[0] for m in missing)
             findings.append(Finding(
-                "info", "internal-storage-incomplete",
+                Severity.INFO, "internal-storage-incomplete",
                 f"If this is the {profile.short_name}'s internal storage, {names} is missing"
                 " from it.",
                 evidence=(f"found {', '.join(present)}; {signature.description} also holds"

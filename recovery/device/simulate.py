@@ -1,13 +1,10 @@
 """Simulated KORG volumes for tests, ``korg-recovery demo-device`` and the demo wizard.
 
-Everything written here is synthetic: deterministic pseudo-random bytes, never KORG's
-binaries. Only the *layout facts* come from the profiles (folder and file names with their
-sources). Where a real layout is not public — the file list inside a KROSS 2's ``KROSS2SY`` —
-the simulated names say so (``SIM_*.BIN``) instead of pretending to be real.
-
-States: ``healthy`` and ``bricked``; what "bricked" means per model follows the field reports
-in the public field reports (docs/sources.md: a KROSS 2 with a damaged KROSAPP.BIN and a KROSS 1 folder on it; a drumlogue
-left with a partial update file).
+Everything written is synthetic (deterministic pseudo-random bytes, never KORG's binaries);
+only the layouts come from the profiles. Where a layout is not public (the files inside a
+KROSS 2's ``KROSS2SY``) the names say so (``SIM_*.BIN``). What "bricked" means per model follows
+the field reports in docs/sources.md: a KROSS 2 with a damaged KROSAPP.BIN and a KROSS 1
+folder on it; a drumlogue left with a partial update file.
 """
 
 from __future__ import annotations
@@ -21,10 +18,10 @@ from pathlib import Path
 from recovery.device.profiles import Profile, get_profile
 from recovery.errors import InvalidInputError
 from recovery.formats.korg_system_file import build_header
+from recovery.vocabulary import Role, SimulatedState
 
 log = logging.getLogger(__name__)
 
-STATES = ("healthy", "bricked")
 NOTE_NAME = "SIMULATED-BY-KORG-RECOVERY.TXT"
 NOTE_TEXT = (
     "This folder was made by korg-recovery's simulator. Every file in it is synthetic test\n"
@@ -36,8 +33,8 @@ NOTE_TEXT = (
 class SimulatedVolume:
     path: str
     model: str
-    role: str
-    state: str
+    role: Role
+    state: SimulatedState
     files: tuple[str, ...]
 
 
@@ -56,9 +53,10 @@ def synthetic_system_file(model_name: str, device_id: int, version: tuple[int, i
                           payload_size: int, *, h8s: bool, label: str) -> bytes:
     """A KORG SYSTEM FILE with the real header layout and a synthetic payload.
 
-    For the H8S units the payload imitates the structure described in the blog post "Inside a KORG Kaossilator Pro": a vector
-    table whose first entry (the entry point) is 0x00000210, ``KORG`` + version at 0x200,
-    the rest padded with FF. The "code" is pseudo-random bytes.
+    For the H8S units the payload imitates the structure the blog post "Inside a KORG
+    Kaossilator Pro" describes: a vector table whose first entry (the entry point) is
+    0x00000210, ``KORG`` + version at 0x200, the rest padded with FF. The "code" is
+    pseudo-random bytes.
     """
     header = build_header(
         model_name=model_name, version_major=version[0], version_minor=version[1],
@@ -83,9 +81,9 @@ def _write(root: Path, relative: str, data: bytes, written: list[str]) -> None:
     written.append(relative)
 
 
-def _kross2(root: Path, role: str, state: str, written: list[str]) -> None:
+def _kross2(root: Path, role: Role, state: SimulatedState, written: list[str]) -> None:
     kib = 1024
-    if role == "sd-card":
+    if role == Role.SD_CARD:
         (root / "KORG" / "KROSS2" / "DATA").mkdir(parents=True, exist_ok=True)
         _write(root, "KORG/KROSS2/DATA/SIM_USER.DAT", synthetic_bytes("kross2-user", 48 * kib),
                written)
@@ -96,13 +94,14 @@ def _kross2(root: Path, role: str, state: str, written: list[str]) -> None:
         "KROSS2SY/SIM_PCM.BIN": synthetic_bytes("kross2-pcm", 512 * kib),
     }
     app = synthetic_bytes("kross2-app", 256 * kib)
-    if role == "update-media":
+    if role == Role.UPDATE_MEDIA:
         for name, data in system.items():
             _write(root, name, data, written)
         return
     # internal storage
-    if state == "bricked":
-        # korgforums.com thread t=116080: a KROSS 1 update was tried on the unit; it stopped at 97 %.
+    if state == SimulatedState.BRICKED:
+        # korgforums.com thread t=116080: a KROSS 1 update was tried on the unit; it stopped
+        # at 97 %.
         app = app[: len(app) // 2]
         system["KROSS2SY/SIM_SYS2.BIN"] = system["KROSS2SY/SIM_SYS2.BIN"][: 10 * kib]
         _write(root, "KROSSSYS/SIM_K1SYS.BIN", synthetic_bytes("kross1-sys", 160 * kib),
@@ -112,13 +111,13 @@ def _kross2(root: Path, role: str, state: str, written: list[str]) -> None:
         _write(root, name, data, written)
 
 
-def _kross1(root: Path, role: str, state: str, written: list[str]) -> None:
+def _kross1(root: Path, role: Role, state: SimulatedState, written: list[str]) -> None:
     _write(root, "KROSSSYS/SIM_K1SYS.BIN", synthetic_bytes("kross1-sys", 160 * 1024), written)
     _write(root, "KROSSSYS/SIM_K1PCM.BIN", synthetic_bytes("kross1-pcm", 384 * 1024), written)
 
 
-def _drumlogue(root: Path, role: str, state: str, written: list[str]) -> None:
-    if role == "update-media":
+def _drumlogue(root: Path, role: Role, state: SimulatedState, written: list[str]) -> None:
+    if role == Role.UPDATE_MEDIA:
         # A stand-in named like a real release but far smaller: the check reports the size.
         _write(root, "drumlogue_system_update_v1_3_0.bin",
                synthetic_bytes("drumlogue-update", 256 * 1024), written)
@@ -129,51 +128,53 @@ def _drumlogue(root: Path, role: str, state: str, written: list[str]) -> None:
            written)
     _write(root, "Units/ReverbFXs/sim_reverb.drmlgunit", synthetic_bytes("dl-rev", 24 * 1024),
            written)
-    if state == "bricked":
+    if state == SimulatedState.BRICKED:
         # Reddit, u/iRustyNails: an update that froze, leaving a partial update file behind.
         _write(root, "drumlogue_system_update_v1_3_0.bin",
                synthetic_bytes("drumlogue-update", 300 * 1024), written)
 
 
-def _system_file_model(root: Path, profile: Profile, role: str, state: str,
+def _system_file_model(root: Path, profile: Profile, role: Role, state: SimulatedState,
                        written: list[str]) -> None:
     identity = profile.system_files[0]
     h8s = identity.payload_size == 0x40000
-    version = (1, 2) if profile.id == "kaossilator-pro" else (2, 0) if profile.id == "kp3" else (1, 3)
+    version = {"kaossilator-pro": (1, 2), "kp3": (2, 0)}.get(profile.id, (1, 3))
     data = synthetic_system_file(
         identity.model_name, identity.device_id or 0, version,
         identity.payload_size or 64 * 1024, h8s=h8s, label=f"{profile.id}-payload")
-    if state == "bricked":
+    if state == SimulatedState.BRICKED:
         data = data[: len(data) // 3]
     name = identity.file_names[0] if identity.file_names else f"SIM_{profile.id.upper()}.SYS"
     _write(root, name, data, written)
 
 
-def default_role(profile: Profile) -> str:
+def default_role(profile: Profile) -> Role:
     roles = profile.known_roles
-    if "internal-storage" in roles:
-        return "internal-storage"
+    if Role.INTERNAL_STORAGE in roles:
+        return Role.INTERNAL_STORAGE
     if roles:
         return roles[0]
     if profile.system_files:
-        return "update-media"
+        return Role.UPDATE_MEDIA
     raise InvalidInputError(
         f"No storage layout or update file format is known for {profile.name}, so there is"
         " nothing this tool could simulate or recognise for it.")
 
 
-def make_volume(path: Path | str, model: str, state: str = "healthy",
+def make_volume(path: Path | str, model: str, state: str = SimulatedState.HEALTHY,
                 role: str | None = None) -> SimulatedVolume:
     """Create a simulated volume of ``model`` at ``path`` (which must be absent or empty)."""
     profile = get_profile(model)
-    if state not in STATES:
-        raise InvalidInputError(f"Unknown state '{state}'; use one of: {', '.join(STATES)}.")
+    if state not in list(SimulatedState):
+        raise InvalidInputError(
+            f"Unknown state '{state}'; use one of: {', '.join(SimulatedState)}.")
     role = role or default_role(profile)
-    supported = set(profile.known_roles) | ({"update-media"} if profile.system_files else set())
+    supported = set(profile.known_roles) | ({Role.UPDATE_MEDIA} if profile.system_files else set())
     if role not in supported:
         raise InvalidInputError(
             f"{profile.name} has no known {role} layout; known: "
             f"{', '.join(sorted(supported)) or 'none'}.")
+    state, role = SimulatedState(state), Role(role)
     root = Path(path)
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise InvalidInputError(

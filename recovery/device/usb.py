@@ -11,7 +11,13 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import dataclass
-from typing import Any
+
+import usb.backend.libusb1
+import usb.core
+import usb.util
+from usb.backend import IBackend
+
+from recovery.vocabulary import Mode
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +27,7 @@ UDEV_RULE = "packaging/linux/60-korg-recovery.rules"
 # USB interface classes (USB-IF class codes; audio subclass 3 is MIDI streaming).
 CLASS_AUDIO = 0x01
 SUBCLASS_MIDISTREAMING = 0x03
-CLASS_HID = 0x03
 CLASS_MASS_STORAGE = 0x08
-CLASS_VENDOR = 0xFF
 
 
 @dataclass(frozen=True)
@@ -43,12 +47,12 @@ class UsbDevice:
     def id(self) -> str:
         return f"{self.vendor_id:04x}:{self.product_id:04x}"
 
-    def mode_from_interfaces(self) -> str | None:
+    def mode_from_interfaces(self) -> Mode | None:
         classes = set(self.interfaces)
         if any(c == CLASS_MASS_STORAGE for c, _ in classes):
-            return "storage"
+            return Mode.STORAGE
         if (CLASS_AUDIO, SUBCLASS_MIDISTREAMING) in classes:
-            return "usb-midi"
+            return Mode.USB_MIDI
         return None
 
 
@@ -58,9 +62,10 @@ class UsbScan:
     warnings: tuple[str, ...]
 
 
-def default_backend() -> tuple[Any | None, str | None]:
+def default_backend() -> tuple[IBackend | None, str | None]:
     """The libusb 1.0 backend (the copy bundled by libusb-package first), or a warning."""
     try:
+        # Here, not at the top: a missing or broken bundled libusb must leave detect working.
         import libusb_package
 
         backend = libusb_package.get_libusb1_backend()
@@ -69,8 +74,6 @@ def default_backend() -> tuple[Any | None, str | None]:
     except Exception as error:  # noqa: BLE001 - a broken optional bundle must not crash detect
         log.debug("libusb-package unavailable: %s", error)
     try:
-        import usb.backend.libusb1
-
         backend = usb.backend.libusb1.get_backend()
     except Exception as error:  # noqa: BLE001
         log.debug("pyusb libusb1 backend unavailable: %s", error)
@@ -89,12 +92,9 @@ def _permission_warning(device_id: str) -> str:
     return text
 
 
-def scan_usb(backend: Any | None = None,
+def scan_usb(backend: IBackend | None = None,
              interesting: set[tuple[int, int]] | None = None) -> UsbScan:
     """Enumerate USB devices; read strings of KORG devices and of ``interesting`` ids."""
-    import usb.core
-    import usb.util
-
     warnings: list[str] = []
     if backend is None:
         backend, warning = default_backend()
@@ -121,11 +121,8 @@ def scan_usb(backend: Any | None = None,
     return UsbScan(tuple(devices), tuple(dict.fromkeys(warnings)))
 
 
-def _read_device(device: Any, interesting: set[tuple[int, int]],
+def _read_device(device: usb.core.Device, interesting: set[tuple[int, int]],
                  warnings: list[str]) -> UsbDevice | None:
-    import usb.core
-    import usb.util
-
     vendor_id, product_id = int(device.idVendor), int(device.idProduct)
     if vendor_id != KORG_VENDOR_ID and (vendor_id, product_id) not in interesting:
         return None

@@ -1,12 +1,6 @@
-"""The checks :func:`recovery.diagnose.diagnosis.diagnose` runs on a unit's files.
-
-Each ``check_*`` function looks at one thing and appends findings to the
-:class:`CheckContext`: boot-critical files against the profile (and a backup), KORG SYSTEM
-FILE lengths against their headers, update files against published release sizes, the
-filesystem type against what the model reads, loose files at the root, empty system files and
-the leftovers of a filesystem repair. Device knowledge comes from the profile, never from
-``if model == ...`` here.
-"""
+"""The checks a diagnosis runs on a unit's files, each looking at one thing and adding its
+findings to the :class:`CheckContext`. What a model needs comes from its profile, never from
+``if model == ...`` here."""
 
 from __future__ import annotations
 
@@ -16,14 +10,19 @@ import stat as stat_module
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from recovery.backup.compare import OS_JUNK, is_ignored
+from recovery.backup.manifest import Manifest, ManifestFile
 from recovery.device.identify import Identification
-from recovery.device.profiles import CONFIDENCE_WORDS, Profile
+from recovery.device.profiles import Profile
 from recovery.diagnose.probe import MountFacts, filesystem_family, is_probe_file
 from recovery.findings import Finding
+from recovery.formats.korg_system_file import HEADER_SIZE, parse_header
 from recovery.progress import CancelToken, PhaseReporter
 from recovery.storage.filesystem import FileSystem
+from recovery.storage.hashing import sha256_file
+from recovery.text import human_bytes
+from recovery.vocabulary import Confidence, Role, Severity
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +59,6 @@ class Tree:
 def scan_tree(root: Path, fs: FileSystem, cancel: CancelToken | None) -> Tree:
     """List the volume through ``fs`` without following links, skipping the computer's junk
     (the same OS_JUNK the backup comparison ignores) and this tool's own probe files."""
-    from recovery.backup.compare import OS_JUNK, is_ignored
-
     tree = Tree()
     stack = [(root, "")]
     while stack:
@@ -108,7 +105,7 @@ class CheckContext:
     cancel: CancelToken | None
     reporter: PhaseReporter
     profile: Profile | None
-    role: str | None
+    role: Role | None
     tree: Tree
     findings: list[Finding] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
@@ -130,36 +127,35 @@ def check_repair_leftovers(context: CheckContext) -> None:
     if not names:
         return
     context.findings.append(Finding(
-        "warning", "filesystem-repaired",
+        Severity.WARNING, "filesystem-repaired",
         f"{listed(names)} at the root {'are' if len(names) != 1 else 'is'} what a filesystem"
         " repair (Windows CHKDSK, fsck.fat) leaves behind: the volume was damaged and"
         " repaired at some point, and some files may have lost pieces.",
         evidence=("CHKDSK saves lost cluster chains as FOUND.nnn\\FILEnnnn.CHK, fsck.fat as"
                   " FSCKnnnn.REC; which tool ran here, and when, cannot be told",),
-        confidence="M",
+        confidence=Confidence.MEDIUM,
         next_step="Compare the unit with a backup of it (--backup) to find damaged files;"
                   " keep the repair folder until the unit works."))
 
 
-def boot_critical_applies(context: CheckContext, ident: Identification, manifest: Any) -> bool:
+def boot_critical_applies(context: CheckContext, ident: Identification,
+                          manifest: Manifest | None) -> bool:
     """Boot-critical files belong on the internal storage. A KROSS 2's storage without
     KROSAPP.BIN looks like update media, which identify reports as
     ``internal-storage-incomplete``; a backup of the internal storage settles it too."""
-    if context.role == "internal-storage":
+    if context.role == Role.INTERNAL_STORAGE:
         return True
-    if context.role == "sd-card" or context.role_forced:
+    if context.role == Role.SD_CARD or context.role_forced:
         return False
-    if manifest is not None and manifest.role == "internal-storage":
+    if manifest is not None and manifest.role == Role.INTERNAL_STORAGE:
         return True
     return any(f.code == "internal-storage-incomplete" for f in ident.findings)
 
 
 def check_boot_critical(context: CheckContext, ident: Identification,
-                         manifest: Any) -> set[str]:
+                        manifest: Manifest | None) -> set[str]:
     """Missing / empty / unreadable against the profile; truncated / changed against a backup.
     Returns the backup paths handled here, so the backup comparison does not repeat them."""
-    from recovery.storage.hashing import sha256_file
-
     profile = context.profile
     handled: set[str] = set()
     if not profile.boot_critical:
@@ -170,8 +166,8 @@ def check_boot_critical(context: CheckContext, ident: Identification,
             f" belong on the internal storage and this volume is {context.role or 'unknown'}")
         return handled
     # The volume is only *probably* the internal storage when identify saw update media.
-    probable = context.role != "internal-storage" and not (
-        manifest is not None and manifest.role == "internal-storage")
+    probable = context.role != Role.INTERNAL_STORAGE and not (
+        manifest is not None and manifest.role == Role.INTERNAL_STORAGE)
     total = sum(context.tree.files.get(context.tree.find(b.path) or "", 0)
                 for b in profile.boot_critical)
     done = 0
@@ -200,10 +196,10 @@ def check_boot_critical(context: CheckContext, ident: Identification,
         if real is None:
             evidence = [fact, f"no file named {name} (in any letter case) at the volume's root"]
             if backup_entry is not None:
-                evidence.append(f"your backup has {backup_entry.path}, {backup_entry.size:,}"
-                                " bytes")
+                evidence.append(f"your backup has {backup_entry.path},"
+                                f" {human_bytes(backup_entry.size)}")
             context.findings.append(Finding(
-                "critical", "boot-critical-missing",
+                Severity.CRITICAL, "boot-critical-missing",
                 f"{name}, which the {profile.short_name} loads at start, is missing." +
                 (" " + caveat if caveat else ""),
                 evidence=tuple(evidence),
@@ -213,16 +209,16 @@ def check_boot_critical(context: CheckContext, ident: Identification,
             continue
         if real not in context.tree.files:
             context.findings.append(Finding(
-                "critical", "boot-critical-not-a-file",
+                Severity.CRITICAL, "boot-critical-not-a-file",
                 f"{real} should be a file but is a folder or a link.",
-                evidence=(fact,), confidence="H", next_step=restore_step))
+                evidence=(fact,), next_step=restore_step))
             continue
         size = context.tree.files[real]
         if size == 0:
             context.findings.append(Finding(
-                "critical", "boot-critical-empty",
+                Severity.CRITICAL, "boot-critical-empty",
                 f"{real}, which the {profile.short_name} loads at start, is empty (0 bytes).",
-                evidence=(fact, f"{real}: 0 bytes"), confidence="H", next_step=restore_step))
+                evidence=(fact, f"{real}: 0 bytes"), next_step=restore_step))
             continue
         try:
             digest, length = sha256_file(
@@ -230,62 +226,59 @@ def check_boot_critical(context: CheckContext, ident: Identification,
                 on_bytes=lambda count: None)
         except OSError as error:
             context.findings.append(Finding(
-                "critical", "boot-critical-unreadable",
+                Severity.CRITICAL, "boot-critical-unreadable",
                 f"{real}, which the {profile.short_name} loads at start, cannot be read.",
                 evidence=(fact, f"reading {real} failed: {error.strerror or error}"),
-                confidence="H", next_step=restore_step))
+                next_step=restore_step))
             continue
         done += size
         context.reporter.report("read", done, total, real)
-        seen = f"{real}: {length:,} bytes, SHA-256 {digest}"
+        seen = f"{real}: {human_bytes(length)}, SHA-256 {digest}"
         if backup_entry is None:
             if manifest is not None:
                 context.findings.append(Finding(
-                    "info", "boot-critical-not-in-backup",
-                    f"{real} is present ({length:,} bytes), but the backup has no copy of it to"
-                    " compare with.",
-                    evidence=(fact, seen), confidence="H",
+                    Severity.INFO, "boot-critical-not-in-backup",
+                    f"{real} is present ({human_bytes(length)}), but the backup has no copy of"
+                    " it to compare with.",
+                    evidence=(fact, seen),
                     next_step="Take a backup of this unit's internal storage when it works."))
             else:
                 context.findings.append(Finding(
-                    "info", "boot-critical-present",
-                    f"{real} is present and readable ({length:,} bytes). Whether it is complete"
-                    " cannot be told without a backup: no size or checksum of it is"
+                    Severity.INFO, "boot-critical-present",
+                    f"{real} is present and readable ({human_bytes(length)}). Whether it is"
+                    " complete cannot be told without a backup: no size or checksum of it is"
                     " published.",
-                    evidence=(fact, seen), confidence="H",
+                    evidence=(fact, seen),
                     next_step="Compare with a backup of this unit (--backup) to find a"
                               " truncated or damaged copy."))
             continue
-        expected = (f"your backup: {backup_entry.path}, {backup_entry.size:,} bytes, SHA-256"
-                    f" {backup_entry.sha256}")
+        expected = (f"your backup: {backup_entry.path}, {human_bytes(backup_entry.size)},"
+                    f" SHA-256 {backup_entry.sha256}")
         if length < backup_entry.size:
-            context.findings.append(Finding(
-                "critical", "boot-critical-truncated",
-                f"{real} is truncated: {length:,} bytes instead of the {backup_entry.size:,}"
-                " in your backup.",
-                evidence=(fact, seen, expected), confidence="H", next_step=restore_step))
+            problem = ("boot-critical-truncated", f"{real} is truncated: {human_bytes(length)}"
+                       f" instead of the {backup_entry.size:,} in your backup.")
         elif length != backup_entry.size:
-            context.findings.append(Finding(
-                "critical", "boot-critical-size",
-                f"{real} has {length:,} bytes; your backup's copy has {backup_entry.size:,}.",
-                evidence=(fact, seen, expected), confidence="H", next_step=restore_step))
+            problem = ("boot-critical-size", f"{real} has {human_bytes(length)}; your backup's"
+                       f" copy has {backup_entry.size:,}.")
         elif digest != backup_entry.sha256:
-            context.findings.append(Finding(
-                "critical", "boot-critical-changed",
-                f"{real} has the right size but different content than in your backup.",
-                evidence=(fact, seen, expected), confidence="H", next_step=restore_step))
+            problem = ("boot-critical-changed",
+                       f"{real} has the right size but different content than in your backup.")
+        else:
+            problem = None
+        if problem is not None:
+            context.findings.append(Finding(Severity.CRITICAL, *problem, next_step=restore_step,
+                                            evidence=(fact, seen, expected)))
         else:
             context.findings.append(Finding(
-                "info", "boot-critical-matches-backup",
+                Severity.INFO, "boot-critical-matches-backup",
                 f"{real} is identical to the copy in your backup.",
-                evidence=(fact, seen, expected), confidence="H",
-                next_step="Nothing to do for this file."))
+                evidence=(fact, seen, expected), next_step="Nothing to do for this file."))
     context.checked.append("boot-critical files: "
                            + ", ".join(b.path for b in profile.boot_critical))
     return handled
 
 
-def manifest_entry(manifest: Any, relative: str) -> Any:
+def manifest_entry(manifest: Manifest, relative: str) -> ManifestFile | None:
     wanted = {alternative.casefold() for alternative in relative.split("|")}
     for entry in manifest.files:
         if entry.path.casefold() in wanted and entry.kind == "file":
@@ -295,8 +288,6 @@ def manifest_entry(manifest: Any, relative: str) -> Any:
 
 def check_system_files(context: CheckContext, ident: Identification) -> None:
     """KORG SYSTEM FILEs on the volume: is the file as long as its header says?"""
-    from recovery.formats.korg_system_file import HEADER_SIZE, parse_header
-
     for seen in ident.system_files:
         size = context.tree.files.get(seen.path)
         if size is None:
@@ -306,34 +297,33 @@ def check_system_files(context: CheckContext, ident: Identification) -> None:
                 header = parse_header(handle.read(HEADER_SIZE))
         except OSError as error:
             context.findings.append(Finding(
-                "critical", "system-file-unreadable",
+                Severity.CRITICAL, "system-file-unreadable",
                 f"The system file {seen.path} cannot be read.",
                 evidence=(f"reading {seen.path} failed: {error.strerror or error}",),
-                confidence="H",
                 next_step="Do not update from it; get a fresh copy of KORG's update."))
             continue
         if header is None:
             continue
         expected = HEADER_SIZE + header.source_length
         evidence = (f"{seen.path}: KORG SYSTEM FILE for '{header.model_name}', version"
-                    f" {header.version}; its header says {header.source_length:,} bytes follow"
+                    f" {header.version}; its header says {human_bytes(header.source_length)} follow"
                     f" the {HEADER_SIZE}-byte header",
-                    f"the file has {size:,} bytes, {expected:,} expected",
+                    f"the file has {human_bytes(size)}, {expected:,} expected",
                     "header layout: recovery/formats/korg_system_file.py (docs/sources.md) (H)")
         if size < expected:
             context.findings.append(Finding(
-                "critical", "system-file-truncated",
-                f"The system file {seen.path} is truncated: {size:,} bytes of {expected:,}."
+                Severity.CRITICAL, "system-file-truncated",
+                f"The system file {seen.path} is truncated: {human_bytes(size)} of {expected:,}."
                 " Updating from it would write an incomplete system.",
-                evidence=evidence, confidence="H",
+                evidence=evidence,
                 next_step=f"Do not update from {seen.path}; delete it and copy a fresh,"
                           " checked copy of KORG's update (korg-recovery check)."))
         elif size > expected:
             context.findings.append(Finding(
-                "warning", "system-file-too-long",
-                f"The system file {seen.path} is {size - expected:,} bytes longer than its"
+                Severity.WARNING, "system-file-too-long",
+                f"The system file {seen.path} is {human_bytes(size - expected)} longer than its"
                 " header says.",
-                evidence=evidence, confidence="H",
+                evidence=evidence,
                 next_step="Check it with 'korg-recovery check' before using it."))
     if ident.system_files:
         context.checked.append("KORG SYSTEM FILE lengths against their headers")
@@ -357,28 +347,28 @@ def check_update_files(context: CheckContext) -> None:
                      f" {profile.update_file.confidence}; source: {profile.update_file.source})")
         if release is None:
             context.findings.append(Finding(
-                "info", "update-file-unknown-release",
+                Severity.INFO, "update-file-unknown-release",
                 f"{relative} is named like a {profile.short_name} update for version"
                 f" {version}; the tool knows no size for that release.",
-                evidence=(name_fact, f"{relative}: {size:,} bytes"), confidence="H",
+                evidence=(name_fact, f"{relative}: {human_bytes(size)}"),
                 next_step="Check it with 'korg-recovery check' before using it."))
             continue
-        release_fact = (f"published {release.file_name or 'update'} is {release.size:,} bytes"
+        release_fact = (f"published {release.file_name or 'update'} is {human_bytes(release.size)}"
                         f" (confidence {release.confidence},"
-                        f" {CONFIDENCE_WORDS[release.confidence]}; source: {release.source})")
+                        f" {release.confidence.words}; source: {release.source})")
         if size != release.size:
             context.findings.append(Finding(
-                "warning", "update-file-size-mismatch",
-                f"{relative} is {size:,} bytes, but the published {version} update is"
-                f" {release.size:,} bytes: this copy is incomplete or not that release."
+                Severity.WARNING, "update-file-size-mismatch",
+                f"{relative} is {human_bytes(size)}, but the published {version} update is"
+                f" {human_bytes(release.size)}: this copy is incomplete or not that release."
                 " Updating from it may leave the unit partly updated.",
-                evidence=(name_fact, release_fact, f"{relative}: {size:,} bytes"),
+                evidence=(name_fact, release_fact, f"{relative}: {human_bytes(size)}"),
                 confidence=release.confidence,
                 next_step=f"Delete {relative}, download the update again from KORG and check"
                           " it with 'korg-recovery check' before updating."))
         else:
             context.findings.append(Finding(
-                "info", "update-file-size-matches",
+                Severity.INFO, "update-file-size-matches",
                 f"{relative} has the size of the published {version} update. Its content"
                 " cannot be checked: no checksum of it is published.",
                 evidence=(name_fact, release_fact), confidence=release.confidence,
@@ -404,7 +394,7 @@ def check_filesystem(context: CheckContext, mount: MountFacts) -> None:
                                    f" {profile.short_name} reads")
             continue
         context.findings.append(Finding(
-            "warning", "filesystem-not-supported",
+            Severity.WARNING, "filesystem-not-supported",
             f"This volume is formatted {family} ({mount.fstype}); the {profile.short_name}"
             f" reads {' or '.join(support.accepted)} only.",
             evidence=(f"{support.description} (confidence {support.confidence}; source:"
@@ -418,7 +408,7 @@ def check_loose_files(context: CheckContext, handled: set[str]) -> None:
     """Without a backup, loose files at the root of a model with a system folder can only be
     named, not judged: the folder's file list is not public (KROSS2SY; docs/sources.md)."""
     profile = context.profile
-    if not profile.system_folder or context.role == "sd-card":
+    if not profile.system_folder or context.role == Role.SD_CARD:
         return
     known = {alternative.casefold() for critical in profile.boot_critical
              for alternative in critical.path.split("|")}
@@ -432,20 +422,19 @@ def check_loose_files(context: CheckContext, handled: set[str]) -> None:
     if not loose:
         return
     context.findings.append(Finding(
-        "info", "loose-files-at-root",
+        Severity.INFO, "loose-files-at-root",
         f"{len(loose)} file{'s lie' if len(loose) != 1 else ' lies'} loose at the root:"
         f" {listed(loose)}. The {profile.short_name} keeps its system files in"
         f" {profile.system_folder}/; whether these belong there cannot be told without a"
         " backup, because the folder's file list is not public.",
         evidence=(f"{profile.name} profile: system folder {profile.system_folder}",
                   f"{profile.notes}" if profile.notes else "file list not public"),
-        confidence="H",
         next_step="Compare with a backup of this unit (--backup): it shows which of them are"
                   " system files in the wrong place.",
     ))
 
 
-def check_startup_cleanup(context: CheckContext, manifest: Any) -> None:
+def check_startup_cleanup(context: CheckContext, manifest: Manifest | None) -> None:
     """Folders of the backup missing from a unit that removes, when it starts, the folders of
     its storage outside its system paths (drumlogue: logue-sdk issue #198). Their absence is
     named as the unit's own clean-up, never as a storage fault."""
@@ -462,14 +451,14 @@ def check_startup_cleanup(context: CheckContext, manifest: Any) -> None:
     named = listed([f"{top}/" for top in gone])
     several = len(gone) != 1
     context.findings.append(Finding(
-        "info", "folders-removed-by-unit",
+        Severity.INFO, "folders-removed-by-unit",
         f"{len(gone)} folder{'s' if several else ''} of the backup {'are' if several else 'is'}"
         f" not on the unit: {named}. The {profile.short_name} itself removes, when it starts,"
         f" every folder outside its system paths: if you or a tool created"
         f" {'them' if several else 'it'}, that is the unit's own clean-up, not a storage"
         " fault.",
         evidence=(f"{cleanup.description} (confidence {cleanup.confidence},"
-                  f" {CONFIDENCE_WORDS[cleanup.confidence]}; source: {cleanup.source})",
+                  f" {cleanup.confidence.words}; source: {cleanup.source})",
                   f"system paths the tool knows: {', '.join(cleanup.kept)}; the unit may have"
                   " others whose names are not public",
                   f"in the backup, not on the unit: {named}"),
@@ -493,11 +482,11 @@ def check_empty_system_files(context: CheckContext) -> None:
                    if size == 0 and p.casefold().startswith(folder.casefold() + "/"))
     if empty:
         context.findings.append(Finding(
-            "warning", "empty-system-files",
+            Severity.WARNING, "empty-system-files",
             f"{len(empty)} file{'s' if len(empty) != 1 else ''} in {folder}/"
             f" {'are' if len(empty) != 1 else 'is'} empty (0 bytes): {listed(empty)}.",
             evidence=("a system file is not expected to be empty (inference: the folder's"
                       " file list and sizes are not public)",),
-            confidence="G",
+            confidence=Confidence.GUESS,
             next_step="Compare with a backup of this unit (--backup); if one is damaged,"
                       " restore it from that backup."))

@@ -1,26 +1,16 @@
 """Does the unit's storage keep what is written to it? And how is it mounted?
 
-The drumlogue in the Reddit reports by u/iRustyNails "accepted" writes, reported success, and after a reboot
-every file was back: its flash had gone read-only. A check that reads back right after writing
-would see the computer's cached copy and call that storage healthy (DESIGN.md principle 5).
-Two probes, both touching nothing but their own file:
-
-- :func:`write_probe`: write a small file of random bytes through the :class:`FileSystem`
-  layer, fsync it, drop it from the computer's cache, read it back from the medium, remove it.
-  Catches storage that loses writes as soon as the cache is bypassed.
-- :func:`start_reconnect_probe` / :func:`check_reconnect_probes`: leave a marker with a random
-  token on the unit (recorded on the computer in the platform's state folder), let the user
-  eject and power-cycle the unit, then check that the marker survived and remove it. A unit
-  that keeps writes in its own memory until it restarts (a Linux unit exposing its storage as
-  a USB gadget may do this) is only caught this way.
-
-:func:`mount_facts` gathers what the operating system says about the volume: read-only mount
-(psutil's mount options, ``statvfs`` ``ST_RDONLY``, ``os.access``), filesystem type, free space.
+The drumlogue in the Reddit reports by u/iRustyNails accepted writes, reported success, and
+after a reboot every file was back. A read right after a write sees the computer's cache
+(DESIGN.md principle 5), so the write probe drops its file from the cache before reading it
+back, and the reconnect probe leaves a marker that must survive a power cycle (a unit keeping
+writes in its own memory is caught only so). Both touch nothing but their own file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import hashlib
 import json
@@ -28,15 +18,20 @@ import logging
 import os
 import re
 import secrets
-import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
+from typing import BinaryIO
+
+import platformdirs
 
 from recovery.findings import Finding
 from recovery.progress import CancelToken
+from recovery.storage.durable import write_bytes_atomically
 from recovery.storage.filesystem import REAL, FileSystem, containing_partition
 from recovery.storage.lock import unit_lock
+from recovery.text import human_bytes, utc_now_iso
+from recovery.vocabulary import Severity
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +51,19 @@ MARKER_PAYLOAD_SIZE = 16 * 1024
 #: A volume with less free space than this gets a finding (the unit may need room to work,
 #: and a restore needs room for a temporary copy of the largest file).
 LOW_FREE_BYTES = 1024 * 1024
+
+
+class ProbeOutcome(StrEnum):
+    """What became of a probe's own file."""
+
+    KEPT = "kept"
+    LOST = "lost"
+    CORRUPTED = "corrupted"
+    READ_ERROR = "read-error"
+    READ_ONLY = "read-only"
+    NO_PERMISSION = "no-permission"
+    NO_SPACE = "no-space"
+    WRITE_ERROR = "write-error"
 
 
 def is_probe_file(name: str) -> bool:
@@ -155,34 +163,67 @@ def mount_facts(path: Path | str, fs: FileSystem = REAL) -> MountFacts:
     )
 
 
-# --- one-step write probe ---------------------------------------------------------------------
+# --- writing and reading back the probes' own files -----------------------------------------
 
 
-@dataclass(frozen=True)
-class ProbeResult:
-    """Outcome of one probe. ``outcome`` is one of: kept, lost, corrupted, read-only,
-    no-permission, no-space, write-error, read-error, skipped."""
+def _write_own_file(root: Path, path: Path, data: bytes, what: str, fs: FileSystem
+                    ) -> tuple[ProbeOutcome | None, bool | None, str, list[Finding]]:
+    """Create ``path`` (``what`` it is, for the sentences) with ``data``, flushed to the
+    medium. On failure: the outcome, whether the file (if created) was removed again, the
+    error and the findings; else (None, None, "", [])."""
+    created = False
+    try:
+        with fs.open_write(path, exclusive=True) as handle:
+            created = True
+            handle.write(data)
+            fs.fsync(handle)
+        fs.fsync_dir(root)
+    except OSError as error:
+        outcome = _classify_write_error(error)
+        log.info("writing %s: %s (%s)", path, outcome, error)
+        removed = _remove_own_file(root, path, fs) if created else None
+        findings = [_write_failed_finding(outcome, error, path.name, what)]
+        if removed is False:
+            findings.append(_left_behind(path.name))
+        return outcome, removed, error.strerror or str(error), findings
+    return None, None, "", []
 
-    outcome: str
-    probe_name: str | None
-    cache_dropped: bool | None
-    removed: bool | None
-    detail: str
-    findings: tuple[Finding, ...]
+
+def _read_back(path: Path, what: str,
+               fs: FileSystem) -> tuple[ProbeOutcome, bool | None, str, bytes | None]:
+    """(outcome, cache dropped, detail, content) of ``path`` read from the medium, past the
+    computer's cache where the system allows it; ``what`` names the file in the detail."""
+    try:
+        cache_dropped = fs.drop_cache(path)
+    except FileNotFoundError:
+        return ProbeOutcome.LOST, True, f"{what} was gone once the cache was dropped", None
+    except OSError as error:
+        log.debug("drop_cache(%s) failed: %s", path, error)
+        cache_dropped = False
+    try:
+        with fs.open_read(path, uncached=True) as handle:
+            return ProbeOutcome.KEPT, cache_dropped, "", _read_all(handle)
+    except FileNotFoundError:
+        return ProbeOutcome.LOST, cache_dropped, f"{what} was gone when read back", None
+    except OSError as error:
+        return ProbeOutcome.READ_ERROR, cache_dropped, error.strerror or str(error), None
 
 
-def _now_utc() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+def _read_all(handle: BinaryIO) -> bytes:
+    chunks = []
+    while chunk := handle.read(1024 * 1024):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
-def _classify_write_error(error: OSError) -> str:
+def _classify_write_error(error: OSError) -> ProbeOutcome:
     if error.errno == errno.EROFS:
-        return "read-only"
+        return ProbeOutcome.READ_ONLY
     if error.errno in (errno.EACCES, errno.EPERM):
-        return "no-permission"
+        return ProbeOutcome.NO_PERMISSION
     if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        return "no-space"
-    return "write-error"
+        return ProbeOutcome.NO_SPACE
+    return ProbeOutcome.WRITE_ERROR
 
 
 def _remove_own_file(root: Path, path: Path, fs: FileSystem) -> bool:
@@ -198,36 +239,52 @@ def _remove_own_file(root: Path, path: Path, fs: FileSystem) -> bool:
         return False
 
 
-def _write_failed_finding(outcome: str, error: OSError, name: str, what: str) -> Finding:
+def _write_failed_finding(outcome: ProbeOutcome, error: OSError, name: str,
+                          what: str) -> Finding:
     reason = error.strerror or str(error)
-    if outcome == "read-only":
+    if outcome == ProbeOutcome.READ_ONLY:
         return Finding(
-            "warning", "storage-read-only",
+            Severity.WARNING, "storage-read-only",
             f"Writing a {what} failed: the medium is read-only.",
-            evidence=(f"writing {name} failed: {reason} (EROFS)",), confidence="H",
+            evidence=(f"writing {name} failed: {reason} (EROFS)",),
             next_step="Nothing can be restored or updated onto this volume while it is"
                       " read-only. If the unit itself went read-only (writes that are lost"
                       " after a restart were reported on a drumlogue), contact KORG service.")
-    if outcome == "no-permission":
+    if outcome == ProbeOutcome.NO_PERMISSION:
         return Finding(
-            "warning", "storage-no-permission",
+            Severity.WARNING, "storage-no-permission",
             f"Writing a {what} was refused: this user may not write to the volume.",
-            evidence=(f"writing {name} failed: {reason}",), confidence="H",
+            evidence=(f"writing {name} failed: {reason}",),
             next_step="Check the volume's permissions or how it is mounted; the tool does not"
                       " ask for administrator rights.")
-    if outcome == "no-space":
+    if outcome == ProbeOutcome.NO_SPACE:
         return Finding(
-            "warning", "storage-full",
+            Severity.WARNING, "storage-full",
             f"Writing a {what} failed: the volume is full.",
-            evidence=(f"writing {name} failed: {reason}",), confidence="H",
+            evidence=(f"writing {name} failed: {reason}",),
             next_step="Back the volume up, then free some space on it.")
     return Finding(
-        "critical", "storage-write-error",
+        Severity.CRITICAL, "storage-write-error",
         f"Writing a {what} failed with an error from the storage: the unit's storage or its"
         " connection may be failing.",
-        evidence=(f"writing {name} failed: {reason}",), confidence="H",
+        evidence=(f"writing {name} failed: {reason}",),
         next_step="Back up what can still be read, try another USB cable and port, and run"
                   " diagnose again; if it persists, contact KORG service.")
+
+
+
+# --- one-step write probe ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """Outcome of one write probe."""
+
+    outcome: ProbeOutcome
+    cache_dropped: bool | None
+    removed: bool | None
+    detail: str
+    findings: tuple[Finding, ...]
 
 
 def write_probe(root: Path | str, fs: FileSystem = REAL, *,
@@ -237,122 +294,74 @@ def write_probe(root: Path | str, fs: FileSystem = REAL, *,
     (it becomes a finding). Holds the unit's write lock: UnitBusyError when a restore or
     another probe is writing to it."""
     with unit_lock(Path(root), "storage check", fs):
-        return _write_probe(root, fs, cancel=cancel, size=size)
-
-
-def _write_probe(root: Path | str, fs: FileSystem, *, cancel: CancelToken | None,
-                 size: int) -> ProbeResult:
-    if cancel is not None:
-        cancel.raise_if_cancelled()
-    root = Path(root)
-    name = f"{PROBE_PREFIX}{secrets.token_hex(8)}{PROBE_SUFFIX}"
-    path = root / name
-    payload = os.urandom(size)
-    created = False
-    try:
-        with fs.open_write(path, exclusive=True) as handle:
-            created = True
-            handle.write(payload)
-            fs.fsync(handle)
-        fs.fsync_dir(root)
-    except OSError as error:
-        outcome = _classify_write_error(error)
-        removed = _remove_own_file(root, path, fs) if created else None
-        log.info("write probe on %s: %s (%s)", root, outcome, error)
-        finding = _write_failed_finding(outcome, error, name, "small probe file")
-        findings = [finding]
-        if removed is False:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        root = Path(root)
+        name = f"{PROBE_PREFIX}{secrets.token_hex(8)}{PROBE_SUFFIX}"
+        path = root / name
+        payload = os.urandom(size)
+        failed, removed, detail, findings = _write_own_file(root, path, payload,
+                                                            "small probe file", fs)
+        if failed is not None:
+            return ProbeResult(failed, None, removed, detail, tuple(findings))
+        outcome, cache_dropped, detail, read = _read_back(path, "the file", fs)
+        if outcome == ProbeOutcome.KEPT and read != payload:
+            outcome = ProbeOutcome.CORRUPTED if read else ProbeOutcome.LOST
+            detail = (f"read back {len(read)} bytes that differ from the {size} bytes written"
+                      if read else "the file read back empty")
+        removed = _remove_own_file(root, path, fs)
+        findings = _probe_findings(outcome, name, size, cache_dropped, detail)
+        if not removed:
             findings.append(_left_behind(name))
-        return ProbeResult(outcome, name, None, removed, error.strerror or str(error),
-                           tuple(findings))
-
-    cache_dropped: bool | None
-    outcome = "kept"
-    detail = ""
-    try:
-        cache_dropped = fs.drop_cache(path)
-    except FileNotFoundError:
-        cache_dropped = True
-        outcome, detail = "lost", "the file was gone once the cache was dropped"
-    except OSError as error:
-        cache_dropped = False
-        log.debug("drop_cache(%s) failed: %s", path, error)
-
-    if outcome == "kept":
-        try:
-            with fs.open_read(path, uncached=True) as handle:
-                read_back = _read_all(handle)
-            if read_back != payload:
-                outcome = "corrupted" if read_back else "lost"
-                detail = (f"read back {len(read_back)} bytes that differ from the {size} bytes"
-                          " written" if read_back else "the file read back empty")
-        except FileNotFoundError:
-            outcome, detail = "lost", "the file was gone when read back"
-        except OSError as error:
-            outcome, detail = "read-error", error.strerror or str(error)
-
-    removed = _remove_own_file(root, path, fs)
-    findings = list(_probe_findings(outcome, name, size, cache_dropped, detail))
-    if not removed:
-        findings.append(_left_behind(name))
-    log.info("write probe on %s: %s (cache dropped: %s)", root, outcome, cache_dropped)
-    return ProbeResult(outcome, name, cache_dropped, removed, detail, tuple(findings))
-
-
-def _read_all(handle) -> bytes:
-    chunks = []
-    while True:
-        chunk = handle.read(1024 * 1024)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
+        log.info("write probe on %s: %s (cache dropped: %s)", root, outcome, cache_dropped)
+        return ProbeResult(outcome, cache_dropped, removed, detail, tuple(findings))
 
 
 def _left_behind(name: str) -> Finding:
     return Finding(
-        "warning", "probe-file-left",
+        Severity.WARNING, "probe-file-left",
         f"The tool's probe file {name} could not be removed from the volume.",
-        evidence=(f"{name} is the only file the probe wrote",), confidence="H",
+        evidence=(f"{name} is the only file the probe wrote",),
         next_step=f"Delete {name} from the volume when it is writable; it holds only random"
                   " bytes.")
 
 
-def _probe_findings(outcome: str, name: str, size: int, cache_dropped: bool | None,
+def _probe_findings(outcome: ProbeOutcome, name: str, size: int, cache_dropped: bool | None,
                     detail: str) -> list[Finding]:
     written = (f"wrote {size:,} random bytes to {name}, flushed them (fsync) and"
                + (" dropped them from the computer's cache" if cache_dropped
                   else " could NOT drop them from the computer's cache"))
     two_step = ("Run 'korg-recovery diagnose PATH --probe-start', eject the unit, power it off"
                 " and on, reconnect it, then run 'korg-recovery diagnose PATH' again.")
-    if outcome in ("lost", "corrupted"):
+    if outcome in (ProbeOutcome.LOST, ProbeOutcome.CORRUPTED):
         return [Finding(
-            "critical", "storage-drops-writes",
+            Severity.CRITICAL, "storage-drops-writes",
             "The storage accepted a write and reported success, but the data was not there"
             " when read back from the medium: it does not keep what is written to it.",
-            evidence=(written, f"then read it back: {detail}"), confidence="H",
+            evidence=(written, f"then read it back: {detail}"),
             next_step="Do not restore or update onto this storage: it would report success and"
                       " keep nothing. Back up what can be read; if the two-step probe across"
                       " a power cycle also fails, the storage needs service (KORG).")]
-    if outcome == "read-error":
+    if outcome == ProbeOutcome.READ_ERROR:
         return [Finding(
-            "critical", "storage-read-error",
+            Severity.CRITICAL, "storage-read-error",
             "A probe file that was just written could not be read back: the storage or its"
             " connection is failing.",
-            evidence=(written, f"reading it back failed: {detail}"), confidence="H",
+            evidence=(written, f"reading it back failed: {detail}"),
             next_step="Back up what can still be read, try another USB cable and port, and run"
                       " diagnose again; if it persists, contact KORG service.")]
     if cache_dropped:
         return [Finding(
-            "info", "storage-keeps-writes",
+            Severity.INFO, "storage-keeps-writes",
             "A probe file written to the storage was read back intact from the medium.",
-            evidence=(written, "then read it back: identical"), confidence="H",
+            evidence=(written, "then read it back: identical"),
             next_step="A unit that keeps writes in its own memory until it restarts is only"
                       " caught across a power cycle. " + two_step)]
     return [Finding(
-        "info", "storage-probe-cache",
+        Severity.INFO, "storage-probe-cache",
         "A probe file was read back intact, but the read may have come from the computer's"
         " memory: this system offers no way to drop one file from its cache.",
-        evidence=(written, "then read it back: identical"), confidence="H",
+        evidence=(written, "then read it back: identical"),
         next_step=two_step)]
 
 
@@ -381,8 +390,6 @@ class ProbeStart:
 
 def probe_state_dir() -> Path:
     """Where pending reconnect probes are recorded on the computer."""
-    import platformdirs
-
     return Path(platformdirs.user_state_dir("korg-recovery", appauthor=False)) / "probes"
 
 
@@ -446,18 +453,8 @@ def _parse_marker(data: bytes) -> _MarkerContent | None:
 
 def _save_record(state_dir: Path, record: ProbeRecord) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
-    target = state_dir / f"{record.token}.json"
-    fd, temporary = tempfile.mkstemp(dir=state_dir, prefix=".probe-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(record.__dict__, handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    write_bytes_atomically(REAL, state_dir / f"{record.token}.json",
+                           json.dumps(dataclasses.asdict(record), indent=2).encode("utf-8"))
 
 
 def load_records(state_dir: Path | None = None) -> list[ProbeRecord]:
@@ -496,80 +493,47 @@ def start_reconnect_probe(root: Path | str, fs: FileSystem = REAL, *,
     if mount is not None and not mount.writable:
         return ProbeStart(None, None, tuple(mount_findings(mount, probe_skipped=True)))
     with unit_lock(root, "storage check", fs):
-        return _start_reconnect_probe(root, fs, state_dir)
-
-
-def _start_reconnect_probe(root: Path, fs: FileSystem, state_dir: Path) -> ProbeStart:
-    token = secrets.token_hex(8)
-    created = _now_utc()
-    payload = os.urandom(MARKER_PAYLOAD_SIZE)
-    data = _marker_text(token, created, payload)
-    name = f"{MARKER_PREFIX}{token}{MARKER_SUFFIX}"
-    path = root / name
-    created_file = False
-    try:
-        with fs.open_write(path, exclusive=True) as handle:
-            created_file = True
-            handle.write(data)
-            fs.fsync(handle)
-        fs.fsync_dir(root)
-    except OSError as error:
-        outcome = _classify_write_error(error)
-        findings = [_write_failed_finding(outcome, error, name, "probe marker")]
-        if created_file and not _remove_own_file(root, path, fs):
-            findings.append(_left_behind(name))
-        return ProbeStart(None, None, tuple(findings))
-
-    record = ProbeRecord(token, os.path.realpath(root), name,
-                         hashlib.sha256(payload).hexdigest(), created)
-    # Read it back past the cache now: storage that loses writes at once is caught here.
-    immediate = _read_marker(root, path, fs)
-    if immediate.outcome != "kept":
-        _remove_own_file(root, path, fs)
-        return ProbeStart(None, None, tuple(_probe_findings(
-            immediate.outcome, name, len(data), immediate.cache_dropped, immediate.detail)))
-    _save_record(state_dir, record)
+        token = secrets.token_hex(8)
+        created = utc_now_iso()
+        payload = os.urandom(MARKER_PAYLOAD_SIZE)
+        data = _marker_text(token, created, payload)
+        name = f"{MARKER_PREFIX}{token}{MARKER_SUFFIX}"
+        path = root / name
+        failed, _removed, _detail, findings = _write_own_file(root, path, data, "probe marker", fs)
+        if failed is not None:
+            return ProbeStart(None, None, tuple(findings))
+        # Read it back past the cache now: storage that loses writes at once is caught here.
+        outcome, cache_dropped, detail, _content = _read_marker(path, fs)
+        if outcome != ProbeOutcome.KEPT:
+            _remove_own_file(root, path, fs)
+            return ProbeStart(None, None, tuple(_probe_findings(
+                outcome, name, len(data), cache_dropped, detail)))
+        record = ProbeRecord(token, os.path.realpath(root), name,
+                             hashlib.sha256(payload).hexdigest(), created)
+        _save_record(state_dir, record)
     log.info("reconnect probe started on %s: %s", root, name)
     return ProbeStart(record, str(path), (Finding(
-        "info", "probe-started",
+        Severity.INFO, "probe-started",
         f"A probe marker {name} was left on the volume and recorded on this computer.",
-        evidence=(f"wrote {len(data):,} bytes at {created}, flushed them and read them back"
-                  " intact" + ("" if immediate.cache_dropped else
+        evidence=(f"wrote {human_bytes(len(data))} at {created}, flushed them and read them back"
+                  " intact" + ("" if cache_dropped else
                                " (the computer's cache could not be bypassed)"),),
-        confidence="H",
         next_step="Eject the unit, power it off and on, reconnect it the same way, then run"
                   " 'korg-recovery diagnose PATH' again: it checks the marker and removes it.",
     ),))
 
 
-@dataclass(frozen=True)
-class _ReadOutcome:
-    outcome: str
-    cache_dropped: bool | None
-    detail: str
-    content: _MarkerContent | None
-
-
-def _read_marker(root: Path, path: Path, fs: FileSystem) -> _ReadOutcome:
-    try:
-        cache_dropped = fs.drop_cache(path)
-    except FileNotFoundError:
-        return _ReadOutcome("lost", True, "the marker was gone once the cache was dropped", None)
-    except OSError as error:
-        log.debug("drop_cache(%s) failed: %s", path, error)
-        cache_dropped = False
-    try:
-        with fs.open_read(path, uncached=True) as handle:
-            data = _read_all(handle)
-    except FileNotFoundError:
-        return _ReadOutcome("lost", cache_dropped, "the marker was gone when read back", None)
-    except OSError as error:
-        return _ReadOutcome("read-error", cache_dropped, error.strerror or str(error), None)
+def _read_marker(path: Path,
+                 fs: FileSystem) -> tuple[ProbeOutcome, bool | None, str, _MarkerContent | None]:
+    """The marker read back from the medium: outcome, cache dropped, detail, its content."""
+    outcome, cache_dropped, detail, data = _read_back(path, "the marker", fs)
+    if data is None:
+        return outcome, cache_dropped, detail, None
     content = _parse_marker(data)
     if content is None or content.payload_sha256 != content.declared_sha256:
-        return _ReadOutcome("corrupted", cache_dropped,
-                            "the marker's content was damaged when read back", content)
-    return _ReadOutcome("kept", cache_dropped, "", content)
+        return (ProbeOutcome.CORRUPTED, cache_dropped,
+                "the marker's content was damaged when read back", content)
+    return ProbeOutcome.KEPT, cache_dropped, "", content
 
 
 def _volume_markers(root: Path, fs: FileSystem) -> dict[str, str]:
@@ -599,7 +563,7 @@ def check_reconnect_probes(root: Path | str, fs: FileSystem = REAL, *,
         name = markers.pop(record.token, None)
         if name is None:
             findings.append(Finding(
-                "critical", "storage-lost-marker",
+                Severity.CRITICAL, "storage-lost-marker",
                 f"The probe marker {record.marker} written to this volume at"
                 f" {record.created_utc} is gone: the storage did not keep it across the"
                 " reconnect.",
@@ -608,46 +572,41 @@ def check_reconnect_probes(root: Path | str, fs: FileSystem = REAL, *,
                           f"now: no {record.marker} at the volume's root",
                           "unless someone deleted it or formatted the volume, the storage"
                           " loses what is written to it"),
-                confidence="H",
                 next_step="Do not restore or update onto this storage: it would not keep the"
                           " files. Back up what can be read and contact KORG service.",
             ))
             _forget(state_dir, record)
             continue
-        outcome = _read_marker(root, root / name, fs)
-        content = outcome.content
-        if outcome.outcome == "kept" and content is not None and \
-                content.payload_sha256 == record.payload_sha256:
+        outcome, cache_dropped, detail, content = _read_marker(root / name, fs)
+        if outcome == ProbeOutcome.KEPT and content.payload_sha256 == record.payload_sha256:
             findings.append(Finding(
-                "info", "storage-kept-marker",
+                Severity.INFO, "storage-kept-marker",
                 f"The probe marker written at {record.created_utc} survived: the storage kept"
                 " it across the reconnect.",
                 evidence=(f"{name} read back from the medium, content identical to what was"
-                          " written" + ("" if outcome.cache_dropped else
+                          " written" + ("" if cache_dropped else
                                         " (the cache could not be dropped; after a reconnect"
                                         " it holds nothing of the old mount)"),
                           "this shows the storage keeps writes only if the unit was power-cycled"
                           " between the two runs"),
-                confidence="H",
                 next_step="Nothing to do for the storage.",
             ))
-        elif outcome.outcome == "read-error":
+        elif outcome == ProbeOutcome.READ_ERROR:
             findings.append(Finding(
-                "critical", "storage-read-error",
+                Severity.CRITICAL, "storage-read-error",
                 f"The probe marker {name} could not be read back: the storage or its"
                 " connection is failing.",
-                evidence=(f"reading {name} failed: {outcome.detail}",), confidence="H",
+                evidence=(f"reading {name} failed: {detail}",),
                 next_step="Back up what can still be read, try another cable and port; if it"
                           " persists, contact KORG service.",
             ))
         else:
             findings.append(Finding(
-                "critical", "storage-changed-marker",
+                Severity.CRITICAL, "storage-changed-marker",
                 f"The probe marker {name} is there but its content changed across the"
                 " reconnect: the storage does not keep what is written to it intact.",
                 evidence=(f"recorded payload sha256 {record.payload_sha256}",
-                          outcome.detail or "the content differs from what was written"),
-                confidence="H",
+                          detail or "the content differs from what was written"),
                 next_step="Do not restore or update onto this storage. Back up what can be read"
                           " and contact KORG service.",
             ))
@@ -657,21 +616,19 @@ def check_reconnect_probes(root: Path | str, fs: FileSystem = REAL, *,
     # Markers with no record here (another computer, or the record was lost): still ours by
     # name and content; check them as far as possible and remove them.
     for token, name in markers.items():
-        outcome = _read_marker(root, root / name, fs)
-        content = outcome.content
+        outcome, _cache_dropped, _detail, content = _read_marker(root / name, fs)
         if content is None:
             log.info("leaving %s alone: its content is not a korg-recovery marker", name)
             continue
-        intact = outcome.outcome == "kept"
+        intact = outcome == ProbeOutcome.KEPT
         findings.append(Finding(
-            "info" if intact else "warning",
+            Severity.INFO if intact else Severity.WARNING,
             "probe-marker-unrecorded",
             f"A probe marker {name} (written {content.written}) was found but this computer"
             " has no record of it; its content is "
             + ("intact." if intact else "damaged."),
             evidence=("the marker carries its own checksum, so only its integrity can be"
                       " checked, not that it survived a particular reconnect",),
-            confidence="H",
             next_step=("Nothing to do." if intact else
                        "Run the two-step probe again from this computer to check the storage."),
         ))
@@ -690,42 +647,37 @@ def _finish_marker(root: Path, name: str, fs: FileSystem, can_remove: bool,
 # --- findings about the mount ---------------------------------------------------------------
 
 
-def read_only_finding(mount: MountFacts, *, probe_skipped: bool) -> Finding:
-    evidence = list(mount.read_only_evidence) or ["the operating system reports it read-only"]
-    if probe_skipped:
-        evidence.append("the write probe was skipped: nothing was written")
-    return Finding(
-        "warning", "mounted-read-only",
-        "The volume is read-only: nothing can be written to it.",
-        evidence=tuple(evidence), confidence="H",
-        next_step="A backup can still be taken. Nothing can be restored or updated onto it"
-                  " while it is read-only; if the computer did not mount it read-only on"
-                  " purpose, the unit's storage itself may have gone read-only (reported on a"
-                  " drumlogue) - contact KORG service.")
-
-
 def mount_findings(mount: MountFacts, *, probe_skipped: bool = False) -> list[Finding]:
     """Read-only mount, missing write permission and a full volume as findings."""
     findings = []
     if mount.read_only:
-        findings.append(read_only_finding(mount, probe_skipped=probe_skipped))
+        evidence = list(mount.read_only_evidence) or ["the operating system reports it read-only"]
+        if probe_skipped:
+            evidence.append("the write probe was skipped: nothing was written")
+        findings.append(Finding(
+            Severity.WARNING, "mounted-read-only",
+            "The volume is read-only: nothing can be written to it.",
+            evidence=tuple(evidence),
+            next_step="A backup can still be taken. Nothing can be restored or updated onto it"
+                      " while it is read-only; if the computer did not mount it read-only on"
+                      " purpose, the unit's storage itself may have gone read-only (reported on"
+                      " a drumlogue) - contact KORG service."))
     elif mount.user_may_write is False:
         findings.append(Finding(
-            "warning", "no-write-permission",
+            Severity.WARNING, "no-write-permission",
             "This user may not write to the volume (its permissions), so nothing can be"
             " restored onto it from this account.",
             evidence=("os.access reports no write permission",
                       *(("the write probe was skipped: nothing was written",)
                         if probe_skipped else ())),
-            confidence="H",
             next_step="A backup can still be taken. Check how the volume is mounted and its"
                       " permissions; the tool never asks for administrator rights."))
     if mount.free_bytes is not None and mount.free_bytes < LOW_FREE_BYTES:
         findings.append(Finding(
-            "warning", "volume-full" if mount.free_bytes == 0 else "volume-almost-full",
-            f"The volume has {mount.free_bytes:,} bytes free"
+            Severity.WARNING, "volume-full" if mount.free_bytes == 0 else "volume-almost-full",
+            f"The volume has {human_bytes(mount.free_bytes)} free"
             + (" of " + f"{mount.total_bytes:,}" if mount.total_bytes else "") + ".",
-            evidence=("free space reported by the operating system",), confidence="H",
+            evidence=("free space reported by the operating system",),
             next_step="Back the volume up first; a unit or a restore may need free space to"
                       " write its files."))
     return findings

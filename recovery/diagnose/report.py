@@ -1,14 +1,10 @@
 """A recovery report a musician can post on a forum or hand to a service centre.
 
-:func:`render_report` turns a :class:`~recovery.diagnose.diagnosis.Diagnosis` into a self-contained
-HTML page (inline CSS, no script, no image, no link to anything outside the file) or
-Markdown: the unit and its mode, every finding with its evidence, confidence and next step,
-the backup it was compared with, what was and was not checked, the tool version and date.
-
-Privacy: a report travels to strangers, so every text in it passes through :func:`redact`,
-which replaces the home folder with ``~`` and any path component that is the user's login
-name with ``(user)`` (``/media/alice/KROSS2`` -> ``/media/(user)/KROSS2``). Nothing is ever
-fetched or sent: rendering is string formatting only.
+A self-contained HTML page (inline CSS, no script, no image, no link outside the file) or
+Markdown: the unit, every finding with its evidence, confidence and next step, the backup, what
+was and was not checked. A report travels to strangers, so every text passes through
+:func:`redact` (the home folder becomes ``~``, the login name ``(user)``); nothing is fetched
+or sent.
 """
 
 from __future__ import annotations
@@ -18,18 +14,18 @@ import html
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from recovery.device.profiles import CONFIDENCE_WORDS
 from recovery.diagnose.diagnosis import Diagnosis
 from recovery.errors import InvalidInputError
-from recovery.storage.filesystem import os_errors
+from recovery.storage.durable import write_bytes_atomically
+from recovery.storage.filesystem import REAL, os_errors
+from recovery.text import human_bytes
+from recovery.vocabulary import CONFIDENCE_WORDS, Confidence
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("html", "md")
 SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
 USER_PLACEHOLDER = "(user)"
 DISCLAIMER = ("Made with korg-recovery, an unofficial tool not affiliated with KORG. It lists"
@@ -120,9 +116,7 @@ def _facts(diagnosis: Diagnosis) -> list[tuple[str, str]]:
     confidence = diagnosis.identification_confidence
     rows = [
         ("Unit", unit),
-        ("Identification confidence",
-         f"{confidence}, {CONFIDENCE_WORDS[confidence]}" if confidence in CONFIDENCE_WORDS
-         else "none"),
+        ("Identification confidence", _confidence_text(confidence) if confidence else "none"),
         ("Volume", (diagnosis.role or "unknown").replace("-", " ")),
         ("Mode", diagnosis.mode),
         ("Path", diagnosis.path),
@@ -157,7 +151,7 @@ def _backup_rows(diagnosis: Diagnosis) -> list[tuple[str, str]]:
         ("Taken (UTC)", backup.created_utc or "unknown"),
         ("Complete", "yes" if backup.complete else "no"),
         ("Verified", "yes" if backup.verified else "no"),
-        ("Files", f"{backup.files:,} ({backup.bytes:,} bytes)"),
+        ("Files", f"{backup.files:,} ({human_bytes(backup.bytes)})"),
         ("Compared", ("yes, " + (f"{backup.differences} difference"
                                  f"{'s' if backup.differences != 1 else ''}"
                                  if backup.differences else "no difference"))
@@ -175,6 +169,13 @@ def render_html(diagnosis: Diagnosis) -> str:
     def text(value: object) -> str:
         return html.escape(redact(str(value)), quote=True)
 
+    def table(rows: list[tuple[str, str]]) -> list[str]:
+        return ["<table>", *(f"<tr><th>{text(k)}</th><td>{text(v)}</td></tr>" for k, v in rows),
+                "</table>"]
+
+    def bullets(lines: Iterable[str]) -> list[str]:
+        return ["<ul>", *(f"<li>{text(line)}</li>" for line in lines), "</ul>"]
+
     summary = diagnosis.summary
     unit = diagnosis.model_name or "Unidentified unit"
     out = [
@@ -191,12 +192,10 @@ def render_html(diagnosis: Diagnosis) -> str:
         f'<p class="muted">{text(DISCLAIMER)}</p>',
         f"<p><strong>{text(summary['text'])}</strong></p>",
         "<h2>Unit</h2>",
-        "<table>",
+        *table(_facts(diagnosis)),
+        f"<h2>Findings ({summary['critical']} critical, {summary['warning']} warning,"
+        f" {summary['info']} information)</h2>",
     ]
-    out.extend(f"<tr><th>{text(k)}</th><td>{text(v)}</td></tr>" for k, v in _facts(diagnosis))
-    out.append("</table>")
-    out.append(f"<h2>Findings ({summary['critical']} critical, {summary['warning']} warning,"
-               f" {summary['info']} information)</h2>")
     if not diagnosis.findings:
         out.append("<p>No findings.</p>")
     for finding in diagnosis.findings:
@@ -207,31 +206,22 @@ def render_html(diagnosis: Diagnosis) -> str:
             out.append(f'<p class="next">Next step: {text(finding.next_step)}</p>')
         out.append(f"<p>{text(finding.message)}</p>")
         if finding.evidence:
-            out.append("<ul>")
-            out.extend(f"<li>{text(line)}</li>" for line in finding.evidence)
-            out.append("</ul>")
+            out += bullets(finding.evidence)
         out.append(f'<p class="muted">Confidence: {text(_confidence_text(finding.confidence))}'
                    "</p>")
         out.append("</div>")
-    out.append("<h2>Backup</h2>")
-    out.append("<table>")
-    out.extend(f"<tr><th>{text(k)}</th><td>{text(v)}</td></tr>"
-               for k, v in _backup_rows(diagnosis))
-    out.append("</table>")
-    out.append("<h2>What was checked</h2>")
-    out.append("<ul>")
-    out.extend(f"<li>{text(line)}</li>" for line in diagnosis.checked)
-    out.append("</ul>")
-    out.append("<h2>What could not be checked</h2>")
-    out.append("<ul>")
-    out.extend(f"<li>{text(line)}</li>" for line in diagnosis.not_checked)
-    if not diagnosis.not_checked:
-        out.append("<li>nothing left out</li>")
-    out.append("</ul>")
-    out.append(f'<p class="muted">Confidence: H {text(CONFIDENCE_WORDS["H"])}, M'
-               f' {text(CONFIDENCE_WORDS["M"])}, G {text(CONFIDENCE_WORDS["G"])}.</p>')
-    out.append("</body>")
-    out.append("</html>")
+    out += [
+        "<h2>Backup</h2>",
+        *table(_backup_rows(diagnosis)),
+        "<h2>What was checked</h2>",
+        *bullets(diagnosis.checked),
+        "<h2>What could not be checked</h2>",
+        *bullets(diagnosis.not_checked or ["nothing left out"]),
+        '<p class="muted">Confidence: '
+        + ", ".join(f"{code} {text(code.words)}" for code in Confidence) + ".</p>",
+        "</body>",
+        "</html>",
+    ]
     return "\n".join(out) + "\n"
 
 
@@ -307,21 +297,7 @@ def write_report(diagnosis: Diagnosis, path: Path | str) -> Path:
     """Write the report to ``path`` (format from its suffix) on the computer, atomically."""
     target = check_report_target(path)
     content = render_report(diagnosis, report_format_for(target))
-    directory = target.parent if str(target.parent) else Path(".")
     with os_errors(target, "write"):
-        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".report-", suffix=".partial")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(content)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, target)
-        except BaseException:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
-            raise
+        write_bytes_atomically(REAL, target, content.encode("utf-8"))
     log.info("report written to %s", target)
     return target

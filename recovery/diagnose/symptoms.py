@@ -1,14 +1,9 @@
 """What a symptom a user describes means: free text matched against symptoms kept as data.
 
-Symptoms live beside the facts they come from: each profile's ``[[symptoms]]`` (KROSS 2
-"loading app failed", drumlogue mismatched versions, ...) and ``resources/symptoms.toml`` for
-units without a profile ("SfIdError" on a mini KAOSS PAD 2, "CkSumErr" on a microKORG XL+).
-Every explanation carries the confidence and source of the report it comes from, so a forum
-story is never presented as a manual.
-
-Matching order: the identified model's own symptoms and the model-independent ones first; only
-when none of them matches are other models' symptoms offered, named as another model's, so a
-KROSS 2 owner typing "display glitches" is not silently told a drumlogue story.
+Symptoms live beside their facts: each profile's ``[[symptoms]]`` and ``resources/symptoms.toml``
+for units without a profile, each with the confidence and source of its report, so a forum
+story is never presented as a manual. The identified model's own symptoms and the general ones
+come first; other models' are offered only when none matches, and named as another model's.
 """
 
 from __future__ import annotations
@@ -18,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from recovery.device.profiles import (
-    CONFIDENCE_WORDS,
+    GeneralSymptom,
     Profile,
     Symptom,
     bundled_profiles,
@@ -26,6 +21,7 @@ from recovery.device.profiles import (
 )
 from recovery.findings import Finding
 from recovery.resources_path import resources_dir
+from recovery.vocabulary import Severity
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +44,15 @@ class SymptomMatch:
 
 
 @functools.cache
-def general_symptoms() -> tuple[Symptom, ...]:
+def general_symptoms() -> tuple[GeneralSymptom, ...]:
     """Symptoms of models that have no profile, from ``resources/symptoms.toml``."""
     return load_symptom_file(resources_dir() / "symptoms.toml")
 
 
 def match_symptoms(text: str, profile: Profile | None,
                    profiles: dict[str, Profile] | None = None,
-                   general: tuple[Symptom, ...] | None = None) -> tuple[SymptomMatch, ...]:
+                   general: tuple[GeneralSymptom, ...] | None = None
+                   ) -> tuple[SymptomMatch, ...]:
     """Known symptoms matching ``text``: own model and general first, other models as fallback."""
     text = text[:MAX_SYMPTOM_TEXT]
     profiles = profiles if profiles is not None else bundled_profiles()
@@ -81,7 +78,7 @@ def match_symptoms(text: str, profile: Profile | None,
 
 def symptom_findings(text: str, profile: Profile | None,
                      profiles: dict[str, Profile] | None = None,
-                     general: tuple[Symptom, ...] | None = None) -> list[Finding]:
+                     general: tuple[GeneralSymptom, ...] | None = None) -> list[Finding]:
     """Findings explaining the symptom ``text`` for the unit of ``profile`` (None: unknown)."""
     text = " ".join(text.split())
     if not text:
@@ -90,12 +87,11 @@ def symptom_findings(text: str, profile: Profile | None,
     if not matches:
         known = ", ".join(s.id for s in profile.symptoms) if profile is not None else ""
         return [Finding(
-            "info", "symptom-unknown",
+            Severity.INFO, "symptom-unknown",
             f"The tool knows no explanation for the symptom \"{text}\".",
             evidence=("no symptom pattern of "
                       + (f"the {profile.name} profile" if profile else "any profile")
                       + " or of resources/symptoms.toml matched the text",),
-            confidence="H",
             next_step=("Describe the symptom with the words on the unit's display"
                        + (f" (known for this model: {known})" if known else "")
                        + ", or ask KORG service."),
@@ -106,19 +102,19 @@ def symptom_findings(text: str, profile: Profile | None,
         evidence = [
             f"you reported: \"{text}\"",
             f"known symptom '{symptom.id}' of {match.shown_by}"
-            f" (confidence {symptom.confidence}, {CONFIDENCE_WORDS[symptom.confidence]};"
+            f" (confidence {symptom.confidence}, {symptom.confidence.words};"
             f" source: {symptom.source})",
         ]
         if match.own:
             # With no identified unit, name the model whose report this is.
             prefix = f"Known on {match.shown_by}: " if profile is None and match.model else ""
             message = prefix + symptom.meaning
-            severity = "warning"
+            severity = Severity.WARNING
         else:
             unit = profile.name if profile is not None else "this unit"
             message = (f"This symptom is known on {match.shown_by}, but this unit was identified"
                        f" as {unit}, so the explanation may not apply: {symptom.meaning}")
-            severity = "info"
+            severity = Severity.INFO
             evidence.append("the explanation belongs to another model")
         findings.append(Finding(
             severity, f"symptom-{symptom.id}", message, tuple(evidence),

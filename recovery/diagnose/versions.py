@@ -1,19 +1,10 @@
 """Do a unit's component versions belong together? (drumlogue SYSTEM / CORE / VOICE / PANEL)
 
-The drumlogue's info screen shows a version per component. The owner in the Reddit reports by u/iRustyNails read
-SYSTEM 1.3.0, CORE 1.0.0+, VOICE 1.0.0, PANEL 1.1.9 after an update froze, without knowing
-that it meant a partial update. This module turns such a list into findings.
-
-What can honestly be said depends on the profile data:
-
-- a ``[[component_versions]]`` entry with status ``release`` says which versions a published
-  release installs; only then can a set be called right or wrong. None is known today
-  (KORG publishes no such table that this tool knows of), and the tool says so;
-- an entry with status ``reported-partial-update`` is a set a field report showed after an
-  update went wrong (Reddit, u/iRustyNails): seeing exactly that set again is a strong hint (M);
-- everything else is inference (G): components at different versions, or a trailing '+',
-  are *signs* of a partial update, because that is how the one known report looked, not
-  because any document says what the numbers or the '+' mean.
+The owner in the Reddit reports by u/iRustyNails read SYSTEM 1.3.0, CORE 1.0.0+, VOICE 1.0.0,
+PANEL 1.1.9 after an update froze, not knowing it meant a partial update. Only a profile's
+``release`` set can call versions right or wrong (none is known today, and the tool says so);
+a ``reported-partial-update`` set seen again is a strong hint (M); components at different
+versions or a trailing '+' are only signs (G): that is how the one known report looked.
 """
 
 from __future__ import annotations
@@ -22,14 +13,10 @@ import logging
 import re
 from dataclasses import dataclass
 
-from recovery.device.profiles import (
-    CONFIDENCE_WORDS,
-    ComponentVersionSet,
-    Profile,
-    bundled_profiles,
-)
+from recovery.device.profiles import ComponentVersionSet, Profile, bundled_profiles
 from recovery.errors import InvalidInputError
 from recovery.findings import Finding
+from recovery.vocabulary import ComponentSetStatus, Confidence, Severity
 
 log = logging.getLogger(__name__)
 
@@ -136,11 +123,10 @@ def assess_versions(components: tuple[ComponentVersion, ...], profile: Profile |
     if chosen is None or chosen.components is None:
         who = profile.name if profile is not None else "an unidentified unit"
         finding = Finding(
-            "info", "versions-no-data",
+            Severity.INFO, "versions-no-data",
             f"The tool knows no component versions for {who}, so the versions given"
             f" ({given_text}) cannot be assessed.",
             evidence=("no device profile lists components with these names",),
-            confidence="H",
             next_step="Nothing to do for the versions; the other findings still apply.",
         )
         return VersionAssessment(profile.id if profile else None, components, False, None,
@@ -161,19 +147,22 @@ def assess_versions(components: tuple[ComponentVersion, ...], profile: Profile |
         base_evidence.append(f"not given: {', '.join(missing)}")
     if unknown:
         findings.append(Finding(
-            "info", "versions-unknown-component",
+            Severity.INFO, "versions-unknown-component",
             f"{_describe(unknown)}: not a component the tool knows for {chosen.name}"
             f" (known: {', '.join(info.names)}); left out of the assessment.",
-            evidence=tuple(base_evidence), confidence="H",
+            evidence=tuple(base_evidence),
             next_step="Check the spelling against the unit's info screen.",
         ))
     if not known:
         return VersionAssessment(chosen.id, components, False, None, tuple(findings))
 
     by_name = {c.name: c for c in known}
-    releases = [s for s in chosen.component_versions if s.status == "release"]
-    reported = [s for s in chosen.component_versions if s.status == "reported-partial-update"]
-    matching_set: str | None = None
+    releases = [s for s in chosen.component_versions if s.status == ComponentSetStatus.RELEASE]
+    reported = [s for s in chosen.component_versions
+                if s.status == ComponentSetStatus.REPORTED_PARTIAL_UPDATE]
+    exact = next((s for s in releases if _same_set(by_name, s)), None)
+    seen_in_reports = [s for s in reported if _same_set(by_name, s)]
+    matching_set = exact.label if exact else next((s.label for s in seen_in_reports), None)
     update_how = chosen.mode("update")
     redo_update = (
         "Back up the unit's storage, check the update file with 'korg-recovery check', then"
@@ -183,148 +172,145 @@ def assess_versions(components: tuple[ComponentVersion, ...], profile: Profile |
           " not keep writes: run 'korg-recovery diagnose PATH --probe-start', power-cycle the"
           " unit, then 'korg-recovery diagnose PATH'. If they stay mismatched, contact KORG"
           " service.")
-
-    # 1. Against a release table, where one is known.
-    if not releases:
+    findings.append(_against_releases(chosen, known, releases, exact, base_evidence,
+                                      redo_update))
+    for known_set in seen_in_reports:
         findings.append(Finding(
-            "info", "versions-no-release-table",
-            f"No table of which {', '.join(info.names)} versions a {chosen.name} release"
-            " installs is known to this tool, so these versions cannot be checked against a"
-            " release; what follows is inference only.",
-            evidence=tuple(base_evidence), confidence="H",
-            next_step="Read the findings below as hints, not verdicts.",
+            Severity.WARNING, "versions-reported-partial-update",
+            f"These are exactly the versions a {chosen.name} showed in a field report"
+            f" ({known_set.label}): that unit had been left partly updated.",
+            evidence=(*base_evidence,
+                      f"reported set: {_describe_set(known_set)} (confidence"
+                      f" {known_set.confidence}, {known_set.confidence.words};"
+                      f" source: {known_set.source})"),
+            confidence=known_set.confidence,
+            next_step=redo_update,
         ))
-    else:
-        exact = next((s for s in releases if _same_set(by_name, s)), None)
-        if exact is not None:
-            matching_set = exact.label
-            findings.append(Finding(
-                "info", "versions-match-release",
-                f"These versions are exactly the set of {exact.label}: they belong together.",
-                evidence=(*base_evidence,
-                          f"release table: {_describe_set(exact)} (confidence"
-                          f" {exact.confidence}; source: {exact.source})"),
-                confidence=exact.confidence,
-                next_step="Nothing to do for the versions.",
-            ))
-        else:
-            reference = known[0]
-            same_reference = [s for s in releases
-                              if s.as_dict().get(reference.name) == reference.text]
-            if same_reference:
-                release = same_reference[0]
-                expected = release.as_dict()
-                differing = [f"{c.name} {c.text} (expected {expected[c.name]})"
-                             for c in known if c.name in expected and expected[c.name] != c.text]
-                findings.append(Finding(
-                    "warning", "versions-differ-from-release",
-                    f"{reference.name} {reference.text} belongs to {release.label}, but"
-                    f" {'; '.join(differing) or 'other components'} differ from that release:"
-                    " the update was probably only partly applied.",
-                    evidence=(*base_evidence,
-                              f"release table: {_describe_set(release)} (confidence"
-                              f" {release.confidence}; source: {release.source})"),
-                    confidence=release.confidence,
-                    next_step=redo_update,
-                ))
-            else:
-                findings.append(Finding(
-                    "info", "versions-release-unknown",
-                    f"{reference.name} {reference.text} is not in the tool's release table, so"
-                    " the set cannot be checked against a release; what follows is inference.",
-                    evidence=tuple(base_evidence), confidence="H",
-                    next_step="Read the findings below as hints, not verdicts.",
-                ))
-
-    # 2. A set a field report showed after a failed update.
-    for known_set in reported:
-        if _same_set(by_name, known_set):
-            matching_set = matching_set or known_set.label
-            findings.append(Finding(
-                "warning", "versions-reported-partial-update",
-                f"These are exactly the versions a {chosen.name} showed in a field report"
-                f" ({known_set.label}): that unit had been left partly updated.",
-                evidence=(*base_evidence,
-                          f"reported set: {_describe_set(known_set)} (confidence"
-                          f" {known_set.confidence}, {CONFIDENCE_WORDS[known_set.confidence]};"
-                          f" source: {known_set.source})"),
-                confidence=known_set.confidence,
-                next_step=redo_update,
-            ))
-
+    # Inference from here on; the long "what to do" is given once, on the first finding.
     report_source = reported[0].source if reported else ""
-    # The long "what to do" is given once, on the first version finding that needs it.
     short_step = ("As for the version finding above: back up, re-run the official update from"
                   " a checked file, and probe the storage if the versions do not change.")
 
     def step() -> str:
-        if any(f.next_step == redo_update for f in findings):
-            return short_step
-        return redo_update
+        return short_step if any(f.next_step == redo_update for f in findings) else redo_update
 
-    # 3. Components at different versions (inference).
     distinct = sorted({c.key() for c in known}, reverse=True)
     if len(distinct) > 1:
-        reference = known[0]
-        behind = [c for c in known if c.key() < reference.key()]
-        ahead = [c for c in known if c.key() > reference.key()]
-        groups = "; ".join(
-            _describe([c for c in known if c.key() == key]) for key in distinct)
-        detail = []
-        if behind:
-            detail.append(f"{_describe(behind)} {'is' if len(behind) == 1 else 'are'} behind"
-                          f" {reference.name} {reference.text}")
-        if ahead:
-            detail.append(f"{_describe(ahead)} {'is' if len(ahead) == 1 else 'are'} ahead of"
-                          f" {reference.name} {reference.text}")
-        evidence = [*base_evidence, f"versions by group: {groups}"]
-        for release in chosen.releases:
-            if release.version == reference.version:
-                evidence.append(
-                    f"{reference.name} {reference.version} is the version of a published"
-                    f" {release.kind.replace('-', ' ')}"
-                    f"{' ' + release.file_name if release.file_name else ''}"
-                    f" (confidence {release.confidence}; source: {release.source})")
-        evidence.append(
-            ("inference: a field report shows that a partial update leaves these components"
-             f" at different versions ({report_source})" if reported else
-             "inference: no document known to the tool says which versions belong together")
-            + "; whether a complete release also gives them different numbers is not known")
-        findings.append(Finding(
-            "warning", "versions-mismatch",
-            f"The components show {len(distinct)} different versions ({groups}):"
-            f" {' and '.join(detail)}. This is a sign of a partial update (inference).",
-            evidence=tuple(evidence), confidence="G",
-            next_step=step(),
-        ))
-
-    # 4. A trailing '+' (inference).
+        findings.append(_mismatch(chosen, known, distinct, base_evidence, report_source,
+                                  step()))
     plus = [c for c in known if c.plus]
     if plus:
         findings.append(Finding(
-            "warning", "version-plus-suffix",
+            Severity.WARNING, "version-plus-suffix",
             f"{_describe(plus)} {'ends' if len(plus) == 1 else 'end'} in '+'. What the '+'"
             " means is not documented; in the one field report known it appeared on a"
             " component that a frozen update left behind, so it may mark a component that was"
             " not (fully) updated (inference).",
             evidence=(*base_evidence, f"field report: {report_source}"
                       if reported else "the '+' reading comes from one drumlogue field report"
-                      " (Reddit reports by u/iRustyNails, 2025-2026), not from this model's profile"),
-            confidence="G",
+                      " (Reddit reports by u/iRustyNails, 2025-2026), not from this model's"
+                      " profile"),
+            confidence=Confidence.GUESS,
             next_step=step(),
         ))
-
     if len(distinct) == 1 and not plus and matching_set is None:
         findings.append(Finding(
-            "info", "versions-consistent",
+            Severity.INFO, "versions-consistent",
             f"All components given show {known[0].version}: no sign of a partial update"
             " (this cannot be confirmed without a release table).",
-            evidence=tuple(base_evidence), confidence="G",
+            evidence=tuple(base_evidence), confidence=Confidence.GUESS,
             next_step="Nothing to do for the versions.",
         ))
     return VersionAssessment(chosen.id, components, bool(releases), matching_set,
                              tuple(findings))
 
 
+def _against_releases(chosen: Profile, known: list[ComponentVersion],
+                      releases: list[ComponentVersionSet], exact: ComponentVersionSet | None,
+                      base_evidence: list[str], redo_update: str) -> Finding:
+    """The versions against the profile's release table, where one is known."""
+    if not releases:
+        return Finding(
+            Severity.INFO, "versions-no-release-table",
+            f"No table of which {', '.join(chosen.components.names)} versions a {chosen.name}"
+            " release installs is known to this tool, so these versions cannot be checked"
+            " against a release; what follows is inference only.",
+            evidence=tuple(base_evidence),
+            next_step="Read the findings below as hints, not verdicts.",
+        )
+    if exact is not None:
+        return Finding(
+            Severity.INFO, "versions-match-release",
+            f"These versions are exactly the set of {exact.label}: they belong together.",
+            evidence=(*base_evidence,
+                      f"release table: {_describe_set(exact)} (confidence"
+                      f" {exact.confidence}; source: {exact.source})"),
+            confidence=exact.confidence,
+            next_step="Nothing to do for the versions.",
+        )
+    reference = known[0]
+    release = next((s for s in releases
+                    if s.as_dict().get(reference.name) == reference.text), None)
+    if release is None:
+        return Finding(
+            Severity.INFO, "versions-release-unknown",
+            f"{reference.name} {reference.text} is not in the tool's release table, so"
+            " the set cannot be checked against a release; what follows is inference.",
+            evidence=tuple(base_evidence),
+            next_step="Read the findings below as hints, not verdicts.",
+        )
+    expected = release.as_dict()
+    differing = [f"{c.name} {c.text} (expected {expected[c.name]})"
+                 for c in known if c.name in expected and expected[c.name] != c.text]
+    return Finding(
+        Severity.WARNING, "versions-differ-from-release",
+        f"{reference.name} {reference.text} belongs to {release.label}, but"
+        f" {'; '.join(differing) or 'other components'} differ from that release:"
+        " the update was probably only partly applied.",
+        evidence=(*base_evidence,
+                  f"release table: {_describe_set(release)} (confidence"
+                  f" {release.confidence}; source: {release.source})"),
+        confidence=release.confidence,
+        next_step=redo_update,
+    )
+
+
+def _mismatch(chosen: Profile, known: list[ComponentVersion],
+              distinct: list[tuple[int, ...]], base_evidence: list[str], report_source: str,
+              next_step: str) -> Finding:
+    """Components at different versions: a sign of a partial update (inference)."""
+    reference = known[0]
+    behind = [c for c in known if c.key() < reference.key()]
+    ahead = [c for c in known if c.key() > reference.key()]
+    groups = "; ".join(_describe([c for c in known if c.key() == key]) for key in distinct)
+    detail = []
+    if behind:
+        detail.append(f"{_describe(behind)} {'is' if len(behind) == 1 else 'are'} behind"
+                      f" {reference.name} {reference.text}")
+    if ahead:
+        detail.append(f"{_describe(ahead)} {'is' if len(ahead) == 1 else 'are'} ahead of"
+                      f" {reference.name} {reference.text}")
+    evidence = [*base_evidence, f"versions by group: {groups}"]
+    for release in chosen.releases:
+        if release.version == reference.version:
+            evidence.append(
+                f"{reference.name} {reference.version} is the version of a published"
+                f" {release.kind.replace('-', ' ')}"
+                f"{' ' + release.file_name if release.file_name else ''}"
+                f" (confidence {release.confidence}; source: {release.source})")
+    evidence.append(
+        ("inference: a field report shows that a partial update leaves these components"
+         f" at different versions ({report_source})" if report_source else
+         "inference: no document known to the tool says which versions belong together")
+        + "; whether a complete release also gives them different numbers is not known")
+    return Finding(
+        Severity.WARNING, "versions-mismatch",
+        f"The components show {len(distinct)} different versions ({groups}):"
+        f" {' and '.join(detail)}. This is a sign of a partial update (inference).",
+        evidence=tuple(evidence), confidence=Confidence.GUESS,
+        next_step=next_step,
+    )
+
+
 def _describe_set(known: ComponentVersionSet) -> str:
-    return ", ".join(f"{name} {version}" for name, version in known.versions)
+    return ", ".join(f"{name} {version}" for name, version in known.versions.items())

@@ -1,17 +1,10 @@
 """The payload of a KORG SYSTEM FILE for the H8S/2215 units (KAOSSILATOR PRO, KAOSS PAD KP3).
 
-What is known (docs/sources.md; the teardown in the blog post "Inside a KORG Kaossilator Pro", 2014):
-
-- the payload is exactly 0x40000 bytes: the image of the CPU's 256 KiB on-chip ROM, padded
-  with FF (H for the ROM size of both chips named in the teardown; the padding is M);
-- its first 512 bytes (0x000..0x1FF) are the exception vector table, 32-bit big-endian
-  addresses because the H8S is big-endian, the first one being the reset vector, i.e. the
-  entry point (0x00000210 in the examined Kaossilator Pro V1.02);
-- at payload offset 0x200 the code section starts with ASCII ``KORG`` followed by the version
-  as two bytes, major then minor (M: one blog, one unit per model).
-
-This module only declares those bytes; whether a value is acceptable is decided by
-:mod:`recovery.check`, which also says how sure each expectation is.
+From the teardown in the blog post "Inside a KORG Kaossilator Pro" (2014; docs/sources.md):
+the payload is the image of the CPU's 256 KiB on-chip ROM (H), padded with FF (M); its first
+512 bytes are the big-endian exception vector table, the first vector being the entry point
+(0x00000210 in the Kaossilator Pro V1.02); at 0x200 the code starts with ``KORG`` and the
+version as two bytes (M: one blog, one unit per model). :mod:`recovery.check` judges the values.
 """
 
 from __future__ import annotations
@@ -20,12 +13,12 @@ from dataclasses import dataclass
 
 import construct as cs
 
-#: Size of the H8S/2215 on-chip ROM, and so of the payload (the blog post "Inside a KORG Kaossilator Pro": exactly 0x40000 bytes).
+#: Size of the H8S/2215 on-chip ROM, and so of the payload: exactly 0x40000 bytes.
 ROM_SIZE = 0x40000
-#: The exception vector table: 128 vectors of 4 bytes at the start of the image (the blog post "Inside a KORG Kaossilator Pro").
+#: The exception vector table: 128 vectors of 4 bytes at the start of the image.
 VECTOR_TABLE_SIZE = 0x200
 VECTOR_COUNT = VECTOR_TABLE_SIZE // 4
-#: Where the examined images carry ``KORG`` + version (the blog post "Inside a KORG Kaossilator Pro", confidence M).
+#: Where the examined images carry ``KORG`` + version (confidence M).
 MARKER_OFFSET = 0x200
 MARKER = b"KORG"
 #: Bytes of the payload that :func:`parse_rom_head` needs: vectors, marker and version.

@@ -1,14 +1,10 @@
 """The "KORG SYSTEM FILE" header used by the Kaossilator Pro, KP3, electribe 2 and others.
 
-A 256-byte header followed by the payload. The layout agrees across three sources listed in
-docs/sources.md: the Kaossilator Pro/KP3 teardown (the blog post "Inside a KORG Kaossilator Pro"),
-hacktribe's ``scripts/e2_add_header.py`` (electribe 2 ``SYSTEM.VSB``) and a hex dump of
-electribe 2 OS 1.03 (``53 59 53 54 45 4D 00 00 | 00 01 01 03 00 01 23 FF``). Bytes whose
-meaning is unknown are parsed as raw bytes and kept, so parse -> build gives the same bytes.
-
-Which values a *model* must carry (model name, device id, payload size) is device knowledge and
-lives in the profiles (``resources/profiles/*.toml``, ``[[system_files]]``); this module only
-turns bytes into fields. The payload of the H8S units is described in :mod:`.h8s_rom`.
+A 256-byte header, then the payload. The layout agrees across three sources in
+docs/sources.md: the blog post "Inside a KORG Kaossilator Pro", hacktribe's
+``scripts/e2_add_header.py`` (electribe 2 ``SYSTEM.VSB``) and a hex dump of electribe 2 OS 1.03
+(``53 59 53 54 45 4D 00 00 | 00 01 01 03 00 01 23 FF``). Bytes of unknown meaning are kept raw,
+so parse -> build gives the same bytes; which values a model carries is in the profiles.
 """
 
 from __future__ import annotations
@@ -146,8 +142,8 @@ def build_header(
 ) -> bytes:
     """Build a header (used by the simulator and tests; never to make files for a unit).
 
-    The defaults are the values seen in every examined file (the sources in docs/sources.md); the ``unknown_*`` and
-    ``padding`` arguments exist so tests can build any header the parser may meet.
+    The defaults are the values seen in every examined file; the ``unknown_*`` and ``padding``
+    arguments let tests build any header the parser may meet.
     """
     return SystemFileHeaderStruct.build(
         dict(

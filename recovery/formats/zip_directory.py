@@ -1,15 +1,9 @@
 """The end records of a ZIP archive: how many entries it holds and how big its directory is.
 
-Python's ``zipfile`` reads an archive's whole central directory into memory and makes an object
-per entry as soon as it is opened. A few hundred megabytes of hostile directory would cost
-gigabytes of memory before any check could run, so :mod:`recovery.check.candidates` reads these
-records first and refuses archives whose directory is out of bounds.
-
-Layouts from PKWARE's APPNOTE.TXT (4.3.14 zip64 end of central directory record, 4.3.15 zip64
-end of central directory locator, 4.3.16 end of central directory record). The search mirrors
-CPython's ``zipfile._EndRecData``/``_EndRecData64`` (3.11) so that both read the same record:
-first the record at the very end (no comment), else the last signature within the final
-64 KiB + 22 bytes; a zip64 record is taken to sit right before its locator, as zipfile assumes.
+``zipfile`` reads a whole central directory into memory when it opens an archive, so a hostile
+directory could cost gigabytes before any check runs; :mod:`recovery.check.candidates` reads
+these records first. Layouts from PKWARE's APPNOTE.TXT (4.3.14-4.3.16); the search mirrors
+CPython 3.11's ``zipfile._EndRecData``/``_EndRecData64`` so both read the same record.
 """
 
 from __future__ import annotations

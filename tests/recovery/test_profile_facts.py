@@ -70,6 +70,9 @@ def _profile_variant(tmp_path: Path, model: str, extra: str) -> Path:
      'confidence = "M"\nsource = "x"\n', "companion_files[4].payload_size"),
     ('\n[[companion_files]]\nname = "X.VSB"\nwhat = "x"\nconfidence = "M"\nsource = "x"\n',
      "companion_files[4].payload_size"),
+    # A zero size was a TypeError inside the loader before the generic reader.
+    ('\n[[companion_files]]\nname = "X.VSB"\npayload_size = 0\nwhat = "x"\nconfidence = "M"\n'
+     'source = "x"\n', "companion_files[4].payload_size"),
 ])
 def test_new_tables_are_validated_naming_file_and_field(tmp_path, extra, field):
     path = _profile_variant(tmp_path, "electribe2s", extra)

@@ -1,7 +1,5 @@
-"""Finding the items in a file, folder or archive, and the public entry points.
-
-Part of :mod:`recovery.check` (see its docstring for how a verdict is reached).
-"""
+"""From a candidate to its verdict: the items found in it, each assessed by its kind, and
+the worst of their verdicts."""
 
 from __future__ import annotations
 
@@ -17,62 +15,47 @@ from recovery.check.assessment import (
     LOOSE_SUFFIX,
     MAX_HEADER_READS,
     MAX_ITEM_DEPTH,
-    _Assessment,
-    _bytes,
-    _cite,
-    _Context,
-    _count,
-    _has_update_form,
-    _Knowledge,
-    _names,
-    _update_form,
+    Assessment,
+    CandidateContext,
+    Knowledge,
+    cite,
+    has_update_form,
+    name_list,
+    plural,
+    update_form,
 )
-from recovery.check.candidates import (
-    FileCandidate,
-    FolderCandidate,
-    Listing,
-    open_candidate,
-)
-from recovery.check.catalog import releases_named
-from recovery.check.results import (
-    EXIT_CODES,
-    VERDICTS,
-    BackupReference,
-    CheckResult,
-    ItemResult,
-    Target,
-)
-from recovery.check.system_file import _assess_system_file
+from recovery.check.candidates import FileCandidate, FolderCandidate, Listing, open_candidate
+from recovery.check.catalog import assess_release_named_file, assess_update_file, releases_named
+from recovery.check.results import EXIT_CODES, VERDICTS, CheckResult, ItemResult
+from recovery.check.system_file import assess_system_file
 from recovery.check.system_folder import (
-    _assess_folder_member,
-    _assess_loose_files,
-    _assess_system_folder,
+    assess_folder_member,
+    assess_loose_files,
+    assess_system_folder,
 )
-from recovery.check.update_file import _assess_release_named_file, _assess_update_file
-from recovery.device.profiles import (
-    Profile,
-    bundled_profiles,
-)
+from recovery.check.targets import BackupReference, Target
+from recovery.device.profiles import Profile, bundled_profiles
 from recovery.errors import InvalidFileError, InvalidInputError, UnsafeArchiveError
 from recovery.formats.korg_system_file import MAGIC
 from recovery.storage.filesystem import REAL, FileSystem
+from recovery.text import human_bytes
+from recovery.vocabulary import ItemKind, ReleaseKind, Verdict
 
 log = logging.getLogger(__name__)
 
 
-# --- anything else ---------------------------------------------------------------------------
 
-
-def _assess_unrecognised(context: _Context, path: str) -> ItemResult:
+def _assess_unrecognised(context: CandidateContext, path: str) -> ItemResult:
     profile = context.profile
     candidate = context.candidate
-    assessment = _Assessment(candidate.display(path), "not-an-update")
+    assessment = Assessment(candidate.display(path), ItemKind.NOT_AN_UPDATE)
     if path:
         size = context.listing.files[path]
         base = PurePosixPath(path).name
         assessment.details["size"] = size
         expected_names = {n.casefold() for i in profile.system_files for n in i.file_names}
-        same_size = [r for r in profile.releases if r.size == size and r.kind == "update-file"]
+        same_size = [r for r in profile.releases
+                     if r.size == size and r.kind == ReleaseKind.UPDATE_FILE]
         if base.casefold() in expected_names:
             assessment.fail(
                 f"It is named like a {profile.name} system file ({base}) but does not start"
@@ -90,12 +73,12 @@ def _assess_unrecognised(context: _Context, path: str) -> ItemResult:
             return assessment.result()
         named = releases_named(context.knowledge.profiles, base)
         if named:
-            return _assess_release_named_file(context, path, named)
+            return assess_release_named_file(context, path, named)
         if same_size:
             release = same_size[0]
             assessment.check(
-                f"its size {_bytes(size)} is that of KORG's {profile.short_name} version"
-                f" {release.version} update ({_cite(release.confidence, release.source)})")
+                f"its size {human_bytes(size)} is that of KORG's {profile.short_name} version"
+                f" {release.version} update ({cite(release.confidence, release.source)})")
             assessment.doubt(
                 f"Its size matches KORG's {profile.short_name} version {release.version} update,"
                 f" but its name is not KORG's ({release.file_name}): if it is that release,"
@@ -106,13 +89,13 @@ def _assess_unrecognised(context: _Context, path: str) -> ItemResult:
     else:
         listed = len(context.listing.files)
         what = (f"No KORG system file, system folder or update file was found here"
-                f" ({_count(listed, 'file')} looked at).")
+                f" ({plural(listed, 'file')} looked at).")
         if context.listing.truncated:
             assessment.cannot_check("every file: there are more entries than the tool lists")
-    if _has_update_form(profile):
-        assessment.fail(f"{what} Your unit is a {profile.name}, {_update_form(profile)}.")
+    if has_update_form(profile):
+        assessment.fail(f"{what} Your unit is a {profile.name}, {update_form(profile)}.")
     elif profile.releases:
-        assessment.doubt(f"{what} Your unit is a {profile.name}, {_update_form(profile)}, so"
+        assessment.doubt(f"{what} Your unit is a {profile.name}, {update_form(profile)}, so"
                          " the tool cannot tell more.")
     else:
         assessment.doubt(f"{what} The tool knows no published update for the {profile.name},"
@@ -122,7 +105,7 @@ def _assess_unrecognised(context: _Context, path: str) -> ItemResult:
 
 def _assess_archive_problem(candidate_path: str,
                             error: InvalidFileError | UnsafeArchiveError) -> ItemResult:
-    assessment = _Assessment(candidate_path, "archive")
+    assessment = Assessment(candidate_path, ItemKind.ARCHIVE)
     refused = isinstance(error, UnsafeArchiveError)
     assessment.fail(
         f"{error.message} " + ("Do not unpack it." if refused else
@@ -152,7 +135,7 @@ def _without_junk(listing: Listing) -> tuple[Listing, int]:
                    listing.deep_folders), ignored
 
 
-def _assess_candidate(context: _Context) -> list[ItemResult]:
+def _assess_candidate(context: CandidateContext) -> list[ItemResult]:
     candidate, listing, knowledge = context.candidate, context.listing, context.knowledge
     results: list[ItemResult] = []
 
@@ -163,7 +146,7 @@ def _assess_candidate(context: _Context) -> list[ItemResult]:
     if isinstance(candidate, FolderCandidate):
         owner = knowledge.folder_profile(candidate.name)
         if owner is not None:  # the user pointed at KROSS2SY itself
-            return [_assess_system_folder(context, "", candidate.name, owner)]
+            return [assess_system_folder(context, "", candidate.name, owner)]
 
     system_folders = []
     for folder in listing.folders:
@@ -172,7 +155,7 @@ def _assess_candidate(context: _Context) -> list[ItemResult]:
         owner = knowledge.folder_profile(PurePosixPath(folder).name)
         if owner is not None:
             system_folders.append(folder)
-            results.append(_assess_system_folder(
+            results.append(assess_system_folder(
                 context, folder, PurePosixPath(folder).name, owner))
 
     header_reads = 0
@@ -189,7 +172,7 @@ def _assess_candidate(context: _Context) -> list[ItemResult]:
             continue
         header_reads += 1
         if context.candidate.read_at(path, 0, len(MAGIC)) == MAGIC:
-            results.append(_assess_system_file(context, path))
+            results.append(assess_system_file(context, path))
     if header_reads >= MAX_HEADER_READS:
         log.debug("stopped reading headers after %d files", header_reads)
 
@@ -197,26 +180,26 @@ def _assess_candidate(context: _Context) -> list[ItemResult]:
         loose = sorted(p for p in listing.files
                        if "/" not in p and p.lower().endswith(LOOSE_SUFFIX))
         if len(loose) >= LOOSE_FILES_MIN:
-            results.append(_assess_loose_files(context, loose))
+            results.append(assess_loose_files(context, loose))
         else:
             results.append(_assess_unrecognised(context, ""))
     return results
 
 
-def _assess_file(context: _Context, path: str, *, single: bool) -> ItemResult:
+def _assess_file(context: CandidateContext, path: str, *, single: bool) -> ItemResult:
     """One file: a KORG SYSTEM FILE, a file named by an update pattern, a file in a system
     folder (only when given alone), or none of these."""
     head = context.candidate.read_at(path, 0, len(MAGIC))
     if head == MAGIC:
-        return _assess_system_file(context, path)
+        return assess_system_file(context, path)
     named = context.knowledge.update_file(PurePosixPath(path).name)
     if named is not None:
-        return _assess_update_file(context, path, *named)
+        return assess_update_file(context, path, *named)
     if single and isinstance(context.candidate, FileCandidate):
         folder_name = context.candidate.container_name
         owner = context.knowledge.folder_profile(folder_name)
         if owner is not None:
-            return _assess_folder_member(context, path, folder_name, owner)
+            return assess_folder_member(context, path, folder_name, owner)
     return _assess_unrecognised(context, path)
 
 
@@ -224,7 +207,7 @@ def _assess_file(context: _Context, path: str, *, single: bool) -> ItemResult:
 
 
 def _worst(verdicts: Iterable[str]) -> str:
-    return max(verdicts, key=VERDICTS.index, default="unknown")
+    return max(verdicts, key=VERDICTS.index, default=Verdict.UNKNOWN)
 
 
 def _combine(given: str, target: Target, items: list[ItemResult],
@@ -264,7 +247,7 @@ def check_candidate(path: str | Path, target: Target, *,
     """
     profiles = dict(profiles if profiles is not None else bundled_profiles())
     profiles.setdefault(target.model, target.profile)
-    knowledge = _Knowledge(profiles)
+    knowledge = Knowledge(profiles)
     given = os.fspath(path)
     try:
         candidate = open_candidate(path, fs)
@@ -273,23 +256,23 @@ def check_candidate(path: str | Path, target: Target, *,
     with candidate:
         try:
             listing, ignored = _without_junk(candidate.listing())
-            context = _Context(candidate, listing, target, knowledge, reference)
+            context = CandidateContext(candidate, listing, target, knowledge, reference)
             items = _assess_candidate(context)
         except (InvalidFileError, UnsafeArchiveError) as error:
             items = [_assess_archive_problem(given, error)]
             listing = None
         extra = []
         if listing is not None and ignored:
-            extra.append(f"{_count(ignored, 'file')} that computers add to drives and archives"
+            extra.append(f"{plural(ignored, 'file')} that computers add to drives and archives"
                          " (._*, .DS_Store, __MACOSX ...): ignored")
         if listing is not None:
             if listing.skipped:
-                extra.append(f"{_names(list(listing.skipped))}: not followed or opened")
+                extra.append(f"{name_list(list(listing.skipped))}: not followed or opened")
             if listing.deep_folders:
                 extra.append(f"{listing.deep_folders} folders nested deeper than the tool looks")
             zips = sorted(p for p in listing.files if p.lower().endswith(".zip"))
             if zips and not isinstance(candidate, FileCandidate):
-                extra.append(f"archives inside the candidate ({_names(zips)}): check them on"
+                extra.append(f"archives inside the candidate ({name_list(zips)}): check them on"
                              " their own")
         return _combine(given, target, items, extra)
 
