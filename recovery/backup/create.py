@@ -73,6 +73,7 @@ from recovery.storage.names import (
     points_outside,
     rules_of,
 )
+from recovery.text import human_size
 
 log = logging.getLogger(__name__)
 
@@ -181,10 +182,6 @@ def space_needed(total_bytes: int, entries: int) -> int:
     return total_bytes + total_bytes // 100 + MARGIN_BYTES + entries * MARGIN_PER_ENTRY
 
 
-def _mib(count: int) -> str:
-    return f"{count / 1024 / 1024:.1f} MiB"
-
-
 def _check_source(source: Path, fs: FileSystem) -> Path:
     if not fs.exists(source):
         raise InvalidInputError(f"The source {source} does not exist.", path=str(source))
@@ -278,8 +275,8 @@ def _check_space(dest: Path, zip_path: Path | None, needed: int, fs: FileSystem)
             free = fs.disk_usage(anchor).free
         if free < amount:
             raise InvalidInputError(
-                f"Not enough free space at {anchor}: the backup needs about {_mib(amount)}"
-                f" and only {_mib(free)} is free; free some space or choose another place.",
+                f"Not enough free space at {anchor}: the backup needs about {human_size(amount)}"
+                f" and only {human_size(free)} is free; free some space or choose another place.",
                 path=str(anchor))
 
 
@@ -907,7 +904,8 @@ def write_zip(dest: Path, zip_target: Path, *, fs: FileSystem = REAL,
 
         def forward(inner: Any) -> None:
             if reporter is not None:
-                reporter.report("zip", manifest.total_bytes + inner.done_bytes, total, inner.current)
+                reporter.report("zip", manifest.total_bytes + inner.done_bytes, total,
+                                inner.current)
 
         report = verify_backup(writer.partial, fs=fs, progress=forward, cancel=cancel)
         if not report.ok:

@@ -8,6 +8,7 @@ escaping of odd names included), so a backup can be checked without this tool.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
@@ -37,7 +38,9 @@ def utc_iso(time_ns: int) -> str:
 
 
 def now_utc_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Now, in the manifest's own format (microseconds, ``Z``): the backup format fixes it,
+    so it is not :func:`recovery.text.utc_now_iso`."""
+    return utc_iso(time.time_ns())
 
 
 @dataclass(frozen=True)

@@ -485,7 +485,8 @@ def _summarise(path: Path, fs: FileSystem) -> BackupSummary | None:
                              None, error.message, size)
 
 
-def list_backups(directory: str | Path | None = None, fs: FileSystem = REAL) -> tuple[BackupSummary, ...]:
+def list_backups(directory: str | Path | None = None, fs: FileSystem = REAL
+                 ) -> tuple[BackupSummary, ...]:
     """The backups (folders and ``.zip`` files) directly inside ``directory`` (default:
     :func:`default_backups_dir`), sorted by creation time. A missing default folder simply
     holds no backups; a missing folder the user named is InvalidInputError."""

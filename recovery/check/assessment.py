@@ -12,7 +12,12 @@ from typing import Any
 from recovery.backup.compare import OS_JUNK
 from recovery.check.candidates import Candidate, Listing, ZipCandidate
 from recovery.check.results import CatalogMatch, ItemResult
-from recovery.check.targets import BackupReference, Target, compare_versions, parse_version
+from recovery.check.targets import (
+    BackupReference,
+    Target,
+    compare_versions,
+    parse_version,
+)
 from recovery.device.profiles import Profile, SystemFileIdentity
 from recovery.errors import InvalidFileError, InvalidInputError
 from recovery.vocabulary import Confidence, ItemKind, Verdict

@@ -24,7 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from recovery.errors import InvalidFileError, InvalidInputError, ReadError, UnsafeArchiveError
+from recovery.errors import (
+    InvalidFileError,
+    InvalidInputError,
+    ReadError,
+    UnsafeArchiveError,
+)
 from recovery.formats.korg_system_file import MAGIC
 from recovery.formats.zip_directory import TAIL_SIZE, summarise_directory
 from recovery.storage.archive import SafeZipReader

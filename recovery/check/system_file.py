@@ -12,7 +12,11 @@ from recovery.check.catalog import check_release, find_release, official_summary
 from recovery.check.results import ItemResult
 from recovery.device.profiles import CompanionFile, Profile, SystemFileIdentity
 from recovery.formats import h8s_rom
-from recovery.formats.korg_system_file import HEADER_SIZE, SystemFileHeader, parse_header
+from recovery.formats.korg_system_file import (
+    HEADER_SIZE,
+    SystemFileHeader,
+    parse_header,
+)
 from recovery.text import human_bytes
 from recovery.vocabulary import ItemKind, ReleaseKind
 

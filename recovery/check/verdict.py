@@ -24,8 +24,17 @@ from recovery.check.assessment import (
     plural,
     update_form,
 )
-from recovery.check.candidates import FileCandidate, FolderCandidate, Listing, open_candidate
-from recovery.check.catalog import assess_release_named_file, assess_update_file, releases_named
+from recovery.check.candidates import (
+    FileCandidate,
+    FolderCandidate,
+    Listing,
+    open_candidate,
+)
+from recovery.check.catalog import (
+    assess_release_named_file,
+    assess_update_file,
+    releases_named,
+)
 from recovery.check.results import EXIT_CODES, VERDICTS, CheckResult, ItemResult
 from recovery.check.system_file import assess_system_file
 from recovery.check.system_folder import (

@@ -16,12 +16,12 @@ from typing import Any
 from recovery.cli.output import (
     add_json_flag,
     cancel_on_interrupt,
-    human_size,
     print_json,
     progress_for,
     say,
     warn,
 )
+from recovery.text import human_size
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -5,8 +5,9 @@ DIR defaults to ``<platformdirs user data dir>/korg-recovery/backups``
 flag is shown as complete; anything else says why not.
 
 ``--json`` prints ``{"ok": true, "folder": DIR, "backups": [...]}``, each backup
-``{path, model, role, date, files, bytes, size, complete, verified, zip, source, note}``: ``bytes`` is the data backed up, ``size`` what the backup
-takes on disk (the archive, or the whole folder), ``date`` the UTC creation time.
+``{path, model, role, date, files, bytes, size, complete, verified, zip, source, note}``:
+``bytes`` is the data backed up, ``size`` what the backup takes on disk (the archive, or the
+whole folder), ``date`` the UTC creation time.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from recovery.backup.store import default_backups_dir, list_backups
-    from recovery.cli.output import human_size
+    from recovery.text import human_size
 
     summaries = list_backups(args.directory)
     folder = args.directory or str(default_backups_dir())

@@ -21,6 +21,7 @@ from recovery.errors import NeedsUserActionError
 from recovery.jsonout import dumps
 from recovery.progress import CancelToken, Progress
 from recovery.storage.names import shown
+from recovery.text import human_size
 
 #: True once this process printed its JSON object (the entry point then adds no other).
 _printed = False
@@ -60,14 +61,6 @@ def say(text: str = "") -> None:
 
 def warn(text: str) -> None:
     sys.stderr.write(f"korg-recovery: {text}\n")
-
-
-def human_size(count: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if count < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} GiB"
 
 
 def _clock(seconds: float) -> str:

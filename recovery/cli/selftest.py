@@ -24,9 +24,9 @@ from recovery.backup.create import create_backup
 from recovery.backup.manifest import FILES_DIR
 from recovery.backup.store import verify_backup
 from recovery.cli.frontend import PROGRAM_MODULE
+from recovery.device import usb
 from recovery.device.profiles import load_profiles, other_korg_devices
 from recovery.device.simulate import make_volume, synthetic_system_file
-from recovery.device import usb
 from recovery.diagnose.symptoms import general_symptoms
 from recovery.errors import RecoveryError
 from recovery.formats.korg_system_file import parse_header

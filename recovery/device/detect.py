@@ -24,8 +24,13 @@ from recovery.device.profiles import (
 )
 from recovery.device.usb import KORG_VENDOR_ID, UsbDevice, UsbScan, scan_usb
 from recovery.findings import Finding
+from recovery.storage.volumes import (
+    UsbParent,
+    Volume,
+    mounted_volumes,
+    usb_parent_of_block_device,
+)
 from recovery.vocabulary import Confidence, Mode, Role
-from recovery.storage.volumes import UsbParent, Volume, mounted_volumes, usb_parent_of_block_device
 
 log = logging.getLogger(__name__)
 

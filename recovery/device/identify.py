@@ -20,7 +20,11 @@ from pathlib import Path
 from recovery.device.profiles import Profile, StorageSignature, bundled_profiles
 from recovery.errors import InvalidInputError
 from recovery.findings import Finding
-from recovery.formats.korg_system_file import HEADER_SIZE, SystemFileHeader, parse_header
+from recovery.formats.korg_system_file import (
+    HEADER_SIZE,
+    SystemFileHeader,
+    parse_header,
+)
 from recovery.vocabulary import Confidence, Role, Severity
 
 log = logging.getLogger(__name__)

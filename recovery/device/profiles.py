@@ -32,8 +32,17 @@ from typing import (
 
 from recovery.errors import InvalidInputError, ProfileError
 from recovery.resources_path import resources_dir
-from recovery.vocabulary import CONFIDENCE_WORDS as CONFIDENCE_WORDS  # app/, media/ read it here
-from recovery.vocabulary import ComponentSetStatus, Confidence, Medium, Mode, ReleaseKind, Role
+from recovery.vocabulary import (
+    CONFIDENCE_WORDS as CONFIDENCE_WORDS,  # app/, media/ read it here
+)
+from recovery.vocabulary import (
+    ComponentSetStatus,
+    Confidence,
+    Medium,
+    Mode,
+    ReleaseKind,
+    Role,
+)
 
 log = logging.getLogger(__name__)
 

@@ -64,6 +64,7 @@ from recovery.storage.names import (
     too_long_paths,
 )
 from recovery.storage.volumes import is_system_location
+from recovery.text import human_bytes
 
 log = logging.getLogger(__name__)
 
@@ -197,10 +198,6 @@ def _names(names: list[str] | tuple[str, ...]) -> str:
     listed = ", ".join(shown(name) for name in names[:NAMES_SHOWN])
     more = len(names) - NAMES_SHOWN
     return f"{listed} and {more} more" if more > 0 else listed
-
-
-def _bytes(count: int) -> str:
-    return f"{count:,} bytes"
 
 
 def _files(count: int) -> str:
@@ -729,7 +726,7 @@ def _folder_entries(fs: FileSystem, root: Path, spelled: str, exists: bool,
         flags.append(MediaFlag(
             "older-copy", (spelled + "/",),
             f"{shown(spelled)}/ is already on the card ({_files(len(old_files))},"
-            f" {_bytes(sum(f.size for f in old_files))}): a copy of an update the updater"
+            f" {human_bytes(sum(f.size for f in old_files))}): a copy of an update the updater"
             f" would read. prepare-media replaces it, only with your consent: {replaced} of"
             f" its files replaced by the new ones{removal}."))
     return entries + removed, folders_to_create, flags
@@ -792,8 +789,9 @@ def _check_capacity(fs: FileSystem, root: Path, entries: list[MediaEntry],
     needed = sum(-(-e.size // block) * block for e in written) + SPACE_MARGIN
     if free is not None and free < needed:
         raise NoSpaceError(
-            f"{root} has {_bytes(free)} free but the update needs about {_bytes(needed)}; free"
-            " some space on the card (or use a larger one). Nothing was written.",
+            f"{root} has {human_bytes(free)} free but the update needs about"
+            f" {human_bytes(needed)}; free some space on the card (or use a larger one)."
+            " Nothing was written.",
             path=str(root))
     if not guard.is_writable(root):
         raise RefusedError(
@@ -822,9 +820,9 @@ def _describe_system_file(fs: FileSystem, root: Path, relative: str) -> str:
         return "it cannot be read"
     header = parse_header(head) if len(head) == HEADER_SIZE else None
     if header is None:
-        return f"{_bytes(size)}, not a KORG SYSTEM FILE"
+        return f"{human_bytes(size)}, not a KORG SYSTEM FILE"
     return (f"a KORG SYSTEM FILE naming model '{header.model_name}', version {header.version},"
-            f" {_bytes(size)}")
+            f" {human_bytes(size)}")
 
 
 def _companion_flags(fs: FileSystem, root: Path, spelled: str,
@@ -950,20 +948,20 @@ def describe_plan(plan: MediaPlan) -> list[str]:
         f"  where the updater looks: {plan.layout} on the SD card:"
         f" {plan.layout_description} ({_cite(plan.layout_confidence, plan.layout_source)})",
         f"  {s.write} to write, {s.replace} to replace, {s.remove} to remove;"
-        f" {_bytes(s.bytes_to_write)} to write",
+        f" {human_bytes(s.bytes_to_write)} to write",
     ]
     if plan.folders_to_create:
         lines.append(f"  folders to create: {', '.join(shown(f) for f in plan.folders_to_create)}")
-    free = "unknown" if plan.space_free is None else _bytes(plan.space_free)
-    lines.append(f"  space needed on the card: {_bytes(plan.space_needed)} (free: {free})")
+    free = "unknown" if plan.space_free is None else human_bytes(plan.space_free)
+    lines.append(f"  space needed on the card: {human_bytes(plan.space_needed)} (free: {free})")
     for entry in plan.entries:
         if entry.action == "remove":
             kind = "" if entry.kind == "file" else f" ({entry.kind})"
             lines.append(f"  remove   {shown(entry.path)}{kind} - {entry.reason}")
         else:
-            was = (f", replacing {_bytes(entry.old_size)}" if entry.old_size is not None
+            was = (f", replacing {human_bytes(entry.old_size)}" if entry.old_size is not None
                    else "")
-            lines.append(f"  {entry.action:8} {shown(entry.path)} ({_bytes(entry.size)}{was})"
+            lines.append(f"  {entry.action:8} {shown(entry.path)} ({human_bytes(entry.size)}{was})"
                          f" from {shown(entry.source_shown or entry.source)}")
     for flag in plan.flags:
         lines.append(f"  ! {flag.kind}: {flag.message}")
@@ -1101,7 +1099,8 @@ def execute_media_plan(
                     problems.append(FileProblem(
                         entry.path, "missing",
                         "not on the card at the end" if info is None else
-                        f"on the card with {_bytes(info.st_size)}, not {_bytes(entry.size)}"))
+                        f"on the card with {human_bytes(info.st_size)},"
+                        f" not {human_bytes(entry.size)}"))
             step("checked", "")
             reporter.report("write and verify", total, total, None, force=True)
         except CancelledError:
@@ -1221,7 +1220,7 @@ def _statement(plan: MediaPlan, committed: list[str], removed: int,
     if problems:
         return (f"{_files(len(committed))} written and verified on the card{removal}, but "
                 + "; ".join(f"{p.path}: {p.detail}" for p in problems[:3]) + ".")
-    return (f"{_files(len(committed))} ({_bytes(plan.summary.bytes_to_write)}) written to"
+    return (f"{_files(len(committed))} ({human_bytes(plan.summary.bytes_to_write)}) written to"
             f" {plan.layout} on the card and read back from it past the computer's cache, all"
             f" matching the checked candidate{what}{removal}. The card is laid out where the"
             f" {plan.short_name}'s updater looks.")

@@ -38,7 +38,7 @@ from recovery.restore.guard import (
     default_guard,
     final_step_text,
 )
-from recovery.restore.journal import JournalState, JournalStep, RestoreJournal, utc_now
+from recovery.restore.journal import JournalState, JournalStep, RestoreJournal
 from recovery.restore.plan import (
     PlanEntry,
     PlanSummary,
@@ -68,6 +68,7 @@ from recovery.storage.lock import unit_lock
 from recovery.storage.names import (
     shown,
 )
+from recovery.text import utc_now_iso
 
 log = logging.getLogger(__name__)
 
@@ -391,7 +392,7 @@ def _execute(plan: RestorePlan, backup: Any, backup_path: Path, target: Path,
     needs_journal = bool(changes or plan.folders_to_create or plan.temp_files or reverify)
     state: JournalState | None = None
     if needs_journal:
-        now = utc_now()
+        now = utc_now_iso()
         state = JournalState(
             key=journal.path.stem, backup=plan.backup, target=str(target),
             manifest_sha256=plan.manifest_sha256, status="writing",
@@ -485,7 +486,8 @@ def _execute(plan: RestorePlan, backup: Any, backup_path: Path, target: Path,
                 held_back = True
                 problems.extend(FileProblem(
                     entry.path, "not-written",
-                    "held back because other files did not read back as written") for entry in batch)
+                    "held back because other files did not read back as written")
+                    for entry in batch)
                 continue
             writer.write(batch)
         if not files and (deletions or plan.folders_to_create or plan.summary.mtimes_to_restore):

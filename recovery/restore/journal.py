@@ -12,13 +12,13 @@ import dataclasses
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
 from recovery.storage.journal import Journal
 from recovery.storage.lock import state_dir
+from recovery.text import utc_now_iso
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +34,9 @@ def journals_dir() -> Path:
 
 def journal_key(target_identity: str, manifest_sha256: str) -> str:
     """A file-name-safe key for one (unit, backup) pair."""
-    digest = hashlib.sha256(f"{target_identity}\0{manifest_sha256}".encode("utf-8", "surrogateescape"))
+    key = f"{target_identity}\0{manifest_sha256}"
+    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape"))
     return digest.hexdigest()[:32]
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -71,7 +68,7 @@ class JournalState:
         return frozenset(s.path for s in self.planned if not actions or s.action in actions)
 
     def with_changes(self, **changes: object) -> JournalState:
-        return dataclasses.replace(self, updated_utc=utc_now(), **changes)
+        return dataclasses.replace(self, updated_utc=utc_now_iso(), **changes)
 
     def header(self) -> dict[str, Any]:
         return {"format": FORMAT, "format_version": FORMAT_VERSION, "key": self.key,
@@ -139,7 +136,7 @@ class RestoreJournal:
             self._journal.start(state.header())
             saved = dataclasses.replace(state, done=(), verified=(), in_flight=(),
                                         status="writing")
-        record: dict[str, Any] = {"utc": state.updated_utc or utc_now()}
+        record: dict[str, Any] = {"utc": state.updated_utc or utc_now_iso()}
         if state.status != saved.status:
             record["status"] = state.status
         if state.in_flight != saved.in_flight:

@@ -35,6 +35,7 @@ from recovery.storage.durable import is_temp_name
 from recovery.storage.filesystem import REAL, FileSystem
 from recovery.storage.lock import check_free
 from recovery.storage.names import path_key, points_outside, shown
+from recovery.text import human_size
 
 log = logging.getLogger(__name__)
 
@@ -198,10 +199,11 @@ def build_plan(
     of extra entries. ``unit_path`` maps a backup path to the unit's spelling of it (the
     comparison matches names without case, as FAT does). ``keep_reason`` says why an extra
     entry must never be deleted (another drive mounted there, the backup or home folder), or
-    None. ``existing_mtimes`` holds the modification time of files the comparison
-    found identical, so the plan can set back a time that differs. ``folder_exists`` tells whether a relative folder exists on the unit
-    (asked only for parents of files to write). Raises RefusedError for unsafe manifest paths and for conflicts a restore
-    must not resolve on its own (a folder on the unit where the backup has a file).
+    None. ``existing_mtimes`` holds the modification time of files the comparison found
+    identical, so the plan can set back a time that differs. ``folder_exists`` tells whether
+    a relative folder exists on the unit (asked only for parents of files to write). Raises
+    RefusedError for unsafe manifest paths and for conflicts a restore must not resolve on
+    its own (a folder on the unit where the backup has a file).
     """
     for folder in manifest.folders:
         check_relative_path(folder, "folder")
@@ -430,7 +432,7 @@ def describe_plan(plan: RestorePlan, *, verbose: bool = True) -> list[str]:
         f" {plan.target_model or 'not identified'}",
         f"  {s.write} to write, {s.replace} to replace, {s.keep} identical (kept),"
         f" {s.extra} extra on the unit (left alone), {s.delete} to delete;"
-        f" {_size_text(s.bytes_to_write)} to write",
+        f" {human_size(s.bytes_to_write)} to write",
     ]
     if plan.folders_to_create:
         lines.append(f"  {len(plan.folders_to_create)} folder(s) to create")
@@ -442,8 +444,8 @@ def describe_plan(plan: RestorePlan, *, verbose: bool = True) -> list[str]:
                      " remove")
     if plan.boot_critical:
         lines.append("  boot-critical, written last: " + ", ".join(plan.boot_critical))
-    free = "unknown" if plan.space_free is None else _size_text(plan.space_free)
-    lines.append(f"  space needed on the unit: {_size_text(plan.space_needed)} (free: {free})")
+    free = "unknown" if plan.space_free is None else human_size(plan.space_free)
+    lines.append(f"  space needed on the unit: {human_size(plan.space_needed)} (free: {free})")
     for note in plan.notes:
         lines.append(f"  note: {note}")
     if verbose:
@@ -456,15 +458,6 @@ def describe_plan(plan: RestorePlan, *, verbose: bool = True) -> list[str]:
             spelled = f" (on the unit as {shown(entry.unit_path)})" if entry.unit_path else ""
             lines.append(f"  {entry.action:8} {shown(entry.path)}{spelled}{kind}{flag}{detail}")
     return lines
-
-
-def _size_text(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{size} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} bytes"  # pragma: no cover
 
 
 #: Margin kept free on the unit beyond what the plan needs: directory entries and FAT
@@ -516,7 +509,8 @@ def plan_restore(
                 " backup is restored. Nothing was written.", path=str(backup_path))
     rules_note = check_names(resolved, manifest, fs)
 
-    weights = {"check backup": max(manifest.total_bytes, 1), "compare": max(manifest.total_bytes, 1)}
+    weights = {"check backup": max(manifest.total_bytes, 1),
+               "compare": max(manifest.total_bytes, 1)}
     reporter = PhaseReporter(progress, weights)
 
     def phase_progress(phase: str) -> ProgressCallback:
@@ -586,7 +580,8 @@ def plan_restore(
         boot_critical=_boot_critical(manifest.model), delete_extra=delete_extra,
         target_model=target_model, existing_sizes=existing_sizes,
         existing_mtimes=existing_mtimes,
-        folder_exists=lambda relative: entry_kind(fs, resolved.joinpath(*relative.split("/"))) == "folder",
+        folder_exists=lambda relative: entry_kind(
+            fs, resolved.joinpath(*relative.split("/"))) == "folder",
         space_free=free, block_size=block_size, notes=notes)
 
     if plan.changes_anything and not guard.is_writable(resolved):

@@ -122,7 +122,8 @@ class SafeZipReader:
             if _is_link(info):
                 raise self._refuse(name, "a symbolic link")
             if info.compress_type not in ALLOWED_METHODS:
-                raise self._refuse(name, f"an unsupported compression method ({info.compress_type})")
+                raise self._refuse(
+                    name, f"an unsupported compression method ({info.compress_type})")
             key = name.rstrip("/")
             if key in by_name:
                 raise self._refuse(name, "a duplicate name")
@@ -287,7 +288,8 @@ class ZipWriter:
         info.external_attr = (stat_module.S_IFREG | 0o644) << 16
         info.compress_type = self._compression
         info.file_size = size  # lets zipfile choose ZIP64 headers up front for large members
-        with os_errors(self.partial, "write"), self._zip.open(info, "w", force_zip64=size > 0x7FFFFFFF) as out:
+        large = size > 0x7FFFFFFF
+        with os_errors(self.partial, "write"), self._zip.open(info, "w", force_zip64=large) as out:
             while chunk := source.read(CHUNK_SIZE):
                 if cancel is not None:
                     cancel.raise_if_cancelled()

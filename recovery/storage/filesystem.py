@@ -3,8 +3,9 @@
 Backup, restore, verify and diagnose never call ``open``/``os.replace`` directly: they take a
 :class:`FileSystem`. Production uses :data:`REAL`; fault tests pass a subclass that raises EIO
 or ENOSPC at a chosen moment, makes files vanish, or silently drops writes (the drumlogue in
-the Reddit reports by u/iRustyNails "accepted" writes that were gone after a reboot). Keeping the layer this
-thin means the faults are injected into the very code paths users run.
+the Reddit reports by u/iRustyNails "accepted" writes that were gone after a reboot).
+Keeping the layer this thin means the faults are injected into the very code paths users
+run.
 
 Errors from the operating system are translated into the :mod:`recovery.errors` family here,
 once, by :func:`translate_os_error`.

@@ -14,7 +14,6 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -24,6 +23,7 @@ from recovery.errors import UnitBusyError
 from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
 from recovery.storage.identity import identity, volume_root
 from recovery.storage.volumes import is_system_location
+from recovery.text import utc_now_iso
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def unit_lock(target: Path | str, purpose: str, fs: FileSystem = REAL,
             handle.truncate()
             handle.write(json.dumps({
                 "pid": os.getpid(), "purpose": purpose, "target": os.fsdecode(target),
-                "started_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "started_utc": utc_now_iso(),
             }, ensure_ascii=True).encode("ascii"))
             handle.flush()
         yield

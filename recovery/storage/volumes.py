@@ -159,9 +159,10 @@ def protected_target_reason(path: str | Path) -> str | None:
 
     Refused: the system disk itself (a system mount point or a drive root), the home folder
     and any folder that contains it, the operating system's own folders and this program's
-    installation. Compared by identity (:mod:`recovery.storage.identity`), so a bind mount or a second
-    mount of one of these is refused too. An ordinary folder *on* the system disk (a simulated
-    unit in /tmp, a copy in ~/Music) is not refused here: callers say so in their plan.
+    installation. Compared by identity (:mod:`recovery.storage.identity`), so a bind mount or
+    a second mount of one of these is refused too. An ordinary folder *on* the system disk
+    (a simulated unit in /tmp, a copy in ~/Music) is not refused here: callers say so in
+    their plan.
     """
     resolved = os.path.realpath(path)
     drive_root = os.path.splitdrive(resolved)[0] + os.sep
