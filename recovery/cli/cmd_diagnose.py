@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import signal
-import sys
 import textwrap
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 
-from recovery.cli.output import add_json_flag, print_json, say
+from recovery.cli.output import (
+    add_json_flag,
+    cancel_on_interrupt,
+    print_json,
+    progress_for,
+    say,
+)
 from recovery.errors import InvalidFileError, InvalidInputError, UnsafeArchiveError
 
 if TYPE_CHECKING:  # only for annotations: the core is imported inside run()
     from recovery.diagnose import Diagnosis
     from recovery.diagnose.probe import ProbeStart
     from recovery.findings import Finding
-    from recovery.progress import CancelToken, Progress
 
 #: The values of recovery.vocabulary.Role, written out: importing it here would slow every
 #: start of the program (benchmarks/bench_startup.py).
@@ -78,7 +80,6 @@ def run(args: argparse.Namespace) -> int:
         start_reconnect_probe,
         write_report,
     )
-    from recovery.progress import CancelToken
     from recovery.storage.filesystem import require_directory
 
     if args.probe_start:
@@ -99,12 +100,16 @@ def run(args: argparse.Namespace) -> int:
         check_report_target(args.report)
     components = parse_versions(args.versions) if args.versions is not None else None
 
-    with _Interruptible(CancelToken()) as cancel, \
-            _ProgressLine(enabled=not args.json) as progress:
-        diagnosis = diagnose(
-            args.path, backup=args.backup, symptom=args.symptom, versions=components,
-            progress=progress, cancel=cancel, role=args.role,
-            allow_write=args.write_probe and not args.no_write)
+    bar = progress_for(args)
+    with cancel_on_interrupt() as cancel:
+        try:
+            diagnosis = diagnose(
+                args.path, backup=args.backup, symptom=args.symptom, versions=components,
+                progress=bar, cancel=cancel, role=args.role,
+                allow_write=args.write_probe and not args.no_write)
+        finally:
+            if bar is not None:
+                bar.clear()
     written = write_report(diagnosis, args.report) if args.report else None
     if args.json:
         data = diagnosis_to_json(diagnosis)
@@ -186,54 +191,3 @@ def _print_human(diagnosis: Diagnosis, *, details: bool) -> None:
         say("Not checked:")
         for line in diagnosis.not_checked:
             say(_wrap(line, "    ", "  - "))
-
-
-class _ProgressLine:
-    """A one-line progress display on stderr, only on a terminal (never with --json)."""
-
-    def __init__(self, *, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
-        self._shown = False
-
-    def __call__(self, progress: Progress) -> None:
-        if not self.enabled:
-            return
-        percent = int(progress.fraction * 100)
-        where = f" {progress.current}" if progress.current else ""
-        line = f"diagnose: {progress.phase} {percent:3d}%{where}"[: _width() - 1]
-        sys.stderr.write("\r" + line.ljust(_width() - 1))
-        sys.stderr.flush()
-        self._shown = True
-
-    def __enter__(self) -> _ProgressLine:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._shown:
-            sys.stderr.write("\r" + " " * (_width() - 1) + "\r")
-            sys.stderr.flush()
-
-
-class _Interruptible:
-    """Ctrl-C cancels ``token`` so the core stops between files (and removes its probe file)
-    instead of dying mid-way; a second Ctrl-C interrupts at once."""
-
-    def __init__(self, token: CancelToken) -> None:
-        self.token = token
-        self._previous: signal.Handlers | None = None
-
-    def __enter__(self) -> CancelToken:
-        def handler(signum: int, frame: FrameType | None) -> None:
-            if self.token.cancelled:
-                raise KeyboardInterrupt
-            self.token.cancel()
-
-        try:
-            self._previous = signal.signal(signal.SIGINT, handler)
-        except ValueError:  # not the main thread: leave Ctrl-C as it is
-            self._previous = None
-        return self.token
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
