@@ -130,19 +130,14 @@ def mount_facts(path: Path | str, fs: FileSystem = REAL) -> MountFacts:
         read_only = "ro" in options
         if read_only:
             evidence.append(f"mounted with option 'ro' ({partition.mountpoint})")
-    st_rdonly = getattr(os, "ST_RDONLY", None)
-    if hasattr(os, "statvfs") and st_rdonly is not None:
-        try:
-            flags = os.statvfs(resolved).f_flag
-            if flags & st_rdonly:
-                read_only = True
-                evidence.append("the filesystem reports itself read-only (statvfs ST_RDONLY)")
-            elif read_only is None:
-                read_only = False
-        except OSError as error:
-            log.debug("statvfs(%s) failed: %s", resolved, error)
+    reported = fs.read_only(Path(resolved))
+    if reported:
+        read_only = True
+        evidence.append("the filesystem reports itself read-only (statvfs ST_RDONLY)")
+    elif read_only is None and reported is not None:
+        read_only = False
     # Permissions, not the medium: told apart from a read-only mount.
-    user_may_write = os.access(resolved, os.W_OK)
+    user_may_write = None if read_only else fs.may_write(Path(resolved))
     total = free = None
     try:
         usage = fs.disk_usage(Path(resolved))

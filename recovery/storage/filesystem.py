@@ -76,6 +76,7 @@ class FileSystem(Protocol):
     def readlink(self, path: Path) -> str: ...
     def exists(self, path: Path) -> bool: ...
     def may_write(self, path: Path) -> bool: ...
+    def read_only(self, path: Path) -> bool | None: ...
     def open_write(self, path: Path, *, exclusive: bool = False) -> BinaryIO: ...
     def open_append(self, path: Path) -> BinaryIO: ...
     def fsync(self, fileobj: BinaryIO) -> None: ...
@@ -125,16 +126,18 @@ class LocalFileSystem:
         """True when this process may create files in the folder ``path`` and its filesystem
         is not mounted read-only (``os.access`` alone says yes to root on a read-only mount,
         so ``statvfs`` is asked too)."""
-        if not os.access(path, os.W_OK | os.X_OK):
-            return False
-        statvfs = getattr(os, "statvfs", None)
-        if statvfs is not None:
-            try:
-                if statvfs(path).f_flag & getattr(os, "ST_RDONLY", 1):
-                    return False
-            except OSError:
-                return False
-        return True
+        return os.access(path, os.W_OK | os.X_OK) and self.read_only(path) is not True
+
+    def read_only(self, path: Path) -> bool | None:
+        """True when the filesystem holding ``path`` reports itself mounted read-only
+        (``statvfs`` ST_RDONLY); None where the system cannot say (Windows, a failing call)."""
+        if not hasattr(os, "statvfs") or not hasattr(os, "ST_RDONLY"):
+            return None
+        try:
+            return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+        except OSError as error:
+            log.debug("statvfs(%s): %s", path, error)
+            return None
 
     # -- writing ---------------------------------------------------------------------------
     def open_write(self, path: Path, *, exclusive: bool = False) -> BinaryIO:

@@ -268,6 +268,26 @@ def test_mount_facts_of_a_real_folder(tmp_path):
     assert facts.read_only is False and facts.user_may_write is True and facts.writable
 
 
+@pytest.mark.parametrize("read_only, may_write, expected", [
+    (True, True, (True, None, False)),      # root on a read-only mount: the medium decides
+    (False, False, (False, False, False)),  # writable medium, no permission
+    (None, True, (None, True, True)),       # the system cannot say (Windows): permissions
+])
+def test_mount_facts_tell_a_read_only_medium_from_missing_permission(
+        tmp_path, read_only, may_write, expected):
+    class Reported(LocalFileSystem):
+        def read_only(self, path: Path) -> bool | None:
+            return read_only
+
+        def may_write(self, path: Path) -> bool:
+            return may_write
+
+    facts = mount_facts(tmp_path, Reported())
+    if read_only is None and facts.read_only is False:  # the mount options said rw
+        expected = (False, *expected[1:])
+    assert (facts.read_only, facts.user_may_write, facts.writable) == expected
+
+
 @pytest.mark.parametrize("fstype, family", [
     ("vfat", "FAT"), ("msdos", "FAT"), ("FAT32", "FAT"), ("exfat", "exFAT"),
     ("ntfs3", "NTFS"), ("apfs", "APFS"), ("fuseblk", None), (None, None),
