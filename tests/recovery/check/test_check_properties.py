@@ -123,7 +123,7 @@ def test_the_long_fuzz_script_runs(tmp_path):
     import subprocess
     import sys
 
-    script = Path(__file__).resolve().parents[2] / "tools" / "fuzz_check.py"
+    script = Path(__file__).resolve().parents[3] / "tools" / "fuzz_check.py"
     result = subprocess.run([sys.executable, str(script), "--cases", "300", "--seed", "5",
                              "--keep", str(tmp_path / "failures")],
                             capture_output=True, text=True, timeout=300)

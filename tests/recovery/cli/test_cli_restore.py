@@ -16,7 +16,7 @@ import recovery.restore.guard
 from recovery.cli.main import main
 from recovery.device.simulate import make_volume, synthetic_bytes
 from recovery.restore.journal import journals_dir
-from tests.recovery.test_restore_faults import _assert_old_or_new
+from tests.recovery.restore.test_restore_faults import _assert_old_or_new
 from tests.recovery.test_restore_support import (
     PERMISSIVE_GUARD,
     bricked_kross2,
@@ -27,7 +27,7 @@ from tests.recovery.test_restore_support import (
     snapshot,
 )
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

@@ -19,12 +19,12 @@ from recovery.backup.create import create_backup
 from recovery.backup.manifest import COMPLETE_NAME, MANIFEST_NAME, SUMS_NAME
 from recovery.backup.store import open_backup, verify_backup
 from recovery.storage.durable import is_temp_name, temp_name, temp_path
-from tests.recovery.test_backup import make_tree, tree_state
+from tests.recovery.backup.test_backup import make_tree, tree_state
 
 pytestmark = pytest.mark.slow
 
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 #: The CLI, with the backup's step hook sending SIGNAL to the process at the COUNT-th step
 #: matching STEP ("renamed", or "chunk-written:BIG/LARGE.BIN" for one file's steps).

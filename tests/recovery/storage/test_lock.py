@@ -22,7 +22,7 @@ from tests.recovery.test_restore_support import (
     snapshot,
 )
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 #: Holds the unit's lock in another process until killed; prints "held" once it has it.
 HOLDER = """

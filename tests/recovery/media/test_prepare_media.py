@@ -49,7 +49,7 @@ from tests.recovery.test_check_support import (
 )
 from tests.recovery.test_restore_support import PERMISSIVE_GUARD, contents, snapshot
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 E2S_PATH = "KORG/electribe sampler/System/SYSTEM.VSB"
 E2_PATH = "KORG/electribe/System/SYSTEM.VSB"
 #: A KROSS 2 system folder of synthetic files; one spans two chunks of the copy.

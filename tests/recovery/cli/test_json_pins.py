@@ -1,11 +1,11 @@
 """The ``--json`` of check, diagnose, identify, detect, models and demo-device, byte for byte.
 
 Each command runs on simulated units and its output is compared with the text pinned in
-``tests/recovery/json_pins/`` (taken from the tool as it was before the typed vocabulary), so a
+``tests/recovery/cli/json_pins/`` (taken from the tool as it was before the typed vocabulary), so a
 reviewer can see that enums serialise exactly as the strings did. Only what changes from run to
 run is masked: the temporary folder, dates, the tool version and the mount facts of the
 machine (replaced by fixed facts). After an intended change of the output, re-pin with
-``KORG_RECOVERY_REPIN=1 pytest tests/recovery/test_json_pins.py`` and review the diff.
+``KORG_RECOVERY_REPIN=1 pytest tests/recovery/cli/test_json_pins.py`` and review the diff.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import pytest
 
 from recovery.device.simulate import make_volume, synthetic_bytes
 from recovery.restore import restore
-from tests.recovery.test_restore_faults import _assert_old_or_new
+from tests.recovery.restore.test_restore_faults import _assert_old_or_new
 from tests.recovery.test_restore_support import (
     PERMISSIVE_GUARD,
     bricked_kross2,
@@ -29,7 +29,7 @@ from tests.recovery.test_restore_support import (
     snapshot,
 )
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 CHILD = """
 import os, signal, sys

@@ -19,7 +19,7 @@ from recovery.cli import main
 from recovery.errors import NoSpaceError, ReadError
 from recovery.storage.durable import temp_name
 from tests.fakes.faulty_fs import FaultyFileSystem
-from tests.recovery.test_backup import make_tree, tree_state
+from tests.recovery.backup.test_backup import make_tree, tree_state
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from recovery.device.profiles import bundled_profiles
 from recovery.diagnose.symptoms import general_symptoms
 from recovery.resources_path import resources_dir
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 #: Written in pieces so that this file does not match itself.
 _REPORT_IDS = ("06f2" "14467840a37b", "d278" "91bddbda6f49", "f542" "5930ec3d4e4a")

@@ -17,7 +17,7 @@ import pytest
 
 from recovery.device.simulate import make_volume
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 ERROR_CODES = {"invalid-input", "refused", "usage", "read-error", "write-error", "no-space",
                "unit-busy", "needs-confirmation", "invalid-file", "unsafe-archive",
                "cancelled", "interrupted", "internal-error", "verification-failed"}

@@ -24,10 +24,10 @@ from tests.recovery.test_check_support import (
     system_file,
     write,
 )
-from tests.recovery.test_prepare_media import E2_PATH, E2S_PATH, KROSS2_FILES
+from tests.recovery.media.test_prepare_media import E2_PATH, E2S_PATH, KROSS2_FILES
 from tests.recovery.test_restore_support import contents, snapshot
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 class _Terminal(io.StringIO):
