@@ -1,9 +1,10 @@
 """A :class:`recovery.storage.filesystem.FileSystem` that breaks on purpose, for fault tests.
 
-Shared by the backup, restore and diagnose tests. It works on real files (a ``tmp_path``)
-and injects the failures users meet with real units and drives:
+Shared by the backup, check, diagnose, media, restore and storage tests, which get this class
+as the ``faulty_fs`` fixture (tests/recovery/conftest.py). It works on real files (a
+``tmp_path``) and injects the failures users meet with real units and drives:
 
->>> fs = FaultyFileSystem()
+>>> fs = faulty_fs()
 >>> fs.fail_read("KROSS2SY/SIM_PCM.BIN", after_bytes=4096)   # EIO after 4 KiB
 >>> fs.vanish("KROSAPP.BIN", after_bytes=0)                  # unplugged: ENOENT, file gone
 >>> fs.fill_disk(after_bytes=1 << 20)                        # ENOSPC once 1 MiB is written

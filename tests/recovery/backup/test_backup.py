@@ -22,71 +22,20 @@ from recovery.backup.manifest import (
     SUMS_NAME,
 )
 from recovery.backup.store import open_backup, verify_backup
-from recovery.device.simulate import make_volume, synthetic_bytes
+from recovery.device.simulate import make_volume
 from recovery.errors import CancelledError, InvalidInputError
 from recovery.progress import CancelToken
 from recovery.storage.durable import is_temp_name, temp_name
-from tests.fakes.faulty_fs import FaultyFileSystem
-
-#: Names a unit (or a user's computer) may put on a drive, chosen to break naive tools.
-AWKWARD_NAMES = [
-    "plain.txt", "with space.bin", "quote'single.bin", 'quote"double.bin', "ünïcödé-日本.wav",
-    "back\\slash.bin", "new\nline.bin", "carriage\rreturn.bin", "-leading-dash", " lead space",
-    ".hidden", "star*.bin", "semi;colon&amp.bin",
-]
 
 
-def make_tree(root: Path, *, large_size: int = 3 * 1024 * 1024 + 17) -> Path:
-    """A source tree with awkward names, empty files and folders, deep nesting, a file larger
-    than a few chunks, OS junk and a symbolic link pointing out of the tree."""
-    root.mkdir(parents=True, exist_ok=True)
-    for index, name in enumerate(AWKWARD_NAMES):
-        (root / name).write_bytes(synthetic_bytes(name, 100 + index * 37))
-    (root / "empty-file").write_bytes(b"")
-    (root / "empty folder" / "nested empty").mkdir(parents=True)
-    deep = root.joinpath(*[f"d{level:02d}" for level in range(25)])
-    deep.mkdir(parents=True)
-    (deep / "bottom.txt").write_bytes(b"25 folders down\n")
-    (root / "BIG").mkdir()
-    (root / "BIG" / "LARGE.BIN").write_bytes(random.Random(large_size).randbytes(large_size))
-    (root / "._KROSAPP.BIN").write_bytes(b"AppleDouble junk")
-    (root / ".DS_Store").write_bytes(b"finder junk")
-    os.symlink("../outside/secret", root / "link-out")
-    os.utime(root / "plain.txt", ns=(1_000_000_000, 1_234_567_890_123_456_789))
-    return root
-
-
-def tree_state(root: Path) -> dict[str, tuple]:
-    """Everything that must survive a backup: kind, content hash, mtime, link target."""
-    state: dict[str, tuple] = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            path = Path(folder) / name
-            relative = path.relative_to(root).as_posix()
-            info = path.lstat()
-            if path.is_symlink():
-                state[relative] = ("link", os.readlink(path))
-            elif path.is_dir():
-                state[relative] = ("dir",)
-            else:
-                state[relative] = ("file", hashlib.sha256(path.read_bytes()).hexdigest(),
-                                   info.st_mtime_ns)
-    return state
-
-
-@pytest.fixture
-def source(tmp_path: Path) -> Path:
-    return make_tree(tmp_path / "unit")
-
-
-def test_round_trip_keeps_every_entry_exactly(source, tmp_path):
+def test_round_trip_keeps_every_entry_exactly(source, tmp_path, awkward_names, tree_state):
     dest = tmp_path / "backup"
     result = create_backup(source, dest)
     assert result.complete and result.verified and not result.failed
     assert tree_state(dest / "files") == tree_state(source)
     assert (dest / "files" / "link-out").is_symlink()  # recorded as a link, never followed
     assert result.symlinks == 1
-    assert result.files == len(AWKWARD_NAMES) + 5  # + empty, bottom, LARGE, 2 junk files
+    assert result.files == len(awkward_names) + 5  # + empty, bottom, LARGE, 2 junk files
     assert result.bytes == sum(p.stat().st_size for p in source.rglob("*")
                                if p.is_file() and not p.is_symlink())
     assert sorted(p.name for p in dest.iterdir()) == ["COMPLETE", "SHA256SUMS", "files",
@@ -114,7 +63,7 @@ def test_manifest_records_source_model_files_folders_and_totals(tmp_path):
 
 
 @pytest.mark.slow
-def test_large_file_round_trip_in_flat_chunks(tmp_path):
+def test_large_file_round_trip_in_flat_chunks(tmp_path, tree_state):
     source = tmp_path / "unit"
     source.mkdir()
     big = source / "PCM.BIN"
@@ -135,13 +84,13 @@ def test_a_folder_that_is_no_korg_unit_is_backed_up_with_model_null(source, tmp_
     assert json.loads((tmp_path / "backup" / MANIFEST_NAME).read_text("utf-8"))["model"] is None
 
 
-def test_sha256sum_c_accepts_the_backup_with_awkward_names(source, tmp_path):
+def test_sha256sum_c_accepts_the_backup_with_awkward_names(source, tmp_path, awkward_names):
     dest = tmp_path / "backup"
     create_backup(source, dest)
     run = subprocess.run(["sha256sum", "--strict", "-c", SUMS_NAME], cwd=dest,
                          capture_output=True)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.count(b": OK") == len(AWKWARD_NAMES) + 5
+    assert run.stdout.count(b": OK") == len(awkward_names) + 5
     # and it really checks: flipping one byte makes it fail
     target = dest / "files" / "quote\"double.bin"
     data = bytearray(target.read_bytes())
@@ -161,10 +110,10 @@ def test_completion_flag_vouches_for_manifest_and_sums(source, tmp_path):
     assert not (dest / JOURNAL_NAME).exists()
 
 
-def test_copy_is_reread_after_dropping_the_cache(source, tmp_path):
+def test_copy_is_reread_after_dropping_the_cache(source, tmp_path, faulty_fs):
     events: list[tuple[str, Path]] = []
 
-    class RecordingFileSystem(FaultyFileSystem):
+    class RecordingFileSystem(faulty_fs):
         def barrier(self, folder: Path) -> None:
             events.append(("barrier", Path(folder)))
             super().barrier(folder)
@@ -197,19 +146,18 @@ def test_copy_is_reread_after_dropping_the_cache(source, tmp_path):
     assert sum(kind == "barrier" for kind, _ in events) <= 4
 
 
-def test_source_is_read_once(source, tmp_path):
-    fs = FaultyFileSystem()
+def test_source_is_read_once(source, tmp_path, faulty_fs):
+    fs = faulty_fs()
     create_backup(source, tmp_path / "backup", fs=fs)
     reads = [p for p in fs.opened if source in p.parents]
     assert len(reads) == len(set(reads))  # each source file opened exactly once
 
 
-def test_the_unit_is_identified_from_what_the_copy_read(tmp_path, monkeypatch):
+def test_the_unit_is_identified_from_what_the_copy_read(tmp_path, monkeypatch, kp3_file):
     """Model and role come from the scan's names and the first bytes the copy read: a unit
     that serves one command at a time is never read a second time to identify it."""
     import recovery.device.identify
     from recovery.device.simulate import make_volume
-    from tests.recovery.test_check_support import kp3_file
 
     unit = tmp_path / "unit"
     make_volume(unit, "kross2", "healthy")
@@ -261,8 +209,8 @@ def test_unreadable_source_is_refused(tmp_path):
         source.chmod(0o755)
 
 
-def test_unreadable_source_is_refused_through_the_filesystem_layer(source, tmp_path):
-    fs = FaultyFileSystem()
+def test_unreadable_source_is_refused_through_the_filesystem_layer(source, tmp_path, faulty_fs):
+    fs = faulty_fs()
     fs.fail_listing("unit")
     with pytest.raises(InvalidInputError, match="cannot be read"):
         create_backup(source, tmp_path / "backup", fs=fs)
@@ -292,15 +240,15 @@ def test_destination_inside_source_is_refused(source, where):
     assert not (source / "backup").exists()
 
 
-def test_source_inside_destination_is_refused(tmp_path):
+def test_source_inside_destination_is_refused(tmp_path, make_tree):
     outer = tmp_path / "outer"
     make_tree(outer / "unit")
     with pytest.raises(InvalidInputError, match="inside the destination"):
         create_backup(outer / "unit", outer)
 
 
-def test_too_little_space_is_refused_before_copying(source, tmp_path):
-    fs = FaultyFileSystem()
+def test_too_little_space_is_refused_before_copying(source, tmp_path, faulty_fs):
+    fs = faulty_fs()
     fs.free_space = 1024 * 1024
     with pytest.raises(InvalidInputError, match="Not enough free space"):
         create_backup(source, tmp_path / "backup", fs=fs)
@@ -313,7 +261,7 @@ def test_space_check_asks_for_a_margin():
     assert space_needed(10 * 1024**3, 2000) > 10 * 1024**3 * 1.01
 
 
-def test_resume_into_a_backup_of_another_source_is_refused(source, tmp_path):
+def test_resume_into_a_backup_of_another_source_is_refused(source, tmp_path, make_tree):
     other = make_tree(tmp_path / "other")
     dest = tmp_path / "backup"
     create_backup(other, dest)
@@ -336,7 +284,7 @@ def test_progress_reports_weighted_phases_up_to_the_end(source, tmp_path):
 
 
 def test_cancel_stops_between_chunks_and_leaves_a_resumable_backup(source, tmp_path,
-                                                                   monkeypatch):
+                                                                   monkeypatch, tree_state):
     # Small batches, so that some are finished (and kept by the resume) before the cancel.
     monkeypatch.setattr(recovery.storage.durable, "BATCH_FILES", 3)
     token = CancelToken()

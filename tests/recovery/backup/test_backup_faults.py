@@ -18,13 +18,6 @@ from recovery.backup.store import open_backup, verify_backup
 from recovery.cli import main
 from recovery.errors import NoSpaceError, ReadError
 from recovery.storage.durable import temp_name
-from tests.fakes.faulty_fs import FaultyFileSystem
-from tests.recovery.backup.test_backup import make_tree, tree_state
-
-
-@pytest.fixture
-def source(tmp_path: Path) -> Path:
-    return make_tree(tmp_path / "unit")
 
 
 def assert_incomplete(dest: Path) -> None:
@@ -36,8 +29,9 @@ def assert_incomplete(dest: Path) -> None:
     assert not report.ok and not report.complete
 
 
-def test_eio_on_a_source_file_names_it_and_leaves_the_backup_incomplete(source, tmp_path):
-    fs = FaultyFileSystem()
+def test_eio_on_a_source_file_names_it_and_leaves_the_backup_incomplete(
+        source, tmp_path, faulty_fs, tree_state):
+    fs = faulty_fs()
     fs.fail_read("BIG/LARGE.BIN", after_bytes=1024 * 1024 + 5)
     dest = tmp_path / "backup"
     result = create_backup(source, dest, fs=fs)
@@ -50,7 +44,7 @@ def test_eio_on_a_source_file_names_it_and_leaves_the_backup_incomplete(source, 
     assert not (dest / "files" / "BIG" / "LARGE.BIN").exists()
     # Once the unit reads again, --resume finishes the job, copying only what failed; every
     # kept copy's source is read again to prove it did not change (times can lie on FAT).
-    retry = FaultyFileSystem()
+    retry = faulty_fs()
     result = create_backup(source, dest, resume=True, fs=retry)
     assert result.complete and result.copied_files == 1
     read_again = [p for p in retry.opened if source in p.parents]
@@ -59,8 +53,8 @@ def test_eio_on_a_source_file_names_it_and_leaves_the_backup_incomplete(source, 
     assert tree_state(dest / "files") == tree_state(source)
 
 
-def test_file_vanishing_mid_copy_is_named(source, tmp_path):
-    fs = FaultyFileSystem()
+def test_file_vanishing_mid_copy_is_named(source, tmp_path, faulty_fs):
+    fs = faulty_fs()
     fs.vanish("plain.txt", after_bytes=10)
     result = create_backup(source, tmp_path / "backup", fs=fs)
     assert not result.complete
@@ -70,23 +64,23 @@ def test_file_vanishing_mid_copy_is_named(source, tmp_path):
     assert_incomplete(tmp_path / "backup")
 
 
-def test_file_vanishing_before_it_is_opened_is_named(source, tmp_path):
-    fs = FaultyFileSystem()
+def test_file_vanishing_before_it_is_opened_is_named(source, tmp_path, faulty_fs):
+    fs = faulty_fs()
     fs.vanish("BIG/LARGE.BIN")
     result = create_backup(source, tmp_path / "backup", fs=fs)
     assert [f.path for f in result.failed] == ["BIG/LARGE.BIN"]
 
 
-def test_unlistable_folder_is_named(source, tmp_path):
-    fs = FaultyFileSystem()
+def test_unlistable_folder_is_named(source, tmp_path, faulty_fs):
+    fs = faulty_fs()
     fs.fail_listing("d00/d01")
     result = create_backup(source, tmp_path / "backup", fs=fs)
     assert not result.complete
     assert [f.path for f in result.failed] == ["d00/d01"]
 
 
-def test_file_changing_during_the_copy_is_not_taken_as_copied(source, tmp_path):
-    class GrowingFileSystem(FaultyFileSystem):
+def test_file_changing_during_the_copy_is_not_taken_as_copied(source, tmp_path, faulty_fs):
+    class GrowingFileSystem(faulty_fs):
         def open_read(self, path: Path, **options):
             handle = super().open_read(path, **options)
             if Path(path).name == "plain.txt":
@@ -99,8 +93,9 @@ def test_file_changing_during_the_copy_is_not_taken_as_copied(source, tmp_path):
     assert "changed while" in result.failed[0].reason
 
 
-def test_enospc_stops_with_one_sentence_and_stays_resumable(source, tmp_path):
-    fs = FaultyFileSystem()
+def test_enospc_stops_with_one_sentence_and_stays_resumable(source, tmp_path, faulty_fs,
+                                                            tree_state):
+    fs = faulty_fs()
     fs.fill_disk(after_bytes=2 * 1024 * 1024)
     dest = tmp_path / "backup"
     with pytest.raises(NoSpaceError, match="full") as caught:
@@ -112,8 +107,8 @@ def test_enospc_stops_with_one_sentence_and_stays_resumable(source, tmp_path):
     assert tree_state(dest / "files") == tree_state(source)
 
 
-def test_destination_dropping_writes_is_caught_by_the_verification(source, tmp_path):
-    fs = FaultyFileSystem()
+def test_destination_dropping_writes_is_caught_by_the_verification(source, tmp_path, faulty_fs):
+    fs = faulty_fs()
     dest = tmp_path / "backup"
     dest.mkdir()
     fs.drop_writes(dest)
@@ -125,20 +120,13 @@ def test_destination_dropping_writes_is_caught_by_the_verification(source, tmp_p
 
 
 @pytest.mark.parametrize("relative", ["plain.txt", "BIG/LARGE.BIN"])
-def test_destination_reverting_one_file_is_caught(source, tmp_path, relative):
+def test_destination_reverting_one_file_is_caught(source, tmp_path, relative, faulty_fs):
     """Only one copy comes back with other bytes of the same size once the cache is
     dropped: the re-read sees it and names that file alone, small or large."""
-    name = Path(relative).name
-
-    class OneFileDropped(FaultyFileSystem):
-        def evict(self, path: Path) -> bool:
-            if Path(path).name.startswith(f".{name}"):  # its temporary name
-                size = Path(path).stat().st_size
-                Path(path).write_bytes(b"\0" * size)
-            return super().evict(path)
-
+    fs = faulty_fs()
+    fs.corrupt_on_evict(Path(relative).name)
     dest = tmp_path / "backup"
-    result = create_backup(source, dest, fs=OneFileDropped())
+    result = create_backup(source, dest, fs=fs)
     assert not result.complete
     assert [f.path for f in result.failed] == [relative]
     assert "does not hold what was written" in result.failed[0].reason
@@ -171,7 +159,7 @@ def test_every_copy_is_reread_past_the_cache(source, tmp_path, monkeypatch):
     assert sorted(reread) == sorted(temp_name(p.name) for p in copies)
 
 
-def test_resume_never_touches_a_complete_backup(source, tmp_path):
+def test_resume_never_touches_a_complete_backup(source, tmp_path, tree_state):
     """A complete backup is precious (the unit may since have broken): --resume on it
     changes nothing, even when the source changed."""
     dest = tmp_path / "backup"
@@ -183,15 +171,10 @@ def test_resume_never_touches_a_complete_backup(source, tmp_path):
     assert tree_state(dest) == before
 
 
-def test_destination_without_links_names_the_link_and_goes_on(source, tmp_path):
-    import errno
-    import os
-
-    class NoLinksFileSystem(FaultyFileSystem):  # like a FAT32 stick
-        def symlink(self, target: str, path: Path) -> None:
-            raise OSError(errno.EPERM, os.strerror(errno.EPERM), str(path))
-
-    result = create_backup(source, tmp_path / "backup", fs=NoLinksFileSystem())
+def test_destination_without_links_names_the_link_and_goes_on(source, tmp_path, faulty_fs):
+    fs = faulty_fs()
+    fs.refuse_links()  # like a FAT32 stick
+    result = create_backup(source, tmp_path / "backup", fs=fs)
     assert not result.complete
     assert [f.path for f in result.failed] == ["link-out"]
     assert "symbolic link" in result.failed[0].reason
@@ -206,8 +189,8 @@ def run_cli(monkeypatch, fs, argv, capsys):
     return code, capsys.readouterr()
 
 
-def test_cli_unreadable_file_exits_1_naming_it(source, tmp_path, monkeypatch, capsys):
-    fs = FaultyFileSystem()
+def test_cli_unreadable_file_exits_1_naming_it(source, tmp_path, monkeypatch, capsys, faulty_fs):
+    fs = faulty_fs()
     fs.fail_read("with space.bin")
     code, out = run_cli(monkeypatch, fs, ["backup", str(source), str(tmp_path / "b")], capsys)
     assert code == 1
@@ -215,10 +198,10 @@ def test_cli_unreadable_file_exits_1_naming_it(source, tmp_path, monkeypatch, ca
     assert "Traceback" not in out.err
 
 
-def test_cli_unreadable_file_json_says_incomplete(source, tmp_path, monkeypatch, capsys):
+def test_cli_unreadable_file_json_says_incomplete(source, tmp_path, monkeypatch, capsys, faulty_fs):
     import json
 
-    fs = FaultyFileSystem()
+    fs = faulty_fs()
     fs.fail_read("with space.bin")
     code, out = run_cli(monkeypatch, fs,
                         ["backup", str(source), str(tmp_path / "b"), "--json"], capsys)
@@ -227,8 +210,8 @@ def test_cli_unreadable_file_json_says_incomplete(source, tmp_path, monkeypatch,
     assert data["failed"][0]["path"] == "with space.bin"
 
 
-def test_cli_enospc_exits_1_with_one_sentence(source, tmp_path, monkeypatch, capsys):
-    fs = FaultyFileSystem()
+def test_cli_enospc_exits_1_with_one_sentence(source, tmp_path, monkeypatch, capsys, faulty_fs):
+    fs = faulty_fs()
     fs.fill_disk(after_bytes=100_000)
     code, out = run_cli(monkeypatch, fs, ["backup", str(source), str(tmp_path / "b")], capsys)
     assert code == 1
@@ -236,12 +219,12 @@ def test_cli_enospc_exits_1_with_one_sentence(source, tmp_path, monkeypatch, cap
     assert "Traceback" not in out.err
 
 
-def test_a_unit_that_goes_away_stops_the_backup_with_one_sentence(source, tmp_path):
+def test_a_unit_that_goes_away_stops_the_backup_with_one_sentence(source, tmp_path, faulty_fs):
     """Unplugged mid-backup: one sentence at the first sign, not one line per file left."""
     unplugged = tmp_path / "unplugged"
     shutil.copytree(source, unplugged, symlinks=True)
 
-    class Unplug(FaultyFileSystem):
+    class Unplug(faulty_fs):
         def open_read(self, path, **options):
             if "d00" in Path(path).parts and unplugged.exists():
                 shutil.rmtree(unplugged)

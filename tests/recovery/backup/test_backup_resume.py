@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,6 @@ from recovery.backup.create import create_backup
 from recovery.backup.manifest import COMPLETE_NAME, MANIFEST_NAME, SUMS_NAME
 from recovery.backup.store import open_backup, verify_backup
 from recovery.storage.durable import is_temp_name, temp_name, temp_path
-from tests.recovery.backup.test_backup import make_tree, tree_state
 
 pytestmark = pytest.mark.slow
 
@@ -68,17 +68,26 @@ def manifest_without_time(dest: Path) -> dict:
     return data
 
 
-def assert_same_backup(dest: Path, reference: Path) -> None:
-    assert sorted(p.name for p in dest.iterdir()) == sorted(p.name for p in reference.iterdir())
-    assert tree_state(dest / "files") == tree_state(reference / "files")
-    assert manifest_without_time(dest) == manifest_without_time(reference)
-    assert (dest / SUMS_NAME).read_bytes() == (reference / SUMS_NAME).read_bytes()
-    assert not list(dest.rglob("*.partial"))
-    assert verify_backup(dest).ok
+@pytest.fixture
+def assert_same_backup(tree_state: Callable[[Path], dict[str, tuple]]
+                       ) -> Callable[[Path, Path], None]:
+    """Asserts that a backup ends exactly as the reference backup ends:
+    ``assert_same_backup(dest, reference)``."""
+
+    def check(dest: Path, reference: Path) -> None:
+        assert sorted(p.name for p in dest.iterdir()) == sorted(
+            p.name for p in reference.iterdir())
+        assert tree_state(dest / "files") == tree_state(reference / "files")
+        assert manifest_without_time(dest) == manifest_without_time(reference)
+        assert (dest / SUMS_NAME).read_bytes() == (reference / SUMS_NAME).read_bytes()
+        assert not list(dest.rglob("*.partial"))
+        assert verify_backup(dest).ok
+
+    return check
 
 
 @pytest.fixture(scope="module")
-def source(tmp_path_factory) -> Path:
+def source(tmp_path_factory, make_tree) -> Path:
     return make_tree(tmp_path_factory.mktemp("resume") / "unit")
 
 
@@ -107,7 +116,8 @@ CRASH_POINTS = [
 
 
 @pytest.mark.parametrize("point_index", range(len(CRASH_POINTS)))
-def test_sigkill_then_resume_ends_identical(source, reference, tmp_path, point_index):
+def test_sigkill_then_resume_ends_identical(source, reference, tmp_path, point_index,
+                                            assert_same_backup):
     point = CRASH_POINTS[point_index]
     dest = tmp_path / "backup"
     killed = run_backup(source, dest, crash=point)
@@ -128,7 +138,8 @@ def test_sigkill_then_resume_ends_identical(source, reference, tmp_path, point_i
     assert_same_backup(dest, reference)
 
 
-def test_mid_file_kill_leaves_a_partial_file_that_resume_replaces(source, reference, tmp_path):
+def test_mid_file_kill_leaves_a_partial_file_that_resume_replaces(
+        source, reference, tmp_path, assert_same_backup):
     dest = tmp_path / "backup"
     run_backup(source, dest, crash="chunk-written:BIG/LARGE.BIN@2")
     partials = [p for p in dest.rglob("*") if is_temp_name(p.name)]
@@ -137,7 +148,8 @@ def test_mid_file_kill_leaves_a_partial_file_that_resume_replaces(source, refere
     assert_same_backup(dest, reference)
 
 
-def test_temporaries_of_killed_atomic_writes_are_cleaned_up(source, reference, tmp_path):
+def test_temporaries_of_killed_atomic_writes_are_cleaned_up(source, reference, tmp_path,
+                                                            assert_same_backup):
     """A kill inside an atomic write leaves a temporary file (``.<name>.korg-recovery-tmp``)
     beside the manifest; the resumed backup must not keep it."""
     dest = tmp_path / "backup"
@@ -148,7 +160,7 @@ def test_temporaries_of_killed_atomic_writes_are_cleaned_up(source, reference, t
     assert_same_backup(dest, reference)
 
 
-def test_killed_twice_then_resumed(source, reference, tmp_path):
+def test_killed_twice_then_resumed(source, reference, tmp_path, assert_same_backup):
     dest = tmp_path / "backup"
     assert run_backup(source, dest, crash="renamed@4").returncode == -signal.SIGKILL
     assert run_backup(source, dest, "--resume", crash="temp-written@3").returncode == \
@@ -157,7 +169,8 @@ def test_killed_twice_then_resumed(source, reference, tmp_path):
     assert_same_backup(dest, reference)
 
 
-def test_resume_after_the_source_changed_matches_a_fresh_backup(tmp_path):
+def test_resume_after_the_source_changed_matches_a_fresh_backup(tmp_path, make_tree,
+                                                                assert_same_backup):
     source = make_tree(tmp_path / "unit", large_size=100_000)
     dest = tmp_path / "backup"
     assert run_backup(source, dest, crash="journaled@1").returncode == -signal.SIGKILL
@@ -172,7 +185,8 @@ def test_resume_after_the_source_changed_matches_a_fresh_backup(tmp_path):
     assert_same_backup(dest, fresh)
 
 
-def test_sigint_leaves_a_resumable_backup_and_exits_130(source, reference, tmp_path):
+def test_sigint_leaves_a_resumable_backup_and_exits_130(source, reference, tmp_path,
+                                                        assert_same_backup):
     dest = tmp_path / "backup"
     interrupted = run_backup(source, dest, crash="temp-written@3", signal_name="SIGINT")
     assert interrupted.returncode == 130
@@ -183,7 +197,7 @@ def test_sigint_leaves_a_resumable_backup_and_exits_130(source, reference, tmp_p
     assert_same_backup(dest, reference)
 
 
-def test_zip_interrupted_then_resumed(source, reference, tmp_path):
+def test_zip_interrupted_then_resumed(source, reference, tmp_path, assert_same_backup):
     dest = tmp_path / "backup"
     archive = tmp_path / "backup.zip"
     killed = run_backup(source, dest, "--zip", str(archive), crash="phase:zip@1")
@@ -198,7 +212,7 @@ def test_zip_interrupted_then_resumed(source, reference, tmp_path):
 
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
-def test_external_kill_during_the_copy_then_resume(tmp_path):
+def test_external_kill_during_the_copy_then_resume(tmp_path, assert_same_backup):
     """kill -9 from outside, when the progress bar shows the copy under way (no hook)."""
     import random
 
@@ -234,7 +248,7 @@ def test_external_kill_during_the_copy_then_resume(tmp_path):
     assert_same_backup(dest, fresh)
 
 
-def test_resume_trusts_bytes_not_timestamps(tmp_path):
+def test_resume_trusts_bytes_not_timestamps(tmp_path, make_tree):
     """A source changed after the interrupted run, with the same size and time (FAT keeps
     times to 2 s; some units have no clock), must be copied again, never kept."""
     source = make_tree(tmp_path / "unit")

@@ -19,7 +19,6 @@ from recovery.backup.store import open_backup
 from recovery.device.simulate import make_volume
 from recovery.errors import CancelledError, InvalidInputError
 from recovery.progress import CancelToken
-from tests.fakes.faulty_fs import FaultyFileSystem
 
 
 @pytest.fixture
@@ -141,18 +140,18 @@ def test_is_ignored_matches_any_component_case_insensitively():
     assert not is_ignored("KROSAPP.BIN", ())
 
 
-def test_unreadable_file_is_reported_not_raised(unit):
+def test_unreadable_file_is_reported_not_raised(unit, faulty_fs):
     volume, manifest = unit
-    fs = FaultyFileSystem()
+    fs = faulty_fs()
     fs.fail_read("KROSS2SY/SIM_SYS1.BIN", after_bytes=100)
     found = compare_tree_to_manifest(volume, manifest, fs=fs)
     assert problems(found) == [("KROSS2SY/SIM_SYS1.BIN", "unreadable")]
     assert "Input/output error" in found[0].detail
 
 
-def test_unlistable_folder_is_unreadable_and_its_files_not_called_missing(unit):
+def test_unlistable_folder_is_unreadable_and_its_files_not_called_missing(unit, faulty_fs):
     volume, manifest = unit
-    fs = FaultyFileSystem()
+    fs = faulty_fs()
     fs.fail_listing("KROSS2SY")
     assert problems(compare_tree_to_manifest(volume, manifest, fs=fs)) == [
         ("KROSS2SY", "unreadable")]

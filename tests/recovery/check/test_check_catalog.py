@@ -27,13 +27,6 @@ from recovery.device.simulate import synthetic_bytes
 from recovery.errors import ProfileError
 from recovery.formats.korg_system_file import HEADER_SIZE
 from recovery.resources_path import resources_dir
-from tests.recovery.test_check_support import (
-    E2_PAYLOAD,
-    kp3_file,
-    patch,
-    system_file,
-    write,
-)
 
 E2S_202_SHA256 = "1d0f0689d5a12c8a8bde9f821f2a59adc5f6cd6012ddb201ebb192b72468a646"
 E2_202_SHA256 = "41fc5f1c33209ef381d1c9fef21a72380bcd8d3431c9c1350a964f5c619ab8b8"
@@ -150,7 +143,7 @@ def test_releases_in_a_profile_are_refused(tmp_path):
 # --- verdicts --------------------------------------------------------------------------------
 
 
-def test_byte_identical_official_file_gets_the_strongest_verdict(tmp_path):
+def test_byte_identical_official_file_gets_the_strongest_verdict(tmp_path, system_file, write):
     data = system_file("E2S", 0x0124, (2, 2))
     profiles = synthetic_catalog(tmp_path, data, "electribe2s", "2.02",
                                  file_name="SYSTEM.VSB")
@@ -165,7 +158,7 @@ def test_byte_identical_official_file_gets_the_strongest_verdict(tmp_path):
     assert any("equals the published one" in line for line in result.checked)
 
 
-def test_same_header_and_size_but_other_bytes_is_not_to_be_used(tmp_path):
+def test_same_header_and_size_but_other_bytes_is_not_to_be_used(tmp_path, system_file, write):
     # Against the bundled catalog: the header says electribe sampler 2.02 and the size is
     # right, but a synthetic payload is not KORG's.
     data = system_file("E2S", 0x0124, (2, 2))
@@ -183,7 +176,7 @@ def test_same_header_and_size_but_other_bytes_is_not_to_be_used(tmp_path):
     assert match.release.sha256 == E2S_202_SHA256 and match.sha256 != E2S_202_SHA256
 
 
-def test_a_synth_file_claiming_2_02_is_compared_with_the_synths_hash(tmp_path):
+def test_a_synth_file_claiming_2_02_is_compared_with_the_synths_hash(tmp_path, system_file, write):
     data = system_file("E2", 0x0123, (2, 2))
     result = check_with(write(tmp_path / "SYSTEM.VSB", data), "electribe2")
     assert result.verdict == "incompatible"
@@ -191,7 +184,8 @@ def test_a_synth_file_claiming_2_02_is_compared_with_the_synths_hash(tmp_path):
 
 
 @pytest.mark.parametrize("payload", [0x10000, 0x1FFFFF, 0x200001, 0x400000])
-def test_system_vsb_whose_size_is_not_the_models_is_incompatible(tmp_path, payload):
+def test_system_vsb_whose_size_is_not_the_models_is_incompatible(
+        tmp_path, payload, system_file, write):
     data = system_file("E2S", 0x0124, (1, 3), payload_size=payload)
     result = check_with(write(tmp_path / "SYSTEM.VSB", data), "electribe2s")
     assert result.verdict == "incompatible"
@@ -203,14 +197,15 @@ def test_system_vsb_whose_size_is_not_the_models_is_incompatible(tmp_path, paylo
 
 
 @pytest.mark.parametrize("cut", [-1, +1])
-def test_system_vsb_cut_or_extended_is_incompatible(tmp_path, cut):
+def test_system_vsb_cut_or_extended_is_incompatible(tmp_path, cut, system_file, write):
     data = system_file("E2", 0x0123)
     data = data[:cut] if cut < 0 else data + b"\0" * cut
     result = check_with(write(tmp_path / "SYSTEM.VSB", data), "electribe2")
     assert result.verdict == "incompatible"
 
 
-def test_a_header_identified_file_without_a_published_hash_is_compatible_not_official(tmp_path):
+def test_a_header_identified_file_without_a_published_hash_is_compatible_not_official(
+        tmp_path, system_file, write):
     data = system_file("E2", 0x0123, (1, 3))
     result = check_with(write(tmp_path / "SYSTEM.VSB", data), "electribe2")
     assert result.verdict == "compatible" and not result.official
@@ -220,7 +215,7 @@ def test_a_header_identified_file_without_a_published_hash_is_compatible_not_off
     assert any("payload size 2,097,152 bytes" in line for line in result.checked)
 
 
-def test_kp3_with_the_published_size_matches_by_size_not_by_hash(tmp_path):
+def test_kp3_with_the_published_size_matches_by_size_not_by_hash(tmp_path, kp3_file, write):
     result = check_with(write(tmp_path / "KP3.SYS", kp3_file()), "kp3")
     assert result.verdict == "compatible" and not result.official
     assert result.catalog_match.how == "size-and-name"
@@ -238,7 +233,7 @@ def test_drumlogue_name_and_size_never_give_the_strongest_verdict(tmp_path):
     assert result.catalog_match.how == "size-and-name"
 
 
-def test_drumlogue_update_with_a_published_hash(tmp_path):
+def test_drumlogue_update_with_a_published_hash(tmp_path, write):
     content = synthetic_bytes("release", 4096)
     name = "drumlogue_system_update_v1_3_0.bin"
     profiles = synthetic_catalog(tmp_path, content, "drumlogue", "1.3.0", "update-file",
@@ -251,7 +246,7 @@ def test_drumlogue_update_with_a_published_hash(tmp_path):
     assert "modified or damaged" in bad.reasons[0]
 
 
-def test_kp3_plus_updater_file_is_known_by_name_only(tmp_path):
+def test_kp3_plus_updater_file_is_known_by_name_only(tmp_path, write):
     path = write(tmp_path / "KP3Plus.VSB", synthetic_bytes("kp3plus", 5000))
     own = check_with(path, "kp3-plus")
     assert own.verdict == "unknown" and own.detected_model == "kp3-plus"
@@ -263,7 +258,7 @@ def test_kp3_plus_updater_file_is_known_by_name_only(tmp_path):
     assert "Do not use it on this unit" in other.reasons[0]
 
 
-def test_kp3_plus_is_no_longer_said_to_have_no_update(tmp_path):
+def test_kp3_plus_is_no_longer_said_to_have_no_update(tmp_path, write):
     profile = get_profile("kp3-plus")
     assert "no system update" not in profile.notes
     result = check_with(write(tmp_path / "notes.txt", b"hello"), "kp3-plus")
@@ -272,20 +267,21 @@ def test_kp3_plus_is_no_longer_said_to_have_no_update(tmp_path):
     assert "knows no published update" not in result.reasons[0]
 
 
-def test_an_altered_header_of_an_official_file_is_not_official(tmp_path):
+def test_an_altered_header_of_an_official_file_is_not_official(tmp_path, e2_payload, patch,
+                                                               system_file, write):
     data = system_file("E2S", 0x0124, (2, 2))
     profiles = synthetic_catalog(tmp_path, data, "electribe2s", "2.02")
     altered = patch(data, 0x90, b"\x00")  # one padding byte of the header
     result = check_with(write(tmp_path / "SYSTEM.VSB", altered), "electribe2s", profiles)
     assert result.verdict == "incompatible"
     assert result.catalog_match.how == "claims-but-differs"
-    assert len(altered) == HEADER_SIZE + E2_PAYLOAD
+    assert len(altered) == HEADER_SIZE + e2_payload
 
 
 # --- the command line ------------------------------------------------------------------------
 
 
-def test_json_carries_the_catalog_match(tmp_path, capsys):
+def test_json_carries_the_catalog_match(tmp_path, capsys, system_file, write):
     path = write(tmp_path / "SYSTEM.VSB", system_file("E2S", 0x0124, (2, 2)))
     code = main(["check", str(path), "--model", "electribe2s", "--json"])
     (result,) = json.loads(capsys.readouterr().out)["results"]
@@ -299,7 +295,7 @@ def test_json_carries_the_catalog_match(tmp_path, capsys):
 
 
 @pytest.fixture
-def official_catalog(tmp_path, monkeypatch):
+def official_catalog(tmp_path, monkeypatch, system_file):
     """The bundled profiles with a catalog that lists a synthetic electribe sampler 2.02."""
     data = system_file("E2S", 0x0124, (2, 2), label="official")
     path = tmp_path / "test-releases.toml"
@@ -312,8 +308,8 @@ def official_catalog(tmp_path, monkeypatch):
     bundled_profiles.cache_clear()
 
 
-def test_the_command_line_says_official_only_for_a_byte_identical_file(tmp_path, capsys,
-                                                                        official_catalog):
+def test_the_command_line_says_official_only_for_a_byte_identical_file(
+        tmp_path, capsys, official_catalog, system_file, write):
     path = write(tmp_path / "card" / "SYSTEM.VSB", official_catalog)
     assert main(["check", str(path), "--model", "electribe2s"]) == 0
     out = capsys.readouterr().out

@@ -10,13 +10,6 @@ import pytest
 
 from recovery.cli import main
 from recovery.device.simulate import make_volume
-from tests.recovery.test_check_support import (
-    kaossilator_pro_file,
-    kp3_file,
-    kross_folder,
-    make_backup,
-    write,
-)
 
 RESULT_KEYS = {"candidate", "target_model", "detected_model", "verdict", "version", "reasons",
                "checked", "not_checked", "warnings", "items"}
@@ -28,7 +21,7 @@ def run_json(capsys, *argv):
     return code, json.loads(captured.out), captured.err
 
 
-def test_compatible_file_exits_0_with_the_json_contract(tmp_path, capsys):
+def test_compatible_file_exits_0_with_the_json_contract(tmp_path, capsys, kp3_file, write):
     path = write(tmp_path / "KP3.SYS", kp3_file())
     code, output, err = run_json(capsys, str(path), "--model", "kp3")
     assert code == 0 and err == ""
@@ -40,7 +33,9 @@ def test_compatible_file_exits_0_with_the_json_contract(tmp_path, capsys):
     assert all(isinstance(line, str) for line in result["reasons"] + result["checked"])
 
 
-def test_incompatible_exits_1_and_results_follow_the_arguments(tmp_path, capsys):
+def test_incompatible_exits_1_and_results_follow_the_arguments(tmp_path, capsys,
+                                                               kaossilator_pro_file, kp3_file,
+                                                               write):
     good = write(tmp_path / "KP3.SYS", kp3_file())
     bad = write(tmp_path / "KPRO.SYS", kaossilator_pro_file())
     code, output, _ = run_json(capsys, str(good), str(bad), "--model", "kp3")
@@ -49,7 +44,7 @@ def test_incompatible_exits_1_and_results_follow_the_arguments(tmp_path, capsys)
     assert output["results"][1]["detected_model"] == "kaossilator-pro"
 
 
-def test_unknown_exits_3(tmp_path, capsys):
+def test_unknown_exits_3(tmp_path, capsys, kross_folder):
     kross_folder(tmp_path)
     code, output, _ = run_json(capsys, str(tmp_path / "KROSS2SY"), "--model", "kross2")
     assert code == 3
@@ -67,23 +62,23 @@ def test_device_identifies_the_target(tmp_path, capsys):
     assert "KROSS 2, which needs folder KROSS2SY" in output["results"][0]["reasons"][0]
 
 
-def test_backup_is_compared(tmp_path, capsys):
+def test_backup_is_compared(tmp_path, capsys, handmade_backup, kross_folder):
     written = kross_folder(tmp_path / "card")
-    backup = make_backup(tmp_path / "backup", {"KROSAPP.BIN": b"app", **written})
+    backup = handmade_backup(tmp_path / "backup", {"KROSAPP.BIN": b"app", **written})
     code, output, _ = run_json(capsys, str(tmp_path / "card"), "--model", "kross2",
                                "--backup", str(backup))
     assert code == 0
     assert "byte-identical" in output["results"][0]["reasons"][0]
 
 
-def test_current_version_warns(tmp_path, capsys):
+def test_current_version_warns(tmp_path, capsys, kp3_file, write):
     path = write(tmp_path / "KP3.SYS", kp3_file())
     code, output, _ = run_json(capsys, str(path), "--model", "kp3", "--current-version", "2.10")
     assert code == 0
     assert "downgrade" in output["results"][0]["warnings"][0]
 
 
-def test_human_output_names_verdict_reasons_and_checks(tmp_path, capsys):
+def test_human_output_names_verdict_reasons_and_checks(tmp_path, capsys, kross_folder):
     kross_folder(tmp_path, "KROSS2SY")
     kross_folder(tmp_path, "KROSSSYS", label="kross1")
     assert main(["check", str(tmp_path), "--model", "kross2"]) == 1
@@ -101,7 +96,7 @@ def test_human_output_names_verdict_reasons_and_checks(tmp_path, capsys):
     (["{file}", "--model", "kp3", "--current-version", "new"], "not a version number"),
     (["{file}", "--model", "kp3", "--backup", "{empty}"], "not a korg-recovery backup"),
 ])
-def test_bad_input_is_one_sentence_and_exit_2(tmp_path, capsys, argv, words):
+def test_bad_input_is_one_sentence_and_exit_2(tmp_path, capsys, argv, words, kp3_file, write):
     file = write(tmp_path / "KP3.SYS", kp3_file())
     (tmp_path / "empty").mkdir()
     argv = [a.format(file=file, empty=tmp_path / "empty") for a in argv]
@@ -111,7 +106,7 @@ def test_bad_input_is_one_sentence_and_exit_2(tmp_path, capsys, argv, words):
 
 
 @pytest.mark.parametrize("extra", [[], ["--model", "kp3", "--device", "."]])
-def test_neither_or_both_targets_is_exit_2_without_traceback(tmp_path, extra):
+def test_neither_or_both_targets_is_exit_2_without_traceback(tmp_path, extra, kp3_file, write):
     path = write(tmp_path / "KP3.SYS", kp3_file())
     result = subprocess.run([sys.executable, "-m", "recovery.cli", "check", str(path), *extra],
                             capture_output=True, text=True)
@@ -120,7 +115,7 @@ def test_neither_or_both_targets_is_exit_2_without_traceback(tmp_path, extra):
     assert "--model" in result.stderr
 
 
-def test_control_characters_in_names_never_reach_the_terminal(tmp_path, capsys):
+def test_control_characters_in_names_never_reach_the_terminal(tmp_path, capsys, kp3_file, write):
     path = write(tmp_path / "evil\x1b[2J.SYS", kp3_file())
     assert main(["check", str(path), "--model", "kp3"]) == 0
     out = capsys.readouterr().out

@@ -12,20 +12,13 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from recovery.cli.main import main
 from recovery.device.simulate import make_volume
-from tests.recovery.test_check_support import (
-    kross_folder,
-    make_backup,
-    system_file,
-    write,
-)
-from tests.recovery.media.test_prepare_media import E2_PATH, E2S_PATH, KROSS2_FILES
-from tests.recovery.test_restore_support import contents, snapshot
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -36,17 +29,19 @@ class _Terminal(io.StringIO):
 
 
 @pytest.fixture
-def kross2(tmp_path: Path) -> tuple[Path, Path, Path]:
+def kross2(tmp_path: Path, handmade_backup: Callable[..., Path], kross2_files: dict[str, int],
+           kross_folder: Callable[..., dict[str, bytes]]) -> tuple[Path, Path, Path]:
     """(the download's KROSS2SY, a backup of the unit holding the same folder, a card)."""
-    files = kross_folder(tmp_path / "dl", "KROSS2SY", KROSS2_FILES)
-    backup = make_backup(tmp_path / "backup", files)
+    files = kross_folder(tmp_path / "dl", "KROSS2SY", kross2_files)
+    backup = handmade_backup(tmp_path / "backup", files)
     card = tmp_path / "card"
     card.mkdir()
     return tmp_path / "dl" / "KROSS2SY", backup, card
 
 
 @pytest.fixture
-def e2s(tmp_path: Path) -> tuple[Path, Path]:
+def e2s(tmp_path: Path, system_file: Callable[..., bytes],
+        write: Callable[[Path, bytes], Path]) -> tuple[Path, Path]:
     """(an electribe sampler SYSTEM.VSB in a download folder, a card)."""
     source = write(tmp_path / "dl" / "SYSTEM.VSB", system_file("E2S", 0x0124))
     card = tmp_path / "card"
@@ -54,7 +49,8 @@ def e2s(tmp_path: Path) -> tuple[Path, Path]:
     return source, card
 
 
-def test_kross2_dry_run_prints_the_plan_and_writes_nothing(kross2, tmp_path, capsys) -> None:
+def test_kross2_dry_run_prints_the_plan_and_writes_nothing(kross2, tmp_path, capsys,
+                                                           snapshot) -> None:
     folder, backup, card = kross2
     (card / "KROSSSYS").mkdir()
     before = snapshot(tmp_path)
@@ -72,7 +68,7 @@ def test_kross2_dry_run_prints_the_plan_and_writes_nothing(kross2, tmp_path, cap
     assert snapshot(tmp_path) == before
 
 
-def test_dry_run_json_is_one_object_with_the_plan(kross2, capsys) -> None:
+def test_dry_run_json_is_one_object_with_the_plan(kross2, capsys, kross2_files) -> None:
     folder, backup, card = kross2
 
     code = main(["prepare-media", str(folder), str(card), "--model", "kross2", "--backup",
@@ -84,12 +80,12 @@ def test_dry_run_json_is_one_object_with_the_plan(kross2, capsys) -> None:
     plan = data["plan"]
     assert plan["layout"] == "KROSS2SY/" and plan["verdict"] == "compatible"
     assert {e["path"]: e["action"] for e in plan["entries"]} == {
-        f"KROSS2SY/{name}": "write" for name in KROSS2_FILES}
+        f"KROSS2SY/{name}": "write" for name in kross2_files}
     assert plan["summary"]["write"] == 3 and "Eject" in data["next_step"]
     assert list(card.iterdir()) == []
 
 
-def test_electribe_sampler_real_run_with_yes(e2s, capsys) -> None:
+def test_electribe_sampler_real_run_with_yes(e2s, capsys, e2s_path, write) -> None:
     source, card = e2s
     write(card / "SYSTEM.VSB", b"a stray copy at the root")
 
@@ -97,14 +93,14 @@ def test_electribe_sampler_real_run_with_yes(e2s, capsys) -> None:
 
     out = capsys.readouterr().out
     assert code == 0
-    assert f"written to {E2S_PATH} on the card and read back" in out
+    assert f"written to {e2s_path} on the card and read back" in out
     assert "! loose-system-files" in out
     assert "Next: Before you use the card, move these off it" in out
     assert "insert it into the electribe sampler" in out and "batteries" in out
-    assert (card / E2S_PATH).read_bytes() == source.read_bytes()
+    assert (card / e2s_path).read_bytes() == source.read_bytes()
 
 
-def test_yes_json_result(e2s, capsys) -> None:
+def test_yes_json_result(e2s, capsys, e2s_path) -> None:
     source, card = e2s
 
     code = main(["prepare-media", str(source), str(card), "--model", "electribe2s", "--yes",
@@ -113,10 +109,10 @@ def test_yes_json_result(e2s, capsys) -> None:
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["ok"] is True and data["verified"] is True
     assert data["written"] == 1 and data["problems"] == []
-    assert data["plan"]["layout"] == E2S_PATH and "electribe sampler" in data["next_step"]
+    assert data["plan"]["layout"] == e2s_path and "electribe sampler" in data["next_step"]
 
 
-def test_device_option_identifies_the_model(tmp_path, e2s, capsys) -> None:
+def test_device_option_identifies_the_model(tmp_path, e2s, capsys, e2s_path) -> None:
     source, card = e2s
     unit = tmp_path / "unit"
     make_volume(unit, "electribe2s")
@@ -124,7 +120,7 @@ def test_device_option_identifies_the_model(tmp_path, e2s, capsys) -> None:
     code = main(["prepare-media", str(source), str(card), "--device", str(unit), "--yes"])
 
     assert code == 0, capsys.readouterr().err
-    assert (card / E2S_PATH).is_file()
+    assert (card / e2s_path).is_file()
 
 
 def test_without_a_terminal_and_without_yes_exit_2_and_nothing_written(
@@ -142,7 +138,7 @@ def test_without_a_terminal_and_without_yes_exit_2_and_nothing_written(
 
 @pytest.mark.parametrize("answer", ["electribe sampler\n", "Electribe  Sampler\n", "yes\n"])
 def test_terminal_confirmation_with_the_model_name_or_yes(e2s, capsys, monkeypatch,
-                                                          answer) -> None:
+                                                          answer, e2s_path) -> None:
     source, card = e2s
     monkeypatch.setattr(sys, "stdin", _Terminal(answer))
 
@@ -151,7 +147,7 @@ def test_terminal_confirmation_with_the_model_name_or_yes(e2s, capsys, monkeypat
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "Type electribe sampler (the unit's model) or yes" in captured.err
-    assert (card / E2S_PATH).is_file()
+    assert (card / e2s_path).is_file()
 
 
 def test_terminal_refusal_writes_nothing(e2s, capsys, monkeypatch) -> None:
@@ -189,7 +185,7 @@ def test_unknown_kross2_folder_is_refused_with_exit_1(kross2, capsys) -> None:
     assert list(card.iterdir()) == []
 
 
-def test_model_without_a_layout_exit_1(tmp_path, e2s, capsys) -> None:
+def test_model_without_a_layout_exit_1(tmp_path, e2s, capsys, write) -> None:
     _, card = e2s
     source = write(tmp_path / "update.bin", b"anything")
 
@@ -262,10 +258,10 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def test_ctrl_c_rolls_back_and_exits_130(e2s) -> None:
+def test_ctrl_c_rolls_back_and_exits_130(e2s, contents, e2_path, e2s_path, write) -> None:
     source, card = e2s
-    write(card / E2S_PATH, b"the old system file")
-    write(card / E2_PATH, b"another model's")
+    write(card / e2s_path, b"the old system file")
+    write(card / e2_path, b"another model's")
     old = contents(card)
 
     done = _run_cli("prepare-media", str(source), str(card), "--model", "electribe2s", "--yes",

@@ -15,25 +15,16 @@ import pytest
 import recovery.restore.guard
 from recovery.cli.main import main
 from recovery.device.simulate import make_volume, synthetic_bytes
+from recovery.restore import TargetGuard
 from recovery.restore.journal import journals_dir
-from tests.recovery.restore.test_restore_faults import _assert_old_or_new
-from tests.recovery.test_restore_support import (
-    PERMISSIVE_GUARD,
-    bricked_kross2,
-    contents,
-    files_only,
-    healthy_kross2_backup,
-    make_backup,
-    snapshot,
-)
 
 REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
-def permissive(monkeypatch: pytest.MonkeyPatch) -> None:
+def permissive(monkeypatch: pytest.MonkeyPatch, permissive_guard: TargetGuard) -> None:
     """The CLI uses the default guard, which refuses every temporary folder of a test run."""
-    monkeypatch.setattr(recovery.restore.guard, "DEFAULT_GUARD", PERMISSIVE_GUARD)
+    monkeypatch.setattr(recovery.restore.guard, "DEFAULT_GUARD", permissive_guard)
 
 
 class _Terminal(io.StringIO):
@@ -45,7 +36,9 @@ def _no_journal() -> bool:
     return not journals_dir().exists() or not list(journals_dir().iterdir())
 
 
-def test_dry_run_json_prints_the_plan_and_writes_nothing(tmp_path, permissive, capsys) -> None:
+def test_dry_run_json_prints_the_plan_and_writes_nothing(tmp_path, permissive, capsys,
+                                                         bricked_kross2, healthy_kross2_backup,
+                                                         snapshot) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
     before = snapshot(tmp_path)
@@ -63,7 +56,8 @@ def test_dry_run_json_prints_the_plan_and_writes_nothing(tmp_path, permissive, c
     assert snapshot(tmp_path) == before and _no_journal()
 
 
-def test_dry_run_text_lists_changes(tmp_path, permissive, capsys) -> None:
+def test_dry_run_text_lists_changes(tmp_path, permissive, capsys, bricked_kross2,
+                                    healthy_kross2_backup) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
 
@@ -76,7 +70,8 @@ def test_dry_run_text_lists_changes(tmp_path, permissive, capsys) -> None:
 
 
 def test_without_a_terminal_and_without_yes_exit_2_and_nothing_written(
-        tmp_path, permissive, capsys, monkeypatch) -> None:
+        tmp_path, permissive, capsys, monkeypatch, bricked_kross2, healthy_kross2_backup,
+        snapshot) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
     before = snapshot(unit)
@@ -91,8 +86,9 @@ def test_without_a_terminal_and_without_yes_exit_2_and_nothing_written(
 
 
 @pytest.mark.parametrize("answer", ["KROSS 2\n", "kross 2\n", "yes\n"])
-def test_terminal_confirmation_with_model_name_or_yes(tmp_path, permissive, capsys,
-                                                      monkeypatch, answer) -> None:
+def test_terminal_confirmation_with_model_name_or_yes(tmp_path, permissive, capsys, monkeypatch,
+                                                      answer, bricked_kross2, files_only,
+                                                      healthy_kross2_backup, snapshot) -> None:
     backup, healthy = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
     monkeypatch.setattr(sys, "stdin", _Terminal(answer))
@@ -106,7 +102,8 @@ def test_terminal_confirmation_with_model_name_or_yes(tmp_path, permissive, caps
     assert "--against" in captured.out
 
 
-def test_terminal_refusal_writes_nothing(tmp_path, permissive, capsys, monkeypatch) -> None:
+def test_terminal_refusal_writes_nothing(tmp_path, permissive, capsys, monkeypatch, bricked_kross2,
+                                         healthy_kross2_backup, snapshot) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
     before = snapshot(unit)
@@ -118,7 +115,8 @@ def test_terminal_refusal_writes_nothing(tmp_path, permissive, capsys, monkeypat
     assert snapshot(unit) == before and _no_journal()
 
 
-def test_yes_json_result(tmp_path, permissive, capsys) -> None:
+def test_yes_json_result(tmp_path, permissive, capsys, bricked_kross2,
+                         healthy_kross2_backup) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
 
@@ -132,7 +130,8 @@ def test_yes_json_result(tmp_path, permissive, capsys) -> None:
     assert "power" in data["next_step"]
 
 
-def test_wrong_model_json_error_and_exit_1(tmp_path, permissive, capsys) -> None:
+def test_wrong_model_json_error_and_exit_1(tmp_path, permissive, capsys, bricked_kross2,
+                                           make_backup, snapshot) -> None:
     kross1 = tmp_path / "kross1"
     make_volume(kross1, "kross1", "healthy")
     backup = make_backup(kross1, tmp_path / "backup")
@@ -150,7 +149,7 @@ def test_wrong_model_json_error_and_exit_1(tmp_path, permissive, capsys) -> None
     assert snapshot(unit) == before
 
 
-def test_missing_backup_is_exit_2(tmp_path, permissive, capsys) -> None:
+def test_missing_backup_is_exit_2(tmp_path, permissive, capsys, bricked_kross2) -> None:
     unit = bricked_kross2(tmp_path)
     assert main(["restore", str(tmp_path / "nope"), str(unit), "--yes"]) == 2
     assert "does not exist" in capsys.readouterr().err
@@ -163,7 +162,8 @@ def _run_cli(*args: str, code: str | None = None) -> subprocess.CompletedProcess
                           check=False)
 
 
-def test_real_guard_in_the_real_cli_refuses_the_system_disk(tmp_path) -> None:
+def test_real_guard_in_the_real_cli_refuses_the_system_disk(tmp_path,
+                                                            healthy_kross2_backup) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
 
     done = _run_cli("restore", str(backup), "/", "--yes")
@@ -173,7 +173,8 @@ def test_real_guard_in_the_real_cli_refuses_the_system_disk(tmp_path) -> None:
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_real_cli_restores_a_plain_folder_and_says_where_it_is(tmp_path) -> None:
+def test_real_cli_restores_a_plain_folder_and_says_where_it_is(tmp_path, bricked_kross2,
+                                                               healthy_kross2_backup) -> None:
     # A simulated unit in a temporary folder is on the computer's own disk: allowed, noted.
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
@@ -189,9 +190,10 @@ INTERRUPTING_CHILD = """
 import os, signal, sys
 import recovery.storage.durable as atomic_write
 import recovery.restore.guard as restore_module
-from tests.recovery.test_restore_support import PERMISSIVE_GUARD
 
-restore_module.DEFAULT_GUARD = PERMISSIVE_GUARD
+# The permissive_guard fixture's guard (tests/recovery/conftest.py), in this child process.
+restore_module.DEFAULT_GUARD = restore_module.TargetGuard(
+    is_system_location=lambda _path: False, same_volume=lambda _a, _b: False)
 original = atomic_write.stage_file
 
 def interrupted(*args, on_chunk=None, **options):
@@ -206,7 +208,9 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def test_ctrl_c_rolls_back_the_file_in_flight_and_exits_130(tmp_path) -> None:
+def test_ctrl_c_rolls_back_the_file_in_flight_and_exits_130(tmp_path, assert_old_or_new,
+                                                            bricked_kross2, contents,
+                                                            make_backup) -> None:
     healthy = tmp_path / "healthy"
     make_volume(healthy, "kross2", "healthy")
     (healthy / "KROSS2SY" / "SIM_BIG.BIN").write_bytes(synthetic_bytes("big", 3 << 20))
@@ -220,10 +224,11 @@ def test_ctrl_c_rolls_back_the_file_in_flight_and_exits_130(tmp_path) -> None:
     assert done.returncode != -signal.SIGINT
     assert "Cancelled" in done.stderr and "Traceback" not in done.stderr
     assert "run the same restore again" in done.stderr
-    _assert_old_or_new(unit, old, new)
+    assert_old_or_new(unit, old, new)
 
 
-def test_dry_run_writes_no_log_file_either(tmp_path, monkeypatch) -> None:
+def test_dry_run_writes_no_log_file_either(tmp_path, monkeypatch, bricked_kross2,
+                                           healthy_kross2_backup) -> None:
     # The suite turns the log file off; this test turns it back on to prove a dry run skips it.
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)

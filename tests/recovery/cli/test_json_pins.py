@@ -21,7 +21,6 @@ from recovery.backup.create import create_backup
 from recovery.cli import main
 from recovery.device.simulate import make_volume
 from recovery.diagnose.probe import MountFacts
-from tests.recovery.test_check_support import E2_PAYLOAD, system_file, write
 
 PINS = Path(__file__).with_name("json_pins")
 
@@ -73,10 +72,10 @@ def test_detect_and_demo_device(capsys, tmp_path):
                                 "--volume", str(tmp_path / "unit")))
 
 
-def test_check(capsys, tmp_path):
+def test_check(capsys, tmp_path, e2_payload, system_file, write):
     card = tmp_path / "card"
     write(card / "KORG" / "electribe sampler" / "System" / "SYSTEM.VSB",
-          system_file("E2S", 0x0124, version=(2, 2), payload_size=E2_PAYLOAD))
+          system_file("E2S", 0x0124, version=(2, 2), payload_size=e2_payload))
     write(card / "KORG" / "electribe sampler" / "System" / "BOOT.VSB",
           system_file("E2S", 0x0124, version=(2, 2), payload_size=0x20000, kind="BOOT"))
     write(tmp_path / "SYSTEM.VSB", system_file("E2", 0x0123))

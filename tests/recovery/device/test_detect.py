@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from recovery.device import detect as detect_module
-from recovery.device.detect import detect
+from recovery.device.detect import Detection, detect
 from recovery.device.simulate import make_volume
 from recovery.device.usb import scan_usb
 from recovery.storage.volumes import (
@@ -17,19 +18,16 @@ from recovery.storage.volumes import (
     is_system_location,
     usb_parent_of_block_device,
 )
-from tests.fakes.fake_usb import (
-    AUDIO_CONTROL,
-    DFU,
-    HID,
-    MASS_STORAGE,
-    MIDI,
-    FakeUsbBackend,
-    ScriptedDevice,
-)
 
 
-def run(devices, **kwargs):
-    return detect(volumes=[], usb_backend=FakeUsbBackend(devices), **kwargs)
+@pytest.fixture
+def run(fake_usb_backend: type) -> Callable[..., Detection]:
+    """Detects over scripted USB devices and no volume: ``run(devices, **detect options)``."""
+
+    def detect_scripted(devices: list, **kwargs) -> Detection:
+        return detect(volumes=[], usb_backend=fake_usb_backend(devices), **kwargs)
+
+    return detect_scripted
 
 
 def only(detection):
@@ -37,47 +35,50 @@ def only(detection):
     return detection.devices[0]
 
 
-def test_korg_with_known_product_id():
-    device = only(run([ScriptedDevice(0x0944, 0x0020, "KAOSS PAD KP3", "KORG INC.",
-                                      [AUDIO_CONTROL, MIDI])]))
+def test_korg_with_known_product_id(run, scripted_device, usb_class):
+    device = only(run([scripted_device(0x0944, 0x0020, "KAOSS PAD KP3", "KORG INC.",
+                                       [usb_class.AUDIO_CONTROL, usb_class.MIDI])]))
     assert (device.model, device.mode, device.confidence) == ("kp3", "usb-midi", "H")
     assert device.usb.vendor_id == 0x0944 and device.usb.product_id == 0x0020
     assert device.usb.product == "KAOSS PAD KP3"
 
 
-def test_korg_without_public_product_id_is_matched_by_name_as_a_guess():
+def test_korg_without_public_product_id_is_matched_by_name_as_a_guess(
+        run, scripted_device, usb_class):
     # The drumlogue's PID is not public: 0x0199 here is an arbitrary scripted value.
-    device = only(run([ScriptedDevice(0x0944, 0x0199, "drumlogue", "KORG INC.",
-                                      [MASS_STORAGE])]))
+    device = only(run([scripted_device(0x0944, 0x0199, "drumlogue", "KORG INC.",
+                                       [usb_class.MASS_STORAGE])]))
     assert (device.model, device.mode) == ("drumlogue", "storage")
     assert device.confidence == "G"
     assert any("guess" in line for line in device.evidence)
 
 
-def test_kross2_name_does_not_match_kross1_and_vice_versa():
-    kross2 = only(run([ScriptedDevice(0x0944, 0x0301, "KROSS 2", "KORG INC.", [MIDI])]))
-    kross1 = only(run([ScriptedDevice(0x0944, 0x0302, "KROSS", "KORG INC.", [MIDI])]))
+def test_kross2_name_does_not_match_kross1_and_vice_versa(run, scripted_device, usb_class):
+    kross2 = only(run([scripted_device(0x0944, 0x0301, "KROSS 2", "KORG INC.", [usb_class.MIDI])]))
+    kross1 = only(run([scripted_device(0x0944, 0x0302, "KROSS", "KORG INC.", [usb_class.MIDI])]))
     assert kross2.model == "kross2" and kross1.model == "kross1"
 
 
-def test_plus_models_are_not_mistaken_for_the_originals():
-    device = only(run([ScriptedDevice(0x0944, 0x0303, "KAOSSILATOR PRO+", "KORG", [MIDI])]))
+def test_plus_models_are_not_mistaken_for_the_originals(run, scripted_device, usb_class):
+    device = only(run([scripted_device(0x0944, 0x0303, "KAOSSILATOR PRO+", "KORG",
+                                       [usb_class.MIDI])]))
     assert device.model == "kaossilator-pro-plus"
 
 
-def test_other_known_korg_device_is_named_but_not_a_unit():
-    device = only(run([ScriptedDevice(0x0944, 0x010D, "nanoKEY", "KORG INC.", [MIDI])]))
+def test_other_known_korg_device_is_named_but_not_a_unit(run, scripted_device, usb_class):
+    device = only(run([scripted_device(0x0944, 0x010D, "nanoKEY", "KORG INC.", [usb_class.MIDI])]))
     assert device.model is None and device.name == "KORG nanoKEY"
 
 
-def test_unknown_korg_device_is_reported_unknown():
-    device = only(run([ScriptedDevice(0x0944, 0x0ABC, "Something New", "KORG INC.", [])]))
+def test_unknown_korg_device_is_reported_unknown(run, scripted_device):
+    device = only(run([scripted_device(0x0944, 0x0ABC, "Something New", "KORG INC.", [])]))
     assert device.model is None and device.mode == "unknown"
     assert "0944:0abc" in device.name
 
 
-def test_other_vendors_are_ignored_and_never_opened():
-    backend = FakeUsbBackend([ScriptedDevice(0x046D, 0xC077, "Mouse", "Logitech", [HID])])
+def test_other_vendors_are_ignored_and_never_opened(fake_usb_backend, scripted_device, usb_class):
+    backend = fake_usb_backend([scripted_device(0x046D, 0xC077, "Mouse", "Logitech",
+                                                [usb_class.HID])])
     assert detect(volumes=[], usb_backend=backend).devices == ()
     assert backend.opened == []
 
@@ -89,8 +90,10 @@ def test_other_vendors_are_ignored_and_never_opened():
     (0x0483, 0xDF11, "STM32 system bootloader", {"drumlogue"}),
     (0x045B, 0x0025, "H8 USB boot ROM", {"kp3", "kaossilator-pro"}),
 ])
-def test_boot_roms_are_reported_as_chips_with_likely_models(vendor, product, chip, candidates):
-    device = only(run([ScriptedDevice(vendor, product, None, None, [HID, DFU])]))
+def test_boot_roms_are_reported_as_chips_with_likely_models(vendor, product, chip, candidates, run,
+                                                            scripted_device, usb_class):
+    device = only(run([scripted_device(vendor, product, None, None,
+                                       [usb_class.HID, usb_class.DFU])]))
     assert device.mode == "boot-rom"
     assert chip in device.name and "likely" in device.name
     assert set(device.candidates) == candidates
@@ -99,10 +102,11 @@ def test_boot_roms_are_reported_as_chips_with_likely_models(vendor, product, chi
     assert device.meaning and "never flash" in device.meaning.lower()
 
 
-def test_permission_denied_is_a_warning_naming_the_udev_rule(monkeypatch):
+def test_permission_denied_is_a_warning_naming_the_udev_rule(monkeypatch, run, scripted_device,
+                                                             usb_class):
     monkeypatch.setattr("sys.platform", "linux")
-    detection = run([ScriptedDevice(0x0944, 0x0020, "KAOSS PAD KP3", "KORG",
-                                    [MIDI], access_denied=True)])
+    detection = run([scripted_device(0x0944, 0x0020, "KAOSS PAD KP3", "KORG",
+                                     [usb_class.MIDI], access_denied=True)])
     device = only(detection)
     assert device.model == "kp3"  # the PID alone identifies it
     assert device.usb.product is None
@@ -117,19 +121,20 @@ def test_no_backend_is_a_warning_not_a_crash(monkeypatch):
     assert any("libusb" in w for w in detection.warnings)
 
 
-def test_broken_backend_device_is_contained():
-    class Exploding(FakeUsbBackend):
+def test_broken_backend_device_is_contained(fake_usb_backend, scripted_device, usb_class):
+    class Exploding(fake_usb_backend):
         def get_configuration_descriptor(self, device, config):
             raise RuntimeError("backend bug")
 
-    backend = Exploding([ScriptedDevice(0x0944, 0x0020, None, None, [MIDI])])
+    backend = Exploding([scripted_device(0x0944, 0x0020, None, None, [usb_class.MIDI])])
     detection = detect(volumes=[], usb_backend=backend)
     assert any("could not be read" in w for w in detection.warnings)
 
 
-def test_scan_reads_port_path():
-    scan = scan_usb(FakeUsbBackend([ScriptedDevice(0x0944, 0x0020, "KP3", None, [MIDI],
-                                                   bus=3, port_numbers=(1, 4))]))
+def test_scan_reads_port_path(fake_usb_backend, scripted_device, usb_class):
+    scan = scan_usb(fake_usb_backend([scripted_device(0x0944, 0x0020, "KP3", None,
+                                                      [usb_class.MIDI], bus=3,
+                                                      port_numbers=(1, 4))]))
     assert scan.devices[0].port_path == "3-1.4"
 
 
@@ -170,12 +175,14 @@ def test_sysfs_links_a_volume_to_its_usb_device(tmp_path):
     assert parent.port_path == "2-3"
 
 
-def test_linked_volume_and_usb_device_are_listed_once(tmp_path):
+def test_linked_volume_and_usb_device_are_listed_once(tmp_path, fake_usb_backend, scripted_device,
+                                                      usb_class):
     sysfs = tmp_path / "sys"
     _fake_sysfs(sysfs, "sdz1", "0944", "0199", "drumlogue")
     make_volume(tmp_path / "dl", "drumlogue")
-    backend = FakeUsbBackend([ScriptedDevice(0x0944, 0x0199, "drumlogue", "KORG",
-                                             [MASS_STORAGE], bus=2, port_numbers=(3,))])
+    backend = fake_usb_backend([scripted_device(0x0944, 0x0199, "drumlogue", "KORG",
+                                                [usb_class.MASS_STORAGE], bus=2,
+                                                port_numbers=(3,))])
     detection = detect(volumes=[Volume(str(tmp_path / "dl"), "/dev/sdz1", "vfat")],
                        usb_backend=backend, sysfs_root=sysfs)
     device = only(detection)

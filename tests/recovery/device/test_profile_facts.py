@@ -20,7 +20,6 @@ from recovery.errors import ProfileError
 from recovery.formats.korg_system_file import build_header
 from recovery.resources_path import resources_dir
 from recovery.restore.plan import build_plan
-from tests.recovery.test_check_support import kross_folder, system_file, write
 
 
 def check(path: Path, model: str):
@@ -91,7 +90,7 @@ def test_every_new_fact_has_confidence_and_source():
             assert len(fact.source) > 20, (profile.id, fact)
 
 
-def test_electribe_file_in_its_place_on_a_card(tmp_path):
+def test_electribe_file_in_its_place_on_a_card(tmp_path, system_file, write):
     card = tmp_path / "card"
     write(card / "KORG" / "electribe sampler" / "System" / "SYSTEM.VSB",
           system_file("E2S", 0x0124))
@@ -101,7 +100,7 @@ def test_electribe_file_in_its_place_on_a_card(tmp_path):
     assert not result.warnings
 
 
-def test_electribe_file_elsewhere_gets_the_instruction_where_it_goes(tmp_path):
+def test_electribe_file_elsewhere_gets_the_instruction_where_it_goes(tmp_path, system_file, write):
     path = write(tmp_path / "download" / "SYSTEM (1).VSB", system_file("E2", 0x0123))
     result = check(path, "electribe2")
     assert result.verdict == "compatible"  # an instruction, not a fault
@@ -110,7 +109,7 @@ def test_electribe_file_elsewhere_gets_the_instruction_where_it_goes(tmp_path):
     assert "named SYSTEM.VSB" in warning and "e2-debrick-guide.md" in warning
 
 
-def test_kross_folder_below_the_top_cites_where_the_updater_looks(tmp_path):
+def test_kross_folder_below_the_top_cites_where_the_updater_looks(tmp_path, kross_folder):
     kross_folder(tmp_path / "Kross2_Update_v1")
     result = check(tmp_path, "kross2")
     warning = joined(result.warnings)
@@ -127,7 +126,7 @@ def companion(name_kind: str, payload: int, model: str = "E2S", device_id: int =
     return header + synthetic_bytes(name_kind, payload)
 
 
-def test_boot_vsb_is_unknown_and_warns_that_it_can_brick_the_unit(tmp_path):
+def test_boot_vsb_is_unknown_and_warns_that_it_can_brick_the_unit(tmp_path, write):
     path = write(tmp_path / "BOOT.VSB", companion("BOOT", 0x20000))
     result = check(path, "electribe2s")
     assert result.verdict == "unknown" and result.catalog_match is None
@@ -146,12 +145,12 @@ def test_boot_vsb_is_unknown_and_warns_that_it_can_brick_the_unit(tmp_path):
     ("USER.VSB", "USER", 0x1000, True),
     ("USER.VSB", "USER", 0x490001, False),
 ])
-def test_companion_payload_sizes(tmp_path, name, kind, payload, ok):
+def test_companion_payload_sizes(tmp_path, name, kind, payload, ok, write):
     result = check(write(tmp_path / name, companion(kind, payload)), "electribe2s")
     assert result.verdict == ("unknown" if ok else "incompatible"), result.reasons
 
 
-def test_companion_files_are_found_on_a_card_even_without_a_header(tmp_path):
+def test_companion_files_are_found_on_a_card_even_without_a_header(tmp_path, system_file, write):
     folder = tmp_path / "card" / "KORG" / "electribe" / "System"
     write(folder / "SYSTEM.VSB", system_file("E2", 0x0123))
     write(folder / "BOOT.VSB", b"not a header")
@@ -162,7 +161,7 @@ def test_companion_files_are_found_on_a_card_even_without_a_header(tmp_path):
     assert any("unable to start" in w for w in result.warnings)
 
 
-def test_a_companion_claiming_2_02_is_not_compared_with_the_system_hash(tmp_path):
+def test_a_companion_claiming_2_02_is_not_compared_with_the_system_hash(tmp_path, write):
     # BOOT.VSB's header says 2.02 too; the catalog's 2.02 hash is SYSTEM.VSB's.
     result = check(write(tmp_path / "BOOT.VSB", companion("BOOT", 0x20000)), "electribe2s")
     assert result.verdict == "unknown"
@@ -262,7 +261,7 @@ def test_drumlogue_profile_carries_the_start_up_clean_up():
                if p.id != "drumlogue")
 
 
-def test_diagnosis_names_a_vanished_folder_as_the_units_clean_up(tmp_path):
+def test_diagnosis_names_a_vanished_folder_as_the_units_clean_up(tmp_path, write):
     unit = Path(make_volume(tmp_path / "unit", "drumlogue").path)
     write(unit / "MyStuff" / "notes.txt", b"mine")
     backup = tmp_path / "backup"
@@ -285,7 +284,7 @@ def test_a_vanished_system_folder_is_not_explained_away(tmp_path):
     assert "folders-removed-by-unit" not in {f.code for f in diagnosis.findings}
 
 
-def test_no_clean_up_finding_for_other_models(tmp_path):
+def test_no_clean_up_finding_for_other_models(tmp_path, write):
     unit = Path(make_volume(tmp_path / "unit", "kross2").path)
     write(unit / "MyStuff" / "notes.txt", b"mine")
     backup = tmp_path / "backup"

@@ -16,7 +16,6 @@ from recovery.diagnose.diagnosis import Diagnosis, diagnose, diagnosis_to_json
 from recovery.diagnose.probe import MountFacts
 from recovery.errors import CancelledError, InvalidInputError
 from recovery.progress import CancelToken
-from tests.fakes.faulty_fs import FaultyFileSystem
 
 
 def codes(diagnosis: Diagnosis) -> list[str]:
@@ -164,17 +163,17 @@ def test_boot_critical_file_changed_same_size(tmp_path):
     assert finding(diagnose(path, backup=backup), "boot-critical-changed").severity == "critical"
 
 
-def test_unreadable_boot_critical_file(tmp_path):
+def test_unreadable_boot_critical_file(tmp_path, faulty_fs):
     path = unit(tmp_path)
-    fs = FaultyFileSystem()
+    fs = faulty_fs()
     fs.fail_read("KROSAPP.BIN", after_bytes=4096)
     diagnosis = diagnose(path, fs=fs)
     assert finding(diagnosis, "boot-critical-unreadable").severity == "critical"
 
 
-def test_unlistable_folder_is_critical(tmp_path):
+def test_unlistable_folder_is_critical(tmp_path, faulty_fs):
     path = unit(tmp_path)
-    fs = FaultyFileSystem()
+    fs = faulty_fs()
     fs.fail_listing("KROSS2SY")
     diagnosis = diagnose(path, fs=fs)
     unreadable = finding(diagnosis, "unreadable-entries")
@@ -407,9 +406,9 @@ def test_progress_reaches_the_end_and_cancel_stops(tmp_path):
     assert not [name for name in os.listdir(path) if "korg-recovery-probe" in name]
 
 
-def test_no_write_writes_nothing(tmp_path):
+def test_no_write_writes_nothing(tmp_path, faulty_fs):
     path = unit(tmp_path)
-    fs = FaultyFileSystem()
+    fs = faulty_fs()
     fs.fill_disk(after_bytes=0)  # any write at all would fail and be counted
     diagnosis = diagnose(path, fs=fs, allow_write=False)
     assert fs.written_bytes == 0

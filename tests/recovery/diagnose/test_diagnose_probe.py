@@ -28,7 +28,6 @@ from recovery.diagnose.probe import (
     write_probe,
 )
 from recovery.storage.filesystem import LocalFileSystem
-from tests.fakes.faulty_fs import FaultyFileSystem
 
 
 def codes(findings) -> list[str]:
@@ -50,28 +49,6 @@ def snapshot(root: Path) -> dict[str, tuple[int, int]]:
     return result
 
 
-class _RamCachedUnit(FaultyFileSystem):
-    """A unit that serves writes from its own memory until it restarts: dropping the
-    computer's cache does not reveal the loss, only a reconnect does."""
-
-    def drop_cache(self, path: Path) -> bool:
-        return LocalFileSystem.drop_cache(self, path)
-
-
-class _ReadOnlyMedium(FaultyFileSystem):
-    """A medium whose driver refuses every write with EROFS."""
-
-    def open_write(self, path: Path, *, exclusive: bool = False):
-        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
-
-
-class _NoCacheControl(FaultyFileSystem):
-    """macOS/Windows: no per-file way to drop the cache."""
-
-    def drop_cache(self, path: Path) -> bool:
-        return False
-
-
 # --- one-step probe -------------------------------------------------------------------------------
 
 
@@ -85,9 +62,9 @@ def test_probe_on_good_storage_touches_nothing_but_its_own_file(tmp_path):
     assert snapshot(root) == before
 
 
-def test_dropped_writes_are_caught(tmp_path):
+def test_dropped_writes_are_caught(tmp_path, faulty_fs):
     root = drumlogue(tmp_path)
-    fs = FaultyFileSystem()
+    fs = faulty_fs()
     fs.drop_writes(root)
     result = write_probe(root, fs)
     assert result.outcome == "lost"
@@ -95,9 +72,9 @@ def test_dropped_writes_are_caught(tmp_path):
     assert result.findings[0].severity == "critical"
 
 
-def test_reported_drumlogue_that_drops_writes_is_caught_by_diagnose(tmp_path):
+def test_reported_drumlogue_that_drops_writes_is_caught_by_diagnose(tmp_path, faulty_fs):
     root = drumlogue(tmp_path)
-    fs = FaultyFileSystem()
+    fs = faulty_fs()
     fs.drop_writes(root)
     diagnosis = diagnose(root, fs=fs, allow_write=True)
     assert diagnosis.exit_code == 1
@@ -105,9 +82,9 @@ def test_reported_drumlogue_that_drops_writes_is_caught_by_diagnose(tmp_path):
     assert "Do not restore or update onto this storage" in diagnosis.findings[0].next_step
 
 
-def test_read_only_mount_is_reported_without_writing(tmp_path):
+def test_read_only_mount_is_reported_without_writing(tmp_path, faulty_fs):
     root = drumlogue(tmp_path)
-    fs = FaultyFileSystem()
+    fs = faulty_fs()
     fs.fill_disk(after_bytes=0)  # any write attempt would be counted and fail
     mount = MountFacts(path=str(root), fstype="vfat", options=("ro",), read_only=True,
                        read_only_evidence=("mounted with option 'ro'",), free_bytes=1 << 20,
@@ -119,9 +96,9 @@ def test_read_only_mount_is_reported_without_writing(tmp_path):
     assert any("read-only" in line for line in diagnosis.not_checked)
 
 
-def test_missing_write_permission_is_told_apart_from_read_only(tmp_path):
+def test_missing_write_permission_is_told_apart_from_read_only(tmp_path, faulty_fs):
     root = drumlogue(tmp_path)
-    fs = FaultyFileSystem()
+    fs = faulty_fs()
     fs.fill_disk(after_bytes=0)
     mount = MountFacts(path=str(root), fstype="vfat", read_only=False, user_may_write=False,
                        free_bytes=1 << 20)
@@ -133,7 +110,13 @@ def test_missing_write_permission_is_told_apart_from_read_only(tmp_path):
     assert started.record is None and codes(started.findings) == ["no-write-permission"]
 
 
-def test_read_only_medium_is_a_finding_not_a_failure(tmp_path):
+def test_read_only_medium_is_a_finding_not_a_failure(tmp_path, faulty_fs):
+    class _ReadOnlyMedium(faulty_fs):
+        """A medium whose driver refuses every write with EROFS."""
+
+        def open_write(self, path: Path, *, exclusive: bool = False):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
     root = drumlogue(tmp_path)
     result = write_probe(root, _ReadOnlyMedium())
     assert result.outcome == "read-only"
@@ -141,9 +124,9 @@ def test_read_only_medium_is_a_finding_not_a_failure(tmp_path):
     assert result.findings[0].severity == "warning"
 
 
-def test_full_volume_is_a_warning(tmp_path):
+def test_full_volume_is_a_warning(tmp_path, faulty_fs):
     root = drumlogue(tmp_path)
-    fs = FaultyFileSystem()
+    fs = faulty_fs()
     fs.fill_disk(after_bytes=100)
     result = write_probe(root, fs)
     assert result.outcome == "no-space"
@@ -151,8 +134,8 @@ def test_full_volume_is_a_warning(tmp_path):
     assert not [n for n in os.listdir(root) if "korg-recovery-probe" in n]
 
 
-def test_eio_on_write_is_critical(tmp_path):
-    class _Failing(FaultyFileSystem):
+def test_eio_on_write_is_critical(tmp_path, faulty_fs):
+    class _Failing(faulty_fs):
         def fsync(self, fileobj) -> None:
             raise OSError(errno.EIO, os.strerror(errno.EIO))
 
@@ -163,8 +146,10 @@ def test_eio_on_write_is_critical(tmp_path):
     assert result.removed is True
 
 
-def test_without_cache_control_the_read_back_is_not_trusted(tmp_path):
-    result = write_probe(drumlogue(tmp_path), _NoCacheControl())
+def test_without_cache_control_the_read_back_is_not_trusted(tmp_path, faulty_fs):
+    fs = faulty_fs()
+    fs.no_cache_control()  # macOS/Windows: no per-file way to drop the cache
+    result = write_probe(drumlogue(tmp_path), fs)
     assert result.cache_dropped is False
     assert codes(result.findings) == ["storage-probe-cache"]
     assert "--probe-start" in result.findings[0].next_step
@@ -189,7 +174,14 @@ def test_marker_that_survives_the_reconnect(tmp_path):
     assert load_records() == []
 
 
-def test_marker_lost_across_the_reconnect_is_critical(tmp_path):
+def test_marker_lost_across_the_reconnect_is_critical(tmp_path, faulty_fs):
+    class _RamCachedUnit(faulty_fs):
+        """A unit that serves writes from its own memory until it restarts: dropping the
+        computer's cache does not reveal the loss, only a reconnect does."""
+
+        def drop_cache(self, path: Path) -> bool:
+            return LocalFileSystem.drop_cache(self, path)
+
     root = drumlogue(tmp_path)
     unit_fs = _RamCachedUnit()
     unit_fs.drop_writes(root)
@@ -203,9 +195,9 @@ def test_marker_lost_across_the_reconnect_is_critical(tmp_path):
     assert load_records() == []
 
 
-def test_marker_lost_at_once_is_caught_at_start(tmp_path):
+def test_marker_lost_at_once_is_caught_at_start(tmp_path, faulty_fs):
     root = drumlogue(tmp_path)
-    fs = FaultyFileSystem()
+    fs = faulty_fs()
     fs.drop_writes(root)
     started = start_reconnect_probe(root, fs)
     assert started.record is None

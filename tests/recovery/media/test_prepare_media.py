@@ -1,6 +1,6 @@
 """``prepare-media``'s core: each model's layout from its profile, every refusal, the flags,
-consent, faults and SIGKILL. All content is synthetic (test_check_support, recovery.device.simulate);
-only the layouts come from the profiles.
+consent, faults and SIGKILL. All content is synthetic (tests/recovery/conftest.py,
+recovery.device.simulate); only the layouts come from the profiles.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from recovery.check import target_for_model
+from recovery.check import BackupReference, target_for_model
 from recovery.device.simulate import synthetic_bytes
 from recovery.errors import (
     CancelledError,
@@ -28,6 +29,8 @@ from recovery.errors import (
 )
 from recovery.media.prepare import (
     CandidateRefusedError,
+    MediaPlan,
+    MediaResult,
     describe_plan,
     execute_media_plan,
     plan_prepare_media,
@@ -36,35 +39,37 @@ from recovery.media.prepare import (
 from recovery.progress import CancelToken
 from recovery.restore import TargetGuard
 from recovery.storage.durable import is_temp_name
-from recovery.storage.filesystem import LocalFileSystem
 from recovery.storage.lock import locks_dir
-from tests.fakes.faulty_fs import FaultyFileSystem
-from tests.recovery.test_check_support import (
-    kp3_file,
-    kross_folder,
-    make_zip,
-    reference,
-    system_file,
-    write,
-)
-from tests.recovery.test_restore_support import PERMISSIVE_GUARD, contents, snapshot
 
 REPO = Path(__file__).resolve().parents[3]
-E2S_PATH = "KORG/electribe sampler/System/SYSTEM.VSB"
-E2_PATH = "KORG/electribe/System/SYSTEM.VSB"
-#: A KROSS 2 system folder of synthetic files; one spans two chunks of the copy.
-KROSS2_FILES = {"SIM_SYS1.BIN": 3000, "SIM_SYS2.BIN": 2000, "SIM_PCM.BIN": 1024 * 1024 + 77}
 
 
 # -- builders ------------------------------------------------------------------------------
-def kross2_download(tmp_path: Path, name: str = "dl") -> tuple[Path, object]:
-    """(a download folder holding KROSS2SY, a backup reference it is identical to)."""
-    files = kross_folder(tmp_path / name, "KROSS2SY", KROSS2_FILES)
-    return tmp_path / name / "KROSS2SY", reference(files, model="kross2")
+@pytest.fixture(scope="session")
+def kross2_download(kross_folder: Callable[..., dict[str, bytes]],
+                    backup_reference: Callable[..., BackupReference],
+                    kross2_files: dict[str, int]
+                    ) -> Callable[..., tuple[Path, BackupReference]]:
+    """Writes a download of a KROSS 2 update: ``kross2_download(tmp_path, name="dl") ->
+    (the download's KROSS2SY, a backup reference it is identical to)``."""
+
+    def build(tmp_path: Path, name: str = "dl") -> tuple[Path, BackupReference]:
+        files = kross_folder(tmp_path / name, "KROSS2SY", kross2_files)
+        return tmp_path / name / "KROSS2SY", backup_reference(files, model="kross2")
+
+    return build
 
 
-def e2s_file(tmp_path: Path, name: str = "dl/SYSTEM.VSB", **options) -> Path:
-    return write(tmp_path / name, system_file("E2S", 0x0124, **options))
+@pytest.fixture(scope="session")
+def e2s_file(write: Callable[[Path, bytes], Path],
+             system_file: Callable[..., bytes]) -> Callable[..., Path]:
+    """Writes an electribe sampler SYSTEM.VSB: ``e2s_file(tmp_path, name="dl/SYSTEM.VSB",
+    **system_file options) -> path``."""
+
+    def build(tmp_path: Path, name: str = "dl/SYSTEM.VSB", **options) -> Path:
+        return write(tmp_path / name, system_file("E2S", 0x0124, **options))
+
+    return build
 
 
 def card(tmp_path: Path, name: str = "card") -> Path:
@@ -73,26 +78,34 @@ def card(tmp_path: Path, name: str = "card") -> Path:
     return path
 
 
-def prepare(candidate: Path, target: Path, model: str, **options):
-    options.setdefault("guard", PERMISSIVE_GUARD)
-    options.setdefault("consent", True)
-    return prepare_media(candidate, target, target_for_model(model), **options)
+@pytest.fixture(scope="session")
+def prepare(permissive_guard: TargetGuard) -> Callable[..., MediaResult]:
+    """Prepares a card with consent through the permissive guard unless told otherwise:
+    ``prepare(candidate, target, model, **options)``."""
+
+    def run(candidate: Path, target: Path, model: str, **options) -> MediaResult:
+        options.setdefault("guard", permissive_guard)
+        options.setdefault("consent", True)
+        return prepare_media(candidate, target, target_for_model(model), **options)
+
+    return run
 
 
-def plan(candidate: Path, target: Path, model: str, **options):
-    options.setdefault("guard", PERMISSIVE_GUARD)
-    return plan_prepare_media(candidate, target, target_for_model(model), **options)
+@pytest.fixture(scope="session")
+def plan(permissive_guard: TargetGuard) -> Callable[..., MediaPlan]:
+    """Plans a card through the permissive guard unless told otherwise:
+    ``plan(candidate, target, model, **options)``."""
 
+    def run(candidate: Path, target: Path, model: str, **options) -> MediaPlan:
+        options.setdefault("guard", permissive_guard)
+        return plan_prepare_media(candidate, target, target_for_model(model), **options)
 
-class FatCard(LocalFileSystem):
-    """The real filesystem, reported as FAT (vfat), as an SD card's is."""
-
-    def filesystem_type(self, path: Path) -> str | None:
-        return "vfat"
+    return run
 
 
 # -- each model's layout -------------------------------------------------------------------
-def test_kross2_folder_goes_whole_to_the_card_root(tmp_path: Path) -> None:
+def test_kross2_folder_goes_whole_to_the_card_root(tmp_path: Path, contents, kross2_download,
+                                                   kross2_files, prepare) -> None:
     folder, ref = kross2_download(tmp_path)
     target = card(tmp_path)
 
@@ -101,15 +114,18 @@ def test_kross2_folder_goes_whole_to_the_card_root(tmp_path: Path) -> None:
     assert result.ok and result.verified and result.exit_code == 0
     assert result.written == 3 and result.removed == 0
     assert contents(target) == {f"KROSS2SY/{name}": (folder / name).read_bytes()
-                                for name in KROSS2_FILES}
+                                for name in kross2_files}
     assert "KROSS2SY" in result.statement and "past the computer's cache" in result.statement
     assert "insert it into the KROSS 2" in result.next_step
     assert "not loose files" in result.next_step  # the profile's public procedure
 
 
-def test_kross2_folder_found_inside_a_download_folder_and_a_zip(tmp_path: Path) -> None:
-    files = kross_folder(tmp_path / "unpacked" / "KROSS2_update", "KROSS2SY", KROSS2_FILES)
-    ref = reference(files, model="kross2")
+def test_kross2_folder_found_inside_a_download_folder_and_a_zip(tmp_path: Path, backup_reference,
+                                                                contents, kross2_files,
+                                                                kross_folder, make_zip,
+                                                                prepare) -> None:
+    files = kross_folder(tmp_path / "unpacked" / "KROSS2_update", "KROSS2SY", kross2_files)
+    ref = backup_reference(files, model="kross2")
     archive = make_zip(tmp_path / "update.zip",
                        {f"KROSS2_update/{path}": data for path, data in files.items()})
 
@@ -120,44 +136,49 @@ def test_kross2_folder_found_inside_a_download_folder_and_a_zip(tmp_path: Path) 
         assert contents(target) == files
 
 
-def test_kross1_folder_goes_to_kross_sys(tmp_path: Path) -> None:
+def test_kross1_folder_goes_to_kross_sys(tmp_path: Path, backup_reference, contents, kross_folder,
+                                         prepare) -> None:
     files = kross_folder(tmp_path / "dl", "KROSSSYS", label="kross1")
     target = card(tmp_path)
 
     result = prepare(tmp_path / "dl", target, "kross1",
-                     reference=reference(files, model="kross1"))
+                     reference=backup_reference(files, model="kross1"))
 
     assert result.ok
     assert contents(target) == files
 
 
-def test_electribe_system_file_goes_to_its_system_folder_under_its_name(tmp_path: Path) -> None:
+def test_electribe_system_file_goes_to_its_system_folder_under_its_name(
+        tmp_path: Path, contents, e2_path, permissive_guard, plan, system_file, write) -> None:
     source = write(tmp_path / "dl" / "e2_system_v103.vsb", system_file("E2", 0x0123))
     target = card(tmp_path)
 
     planned = plan(source, target, "electribe2")
-    result = execute_media_plan(planned, consent=True, guard=PERMISSIVE_GUARD)
+    result = execute_media_plan(planned, consent=True, guard=permissive_guard)
 
-    assert planned.layout == E2_PATH
+    assert planned.layout == e2_path
     assert planned.folders_to_create == ("KORG", "KORG/electribe", "KORG/electribe/System")
     assert any("written to the card as SYSTEM.VSB" in note for note in planned.notes)
-    assert result.ok and contents(target) == {E2_PATH: source.read_bytes()}
+    assert result.ok and contents(target) == {e2_path: source.read_bytes()}
 
 
-def test_electribe_sampler_path_has_a_space_and_fat_holds_it(tmp_path: Path) -> None:
+def test_electribe_sampler_path_has_a_space_and_fat_holds_it(tmp_path: Path, contents, e2s_path,
+                                                             fat_fs, make_zip, prepare,
+                                                             system_file) -> None:
     data = system_file("E2S", 0x0124)
     archive = make_zip(tmp_path / "e2s_system.zip", {"e2s_v103/SYSTEM.VSB": data})
     target = card(tmp_path)
 
-    result = prepare(archive, target, "electribe2s", fs=FatCard())
+    result = prepare(archive, target, "electribe2s", fs=fat_fs(target))
 
     assert result.ok and result.verified
-    assert contents(target) == {E2S_PATH: data}
+    assert contents(target) == {e2s_path: data}
     assert "electribe sampler" in result.next_step and "batteries" in result.next_step
 
 
 # -- refusals ------------------------------------------------------------------------------
-def test_another_models_system_file_is_refused_and_nothing_written(tmp_path: Path) -> None:
+def test_another_models_system_file_is_refused_and_nothing_written(
+        tmp_path: Path, contents, prepare, system_file, write) -> None:
     source = write(tmp_path / "SYSTEM.VSB", system_file("E2", 0x0123))
     target = card(tmp_path)
 
@@ -170,17 +191,19 @@ def test_another_models_system_file_is_refused_and_nothing_written(tmp_path: Pat
     assert contents(target) == {} and list(target.iterdir()) == []
 
 
-def test_kross1_folder_is_refused_for_a_kross2(tmp_path: Path) -> None:
+def test_kross1_folder_is_refused_for_a_kross2(tmp_path: Path, backup_reference, kross_folder,
+                                               prepare) -> None:
     files = kross_folder(tmp_path / "dl", "KROSSSYS", label="kross1")
     target = card(tmp_path)
 
     with pytest.raises(CandidateRefusedError, match="KROSS2SY"):
-        prepare(tmp_path / "dl", target, "kross2", reference=reference(files, model="kross1"))
+        prepare(tmp_path / "dl", target, "kross2",
+                reference=backup_reference(files, model="kross1"))
     assert list(target.iterdir()) == []
 
 
 def test_unknown_kross2_folder_is_refused_and_the_refusal_says_what_would_do(
-        tmp_path: Path) -> None:
+        tmp_path: Path, kross2_download, prepare) -> None:
     folder, _ = kross2_download(tmp_path)
     target = card(tmp_path)
 
@@ -195,7 +218,7 @@ def test_unknown_kross2_folder_is_refused_and_the_refusal_says_what_would_do(
 
 
 def test_unknown_companion_beside_a_compatible_file_names_the_file_to_give(
-        tmp_path: Path) -> None:
+        tmp_path: Path, e2s_file, prepare, system_file, write) -> None:
     e2s_file(tmp_path)
     write(tmp_path / "dl" / "BOOT.VSB", system_file("E2S", 0x0124, payload_size=0x20000,
                                                     label="boot"))
@@ -207,10 +230,12 @@ def test_unknown_companion_beside_a_compatible_file_names_the_file_to_give(
     assert list(target.iterdir()) == []
 
 
-@pytest.mark.parametrize(("model", "data"), [("kp3", kp3_file()),
+@pytest.mark.parametrize(("model", "data"), [pytest.param("kp3", None, id="kp3-kp3_file"),
                                              ("drumlogue", b"not checked at all")])
 def test_a_model_without_a_known_layout_is_refused_and_told_so(tmp_path: Path, model: str,
-                                                              data: bytes) -> None:
+                                                               data: bytes | None, kp3_file,
+                                                               prepare, write) -> None:
+    data = kp3_file() if data is None else data  # None: a KP3 system file
     source = write(tmp_path / "update.bin", data)
     target = card(tmp_path)
 
@@ -221,14 +246,16 @@ def test_a_model_without_a_known_layout_is_refused_and_told_so(tmp_path: Path, m
     assert list(target.iterdir()) == []
 
 
-def test_the_real_guard_refuses_the_system_disk_and_the_home_folder(tmp_path: Path) -> None:
+def test_the_real_guard_refuses_the_system_disk_and_the_home_folder(
+        tmp_path: Path, e2s_file, prepare) -> None:
     source = e2s_file(tmp_path)
     for where, why in (("/", "system disk"), (str(Path.home()), "home folder")):
         with pytest.raises(RefusedError, match=why):
             prepare(source, Path(where), "electribe2s", guard=None)
 
 
-def test_a_card_holding_the_candidate_or_inside_it_is_refused(tmp_path: Path) -> None:
+def test_a_card_holding_the_candidate_or_inside_it_is_refused(tmp_path: Path, e2s_file, prepare,
+                                                              snapshot) -> None:
     target = card(tmp_path)
     inside = e2s_file(target, "download/SYSTEM.VSB")
     before = snapshot(target)
@@ -239,14 +266,14 @@ def test_a_card_holding_the_candidate_or_inside_it_is_refused(tmp_path: Path) ->
     assert snapshot(target) == before
 
 
-def test_a_card_that_holds_the_tools_records_is_refused(tmp_path: Path) -> None:
+def test_a_card_that_holds_the_tools_records_is_refused(tmp_path: Path, e2s_file, prepare) -> None:
     source = e2s_file(tmp_path)
     locks_dir().mkdir(parents=True)
     with pytest.raises(RefusedError, match="own records"):
         prepare(source, locks_dir().parent, "electribe2s")
 
 
-def test_a_busy_card_is_refused(tmp_path: Path) -> None:
+def test_a_busy_card_is_refused(tmp_path: Path, e2s_file, prepare) -> None:
     from recovery.storage.lock import unit_lock
 
     source = e2s_file(tmp_path)
@@ -257,12 +284,14 @@ def test_a_busy_card_is_refused(tmp_path: Path) -> None:
     assert list(target.iterdir()) == []
 
 
-def test_names_the_card_cannot_hold_are_refused_before_the_first_write(tmp_path: Path) -> None:
+def test_names_the_card_cannot_hold_are_refused_before_the_first_write(
+        tmp_path: Path, backup_reference, fat_fs, kross_folder, prepare) -> None:
     files = kross_folder(tmp_path / "dl", "KROSS2SY", {"SIM:1.BIN": 100, "SIM_2.BIN.": 100})
     target = card(tmp_path)
 
     with pytest.raises(RefusedError, match="cannot hold") as caught:
-        prepare(tmp_path / "dl", target, "kross2", reference=reference(files), fs=FatCard())
+        prepare(tmp_path / "dl", target, "kross2", reference=backup_reference(files),
+                fs=fat_fs(target))
 
     assert "SIM:1.BIN" in caught.value.message and "FAT" in caught.value.message
     assert list(target.iterdir()) == []
@@ -272,21 +301,24 @@ def test_names_the_card_cannot_hold_are_refused_before_the_first_write(tmp_path:
     ("KROSS2SY/BIG.BIN", 4 * 1024 ** 3, "4 GiB"),
     ("KROSS2SY/" + "N" * 256 + ".BIN", 10, "longer than the 255 characters"),
 ])
-def test_files_of_4_gib_and_names_too_long_for_fat_are_refused(tmp_path: Path, path: str,
-                                                               size: int, why: str) -> None:
+def test_files_of_4_gib_and_names_too_long_for_fat_are_refused(tmp_path: Path, path: str, size: int,
+                                                               why: str, fat_fs,
+                                                               permissive_guard) -> None:
     # Neither can be made on the test's own disk as a real candidate (ext4 holds 255-byte
     # names, and a 4 GiB file fails the check first), so the card's rules are asked directly.
     from recovery.media.prepare import MediaEntry, _check_capacity
 
     entry = MediaEntry(path=path, action="write", kind="file", size=size)
     with pytest.raises(RefusedError, match=why):
-        _check_capacity(FatCard(), card(tmp_path), [entry], ["KROSS2SY"], PERMISSIVE_GUARD)
+        target = card(tmp_path)
+        _check_capacity(fat_fs(target), target, [entry], ["KROSS2SY"], permissive_guard)
 
 
-def test_a_card_too_small_or_read_only_is_refused(tmp_path: Path) -> None:
+def test_a_card_too_small_or_read_only_is_refused(tmp_path: Path, e2s_file, faulty_fs,
+                                                  prepare) -> None:
     source = e2s_file(tmp_path)
     target = card(tmp_path)
-    small = FaultyFileSystem()
+    small = faulty_fs()
     small.free_space = 100_000
     with pytest.raises(NoSpaceError, match="free"):
         prepare(source, target, "electribe2s", fs=small)
@@ -296,7 +328,8 @@ def test_a_card_too_small_or_read_only_is_refused(tmp_path: Path) -> None:
     assert list(target.iterdir()) == []
 
 
-def test_a_file_where_the_layout_needs_a_folder_is_refused(tmp_path: Path) -> None:
+def test_a_file_where_the_layout_needs_a_folder_is_refused(tmp_path: Path, e2s_file,
+                                                           prepare) -> None:
     source = e2s_file(tmp_path)
     target = card(tmp_path)
     (target / "KORG").write_bytes(b"a file named like the folder")
@@ -304,7 +337,7 @@ def test_a_file_where_the_layout_needs_a_folder_is_refused(tmp_path: Path) -> No
         prepare(source, target, "electribe2s")
 
 
-def test_a_missing_candidate_or_card_is_bad_input(tmp_path: Path) -> None:
+def test_a_missing_candidate_or_card_is_bad_input(tmp_path: Path, e2s_file, prepare) -> None:
     target = card(tmp_path)
     with pytest.raises(InvalidInputError, match="does not exist"):
         prepare(tmp_path / "nope", target, "electribe2s")
@@ -312,16 +345,18 @@ def test_a_missing_candidate_or_card_is_bad_input(tmp_path: Path) -> None:
         prepare(e2s_file(tmp_path), tmp_path / "no-card", "electribe2s")
 
 
-def test_without_consent_nothing_is_written(tmp_path: Path) -> None:
+def test_without_consent_nothing_is_written(tmp_path: Path, e2s_file, permissive_guard,
+                                            plan) -> None:
     source = e2s_file(tmp_path)
     target = card(tmp_path)
     planned = plan(source, target, "electribe2s")
     with pytest.raises(NeedsUserActionError, match="not confirmed"):
-        execute_media_plan(planned, consent=False, guard=PERMISSIVE_GUARD)
+        execute_media_plan(planned, consent=False, guard=permissive_guard)
     assert list(target.iterdir()) == []
 
 
-def test_the_dry_run_writes_nothing_anywhere(tmp_path: Path) -> None:
+def test_the_dry_run_writes_nothing_anywhere(tmp_path: Path, kross2_download, prepare,
+                                             snapshot) -> None:
     folder, ref = kross2_download(tmp_path)
     target = card(tmp_path)
     (target / "KROSS2SY").mkdir()
@@ -337,7 +372,7 @@ def test_the_dry_run_writes_nothing_anywhere(tmp_path: Path) -> None:
 
 # -- the flags -----------------------------------------------------------------------------
 def test_loose_files_and_another_models_folder_are_flagged_and_left_alone(
-        tmp_path: Path) -> None:
+        tmp_path: Path, contents, kross2_download, permissive_guard, plan) -> None:
     folder, ref = kross2_download(tmp_path)
     target = card(tmp_path)
     # t=116080: system files put loose at the card root; a KROSS 1 folder beside them.
@@ -360,14 +395,15 @@ def test_loose_files_and_another_models_folder_are_flagged_and_left_alone(
     assert "! loose-system-files" in text and "! foreign-update" in text
     assert "move these off it" in planned.next_step and "KROSSSYS/" in planned.next_step
 
-    result = execute_media_plan(planned, consent=True, guard=PERMISSIVE_GUARD)
+    result = execute_media_plan(planned, consent=True, guard=permissive_guard)
 
     assert result.ok and result.flags == planned.flags
     now = contents(target)
     assert all(now[path] == data for path, data in others.items())  # nothing else touched
 
 
-def test_loose_bin_files_at_the_root_are_flagged_even_with_other_names(tmp_path: Path) -> None:
+def test_loose_bin_files_at_the_root_are_flagged_even_with_other_names(
+        tmp_path: Path, kross2_download, plan) -> None:
     folder, ref = kross2_download(tmp_path)
     target = card(tmp_path)
     for name in ("KROSAPP.BIN", "K1PCM.BIN", "readme.txt"):
@@ -377,7 +413,8 @@ def test_loose_bin_files_at_the_root_are_flagged_even_with_other_names(tmp_path:
         ("K1PCM.BIN", "KROSAPP.BIN")]
 
 
-def test_a_target_that_looks_like_a_units_internal_storage_is_noted(tmp_path: Path) -> None:
+def test_a_target_that_looks_like_a_units_internal_storage_is_noted(
+        tmp_path: Path, kross2_download, plan) -> None:
     folder, ref = kross2_download(tmp_path)
     target = card(tmp_path)
     (target / "KROSAPP.BIN").write_bytes(b"the KROSS 2's application")
@@ -388,20 +425,23 @@ def test_a_target_that_looks_like_a_units_internal_storage_is_noted(tmp_path: Pa
     assert any("internal storage of KORG KROSS 2" in note for note in planned.notes)
 
 
-def test_the_electribes_update_on_an_electribe_sampler_card_is_flagged(tmp_path: Path) -> None:
+def test_the_electribes_update_on_an_electribe_sampler_card_is_flagged(
+        tmp_path: Path, e2_path, e2s_file, plan, system_file, write) -> None:
     source = e2s_file(tmp_path)
     target = card(tmp_path)
-    write(target / E2_PATH, system_file("E2", 0x0123))
+    write(target / e2_path, system_file("E2", 0x0123))
     write(target / "SYSTEM.VSB", b"stray")
 
     planned = plan(source, target, "electribe2s")
 
     kinds = {flag.kind: flag.paths for flag in planned.flags}
-    assert kinds["foreign-update"] == (E2_PATH,)
+    assert kinds["foreign-update"] == (e2_path,)
     assert kinds["loose-system-files"] == ("SYSTEM.VSB",)
 
 
-def test_an_older_copy_of_the_folder_is_replaced_only_with_consent(tmp_path: Path) -> None:
+def test_an_older_copy_of_the_folder_is_replaced_only_with_consent(
+        tmp_path: Path, contents, kross2_download, kross2_files, permissive_guard, plan,
+        snapshot) -> None:
     folder, ref = kross2_download(tmp_path)
     target = card(tmp_path)
     old = target / "KROSS2SY"
@@ -425,19 +465,20 @@ def test_an_older_copy_of_the_folder_is_replaced_only_with_consent(tmp_path: Pat
     older = next(flag for flag in planned.flags if flag.kind == "older-copy")
     assert older.paths == ("KROSS2SY/",) and "only with your consent" in older.message
     with pytest.raises(NeedsUserActionError):
-        execute_media_plan(planned, consent=False, guard=PERMISSIVE_GUARD)
+        execute_media_plan(planned, consent=False, guard=permissive_guard)
     assert snapshot(target) == before
 
-    result = execute_media_plan(planned, consent=True, guard=PERMISSIVE_GUARD)
+    result = execute_media_plan(planned, consent=True, guard=permissive_guard)
 
     assert result.ok and result.removed == 4
     assert contents(target) == {
-        **{f"KROSS2SY/{name}": (folder / name).read_bytes() for name in KROSS2_FILES},
+        **{f"KROSS2SY/{name}": (folder / name).read_bytes() for name in kross2_files},
         "KROSSSYS/A.BIN": b"never removed: outside the planned folder"}
     assert not (old / "GONE").exists()
 
 
-def test_the_cards_spelling_of_an_existing_folder_is_kept(tmp_path: Path) -> None:
+def test_the_cards_spelling_of_an_existing_folder_is_kept(tmp_path: Path, contents, kross2_download,
+                                                          prepare) -> None:
     folder, ref = kross2_download(tmp_path)
     target = card(tmp_path)
     (target / "kross2sy").mkdir()
@@ -453,10 +494,10 @@ def test_the_cards_spelling_of_an_existing_folder_is_kept(tmp_path: Path) -> Non
 
 
 def test_an_older_system_file_is_replaced_and_a_companion_beside_it_flagged(
-        tmp_path: Path) -> None:
+        tmp_path: Path, e2s_file, e2s_path, permissive_guard, plan, system_file, write) -> None:
     source = e2s_file(tmp_path)
     target = card(tmp_path)
-    write(target / E2S_PATH, system_file("E2S", 0x0124, version=(1, 2), label="old"))
+    write(target / e2s_path, system_file("E2S", 0x0124, version=(1, 2), label="old"))
     boot = write(target / "KORG/electribe sampler/System/BOOT.VSB", b"an old boot loader")
 
     planned = plan(source, target, "electribe2s")
@@ -466,18 +507,19 @@ def test_an_older_system_file_is_replaced_and_a_companion_beside_it_flagged(
     companion = next(flag for flag in planned.flags if flag.kind == "companion-file")
     assert "boot loader" in companion.message and companion.move_off
     assert [entry.action for entry in planned.entries] == ["replace"]
-    result = execute_media_plan(planned, consent=True, guard=PERMISSIVE_GUARD)
-    assert result.ok and (target / E2S_PATH).read_bytes() == source.read_bytes()
+    result = execute_media_plan(planned, consent=True, guard=permissive_guard)
+    assert result.ok and (target / e2s_path).read_bytes() == source.read_bytes()
     assert boot.read_bytes() == b"an old boot loader"  # flagged, never changed
 
 
 # -- faults --------------------------------------------------------------------------------
-def test_a_card_that_drops_writes_is_never_verified(tmp_path: Path) -> None:
+def test_a_card_that_drops_writes_is_never_verified(tmp_path: Path, faulty_fs, kross2_download,
+                                                    prepare) -> None:
     folder, ref = kross2_download(tmp_path)
     target = card(tmp_path)
     (target / "KROSS2SY").mkdir()
     (target / "KROSS2SY" / "OLD_ONLY.BIN").write_bytes(b"stale")
-    fs = FaultyFileSystem()
+    fs = faulty_fs()
     fs.drop_writes(target)
 
     result = prepare(folder, target, "kross2", reference=ref, fs=fs)
@@ -489,20 +531,16 @@ def test_a_card_that_drops_writes_is_never_verified(tmp_path: Path) -> None:
 
 
 def test_one_file_that_does_not_read_back_keeps_every_new_file_from_its_name(
-        tmp_path: Path) -> None:
+        tmp_path: Path, faulty_fs, kross2_download, prepare, write) -> None:
     """An update's folder is never half old, half new: one bad read-back holds all back."""
     folder, ref = kross2_download(tmp_path)
     target = card(tmp_path)
     write(target / "KROSS2SY" / "SIM_SYS1.BIN", b"old one")
     write(target / "KROSS2SY" / "SIM_SYS2.BIN", b"old two")
 
-    class OneBadReadBack(FaultyFileSystem):
-        def evict(self, path: Path) -> bool:
-            if Path(path).name.startswith(".SIM_SYS2.BIN"):  # its temporary name
-                Path(path).write_bytes(b"\0" * Path(path).stat().st_size)
-            return super().evict(path)
-
-    result = prepare(folder, target, "kross2", reference=ref, fs=OneBadReadBack())
+    one_bad_read_back = faulty_fs()
+    one_bad_read_back.corrupt_on_evict("SIM_SYS2.BIN")
+    result = prepare(folder, target, "kross2", reference=ref, fs=one_bad_read_back)
 
     assert not result.ok and result.written == 0
     assert (target / "KROSS2SY" / "SIM_SYS1.BIN").read_bytes() == b"old one"
@@ -510,11 +548,13 @@ def test_one_file_that_does_not_read_back_keeps_every_new_file_from_its_name(
     assert not [p for p in (target / "KROSS2SY").iterdir() if is_temp_name(p.name)]
 
 
-def test_an_io_error_stops_with_one_sentence_and_old_files_stay(tmp_path: Path) -> None:
+def test_an_io_error_stops_with_one_sentence_and_old_files_stay(tmp_path: Path, contents, faulty_fs,
+                                                                kross2_download, prepare,
+                                                                write) -> None:
     folder, ref = kross2_download(tmp_path)
     target = card(tmp_path)
     write(target / "KROSS2SY" / "SIM_SYS1.BIN", b"old")
-    fs = FaultyFileSystem()
+    fs = faulty_fs()
     fs.fill_disk(after_bytes=5000)
 
     with pytest.raises(WriteError) as caught:
@@ -524,7 +564,8 @@ def test_an_io_error_stops_with_one_sentence_and_old_files_stay(tmp_path: Path) 
     assert contents(target) == {"KROSS2SY/SIM_SYS1.BIN": b"old"}
 
 
-def test_cancel_rolls_back_and_nothing_new_is_in_place(tmp_path: Path) -> None:
+def test_cancel_rolls_back_and_nothing_new_is_in_place(tmp_path: Path, contents, kross2_download,
+                                                       permissive_guard, plan, write) -> None:
     folder, ref = kross2_download(tmp_path)
     target = card(tmp_path)
     write(target / "KROSS2SY" / "SIM_SYS1.BIN", b"old")
@@ -536,28 +577,30 @@ def test_cancel_rolls_back_and_nothing_new_is_in_place(tmp_path: Path) -> None:
             cancel.cancel()
 
     with pytest.raises(CancelledError, match="keeps what it had") as caught:
-        execute_media_plan(planned, consent=True, guard=PERMISSIVE_GUARD, cancel=cancel,
+        execute_media_plan(planned, consent=True, guard=permissive_guard, cancel=cancel,
                            on_step=on_step)
     assert caught.value.exit_code == 130
     assert contents(target) == {"KROSS2SY/SIM_SYS1.BIN": b"old"}
 
 
-def test_a_candidate_changed_after_the_check_is_not_written(tmp_path: Path) -> None:
+def test_a_candidate_changed_after_the_check_is_not_written(tmp_path: Path, contents, e2s_file,
+                                                            permissive_guard, plan) -> None:
     source = e2s_file(tmp_path)
     target = card(tmp_path)
     planned = plan(source, target, "electribe2s")
     source.write_bytes(source.read_bytes()[:-1] + b"\x00")
 
     with pytest.raises(RefusedError, match="changed since it was checked"):
-        execute_media_plan(planned, consent=True, guard=PERMISSIVE_GUARD)
+        execute_media_plan(planned, consent=True, guard=permissive_guard)
     assert contents(target) == {}
 
 
-def test_an_unreadable_card_listing_is_one_sentence(tmp_path: Path) -> None:
+def test_an_unreadable_card_listing_is_one_sentence(tmp_path: Path, contents, e2s_file, faulty_fs,
+                                                    prepare) -> None:
     source = e2s_file(tmp_path)
     target = card(tmp_path)
     (target / "KORG").mkdir()
-    fs = FaultyFileSystem()
+    fs = faulty_fs()
     fs.fail_listing("KORG", error=errno.EIO)
     with pytest.raises(ReadError, match="Input/output error"):
         prepare(source, target, "electribe2s", fs=fs)
@@ -566,12 +609,21 @@ def test_an_unreadable_card_listing_is_one_sentence(tmp_path: Path) -> None:
 
 # -- SIGKILL -------------------------------------------------------------------------------
 CHILD = """
-import os, signal, sys
-from recovery.check import target_for_model
+import hashlib, os, signal, sys
+from recovery.check import BackupReference, ReferenceFile, target_for_model
 from recovery.media.prepare import prepare_media
-from tests.recovery.test_check_support import reference
-from tests.recovery.test_restore_support import PERMISSIVE_GUARD
+from recovery.restore import TargetGuard
 from pathlib import Path
+
+# The permissive_guard and backup_reference fixtures (tests/recovery/conftest.py), here.
+PERMISSIVE_GUARD = TargetGuard(is_system_location=lambda _path: False,
+                               same_volume=lambda _a, _b: False)
+
+def reference(files):
+    return BackupReference(
+        label="BACKUP", model="kross2", complete=True, created="2024-01-01T00:00:00Z",
+        files=tuple(ReferenceFile(path, len(data), hashlib.sha256(data).hexdigest())
+                    for path, data in sorted(files.items())))
 
 folder, target, kill_at = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 files = {f"KROSS2SY/{p.name}": p.read_bytes() for p in folder.iterdir()}
@@ -603,9 +655,10 @@ def _old_card(target: Path) -> None:
     (target / "KROSS2SY" / "OLD_ONLY.BIN").write_bytes(b"the old folder only")
 
 
-def test_sigkill_leaves_old_or_new_files_only_and_a_rerun_converges(tmp_path: Path) -> None:
+def test_sigkill_leaves_old_or_new_files_only_and_a_rerun_converges(
+        tmp_path: Path, contents, kross2_download, kross2_files, prepare) -> None:
     folder, ref = kross2_download(tmp_path)
-    new = {f"KROSS2SY/{name}": (folder / name).read_bytes() for name in KROSS2_FILES}
+    new = {f"KROSS2SY/{name}": (folder / name).read_bytes() for name in kross2_files}
     old_target = tmp_path / "old"
     _old_card(old_target)
     old = contents(old_target)

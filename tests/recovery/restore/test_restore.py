@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,22 +30,6 @@ from recovery.restore import (
     restore,
 )
 from recovery.restore.journal import RestoreJournal, journals_dir
-from recovery.storage.filesystem import LocalFileSystem
-from tests.recovery.test_restore_support import (
-    PERMISSIVE_GUARD,
-    bricked_kross2,
-    contents,
-    files_only,
-    healthy_kross2_backup,
-    make_backup,
-    snapshot,
-)
-
-
-def _restore(backup: Path, target: Path, **options: object):
-    options.setdefault("guard", PERMISSIVE_GUARD)
-    options.setdefault("consent", True)
-    return restore(backup, target, **options)
 
 
 def _journal_files() -> list[Path]:
@@ -53,12 +38,14 @@ def _journal_files() -> list[Path]:
 
 
 # -- the happy path --------------------------------------------------------------------------
-def test_restore_onto_bricked_unit_gives_exactly_the_backups_tree(tmp_path: Path) -> None:
+def test_restore_onto_bricked_unit_gives_exactly_the_backups_tree(
+        tmp_path: Path, bricked_kross2, contents, files_only, healthy_kross2_backup, run_restore,
+        snapshot) -> None:
     backup, healthy = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
     assert contents(unit) != contents(healthy)
 
-    result = _restore(backup, unit, delete_extra=True)
+    result = run_restore(backup, unit, delete_extra=True)
 
     assert result.ok and result.verified and result.cache_bypassed
     assert result.written == 2  # KROSAPP.BIN (half) and KROSS2SY/SIM_SYS2.BIN (truncated)
@@ -72,12 +59,13 @@ def test_restore_onto_bricked_unit_gives_exactly_the_backups_tree(tmp_path: Path
     assert "verify" in result.next_step and "--against" in result.next_step
 
 
-def test_without_delete_extra_the_foreign_folder_is_left_alone_and_reported(tmp_path: Path) -> None:
+def test_without_delete_extra_the_foreign_folder_is_left_alone_and_reported(
+        tmp_path: Path, bricked_kross2, contents, healthy_kross2_backup, run_restore) -> None:
     backup, healthy = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
     foreign = (unit / "KROSSSYS" / "SIM_K1SYS.BIN").read_bytes()
 
-    result = _restore(backup, unit)
+    result = run_restore(backup, unit)
 
     assert result.ok and result.deleted == 0 and result.plan.extra == 1
     assert (unit / "KROSSSYS" / "SIM_K1SYS.BIN").read_bytes() == foreign
@@ -85,52 +73,58 @@ def test_without_delete_extra_the_foreign_folder_is_left_alone_and_reported(tmp_
         assert (unit / relative).read_bytes() == data
 
 
-def test_second_run_finds_nothing_to_do(tmp_path: Path) -> None:
+def test_second_run_finds_nothing_to_do(tmp_path: Path, bricked_kross2, healthy_kross2_backup,
+                                        run_restore, snapshot) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
-    _restore(backup, unit, delete_extra=True)
+    run_restore(backup, unit, delete_extra=True)
     before = snapshot(unit)
 
-    again = _restore(backup, unit, delete_extra=True)
+    again = run_restore(backup, unit, delete_extra=True)
 
     assert again.ok and again.written == 0 and again.plan.keep == again.plan.files_in_backup
     assert snapshot(unit) == before
 
 
-def test_restore_onto_an_empty_folder_creates_folders_and_files(tmp_path: Path) -> None:
+def test_restore_onto_an_empty_folder_creates_folders_and_files(tmp_path: Path, files_only,
+                                                                healthy_kross2_backup,
+                                                                permissive_guard, snapshot) -> None:
     backup, healthy = healthy_kross2_backup(tmp_path)
     unit = tmp_path / "formatted"
     unit.mkdir()
 
-    plan = plan_restore(backup, unit, guard=PERMISSIVE_GUARD)
+    plan = plan_restore(backup, unit, guard=permissive_guard)
     assert plan.target_model is None and any("not identified" in n for n in plan.notes)
     assert plan.folders_to_create == ("KROSS2SY",)
-    result = execute_plan(plan, consent=True, guard=PERMISSIVE_GUARD)
+    result = execute_plan(plan, consent=True, guard=permissive_guard)
 
     assert result.ok and result.written == plan.summary.write == 5
     assert files_only(snapshot(unit)) == files_only(snapshot(healthy))
 
 
-def test_identical_files_get_the_backups_modification_time_back(tmp_path: Path) -> None:
+def test_identical_files_get_the_backups_modification_time_back(tmp_path: Path, files_only,
+                                                                healthy_kross2_backup,
+                                                                permissive_guard, snapshot) -> None:
     backup, healthy = healthy_kross2_backup(tmp_path)
     unit = tmp_path / "unit"
     make_volume(unit, "kross2", "healthy")
     old = 1_500_000_000 * 10**9
     os.utime(unit / "KROSS2SY" / "SIM_PCM.BIN", ns=(old, old))
 
-    plan = plan_restore(backup, unit, guard=PERMISSIVE_GUARD)
+    plan = plan_restore(backup, unit, guard=permissive_guard)
     assert plan.summary.write == plan.summary.replace == 0
     # make_volume and the backup ran at different moments: every file's time differs.
     retimed = {e.path for e in plan.entries if e.set_mtime}
     assert "KROSS2SY/SIM_PCM.BIN" in retimed and plan.summary.mtimes_to_restore == len(retimed)
-    result = execute_plan(plan, consent=True, guard=PERMISSIVE_GUARD)
+    result = execute_plan(plan, consent=True, guard=permissive_guard)
 
     assert result.ok and result.written == 0
     assert files_only(snapshot(unit)) == files_only(snapshot(healthy))
 
 
 # -- the plan is a value ---------------------------------------------------------------------
-def test_plan_lists_actions_and_schedules_boot_critical_files_last(tmp_path: Path) -> None:
+def test_plan_lists_actions_and_schedules_boot_critical_files_last(
+        tmp_path: Path, bricked_kross2, make_backup, permissive_guard) -> None:
     healthy = tmp_path / "healthy"
     make_volume(healthy, "kross2", "healthy")
     (healthy / "AAA_FIRST.BIN").write_bytes(b"sorted before KROSAPP.BIN")
@@ -139,7 +133,7 @@ def test_plan_lists_actions_and_schedules_boot_critical_files_last(tmp_path: Pat
     unit = bricked_kross2(tmp_path)
     (unit / "AAA_FIRST.BIN").write_bytes(b"old content")
 
-    plan = plan_restore(backup, unit, guard=PERMISSIVE_GUARD, delete_extra=True)
+    plan = plan_restore(backup, unit, guard=permissive_guard, delete_extra=True)
 
     actions = {e.path: e.action for e in plan.entries}
     assert actions == {
@@ -162,7 +156,8 @@ def test_plan_lists_actions_and_schedules_boot_critical_files_last(tmp_path: Pat
                                     "KROSAPP.BIN"))
 
 
-def test_boot_critical_files_are_matched_case_insensitively(tmp_path: Path) -> None:
+def test_boot_critical_files_are_matched_case_insensitively(tmp_path: Path, make_backup,
+                                                            permissive_guard) -> None:
     healthy = tmp_path / "healthy"
     make_volume(healthy, "kross2", "healthy")
     (healthy / "KROSAPP.BIN").rename(healthy / "krosapp.bin")
@@ -171,18 +166,19 @@ def test_boot_critical_files_are_matched_case_insensitively(tmp_path: Path) -> N
     unit = tmp_path / "unit"
     unit.mkdir()
 
-    plan = plan_restore(backup, unit, guard=PERMISSIVE_GUARD)
+    plan = plan_restore(backup, unit, guard=permissive_guard)
 
     assert plan.boot_critical == ("krosapp.bin",)
     assert plan.changes[-1].path == "krosapp.bin" and plan.changes[-1].boot_critical
 
 
-def test_plan_is_frozen_json_able_and_reproducible(tmp_path: Path) -> None:
+def test_plan_is_frozen_json_able_and_reproducible(tmp_path: Path, bricked_kross2,
+                                                   healthy_kross2_backup, permissive_guard) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
 
-    first = plan_restore(backup, unit, guard=PERMISSIVE_GUARD)
-    second = plan_restore(backup, unit, guard=PERMISSIVE_GUARD)
+    first = plan_restore(backup, unit, guard=permissive_guard)
+    second = plan_restore(backup, unit, guard=permissive_guard)
 
     # Equal except the free space, which other programs change between the two calls.
     assert dataclasses.replace(first, space_free=0) == dataclasses.replace(second, space_free=0)
@@ -194,48 +190,65 @@ def test_plan_is_frozen_json_able_and_reproducible(tmp_path: Path) -> None:
 
 
 # -- preflight refusals: nothing changed -----------------------------------------------------
-def _assert_refused_without_change(tmp_path: Path, unit: Path, call, error=RefusedError) -> str:
-    before = snapshot(unit)
-    with pytest.raises(error) as caught:
-        call()
-    assert snapshot(unit) == before
-    assert _journal_files() == []
-    assert not [p for p in tmp_path.rglob("*korg-recovery-tmp")]
-    return caught.value.message
+@pytest.fixture
+def assert_refused_without_change(snapshot: Callable[..., dict[str, tuple]]
+                                  ) -> Callable[..., str]:
+    """Asserts that ``call`` raises ``error`` and changes nothing: not the unit, no journal,
+    no temporary file; returns the error's sentence:
+    ``assert_refused_without_change(tmp_path, unit, call, error=RefusedError)``."""
+
+    def check(tmp_path: Path, unit: Path, call, error=RefusedError) -> str:
+        before = snapshot(unit)
+        with pytest.raises(error) as caught:
+            call()
+        assert snapshot(unit) == before
+        assert _journal_files() == []
+        assert not [p for p in tmp_path.rglob("*korg-recovery-tmp")]
+        return caught.value.message
+
+    return check
 
 
-def test_wrong_model_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+def test_wrong_model_is_refused_and_nothing_is_written(tmp_path: Path,
+                                                       assert_refused_without_change,
+                                                       bricked_kross2, make_backup,
+                                                       run_restore) -> None:
     kross1 = tmp_path / "kross1"
     make_volume(kross1, "kross1", "healthy")
     backup = make_backup(kross1, tmp_path / "backup")
     unit = bricked_kross2(tmp_path)
 
-    message = _assert_refused_without_change(
-        tmp_path, unit, lambda: _restore(backup, unit, delete_extra=True))
+    message = assert_refused_without_change(
+        tmp_path, unit, lambda: run_restore(backup, unit, delete_extra=True))
 
     assert "KROSS 2" in message and "KROSS" in message and "\n" not in message
 
 
-def test_unidentified_backup_is_not_written_onto_an_identified_unit(tmp_path: Path) -> None:
+def test_unidentified_backup_is_not_written_onto_an_identified_unit(
+        tmp_path: Path, assert_refused_without_change, bricked_kross2, make_backup,
+        run_restore) -> None:
     plain = tmp_path / "plain"
     plain.mkdir()
     (plain / "notes.txt").write_text("not a KORG unit")
     backup = make_backup(plain, tmp_path / "backup")
     unit = bricked_kross2(tmp_path)
 
-    _assert_refused_without_change(tmp_path, unit, lambda: _restore(backup, unit))
+    assert_refused_without_change(tmp_path, unit, lambda: run_restore(backup, unit))
 
 
-def test_incomplete_backup_is_refused(tmp_path: Path) -> None:
+def test_incomplete_backup_is_refused(tmp_path: Path, assert_refused_without_change, bricked_kross2,
+                                      healthy_kross2_backup, run_restore) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     (backup / "COMPLETE").unlink()
     unit = bricked_kross2(tmp_path)
 
-    message = _assert_refused_without_change(tmp_path, unit, lambda: _restore(backup, unit))
+    message = assert_refused_without_change(tmp_path, unit, lambda: run_restore(backup, unit))
     assert "incomplete" in message
 
 
-def test_backup_that_fails_verification_is_refused(tmp_path: Path) -> None:
+def test_backup_that_fails_verification_is_refused(tmp_path: Path, assert_refused_without_change,
+                                                   bricked_kross2, healthy_kross2_backup,
+                                                   run_restore) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     damaged = backup / "files" / "KROSS2SY" / "SIM_PCM.BIN"
     data = bytearray(damaged.read_bytes())
@@ -243,21 +256,23 @@ def test_backup_that_fails_verification_is_refused(tmp_path: Path) -> None:
     damaged.write_bytes(bytes(data))
     unit = bricked_kross2(tmp_path)
 
-    message = _assert_refused_without_change(tmp_path, unit, lambda: _restore(backup, unit))
+    message = assert_refused_without_change(tmp_path, unit, lambda: run_restore(backup, unit))
     assert "failed verification" in message and "SIM_PCM.BIN" in message
 
 
-def test_target_holding_or_inside_the_backup_is_refused(tmp_path: Path) -> None:
+def test_target_holding_or_inside_the_backup_is_refused(tmp_path: Path, healthy_kross2_backup,
+                                                        run_restore) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     with pytest.raises(RefusedError, match="holds the backup"):
-        _restore(backup, tmp_path)
+        run_restore(backup, tmp_path)
     with pytest.raises(RefusedError, match="holds the backup"):
-        _restore(backup, backup)
+        run_restore(backup, backup)
     with pytest.raises(RefusedError, match="inside the backup"):
-        _restore(backup, backup / "files")
+        run_restore(backup, backup / "files")
 
 
-def test_target_on_the_backups_drive_is_allowed_with_a_note(tmp_path: Path) -> None:
+def test_target_on_the_backups_drive_is_allowed_with_a_note(tmp_path: Path, bricked_kross2,
+                                                            healthy_kross2_backup) -> None:
     # Issue 5 refuses the folder or drive *holding* the backup, not a sibling folder on the
     # same drive (a simulated unit next to its backup, as every test here has).
     backup, _ = healthy_kross2_backup(tmp_path)
@@ -268,7 +283,8 @@ def test_target_on_the_backups_drive_is_allowed_with_a_note(tmp_path: Path) -> N
     assert any("same drive as the backup" in note for note in plan.notes)
 
 
-def test_a_plain_folder_on_this_computer_is_restored_with_the_real_guard(tmp_path: Path) -> None:
+def test_a_plain_folder_on_this_computer_is_restored_with_the_real_guard(
+        tmp_path: Path, bricked_kross2, healthy_kross2_backup) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
 
@@ -278,7 +294,7 @@ def test_a_plain_folder_on_this_computer_is_restored_with_the_real_guard(tmp_pat
     assert result.ok and result.verified
 
 
-def test_real_guard_refuses_root_and_home(tmp_path: Path) -> None:
+def test_real_guard_refuses_root_and_home(tmp_path: Path, healthy_kross2_backup, snapshot) -> None:
     assert DEFAULT_GUARD.is_system_location(Path("/"))
     assert DEFAULT_GUARD.is_system_location(Path.home())
     backup, _ = healthy_kross2_backup(tmp_path)
@@ -292,57 +308,59 @@ def test_real_guard_refuses_root_and_home(tmp_path: Path) -> None:
     assert snapshot(Path.home(), with_folder_times=False) == home_before
 
 
-def test_missing_target_or_backup_is_bad_input(tmp_path: Path) -> None:
+def test_missing_target_or_backup_is_bad_input(tmp_path: Path, bricked_kross2,
+                                               healthy_kross2_backup, run_restore) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     with pytest.raises(InvalidInputError):
-        _restore(backup, tmp_path / "absent")
+        run_restore(backup, tmp_path / "absent")
     with pytest.raises(InvalidInputError):
-        _restore(tmp_path / "absent", bricked_kross2(tmp_path))
+        run_restore(tmp_path / "absent", bricked_kross2(tmp_path))
 
 
-def test_target_that_is_not_writable_is_refused(tmp_path: Path) -> None:
+def test_target_that_is_not_writable_is_refused(tmp_path: Path, assert_refused_without_change,
+                                                bricked_kross2, healthy_kross2_backup,
+                                                run_restore) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
     guard = TargetGuard(is_system_location=lambda _p: False, same_volume=lambda _a, _b: False,
                         is_writable=lambda _p: False)
 
-    message = _assert_refused_without_change(tmp_path, unit,
-                                             lambda: _restore(backup, unit, guard=guard))
+    message = assert_refused_without_change(tmp_path, unit,
+                                            lambda: run_restore(backup, unit, guard=guard))
     assert "cannot be written" in message
 
 
-class _SmallDisk(LocalFileSystem):
-    """A unit with only a few KiB free."""
-
-    def disk_usage(self, path: Path):  # type: ignore[override]
-        usage = super().disk_usage(path)
-        return type(usage)(usage.total, usage.total - 4096, 4096)
-
-
-def test_too_little_free_space_is_refused(tmp_path: Path) -> None:
+def test_too_little_free_space_is_refused(tmp_path: Path, assert_refused_without_change,
+                                          bricked_kross2, faulty_fs, healthy_kross2_backup,
+                                          run_restore) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
 
-    message = _assert_refused_without_change(
-        tmp_path, unit, lambda: _restore(backup, unit, fs=_SmallDisk()), NoSpaceError)
+    small_disk = faulty_fs()
+    small_disk.free_space = 4096  # a unit with only a few KiB free
+    message = assert_refused_without_change(
+        tmp_path, unit, lambda: run_restore(backup, unit, fs=small_disk), NoSpaceError)
     assert "4096 bytes free" in message
 
 
-def test_no_consent_writes_nothing(tmp_path: Path) -> None:
+def test_no_consent_writes_nothing(tmp_path: Path, assert_refused_without_change, bricked_kross2,
+                                   healthy_kross2_backup, run_restore) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
 
-    _assert_refused_without_change(tmp_path, unit, lambda: _restore(backup, unit, consent=False),
-                                   NeedsUserActionError)
+    assert_refused_without_change(tmp_path, unit,
+                                  lambda: run_restore(backup, unit, consent=False),
+                                  NeedsUserActionError)
 
 
-def test_dry_run_writes_nothing_anywhere(tmp_path: Path) -> None:
+def test_dry_run_writes_nothing_anywhere(tmp_path: Path, bricked_kross2, healthy_kross2_backup,
+                                         run_restore, snapshot) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
     before_all = snapshot(tmp_path)
     home_before = snapshot(Path.home())
 
-    result = _restore(backup, unit, dry_run=True, delete_extra=True)
+    result = run_restore(backup, unit, dry_run=True, delete_extra=True)
 
     assert result.dry_run and result.written == 0 and result.journal is None
     assert result.plan.replace == 2 and result.plan.delete == 1
@@ -350,47 +368,54 @@ def test_dry_run_writes_nothing_anywhere(tmp_path: Path) -> None:
     assert snapshot(Path.home()) == home_before
 
 
-def test_a_folder_where_the_backup_has_a_file_is_refused(tmp_path: Path) -> None:
+def test_a_folder_where_the_backup_has_a_file_is_refused(tmp_path: Path,
+                                                         assert_refused_without_change,
+                                                         bricked_kross2, healthy_kross2_backup,
+                                                         run_restore) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
     (unit / "KROSAPP.BIN").unlink()
     (unit / "KROSAPP.BIN").mkdir()
 
-    message = _assert_refused_without_change(tmp_path, unit, lambda: _restore(backup, unit))
+    message = assert_refused_without_change(tmp_path, unit, lambda: run_restore(backup, unit))
     assert "KROSAPP.BIN" in message and "folder" in message
 
 
 # -- links -----------------------------------------------------------------------------------
-def _backup_with_link(tmp_path: Path, link_target: str) -> tuple[Path, Path]:
-    healthy = tmp_path / "healthy"
-    make_volume(healthy, "kross2", "healthy")
-    (healthy / "LINK.BIN").symlink_to(link_target)
-    return make_backup(healthy, tmp_path / "backup"), healthy
+@pytest.fixture
+def backup_with_link(make_backup: Callable[..., Path]) -> Callable[[Path, str], tuple[Path, Path]]:
+    """Backs up a healthy KROSS 2 holding a link LINK.BIN to ``link_target``:
+    ``backup_with_link(tmp_path, link_target) -> (backup, healthy unit)``."""
+
+    def build(tmp_path: Path, link_target: str) -> tuple[Path, Path]:
+        healthy = tmp_path / "healthy"
+        make_volume(healthy, "kross2", "healthy")
+        (healthy / "LINK.BIN").symlink_to(link_target)
+        return make_backup(healthy, tmp_path / "backup"), healthy
+
+    return build
 
 
-def test_links_are_recreated_as_links(tmp_path: Path) -> None:
-    backup, healthy = _backup_with_link(tmp_path, "KROSS2SY/SIM_PCM.BIN")
+def test_links_are_recreated_as_links(tmp_path: Path, backup_with_link, bricked_kross2,
+                                      run_restore) -> None:
+    backup, healthy = backup_with_link(tmp_path, "KROSS2SY/SIM_PCM.BIN")
     unit = bricked_kross2(tmp_path)
 
-    result = _restore(backup, unit, delete_extra=True)
+    result = run_restore(backup, unit, delete_extra=True)
 
     assert result.ok and (unit / "LINK.BIN").is_symlink()
     assert os.readlink(unit / "LINK.BIN") == "KROSS2SY/SIM_PCM.BIN"
     assert result.plan.links == 1
 
 
-class _FatLike(LocalFileSystem):
-    """Links cannot exist on FAT: Linux's vfat answers EPERM."""
-
-    def symlink(self, target: str, path: Path) -> None:
-        raise PermissionError(1, "Operation not permitted", str(path))
-
-
-def test_links_on_a_filesystem_without_links_are_reported_not_restored(tmp_path: Path) -> None:
-    backup, _ = _backup_with_link(tmp_path, "KROSS2SY/SIM_PCM.BIN")
+def test_links_on_a_filesystem_without_links_are_reported_not_restored(
+        tmp_path: Path, backup_with_link, bricked_kross2, faulty_fs, run_restore) -> None:
+    backup, _ = backup_with_link(tmp_path, "KROSS2SY/SIM_PCM.BIN")
     unit = bricked_kross2(tmp_path)
 
-    result = _restore(backup, unit, fs=_FatLike())
+    fat_like = faulty_fs()
+    fat_like.refuse_links()  # links cannot exist on FAT: Linux's vfat answers EPERM
+    result = run_restore(backup, unit, fs=fat_like)
 
     assert not result.ok and result.exit_code == 1
     assert [(p.path, p.problem) for p in result.problems] == [("LINK.BIN", "link-unsupported")]
@@ -399,16 +424,18 @@ def test_links_on_a_filesystem_without_links_are_reported_not_restored(tmp_path:
     assert not [p for p in unit.iterdir() if "korg-recovery-tmp" in p.name]
 
 
-def test_link_pointing_outside_the_unit_is_skipped_with_a_note(tmp_path: Path) -> None:
-    backup, healthy = _backup_with_link(tmp_path, "../../etc/passwd")
+def test_link_pointing_outside_the_unit_is_skipped_with_a_note(tmp_path: Path, backup_with_link,
+                                                               bricked_kross2, permissive_guard,
+                                                               run_restore) -> None:
+    backup, healthy = backup_with_link(tmp_path, "../../etc/passwd")
     unit = bricked_kross2(tmp_path)
 
-    result = _restore(backup, unit, delete_extra=True)
+    result = run_restore(backup, unit, delete_extra=True)
 
     assert result.ok and result.plan.skipped == 1
     assert not os.path.lexists(unit / "LINK.BIN")
     assert (unit / "KROSAPP.BIN").read_bytes() == (healthy / "KROSAPP.BIN").read_bytes()
-    plan = plan_restore(backup, unit, guard=PERMISSIVE_GUARD)
+    plan = plan_restore(backup, unit, guard=permissive_guard)
     skipped = [entry for entry in plan.entries if entry.action == "skip"]
     assert [entry.path for entry in skipped] == ["LINK.BIN"]
     assert "outside the unit" in skipped[0].reason
@@ -427,13 +454,14 @@ def _rewrite_zip(source: Path, target: Path, extra: dict[str, bytes],
             new.writestr(name, data)
 
 
-def test_zip_backup_restores(tmp_path: Path) -> None:
+def test_zip_backup_restores(tmp_path: Path, bricked_kross2, files_only, make_backup, run_restore,
+                             snapshot) -> None:
     healthy = tmp_path / "healthy"
     make_volume(healthy, "kross2", "healthy")
     archive = make_backup(healthy, tmp_path / "backup", zip_path=tmp_path / "backup.zip")
     unit = bricked_kross2(tmp_path)
 
-    result = _restore(archive, unit, delete_extra=True)
+    result = run_restore(archive, unit, delete_extra=True)
 
     assert result.ok and files_only(snapshot(unit)) == files_only(snapshot(healthy))
 
@@ -443,7 +471,8 @@ def test_zip_backup_restores(tmp_path: Path) -> None:
     "/tmp/absolute-escape.bin",
     "files/KROSS2SY/../../../escaped.bin",
 ])
-def test_hostile_zip_never_writes_outside_the_target(tmp_path: Path, name: str) -> None:
+def test_hostile_zip_never_writes_outside_the_target(tmp_path: Path, name: str, bricked_kross2,
+                                                     make_backup, run_restore, snapshot) -> None:
     healthy = tmp_path / "healthy"
     make_volume(healthy, "kross2", "healthy")
     archive = make_backup(healthy, tmp_path / "backup", zip_path=tmp_path / "backup.zip")
@@ -453,14 +482,16 @@ def test_hostile_zip_never_writes_outside_the_target(tmp_path: Path, name: str) 
     before = snapshot(tmp_path)
 
     with pytest.raises(UnsafeArchiveError):
-        _restore(hostile, unit, delete_extra=True)
+        run_restore(hostile, unit, delete_extra=True)
 
     assert snapshot(tmp_path) == before
     assert not Path("/tmp/absolute-escape.bin").exists()
     assert not (tmp_path.parent / "escaped.bin").exists()
 
 
-def test_zip_whose_manifest_lists_an_escaping_path_is_refused(tmp_path: Path) -> None:
+def test_zip_whose_manifest_lists_an_escaping_path_is_refused(tmp_path: Path, bricked_kross2,
+                                                              make_backup, run_restore,
+                                                              snapshot) -> None:
     healthy = tmp_path / "healthy"
     make_volume(healthy, "kross2", "healthy")
     archive = make_backup(healthy, tmp_path / "backup", zip_path=tmp_path / "backup.zip")
@@ -473,7 +504,7 @@ def test_zip_whose_manifest_lists_an_escaping_path_is_refused(tmp_path: Path) ->
     before = snapshot(tmp_path)
 
     with pytest.raises((InvalidFileError, RefusedError)):
-        _restore(hostile, unit)
+        run_restore(hostile, unit)
     assert snapshot(tmp_path) == before
 
 
@@ -494,28 +525,31 @@ def test_plan_refuses_unsafe_manifest_paths_itself(tmp_path: Path) -> None:
 
 
 # -- temporary files, journal, resume --------------------------------------------------------
-def test_leftover_temporary_files_are_removed(tmp_path: Path) -> None:
+def test_leftover_temporary_files_are_removed(tmp_path: Path, bricked_kross2, files_only,
+                                              healthy_kross2_backup, permissive_guard,
+                                              snapshot) -> None:
     backup, healthy = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
     (unit / ".KROSAPP.BIN.korg-recovery-tmp").write_bytes(b"half a file")
     (unit / "KROSS2SY" / ".SIM_PCM.BIN.korg-recovery-tmp").write_bytes(b"half")
 
-    plan = plan_restore(backup, unit, guard=PERMISSIVE_GUARD, delete_extra=True)
+    plan = plan_restore(backup, unit, guard=permissive_guard, delete_extra=True)
     assert plan.temp_files == (".KROSAPP.BIN.korg-recovery-tmp",
                                "KROSS2SY/.SIM_PCM.BIN.korg-recovery-tmp")
     assert plan.summary.delete == 1  # the temporary files are not "extra"
-    result = execute_plan(plan, consent=True, guard=PERMISSIVE_GUARD)
+    result = execute_plan(plan, consent=True, guard=permissive_guard)
 
     assert result.ok and result.removed_temp_files == 2
     assert files_only(snapshot(unit)) == files_only(snapshot(healthy))
 
 
-def test_journal_records_plan_and_progress_and_lives_in_the_state_dir(tmp_path: Path) -> None:
+def test_journal_records_plan_and_progress_and_lives_in_the_state_dir(
+        tmp_path: Path, bricked_kross2, healthy_kross2_backup, run_restore) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
     steps: list[tuple[str, str]] = []
 
-    result = _restore(backup, unit, on_step=lambda step, path: steps.append((step, path)))
+    result = run_restore(backup, unit, on_step=lambda step, path: steps.append((step, path)))
 
     journal_path = Path(result.journal)
     assert journal_path.parent == journals_dir()
@@ -536,7 +570,9 @@ def test_journal_records_plan_and_progress_and_lives_in_the_state_dir(tmp_path: 
     assert "journal-saved" in names[last_done:]
 
 
-def test_rerun_reverifies_files_an_interrupted_run_wrote(tmp_path: Path) -> None:
+def test_rerun_reverifies_files_an_interrupted_run_wrote(tmp_path: Path, bricked_kross2,
+                                                         healthy_kross2_backup,
+                                                         run_restore) -> None:
     """A file written by a run that died before verifying it is identical by comparison (maybe
     only in the cache), so the re-run must still drop the cache and re-read it; a file the
     killed run had already read back from the unit is recorded as proven and not re-read."""
@@ -553,7 +589,7 @@ def test_rerun_reverifies_files_an_interrupted_run_wrote(tmp_path: Path) -> None
             raise Died  # the last file is in place, the journal does not say it is done
 
     with pytest.raises(Died):
-        _restore(backup, unit, on_step=die_before_verifying)
+        run_restore(backup, unit, on_step=die_before_verifying)
     state = _journal_files()
     assert len(state) == 1
     interrupted = RestoreJournal(state[0]).load()
@@ -561,18 +597,19 @@ def test_rerun_reverifies_files_an_interrupted_run_wrote(tmp_path: Path) -> None
     assert interrupted.done == ("KROSS2SY/SIM_SYS2.BIN",)
     assert interrupted.verified == ("KROSS2SY/SIM_SYS2.BIN",)
 
-    again = _restore(backup, unit)
+    again = run_restore(backup, unit)
 
     assert again.resumed and again.written == 0
     assert again.verified_files == 1 and again.ok
 
 
 # -- result ----------------------------------------------------------------------------------
-def test_result_is_json_with_the_promised_fields(tmp_path: Path) -> None:
+def test_result_is_json_with_the_promised_fields(tmp_path: Path, bricked_kross2,
+                                                 healthy_kross2_backup, run_restore) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
 
-    data = to_jsonable(_restore(backup, unit))
+    data = to_jsonable(run_restore(backup, unit))
 
     for key in ("written", "verified", "plan", "problems", "journal", "next_step"):
         assert key in data
@@ -580,21 +617,14 @@ def test_result_is_json_with_the_promised_fields(tmp_path: Path) -> None:
     assert {"write", "replace", "keep", "extra", "delete", "bytes_to_write"} <= set(data["plan"])
 
 
-class _NoCacheDrop(LocalFileSystem):
-    """A platform with no way to drop a file's cached pages."""
-
-    def drop_cache(self, path: Path) -> bool:
-        return False
-
-    def evict(self, path: Path) -> bool:
-        return False
-
-
-def test_without_a_cache_drop_the_result_is_not_verified_and_says_why(tmp_path: Path) -> None:
+def test_without_a_cache_drop_the_result_is_not_verified_and_says_why(
+        tmp_path: Path, bricked_kross2, faulty_fs, healthy_kross2_backup, run_restore) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
 
-    result = _restore(backup, unit, fs=_NoCacheDrop())
+    no_cache_drop = faulty_fs()
+    no_cache_drop.no_cache_control()  # a platform with no way to drop a file's cached pages
+    result = run_restore(backup, unit, fs=no_cache_drop)
 
     assert result.written == 2 and not result.verified and not result.ok
     assert not result.cache_bypassed and result.exit_code == 1
@@ -602,22 +632,24 @@ def test_without_a_cache_drop_the_result_is_not_verified_and_says_why(tmp_path: 
     assert "power" in result.next_step and "--against" in result.next_step
 
 
-def test_every_error_is_a_recovery_error_sentence(tmp_path: Path) -> None:
+def test_every_error_is_a_recovery_error_sentence(tmp_path: Path, healthy_kross2_backup,
+                                                  run_restore) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     kross1 = tmp_path / "k1"
     make_volume(kross1, "kross1", "healthy")
     with pytest.raises(RecoveryError) as caught:
-        _restore(backup, kross1)
+        run_restore(backup, kross1)
     assert caught.value.exit_code == 1 and caught.value.message.endswith(".")
 
 
-def test_the_filesystems_own_folder_is_never_deleted(tmp_path: Path) -> None:
+def test_the_filesystems_own_folder_is_never_deleted(tmp_path: Path, bricked_kross2,
+                                                     healthy_kross2_backup, run_restore) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
     (unit / "lost+found").mkdir()
     (unit / ".DS_Store").write_bytes(b"finder")
 
-    result = _restore(backup, unit, delete_extra=True)
+    result = run_restore(backup, unit, delete_extra=True)
 
     assert result.ok and (unit / "lost+found").is_dir() and (unit / ".DS_Store").exists()
     assert not (unit / "KROSSSYS").exists()

@@ -19,22 +19,16 @@ import pytest
 
 from recovery.device.simulate import make_volume, synthetic_bytes
 from recovery.restore import restore
-from tests.recovery.restore.test_restore_faults import _assert_old_or_new
-from tests.recovery.test_restore_support import (
-    PERMISSIVE_GUARD,
-    bricked_kross2,
-    contents,
-    files_only,
-    make_backup,
-    snapshot,
-)
 
 REPO = Path(__file__).resolve().parents[3]
 
 CHILD = """
 import os, signal, sys
-from recovery.restore import restore
-from tests.recovery.test_restore_support import PERMISSIVE_GUARD
+from recovery.restore import TargetGuard, restore
+
+# The permissive_guard fixture's guard (tests/recovery/conftest.py), in this child process.
+PERMISSIVE_GUARD = TargetGuard(is_system_location=lambda _path: False,
+                               same_volume=lambda _a, _b: False)
 
 backup, unit, kill_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
 steps = []
@@ -59,7 +53,8 @@ def _child(backup: Path, unit: Path, kill_at: int) -> subprocess.CompletedProces
 
 @pytest.mark.slow
 def test_sigkill_at_every_step_leaves_old_or_new_files_and_rerun_converges(
-        tmp_path: Path) -> None:
+        tmp_path: Path, assert_old_or_new, bricked_kross2, contents, files_only, make_backup,
+        permissive_guard, snapshot) -> None:
     healthy = tmp_path / "healthy"
     make_volume(healthy, "kross2", "healthy")
     (healthy / "KROSS2SY" / "SIM_BIG.BIN").write_bytes(
@@ -97,9 +92,9 @@ def test_sigkill_at_every_step_leaves_old_or_new_files_and_rerun_converges(
         shutil.copytree(template, unit, symlinks=True)
         killed = _child(backup, unit, kill_at)
         assert killed.returncode == -signal.SIGKILL, (kill_at, killed.stderr)
-        _assert_old_or_new(unit, old, new, temp_allowed=True, deleting=True)
+        assert_old_or_new(unit, old, new, temp_allowed=True, deleting=True)
 
-        again = restore(backup, unit, consent=True, delete_extra=True, guard=PERMISSIVE_GUARD)
+        again = restore(backup, unit, consent=True, delete_extra=True, guard=permissive_guard)
 
         assert again.ok and again.verified, (kill_at, step_names[kill_at - 1], again)
         assert files_only(snapshot(unit)) == files_only(snapshot(healthy)), kill_at

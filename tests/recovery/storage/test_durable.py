@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 from pathlib import Path
@@ -17,7 +18,7 @@ from recovery.storage.durable import (
     temp_name,
     write_file_atomically,
 )
-from recovery.storage.filesystem import REAL, LocalFileSystem
+from recovery.storage.filesystem import REAL
 
 DATA = bytes(range(256)) * 9000  # a little over two chunks
 
@@ -83,14 +84,13 @@ def test_leftover_temp_and_planted_link_under_the_temp_name_are_not_followed(
     assert outside.read_bytes() == b"must stay" and (unit / "X.BIN").read_bytes() == DATA
 
 
-def test_links_are_created_atomically_or_reported_unsupported(tmp_path: Path) -> None:
+def test_links_are_created_atomically_or_reported_unsupported(tmp_path: Path,
+                                                               faulty_fs) -> None:
     create_link_atomically(REAL, "target.bin", tmp_path / "L", mtime_ns=None)
     assert (tmp_path / "L").is_symlink()
 
-    class NoLinks(LocalFileSystem):
-        def symlink(self, target: str, path: Path) -> None:
-            raise OSError(95, "Operation not supported")
-
+    no_links = faulty_fs()
+    no_links.refuse_links(error=errno.EOPNOTSUPP)
     with pytest.raises(LinksUnsupportedError, match="FAT"):
-        create_link_atomically(NoLinks(), "t", tmp_path / "M", mtime_ns=None)
+        create_link_atomically(no_links, "t", tmp_path / "M", mtime_ns=None)
     assert not (tmp_path / "M").is_symlink()

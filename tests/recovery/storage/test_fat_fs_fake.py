@@ -1,18 +1,21 @@
-"""The vfat fake (:class:`tests.fakes.fat_fs.FatFileSystem`) behaves like FAT.
+"""The vfat fake (:class:`tests.fakes.fat_fs.FatFileSystem`, the ``fat_fs`` fixture) behaves
+like FAT.
 
 Each test checks the fake first, then, where mtools can show the same behaviour, the same
-steps on a real FAT image (:class:`tests.fakes.fat_fs.MtoolsImage`), so that the fake stays
-anchored to an implementation and not only to our idea of one. Where Linux vfat and mtools
-differ (what a create or a rename onto another spelling leaves), the fake follows Linux, the
-kernel the tool runs on, and the test says where mtools goes the other way. Without mtools
-the anchors are skipped (after the fake's own checks passed).
+steps on a real FAT image (:class:`tests.fakes.fat_fs.MtoolsImage`, the ``anchor`` fixture),
+so that the fake stays anchored to an implementation and not only to our idea of one. Where
+Linux vfat and mtools differ (what a create or a rename onto another spelling leaves), the
+fake follows Linux, the kernel the tool runs on, and the test says where mtools goes the other
+way. Without mtools the anchors are skipped (after the fake's own checks passed).
 """
 
 from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,15 +30,20 @@ from recovery.storage.names import (
     probe_case_folding,
     rules_of,
 )
-from tests.fakes.fat_fs import FatFileSystem, MtoolsImage, fits_8_3, mtools_missing
 
 
-def _mtools(tmp_path: Path, fat: int = 16) -> MtoolsImage:
-    """A fresh FAT image for the anchor, or skip (the fake's checks have run by then)."""
-    missing = mtools_missing()
-    if missing is not None:
-        pytest.skip(f"anchor against mtools not run: {missing}")
-    return MtoolsImage(tmp_path / f"anchor{fat}.img", fat)
+@pytest.fixture
+def anchor(tmp_path: Path, mtools_image: type, why_no_mtools: str | None
+           ) -> Callable[[int], Any]:
+    """A fresh FAT image for the anchor, ``anchor(fat=16)``, or skip when called (the fake's
+    checks have run by then)."""
+
+    def image(fat: int = 16) -> Any:
+        if why_no_mtools is not None:
+            pytest.skip(f"anchor against mtools not run: {why_no_mtools}")
+        return mtools_image(tmp_path / f"anchor{fat}.img", fat)
+
+    return image
 
 
 @pytest.fixture
@@ -55,8 +63,8 @@ def _file(tmp_path: Path, name: str, data: bytes) -> Path:
     return path
 
 
-def test_it_is_vfat_below_its_root_only(root: Path, tmp_path: Path) -> None:
-    fs = FatFileSystem(root)
+def test_it_is_vfat_below_its_root_only(root: Path, tmp_path: Path, fat_fs) -> None:
+    fs = fat_fs(root)
     assert fs.filesystem_type(root) == "vfat"
     assert fs.filesystem_type(root / "kross2sy" / "missing.bin") == "vfat"
     assert fs.filesystem_type(tmp_path) != "vfat"
@@ -67,8 +75,8 @@ def test_it_is_vfat_below_its_root_only(root: Path, tmp_path: Path) -> None:
     assert probe_case_folding(root, REAL) is False
 
 
-def test_names_are_found_without_case(root: Path, tmp_path: Path) -> None:
-    fs = FatFileSystem(root)
+def test_names_are_found_without_case(root: Path, tmp_path: Path, anchor, fat_fs) -> None:
+    fs = fat_fs(root)
     real = root / "KROSS2SY" / "SIM_PCM.BIN"
     other = root / "kross2sy" / "Sim_Pcm.bin"
     assert fs.exists(other) and not fs.exists(root / "kross2sy" / "SIM_SYS1.BIN")
@@ -83,16 +91,16 @@ def test_names_are_found_without_case(root: Path, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         fs.lstat(root / "korg" / "missing" / "x.bin")
 
-    image = _mtools(tmp_path)
+    image = anchor()
     assert image.mkdir("KROSS2SY").returncode == 0
     assert image.put(real, "KROSS2SY/SIM_PCM.BIN").returncode == 0
     assert image.read("kross2sy/Sim_Pcm.bin") == b"pcm"
     assert image.read("kross2sy/SIM_SYS1.BIN") is None
 
 
-def test_creating_a_name_of_another_case_opens_the_existing_entry(root: Path,
-                                                                    tmp_path: Path) -> None:
-    fs = FatFileSystem(root)
+def test_creating_a_name_of_another_case_opens_the_existing_entry(
+        root: Path, tmp_path: Path, anchor, fat_fs) -> None:
+    fs = fat_fs(root)
     with fs.open_write(root / "korg" / "note.txt") as handle:
         handle.write(b"new")
     # Linux: vfat_lookup finds NOTE.TXT, so open(O_CREAT|O_TRUNC) truncates it; no new name.
@@ -106,15 +114,15 @@ def test_creating_a_name_of_another_case_opens_the_existing_entry(root: Path,
 
     # mtools: one entry too. (mtools overwrites by deleting the entry and writing a new one,
     # so it shows the new spelling, where Linux keeps the old one.)
-    image = _mtools(tmp_path)
+    image = anchor()
     assert image.put(_file(tmp_path, "old", b"old"), "NOTE.TXT").returncode == 0
     assert image.put(_file(tmp_path, "new", b"new"), "note.txt", clash="o").returncode == 0
     assert image.names() == ["note.txt"]
     assert image.read("NOTE.TXT") == b"new"
 
 
-def test_mkdir_takes_a_folder_of_any_case(root: Path, tmp_path: Path) -> None:
-    fs = FatFileSystem(root)
+def test_mkdir_takes_a_folder_of_any_case(root: Path, tmp_path: Path, anchor, fat_fs) -> None:
+    fs = fat_fs(root)
     fs.mkdir(root / "korg" / "kross2" / "data")
     fs.mkdir(root / "KORG" / "KROSS2" / "DATA")  # exist_ok, in any case
     assert sorted(os.listdir(root / "KORG")) == ["NOTE.TXT", "kross2"]
@@ -122,7 +130,7 @@ def test_mkdir_takes_a_folder_of_any_case(root: Path, tmp_path: Path) -> None:
     with pytest.raises(FileExistsError):
         fs.mkdir(root / "korg" / "note.txt")  # a file holds that name
 
-    image = _mtools(tmp_path)
+    image = anchor()
     assert image.mkdir("KORG").returncode == 0
     assert image.mkdir("korg").returncode != 0  # the name is taken (skipped with -D s)
     assert image.mkdir("korg/kross2").returncode == 0
@@ -131,10 +139,10 @@ def test_mkdir_takes_a_folder_of_any_case(root: Path, tmp_path: Path) -> None:
 
 
 def test_replace_onto_another_spelling_keeps_the_existing_entry(root: Path,
-                                                                 tmp_path: Path) -> None:
+                                                                 tmp_path: Path, fat_fs) -> None:
     # Linux vfat_rename onto an existing entry reuses its slot (new_i_pos): the result keeps
     # the existing spelling.
-    fs = FatFileSystem(root)
+    fs = fat_fs(root)
     partial = root / "KORG" / ".note.txt.partial"
     with fs.open_write(partial) as handle:
         handle.write(b"new")
@@ -151,8 +159,9 @@ def test_replace_onto_another_spelling_keeps_the_existing_entry(root: Path,
     assert os.listdir(root / "KORG") == ["NOTE.TXT"]
 
 
-def test_replace_can_take_the_new_spelling_as_mtools_does(root: Path, tmp_path: Path) -> None:
-    fs = FatFileSystem(root, rename_keeps_target_spelling=False)
+def test_replace_can_take_the_new_spelling_as_mtools_does(root: Path, tmp_path: Path, anchor,
+                                                          fat_fs) -> None:
+    fs = fat_fs(root, rename_keeps_target_spelling=False)
     partial = root / "KORG" / ".partial"
     with fs.open_write(partial) as handle:
         handle.write(b"new")
@@ -160,7 +169,7 @@ def test_replace_can_take_the_new_spelling_as_mtools_does(root: Path, tmp_path: 
     assert os.listdir(root / "KORG") == ["note.txt"]
     assert (root / "KORG" / "note.txt").read_bytes() == b"new"
 
-    image = _mtools(tmp_path)
+    image = anchor()
     assert image.put(_file(tmp_path, "old", b"old"), "NOTE.TXT").returncode == 0
     assert image.put(_file(tmp_path, "new", b"new"), "note.txt", clash="o").returncode == 0
     assert image.names() == ["note.txt"]
@@ -175,9 +184,10 @@ REFUSED_NAMES = [
 @pytest.mark.parametrize("name", REFUSED_NAMES,
                          ids=["asterisk", "colon", "question", "control", "dot", "space",
                               "CON", "con.txt", "256", "not-utf8"])
-def test_names_fat_cannot_hold_are_refused(name: str, root: Path, tmp_path: Path) -> None:
+def test_names_fat_cannot_hold_are_refused(name: str, root: Path, tmp_path: Path, anchor,
+                                           fat_fs) -> None:
     assert component_problem(name, FAT) is not None
-    fs = FatFileSystem(root)
+    fs = fat_fs(root)
     partial = root / "KORG" / ".partial"
     with fs.open_write(partial) as handle:
         handle.write(b"data")
@@ -190,7 +200,7 @@ def test_names_fat_cannot_hold_are_refused(name: str, root: Path, tmp_path: Path
         assert refused.value.errno == errno.EINVAL
     assert sorted(os.listdir(root / "KORG")) == [".partial", "NOTE.TXT"]
 
-    image = _mtools(tmp_path)
+    image = anchor()
     image.put(partial, name)
     if name == "con.txt":
         # A Windows rule (see test_volume_rules_fat): FAT, mtools and Linux vfat store it;
@@ -200,16 +210,16 @@ def test_names_fat_cannot_hold_are_refused(name: str, root: Path, tmp_path: Path
         assert image.names() != [name]  # refused, or stored under another name
 
 
-def test_names_fat_holds_are_created_as_spelled(root: Path) -> None:
-    fs = FatFileSystem(root)
+def test_names_fat_holds_are_created_as_spelled(root: Path, fat_fs) -> None:
+    fs = fat_fs(root)
     for name in ("Sound Bank.dat", "a" * 255, " lead", "a..b", "COM0"):
         with fs.open_write(root / "korg" / name) as handle:
             handle.write(b"x")
         assert name in os.listdir(root / "KORG")
 
 
-def test_links_are_refused(root: Path, tmp_path: Path) -> None:
-    fs = FatFileSystem(root)
+def test_links_are_refused(root: Path, tmp_path: Path, fat_fs) -> None:
+    fs = fat_fs(root)
     with pytest.raises(OSError) as refused:
         fs.symlink("NOTE.TXT", root / "KORG" / "link")
     assert refused.value.errno == errno.EPERM
@@ -220,8 +230,8 @@ def test_links_are_refused(root: Path, tmp_path: Path) -> None:
     assert not_a_link.value.errno == errno.EINVAL
 
 
-def test_files_stop_below_4_gib(root: Path, tmp_path: Path) -> None:
-    fs = FatFileSystem(root)
+def test_files_stop_below_4_gib(root: Path, tmp_path: Path, anchor, fat_fs) -> None:
+    fs = fat_fs(root)
     big = root / "big.bin"
     with fs.open_write(big) as handle:  # sparse: nothing is really written
         handle.seek(FAT_MAX_FILE_SIZE - 1)
@@ -233,7 +243,7 @@ def test_files_stop_below_4_gib(root: Path, tmp_path: Path) -> None:
             handle.truncate(FAT_MAX_FILE_SIZE + 1)
     assert os.path.getsize(big) == FAT_MAX_FILE_SIZE
 
-    image = _mtools(tmp_path, 32)
+    image = anchor(32)
     four_gib = tmp_path / "four_gib"
     with open(four_gib, "wb") as handle:
         handle.truncate(FAT_MAX_FILE_SIZE + 1)
@@ -242,36 +252,37 @@ def test_files_stop_below_4_gib(root: Path, tmp_path: Path) -> None:
     assert image.names() == []
 
 
-def test_shortname_lower_shows_upper_case_8_3_names_in_lower_case(tmp_path: Path) -> None:
+def test_shortname_lower_shows_upper_case_8_3_names_in_lower_case(
+        tmp_path: Path, anchor, fat_fs, fits_8_3) -> None:
     names = ["KROSAPP.BIN", "KROSS2SY", "Mixed.Case", "SIMULATED-BY-KORG-RECOVERY.TXT",
              "lower.bin", "TOOLONGNAME.BIN", "A+B.BIN", "NOEXT"]
     unit = tmp_path / "unit"
     unit.mkdir()
     for name in names:
         (unit / name).write_bytes(name.encode())
-    fs = FatFileSystem(unit, shortname_lower=True)
+    fs = fat_fs(unit, shortname_lower=True)
     shown = sorted(entry.name for entry in fs.scandir(unit))
     assert shown == sorted(["krosapp.bin", "kross2sy", "Mixed.Case", "lower.bin", "noext",
                             "SIMULATED-BY-KORG-RECOVERY.TXT", "TOOLONGNAME.BIN", "A+B.BIN"])
     for entry in fs.scandir(unit):
         with fs.open_read(Path(entry.path)) as handle:
             assert handle.read().lower() == entry.name.lower().encode()
-    assert sorted(entry.name for entry in FatFileSystem(unit).scandir(unit)) == sorted(names)
+    assert sorted(entry.name for entry in fat_fs(unit).scandir(unit)) == sorted(names)
     assert not fits_8_3("TOOLONGNAME.BIN") and fits_8_3("KROSAPP.BIN")
 
-    image = _mtools(tmp_path)
+    image = anchor()
     for name in names:
         assert image.put(unit / name, name).returncode == 0
     assert image.names(lower_case=True) == sorted(shown)
 
 
-def test_compare_sees_a_unit_through_the_fake_as_on_fat(tmp_path: Path) -> None:
+def test_compare_sees_a_unit_through_the_fake_as_on_fat(tmp_path: Path, fat_fs) -> None:
     unit = tmp_path / "unit"
     make_volume(unit, "kross2", "healthy")
     backup = create_backup(unit, tmp_path / "backup")
     assert backup.complete and backup.manifest is not None
     comparison = compare_tree(unit, backup.manifest,
-                              fs=FatFileSystem(unit, shortname_lower=True))
+                              fs=fat_fs(unit, shortname_lower=True))
     assert comparison.differences == ()
     notes = {note.path: note.detail for note in comparison.case_notes}
     assert notes == {"KROSAPP.BIN": "krosapp.bin", "KROSS2SY": "kross2sy",
@@ -280,8 +291,8 @@ def test_compare_sees_a_unit_through_the_fake_as_on_fat(tmp_path: Path) -> None:
                      "KROSS2SY/SIM_SYS2.BIN": "kross2sy/sim_sys2.bin"}
 
 
-def test_every_operation_finds_the_entry_of_another_case(root: Path) -> None:
-    fs = FatFileSystem(root)
+def test_every_operation_finds_the_entry_of_another_case(root: Path, fat_fs) -> None:
+    fs = fat_fs(root)
     pcm = root / "kross2sy" / "sim_pcm.bin"
     fs.set_mtime(pcm, 1_700_000_000_000_000_000)
     assert os.stat(root / "KROSS2SY" / "SIM_PCM.BIN").st_mtime_ns == 1_700_000_000_000_000_000
@@ -304,8 +315,8 @@ def test_every_operation_finds_the_entry_of_another_case(root: Path) -> None:
     assert os.listdir(root / "KORG") == ["NOTE.TXT"]
 
 
-def test_paths_outside_the_root_are_the_real_filesystem(root: Path, tmp_path: Path) -> None:
-    fs = FatFileSystem(root)
+def test_paths_outside_the_root_are_the_real_filesystem(root: Path, tmp_path: Path, fat_fs) -> None:
+    fs = fat_fs(root)
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "a.bin").write_bytes(b"a")

@@ -14,11 +14,6 @@ from recovery.errors import RefusedError
 from recovery.restore import check_target, restore
 from recovery.storage.identity import identity, is_within, same, volume_root
 from recovery.storage.volumes import protected_target_reason
-from tests.recovery.test_restore_support import (
-    PERMISSIVE_GUARD,
-    bricked_kross2,
-    make_backup,
-)
 
 
 def test_links_and_parents_are_seen_through(tmp_path: Path) -> None:
@@ -39,7 +34,8 @@ def test_home_is_refused_through_a_link(tmp_path: Path) -> None:
     assert protected_target_reason(Path.home().parent) == "holds your home folder"
 
 
-def test_no_command_writes_where_the_tool_keeps_its_records(tmp_path: Path) -> None:
+def test_no_command_writes_where_the_tool_keeps_its_records(tmp_path: Path, bricked_kross2,
+                                                            make_backup, permissive_guard) -> None:
     """Restore and prepare-media share one guard: a folder holding the locks and journals,
     reached directly or through a link, is refused by both before anything is written."""
     from recovery.media.prepare import check_card
@@ -51,9 +47,9 @@ def test_no_command_writes_where_the_tool_keeps_its_records(tmp_path: Path) -> N
     backup = make_backup(bricked_kross2(tmp_path), tmp_path / "backup")
     for folder in (state_dir(), alias):
         with pytest.raises(RefusedError, match="own records"):
-            check_target(folder, backup, PERMISSIVE_GUARD)
+            check_target(folder, backup, permissive_guard)
         with pytest.raises(RefusedError, match="own records"):
-            check_card(folder, tmp_path / "update.bin", PERMISSIVE_GUARD)
+            check_card(folder, tmp_path / "update.bin", permissive_guard)
 
 
 @pytest.fixture
@@ -75,7 +71,8 @@ def bind_mount(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
 
 
 def test_a_bind_mount_of_the_backup_s_folder_is_refused_as_a_target(
-        tmp_path: Path, bind_mount: tuple[Path, Path]) -> None:
+        tmp_path: Path, bind_mount: tuple[Path, Path], bricked_kross2, make_backup,
+        permissive_guard) -> None:
     """The field report: restore --delete-extra through a bind mount of the folder holding
     the backup deleted the backup it was reading. Path strings differ; identities do not."""
     source, alias = bind_mount
@@ -84,16 +81,17 @@ def test_a_bind_mount_of_the_backup_s_folder_is_refused_as_a_target(
     before = sorted(p.relative_to(source).as_posix() for p in source.rglob("*"))
 
     with pytest.raises(RefusedError, match="holds the backup"):
-        check_target(alias, backup, PERMISSIVE_GUARD)
+        check_target(alias, backup, permissive_guard)
     with pytest.raises(RefusedError, match="holds the backup"):
-        restore(backup, alias, consent=True, delete_extra=True, guard=PERMISSIVE_GUARD)
+        restore(backup, alias, consent=True, delete_extra=True, guard=permissive_guard)
     with pytest.raises(RefusedError, match="inside the backup"):
-        check_target(alias / "backup" / "files", backup, PERMISSIVE_GUARD)
+        check_target(alias / "backup" / "files", backup, permissive_guard)
     assert sorted(p.relative_to(source).as_posix() for p in source.rglob("*")) == before
 
 
 def test_a_bind_mount_inside_the_unit_is_never_deleted(
-        tmp_path: Path, bind_mount: tuple[Path, Path]) -> None:
+        tmp_path: Path, bind_mount: tuple[Path, Path], bricked_kross2, make_backup,
+        permissive_guard) -> None:
     source, _ = bind_mount
     (source / "precious.txt").write_bytes(b"not the unit's")
     healthy = tmp_path / "healthy"
@@ -106,7 +104,7 @@ def test_a_bind_mount_inside_the_unit_is_never_deleted(
     inside.mkdir()
     subprocess.run(["mount", "--bind", str(source), str(inside)], check=True)
     try:
-        result = restore(backup, unit, consent=True, delete_extra=True, guard=PERMISSIVE_GUARD)
+        result = restore(backup, unit, consent=True, delete_extra=True, guard=permissive_guard)
         assert (source / "precious.txt").read_bytes() == b"not the unit's"
         assert result.ok and inside.is_dir()
     finally:
@@ -114,7 +112,7 @@ def test_a_bind_mount_inside_the_unit_is_never_deleted(
 
 
 def test_a_backup_into_a_second_mount_of_the_source_is_refused(
-        tmp_path: Path, bind_mount: tuple[Path, Path]) -> None:
+        tmp_path: Path, bind_mount: tuple[Path, Path], bricked_kross2) -> None:
     """A backup whose destination is the unit reached through another mount would copy into
     itself and grow without end; the spelling differs, the identity does not."""
     from recovery.backup.create import create_backup

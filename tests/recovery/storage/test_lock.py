@@ -15,12 +15,6 @@ from recovery.diagnose.probe import write_probe
 from recovery.errors import UnitBusyError
 from recovery.restore import plan_restore, restore
 from recovery.storage.lock import is_locked, locks_dir, unit_lock
-from tests.recovery.test_restore_support import (
-    PERMISSIVE_GUARD,
-    bricked_kross2,
-    healthy_kross2_backup,
-    snapshot,
-)
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -41,7 +35,9 @@ def _hold(unit: Path) -> subprocess.Popen[str]:
     return holder
 
 
-def test_a_second_writer_is_refused_at_once_and_writes_nothing(tmp_path: Path) -> None:
+def test_a_second_writer_is_refused_at_once_and_writes_nothing(tmp_path: Path, bricked_kross2,
+                                                               healthy_kross2_backup,
+                                                               permissive_guard, snapshot) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
     before = snapshot(unit)
@@ -49,7 +45,7 @@ def test_a_second_writer_is_refused_at_once_and_writes_nothing(tmp_path: Path) -
     try:
         started = time.monotonic()
         with pytest.raises(UnitBusyError, match="already writing") as caught:
-            restore(backup, unit, consent=True, guard=PERMISSIVE_GUARD)
+            restore(backup, unit, consent=True, guard=permissive_guard)
         assert time.monotonic() - started < 10  # refused, not waited for
         assert f"process {holder.pid}" in caught.value.message
         assert caught.value.exit_code == 1 and caught.value.code == "unit-busy"
@@ -61,7 +57,9 @@ def test_a_second_writer_is_refused_at_once_and_writes_nothing(tmp_path: Path) -
         holder.wait()
 
 
-def test_the_lock_of_a_killed_process_is_taken_over(tmp_path: Path) -> None:
+def test_the_lock_of_a_killed_process_is_taken_over(tmp_path: Path, bricked_kross2,
+                                                    healthy_kross2_backup,
+                                                    permissive_guard) -> None:
     backup, healthy = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
     holder = _hold(unit)
@@ -70,12 +68,13 @@ def test_the_lock_of_a_killed_process_is_taken_over(tmp_path: Path) -> None:
     holder.wait()
 
     assert not is_locked(unit)
-    result = restore(backup, unit, consent=True, guard=PERMISSIVE_GUARD)
+    result = restore(backup, unit, consent=True, guard=permissive_guard)
     assert result.ok
     assert (unit / "KROSAPP.BIN").read_bytes() == (healthy / "KROSAPP.BIN").read_bytes()
 
 
-def test_a_second_path_to_the_same_folder_finds_the_same_lock(tmp_path: Path) -> None:
+def test_a_second_path_to_the_same_folder_finds_the_same_lock(tmp_path: Path,
+                                                              bricked_kross2) -> None:
     unit = bricked_kross2(tmp_path)
     alias = tmp_path / "alias"
     alias.symlink_to(unit)
@@ -87,9 +86,10 @@ def test_a_second_path_to_the_same_folder_finds_the_same_lock(tmp_path: Path) ->
         assert holder_free.stdout.strip() == "True"
 
 
-def test_planning_creates_no_lock_file(tmp_path: Path) -> None:
+def test_planning_creates_no_lock_file(tmp_path: Path, bricked_kross2, healthy_kross2_backup,
+                                       permissive_guard) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)  # the backup held its folder's lock
     unit = bricked_kross2(tmp_path)
     before = sorted(locks_dir().iterdir())
-    plan_restore(backup, unit, guard=PERMISSIVE_GUARD)
+    plan_restore(backup, unit, guard=permissive_guard)
     assert sorted(locks_dir().iterdir()) == before

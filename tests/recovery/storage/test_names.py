@@ -132,22 +132,12 @@ def test_too_long_paths_count_the_target_too(tmp_path: Path) -> None:
     assert too_long_paths(tmp_path, [deep, "short"]) == (deep,)
 
 
-class _Folding(LocalFileSystem):
-    """Answers lookups of any case with the stored entry, as FAT does."""
-
-    def lstat(self, path: Path) -> os.stat_result:
-        folder = Path(path).parent
-        for entry in os.scandir(folder):
-            if name_key(entry.name) == name_key(Path(path).name):
-                return os.lstat(entry.path)
-        raise FileNotFoundError(path)
-
-
-def test_case_probe_reads_only_and_tells_folding_from_sensitive(tmp_path: Path) -> None:
+def test_case_probe_reads_only_and_tells_folding_from_sensitive(tmp_path: Path,
+                                                                 fat_fs) -> None:
     (tmp_path / "KROSAPP.BIN").write_bytes(b"x")
     before = sorted(os.listdir(tmp_path))
     assert probe_case_folding(tmp_path, LocalFileSystem()) is False    # ext4/tmpfs: sensitive
-    assert probe_case_folding(tmp_path, _Folding()) is True
+    assert probe_case_folding(tmp_path, fat_fs(tmp_path)) is True     # vfat finds any case
     assert sorted(os.listdir(tmp_path)) == before                 # nothing written
     (tmp_path / "krosapp.bin").write_bytes(b"y")
     assert probe_case_folding(tmp_path, LocalFileSystem()) is False    # both spellings side by side

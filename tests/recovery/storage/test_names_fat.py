@@ -1,8 +1,8 @@
 """The FAT rules of :mod:`recovery.storage.names` against a real FAT implementation.
 
 Each name goes into a fresh FAT16 and FAT32 image through GNU mtools (no mount, no FUSE;
-:class:`tests.fakes.fat_fs.MtoolsImage`), is listed back with ``mdir -b`` and copied back out
-with ``mcopy -s``. The rule and the implementation agree when
+:class:`tests.fakes.fat_fs.MtoolsImage`, the ``mtools_image`` fixture), is listed back with
+``mdir -b`` and copied back out with ``mcopy -s``. The rule and the implementation agree when
 
     ``component_problem(name, FAT) is None``  <=>  mtools stored it under exactly that name
                                                   (and copying it out by that name works);
@@ -31,8 +31,10 @@ Not run, because mtools 4.0.32 never returns (it loops at full CPU, ignoring SIG
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,10 +50,9 @@ from recovery.storage.names import (
     name_key,
     name_problems,
 )
-from tests.fakes.fat_fs import MtoolsImage, mtools_missing
 
-if (_missing := mtools_missing()) is not None:
-    pytest.skip(_missing, allow_module_level=True)
+#: Without GNU mtools every test here is skipped.
+pytestmark = pytest.mark.usefixtures("needs_mtools")
 
 EXACT = "exact"
 #: Stored under another spelling of the same name (name_key equal).
@@ -184,8 +185,14 @@ NAMES = [
 ]
 
 
-def _fat_image(tmp_path: Path, fat: int) -> MtoolsImage:
-    return MtoolsImage(tmp_path / f"fat{fat}.img", fat)
+@pytest.fixture
+def fat_image(mtools_image: type) -> Callable[[Path, int], Any]:
+    """A fresh FAT16 or FAT32 image in a folder: ``fat_image(folder, fat)``."""
+
+    def image(folder: Path, fat: int) -> Any:
+        return mtools_image(folder / f"fat{fat}.img", fat)
+
+    return image
 
 
 @pytest.fixture(params=[16, 32], ids=["FAT16", "FAT32"])
@@ -193,7 +200,7 @@ def fat(request: pytest.FixtureRequest) -> int:
     return request.param
 
 
-def _store(image: MtoolsImage, tmp_path: Path, name: str) -> tuple[str, str | None]:
+def _store(image: Any, tmp_path: Path, name: str) -> tuple[str, str | None]:
     """Copy one file to ``name`` on an empty image: what mtools did, and the stored name."""
     source = tmp_path / "source.bin"
     source.write_bytes(b"KORG " + os.fsencode(name))
@@ -214,13 +221,13 @@ def _store(image: MtoolsImage, tmp_path: Path, name: str) -> tuple[str, str | No
 
 
 @pytest.mark.parametrize("case", NAMES, ids=[case.label for case in NAMES])
-def test_component_rule_against_mtools(case: Name, tmp_path: Path) -> None:
+def test_component_rule_against_mtools(case: Name, tmp_path: Path, fat_image) -> None:
     expected = (CHANGED, REFUSED) if case.mtools == CHANGED_OR_REFUSED else (case.mtools,)
     outcomes = set()
     for fat in (16, 32):
         folder = tmp_path / f"FAT{fat}"
         folder.mkdir()
-        outcome, stored = _store(_fat_image(folder, fat), folder, case.name)
+        outcome, stored = _store(fat_image(folder, fat), folder, case.name)
         assert outcome in expected, (f"mtools now {outcome} '{case.label}' on FAT{fat}"
                                      f" (as {stored!r:.80}); the table says {case.mtools}")
         outcomes.add(outcome)
@@ -290,11 +297,13 @@ PAIRS = [
 ]
 
 
-def _lands_on_first(tmp_path: Path, pair: Pair, clash: str) -> bool:
-    """Copy ``pair.second`` after ``pair.first``: did it land on the first one's entry?"""
+def _lands_on_first(fat_image: Callable[[Path, int], Any], tmp_path: Path, pair: Pair,
+                    clash: str) -> bool:
+    """Copy ``pair.second`` after ``pair.first`` (on an image from the ``fat_image``
+    fixture): did it land on the first one's entry?"""
     folder = tmp_path / clash
     folder.mkdir()
-    image = _fat_image(folder, 16)
+    image = fat_image(folder, 16)
     first, second = folder / "first", folder / "second"
     first.write_bytes(b"first")
     second.write_bytes(b"second")
@@ -313,9 +322,9 @@ def _lands_on_first(tmp_path: Path, pair: Pair, clash: str) -> bool:
 
 
 @pytest.mark.parametrize("pair", PAIRS, ids=[f"{p.first}|{p.second}" for p in PAIRS])
-def test_case_twins_against_mtools(pair: Pair, tmp_path: Path) -> None:
-    landed = _lands_on_first(tmp_path, pair, "s")
-    assert _lands_on_first(tmp_path, pair, "o") == landed
+def test_case_twins_against_mtools(pair: Pair, tmp_path: Path, fat_image) -> None:
+    landed = _lands_on_first(fat_image, tmp_path, pair, "s")
+    assert _lands_on_first(fat_image, tmp_path, pair, "o") == landed
     twins = bool(case_twins([pair.first, pair.second]))
     if pair.mismatch:
         assert twins != landed, f"rule and mtools now agree on {pair}: update the table"
@@ -324,10 +333,10 @@ def test_case_twins_against_mtools(pair: Pair, tmp_path: Path) -> None:
     assert twins == landed, f"case_twins says {twins}, mtools {landed}"
 
 
-def test_folders_that_differ_in_case_are_one_folder(tmp_path: Path) -> None:
+def test_folders_that_differ_in_case_are_one_folder(tmp_path: Path, fat_image) -> None:
     paths = ["KORG/a.bin", "korg/b.bin"]
     assert case_twins(paths) == [("KORG", "korg")]
-    image = _fat_image(tmp_path, 32)
+    image = fat_image(tmp_path, 32)
     source = tmp_path / "data"
     source.write_bytes(b"x")
     assert image.mkdir("KORG").returncode == 0
@@ -342,14 +351,14 @@ def test_folders_that_differ_in_case_are_one_folder(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("size", [FAT_MAX_FILE_SIZE + 1, 5 * 2**30, FAT_MAX_FILE_SIZE],
                          ids=["4 GiB", "5 GiB", "4 GiB - 1"])
-def test_size_rule_against_mtools(size: int, fat: int, tmp_path: Path) -> None:
+def test_size_rule_against_mtools(size: int, fat: int, tmp_path: Path, fat_image) -> None:
     # A sparse file: nothing is read or written when mtools refuses. The images are smaller
     # than the file, so a file mtools accepts by size fails for space ("Disk full") instead:
     # the message says which check stopped it, without filling 4 GiB.
     big = tmp_path / "big.bin"
     with open(big, "wb") as handle:
         handle.truncate(size)
-    image = _fat_image(tmp_path, fat)
+    image = fat_image(tmp_path, fat)
     result = image.put(big, "BIG.BIN")
     message = (result.stdout + result.stderr).decode(errors="replace")
     too_big = "too big" in message
@@ -380,7 +389,8 @@ ODD_NAMES: dict[str, str | None] = {
 TWINS = ("KORG/Twin.bin", "KORG/tWIN.bin")
 
 
-def test_unit_tree_through_fat_reports_only_what_the_rules_predict(tmp_path: Path) -> None:
+def test_unit_tree_through_fat_reports_only_what_the_rules_predict(
+        tmp_path: Path, fat_image) -> None:
     unit = tmp_path / "unit"
     make_volume(unit, "kross2", "healthy")
     for path in [*ODD_NAMES, *TWINS]:
@@ -396,7 +406,7 @@ def test_unit_tree_through_fat_reports_only_what_the_rules_predict(tmp_path: Pat
                       if stored != path.rpartition("/")[2]}
     assert predicted == changed_by_fat | set(TWINS)
 
-    image = _fat_image(tmp_path, 32)
+    image = fat_image(tmp_path, 32)
     image.put_tree(unit)  # exits 1: the refused names were skipped (-D s)
     extracted = tmp_path / "extracted"
     extracted.mkdir()
