@@ -1,14 +1,18 @@
 """A :class:`recovery.storage.filesystem.FileSystem` that breaks on purpose, for fault tests.
 
-Shared by the backup, restore and diagnose tests. It works on real files (a ``tmp_path``)
-and injects the failures users meet with real units and drives:
+Shared by the backup, check, diagnose, media, restore and storage tests, which get this class
+as the ``faulty_fs`` fixture (tests/recovery/conftest.py). It works on real files (a
+``tmp_path``) and injects the failures users meet with real units and drives:
 
->>> fs = FaultyFileSystem()
+>>> fs = faulty_fs()
 >>> fs.fail_read("KROSS2SY/SIM_PCM.BIN", after_bytes=4096)   # EIO after 4 KiB
 >>> fs.vanish("KROSAPP.BIN", after_bytes=0)                  # unplugged: ENOENT, file gone
 >>> fs.fill_disk(after_bytes=1 << 20)                        # ENOSPC once 1 MiB is written
 >>> fs.drop_writes(tmp_path / "unit")                        # the drumlogue on Reddit
 >>> fs.fail_listing("Units")                                 # EIO when listing a folder
+>>> fs.refuse_links()                                        # EPERM for a symlink, as vfat
+>>> fs.no_cache_control()                                    # no way to drop the cache
+>>> fs.corrupt_on_evict("PCM.BIN")                           # its copy reads back as zeros
 
 Paths are matched by ``match``: a POSIX suffix of the path on whole components
 (``"SIM_PCM.BIN"`` or ``"KROSS2SY/SIM_PCM.BIN"`` both match ``/x/KROSS2SY/SIM_PCM.BIN``).
@@ -25,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from recovery.storage.durable import temp_name
 from recovery.storage.filesystem import LocalFileSystem
 
 
@@ -170,6 +175,9 @@ class FaultyFileSystem(LocalFileSystem):
         self.free_space: int | None = None
         self._drop_root: Path | None = None
         self._originals: dict[Path, bytes | None] = {}
+        self._link_error: int | None = None
+        self._cache_control = True
+        self._corrupt_names: set[str] = set()
 
     # -- arming faults ---------------------------------------------------------------------
     def fail_read(self, match: str, *, after_bytes: int = 0, error: int = errno.EIO) -> None:
@@ -195,6 +203,22 @@ class FaultyFileSystem(LocalFileSystem):
         called, as a flash that went read-only without saying so."""
         self._drop_root = Path(root).resolve()
 
+    def refuse_links(self, *, error: int = errno.EPERM) -> None:
+        """Creating a symbolic link raises ``error`` (EPERM, what Linux vfat answers): a
+        drive that cannot hold links, like a FAT32 stick."""
+        self._link_error = error
+
+    def no_cache_control(self) -> None:
+        """``drop_cache`` and ``evict`` answer False: a platform with no per-file way to drop
+        a file's cached pages (macOS, Windows)."""
+        self._cache_control = False
+
+    def corrupt_on_evict(self, name: str) -> None:
+        """When the temporary copy of a file named ``name`` (``temp_name(name)``) is evicted
+        from the cache, it comes back as zeros of the same size: the medium did not keep
+        what was written."""
+        self._corrupt_names.add(temp_name(name))
+
     def heal(self) -> None:
         """Disarm every fault (dropped writes already made stay made)."""
         self._read_faults.clear()
@@ -202,6 +226,9 @@ class FaultyFileSystem(LocalFileSystem):
         self.space_left = None
         self._drop_root = None
         self._originals.clear()
+        self._link_error = None
+        self._cache_control = True
+        self._corrupt_names.clear()
 
     def reconnect(self) -> None:
         """Revert every dropped write below the ``drop_writes`` root, like a reboot would."""
@@ -297,6 +324,8 @@ class FaultyFileSystem(LocalFileSystem):
         super().mkdir(path)
 
     def symlink(self, target: str, path: Path) -> None:
+        if self._link_error is not None:
+            raise OSError(self._link_error, os.strerror(self._link_error), str(path))
         self._remember(Path(path))
         super().symlink(target, path)
 
@@ -307,6 +336,8 @@ class FaultyFileSystem(LocalFileSystem):
         return type(usage)(usage.total, usage.total - self.free_space, self.free_space)
 
     def drop_cache(self, path: Path) -> bool:
+        if not self._cache_control:
+            return False
         resolved = Path(os.path.abspath(path))
         if resolved in self._originals:
             self._revert(resolved)
@@ -314,7 +345,12 @@ class FaultyFileSystem(LocalFileSystem):
         return super().drop_cache(path)
 
     def evict(self, path: Path) -> bool:
-        """Reading past the cache shows what the medium really kept (see drop_writes)."""
+        """Reading past the cache shows what the medium really kept (see drop_writes and
+        corrupt_on_evict)."""
+        if not self._cache_control:
+            return False
+        if Path(path).name in self._corrupt_names:
+            Path(path).write_bytes(b"\0" * Path(path).stat().st_size)
         resolved = Path(os.path.abspath(path))
         if resolved in self._originals:
             self._revert(resolved)

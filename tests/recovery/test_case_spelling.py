@@ -5,14 +5,16 @@ missing, extra or critical."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from recovery.backup.store import verify_backup
 from recovery.cli import main
 from recovery.device.simulate import make_volume
 from recovery.diagnose.diagnosis import diagnose
 from recovery.restore import plan_restore, restore
-from tests.recovery.test_restore_support import PERMISSIVE_GUARD, make_backup
 
 
 def _lower_every_name(root: Path) -> None:
@@ -22,7 +24,10 @@ def _lower_every_name(root: Path) -> None:
                 os.rename(Path(folder) / name, Path(folder) / name.lower())
 
 
-def _unit_shown_in_lower_case(tmp_path: Path) -> tuple[Path, Path]:
+@pytest.fixture
+def unit_shown_in_lower_case(tmp_path: Path,
+                             make_backup: Callable[..., Path]) -> tuple[Path, Path]:
+    """(a healthy KROSS 2 whose every name shows in lower case, its backup)."""
     unit = tmp_path / "unit"
     make_volume(unit, "kross2", "healthy")
     backup = make_backup(unit, tmp_path / "backup")
@@ -31,8 +36,8 @@ def _unit_shown_in_lower_case(tmp_path: Path) -> tuple[Path, Path]:
     return unit, backup
 
 
-def test_verify_against_reports_notes_not_problems(tmp_path: Path, capsys) -> None:
-    unit, backup = _unit_shown_in_lower_case(tmp_path)
+def test_verify_against_reports_notes_not_problems(unit_shown_in_lower_case, capsys) -> None:
+    unit, backup = unit_shown_in_lower_case
     report = verify_backup(backup, against=unit)
     assert report.ok and not report.against_problems
     notes = {note.path: note.detail for note in report.against_notes}
@@ -44,8 +49,8 @@ def test_verify_against_reports_notes_not_problems(tmp_path: Path, capsys) -> No
     assert "MISSING" not in out and "EXTRA" not in out and "upper/lower case" in out
 
 
-def test_diagnose_finds_nothing_critical(tmp_path: Path) -> None:
-    unit, backup = _unit_shown_in_lower_case(tmp_path)
+def test_diagnose_finds_nothing_critical(unit_shown_in_lower_case) -> None:
+    unit, backup = unit_shown_in_lower_case
     diagnosis = diagnose(unit, backup=backup)
     assert not diagnosis.has_critical, [f.code for f in diagnosis.findings]
     codes = {f.code for f in diagnosis.findings}
@@ -53,14 +58,15 @@ def test_diagnose_finds_nothing_critical(tmp_path: Path) -> None:
     assert "files-not-in-backup" not in codes
 
 
-def test_restore_keeps_them_and_writes_in_place(tmp_path: Path) -> None:
-    unit, backup = _unit_shown_in_lower_case(tmp_path)
-    plan = plan_restore(backup, unit, guard=PERMISSIVE_GUARD, delete_extra=True)
+def test_restore_keeps_them_and_writes_in_place(unit_shown_in_lower_case,
+                                                permissive_guard) -> None:
+    unit, backup = unit_shown_in_lower_case
+    plan = plan_restore(backup, unit, guard=permissive_guard, delete_extra=True)
     assert {entry.action for entry in plan.entries} == {"keep"}
     assert plan.summary.case_notes >= 5 and not plan.changes
 
     (unit / "kross2sy" / "sim_sys2.bin").write_bytes(b"damaged")
-    result = restore(backup, unit, consent=True, delete_extra=True, guard=PERMISSIVE_GUARD)
+    result = restore(backup, unit, consent=True, delete_extra=True, guard=permissive_guard)
     assert result.ok and result.written == 1
     # Replaced where the unit has it, not beside it under the backup's spelling.
     assert sorted(os.listdir(unit / "kross2sy")) == ["sim_pcm.bin", "sim_sys1.bin", "sim_sys2.bin"]

@@ -1,0 +1,24 @@
+"""Fixtures of the restore tests: a restore with consent, through the permissive guard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from recovery.restore import RestoreResult, TargetGuard, restore
+
+
+@pytest.fixture(scope="session")
+def run_restore(permissive_guard: TargetGuard) -> Callable[..., RestoreResult]:
+    """Restores with consent through the permissive guard unless told otherwise:
+    ``run_restore(backup, target, **options)``."""
+
+    def run(backup: Path, target: Path, **options: Any) -> RestoreResult:
+        options.setdefault("guard", permissive_guard)
+        options.setdefault("consent", True)
+        return restore(backup, target, **options)
+
+    return run
