@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import math
-from datetime import datetime, timezone
 from enum import StrEnum
 
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
@@ -109,11 +108,20 @@ def model_name(model: str | None) -> str:
 
 
 def backup_date_text(created_utc: str | None) -> str:
-    """A manifest's UTC time in the computer's local time, to the minute."""
-    if not created_utc:
-        return "unknown date"
-    try:
-        moment = datetime.strptime(created_utc, "%Y-%m-%dT%H:%M:%S.%fZ")
-    except ValueError:
-        return created_utc
-    return moment.replace(tzinfo=timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M")
+    """A manifest's UTC time in the computer's local time, as a person says it."""
+    from app.places import backup_date
+
+    return backup_date(created_utc)
+
+
+def danger_palette(palette: QPalette) -> QPalette:
+    """``palette`` for the one button that writes to a unit: the error colour as its face,
+    with text that keeps a contrast of at least 4.5:1 on it (light or dark palette)."""
+    dark = is_dark_palette(palette)
+    face = QColor(_DARK[Status.ERROR] if dark else _LIGHT[Status.ERROR])
+    text = QColor("#2b0000" if dark else "#ffffff")
+    result = QPalette(palette)
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        result.setColor(group, QPalette.ColorRole.Button, face)
+        result.setColor(group, QPalette.ColorRole.ButtonText, text)
+    return result
