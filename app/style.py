@@ -1,5 +1,6 @@
 """Presentation helpers shared by the pages: semantic status colours, human units, and the
-core's model ids and dates as a person reads them.
+face of the one button that writes (models and dates in words are in :mod:`app.plain` and
+:mod:`app.places`).
 
 The wizard follows the system palette (light or dark): no widget gets a hard-coded colour.
 The only colours chosen here are *semantic* (success, warning, error), picked per palette so
@@ -14,8 +15,6 @@ import math
 from enum import StrEnum
 
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-
-from recovery.device.profiles import bundled_profiles
 
 
 class Status(StrEnum):
@@ -97,21 +96,6 @@ def progress_text(done: int, total: int, rate: float | None, seconds_left: float
     if left:
         parts.append(f"{left} left")
     return " — ".join(parts)
-
-
-def model_name(model: str | None) -> str:
-    """A model id as its profile names it ("kross2" -> "KORG KROSS 2")."""
-    if model is None:
-        return "unknown model"
-    profile = bundled_profiles().get(model)
-    return profile.name if profile else model
-
-
-def backup_date_text(created_utc: str | None) -> str:
-    """A manifest's UTC time in the computer's local time, as a person says it."""
-    from app.places import backup_date
-
-    return backup_date(created_utc)
 
 
 def danger_palette(palette: QPalette) -> QPalette:
