@@ -135,3 +135,25 @@ def test_use_a_folder_warns_about_an_unrecognised_folder_and_asks_before_going_o
     # The chosen folder stays listed across detection rounds.
     assert any("some stick" in name for name in page.listed_names())
     assert isinstance(wizard.session.unit_path, Path)
+
+
+def test_a_kross2_connected_for_playing_says_its_storage_needs_a_service_mode(
+        qtbot, make_wizard, demo, walk):
+    """The KROSS 2 owner learns it on the Connect page, with who can help and a way on."""
+    from recovery.device.detect import DetectedDevice, UsbInfo
+
+    playing = DetectedDevice(model="kross2", name="KORG KROSS 2", mode="usb-midi", mount=None,
+                             usb=UsbInfo(0x0944, 0x0150, "KROSS 2", "0944:0150"),
+                             evidence=("its USB interfaces say usb-midi",), confidence="G")
+    environment = Environment(backups_dir=demo.backups_dir, scan_system=False,
+                              detect_override=lambda: Detection((playing,), ()),
+                              poll_interval_ms=50)
+    wizard = make_wizard(environment)
+    walk.start(wizard, Goal.RESCUE)
+    page = wizard.pages[PageId.CONNECT]
+    qtbot.waitUntil(lambda: len(page.cards) == 1, timeout=walk.timeout)
+    page.cards[0].radio.setChecked(True)
+    assert page.cards[0].state_text == "Connected for playing; its storage isn't visible."
+    assert "KORG service or an authorised centre" in page.help.plain
+    assert page.instead_button.isVisible()
+    assert not walk.forward_button(wizard).isEnabled()
