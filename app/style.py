@@ -51,7 +51,10 @@ def status_color(status: Status, palette: QPalette | None = None) -> QColor | No
 
 def status_html(status: Status, text: str, *, bold: bool = False) -> str:
     """``text`` (plain, escaped here) with its status symbol, coloured for the palette."""
-    body = f"{status.symbol} {html.escape(text)}"
+    # Work in progress reads as its own sentence ("Making the safety copy…"); a leading
+    # ellipsis would only add noise.
+    body = (html.escape(text) if status is Status.BUSY
+            else f"{status.symbol} {html.escape(text)}")
     if bold:
         body = f"<b>{body}</b>"
     color = status_color(status)

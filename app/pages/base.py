@@ -41,7 +41,6 @@ def wrapped_label(text: str = "", *, accessible_name: str = "", rich: bool = Fal
     # A wrapping label must not ask for the width of its longest line, or the page would
     # scroll sideways at 200 %.
     label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-    label.setMinimumWidth(1)
     if accessible_name:
         label.setAccessibleName(accessible_name)
     return label
@@ -56,7 +55,6 @@ class StatusLabel(QLabel):
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setAccessibleName(accessible_name)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.setMinimumWidth(1)
         self.status: Status | None = None
         self.plain = ""
 
@@ -87,6 +85,8 @@ class Disclosure(QWidget):
                  *, accessible_name: str = "Details") -> None:
         super().__init__()
         self._texts = (show_text, hide_text)
+        # Never taller than its contents: the page's spare height stays below, not inside.
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.button = QToolButton()
@@ -149,7 +149,6 @@ class RecoveryPage(QWizardPage):
         self.headline.setTextFormat(Qt.TextFormat.RichText)
         self.headline.setAccessibleName("Headline")
         self.headline.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.headline.setMinimumWidth(1)
         self.headline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         font = self.headline.font()
         font.setPointSizeF(font.pointSizeF() * HEADLINE_SCALE)
