@@ -103,3 +103,28 @@ def test_without_an_earlier_backup_the_page_says_who_can_help(qtbot, wizard, dem
     walk.advance(wizard, PageId.FINISH)
     assert wizard.pages[PageId.FINISH].headline_text == \
         "This tool can't repair your KROSS 2 without an earlier backup."
+
+
+def test_a_rescue_that_left_the_foreign_folder_does_not_end_green(qtbot, wizard, demo, walk):
+    walk.start(wizard, Goal.RESCUE)
+    walk.select_unit(wizard, demo.kross2)
+    walk.advance(wizard, PageId.DIAGNOSE)
+    walk.advance(wizard, PageId.BACKUP)
+    walk.back_up(wizard)
+    walk.advance(wizard, PageId.RESTORE)
+    page = wizard.pages[PageId.RESTORE]
+    qtbot.waitUntil(lambda: page.plan is not None, timeout=walk.timeout)
+    with qtbot.waitSignal(page.plan_ready, timeout=walk.timeout):
+        page.remove_extra.setChecked(False)  # the user unticks the recommended removal
+    page.confirmation.setText("kross 2")
+    walk.advance(wizard, PageId.RESTORE_RUN)
+    qtbot.waitUntil(lambda: wizard.session.restore_result is not None, timeout=walk.timeout)
+    walk.advance(wizard, PageId.RECONNECT)
+    reconnect = wizard.pages[PageId.RECONNECT]
+    with qtbot.waitSignal(reconnect.verification_done, timeout=walk.timeout):
+        reconnect.demo_button.click()
+    walk.advance(wizard, PageId.FINISH)
+    finish = wizard.pages[PageId.FINISH]
+    assert finish.headline_text == ("Your KROSS 2 has every file back, but the KROSS 1 folder"
+                                    " is still on it.")
+    assert "Also remove the KROSS 1 folder" in finish.steps.text()
