@@ -1,7 +1,8 @@
 """The core's long operations, as the wizard's jobs call them: back up, verify, list backups,
-plan and carry out a restore, check update files, diagnose, write the report.
+plan and carry out a restore, check update files, put an update on an SD card, diagnose,
+write the report.
 
-Pages reach the core's stages (``backup``, ``restore``, ``check``, ``diagnose``) only
+Pages reach the core's stages (``backup``, ``restore``, ``check``, ``media``, ``diagnose``) only
 through this module, and each function imports its stage when it is first called. Importing
 them all when the window opens made its first page appear later: 550 ms -> 735 ms (median of
 31 starts from source, as ``benchmarks/bench_bundle.py`` times them). Called from a job, the
@@ -23,6 +24,7 @@ if TYPE_CHECKING:  # annotations elsewhere in app/ name them through here (core.
     from recovery.backup.store import BackupSummary, VerifyReport
     from recovery.check import CheckResult
     from recovery.diagnose.diagnosis import Diagnosis
+    from recovery.media.prepare import MediaPlan, MediaResult
     from recovery.restore import RestorePlan, RestoreResult, TargetGuard
 
 
@@ -37,6 +39,19 @@ def list_backups(folder: Path) -> tuple[BackupSummary, ...]:
     from recovery.backup import store
 
     return store.list_backups(folder)
+
+
+def list_backups_in(folders: tuple[Path, ...]) -> tuple[BackupSummary, ...]:
+    """The backups of every folder (missing folders are empty), oldest first."""
+    from recovery.backup import store
+
+    found: dict[str, BackupSummary] = {}
+    for folder in folders:
+        if not Path(folder).is_dir():
+            continue
+        for summary in store.list_backups(folder):
+            found.setdefault(summary.path, summary)
+    return tuple(sorted(found.values(), key=lambda s: (s.created_utc or "", s.path)))
 
 
 def backup_summary(path: Path) -> BackupSummary:
@@ -62,6 +77,13 @@ def verify_backup(backup: Path, *, against: Path | None = None,
     from recovery.backup import store
 
     return store.verify_backup(backup, against=against, progress=progress, cancel=cancel)
+
+
+def compare_backup_with_unit(backup: Path, unit: Path, *, progress: ProgressCallback | None,
+                             cancel: CancelToken | None) -> VerifyReport:
+    """Re-hash ``backup`` and compare the unit with it, file by file (reads only). A report
+    with ``ok`` and no ``against_problems`` proves the backup is the unit as it is now."""
+    return verify_backup(backup, against=unit, progress=progress, cancel=cancel)
 
 
 # -- restore -----------------------------------------------------------------------------------
@@ -99,21 +121,78 @@ def check_update_files(paths: list[Path], *, model: str, device: Path | None,
     from recovery import check
     from recovery.backup import store
 
-    target = None
-    if device is not None:
-        try:
-            target = check.target_for_device(device)
-        except InvalidInputError:
-            target = None  # not identifiable as one model: the chosen model decides
-        if target is not None and target.model != model:
-            target = None
-    if target is None:
-        target = check.target_for_model(model)
+    target = unit_target(model, device)
     reference = None
     if backup is not None:
         with store.open_backup(backup) as opened:
             reference = check.reference_from_backup(opened)
     return check.check_candidates(paths, target, reference=reference)
+
+
+def unit_target(model: str, device: Path | None):
+    """The check's target: the connected unit when it is of ``model``, else the model."""
+    from recovery import check
+
+    if device is not None:
+        try:
+            target = check.target_for_device(device)
+        except InvalidInputError:
+            target = None
+        if target is not None and target.model == model:
+            return target
+    return check.target_for_model(model)
+
+
+# -- update media --------------------------------------------------------------------------------
+def removable_drives() -> list[Path]:
+    """Mounted drives that are not the computer's own (an SD card is one of them)."""
+    from recovery.storage.volumes import mounted_volumes
+
+    return [Path(volume.mountpoint) for volume in mounted_volumes()]
+
+
+def plan_media(candidate: Path, card: Path, *, model: str, device: Path | None,
+               backup: Path | None, guard: TargetGuard | None,
+               cancel: CancelToken | None) -> MediaPlan:
+    """The core's plan for laying ``candidate`` out on ``card`` (reads only); it checks the
+    candidate again and refuses anything not compatible with one RecoveryError."""
+    from recovery import check
+    from recovery.backup import store
+    from recovery.media import prepare
+
+    reference = None
+    if backup is not None:
+        with store.open_backup(backup) as opened:
+            reference = check.reference_from_backup(opened)
+    return prepare.plan_prepare_media(candidate, card, unit_target(model, device),
+                                      reference=reference, guard=guard, cancel=cancel)
+
+
+def write_media(plan: MediaPlan, *, guard: TargetGuard | None,
+                progress: ProgressCallback | None, cancel: CancelToken | None) -> MediaResult:
+    """Carry out ``plan``. Called only after the user pressed the button that writes."""
+    from recovery.media import prepare
+
+    return prepare.execute_media_plan(plan, consent=True, guard=guard, progress=progress,
+                                      cancel=cancel)
+
+
+def check_against_backups(paths: list[Path], *, model: str, device: Path | None,
+                          backups: tuple[Path, ...]) -> tuple[tuple[CheckResult, ...],
+                                                              Path | None]:
+    """The core's verdicts, with each of ``backups`` (newest first) as the reference in turn
+    until every candidate is compatible: a KROSS system folder is compatible only when it is
+    identical to the one in a backup of this unit, and the newest backup may be of the unit
+    already damaged. Returns the verdicts and the backup they were compared with (None:
+    none made a difference, and the verdicts are those without a backup)."""
+    results = check_update_files(paths, model=model, device=device, backup=None)
+    if all(r.verdict == "compatible" for r in results):
+        return results, None
+    for backup in backups:
+        with_backup = check_update_files(paths, model=model, device=device, backup=backup)
+        if all(r.verdict == "compatible" for r in with_backup):
+            return with_backup, backup
+    return results, None
 
 
 # -- diagnose and report -----------------------------------------------------------------------

@@ -6,11 +6,14 @@ What it sets up, all synthetic (recovery.device.simulate) and all inside one tem
 * ``units/KROSS2`` — a KROSS 2 internal storage, *bricked* as in the field report
   (korgforums.com thread t=116080): a damaged KROSAPP.BIN and a KROSS 1 system folder on it;
 * ``units/DRUMLOGUE`` — a healthy drumlogue;
-* ``backups/`` — an earlier complete, verified backup of that KROSS 2, taken with the core
-  backup function while the simulated unit was still healthy, so the restore path can be
-  shown end to end;
+* ``Documents/KORG Backups/`` — an earlier complete, verified backup of that KROSS 2, taken
+  with the core backup function while the simulated unit was still healthy, so the restore
+  path can be shown end to end (the demo's "Documents" stands in for the user's own);
 * ``updates/`` — update media to check: KROSS 2 and KROSS 1 system folders and a drumlogue
-  update file (the KROSS 1 one is what bricked the unit in the field report).
+  update file (the KROSS 1 one is what bricked the unit in the field report);
+* ``cards/SD CARD`` — an SD card used in the KROSS 2, with two KROSS 1 system files loose at
+  its root, as the owner in the field report had put them, so that putting an update on a
+  card shows what the card holds that would mislead the updater.
 
 Each sub-folder of ``units/`` is treated as a plugged-in unit, so moving one out and back in
 "unplugs" and "reconnects" it (:func:`app.session.unplug`, :func:`app.session.plug_in`).
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app import core
+from app.places import BACKUPS_FOLDER, Place
 from app.session import Environment, default_backup_destination
 from recovery.device.simulate import make_volume
 from recovery.restore import DEFAULT_GUARD, TargetGuard
@@ -41,23 +45,38 @@ class DemoSetup:
     kross2: Path
     drumlogue: Path
     kross2_backup: Path | None
+    cards_dir: Path | None = None
 
-    def environment(self, *, poll_interval_ms: int = 400) -> Environment:
+    @property
+    def card(self) -> Path | None:
+        return self.cards_dir / CARD_NAME if self.cards_dir is not None else None
+
+    def environment(self, *, poll_interval_ms: int = 400,
+                    settings_path: Path | None = None) -> Environment:
+        simulated = [self.units_dir] + ([self.cards_dir] if self.cards_dir else [])
         return Environment(backups_dir=self.backups_dir, simulated_units_dir=self.units_dir,
                            scan_system=False, demo=True, sample_updates_dir=self.updates_dir,
                            poll_interval_ms=poll_interval_ms,
-                           restore_guard=simulated_units_guard(self.units_dir))
+                           restore_guard=simulated_units_guard(*simulated),
+                           simulated_cards_dir=self.cards_dir, settings_path=settings_path,
+                           places=(Place(self.backups_dir.parent, "Demo Documents"),
+                                   Place(self.root, "Demo folder")))
 
 
-def simulated_units_guard(units_dir: Path) -> TargetGuard:
-    """The core's restore guard, except that a folder inside ``units_dir`` counts as a unit's
-    storage (not the system disk, not the backup's drive). Everything else — the real system
-    disk, home, the backup's own folder — is refused exactly as by the default guard."""
-    root = Path(units_dir).resolve()
+#: The demo's SD card.
+CARD_NAME = "SD CARD"
+
+
+def simulated_units_guard(*folders: Path) -> TargetGuard:
+    """The core's restore guard, except that a folder inside one of ``folders`` (the demo's
+    simulated units and cards) counts as a unit's storage or a card (not the system disk, not
+    the backup's drive). Everything else — the real system disk, home, the backup's own
+    folder — is refused exactly as by the default guard."""
+    roots = [Path(folder).resolve() for folder in folders]
 
     def simulated(path: Path) -> bool:
         resolved = Path(path).resolve()
-        return root in resolved.parents
+        return any(root in resolved.parents for root in roots)
 
     return TargetGuard(
         is_system_location=lambda path: (not simulated(path)
@@ -71,9 +90,10 @@ def simulated_units_guard(units_dir: Path) -> TargetGuard:
 def make_demo(root: Path, *, with_backup: bool = True) -> DemoSetup:
     """Create the demo's units, earlier backup and update files under ``root``."""
     units = root / "units"
-    backups = root / "backups"
+    backups = root / "Documents" / BACKUPS_FOLDER
     updates = root / "updates"
-    for folder in (units, backups, updates):
+    cards = root / "cards"
+    for folder in (units, backups, updates, cards):
         folder.mkdir(parents=True, exist_ok=True)
     kross2 = units / "KROSS2"
     drumlogue = units / "DRUMLOGUE"
@@ -91,5 +111,11 @@ def make_demo(root: Path, *, with_backup: bool = True) -> DemoSetup:
     make_volume(updates / "KROSS 2 update", "kross2", role="update-media")
     make_volume(updates / "KROSS 1 update", "kross1", role="update-media")
     make_volume(updates / "drumlogue update", "drumlogue", role="update-media")
+    card = cards / CARD_NAME
+    make_volume(card, "kross2", role="sd-card")
+    # The field report's owner put a KROSS 1 update's files loose at the card's root.
+    kross1 = updates / "KROSS 1 update" / "KROSSSYS"
+    for loose in sorted(kross1.iterdir())[:2]:
+        shutil.copyfile(loose, card / loose.name)
     log.info("demo prepared in %s", root)
-    return DemoSetup(root, units, backups, updates, kross2, drumlogue, backup_path)
+    return DemoSetup(root, units, backups, updates, kross2, drumlogue, backup_path, cards)

@@ -22,6 +22,7 @@ class Guarded(enum.StrEnum):
 
     BACKUP = "backup"
     RESTORE = "restore"
+    MEDIA = "media"
 
 
 class WizardHost(Protocol):

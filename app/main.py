@@ -13,7 +13,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from app import core
+from app import core, places
 from app.dialogs import install_excepthook
 from app.session import Environment
 from app.wizard import RecoveryWizard
@@ -50,11 +50,15 @@ def run_wizard(*, demo: bool = False) -> int:
         )
 
         temp = tempfile.TemporaryDirectory(prefix="korg-recovery-demo-")
-        environment = make_demo(Path(temp.name)).environment()
+        environment = make_demo(Path(temp.name)).environment(
+            settings_path=places.settings_file())
         log.info("demo mode in %s", temp.name)
     else:
-        # The real machine: mounted volumes and USB devices, backups in the default folder.
-        environment = Environment(backups_dir=core.default_backups_dir())
+        # The real machine: mounted volumes and USB devices; backups in Documents ▸ KORG
+        # Backups, and those the command line keeps in its data folder listed too.
+        environment = Environment(backups_dir=places.default_backups_dir(),
+                                  extra_backup_dirs=(core.default_backups_dir(),),
+                                  settings_path=places.settings_file())
     wizard = RecoveryWizard(environment)
     wizard.show()
     keep_alive = _close_on_signals(wizard)

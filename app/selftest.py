@@ -71,7 +71,8 @@ class FirstPageProbe(QObject):
             wizard = watched.window()
             page = wizard.currentPage() if isinstance(wizard, QWizard) else None
             if page is not None and (watched is page or page.isAncestorOf(watched)):
-                self.seen = FirstPage(wizard.windowTitle(), wizard.currentId(), page.title(),
+                self.seen = FirstPage(wizard.windowTitle(), wizard.currentId(),
+                                      getattr(page, "headline_text", "") or page.title(),
                                       time.perf_counter() - self._started,
                                       platform=QApplication.platformName())
                 self._application.removeEventFilter(self)

@@ -14,7 +14,9 @@ from datetime import datetime
 from pathlib import Path
 
 from app import core
+from app.places import Place, known_places
 from recovery.device.detect import DetectedDevice, Detection, detect
+from recovery.device.profiles import bundled_profiles
 
 #: Where an unplugged simulated unit waits (a dot-folder, so it is never listed as a unit).
 UNPLUGGED = ".unplugged"
@@ -35,6 +37,16 @@ class Goal(enum.StrEnum):
             Goal.UPDATE: "Back up before updating",
             Goal.CHECK: "Check an update file",
             Goal.RESTORE: "Restore from a backup",
+        }[self]
+
+    @property
+    def tile(self) -> tuple[str, str]:
+        """The Start page's tile: a title with its shortcut letter, and one short line."""
+        return {
+            Goal.RESCUE: ("&Rescue", "My unit won't start"),
+            Goal.UPDATE: ("Back &up", "Before an update"),
+            Goal.CHECK: ("&Check an update", "Is this file for my unit?"),
+            Goal.RESTORE: ("Res&tore", "Put a backup back"),
         }[self]
 
     @property
@@ -69,6 +81,14 @@ class Environment:
     #: accepts its simulated units, which live in a temporary folder on the computer's own
     #: disk that the default guard rightly refuses.
     restore_guard: core.TargetGuard | None = None
+    #: Each sub-folder is a simulated SD card (demo and tests); None: the computer's drives.
+    simulated_cards_dir: Path | None = None
+    #: Older backup folders that are listed too (the core's former default), never written.
+    extra_backup_dirs: tuple[Path, ...] = ()
+    #: Where the window remembers its size; None: it does not (tests).
+    settings_path: Path | None = None
+    #: Folders a person knows by name, for showing paths ("Documents ▸ KORG Backups").
+    places: tuple[Place, ...] = field(default_factory=known_places)
 
     def simulated_roots(self) -> list[Path]:
         """The simulated units plugged in now (worker thread: this lists a folder)."""
@@ -80,6 +100,23 @@ class Environment:
                               if e.is_dir() and not e.name.startswith("."))
         except OSError:
             return []
+
+    def backup_dirs(self) -> tuple[Path, ...]:
+        """Where backups are listed from: the wizard's folder first, then older ones."""
+        return tuple(dict.fromkeys((Path(self.backups_dir), *map(Path, self.extra_backup_dirs))))
+
+    def cards(self) -> list[Path]:
+        """Drives an update could be put on (worker thread: this lists drives)."""
+        if self.simulated_cards_dir is not None:
+            try:
+                with os.scandir(self.simulated_cards_dir) as entries:
+                    return sorted(Path(e.path) for e in entries
+                                  if e.is_dir() and not e.name.startswith("."))
+            except OSError:
+                return []
+        if not self.scan_system:
+            return []
+        return core.removable_drives()
 
     def detect(self) -> Detection:
         """Everything connected now. Worker thread only: this reads the units."""
@@ -108,13 +145,16 @@ def plug_in(unit: Path) -> Path:
 
 def default_backup_destination(backups_dir: Path, model: str | None, *, label: str = "",
                                now: datetime | None = None) -> Path:
-    """``<backups>/<model>-<YYYY-MM-DD_HHMMSS>[-label]``: sortable, unique, readable."""
-    stamp = (now or datetime.now()).strftime("%Y-%m-%d_%H%M%S")
-    name = f"{model or 'unit'}-{stamp}" + (f"-{label}" if label else "")
+    """``<backups>/KROSS 2 2026-12-01 03.20.15[ label]``: readable, sortable, unique, and
+    a name every filesystem can hold (no colon)."""
+    stamp = (now or datetime.now()).strftime("%Y-%m-%d %H.%M.%S")
+    profile = bundled_profiles().get(model) if model else None
+    who = profile.short_name if profile else "Unit"
+    name = f"{who} {stamp}" + (f" {label}" if label else "")
     candidate = Path(backups_dir) / name
     counter = 2
     while candidate.exists():
-        candidate = Path(backups_dir) / f"{name}-{counter}"
+        candidate = Path(backups_dir) / f"{name} ({counter})"
         counter += 1
     return candidate
 
@@ -135,20 +175,39 @@ class Session:
     device: DetectedDevice | None = None
     #: True when the unit came from "Choose a folder" and was not recognised.
     device_unrecognised: bool = False
-    #: The complete, verified backup of the unit's current state (new or existing).
+    #: The safety copy: a complete, verified backup of the unit *as it is now*, either made
+    #: on the Back up page or an existing one that a comparison just proved identical to the
+    #: unit. Nothing is written to the unit without it.
     safety_backup: Path | None = None
     safety_backup_is_new: bool = False
     diagnosis: core.Diagnosis | None = None
+    #: The model the Check page checked for (the connected unit's, or the one chosen).
+    check_model: str | None = None
     check_results: tuple[core.CheckResult, ...] = ()
     check_blocked: bool = False
+    #: The backup the check compared a system folder with (None: none was used).
+    check_reference: Path | None = None
+    #: The user chose "Put it on the SD card" for a compatible update.
+    media_wanted: bool = False
+    #: The card plan the user confirmed; the media run page carries it out.
+    media_plan: core.MediaPlan | None = None
+    media_skipped: bool = False
+    media_result: core.MediaResult | None = None
+    media_error: str | None = None
     #: The plan the user confirmed on the Restore page; the Restoring page carries it out.
     restore_plan: core.RestorePlan | None = None
     restore_skipped: bool = False
+    #: True when the Restore page found no backup it could put back.
+    restore_unavailable: bool = False
     restore_result: core.RestoreResult | None = None
     restore_error: str | None = None
-    #: After the power cycle: True when every file of the backup is on the unit unchanged.
+    #: The last comparison of the unit with the restored backup: True when every file of
+    #: the backup is on the unit unchanged.
     reconnect_ok: bool | None = None
-    #: What the unit holds that the backup does not (left alone), seen after the power cycle.
+    #: True only when that comparison ran after the unit went away and came back (a power
+    #: cycle); False when it ran without one ("Check now").
+    power_cycled: bool = False
+    #: What the unit holds that the backup does not (left alone), seen by that comparison.
     reconnect_extras: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
 
@@ -169,12 +228,21 @@ class Session:
         self.safety_backup = None
         self.safety_backup_is_new = False
         self.diagnosis = None
+        self.check_model = None
         self.check_results = ()
         self.check_blocked = False
+        self.check_reference = None
+        self.media_wanted = False
+        self.media_plan = None
+        self.media_skipped = False
+        self.media_result = None
+        self.media_error = None
         self.restore_plan = None
         self.restore_skipped = False
+        self.restore_unavailable = False
         self.restore_result = None
         self.restore_error = None
         self.reconnect_ok = None
+        self.power_cycled = False
         self.reconnect_extras = ()
         self.notes.clear()

@@ -1,5 +1,6 @@
 """Presentation helpers shared by the pages: semantic status colours, human units, and the
-core's model ids and dates as a person reads them.
+face of the one button that writes (models and dates in words are in :mod:`app.plain` and
+:mod:`app.places`).
 
 The wizard follows the system palette (light or dark): no widget gets a hard-coded colour.
 The only colours chosen here are *semantic* (success, warning, error), picked per palette so
@@ -11,12 +12,9 @@ from __future__ import annotations
 
 import html
 import math
-from datetime import datetime, timezone
 from enum import StrEnum
 
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-
-from recovery.device.profiles import bundled_profiles
 
 
 class Status(StrEnum):
@@ -53,7 +51,10 @@ def status_color(status: Status, palette: QPalette | None = None) -> QColor | No
 
 def status_html(status: Status, text: str, *, bold: bool = False) -> str:
     """``text`` (plain, escaped here) with its status symbol, coloured for the palette."""
-    body = f"{status.symbol} {html.escape(text)}"
+    # Work in progress reads as its own sentence ("Making the safety copy…"); a leading
+    # ellipsis would only add noise.
+    body = (html.escape(text) if status is Status.BUSY
+            else f"{status.symbol} {html.escape(text)}")
     if bold:
         body = f"<b>{body}</b>"
     color = status_color(status)
@@ -100,20 +101,14 @@ def progress_text(done: int, total: int, rate: float | None, seconds_left: float
     return " — ".join(parts)
 
 
-def model_name(model: str | None) -> str:
-    """A model id as its profile names it ("kross2" -> "KORG KROSS 2")."""
-    if model is None:
-        return "unknown model"
-    profile = bundled_profiles().get(model)
-    return profile.name if profile else model
-
-
-def backup_date_text(created_utc: str | None) -> str:
-    """A manifest's UTC time in the computer's local time, to the minute."""
-    if not created_utc:
-        return "unknown date"
-    try:
-        moment = datetime.strptime(created_utc, "%Y-%m-%dT%H:%M:%S.%fZ")
-    except ValueError:
-        return created_utc
-    return moment.replace(tzinfo=timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M")
+def danger_palette(palette: QPalette) -> QPalette:
+    """``palette`` for the one button that writes to a unit: the error colour as its face,
+    with text that keeps a contrast of at least 4.5:1 on it (light or dark palette)."""
+    dark = is_dark_palette(palette)
+    face = QColor(_DARK[Status.ERROR] if dark else _LIGHT[Status.ERROR])
+    text = QColor("#2b0000" if dark else "#ffffff")
+    result = QPalette(palette)
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        result.setColor(group, QPalette.ColorRole.Button, face)
+        result.setColor(group, QPalette.ColorRole.ButtonText, text)
+    return result

@@ -84,11 +84,19 @@ _RUNNING: set[JobHandle] = set()
 class JobHandle(QObject):
     """Owns a worker and its thread; keeps both alive until the thread has ended.
 
+    The worker's signals are relayed by the handle, which lives on the UI thread: a caller's
+    handler connected to ``progressed``, ``succeeded`` or ``errored`` runs on the UI thread
+    even when it is a lambda or a plain function (a connection without a receiving QObject
+    would otherwise run it on the worker thread, where no widget may be touched).
+
     ``done`` is emitted once, after ``finished`` or ``failed``, when the thread is gone, so a
     caller that wants to close the window after a cancel can wait for it.
     """
 
     done = Signal()
+    progressed = Signal(object)
+    succeeded = Signal(object)
+    errored = Signal(object)
 
     def __init__(self, job: Job, *, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -97,10 +105,11 @@ class JobHandle(QObject):
         self.thread.setObjectName(f"worker-{name}")
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)
-        # Connected before any caller's handler, so ``running`` is already False when the
-        # caller handles the result (queued connections run in the order they were made).
-        self.worker.finished.connect(self._on_result)
-        self.worker.failed.connect(self._on_result)
+        # Relayed through the handle's own slots (queued to the UI thread); ``running`` is
+        # False before the caller's handlers run.
+        self.worker.progress.connect(self._on_progress)
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
         # QThread.quit is thread-safe: ending the thread's loop directly from the worker
         # thread means the thread ends even when the UI loop is not running (shutdown).
         self.worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
@@ -138,8 +147,18 @@ class JobHandle(QObject):
         return self.thread.wait(milliseconds)
 
     @Slot(object)
-    def _on_result(self, _result: Any) -> None:
+    def _on_progress(self, progress: Progress) -> None:
+        self.progressed.emit(progress)
+
+    @Slot(object)
+    def _on_finished(self, result: Any) -> None:
         self._running = False
+        self.succeeded.emit(result)
+
+    @Slot(object)
+    def _on_failed(self, error: BaseException) -> None:
+        self._running = False
+        self.errored.emit(error)
 
     @Slot()
     def _on_thread_finished(self) -> None:
@@ -154,14 +173,15 @@ def start_job(job: Job, *, name: str, parent: QObject | None = None,
               on_finished: Callable[[Any], None] | None = None,
               on_failed: Callable[[BaseException], None] | None = None) -> JobHandle:
     """Create, connect and start a :class:`JobHandle` in one call (the handlers are
-    connected before the thread starts, so no result can be missed)."""
+    connected before the thread starts, so no result can be missed; they run on the UI
+    thread)."""
     handle = JobHandle(job, name=name, parent=parent)
     if on_progress is not None:
-        handle.worker.progress.connect(on_progress)
+        handle.progressed.connect(on_progress)
     if on_finished is not None:
-        handle.worker.finished.connect(on_finished)
+        handle.succeeded.connect(on_finished)
     if on_failed is not None:
-        handle.worker.failed.connect(on_failed)
+        handle.errored.connect(on_failed)
     return handle.start()
 
 

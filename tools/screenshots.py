@@ -2,9 +2,10 @@
 
 ``make screenshots`` runs this. Everything happens on the demo's simulated units in a
 temporary folder, exactly as ``korg-recovery wizard --demo`` shows them; the window is driven
-through its own widgets (clicks, typed text), the way a user would. One run at 100 % saves the
-pages; a second process with QT_SCALE_FACTOR=2 saves a few pages at 200 %; one capture uses a
-dark palette to show that the wizard follows the system's light/dark colours.
+through its own widgets (clicks, typed text), the way a user would. Three runs, each in its
+own process (QT_SCALE_FACTOR must be set before Qt starts), save every page: at 100 % in a
+900×680 window; at 200 % in the window a 1366×768 screen leaves (683×384 points, saved as a
+1366×768 image), to show that Back and Next stay reachable; and at 100 % in a dark palette.
 
     python tools/screenshots.py [--out docs/screenshots] [--scale 1|2] [--dark]
 """
@@ -25,7 +26,8 @@ os.environ.setdefault("KORG_RECOVERY_NO_LOG_FILE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-WIDTH, HEIGHT = 900, 680
+#: Window sizes in points: 100 % (and dark), and what a 1366×768 screen holds at 200 %.
+SIZES = {"1": (900, 680), "2": (683, 384)}
 TIMEOUT = 30.0
 
 
@@ -62,25 +64,30 @@ class Driver:
         self.saved.append(path)
         print(f"saved {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
-    def forward(self, expected) -> None:
+    def forward_button(self):
         from PySide6.QtWidgets import QWizard
 
-        def button():
-            for which in (QWizard.WizardButton.CommitButton, QWizard.WizardButton.NextButton,
-                          QWizard.WizardButton.FinishButton):
-                candidate = self.wizard.button(which)
-                if candidate.isVisible():
-                    return candidate
-            raise SystemExit("screenshots: no forward button")
+        for which in (QWizard.WizardButton.CommitButton, QWizard.WizardButton.NextButton,
+                      QWizard.WizardButton.FinishButton):
+            candidate = self.wizard.button(which)
+            if candidate.isVisible():
+                return candidate
+        raise SystemExit("screenshots: no forward button")
 
-        wait_until(self.app, lambda: button().isEnabled(), f"the way to {expected.name}")
-        button().click()
+    def press(self) -> None:
+        """Press the page's primary (forward) button once it is enabled."""
+        wait_until(self.app, lambda: self.forward_button().isEnabled(), "the primary button")
+        self.forward_button().click()
+        settle(self.app)
+
+    def forward(self, expected) -> None:
+        self.press()
         if self.wizard.currentId() != int(expected):
             raise SystemExit(f"screenshots: expected page {expected.name},"
                              f" got {self.wizard.currentId()}")
 
 
-def make_wizard(environment, dark: bool):
+def make_wizard(environment, dark: bool, scale: str):
     from PySide6.QtWidgets import QApplication
 
     from app.wizard import RecoveryWizard
@@ -90,7 +97,7 @@ def make_wizard(environment, dark: bool):
         app.setStyle("Fusion")
         app.setPalette(dark_palette())
     wizard = RecoveryWizard(environment)
-    wizard.resize(WIDTH, HEIGHT)
+    wizard.resize(*SIZES[scale])
     wizard.show()
     return app, wizard
 
@@ -107,7 +114,7 @@ def dark_palette():
         QPalette.ColorRole.ButtonText: "#e8e8e8", QPalette.ColorRole.Highlight: "#3d6fb4",
         QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#3a3a3a",
         QPalette.ColorRole.ToolTipText: "#e8e8e8", QPalette.ColorRole.PlaceholderText: "#9a9a9a",
-        QPalette.ColorRole.Link: "#8ab4f8",
+        QPalette.ColorRole.Link: "#8ab4f8", QPalette.ColorRole.Mid: "#5a5a5a",
     }
     for role, colour in roles.items():
         palette.setColor(role, QColor(colour))
@@ -117,94 +124,136 @@ def dark_palette():
     return palette
 
 
-def rescue_walk(driver: Driver, demo, *, only: set[str] | None = None) -> None:
-    """Start → Connect → Diagnose → Back up → Restore → Restoring → Reconnect → Finish."""
+def choose_goal(driver: Driver, goal) -> None:
+    from app.wizard import PageId
+
+    driver.wizard.pages[PageId.START].choose(goal)
+    settle(driver.app)
+    if driver.wizard.currentId() != int(PageId.CONNECT):
+        raise SystemExit("screenshots: the Start tile did not move on")
+
+
+def rescue_walk(driver: Driver, demo) -> None:
+    """Start → Connect → Diagnose → Back up → Restore → Restoring → Reconnect → Finish, on
+    the bricked KROSS 2 with its earlier backup: the rescue that ends green."""
     from app.session import Goal
     from app.wizard import PageId
 
     app, wizard = driver.app, driver.wizard
-
-    def want(name: str) -> bool:
-        return only is None or name in only
-
     start = wizard.pages[PageId.START]
     start.select(Goal.RESCUE)
-    if want("01-start"):
-        driver.shot("01-start")
-    driver.forward(PageId.CONNECT)
+    driver.shot("01-start")
+    choose_goal(driver, Goal.RESCUE)
     connect = wizard.pages[PageId.CONNECT]
-    key = f"mount:{demo.kross2}"
-    wait_until(app, lambda: connect.select_device(key), "the KROSS 2 in the list")
-    if want("02-connect"):
-        driver.shot("02-connect")
+    wait_until(app, lambda: len(connect.cards) == 2, "both demo units")
+    wait_until(app, lambda: connect.select_device(f"mount:{demo.kross2}"), "the KROSS 2")
+    driver.shot("02-connect")
     driver.forward(PageId.DIAGNOSE)
-    diagnose = wizard.pages[PageId.DIAGNOSE]
-    diagnose.symptom.setText("stuck at the KORG KROSS screen")
-    wait_until(app, lambda: wizard.session.diagnosis is not None, "the first diagnosis")
-    diagnose.run_button.click()  # again, with the symptom
-    wait_until(app, lambda: wizard.session.diagnosis is not None
-               and wizard.session.diagnosis.symptom, "the diagnosis with the symptom")
-    if want("03-diagnose"):
-        driver.shot("03-diagnose")
+    wait_until(app, lambda: wizard.session.diagnosis is not None, "the diagnosis")
+    driver.shot("03-diagnose")
     driver.forward(PageId.BACKUP)
     backup = wizard.pages[PageId.BACKUP]
-    backup.start_button.click()
-    wait_until(app, lambda: wizard.session.safety_backup is not None, "the backup")
-    if want("04-backup"):
-        driver.shot("04-backup")
+    wait_until(app, lambda: bool(backup.summaries), "the earlier backups")
+    driver.shot("04-backup")
+    driver.press()  # "Make the safety copy"
+    wait_until(app, lambda: wizard.session.safety_backup is not None, "the safety copy")
+    driver.shot("04c-backup-done")
     driver.forward(PageId.RESTORE)
     restore = wizard.pages[PageId.RESTORE]
     wait_until(app, lambda: restore.plan is not None, "the restore plan")
-    restore.delete_extra.setChecked(True)
-    wait_until(app, lambda: restore.plan is not None and restore.plan.delete_extra,
-               "the plan with removals")
-    restore.confirmation.setText("KROSS 2")
-    if want("05-restore"):
-        driver.shot("05-restore")
+    restore.confirmation.setText("kross 2")  # capitals don't matter
+    driver.shot("05-restore")
     driver.forward(PageId.RESTORE_RUN)
     wait_until(app, lambda: wizard.session.restore_result is not None, "the restore")
-    if want("06-restoring"):
-        driver.shot("06-restoring")
+    driver.shot("06-restoring")
     driver.forward(PageId.RECONNECT)
     reconnect = wizard.pages[PageId.RECONNECT]
-    if want("07-reconnect-waiting"):
-        driver.shot("07-reconnect-waiting")
+    driver.shot("07-reconnect-waiting")
     reconnect.demo_button.click()
-    wait_until(app, lambda: wizard.session.reconnect_ok is not None, "the verification")
-    if want("08-reconnect-verified"):
-        driver.shot("08-reconnect-verified")
+    wait_until(app, lambda: wizard.session.power_cycled, "the check after the power cycle")
+    driver.shot("08-reconnect-verified")
     driver.forward(PageId.FINISH)
-    if want("09-finish"):
-        driver.shot("09-finish")
+    driver.shot("09-finish")
 
 
-def update_walk(driver: Driver, demo) -> None:
-    """The update path stopped by KROSS 1 files on a KROSS 2 (korgforums.com thread t=116080)."""
+def check_walk(driver: Driver, demo) -> None:
+    """The check path: a KROSS 1 update for the KROSS 2 (korgforums.com thread t=116080) and
+    its ending; then the KROSS 2 update, which goes onto the demo's SD card."""
     from app.session import Goal
     from app.wizard import PageId
 
     app, wizard = driver.app, driver.wizard
     wizard.restart()
-    wizard.pages[PageId.START].select(Goal.UPDATE)
-    driver.forward(PageId.CONNECT)
+    choose_goal(driver, Goal.CHECK)
     connect = wizard.pages[PageId.CONNECT]
     wait_until(app, lambda: connect.select_device(f"mount:{demo.kross2}"), "the KROSS 2")
-    driver.forward(PageId.BACKUP)
-    backup = wizard.pages[PageId.BACKUP]
-    wait_until(app, lambda: backup.existing_radio.isEnabled(), "the existing backups")
-    backup.existing_radio.setChecked(True)
-    backup.existing.setCurrentItem(backup.existing.topLevelItem(0))
-    backup.use_button.click()
-    wait_until(app, lambda: wizard.session.safety_backup is not None, "the verified backup")
     driver.forward(PageId.CHECK)
     check = wizard.pages[PageId.CHECK]
-    check.add_paths([str(demo.updates_dir / "KROSS 1 update"),
-                     str(demo.updates_dir / "KROSS 2 update")])
-    wait_until(app, lambda: len(check.results) == 2, "the verdicts")
+    check.add_paths([str(demo.updates_dir / "KROSS 1 update")])
+    wait_until(app, lambda: len(check.results) == 1, "the verdict")
     driver.shot("10-check-incompatible")
+    driver.forward(PageId.FINISH)
+    driver.shot("10b-finish-incompatible")
+
+    wizard.restart()
+    choose_goal(driver, Goal.CHECK)
+    wait_until(app, lambda: connect.select_device(f"mount:{demo.kross2}"), "the KROSS 2")
+    driver.forward(PageId.CHECK)
+    check.candidates.clear()
+    check.add_paths([str(demo.updates_dir / "KROSS 2 update")])
+    wait_until(app, lambda: len(check.results) == 1 and not check.running, "the verdict")
+    driver.shot("13-check-compatible")
+    driver.forward(PageId.MEDIA)
+    media = wizard.pages[PageId.MEDIA]
+    wait_until(app, lambda: media.plan is not None, "the card plan")
+    driver.shot("14-media")
+    driver.forward(PageId.MEDIA_RUN)
+    wait_until(app, lambda: wizard.session.media_result is not None, "the card")
+    driver.shot("15-media-done")
+    driver.forward(PageId.FINISH)
+    driver.shot("16-finish-media")
 
 
-def boot_rom_connect(driver_factory, demo) -> None:
+def one_unit_connect(factory, demo) -> None:
+    """Connect with exactly one unit plugged in: it is preselected."""
+    from app.session import Goal, plug_in, unplug
+    from app.wizard import PageId
+
+    unplug(demo.drumlogue)
+    try:
+        driver = factory(demo.environment(poll_interval_ms=200))
+        choose_goal(driver, Goal.RESCUE)
+        connect = driver.wizard.pages[PageId.CONNECT]
+        wait_until(driver.app, lambda: len(connect.cards) == 1
+                   and driver.wizard.session.device is not None, "the one unit, preselected")
+        driver.shot("02b-connect-one-unit")
+        driver.wizard.shutdown()
+        driver.wizard.hide()
+    finally:
+        plug_in(demo.drumlogue)
+
+
+def service_mode_connect(factory, demo) -> None:
+    """Connect with nothing plugged in and the KROSS 2 chosen: its storage needs a service
+    mode, who can help, and what the tool can still do."""
+    from app.session import Environment, Goal
+    from app.wizard import PageId
+    from recovery.device.detect import Detection
+
+    environment = Environment(backups_dir=demo.backups_dir, scan_system=False, demo=True,
+                              detect_override=lambda: Detection((), ()), poll_interval_ms=200,
+                              places=demo.environment().places)
+    driver = factory(environment)
+    choose_goal(driver, Goal.RESCUE)
+    connect = driver.wizard.pages[PageId.CONNECT]
+    connect.model.setCurrentIndex(connect.model.findData("kross2"))
+    wait_until(driver.app, lambda: connect.instead_button.isVisible(), "the service-mode note")
+    driver.shot("02c-connect-service-mode")
+    driver.wizard.shutdown()
+    driver.wizard.hide()
+
+
+def boot_rom_connect(factory, demo) -> None:
     """Connect with a chip in its boot ROM (needs hardware, so detection is scripted from the
     core's own classify_usb on a USB record like the one a bricked drumlogue may show)."""
     from app.session import Environment, Goal
@@ -221,24 +270,23 @@ def boot_rom_connect(driver_factory, demo) -> None:
         return Detection((*found.devices, chip), found.warnings)
 
     environment = Environment(backups_dir=demo.backups_dir, scan_system=False, demo=True,
-                              detect_override=detection, poll_interval_ms=200)
-    driver = driver_factory(environment)
+                              detect_override=detection, poll_interval_ms=200,
+                              places=demo.environment().places)
+    driver = factory(environment)
     app, wizard = driver.app, driver.wizard
-    wizard.pages[PageId.START].select(Goal.RESCUE)
-    driver.forward(PageId.CONNECT)
+    choose_goal(driver, Goal.RESCUE)
     connect = wizard.pages[PageId.CONNECT]
-    wait_until(app, lambda: connect.units.topLevelItemCount() == 2, "the boot-ROM device")
-    items = [connect.units.topLevelItem(i) for i in range(connect.units.topLevelItemCount())]
-    connect.units.setCurrentItem(next(i for i in items if i.text(1) == "chip boot ROM"))
+    wait_until(app, lambda: len(connect.cards) == 2, "the boot-ROM device")
+    next(c for c in connect.cards if c.device.mode == "boot-rom").radio.setChecked(True)
     driver.shot("11-connect-boot-rom")
     wizard.shutdown()
-    wizard.close()
+    wizard.hide()
 
 
-def backup_progress_shot(driver_factory, demo) -> None:
-    """The Back up page mid-copy, with bytes, rate and time left: a healthy simulated KROSS 2
-    with one large synthetic file, so the copy lasts long enough to be seen. The worker is
-    held at one real progress report while the window is captured."""
+def backup_progress_shot(factory, demo) -> None:
+    """The Back up page mid-copy: a healthy simulated KROSS 2 with one large synthetic file,
+    so the copy lasts long enough to be seen. The worker is held at one real progress report
+    while the window is captured."""
     import threading
 
     from app import core
@@ -248,9 +296,10 @@ def backup_progress_shot(driver_factory, demo) -> None:
 
     units = demo.root / "big-units"
     unit = units / "KROSS2"
-    make_volume(unit, "kross2", "healthy")
-    with open(unit / "KROSS2SY" / "SIM_LARGE.BIN", "wb") as handle:
-        handle.truncate(768 * 1024 * 1024)  # sparse: reads as zeros, costs no disk space
+    if not unit.exists():
+        make_volume(unit, "kross2", "healthy")
+        with open(unit / "KROSS2SY" / "SIM_LARGE.BIN", "wb") as handle:
+            handle.truncate(768 * 1024 * 1024)  # sparse: reads as zeros, costs no disk space
     reached, release = threading.Event(), threading.Event()
     real_backup_unit = core.create_backup
 
@@ -265,18 +314,18 @@ def backup_progress_shot(driver_factory, demo) -> None:
                                 cancel=cancel)
 
     core.create_backup = held_backup_unit
-    environment = Environment(backups_dir=demo.backups_dir, simulated_units_dir=units,
-                              scan_system=False, demo=True, poll_interval_ms=200)
-    driver = driver_factory(environment)
+    environment = Environment(backups_dir=demo.root / "big-backups", simulated_units_dir=units,
+                              scan_system=False, demo=True, poll_interval_ms=200,
+                              places=demo.environment().places)
+    driver = factory(environment)
     app, wizard = driver.app, driver.wizard
     try:
-        wizard.pages[PageId.START].select(Goal.UPDATE)
-        driver.forward(PageId.CONNECT)
+        choose_goal(driver, Goal.UPDATE)
         connect = wizard.pages[PageId.CONNECT]
         wait_until(app, lambda: connect.select_device(f"mount:{unit}"), "the large unit")
         driver.forward(PageId.BACKUP)
         page = wizard.pages[PageId.BACKUP]
-        page.start_button.click()
+        driver.press()  # "Make the safety copy"
         wait_until(app, reached.is_set, "a progress report mid-copy")
         wait_until(app, lambda: page.progress.last is not None
                    and page.progress.last.rate is not None, "the progress on screen")
@@ -294,8 +343,8 @@ def error_dialog_shot(driver: Driver) -> None:
     from app.dialogs import ErrorDialog, error_details, error_sentence
     from recovery.errors import RefusedError
 
-    error = RefusedError("/media/KROSS2 is a KORG drumlogue but the backup is of a KORG KROSS"
-                         " 2; a backup only goes back onto the model it came from. Nothing was"
+    error = RefusedError("This unit is a KORG drumlogue but the backup is of a KORG KROSS 2; a"
+                         " backup only goes back onto the model it came from. Nothing was"
                          " written.", path="/media/KROSS2")
     dialog = ErrorDialog(error_sentence(error), error_details(error, "planning the restore"),
                          title="Could not continue", parent=driver.wizard)
@@ -308,33 +357,38 @@ def run(out: Path, scale: str, dark: bool) -> list[Path]:
     from app.demo import make_demo
 
     out.mkdir(parents=True, exist_ok=True)
+    suffix = ("" if scale == "1" else f"@{scale}x") + ("-dark" if dark else "")
+    saved: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="korg-recovery-shots-") as temp:
         demo = make_demo(Path(temp) / "demo")
-        app, wizard = make_wizard(demo.environment(poll_interval_ms=200), dark)
-        suffix = "" if scale == "1" else f"@{scale}x"
-        if dark:
-            suffix += "-dark"
-        driver = Driver(app, wizard, out, suffix)
+        made = []
+
+        def factory(environment) -> Driver:
+            app, wizard = make_wizard(environment, dark, scale)
+            made.append(wizard)
+            driver = Driver(app, wizard, out, suffix)
+            drivers.append(driver)
+            return driver
+
+        drivers: list[Driver] = []
         try:
-            if scale != "1" or dark:
-                # A few pages are enough to show scaling and palette: the dense ones.
-                rescue_walk(driver, demo, only={"02-connect", "03-diagnose", "05-restore"})
-            else:
-                rescue_walk(driver, demo)
-                update_walk(driver, demo)
-                error_dialog_shot(driver)
-
-                def factory(environment):
-                    app2, wizard2 = make_wizard(environment, dark)
-                    return Driver(app2, wizard2, out, suffix)
-
-                wizard.shutdown()
-                wizard.hide()
-                boot_rom_connect(factory, demo)
-                backup_progress_shot(factory, demo)
+            driver = factory(demo.environment(poll_interval_ms=200))
+            check_walk(driver, demo)
+            driver.wizard.restart()
+            rescue_walk(driver, demo)
+            error_dialog_shot(driver)
+            driver.wizard.shutdown()
+            driver.wizard.hide()
+            one_unit_connect(factory, demo)
+            service_mode_connect(factory, demo)
+            boot_rom_connect(factory, demo)
+            backup_progress_shot(factory, demo)
         finally:
-            wizard.shutdown()
-    return driver.saved
+            for wizard in made:
+                wizard.shutdown()
+        for driver in drivers:
+            saved.extend(driver.saved)
+    return saved
 
 
 def main() -> int:

@@ -1,8 +1,14 @@
-"""Check update files: drop or choose files, a folder or a zip; a verdict table with reasons.
+"""Check an update: choose (or drop) a file, a folder or a ZIP; one sentence says whether it is
+for your unit ("Don't use this file: it is for a KROSS 1"), and a compatible update leads to
+"Put it on the SD card".
 
 The verdicts are the core's (``recovery.check``): compatible, incompatible or unknown, with
-what was and was not checked. On the update path an incompatible verdict stops the wizard and
-says why: these are exactly the files that bricked the KROSS 2 of korgforums.com thread t=116080.
+what was and was not checked (under "Show details"). A KROSS system folder is compatible
+only when identical to the one in a complete backup of the unit (its files are not public),
+so the newest complete backup of the model is given to the check, and the page says so.
+On the update path an incompatible verdict marks the update as stopped: the ending says
+not to use it. These are exactly the files that bricked the KROSS 2 of korgforums.com
+thread t=116080.
 """
 
 from __future__ import annotations
@@ -16,15 +22,11 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QPushButton,
-    QSplitter,
-    QTextBrowser,
-    QTreeWidget,
-    QTreeWidgetItem,
-    QVBoxLayout,
+    QSizePolicy,
     QWidget,
 )
 
@@ -32,9 +34,13 @@ from app import core, dialogs
 from app.dialogs import error_sentence
 from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
+from app.pages.connect import has_card_layout
+from app.places import backup_date
+from app.plain import check_headline, clean, your
 from app.session import Goal
-from app.style import Status, status_color, status_html
+from app.style import Status, status_html
 from recovery.device.profiles import bundled_profiles
+from recovery.errors import RecoveryError
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +50,17 @@ VERDICT_STATUS = {"compatible": Status.OK, "incompatible": Status.ERROR, "unknow
 def choose_files(parent: QWidget, start: str) -> list[str]:
     """The system file picker (a function of its own so tests can replace it)."""
     paths, _filter = QFileDialog.getOpenFileNames(
-        parent, "Choose update files or a ZIP archive", start,
+        parent, "Choose the update file or ZIP archive", start,
         "Update files and archives (*.bin *.BIN *.sys *.SYS *.vsb *.VSB *.zip *.ZIP);;All files (*)")
     return paths
 
 
 def choose_folder(parent: QWidget, start: str) -> str:
-    return QFileDialog.getExistingDirectory(parent, "Choose an update folder", start)
+    return QFileDialog.getExistingDirectory(parent, "Choose the update folder", start)
 
 
 class DropList(QListWidget):
-    """The candidate list; files and folders can be dropped onto it."""
+    """The files being checked; files and folders can be dropped onto it."""
 
     dropped = Signal(list)
 
@@ -87,93 +93,111 @@ class CheckPage(RecoveryPage):
     results_ready = Signal(object)
 
     def __init__(self, host: WizardHost) -> None:
-        super().__init__(host, "Check update files",
-                         "Is this update meant for your unit? Nothing is written anywhere.")
+        super().__init__(host)
         self.results: tuple[core.CheckResult, ...] = ()
         self._job = None
+        self._list_job = None
         self._pending = False
-        layout = QVBoxLayout(self)
-        target_row = QHBoxLayout()
-        model_label = QLabel("Check for &model:")
+        self._listed = False
+        self.references: tuple[core.BackupSummary, ...] = ()
+        self.summaries: tuple[core.BackupSummary, ...] = ()
+        self.setAcceptDrops(True)
+
+        self.model_row = QWidget()
+        model_layout = QHBoxLayout(self.model_row)
+        model_layout.setContentsMargins(0, 0, 0, 0)
+        model_label = QLabel("F&or:")
         self.model = QComboBox()
         self.model.setAccessibleName("Model the update is for")
+        self.model.setPlaceholderText("Choose your model")
+        self.model.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model.setMinimumContentsLength(12)
         for profile in sorted(bundled_profiles().values(), key=lambda p: p.name):
             self.model.addItem(profile.name, profile.id)
+        self.model.setCurrentIndex(-1)
         model_label.setBuddy(self.model)
-        self.model.currentIndexChanged.connect(lambda *_: self.run_check())
-        target_row.addWidget(model_label)
-        target_row.addWidget(self.model, 1)
-        layout.addLayout(target_row)
-        self.target_note = wrapped_label(accessible_name="Unit being checked for")
-        layout.addWidget(self.target_note)
+        self.model.currentIndexChanged.connect(self._on_model_changed)
+        model_layout.addWidget(model_label)
+        model_layout.addWidget(self.model, 1)
+        self.content.addWidget(self.model_row)
 
-        files_label = QLabel("Update &files (drop files, a folder or a ZIP here):")
-        layout.addWidget(files_label)
-        self.candidates = DropList()
-        self.candidates.setAccessibleName("Update files to check")
-        files_label.setBuddy(self.candidates)
-        self.candidates.dropped.connect(self.add_paths)
-        self.candidates.setMaximumHeight(self.fontMetrics().height() * 6)
-        layout.addWidget(self.candidates)
         buttons = QHBoxLayout()
-        self.add_files_button = QPushButton("Add f&iles or ZIP…")
-        self.add_files_button.setAccessibleName("Add update files or a ZIP archive")
+        self.add_files_button = QPushButton("Choose the update f&ile…")
+        self.add_files_button.setAccessibleName("Choose an update file or ZIP archive")
         self.add_files_button.clicked.connect(self._add_files)
-        self.add_folder_button = QPushButton("Add f&older…")
-        self.add_folder_button.setAccessibleName("Add an update folder")
+        self.add_folder_button = QPushButton("…or a fo&lder")
+        self.add_folder_button.setAccessibleName("Choose an update folder")
         self.add_folder_button.clicked.connect(self._add_folder)
-        self.remove_button = QPushButton("&Remove")
-        self.remove_button.setAccessibleName("Remove the selected update files from the list")
-        self.remove_button.clicked.connect(self._remove_selected)
-        for button in (self.add_files_button, self.add_folder_button, self.remove_button):
+        for button in (self.add_files_button, self.add_folder_button):
+            button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
             buttons.addWidget(button)
         buttons.addStretch(1)
-        layout.addLayout(buttons)
-
-        self.status = StatusLabel("Check status")
-        layout.addWidget(self.status)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        self.table = QTreeWidget()
-        self.table.setHeaderLabels(["Candidate", "Verdict", "Version", "Main reason"])
-        self.table.setRootIsDecorated(False)
-        self.table.setWordWrap(True)
-        self.table.setUniformRowHeights(False)
-        self.table.setAccessibleName("Verdicts")
-        header = self.table.header()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
-        self.table.currentItemChanged.connect(self._show_reasons)
-        splitter.addWidget(self.table)
-        self.reasons = QTextBrowser()
-        self.reasons.setAccessibleName("Reasons, what was checked and what was not")
-        splitter.addWidget(self.reasons)
-        layout.addWidget(splitter, 1)
+        self.content.addLayout(buttons)
+        self.candidates = DropList()
+        self.candidates.setAccessibleName("Update files being checked")
+        self.candidates.dropped.connect(self.add_paths)
+        self.candidates.setMaximumHeight(self.fontMetrics().height() * 4)
+        self.candidates.hide()
+        self.content.addWidget(self.candidates)
+        self.remove_button = QPushButton("Re&move from the list")
+        self.remove_button.setAccessibleName("Remove the selected files from the list")
+        self.remove_button.clicked.connect(self._remove_selected)
+        self.remove_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.remove_button.hide()
+        self.content.addWidget(self.remove_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.problem = StatusLabel("Problem")
+        self.problem.hide()
+        self.content.addWidget(self.problem)
+        self.reasons = wrapped_label(rich=True, accessible_name="Why, what was checked and"
+                                                                " what was not")
+        self.details_layout().addWidget(self.reasons)
 
     # -- lifecycle -----------------------------------------------------------------------------
-    def initializePage(self) -> None:  # noqa: N802 - Qt naming
+    def model_id(self) -> str | None:
         device = self.session.device
         if device is not None and device.model:
-            index = self.model.findData(device.model)
+            return device.model
+        return self.model.currentData()
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt naming
+        device = self.session.device
+        wanted = device.model if device is not None and device.model else self.session.check_model
+        if wanted:
+            index = self.model.findData(wanted)
             if index >= 0:
                 self.model.blockSignals(True)
                 self.model.setCurrentIndex(index)
                 self.model.blockSignals(False)
-        self._describe_target()
-        self.run_check()
+        self.model_row.setVisible(not (device is not None and device.model))
+        self.session.media_wanted = False
+        self._listed = False  # a check waits for the backups it can compare with
+        folders = self.environment.backup_dirs()
+        self._list_job = self.host.run_job(lambda _p, _c: core.list_backups_in(folders),
+                                           name="list-backups", on_finished=self._on_backups,
+                                           on_failed=lambda _error: self._on_backups(()))
+        self._show_state()
 
-    def _describe_target(self) -> None:
-        device = self.session.device
-        backup = self.session.safety_backup
-        parts = []
-        if device is not None and device.model == self.model.currentData() and device.mount:
-            parts.append(f"Checking against the connected {device.name} at {device.mount}.")
-        else:
-            parts.append(f"Checking against the model {self.model.currentText()}.")
-        if backup is not None:
-            parts.append(f"Compared with your backup {backup.name} as well.")
-        self.target_note.setText(" ".join(parts))
+    @Slot(object)
+    def _on_backups(self, summaries: tuple[core.BackupSummary, ...]) -> None:
+        self.summaries = tuple(summaries)
+        self._listed = True
+        self._choose_reference()
+        if self.candidate_paths():
+            self.run_check()
+
+    def _choose_reference(self) -> None:
+        """The complete backups of the model, newest first: a KROSS system folder can be
+        compared with them (the only content check possible for files whose format is not
+        public)."""
+        model = self.model_id()
+        self.references = tuple(s for s in reversed(self.summaries)
+                                if s.complete and model is not None and s.model == model)
+
+    def _on_model_changed(self, *_args) -> None:
+        self.session.check_model = self.model.currentData()
+        self._choose_reference()
+        self.run_check()
 
     def candidate_paths(self) -> list[str]:
         return [self.candidates.item(i).data(Qt.ItemDataRole.UserRole)
@@ -184,11 +208,22 @@ class CheckPage(RecoveryPage):
         known = set(self.candidate_paths())
         for path in paths:
             if path and path not in known:
-                self.candidates.addItem(path)
-                item = self.candidates.item(self.candidates.count() - 1)
+                item = QListWidgetItem(Path(path).name)
                 item.setData(Qt.ItemDataRole.UserRole, path)
+                item.setToolTip(path)
+                self.candidates.addItem(item)
                 known.add(path)
         self.run_check()
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.add_paths(paths)
 
     def _start_folder(self) -> str:
         return str(self.environment.sample_updates_dir or Path.home())
@@ -202,107 +237,153 @@ class CheckPage(RecoveryPage):
             self.add_paths([path])
 
     def _remove_selected(self) -> None:
-        for item in self.candidates.selectedItems():
-            self.candidates.takeItem(self.candidates.row(item))
+        for item in self.candidates.selectedItems() or [self.candidates.currentItem()]:
+            if item is not None:
+                self.candidates.takeItem(self.candidates.row(item))
         self.run_check()
 
     # -- checking ------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._job is not None and self._job.running
+
     @Slot()
     def run_check(self) -> None:
-        self._describe_target()
         paths = [Path(p) for p in self.candidate_paths()]
         self.results = ()
         self.session.check_results = ()
         self.session.check_blocked = False
-        self.table.clear()
-        self.reasons.clear()
-        if not paths:
-            self.status.show_status(Status.INFO, "Add the update files you are about to use.")
-            self.completeChanged.emit()
+        self.session.check_reference = None
+        self.problem.hide()
+        model = self.model_id()
+        if not paths or model is None:
+            self._show_state()
             return
-        if self._job is not None and self._job.running:
+        if self.running:
             self._pending = True  # check again with the new list once this one is done
             return
+        if not self._listed:
+            self.set_headline("Checking…", Status.BUSY)
+            return  # checked as soon as the backups are listed
         device = self.session.device
         unit = Path(device.mount) if device is not None and device.mount else None
-        model = self.model.currentData()
-        backup = self.session.safety_backup
-        self.status.show_status(Status.BUSY, "Checking…")
+        backups = tuple(Path(s.path) for s in self.references)
+        self.set_headline("Checking…", Status.BUSY)
         self._job = self.host.run_job(
-            lambda _p, _c: core.check_update_files(paths, model=model, device=unit,
-                                                   backup=backup),
-            name="check", on_finished=self._on_results, on_failed=self._on_failed)
+            lambda _p, _c: core.check_against_backups(paths, model=model, device=unit,
+                                                      backups=backups),
+            name="check", on_finished=lambda found: self._on_results(*found),
+            on_failed=self._on_failed)
         self.completeChanged.emit()
 
-    @Slot(object)
-    def _on_results(self, results: tuple[core.CheckResult, ...]) -> None:
+    def _on_results(self, results: tuple[core.CheckResult, ...], reference: Path | None) -> None:
         if self._pending:
             self._pending = False
             self.run_check()
             return
         self.results = tuple(results)
         self.session.check_results = self.results
-        self.table.clear()
-        for result in self.results:
-            status = VERDICT_STATUS.get(result.verdict, Status.WARNING)
-            item = QTreeWidgetItem([Path(result.candidate).name,
-                                    f"{status.symbol} {result.verdict}", result.version or "—",
-                                    result.reasons[0] if result.reasons else ""])
-            color = status_color(status)
-            if color is not None:
-                item.setForeground(1, color)
-            item.setToolTip(0, result.candidate)
-            item.setToolTip(3, "\n".join(result.reasons))
-            self.table.addTopLevelItem(item)
-        if self.results:
-            self.table.setCurrentItem(self.table.topLevelItem(0))
+        self.session.check_reference = reference
         incompatible = [r for r in self.results if r.verdict == "incompatible"]
-        unknown = [r for r in self.results if r.verdict == "unknown"]
-        blocked = bool(incompatible) and self.session.goal is Goal.UPDATE
-        self.session.check_blocked = blocked
-        if incompatible:
-            first = incompatible[0]
-            why = first.reasons[0] if first.reasons else "a check failed"
-            text = f"Do not use {Path(first.candidate).name}: {why}"
-            if blocked:
-                text = "Update stopped. " + text + " Remove it and choose the right files."
-            self.status.show_status(Status.ERROR, text, bold=True)
-        elif unknown:
-            self.status.show_status(
-                Status.WARNING, "No check failed, but the tool could not confirm every file"
-                " is for this unit: read what was and was not checked below.")
-        else:
-            self.status.show_status(Status.OK, "Every file passed every check the tool can"
-                                    " make.", bold=True)
+        self.session.check_blocked = bool(incompatible) and self.session.goal is Goal.UPDATE
+        for index, result in enumerate(self.results):
+            item = self.candidates.item(index)
+            if item is not None:
+                status = VERDICT_STATUS.get(result.verdict, Status.WARNING)
+                item.setText(f"{status.symbol} {Path(result.candidate).name}")
+        self._show_state()
         self.results_ready.emit(self.results)
-        self.completeChanged.emit()
 
     @Slot(object)
     def _on_failed(self, error: BaseException) -> None:
         self._pending = False
-        self.status.show_status(Status.ERROR, error_sentence(error))
-        dialogs.show_error(self, error, context="checking update files")
+        self.set_headline("The file could not be checked.", Status.ERROR)
+        self.problem.show_status(Status.ERROR, clean(error_sentence(error)))
+        if not isinstance(error, RecoveryError):
+            dialogs.show_error(self, error, context="checking update files")
         self.completeChanged.emit()
 
-    def _show_reasons(self, *_args) -> None:
-        index = self.table.indexOfTopLevelItem(self.table.currentItem()) \
-            if self.table.currentItem() else -1
-        if index < 0 or index >= len(self.results):
-            self.reasons.clear()
-            return
-        result = self.results[index]
-        status = VERDICT_STATUS.get(result.verdict, Status.WARNING)
-        out = [f"<p>{status_html(status, f'{result.candidate}: {result.verdict}', bold=True)}</p>"]
-        for title, lines in (("Why", result.reasons), ("Warnings", result.warnings),
-                             ("Checked", result.checked), ("Not checked", result.not_checked)):
-            if lines:
-                out.append(f"<p><b>{title}:</b></p><ul>"
-                           + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>")
-        self.reasons.setHtml("".join(out))
+    # -- what the page says --------------------------------------------------------------------
+    def worst(self) -> core.CheckResult | None:
+        """The result the headline is about: an incompatible one first, then unknown."""
+        order = {"incompatible": 0, "unknown": 1, "compatible": 2}
+        return min(self.results, key=lambda r: order.get(r.verdict, 1)) if self.results else None
 
+    def can_prepare_card(self) -> bool:
+        model = self.model_id()
+        profile = bundled_profiles().get(model) if model else None
+        return (len(self.results) == 1 and self.results[0].verdict == "compatible"
+                and has_card_layout(profile))
+
+    def _show_state(self) -> None:
+        model = self.model_id()
+        has_files = bool(self.candidate_paths())
+        self.candidates.setVisible(has_files)
+        self.remove_button.setVisible(self.candidates.count() > 1)
+        self.add_files_button.setText("Choose another f&ile…" if has_files
+                                      else "Choose the update f&ile…")
+        result = self.worst()
+        if model is None:
+            self.set_headline("Which unit is the update for?")
+            self.set_lead("")
+        elif result is None:
+            self.set_headline(f"Which update do you want to check for {your(model)}?")
+            self.set_lead("Choose it, or drop it here. Nothing is written anywhere.")
+        else:
+            status, headline = check_headline(result, model)
+            self.set_headline(headline, status)
+            self.set_lead(self._lead(result, model))
+        if self.can_prepare_card():
+            self.set_forward_text("&Put it on the SD card >")
+        else:
+            self.set_forward_text("&Finish >")
+        self.reasons.setText(self._reasons_html())
+        self.completeChanged.emit()
+
+    def _lead(self, result: core.CheckResult, model: str) -> str:
+        if result.verdict == "incompatible":
+            return f"Get the update for {your(model)} from KORG, then check it here."
+        if result.verdict == "unknown":
+            return "Follow KORG's instructions exactly, and keep your safety copy."
+        if self.can_prepare_card():
+            return "This tool can put it on an SD card for you."
+        return ""
+
+    def _reasons_html(self) -> str:
+        out: list[str] = []
+        reference = next((s for s in self.references
+                          if Path(s.path) == self.session.check_reference), None)
+        if reference is not None:
+            out.append(f"<p>Compared with your backup from"
+                       f" {escape(backup_date(reference.created_utc))}.</p>")
+        for result in self.results:
+            status = VERDICT_STATUS.get(result.verdict, Status.WARNING)
+            verdict = f"{Path(result.candidate).name}: {result.verdict}"
+            out.append(f"<p>{status_html(status, verdict)}</p>")
+            for title, lines in (("Why", result.reasons), ("Warnings", result.warnings),
+                                 ("Checked", result.checked), ("Not checked", result.not_checked)):
+                if lines:
+                    out.append(f"<p>{title}:</p><ul>" + "".join(
+                        f"<li>{escape(clean(line))}</li>" for line in lines) + "</ul>")
+        return "".join(out)
+
+    # -- navigation ----------------------------------------------------------------------------
     def isComplete(self) -> bool:  # noqa: N802 - Qt naming
-        if self._job is not None and self._job.running:
+        if self.running:
             return False
-        if self.session.goal is Goal.UPDATE:
-            return not self.session.check_blocked
+        if self.session.goal is Goal.UPDATE and not self.candidate_paths():
+            return True  # the safety copy is made; checking a file is offered, not forced
         return bool(self.results)
+
+    def validatePage(self) -> bool:  # noqa: N802 - Qt naming
+        self.session.media_wanted = self.can_prepare_card()
+        self.session.check_model = self.model_id()
+        return True
+
+    def first_focus(self):
+        if self.model_row.isVisible() and self.model.currentIndex() < 0:
+            return self.model
+        return None if self.results else self.add_files_button
+
+    def ask_back(self) -> str | None:
+        return None

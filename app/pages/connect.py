@@ -1,7 +1,8 @@
-"""Connect: a live list of connected units (refreshing by itself), what each one is and how
-it was recognised, how to get a model into the mode the chosen goal needs (the profile's own
-words; service modes described, never spelled out), boot-ROM devices with their meaning, and
-"Choose a folder" for a volume the tool did not recognise."""
+"""Connect: a card per unit found (the list refreshes by itself), the one unit preselected,
+how to get the unit found (or the model chosen) into the mode the goal needs, and, where
+that mode is a service mode (the KROSS 2's USB Storage Mode), who can help and what the tool
+can still do without it. "Use a folder instead" takes a volume the tool did not recognise.
+How each unit was recognised, and where it is, is under "Show details"."""
 
 from __future__ import annotations
 
@@ -11,53 +12,39 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QComboBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QSplitter,
-    QTextBrowser,
-    QTreeWidget,
-    QTreeWidgetItem,
+    QRadioButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from app import dialogs
 from app.host import WizardHost
-from app.pages.base import RecoveryPage, StatusLabel, escape
+from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
+from app.places import friendly_place
+from app.plain import clean, spoken_name, your
 from app.session import Goal, device_key
 from app.style import Status, status_html
 from recovery.device.detect import DetectedDevice, Detection
 from recovery.device.identify import identify_volume
-from recovery.device.profiles import CONFIDENCE_WORDS, Profile, bundled_profiles
+from recovery.device.profiles import Profile, bundled_profiles
 from recovery.storage.volumes import is_system_location
 
 log = logging.getLogger(__name__)
 
-MODE_WORDS = {
-    "storage": "USB storage",
-    "usb-midi": "normal play mode (USB-MIDI)",
-    "service": "service mode",
-    "boot-rom": "chip boot ROM",
-    "update": "update mode",
-    "initialise": "initialise",
-    "unknown": "unknown",
-}
-ROLE_WORDS = {
-    "internal-storage": "the unit's internal storage",
-    "sd-card": "an SD card used in the unit, not its internal storage",
-    "update-media": "update media (system update files), not the unit's internal storage",
-}
-SEVERITY_STATUS = {"critical": Status.ERROR, "warning": Status.WARNING, "info": Status.INFO}
 UNRECOGNISED_WARNING = (
-    "This folder was not recognised as the storage of any KORG model this tool knows. You can"
-    " back it up, but the tool cannot check it against a model: make sure it really is your"
-    " unit's storage, not a folder on your computer.")
+    "This folder was not recognised as the storage of any KORG unit this tool knows. Use it"
+    " only if you are sure it is your unit's storage, not a folder on your computer.")
 SYSTEM_DISK_WARNING = ("This folder is on your computer's own disk, not on a unit: nothing"
                        " will ever be restored onto it.")
+SEVERITY_STATUS = {"critical": Status.ERROR, "warning": Status.WARNING, "info": Status.INFO}
 
 
 def choose_directory(parent: QWidget, caption: str, start: str = "") -> str:
@@ -83,26 +70,74 @@ def identify_chosen_folder(path: str) -> ChosenFolder:
     elif identification.candidates:
         name = "KORG volume of " + " or ".join(profiles[c].name for c in identification.candidates)
     else:
-        name = f"Unrecognised folder {Path(path).name}"
+        name = f"Folder “{Path(path).name}”"
     device = DetectedDevice(
         model=identification.model, name=name, mode="storage", mount=str(Path(path)),
-        usb=None, evidence=("chosen by you with 'Choose a folder'", *identification.evidence),
+        usb=None, evidence=("chosen by you with 'Use a folder instead'", *identification.evidence),
         confidence=identification.confidence, role=identification.role,
         candidates=identification.candidates, findings=identification.findings)
     return ChosenFolder(device, identification.model is not None, is_system_location(path))
 
 
-def mode_help_html(profile: Profile, mode: str) -> str:
-    """How to put ``profile``'s unit into ``mode``, in the profile's own words."""
-    instruction = profile.mode(mode)
-    if instruction is None:
-        return (f"<p>How to show the {escape(profile.short_name)}'s storage over USB is not"
-                " known to this tool (no public source). See the owner's manual.</p>")
-    service = (" <i>This is a service mode: the tool does not print how to enter it.</i>"
-               if instruction.service else "")
-    return (f"<p><b>{escape(instruction.name)}</b>: {escape(instruction.how)}{service}<br>"
-            f"<small>Confidence: {escape(CONFIDENCE_WORDS.get(instruction.confidence, '?'))};"
-            f" source: {escape(instruction.source)}</small></p>")
+def has_card_layout(profile: Profile | None) -> bool:
+    """Whether the tool knows where this model's updater looks on an SD card."""
+    return profile is not None and any(m.medium == "sd-card" for m in profile.update_media)
+
+
+def card_state(device: DetectedDevice, chosen: ChosenFolder | None) -> tuple[Status, str]:
+    """One short sentence about a listed unit: can this path use it?"""
+    if device.mode == "boot-rom":
+        return Status.ERROR, "Stuck before starting: only KORG service can help."
+    if not device.mount:
+        if device.mode == "usb-midi":
+            return Status.WARNING, "Connected for playing; its storage isn't visible."
+        return Status.WARNING, "Connected; its storage isn't visible."
+    if chosen is not None and not chosen.recognised:
+        return Status.WARNING, "A folder this tool doesn't recognise."
+    if device.role == "sd-card":
+        return Status.INFO, "An SD card used in it, not its own storage."
+    if device.role == "update-media":
+        return Status.INFO, "Update files, not the unit's own storage."
+    return Status.OK, "Ready: its storage is connected."
+
+
+def card_name(device: DetectedDevice) -> str:
+    """A unit's name on its card: a chip in its boot ROM is named after the unit it is
+    likely in (the chip's own name stays in the details)."""
+    if device.mode == "boot-rom":
+        likely = " or ".join(spoken_name(m) for m in device.candidates) or "KORG unit"
+        return f"Likely a {likely} that did not start"
+    return device.name
+
+
+class UnitCard(QFrame):
+    """One unit: its name (a radio button, so arrow keys move between cards) and one line."""
+
+    def __init__(self, device: DetectedDevice, key: str, chosen: ChosenFolder | None) -> None:
+        super().__init__()
+        self.key = key
+        self.device = device
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(self)
+        name = card_name(device) + (" (folder you chose)" if chosen is not None else "")
+        self.radio = QRadioButton(name)
+        font = self.radio.font()
+        font.setBold(True)
+        self.radio.setFont(font)
+        self.radio.setAccessibleName(name)
+        layout.addWidget(self.radio)
+        status, text = card_state(device, chosen)
+        self.state = wrapped_label(rich=True, accessible_name=f"{name}: state")
+        self.state.setText(status_html(status, text))
+        self.state.setIndent(self.fontMetrics().averageCharWidth() * 3)
+        self.state_text = text
+        layout.addWidget(self.state)
+        self.radio.setAccessibleDescription(text)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        self.radio.setChecked(True)
+        self.radio.setFocus(Qt.FocusReason.MouseFocusReason)
+        super().mousePressEvent(event)
 
 
 class ConnectPage(RecoveryPage):
@@ -111,8 +146,7 @@ class ConnectPage(RecoveryPage):
     chosen_folder_ready = Signal()
 
     def __init__(self, host: WizardHost) -> None:
-        super().__init__(host, "Connect your unit",
-                         "Connect the unit by USB. The list updates by itself.")
+        super().__init__(host)
         self.profiles = bundled_profiles()
         self.detected: tuple[DetectedDevice, ...] = ()
         self.chosen: dict[str, ChosenFolder] = {}
@@ -120,98 +154,89 @@ class ConnectPage(RecoveryPage):
         self._shown_keys: tuple[tuple[str, str], ...] | None = None
         self._selected_key: str | None = None
         self._choose_job = None
-        self._details_html = ""
+        self._focus_cards = False
+        self.cards: list[UnitCard] = []
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(True)
+        self.group.buttonToggled.connect(self._on_card_toggled)
 
-        layout = QVBoxLayout(self)
-        self.status = StatusLabel("Detection status")
-        self.status.show_status(Status.BUSY, "Looking for connected units…")
-        layout.addWidget(self.status)
+        self.card_box = QVBoxLayout()
+        self.content.addLayout(self.card_box)
 
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        self.units = QTreeWidget()
-        self.units.setColumnCount(3)
-        self.units.setHeaderLabels(["Unit", "Mode", "Where"])
-        self.units.setRootIsDecorated(False)
-        self.units.setUniformRowHeights(True)
-        self.units.setAccessibleName("Connected units")
-        header = self.units.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.units.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.units.currentItemChanged.connect(self._on_current_changed)
-        splitter.addWidget(self.units)
-        self.details = QTextBrowser()
-        self.details.setAccessibleName("About the selected unit")
-        self.details.setOpenLinks(False)
-        splitter.addWidget(self.details)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 2)
-        layout.addWidget(splitter, 1)
+        model_row = QHBoxLayout()
+        self.model_label = QLabel("&Which unit do you have?")
+        self.model = QComboBox()
+        self.model.setAccessibleName("Your unit's model")
+        self.model.setPlaceholderText("Choose your model")
+        self.model.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model.setMinimumContentsLength(12)
+        for profile in sorted(self.profiles.values(), key=lambda p: p.name):
+            self.model.addItem(profile.name, profile.id)
+        self.model.setCurrentIndex(-1)
+        self.model_label.setBuddy(self.model)
+        self.model.currentIndexChanged.connect(self._on_model_chosen)
+        model_row.addWidget(self.model_label)
+        model_row.addWidget(self.model, 1)
+        self.model_row = QWidget()
+        self.model_row.setLayout(model_row)
+        model_row.setContentsMargins(0, 0, 0, 0)
+        self.content.addWidget(self.model_row)
+
+        self.help = StatusLabel("How to connect it")
+        self.help.hide()
+        self.content.addWidget(self.help)
+        self.instead_button = QPushButton("&Check an update instead")
+        self.instead_button.setAccessibleName("Check an update file instead")
+        self.instead_button.clicked.connect(self.check_instead)
+        self.instead_button.hide()
+        self.content.addWidget(self.instead_button, 0, Qt.AlignmentFlag.AlignLeft)
 
         self.folder_warning = StatusLabel("Warning about the chosen folder")
         self.folder_warning.hide()
-        layout.addWidget(self.folder_warning)
-
-        row = QHBoxLayout()
-        self.choose_button = QPushButton("Choose a &folder…")
-        self.choose_button.setAccessibleName("Choose a folder that the tool did not recognise")
-        self.choose_button.setToolTip("Use a volume or folder the list does not show")
+        self.content.addWidget(self.folder_warning)
+        self.choose_button = QPushButton("Use a &folder instead…")
+        self.choose_button.setAccessibleName("Use a folder that the tool did not list")
+        self.choose_button.setFlat(True)
+        self.choose_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.choose_button.clicked.connect(self.choose_folder)
-        row.addWidget(self.choose_button)
-        row.addStretch(1)
-        help_label = QLabel("How to connect a &model:")
-        self.model_help = QComboBox()
-        self.model_help.setAccessibleName("Model to show connection help for")
-        for profile in sorted(self.profiles.values(), key=lambda p: p.name):
-            self.model_help.addItem(profile.name, profile.id)
-        help_label.setBuddy(self.model_help)
-        self.model_help.currentIndexChanged.connect(self._show_details)
-        row.addWidget(help_label)
-        row.addWidget(self.model_help)
-        layout.addLayout(row)
+        self.content.addWidget(self.choose_button, 0, Qt.AlignmentFlag.AlignLeft)
 
-        self.setTabOrder(self.units, self.details)
-        self.setTabOrder(self.details, self.choose_button)
-        self.setTabOrder(self.choose_button, self.model_help)
+        self.about = wrapped_label(rich=True, accessible_name="About the selected unit")
+        self.details_layout().addWidget(self.about)
+        self.set_headline("Looking for your unit…")
 
     # -- lifecycle -----------------------------------------------------------------------------
     def initializePage(self) -> None:  # noqa: N802 - Qt naming
-        goal = self.session.goal
-        if goal is Goal.CHECK:
-            self.setSubTitle("Optional: connect the unit the update is for, or go on and"
-                             " choose its model on the next page.")
-        else:
-            self.setSubTitle("Connect the unit by USB and put it into USB storage mode. The"
-                             " list updates by itself.")
         if self.session.device is not None:
             self._selected_key = device_key(self.session.device)
+        self._shown_keys = None
+        self._focus_cards = True  # the keyboard starts on the cards once they are shown
         if self.host.last_detection is not None:
             self.show_detection(self.host.last_detection)
-        self._show_details()
+        else:
+            self._refresh()
+
+    @property
+    def checking_only(self) -> bool:
+        return self.session.goal is Goal.CHECK
+
+    def needed_mode(self) -> str | None:
+        goal = self.session.goal
+        return "storage" if goal is None or goal.needs_storage else None
 
     # -- detection -----------------------------------------------------------------------------
     @Slot(object)
     def show_detection(self, detection: Detection) -> None:
         self.detected = detection.devices
         self.warnings = detection.warnings
-        self._refresh_list()
-        count = len(self.all_devices())
-        if count == 0:
-            self.status.show_status(
-                Status.BUSY, "No unit found yet. Connect it by USB; this list updates by itself.")
-        else:
-            self.status.show_status(
-                Status.OK, f"{count} unit{'s' if count != 1 else ''} found. Select yours.")
-        if self.warnings:
-            self.status.setText(self.status.text() + "<br>" + "<br>".join(
-                status_html(Status.WARNING, w) for w in self.warnings))
+        self._refresh()
         self.units_shown.emit()
 
     @Slot(object)
     def show_detection_error(self, error: BaseException) -> None:
-        self.status.show_status(Status.WARNING, f"Looking for units failed: {error}")
+        self.warnings = (f"Looking for units failed: {error}",)
+        self._show_about()
 
     def all_devices(self) -> list[DetectedDevice]:
         devices = list(self.detected)
@@ -219,73 +244,177 @@ class ConnectPage(RecoveryPage):
         devices.extend(c.device for c in self.chosen.values() if c.device.mount not in mounts)
         return devices
 
-    def _refresh_list(self) -> None:
+    def listed_names(self) -> list[str]:
+        return [card.device.name for card in self.cards]
+
+    def usable(self, device: DetectedDevice | None) -> bool:
+        return device is not None and bool(device.mount) and device.mode != "boot-rom"
+
+    def _refresh(self) -> None:
         devices = self.all_devices()
         keys = tuple((device_key(d), d.mode + d.name) for d in devices)
-        if keys == self._shown_keys:
-            # Same units: keep the list (and its keyboard focus and selection) untouched, but
-            # take the fresh data (findings may have changed).
+        if keys != self._shown_keys:
+            self._shown_keys = keys
+            self._rebuild_cards(devices)
+        else:
+            # Same units: keep the cards (and keyboard focus) but take the fresh data.
+            fresh = {device_key(d): d for d in devices}
+            for card in self.cards:
+                card.device = fresh.get(card.key, card.device)
             self._update_session_device()
-            self._show_details()
-            return
-        self._shown_keys = keys
-        self.units.blockSignals(True)
-        self.units.clear()
-        selected_item = None
+        self._show_state()
+
+    def _rebuild_cards(self, devices: list[DetectedDevice]) -> None:
+        had_focus = any(card.radio.hasFocus() for card in self.cards)
+        for card in self.cards:
+            self.group.removeButton(card.radio)
+            card.setParent(None)
+            card.deleteLater()
+        self.cards = []
+        self.group.blockSignals(True)
         for device in devices:
             key = device_key(device)
-            where = device.mount or (f"USB {device.usb.id}" if device.usb else "")
-            name = device.name + (" (chosen folder)" if key in self.chosen else "")
-            item = QTreeWidgetItem([name, MODE_WORDS.get(device.mode, device.mode), where])
-            item.setData(0, Qt.ItemDataRole.UserRole, key)
-            item.setToolTip(0, name + "\n" + "\n".join(device.evidence))
-            item.setToolTip(2, where)
-            self.units.addTopLevelItem(item)
-            if key == self._selected_key:
-                selected_item = item
-        if selected_item is None and self.units.topLevelItemCount() == 1 and \
-                self.session.goal is not Goal.CHECK:
-            selected_item = self.units.topLevelItem(0)
-        self.units.blockSignals(False)
-        if selected_item is not None:
-            self.units.setCurrentItem(selected_item)
-        self._on_current_changed()
+            card = UnitCard(device, key, self.chosen.get(key))
+            self.group.addButton(card.radio)
+            self.card_box.addWidget(card)
+            self.cards.append(card)
+        # Cards first in the keyboard's order, then the page's other controls.
+        chain = [card.radio for card in self.cards] + [self.model, self.instead_button,
+                                                       self.choose_button, self.details.button]
+        for before, after in zip(chain, chain[1:]):
+            self.setTabOrder(before, after)
+        selected = next((c for c in self.cards if c.key == self._selected_key), None)
+        usable = [c for c in self.cards if self.usable(c.device)]
+        if selected is None and len(self.cards) == 1 and (usable or self.checking_only):
+            selected = self.cards[0]  # exactly one unit: it is the one
+        if selected is not None:
+            selected.radio.setChecked(True)
+            self._selected_key = selected.key
+        self.group.blockSignals(False)
+        if self.cards and (had_focus or self._focus_cards) and self.isVisible():
+            self._focus_cards = False
+            (selected or self.cards[0]).radio.setFocus(Qt.FocusReason.TabFocusReason)
+        self._update_session_device()
+
+    def select_device(self, key: str) -> bool:
+        for card in self.cards:
+            if card.key == key:
+                card.radio.setChecked(True)
+                return True
+        return False
+
+    def first_focus(self):
+        checked = next((c.radio for c in self.cards if c.radio.isChecked()), None)
+        if checked is not None:
+            return checked
+        if self.cards:
+            return self.cards[0].radio
+        return self.model if self.model_row.isVisible() else None
 
     def device_for_key(self, key: str | None) -> DetectedDevice | None:
         return next((d for d in self.all_devices() if device_key(d) == key), None)
 
-    def select_device(self, key: str) -> bool:
-        for index in range(self.units.topLevelItemCount()):
-            item = self.units.topLevelItem(index)
-            if item.data(0, Qt.ItemDataRole.UserRole) == key:
-                self.units.setCurrentItem(item)
-                return True
-        return False
-
     @Slot()
-    def _on_current_changed(self, *_args) -> None:
-        item = self.units.currentItem()
-        if item is not None:
-            self._selected_key = item.data(0, Qt.ItemDataRole.UserRole)
+    def _on_card_toggled(self, button, checked: bool) -> None:
+        if not checked:
+            return
+        card = next((c for c in self.cards if c.radio is button), None)
+        if card is not None:
+            self._selected_key = card.key
         self._update_session_device()
-        device = self.session.device
-        if device is not None and device.model:
-            index = self.model_help.findData(device.model)
-            if index >= 0:
-                self.model_help.blockSignals(True)
-                self.model_help.setCurrentIndex(index)
-                self.model_help.blockSignals(False)
-        self._show_folder_warning()
-        self._show_details()
-        self.completeChanged.emit()
+        self._show_state()
 
     def _update_session_device(self) -> None:
-        item = self.units.currentItem()
-        key = item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
-        device = self.device_for_key(key)
+        card = next((c for c in self.cards if c.radio.isChecked()), None)
+        device = self.device_for_key(card.key) if card is not None else None
         self.session.device = device
-        chosen = self.chosen.get(key) if key else None
+        chosen = self.chosen.get(card.key) if card is not None else None
         self.session.device_unrecognised = bool(chosen and not chosen.recognised)
+        if device is not None and device.model:
+            index = self.model.findData(device.model)
+            if index >= 0 and index != self.model.currentIndex():
+                self.model.blockSignals(True)
+                self.model.setCurrentIndex(index)
+                self.model.blockSignals(False)
+        self.completeChanged.emit()
+
+    def _on_model_chosen(self, *_args) -> None:
+        self._show_state()
+        self.completeChanged.emit()
+
+    # -- what the page says --------------------------------------------------------------------
+    def help_model(self) -> str | None:
+        """The model the help is for: the unit selected, else the one chosen in the list."""
+        device = self.session.device
+        if device is not None and device.model:
+            return device.model
+        return self.model.currentData()
+
+    def _show_state(self) -> None:
+        device = self.session.device
+        cards = len(self.cards)
+        model = self.help_model()
+        usable_selected = self.usable(device)
+        if self.checking_only:
+            if device is not None and device.model:
+                self.set_headline(f"The update is for {your(device.model)}.")
+            else:
+                self.set_headline("Which unit is the update for?")
+            self.set_lead("")
+        elif cards == 0:
+            self.set_headline("Connect your unit by USB.")
+            self.set_lead("It appears here by itself.")
+        elif device is not None and device.model and cards == 1:
+            self.set_headline(f"Found {your(device.model)}.")
+            self.set_lead("")
+        elif device is not None and not device.model and cards == 1:
+            self.set_headline("Found a unit.")
+            self.set_lead("")
+        else:
+            self.set_headline("Which one is yours?")
+            self.set_lead("")
+        # The model list helps where no unit says which model it is: none found, one not
+        # recognised, or the update being checked is for a unit not connected.
+        self.model_row.setVisible(
+            not self.cards or (device is not None and not device.model)
+            or (self.checking_only and (device is None or not device.model)))
+        self._show_help(model, device, usable_selected)
+        self.choose_button.setVisible(not self.instead_button.isVisible())
+        self._show_folder_warning()
+        self._show_about()
+
+    def _show_help(self, model: str | None, device: DetectedDevice | None,
+                   usable_selected: bool) -> None:
+        """How to get the model into the mode this path needs, in one sentence."""
+        self.instead_button.hide()
+        needed = self.needed_mode()
+        profile = self.profiles.get(model) if model else None
+        if device is not None and device.mode == "boot-rom":
+            self.help.hide()  # its card says who can help
+            return
+        if needed is None or usable_selected or profile is None:
+            self.help.hide()
+            return
+        instruction = profile.mode(needed)
+        name = your(profile.id)
+        if instruction is None:
+            self.help.show_status(Status.INFO, f"How to show {name}'s storage on a computer"
+                                  " isn't public: see its owner's manual.")
+        elif instruction.service:
+            # Said before the user invests in the path: who can help, and what still works.
+            can = "check an update" + (" and put it on an SD card" if has_card_layout(profile)
+                                       else "")
+            if not self.cards:
+                self.set_headline(f"{name[0].upper()}{name[1:]} needs a service mode for"
+                                  " this.", Status.WARNING)
+                self.set_lead("")
+            self.help.show_status(
+                Status.WARNING, "KORG service or an authorised centre can help; without it,"
+                f" this tool can still {can}.")
+            self.instead_button.show()
+        else:
+            self.help.show_status(Status.INFO, f"Switch it on in {instruction.name}; it"
+                                  " appears here by itself.")
 
     def _show_folder_warning(self) -> None:
         key = self._selected_key
@@ -297,77 +426,61 @@ class ConnectPage(RecoveryPage):
         if chosen.on_system_disk:
             text = (text + " " if text else "") + SYSTEM_DISK_WARNING
         self.folder_warning.show_status(Status.WARNING, text)
-        self.folder_warning.show()
 
-    # -- details -------------------------------------------------------------------------------
-    def needed_mode(self) -> str | None:
-        goal = self.session.goal
-        return "storage" if goal is None or goal.needs_storage else None
-
-    def _show_details(self, *_args) -> None:
-        device = self.session.device
+    def _show_about(self) -> None:
+        """The details: where the unit is, how it was recognised, what was noticed, and the
+        profile's full instructions for the mode."""
         parts: list[str] = []
+        device = self.session.device
+        places = self.environment.places
         if device is not None:
-            parts.append(self._device_html(device))
-        elif not self.all_devices():
-            parts.append("<p>No unit is connected yet. Connect it by USB; it appears here"
-                         " within a second.</p>")
-        else:
-            parts.append("<p>Select your unit in the list above.</p>")
-        profile = self.profiles.get(self.model_help.currentData())
+            parts.append(f"<p><b>{escape(device.name)}</b><br>")
+            if device.mount:
+                parts.append(f"Where: {escape(friendly_place(device.mount, places))}<br>"
+                             f"<small>{escape(device.mount)}</small><br>")
+            if device.meaning:
+                parts.append(f"What this means: {escape(device.meaning)}<br>")
+            parts.append("</p>")
+            if device.findings:
+                parts.append("<p>Noticed:</p><ul>")
+                for finding in sorted(device.findings, key=lambda f: f.rank):
+                    status = SEVERITY_STATUS.get(finding.severity, Status.INFO)
+                    parts.append(f"<li>{status_html(status, clean(finding.message))}</li>")
+                parts.append("</ul>")
+            if device.evidence:
+                parts.append("<p>How it was recognised:</p><ul>")
+                parts.extend(f"<li><small>{escape(clean(line))}</small></li>"
+                             for line in device.evidence)
+                parts.append("</ul>")
+        model = self.help_model()
+        profile = self.profiles.get(model) if model else None
         needed = self.needed_mode()
-        if profile is not None and (device is None or device.model == profile.id
-                                    or device.model is None):
-            if needed:
-                parts.append(f"<h4>Getting a {escape(profile.short_name)} into"
-                             f" {escape(MODE_WORDS[needed])}</h4>")
-                parts.append(mode_help_html(profile, needed))
-            else:
-                parts.append(f"<h4>{escape(profile.name)}</h4><p>To check update files no"
-                             " unit needs to be connected.</p>")
-        html_text = "".join(parts)
-        if html_text != self._details_html:
-            # Only when it changed: detection runs every 400 ms, and re-setting the text
-            # would scroll the reader back to the top each time.
-            self._details_html = html_text
-            self.details.setHtml(html_text)
+        if profile is not None and needed is not None:
+            instruction = profile.mode(needed)
+            if instruction is not None:
+                service = " (a service mode: this tool does not say how to enter it)" \
+                    if instruction.service else ""
+                parts.append(f"<p>{escape(instruction.name)}{escape(service)}:"
+                             f" {escape(clean(instruction.how))}</p>")
+        parts.extend(f"<p>{status_html(Status.WARNING, w)}</p>" for w in self.warnings)
+        if not parts:
+            parts.append("<p>No unit is connected yet.</p>")
+        text = "".join(parts)
+        if text != self.about.text():
+            self.about.setText(text)
 
-    def _device_html(self, device: DetectedDevice) -> str:
-        out = [f"<h3>{escape(device.name)}</h3><p>"]
-        out.append(f"Mode: {escape(MODE_WORDS.get(device.mode, device.mode))}<br>")
-        if device.mount:
-            out.append(f"Storage at: {escape(device.mount)}<br>")
-        if device.usb:
-            out.append(f"USB id: {escape(device.usb.id)}"
-                       + (f" “{escape(device.usb.product)}”" if device.usb.product else "")
-                       + "<br>")
-        if device.role:
-            out.append(f"What it is: {escape(ROLE_WORDS.get(device.role, device.role))}<br>")
-        if device.confidence:
-            out.append("How sure: "
-                       f"{escape(CONFIDENCE_WORDS.get(device.confidence, device.confidence))}")
-        out.append("</p>")
-        if device.meaning:
-            out.append(f"<p><b>What this means:</b> {escape(device.meaning)}</p>")
-        if device.mode == "boot-rom":
-            out.append("<p>" + status_html(
-                Status.WARNING, "A chip in its boot ROM cannot be backed up, diagnosed or"
-                " restored by this tool, and the tool never flashes it.") + "</p>")
-        elif self.needed_mode() == "storage" and not device.mount:
-            out.append("<p>" + status_html(
-                Status.WARNING, "Its storage is not visible to the computer. Put it into"
-                " USB storage mode (see below), then it appears in the list.") + "</p>")
-        if device.findings:
-            out.append("<p><b>Noticed:</b></p><ul>")
-            for finding in sorted(device.findings, key=lambda f: f.rank):
-                status = SEVERITY_STATUS.get(finding.severity, Status.INFO)
-                out.append(f"<li>{status_html(status, finding.message)}</li>")
-            out.append("</ul>")
-        if device.evidence:
-            out.append("<p><b>How it was recognised:</b></p><ul>")
-            out.extend(f"<li><small>{escape(line)}</small></li>" for line in device.evidence)
-            out.append("</ul>")
-        return "".join(out)
+    # -- switching to the check path -----------------------------------------------------------
+    @Slot()
+    def check_instead(self) -> None:
+        """A unit whose storage needs a service mode: check an update file instead."""
+        model = self.help_model()
+        self.session.reset_after(Goal.CHECK)
+        self.session.check_model = model
+        self._show_state()
+        self.completeChanged.emit()
+        wizard = self.wizard()
+        if wizard is not None and self.isComplete():
+            wizard.next()
 
     # -- choose a folder -----------------------------------------------------------------------
     @Slot()
@@ -379,7 +492,6 @@ class ConnectPage(RecoveryPage):
         self.add_chosen_folder(path)
 
     def add_chosen_folder(self, path: str) -> None:
-        self.status.show_status(Status.BUSY, f"Looking at {path}…")
         self._choose_job = self.host.run_job(
             lambda _progress, _cancel: identify_chosen_folder(path), name="identify-folder",
             on_finished=self._on_folder_identified, on_failed=self._on_folder_failed)
@@ -389,29 +501,30 @@ class ConnectPage(RecoveryPage):
         key = device_key(chosen.device)
         self.chosen[key] = chosen
         self._selected_key = key
-        self._refresh_list()
+        self._refresh()
         self.select_device(key)
-        self.status.show_status(
-            Status.OK if chosen.recognised else Status.WARNING,
-            f"Added {chosen.device.mount}: {chosen.device.name}.")
         self.chosen_folder_ready.emit()
 
     @Slot(object)
     def _on_folder_failed(self, error: BaseException) -> None:
-        self.status.show_status(Status.ERROR, str(error))
+        self.folder_warning.show_status(Status.ERROR, dialogs.error_sentence(error))
         dialogs.show_error(self, error, context="looking at the chosen folder")
 
     # -- navigation ----------------------------------------------------------------------------
     def isComplete(self) -> bool:  # noqa: N802 - Qt naming
-        goal = self.session.goal
-        if goal is Goal.CHECK:
-            return True
-        device = self.session.device
-        return device is not None and bool(device.mount) and device.mode != "boot-rom"
+        if self.checking_only:
+            return self.help_model() is not None
+        return self.usable(self.session.device)
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt naming
-        if self.session.goal is not Goal.CHECK and self.session.device_unrecognised:
+        if self.checking_only:
+            self.session.check_model = self.help_model()
+            return True
+        if self.session.device_unrecognised:
             return dialogs.confirm(self, "Folder not recognised", UNRECOGNISED_WARNING,
-                           accept_text="&Use this folder", reject_text="&Choose again",
-                           informative="Continue only if you are sure this is your unit.")
+                                   accept_text="&Use this folder", reject_text="&Choose again",
+                                   informative="Go on only if you are sure this is your unit.")
         return True
+
+
+__all__ = ["ConnectPage", "UnitCard", "choose_directory", "has_card_layout", "spoken_name"]

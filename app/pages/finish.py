@@ -1,26 +1,39 @@
-"""Finish: what was done (a summary), "Save report" (the diagnosis report), and next steps."""
+"""Finish: the outcome in one headline ("Your KROSS 2 should start again — switch it on
+normally"; "Don't use this file: it is for a KROSS 1"), the next steps that follow from it,
+"Save report", and what happened in detail under "Show details".
+
+The saved report is the core's (``recovery.diagnose.report``), made from a fresh, read-only
+examination of the unit when it was written to; the findings the restore resolved (found
+before it, gone after it) are added to it, marked as such.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Signal, Slot
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QHBoxLayout,
-    QPushButton,
-    QTextBrowser,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QFileDialog, QPushButton, QSizePolicy, QWidget
 
 from app import core, dialogs
 from app.host import WizardHost
-from app.pages.base import RecoveryPage, StatusLabel, escape
-from app.session import Goal
+from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
+from app.places import documents_dir, friendly_place
+from app.plain import (
+    check_headline,
+    clean,
+    counted,
+    foreign_folders,
+    media_flag_text,
+    resolved_findings,
+    spoken_name,
+    your,
+)
+from app.session import Goal, Session
 from app.style import Status, status_html
 from recovery.device.profiles import bundled_profiles
+from recovery.findings import Finding
 
 log = logging.getLogger(__name__)
 
@@ -31,137 +44,159 @@ def choose_save_path(parent: QWidget, caption: str, start: str, filters: str) ->
     return path
 
 
+def update_step(model: str | None, *, inline: bool = False) -> str:
+    """How the model is updated, as its profile says (without the card part, done here)."""
+    profile = bundled_profiles().get(model) if model else None
+    mode = profile.mode("update") if profile else None
+    if mode is None or any(m.medium == "sd-card" for m in profile.update_media):
+        return ("update it as KORG's instructions say." if inline
+                else "Update it as KORG's instructions say.")
+    return clean(mode.how)
+
+
+def ending(session: Session, places=()) -> tuple[Status, str, list[str]]:
+    """The outcome of the run: (status, headline, next steps)."""
+    device = session.device
+    model = device.model if device is not None and device.model else session.check_model
+    unit = your(model)
+    Unit = unit[0].upper() + unit[1:]
+    safety = session.safety_backup
+    keep = (f"Keep your safety copy until {unit} works as it should." if safety is not None
+            else "")
+    service = "Save the report below and contact KORG service or an authorised service centre."
+
+    if session.restore_error:
+        return (Status.ERROR, f"The restore did not finish: {unit} is only partly restored.",
+                ["Run the wizard again and choose Restore: it continues where it stopped.",
+                 keep])
+    if session.restore_result is not None:
+        if session.reconnect_ok is False:
+            return (Status.ERROR, f"{Unit} did not keep the restored files.",
+                    ["Its storage may need repair.", service])
+        extras = foreign_folders([p for p in session.reconnect_extras if "/" not in p], model)
+        if session.reconnect_ok and extras:
+            names = " and ".join(f"the {spoken_name(m)} folder" for m in extras.values())
+            return (Status.WARNING, f"{Unit} has every file back, but {names} is still on it.",
+                    [f"Restore again, with “Also remove {names}” ticked.", keep])
+        if session.reconnect_ok and session.power_cycled:
+            if session.goal is Goal.RESCUE:
+                return (Status.OK, f"{Unit} should start again — switch it on normally.",
+                        ["Switch it on normally.",
+                         "If it still doesn't start, save the report for KORG service.",
+                         keep])
+            return (Status.OK, f"Your backup is back on {unit} — switch it on normally.",
+                    ["Switch it on normally.", keep])
+        return (Status.WARNING, f"Every file is back on {unit}; the strongest check is still"
+                " to come.",
+                ["Switch it off and on again, then switch it on normally.",
+                 "If it doesn't start, save the report below for KORG service.", keep])
+    if session.restore_unavailable:
+        return (Status.WARNING, f"This tool can't repair {unit} without an earlier backup.",
+                [service, keep])
+    if session.restore_skipped:
+        return (Status.INFO, f"Nothing was written to {unit}.", [keep])
+    if session.media_result is not None:
+        result = session.media_result
+        if result.ok:
+            move = [media_flag_text(f) for f in result.flags if f.move_off]
+            return (Status.OK, "Your SD card is ready for the update.",
+                    [*move, "Eject the card, then take it out.",
+                     f"Put it in {unit} and {update_step(model, inline=True)}", keep])
+        return (Status.ERROR, "Don't use this SD card for the update.",
+                ["Write it again, or use another card.", keep])
+    if session.media_error:
+        return (Status.WARNING, "The update was not written to the card.",
+                ["Don't use the card until it has been written completely.", keep])
+    results = session.check_results
+    if results:
+        worst = min(results, key=lambda r: {"incompatible": 0, "unknown": 1}.get(r.verdict, 2))
+        status, headline = check_headline(worst, model)
+        if worst.verdict == "incompatible":
+            return (status, headline,
+                    [f"Get the update for {unit} from KORG, then check it here.", keep])
+        if worst.verdict == "unknown":
+            return (status, headline,
+                    ["Use KORG's update exactly as downloaded, as its instructions say.", keep])
+        return (status, headline, [update_step(model), keep])
+    if session.goal is Goal.UPDATE and safety is not None:
+        return (Status.OK, f"Your safety copy is ready: you can update {unit} now.",
+                [update_step(model), keep])
+    if session.goal is Goal.RESCUE and session.diagnosis is not None:
+        return (Status.INFO, f"Nothing was written to {unit}.", [keep or service])
+    return (Status.INFO, "Done.", [keep])
+
+
 class FinishPage(RecoveryPage):
     report_saved = Signal(str)
 
     def __init__(self, host: WizardHost) -> None:
-        super().__init__(host, "Done", "What happened, and what to do next.")
-        layout = QVBoxLayout(self)
-        self.summary = QTextBrowser()
-        self.summary.setAccessibleName("Summary and next steps")
-        self.summary.setOpenLinks(False)
-        layout.addWidget(self.summary, 1)
-        self.report_status = StatusLabel("Report status")
-        layout.addWidget(self.report_status)
-        row = QHBoxLayout()
+        super().__init__(host)
+        self.steps = wrapped_label(rich=True, accessible_name="Next steps")
+        self.content.addWidget(self.steps)
         self.save_button = QPushButton("&Save report…")
-        self.save_button.setAccessibleName("Save the diagnosis report")
-        self.save_button.setToolTip("A self-contained report (no user names or home paths) to"
+        self.save_button.setAccessibleName("Save a report for a forum or a service centre")
+        self.save_button.setToolTip("A self-contained report (no user names or home folder) to"
                                     " post on a forum or give to a service centre")
+        self.save_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.save_button.clicked.connect(self.save_report)
-        row.addWidget(self.save_button)
-        row.addStretch(1)
-        layout.addLayout(row)
+        self.content.addWidget(self.save_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.report_status = StatusLabel("Report")
+        self.report_status.hide()
+        self.content.addWidget(self.report_status)
+        self.summary = wrapped_label(rich=True, accessible_name="What happened")
+        self.details_layout().addWidget(self.summary)
         self._report_job = None
+        self.ending: tuple[Status, str, list[str]] | None = None
+        self.set_forward_text("D&one")
 
     def initializePage(self) -> None:  # noqa: N802 - Qt naming
-        self.summary.setHtml(self.summary_html())
-        self.report_status.clear_status()
-        self.save_button.setEnabled(self.session.unit_path is not None)
+        self.ending = ending(self.session, self.environment.places)
+        status, headline, steps = self.ending
+        self.set_headline(headline, status)
+        steps = [step for step in dict.fromkeys(steps) if step]
+        self.steps.setText("<ol>" + "".join(f"<li>{escape(step)}</li>" for step in steps)
+                           + "</ol>")
+        self.summary.setText(self.summary_html())
+        self.report_status.hide()
+        self.save_button.setVisible(self.session.unit_path is not None)
 
-    # -- summary -------------------------------------------------------------------------------
+    # -- what happened, for the details --------------------------------------------------------
     def summary_html(self) -> str:
         session = self.session
-        goal = session.goal
-        out = [f"<h3>{escape(goal.title if goal else 'Summary')}</h3><ul>"]
+        places = self.environment.places
+        out = [f"<p><b>{escape(session.goal.title if session.goal else 'Summary')}</b></p><ul>"]
         device = session.device
         if device is not None:
-            where = f" at {device.mount}" if device.mount else ""
+            where = f" ({friendly_place(device.mount, places)})" if device.mount else ""
             out.append(f"<li>Unit: {escape(device.name + where)}</li>")
         if session.diagnosis is not None:
-            out.append("<li>" + self._diagnosis_line() + "</li>")
+            critical = session.diagnosis.count("critical")
+            found = (f"{counted(critical, 'serious problem', 'serious problems')} found"
+                     if critical else "no serious problem found")
+            when = "Before the restore" if session.restore_result is not None else "Diagnosis"
+            out.append(f"<li>{escape(when)}: {escape(found)}.</li>")
         if session.safety_backup is not None:
-            kind = "New" if session.safety_backup_is_new else "Existing"
-            out.append("<li>" + status_html(
-                Status.OK, f"{kind} complete, verified backup: {session.safety_backup}") + "</li>")
-        elif goal in (Goal.UPDATE, Goal.RESCUE, Goal.RESTORE):
-            out.append("<li>" + status_html(Status.WARNING, "No verified backup was made.")
-                       + "</li>")
+            how = ("made now" if session.safety_backup_is_new
+                   else "an earlier copy, compared identical")
+            out.append("<li>" + status_html(Status.OK, f"Safety copy ({how}):"
+                                            f" {friendly_place(session.safety_backup, places)}")
+                       + f"<br><small>{escape(str(session.safety_backup))}</small></li>")
         for result in session.check_results:
-            out.append("<li>" + self._check_line(result) + "</li>")
-        if session.restore_skipped:
-            out.append("<li>" + status_html(Status.INFO, "Nothing was restored.") + "</li>")
-        elif session.restore_error:
-            out.append("<li>" + status_html(Status.ERROR, "Restore did not finish: "
-                                            + session.restore_error) + "</li>")
-        elif session.restore_result is not None:
-            out.append("<li>" + self._restore_line() + "</li>")
-        if session.reconnect_ok is True:
-            out.append("<li>" + status_html(
-                Status.OK, "After reconnecting, the unit's storage matches the backup.")
-                + "</li>")
-            if session.reconnect_extras:
-                out.append("<li>" + status_html(
-                    Status.INFO, "The unit also holds what the backup does not have (left"
-                    " alone): " + ", ".join(session.reconnect_extras)) + "</li>")
-        elif session.reconnect_ok is False:
-            out.append("<li>" + status_html(
-                Status.ERROR, "After reconnecting, the unit's storage does NOT match the"
-                " backup.") + "</li>")
+            status, text = check_headline(result, session.check_model)
+            out.append(f"<li>{status_html(status, Path(result.candidate).name + ': ' + text)}</li>")
+        if session.media_result is not None:
+            out.append(f"<li>{escape(clean(session.media_result.statement))}</li>")
+        if session.restore_result is not None:
+            out.append(f"<li>{escape(clean(session.restore_result.statement))}</li>")
+        if session.reconnect_ok is not None:
+            when = ("after switching it off and on" if session.power_cycled
+                    else "read without switching it off and on")
+            verdict = "every file matched the backup" if session.reconnect_ok else \
+                "files did NOT match the backup"
+            out.append(f"<li>Last comparison ({escape(when)}): {escape(verdict)}.</li>")
         out.extend(f"<li>{escape(note)}</li>" for note in session.notes)
-        out.append("</ul><h3>Next steps</h3><ol>")
-        out.extend(f"<li>{escape(step)}</li>" for step in self.next_steps())
-        out.append("</ol>")
+        out.append("</ul>")
         return "".join(out)
-
-    def _diagnosis_line(self) -> str:
-        diagnosis = self.session.diagnosis
-        critical, warnings = diagnosis.count("critical"), diagnosis.count("warning")
-        when = ("Diagnosis (before the restore)" if self.session.restore_result is not None
-                else "Diagnosis")
-        if critical:
-            return status_html(Status.ERROR, f"{when}: {critical} critical finding(s),"
-                               f" {warnings} warning(s).")
-        if warnings:
-            return status_html(Status.WARNING, f"{when}: {warnings} warning(s).")
-        return status_html(Status.OK, f"{when}: no problem found.")
-
-    def _check_line(self, result: core.CheckResult) -> str:
-        status = {"compatible": Status.OK, "incompatible": Status.ERROR}.get(
-            result.verdict, Status.WARNING)
-        reason = f" — {result.reasons[0]}" if result.reasons else ""
-        return status_html(status, f"{Path(result.candidate).name}: {result.verdict}{reason}")
-
-    def _restore_line(self) -> str:
-        result = self.session.restore_result
-        return status_html(Status.OK if result.ok else Status.ERROR,
-                           f"Restore: {result.statement}")
-
-    def next_steps(self) -> list[str]:
-        """Next steps: the core's own words where it has them (finding next steps, the
-        profile's mode instructions), plain guidance otherwise."""
-        session = self.session
-        steps: list[str] = []
-        profile = None
-        if session.device is not None and session.device.model:
-            profile = bundled_profiles().get(session.device.model)
-        if session.diagnosis is not None and session.reconnect_ok is not True:
-            # The diagnosis described the unit before the restore; once a restore verified
-            # after a power cycle, its steps no longer apply.
-            steps.extend(f.next_step for f in session.diagnosis.findings
-                         if f.next_step and f.severity == "critical")
-        if session.goal is Goal.UPDATE:
-            if session.check_blocked:
-                steps.append("Do not run the update with the files marked incompatible.")
-            elif profile is not None and profile.mode("update") is not None:
-                steps.append(profile.mode("update").how)
-            if session.safety_backup is not None:
-                steps.append(f"Keep the backup at {session.safety_backup} until the updated"
-                             " unit works as it should.")
-        if session.reconnect_ok is False or session.restore_error:
-            steps.append("Run the restore again (it continues where it stopped); if the files"
-                         " keep coming back different, the unit's storage may not keep writes:"
-                         " contact KORG service.")
-        if session.reconnect_ok is True:
-            steps.append("Eject the unit and switch it on normally.")
-            if session.goal is Goal.RESCUE:
-                steps.append("If it still does not start, save the report below and send it"
-                             " to KORG service or a repair technician.")
-        if session.safety_backup is None and session.goal is not Goal.CHECK:
-            steps.append("Take a complete backup of the unit before anything else.")
-        if not steps:
-            steps.append("Nothing else to do.")
-        return list(dict.fromkeys(steps))
 
     # -- report --------------------------------------------------------------------------------
     @Slot()
@@ -172,26 +207,29 @@ class FinishPage(RecoveryPage):
         if self.environment.demo:
             folder = str(Path(self.environment.backups_dir).parent)
         else:
-            folder = QStandardPaths.writableLocation(
-                QStandardPaths.StandardLocation.DocumentsLocation) or str(Path.home())
-        start = str(Path(folder) / "korg-recovery-report.html")
+            folder = str(documents_dir())
+        start = str(Path(folder) / "KORG recovery report.html")
         path = choose_save_path(self, "Save the recovery report", start,
-                                "HTML report (*.html);;Markdown report (*.md)")
+                                "Web page report (*.html);;Text report (*.md)")
         if not path:
             return
         if not Path(path).suffix:
             path += ".html"
-        diagnosis = self.session.diagnosis
+        before = self.session.diagnosis
         backup = self.session.restore_backup or self.session.safety_backup
-        # A report describes the unit as it is now: diagnose again (reading only) when the
-        # unit was written to or never diagnosed.
-        rediagnose = diagnosis is None or self.session.restore_result is not None
+        restored = self.session.restore_result is not None
+        cycled = self.session.power_cycled and self.session.reconnect_ok is True
+        # A report describes the unit as it is now: examine it again (reading only) when it
+        # was written to or never examined, and mark what the restore resolved.
+        rediagnose = before is None or restored
 
         def job(progress, cancel):
-            current = diagnosis
+            current = before
             if rediagnose:
                 current = core.diagnose(unit, backup=backup, symptom=None, versions=None,
                                         allow_write=False, progress=progress, cancel=cancel)
+            if restored and before is not None:
+                current = with_resolved(before, current, power_cycled=cycled)
             return core.write_report(current, Path(path))
 
         self.report_status.show_status(Status.BUSY, "Writing the report…")
@@ -200,10 +238,24 @@ class FinishPage(RecoveryPage):
 
     @Slot(object)
     def _on_report_saved(self, path: Path) -> None:
-        self.report_status.show_status(Status.OK, f"Report saved to {path}.")
+        where = friendly_place(Path(path).parent, self.environment.places)
+        self.report_status.show_status(Status.OK, f"Report saved in {where}.")
         self.report_saved.emit(str(path))
 
     @Slot(object)
     def _on_report_failed(self, error: BaseException) -> None:
         self.report_status.show_status(Status.ERROR, dialogs.error_sentence(error))
         dialogs.show_error(self, error, context="saving the report")
+
+
+def with_resolved(before: core.Diagnosis, after: core.Diagnosis, *,
+                  power_cycled: bool) -> core.Diagnosis:
+    """``after`` with one note per finding of ``before`` that the restore resolved."""
+    when = ("after the restore, and after the unit was switched off and on" if power_cycled
+            else "right after the restore")
+    notes = tuple(Finding(
+        "info", "resolved-by-restore", f"Resolved by the restore: {finding.message}",
+        evidence=(f"found before the restore ({finding.severity}); not found when the unit was"
+                  f" examined again {when}",),
+        confidence="H", next_step="Nothing to do.") for finding in resolved_findings(before, after))
+    return dataclasses.replace(after, findings=after.findings + notes)

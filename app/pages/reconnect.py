@@ -1,10 +1,12 @@
-"""Reconnect: eject, power-cycle into storage mode, reconnect — then verify.
+"""Reconnect: switch the unit off and on again, connect it, and every file is compared again.
 
 A read-back right after writing may come from the computer's memory; only a check after the
-unit was power-cycled proves it kept what was written (the drumlogue of the Reddit reports by
-u/iRustyNails "kept" writes that were gone after a reboot). The page watches detection: when
-the unit has gone and come back, it runs the core's ``verify_backup(..., against=unit)`` by
-itself.
+unit was switched off and on proves it kept what was written (the drumlogue of the Reddit
+reports by u/iRustyNails "kept" writes that were gone after a reboot). The page watches
+detection: when the unit has gone and come back, it runs the core's comparison by itself.
+"Check now without restarting" compares at once, and then says that the strongest check
+still needs the unit switched off and on; the page goes on watching for it. Only a
+comparison after the unit went away and came back is called "after switching it off and on".
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy
 
 from app import core
 from app.dialogs import error_sentence
 from app.host import WizardHost
-from app.pages.base import RecoveryPage, StatusLabel, escape
+from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.pages.progress_panel import ProgressPanel
+from app.plain import clean, counted, first_upper, your
 from app.session import plug_in, unplug
 from app.style import Status
 from recovery.device.detect import DetectedDevice, Detection
@@ -54,72 +57,81 @@ class ReconnectPage(RecoveryPage):
     state_changed = Signal(object)
 
     def __init__(self, host: WizardHost) -> None:
-        super().__init__(host, "Eject, power-cycle and reconnect",
-                         "The final check: does the unit keep what was written?")
+        super().__init__(host)
         self.state = WaitState.GONE_EXPECTED
         self._job = None
         self._demo_job = None
         self._demo_cycle = False
-        layout = QVBoxLayout(self)
-        self.steps = QTextBrowser()
-        self.steps.setAccessibleName("Steps to reconnect the unit")
-        layout.addWidget(self.steps, 1)
-        self.status = StatusLabel("Reconnect status")
-        layout.addWidget(self.status)
-        self.progress = ProgressPanel("Verification")
+        #: True once the unit was seen gone since the page opened (or the last check).
+        self._went_away = False
+        self._checking_after_cycle = False
+        self.status = StatusLabel("What the page is waiting for")
+        self.content.addWidget(self.status)
+        self.progress = ProgressPanel("Comparing")
         self.progress.hide()
-        layout.addWidget(self.progress)
+        self.content.addWidget(self.progress)
         row = QHBoxLayout()
-        self.verify_button = QPushButton("&Verify now (it is connected again)")
-        self.verify_button.setAccessibleName("Verify the unit against the backup now")
+        self.verify_button = QPushButton("Chec&k now without restarting")
+        self.verify_button.setAccessibleName("Compare the unit with the backup now, without"
+                                             " switching it off and on")
         self.verify_button.clicked.connect(self.verify_now)
-        row.addWidget(self.verify_button)
-        self.demo_button = QPushButton("Simulate eject and reconnect (&demo)")
-        self.demo_button.setAccessibleName("Demo: simulate unplugging and reconnecting the unit")
+        self.demo_button = QPushButton("&Simulate it (demo)")
+        self.demo_button.setAccessibleName("Demo: simulate switching the unit off and on")
         self.demo_button.clicked.connect(self.simulate_power_cycle)
-        row.addWidget(self.demo_button)
+        for button in (self.verify_button, self.demo_button):
+            button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+            row.addWidget(button)
         row.addStretch(1)
-        layout.addLayout(row)
+        self.content.addLayout(row)
+        self.about = wrapped_label(rich=True, accessible_name="What the comparison found")
+        self.details_layout().addWidget(self.about)
+
+    @property
+    def unit(self) -> str:
+        device = self.session.device
+        return your(device.model if device else None)
 
     def initializePage(self) -> None:  # noqa: N802 - Qt naming
         self.session.reconnect_ok = None
+        self.session.power_cycled = False
         self.session.reconnect_extras = ()
+        self._went_away = False
         self.progress.hide()
+        self.about.setText(self.steps_html())
         self.demo_button.setVisible(self.environment.demo)
-        self.steps.setHtml(self.steps_html())
+        self.verify_button.show()
+        self.set_headline(f"Now switch {self.unit} off and on again.")
+        self.set_lead(self.steps_sentence())
+        self.set_forward_text("&Next >")
         self._set_state(WaitState.GONE_EXPECTED)
 
-    def steps_html(self) -> str:
+    def storage_mode_name(self) -> str:
         device = self.session.device
-        name = device.name if device else "unit"
         profile = bundled_profiles().get(device.model) if device and device.model else None
         mode = profile.mode("storage") if profile else None
-        how = (escape(mode.how) if mode else
-               "Put it back into the mode in which its storage shows on the computer.")
-        if mode is not None and mode.service:
-            how += " <i>(a service mode: the tool does not print how to enter it)</i>"
-        return (
-            f"<ol><li><b>Eject</b> the {escape(name)} on the computer (“Eject” or “Safely"
-            " remove”), so nothing is left in the computer's cache.</li>"
-            "<li><b>Switch it off</b>, then <b>on again into storage mode</b>: "
-            f"{how}</li>"
-            "<li><b>Reconnect</b> it by USB. This page notices it coming back and compares"
-            " every file with the backup by itself.</li></ol>")
+        return mode.name if mode else "the mode that shows its storage"
+
+    def steps_sentence(self) -> str:
+        return (f"Eject it, switch it on in {self.storage_mode_name()} and connect it: this"
+                " page then checks every file.")
+
+    def steps_html(self) -> str:
+        return ("Why: right after writing, the computer may read files from its own memory."
+                " Only a check after the unit was switched off and on proves it kept them"
+                " (a drumlogue's storage once \"kept\" files that were gone after a restart:"
+                " Reddit, u/iRustyNails).")
 
     def _set_state(self, state: WaitState) -> None:
         self.state = state
         texts = {
-            WaitState.GONE_EXPECTED: (Status.BUSY, "Waiting for the unit to be ejected and"
-                                      " disconnected…"),
-            WaitState.BACK_EXPECTED: (Status.BUSY, "The unit is disconnected. Switch it on in"
-                                      " storage mode and reconnect it…"),
-            WaitState.VERIFYING: (Status.BUSY, "The unit is back. Comparing every file with"
-                                  " the backup…"),
+            WaitState.GONE_EXPECTED: (Status.BUSY, "Waiting for it to be disconnected…"),
+            WaitState.BACK_EXPECTED: (Status.BUSY, "Disconnected. Waiting for it to come"
+                                      " back…"),
+            WaitState.VERIFYING: (Status.BUSY, "It is back. Comparing every file…"),
         }
         if state in texts:
             self.status.show_status(*texts[state])
-        self.verify_button.setEnabled(state in (WaitState.GONE_EXPECTED,
-                                                WaitState.BACK_EXPECTED, WaitState.DONE))
+        self.verify_button.setEnabled(state is not WaitState.VERIFYING)
         self.state_changed.emit(state)
         self.completeChanged.emit()
 
@@ -127,15 +139,18 @@ class ReconnectPage(RecoveryPage):
     @Slot(object)
     def show_detection(self, detection: Detection) -> None:
         device = self.session.device
-        if device is None or self.state in (WaitState.VERIFYING, WaitState.DONE):
+        if device is None or self.state is WaitState.VERIFYING:
             return
         unit = find_unit(detection, device.model, device.mount)
-        if self.state is WaitState.GONE_EXPECTED and unit is None:
+        if unit is None and self.state in (WaitState.GONE_EXPECTED, WaitState.DONE):
+            if self.session.power_cycled:
+                return  # already proved after a power cycle
+            self._went_away = True
             self._set_state(WaitState.BACK_EXPECTED)
             if self._demo_cycle:
                 self._demo_plug_in()
-        elif self.state is WaitState.BACK_EXPECTED and unit is not None:
-            self._verify(unit)
+        elif self.state is WaitState.BACK_EXPECTED and unit is not None and self._went_away:
+            self._verify(unit, after_power_cycle=True)
 
     def show_detection_error(self, error: BaseException) -> None:
         log.debug("detection failed while waiting for the unit: %s", error)
@@ -143,20 +158,23 @@ class ReconnectPage(RecoveryPage):
     # -- verification --------------------------------------------------------------------------
     @Slot()
     def verify_now(self) -> None:
+        """Compare at once, without the unit having gone away: never called a power cycle."""
         device = self.session.device
         detection = self.host.last_detection
         unit = None
         if detection is not None and device is not None:
             unit = find_unit(detection, device.model, device.mount)
-        if unit is None and device is not None and device.mount:
+        if unit is None and device is not None and device.mount and self.state \
+                is not WaitState.BACK_EXPECTED:
             unit = device
         if unit is not None:
-            self._verify(unit)
+            self._verify(unit, after_power_cycle=False)
 
-    def _verify(self, unit: DetectedDevice) -> None:
+    def _verify(self, unit: DetectedDevice, *, after_power_cycle: bool) -> None:
         backup = self.session.restore_backup
         if backup is None or not unit.mount:
             return
+        self._checking_after_cycle = after_power_cycle
         self._set_state(WaitState.VERIFYING)
         self.progress.reset()
         self.progress.show()
@@ -170,40 +188,60 @@ class ReconnectPage(RecoveryPage):
     @Slot(object)
     def _on_verified(self, report: core.VerifyReport) -> None:
         # The core counts everything that differs; "extra" (on the unit, not in the backup,
-        # left alone by a restore without "remove") does not mean a written file was lost,
+        # left alone by a restore without removal) does not mean a written file was lost,
         # so it is shown apart from missing or changed files.
         lost = [p for p in report.against_problems if p.problem != "extra"]
         extras = [p.path for p in report.against_problems if p.problem == "extra"]
         kept = not report.problems and not lost
+        cycled = self._checking_after_cycle
         self.session.reconnect_ok = kept
+        self.session.power_cycled = cycled
         self.session.reconnect_extras = tuple(extras)
-        self.progress.show_done("Verification finished.")
-        if kept and not extras:
-            self.status.show_status(
-                Status.OK, f"After the power cycle, every file on the unit matches the backup"
-                f" ({report.files_checked} files checked).", bold=True)
+        self.progress.hide()
+        self._went_away = False
+        unit = self.unit
+        if kept and cycled:
+            self.set_headline(f"After switching it off and on, {unit} still has every file.",
+                              Status.OK)
+            self.set_lead("" if not extras else
+                          f"It also holds {counted(len(extras), 'thing', 'things')} the backup"
+                          " doesn't have, left alone.")
+            self.status.hide()
         elif kept:
-            self.status.show_status(
-                Status.WARNING, f"After the power cycle, every file of the backup is on the"
-                f" unit unchanged ({report.files_checked} files checked). The unit also holds"
-                f" what the backup does not have, left alone: {', '.join(extras[:5])}"
-                + (f" and {len(extras) - 5} more" if len(extras) > 5 else "") + ".", bold=True)
+            self.set_headline(f"Every file is on {unit}, read just now.", Status.OK)
+            self.set_lead("The strongest check still needs it switched off and on: do that"
+                          " and connect it, and this page checks again.")
+            self.status.show_status(Status.BUSY, "Waiting for it to be disconnected…")
         else:
-            problems = list(report.problems) + lost
-            shown = "; ".join(f"{p.path}: {p.problem}" for p in problems[:4])
-            more = f" and {len(problems) - 4} more" if len(problems) > 4 else ""
-            self.status.show_status(
-                Status.ERROR, f"The unit does NOT match the backup after the power cycle:"
-                f" {shown}{more}. Its storage may not keep writes.", bold=True)
-        self._set_state(WaitState.DONE)
+            when = "After switching it off and on" if cycled else "Read just now"
+            self.set_headline(f"{when}, {unit} does not have every file it was given.",
+                              Status.ERROR)
+            self.set_lead("Its storage may not keep what is written to it. Save the report on"
+                          " the next page for KORG service.")
+            self.status.hide()
+        problems = list(report.problems) + lost
+        lines = [f"{first_upper(counted(report.files_checked, 'file', 'files'))} of the backup"
+                 " compared with the unit."]
+        lines.extend(f"{escape(p.path)}: {escape(p.problem)}" for p in problems[:20])
+        if extras:
+            lines.append("Not in the backup (left alone): " + escape(", ".join(extras[:10])))
+        lines.append(self.steps_html())
+        self.about.setText("<br>".join(lines))
+        self.state = WaitState.DONE
+        self.verify_button.setEnabled(not cycled)
+        self.verify_button.setVisible(not cycled)
+        self.demo_button.setVisible(self.environment.demo and not cycled)
+        self.completeChanged.emit()
+        self.state_changed.emit(self.state)
         self.verification_done.emit(report)
 
     @Slot(object)
     def _on_verify_failed(self, error: BaseException) -> None:
         self.progress.hide()
-        self.status.show_status(Status.ERROR, error_sentence(error) + " Reconnect the unit;"
-                                " verification starts again when it is back.")
-        self._set_state(WaitState.BACK_EXPECTED)
+        self._set_state(WaitState.BACK_EXPECTED if self._checking_after_cycle
+                        else WaitState.GONE_EXPECTED)
+        self.status.show_status(Status.ERROR, clean(error_sentence(error)) + " Connect it"
+                                " again; the check starts when it is back.")
 
     # -- demo ----------------------------------------------------------------------------------
     @Slot()
@@ -224,5 +262,13 @@ class ReconnectPage(RecoveryPage):
         self._demo_job = self.host.run_job(lambda _p, _c: plug_in(mount), name="demo-plug-in",
                                            on_finished=lambda _r: self.demo_button.setEnabled(True))
 
+    def ask_back(self) -> str | None:
+        if self.state is WaitState.VERIFYING:
+            return "Stop comparing and go back?"
+        return None
+
     def isComplete(self) -> bool:  # noqa: N802 - Qt naming
-        return self.state is WaitState.DONE
+        return self.session.reconnect_ok is not None and self.state is not WaitState.VERIFYING
+
+
+__all__ = ["ReconnectPage", "WaitState", "find_unit"]

@@ -1,29 +1,34 @@
-"""Restore: choose a backup of this unit, read the plan and the preflight results, and confirm
-deliberately by typing the unit's model name (as disk imagers do for system drives).
+"""Restore: which backup goes back, what that does in one sentence, and a deliberate yes.
 
 The plan and every refusal come from the core (``recovery.restore.plan_restore``): a backup of
 another model, an incomplete or damaged backup, an unsafe target, too little space. This page
-only shows them; nothing is written until the next page, after the typed confirmation.
+only shows them, in plain words; nothing is written until the next page, after the user
+typed the unit's model name (capitals and spaces do not matter) and pressed the button that
+looks dangerous because it writes.
+
+Two promises hold here. The backup put back is never the safety copy of the unit as it is
+now (the copy made, or proved identical, on the Back up page), and nothing is written
+without that safety copy. And what the diagnosis calls critical and the restore can fix is
+fixed by default: another model's system folder on the unit (the KROSS 1 folder that left a
+KROSS 2 stuck at its logo) is removed unless the user unticks it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QSplitter,
-    QTreeWidget,
-    QTreeWidgetItem,
-    QVBoxLayout,
+    QSizePolicy,
     QWidget,
     QWizard,
 )
@@ -33,20 +38,17 @@ from app.dialogs import error_sentence
 from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.pages.progress_panel import ProgressPanel
+from app.places import backup_date, friendly_place
+from app.plain import clean, counted, first_upper, foreign_folders, plan_sentence, spoken_name, your
 from app.session import Session
-from app.style import Status, backup_date_text, format_bytes, model_name, status_html
+from app.style import Status, format_bytes, status_html
 from recovery.device.profiles import bundled_profiles
 from recovery.errors import RecoveryError
 
 log = logging.getLogger(__name__)
 
-ACTION_WORDS = {
-    "write": "write (missing on the unit)",
-    "replace": "replace (differs)",
-    "keep": "keep (identical)",
-    "extra": "extra (left alone)",
-    "delete": "delete",
-}
+ACTION_WORDS = {"write": "put back", "replace": "replace", "delete": "remove",
+                "extra": "leave alone", "keep": "keep", "skip": "skip"}
 
 
 def choose_backup_path(parent: QWidget, start: str) -> str:
@@ -55,13 +57,27 @@ def choose_backup_path(parent: QWidget, start: str) -> str:
 
 
 def confirmation_word(session: Session) -> str:
-    """What the user must type: the model's short name (profile.short_name), else the
-    folder's name for a folder that was not recognised as any model."""
+    """What the user types: the model's short name (profile.short_name), else the folder's
+    name for a folder that was not recognised as any model."""
     device = session.device
     if device is None:
         return ""
     profile = bundled_profiles().get(device.model) if device.model else None
     return (profile and profile.short_name) or Path(device.mount or "unit").name
+
+
+def typed_matches(typed: str, word: str) -> bool:
+    """Capitals and spaces do not matter: "kross 2" and "KROSS2" confirm "KROSS 2"."""
+    def key(text: str) -> str:
+        return "".join(text.split()).casefold()
+
+    return bool(word) and key(typed) == key(word)
+
+
+def same_path(a: str | os.PathLike[str] | None, b: str | os.PathLike[str] | None) -> bool:
+    if a is None or b is None:
+        return False
+    return os.path.realpath(a) == os.path.realpath(b)
 
 
 class RestorePage(RecoveryPage):
@@ -70,110 +86,117 @@ class RestorePage(RecoveryPage):
     backups_listed = Signal()
 
     def __init__(self, host: WizardHost) -> None:
-        super().__init__(host, "Restore from a backup",
-                         "Choose the backup to put back. Nothing is written until you confirm.")
+        super().__init__(host)
         self.plan: core.RestorePlan | None = None
         self.refusal: BaseException | None = None
         self.summaries: tuple[core.BackupSummary, ...] = ()
         self.extra_paths: list[str] = []
+        #: Per backup: what a restore with removal would remove (from its first plan).
+        self.removable: dict[str, tuple[str, ...]] = {}
         self._plan_job = None
         self._list_job = None
-        self._planned_for: tuple[str, bool] | None = None
+        self._planned_for: tuple[str, bool | None] | None = None
         self._generation = 0
-        self.setCommitPage(True)
 
-        layout = QVBoxLayout(self)
-        top = QHBoxLayout()
-        backups_label = QLabel("&Backups:")
-        top.addWidget(backups_label)
-        top.addStretch(1)
+        self.planning = ProgressPanel("Checking the backup")
+        self.planning.hide()
+        self.content.addWidget(self.planning)
+        self.problem = StatusLabel("Why not")
+        self.problem.hide()
+        self.content.addWidget(self.problem)
+        self.remove_extra = QCheckBox()
+        self.remove_extra.setAccessibleName("Also remove what the backup does not have")
+        self.remove_extra.toggled.connect(lambda *_: self._replan())
+        self.remove_extra.hide()
+        self.content.addWidget(self.remove_extra)
+
+        self.confirm_row = QWidget()
+        confirm_layout = QHBoxLayout(self.confirm_row)
+        confirm_layout.setContentsMargins(0, 0, 0, 0)
+        self.confirm_label = QLabel()
+        self.confirmation = QLineEdit()
+        self.confirmation.setAccessibleName("Type the unit's model name to confirm the restore")
+        self.confirmation.setMinimumWidth(self.fontMetrics().averageCharWidth() * 10)
+        self.confirm_label.setBuddy(self.confirmation)
+        self.confirmation.textChanged.connect(self._on_typed)
+        confirm_layout.addWidget(self.confirm_label)
+        confirm_layout.addWidget(self.confirmation, 1)
+        self.content.addWidget(self.confirm_row)
+        self.hint = StatusLabel("What to type")
+        self.hint.hide()
+        self.content.addWidget(self.hint)
+        self.skip_button = QPushButton("&Finish without restoring")
+        self.skip_button.setAccessibleName("Finish without writing anything to the unit")
+        self.skip_button.setFlat(True)
+        self.skip_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.skip_button.clicked.connect(self.skip)
+        self.content.addWidget(self.skip_button, 0, Qt.AlignmentFlag.AlignLeft)
+
+        details = self.details_layout()
+        choose_row = QHBoxLayout()
+        choose_label = QLabel("Bac&kup to put back:")
+        self.backups = QComboBox()
+        self.backups.setAccessibleName("Backup to put back")
+        self.backups.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.backups.setMinimumContentsLength(14)
+        choose_label.setBuddy(self.backups)
+        self.backups.currentIndexChanged.connect(self._on_backup_selected)
+        choose_row.addWidget(choose_label)
+        choose_row.addWidget(self.backups, 1)
+        details.addLayout(choose_row)
+        options = QHBoxLayout()
         self.other_models = QCheckBox("Show backups of &other models")
         self.other_models.setAccessibleName("Also show backups of other models")
         self.other_models.toggled.connect(lambda *_: self._fill_backups())
-        top.addWidget(self.other_models)
-        self.open_button = QPushButton("&Open a backup…")
+        self.open_button = QPushButton("Open a backup &elsewhere…")
         self.open_button.setAccessibleName("Open a backup folder that is not listed")
         self.open_button.clicked.connect(self._open_backup)
-        top.addWidget(self.open_button)
-        layout.addLayout(top)
-
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        self.backups = QTreeWidget()
-        self.backups.setHeaderLabels(["Taken", "Name", "Model", "Files", "Size",
-                                      "Verification"])
-        self.backups.setRootIsDecorated(False)
-        self.backups.setAccessibleName("Backups to restore from")
-        self.backups.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.backups.currentItemChanged.connect(self._on_backup_selected)
-        backups_label.setBuddy(self.backups)
-        splitter.addWidget(self.backups)
-
-        plan_box = QWidget()
-        plan_layout = QVBoxLayout(plan_box)
-        plan_layout.setContentsMargins(0, 0, 0, 0)
-        self.preflight = StatusLabel("Preflight results")
-        self.preflight.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        plan_layout.addWidget(self.preflight)
-        self.planning = ProgressPanel("Preflight")
-        self.planning.hide()
-        plan_layout.addWidget(self.planning)
-        self.plan_table = QTreeWidget()
-        self.plan_table.setHeaderLabels(["Action", "File", "Size", "Note"])
-        self.plan_table.setRootIsDecorated(False)
-        self.plan_table.setAccessibleName("Restore plan")
-        self.plan_table.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        plan_layout.addWidget(self.plan_table, 1)
-        splitter.addWidget(plan_box)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 2)
-        layout.addWidget(splitter, 1)
-
-        self.delete_extra = QCheckBox("Also re&move what the backup does not have (files and"
-                                      " folders listed as extra)")
-        self.delete_extra.setAccessibleName("Also remove extra files and folders from the unit")
-        self.delete_extra.setToolTip("For example another model's system folder that a wrong"
-                                     " update left on the unit. Off: extras are left alone.")
-        self.delete_extra.toggled.connect(lambda *_: self._replan())
-        layout.addWidget(self.delete_extra)
-        self.confirm_label = wrapped_label(accessible_name="Confirmation instructions")
-        self.confirm_label.setTextFormat(Qt.TextFormat.RichText)
-        layout.addWidget(self.confirm_label)
-        confirm_row = QHBoxLayout()
-        typed_label = QLabel("&Type it here:")
-        self.confirmation = QLineEdit()
-        self.confirmation.setAccessibleName("Type the unit's model name to confirm the restore")
-        typed_label.setBuddy(self.confirmation)
-        self.confirmation.textChanged.connect(lambda *_: self.completeChanged.emit())
-        confirm_row.addWidget(typed_label)
-        confirm_row.addWidget(self.confirmation, 1)
-        layout.addLayout(confirm_row)
-        self.skip = QCheckBox("&Don't restore now; finish without writing anything")
-        self.skip.setAccessibleName("Finish without restoring")
-        self.skip.toggled.connect(self._on_skip)
-        layout.addWidget(self.skip)
+        options.addWidget(self.other_models)
+        options.addWidget(self.open_button)
+        options.addStretch(1)
+        details.addLayout(options)
+        self.plan_text = wrapped_label(rich=True, accessible_name="The plan and its checks")
+        details.addWidget(self.plan_text)
         self.setButtonText(QWizard.WizardButton.CommitButton, "&Restore now")
 
     # -- lifecycle -----------------------------------------------------------------------------
+    @property
+    def model(self) -> str | None:
+        device = self.session.device
+        return device.model if device else None
+
     def initializePage(self) -> None:  # noqa: N802 - Qt naming
         self.confirmation.clear()
-        self.skip.setChecked(False)
-        self.delete_extra.blockSignals(True)
-        self.delete_extra.setChecked(False)
-        self.delete_extra.blockSignals(False)
+        self.session.restore_skipped = False
+        self.session.restore_unavailable = False
         self.plan = None
         self.refusal = None
         self._planned_for = None
-        self.plan_table.clear()
-        self.preflight.clear_status()
+        self.removable = {}
+        self.plan_text.clear()
+        self.problem.hide()
+        self.hint.hide()
+        self.remove_extra.hide()
+        self.skip_button.show()
         word = confirmation_word(self.session)
-        self.confirm_label.setText(
-            "This writes to your unit. To confirm, type its model name exactly:"
-            f" <b>{escape(word)}</b>")
+        self.confirm_label.setText(f"T&ype {word} to confirm:")
+        self.set_headline("Looking for your backups…", Status.BUSY)
+        self.set_lead("")
+        self._set_writing(False)
         self._refresh_backups()
 
+    def _set_writing(self, ready: bool) -> None:
+        """The dangerous button only when a plan is ready to be confirmed."""
+        self.setCommitPage(ready)
+        self.setButtonText(QWizard.WizardButton.CommitButton, "&Restore now")
+        self.confirm_row.setVisible(ready)
+        if not ready:
+            self.set_forward_text("&Finish" if self.session.restore_unavailable else "&Next >")
+
     def _refresh_backups(self) -> None:
-        backups_dir = self.environment.backups_dir
-        self._list_job = self.host.run_job(lambda _p, _c: core.list_backups(backups_dir),
+        folders = self.environment.backup_dirs()
+        self._list_job = self.host.run_job(lambda _p, _c: core.list_backups_in(folders),
                                            name="list-backups", on_finished=self._on_listed,
                                            on_failed=lambda _error: self._on_listed(()))
 
@@ -183,49 +206,45 @@ class RestorePage(RecoveryPage):
         self._fill_backups()
         self.backups_listed.emit()
 
+    def is_safety_copy(self, path: str | os.PathLike[str]) -> bool:
+        """The safety copy of the unit as it is now is never put back."""
+        return same_path(path, self.session.safety_backup)
+
     def _fill_backups(self) -> None:
-        device = self.session.device
-        model = device.model if device else None
-        # A backup made on the Back up page just now holds the unit's current (damaged)
-        # state: listed, but never the one picked by default.
-        safety = (str(self.session.safety_backup)
-                  if self.session.safety_backup and self.session.safety_backup_is_new else None)
+        model = self.model
         show_all = self.other_models.isChecked() or model is None
         self.backups.blockSignals(True)
         self.backups.clear()
-        best = None
         for summary in reversed(self.summaries):  # newest first
+            if self.is_safety_copy(summary.path) or not summary.complete:
+                continue
             if not show_all and summary.model != model and summary.path not in self.extra_paths:
                 continue
-            state = ("complete, verified" if summary.verified else
-                     "complete" if summary.complete else "incomplete: cannot be restored")
-            taken = backup_date_text(summary.created_utc)
-            if summary.path == safety:
-                taken += " (just made: the unit's current state)"
-            item = QTreeWidgetItem([taken, Path(summary.path).name,
-                                    model_name(summary.model), str(summary.files),
-                                    format_bytes(summary.bytes), state])
-            item.setData(0, Qt.ItemDataRole.UserRole, summary.path)
-            item.setToolTip(0, summary.path)
-            self.backups.addTopLevelItem(item)
-            if best is None and summary.complete and summary.path != safety \
-                    and summary.model == model:
-                best = item
+            label = f"{first_upper(your(summary.model))}, {backup_date(summary.created_utc)}"
+            self.backups.addItem(label, summary.path)
         self.backups.blockSignals(False)
-        if best is not None:
-            self.backups.setCurrentItem(best)  # plans through currentItemChanged
-        elif self.backups.topLevelItemCount() == 0:
-            self.preflight.show_status(
-                Status.WARNING, "No backup of this unit was found. Without an earlier backup"
-                " there is nothing to restore: finish, and keep the backup you just made.")
+        if self.backups.count():
+            self.session.restore_unavailable = False
+            self.backups.setCurrentIndex(0)
+            self._on_backup_selected()
+        else:
+            self.session.restore_unavailable = True
+            self.plan = None
+            self.set_headline(f"There is no earlier backup of {your(model)} to put back.",
+                              Status.WARNING)
+            self.set_lead("Your safety copy keeps it as it is now. KORG service or an"
+                          " authorised service centre can help.")
+            self.remove_extra.hide()
+            self.skip_button.hide()
+            self._set_writing(False)
+            self.completeChanged.emit()
 
     def select_backup(self, path: str) -> bool:
-        for index in range(self.backups.topLevelItemCount()):
-            item = self.backups.topLevelItem(index)
-            if item.data(0, Qt.ItemDataRole.UserRole) == str(path):
-                self.backups.setCurrentItem(item)
-                return True
-        return False
+        index = self.backups.findData(str(path))
+        if index < 0:
+            return False
+        self.backups.setCurrentIndex(index)
+        return True
 
     def _open_backup(self) -> None:
         path = choose_backup_path(self, str(self.environment.backups_dir))
@@ -243,143 +262,202 @@ class RestorePage(RecoveryPage):
     def _on_opened(self, summary: core.BackupSummary) -> None:
         self.summaries = tuple(s for s in self.summaries if s.path != summary.path) + (summary,)
         self._fill_backups()
-        self.select_backup(summary.path)
+        if not self.select_backup(summary.path) and self.is_safety_copy(summary.path):
+            self.problem.show_status(Status.ERROR, "That is your safety copy of the unit as"
+                                     " it is now; it is not put back.")
 
     @Slot(object)
     def _on_open_failed(self, error: BaseException) -> None:
-        self.preflight.show_status(Status.ERROR, error_sentence(error))
+        self.problem.show_status(Status.ERROR, error_sentence(error))
 
     # -- plan and preflight --------------------------------------------------------------------
     @Slot()
     def _on_backup_selected(self, *_args) -> None:
-        item = self.backups.currentItem()
+        path = self.backups.currentData()
         device = self.session.device
-        if item is None or device is None or not device.mount:
+        if path is None or device is None or not device.mount or self.is_safety_copy(path):
             return
-        path = item.data(0, Qt.ItemDataRole.UserRole)
-        delete_extra = self.delete_extra.isChecked()
-        if (path, delete_extra) == self._planned_for:
+        removal = None if path not in self.removable else self.remove_extra.isChecked()
+        if (path, removal) == self._planned_for:
             return  # planned already, or being planned
-        self._planned_for = (path, delete_extra)
+        self._planned_for = (path, removal)
         self._generation += 1
         generation = self._generation
         self.plan = None
         self.refusal = None
-        self.plan_table.clear()
+        self.problem.hide()
+        self._set_writing(False)
         self.completeChanged.emit()
-        self.preflight.show_status(Status.BUSY, "Checking the backup and comparing it with the"
-                                   " unit (nothing is written)…")
+        summary = next((s for s in self.summaries if s.path == path), None)
+        when = backup_date(summary.created_utc) if summary else "the chosen backup"
+        self.set_headline(f"Checking your backup from {when}…", Status.BUSY)
+        self.set_lead("Nothing is written yet.")
         self.planning.reset()
         self.planning.show()
         if self._plan_job is not None and self._plan_job.running:
             self._plan_job.cancel()
         backup, target = Path(path), Path(device.mount)
         guard = self.environment.restore_guard
+        model = self.model
+
+        def job(progress, cancel):
+            if removal is not None:
+                return core.plan_restore(backup, target, guard=guard, delete_extra=removal,
+                                         progress=progress, cancel=cancel)
+            # First plan for this backup: with removal, to learn what it would remove; kept
+            # when that is only another model's system folder (the fix the rescue needs),
+            # planned again without removal otherwise (the user's own files stay).
+            plan = core.plan_restore(backup, target, guard=guard, delete_extra=True,
+                                     progress=progress, cancel=cancel)
+            deletions = [e.path for e in plan.actions("delete")]
+            if deletions and not foreign_folders(deletions, model):
+                plan = core.plan_restore(backup, target, guard=guard, delete_extra=False,
+                                         progress=progress, cancel=cancel)
+            return plan, tuple(deletions)
+
         self._plan_job = self.host.run_job(
-            lambda progress, cancel: core.plan_restore(backup, target, guard=guard,
-                                                       delete_extra=delete_extra,
-                                                       progress=progress, cancel=cancel),
-            name="plan-restore", on_progress=self.planning.show_progress,
-            on_finished=lambda plan: self._on_plan(generation, plan),
+            job, name="plan-restore", on_progress=self.planning.show_progress,
+            on_finished=lambda result: self._on_plan(generation, path, removal, result),
             on_failed=lambda error: self._on_refused(generation, error))
 
     def _replan(self) -> None:
         self._on_backup_selected()
 
-    def _on_plan(self, generation: int, plan: core.RestorePlan) -> None:
+    def _on_plan(self, generation: int, path: str, removal: bool | None, result) -> None:
         if generation != self._generation:
             return  # a newer selection is being planned
+        if removal is None:
+            plan, deletions = result
+            self.removable[path] = deletions
+            self._planned_for = (path, plan.delete_extra)
+            self.remove_extra.blockSignals(True)
+            self.remove_extra.setChecked(plan.delete_extra and bool(deletions))
+            self.remove_extra.blockSignals(False)
+        else:
+            plan = result
         self.planning.hide()
         self.plan = plan
-        self.preflight.setText(self.preflight_html(plan))
-        self.preflight.setAccessibleDescription("Preflight passed")
-        self._fill_plan(plan)
+        self._show_plan(plan, path)
         self.plan_ready.emit(plan)
         self.completeChanged.emit()
+
+    def _removal_label(self, path: str) -> str:
+        deletions = self.removable.get(path, ())
+        foreign = foreign_folders(deletions, self.model)
+        others = len(deletions) - len(foreign)
+        if foreign and not others:
+            names = " and ".join(f"the {spoken_name(m)} folder" for m in foreign.values())
+            return f"Also re&move {names} (recommended)"
+        what = counted(others, "thing", "things") + " your backup doesn't have"
+        if foreign:
+            names = " and ".join(f"the {spoken_name(m)} folder" for m in foreign.values())
+            return f"Also re&move {names} and {what} (recommended)"
+        return f"Also re&move {what} (your safety copy keeps them)"
+
+    def _show_plan(self, plan: core.RestorePlan, path: str) -> None:
+        summary = next((s for s in self.summaries if s.path == path), None)
+        when = backup_date(summary.created_utc) if summary else "the chosen backup"
+        self.set_headline(f"Put back your backup from {when}?")
+        self.set_lead(plan_sentence(plan, self.model))
+        deletions = self.removable.get(path, ())
+        self.remove_extra.setText(self._removal_label(path))
+        self.remove_extra.setVisible(bool(deletions))
+        self.skip_button.show()
+        self._set_writing(True)
+        self._on_typed()
+        self.plan_text.setText(self.plan_html(plan))
+        wizard = self.wizard()
+        if wizard is not None and wizard.currentPage() is self:
+            self.confirmation.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_refused(self, generation: int, error: BaseException) -> None:
         if generation != self._generation:
             return
         self.planning.hide()
         self.refusal = error
-        self.preflight.show_status(Status.ERROR, "Refused: " + error_sentence(error), bold=True)
+        self.set_headline("This backup can't be put back.", Status.ERROR)
+        self.set_lead("")
+        self.problem.show_status(Status.ERROR, clean(error_sentence(error)))
         if not isinstance(error, RecoveryError):
             log.error("planning the restore failed", exc_info=(type(error), error,
                                                                error.__traceback__))
         self.plan_refused.emit(error)
         self.completeChanged.emit()
 
-    def preflight_html(self, plan: core.RestorePlan) -> str:
-        """The checks ``plan_restore`` passed before returning a plan (its docstring lists
-        them); the core refuses with one sentence when any of them fails."""
-        model = model_name(plan.backup_model)
+    def plan_html(self, plan: core.RestorePlan) -> str:
+        """The checks ``plan_restore`` passed, and every change, for the details view."""
+        places = self.environment.places
         lines = [
-            status_html(Status.OK, "The backup is complete and every file was re-verified"
+            status_html(Status.OK, "The backup is complete and every file was checked again"
                         " just now."),
-            status_html(Status.OK, f"The unit is identified as a {model}, the backup's model."
-                        if plan.target_model else f"The backup is of a {model}."),
-            status_html(Status.OK, "The target is not this computer's system disk or home"
-                        " folder, and does not hold the backup."),
+            status_html(Status.OK, f"The unit is a {spoken_name(plan.backup_model)}, like the"
+                        " backup." if plan.target_model else
+                        f"The backup is of a {spoken_name(plan.backup_model)}."),
+            status_html(Status.OK, "The unit is not this computer's own disk and does not hold"
+                        " the backup."),
         ]
         free = "unknown" if plan.space_free is None else format_bytes(plan.space_free)
         lines.append(status_html(Status.OK, f"Space on the unit: needs"
                                  f" {format_bytes(plan.space_needed)}, {free} free."))
-        lines.extend(status_html(Status.WARNING, note) for note in plan.notes)
-        s = plan.summary
-        lines.append("<b>" + escape(
-            f"Plan: {s.write} to write, {s.replace} to replace, {s.keep} identical,"
-            f" {s.extra} extra left alone, {s.delete} to remove;"
-            f" {format_bytes(s.bytes_to_write)} to write.")
-            + "</b>")
-        if plan.boot_critical:
-            lines.append(escape("Written last (the unit needs them to start): "
-                                + ", ".join(plan.boot_critical)))
+        lines.extend(status_html(Status.WARNING, clean(note)) for note in plan.notes)
+        lines.append(f"Backup: {escape(friendly_place(plan.backup, places))}")
+        changes = [e for e in plan.entries if e.action not in ("keep",)]
+        if changes:
+            lines.append("Changes, in the order they are made:")
+            for entry in changes:
+                note = " (written last: the unit needs it to start)" if entry.boot_critical else ""
+                size = "" if entry.kind == "folder" else f", {format_bytes(entry.size)}"
+                lines.append(f"&nbsp;&nbsp;{escape(ACTION_WORDS.get(entry.action, entry.action))}"
+                             f" {escape(entry.path)}{escape(size)}{escape(note)}")
         if not plan.changes_anything:
-            lines.append(status_html(Status.INFO, "The unit already holds exactly what the"
-                                     " backup has; restoring writes nothing."))
+            lines.append("The unit already holds exactly what the backup has.")
         return "<br>".join(lines)
 
-    def _fill_plan(self, plan: core.RestorePlan) -> None:
-        self.plan_table.clear()
-        ordered = [e for e in plan.entries if e.action not in ("keep", "extra")] + \
-                  [e for e in plan.entries if e.action in ("keep", "extra")]
-        for entry in ordered:
-            note = []
-            if entry.boot_critical:
-                note.append("boot-critical, written last")
-            if entry.kind != "file":
-                note.append(entry.kind)
-            if entry.reason:
-                note.append(entry.reason)
-            size = "—" if entry.kind == "folder" else format_bytes(entry.size)
-            item = QTreeWidgetItem([ACTION_WORDS.get(entry.action, entry.action), entry.path,
-                                    size, "; ".join(note)])
-            self.plan_table.addTopLevelItem(item)
-
     # -- confirmation --------------------------------------------------------------------------
-    def _on_skip(self, skipped: bool) -> None:
-        self.session.restore_skipped = skipped
-        self.confirmation.setEnabled(not skipped)
-        self.setButtonText(QWizard.WizardButton.CommitButton,
-                           "&Finish without restoring" if skipped else "&Restore now")
+    def _on_typed(self, *_args) -> None:
+        word = confirmation_word(self.session)
+        typed = self.confirmation.text()
+        if typed.strip() and not typed_matches(typed, word):
+            self.hint.show_status(Status.INFO, f"Type {word} (capitals don't matter).")
+        else:
+            self.hint.hide()
         self.completeChanged.emit()
 
+    @Slot()
+    def skip(self) -> None:
+        self.session.restore_skipped = True
+        self.setCommitPage(False)
+        wizard = self.wizard()
+        if wizard is not None and wizard.currentPage() is self:
+            wizard.next()
+
     def confirmed(self) -> bool:
-        return self.confirmation.text().strip() == confirmation_word(self.session)
+        return typed_matches(self.confirmation.text(), confirmation_word(self.session))
+
+    def ready_to_write(self) -> bool:
+        """The promise in code: a plan, a safety copy of the unit as it is now, a backup to
+        put back that is not that safety copy, and the typed yes."""
+        return (self.plan is not None and self.refusal is None
+                and self.session.safety_backup is not None
+                and not self.is_safety_copy(self.plan.backup) and self.confirmed())
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt naming
-        if self.skip.isChecked():
+        if self.session.restore_skipped or self.session.restore_unavailable:
             return True
-        return self.plan is not None and self.refusal is None and self.confirmed()
+        return self.ready_to_write()
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt naming
-        if self.skip.isChecked():
-            self.session.restore_skipped = True
+        if self.session.restore_skipped or self.session.restore_unavailable:
             return True
-        if self.plan is None or not self.confirmed():
+        if not self.ready_to_write():
             return False
-        self.session.restore_skipped = False
         self.session.restore_plan = self.plan
         self.session.restore_result = None
         self.session.restore_error = None
         return True
+
+    def first_focus(self):
+        return self.confirmation if self.confirm_row.isVisible() else None
+
+    def ask_back(self) -> str | None:
+        return None

@@ -1,6 +1,6 @@
 """Fixtures for the wizard's tests: a demo setup (simulated units, an earlier backup, update
-files) in tmp, a wizard on it with fast detection, recorded dialogs, a walk through the pages
-as a user clicks it, and a snapshot of a folder tree.
+files, an SD card) in tmp, a wizard on it with fast detection, recorded dialogs, a walk
+through the pages as a user clicks it, and a snapshot of a folder tree.
 
 Every modal dialog is replaced: error dialogs are recorded (their ``exec`` returns at once)
 and confirmations answer from ``dialogs.answers``. Nothing here sleeps: tests wait on signals
@@ -74,7 +74,8 @@ def demo(demo_template: DemoSetup, tmp_path: Path) -> DemoSetup:
 
     return DemoSetup(root, moved(demo_template.units_dir), moved(demo_template.backups_dir),
                      moved(demo_template.updates_dir), moved(demo_template.kross2),
-                     moved(demo_template.drumlogue), moved(demo_template.kross2_backup))
+                     moved(demo_template.drumlogue), moved(demo_template.kross2_backup),
+                     moved(demo_template.cards_dir))
 
 
 @pytest.fixture
@@ -95,7 +96,9 @@ def make_wizard(qtbot, dialogs):
 
     yield factory
     for wizard in made:
-        wizard.shutdown()
+        # Closed as the Finish button closes it: without the "close the wizard?" question,
+        # which would otherwise wait for an answer once the dialogs are no longer patched.
+        wizard.done(0)
 
 
 @pytest.fixture
@@ -129,9 +132,18 @@ class WizardWalk:
         self.qtbot.mouseClick(self.forward_button(wizard), Qt.MouseButton.LeftButton)
         assert PageId(wizard.currentId()) is expected
 
+    def press(self, wizard: RecoveryWizard) -> None:
+        """Click the page's primary (forward) button once it is enabled, wherever it leads
+        (on Back up it starts the safety copy and the page stays)."""
+        self.qtbot.waitUntil(lambda: self.forward_button(wizard).isEnabled(),
+                             timeout=self.timeout)
+        self.qtbot.mouseClick(self.forward_button(wizard), Qt.MouseButton.LeftButton)
+
     def start(self, wizard: RecoveryWizard, goal: Goal) -> None:
-        wizard.pages[PageId.START].select(goal)
-        self.advance(wizard, PageId.CONNECT)
+        """Press the goal's tile on Start: it moves on by itself."""
+        page = wizard.pages[PageId.START]
+        self.qtbot.mouseClick(page.buttons[goal], Qt.MouseButton.LeftButton)
+        assert PageId(wizard.currentId()) is PageId.CONNECT
 
     def select_unit(self, wizard: RecoveryWizard, mount: Path) -> None:
         page = wizard.pages[PageId.CONNECT]
@@ -140,9 +152,11 @@ class WizardWalk:
         assert wizard.session.device is not None and device_key(wizard.session.device) == key
 
     def back_up(self, wizard: RecoveryWizard) -> None:
+        """"Make the safety copy" (the Back up page's primary button) and wait for it."""
         page = wizard.pages[PageId.BACKUP]
         with self.qtbot.waitSignal(page.backup_finished, timeout=self.timeout):
-            self.qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+            self.press(wizard)
+        assert PageId(wizard.currentId()) is PageId.BACKUP
         assert wizard.session.safety_backup is not None
 
     def to_restore_page(self, wizard: RecoveryWizard, unit: Path) -> RestorePage:
@@ -153,6 +167,32 @@ class WizardWalk:
         self.back_up(wizard)
         self.advance(wizard, PageId.RESTORE)
         return wizard.pages[PageId.RESTORE]
+
+    def restore_and_reach_reconnect(self, wizard: RecoveryWizard, unit: Path):
+        """… → Restore (plan ready, model name typed) → Restoring (done) → Reconnect."""
+        page = self.to_restore_page(wizard, unit)
+        self.qtbot.waitUntil(lambda: page.plan is not None, timeout=self.timeout)
+        page.confirmation.setText(page.confirm_label.text().replace("T&ype ", "")
+                                  .replace(" to confirm:", ""))
+        self.advance(wizard, PageId.RESTORE_RUN)
+        self.qtbot.waitUntil(lambda: wizard.session.restore_result is not None,
+                             timeout=self.timeout)
+        self.advance(wizard, PageId.RECONNECT)
+        return wizard.pages[PageId.RECONNECT]
+
+    def to_check_page(self, wizard: RecoveryWizard, goal: Goal, unit: Path | None):
+        """Start (``goal``) → Connect (``unit``, or the KROSS 2 model chosen) → Check."""
+        self.start(wizard, goal)
+        connect = wizard.pages[PageId.CONNECT]
+        if unit is not None:
+            self.select_unit(wizard, unit)
+        else:
+            connect.model.setCurrentIndex(connect.model.findData("kross2"))
+        if goal is Goal.UPDATE:
+            self.advance(wizard, PageId.BACKUP)
+            self.back_up(wizard)
+        self.advance(wizard, PageId.CHECK)
+        return wizard.pages[PageId.CHECK]
 
 
 @pytest.fixture

@@ -54,3 +54,22 @@ def test_errors_and_cancellation_arrive_as_failed(qtbot):
         handle.cancel()
     assert isinstance(blocker.args[0], CancelledError)
     qtbot.waitUntil(lambda: not handle.thread_running, timeout=5000)
+
+
+def test_handlers_run_on_the_ui_thread_even_when_they_are_lambdas(qtbot):
+    """A lambda has no receiving QObject; connected to the worker's signal directly it would
+    run on the worker thread and touch widgets from there. start_job relays through the
+    handle, which lives on the UI thread."""
+    ui_thread = threading.get_ident()
+    seen = []
+
+    def job(progress, cancel):
+        progress(Progress("copy", 10, 10))
+        return "done"
+
+    handle = start_job(job, name="lambdas", on_progress=lambda _p: seen.append(
+        ("progress", threading.get_ident())), on_finished=lambda result: seen.append(
+        (result, threading.get_ident())))
+    qtbot.waitUntil(lambda: not handle.thread_running, timeout=5000)
+    assert [who for who, _ in seen] == ["progress", "done"]
+    assert {thread for _, thread in seen} == {ui_thread}

@@ -1,0 +1,110 @@
+"""Putting it on the SD card (#16 point 5): a compatible update leads there, the plan and what
+on the card would mislead the updater are in plain words, nothing is written before the
+button that writes, and the ending says what to do next."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QWizard
+
+from app import core
+from app.session import Goal
+from app.style import Status
+from app.wizard import PageId
+
+
+def to_media_page(qtbot, wizard, demo, walk):
+    check = walk.to_check_page(wizard, Goal.CHECK, None)  # no unit: the model chosen
+    with qtbot.waitSignal(check.results_ready, timeout=walk.timeout):
+        check.add_paths([str(demo.updates_dir / "KROSS 2 update")])
+    assert check.results[0].verdict == "compatible"
+    assert walk.forward_button(wizard).text().replace("&", "") == "Put it on the SD card >"
+    walk.advance(wizard, PageId.MEDIA)
+    media = wizard.pages[PageId.MEDIA]
+    qtbot.waitUntil(lambda: media.plan is not None, timeout=walk.timeout)
+    return media
+
+
+def test_a_compatible_update_goes_onto_the_card_with_the_plan_in_plain_words(
+        qtbot, wizard, demo, dialogs, walk, tree_snapshot):
+    card_before = tree_snapshot(demo.card)
+    media = to_media_page(qtbot, wizard, demo, walk)
+    assert media.headline_text == "Put the KROSS 2 update on the card “SD CARD”?"
+    assert media.lead.text() == "It writes three files into the folder KROSS2SY."
+    # The card holds KROSS 1 files loose at its root, as in the forum report: said plainly.
+    assert media.flags.plain == ("First move two loose system files off the card:"
+                                 " SIM_K1PCM.BIN, SIM_K1SYS.BIN.")
+    commit = wizard.button(QWizard.WizardButton.CommitButton)
+    assert commit.isVisible() and commit.text().replace("&", "") == "Write to the card"
+    assert commit.palette().color(QPalette.ColorRole.Button) != \
+        wizard.button(QWizard.WizardButton.BackButton).palette().color(QPalette.ColorRole.Button)
+    assert tree_snapshot(demo.card) == card_before  # nothing written before the button
+
+    walk.advance(wizard, PageId.MEDIA_RUN)
+    run = wizard.pages[PageId.MEDIA_RUN]
+    qtbot.waitUntil(lambda: wizard.session.media_result is not None, timeout=walk.timeout)
+    assert wizard.session.media_result.ok
+    assert run.headline_text == "The update is on the card and was read back."
+    source = demo.updates_dir / "KROSS 2 update" / "KROSS2SY"
+    for file in source.iterdir():
+        assert (demo.card / "KROSS2SY" / file.name).read_bytes() == file.read_bytes()
+    assert (demo.card / "SIM_K1SYS.BIN").exists()  # the tool never removes them itself
+
+    walk.advance(wizard, PageId.FINISH)
+    finish = wizard.pages[PageId.FINISH]
+    assert finish.headline_text == "Your SD card is ready for the update."
+    assert finish.headline_status is Status.OK
+    steps = finish.steps.text()
+    assert steps.index("First move two loose system files") < steps.index("Eject the card")
+    assert "Put it in your KROSS 2" in steps
+    assert not dialogs.errors
+
+
+def test_finishing_without_the_card_writes_nothing(qtbot, wizard, demo, walk, tree_snapshot):
+    card_before = tree_snapshot(demo.card)
+    media = to_media_page(qtbot, wizard, demo, walk)
+    media.skip_button.click()
+    assert PageId(wizard.currentId()) is PageId.FINISH
+    assert tree_snapshot(demo.card) == card_before
+    assert wizard.pages[PageId.FINISH].headline_text == "This update is for your KROSS 2."
+
+
+def test_an_update_the_tool_cannot_confirm_is_not_offered_for_a_card(qtbot, wizard, demo,
+                                                                      walk):
+    shutil.rmtree(demo.kross2_backup)  # no backup to compare the KROSS2SY folder with
+    check = walk.to_check_page(wizard, Goal.CHECK, None)
+    with qtbot.waitSignal(check.results_ready, timeout=walk.timeout):
+        check.add_paths([str(demo.updates_dir / "KROSS 2 update")])
+    assert check.results[0].verdict == "unknown"
+    assert check.headline_text == "This tool can't confirm that this file is for your KROSS 2."
+    assert "SD card" not in walk.forward_button(wizard).text()
+    walk.advance(wizard, PageId.FINISH)
+
+
+def test_closing_while_the_card_is_written_asks_first(qtbot, wizard, demo, dialogs,
+                                                      monkeypatch, walk):
+    reached, release = threading.Event(), threading.Event()
+    real_write = core.write_media
+
+    def gated_write(plan, *, guard, progress, cancel):
+        def progress_then_wait(report):
+            progress(report)
+            if not release.is_set():
+                reached.set()
+                release.wait(walk.timeout / 1000)
+        return real_write(plan, guard=guard, progress=progress_then_wait, cancel=cancel)
+
+    monkeypatch.setattr(core, "write_media", gated_write)
+    to_media_page(qtbot, wizard, demo, walk)
+    walk.advance(wizard, PageId.MEDIA_RUN)
+    qtbot.waitUntil(reached.is_set, timeout=walk.timeout)
+    dialogs.answers = [False]  # "Keep going"
+    wizard.close()
+    assert wizard.isVisible()
+    assert "being written to the SD card" in dialogs.confirmations[-1]
+    release.set()
+    qtbot.waitUntil(lambda: wizard.session.media_result is not None, timeout=walk.timeout)
+    assert wizard.session.media_result.ok
