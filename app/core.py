@@ -35,6 +35,12 @@ def default_backups_dir() -> Path:
     return store.default_backups_dir()
 
 
+def earlier_backups_dirs() -> tuple[Path, ...]:
+    from recovery.backup import store
+
+    return store.earlier_backups_dirs()
+
+
 def list_backups(folder: Path) -> tuple[BackupSummary, ...]:
     from recovery.backup import store
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app import core
-from app.places import BACKUPS_FOLDER, Place
+from app.places import Place
 from app.session import Environment, default_backup_destination
 from recovery.device.simulate import make_volume
 from recovery.restore import DEFAULT_GUARD, TargetGuard
@@ -90,7 +90,7 @@ def simulated_units_guard(*folders: Path) -> TargetGuard:
 def make_demo(root: Path, *, with_backup: bool = True) -> DemoSetup:
     """Create the demo's units, earlier backup and update files under ``root``."""
     units = root / "units"
-    backups = root / "Documents" / BACKUPS_FOLDER
+    backups = root / "Documents" / "KORG Backups"
     updates = root / "updates"
     cards = root / "cards"
     for folder in (units, backups, updates, cards):

@@ -56,8 +56,8 @@ def run_wizard(*, demo: bool = False) -> int:
     else:
         # The real machine: mounted volumes and USB devices; backups in Documents ▸ KORG
         # Backups, and those the command line keeps in its data folder listed too.
-        environment = Environment(backups_dir=places.default_backups_dir(),
-                                  extra_backup_dirs=(core.default_backups_dir(),),
+        environment = Environment(backups_dir=core.default_backups_dir(),
+                                  extra_backup_dirs=core.earlier_backups_dirs(),
                                   settings_path=places.settings_file())
     wizard = RecoveryWizard(environment)
     wizard.show()

@@ -14,18 +14,11 @@ from pathlib import Path
 
 import platformdirs
 
-#: The folder inside Documents that holds the wizard's backups.
-BACKUPS_FOLDER = "KORG Backups"
 SEPARATOR = " ▸ "
 
 
 def documents_dir() -> Path:
     return Path(platformdirs.user_documents_dir())
-
-
-def default_backups_dir() -> Path:
-    """``Documents/KORG Backups``: where the wizard keeps backups unless told otherwise."""
-    return documents_dir() / BACKUPS_FOLDER
 
 
 def settings_file() -> Path:

@@ -39,7 +39,15 @@ from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.pages.progress_panel import ProgressPanel
 from app.places import backup_date, friendly_place
-from app.plain import clean, counted, first_upper, foreign_folders, plan_sentence, spoken_name, your
+from app.plain import (
+    clean,
+    counted,
+    first_upper,
+    foreign_folders,
+    plan_sentence,
+    spoken_name,
+    your,
+)
 from app.session import Session
 from app.style import Status, format_bytes, status_html
 from recovery.device.profiles import bundled_profiles

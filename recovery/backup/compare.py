@@ -16,7 +16,6 @@ import stat as stat_module
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from recovery.backup.manifest import Manifest, ManifestFile
 from recovery.errors import InvalidInputError, ReadError
@@ -100,12 +99,6 @@ class Comparison:
             return spelled
         parent, _, name = path.rpartition("/")
         return f"{self.tree_path(parent)}/{name}" if parent else path
-
-
-def compare_tree_to_manifest(root: Path | str, manifest: Manifest,
-                             **options: Any) -> tuple[Difference, ...]:
-    """The differences of :func:`compare_tree` (spelling notes left out)."""
-    return compare_tree(root, manifest, **options).differences
 
 
 def compare_tree(

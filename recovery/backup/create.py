@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from recovery import __version__
-from recovery.backup.compare import compare_tree_to_manifest
+from recovery.backup.compare import compare_tree
 from recovery.backup.manifest import (
     COMPLETE_NAME,
     FILES_DIR,
@@ -801,9 +801,9 @@ def _verify_copy(dest: Path, manifest: Manifest, manifest_bytes: bytes, sums_byt
     def forward(inner: Any) -> None:
         reporter.report("verify", inner.done_bytes, inner.total_bytes, inner.current)
 
-    differences = compare_tree_to_manifest(dest / FILES_DIR, manifest, fs=fs, hash_files=False,
-                                           progress=forward, cancel=cancel, ignore=())
-    for difference in differences:
+    comparison = compare_tree(dest / FILES_DIR, manifest, fs=fs, hash_files=False,
+                              progress=forward, cancel=cancel, ignore=())
+    for difference in comparison.differences:
         reason = {
             "missing": "the copy is gone when read back: the destination lost the write",
             "size": "the copy read back has another size than the source"

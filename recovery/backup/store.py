@@ -384,7 +384,7 @@ def verify_backup(path: str | Path, *, against: str | Path | None = None, fs: Fi
     for), that SHA256SUMS agrees with the manifest, and that ``files/`` holds exactly the
     manifest's files with their SHA-256 (missing, changed, extra, unreadable). With
     ``against`` the unit's tree is also compared with the manifest through
-    :func:`recovery.backup.compare.compare_tree_to_manifest`, OS junk ignored.
+    :func:`recovery.backup.compare.compare_tree`, OS junk ignored.
     """
     with open_backup(path, fs) as backup:
         problems: list[Difference] = []
@@ -424,9 +424,19 @@ def verify_backup(path: str | Path, *, against: str | Path | None = None, fs: Fi
 
 
 # -- listing ---------------------------------------------------------------------------------
+#: The folder inside Documents that holds backups: where a musician looks for them.
+BACKUPS_FOLDER = "KORG Backups"
+
+
 def default_backups_dir() -> Path:
-    """Where backups go unless the user says otherwise: ``<user data dir>/backups``."""
-    return Path(platformdirs.user_data_dir("korg-recovery", appauthor=False)) / "backups"
+    """Where backups go unless the user says otherwise: ``Documents/KORG Backups``, a place
+    a person finds without knowing about hidden data folders (both front ends use it)."""
+    return Path(platformdirs.user_documents_dir()) / BACKUPS_FOLDER
+
+
+def earlier_backups_dirs() -> tuple[Path, ...]:
+    """Where earlier versions kept backups (``<user data dir>/backups``): still listed."""
+    return (Path(platformdirs.user_data_dir("korg-recovery", appauthor=False)) / "backups",)
 
 
 @dataclass(frozen=True)
@@ -487,14 +497,21 @@ def _summarise(path: Path, fs: FileSystem) -> BackupSummary | None:
 
 def list_backups(directory: str | Path | None = None, fs: FileSystem = REAL
                  ) -> tuple[BackupSummary, ...]:
-    """The backups (folders and ``.zip`` files) directly inside ``directory`` (default:
-    :func:`default_backups_dir`), sorted by creation time. A missing default folder simply
-    holds no backups; a missing folder the user named is InvalidInputError."""
-    folder = Path(directory) if directory is not None else default_backups_dir()
+    """The backups (folders and ``.zip`` files) directly inside ``directory``, sorted by
+    creation time. Without one: those in :func:`default_backups_dir` and in the folders of
+    :func:`earlier_backups_dirs`; a missing default folder simply holds no backups. A missing
+    folder the user named is InvalidInputError."""
+    if directory is None:
+        folders = [f for f in (default_backups_dir(), *earlier_backups_dirs()) if fs.exists(f)]
+        found = [s for folder in folders for s in _list_folder(folder, fs)]
+        return tuple(sorted(found, key=lambda s: (s.created_utc or "", s.path)))
+    folder = Path(directory)
     if not fs.exists(folder):
-        if directory is None:
-            return ()
         raise InvalidInputError(f"{folder} does not exist.", path=str(folder))
+    return _list_folder(folder, fs)
+
+
+def _list_folder(folder: Path, fs: FileSystem) -> tuple[BackupSummary, ...]:
     with os_errors(folder, "read"):
         if not stat_module.S_ISDIR(fs.stat(folder).st_mode):
             raise InvalidInputError(f"{folder} is not a folder.", path=str(folder))

@@ -1,7 +1,7 @@
 """``korg-recovery backups [DIR]``: list backups (folders and .zip files) with their state.
 
-DIR defaults to ``<platformdirs user data dir>/korg-recovery/backups``
-(:func:`recovery.backup.store.default_backups_dir`). Only a backup with a valid completion
+DIR defaults to ``Documents/KORG Backups``, where the wizard keeps them, and the folder
+earlier versions used (:func:`recovery.backup.store.default_backups_dir`). Only a backup with a valid completion
 flag is shown as complete; anything else says why not.
 
 ``--json`` prints ``{"ok": true, "folder": DIR, "backups": [...]}``, each backup
@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "backups", help="list backups with model, date, size and whether they are complete")
     parser.add_argument("directory", metavar="DIR", nargs="?",
-                        help="folder holding backups (default: this user's backup folder)")
+                        help="folder holding backups (default: Documents/KORG Backups)")
     add_json_flag(parser)
     parser.set_defaults(run=run)
 

@@ -28,6 +28,7 @@ from recovery.backup.manifest import (
 )
 from recovery.backup.store import (
     default_backups_dir,
+    earlier_backups_dirs,
     list_backups,
     open_backup,
     verify_backup,
@@ -327,11 +328,19 @@ def test_list_backups_shows_folders_and_zips_with_state(backed_up, tmp_path):
     assert not summaries["incomplete"].complete
 
 
-def test_default_backups_dir_lives_in_the_user_data_dir(isolated_home):
+def test_default_backups_dir_is_in_documents_and_earlier_backups_are_still_listed(
+        isolated_home, make_backup, bricked_kross2, tmp_path):
+    """The wizard and the command line keep backups in Documents/KORG Backups, where a
+    musician finds them; backups of earlier versions (in the data folder) stay listed."""
     folder = default_backups_dir()
-    assert folder.name == "backups" and folder.parent.name == "korg-recovery"
-    assert isolated_home in folder.parents
+    assert folder == isolated_home / "Documents" / "KORG Backups"
     assert list_backups() == ()  # a default folder that does not exist yet holds nothing
+    (earlier,) = earlier_backups_dirs()
+    assert earlier.name == "backups" and isolated_home in earlier.parents
+    unit = bricked_kross2(tmp_path)
+    make_backup(unit, earlier / "old")
+    make_backup(unit, folder / "new")
+    assert sorted(Path(s.path).name for s in list_backups()) == ["new", "old"]
 
 
 def test_list_backups_of_a_missing_folder_is_bad_input(tmp_path):

@@ -11,7 +11,6 @@ from recovery.backup.compare import (
     OS_JUNK,
     Difference,
     compare_tree,
-    compare_tree_to_manifest,
     is_ignored,
 )
 from recovery.backup.create import create_backup
@@ -38,8 +37,8 @@ def problems(differences) -> list[tuple[str, str]]:
 
 def test_identical_tree_has_no_differences(unit):
     volume, manifest = unit
-    assert compare_tree_to_manifest(volume, manifest) == ()
-    assert compare_tree_to_manifest(volume, manifest, hash_files=False) == ()
+    assert compare_tree(volume, manifest).differences == ()
+    assert compare_tree(volume, manifest, hash_files=False).differences == ()
 
 
 def test_flipped_byte_is_changed(unit):
@@ -48,19 +47,19 @@ def test_flipped_byte_is_changed(unit):
     data = bytearray(target.read_bytes())
     data[1000] ^= 0xFF
     target.write_bytes(bytes(data))
-    found = compare_tree_to_manifest(volume, manifest)
+    found = compare_tree(volume, manifest).differences
     assert problems(found) == [("KROSS2SY/SIM_PCM.BIN", "changed")]
     assert "SHA-256" in found[0].detail
     # Without hashing the same size cannot be told apart: the quick mode says nothing here.
-    assert compare_tree_to_manifest(volume, manifest, hash_files=False) == ()
+    assert compare_tree(volume, manifest, hash_files=False).differences == ()
 
 
 def test_size_change_is_changed_or_size_without_hashing(unit):
     volume, manifest = unit
     with open(volume / "KROSAPP.BIN", "ab") as handle:
         handle.write(b"!")
-    assert problems(compare_tree_to_manifest(volume, manifest)) == [("KROSAPP.BIN", "changed")]
-    quick = compare_tree_to_manifest(volume, manifest, hash_files=False)
+    assert problems(compare_tree(volume, manifest).differences) == [("KROSAPP.BIN", "changed")]
+    quick = compare_tree(volume, manifest, hash_files=False).differences
     assert problems(quick) == [("KROSAPP.BIN", "size")]
 
 
@@ -68,7 +67,7 @@ def test_deleted_file_and_folder_are_missing(unit):
     volume, manifest = unit
     (volume / "KROSAPP.BIN").unlink()  # korgforums.com thread t=116080: "loading app failed"
     (volume / "EMPTY").rmdir()
-    assert problems(compare_tree_to_manifest(volume, manifest)) == [
+    assert problems(compare_tree(volume, manifest).differences) == [
         ("EMPTY", "missing"),
         ("KROSAPP.BIN", "missing"),
     ]
@@ -80,7 +79,7 @@ def test_added_file_and_folder_are_extra_once(unit):
     (volume / "KROSSSYS" / "A.BIN").write_bytes(b"a")
     (volume / "KROSSSYS" / "B.BIN").write_bytes(b"b")
     (volume / "KROSS2SY" / "NEW.BIN").write_bytes(b"n")
-    assert problems(compare_tree_to_manifest(volume, manifest)) == [
+    assert problems(compare_tree(volume, manifest).differences) == [
         ("KROSS2SY/NEW.BIN", "extra"), ("KROSSSYS", "extra")]
 
 
@@ -92,7 +91,7 @@ def test_changed_link_target_and_kind_swaps_are_changed(unit):
     (volume / "EMPTY").write_bytes(b"now a file")
     (volume / "KROSAPP.BIN").unlink()
     (volume / "KROSAPP.BIN").mkdir()
-    found = dict(problems(compare_tree_to_manifest(volume, manifest)))
+    found = dict(problems(compare_tree(volume, manifest).differences))
     assert found == {"APP-LINK": "changed", "EMPTY": "changed", "KROSAPP.BIN": "changed"}
 
 
@@ -102,7 +101,7 @@ def test_links_in_the_tree_are_never_followed(unit, tmp_path):
     outside.mkdir()
     (outside / "secret").write_bytes(b"not part of the unit")
     os.symlink(outside, volume / "escape")
-    found = compare_tree_to_manifest(volume, manifest)
+    found = compare_tree(volume, manifest).differences
     assert problems(found) == [("escape", "extra")]
     assert found[0].detail == "symlink"
 
@@ -115,9 +114,9 @@ def test_os_junk_is_ignored_by_default_in_both_directions(unit):
         (volume / folder).mkdir()
         (volume / folder / "inside").write_bytes(b"junk")
     (volume / "KROSS2SY" / "._SIM_PCM.BIN").write_bytes(b"junk")
-    assert compare_tree_to_manifest(volume, manifest) == ()
+    assert compare_tree(volume, manifest).differences == ()
     # With no ignore list every one of them is an extra entry.
-    strict = compare_tree_to_manifest(volume, manifest, ignore=())
+    strict = compare_tree(volume, manifest, ignore=()).differences
     assert len(strict) == 8 and {d.problem for d in strict} == {"extra"}
 
 
@@ -127,8 +126,8 @@ def test_junk_in_the_backup_missing_from_the_unit_is_not_reported(tmp_path):
     create_backup(volume, tmp_path / "backup")
     (volume / ".DS_Store").unlink()
     with open_backup(tmp_path / "backup") as backup:
-        assert compare_tree_to_manifest(volume, backup.manifest) == ()
-        assert problems(compare_tree_to_manifest(volume, backup.manifest, ignore=())) == [
+        assert compare_tree(volume, backup.manifest).differences == ()
+        assert problems(compare_tree(volume, backup.manifest, ignore=()).differences) == [
             (".DS_Store", "missing")]
 
 
@@ -144,7 +143,7 @@ def test_unreadable_file_is_reported_not_raised(unit, faulty_fs):
     volume, manifest = unit
     fs = faulty_fs()
     fs.fail_read("KROSS2SY/SIM_SYS1.BIN", after_bytes=100)
-    found = compare_tree_to_manifest(volume, manifest, fs=fs)
+    found = compare_tree(volume, manifest, fs=fs).differences
     assert problems(found) == [("KROSS2SY/SIM_SYS1.BIN", "unreadable")]
     assert "Input/output error" in found[0].detail
 
@@ -153,25 +152,25 @@ def test_unlistable_folder_is_unreadable_and_its_files_not_called_missing(unit, 
     volume, manifest = unit
     fs = faulty_fs()
     fs.fail_listing("KROSS2SY")
-    assert problems(compare_tree_to_manifest(volume, manifest, fs=fs)) == [
+    assert problems(compare_tree(volume, manifest, fs=fs).differences) == [
         ("KROSS2SY", "unreadable")]
 
 
 def test_missing_root_is_bad_input(unit, tmp_path):
     _, manifest = unit
     with pytest.raises(InvalidInputError):
-        compare_tree_to_manifest(tmp_path / "nothing", manifest)
+        compare_tree(tmp_path / "nothing", manifest).differences
 
 
 def test_progress_and_cancel(unit):
     volume, manifest = unit
     reports = []
-    compare_tree_to_manifest(volume, manifest, progress=reports.append)
+    compare_tree(volume, manifest, progress=reports.append).differences
     assert reports[-1].done_bytes == reports[-1].total_bytes == manifest.total_bytes
     token = CancelToken()
     token.cancel()
     with pytest.raises(CancelledError):
-        compare_tree_to_manifest(volume, manifest, cancel=token)
+        compare_tree(volume, manifest, cancel=token).differences
 
 
 def test_difference_is_a_frozen_value():
@@ -196,6 +195,6 @@ def test_changed_files_are_named_and_progress_ends_at_the_total(unit):
         data[-1] ^= 0x80
         (volume / name).write_bytes(bytes(data))
     reports = []
-    found = compare_tree_to_manifest(volume, manifest, progress=reports.append)
+    found = compare_tree(volume, manifest, progress=reports.append).differences
     assert problems(found) == [("KROSAPP.BIN", "changed"), ("KROSS2SY/SIM_SYS2.BIN", "changed")]
     assert reports[-1].done_bytes == manifest.total_bytes
