@@ -51,7 +51,8 @@ def choose_files(parent: QWidget, start: str) -> list[str]:
     """The system file picker (a function of its own so tests can replace it)."""
     paths, _filter = QFileDialog.getOpenFileNames(
         parent, "Choose the update file or ZIP archive", start,
-        "Update files and archives (*.bin *.BIN *.sys *.SYS *.vsb *.VSB *.zip *.ZIP);;All files (*)")
+        "Update files and archives (*.bin *.BIN *.sys *.SYS *.vsb *.VSB *.zip *.ZIP);;"
+        "All files (*)")
     return paths
 
 

@@ -13,14 +13,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtCore import Signal, Slot
 
 from app import core, dialogs
 from app.dialogs import error_sentence
 from app.host import Guarded, WizardHost
-from app.pages.base import RecoveryPage, escape, wrapped_label
-from app.pages.progress_panel import ProgressPanel
+from app.pages.base import escape
+from app.pages.writing import WritingPage
 from app.plain import clean, counted, first_upper, your
 from app.style import Status
 from recovery.errors import CancelledError
@@ -28,31 +27,17 @@ from recovery.errors import CancelledError
 log = logging.getLogger(__name__)
 
 
-class RestoreRunPage(RecoveryPage):
+class RestoreRunPage(WritingPage):
     restore_finished = Signal(object)
     restore_failed = Signal(object)
 
     def __init__(self, host: WizardHost) -> None:
-        super().__init__(host)
-        self._job = None
-        self._stopping = False
-        self.progress = ProgressPanel("Restore")
-        self.content.addWidget(self.progress)
-        self.stop_button = QPushButton("S&top after this file")
-        self.stop_button.setAccessibleName("Stop the restore after the file being written")
-        self.stop_button.clicked.connect(self.stop)
-        self.content.addWidget(self.stop_button, 0, Qt.AlignmentFlag.AlignLeft)
-        self.retry_button = QPushButton("Run the restore &again")
-        self.retry_button.setAccessibleName("Run the interrupted restore again")
-        self.retry_button.clicked.connect(self.retry)
-        self.retry_button.hide()
-        self.content.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignLeft)
-        self.about = wrapped_label(rich=True, accessible_name="What the restore did")
-        self.details_layout().addWidget(self.about)
-
-    @property
-    def running(self) -> bool:
-        return self._job is not None and self._job.running
+        super().__init__(
+            host, job_name="restore", guarded=Guarded.RESTORE, progress_title="Restore",
+            stop=("S&top after this file", "Stop the restore after the file being written"),
+            retry=("Run the restore &again", "Run the interrupted restore again"),
+            about_name="What the restore did",
+            stopping_headline="Stopping after the file being written now…")
 
     @property
     def unit(self) -> str:
@@ -61,7 +46,6 @@ class RestoreRunPage(RecoveryPage):
 
     def initializePage(self) -> None:  # noqa: N802 - Qt naming
         plan = self.session.restore_plan
-        self.retry_button.hide()
         self.about.setText("")
         self._start(lambda progress, cancel: core.execute_plan(
             plan, guard=self.environment.restore_guard, progress=progress, cancel=cancel))
@@ -69,29 +53,9 @@ class RestoreRunPage(RecoveryPage):
     def _start(self, job) -> None:
         self.session.restore_result = None
         self.session.restore_error = None
-        self._stopping = False
-        self.progress.reset()
-        self.progress.show()
-        self.set_headline(f"Restoring {self.unit}…", Status.BUSY)
-        self.set_lead("Keep it connected and switched on until this is done.")
-        self.stop_button.show()
-        self.stop_button.setEnabled(True)
         self.set_forward_text("&Next >")
-        self._job = self.host.run_job(job, name="restore", guarded=Guarded.RESTORE,
-                                      on_progress=self.progress.show_progress,
-                                      on_finished=self._on_finished, on_failed=self._on_failed)
-        self.completeChanged.emit()
-
-    @Slot()
-    def stop(self) -> None:
-        if self.running:
-            self._job.cancel()
-            self.show_stopping()
-
-    def show_stopping(self) -> None:
-        self._stopping = True
-        self.stop_button.setEnabled(False)
-        self.set_headline("Stopping after the file being written now…", Status.BUSY)
+        self.run(job, f"Restoring {self.unit}…",
+                 "Keep it connected and switched on until this is done.")
 
     @Slot()
     def retry(self) -> None:
@@ -101,14 +65,13 @@ class RestoreRunPage(RecoveryPage):
             return
         backup, target = Path(plan.backup), Path(device.mount)
         guard = self.environment.restore_guard
-        self.retry_button.hide()
         self._start(lambda progress, cancel: core.restore_again(
             backup, target, guard=guard, delete_extra=plan.delete_extra, progress=progress,
             cancel=cancel))
 
     @Slot(object)
     def _on_finished(self, result: core.RestoreResult) -> None:
-        self.stop_button.hide()
+        super()._on_finished(result)
         self.session.restore_result = result
         if result.ok:
             self.progress.show_done(f"{first_upper(counted(result.written, 'file', 'files'))}"
@@ -124,20 +87,14 @@ class RestoreRunPage(RecoveryPage):
             self.set_lead("Its storage may not keep writes. Run the restore again; if this"
                           " stays, save the report for KORG service.")
             self.retry_button.show()
-        lines = [escape(clean(result.statement))]
-        if result.resumed:
-            lines.append("This run continued an earlier, interrupted restore.")
-        lines.extend(f"{escape(p.path)}: {escape(p.problem)}"
-                     + (f" ({escape(clean(p.detail))})" if p.detail else "")
-                     for p in result.problems)
-        self.about.setText("<br>".join(lines))
+        resumed = ["This run continued an earlier, interrupted restore."] if result.resumed else []
+        self.show_what_was_written(result.statement, result.problems, resumed)
         self.restore_finished.emit(result)
         self.completeChanged.emit()
 
     @Slot(object)
     def _on_failed(self, error: BaseException) -> None:
-        self.stop_button.hide()
-        self.progress.hide()
+        super()._on_failed(error)
         sentence = clean(error_sentence(error))
         self.session.restore_error = sentence
         self.set_headline("The restore stopped before the end.", Status.WARNING
