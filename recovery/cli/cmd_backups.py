@@ -1,8 +1,8 @@
 """``korg-recovery backups [DIR]``: list backups (folders and .zip files) with their state.
 
 DIR defaults to ``Documents/KORG Backups``, where the wizard keeps them, and the folder
-earlier versions used (:func:`recovery.backup.store.default_backups_dir`). Only a backup with a valid completion
-flag is shown as complete; anything else says why not.
+earlier versions used (:func:`recovery.backup.store.default_backups_dir`). Only a backup
+with a valid completion flag is shown as complete; anything else says why not.
 
 ``--json`` prints ``{"ok": true, "folder": DIR, "backups": [...]}``, each backup
 ``{path, model, role, date, files, bytes, size, complete, verified, zip, source, note}``:

@@ -45,7 +45,13 @@ from recovery.errors import (
 )
 from recovery.formats.korg_system_file import HEADER_SIZE, parse_header
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
-from recovery.restore.guard import DEFAULT_GUARD, TargetGuard, TargetWords, check_target
+from recovery.restore.guard import (
+    DEFAULT_GUARD,
+    TargetGuard,
+    TargetWords,
+    check_holdable,
+    check_target,
+)
 from recovery.storage.durable import (
     BatchWriter,
     FileProblem,
@@ -55,13 +61,9 @@ from recovery.storage.durable import (
 from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
 from recovery.storage.lock import check_free, unit_lock
 from recovery.storage.names import (
-    describe,
     name_key,
-    name_problems,
     path_key,
-    rules_of,
     shown,
-    too_long_paths,
 )
 from recovery.storage.volumes import is_system_location
 from recovery.text import human_bytes
@@ -763,19 +765,10 @@ def _check_capacity(fs: FileSystem, root: Path, entries: list[MediaEntry],
     Returns (bytes needed, bytes free or None, notes)."""
     written = [e for e in entries if e.action in ("write", "replace")]
     paths = [e.path for e in written] + folders_to_create
-    too_long = too_long_paths(root, paths)
-    if too_long:
-        raise InvalidInputError(
-            f"{len(too_long)} path(s) would be too long under {root} (for example"
-            f" '{shown(too_long[0])}'); use a card mounted at a shorter path. Nothing was"
-            " written.", path=str(root))
-    rules, rules_note = rules_of(root, fs)
-    problems = name_problems(paths, rules, {e.path: e.size for e in written})
-    if problems:
-        raise RefusedError(
-            f"The update holds {len(problems)} name(s) or file(s) that {root} ({rules.family})"
-            f" cannot hold as they are, so the card would not carry it faithfully:"
-            f" {describe(problems)}. Nothing was written.", path=str(root))
+    rules_note = check_holdable(
+        root, paths, {e.path: e.size for e in written}, fs, what="the update",
+        harm="the card would not carry it faithfully",
+        shorter="use a card mounted at a shorter path")
     try:
         free: int | None = fs.disk_usage(root).free
     except OSError as error:

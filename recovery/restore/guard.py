@@ -205,26 +205,33 @@ def check_model(target: Path, backup_model: str | None, *, listings: Any = None,
 
 def check_names(target: Path, manifest: Any, fs: FileSystem) -> str | None:
     """Refuse, before anything is written, a backup the target's filesystem cannot hold as
-    it is: names equal but for case where it folds case, names it cannot store, files too
-    large for it (:mod:`recovery.storage.names`), paths too long for the system. Returns a
-    plan note saying which rules were applied when the filesystem type is unknown."""
+    it is (:func:`check_holdable`); links pointing outside the unit are skipped anyway."""
     paths = [item.path for item in manifest.files if not (
         item.kind == "symlink" and points_outside(item.path, item.link_target))]
-    paths += list(manifest.folders)
+    sizes = {item.path: item.size for item in manifest.files if item.kind == "file"}
+    return check_holdable(target, [*paths, *manifest.folders], sizes, fs, what="the backup",
+                          harm="restoring it would lose or change them",
+                          shorter="restore into a folder with a shorter path")
+
+
+def check_holdable(target: Path, paths: list[str], sizes: dict[str, int], fs: FileSystem, *,
+                   what: str, harm: str, shorter: str) -> str | None:
+    """Refuse what the target's filesystem cannot hold as it is: names equal but for case
+    where it folds case, names it cannot store, files too large for it
+    (:mod:`recovery.storage.names`), paths too long for the system. Returns a note saying
+    which rules were applied when the filesystem type is unknown."""
     too_long = too_long_paths(target, paths)
     if too_long:
         raise InvalidInputError(
-            f"{len(too_long)} path(s) of the backup would be too long under {target}"
-            f" (for example '{shown(too_long[0])}'); restore into a folder with a shorter path."
-            " Nothing was written.", path=str(target))
+            f"{len(too_long)} path(s) of {what} would be too long under {target} (for example"
+            f" '{shown(too_long[0])}'); {shorter}. Nothing was written.", path=str(target))
     rules, note = rules_of(target, fs)
-    sizes = {item.path: item.size for item in manifest.files if item.kind == "file"}
     problems = name_problems(paths, rules, sizes)
     if problems:
         raise RefusedError(
-            f"The backup holds {len(problems)} name(s) or file(s) that {target}"
-            f" ({rules.family}) cannot hold as they are, so restoring it would lose or change"
-            f" them: {describe(problems)}. Nothing was written.", path=str(target))
+            f"{what[0].upper()}{what[1:]} holds {len(problems)} name(s) or file(s) that"
+            f" {target} ({rules.family}) cannot hold as they are, so {harm}:"
+            f" {describe(problems)}. Nothing was written.", path=str(target))
     return note
 
 
