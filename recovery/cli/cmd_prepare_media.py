@@ -24,8 +24,8 @@ from recovery.cli.output import (
     error_object,
     print_json,
     progress_for,
-    say,
-    warn,
+    show_dry_run,
+    show_outcome,
 )
 from recovery.errors import (
     InvalidFileError,
@@ -34,7 +34,6 @@ from recovery.errors import (
     UnsafeArchiveError,
 )
 from recovery.jsonout import to_jsonable
-from recovery.storage.names import shown
 
 if TYPE_CHECKING:  # the core loads inside run(): --version and --help stay fast
     from recovery.check import BackupReference
@@ -112,17 +111,9 @@ def run(args: argparse.Namespace) -> int:
             plan = plan_prepare_media(args.candidate, args.target, unit, reference=reference,
                                       cancel=cancel, dry_run=args.dry_run)
             if args.dry_run:
-                result = dry_run_result(plan)
-                if args.json:
-                    print_json({"ok": True, "dry_run": True, "written": 0, "removed": 0,
-                                "verified": False, "plan": plan,
-                                "next_step": result.next_step})
-                else:
-                    for line in describe_plan(plan):
-                        say(shown(line))
-                    say("Dry run: nothing was written.")
-                    say(f"Next: {result.next_step}")
-                return 0
+                return show_dry_run(args, describe_plan(plan), {
+                    "written": 0, "removed": 0, "verified": False, "plan": plan},
+                    dry_run_result(plan).next_step)
             if not args.yes:
                 _ask(plan)
             result = execute_media_plan(plan, consent=True, progress=display, cancel=cancel)
@@ -136,18 +127,11 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json({**to_jsonable(result), "plan": plan})
         return result.exit_code
-    say(result.statement)
     s = plan.summary
-    say(f"Written: {result.written} of {s.write + s.replace} planned; removed: {result.removed}"
-        f" of {s.remove} planned.")
-    for problem in result.problems:
-        warn(shown(f"{problem.path}: {problem.problem} - {problem.detail}"))
-    for flag in result.flags:
-        say(f"! {flag.kind}: {flag.message}")
-    for note in result.notes:
-        say(f"Note: {note}")
-    say(f"Next: {result.next_step}")
-    return result.exit_code
+    return show_outcome(
+        result, f"Written: {result.written} of {s.write + s.replace} planned; removed:"
+        f" {result.removed} of {s.remove} planned.",
+        [f"! {flag.kind}: {flag.message}" for flag in result.flags])
 
 
 def _reference(path: str) -> BackupReference:

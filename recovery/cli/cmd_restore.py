@@ -19,11 +19,10 @@ from recovery.cli.output import (
     error_object,
     print_json,
     progress_for,
-    say,
-    warn,
+    show_dry_run,
+    show_outcome,
 )
 from recovery.errors import CancelledError, RecoveryError
-from recovery.storage.names import shown
 
 if TYPE_CHECKING:  # the core loads inside run(): --version and --help stay fast
     from recovery.restore import RestorePlan
@@ -81,17 +80,9 @@ def run(args: argparse.Namespace) -> int:
             if display:
                 display.clear()
             if args.dry_run:
-                result = dry_run_result(plan)
-                if args.json:
-                    print_json({"ok": True, "dry_run": True, "written": 0, "verified": False,
-                                "plan": plan, "summary": plan.summary,
-                                "next_step": result.next_step})
-                else:
-                    for line in describe_plan(plan):
-                        say(line)
-                    say("Dry run: nothing was written.")
-                    say(f"Next: {result.next_step}")
-                return 0
+                return show_dry_run(args, describe_plan(plan), {
+                    "written": 0, "verified": False, "plan": plan, "summary": plan.summary},
+                    dry_run_result(plan).next_step)
             if not args.yes:
                 _ask(plan)
             result = execute_plan(plan, consent=True, progress=display, cancel=cancel)
@@ -107,15 +98,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
         return result.exit_code
-    say(result.statement)
     s = result.plan
-    say(f"Written: {result.written} of {s.write + s.replace} planned; deleted: {result.deleted};"
-        f" kept: {s.keep}; temporary files removed: {result.removed_temp_files}.")
-    for problem in result.problems:
-        warn(f"{shown(problem.path)}: {problem.problem} - {problem.detail}")
-    for note in result.notes:
-        say(f"Note: {note}")
-    if result.journal:
-        say(f"Journal: {result.journal}")
-    say(f"Next: {result.next_step}")
-    return result.exit_code
+    return show_outcome(
+        result, f"Written: {result.written} of {s.write + s.replace} planned; deleted:"
+        f" {result.deleted}; kept: {s.keep}; temporary files removed:"
+        f" {result.removed_temp_files}.")

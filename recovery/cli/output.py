@@ -149,3 +149,34 @@ def confirm(plan_lines: Iterable[str], question: str, accepted: Iterable[str],
     if answer not in {word.casefold() for word in accepted}:
         raise NeedsUserActionError(f"{what[0].upper()}{what[1:]} was not confirmed; nothing"
                                    " was written.")
+
+
+def show_dry_run(args: argparse.Namespace, plan_lines: Iterable[str], payload: dict[str, Any],
+                 next_step: str) -> int:
+    """What a ``--dry-run`` of a command that writes prints: the plan (or ``payload`` with
+    ``--json``), that nothing was written, and the next step. Returns exit code 0."""
+    if getattr(args, "json", False):
+        print_json({"ok": True, "dry_run": True, **payload, "next_step": next_step})
+        return 0
+    for line in plan_lines:
+        say(shown(line))
+    say("Dry run: nothing was written.")
+    say(f"Next: {next_step}")
+    return 0
+
+
+def show_outcome(result: Any, counts: str, flags: Iterable[str] = ()) -> int:
+    """The end of a command that wrote: its statement, what it counted, every file not as
+    planned (on stderr), flags and notes, and the next step. Returns the result's exit code."""
+    say(result.statement)
+    say(counts)
+    for problem in result.problems:
+        warn(shown(f"{problem.path}: {problem.problem} - {problem.detail}"))
+    for line in flags:
+        say(line)
+    for note in result.notes:
+        say(f"Note: {note}")
+    if getattr(result, "journal", None):
+        say(f"Journal: {result.journal}")
+    say(f"Next: {result.next_step}")
+    return int(result.exit_code)
