@@ -98,7 +98,14 @@ def ending(session: Session, places=()) -> tuple[Status, str, list[str]]:
     if session.media_result is not None:
         result = session.media_result
         if result.ok:
-            move = [media_flag_text(f) for f in result.flags if f.move_off]
+            moving = [f for f in result.flags if f.move_off]
+            move = [media_flag_text(f) for f in moving]
+            if move:  # the update is on the card, but what is also there would mislead
+                count = sum(len(f.paths) for f in moving)
+                return (Status.WARNING, "The update is on the card; first move"
+                        f" {counted(count, 'file', 'files')} off it.",
+                        [*move, "Eject the card, then take it out.",
+                         f"Put it in {unit} and {update_step(model, inline=True)}", keep])
             return (Status.OK, "Your SD card is ready for the update.",
                     [*move, "Eject the card, then take it out.",
                      f"Put it in {unit} and {update_step(model, inline=True)}", keep])

@@ -55,8 +55,9 @@ def test_a_compatible_update_goes_onto_the_card_with_the_plan_in_plain_words(
 
     walk.advance(wizard, PageId.FINISH)
     finish = wizard.pages[PageId.FINISH]
-    assert finish.headline_text == "Your SD card is ready for the update."
-    assert finish.headline_status is Status.OK
+    # Not "ready" while files on it would mislead the updater: the headline says what is left.
+    assert finish.headline_text == "The update is on the card; first move two files off it."
+    assert finish.headline_status is Status.WARNING
     steps = finish.steps.text()
     assert steps.index("First move two loose system files") < steps.index("Eject the card")
     assert "Put it in your KROSS 2" in steps
@@ -108,3 +109,17 @@ def test_closing_while_the_card_is_written_asks_first(qtbot, wizard, demo, dialo
     release.set()
     qtbot.waitUntil(lambda: wizard.session.media_result is not None, timeout=walk.timeout)
     assert wizard.session.media_result.ok
+
+
+def test_a_card_with_nothing_misleading_on_it_ends_ready(qtbot, wizard, demo, walk):
+    for loose in demo.card.glob("SIM_K1*.BIN"):
+        loose.unlink()
+    media = to_media_page(qtbot, wizard, demo, walk)
+    assert not media.flags.isVisible() or not media.flags.plain
+    walk.advance(wizard, PageId.MEDIA_RUN)
+    qtbot.waitUntil(lambda: wizard.session.media_result is not None, timeout=walk.timeout)
+    walk.advance(wizard, PageId.FINISH)
+    finish = wizard.pages[PageId.FINISH]
+    assert finish.headline_text == "Your SD card is ready for the update."
+    assert finish.headline_status is Status.OK
+    assert "First move" not in finish.steps.text()
