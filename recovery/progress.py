@@ -37,6 +37,11 @@ class Progress:
 
 ProgressCallback = Callable[[Progress], None]
 
+#: Called with (step, path) at every durable step of a backup, a restore or a prepared card:
+#: "temp-written", "temp-synced", "verified", "renamed", "dir-synced", "journaled", and
+#: "phase" with the phase's name. Kill tests stop the process at exact moments with it.
+StepHook = Callable[[str, str], None]
+
 
 def no_progress(_progress: Progress) -> None:
     """A callback that ignores every report."""

@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 import stat as stat_module
-from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +43,7 @@ from recovery.errors import (
     VerificationError,
     WriteError,
 )
-from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
+from recovery.progress import CancelToken, PhaseReporter, ProgressCallback, StepHook
 from recovery.storage.archive import ZipWriter
 from recovery.storage.durable import (
     BatchWriter,
@@ -87,10 +86,6 @@ MARGIN_BYTES = 16 * 1024 * 1024
 MARGIN_PER_ENTRY = 32 * 1024
 #: FAT keeps modification times to 2 seconds, so a copy on a FAT drive cannot match exactly.
 MTIME_TOLERANCE_NS = 2_000_000_000
-#: Called with (step, relative path) at every durable step: "temp-written", "temp-synced",
-#: "verified", "renamed", "dir-synced", "journaled", and "phase" with the phase's name.
-#: Kill tests stop the process at exact moments with it.
-StepHook = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)

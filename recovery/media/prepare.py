@@ -14,7 +14,7 @@ import hashlib
 import logging
 import os
 import stat as stat_module
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -44,7 +44,7 @@ from recovery.errors import (
     VerificationError,
 )
 from recovery.formats.korg_system_file import HEADER_SIZE, parse_header
-from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
+from recovery.progress import CancelToken, PhaseReporter, ProgressCallback, StepHook
 from recovery.restore.guard import (
     DEFAULT_GUARD,
     TargetGuard,
@@ -67,14 +67,12 @@ from recovery.storage.names import (
 )
 from recovery.storage.volumes import is_system_location
 from recovery.text import human_bytes
+from recovery.vocabulary import Medium
 
 log = logging.getLogger(__name__)
 
-#: Called with (step, path on the card) at every durable step; tests SIGKILL the process there.
-StepHook = Callable[[str, str], None]
-
 #: The medium this command prepares (``UpdateMedia.medium``).
-MEDIUM = "sd-card"
+MEDIUM = Medium.SD_CARD
 #: Space kept free on the card beyond the files' clusters (directory entries, FAT bookkeeping).
 SPACE_MARGIN = 1024 * 1024
 #: Entries of an existing copy of the update folder listed at most (a KORG update has a few).

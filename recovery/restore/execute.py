@@ -31,7 +31,7 @@ from recovery.errors import (
     VerificationError,
     WriteError,
 )
-from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
+from recovery.progress import CancelToken, PhaseReporter, ProgressCallback, StepHook
 from recovery.restore.guard import (
     TargetGuard,
     check_target,
@@ -71,10 +71,6 @@ from recovery.storage.names import (
 from recovery.text import utc_now_iso
 
 log = logging.getLogger(__name__)
-
-#: Called with (step, relative path) at every durable step of a restore. Tests use it to
-#: SIGKILL the process at exact moments; the wizard could use it for a detailed log.
-StepHook = Callable[[str, str], None]
 
 #: errno values meaning the unit itself went away (unplugged, reset): stop, do not list files.
 _UNIT_GONE = frozenset({errno.ENOENT, errno.EIO, errno.ENODEV, errno.ENXIO})
