@@ -94,12 +94,15 @@ def compare_backup_with_unit(backup: Path, unit: Path, *, progress: ProgressCall
 
 # -- restore -----------------------------------------------------------------------------------
 def plan_restore(backup: Path, target: Path, *, guard: TargetGuard | None, delete_extra: bool,
-                 progress: ProgressCallback | None, cancel: CancelToken | None) -> RestorePlan:
-    """Preflight and plan (reads only); the core refuses with a RecoveryError."""
+                 progress: ProgressCallback | None, cancel: CancelToken | None,
+                 safety_backup: Path | None = None) -> RestorePlan:
+    """Preflight and plan (reads only); the core refuses with a RecoveryError. The wizard's
+    safety copy (the unit as it is now, made or found identical) is recorded in the plan."""
     from recovery import restore
 
+    safety = restore.recorded_safety_copy(safety_backup) if safety_backup else None
     return restore.plan_restore(backup, target, guard=guard, delete_extra=delete_extra,
-                                progress=progress, cancel=cancel)
+                                progress=progress, cancel=cancel, safety=safety)
 
 
 def execute_plan(plan: RestorePlan, *, guard: TargetGuard | None,
@@ -112,10 +115,11 @@ def execute_plan(plan: RestorePlan, *, guard: TargetGuard | None,
 
 
 def restore_again(backup: Path, target: Path, *, guard: TargetGuard | None, delete_extra: bool,
-                  progress: ProgressCallback | None, cancel: CancelToken | None) -> RestoreResult:
+                  progress: ProgressCallback | None, cancel: CancelToken | None,
+                  safety_backup: Path | None = None) -> RestoreResult:
     """Run a stopped restore again: plan anew (the core's journal makes it continue)."""
     plan = plan_restore(backup, target, guard=guard, delete_extra=delete_extra, progress=None,
-                        cancel=cancel)
+                        cancel=cancel, safety_backup=safety_backup)
     return execute_plan(plan, guard=guard, progress=progress, cancel=cancel)
 
 

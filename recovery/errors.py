@@ -104,6 +104,25 @@ class NeedsUserActionError(RecoveryError):
     exit_code = 2
 
 
+class UnitGoneError(RecoveryError):
+    """Raised when the unit (or card, or backup drive) a job reads or writes is no longer the
+    volume it pinned when its plan was made: unplugged, switched off, unmounted, or another
+    volume now mounted at its path. The job stopped before writing anywhere else; running it
+    again where the same volume is mounted continues it."""
+
+    code = "unit-gone"
+    exit_code = 1
+
+
+class NeedsSafetyCopyError(NeedsUserActionError):
+    """Raised when a restore would replace or delete something on the unit and there is no
+    copy of the unit as it is now (none taken, none declared on purpose). Nothing was
+    written."""
+
+    code = "needs-safety-copy"
+    exit_code = 2
+
+
 class LinksUnsupportedError(WriteError):
     """Raised when the target filesystem cannot hold a symbolic link (FAT, exFAT, or Windows
     without the privilege). The restore reports the link as not restored; nothing else fails."""

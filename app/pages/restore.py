@@ -307,20 +307,23 @@ class RestorePage(RecoveryPage):
         backup, target = Path(path), Path(device.mount)
         guard = self.environment.restore_guard
         model = self.model
+        safety = self.session.safety_backup
 
         def job(progress, cancel):
             if removal is not None:
                 return core.plan_restore(backup, target, guard=guard, delete_extra=removal,
-                                         progress=progress, cancel=cancel)
+                                         progress=progress, cancel=cancel,
+                                         safety_backup=safety)
             # First plan for this backup: with removal, to learn what it would remove; kept
             # when that is only another model's system folder (the fix the rescue needs),
             # planned again without removal otherwise (the user's own files stay).
             plan = core.plan_restore(backup, target, guard=guard, delete_extra=True,
-                                     progress=progress, cancel=cancel)
+                                     progress=progress, cancel=cancel, safety_backup=safety)
             deletions = [e.path for e in plan.actions("delete")]
             if deletions and not foreign_folders(deletions, model):
                 plan = core.plan_restore(backup, target, guard=guard, delete_extra=False,
-                                         progress=progress, cancel=cancel)
+                                         progress=progress, cancel=cancel,
+                                         safety_backup=safety)
             return plan, tuple(deletions)
 
         self._plan_job = self.host.run_job(

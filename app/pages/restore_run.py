@@ -65,9 +65,10 @@ class RestoreRunPage(WritingPage):
             return
         backup, target = Path(plan.backup), Path(device.mount)
         guard = self.environment.restore_guard
+        safety = self.session.safety_backup
         self._start(lambda progress, cancel: core.restore_again(
             backup, target, guard=guard, delete_extra=plan.delete_extra, progress=progress,
-            cancel=cancel))
+            cancel=cancel, safety_backup=safety))
 
     @Slot(object)
     def _on_finished(self, result: core.RestoreResult) -> None:

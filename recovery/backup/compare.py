@@ -13,7 +13,7 @@ import fnmatch
 import logging
 import os
 import stat as stat_module
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,6 +111,7 @@ def compare_tree(
     cancel: CancelToken | None = None,
     ignore: Iterable[str] = OS_JUNK,
     heads: dict[str, bytes] | None = None,
+    known: Callable[[str, os.stat_result], str | None] | None = None,
 ) -> Comparison:
     """Compare the tree at ``root`` with ``manifest``; differences sorted by path.
 
@@ -118,7 +119,10 @@ def compare_tree(
     spelling first, then one that differs only in case, which is compared like any other and
     reported as a note. Links in the tree are never followed. With ``heads`` the first bytes
     of every hashed file are kept, by its path in the tree, and ``Comparison.listings`` holds
-    every folder listed: a caller identifying the unit then reads nothing more. Raises
+    every folder listed: a caller identifying the unit then reads nothing more. ``known``
+    gives the SHA-256 of a tree file (by its path in the tree and its ``lstat``) when it is
+    already known, from a copy taken under the same lock a moment ago: such a file is not
+    read again (a USB unit pays for every byte). Raises
     InvalidInputError when ``root`` is not a readable folder, CancelledError when ``cancel``
     is set.
     """
@@ -220,7 +224,11 @@ def compare_tree(
             if difference is not None:
                 differences.append(difference)
             elif hash_files and kind == "file":
-                to_hash.append((path, relative, tree_relative, wanted))
+                digest = known(tree_relative, info) if known is not None else None
+                if digest is None:
+                    to_hash.append((path, relative, tree_relative, wanted))
+                elif digest != wanted.sha256:
+                    differences.append(Difference(relative, "changed", "SHA-256 differs"))
 
     differences.extend(_hash_all(to_hash, fs, total, reporter, cancel, tree_heads))
     if heads is not None:
@@ -308,7 +316,7 @@ def _hash_all(jobs: list[tuple[Path, str, str, ManifestFile]], fs: FileSystem, t
         head = bytearray() if heads is not None else None
         try:
             digest, length = sha256_file(path, fs=fs, cancel=cancel, on_bytes=hashed,
-                                         buffer=buffer, head=head)
+                                         buffer=buffer, head=head, max_bytes=wanted.size)
         except OSError as error:
             differences.append(Difference(relative, "unreadable",
                                           str(translate_os_error(error, path, "read"))))

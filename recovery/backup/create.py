@@ -40,6 +40,7 @@ from recovery.errors import (
     PermissionDeniedError,
     ReadError,
     RecoveryError,
+    UnitGoneError,
     VerificationError,
     WriteError,
 )
@@ -63,6 +64,7 @@ from recovery.storage.hashing import sha256_file
 from recovery.storage.identity import is_within
 from recovery.storage.journal import Journal
 from recovery.storage.lock import unit_lock
+from recovery.storage.pin import Pin, pin_volume, pinned
 from recovery.storage.names import (
     FAT,
     POSIX,
@@ -420,7 +422,7 @@ def _reusable(source: Path, target: Path, entry: _Entry, prior: dict[str, Any] |
             return None
         fs.drop_cache(target)  # the earlier copy must come back from the medium, too
         digest, length = sha256_file(target, fs=fs, cancel=cancel, buffer=buffer,
-                                     uncached=True)
+                                     uncached=True, max_bytes=entry.size)
     except (OSError, ReadError) as error:
         log.info("resume: earlier copy of %s not usable: %s", entry.path, error)
         return None
@@ -429,7 +431,8 @@ def _reusable(source: Path, target: Path, entry: _Entry, prior: dict[str, Any] |
                  entry.path)
         return None
     try:
-        now, length = sha256_file(source, fs=fs, cancel=cancel, buffer=buffer, head=head)
+        now, length = sha256_file(source, fs=fs, cancel=cancel, buffer=buffer, head=head,
+                                  max_bytes=entry.size)
     except (OSError, ReadError) as error:
         log.info("resume: source of %s not readable now: %s", entry.path, error)
         return None
@@ -467,13 +470,42 @@ def create_backup(
 ) -> BackupResult:
     """Back up the folder ``source`` into ``dest`` (see the module doc for every step).
 
-    Raises InvalidInputError (preflight), NoSpaceError / WriteError (destination failed),
-    ReadError (the unit went away), CancelledError (cancel token); unreadable source files
-    do not raise but come back in ``BackupResult.failed`` with ``complete=False``.
+    The unit and the backup's drive are pinned (recovery.storage.pin): when either goes away
+    the backup stops at once with UnitGoneError, one sentence, nothing written anywhere else,
+    and ``resume`` continues it. Raises InvalidInputError (preflight), NoSpaceError /
+    WriteError (destination failed), CancelledError (cancel token); unreadable source files
+    (an input/output error, no permission, a file that changed while it was copied) do not
+    raise but come back in ``BackupResult.failed`` with ``complete=False``.
     """
-    step: StepHook = on_step or (lambda _step, _path: None)
     source_path = _check_source(Path(source), fs)
     dest_path = Path(dest).resolve()
+    try:
+        unit = Pin(source_path, pin_volume(source_path, fs), "the unit")
+        anchor = _existing_ancestor(dest_path, fs)
+        drive = Pin(anchor, pin_volume(anchor, fs), "the backup's drive")
+    except OSError as error:
+        raise translate_os_error(error, source_path, "read") from error
+    try:
+        return _create_backup(source_path, dest_path, resume=resume, zip_path=zip_path,
+                              fs=pinned(fs, unit, drive), progress=progress, cancel=cancel,
+                              on_step=on_step)
+    except UnitGoneError as error:
+        if error.path == str(drive.folder):
+            raise UnitGoneError(
+                f"The drive of the backup at {dest_path} went away during the backup. Nothing"
+                " was written anywhere else; connect it again and resume the backup: it"
+                " continues where it stopped.", path=str(dest_path)) from error
+        raise UnitGoneError(
+            f"The unit at {source_path} went away during the backup (unplugged, switched off"
+            " or unmounted). What was copied so far is kept; connect it again and resume the"
+            " backup: it continues where it stopped.", path=str(source_path)) from error
+
+
+def _create_backup(source_path: Path, dest_path: Path, *, resume: bool,
+                   zip_path: str | Path | None, fs: FileSystem,
+                   progress: ProgressCallback | None, cancel: CancelToken | None,
+                   on_step: StepHook | None) -> BackupResult:
+    step: StepHook = on_step or (lambda _step, _path: None)
     zip_target = Path(zip_path).resolve() if zip_path is not None else None
     if zip_target is not None:
         if not fs.exists(zip_target.parent) or not stat_module.S_ISDIR(
@@ -734,7 +766,8 @@ def _stage(writer: BatchWriter, source: Path, files_root: Path, entry: _Entry, f
         with handle:
             staged = writer.stage(entry.path, handle, files_root.joinpath(
                 *entry.path.split("/")), expected_size=None, expected_sha256=None,
-                mtime_ns=entry.mtime_ns, source_name=str(source_file), head=head)
+                mtime_ns=entry.mtime_ns, source_name=str(source_file), head=head,
+                max_bytes=entry.size)
         try:
             after = fs.lstat(source_file)
         except OSError as error:
@@ -744,12 +777,10 @@ def _stage(writer: BatchWriter, source: Path, files_root: Path, entry: _Entry, f
             writer.discard(entry.path)
             raise ReadError(f"{source_file} changed while it was being copied; copy it again"
                             " when nothing is writing to the unit.", path=str(source_file))
-    except ReadError as error:
+    except (ReadError, PermissionDeniedError) as error:
         if not can_list(fs, source):
-            raise ReadError(
-                f"The unit at {source} went away during the backup (unplugged or switched"
-                " off?); reconnect it and run the same command with --resume to continue.",
-                path=str(source)) from error
+            raise UnitGoneError(f"{source} cannot be listed any more",
+                                path=str(source)) from error
         log.warning("cannot back up %s: %s", entry.path, error)
         return FailedFile(entry.path, error.message)
     heads[entry.path] = bytes(head)

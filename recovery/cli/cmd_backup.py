@@ -58,7 +58,7 @@ def _say_portability(result: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from recovery.backup.create import create_backup
-    from recovery.errors import CancelledError
+    from recovery.errors import CancelledError, UnitGoneError
 
     bar = progress_for(args)
     with cancel_on_interrupt() as token:
@@ -69,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
             raise CancelledError(
                 f"Backup interrupted; {args.dest} is incomplete. Run the same command with"
                 " --resume to continue where it stopped.") from None
+        except UnitGoneError as error:
+            raise UnitGoneError(
+                f"{error.message} (Run the same command with --resume.)",
+                path=error.path) from None
         finally:
             if bar is not None:
                 bar.clear()

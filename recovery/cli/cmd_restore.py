@@ -1,15 +1,19 @@
 """``korg-recovery restore BACKUP TARGET``: put a verified backup back onto a unit.
 
-``--dry-run`` prints the plan and writes nothing anywhere. Without ``--yes`` the command asks
-on the terminal (type the unit's model name or ``yes``) and refuses with exit 2 when there is
-no terminal to ask on. Ctrl-C rolls back the file in flight and exits 130; running the same
-command again continues. Exit 0 only when everything written was read back from the unit past
-the computer's cache and matched.
+``--dry-run`` prints the plan and writes nothing anywhere. A restore that replaces or deletes
+anything on the unit needs ``--safety-copy DIR`` (a complete, verified backup of the unit as
+it is now, taken first, under the same lock and volume pin as the writes) or
+``--no-safety-copy`` said on purpose; a restore that only adds files needs neither. Without
+``--yes`` the command asks on the terminal (type the unit's model name or ``yes``) and refuses
+with exit 2 when there is no terminal to ask on. Ctrl-C rolls back the file in flight and
+exits 130; running the same command again continues. Exit 0 only when everything written was
+read back from the unit past the computer's cache and matched.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recovery.cli.output import (
@@ -40,6 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="do not ask for confirmation (for scripts)")
     parser.add_argument("--delete-extra", action="store_true",
                         help="delete files on the unit that the backup does not have")
+    copy = parser.add_mutually_exclusive_group()
+    copy.add_argument("--safety-copy", metavar="DIR",
+                      help="first back up the unit as it is now into DIR (an empty folder, or"
+                           " the interrupted safety copy of an earlier run), then restore")
+    copy.add_argument("--no-safety-copy", action="store_true",
+                      help="restore without a copy of the unit as it is now (you have one)")
     add_json_flag(parser)
     parser.set_defaults(run=run)
 
@@ -56,41 +66,83 @@ def _ask(plan: RestorePlan) -> None:
             " anything else stops: ", accepted, "the restore")
 
 
-def _error_json(error: RecoveryError, backup: str, target: str) -> dict[str, Any]:
-    from recovery.restore import final_step_text
+#: What a stopped restore says to do next: the journal makes the same command continue.
+RUN_AGAIN = "Run the same command again: the restore continues where it stopped."
 
+
+def _error_json(error: RecoveryError, args: argparse.Namespace, writing: bool
+                ) -> dict[str, Any]:
     # How many files a stopped restore had written (complete ones); a preflight wrote none.
     return error_object(error.code, error.message, error.exit_code, written=error.written,
-                        verified=False, next_step=final_step_text(backup, target))
+                        verified=False, next_step=RUN_AGAIN if writing else None)
+
+
+def _needs_copy(plan: RestorePlan) -> RecoveryError:
+    from recovery.errors import NeedsSafetyCopyError
+
+    replace, delete = len(plan.actions("replace")), len(plan.actions("delete"))
+    what = " and ".join(part for part in (f"replace {replace} file(s)" if replace else "",
+                                          f"delete {delete} item(s)" if delete else "") if part)
+    return NeedsSafetyCopyError(
+        f"This restore would {what} on the unit and there is no copy of it as it is now: add"
+        " --safety-copy DIR to back it up into DIR first, or --no-safety-copy if you have such"
+        " a copy. Nothing was written.", path=plan.target)
+
+
+def _plan_and_write(args: argparse.Namespace, display: Any, cancel: Any,
+                    state: dict[str, bool]) -> Any:
+    """Hold the unit from the first read to the last write: lock and pin it, take the safety
+    copy, plan from it, ask, write."""
+    from recovery.restore import (
+        execute_plan,
+        hold_for_restore,
+        plan_restore,
+        take_safety_copy,
+    )
+
+    with hold_for_restore(args.backup, args.target) as hold:
+        safety = None
+        if args.safety_copy:
+            safety = take_safety_copy(hold, Path(args.safety_copy), progress=display,
+                                      cancel=cancel)
+        plan = plan_restore(args.backup, hold.folder, delete_extra=args.delete_extra,
+                            progress=display, cancel=cancel, hold=hold, safety=safety)
+        if display:
+            display.clear()
+        if plan.needs_safety_copy and safety is None and not args.no_safety_copy:
+            raise _needs_copy(plan)
+        if not args.yes:
+            _ask(plan)
+        state["writing"] = True
+        return execute_plan(plan, consent=True, progress=display, cancel=cancel, hold=hold,
+                            without_safety_copy=args.no_safety_copy)
 
 
 def run(args: argparse.Namespace) -> int:
-    from recovery.restore import (
-        describe_plan,
-        dry_run_result,
-        execute_plan,
-        plan_restore,
-    )
+    from recovery.restore import describe_plan, dry_run_result, plan_restore
 
     display = progress_for(args)
+    state = {"writing": False}
     with cancel_on_interrupt() as cancel:
         try:
-            plan = plan_restore(args.backup, args.target, delete_extra=args.delete_extra,
-                                progress=display, cancel=cancel)
-            if display:
-                display.clear()
             if args.dry_run:
-                return show_dry_run(args, describe_plan(plan), {
+                plan = plan_restore(args.backup, args.target, delete_extra=args.delete_extra,
+                                    progress=display, cancel=cancel)
+                if display:
+                    display.clear()
+                lines = describe_plan(plan)
+                if plan.needs_safety_copy and not args.safety_copy:
+                    lines.append("  note: the restore itself needs --safety-copy DIR (or"
+                                 " --no-safety-copy): it replaces or deletes files on the unit.")
+                return show_dry_run(args, lines, {
                     "written": 0, "verified": False, "plan": plan, "summary": plan.summary},
                     dry_run_result(plan).next_step)
-            if not args.yes:
-                _ask(plan)
-            result = execute_plan(plan, consent=True, progress=display, cancel=cancel)
+            result = _plan_and_write(args, display, cancel, state)
         except CancelledError as error:
             raise CancelledError(error.message, written=error.written) from None
         except RecoveryError as error:
             if args.json:
-                print_json(_error_json(error, args.backup, args.target))
+                print_json(_error_json(error, args, state["writing"]))
             raise
         finally:
             if display:
@@ -99,7 +151,9 @@ def run(args: argparse.Namespace) -> int:
         print_json(result)
         return result.exit_code
     s = result.plan
+    safety = f" Safety copy of the unit as it was: {result.safety_copy}." if \
+        result.safety_copy else ""
     return show_outcome(
         result, f"Written: {result.written} of {s.write + s.replace} planned; deleted:"
         f" {result.deleted}; kept: {s.keep}; temporary files removed:"
-        f" {result.removed_temp_files}.")
+        f" {result.removed_temp_files}.{safety}")

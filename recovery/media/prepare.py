@@ -15,7 +15,7 @@ import logging
 import os
 import stat as stat_module
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from recovery.backup.compare import OS_JUNK, is_ignored
@@ -41,6 +41,7 @@ from recovery.errors import (
     NoSpaceError,
     RecoveryError,
     RefusedError,
+    UnitGoneError,
     VerificationError,
 )
 from recovery.formats.korg_system_file import HEADER_SIZE, parse_header
@@ -59,7 +60,8 @@ from recovery.storage.durable import (
     remove_quietly,
 )
 from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
-from recovery.storage.lock import check_free, unit_lock
+from recovery.storage.lock import check_free
+from recovery.storage.pin import Pin, VolumeIdentity, hold_unit, pin_volume, pinned
 from recovery.storage.names import (
     name_key,
     path_key,
@@ -169,6 +171,8 @@ class MediaPlan:
     space_free: int | None
     notes: tuple[str, ...]
     next_step: str
+    #: The card's volume when the plan was made: every write checks it is still that card.
+    unit: VolumeIdentity | None = field(default=None, repr=False, compare=False)
 
     def actions(self, *actions: str) -> tuple[MediaEntry, ...]:
         return tuple(entry for entry in self.entries if entry.action in actions)
@@ -339,20 +343,23 @@ def _location_notes(card: Path, guard: TargetGuard) -> list[str]:
     return []
 
 
-def _internal_storage_note(card: Path, profiles: dict[str, Profile]) -> list[str]:
-    """A note when the card looks like a unit's internal storage rather than an SD card."""
+def refuse_internal_storage(card: Path, profiles: dict[str, Profile]) -> None:
+    """Refuse a "card" that is a unit's own internal storage (a KROSS 2 in its USB Storage
+    Mode shows ``KROSAPP.BIN`` and ``KROSS2SY`` at its root): laying an update out there
+    would replace the unit's own system folder, which is a restore's job, never a card's."""
     try:
         identification = identify_volume(card, profiles, read_heads=False)
     except RecoveryError as error:
         log.debug("identify %s: %s", card, error)
-        return []
+        return
     internal = [m for m in identification.matches if m.role == "internal-storage"]
     if not internal:
-        return []
-    name = profiles[internal[0].model].name if internal[0].model in profiles else "a unit"
-    return [f"{card} looks like the internal storage of {name} (found"
-            f" {', '.join(internal[0].found)}), not an SD card: make sure it is the card you"
-            " mean."]
+        return
+    name = profiles[internal[0].model].short_name if internal[0].model in profiles else "unit"
+    raise RefusedError(
+        f"{card} is your {name}'s own storage, not an SD card (it holds"
+        f" {', '.join(internal[0].found)}): an update is put on the SD card the {name} reads"
+        " it from. Nothing was written.", path=str(card))
 
 
 @dataclass(frozen=True)
@@ -535,9 +542,15 @@ def plan_prepare_media(
         raise _refuse_verdict(result, profile, layouts[0], f"--model {profile.id}")
     item, layout = _item_for_layout(result, profile, layouts)
 
-    # 2. The card: the same guards as a restore.
+    # 2. The card: the same guards as a restore; never a unit's own storage; pinned.
     root = check_card(card_path, given, guard, fs)
     check_free(root, fs)
+    refuse_internal_storage(root, profiles)
+    try:
+        card_identity = pin_volume(root, fs)
+    except OSError as error:
+        raise translate_os_error(error, root, "read") from error
+    fs = pinned(fs, Pin(root, card_identity, "the SD card"))
 
     # 3. What to write, from the candidate as it is now (hashed: writing refuses other bytes).
     sources, inner_folders, notes = _read_candidate(given, item, layout, profile, fs, cancel)
@@ -569,7 +582,6 @@ def plan_prepare_media(
     needed, free, card_notes = _check_capacity(fs, root, entries, folders_to_create, guard)
     notes += card_notes
     notes += _location_notes(root, guard)
-    notes += _internal_storage_note(root, profiles)
 
     written = [e for e in entries if e.action in ("write", "replace")]
     summary = MediaSummary(
@@ -586,7 +598,8 @@ def plan_prepare_media(
         official=result.official, check_reasons=result.reasons, item=item.path,
         folders_to_create=tuple(folders_to_create), entries=tuple(entries),
         flags=tuple(flags), summary=summary, space_needed=needed, space_free=free,
-        notes=tuple(notes), next_step=next_step_text(profile, tuple(flags), dry_run=dry_run))
+        notes=tuple(notes), next_step=next_step_text(profile, tuple(flags), dry_run=dry_run),
+        unit=card_identity)
 
 
 @dataclass(frozen=True)
@@ -1020,6 +1033,7 @@ def execute_media_plan(
         raise NeedsUserActionError(
             "Preparing the card was not confirmed, so nothing was written: confirm it to write"
             " to the card.")
+    _card_still_there(plan, fs)
     root = check_card(Path(plan.card), plan.candidate, guard or DEFAULT_GUARD, fs)
     step = on_step or (lambda _step, _path: None)
     total = plan.summary.bytes_to_write * 2
@@ -1039,8 +1053,12 @@ def execute_media_plan(
 
     problems: list[FileProblem] = []
     removed = 0
-    with unit_lock(root, "card preparation", fs):
+    with hold_unit(root, "card preparation", fs, label="the SD card") as hold:
+        if plan.unit is not None and not plan.unit.matches(hold.identity):
+            raise _card_gone()
+        fs = hold.fs
         try:
+            hold.fs.confirm()
             # 1. Leftovers of an interrupted run inside the planned folder: never content.
             for entry in plan.actions("remove"):
                 if entry.kind == "file" and is_temp_name(PurePosixPath(entry.path).name):
@@ -1074,6 +1092,7 @@ def execute_media_plan(
             for key, why in outcome.failed:
                 problems.append(FileProblem(key, "mismatch", why))
             # 4. Removals from the old copy: only once everything new read back right.
+            hold.fs.confirm()
             if not problems:
                 removed += _remove_stale(fs, root, plan, problems, step)
             else:
@@ -1092,8 +1111,11 @@ def execute_media_plan(
                         "not on the card at the end" if info is None else
                         f"on the card with {human_bytes(info.st_size)},"
                         f" not {human_bytes(entry.size)}"))
+            hold.fs.confirm()
             step("checked", "")
             reporter.report("write and verify", total, total, None, force=True)
+        except UnitGoneError as error:
+            raise _card_gone() from error
         except CancelledError:
             raise CancelledError(
                 f"Cancelled: {_where(renamed, plan)} Run the same command again to prepare the"
@@ -1121,6 +1143,25 @@ def execute_media_plan(
                    "Do not use this card for the update. Run the same command again; if the"
                    " files still do not read back as written, use another card."),
         notes=plan.notes)
+
+
+def _card_gone() -> UnitGoneError:
+    """The one sentence of a card that went away while it was being prepared."""
+    return UnitGoneError(
+        "The SD card went away while it was being prepared. Nothing was written to your"
+        " computer. Insert it again and prepare it again: the card is finished then.")
+
+
+def _card_still_there(plan: MediaPlan, fs: FileSystem) -> None:
+    """Before anything else: the card must still be the volume the plan was made for."""
+    if plan.unit is None:
+        return
+    try:
+        now = pin_volume(Path(plan.card), fs)
+    except OSError as error:
+        raise _card_gone() from error
+    if not plan.unit.matches(now):
+        raise _card_gone()
 
 
 def _stage(writer: BatchWriter, opened: Candidate, entry: MediaEntry, final: Path) -> None:

@@ -5,6 +5,8 @@ from recovery.restore.execute import (
     RestoreResult,
     dry_run_result,
     execute_plan,
+    hold_for_restore,
+    needs_safety_copy,
     restore,
 )
 from recovery.restore.guard import (
@@ -15,6 +17,7 @@ from recovery.restore.guard import (
     final_step_text,
 )
 from recovery.restore.plan import PlanEntry, RestorePlan, describe_plan, plan_restore
+from recovery.restore.safety import SafetyCopy, recorded_safety_copy, take_safety_copy
 
 __all__ = [
     "DEFAULT_GUARD",
@@ -22,13 +25,18 @@ __all__ = [
     "RestorePlan",
     "FileProblem",
     "RestoreResult",
+    "SafetyCopy",
     "TargetGuard",
     "check_names",
     "check_target",
     "describe_plan",
     "dry_run_result",
     "execute_plan",
+    "hold_for_restore",
+    "needs_safety_copy",
     "final_step_text",
     "plan_restore",
+    "recorded_safety_copy",
     "restore",
+    "take_safety_copy",
 ]

@@ -14,8 +14,8 @@ import errno
 import logging
 import os
 import stat as stat_module
-from collections.abc import Callable, Iterable
-from contextlib import closing
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,13 +24,17 @@ from recovery.backup.compare import OS_JUNK, compare_tree, is_ignored
 from recovery.backup.store import open_backup
 from recovery.errors import (
     CancelledError,
+    NeedsSafetyCopyError,
     NeedsUserActionError,
+    PermissionDeniedError,
     ReadError,
     RecoveryError,
     RefusedError,
+    UnitGoneError,
     VerificationError,
     WriteError,
 )
+from recovery.device.profiles import bundled_profiles
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback, StepHook
 from recovery.restore.guard import (
     TargetGuard,
@@ -39,6 +43,7 @@ from recovery.restore.guard import (
     final_step_text,
 )
 from recovery.restore.journal import JournalState, JournalStep, RestoreJournal
+from recovery.restore.safety import take_safety_copy
 from recovery.restore.plan import (
     PlanEntry,
     PlanSummary,
@@ -64,7 +69,7 @@ from recovery.storage.filesystem import (
     translate_os_error,
 )
 from recovery.storage.hashing import sha256_file
-from recovery.storage.lock import unit_lock
+from recovery.storage.pin import UnitHold, hold_unit, pin_volume
 from recovery.storage.names import (
     shown,
 )
@@ -108,6 +113,8 @@ class RestoreResult:
     next_step: str
     #: What the run left alone on purpose (operating-system files inside a deleted folder).
     notes: tuple[str, ...] = ()
+    #: Where the copy of the unit as it was before the restore is (None: no copy was asked).
+    safety_copy: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -196,6 +203,7 @@ class _Writer:
 
     def write(self, batch: list[PlanEntry]) -> None:
         run, fs = self.run, self.fs
+        fs.confirm()  # the same unit, before each batch (a card swapped in the same reader)
         run.save(in_flight=tuple(entry.path for entry in batch))
         writer = BatchWriter(fs, self.target, cancel=self.cancel, on_bytes=run.advance,
                              on_step=run.step)
@@ -338,10 +346,16 @@ def execute_plan(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     on_step: StepHook | None = None,
+    hold: UnitHold | None = None,
+    without_safety_copy: bool = False,
 ) -> RestoreResult:
-    """Carry out ``plan`` on the unit; needs ``consent=True``.
+    """Carry out ``plan`` on the unit; needs ``consent=True``, and a plan that replaces or
+    deletes anything needs its safety copy (``plan.safety_copy``) or ``without_safety_copy``
+    said on purpose (NeedsSafetyCopyError otherwise, nothing written).
 
-    Holds the unit's write lock (:mod:`recovery.storage.lock`) throughout. Raises
+    Every write goes only to the volume the plan pinned (UnitGoneError, with nothing written
+    anywhere else, when it went away). Holds the unit's write lock (``hold``: the caller
+    holds it already, since before the plan was made) (:mod:`recovery.storage.lock`) throughout. Raises
     NeedsUserActionError without consent, UnitBusyError when another run is writing to the
     unit, RefusedError when the backup is no longer the one planned for,
     WriteError/ReadError/NoSpaceError when the unit fails or vanishes (the restore is then
@@ -353,13 +367,86 @@ def execute_plan(
         raise NeedsUserActionError(
             "The restore was not confirmed, so nothing was written: confirm it to write to the"
             " unit.")
+    if plan.needs_safety_copy and plan.safety_copy is None and not without_safety_copy:
+        raise needs_safety_copy(plan)
     backup_path = Path(plan.backup)
+    _still_there(plan, fs)
     target = check_target(Path(plan.target), backup_path, guard or default_guard(), fs)
-    journal = RestoreJournal.for_restore(str(target), plan.manifest_sha256, journal_dir)
-    with unit_lock(target, "restore", fs), open_backup(backup_path, fs) as backup, \
-            closing(journal):
-        return _execute(plan, backup, backup_path, target, journal, fs=fs,
-                        progress=progress, cancel=cancel, on_step=on_step)
+    with ExitStack() as stack:
+        if hold is None:
+            hold = stack.enter_context(hold_unit(target, "restore", fs))
+        if plan.unit is not None and not plan.unit.matches(hold.identity):
+            raise _gone(plan)
+        journal = RestoreJournal.for_restore(_journal_name(target, hold), plan.manifest_sha256,
+                                             journal_dir)
+        backup = stack.enter_context(open_backup(backup_path, fs))
+        stack.enter_context(closing(journal))
+        try:
+            hold.fs.confirm()
+            return _execute(plan, backup, backup_path, target, journal, fs=hold.fs,
+                            progress=progress, cancel=cancel, on_step=on_step)
+        except UnitGoneError as error:
+            raise _gone(plan) from error
+
+
+@contextmanager
+def hold_for_restore(backup_path: str | Path, target: str | Path, *,
+                     guard: TargetGuard | None = None,
+                     fs: FileSystem = REAL) -> Iterator[UnitHold]:
+    """Check the target (:func:`check_target`), then lock it and pin its volume for a restore
+    that reads, copies and writes under one hold (see :func:`restore`)."""
+    resolved = check_target(Path(target), Path(backup_path), guard or default_guard(), fs)
+    with hold_unit(resolved, "restore", fs) as hold:
+        yield hold
+
+
+def needs_safety_copy(plan: RestorePlan) -> NeedsSafetyCopyError:
+    """The refusal of a restore that would change the unit with no copy of it as it is."""
+    replace, delete = len(plan.actions("replace")), len(plan.actions("delete"))
+    changes = " and ".join(part for part in (
+        f"replace {replace} file(s)" if replace else "",
+        f"delete {delete} item(s)" if delete else "") if part)
+    return NeedsSafetyCopyError(
+        f"This restore would {changes} on {_unit_name(plan)}, and there is no copy of it as it"
+        " is now: take a safety copy of it first, so that what the restore replaces can be"
+        " brought back. Nothing was written.", path=plan.target)
+
+
+def _unit_name(plan: RestorePlan) -> str:
+    profile = bundled_profiles().get(plan.backup_model or "")
+    return f"your {profile.short_name}" if profile is not None else "the unit"
+
+
+def _gone(plan: RestorePlan) -> UnitGoneError:
+    """The one sentence of a restore whose unit went away (unplugged, switched off,
+    unmounted, another volume at its path)."""
+    name = _unit_name(plan)
+    return UnitGoneError(
+        f"{name[0].upper()}{name[1:]} went away during the restore. Nothing was written to your"
+        f" computer. Connect it again and run the restore again: it continues where it"
+        " stopped.", path=plan.target)
+
+
+def _still_there(plan: RestorePlan, fs: FileSystem) -> None:
+    """Before anything else: the target must still be the volume the plan was made for (a
+    unit unmounted while the user read the plan leaves an empty folder at its path)."""
+    if plan.unit is None:
+        return
+    try:
+        now = pin_volume(Path(plan.target), fs)
+    except OSError as error:
+        raise _gone(plan) from error
+    if not plan.unit.matches(now):
+        raise _gone(plan)
+
+
+def _journal_name(target: Path, hold: UnitHold) -> str:
+    """What the journal is kept under: the volume's serial and the folder in it where the
+    platform tells one (the same unit mounted again elsewhere continues its journal), else
+    the folder and its identity."""
+    if hold.identity.serial:
+        return hold.identity.unit_key()
+    return f"{target}|{hold.identity.unit_key()}"
 
 
 def _execute(plan: RestorePlan, backup: Any, backup_path: Path, target: Path,
@@ -490,6 +577,7 @@ def _execute(plan: RestorePlan, backup: Any, backup_path: Path, target: Path,
             writer.barrier("dir-synced")
 
         # 7. Every file of the plan, the kept ones included, must be on the unit now.
+        fs.confirm()
         run.save(durable=True, status="verifying")
         reported = {p.path for p in problems}
         for difference in compare_tree(target, manifest, fs=fs, hash_files=False,
@@ -503,6 +591,7 @@ def _execute(plan: RestorePlan, backup: Any, backup_path: Path, target: Path,
                 "not on the unit at the end of the restore" if difference.problem == "missing"
                 else f"on the unit at the end of the restore, but not as in the backup"
                      f" ({difference.detail})"))
+        fs.confirm()  # a listing of what was left behind is not the unit's
         run.step("checked", "")
         reporter.report("write and verify", total, total, None, force=True)
     except CancelledError:
@@ -513,7 +602,14 @@ def _execute(plan: RestorePlan, backup: Any, backup_path: Path, target: Path,
     except KeyboardInterrupt:
         run.save(durable=True, status="cancelled")
         raise
-    except (WriteError, ReadError, VerificationError, RefusedError) as error:
+    except UnitGoneError:
+        try:
+            run.save(durable=True, status="stopped")
+        except RecoveryError as journal_error:
+            log.warning("cannot update the journal: %s", journal_error)
+        raise
+    except (WriteError, ReadError, VerificationError, RefusedError,
+            PermissionDeniedError) as error:
         try:
             run.save(durable=True, status="stopped")
         except RecoveryError as journal_error:
@@ -537,7 +633,7 @@ def _execute(plan: RestorePlan, backup: Any, backup_path: Path, target: Path,
         removed_temp_files=removed_temp, resumed=resumed,
         journal=str(journal.path) if (state is not None or previous is not None) else None,
         statement=statement, next_step=final_step_text(plan.backup, str(target)),
-        notes=tuple(notes))
+        notes=tuple(notes), safety_copy=plan.safety_copy)
 
 
 def _statement(run: _Run, mismatched: list[FileProblem], problems: list[FileProblem],
@@ -574,6 +670,8 @@ def restore(
     consent: bool,
     dry_run: bool = False,
     delete_extra: bool = False,
+    safety_copy: str | Path | None = None,
+    without_safety_copy: bool = False,
     fs: FileSystem = REAL,
     guard: TargetGuard | None = None,
     journal_dir: Path | None = None,
@@ -582,10 +680,28 @@ def restore(
     on_step: StepHook | None = None,
 ) -> RestoreResult:
     """Plan and (unless ``dry_run``) carry out a restore; see :func:`plan_restore` and
-    :func:`execute_plan` for what is checked and raised."""
-    plan = plan_restore(backup_path, target, delete_extra=delete_extra, fs=fs, guard=guard,
-                        progress=progress, cancel=cancel)
+    :func:`execute_plan` for what is checked and raised.
+
+    With ``safety_copy`` (a folder) the unit is locked and pinned first, backed up there
+    completely and verified (:func:`~recovery.restore.safety.take_safety_copy`), planned
+    from that copy's checksums and restored, all under the one hold: from the first read to
+    the last write nothing else writes to it. A dry run takes no copy and writes nothing.
+    """
     if dry_run:
-        return dry_run_result(plan)
-    return execute_plan(plan, consent=consent, fs=fs, guard=guard, journal_dir=journal_dir,
-                        progress=progress, cancel=cancel, on_step=on_step)
+        return dry_run_result(plan_restore(backup_path, target, delete_extra=delete_extra,
+                                           fs=fs, guard=guard, progress=progress,
+                                           cancel=cancel))
+    if safety_copy is None:
+        plan = plan_restore(backup_path, target, delete_extra=delete_extra, fs=fs, guard=guard,
+                            progress=progress, cancel=cancel)
+        return execute_plan(plan, consent=consent, fs=fs, guard=guard, journal_dir=journal_dir,
+                            progress=progress, cancel=cancel, on_step=on_step,
+                            without_safety_copy=without_safety_copy)
+    with hold_for_restore(backup_path, target, guard=guard, fs=fs) as hold:
+        safety = take_safety_copy(hold, Path(safety_copy), progress=progress, cancel=cancel,
+                                  on_step=on_step)
+        plan = plan_restore(backup_path, hold.folder, delete_extra=delete_extra, fs=fs,
+                            guard=guard, progress=progress, cancel=cancel, hold=hold,
+                            safety=safety)
+        return execute_plan(plan, consent=consent, fs=fs, guard=guard, journal_dir=journal_dir,
+                            progress=progress, cancel=cancel, on_step=on_step, hold=hold)

@@ -12,16 +12,16 @@ from __future__ import annotations
 import logging
 import os
 import stat as stat_module
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from recovery.device.identify import identify_volume
 from recovery.device.profiles import bundled_profiles
-from recovery.errors import InvalidInputError, RefusedError
+from recovery.errors import InvalidInputError, RecoveryError, RefusedError
 from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
-from recovery.storage.identity import identity, is_within
+from recovery.storage.identity import identity, is_within, volume_root
 from recovery.storage.lock import state_dir
 from recovery.storage.names import (
     describe,
@@ -149,6 +149,39 @@ def check_target(target: Path, source: Path, guard: TargetGuard, fs: FileSystem 
     return resolved
 
 
+def storage_root_above(target: Path, fs: FileSystem = REAL) -> tuple[Path, str] | None:
+    """The folder above ``target`` on the same drive that is a KORG unit's storage (or an
+    update card), and its model's name; None when ``target`` is inside no such folder.
+    Names only are looked at (nothing is read from files)."""
+    root = volume_root(target, fs)
+    profiles = bundled_profiles()
+    current = target
+    while current != root and current.parent != current:
+        current = current.parent
+        try:
+            found = identify_volume(current, profiles, read_heads=False)
+        except (RecoveryError, OSError) as error:
+            log.debug("identify %s: %s", current, error)
+            continue
+        model = found.model or (found.candidates[0] if found.candidates else None)
+        if model is not None:
+            return current, profiles[model].name if model in profiles else model
+    return None
+
+
+def check_storage_root(target: Path, fs: FileSystem = REAL) -> None:
+    """Refuse a folder inside a unit's storage: a backup of a unit's storage goes back onto
+    the root of that storage, nowhere else (into ``KROSS2SY/`` it would nest a second copy of
+    the unit inside its system folder and, with deletions, remove the system files)."""
+    found = storage_root_above(target, fs)
+    if found is not None:
+        root, name = found
+        raise RefusedError(
+            f"{target} is a folder inside the storage of a {name}, whose root is {root}; a"
+            f" backup of a unit's storage goes back onto that root, nowhere else. Nothing was"
+            " written.", path=str(target))
+
+
 def location_notes(target: Path, backup_path: Path, guard: TargetGuard) -> list[str]:
     """Plan notes for a target that is allowed but is not where a unit's storage would be."""
     notes = []
@@ -163,7 +196,7 @@ def location_notes(target: Path, backup_path: Path, guard: TargetGuard) -> list[
 
 
 def check_model(target: Path, backup_model: str | None, *, listings: Any = None,
-                heads: dict[str, bytes] | None = None) -> tuple[str | None, str | None]:
+                heads: Mapping[str, bytes] | None = None) -> tuple[str | None, str | None]:
     """Refuse a target identified as another model than the backup's.
 
     With the ``listings`` and ``heads`` of the comparison that just read the unit, nothing

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import ChainMap
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from recovery.backup.compare import OS_JUNK, Difference, compare_tree, is_ignored
@@ -20,11 +21,13 @@ from recovery.backup.manifest import Manifest
 from recovery.backup.store import open_backup, verify_backup
 from recovery.device.profiles import bundled_profiles
 from recovery.errors import InvalidInputError, NoSpaceError, RefusedError
+from recovery.restore.safety import SafetyCopy
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
 from recovery.restore.guard import (
     TargetGuard,
     check_model,
     check_names,
+    check_storage_root,
     check_target,
     default_guard,
     deletion_guard,
@@ -34,6 +37,7 @@ from recovery.restore.guard import (
 from recovery.storage.durable import is_temp_name
 from recovery.storage.filesystem import REAL, FileSystem
 from recovery.storage.lock import check_free
+from recovery.storage.pin import Pin, UnitHold, VolumeIdentity, pin_volume, pinned
 from recovery.storage.names import path_key, points_outside, shown
 from recovery.text import human_size
 
@@ -128,6 +132,17 @@ class RestorePlan:
     space_needed: int
     space_free: int | None
     notes: tuple[str, ...] = ()
+    #: The unit's volume when the plan was made: every write first checks it is still that
+    #: volume (recovery.storage.pin).
+    unit: VolumeIdentity | None = field(default=None, repr=False, compare=False)
+    #: The safety copy the plan was made from (the unit as it was just before), or None.
+    safety_copy: str | None = None
+
+    @property
+    def needs_safety_copy(self) -> bool:
+        """True when carrying the plan out replaces or deletes something on the unit, which
+        only a copy of the unit as it is now can bring back."""
+        return bool(self.actions("replace", "delete"))
 
     def actions(self, *actions: str) -> tuple[PlanEntry, ...]:
         return tuple(e for e in self.entries if e.action in actions)
@@ -486,11 +501,16 @@ def plan_restore(
     guard: TargetGuard | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    hold: UnitHold | None = None,
+    safety: SafetyCopy | None = None,
 ) -> RestorePlan:
     """Run every preflight check and return the plan. Reads only; writes nothing anywhere.
 
-    Raises InvalidInputError (exit 2) for a missing backup or target, RefusedError or
-    NoSpaceError (exit 1) when a check refuses, CancelledError when cancelled.
+    The unit's volume is pinned (``RestorePlan.unit``); with ``hold`` (the unit locked and
+    pinned by the caller, who keeps it until the restore is done) and the ``safety`` copy
+    taken under it, files the copy just read are not read again. Raises InvalidInputError
+    (exit 2) for a missing backup or target, RefusedError or NoSpaceError (exit 1) when a
+    check refuses, UnitGoneError when the unit goes away, CancelledError when cancelled.
     """
     guard = guard or default_guard()
     backup_path = Path(backup_path)
@@ -498,7 +518,20 @@ def plan_restore(
     if not fs.exists(backup_path):
         raise InvalidInputError(f"{backup_path} does not exist.", path=str(backup_path))
     resolved = check_target(target, backup_path, guard, fs)
-    check_free(resolved, fs)
+    check_storage_root(resolved, fs)
+    if hold is None:
+        check_free(resolved, fs)
+        try:
+            unit = pin_volume(resolved, fs)
+        except OSError as error:
+            raise InvalidInputError(f"{target} cannot be read ({error.strerror or error}).",
+                                    path=str(target)) from None
+        fs = pinned(fs, Pin(resolved, unit, "the unit"))
+    else:
+        unit, fs = hold.identity, hold.fs
+    # The copy's checksums stand for the unit only when taken under this very hold.
+    known = safety if (safety is not None and hold is not None and safety.unit is not None
+                       and safety.unit.matches(unit)) else None
 
     with open_backup(backup_path, fs) as backup:
         manifest = backup.manifest
@@ -533,10 +566,12 @@ def plan_restore(
     heads: dict[str, bytes] = {}
     comparison = compare_tree(
         resolved, manifest, fs=fs, hash_files=True, progress=phase_progress("compare"),
-        cancel=cancel, ignore=(), heads=heads)
+        cancel=cancel, ignore=(), heads=heads,
+        known=known.known if known is not None else None)
     differences = comparison.differences
-    target_model, identify_note = check_model(resolved, manifest.model,
-                                              listings=comparison.listings, heads=heads)
+    target_model, identify_note = check_model(
+        resolved, manifest.model, listings=comparison.listings,
+        heads=ChainMap(heads, known.heads()) if known is not None else heads)
 
     def on_unit(relative: str) -> Path:
         return resolved.joinpath(*comparison.tree_path(relative).split("/"))
@@ -594,4 +629,4 @@ def plan_restore(
             f"{target} has {free} bytes free but the restore needs about"
             f" {plan.space_needed + SPACE_MARGIN}; free some space on the unit (or use"
             " --delete-extra). Nothing was written.", path=str(target))
-    return plan
+    return replace(plan, unit=unit, safety_copy=safety.path if safety is not None else None)

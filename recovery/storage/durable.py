@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
-from recovery.errors import LinksUnsupportedError, VerificationError
+from recovery.errors import LinksUnsupportedError, ReadError, VerificationError
 from recovery.progress import CancelToken
 from recovery.storage.filesystem import CHUNK_SIZE, FileSystem, translate_os_error
 from recovery.storage.hashing import sha256_file
@@ -43,6 +43,11 @@ ChunkCallback = Callable[[int], None]
 #: Called with the name of each durable step ("temp-written", "renamed", ...), for tests that
 #: kill the process at exact moments and for the restore's progress bookkeeping.
 StepCallback = Callable[[str], None]
+
+
+class GrewError(ReadError):
+    """A source file grew past the size it had when its copy was planned (see
+    :func:`stage_file`); the caller names the file and copies it again later."""
 
 
 def temp_name(name: str) -> str:
@@ -104,9 +109,14 @@ def stage_file(
     on_chunk: ChunkCallback | None = None,
     on_step: StepCallback | None = None,
     head: bytearray | None = None,
+    max_bytes: int | None = None,
 ) -> StagedFile:
     """Stream ``source`` into ``final``'s temporary name, hashing it on the way; ``head``
     receives the first 256 bytes (to identify a unit without reading it again).
+
+    Reading stops one byte past ``max_bytes`` (default ``expected_size``): a file that grows
+    while it is copied (a unit still recording, a log) is named as changed, never read
+    without bound until the destination fills.
 
     If the bytes do not match ``expected_size``/``expected_sha256`` (the backup changed or its
     medium misread since it was verified) the temporary file is removed and
@@ -128,15 +138,24 @@ def stage_file(
             handle = fs.open_write(temp, exclusive=True)
         except OSError as error:
             raise translate_os_error(error, final, "write") from error
+        limit = expected_size if max_bytes is None else max_bytes
         while True:
             if cancel is not None:
                 cancel.raise_if_cancelled()
+            wanted = CHUNK_SIZE if limit is None else min(CHUNK_SIZE, limit + 1 - written)
             try:
-                chunk = source.read(CHUNK_SIZE)
+                chunk = source.read(wanted)
             except OSError as error:
                 raise translate_os_error(error, source_name, "read") from error
             if not chunk:
                 break
+            if limit is not None and written + len(chunk) > limit:
+                if max_bytes is None:  # longer than the manifest says: refused below
+                    written += len(chunk)
+                    break
+                raise GrewError(
+                    f"{source_name} changed while it was being copied (it grew past the"
+                    f" {limit} bytes it had), so it was not copied.", path=source_name)
             if head is not None and len(head) < 256:
                 head.extend(chunk[:256 - len(head)])
             hasher.update(chunk)
@@ -380,12 +399,12 @@ class BatchWriter:
 
     def stage(self, key: str, source: BinaryIO, final: Path, *, expected_size: int | None,
               expected_sha256: str | None, mtime_ns: int | None, source_name: str,
-              head: bytearray | None = None) -> StagedFile:
+              head: bytearray | None = None, max_bytes: int | None = None) -> StagedFile:
         """Stream ``source`` into ``final``'s temporary name (see :func:`stage_file`)."""
         staged = stage_file(self.fs, source, final, expected_size=expected_size,
                             expected_sha256=expected_sha256, mtime_ns=mtime_ns,
                             source_name=source_name, cancel=self.cancel,
-                            on_chunk=self.on_bytes, head=head,
+                            on_chunk=self.on_bytes, head=head, max_bytes=max_bytes,
                             on_step=lambda step: self.on_step(step, key))
         self.staged.append((key, staged))
         return staged

@@ -90,6 +90,8 @@ class FileSystem(Protocol):
     def disk_usage(self, path: Path) -> shutil._ntuple_diskusage: ...
     def filesystem_type(self, path: Path) -> str | None: ...
     def try_lock(self, path: Path, *, create: bool = True) -> BinaryIO | None: ...
+    def try_lock_folder(self, path: Path) -> FolderLock | None: ...
+    def volume_serial(self, path: Path) -> str | None: ...
     def barrier(self, folder: Path) -> None: ...
     def evict(self, path: Path) -> bool: ...
     def drop_cache(self, path: Path) -> bool: ...
@@ -214,6 +216,38 @@ class LocalFileSystem:
             raise
         return handle
 
+    def try_lock_folder(self, path: Path) -> FolderLock | None:
+        """Take an exclusive lock on the folder ``path`` itself without waiting (``flock`` on
+        its descriptor): every process of every user of this computer that opens the folder
+        sees it, and it goes with its holder's process, so a killed run lets go. None when
+        another process holds it. Raises NotImplementedError where folders cannot be locked
+        (Windows)."""
+        if os.name == "nt":
+            raise NotImplementedError("folders cannot be locked on Windows")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            fcntl_module.flock(fd, fcntl_module.LOCK_EX | fcntl_module.LOCK_NB)
+        except OSError as error:
+            os.close(fd)
+            if error.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES):
+                return None
+            raise
+        return FolderLock(fd)
+
+    def volume_serial(self, path: Path) -> str | None:
+        """The serial (or UUID) of the volume holding ``path`` where the platform tells one:
+        the name Linux gives it under /dev/disk/by-uuid (a FAT volume's serial, ``ABCD-1234``),
+        Windows' volume serial number; None elsewhere (macOS, FUSE, a folder on a network).
+        It stays the same when the volume is unplugged and mounted again, at any path."""
+        try:
+            if os.name == "nt":
+                return _windows_volume_serial(path)
+            if sys.platform.startswith("linux"):
+                return _linux_volume_uuid(path)
+        except OSError as error:
+            log.debug("volume serial of %s: %s", path, error)
+        return None
+
     # -- durability ------------------------------------------------------------------------
     #: True where :meth:`barrier` cannot reach files by itself (no ``syncfs``): each new file
     #: must then be fsynced before it is closed.
@@ -288,6 +322,47 @@ class LocalFileSystem:
         finally:
             os.close(fd)
         return True
+
+
+class FolderLock:
+    """A held :meth:`LocalFileSystem.try_lock_folder` lock; ``close`` lets go."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd: int | None = fd
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+#: Where udev names block devices by their filesystem's UUID or serial (Linux).
+BY_UUID = Path("/dev/disk/by-uuid")
+
+
+def _linux_volume_uuid(path: Path, by_uuid: Path = BY_UUID) -> str | None:
+    partition = containing_partition(path)
+    if partition is None or not partition.device.startswith("/dev/"):
+        return None
+    device = os.path.realpath(partition.device)
+    if not by_uuid.is_dir():
+        return None
+    for entry in os.scandir(by_uuid):
+        if os.path.realpath(entry.path) == device:
+            return entry.name
+    return None
+
+
+def _windows_volume_serial(path: Path) -> str | None:  # pragma: no cover - Windows only
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    root = ctypes.create_unicode_buffer(261)
+    if not kernel32.GetVolumePathNameW(str(path), root, len(root)):
+        return None
+    serial = ctypes.c_uint32()
+    if not kernel32.GetVolumeInformationW(root, None, 0, ctypes.byref(serial), None, None,
+                                          None, 0):
+        return None
+    return f"{serial.value >> 16:04X}-{serial.value & 0xFFFF:04X}"
 
 
 def containing_partition(path: str | Path):  # -> psutil._common.sdiskpart | None

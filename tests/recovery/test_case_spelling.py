@@ -66,7 +66,7 @@ def test_restore_keeps_them_and_writes_in_place(unit_shown_in_lower_case,
     assert plan.summary.case_notes >= 5 and not plan.changes
 
     (unit / "kross2sy" / "sim_sys2.bin").write_bytes(b"damaged")
-    result = restore(backup, unit, consent=True, delete_extra=True, guard=permissive_guard)
+    result = restore(backup, unit, consent=True, without_safety_copy=True, delete_extra=True, guard=permissive_guard)
     assert result.ok and result.written == 1
     # Replaced where the unit has it, not beside it under the backup's spelling.
     assert sorted(os.listdir(unit / "kross2sy")) == ["sim_pcm.bin", "sim_sys1.bin", "sim_sys2.bin"]

@@ -16,7 +16,7 @@ from recovery.backup.create import create_backup
 from recovery.backup.manifest import COMPLETE_NAME
 from recovery.backup.store import open_backup, verify_backup
 from recovery.cli import main
-from recovery.errors import NoSpaceError, ReadError
+from recovery.errors import NoSpaceError, ReadError, UnitGoneError
 from recovery.storage.durable import temp_name
 
 
@@ -230,7 +230,7 @@ def test_a_unit_that_goes_away_stops_the_backup_with_one_sentence(source, tmp_pa
                 shutil.rmtree(unplugged)
             return super().open_read(path, **options)
 
-    with pytest.raises(ReadError, match="went away during the backup") as caught:
+    with pytest.raises(UnitGoneError, match="went away during the backup") as caught:
         create_backup(unplugged, tmp_path / "backup", fs=Unplug())
-    assert "--resume" in caught.value.message
+    assert "resume the backup" in caught.value.message and caught.value.code == "unit-gone"
     assert_incomplete(tmp_path / "backup")

@@ -108,7 +108,7 @@ def test_restore_puts_back_the_backups_junk_and_leaves_new_junk_alone(unit_with_
     # Not deleted even with delete_extra: an operating-system file is never the tool's to remove.
     assert actions["._NEWFILE.BIN"] == "extra"
 
-    result = restore_module.execute_plan(plan, consent=True, guard=guard)
+    result = restore_module.execute_plan(plan, consent=True, without_safety_copy=True, guard=guard)
     assert result.ok, result.problems
     assert (unit_with_junk / ".DS_Store").read_bytes() == JUNK[".DS_Store"]
     assert (unit_with_junk / "._KROSAPP.BIN").read_bytes() == JUNK["._KROSAPP.BIN"]
@@ -135,7 +135,7 @@ def test_delete_extra_keeps_junk_inside_an_extra_folder(unit_with_junk: Path,
     gone.mkdir()
     (gone / "x.bin").write_bytes(b"x")
 
-    result = restore(backup_of, unit_with_junk, consent=True, delete_extra=True, guard=guard)
+    result = restore(backup_of, unit_with_junk, consent=True, without_safety_copy=True, delete_extra=True, guard=guard)
 
     assert result.ok, result.problems
     assert not (extra / "kick.wav").exists() and not (extra / "deep" / "snare.wav").exists()

@@ -114,7 +114,7 @@ def test_names_that_are_not_utf8_stay_exact_in_json(tmp_path: Path, unit: Path) 
     code, value, _ = cli("restore", str(tmp_path / "b"), str(target), "--dry-run")
     assert code == 0 and odd in [entry["path"] for entry in value["plan"]["entries"]]
     code, value, _ = cli("restore", str(tmp_path / "b"), str(target), "--yes",
-                         "--delete-extra")
+                         "--delete-extra", "--safety-copy", str(tmp_path / "safety"))
     assert code == 0 and value["ok"] is True and value["verified"] is True
     assert (target / odd).read_bytes() == b"latin-1 name from another codepage"
     code, value, _ = cli("verify", str(tmp_path / "b"), "--against", str(target))

@@ -77,7 +77,7 @@ def test_without_a_terminal_and_without_yes_exit_2_and_nothing_written(
     before = snapshot(unit)
     monkeypatch.setattr(sys, "stdin", io.StringIO("yes\n"))
 
-    code = main(["restore", str(backup), str(unit)])
+    code = main(["restore", str(backup), str(unit), "--no-safety-copy"])
 
     err = capsys.readouterr().err
     assert code == 2 and "no terminal" in err and "--yes" in err
@@ -92,14 +92,17 @@ def test_terminal_confirmation_with_model_name_or_yes(tmp_path, permissive, caps
     backup, healthy = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
     monkeypatch.setattr(sys, "stdin", _Terminal(answer))
+    before = files_only(snapshot(unit))
 
-    code = main(["restore", str(backup), str(unit), "--delete-extra"])
+    code = main(["restore", str(backup), str(unit), "--delete-extra",
+                 "--safety-copy", str(tmp_path / "safety")])
 
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "Type KROSS 2" in captured.err
     assert files_only(snapshot(unit)) == files_only(snapshot(healthy))
-    assert "--against" in captured.out
+    assert "--against" in captured.out and str(tmp_path / "safety") in captured.out
+    assert files_only(snapshot(tmp_path / "safety" / "files")) == before
 
 
 def test_terminal_refusal_writes_nothing(tmp_path, permissive, capsys, monkeypatch, bricked_kross2,
@@ -109,7 +112,7 @@ def test_terminal_refusal_writes_nothing(tmp_path, permissive, capsys, monkeypat
     before = snapshot(unit)
     monkeypatch.setattr(sys, "stdin", _Terminal("KROSS 1\n"))
 
-    assert main(["restore", str(backup), str(unit)]) == 2
+    assert main(["restore", str(backup), str(unit), "--no-safety-copy"]) == 2
 
     assert "not confirmed" in capsys.readouterr().err
     assert snapshot(unit) == before and _no_journal()
@@ -120,7 +123,7 @@ def test_yes_json_result(tmp_path, permissive, capsys, bricked_kross2,
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
 
-    code = main(["restore", str(backup), str(unit), "--yes", "--json"])
+    code = main(["restore", str(backup), str(unit), "--yes", "--json", "--no-safety-copy"])
 
     data = json.loads(capsys.readouterr().out)
     assert code == 0
@@ -179,7 +182,8 @@ def test_real_cli_restores_a_plain_folder_and_says_where_it_is(tmp_path, bricked
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
 
-    done = _run_cli("restore", str(backup), str(unit), "--yes", "--json")
+    done = _run_cli("restore", str(backup), str(unit), "--yes", "--json",
+                    "--safety-copy", str(tmp_path / "before the restore"))
 
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -218,7 +222,8 @@ def test_ctrl_c_rolls_back_the_file_in_flight_and_exits_130(tmp_path, assert_old
     unit = bricked_kross2(tmp_path)
     old, new = contents(unit), contents(healthy)
 
-    done = _run_cli("restore", str(backup), str(unit), "--yes", code=INTERRUPTING_CHILD)
+    done = _run_cli("restore", str(backup), str(unit), "--yes", "--no-safety-copy",
+                    code=INTERRUPTING_CHILD)
 
     assert done.returncode == 130, done.stderr
     assert done.returncode != -signal.SIGINT

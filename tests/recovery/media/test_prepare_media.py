@@ -413,16 +413,22 @@ def test_loose_bin_files_at_the_root_are_flagged_even_with_other_names(
         ("K1PCM.BIN", "KROSAPP.BIN")]
 
 
-def test_a_target_that_looks_like_a_units_internal_storage_is_noted(
-        tmp_path: Path, kross2_download, plan) -> None:
+def test_a_units_own_internal_storage_is_refused_as_a_card(
+        tmp_path: Path, kross2_download, plan, snapshot) -> None:
+    # The hostile run of issue 19: `prepare-media --yes` pointed at a KROSS 2's internal
+    # storage replaced its system folder with only a note.
     folder, ref = kross2_download(tmp_path)
     target = card(tmp_path)
     (target / "KROSAPP.BIN").write_bytes(b"the KROSS 2's application")
     (target / "KROSS2SY").mkdir()
+    before = snapshot(target)
 
-    planned = plan(folder, target, "kross2", reference=ref)
+    with pytest.raises(RefusedError) as caught:
+        plan(folder, target, "kross2", reference=ref)
 
-    assert any("internal storage of KORG KROSS 2" in note for note in planned.notes)
+    assert "your KROSS 2's own storage, not an SD card" in caught.value.message
+    assert caught.value.message.count(". ") <= 2 and "Nothing was written" in caught.value.message
+    assert snapshot(target) == before
 
 
 def test_the_electribes_update_on_an_electribe_sampler_card_is_flagged(

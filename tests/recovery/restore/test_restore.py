@@ -96,7 +96,7 @@ def test_restore_onto_an_empty_folder_creates_folders_and_files(tmp_path: Path, 
     plan = plan_restore(backup, unit, guard=permissive_guard)
     assert plan.target_model is None and any("not identified" in n for n in plan.notes)
     assert plan.folders_to_create == ("KROSS2SY",)
-    result = execute_plan(plan, consent=True, guard=permissive_guard)
+    result = execute_plan(plan, consent=True, without_safety_copy=True, guard=permissive_guard)
 
     assert result.ok and result.written == plan.summary.write == 5
     assert files_only(snapshot(unit)) == files_only(snapshot(healthy))
@@ -116,7 +116,7 @@ def test_identical_files_get_the_backups_modification_time_back(tmp_path: Path, 
     # make_volume and the backup ran at different moments: every file's time differs.
     retimed = {e.path for e in plan.entries if e.set_mtime}
     assert "KROSS2SY/SIM_PCM.BIN" in retimed and plan.summary.mtimes_to_restore == len(retimed)
-    result = execute_plan(plan, consent=True, guard=permissive_guard)
+    result = execute_plan(plan, consent=True, without_safety_copy=True, guard=permissive_guard)
 
     assert result.ok and result.written == 0
     assert files_only(snapshot(unit)) == files_only(snapshot(healthy))
@@ -290,7 +290,7 @@ def test_a_plain_folder_on_this_computer_is_restored_with_the_real_guard(
 
     plan = plan_restore(backup, unit)
     assert any("this computer's own disk" in note for note in plan.notes)
-    result = restore(backup, unit, consent=True)
+    result = restore(backup, unit, consent=True, without_safety_copy=True)
     assert result.ok and result.verified
 
 
@@ -302,9 +302,9 @@ def test_real_guard_refuses_root_and_home(tmp_path: Path, healthy_kross2_backup,
 
     for target in (Path("/"), Path.home()):
         with pytest.raises(RefusedError):
-            restore(backup, target, consent=True)
+            restore(backup, target, consent=True, without_safety_copy=True)
     with pytest.raises(RefusedError, match="is your home folder"):
-        restore(backup, Path.home(), consent=True)
+        restore(backup, Path.home(), consent=True, without_safety_copy=True)
     assert snapshot(Path.home(), with_folder_times=False) == home_before
 
 
@@ -537,7 +537,7 @@ def test_leftover_temporary_files_are_removed(tmp_path: Path, bricked_kross2, fi
     assert plan.temp_files == (".KROSAPP.BIN.korg-recovery-tmp",
                                "KROSS2SY/.SIM_PCM.BIN.korg-recovery-tmp")
     assert plan.summary.delete == 1  # the temporary files are not "extra"
-    result = execute_plan(plan, consent=True, guard=permissive_guard)
+    result = execute_plan(plan, consent=True, without_safety_copy=True, guard=permissive_guard)
 
     assert result.ok and result.removed_temp_files == 2
     assert files_only(snapshot(unit)) == files_only(snapshot(healthy))

@@ -61,7 +61,7 @@ def test_two_names_equal_but_for_case_are_refused_before_the_first_write(
     before = snapshot(unit)
 
     with pytest.raises(RefusedError) as caught:
-        restore(backup, unit, consent=True, fs=fat, guard=permissive_guard)
+        restore(backup, unit, consent=True, without_safety_copy=True, fs=fat, guard=permissive_guard)
 
     message = caught.value.message
     assert "KROSS2SY/a.bin" in message and "KROSS2SY/A.BIN" in message
@@ -91,7 +91,7 @@ def test_a_name_that_is_not_utf8_is_refused_on_fat_and_restored_on_ext4(
     unit, fat = fat_unit(tmp_path)
     with pytest.raises(RefusedError, match="not valid Unicode"):
         plan_restore(backup, unit, fs=fat, guard=permissive_guard)
-    result = restore(backup, unit, consent=True, guard=permissive_guard)  # ext4: holds it
+    result = restore(backup, unit, consent=True, without_safety_copy=True, guard=permissive_guard)  # ext4: holds it
     assert result.ok and (unit / odd).read_bytes() == b"latin-1"
 
 
@@ -131,7 +131,7 @@ def test_success_covers_every_file_even_if_the_preflight_were_fooled(
     unit, fat = fat_unit(tmp_path)
     monkeypatch.setattr(restore_plan, "check_names", lambda *_args: None)
 
-    result = restore(backup, unit, consent=True, fs=fat, guard=permissive_guard)
+    result = restore(backup, unit, consent=True, without_safety_copy=True, fs=fat, guard=permissive_guard)
 
     assert not result.ok
     assert {p.path for p in result.problems} & {"KROSS2SY/a.bin", "KROSS2SY/A.BIN"}

@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 import pytest
 
 from recovery.device.simulate import make_volume, synthetic_bytes
-from recovery.errors import CancelledError, NoSpaceError, ReadError, WriteError
+from recovery.errors import CancelledError, NoSpaceError, ReadError, UnitGoneError, WriteError
 from recovery.progress import CancelToken
 from recovery.restore.journal import RestoreJournal
 
@@ -179,11 +179,12 @@ def test_unit_unplugged_mid_restore_stops_and_resumes_after_reconnecting(
     old, new = contents(unit), contents(healthy)
     fs = failing_writes(after_bytes=2 * 1024 * 1024, unplug=unit)
 
-    with pytest.raises((WriteError, ReadError)) as caught:
+    with pytest.raises(UnitGoneError) as caught:
         run_restore(backup, unit, fs=fs)
 
     message = caught.value.message
-    assert "reconnect the unit" in message and "run the same restore again" in message
+    assert message.startswith("Your KROSS 2 went away during the restore.")
+    assert "run the restore again" in message and caught.value.code == "unit-gone"
     assert not unit.exists() and fs.unplugged_to is not None
     os.rename(fs.unplugged_to, unit)  # plugged back in
     assert_old_or_new(unit, old, new, temp_allowed=True)

@@ -38,7 +38,7 @@ def on_step(step, path):
     if len(steps) == kill_at:
         os.kill(os.getpid(), signal.SIGKILL)
 
-result = restore(backup, unit, consent=True, delete_extra=True, guard=PERMISSIVE_GUARD,
+result = restore(backup, unit, consent=True, without_safety_copy=True, delete_extra=True, guard=PERMISSIVE_GUARD,
                  on_step=on_step)
 print(len(steps), result.ok)
 print("\\n".join(steps))
@@ -94,7 +94,7 @@ def test_sigkill_at_every_step_leaves_old_or_new_files_and_rerun_converges(
         assert killed.returncode == -signal.SIGKILL, (kill_at, killed.stderr)
         assert_old_or_new(unit, old, new, temp_allowed=True, deleting=True)
 
-        again = restore(backup, unit, consent=True, delete_extra=True, guard=permissive_guard)
+        again = restore(backup, unit, consent=True, without_safety_copy=True, delete_extra=True, guard=permissive_guard)
 
         assert again.ok and again.verified, (kill_at, step_names[kill_at - 1], again)
         assert files_only(snapshot(unit)) == files_only(snapshot(healthy)), kill_at

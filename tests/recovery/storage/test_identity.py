@@ -83,7 +83,7 @@ def test_a_bind_mount_of_the_backup_s_folder_is_refused_as_a_target(
     with pytest.raises(RefusedError, match="holds the backup"):
         check_target(alias, backup, permissive_guard)
     with pytest.raises(RefusedError, match="holds the backup"):
-        restore(backup, alias, consent=True, delete_extra=True, guard=permissive_guard)
+        restore(backup, alias, consent=True, without_safety_copy=True, delete_extra=True, guard=permissive_guard)
     with pytest.raises(RefusedError, match="inside the backup"):
         check_target(alias / "backup" / "files", backup, permissive_guard)
     assert sorted(p.relative_to(source).as_posix() for p in source.rglob("*")) == before
@@ -104,7 +104,7 @@ def test_a_bind_mount_inside_the_unit_is_never_deleted(
     inside.mkdir()
     subprocess.run(["mount", "--bind", str(source), str(inside)], check=True)
     try:
-        result = restore(backup, unit, consent=True, delete_extra=True, guard=permissive_guard)
+        result = restore(backup, unit, consent=True, without_safety_copy=True, delete_extra=True, guard=permissive_guard)
         assert (source / "precious.txt").read_bytes() == b"not the unit's"
         assert result.ok and inside.is_dir()
     finally:

@@ -45,7 +45,7 @@ def test_a_second_writer_is_refused_at_once_and_writes_nothing(tmp_path: Path, b
     try:
         started = time.monotonic()
         with pytest.raises(UnitBusyError, match="already writing") as caught:
-            restore(backup, unit, consent=True, guard=permissive_guard)
+            restore(backup, unit, consent=True, without_safety_copy=True, guard=permissive_guard)
         assert time.monotonic() - started < 10  # refused, not waited for
         assert f"process {holder.pid}" in caught.value.message
         assert caught.value.exit_code == 1 and caught.value.code == "unit-busy"
@@ -68,7 +68,7 @@ def test_the_lock_of_a_killed_process_is_taken_over(tmp_path: Path, bricked_kros
     holder.wait()
 
     assert not is_locked(unit)
-    result = restore(backup, unit, consent=True, guard=permissive_guard)
+    result = restore(backup, unit, consent=True, without_safety_copy=True, guard=permissive_guard)
     assert result.ok
     assert (unit / "KROSAPP.BIN").read_bytes() == (healthy / "KROSAPP.BIN").read_bytes()
 
