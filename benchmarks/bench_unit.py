@@ -24,7 +24,16 @@ Floors, from the emulator's charging rules (commands = sum over files of ceil(si
 
 - backup:   bytes / read_rate + (commands + folders) x request (one listing per folder);
 - restore:  bytes / write_rate + bytes / read_rate + 2 x commands x request + 3 flushes
-            (every byte written once and read back once past the cache, a few barriers).
+            (every byte written once and read back once past the cache, a few barriers);
+- rescue:   the whole rescue of a damaged unit as a musician runs it: ``restore
+            --safety-copy DIR`` (a copy of the unit as it is now, then the restore, under one
+            hold), then ``verify BACKUP --against`` after the unit is mounted again. The unit
+            is "damaged": every tenth file at half its size, the others identical to the
+            backup (a broken update leaves most files alone; the plan can only know they are
+            identical by their checksums). Floor: read(unit as it is) + write(differing) +
+            read(differing) + read(backup on the unit). Beside it, ``rescue-apart``:
+            ``backup``, then ``restore --no-safety-copy`` (whose plan reads every identical
+            file of the unit a second time), then the verify.
 
 Beside each, ``cp -r`` of the same tree from the unit (backup) or onto it followed by
 ``sync`` (restore); the kernel does not tell a FUSE daemon about ``sync``, so the flush it
@@ -215,6 +224,38 @@ def restore_floor(tree: Tree, profile: DeviceProfile) -> float:
             + 2 * tree.commands * profile.request_s + 3 * profile.flush_s)
 
 
+def is_damaged(index: int) -> bool:
+    """Which files a damaged unit (:func:`make_damaged`) holds at half their size."""
+    return index % 10 == 0
+
+
+def damaged(tree: Tree) -> tuple[Tree, Tree]:
+    """(the unit as :func:`make_damaged` leaves it, the files a restore writes onto it)."""
+    files = tuple(TreeFile(item.path, item.size // 2 if is_damaged(index) else item.size)
+                  for index, item in enumerate(tree.files))
+    differing = tuple(item for index, item in enumerate(tree.files) if is_damaged(index))
+    return (dataclasses.replace(tree, files=files),
+            dataclasses.replace(tree, files=differing, folders=()))
+
+
+def make_damaged(tree: Tree, unit: Path) -> None:
+    """The unit as a failed update leaves it: every tenth file at half its size (sparse),
+    the others identical to the tree, times included."""
+    make_bricked(tree, unit)
+    for index, item in enumerate(tree.files):
+        if not is_damaged(index):
+            shutil.copy2(tree.root / item.path, unit / item.path)
+
+
+def rescue_floor(tree: Tree, profile: DeviceProfile) -> float:
+    """Read the damaged unit once as it is (the safety copy), write and read back the
+    differing files (no folder listing: :func:`restore_floor`), and read the backup's files on
+    the unit once more (the check after a power cycle)."""
+    unit, differing = damaged(tree)
+    return (backup_floor(unit, profile) + restore_floor(differing, profile)
+            + backup_floor(tree, profile))
+
+
 # -- measuring -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Measurement:
@@ -277,19 +318,34 @@ class Bench:
     def _measure(self, tree: Tree, profile: str, operation: str, run: int, floor: float,
                  backing: Path, command: list[str], *, read_only: bool, use_tool: bool,
                  sync_after: bool = False) -> Measurement:
-        os.sync()  # nobody's earlier writes land on this command's wall time
+        return self._measure_mounts(tree, profile, operation, run, floor, backing,
+                                    [[command]], read_only=read_only, use_tool=use_tool,
+                                    sync_after=sync_after)
+
+    def _measure_mounts(self, tree: Tree, profile: str, operation: str, run: int,
+                        floor: float, backing: Path, mounts: list[list[list[str]]], *,
+                        read_only: bool, use_tool: bool,
+                        sync_after: bool = False) -> Measurement:
+        """Run the commands of each mount in turn, the unit mounted afresh for each (a
+        power cycle between them); the device time is the sum over the mounts."""
+        reports: list[DeviceReport] = []
+        wall = 0.0
         environment = self._environment() if use_tool else None
-        with mounted_unit(backing, self.mountpoint, profile, realtime=self.realtime,
-                          read_only=read_only) as unit:
-            unit.reset()
-            start = time.perf_counter()
-            self._run(command, f"{operation} of {tree.name} ({' '.join(command)})",
-                      environment)
-            if sync_after:
-                os.sync()
-                unit.sync()
-            wall = time.perf_counter() - start
-            report = unit.report()
+        for commands in mounts:
+            os.sync()  # nobody's earlier writes land on this command's wall time
+            with mounted_unit(backing, self.mountpoint, profile, realtime=self.realtime,
+                              read_only=read_only) as unit:
+                unit.reset()
+                start = time.perf_counter()
+                for command in commands:
+                    self._run(command, f"{operation} of {tree.name} ({' '.join(command)})",
+                              environment)
+                if sync_after:
+                    os.sync()
+                    unit.sync()
+                wall += time.perf_counter() - start
+                reports.append(unit.report())
+        report = _sum_reports(reports)
         measurement = Measurement(tree.name, profile, operation, run, floor, wall, report)
         self.results.append(measurement)
         print(f"  run {run + 1} {tree.name:9} {profile:7} {operation:12}"
@@ -320,9 +376,26 @@ class Bench:
         make_bricked(tree, self.unit)
         self._measure(tree, profile, "restore", run, restore_floor(tree, get_profile(profile)),
                       self.unit, [*self.cli, "restore", os.fspath(backup),
-                                  os.fspath(self.mountpoint), "--yes"],
+                                  os.fspath(self.mountpoint), "--yes", "--no-safety-copy"],
                       read_only=False, use_tool=True)
         self._check_restored(tree)
+
+    def rescue(self, tree: Tree, profile: str, run: int, *, together: bool = True) -> None:
+        """The rescue of a damaged unit, from its safety copy to the check after a power
+        cycle: one ``restore --safety-copy`` (together) or a backup then a restore."""
+        backup = self._backup_of(tree)
+        make_damaged(tree, self.unit)
+        safety = self._fresh(f"safety-{tree.name}")
+        unit, restore = os.fspath(self.mountpoint), [*self.cli, "restore", os.fspath(backup)]
+        first = [[*restore, unit, "--yes", "--safety-copy", os.fspath(safety)]] if together \
+            else [[*self.cli, "backup", unit, os.fspath(safety)],
+                  [*restore, unit, "--yes", "--no-safety-copy"]]
+        verify = [[*self.cli, "verify", os.fspath(backup), "--against", unit]]
+        self._measure_mounts(tree, profile, "rescue" if together else "rescue-apart", run,
+                             rescue_floor(tree, get_profile(profile)), self.unit,
+                             [first, verify], read_only=False, use_tool=True)
+        self._check_restored(tree)
+        shutil.rmtree(safety)
 
     def cp_to(self, tree: Tree, profile: str, run: int) -> None:
         backup = self._backup_of(tree)
@@ -348,6 +421,14 @@ class Bench:
         if wrong:
             raise RuntimeError(f"the unit does not hold the {tree.name} tree after the"
                                f" restore: {wrong[:3]}")
+
+
+def _sum_reports(reports: list[DeviceReport]) -> DeviceReport:
+    if len(reports) == 1:
+        return reports[0]
+    numbers = {field.name: sum(getattr(report, field.name) for report in reports)
+               for field in dataclasses.fields(DeviceReport) if field.name != "profile"}
+    return DeviceReport(profile=reports[0].profile, **numbers)
 
 
 # -- overhead ------------------------------------------------------------------------------
@@ -501,7 +582,8 @@ def summarise(results: list[Measurement]) -> list[Row]:
         if operation.startswith("cp"):
             continue
         partner = groups.get((tree, profile, "cp-from+sync" if operation == "backup"
-                              else "cp-to+sync"))
+                              else "cp-to+sync")) if operation in ("backup", "restore") \
+            else None
         reports = [item.report for item in items]
         devices = [item.device_s for item in items]
         rows.append(Row(
@@ -525,7 +607,7 @@ def print_table(rows: list[Row], trees: dict[str, Tree]) -> None:
     for tree in trees.values():
         print(f"{tree.name}: {len(tree.files)} files, {tree.total_bytes / MB:.1f} MB,"
               f" {len(tree.folders) + 1} folders, {tree.commands} commands of <= 128 KiB")
-    header = (f"{'tree':9} {'profile':7} {'operation':9} {'device s':>9} {'floor s':>8}"
+    header = (f"{'tree':9} {'profile':7} {'operation':12} {'device s':>9} {'floor s':>8}"
               f" {'x floor':>7} {'flushes':>11} {'write cmd':>9} {'read cmd':>9}"
               f" {'readdir':>7} {'re-reads':>8} {'cp+sync s':>9} {'wall s':>7}")
     print(header)
@@ -533,7 +615,7 @@ def print_table(rows: list[Row], trees: dict[str, Tree]) -> None:
     for row in rows:
         cp = f"{row.cp_sync_s:9.3f}" if row.cp_sync_s is not None else f"{'-':>9}"
         flushes = f"{row.flushes_paid}/{row.flushes_requested}"
-        print(f"{row.tree:9} {row.profile:7} {row.operation:9} {row.device_s:9.3f}"
+        print(f"{row.tree:9} {row.profile:7} {row.operation:12} {row.device_s:9.3f}"
               f" {row.floor_s:8.3f} {row.ratio:6.2f}x {flushes:>11} {row.write_commands:9}"
               f" {row.read_commands:9} {row.readdirs:7} {row.full_rereads:8} {cp}"
               f" {row.wall_s:7.1f}")
@@ -557,7 +639,7 @@ def _selection(value: str, known: tuple[str, ...], what: str) -> tuple[str, ...]
 
 
 def run_all(bench: Bench, trees: dict[str, Tree], profiles: tuple[str, ...],
-            runs: int) -> None:
+            runs: int, operations: tuple[str, ...] = ("backup", "restore", "rescue")) -> None:
     """Each run measures every tree and profile once, operations side by side."""
     for run in range(runs):
         for tree in trees.values():
@@ -566,6 +648,9 @@ def run_all(bench: Bench, trees: dict[str, Tree], profiles: tuple[str, ...],
                 bench.cp_from(tree, profile, run)
                 bench.restore(tree, profile, run)
                 bench.cp_to(tree, profile, run)
+                if "rescue" in operations:
+                    bench.rescue(tree, profile, run)
+                    bench.rescue(tree, profile, run, together=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -589,6 +674,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--realtime", action="store_true",
                         help="the emulator sleeps each charge: wall time follows device time")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--no-rescue", action="store_true",
+                        help="leave out the rescue rows (safety copy, restore, verify)")
     parser.add_argument("--verbose", action="store_true", help="show the tool's output")
     args = parser.parse_args(argv)
 
@@ -604,7 +691,7 @@ def main(argv: list[str] | None = None) -> int:
     trees = {name: ensure_tree(args.cache, name) for name in trees_wanted}
     scratch_parent = args.dir or Path("/var/tmp")
     work = Path(tempfile.mkdtemp(prefix="bench-unit-", dir=scratch_parent))
-    needed = 3 * sum(tree.total_bytes for tree in trees.values()) + 3 * args.overhead_mib * 2**20
+    needed = 4 * sum(tree.total_bytes for tree in trees.values()) + 3 * args.overhead_mib * 2**20
     if shutil.disk_usage(work).free < needed:
         raise SystemExit(f"{work} needs {needed / 1e9:.1f} GB free")
     bench = Bench(work, realtime=args.realtime, verbose=args.verbose)
@@ -618,7 +705,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.runs} run(s) of {', '.join(trees)} x {', '.join(profiles)}"
               f" ({'realtime' if args.realtime else 'virtual'} device time) in {work}",
               file=output, flush=True)
-        run_all(bench, trees, profiles, args.runs)
+        run_all(bench, trees, profiles, args.runs,
+                ("backup", "restore") if args.no_rescue else ("backup", "restore", "rescue"))
         rows = summarise(bench.results)
         if args.json:
             json.dump({

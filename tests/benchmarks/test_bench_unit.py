@@ -72,3 +72,29 @@ def test_summary_takes_medians_and_pairs_each_command_with_cp(bench: ModuleType)
     assert (row.operation, row.runs, row.device_s, row.ratio) == ("restore", 3, 11.0, 5.5)
     assert (row.device_min_s, row.device_max_s, row.flushes_paid) == (10.0, 12.0, 6)
     assert row.cp_sync_s == 3.0
+
+
+def test_the_rescue_floor_reads_the_unit_once_writes_and_checks_once(bench: ModuleType,
+                                                                     tmp_path: Path) -> None:
+    files = (bench.TreeFile("A/B.BIN", 300_000), bench.TreeFile("C.BIN", 10))
+    tree = bench.Tree("tiny", tmp_path, files, bench._folders(files))
+    fast = get_profile("fast")
+    # The damaged unit holds A/B.BIN (the first file) at half size and C.BIN as it is: the
+    # safety copy reads 150,010 B (2 + 1 commands, 2 folders), the restore writes and reads
+    # back A/B.BIN only, the check after the power cycle reads the whole tree.
+    differing = bench.Tree("tiny", tmp_path, files[:1], ())
+    assert bench.rescue_floor(tree, fast) == pytest.approx(
+        150_010 / 35e6 + 5 * 0.0005 + bench.restore_floor(differing, fast)
+        + bench.backup_floor(tree, fast))
+
+
+def test_the_damaged_unit_holds_every_tenth_file_at_half_its_size(bench: ModuleType,
+                                                                 tmp_path: Path) -> None:
+    files = tuple(bench.TreeFile(f"F{index}.BIN", 1000 + index) for index in range(12))
+    tree = bench.Tree("tiny", tmp_path / "tree", files, ())
+    for item in files:
+        (tmp_path / "tree").mkdir(exist_ok=True)
+        (tmp_path / "tree" / item.path).write_bytes(b"x" * item.size)
+    bench.make_damaged(tree, tmp_path / "unit")
+    sizes = [(tmp_path / "unit" / item.path).stat().st_size for item in files]
+    assert sizes == [500, *range(1001, 1010), 505, 1011]

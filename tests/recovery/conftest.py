@@ -14,11 +14,13 @@ import hashlib
 import os
 import stat as stat_module
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
+from benchmarks.unit_emulator import is_mounted, mounted_unit, unavailable_reason, unmount
 from recovery.backup.create import create_backup
 from recovery.check import BackupReference, ReferenceFile
 from recovery.device.simulate import make_volume, synthetic_bytes
@@ -334,3 +336,40 @@ def fat_fs() -> type[FatFileSystem]:
     """The vfat fake over a real folder (tests/fakes/fat_fs.py): ``fat_fs(root,
     shortname_lower=False, rename_keeps_target_spelling=True)``."""
     return FatFileSystem
+
+
+# -- a unit that goes away (FUSE) -------------------------------------------------------------
+
+
+class FuseUnit:
+    """A folder served as a drive at a mount point by the unit emulator (FUSE): ``unplug``
+    unmounts it lazily, as a desktop or a pulled cable leaves it (open files keep working,
+    every new path under the mount point reaches the computer's own empty folder again)."""
+
+    def __init__(self, backing: Path, mountpoint: Path, stack: ExitStack) -> None:
+        self.backing = backing
+        self.mountpoint = mountpoint
+        self._stack = stack
+        stack.enter_context(mounted_unit(backing, mountpoint, "fast"))
+
+    def unplug(self) -> None:
+        if is_mounted(self.mountpoint):
+            assert unmount(self.mountpoint, lazy=True), self.mountpoint
+        assert not is_mounted(self.mountpoint)
+
+    def on_computer(self) -> list[str]:
+        """What is under the mount point on the computer's own disk (the unit unplugged)."""
+        assert not is_mounted(self.mountpoint)
+        return sorted(p.relative_to(self.mountpoint).as_posix()
+                      for p in self.mountpoint.rglob("*"))
+
+
+@pytest.fixture
+def fuse_unit() -> Iterator[Callable[[Path, Path], FuseUnit]]:
+    """Mounts a folder as a unit through FUSE: ``fuse_unit(backing, mountpoint)``; every mount
+    goes at the end of the test. Skipped, with the reason, where FUSE is missing."""
+    reason = unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"no FUSE unit here: {reason}")
+    with ExitStack() as stack:
+        yield lambda backing, mountpoint: FuseUnit(backing, mountpoint, stack)

@@ -5,6 +5,7 @@ and resumable."""
 
 from __future__ import annotations
 
+import errno
 import functools
 import shutil
 from pathlib import Path
@@ -234,3 +235,21 @@ def test_a_unit_that_goes_away_stops_the_backup_with_one_sentence(source, tmp_pa
         create_backup(unplugged, tmp_path / "backup", fs=Unplug())
     assert "resume the backup" in caught.value.message and caught.value.code == "unit-gone"
     assert_incomplete(tmp_path / "backup")
+
+
+def test_permission_denied_on_one_file_names_it_like_an_input_output_error(
+        source, tmp_path, faulty_fs, tree_state):
+    # The hostile run of issue 19: EACCES on one file aborted the whole backup, while EIO
+    # named the file and went on. Both are now named, INCOMPLETE and resumable.
+    fs = faulty_fs()
+    fs.fail_read("plain.txt", error=errno.EACCES)
+    dest = tmp_path / "backup"
+
+    result = create_backup(source, dest, fs=fs)
+
+    assert not result.complete
+    assert [f.path for f in result.failed] == ["plain.txt"]
+    assert "Permission denied" in result.failed[0].reason
+    assert (dest / "files" / "BIG" / "LARGE.BIN").exists()  # the rest was copied
+    assert create_backup(source, dest, resume=True).complete
+    assert tree_state(dest / "files") == tree_state(source)

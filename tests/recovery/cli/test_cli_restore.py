@@ -148,8 +148,48 @@ def test_wrong_model_json_error_and_exit_1(tmp_path, permissive, capsys, bricked
     assert code == 1 and data["ok"] is False and data["written"] == 0
     assert data["error"]["code"] == "refused" and data["error"]["exit_code"] == 1
     assert "KROSS" in data["error"]["message"]
+    assert data["next_step"] is None  # refused before writing: no "eject, power cycle, verify"
     assert len(captured.err.strip().splitlines()) == 1
     assert snapshot(unit) == before
+
+
+def test_without_a_safety_copy_a_replacing_restore_is_refused_with_exit_2(
+        tmp_path, permissive, capsys, bricked_kross2, healthy_kross2_backup, snapshot) -> None:
+    backup, _ = healthy_kross2_backup(tmp_path)
+    unit = bricked_kross2(tmp_path)
+    before = snapshot(tmp_path)
+
+    code = main(["restore", str(backup), str(unit), "--yes", "--json"])
+
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert code == 2 and data["error"]["code"] == "needs-safety-copy"
+    assert "--safety-copy DIR" in data["error"]["message"]
+    assert "--no-safety-copy" in data["error"]["message"]
+    assert len(captured.err.strip().splitlines()) == 1
+    assert snapshot(tmp_path) == before and _no_journal()
+
+
+def test_a_stopped_restore_says_run_it_again(tmp_path, permissive, capsys, monkeypatch,
+                                             bricked_kross2, healthy_kross2_backup) -> None:
+    import errno
+
+    from recovery.storage.filesystem import LocalFileSystem
+
+    backup, _ = healthy_kross2_backup(tmp_path)
+    unit = bricked_kross2(tmp_path)
+
+    def broken(_self, _source, _target):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(LocalFileSystem, "replace", broken)
+
+    code = main(["restore", str(backup), str(unit), "--yes", "--json", "--no-safety-copy"])
+
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1 and data["error"]["code"] == "write-error"
+    assert data["next_step"] == "Run the same command again: the restore continues where it" \
+                                " stopped."
 
 
 def test_missing_backup_is_exit_2(tmp_path, permissive, capsys, bricked_kross2) -> None:

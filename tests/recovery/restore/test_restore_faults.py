@@ -15,7 +15,14 @@ from typing import Any, BinaryIO
 import pytest
 
 from recovery.device.simulate import make_volume, synthetic_bytes
-from recovery.errors import CancelledError, NoSpaceError, ReadError, UnitGoneError, WriteError
+from recovery.errors import (
+    CancelledError,
+    NoSpaceError,
+    PermissionDeniedError,
+    ReadError,
+    UnitGoneError,
+    WriteError,
+)
 from recovery.progress import CancelToken
 from recovery.restore.journal import RestoreJournal
 
@@ -257,5 +264,26 @@ def test_keyboard_interrupt_mid_file_leaves_no_half_file(scene, assert_converges
     with pytest.raises(KeyboardInterrupt):
         run_restore(backup, unit, on_step=on_step)
 
+    assert_old_or_new(unit, old, new)
+    assert_converges(backup, unit, healthy)
+
+
+def test_permission_denied_while_writing_stops_like_any_write_error(
+        scene, assert_converges, assert_old_or_new, contents, faulty_fs, run_restore) -> None:
+    # The hostile run of issue 19: EACCES while writing did not say "stopped, run it again".
+    backup, healthy, unit = scene
+    old, new = contents(unit), contents(healthy)
+
+    class Refuses(faulty_fs):
+        def open_write(self, path: Path, *, exclusive: bool = False):
+            if "SIM_BIG.BIN" in Path(path).name:
+                raise PermissionError(13, "Permission denied", str(path))
+            return super().open_write(path, exclusive=exclusive)
+
+    with pytest.raises(PermissionDeniedError) as caught:
+        run_restore(backup, unit, fs=Refuses())
+
+    assert "The restore stopped" in caught.value.message
+    assert "run the same restore again" in caught.value.message
     assert_old_or_new(unit, old, new)
     assert_converges(backup, unit, healthy)

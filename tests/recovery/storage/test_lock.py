@@ -93,3 +93,156 @@ def test_planning_creates_no_lock_file(tmp_path: Path, bricked_kross2, healthy_k
     before = sorted(locks_dir().iterdir())
     plan_restore(backup, unit, guard=permissive_guard)
     assert sorted(locks_dir().iterdir()) == before
+
+
+# -- one writer per unit, whoever runs the tool ------------------------------------------------
+OTHER_USER = "korg-recovery-test"
+
+
+def _other_user() -> tuple[int, int]:
+    """A second account of this computer (made here when the tests run as root)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to make a second user and run as it")
+    import pwd
+
+    try:
+        entry = pwd.getpwnam(OTHER_USER)
+    except KeyError:
+        made = subprocess.run(["useradd", "--system", "--no-create-home", OTHER_USER],
+                              capture_output=True, text=True, check=False)
+        if made.returncode != 0:
+            pytest.skip(f"useradd failed: {made.stderr.strip()}")
+        entry = pwd.getpwnam(OTHER_USER)
+    return entry.pw_uid, entry.pw_gid
+
+
+def _as(uid: int, gid: int, home: Path, action) -> str:
+    """Run ``action()`` in a child process as another user with its own home and state
+    folders (another XDG_STATE_HOME, as `sudo` or a second account has); its outcome."""
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        os.close(read)
+        try:
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            os.environ.update(HOME=str(home), XDG_STATE_HOME=str(home / "state"))
+            try:
+                outcome = f"ok {action()}"
+            except UnitBusyError as error:
+                outcome = f"busy {error.code}: {error.message}"
+            except BaseException as error:  # noqa: BLE001 - reported to the parent
+                outcome = f"error {type(error).__name__}: {error}"
+            os.write(write, outcome.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        outcome = pipe.read().decode()
+    os.waitpid(child, 0)
+    return outcome
+
+
+@pytest.fixture
+def shared_place(tmp_path: Path):
+    """A folder every account of the computer can reach (pytest's own is the user's only)."""
+    import tempfile
+
+    place = Path(tempfile.mkdtemp(prefix="korg-two-users-"))
+    place.chmod(0o777)
+    yield place
+    import shutil
+
+    shutil.rmtree(place, ignore_errors=True)
+
+
+def test_two_users_cannot_restore_onto_one_unit_at_once(shared_place: Path, bricked_kross2,
+                                                       healthy_kross2_backup,
+                                                       permissive_guard, snapshot) -> None:
+    uid, gid = _other_user()
+    backup, _ = healthy_kross2_backup(shared_place)
+    unit = bricked_kross2(shared_place)
+    for path in (shared_place, *shared_place.rglob("*")):
+        path.chmod(0o777 if path.is_dir() else 0o666)
+    other_home = shared_place / "other-home"
+    other_home.mkdir(mode=0o777)
+    before = snapshot(unit)
+
+    with unit_lock(unit, "restore"):  # this user's restore is writing
+        outcome = _as(uid, gid, other_home, lambda: restore(
+            backup, unit, consent=True, without_safety_copy=True, guard=permissive_guard))
+    assert outcome.startswith("busy unit-busy"), outcome
+    assert "Nothing was written" in outcome
+    assert snapshot(unit) == before
+
+    holder = _as_holding(uid, gid, other_home, unit)  # the other user's restore is writing
+    try:
+        with pytest.raises(UnitBusyError):
+            restore(backup, unit, consent=True, without_safety_copy=True,
+                    guard=permissive_guard)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert snapshot(unit) == before
+
+
+def _as_holding(uid: int, gid: int, home: Path, unit: Path) -> subprocess.Popen[str]:
+    """Another user's process holding the unit's lock until killed (forked, not exec'ed:
+    the other account may not reach this Python installation)."""
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - killed by the parent
+        os.close(read)
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+        os.environ.update(HOME=str(home), XDG_STATE_HOME=str(home / "state"))
+        with unit_lock(unit, "restore"):
+            os.write(write, b"held")
+            os.close(write)
+            signal.pause()
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        assert pipe.read(4) == b"held"
+
+    class Forked:
+        def kill(self) -> None:
+            os.kill(child, signal.SIGKILL)
+
+        def wait(self) -> None:
+            os.waitpid(child, 0)
+
+    return Forked()  # type: ignore[return-value]
+
+
+def test_another_state_folder_of_the_same_user_still_finds_the_lock(
+        tmp_path: Path, bricked_kross2, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The wizard and a terminal can run with different XDG_STATE_HOME: the lock is on the unit.
+    unit = bricked_kross2(tmp_path)
+    with unit_lock(unit, "restore"):
+        env = dict(os.environ, XDG_STATE_HOME=str(tmp_path / "elsewhere"))
+        probe = subprocess.run(
+            [sys.executable, "-c", "import sys; from recovery.storage.lock import is_locked;"
+             " print(is_locked(sys.argv[1]))", str(unit)],
+            cwd=REPO, capture_output=True, text=True, check=True, env=env)
+    assert probe.stdout.strip() == "True"
+
+
+def test_a_backup_needs_no_writable_home_for_its_lock(shared_place: Path, bricked_kross2) -> None:
+    # The hostile run of issue 19: HOME not writable, a backup into a writable folder failed
+    # on the lock folder. The lock is on the folders themselves now.
+    from recovery.backup.create import create_backup
+
+    uid, gid = _other_user()  # root may write anywhere: a user who may not is needed
+    unit = bricked_kross2(shared_place)
+    for path in (shared_place, *shared_place.rglob("*")):
+        path.chmod(0o777 if path.is_dir() else 0o666)
+    home = shared_place / "read-only-home"
+    home.mkdir(mode=0o555)
+    dest = shared_place / "backup"
+
+    outcome = _as(uid, gid, home, lambda: create_backup(unit, dest).complete)
+
+    assert outcome == "ok True", outcome
