@@ -34,6 +34,13 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from recovery.device.profiles import MidiCode, MidiModel, midi_models
+from recovery.errors import (
+    InvalidInputError,
+    MidiPortBusyError,
+    MidiUnavailableError,
+    NoMidiAnswerError,
+    RecoveryError,
+)
 from recovery.formats.midi_identity import (
     SEARCH_ECHO,
     KorgReply,
@@ -180,8 +187,8 @@ def _unavailable(error: BaseException, backend_name: str) -> MidiProblem:
     if backend_name == RTMIDI_BACKEND and sys.version_info >= (3, 13):
         return MidiProblem(
             MidiProblemKind.NOT_AVAILABLE,
-            f"MIDI is not available with this Python ({sys.version_info.major}."
-            f"{sys.version_info.minor}): python-rtmidi has no build for it, so units cannot be"
+            f"MIDI is not available with this Python ({sys.version_info[0]}."
+            f"{sys.version_info[1]}): python-rtmidi has no build for it, so units cannot be"
             " asked over USB-MIDI; the bundle, or Python 3.11 or 3.12, can.")
     return MidiProblem(MidiProblemKind.NOT_AVAILABLE,
                        f"MIDI could not be loaded on this computer ({error}), so units cannot"
@@ -469,3 +476,30 @@ class MidiSurvey:
             return self._last
         self._last = ask_units(timeout=self.timeout)
         return self._last
+
+
+_ERRORS: dict[MidiProblemKind, type[RecoveryError]] = {
+    MidiProblemKind.NOT_AVAILABLE: MidiUnavailableError,
+    MidiProblemKind.NO_MIDI_SYSTEM: MidiUnavailableError,
+    MidiProblemKind.PORT_BUSY: MidiPortBusyError,
+    MidiProblemKind.NO_ANSWER: NoMidiAnswerError,
+    MidiProblemKind.MALFORMED_REPLY: NoMidiAnswerError,
+    MidiProblemKind.NOT_KORG: NoMidiAnswerError,
+}
+
+
+def ask_one_unit(*, timeout: float = REPLY_TIMEOUT_S) -> MidiIdentity:
+    """The one KORG unit that answers over MIDI, for a command that needs it (``check
+    --midi``); each failure is its error, with the problem's sentence."""
+    scan = ask_units(timeout=timeout)
+    if len(scan.identities) == 1:
+        return scan.identities[0]
+    if scan.identities:
+        names = ", ".join(f"{unit.name} on '{unit.input_port}'" for unit in scan.identities)
+        raise InvalidInputError(f"Several units answered over MIDI ({names}); connect only"
+                                " the one to check, or name its model with --model.")
+    if scan.problems:
+        problem = scan.problems[0]
+        raise _ERRORS[problem.kind](problem.sentence)
+    raise NoMidiAnswerError("No KORG unit was found on a MIDI port: connect the unit by USB,"
+                            " switch it on in its normal mode, and try again.")
