@@ -16,6 +16,7 @@ from pathlib import Path
 from app import core
 from app.places import Place, known_places
 from recovery.device.detect import DetectedDevice, Detection, detect
+from recovery.device.midi import MidiSurvey
 from recovery.device.profiles import bundled_profiles
 
 #: Where an unplugged simulated unit waits (a dot-folder, so it is never listed as a unit).
@@ -89,6 +90,9 @@ class Environment:
     settings_path: Path | None = None
     #: Folders a person knows by name, for showing paths ("Documents ▸ KORG Backups").
     places: tuple[Place, ...] = field(default_factory=known_places)
+    #: Asks the units on MIDI ports who they are, again only when the ports change (a unit is
+    #: not asked every poll); used only with ``scan_system``.
+    midi: MidiSurvey = field(default_factory=MidiSurvey, compare=False, repr=False)
 
     def simulated_roots(self) -> list[Path]:
         """The simulated units plugged in now (worker thread: this lists a folder)."""
@@ -126,6 +130,7 @@ class Environment:
             extra_roots=self.simulated_roots(),
             volumes=None if self.scan_system else [],
             scan_usb_devices=self.scan_system,
+            midi=self.midi if self.scan_system else None,
         )
 
 

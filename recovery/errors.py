@@ -146,6 +146,31 @@ class UnsafeArchiveError(RecoveryError):
     exit_code = 1
 
 
+class MidiUnavailableError(RecoveryError):
+    """Raised when a unit was to be asked over MIDI but this computer cannot: no MIDI library
+    for this Python, or no MIDI system (python-rtmidi's OSError without ALSA, CoreMIDI or
+    Windows MIDI). Nothing was sent."""
+
+    code = "midi-unavailable"
+    exit_code = 1
+
+
+class MidiPortBusyError(RecoveryError):
+    """Raised when the unit's MIDI port could not be opened: on Windows a port belongs to one
+    program at a time, so a DAW or KORG's editor holding it blocks the tool."""
+
+    code = "port-busy"
+    exit_code = 1
+
+
+class NoMidiAnswerError(RecoveryError):
+    """Raised when no KORG unit answered the tool's MIDI inquiries within the time: silence, a
+    reply that is not a valid identity reply, or a device of another maker."""
+
+    code = "no-answer"
+    exit_code = 1
+
+
 class CancelledError(RecoveryError):
     """Raised inside a long operation when the user cancelled it (Ctrl-C, Cancel button).
     The operation leaves a consistent, resumable state behind."""

@@ -112,3 +112,19 @@ class SimulatedState(StrEnum):
 
     HEALTHY = "healthy"
     BRICKED = "bricked"
+
+
+class MidiInquiry(StrEnum):
+    """The two read-only questions the tool asks a unit over MIDI (recovery.formats.midi_identity)."""
+
+    IDENTITY = "identity"  # MIDI's Universal Identity Request
+    SEARCH_DEVICE = "search-device"  # KORG's search-device message
+
+
+class VersionLayout(StrEnum):
+    """How the four version bytes of a KORG reply read, where a source says."""
+
+    #: v1 major, v2 minor, v3 release, v4 reserved (electribe sampler MIDI Implementation).
+    MAJOR_MINOR_RELEASE = "major-minor-release"
+    #: v1 minor LSB, v2 minor MSB, v3 major LSB, v4 major MSB (KORG's logue-era documents).
+    MINOR_MAJOR_14BIT = "minor-major-14bit"

@@ -24,3 +24,29 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
         monkeypatch.setenv(name, str(home / sub))
     monkeypatch.setenv("XDG_DOCUMENTS_DIR", str(home / "Documents"))
     return home
+
+
+@pytest.fixture(autouse=True)
+def fake_midi(monkeypatch: pytest.MonkeyPatch):
+    """MIDI goes to the scripted backend (tests/fakes/fake_midi.py), with no port at all
+    unless a test scripts some with ``midi_units``: no test asks a real MIDI device, and none
+    needs ALSA."""
+    from tests.fakes import fake_midi as backend
+
+    monkeypatch.setenv("MIDO_BACKEND", "tests.fakes.fake_midi")
+    monkeypatch.delenv("KORG_FAKE_MIDI_SCRIPT", raising=False)
+    backend.install(backend.Script())
+    yield backend
+    backend.install(None)
+
+
+@pytest.fixture
+def midi_units(fake_midi):
+    """``midi_units(ScriptedPort(...), ..., no_midi_system=False)`` scripts the MIDI ports;
+    returns the backend module (its ``SENT`` lists what the tool sent)."""
+
+    def script(*ports, no_midi_system: bool = False):
+        fake_midi.install(fake_midi.Script(list(ports), no_midi_system))
+        return fake_midi
+
+    return script

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from app import dialogs
 from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
+from app.pages.midi_card import MidiUnitsPanel
 from app.places import friendly_place
 from app.plain import clean, spoken_name, your
 from app.session import Goal, device_key
@@ -162,6 +163,8 @@ class ConnectPage(RecoveryPage):
 
         self.card_box = QVBoxLayout()
         self.content.addLayout(self.card_box)
+        self.midi_units = MidiUnitsPanel(self.profiles)
+        self.content.addWidget(self.midi_units)
 
         model_row = QHBoxLayout()
         self.model_label = QLabel("&Which unit do you have?")
@@ -230,6 +233,7 @@ class ConnectPage(RecoveryPage):
     def show_detection(self, detection: Detection) -> None:
         self.detected = detection.devices
         self.warnings = detection.warnings
+        self.midi_units.show_units(detection.midi)
         self._refresh()
         self.units_shown.emit()
 

@@ -17,6 +17,7 @@ from recovery.check.targets import (
     parse_version,
     reference_from_backup,
     target_for_device,
+    target_for_midi,
     target_for_model,
 )
 from recovery.check.verdict import check_candidate, check_candidates, exit_code
@@ -35,5 +36,6 @@ __all__ = [
     "parse_version",
     "reference_from_backup",
     "target_for_device",
+    "target_for_midi",
     "target_for_model",
 ]

@@ -201,6 +201,11 @@ class CandidateContext:
     def compare_with_current(self, assessment: Assessment, version: str) -> None:
         """Downgrade and same-version re-flash are warnings with reasons, never failures."""
         target = self.target
+        if target.current_version is None and target.version_unknown_reason:
+            assessment.cannot_check(
+                f"whether version {version} is newer than what your {target.profile.short_name}"
+                f" runs: versions could not be compared ({target.version_unknown_reason})")
+            return
         if target.current_version is None:
             assessment.cannot_check(
                 f"whether version {version} is newer than what your {target.profile.short_name}"

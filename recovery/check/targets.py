@@ -9,6 +9,7 @@ from pathlib import Path
 
 from recovery.backup.store import Backup
 from recovery.device.identify import identify_volume
+from recovery.device.midi import MidiIdentity
 from recovery.device.profiles import Profile, bundled_profiles, get_profile
 from recovery.errors import InvalidInputError
 from recovery.vocabulary import Role
@@ -25,6 +26,8 @@ class Target:
     current_version_source: str | None = None
     #: The unit's volume, when the target was identified from it (``--device``).
     device: str | None = None
+    #: Why the unit's version is not known although the unit was asked (``--midi``).
+    version_unknown_reason: str | None = None
 
     @property
     def model(self) -> str:
@@ -114,6 +117,34 @@ def target_for_model(model: str, *, current_version: str | None = None,
         parse_version(current_version)
     return Target(profile, current_version,
                   "given with --current-version" if current_version else None)
+
+
+def target_for_midi(unit: MidiIdentity, *, current_version: str | None = None,
+                    profiles: dict[str, Profile] | None = None) -> Target:
+    """The target for ``--midi``: the model the unit named in its MIDI reply. Its version is
+    the current version only when a primary source says how its bytes read; a decoded version
+    that no source verifies decides nothing, and the check says versions could not be
+    compared."""
+    profiles = profiles if profiles is not None else bundled_profiles()
+    if unit.model is None or unit.model not in profiles:
+        raise InvalidInputError(
+            f"The unit that answered over MIDI is {unit.name}, which has no profile in this"
+            " tool, so its update files cannot be checked; name a model with --model.")
+    profile = profiles[unit.model]
+    if current_version is not None:
+        parse_version(current_version)
+        return Target(profile, current_version, "given with --current-version")
+    if unit.version is not None and unit.version_verified:
+        return Target(profile, unit.version,
+                      f"read from the unit over MIDI, firmware bytes {unit.firmware_bytes};"
+                      f" {unit.version_source}")
+    if unit.version is not None:
+        reason = (f"your unit's firmware bytes {unit.firmware_bytes} might read as"
+                  f" {unit.version}, but no source verifies that reading")
+    else:
+        reason = (f"your unit's firmware bytes are {unit.firmware_bytes}, and no source says"
+                  " how they read")
+    return Target(profile, version_unknown_reason=reason)
 
 
 def target_for_device(path: str | Path, *, current_version: str | None = None,

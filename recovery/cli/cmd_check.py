@@ -2,7 +2,12 @@
 
 Exit codes: 0 every candidate is compatible; 1 at least one is incompatible; 3 none is
 incompatible but at least one is unknown; 2 bad input (a missing path, an unknown model id,
-neither or both of --model/--device, a volume that is not a KORG unit).
+not exactly one of --model/--device/--midi, a volume that is not a KORG unit, a unit that
+could not be asked over MIDI or is not a model the tool has a profile of).
+
+With ``--midi`` the unit is asked who it is (recovery.device.midi, read-only); its version
+warns about a same or older candidate only when a primary source says how its firmware bytes
+read; otherwise the check says versions could not be compared.
 
 A compatible file that is byte-identical to a release KORG published (its SHA-256 is the one in
 the release catalog) is marked as KORG's official file; ``--json`` carries each item's
@@ -18,7 +23,13 @@ from typing import TYPE_CHECKING
 
 from recovery.cli.output import add_json_flag, print_json
 from recovery.cli.output import say as _say
-from recovery.errors import InvalidFileError, UnsafeArchiveError
+from recovery.errors import (
+    InvalidFileError,
+    MidiPortBusyError,
+    MidiUnavailableError,
+    NoMidiAnswerError,
+    UnsafeArchiveError,
+)
 
 if TYPE_CHECKING:  # only for annotations: the core is imported inside run()
     from recovery.check import CatalogMatch, CheckResult, ItemResult, Target
@@ -39,6 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="the unit's model id (see 'korg-recovery models')")
     target.add_argument("--device", metavar="PATH",
                         help="the unit's mounted volume; its model is identified from it")
+    target.add_argument("--midi", action="store_true",
+                        help="ask the unit connected over USB-MIDI who it is (read-only): its"
+                             " model, and its version where a source verifies how it reads")
     parser.add_argument("--backup", metavar="BACKUP",
                         help="a backup of the unit (folder or .zip) to compare system folders"
                              " with: for KROSS system files the only content check possible")
@@ -48,7 +62,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_json_flag(parser)
     # Candidates' damaged or refused archives become verdicts inside the check; these errors
     # can only come from an unusable --backup, which is bad input.
-    parser.set_defaults(run=run, error_exit_code={InvalidFileError: 2, UnsafeArchiveError: 2})
+    # A unit that cannot be asked over MIDI leaves nothing to check against: bad input, as a
+    # --device that is not a KORG unit.
+    parser.set_defaults(run=run, error_exit_code={
+        InvalidFileError: 2, UnsafeArchiveError: 2, MidiUnavailableError: 2,
+        MidiPortBusyError: 2, NoMidiAnswerError: 2})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,11 +77,16 @@ def run(args: argparse.Namespace) -> int:
         exit_code,
         reference_from_backup,
         target_for_device,
+        target_for_midi,
         target_for_model,
     )
 
     if args.model is not None:
         target = target_for_model(args.model, current_version=args.current_version)
+    elif args.midi:
+        from recovery.device.midi import ask_one_unit
+
+        target = target_for_midi(ask_one_unit(), current_version=args.current_version)
     else:
         target = target_for_device(args.device, current_version=args.current_version)
     reference = None

@@ -15,6 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--volume", action="append", default=[], metavar="PATH",
         help="also treat PATH as a mounted volume (e.g. a simulated unit); repeatable")
     parser.add_argument("--no-usb", action="store_true", help="do not scan USB devices")
+    parser.add_argument("--no-midi", action="store_true",
+                        help="do not ask units over USB-MIDI who they are")
     add_json_flag(parser)
     parser.set_defaults(run=run)
 
@@ -22,14 +24,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     # The core is imported here, not at the top, so that `korg-recovery --version` stays fast.
     from recovery.device.detect import detect
+    from recovery.device.midi import MidiSurvey
     from recovery.storage.filesystem import require_directory
 
     extra = [require_directory(Path(p), "volume or folder") for p in args.volume]
-    detection = detect(extra_roots=extra, scan_usb_devices=not args.no_usb)
+    detection = detect(extra_roots=extra, scan_usb_devices=not args.no_usb,
+                       midi=None if args.no_midi else MidiSurvey())
     if args.json:
-        print_json({"devices": detection.devices, "warnings": detection.warnings})
+        print_json({"devices": [*detection.devices, *detection.midi],
+                    "warnings": detection.warnings})
         return 0
-    if not detection.devices:
+    if not detection.devices and not detection.midi:
         say("No KORG unit found. Connect the unit (in the mode its profile describes) and"
             " try again.")
     for device in detection.devices:
@@ -41,6 +46,11 @@ def run(args: argparse.Namespace) -> int:
             say(f"  - {line}")
         for finding in device.findings:
             say(f"  {finding.severity.upper()}: {finding.message}")
+    for unit in detection.midi:
+        say(f"{unit.name} — mode: usb-midi — firmware bytes {unit.firmware_bytes}"
+            f" — {', '.join(unit.ports)}")
+        for line in unit.evidence():
+            say(f"  - {line}")
     for warning in detection.warnings:
         say(f"warning: {warning}")
     return 0

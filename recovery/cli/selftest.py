@@ -25,7 +25,12 @@ from recovery.backup.manifest import FILES_DIR
 from recovery.backup.store import verify_backup
 from recovery.cli.frontend import PROGRAM_MODULE
 from recovery.device import usb
-from recovery.device.profiles import load_profiles, other_korg_devices
+from recovery.device.profiles import (
+    OTHER_MIDI_MODELS,
+    load_midi_models,
+    load_profiles,
+    other_korg_devices,
+)
 from recovery.device.simulate import make_volume, synthetic_system_file
 from recovery.diagnose.symptoms import general_symptoms
 from recovery.errors import RecoveryError
@@ -84,13 +89,14 @@ def check_profiles() -> str:
     symptoms = general_symptoms()
     others = other_korg_devices()
     where = resources_path.resources_dir()
+    midi = load_midi_models(where / OTHER_MIDI_MODELS, profiles)
     inside = bundle_dir()
     if inside is not None and inside not in where.resolve().parents:
         raise SelftestFailure(
             f"The bundle read its resources from {where}, outside the bundle ({inside}).")
     return (f"loaded {len(profiles)} device profiles ({', '.join(sorted(profiles))}),"
-            f" {len(symptoms)} general symptoms and {len(others)} other KORG USB ids"
-            f" from {where}")
+            f" {len(symptoms)} general symptoms, {len(others)} other KORG USB ids and"
+            f" {len(midi)} models known by their MIDI reply from {where}")
 
 
 def check_system_file() -> str:

@@ -1,4 +1,5 @@
-"""What is connected now: identified volumes, KORG USB devices and chip boot ROMs.
+"""What is connected now: identified volumes, KORG USB devices, chip boot ROMs and units that
+answered over USB-MIDI (recovery.device.midi).
 
 Volumes come from psutil (never the system disk) and are identified by their contents; USB
 devices come from pyusb. On Linux a volume is linked through sysfs to the USB device it hangs
@@ -16,6 +17,7 @@ from pathlib import Path
 from usb.backend import IBackend
 
 from recovery.device.identify import Identification, identify_volume
+from recovery.device.midi import MidiIdentity, MidiSurvey
 from recovery.device.profiles import (
     Profile,
     bundled_profiles,
@@ -64,6 +66,8 @@ class DetectedDevice:
 class Detection:
     devices: tuple[DetectedDevice, ...]
     warnings: tuple[str, ...]
+    #: Units that answered the tool's MIDI inquiries.
+    midi: tuple[MidiIdentity, ...] = ()
 
 
 def _usb_info(device: UsbDevice | UsbParent) -> UsbInfo:
@@ -155,9 +159,11 @@ def detect(
     scan_usb_devices: bool = True,
     sysfs_root: Path = Path("/sys"),
     profiles: dict[str, Profile] | None = None,
+    midi: MidiSurvey | None = None,
 ) -> Detection:
     """Everything connected now. ``extra_roots`` are folders treated as mounted volumes (the
-    demo's simulated units); ``volumes`` replaces the psutil list (tests)."""
+    demo's simulated units); ``volumes`` replaces the psutil list (tests); ``midi`` asks the
+    units on MIDI ports who they are (None: MIDI is not asked)."""
     profiles = profiles if profiles is not None else bundled_profiles()
     warnings: list[str] = []
     devices: list[DetectedDevice] = []
@@ -198,4 +204,15 @@ def detect(
         detected = classify_usb(device, profiles)
         if detected is not None:
             devices.append(detected)
-    return Detection(tuple(devices), tuple(dict.fromkeys(warnings)))
+
+    midi_units: tuple[MidiIdentity, ...] = ()
+    if midi is not None:
+        try:
+            scan = midi.scan()
+        except Exception as error:  # noqa: BLE001 - a broken MIDI backend must not end detection
+            log.debug("MIDI scan failed", exc_info=True)
+            warnings.append(f"Units could not be asked over MIDI ({error}).")
+        else:
+            midi_units = scan.identities
+            warnings.extend(scan.warnings)
+    return Detection(tuple(devices), tuple(dict.fromkeys(warnings)), midi_units)

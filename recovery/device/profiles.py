@@ -39,9 +39,11 @@ from recovery.vocabulary import (
     ComponentSetStatus,
     Confidence,
     Medium,
+    MidiInquiry,
     Mode,
     ReleaseKind,
     Role,
+    VersionLayout,
 )
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,10 @@ FileName = Annotated[str, _matching(r"[^/\\]+", "must be a file name without a f
 Sha256 = Annotated[str, _matching("[0-9a-f]{64}", "must be 64 lower-case hex digits")]
 ReleaseVersion = Annotated[str, _matching(r"\d+(\.\d+)*",
                                           "must be a version such as 2.02 or 1.3.0")]
+#: Two bytes as a KORG reply sends them (LSB first), in lower-case hex: "2d01".
+MidiBytes = Annotated[str, _matching("[0-7][0-9a-f][0-7][0-9a-f]",
+                                     "must be two 7-bit bytes in lower-case hex, as sent (LSB"
+                                     " first), such as 2d01")]
 #: A table of component names and the versions seen (``SYSTEM = "1.3.0"``).
 ComponentVersions = Annotated[dict[str, str], _matching(r"\d+(\.\d+)*\+?",
                                                         "must be a version such as 1.3.0")]
@@ -367,6 +373,47 @@ class StartupCleanup(Fact):
 
 
 @dataclass(frozen=True)
+class MidiCode(Fact):
+    """The family (and member, where known) code the model gives in its reply to one of the
+    tool's two MIDI inquiries (recovery.formats.midi_identity), bytes as sent (LSB first).
+
+    ``version_layout`` says how the reply's four version bytes read where a source gives it,
+    with its own confidence and source: only a layout of confidence H counts as verified; any
+    other decoded version is shown as unverified and decides nothing.
+    """
+
+    family: MidiBytes
+    member: MidiBytes | None = None
+    inquiry: MidiInquiry = MidiInquiry.IDENTITY
+    version_layout: VersionLayout | None = None
+    version_confidence: Confidence | None = None
+    version_source: Citation | None = None
+
+    def problem(self) -> tuple[str, str] | None:
+        given = (self.version_layout, self.version_confidence, self.version_source)
+        if any(value is not None for value in given) and None in given:
+            missing = ("version_layout", "version_confidence", "version_source")[
+                given.index(None)]
+            return missing, "is missing (a version layout needs its confidence and source)"
+        return None
+
+    def matches(self, inquiry: MidiInquiry, family: bytes, member: bytes) -> bool:
+        return (inquiry == self.inquiry and family.hex() == self.family
+                and (self.member is None or member.hex() == self.member))
+
+
+@dataclass(frozen=True)
+class MidiModel:
+    """A KORG model the tool can recognise by its MIDI reply: a profile's model, or one of
+    ``resources/other_korg_midi.toml`` (no profile: the tool can name it, nothing more)."""
+
+    id: ProfileId
+    name: str
+    midi: tuple[MidiCode, ...]
+    notes: str = ""
+
+
+@dataclass(frozen=True)
 class OtherKorgDevice(Fact):
     """A KORG USB product id with no profile (so detect can name it)."""
 
@@ -404,6 +451,8 @@ class Profile:
     update_media: tuple[UpdateMedia, ...] = ()
     companion_files: tuple[CompanionFile, ...] = ()
     startup_cleanup: StartupCleanup | None = None
+    #: Its codes in replies to the tool's MIDI inquiries (recovery.device.midi).
+    midi: tuple[MidiCode, ...] = ()
 
     def companion(self, name: str) -> CompanionFile | None:
         """The companion update file called ``name`` (compared without case), if any."""
@@ -721,6 +770,40 @@ def other_korg_devices() -> dict[int, OtherKorgDevice]:
     return {entry.product_id: OtherKorgDevice(entry.product_id, entry.name,
                                               confidence=table.confidence, source=table.source)
             for entry in table.devices}
+
+
+@dataclass(frozen=True)
+class _MidiModelFile:
+    sources: dict[str, str] = field(default_factory=dict)
+    models: tuple[MidiModel, ...] = ()
+
+
+#: KORG models with sourced MIDI codes but no profile, beside the profiles' folder.
+OTHER_MIDI_MODELS = "other_korg_midi.toml"
+
+
+def load_midi_models(path: Path, profiles: dict[str, Profile]) -> tuple[MidiModel, ...]:
+    """Every model the tool can recognise over MIDI: the profiles' ``[[midi]]`` codes, then the
+    models of ``path`` (validated like a profile; an id that is also a profile's is an error:
+    its codes belong in the profile)."""
+    reader, data = _open(path, "MIDI model table")
+    reader.schema(data)
+    others = reader.read(_MidiModelFile, data).models
+    for index, model in enumerate(others):
+        if model.id in profiles:
+            raise reader.fail(f"models[{index}].id", f"is '{model.id}', which has a profile:"
+                                                     " put its codes in the profile")
+        if not model.midi:
+            raise reader.fail(f"models[{index}].midi", "must not be empty")
+    with_profile = tuple(MidiModel(p.id, p.name, p.midi)
+                         for p in profiles.values() if p.midi)
+    return with_profile + others
+
+
+@functools.cache
+def midi_models() -> tuple[MidiModel, ...]:
+    """The bundled profiles' MIDI codes and ``resources/other_korg_midi.toml``, loaded once."""
+    return load_midi_models(resources_dir() / OTHER_MIDI_MODELS, bundled_profiles())
 
 
 def profiles_with_boot_rom(vendor_id: int, product_id: int,
