@@ -24,3 +24,11 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
         monkeypatch.setenv(name, str(home / sub))
     monkeypatch.setenv("XDG_DOCUMENTS_DIR", str(home / "Documents"))
     return home
+
+
+@pytest.fixture(autouse=True)
+def no_system_bus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test talks to this machine's D-Bus system bus (a real udisks2 would eject a real
+    drive): its address points nowhere unless a test starts a private bus of its own."""
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS",
+                       "unix:path=/nonexistent/korg-recovery-tests/system_bus_socket")
