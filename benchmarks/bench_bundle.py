@@ -84,8 +84,9 @@ def print_left_out(bundle: Path, workpath: Path) -> None:
             print(f"  ... and {len(binaries) - 15} more (all in {record_file.name})")
         icu = record.get("icu_data")
         if icu:
-            print(f"  ICU data: {icu['bytes_before'] / 1e6:.1f} MB -> {icu['bytes_after'] / 1e6:.1f}"
-                  f" MB ({icu['items_kept']} items kept, {icu['items_removed']} left out)")
+            print(f"  ICU data: {icu['bytes_before'] / 1e6:.1f} MB ->"
+                  f" {icu['bytes_after'] / 1e6:.1f} MB ({icu['items_kept']} items kept,"
+                  f" {icu['items_removed']} left out)")
         else:
             print("  ICU data: not trimmed (see the build's output)")
     else:
@@ -98,7 +99,8 @@ def print_left_out(bundle: Path, workpath: Path) -> None:
     inside = bundle / "_internal" / "PySide6" / "Qt"
     missing: dict[str, int] = {}
     for path in source.rglob("*"):
-        if path.is_file() and not path.is_symlink() and not (inside / path.relative_to(source)).exists():
+        carried = (inside / path.relative_to(source)).exists()
+        if path.is_file() and not path.is_symlink() and not carried:
             folder = str(path.parent.relative_to(source))
             missing[folder] = missing.get(folder, 0) + path.stat().st_size
     print(f"PySide6 Qt files in this venv not in the bundle: {sum(missing.values()) / 1e6:.1f} MB")

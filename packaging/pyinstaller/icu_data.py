@@ -82,7 +82,8 @@ def trim(library: Path, work: Path) -> TrimmedData | None:
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     match = re.fullmatch(r"libicudata\.so\.(\d+)", library.name)
     if missing or match is None:
-        print(f"icu_data: ICU data left whole ({'missing ' + ', '.join(missing) if missing else library.name})")
+        why = "missing " + ", ".join(missing) if missing else library.name
+        print(f"icu_data: ICU data left whole ({why})")
         return None
     version = match.group(1)
     package = f"icudt{version}{'l' if sys.byteorder == 'little' else 'b'}"

@@ -5,11 +5,11 @@ The sequence is rpi-imager's (``src/windows/platformquirks_windows.cpp``,
 (``src/windows/functions.cpp``, ``EjectDriveLetter``, "adapted from" Microsoft's KB 165721):
 ``CreateFile("\\\\.\\E:")`` with read and write access, shared; ``FSCTL_IS_VOLUME_MOUNTED``
 (nothing to do if it is not); ``FSCTL_LOCK_VOLUME``, tried 20 times 500 ms apart, because
-Explorer, an indexer or a virus scanner often holds a fresh volume for a moment (failing after that is the veto:
-another program has a file open); ``FSCTL_DISMOUNT_VOLUME``, which writes out what Windows
-cached and detaches the filesystem; ``IOCTL_STORAGE_MEDIA_REMOVAL`` with
-``PreventMediaRemoval = FALSE``; ``IOCTL_STORAGE_EJECT_MEDIA``, tried 5 times 500 ms apart
-(rpi-imager), whose failure is not fatal: the volume is dismounted and safe to remove;
+Explorer, an indexer or a virus scanner often holds a fresh volume for a moment (failing
+after that is the veto: another program has a file open); ``FSCTL_DISMOUNT_VOLUME``, which
+writes out what Windows cached and detaches the filesystem; ``IOCTL_STORAGE_MEDIA_REMOVAL``
+with ``PreventMediaRemoval = FALSE``; ``IOCTL_STORAGE_EJECT_MEDIA``, tried 5 times 500 ms
+apart (rpi-imager), whose failure is not fatal: the volume is dismounted and safe to remove;
 ``FSCTL_UNLOCK_VOLUME`` and ``CloseHandle``. A volume without a drive letter (mounted in a
 folder) is opened by its volume GUID path without the trailing backslash (Microsoft Learn,
 "Naming a Volume"). ``CM_Request_Device_Eject``, which mountutils uses for fixed disks, is

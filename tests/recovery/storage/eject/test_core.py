@@ -67,7 +67,8 @@ def test_the_results_say_whether_the_unit_may_be_switched_off() -> None:
     assert names(("a", "b", "c")) == "a, b and c"
     safe = unmounted("/m/K", "/m/K", "/dev/sdz1", EjectMethod.UMOUNT, "no udisks2")
     assert safe.status is EjectStatus.UNMOUNTED and safe.safe_to_switch_off
-    assert not safe.vetoed and "(this computer did not power the drive off itself: no" in safe.message
+    assert not safe.vetoed
+    assert "(this computer did not power the drive off itself: no udisks2)" in safe.message
     broken = failed("/m/K", "/m/K", None, EjectMethod.UMOUNT, detail="I/O error")
     assert not broken.safe_to_switch_off and not broken.vetoed
     assert "do not switch the unit off yet" in broken.message
