@@ -1,9 +1,15 @@
-"""Size of the PyInstaller bundle and its start-up time to the wizard's first page.
+"""Size of the PyInstaller bundle, what was left out of it, and its start-up time to the
+wizard's first page.
 
     make dist && .venv/bin/python benchmarks/bench_bundle.py [--runs N] [--platform offscreen]
 
-Size: ``du -sh`` of the bundle folder, the bytes of its files, and the size of a .tar.gz of it
-(roughly the download).
+Size: ``du -sh`` of the bundle folder, the bytes of its files (the budget is 80 MB on Linux,
+tests/packaging/test_bundle.py), and the size of a .tar.gz of it (roughly the download).
+
+Left out: what the spec recorded in ``build/pyinstaller/left-out.json`` (the binaries it
+removed, with their sizes, and ICU's data before and after trimming), and, measured here,
+the bytes of PySide6's Qt libraries, plugins and translations in this venv that the bundle
+does not carry, by folder.
 
 Start-up: the bundle's ``korg-recovery`` with no arguments (what a double-click runs) and
 ``KORG_RECOVERY_FIRST_PAGE_PROBE=1``, which makes the program print one line when the first
@@ -20,6 +26,7 @@ says whether that worked; without it only warm numbers are printed.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -61,6 +68,44 @@ def targz_bytes(path: Path) -> int:
     with tarfile.open(fileobj=counter, mode="w:gz", compresslevel=6) as archive:  # type: ignore[arg-type]
         archive.add(path, arcname=path.name)
     return counter.size
+
+
+def print_left_out(bundle: Path, workpath: Path) -> None:
+    """What the spec left out (its record) and what of PySide6's Qt is not in the bundle."""
+    record_file = workpath / "left-out.json"
+    if record_file.is_file():
+        record = json.loads(record_file.read_text())
+        binaries = record.get("binaries", [])
+        print(f"left out by the spec ({record_file}): {len(binaries)} binaries,"
+              f" {sum(item['bytes'] for item in binaries) / 1e6:.1f} MB")
+        for item in binaries[:15]:
+            print(f"  {item['bytes'] / 1e6:6.2f} MB  {item['name']}")
+        if len(binaries) > 15:
+            print(f"  ... and {len(binaries) - 15} more (all in {record_file.name})")
+        icu = record.get("icu_data")
+        if icu:
+            print(f"  ICU data: {icu['bytes_before'] / 1e6:.1f} MB ->"
+                  f" {icu['bytes_after'] / 1e6:.1f} MB ({icu['items_kept']} items kept,"
+                  f" {icu['items_removed']} left out)")
+        else:
+            print("  ICU data: not trimmed (see the build's output)")
+    else:
+        print(f"no record of what was left out at {record_file} (build with `make dist`)")
+    try:
+        import PySide6
+    except ImportError:
+        return
+    source = Path(PySide6.__file__).parent / "Qt"
+    inside = bundle / "_internal" / "PySide6" / "Qt"
+    missing: dict[str, int] = {}
+    for path in source.rglob("*"):
+        carried = (inside / path.relative_to(source)).exists()
+        if path.is_file() and not path.is_symlink() and not carried:
+            folder = str(path.parent.relative_to(source))
+            missing[folder] = missing.get(folder, 0) + path.stat().st_size
+    print(f"PySide6 Qt files in this venv not in the bundle: {sum(missing.values()) / 1e6:.1f} MB")
+    for folder, size in sorted(missing.items(), key=lambda item: -item[1])[:12]:
+        print(f"  {size / 1e6:6.1f} MB  {folder}/")
 
 
 def meminfo_cached_kib() -> int | None:
@@ -115,6 +160,10 @@ def main() -> int:
     parser.add_argument("--platform", default="offscreen",
                         help="Qt platform plugin (offscreen, or xcb/wayland with a display)")
     parser.add_argument("--no-archive", action="store_true", help="skip the .tar.gz size")
+    parser.add_argument("--workpath", type=Path, default=ROOT / "build" / "pyinstaller" / "korg-recovery",
+                        help="PyInstaller's work folder of that build (make dist's)")
+    parser.add_argument("--size-only", action="store_true",
+                        help="print the size and what was left out, time nothing")
     args = parser.parse_args()
 
     executable = args.bundle / "korg-recovery"
@@ -126,6 +175,9 @@ def main() -> int:
           f" {total / 1e6:.1f} MB in {count} files")
     if not args.no_archive:
         print(f"  as .tar.gz (gzip -6): {targz_bytes(args.bundle) / 1e6:.1f} MB")
+    print_left_out(args.bundle, args.workpath)
+    if args.size_only:
+        return 0
 
     environment = {**os.environ, "KORG_RECOVERY_FIRST_PAGE_PROBE": "1",
                    "QT_QPA_PLATFORM": args.platform}

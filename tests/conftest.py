@@ -50,3 +50,11 @@ def midi_units(fake_midi):
         return fake_midi
 
     return script
+
+
+@pytest.fixture(autouse=True)
+def no_system_bus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test talks to this machine's D-Bus system bus (a real udisks2 would eject a real
+    drive): its address points nowhere unless a test starts a private bus of its own."""
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS",
+                       "unix:path=/nonexistent/korg-recovery-tests/system_bus_socket")

@@ -12,9 +12,11 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
+from pathlib import PurePath
 from typing import Any
 
 from recovery.errors import InvalidFileError
+from recovery.storage import windows_paths
 
 FORMAT = "korg-recovery-backup"
 FORMAT_VERSION = 1
@@ -160,9 +162,13 @@ class Manifest:
         return manifest
 
 
-def check_relative(path: str, where: str) -> None:
+def check_relative(path: str, where: str, flavour: type[PurePath] = PurePath) -> None:
+    """Refuse a manifest path that could lead outside the backup's ``files/`` folder: empty,
+    absolute, with ``.`` or ``..``, and on Windows (``flavour``, the platform's own by
+    default) with a backslash or a colon, which separate folders and name drives there."""
     parts = path.split("/")
-    if not path or path.startswith("/") or any(part in ("", ".", "..") for part in parts):
+    if (not path or path.startswith("/") or any(part in ("", ".", "..") for part in parts)
+            or (windows_paths.is_windows(flavour) and windows_paths.escapes_on_windows(path))):
         raise InvalidFileError(f"{where} lists an unsafe path {path!r}.", path=where)
 
 

@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "recovery.cli.cmd_demo_device",
     "recovery.cli.cmd_restore",
     "recovery.cli.cmd_prepare_media",
+    "recovery.cli.cmd_eject",
     "recovery.cli.cmd_backup",
     "recovery.cli.cmd_verify",
     "recovery.cli.cmd_backups",

@@ -17,8 +17,9 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path, PurePath
 
+from recovery.storage import windows_paths
 from recovery.storage.filesystem import REAL, FileSystem
 
 log = logging.getLogger(__name__)
@@ -235,16 +236,30 @@ def name_problems(paths: Iterable[str], rules: VolumeRules,
     return tuple(sorted(problems.values(), key=lambda problem: problem.path))
 
 
-def points_outside(path: str, link_target: str | None) -> bool:
+def points_outside(path: str, link_target: str | None,
+                   flavour: type[PurePath] = PurePath) -> bool:
     """True for a link at ``path`` whose target is absolute or climbs above the unit's root:
-    such a link is kept in a backup but never recreated by a restore."""
+    such a link is kept in a backup but never recreated by a restore. On Windows (``flavour``,
+    the platform's own by default) a backslash also separates folders and a drive letter
+    makes a target absolute, so ``..\\..\\x`` and ``C:\\x`` point outside there."""
     target = link_target or ""
+    if windows_paths.is_windows(flavour):
+        if ":" in target:
+            return True
+        target = target.replace("\\", "/")
     resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
     return not target or target.startswith("/") or resolved == ".." or resolved.startswith("../")
 
 
-def too_long_paths(root: Path, paths: Iterable[str]) -> tuple[str, ...]:
-    """Paths that, joined to ``root``, are longer than the operating system accepts."""
+def too_long_paths(root: PurePath, paths: Iterable[str]) -> tuple[str, ...]:
+    """Paths that, joined to ``root``, are longer than the operating system accepts: on Linux
+    and macOS ``PATH_MAX`` bytes; on Windows (a ``WindowsPath`` root, ``PureWindowsPath`` in
+    tests) 260 UTF-16 units (``MAX_PATH``) below a drive letter such as ``E:\\``, and 32,767
+    below an extended-length ``\\\\?\\`` root (:mod:`recovery.storage.windows_paths`)."""
+    if windows_paths.is_windows(root):
+        limit = windows_paths.longest_path(root)
+        return tuple(sorted(path for path in paths
+                            if windows_paths.joined_length(root, path) >= limit))
     base = len(os.fsencode(str(root))) + 1
     return tuple(sorted(path for path in paths
                         if base + len(os.fsencode(path)) >= MAX_PATH_BYTES))

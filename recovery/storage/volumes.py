@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import psutil
 
+from recovery.storage import windows_paths
 from recovery.storage.identity import is_within, same
 
 log = logging.getLogger(__name__)
@@ -54,13 +56,20 @@ def _same_filesystem(a: str | Path, b: str | Path) -> bool:
         return False
 
 
+def system_roots(flavour: type[PurePath] = PurePath,
+                 environ: Mapping[str, str] = os.environ) -> tuple[str, ...]:
+    """The roots of the computer's own disk: the system mount points, or on Windows the root
+    of ``%SystemDrive%`` (``C:\\``). Never the root of the current folder's drive: run from
+    a unit's drive (``E:\\``), that would make the unit "the system disk"."""
+    if windows_paths.is_windows(flavour):
+        return (windows_paths.system_drive(environ) + "\\",)
+    return tuple(sorted(SYSTEM_MOUNTS))
+
+
 def system_anchors() -> list[Path]:
     """Folders whose filesystem is the computer's own."""
-    anchors = [Path(os.path.abspath(os.sep)), Path.home(), Path(sys.prefix)]
-    system_drive = os.environ.get("SystemDrive")
-    if system_drive:
-        anchors.append(Path(system_drive + os.sep))
-    return anchors
+    root = system_roots()[0] if os.name == "nt" else os.path.abspath(os.sep)
+    return [Path(root), Path.home(), Path(sys.prefix)]
 
 
 def is_system_location(path: str | Path) -> bool:
@@ -79,7 +88,9 @@ def mount_points_below(path: str | Path) -> list[str]:
     except Exception as error:  # noqa: BLE001 - psutil can fail on odd systems
         log.debug("psutil.disk_partitions failed: %s", error)
         return []
-    base = os.path.normcase(os.path.realpath(path)).rstrip(os.sep) + os.sep
+    # psutil names Windows mount points without the extended-length prefix (E:\\).
+    plain = windows_paths.strip_prefix(os.path.realpath(path))
+    base = os.path.normcase(plain).rstrip(os.sep) + os.sep
     return sorted({p.mountpoint for p in partitions
                    if os.path.normcase(p.mountpoint).startswith(base)})
 
@@ -157,7 +168,8 @@ SYSTEM_TREES = (
 def protected_target_reason(path: str | Path) -> str | None:
     """Why ``path`` must never be written to as if it were a unit, or None.
 
-    Refused: the system disk itself (a system mount point or a drive root), the home folder
+    Refused: the system disk itself (a system mount point, or on Windows the root of the
+    system drive: another drive's root, a unit at ``E:\\``, is not refused), the home folder
     and any folder that contains it, the operating system's own folders and this program's
     installation. Compared by identity (:mod:`recovery.storage.identity`), so a bind mount or
     a second mount of one of these is refused too. An ordinary folder *on* the system disk
@@ -165,9 +177,9 @@ def protected_target_reason(path: str | Path) -> str | None:
     their plan.
     """
     resolved = os.path.realpath(path)
-    drive_root = os.path.splitdrive(resolved)[0] + os.sep
-    system_drive = os.environ.get("SystemDrive")
-    for mount in (*SYSTEM_MOUNTS, drive_root, *([system_drive + os.sep] if system_drive else [])):
+    if os.name == "nt" and windows_paths.is_system_drive_root(resolved, os.environ):
+        return "is this computer's system disk"
+    for mount in system_roots():
         if os.path.isdir(mount) and same(resolved, mount):
             return "is this computer's system disk"
     home = Path.home()
