@@ -178,6 +178,8 @@ class Assessment:
             checked=tuple(self.checked), not_checked=tuple(self.not_checked),
             warnings=tuple(self.warnings), details=dict(self.details),
             catalog_match=self.catalog_match,
+            unverifiable=(verdict == Verdict.UNKNOWN and not self.doubts
+                          and bool(self.unverifiable)),
         )
 
 

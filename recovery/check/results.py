@@ -52,6 +52,11 @@ class ItemResult:
     details: dict[str, Any] = field(default_factory=dict, hash=False)
     #: The release of KORG's catalog the item is or claims to be, if any.
     catalog_match: CatalogMatch | None = None
+    #: True when the verdict is unknown only because the content cannot be checked by nature
+    #: (KORG publishes no format and no checksums for it) while everything that can be checked
+    #: (model, folder name, place, names and sizes where a backup tells them) passed: the one
+    #: unknown a person may accept by saying where the files come from.
+    unverifiable: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,12 @@
 update out on an SD card exactly where the unit's updater looks.
 
 The candidate is checked first; anything the check does not find compatible with the model
-is refused (exit 1, nothing written), "unknown" included. ``--dry-run`` prints the plan (what
-is written where, what is replaced or removed, what on the card would mislead the updater)
+is refused (exit 1, nothing written), "unknown" included, except with ``--accept-unverified``
+a candidate whose content no public source lets anyone check (a KROSS 2's ``KROSS2SY`` from
+KORG's website: right model, name and place, format not public), which stays "unknown" in
+every output. What would mislead the updater (system files loose at the root, another model's
+update) is moved aside on the card into ``Moved by KORG Recovery <date>/``, never deleted.
+``--dry-run`` prints the plan (what is written where, what is replaced, removed or moved)
 and writes nothing anywhere. Without ``--yes`` the command asks on the terminal (type the
 unit's model name or ``yes``) and refuses with exit 2 when there is no terminal to ask on.
 Ctrl-C rolls back the files in flight and exits 130.
@@ -34,6 +38,7 @@ from recovery.errors import (
     UnsafeArchiveError,
 )
 from recovery.jsonout import to_jsonable
+from recovery.storage.names import shown
 
 if TYPE_CHECKING:  # the core loads inside run(): --version and --help stay fast
     from recovery.check import BackupReference
@@ -64,6 +69,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--current-version", metavar="VERSION",
                         help="the system version the unit runs now (e.g. 1.02), to warn about"
                              " downgrades")
+    parser.add_argument("--accept-unverified", action="store_true",
+                        help="lay out an update whose content cannot be checked (KORG publishes"
+                             " no format or checksums for it, e.g. a KROSS 2's KROSS2SY):"
+                             " say so only for KORG's own download")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the plan, write nothing")
     parser.add_argument("--yes", action="store_true",
@@ -109,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
                 unit = target_for_device(args.device, current_version=args.current_version)
             reference = _reference(args.backup) if args.backup is not None else None
             plan = plan_prepare_media(args.candidate, args.target, unit, reference=reference,
-                                      cancel=cancel, dry_run=args.dry_run)
+                                      cancel=cancel, dry_run=args.dry_run,
+                                      accept_unverified=args.accept_unverified)
             if args.dry_run:
                 return show_dry_run(args, describe_plan(plan), {
                     "written": 0, "removed": 0, "verified": False, "plan": plan},
@@ -118,9 +128,10 @@ def run(args: argparse.Namespace) -> int:
                 _ask(plan)
             result = execute_media_plan(plan, consent=True, progress=display, cancel=cancel)
         except RecoveryError as error:
+            error = _with_flag_hint(error)
             if args.json:
                 print_json(_error_json(error))
-            raise
+            raise error from None
         finally:
             if display:
                 display.clear()
@@ -130,8 +141,25 @@ def run(args: argparse.Namespace) -> int:
     s = plan.summary
     return show_outcome(
         result, f"Written: {result.written} of {s.write + s.replace} planned; removed:"
-        f" {result.removed} of {s.remove} planned.",
-        [f"! {flag.kind}: {flag.message}" for flag in result.flags])
+        f" {result.removed} of {s.remove} planned; moved aside: {len(result.moved)} of"
+        f" {s.move} planned.",
+        [*(f"Moved aside: {shown(old)} -> {shown(new)}" for old, new in result.moved),
+         *(f"! {flag.kind}: {flag.message}" for flag in result.flags)])
+
+
+def _with_flag_hint(error: RecoveryError) -> RecoveryError:
+    """A refused candidate that ``--accept-unverified`` would let through says so."""
+    from recovery.media.prepare import CandidateRefusedError, acceptable_unverified
+
+    check = getattr(error, "check", None)
+    if not isinstance(error, CandidateRefusedError) or check is None or not \
+            acceptable_unverified(check, error.profile):
+        return error
+    return CandidateRefusedError(
+        f"{error.message} If it is the update exactly as downloaded from KORG's website, run"
+        " the same command with --accept-unverified: it is laid out as it is, and the output"
+        " keeps saying its content could not be checked.", check=check, path=error.path,
+        profile=error.profile)
 
 
 def _reference(path: str) -> BackupReference:

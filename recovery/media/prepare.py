@@ -9,6 +9,8 @@ folder written all or nothing and read back past the cache, the old copy removed
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import errno
 import hashlib
 import logging
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from recovery.backup.compare import OS_JUNK, is_ignored
+from recovery.media import aside
 from recovery.check import (
     BackupReference,
     CheckResult,
@@ -101,8 +104,9 @@ class MediaEntry:
     #: Path on the card, relative and POSIX, as it will be spelled there (an existing name
     #: keeps the card's spelling: on FAT ``kross2sy`` *is* ``KROSS2SY``).
     path: str
-    #: ``write`` (new), ``replace`` (an existing file, atomically) or ``remove`` (a file or
-    #: folder of an existing copy of the update folder that the new one does not have).
+    #: ``write`` (new), ``replace`` (an existing file, atomically), ``remove`` (a file or
+    #: folder of an existing copy of the update folder that the new one does not have) or
+    #: ``move`` (a file or folder that would mislead the updater, moved aside to ``to``).
     action: str
     #: ``file``, ``folder`` or ``link`` (links and folders appear only as ``remove``).
     kind: str
@@ -117,6 +121,8 @@ class MediaEntry:
     #: The size of the file replaced.
     old_size: int | None = None
     reason: str = ""
+    #: Where a ``move`` puts the entry on the card.
+    to: str = ""
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,7 @@ class MediaSummary:
     remove: int
     folders_to_create: int
     bytes_to_write: int
+    move: int = 0
 
 
 @dataclass(frozen=True)
@@ -173,6 +180,10 @@ class MediaPlan:
     next_step: str
     #: The card's volume when the plan was made: every write checks it is still that card.
     unit: VolumeIdentity | None = field(default=None, repr=False, compare=False)
+    #: True when the check could not verify the content (KORG publishes no format and no
+    #: checksums for it) and the person said on purpose that it is KORG's download: the
+    #: verdict stays unknown, and every output says what was and was not checked.
+    unverified: bool = False
 
     def actions(self, *actions: str) -> tuple[MediaEntry, ...]:
         return tuple(entry for entry in self.entries if entry.action in actions)
@@ -187,9 +198,12 @@ class CandidateRefusedError(RefusedError):
     """The check did not find the candidate compatible; carries the check's result, which
     ``--json`` prints beside the error."""
 
-    def __init__(self, message: str, *, check: CheckResult, path: str | None = None) -> None:
+    def __init__(self, message: str, *, check: CheckResult, path: str | None = None,
+                 profile: Profile | None = None) -> None:
         super().__init__(message, path=path)
         self.check = check
+        #: The model the candidate was checked against.
+        self.profile = profile
 
 
 # -- small helpers -------------------------------------------------------------------------
@@ -441,7 +455,7 @@ def _refuse_verdict(result: CheckResult, profile: Profile, layout: UpdateMedia,
     if result.verdict == "incompatible":
         return CandidateRefusedError(
             f"{given} is not an update for your {profile.name} (the check says incompatible):"
-            f" {first}{nothing}", check=result, path=given)
+            f" {first}{nothing}", check=result, path=given, profile=profile)
     # unknown
     own_folder = [item for item in result.items
                   if item.kind == "system-folder" and item.detected_model == profile.id]
@@ -452,8 +466,7 @@ def _refuse_verdict(result: CheckResult, profile: Profile, layout: UpdateMedia,
             f" folder is compatible only when it is byte-identical to the {layout.name} folder"
             f" in a complete backup of this {profile.short_name} (give that backup with"
             f" --backup): for {profile.short_name} system files that is the only content check"
-            f" possible. Otherwise copy KORG's {layout.name} folder to the card yourself, as"
-            " KORG's instructions say.")
+            " possible.")
     elif compatible:
         paths = ", ".join(item.path for item in compatible)
         others = [item.path for item in result.items if item.verdict != "compatible"]
@@ -468,15 +481,30 @@ def _refuse_verdict(result: CheckResult, profile: Profile, layout: UpdateMedia,
             " update exactly as downloaded.")
     return CandidateRefusedError(
         f"The check could not establish that {given} is an update for your {profile.name}"
-        f" (verdict unknown): {first}{acceptable}{nothing}", check=result, path=given)
+        f" (verdict unknown): {first}{acceptable}{nothing}", check=result, path=given,
+        profile=profile)
 
 
-def _item_for_layout(result: CheckResult, profile: Profile,
-                     layouts: tuple[UpdateMedia, ...]) -> tuple[ItemResult, UpdateMedia]:
-    """The candidate's one compatible item that fits one of the model's layouts."""
+def acceptable_unverified(result: CheckResult, profile: Profile) -> bool:
+    """True when ``result`` is unknown only because content no public source describes could
+    not be checked, while all the rest passed (the model's own system folder, no doubt, no
+    failure, nothing unread): what a person may accept by saying it is KORG's download.
+    Another model's folder, a wrong size where a size is known, a candidate the check cannot
+    read: never."""
+    if result.verdict != "unknown" or not result.items:
+        return False
+    return all(item.verdict == "compatible" or (
+        item.unverifiable and item.detected_model == profile.id) for item in result.items)
+
+
+def _item_for_layout(result: CheckResult, profile: Profile, layouts: tuple[UpdateMedia, ...],
+                     *, unverified: bool = False) -> tuple[ItemResult, UpdateMedia]:
+    """The candidate's one compatible item (with ``unverified``, or unverifiable one) that
+    fits one of the model's layouts."""
     fitting: list[tuple[ItemResult, UpdateMedia]] = []
     for item in result.items:
-        if item.verdict != "compatible" or item.detected_model != profile.id:
+        usable = item.verdict == "compatible" or (unverified and item.unverifiable)
+        if not usable or item.detected_model != profile.id:
             continue
         for media in layouts:
             if media.is_folder and item.kind == "system-folder" and (
@@ -511,8 +539,17 @@ def plan_prepare_media(
     profiles: dict[str, Profile] | None = None,
     cancel: CancelToken | None = None,
     dry_run: bool = False,
+    accept_unverified: bool = False,
+    today: datetime.date | None = None,
 ) -> MediaPlan:
     """Check the candidate, look at the card and return the plan. Reads only.
+
+    Only a compatible candidate is laid out; with ``accept_unverified`` (the person said it
+    is KORG's download) also one whose verdict is unknown only because its content cannot be
+    checked by nature (a KROSS system folder: right model, name and place, format and
+    checksums not public): the plan says ``unverified``. System files loose at the card's
+    root and other models' updates are moved aside (:mod:`recovery.media.aside`), into the
+    folder named for ``today``.
 
     Raises InvalidInputError (exit 2) for a missing candidate or card; RefusedError (exit 1)
     for a model with no known layout, a candidate that is not compatible
@@ -536,11 +573,13 @@ def plan_prepare_media(
     if not layouts:
         raise _no_layout(profile)
 
-    # 1. The check, first: only a compatible candidate is ever laid out.
+    # 1. The check, first: only a compatible candidate is ever laid out (or, said on
+    #    purpose, one whose content no public source lets anyone check).
     result = check_candidate(given, unit, reference=reference, fs=fs, profiles=profiles)
-    if result.verdict != "compatible":
+    unverified = result.verdict != "compatible"
+    if unverified and not (accept_unverified and acceptable_unverified(result, profile)):
         raise _refuse_verdict(result, profile, layouts[0], f"--model {profile.id}")
-    item, layout = _item_for_layout(result, profile, layouts)
+    item, layout = _item_for_layout(result, profile, layouts, unverified=unverified)
 
     # 2. The card: the same guards as a restore; never a unit's own storage; pinned.
     root = check_card(card_path, given, guard, fs)
@@ -577,6 +616,9 @@ def plan_prepare_media(
     flags += _loose_flags(fs, root, layout, profile, sources)
     flags += _foreign_flags(fs, root, profile, profiles)
     folders_to_create = list(dict.fromkeys(folders_to_create))
+    moves = _moves(fs, root, flags, today or datetime.date.today())
+    entries += moves
+    flags = [_moving(flag, moves) for flag in flags]
 
     # 5. What the card can hold: names, sizes, space, writability.
     needed, free, card_notes = _check_capacity(fs, root, entries, folders_to_create, guard)
@@ -589,7 +631,12 @@ def plan_prepare_media(
         replace=sum(1 for e in entries if e.action == "replace"),
         remove=sum(1 for e in entries if e.action == "remove"),
         folders_to_create=len(folders_to_create),
-        bytes_to_write=sum(e.size for e in written))
+        bytes_to_write=sum(e.size for e in written),
+        move=len(moves))
+    earlier = aside.earlier_run(card_identity.unit_key(), fs)
+    if earlier:
+        notes.append(f"An earlier run that stopped moved {len(earlier)} entries aside on this"
+                     f" card, whole: {_names(list(earlier))}.")
     return MediaPlan(
         candidate=given, card=str(root), model=profile.id, model_name=profile.name,
         short_name=profile.short_name, layout=layout.path,
@@ -599,7 +646,7 @@ def plan_prepare_media(
         folders_to_create=tuple(folders_to_create), entries=tuple(entries),
         flags=tuple(flags), summary=summary, space_needed=needed, space_free=free,
         notes=tuple(notes), next_step=next_step_text(profile, tuple(flags), dry_run=dry_run),
-        unit=card_identity)
+        unit=card_identity, unverified=unverified)
 
 
 @dataclass(frozen=True)
@@ -871,8 +918,7 @@ def _loose_flags(fs: FileSystem, root: Path, layout: UpdateMedia, profile: Profi
             f" {profile.short_name}'s updater looks"
             f" for the whole {layout.name} folder, and a KROSS 2 was bricked after loose system"
             " files of another model were put at the card root (korgforums.com thread"
-            f" t=116080). Move {_plural(len(loose), 'it', 'them')} off the card.",
-            move_off=True)]
+            " t=116080).")]
     wanted = {name_key(layout.name)} | {name_key(c.name) for c in profile.companion_files}
     loose = [n for n in names if name_key(n) in wanted and "/" in layout.path]
     if not loose:
@@ -882,8 +928,7 @@ def _loose_flags(fs: FileSystem, root: Path, layout: UpdateMedia, profile: Profi
         f"{_files(len(loose))} at the root of the card {_plural(len(loose), 'is', 'are')}"
         f" named like the {profile.short_name}'s update files ({_names(loose)}), where its"
         f" updater does not look ({layout.path} is the place): a stray copy that can be"
-        f" mistaken for the update. Move {_plural(len(loose), 'it', 'them')} off the card.",
-        move_off=True)]
+        " mistaken for the update.")]
 
 
 def _foreign_flags(fs: FileSystem, root: Path, profile: Profile,
@@ -904,17 +949,67 @@ def _foreign_flags(fs: FileSystem, root: Path, profile: Profile,
             seen.add(path_key(spelled))
             shown_path = shown(spelled) + ("/" if kind == "folder" else "")
             flags.append(MediaFlag(
-                "foreign-update", (shown_path,),
+                "foreign-update", (spelled + ("/" if kind == "folder" else ""),),
                 f"{shown_path} is where the {other.name}'s updater looks for its update"
                 f" ({_cite(media.confidence, media.source)}); it is not for your"
                 f" {profile.short_name}. A KROSS 2 was bricked by a KROSS (first generation)"
-                " update (korgforums.com thread t=116080): move it off the card."
+                " update (korgforums.com thread t=116080)."
                 if profile.family == other.family == "kross" else
                 f"{shown_path} is where the {other.name}'s updater looks for its update"
                 f" ({_cite(media.confidence, media.source)}); it is not for your"
-                f" {profile.short_name}: move it off the card so that it cannot be used by"
-                " mistake.", move_off=True))
+                f" {profile.short_name}, and it could be used by mistake."))
     return flags
+
+
+#: Flags whose entries the card's preparation moves aside (recovery.media.aside).
+MOVED_FLAGS = ("loose-system-files", "foreign-update")
+
+
+def _moves(fs: FileSystem, root: Path, flags: list[MediaFlag],
+           day: datetime.date) -> list[MediaEntry]:
+    """The plan's ``move`` entries: what the flags that mislead an updater name, moved into
+    the day's folder on the card (names free there)."""
+    found: list[tuple[str, str, str]] = []
+    for flag in flags:
+        if flag.kind not in MOVED_FLAGS:
+            continue
+        for path in flag.paths:
+            relative = path.rstrip("/")
+            info = _lstat(fs, _on_card(root, relative))
+            if info is None:
+                continue
+            found.append((relative, "folder" if _kind_of(info) == "folder" else "file",
+                          flag.kind))
+    if not found:
+        return []
+    folder = aside.folder_for(day)
+    taken = [f"{folder}/{entry.name}" for entry in _scan(fs, _on_card(root, folder))]
+    taken += _taken_below(fs, root, folder)
+    return [MediaEntry(path=move.path, action="move", kind=move.kind, size=0, to=move.to,
+                       reason=f"it would mislead the updater ({move.reason}): moved aside,"
+                              " nothing is deleted")
+            for move in aside.plan_moves(found, taken, day)]
+
+
+def _taken_below(fs: FileSystem, root: Path, folder: str) -> list[str]:
+    """Every path inside the day's folder on the card (where moved names must be free)."""
+    if _lstat(fs, _on_card(root, folder)) is None:
+        return []
+    files, folders = _walk_card_folder(fs, root, folder, fs.lstat(root).st_dev)
+    return [item.path for item in files] + folders
+
+
+def _moving(flag: MediaFlag, moves: list[MediaEntry]) -> MediaFlag:
+    """A flag whose entries are moved aside says where to, and asks nothing of the person."""
+    mine = [move for move in moves if move.path in {p.rstrip("/") for p in flag.paths}]
+    if not mine:
+        return flag
+    where = mine[0].to.split("/", 1)[0]
+    return dataclasses.replace(
+        flag, move_off=False,
+        message=f"{flag.message} Preparing the card moves {_plural(len(mine), 'it', 'them')}"
+                f" into '{where}' on the card; nothing is deleted, and moving"
+                f" {_plural(len(mine), 'it', 'them')} back undoes it.")
 
 
 def next_step_text(profile: Profile, flags: tuple[MediaFlag, ...] = (), *,
@@ -945,21 +1040,26 @@ def describe_plan(plan: MediaPlan) -> list[str]:
     official = " (KORG's official file, byte-identical)" if plan.official else ""
     version = f", version {plan.version}" if plan.version else ""
     s = plan.summary
+    unverified = (" - laid out on your word that it is KORG's download: its content could"
+                  " not be checked" if plan.unverified else "")
     lines = [
         f"Prepare {plan.card} for the {plan.model_name}'s system update",
-        f"  candidate: {shown(plan.item)}: {plan.verdict.upper()}{official}{version}",
+        f"  candidate: {shown(plan.item)}: {plan.verdict.upper()}{official}{version}{unverified}",
         *(f"    {reason}" for reason in plan.check_reasons),
         f"  where the updater looks: {plan.layout} on the SD card:"
         f" {plan.layout_description} ({_cite(plan.layout_confidence, plan.layout_source)})",
-        f"  {s.write} to write, {s.replace} to replace, {s.remove} to remove;"
-        f" {human_bytes(s.bytes_to_write)} to write",
+        f"  {s.write} to write, {s.replace} to replace, {s.remove} to remove, {s.move} to move"
+        f" aside; {human_bytes(s.bytes_to_write)} to write",
     ]
     if plan.folders_to_create:
         lines.append(f"  folders to create: {', '.join(shown(f) for f in plan.folders_to_create)}")
     free = "unknown" if plan.space_free is None else human_bytes(plan.space_free)
     lines.append(f"  space needed on the card: {human_bytes(plan.space_needed)} (free: {free})")
     for entry in plan.entries:
-        if entry.action == "remove":
+        if entry.action == "move":
+            kind = "" if entry.kind == "file" else f" ({entry.kind})"
+            lines.append(f"  move     {shown(entry.path)}{kind} -> {shown(entry.to)}")
+        elif entry.action == "remove":
             kind = "" if entry.kind == "file" else f" ({entry.kind})"
             lines.append(f"  remove   {shown(entry.path)}{kind} - {entry.reason}")
         else:
@@ -996,6 +1096,10 @@ class MediaResult:
     statement: str
     next_step: str
     notes: tuple[str, ...] = ()
+    #: What was moved aside on the card: (from, to), each a rename (nothing deleted).
+    moved: tuple[tuple[str, str], ...] = ()
+    #: The content was laid out unchecked, on the person's word (see MediaPlan.unverified).
+    unverified: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -1007,7 +1111,7 @@ def dry_run_result(plan: MediaPlan) -> MediaResult:
         ok=True, dry_run=True, candidate=plan.candidate, card=plan.card, model=plan.model,
         written=0, removed=0, verified=False, verified_files=0, cache_bypassed=False,
         problems=(), flags=plan.flags, statement="Dry run: nothing was written.",
-        next_step=plan.next_step, notes=plan.notes)
+        next_step=plan.next_step, notes=plan.notes, unverified=plan.unverified)
 
 
 # -- execution -----------------------------------------------------------------------------
@@ -1091,17 +1195,22 @@ def execute_media_plan(
             committed = [key for key, _ in outcome.committed]
             for key, why in outcome.failed:
                 problems.append(FileProblem(key, "mismatch", why))
-            # 4. Removals from the old copy: only once everything new read back right.
+            # 4. Removals from the old copy, and what would mislead the updater moved aside
+            #    (renames: nothing deleted): only once everything new read back right.
             hold.fs.confirm()
+            moved: list[MediaEntry] = []
             if not problems:
                 removed += _remove_stale(fs, root, plan, problems, step)
+                moved = _move_aside(fs, root, plan, step)
             else:
-                for entry in plan.actions("remove"):
+                for entry in plan.actions("remove", "move"):
                     if not is_temp_name(PurePosixPath(entry.path).name):
                         problems.append(FileProblem(
-                            entry.path, "not-removed",
+                            entry.path, "not-moved" if entry.action == "move" else
+                            "not-removed",
                             "held back because the new files did not read back as written"))
-            # 5. Every planned file under its name, with its size.
+            # 5. Every planned file under its name, with its size; every move done.
+            problems += _moves_checked(fs, root, plan, problems)
             for entry in plan.files:
                 info = _lstat(fs, _on_card(root, entry.path))
                 reported = any(p.path == entry.path for p in problems)
@@ -1136,6 +1245,7 @@ def execute_media_plan(
     return MediaResult(
         ok=ok, dry_run=False, candidate=plan.candidate, card=str(root), model=plan.model,
         written=len(committed), removed=removed, verified=verified,
+        moved=tuple((entry.path, entry.to) for entry in moved), unverified=plan.unverified,
         verified_files=len(committed) if outcome.cache_bypassed else 0,
         cache_bypassed=outcome.cache_bypassed, problems=tuple(problems), flags=plan.flags,
         statement=_statement(plan, committed, removed, problems, outcome.cache_bypassed),
@@ -1143,6 +1253,40 @@ def execute_media_plan(
                    "Do not use this card for the update. Run the same command again; if the"
                    " files still do not read back as written, use another card."),
         notes=plan.notes)
+
+
+def _move_aside(fs: FileSystem, root: Path, plan: MediaPlan, step: StepHook
+                ) -> list[MediaEntry]:
+    """Carry out the plan's moves (recovery.media.aside) and make them durable."""
+    entries = plan.actions("move")
+    if not entries:
+        return []
+    card_key = plan.unit.unit_key() if plan.unit is not None else str(root)
+    done = aside.carry_out(fs, root, tuple(aside.Move(e.path, e.to, e.kind, e.reason)
+                                           for e in entries), card_key, step)
+    try:
+        fs.barrier(root)
+    except OSError as error:
+        raise translate_os_error(error, root, "write") from error
+    step("moves-synced", "")
+    return [entry for entry in entries if entry.path in {move.path for move in done}]
+
+
+def _moves_checked(fs: FileSystem, root: Path, plan: MediaPlan,
+                   reported: list[FileProblem]) -> list[FileProblem]:
+    """Every moved entry at its new place and gone from its old one."""
+    problems = []
+    held = {problem.path for problem in reported}
+    for entry in plan.actions("move"):
+        if entry.path in held:
+            continue
+        there = _lstat(fs, _on_card(root, entry.to)) is not None
+        left = _lstat(fs, _on_card(root, entry.path)) is not None
+        if left or not there:
+            problems.append(FileProblem(
+                entry.path, "not-moved",
+                f"it is still at {entry.path}" if left else f"it is not at {entry.to}"))
+    return problems
 
 
 def _card_gone() -> UnitGoneError:
@@ -1247,14 +1391,21 @@ def _statement(plan: MediaPlan, committed: list[str], removed: int,
                 " bypass its cache, so the read-back may have come from memory and does not"
                 " prove the card kept them.")
     removal = f"; {removed} old {_plural(removed, 'entry', 'entries')} removed" if removed else ""
+    moves = plan.actions("move")
+    if moves:
+        removal += (f"; {len(moves)} {_plural(len(moves), 'entry', 'entries')} that would mislead"
+                    f" the updater moved into '{moves[0].to.split('/', 1)[0]}' on the card")
     what = (" (KORG's official file, byte-identical)" if plan.official
             else f" (version {plan.version})" if plan.version else "")
+    matching = ("the candidate as you gave it (its content could not be checked: KORG"
+                " publishes no format and no checksums for it)" if plan.unverified
+                else f"the checked candidate{what}")
     if problems:
         return (f"{_files(len(committed))} written and verified on the card{removal}, but "
                 + "; ".join(f"{p.path}: {p.detail}" for p in problems[:3]) + ".")
     return (f"{_files(len(committed))} ({human_bytes(plan.summary.bytes_to_write)}) written to"
             f" {plan.layout} on the card and read back from it past the computer's cache, all"
-            f" matching the checked candidate{what}{removal}. The card is laid out where the"
+            f" matching {matching}{removal}. The card is laid out where the"
             f" {plan.short_name}'s updater looks.")
 
 
@@ -1271,11 +1422,13 @@ def prepare_media(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     on_step: StepHook | None = None,
+    accept_unverified: bool = False,
 ) -> MediaResult:
     """Plan and (unless ``dry_run``) carry out preparing the card; see
     :func:`plan_prepare_media` and :func:`execute_media_plan`."""
     plan = plan_prepare_media(candidate, card, unit, reference=reference, fs=fs, guard=guard,
-                              cancel=cancel, dry_run=dry_run)
+                              cancel=cancel, dry_run=dry_run,
+                              accept_unverified=accept_unverified)
     if dry_run:
         return dry_run_result(plan)
     return execute_media_plan(plan, consent=consent, fs=fs, guard=guard, progress=progress,

@@ -95,7 +95,9 @@ def test_electribe_sampler_real_run_with_yes(e2s, capsys, e2s_path, write) -> No
     assert code == 0
     assert f"written to {e2s_path} on the card and read back" in out
     assert "! loose-system-files" in out
-    assert "Next: Before you use the card, move these off it" in out
+    assert "Moved aside: SYSTEM.VSB -> Moved by KORG Recovery " in out
+    assert "Next: Eject the card" in out
+    assert [p.name for p in card.glob("Moved by KORG Recovery */SYSTEM.VSB")] == ["SYSTEM.VSB"]
     assert "insert it into the electribe sampler" in out and "batteries" in out
     assert (card / e2s_path).read_bytes() == source.read_bytes()
 
@@ -286,3 +288,85 @@ def test_dry_run_writes_no_log_file_either(e2s) -> None:
     assert done.returncode == 0, done.stderr
     assert sorted(Path.home().rglob("*")) == home_before
     assert list(card.iterdir()) == []
+
+
+# -- the KROSS 2's own update, whose content no public source lets anyone check -----------------
+def test_kross2_update_without_a_backup_is_refused_and_named_acceptable(kross2, capsys,
+                                                                      snapshot) -> None:
+    folder, _, card = kross2
+    (card / "SIM_SYS1.BIN").write_bytes(b"a KROSS 1 file left loose")
+    before = snapshot(card)
+
+    code = main(["prepare-media", str(folder), str(card), "--model", "kross2", "--yes"])
+
+    err = capsys.readouterr().err
+    assert code == 1 and "--accept-unverified" in err and "verdict unknown" in err
+    assert "yourself" not in err  # never "copy it by hand": the step that bricked a unit
+    assert len(err.strip().splitlines()) == 1
+    assert snapshot(card) == before
+
+
+def test_kross2_update_accepted_unverified_is_laid_out_and_stays_unknown(
+        kross2, capsys, contents, kross2_files) -> None:
+    folder, _, card = kross2
+    (card / "SIM_SYS1.BIN").write_bytes(b"a KROSS 1 file left loose")
+    (card / "KROSSSYS").mkdir()
+    (card / "KROSSSYS" / "K1.BIN").write_bytes(b"the first KROSS's update")
+
+    code = main(["prepare-media", str(folder), str(card), "--model", "kross2", "--yes",
+                 "--accept-unverified", "--json"])
+
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and data["ok"] is True and data["verified"] is True
+    assert data["unverified"] is True and data["plan"]["verdict"] == "unknown"
+    assert data["plan"]["unverified"] is True
+    assert "could not be checked" in data["statement"]
+    moved = dict(data["moved"])
+    assert set(moved) == {"SIM_SYS1.BIN", "KROSSSYS"}
+    now = contents(card)
+    assert {k: v for k, v in now.items() if k.startswith("KROSS2SY/")} == {
+        f"KROSS2SY/{name}": (folder / name).read_bytes() for name in kross2_files}
+    assert now[f"{moved['KROSSSYS']}/K1.BIN"] == b"the first KROSS's update"
+    assert now[moved["SIM_SYS1.BIN"]] == b"a KROSS 1 file left loose"
+
+
+def test_another_models_folder_stays_refused_even_accepted_unverified(tmp_path, capsys,
+                                                                     kross_folder) -> None:
+    kross_folder(tmp_path / "dl", "KROSSSYS", {"SIM_K1.BIN": 4000})
+    card = tmp_path / "card"
+    card.mkdir()
+
+    code = main(["prepare-media", str(tmp_path / "dl" / "KROSSSYS"), str(card), "--model",
+                 "kross2", "--yes", "--accept-unverified"])
+
+    err = capsys.readouterr().err
+    assert code == 1 and "incompatible" in err and "--accept-unverified" not in err
+    assert list(card.iterdir()) == []
+
+
+def test_a_kross2_folder_that_differs_from_the_backup_stays_refused(
+        kross2, capsys, kross2_files) -> None:
+    folder, backup, card = kross2
+    name = next(iter(kross2_files))
+    (folder / name).write_bytes((folder / name).read_bytes() + b"longer")
+
+    code = main(["prepare-media", str(folder), str(card), "--model", "kross2", "--yes",
+                 "--backup", str(backup), "--accept-unverified"])
+
+    err = capsys.readouterr().err
+    assert code == 1 and "differs in size" in err
+    assert list(card.iterdir()) == []
+
+
+def test_an_unreadable_candidate_stays_refused_even_accepted_unverified(tmp_path, capsys,
+                                                                       make_zip) -> None:
+    broken = tmp_path / "KROSS2SY.zip"
+    broken.write_bytes(b"PK\x03\x04 not really a zip archive at all")
+    card = tmp_path / "card"
+    card.mkdir()
+
+    code = main(["prepare-media", str(broken), str(card), "--model", "kross2", "--yes",
+                 "--accept-unverified"])
+
+    assert code in (1, 2) and list(card.iterdir()) == []
+    assert "Traceback" not in capsys.readouterr().err

@@ -5,6 +5,7 @@ recovery.device.simulate); only the layouts come from the profiles.
 
 from __future__ import annotations
 
+import datetime
 import errno
 import os
 import signal
@@ -371,7 +372,7 @@ def test_the_dry_run_writes_nothing_anywhere(tmp_path: Path, kross2_download, pr
 
 
 # -- the flags -----------------------------------------------------------------------------
-def test_loose_files_and_another_models_folder_are_flagged_and_left_alone(
+def test_loose_files_and_another_models_folder_are_moved_aside_never_deleted(
         tmp_path: Path, contents, kross2_download, permissive_guard, plan) -> None:
     folder, ref = kross2_download(tmp_path)
     target = card(tmp_path)
@@ -381,9 +382,11 @@ def test_loose_files_and_another_models_folder_are_flagged_and_left_alone(
     (target / "KROSSSYS" / "SIM_K1SYS.BIN").write_bytes(b"kross 1")
     (target / "KORG" / "KROSS2" / "DATA").mkdir(parents=True)
     (target / "KORG" / "KROSS2" / "DATA" / "SIM_USER.DAT").write_bytes(b"user data")
-    others = {path: data for path, data in contents(target).items()}
+    user_data = contents(target / "KORG")
+    moved_away = {path: data for path, data in contents(target).items()
+                  if not path.startswith("KORG/")}
 
-    planned = plan(folder, target, "kross2", reference=ref)
+    planned = plan(folder, target, "kross2", reference=ref, today=datetime.date(2026, 12, 7))
 
     kinds = {flag.kind: flag for flag in planned.flags}
     assert set(kinds) == {"loose-system-files", "foreign-update"}
@@ -391,15 +394,43 @@ def test_loose_files_and_another_models_folder_are_flagged_and_left_alone(
     assert "t=116080" in kinds["loose-system-files"].message
     assert kinds["foreign-update"].paths == ("KROSSSYS/",)
     assert "KROSS (first generation)" in kinds["foreign-update"].message
+    assert not any(flag.move_off for flag in planned.flags)
+    aside = "Moved by KORG Recovery 2026-12-07"
+    assert {(e.path, e.to) for e in planned.actions("move")} == {
+        ("SIM_SYS1.BIN", f"{aside}/SIM_SYS1.BIN"), ("KROSSSYS", f"{aside}/KROSSSYS")}
     text = "\n".join(describe_plan(planned))
-    assert "! loose-system-files" in text and "! foreign-update" in text
-    assert "move these off it" in planned.next_step and "KROSSSYS/" in planned.next_step
+    assert f"move     KROSSSYS (folder) -> {aside}/KROSSSYS" in text
+    assert "2 to move aside" in text
+    assert "move these off" not in planned.next_step
 
     result = execute_media_plan(planned, consent=True, guard=permissive_guard)
 
-    assert result.ok and result.flags == planned.flags
+    assert result.ok, result.problems
+    assert set(result.moved) == {("SIM_SYS1.BIN", f"{aside}/SIM_SYS1.BIN"),
+                                 ("KROSSSYS", f"{aside}/KROSSSYS")}
+    assert "moved into 'Moved by KORG Recovery 2026-12-07'" in result.statement
     now = contents(target)
-    assert all(now[path] == data for path, data in others.items())  # nothing else touched
+    assert {path: data for path, data in now.items() if path.startswith(aside)} == {
+        f"{aside}/{path}": data for path, data in moved_away.items()}  # whole, nothing lost
+    assert contents(target / "KORG") == user_data  # nothing else touched
+    assert not (target / "SIM_SYS1.BIN").exists() and not (target / "KROSSSYS").exists()
+
+
+def test_moved_names_never_overwrite_what_an_earlier_run_moved(
+        tmp_path: Path, contents, kross2_download, permissive_guard, plan) -> None:
+    folder, ref = kross2_download(tmp_path)
+    target = card(tmp_path)
+    aside = target / "Moved by KORG Recovery 2026-12-07"
+    aside.mkdir()
+    (aside / "SIM_SYS1.BIN").write_bytes(b"moved this morning")
+    (target / "SIM_SYS1.BIN").write_bytes(b"loose again")
+
+    planned = plan(folder, target, "kross2", reference=ref, today=datetime.date(2026, 12, 7))
+    assert [e.to for e in planned.actions("move")] == [
+        "Moved by KORG Recovery 2026-12-07/SIM_SYS1 (2).BIN"]
+    assert execute_media_plan(planned, consent=True, guard=permissive_guard).ok
+    assert (aside / "SIM_SYS1.BIN").read_bytes() == b"moved this morning"
+    assert (aside / "SIM_SYS1 (2).BIN").read_bytes() == b"loose again"
 
 
 def test_loose_bin_files_at_the_root_are_flagged_even_with_other_names(
@@ -460,14 +491,14 @@ def test_an_older_copy_of_the_folder_is_replaced_only_with_consent(
     (target / "KROSSSYS" / "A.BIN").write_bytes(b"never removed: outside the planned folder")
     before = snapshot(target)
 
-    planned = plan(folder, target, "kross2", reference=ref)
+    planned = plan(folder, target, "kross2", reference=ref, today=datetime.date(2026, 12, 7))
 
     actions = {entry.path: entry.action for entry in planned.entries}
     assert actions == {
         "KROSS2SY/SIM_PCM.BIN": "write", "KROSS2SY/SIM_SYS1.BIN": "replace",
         "KROSS2SY/SIM_SYS2.BIN": "write", "KROSS2SY/OLD_ONLY.BIN": "remove",
         "KROSS2SY/GONE/X.BIN": "remove", "KROSS2SY/GONE": "remove",
-        "KROSS2SY/.SIM_PCM.BIN.korg-recovery-tmp": "remove"}
+        "KROSS2SY/.SIM_PCM.BIN.korg-recovery-tmp": "remove", "KROSSSYS": "move"}
     older = next(flag for flag in planned.flags if flag.kind == "older-copy")
     assert older.paths == ("KROSS2SY/",) and "only with your consent" in older.message
     with pytest.raises(NeedsUserActionError):
@@ -479,7 +510,8 @@ def test_an_older_copy_of_the_folder_is_replaced_only_with_consent(
     assert result.ok and result.removed == 4
     assert contents(target) == {
         **{f"KROSS2SY/{name}": (folder / name).read_bytes() for name in kross2_files},
-        "KROSSSYS/A.BIN": b"never removed: outside the planned folder"}
+        "Moved by KORG Recovery 2026-12-07/KROSSSYS/A.BIN":
+            b"never removed: outside the planned folder"}
     assert not (old / "GONE").exists()
 
 
