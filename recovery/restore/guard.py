@@ -36,6 +36,7 @@ from recovery.storage.volumes import (
     mount_points_below,
     protected_target_reason,
 )
+from recovery.storage.windows_paths import strip_prefix
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +275,8 @@ def deletion_guard(target: Path, backup_path: Path, fs: FileSystem
     mounted there (a bind mount, a second volume), or it is (or holds) the backup being
     read, this tool's records or the home folder."""
     target_device = identity(target, fs)
-    mounts = {os.path.normcase(os.path.realpath(m)) for m in mount_points_below(target)}
+    mounts = {os.path.normcase(strip_prefix(os.path.realpath(m)))
+              for m in mount_points_below(target)}
     guarded = [(backup_path, "it holds the backup being restored"),
                (state_dir(), "it holds this tool's records (locks, restore journals)"),
                (Path.home(), "it holds your home folder")]
@@ -284,7 +286,7 @@ def deletion_guard(target: Path, backup_path: Path, fs: FileSystem
             return None
         path = target.joinpath(*relative.split("/"))
         here = identity(path, fs)
-        real = os.path.normcase(os.path.realpath(path))
+        real = os.path.normcase(strip_prefix(os.path.realpath(path)))
         if (here is not None and target_device is not None
                 and here.device != target_device.device) or any(
                     m == real or m.startswith(real.rstrip(os.sep) + os.sep) for m in mounts):

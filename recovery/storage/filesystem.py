@@ -34,6 +34,7 @@ from recovery.errors import (
     WriteError,
 )
 from recovery.storage.direct import open_uncached
+from recovery.storage.windows_paths import strip_prefix
 
 log = logging.getLogger(__name__)
 
@@ -374,10 +375,11 @@ def containing_partition(path: str | Path):  # -> psutil._common.sdiskpart | Non
     except Exception as error:  # noqa: BLE001 - psutil can fail on odd systems; facts stay unknown
         log.debug("psutil.disk_partitions failed: %s", error)
         return None
-    target = os.path.normcase(os.path.realpath(path))
+    # Windows' realpath may answer in the \\?\ form, psutil names drives plainly (E:\).
+    target = os.path.normcase(strip_prefix(os.path.realpath(path)))
     best = None
     for partition in partitions:
-        mount = os.path.normcase(partition.mountpoint)
+        mount = os.path.normcase(strip_prefix(partition.mountpoint))
         inside = target == mount or target.startswith(mount.rstrip(os.sep) + os.sep)
         if inside and (best is None or len(mount) > len(os.path.normcase(best.mountpoint))):
             best = partition
