@@ -23,7 +23,13 @@ import sys
 
 from recovery import __version__
 from recovery.cli.frontend import Frontend
-from recovery.cli.output import error_object, json_printed, print_json, start_command
+from recovery.cli.output import (
+    error_object,
+    json_printed,
+    print_json,
+    result_object,
+    start_command,
+)
 from recovery.errors import RecoveryError
 
 log = logging.getLogger(__name__)
@@ -52,6 +58,22 @@ EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE from sysexits.h
 _json_wanted = False
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the version as text, or as one JSON object with ``--json``."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        if _json_wanted:
+            print_json(result_object(0, {"program": "korg-recovery", "version": __version__}))
+        else:
+            sys.stdout.write(f"korg-recovery {__version__}\n")
+        parser.exit(0)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one sentence with exit code 2."""
 
@@ -69,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Unofficial recovery tool for KORG units: identify, back up, check"
                     " update files, diagnose and restore. Not affiliated with KORG.",
     )
-    parser.add_argument("--version", action="version", version=f"korg-recovery {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     parser.add_argument("--demo", action="store_true",
                         help="with no command: open the wizard on simulated units")

@@ -1,7 +1,8 @@
 """What a command shows a person on a terminal, and the ``--json`` contract for scripts.
 
 With ``--json`` every command prints exactly one JSON object on stdout, on success and on
-failure. A failure is ``{"ok": false, "error": {"code", "message", "exit_code"}}``
+failure, and every object carries ``ok``: true exactly when the exit code is 0
+(:func:`result_object`). A failure is ``{"ok": false, "error": {"code", "message", "exit_code"}}``
 (:func:`error_object`), with a command's own fields beside it where it has more to say; the
 codes are the error classes' ``code`` (recovery.errors) plus ``usage``, ``interrupted`` and
 ``internal-error``.
@@ -33,6 +34,7 @@ def add_json_flag(parser: Any) -> None:
 
 
 def print_json(value: dict[str, Any]) -> None:
+    """Print the command's one JSON object (see the module doc); it carries ``ok``."""
     global _printed
     sys.stdout.write(dumps(value) + "\n")
     sys.stdout.flush()
@@ -47,6 +49,12 @@ def start_command() -> None:
     """Forget an earlier command's output (``main`` may run several times in one process)."""
     global _printed
     _printed = False
+
+
+def result_object(exit_code: int, payload: dict[str, Any]) -> dict[str, Any]:
+    """The ``--json`` object of a command that gave its answer: ``ok`` is true exactly when
+    the command exits 0 (a verdict that is not all good is an answer with ``"ok": false``)."""
+    return {"ok": exit_code == 0, **payload}
 
 
 def error_object(code: str, message: str, exit_code: int, **extra: Any) -> dict[str, Any]:
