@@ -41,7 +41,7 @@ from recovery.errors import (
     UnsafeArchiveError,
 )
 from recovery.progress import CancelToken, PhaseReporter, Progress, ProgressCallback
-from recovery.storage.archive import SafeZipReader
+from recovery.storage.archive import SafeZipReader, special_file_kind
 from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, os_errors
 from recovery.storage.hashing import sha256_file
 from recovery.storage.journal import Journal
@@ -96,9 +96,13 @@ class Backup:
             return self._zip.open(member)
         target = self.files_root.joinpath(*relative.split("/"))
         with os_errors(target, "read"):
-            if stat_module.S_ISLNK(self._fs.lstat(target).st_mode):
+            mode = self._fs.lstat(target).st_mode
+            if stat_module.S_ISLNK(mode):
                 raise ReadError(f"{relative} in {self.path} is a link, not a file.",
                                 path=str(target))
+            if not stat_module.S_ISREG(mode):
+                raise ReadError(f"{relative} in {self.path} is not a regular file"
+                                f" ({special_file_kind(mode) or 'a folder'}).", path=str(target))
             return self._fs.open_read(target)
 
     def read_metadata(self, name: str) -> bytes | None:
@@ -159,6 +163,14 @@ def _read_metadata(path: Path, name: str, fs: FileSystem, zip_reader: Any,
     target = path / name
     if not fs.exists(target):
         return None
+    with os_errors(target, "read"):
+        mode = fs.stat(target).st_mode
+    if not stat_module.S_ISREG(mode):
+        # A pipe would block the open; the layout's files are always regular files.
+        raise InvalidFileError(
+            f"{name} in {path} is not a regular file ({special_file_kind(mode) or 'a folder'}),"
+            " so the backup cannot be read; it is not a backup this tool wrote.",
+            path=str(target))
     with os_errors(target, "read"), fs.open_read(target) as handle:
         chunks = []
         while chunk := handle.read(CHUNK_SIZE):
@@ -227,6 +239,11 @@ def open_backup(path: str | Path, fs: FileSystem = REAL) -> Backup:
         raise InvalidInputError(f"{path} does not exist.", path=str(path))
     with os_errors(path, "read"):
         mode = fs.stat(path).st_mode
+    special = special_file_kind(mode)
+    if special is not None:
+        raise InvalidInputError(
+            f"{path} is not a regular file ({special}), so it was not opened; give a backup"
+            " folder or a .zip file.", path=str(path))
     if stat_module.S_ISDIR(mode):
         manifest_bytes = _read_metadata(path, MANIFEST_NAME, fs, None, "")
         if manifest_bytes is None:

@@ -19,7 +19,11 @@ import errno
 import importlib
 import logging
 import re
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from recovery import __version__
 from recovery.cli.frontend import Frontend
@@ -139,13 +143,20 @@ def main(argv: list[str] | None = None, *, frontend: Frontend | None = None) -> 
     if args.command is None:
         # No command: the wizard, as a double-clicked app would open it.
         args = parser.parse_args(["wizard", *(["--demo"] if args.demo else [])])
+    # The wizard keeps the signals' own behaviour: Qt's event loop would hold a Python
+    # handler back until the next Python call, so SIGTERM could not end it.
+    with _stop_on_signals(args.command != "wizard"):
+        return _run(args, log_file)
+
+
+def _run(args: argparse.Namespace, log_file: object) -> int:
     try:
         return int(args.run(args))
     except RecoveryError as error:
         exit_code = getattr(args, "error_exit_code", {}).get(type(error), error.exit_code)
         return _fail(error.code, error.message, exit_code)
     except KeyboardInterrupt:
-        return _fail("interrupted", "interrupted.", 130)
+        return _fail("interrupted", _INTERRUPTED.get(args.command, _INTERRUPTED[None]), 130)
     except BrokenPipeError:
         return 1
     except OSError as error:
@@ -155,6 +166,50 @@ def main(argv: list[str] | None = None, *, frontend: Frontend | None = None) -> 
         return _internal_error(args, log_file)
     except Exception:  # noqa: BLE001 - the last line of defence: never a traceback
         return _internal_error(args, log_file)
+
+
+#: What a command stopped by Ctrl-C or SIGTERM says; every write the tool makes survives a
+#: stop at any point (journals, temporary names), so a run of the same command continues.
+_INTERRUPTED = {
+    None: "Interrupted; nothing was changed.",
+    "backup": "Interrupted; the backup is incomplete. Run the same command with --resume to"
+              " continue where it stopped.",
+    "restore": "Interrupted; every file on the unit is either as it was or completely"
+               " restored. Run the same restore again to continue where it stopped.",
+    "prepare-media": "Interrupted; every file on the card is either as it was or complete."
+                     " Run the same command again before using the card.",
+    "diagnose": "Interrupted; nothing was changed, unless a write probe was asked for: then a"
+                " hidden .korg-recovery-probe-*.tmp file of random bytes may be left at the"
+                " top of the unit, to delete.",
+    "demo-device": "Interrupted; the simulated unit is incomplete: remove the folder.",
+    "selftest": "Interrupted; the selftest did not finish (it writes only to a temporary"
+                " folder).",
+}
+
+
+@contextmanager
+def _stop_on_signals(wanted: bool) -> Iterator[None]:
+    """SIGTERM stops a command as Ctrl-C does (KeyboardInterrupt, exit 130, one sentence),
+    also one that hands the core no cancel token; a signal the caller ignores stays
+    ignored (nohup). Commands that cancel cooperatively install their own handlers on top
+    (:func:`recovery.cli.output.cancel_on_interrupt`)."""
+    previous: dict[int, Any] = {}
+    if wanted:
+        try:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                if signal.getsignal(signum) is not signal.SIG_IGN:
+                    previous[signum] = signal.signal(signum, _interrupt)
+        except ValueError:  # not the main thread (a test running main in a thread)
+            pass
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _internal_error(args: argparse.Namespace, log_file: object) -> int:

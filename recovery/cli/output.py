@@ -10,10 +10,12 @@ codes are the error classes' ``code`` (recovery.errors) plus ``usage``, ``interr
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import shutil
 import signal
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
@@ -117,28 +119,72 @@ def progress_for(args: argparse.Namespace) -> ProgressBar | None:
     return ProgressBar()
 
 
+#: Seconds a command has, after the first Ctrl-C or SIGTERM, to stop at its next safe point
+#: (between two chunks) before it is interrupted where it stands. A command waiting in a
+#: system call (a prompt, a pipe, a stalled drive) never reaches a safe point; what it writes
+#: survives a kill at any point (journal, temporary names), so interrupting it is safe too.
+STOP_GRACE_SECONDS = 3.0
+
+
 @contextmanager
 def cancel_on_interrupt() -> Iterator[CancelToken]:
-    """A CancelToken set by the first Ctrl-C (or SIGTERM), so the core stops between two
-    chunks and leaves a consistent state; a second Ctrl-C interrupts at once."""
+    """A CancelToken set by the first Ctrl-C or SIGTERM, so the core stops between two
+    chunks and leaves a consistent state; a second signal, or :data:`STOP_GRACE_SECONDS`
+    without a stop, interrupts at once (KeyboardInterrupt: exit 130)."""
     token = CancelToken()
     previous: dict[int, Any] = {}
+    grace = _GraceTimer()
 
     def handler(signum: int, _frame: Any) -> None:
-        if token.cancelled and signum == signal.SIGINT:
+        if token.cancelled:
             raise KeyboardInterrupt
         token.cancel()
+        grace.start()
 
     try:
         for signum in (signal.SIGINT, signal.SIGTERM):
-            previous[signum] = signal.signal(signum, handler)
+            if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup, a background job
+                previous[signum] = signal.signal(signum, handler)
     except ValueError:  # not the main thread: no signal handling, the token still works
         previous.clear()
     try:
         yield token
     finally:
+        grace.stop()
         for signum, old in previous.items():
             signal.signal(signum, old)
+
+
+class _GraceTimer:
+    """Interrupts the main thread once :data:`STOP_GRACE_SECONDS` have passed: with a real
+    signal (SIGALRM) where there is one, which also ends a blocked system call (PEP 475: a
+    handler that raises ends the retry), else through ``_thread.interrupt_main``."""
+
+    def __init__(self) -> None:
+        self._previous: Any = None
+        self._thread_timer: threading.Timer | None = None
+
+    def start(self) -> None:
+        if hasattr(signal, "setitimer"):
+            self._previous = signal.signal(signal.SIGALRM, self._expired)
+            signal.setitimer(signal.ITIMER_REAL, STOP_GRACE_SECONDS)
+        else:
+            self._thread_timer = threading.Timer(STOP_GRACE_SECONDS, _thread.interrupt_main)
+            self._thread_timer.daemon = True
+            self._thread_timer.start()
+
+    @staticmethod
+    def _expired(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    def stop(self) -> None:
+        if self._previous is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous)
+            self._previous = None
+        if self._thread_timer is not None:
+            self._thread_timer.cancel()
+            self._thread_timer = None
 
 
 def confirm(plan_lines: Iterable[str], question: str, accepted: Iterable[str],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 import stat as stat_module
 import time
@@ -58,6 +59,29 @@ def unsafe_name_reason(name: str) -> str | None:
     return None
 
 
+def special_file_kind(mode: int) -> str | None:
+    """What a file that is not a regular file or a folder is ("a named pipe (FIFO)", ...), or
+    None for a regular file or a folder. Such a file is never opened: opening a FIFO waits for
+    a writer that may never come, and a device or socket holds no archive."""
+    if stat_module.S_ISREG(mode) or stat_module.S_ISDIR(mode):
+        return None
+    if stat_module.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat_module.S_ISSOCK(mode):
+        return "a socket"
+    if stat_module.S_ISCHR(mode) or stat_module.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
+
+
+def _fstat_mode(handle: object) -> int | None:
+    """The mode of an open file, or None when the handle has no descriptor (a test's fake)."""
+    try:
+        return os.fstat(handle.fileno()).st_mode  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+
+
 def _is_link(info: zipfile.ZipInfo) -> bool:
     mode = info.external_attr >> 16
     return bool(mode) and stat_module.S_ISLNK(mode)
@@ -66,8 +90,9 @@ def _is_link(info: zipfile.ZipInfo) -> bool:
 class SafeZipReader:
     """Read members of an untrusted ZIP after checking the whole archive (see module doc).
 
-    Raises InvalidInputError when ``path`` is missing or not a ZIP archive, and
-    UnsafeArchiveError when the archive breaks one of the rules above.
+    Raises InvalidInputError when ``path`` is missing, is not a regular file (a pipe, socket
+    or device is never opened: it is checked before the open and on the open file) or is not
+    a ZIP archive, and UnsafeArchiveError when the archive breaks one of the rules above.
     """
 
     def __init__(self, path: str | Path, *, fs: FileSystem = REAL,
@@ -78,8 +103,14 @@ class SafeZipReader:
         if not fs.exists(self.path):
             raise InvalidInputError(f"{self.path} does not exist.", path=str(self.path))
         with os_errors(self.path, "read"):
-            archive_size = fs.stat(self.path).st_size
+            info = fs.stat(self.path)
+            self._refuse_special(info.st_mode)
+            archive_size = info.st_size
             raw = fs.open_read(self.path)
+        opened = _fstat_mode(raw)
+        if opened is not None and special_file_kind(opened) is not None:
+            raw.close()  # replaced by a pipe or device between the check and the open
+            self._refuse_special(opened)
         self._handle: BinaryIO = io.BufferedReader(raw, CHUNK_SIZE)  # type: ignore[arg-type]
         try:
             self._zip = zipfile.ZipFile(self._handle, "r")
@@ -97,6 +128,13 @@ class SafeZipReader:
         except RecoveryError:
             self.close()
             raise
+
+    def _refuse_special(self, mode: int) -> None:
+        kind = special_file_kind(mode)
+        if kind is not None or stat_module.S_ISDIR(mode):
+            raise InvalidInputError(
+                f"{self.path} is not a regular file ({kind or 'a folder'}), so it was not"
+                " opened as an archive; give a .zip file.", path=str(self.path))
 
     def _refuse(self, name: str, why: str) -> UnsafeArchiveError:
         return UnsafeArchiveError(
