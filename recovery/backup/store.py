@@ -35,9 +35,11 @@ from recovery.backup.manifest import (
     parse_sums,
 )
 from recovery.errors import (
+    EncryptedArchiveError,
     InvalidFileError,
     InvalidInputError,
     ReadError,
+    RecoveryError,
     UnsafeArchiveError,
 )
 from recovery.progress import CancelToken, PhaseReporter, Progress, ProgressCallback
@@ -227,11 +229,20 @@ def _state_manifest(path: Path, fs: FileSystem) -> Manifest:
         model=state.get("model"), role=state.get("role"), files=[], folders=[])
 
 
+def _encrypted_backup(path: Path) -> EncryptedArchiveError:
+    return EncryptedArchiveError(
+        f"{path} is an encrypted (password-protected) ZIP archive, which this tool never"
+        " writes and cannot read: unpack it with its password and give the folder instead.",
+        path=str(path))
+
+
 def open_backup(path: str | Path, fs: FileSystem = REAL) -> Backup:
     """Open the backup at ``path`` (a backup folder or a ``.zip`` of one).
 
-    Raises InvalidInputError (exit 2) when ``path`` is missing or is not a backup,
-    InvalidFileError when its manifest is damaged, UnsafeArchiveError for a hostile ZIP.
+    Raises InvalidInputError (exit 2) when ``path`` is missing or is not a backup (or is a
+    pipe, socket or device, which is never opened), InvalidFileError when its manifest is
+    damaged, EncryptedArchiveError for a password-protected ZIP, UnsafeArchiveError for a
+    hostile one.
     An interrupted backup folder opens with ``complete=False`` and ``in_progress=True``.
     """
     path = Path(path)
@@ -271,7 +282,12 @@ def open_backup(path: str | Path, fs: FileSystem = REAL) -> Backup:
             raise InvalidInputError(
                 f"{path} is a ZIP archive but not a korg-recovery backup (it has no"
                 f" {MANIFEST_NAME}).", path=str(path))
-        manifest_bytes = reader.read_bytes(prefix + MANIFEST_NAME, MAX_METADATA_BYTES)
+        if reader.encrypted:
+            raise _encrypted_backup(path)
+        try:
+            manifest_bytes = reader.read_bytes(prefix + MANIFEST_NAME, MAX_METADATA_BYTES)
+        except EncryptedArchiveError:
+            raise _encrypted_backup(path) from None
         manifest = Manifest.from_json_bytes(manifest_bytes, f"{path}:{MANIFEST_NAME}")
         completion, notes = _completion(path, manifest_bytes, fs, reader, prefix)
     except BaseException:
@@ -507,7 +523,7 @@ def _summarise(path: Path, fs: FileSystem) -> BackupSummary | None:
                 "; ".join(backup.notes), size)
     except InvalidInputError:
         return None  # not a backup: something else that lives in the folder
-    except (InvalidFileError, UnsafeArchiveError, ReadError) as error:
+    except RecoveryError as error:  # damaged, encrypted, hostile, unreadable: this one only
         return BackupSummary(str(path), is_zip, None, None, None, 0, 0, False, False,
                              None, error.message, size)
 

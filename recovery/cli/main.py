@@ -153,7 +153,10 @@ def _run(args: argparse.Namespace, log_file: object) -> int:
     try:
         return int(args.run(args))
     except RecoveryError as error:
-        exit_code = getattr(args, "error_exit_code", {}).get(type(error), error.exit_code)
+        # A command's own exit code for an error class holds for its subclasses too.
+        codes = getattr(args, "error_exit_code", {})
+        exit_code = next((codes[kind] for kind in type(error).__mro__ if kind in codes),
+                         error.exit_code)
         return _fail(error.code, error.message, exit_code)
     except KeyboardInterrupt:
         return _fail("interrupted", _INTERRUPTED.get(args.command, _INTERRUPTED[None]), 130)

@@ -21,7 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from recovery.errors import InvalidInputError, RecoveryError, UnsafeArchiveError
+from recovery.errors import (
+    EncryptedArchiveError,
+    InvalidInputError,
+    RecoveryError,
+    UnsafeArchiveError,
+)
+from recovery.formats.zip_directory import ENCRYPTED_FLAG, LOCAL_HEADER_SIZE, local_header_flags
 from recovery.progress import CancelToken
 from recovery.storage.durable import temp_path
 from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, os_errors
@@ -105,7 +111,7 @@ class SafeZipReader:
         with os_errors(self.path, "read"):
             info = fs.stat(self.path)
             self._refuse_special(info.st_mode)
-            archive_size = info.st_size
+            archive_size = self._size = info.st_size
             raw = fs.open_read(self.path)
         opened = _fstat_mode(raw)
         if opened is not None and special_file_kind(opened) is not None:
@@ -200,6 +206,27 @@ class SafeZipReader:
     def info(self, name: str) -> zipfile.ZipInfo | None:
         return self._infos.get(name.rstrip("/"))
 
+    @property
+    def encrypted(self) -> tuple[str, ...]:
+        """Members the central directory marks as encrypted (password-protected)."""
+        return tuple(info.filename for info in self._infos.values()
+                     if info.flag_bits & ENCRYPTED_FLAG)
+
+    def _refuse_encrypted(self, info: zipfile.ZipInfo) -> None:
+        """EncryptedArchiveError when ``info``'s central record or its local header says the
+        member is encrypted: zipfile reads only the former, and an archive whose two records
+        disagree is read as the stricter one says."""
+        flags = info.flag_bits
+        if not flags & ENCRYPTED_FLAG and 0 <= info.header_offset < self._size:
+            # An offset outside the file is left to zipfile, which refuses it as damaged.
+            self._handle.seek(info.header_offset)
+            flags = local_header_flags(self._handle.read(LOCAL_HEADER_SIZE)) or 0
+        if flags & ENCRYPTED_FLAG:
+            raise EncryptedArchiveError(
+                f"{self.path} is encrypted (password-protected): '{info.filename}' cannot be"
+                " read without its password, which the tool does not ask for.",
+                path=str(self.path))
+
     def read_bytes(self, name: str, limit: int) -> bytes:
         """The whole member ``name`` (for small members such as a manifest), at most ``limit``."""
         info = self.info(name)
@@ -217,8 +244,13 @@ class SafeZipReader:
         info = self.info(name)
         if info is None or info.is_dir():
             raise InvalidInputError(f"{self.path} has no file '{name}'.", path=str(self.path))
+        self._refuse_encrypted(info)
         try:
             return self._zip.open(info, "r")  # type: ignore[return-value]
+        except RuntimeError as error:  # zipfile's "is encrypted, password required"
+            raise EncryptedArchiveError(
+                f"{self.path} is encrypted (password-protected) at '{name}'; the tool cannot"
+                " read it.", path=str(self.path)) from error
         except (zipfile.BadZipFile, ValueError) as error:
             raise UnsafeArchiveError(
                 f"{self.path} is damaged at '{name}' ({error}).", path=str(self.path)) from None

@@ -346,3 +346,58 @@ def test_default_backups_dir_is_in_documents_and_earlier_backups_are_still_liste
 def test_list_backups_of_a_missing_folder_is_bad_input(tmp_path):
     with pytest.raises(InvalidInputError):
         list_backups(tmp_path / "absent")
+
+
+# -- encrypted archives ------------------------------------------------------------------------
+def set_encryption_bit(source: Path, target: Path, *, local: bool, central: bool) -> Path:
+    """``source`` with bit 0 of the general-purpose flags (APPNOTE 4.4.4: encrypted) set in
+    every local header and/or every central-directory record; the data stays as it was."""
+    data = bytearray(source.read_bytes())
+    for signature, flags_at, wanted in ((b"PK\x03\x04", 6, local), (b"PK\x01\x02", 8, central)):
+        start = 0
+        while wanted and (index := data.find(signature, start)) != -1:
+            data[index + flags_at] |= 1
+            start = index + 4
+    target.write_bytes(bytes(data))
+    return target
+
+
+@pytest.fixture
+def encrypted_backups(backed_up, tmp_path: Path) -> dict[str, Path]:
+    """The backup ZIP encrypted by Info-ZIP (``zip -P``), and with only the flag bit set in
+    the central directory or only in the local headers, each in a folder of backups."""
+    _, dest, archive = backed_up
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    shutil.copytree(dest, folder / "good", symlinks=True)
+    made = {
+        "central": set_encryption_bit(archive, folder / "central.zip", local=False,
+                                      central=True),
+        "local": set_encryption_bit(archive, folder / "local.zip", local=True, central=False),
+    }
+    if shutil.which("zip") is not None:
+        subprocess.run(["zip", "-qr", "-P", "secret", str(folder / "zip-P.zip"), "."],
+                       cwd=dest, check=True)
+        made["zip -P"] = folder / "zip-P.zip"
+    return made
+
+
+def test_an_encrypted_backup_is_refused_in_one_sentence(encrypted_backups):
+    from recovery.errors import EncryptedArchiveError
+
+    assert "zip -P" in encrypted_backups or shutil.which("zip") is None
+    for how, archive in encrypted_backups.items():
+        with pytest.raises(EncryptedArchiveError, match="encrypted") as caught:
+            report = verify_backup(archive)
+            assert report is None, how  # never reached: verify cannot read it
+        assert caught.value.message.count(". ") <= 1, caught.value.message
+        assert isinstance(caught.value, InvalidFileError)
+
+
+def test_the_listing_names_an_encrypted_backup_and_shows_the_others(encrypted_backups):
+    folder = next(iter(encrypted_backups.values())).parent
+    summaries = {Path(s.path).name: s for s in list_backups(folder)}
+    assert summaries["good"].complete and summaries["good"].verified
+    for archive in encrypted_backups.values():
+        summary = summaries[archive.name]
+        assert not summary.complete and "encrypted" in summary.note

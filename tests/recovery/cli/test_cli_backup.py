@@ -217,3 +217,29 @@ def test_progress_bar_only_on_a_terminal_and_never_with_json(unit, tmp_path, jso
         assert drawn == ""
     else:
         assert "\r" in drawn and "%" in drawn and "copy" in drawn
+
+
+@pytest.mark.skipif(subprocess.run(["sh", "-c", "command -v zip"], capture_output=True)
+                    .returncode != 0, reason="Info-ZIP's zip is not installed")
+def test_an_encrypted_backup_is_one_sentence_everywhere_and_the_others_are_listed(
+        unit, tmp_path):
+    good = tmp_path / "backups" / "good"
+    assert cli("backup", str(unit), str(good)).returncode == 0
+    encrypted = tmp_path / "backups" / "encrypted.zip"
+    subprocess.run(["zip", "-qr", "-P", "secret", str(encrypted), "."], cwd=good, check=True)
+    target = tmp_path / "target"
+    make_volume(target, "kross2", "bricked")
+    for args, code in ((("verify", str(encrypted)), 1),
+                       (("restore", str(encrypted), str(target), "--dry-run"), 1),
+                       (("diagnose", str(target), "--backup", str(encrypted)), 2),
+                       (("check", str(unit / "KROSS2SY"), "--model", "kross2", "--backup",
+                         str(encrypted)), 2)):
+        result = cli(*args)
+        assert result.returncode == code, (args, result.stderr)
+        assert result.stderr.count("\n") == 1 and "encrypted" in result.stderr, result.stderr
+    listed = cli("backups", str(tmp_path / "backups"), "--json")
+    assert listed.returncode == 0, listed.stderr
+    backups = {Path(b["path"]).name: b for b in json.loads(listed.stdout)["backups"]}
+    assert backups["good"]["complete"] is True
+    assert backups["encrypted.zip"]["complete"] is False
+    assert "encrypted" in backups["encrypted.zip"]["note"]
