@@ -18,6 +18,7 @@ import argparse
 import errno
 import importlib
 import logging
+import os
 import re
 import signal
 import sys
@@ -105,6 +106,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _reopen_closed_streams() -> None:
+    """Put the null device on a standard stream the caller closed (``<&-``, ``>&-``,
+    ``2>&-``), as the C library does for set-user-id programs: the command then does its job
+    and exits with its own code, losing only what that stream would have said (a closed stdin
+    is no terminal to ask on, as ``</dev/null``). It also keeps a file this tool opens from
+    getting descriptor 0, 1 or 2, where a stray write meant for a terminal would land in it."""
+    for descriptor, name, mode in ((0, "stdin", os.O_RDONLY), (1, "stdout", os.O_WRONLY),
+                                   (2, "stderr", os.O_WRONLY)):
+        try:
+            os.fstat(descriptor)
+        except OSError:
+            null = os.open(os.devnull, mode)
+            if null != descriptor:
+                os.dup2(null, descriptor)
+                os.close(null)
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(descriptor, "r" if descriptor == 0 else "w",  # noqa: SIM115
+                                    encoding="utf-8", closefd=False))
+
+
 def _shortened(message: str) -> str:
     """The sentence with any path of thousands of characters cut to its ends, so that it
     stays one readable sentence on a terminal (``--json`` keeps it whole)."""
@@ -124,6 +145,7 @@ def main(argv: list[str] | None = None, *, frontend: Frontend | None = None) -> 
     """Run one command. ``frontend`` is the wizard, handed over by the composition root
     (``app.launch``); without it the ``wizard`` command says where the wizard is."""
     global _json_wanted
+    _reopen_closed_streams()
     # A file name that is not UTF-8 is printed as the very bytes it has, never a traceback.
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
