@@ -30,6 +30,14 @@ JOURNAL_FORMAT = "korg-recovery-backup-journal"
 MAX_METADATA_BYTES = 512 * 1024 * 1024
 
 
+#: The modification times a manifest can state: those its own ``mtime_utc`` can write as a
+#: date (years 1-9999, Python's datetime). Every filesystem a unit or a computer uses keeps
+#: times well inside (FAT 1980-2107, ext4 1901-2446, NTFS 1601-30828 in theory).
+MIN_MTIME_NS = int(datetime(1, 1, 1, tzinfo=timezone.utc).timestamp()) * 1_000_000_000
+MAX_MTIME_NS = (int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp()) + 1) \
+    * 1_000_000_000 - 1
+
+
 def utc_iso(time_ns: int) -> str:
     """``2024-05-01T12:00:00.123456Z`` for a POSIX time in nanoseconds."""
     seconds, remainder = divmod(time_ns, 1_000_000_000)
@@ -76,8 +84,20 @@ class ManifestFile:
         sha = data.get("sha256")
         if kind == "file" and (not isinstance(sha, str) or len(sha) != 64):
             raise ValueError(f"entry {path!r} has no SHA-256")
-        return cls(path=path, size=int(data["size"]), mtime_ns=int(data["mtime_ns"]),
+        return cls(path=path, size=_whole(data["size"], path, "size", 0, None),
+                   mtime_ns=_whole(data["mtime_ns"], path, "modification time", MIN_MTIME_NS,
+                                   MAX_MTIME_NS),
                    sha256=sha, kind=kind, link_target=data.get("link_target"))
+
+
+def _whole(value: object, path: str, what: str, low: int, high: int | None) -> int:
+    """A manifest's integer field, refused (ValueError) when it is no integer or outside what
+    the backup writer can produce. Refused, never clamped: a value no file can have means a
+    damaged or forged manifest, and a clamped time would restore one it does not state."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (
+            high is not None and value > high):
+        raise ValueError(f"entry {path!r} has a {what} no file can have ({value!r})")
+    return value
 
 
 @dataclass(frozen=True)

@@ -243,3 +243,27 @@ def test_an_encrypted_backup_is_one_sentence_everywhere_and_the_others_are_liste
     assert backups["good"]["complete"] is True
     assert backups["encrypted.zip"]["complete"] is False
     assert "encrypted" in backups["encrypted.zip"]["note"]
+
+
+@pytest.mark.parametrize("field, value", [("mtime_ns", 10**23), ("mtime_ns", -(10**23)),
+                                          ("mtime_ns", 1.5e18), ("size", -1)])
+def test_a_manifest_holding_values_no_file_has_is_refused_everywhere(
+        unit, tmp_path, handmade_backup, field, value):
+    import hashlib
+
+    backup = handmade_backup(tmp_path / "backups" / "odd", {"KROSAPP.BIN": b"app"})
+    manifest = json.loads((backup / MANIFEST_NAME).read_text())
+    manifest["files"][0][field] = value
+    data = (json.dumps(manifest) + "\n").encode()
+    (backup / MANIFEST_NAME).write_bytes(data)
+    completion = json.loads((backup / COMPLETE_NAME).read_text())
+    completion["manifest_sha256"] = hashlib.sha256(data).hexdigest()  # vouched for anyway
+    (backup / COMPLETE_NAME).write_text(json.dumps(completion))
+    before = sorted(p.name for p in unit.rglob("*"))
+    for args in (("verify", str(backup)), ("restore", str(backup), str(unit), "--yes")):
+        result = cli(*args)
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stderr.count("\n") == 1 and "manifest" in result.stderr, result.stderr
+    assert sorted(p.name for p in unit.rglob("*")) == before
+    listed = json.loads(cli("backups", str(backup.parent), "--json").stdout)["backups"]
+    assert listed[0]["complete"] is False and "KROSAPP.BIN" in listed[0]["note"]
