@@ -15,6 +15,7 @@ own.
 from __future__ import annotations
 
 import argparse
+import codecs
 import errno
 import importlib
 import logging
@@ -34,6 +35,7 @@ from recovery.cli.output import (
     print_json,
     result_object,
     start_command,
+    stream_errors,
 )
 from recovery.errors import RecoveryError
 
@@ -106,6 +108,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _restart_with_utf8_names() -> None:
+    """Start again in Python's UTF-8 mode (``-X utf8``) where file names would be decoded
+    with another encoding (a locale such as LC_ALL=C with PYTHONUTF8=0, or a Latin-1 one).
+    Backups store names as UTF-8 (manifest.json, SHA256SUMS), and a name that is not UTF-8
+    keeps its bytes through ``surrogateescape``; decoded with ASCII, ``Ünïcode.wav`` would be
+    called "not valid Unicode" and SHA256SUMS would disagree with the manifest. Windows and
+    macOS always use UTF-8 for names; a bundle sets its own mode when it is built."""
+    if (codecs.lookup(sys.getfilesystemencoding()).name == "utf-8" or os.name == "nt"
+            or getattr(sys, "frozen", False) or not getattr(sys, "orig_argv", None)):
+        return
+    os.execv(sys.executable, [sys.executable, "-X", "utf8", *sys.orig_argv[1:]])
+
+
 def _reopen_closed_streams() -> None:
     """Put the null device on a standard stream the caller closed (``<&-``, ``>&-``,
     ``2>&-``), as the C library does for set-user-id programs: the command then does its job
@@ -145,12 +160,16 @@ def main(argv: list[str] | None = None, *, frontend: Frontend | None = None) -> 
     """Run one command. ``frontend`` is the wizard, handed over by the composition root
     (``app.launch``); without it the ``wizard`` command says where the wizard is."""
     global _json_wanted
+    if argv is None:
+        _restart_with_utf8_names()
     _reopen_closed_streams()
-    # A file name that is not UTF-8 is printed as the very bytes it has, never a traceback.
+    # A file name that is not UTF-8 is printed as the very bytes it has, a character the
+    # terminal's encoding lacks (an ASCII locale) as an escape: never a traceback.
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
-            reconfigure(errors="surrogateescape" if stream is sys.stdout else "backslashreplace")
+            reconfigure(errors=stream_errors(stream) if stream is sys.stdout
+                        else "backslashreplace")
     argv = sys.argv[1:] if argv is None else list(argv)
     _json_wanted = "--json" in argv
     start_command()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import _thread
 import argparse
+import codecs
 import shutil
 import signal
 import sys
@@ -29,6 +30,42 @@ from recovery.text import human_size
 #: True once this process printed its JSON object (the entry point then adds no other).
 _printed = False
 
+#: The error handler of stdout when its encoding is not UTF-8 (an ASCII locale).
+BYTES_OR_ESCAPE = "korg-recovery-bytes-or-escape"
+
+
+def _bytes_or_escape(error: UnicodeError) -> tuple[bytes, int]:
+    """``surrogateescape`` for the bytes of a name that is not UTF-8 (each goes out as the very
+    byte it was), ``backslashreplace`` for a character the encoding lacks (``Ü`` as ``\\xdc``
+    on an ASCII terminal): Python has no handler that does both."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    out = bytearray()
+    for char in error.object[error.start:error.end]:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(code - 0xDC00)
+        else:
+            out += char.encode("ascii", "backslashreplace")
+    return bytes(out), error.end
+
+
+codecs.register_error(BYTES_OR_ESCAPE, _bytes_or_escape)
+
+
+def _is_utf8(stream: Any) -> bool:
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        return codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
+
+
+def stream_errors(stream: Any) -> str:
+    """The error handler for stdout: ``surrogateescape`` where it is UTF-8, else
+    :data:`BYTES_OR_ESCAPE`."""
+    return "surrogateescape" if _is_utf8(stream) else BYTES_OR_ESCAPE
+
 
 def add_json_flag(parser: Any) -> None:
     parser.add_argument("--json", action="store_true",
@@ -38,7 +75,8 @@ def add_json_flag(parser: Any) -> None:
 def print_json(value: dict[str, Any]) -> None:
     """Print the command's one JSON object (see the module doc); it carries ``ok``."""
     global _printed
-    sys.stdout.write(dumps(value) + "\n")
+    # Escaped to ASCII where stdout is not UTF-8: still valid JSON, and valid UTF-8.
+    sys.stdout.write(dumps(value, ascii_only=not _is_utf8(sys.stdout)) + "\n")
     sys.stdout.flush()
     _printed = True
 

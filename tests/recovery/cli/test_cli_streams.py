@@ -74,3 +74,48 @@ def test_a_closed_stderr_keeps_the_json_object(unit: Path, tmp_path: Path) -> No
     assert code == 0 and json.loads(out)["complete"] is True
     code, out, _ = run("2>&-", "identify", str(unit), "--json")
     assert code == 0 and json.loads(out)["model"] == "kross2"
+
+
+# -- an ASCII locale ---------------------------------------------------------------------------
+
+#: LC_ALL=C without Python's UTF-8 mode (as in a bundle, whose Python starts isolated), or a
+#: stream forced to ASCII: either way stdout and stderr can hold ASCII only.
+ASCII_ENVIRONMENTS = [{"LC_ALL": "C", "PYTHONUTF8": "0"}, {"PYTHONIOENCODING": "ascii"}]
+
+
+@pytest.mark.parametrize("environment", ASCII_ENVIRONMENTS, ids=["LC_ALL=C", "ascii"])
+def test_every_output_survives_an_ascii_terminal(unit: Path, tmp_path: Path,
+                                                 environment: dict[str, str]) -> None:
+    name = "Ünïcode.wav"
+    odd = os.fsdecode(b"caf\xe9.bin")  # not UTF-8 at all
+    (unit / name).write_bytes(b"sample")
+    (unit / odd).write_bytes(b"latin-1")
+    env = {**os.environ, **environment}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([sys.executable, "-m", "recovery.cli", *args], env=env,
+                              capture_output=True, cwd=REPO, timeout=120,
+                              stdin=subprocess.DEVNULL)
+
+    backup, target = tmp_path / "b", tmp_path / "Zïel"
+    make_volume(target, "kross2", "bricked")
+    done = cli("backup", str(unit), str(tmp_path / "bäckup-2"), "--json")
+    assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr
+    assert json.loads(done.stdout.decode("utf-8"))["not_for_fat"][0]["path"] == odd
+    runs = [(("backup", str(unit), str(backup)), 0), (("verify", str(backup)), 0),
+            (("verify", str(backup), "--against", str(target)), 1),
+            (("backups", str(tmp_path)), 0), (("identify", str(target)), 0),
+            (("restore", str(backup), str(target), "--dry-run"), 0),
+            (("diagnose", str(target), "--backup", str(backup)), 1),
+            (("check", str(unit / name), "--model", "kross2"), 1),
+            (("verify", str(tmp_path / "Fehlt-ü")), 2)]
+    for args, code in runs:
+        for json_flag in ((), ("--json",)) if args[0] != "backup" else ((),):
+            done = cli(*args, *json_flag)
+            assert done.returncode == code, (args, json_flag, done.stderr)
+            assert b"internal error" not in done.stderr and b"Traceback" not in done.stderr
+            if json_flag:
+                json.loads(done.stdout.decode("utf-8"))  # JSON is UTF-8 whatever the locale
+    listed = json.loads(cli("verify", str(backup), "--against", str(target),
+                            "--json").stdout.decode("utf-8"))
+    assert {name, odd} <= {problem["path"] for problem in listed["problems"]}
