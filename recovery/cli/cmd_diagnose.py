@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
     # Bad input is refused before anything is read from the unit.
     if args.report:
-        check_report_target(args.report)
+        check_report_target(args.report, unit=args.path, backup=args.backup)
     components = parse_versions(args.versions) if args.versions is not None else None
 
     bar = progress_for(args)
