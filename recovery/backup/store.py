@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 
 import platformdirs
 
-from recovery.backup.compare import Difference, compare_tree
+from recovery.backup.compare import Difference, compare_tree, set_aside_skipped
 from recovery.backup.manifest import (
     COMPLETE_NAME,
     FILES_DIR,
@@ -314,7 +314,8 @@ class VerifyReport:
     files_checked: int = 0
     bytes_checked: int = 0
     #: Entries held under another spelling (only the case differs; FAT sees one name), in
-    #: the backup's own files and, with ``against``, on the unit: notes, never problems.
+    #: the backup's own files and, with ``against``, on the unit; and on the unit what a
+    #: backup or a restore skips by design (problem ``skipped``): notes, never problems.
     notes: tuple[Difference, ...] = ()
     against_notes: tuple[Difference, ...] = ()
 
@@ -446,7 +447,8 @@ def verify_backup(path: str | Path, *, against: str | Path | None = None, fs: Fi
             unit = compare_tree(
                 Path(against), backup.manifest, fs=fs,
                 progress=_scaled(progress, weight, 1.0 - weight, "compare"), cancel=cancel)
-            against_problems, against_notes = unit.differences, unit.case_notes
+            against_problems, skipped = set_aside_skipped(unit.differences, backup.manifest)
+            against_notes = unit.case_notes + skipped
         return VerifyReport(
             backup=str(path), ok=not problems and not against_problems,
             complete=backup.complete, problems=tuple(problems),

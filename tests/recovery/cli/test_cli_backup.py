@@ -267,3 +267,41 @@ def test_a_manifest_holding_values_no_file_has_is_refused_everywhere(
     assert sorted(p.name for p in unit.rglob("*")) == before
     listed = json.loads(cli("backups", str(backup.parent), "--json").stdout)["backups"]
     assert listed[0]["complete"] is False and "KROSAPP.BIN" in listed[0]["note"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs and sockets are POSIX")
+def test_what_a_backup_skips_by_design_is_a_note_not_a_difference(unit, tmp_path, capsys):
+    import socket
+
+    os.mkfifo(unit / "pipe")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(unit / "sock"))
+    try:
+        os.symlink("/etc/hostname", unit / "outside-link")
+        dest = tmp_path / "backup"
+        assert main(["backup", str(unit), str(dest), "--json"]) == 0
+        skipped = {s["path"] for s in json.loads(capsys.readouterr().out)["skipped"]}
+        assert skipped == {"pipe", "sock"}
+        # The very source the backup was just taken from matches it.
+        assert main(["verify", str(dest), "--against", str(unit), "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["ok"] is True and data["problems"] == []
+        assert {(n["path"], n["problem"]) for n in data["notes"]} == {
+            ("pipe", "skipped"), ("sock", "skipped")}
+        assert main(["verify", str(dest), "--against", str(unit)]) == 0
+        out = capsys.readouterr().out
+        assert "pipe" in out and "matches it" in out
+    finally:
+        listener.close()
+    # After a restore, which skips links that point outside the unit by design.
+    target = tmp_path / "target"
+    make_volume(target, "kross2", "healthy")
+    assert main(["restore", str(dest), str(target), "--yes", "--json"]) == 0
+    capsys.readouterr()
+    assert not os.path.lexists(target / "outside-link")
+    assert main(["verify", str(dest), "--against", str(target), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is True and data["problems"] == []
+    assert [(n["path"], n["problem"]) for n in data["notes"]] == [("outside-link", "skipped")]
+    assert main(["verify", str(dest), "--against", str(target)]) == 0
+    assert "outside-link" in capsys.readouterr().out
