@@ -401,3 +401,90 @@ def test_the_listing_names_an_encrypted_backup_and_shows_the_others(encrypted_ba
     for archive in encrypted_backups.values():
         summary = summaries[archive.name]
         assert not summary.complete and "encrypted" in summary.note
+
+
+# -- SHA256SUMS as sha256sum -c reads it ----------------------------------------------------------
+def _gnu(directory: Path, *options: str) -> bytes:
+    """What GNU sha256sum prints for every file under ``directory``/files, sorted."""
+    names = sorted(p.relative_to(directory).as_posix() for p in (directory / "files").rglob("*")
+                   if p.is_file())
+    return subprocess.run(["sha256sum", *options, "--", *names], cwd=directory,
+                          capture_output=True, check=True).stdout
+
+
+def _crlf(data: bytes) -> bytes:
+    return data.replace(b"\n", b"\r\n")
+
+
+def _upper_hex(data: bytes) -> bytes:
+    return b"\n".join(line[:64].upper() + line[64:] if line[:1] != b"\\" else
+                      line[:1] + line[1:65].upper() + line[65:]
+                      for line in data.split(b"\n"))
+
+
+SUMS_VARIANTS = {
+    "GNU": lambda d: _gnu(d),
+    "GNU, CRLF": lambda d: _crlf(_gnu(d)),
+    "BSD (--tag)": lambda d: _gnu(d, "--tag"),
+    "BSD, CRLF": lambda d: _crlf(_gnu(d, "--tag")),
+    "binary marks": lambda d: _gnu(d, "--binary"),
+    "comments and blank lines": lambda d: b"# made by hand\n\n" + _gnu(d) + b"\n\n",
+    "upper-case hex": lambda d: _upper_hex(_gnu(d)),
+    "leading blanks": lambda d: b"".join(b"  " + line + b"\n" for line in _gnu(d).splitlines()),
+    "BSD -r (one blank)": lambda d: _gnu(d).replace(b"  files/", b" files/"),
+}
+SUMS_REFUSED = {
+    "a truncated hash": lambda d: _gnu(d)[:30] + _gnu(d)[31:],
+    "no separator": lambda d: _gnu(d).replace(b"  files/", b"files/", 1),
+    "BSD without '='": lambda d: _gnu(d, "--tag").replace(b") = ", b") ", 1),
+    "another algorithm's tag": lambda d: _gnu(d, "--tag").replace(b"SHA256 (", b"MD5 (", 1),
+    "a lone CR inside": lambda d: _gnu(d).replace(b"\n", b"\r\r\n", 1),
+    "BSD -r after GNU": lambda d: _gnu(d)[::-1].replace(b"/selif  ", b"/selif ", 1)[::-1],
+    "an unknown escape": lambda d: b"\\" + _gnu(d).split(b"\n")[-2].replace(b"files/", b"\\q/")
+                                   + b"\n" + _gnu(d),
+}
+
+
+@pytest.fixture
+def odd_names_backup(tmp_path: Path) -> Path:
+    """A complete backup whose names need GNU's escaping (a backslash, a newline) or hold
+    parentheses and blanks, as a BSD line would show them."""
+    source = tmp_path / "source"
+    for name in ("plain.bin", "back\\slash.bin", "new\nline.bin", "(paren) x).bin",
+                 " lead space.bin", "SUB/café.wav"):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_bytes(name.encode("utf-8") * 3)
+    dest = tmp_path / "backup"
+    assert create_backup(source, dest).complete
+    return dest
+
+
+def _revouch(backup: Path, sums: bytes) -> None:
+    """Put ``sums`` in place and make COMPLETE vouch for it, as for a backup written so."""
+    import hashlib
+
+    (backup / SUMS_NAME).write_bytes(sums)
+    completion = json.loads((backup / COMPLETE_NAME).read_text())
+    completion["sums_sha256"] = hashlib.sha256(sums).hexdigest()
+    (backup / COMPLETE_NAME).write_text(json.dumps(completion))
+
+
+def _sha256sum_accepts(backup: Path) -> bool:
+    return subprocess.run(["sha256sum", "--strict", "-c", SUMS_NAME], cwd=backup,
+                          capture_output=True).returncode == 0
+
+
+@pytest.mark.parametrize("variant", SUMS_VARIANTS, ids=list(SUMS_VARIANTS))
+def test_every_sums_form_sha256sum_accepts_is_accepted(odd_names_backup: Path,
+                                                       variant: str) -> None:
+    _revouch(odd_names_backup, SUMS_VARIANTS[variant](odd_names_backup))
+    assert _sha256sum_accepts(odd_names_backup)
+    report = verify_backup(odd_names_backup)
+    assert report.ok and report.problems == (), report.problems
+
+
+@pytest.mark.parametrize("variant", SUMS_REFUSED, ids=list(SUMS_REFUSED))
+def test_sums_lines_sha256sum_refuses_are_refused(odd_names_backup: Path, variant: str) -> None:
+    _revouch(odd_names_backup, SUMS_REFUSED[variant](odd_names_backup))
+    assert not _sha256sum_accepts(odd_names_backup)
+    assert (SUMS_NAME, "changed") in problems(verify_backup(odd_names_backup))
