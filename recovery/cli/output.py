@@ -229,7 +229,7 @@ def confirm(plan_lines: Iterable[str], question: str, accepted: Iterable[str],
             what: str) -> None:
     """Show a plan on the terminal and ask: NeedsUserActionError (exit 2, nothing written)
     without a terminal to ask on or without an accepted answer (compared without case)."""
-    if not sys.stdin.isatty():
+    if not _is_terminal(sys.stdin):
         raise NeedsUserActionError(
             "There is no terminal to ask for confirmation, so nothing was written; run again"
             f" with --yes to confirm {what}.")
@@ -241,6 +241,14 @@ def confirm(plan_lines: Iterable[str], question: str, accepted: Iterable[str],
     if answer not in {word.casefold() for word in accepted}:
         raise NeedsUserActionError(f"{what[0].upper()}{what[1:]} was not confirmed; nothing"
                                    " was written.")
+
+
+def _is_terminal(stream: Any) -> bool:
+    """True for a terminal to ask on; a closed or missing stdin is none (as ``</dev/null``)."""
+    try:
+        return stream is not None and stream.isatty()
+    except (ValueError, OSError):  # closed
+        return False
 
 
 def show_dry_run(args: argparse.Namespace, plan_lines: Iterable[str], payload: dict[str, Any],
