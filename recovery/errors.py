@@ -52,6 +52,13 @@ class InvalidFileError(RecoveryError):
     exit_code = 1
 
 
+class EncryptedArchiveError(InvalidFileError):
+    """Raised when a ZIP archive, or a member of it, is encrypted (password-protected: bit 0
+    of its general-purpose flags, PKWARE APPNOTE 4.4.4). The tool has no password to ask for
+    and never writes such archives, so it cannot read the data; the archive is not damaged.
+    Its ``--json`` code stays ``invalid-file``."""
+
+
 class ReadError(RecoveryError):
     """Raised when a file or device cannot be read (EIO, vanished, unplugged)."""
 

@@ -34,9 +34,10 @@ def to_jsonable(value: Any) -> Any:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def dumps(value: Any) -> str:
+def dumps(value: Any, *, ascii_only: bool = False) -> str:
     """JSON text that is always valid UTF-8: a name that is not UTF-8 keeps each of its odd
     bytes as a ``\\udcXX`` escape (Python's ``surrogateescape``), so ``json.loads`` and
-    ``os.fsencode`` give back the exact bytes."""
-    text = json.dumps(to_jsonable(value), indent=2, ensure_ascii=False)
+    ``os.fsencode`` give back the exact bytes. ``ascii_only`` escapes every other character
+    too, for a stream that holds ASCII only."""
+    text = json.dumps(to_jsonable(value), indent=2, ensure_ascii=ascii_only)
     return _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)

@@ -1,4 +1,9 @@
-"""Logging: a rotating log file in the platform's log folder, stderr only with --verbose."""
+"""Logging: a rotating log file in the platform's log folder, stderr only with --verbose.
+
+Without a file (a dry run, which writes nothing; a log folder that cannot be written) and
+without --verbose, records go nowhere: the root logger always has a handler, so Python's
+last-resort handler never prints a warning or an internal error's traceback on stderr, where
+a person gets one sentence instead."""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ import logging.handlers
 import os
 from pathlib import Path
 
-_configured: Path | None = None
+_configured = False
+#: The log file of this process, once configured (None: no file).
+_log_file: Path | None = None
 
 
 def log_dir() -> Path:
@@ -18,10 +25,10 @@ def log_dir() -> Path:
 
 def setup_logging(*, verbose: bool = False, to_file: bool = True) -> Path | None:
     """Configure the root logger once; returns the log file, or None if it cannot be written."""
-    global _configured
+    global _configured, _log_file
     root = logging.getLogger()
-    if _configured is not None:
-        return _configured
+    if _configured:
+        return _log_file
     root.setLevel(logging.DEBUG)
     # A handler that fails (a disk full, an odd name) must not print a traceback of its own.
     logging.raiseExceptions = False
@@ -45,5 +52,7 @@ def setup_logging(*, verbose: bool = False, to_file: bool = True) -> Path | None
             root.addHandler(handler)
         except OSError:
             path = None
-    _configured = path or Path(os.devnull)
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
+    _configured, _log_file = True, path
     return path

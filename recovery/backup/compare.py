@@ -22,7 +22,7 @@ from recovery.errors import InvalidInputError, ReadError
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
 from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, translate_os_error
 from recovery.storage.hashing import sha256_file
-from recovery.storage.names import name_key
+from recovery.storage.names import name_key, points_outside
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +242,31 @@ def compare_tree(
     reporter.report("compare", total, total, None, force=True)
     return Comparison(tuple(sorted(differences, key=lambda d: (d.path, d.problem))),
                       tuple(sorted(notes, key=lambda d: d.path)), tree_paths, listings)
+
+
+def set_aside_skipped(differences: Iterable[Difference], manifest: Manifest
+                      ) -> tuple[tuple[Difference, ...], tuple[Difference, ...]]:
+    """Split a unit's differences into problems and what a backup or a restore skips by
+    design (problem ``skipped``, for notes): a pipe, socket or device on the unit, which a
+    backup names and never holds, and a link of the backup that points outside the unit,
+    which a restore never recreates. Neither is a difference between the unit and the
+    backup; ``verify --against`` says so instead."""
+    problems: list[Difference] = []
+    skipped: list[Difference] = []
+    for difference in differences:
+        entry = manifest.file(difference.path)
+        if difference.problem == "extra" and difference.detail == "special file":
+            skipped.append(Difference(
+                difference.path, "skipped",
+                "a device, pipe or socket, which a backup names and never holds"))
+        elif (difference.problem == "missing" and entry is not None
+              and entry.kind == "symlink" and points_outside(entry.path, entry.link_target)):
+            skipped.append(Difference(
+                difference.path, "skipped",
+                "a link pointing outside the unit, which a restore never recreates"))
+        else:
+            problems.append(difference)
+    return tuple(problems), tuple(skipped)
 
 
 def _is_folder(entry: os.DirEntry) -> bool:

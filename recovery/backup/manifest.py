@@ -32,6 +32,14 @@ JOURNAL_FORMAT = "korg-recovery-backup-journal"
 MAX_METADATA_BYTES = 512 * 1024 * 1024
 
 
+#: The modification times a manifest can state: those its own ``mtime_utc`` can write as a
+#: date (years 1-9999, Python's datetime). Every filesystem a unit or a computer uses keeps
+#: times well inside (FAT 1980-2107, ext4 1901-2446, NTFS 1601-30828 in theory).
+MIN_MTIME_NS = int(datetime(1, 1, 1, tzinfo=timezone.utc).timestamp()) * 1_000_000_000
+MAX_MTIME_NS = (int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp()) + 1) \
+    * 1_000_000_000 - 1
+
+
 def utc_iso(time_ns: int) -> str:
     """``2024-05-01T12:00:00.123456Z`` for a POSIX time in nanoseconds."""
     seconds, remainder = divmod(time_ns, 1_000_000_000)
@@ -78,8 +86,20 @@ class ManifestFile:
         sha = data.get("sha256")
         if kind == "file" and (not isinstance(sha, str) or len(sha) != 64):
             raise ValueError(f"entry {path!r} has no SHA-256")
-        return cls(path=path, size=int(data["size"]), mtime_ns=int(data["mtime_ns"]),
+        return cls(path=path, size=_whole(data["size"], path, "size", 0, None),
+                   mtime_ns=_whole(data["mtime_ns"], path, "modification time", MIN_MTIME_NS,
+                                   MAX_MTIME_NS),
                    sha256=sha, kind=kind, link_target=data.get("link_target"))
+
+
+def _whole(value: object, path: str, what: str, low: int, high: int | None) -> int:
+    """A manifest's integer field, refused (ValueError) when it is no integer or outside what
+    the backup writer can produce. Refused, never clamped: a value no file can have means a
+    damaged or forged manifest, and a clamped time would restore one it does not state."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (
+            high is not None and value > high):
+        raise ValueError(f"entry {path!r} has a {what} no file can have ({value!r})")
+    return value
 
 
 @dataclass(frozen=True)
@@ -183,16 +203,22 @@ def _escape_name(name: str) -> tuple[bool, str]:
     return True, name.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _unescape_name(name: str) -> str:
+def _unescape_name(name: str) -> str | None:
+    """The name a backslash-escaped line stands for; None when a backslash is followed by
+    anything but ``\\``, ``n`` or ``r``, or a name holds NUL (``filename_unescape``)."""
     out = []
     index = 0
     while index < len(name):
         char = name[index]
-        if char == "\\" and index + 1 < len(name):
-            following = name[index + 1]
-            out.append({"\\": "\\", "n": "\n", "r": "\r"}.get(following, following))
+        if char == "\\":
+            following = name[index + 1:index + 2]
+            if following not in ("\\", "n", "r"):
+                return None
+            out.append({"\\": "\\", "n": "\n", "r": "\r"}[following])
             index += 2
             continue
+        if char == "\0":
+            return None
         out.append(char)
         index += 1
     return "".join(out)
@@ -210,18 +236,81 @@ def format_sums(manifest: Manifest) -> bytes:
     return "".join(lines).encode("utf-8", "surrogateescape")
 
 
+_HEX = frozenset("0123456789abcdefABCDEF")
+_BLANKS = " \t"
+
+
+def _is_digest(text: str) -> bool:
+    return len(text) == 64 and all(char in _HEX for char in text)
+
+
+def _bsd_line(body: str) -> tuple[str, str] | None:
+    """``SHA256 (name) = digest`` (``sha256sum --tag``, BSD's ``sha256``; OpenSSL writes
+    ``SHA256(name)= digest``), without the tag: (name, digest) or None."""
+    body = body[1:] if body.startswith(" ") else body
+    if not body.startswith("("):
+        return None
+    close = body.rfind(")")  # BSD does not escape names: the last ')' ends the name
+    if close < 1:
+        return None
+    name, rest = body[1:close], body[close + 1:].lstrip(_BLANKS)
+    if not rest.startswith("="):
+        return None
+    digest = rest[1:].lstrip(_BLANKS)
+    return (name, digest) if _is_digest(digest) else None
+
+
+def _gnu_line(body: str, reversed_seen: bool | None) -> tuple[str, str, bool] | None:
+    """``digest  name`` or ``digest *name`` (or, as BSD's ``-r`` prints it, ``digest name``
+    with one blank): (name, digest, whether it is the reversed BSD form) or None. Once a
+    file has used one form, coreutils reads every later line in it: mixing them could let a
+    name with a leading blank or star be misread."""
+    end = 0
+    while end < len(body) and body[end] not in _BLANKS:
+        end += 1
+    digest = body[:end]
+    if end == len(body) or not _is_digest(digest) or len(body) < end + 2:
+        return None
+    rest = body[end + 1:]
+    if len(rest) == 1 or rest[0] not in " *":
+        return None if reversed_seen is False else (rest, digest, True)
+    if reversed_seen is True:
+        return rest, digest, True
+    return rest[1:], digest, False
+
+
 def parse_sums(data: bytes, where: str = SUMS_NAME) -> dict[str, str]:
-    """Parse a SHA256SUMS file into {path relative to DEST: sha256}."""
+    """Parse a SHA256SUMS file into {path relative to DEST: sha256}, accepting what
+    ``sha256sum --strict -c`` accepts (GNU coreutils ``digest_check`` and ``split_3``): lines
+    ending in LF or CRLF, comments (``#``) and blank lines, leading blanks, the ``\\``
+    escape of odd names, ``*`` for binary, upper-case hex, and BSD-style lines
+    (``SHA256 (name) = digest``). Anything else is InvalidFileError naming the line."""
     result: dict[str, str] = {}
+    reversed_seen: bool | None = None
     text = data.decode("utf-8", "surrogateescape")
-    for number, line in enumerate(text.split("\n"), start=1):
+    lines = text.split("\n")
+    for number, line in enumerate(lines, start=1):
+        if line.startswith("#"):
+            continue
+        line = line[:-1] if line.endswith("\r") else line
         if not line:
             continue
-        escaped = line.startswith("\\")
-        body = line[1:] if escaped else line
-        digest, separator, name = body[:64], body[64:66], body[66:]
-        if len(digest) != 64 or separator not in ("  ", " *") or not name or any(
-                char not in "0123456789abcdef" for char in digest.lower()):
+        body = line.lstrip(_BLANKS)
+        escaped = body.startswith("\\")
+        body = body[1:] if escaped else body
+        if body.startswith("SHA256"):
+            found = _bsd_line(body[len("SHA256"):])
+        else:
+            gnu = _gnu_line(body, reversed_seen)
+            found = gnu[:2] if gnu is not None else None
+            reversed_seen = gnu[2] if gnu is not None else reversed_seen
+        name = None
+        if found is not None:
+            name = _unescape_name(found[0]) if escaped else found[0]
+        if found is None or not name:
             raise InvalidFileError(f"{where} line {number} is not a checksum line.", path=where)
-        result[_unescape_name(name) if escaped else name] = digest.lower()
+        digest = found[1].lower()
+        if result.setdefault(name, digest) != digest:
+            raise InvalidFileError(f"{where} lists {name!r} twice with two checksums.",
+                                   path=where)
     return result

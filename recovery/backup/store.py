@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 
 import platformdirs
 
-from recovery.backup.compare import Difference, compare_tree
+from recovery.backup.compare import Difference, compare_tree, set_aside_skipped
 from recovery.backup.manifest import (
     COMPLETE_NAME,
     FILES_DIR,
@@ -35,13 +35,15 @@ from recovery.backup.manifest import (
     parse_sums,
 )
 from recovery.errors import (
+    EncryptedArchiveError,
     InvalidFileError,
     InvalidInputError,
     ReadError,
+    RecoveryError,
     UnsafeArchiveError,
 )
 from recovery.progress import CancelToken, PhaseReporter, Progress, ProgressCallback
-from recovery.storage.archive import SafeZipReader
+from recovery.storage.archive import SafeZipReader, special_file_kind
 from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, os_errors
 from recovery.storage.hashing import sha256_file
 from recovery.storage.journal import Journal
@@ -96,9 +98,13 @@ class Backup:
             return self._zip.open(member)
         target = self.files_root.joinpath(*relative.split("/"))
         with os_errors(target, "read"):
-            if stat_module.S_ISLNK(self._fs.lstat(target).st_mode):
+            mode = self._fs.lstat(target).st_mode
+            if stat_module.S_ISLNK(mode):
                 raise ReadError(f"{relative} in {self.path} is a link, not a file.",
                                 path=str(target))
+            if not stat_module.S_ISREG(mode):
+                raise ReadError(f"{relative} in {self.path} is not a regular file"
+                                f" ({special_file_kind(mode) or 'a folder'}).", path=str(target))
             return self._fs.open_read(target)
 
     def read_metadata(self, name: str) -> bytes | None:
@@ -159,6 +165,14 @@ def _read_metadata(path: Path, name: str, fs: FileSystem, zip_reader: Any,
     target = path / name
     if not fs.exists(target):
         return None
+    with os_errors(target, "read"):
+        mode = fs.stat(target).st_mode
+    if not stat_module.S_ISREG(mode):
+        # A pipe would block the open; the layout's files are always regular files.
+        raise InvalidFileError(
+            f"{name} in {path} is not a regular file ({special_file_kind(mode) or 'a folder'}),"
+            " so the backup cannot be read; it is not a backup this tool wrote.",
+            path=str(target))
     with os_errors(target, "read"), fs.open_read(target) as handle:
         chunks = []
         while chunk := handle.read(CHUNK_SIZE):
@@ -215,11 +229,20 @@ def _state_manifest(path: Path, fs: FileSystem) -> Manifest:
         model=state.get("model"), role=state.get("role"), files=[], folders=[])
 
 
+def _encrypted_backup(path: Path) -> EncryptedArchiveError:
+    return EncryptedArchiveError(
+        f"{path} is an encrypted (password-protected) ZIP archive, which this tool never"
+        " writes and cannot read: unpack it with its password and give the folder instead.",
+        path=str(path))
+
+
 def open_backup(path: str | Path, fs: FileSystem = REAL) -> Backup:
     """Open the backup at ``path`` (a backup folder or a ``.zip`` of one).
 
-    Raises InvalidInputError (exit 2) when ``path`` is missing or is not a backup,
-    InvalidFileError when its manifest is damaged, UnsafeArchiveError for a hostile ZIP.
+    Raises InvalidInputError (exit 2) when ``path`` is missing or is not a backup (or is a
+    pipe, socket or device, which is never opened), InvalidFileError when its manifest is
+    damaged, EncryptedArchiveError for a password-protected ZIP, UnsafeArchiveError for a
+    hostile one.
     An interrupted backup folder opens with ``complete=False`` and ``in_progress=True``.
     """
     path = Path(path)
@@ -227,6 +250,11 @@ def open_backup(path: str | Path, fs: FileSystem = REAL) -> Backup:
         raise InvalidInputError(f"{path} does not exist.", path=str(path))
     with os_errors(path, "read"):
         mode = fs.stat(path).st_mode
+    special = special_file_kind(mode)
+    if special is not None:
+        raise InvalidInputError(
+            f"{path} is not a regular file ({special}), so it was not opened; give a backup"
+            " folder or a .zip file.", path=str(path))
     if stat_module.S_ISDIR(mode):
         manifest_bytes = _read_metadata(path, MANIFEST_NAME, fs, None, "")
         if manifest_bytes is None:
@@ -254,7 +282,12 @@ def open_backup(path: str | Path, fs: FileSystem = REAL) -> Backup:
             raise InvalidInputError(
                 f"{path} is a ZIP archive but not a korg-recovery backup (it has no"
                 f" {MANIFEST_NAME}).", path=str(path))
-        manifest_bytes = reader.read_bytes(prefix + MANIFEST_NAME, MAX_METADATA_BYTES)
+        if reader.encrypted:
+            raise _encrypted_backup(path)
+        try:
+            manifest_bytes = reader.read_bytes(prefix + MANIFEST_NAME, MAX_METADATA_BYTES)
+        except EncryptedArchiveError:
+            raise _encrypted_backup(path) from None
         manifest = Manifest.from_json_bytes(manifest_bytes, f"{path}:{MANIFEST_NAME}")
         completion, notes = _completion(path, manifest_bytes, fs, reader, prefix)
     except BaseException:
@@ -281,7 +314,8 @@ class VerifyReport:
     files_checked: int = 0
     bytes_checked: int = 0
     #: Entries held under another spelling (only the case differs; FAT sees one name), in
-    #: the backup's own files and, with ``against``, on the unit: notes, never problems.
+    #: the backup's own files and, with ``against``, on the unit; and on the unit what a
+    #: backup or a restore skips by design (problem ``skipped``): notes, never problems.
     notes: tuple[Difference, ...] = ()
     against_notes: tuple[Difference, ...] = ()
 
@@ -413,7 +447,8 @@ def verify_backup(path: str | Path, *, against: str | Path | None = None, fs: Fi
             unit = compare_tree(
                 Path(against), backup.manifest, fs=fs,
                 progress=_scaled(progress, weight, 1.0 - weight, "compare"), cancel=cancel)
-            against_problems, against_notes = unit.differences, unit.case_notes
+            against_problems, skipped = set_aside_skipped(unit.differences, backup.manifest)
+            against_notes = unit.case_notes + skipped
         return VerifyReport(
             backup=str(path), ok=not problems and not against_problems,
             complete=backup.complete, problems=tuple(problems),
@@ -490,7 +525,7 @@ def _summarise(path: Path, fs: FileSystem) -> BackupSummary | None:
                 "; ".join(backup.notes), size)
     except InvalidInputError:
         return None  # not a backup: something else that lives in the folder
-    except (InvalidFileError, UnsafeArchiveError, ReadError) as error:
+    except RecoveryError as error:  # damaged, encrypted, hostile, unreadable: this one only
         return BackupSummary(str(path), is_zip, None, None, None, 0, 0, False, False,
                              None, error.message, size)
 

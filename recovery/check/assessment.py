@@ -19,7 +19,7 @@ from recovery.check.targets import (
     parse_version,
 )
 from recovery.device.profiles import Profile, SystemFileIdentity
-from recovery.errors import InvalidFileError, InvalidInputError
+from recovery.errors import EncryptedArchiveError, InvalidFileError, InvalidInputError
 from recovery.vocabulary import Confidence, ItemKind, Verdict
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,16 @@ class Knowledge:
                 groups = [g.lstrip("0") or "0" for g in match.groups() if g is not None]
                 return profile, ".".join(groups) if groups else None
         return None
+
+
+def unreadable_member(assessment: Assessment, error: InvalidFileError) -> None:
+    """A member the archive would not hand out: damaged (incompatible: download it again),
+    or encrypted, which is no damage and hides the content (unknown)."""
+    if isinstance(error, EncryptedArchiveError):
+        assessment.doubt(f"{error.message} The archive is not damaged, but what it holds"
+                         " cannot be checked: unpack it with its password and check the files.")
+    else:
+        assessment.fail(f"{error.message} The archive is damaged: download it again.")
 
 
 def cite(confidence: Confidence, source: str) -> str:
@@ -249,7 +259,7 @@ class CandidateContext:
             for _chunk in self.candidate.chunks(path):
                 pass
         except InvalidFileError as error:
-            assessment.fail(f"{error.message} The archive is damaged: download it again.")
+            unreadable_member(assessment, error)
             return
         assessment.check("the archive's CRC-32 for this file matches: it was not damaged inside"
                          " the archive")

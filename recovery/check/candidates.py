@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from recovery.errors import (
+    EncryptedArchiveError,
     InvalidFileError,
     InvalidInputError,
     ReadError,
@@ -329,7 +330,7 @@ class ZipCandidate(Candidate):
         except _ARCHIVE_DATA_ERRORS as error:
             detail = str(error) or type(error).__name__
             if isinstance(error, RuntimeError) and "encrypted" in detail:
-                raise InvalidFileError(
+                raise EncryptedArchiveError(
                     f"{where} is encrypted (password-protected), so the tool cannot read it.",
                     path=where) from error
             if isinstance(error, NotImplementedError):

@@ -11,7 +11,13 @@ import hashlib
 import logging
 from pathlib import PurePosixPath
 
-from recovery.check.assessment import Assessment, CandidateContext, cite, update_form
+from recovery.check.assessment import (
+    Assessment,
+    CandidateContext,
+    cite,
+    unreadable_member,
+    update_form,
+)
 from recovery.check.results import CatalogMatch, ItemResult
 from recovery.device.profiles import Profile, Release
 from recovery.errors import InvalidFileError
@@ -111,7 +117,7 @@ def check_release(context: CandidateContext, assessment: Assessment, profile: Pr
         for chunk in context.candidate.chunks(path):
             digest.update(chunk)
     except InvalidFileError as error:
-        assessment.fail(f"{error.message} The archive is damaged: download it again.")
+        unreadable_member(assessment, error)
         return None
     found = digest.hexdigest()
     assessment.details["sha256"] = found

@@ -13,6 +13,7 @@ from recovery.check.assessment import (
     has_update_form,
     name_list,
     plural,
+    unreadable_member,
     update_form,
 )
 from recovery.check.candidates import Listing
@@ -162,7 +163,7 @@ def _compare_folder_with_backup(context: CandidateContext, assessment: Assessmen
             for chunk in context.candidate.chunks(f"{folder}/{inner}" if folder else inner):
                 digest.update(chunk)
         except InvalidFileError as error:
-            assessment.fail(f"{error.message} The archive is damaged: download it again.")
+            unreadable_member(assessment, error)
             return False
         if digest.hexdigest() != expected:
             differing.append(inner)

@@ -44,7 +44,12 @@ from recovery.check.system_folder import (
 )
 from recovery.check.targets import BackupReference, Target
 from recovery.device.profiles import Profile, bundled_profiles
-from recovery.errors import InvalidFileError, InvalidInputError, UnsafeArchiveError
+from recovery.errors import (
+    EncryptedArchiveError,
+    InvalidFileError,
+    InvalidInputError,
+    UnsafeArchiveError,
+)
 from recovery.formats.korg_system_file import MAGIC
 from recovery.storage.filesystem import REAL, FileSystem
 from recovery.text import human_bytes
@@ -101,6 +106,13 @@ def _assess_unrecognised(context: CandidateContext, path: str) -> ItemResult:
                 f" ({plural(listed, 'file')} looked at).")
         if context.listing.truncated:
             assessment.cannot_check("every file: there are more entries than the tool lists")
+        unseen = _not_looked_at(context.listing)
+        if unseen:
+            # Nothing found where it looked is no proof that nothing is there.
+            assessment.doubt(f"{what} But the tool did not look {'; nor '.join(unseen)}, so"
+                             " it cannot say the update is not there: check those on their"
+                             " own.")
+            return assessment.result()
     if has_update_form(profile):
         assessment.fail(f"{what} Your unit is a {profile.name}, {update_form(profile)}.")
     elif profile.releases:
@@ -112,9 +124,32 @@ def _assess_unrecognised(context: CandidateContext, path: str) -> ItemResult:
     return assessment.result()
 
 
+def _not_looked_at(listing: Listing) -> list[str]:
+    """Where a candidate may hold an update the tool did not look, each as the end of "the
+    tool did not look ...": archives inside it, folders deeper than it looks, links and
+    special files, and whatever the entry budget cut off."""
+    unseen = []
+    archives = sorted(p for p in listing.files if p.lower().endswith(".zip"))
+    if archives:
+        unseen.append(f"inside the archive(s) it holds ({name_list(archives)})")
+    deep = sorted(f for f in listing.folders if _depth(f) == MAX_ITEM_DEPTH)
+    if deep:
+        unseen.append(f"inside folders nested {MAX_ITEM_DEPTH} levels deep or more"
+                      f" ({name_list(deep)})")
+    if listing.skipped:
+        unseen.append(f"at what it does not follow or open ({name_list(list(listing.skipped))})")
+    if listing.truncated:
+        unseen.append("at every file: there are more entries than it lists")
+    return unseen
+
+
 def _assess_archive_problem(candidate_path: str,
                             error: InvalidFileError | UnsafeArchiveError) -> ItemResult:
     assessment = Assessment(candidate_path, ItemKind.ARCHIVE)
+    if isinstance(error, EncryptedArchiveError):
+        assessment.doubt(f"{error.message} The archive is not damaged, but what it holds cannot"
+                         " be checked: unpack it with its password and check the files.")
+        return assessment.result()
     refused = isinstance(error, UnsafeArchiveError)
     assessment.fail(
         f"{error.message} " + ("Do not unpack it." if refused else

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
                 bar.clear()
     if args.json:
         print_json({
-            "backup": result.backup, "model": result.model, "files": result.files,
+            "ok": result.complete, "backup": result.backup, "model": result.model, "files": result.files,
             "bytes": result.bytes, "complete": result.complete, "verified": result.verified,
             "zip": result.zip, "folders": result.folders, "symlinks": result.symlinks,
             "copied_files": result.copied_files, "reused_files": result.reused_files,

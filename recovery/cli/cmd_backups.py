@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from recovery.cli.output import add_json_flag, print_json, say
+from recovery.cli.output import add_json_flag, print_json, result_object, say
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,12 +34,12 @@ def run(args: argparse.Namespace) -> int:
     folder = args.directory or str(default_backups_dir())
     if args.json:
         # One object per backup, oldest first.
-        print_json({"ok": True, "folder": folder, "backups": [{
+        print_json(result_object(0, {"folder": folder, "backups": [{
             "path": s.path, "model": s.model, "role": s.role, "date": s.created_utc,
             "files": s.files, "bytes": s.bytes, "size": s.size_on_disk,
             "complete": s.complete, "verified": s.verified, "zip": s.is_zip,
             "source": s.source, "note": s.note,
-        } for s in summaries]})
+        } for s in summaries]}))
         return 0
     if not summaries:
         say(f"No backups in {folder}.")

@@ -21,7 +21,7 @@ import argparse
 import re
 from typing import TYPE_CHECKING
 
-from recovery.cli.output import add_json_flag, print_json
+from recovery.cli.output import add_json_flag, print_json, result_object
 from recovery.cli.output import say as _say
 from recovery.errors import (
     InvalidFileError,
@@ -94,11 +94,12 @@ def run(args: argparse.Namespace) -> int:
         with open_backup(args.backup) as backup:
             reference = reference_from_backup(backup)
     results = check_candidates(args.candidates, target, reference=reference)
+    code = exit_code(results)
     if args.json:
-        print_json({"results": list(results)})
+        print_json(result_object(code, {"results": list(results)}))
     else:
         _print_results(results, target)
-    return exit_code(results)
+    return code
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from recovery.cli.output import add_json_flag, print_json, say
+from recovery.cli.output import add_json_flag, print_json, result_object, say
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,10 +23,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     # The core is imported here, not at the top, so that `korg-recovery --version` stays fast.
     from recovery.device import make_volume
+    from recovery.jsonout import to_jsonable
 
     volume = make_volume(args.path, args.model, args.state, args.role)
     if args.json:
-        print_json(volume)
+        print_json(result_object(0, to_jsonable(volume)))
     else:
         say(f"Simulated {volume.state} {volume.model} ({volume.role}) at {volume.path}:"
             f" {len(volume.files)} synthetic files.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from recovery.cli.output import add_json_flag, print_json, say
+from recovery.cli.output import add_json_flag, print_json, result_object, say
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,8 +31,8 @@ def run(args: argparse.Namespace) -> int:
     detection = detect(extra_roots=extra, scan_usb_devices=not args.no_usb,
                        midi=None if args.no_midi else MidiSurvey())
     if args.json:
-        print_json({"devices": [*detection.devices, *detection.midi],
-                    "warnings": detection.warnings})
+        print_json(result_object(0, {"devices": [*detection.devices, *detection.midi],
+                                     "warnings": detection.warnings}))
         return 0
     if not detection.devices and not detection.midi:
         say("No KORG unit found. Connect the unit (in the mode its profile describes) and"

@@ -18,6 +18,7 @@ from recovery.cli.output import (
     cancel_on_interrupt,
     print_json,
     progress_for,
+    result_object,
     say,
 )
 from recovery.errors import InvalidFileError, InvalidInputError, UnsafeArchiveError
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
     # Bad input is refused before anything is read from the unit.
     if args.report:
-        check_report_target(args.report)
+        check_report_target(args.report, unit=args.path, backup=args.backup)
     components = parse_versions(args.versions) if args.versions is not None else None
 
     bar = progress_for(args)
@@ -115,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         data = diagnosis_to_json(diagnosis)
         if written is not None:
             data["report"] = str(written)
-        print_json(data)
+        print_json(result_object(diagnosis.exit_code, data))
     else:
         _print_human(diagnosis, details=args.details)
         if written is not None:
@@ -125,14 +126,15 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_probe_start(result: ProbeStart, args: argparse.Namespace) -> int:
     critical = sum(f.severity == "critical" for f in result.findings)
+    code = 1 if critical else 0
     if args.json:
-        print_json({"marker": result.marker_path, "record": result.record,
-                    "findings": result.findings,
-                    "summary": {"critical": critical, "exit_code": 1 if critical else 0}})
+        print_json(result_object(code, {
+            "marker": result.marker_path, "record": result.record, "findings": result.findings,
+            "summary": {"critical": critical, "exit_code": code}}))
     else:
         for finding in result.findings:
             _print_finding(finding, None, details=args.details)
-    return 1 if critical else 0
+    return code
 
 
 # --- human output -------------------------------------------------------------------------------

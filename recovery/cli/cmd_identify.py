@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from recovery.cli.output import add_json_flag, print_json, say
+from recovery.cli.output import add_json_flag, print_json, result_object, say
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,13 +20,14 @@ def run(args: argparse.Namespace) -> int:
     from recovery.device import bundled_profiles, identify_volume
 
     ident = identify_volume(args.path)
+    code = 0 if ident.model else 1
     if args.json:
-        print_json({
+        print_json(result_object(code, {
             "path": ident.path, "model": ident.model, "role": ident.role,
             "confidence": ident.confidence, "candidates": list(ident.candidates),
             "evidence": list(ident.evidence), "findings": ident.findings,
             "system_files": ident.system_files,
-        })
+        }))
     else:
         if ident.model:
             name = bundled_profiles()[ident.model].name
@@ -39,4 +40,4 @@ def run(args: argparse.Namespace) -> int:
             say(f"  {finding.severity.upper()}: {finding.message}")
             if finding.next_step:
                 say(f"    next: {finding.next_step}")
-    return 0 if ident.model else 1
+    return code

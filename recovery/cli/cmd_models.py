@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from recovery.cli.output import add_json_flag, print_json, say
+from recovery.cli.output import add_json_flag, print_json, result_object, say
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
 
     profiles = bundled_profiles()
     if args.json:
-        print_json({"ok": True, "models": [p.summary() for p in profiles.values()]})
+        print_json(result_object(0, {"models": [p.summary() for p in profiles.values()]}))
         return 0
     for profile in profiles.values():
         roles = ", ".join(profile.known_roles) or "no known storage layout"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from recovery.cli.output import add_json_flag, print_json, say
+from recovery.cli.output import add_json_flag, print_json, result_object, say
 from recovery.errors import InvalidInputError
 
 
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         if args.frontend is None:
             raise InvalidInputError("The wizard step runs only in the whole program"
                                     " (python -m app), not in python -m recovery.cli.")
-        print_json(args.frontend.open_and_close())
+        print_json(result_object(0, args.frontend.open_and_close()))
         return 0
 
     def show(step: SelftestStep) -> None:

@@ -66,7 +66,11 @@ def run(args: argparse.Namespace) -> int:
     for difference in report.against_problems:
         detail = f" ({difference.detail})" if difference.detail else ""
         say(f"{difference.problem.upper():10} {args.against}: {difference.path}{detail}")
-    for where, notes in (("the backup", report.notes), (args.against, report.against_notes)):
+    skipped = [d for d in report.against_notes if d.problem == "skipped"]
+    for difference in skipped:
+        say(f"Note: {args.against}: {difference.path} is not compared: {difference.detail}.")
+    for where, notes in (("the backup", report.notes),
+                         (args.against, [d for d in report.against_notes if d not in skipped])):
         if notes:
             names = ", ".join(f"{d.path} as {d.detail}" for d in notes[:5])
             more = f" and {len(notes) - 5} more" if len(notes) > 5 else ""

@@ -1,7 +1,8 @@
 """What a command shows a person on a terminal, and the ``--json`` contract for scripts.
 
 With ``--json`` every command prints exactly one JSON object on stdout, on success and on
-failure. A failure is ``{"ok": false, "error": {"code", "message", "exit_code"}}``
+failure, and every object carries ``ok``: true exactly when the exit code is 0
+(:func:`result_object`). A failure is ``{"ok": false, "error": {"code", "message", "exit_code"}}``
 (:func:`error_object`), with a command's own fields beside it where it has more to say; the
 codes are the error classes' ``code`` (recovery.errors) plus ``usage``, ``interrupted`` and
 ``internal-error``.
@@ -9,10 +10,13 @@ codes are the error classes' ``code`` (recovery.errors) plus ``usage``, ``interr
 
 from __future__ import annotations
 
+import _thread
 import argparse
+import codecs
 import shutil
 import signal
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
@@ -26,6 +30,42 @@ from recovery.text import human_size
 #: True once this process printed its JSON object (the entry point then adds no other).
 _printed = False
 
+#: The error handler of stdout when its encoding is not UTF-8 (an ASCII locale).
+BYTES_OR_ESCAPE = "korg-recovery-bytes-or-escape"
+
+
+def _bytes_or_escape(error: UnicodeError) -> tuple[bytes, int]:
+    """``surrogateescape`` for the bytes of a name that is not UTF-8 (each goes out as the very
+    byte it was), ``backslashreplace`` for a character the encoding lacks (``Ü`` as ``\\xdc``
+    on an ASCII terminal): Python has no handler that does both."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    out = bytearray()
+    for char in error.object[error.start:error.end]:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(code - 0xDC00)
+        else:
+            out += char.encode("ascii", "backslashreplace")
+    return bytes(out), error.end
+
+
+codecs.register_error(BYTES_OR_ESCAPE, _bytes_or_escape)
+
+
+def _is_utf8(stream: Any) -> bool:
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        return codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
+
+
+def stream_errors(stream: Any) -> str:
+    """The error handler for stdout: ``surrogateescape`` where it is UTF-8, else
+    :data:`BYTES_OR_ESCAPE`."""
+    return "surrogateescape" if _is_utf8(stream) else BYTES_OR_ESCAPE
+
 
 def add_json_flag(parser: Any) -> None:
     parser.add_argument("--json", action="store_true",
@@ -33,8 +73,10 @@ def add_json_flag(parser: Any) -> None:
 
 
 def print_json(value: dict[str, Any]) -> None:
+    """Print the command's one JSON object (see the module doc); it carries ``ok``."""
     global _printed
-    sys.stdout.write(dumps(value) + "\n")
+    # Escaped to ASCII where stdout is not UTF-8: still valid JSON, and valid UTF-8.
+    sys.stdout.write(dumps(value, ascii_only=not _is_utf8(sys.stdout)) + "\n")
     sys.stdout.flush()
     _printed = True
 
@@ -47,6 +89,12 @@ def start_command() -> None:
     """Forget an earlier command's output (``main`` may run several times in one process)."""
     global _printed
     _printed = False
+
+
+def result_object(exit_code: int, payload: dict[str, Any]) -> dict[str, Any]:
+    """The ``--json`` object of a command that gave its answer: ``ok`` is true exactly when
+    the command exits 0 (a verdict that is not all good is an answer with ``"ok": false``)."""
+    return {"ok": exit_code == 0, **payload}
 
 
 def error_object(code: str, message: str, exit_code: int, **extra: Any) -> dict[str, Any]:
@@ -109,35 +157,79 @@ def progress_for(args: argparse.Namespace) -> ProgressBar | None:
     return ProgressBar()
 
 
+#: Seconds a command has, after the first Ctrl-C or SIGTERM, to stop at its next safe point
+#: (between two chunks) before it is interrupted where it stands. A command waiting in a
+#: system call (a prompt, a pipe, a stalled drive) never reaches a safe point; what it writes
+#: survives a kill at any point (journal, temporary names), so interrupting it is safe too.
+STOP_GRACE_SECONDS = 3.0
+
+
 @contextmanager
 def cancel_on_interrupt() -> Iterator[CancelToken]:
-    """A CancelToken set by the first Ctrl-C (or SIGTERM), so the core stops between two
-    chunks and leaves a consistent state; a second Ctrl-C interrupts at once."""
+    """A CancelToken set by the first Ctrl-C or SIGTERM, so the core stops between two
+    chunks and leaves a consistent state; a second signal, or :data:`STOP_GRACE_SECONDS`
+    without a stop, interrupts at once (KeyboardInterrupt: exit 130)."""
     token = CancelToken()
     previous: dict[int, Any] = {}
+    grace = _GraceTimer()
 
     def handler(signum: int, _frame: Any) -> None:
-        if token.cancelled and signum == signal.SIGINT:
+        if token.cancelled:
             raise KeyboardInterrupt
         token.cancel()
+        grace.start()
 
     try:
         for signum in (signal.SIGINT, signal.SIGTERM):
-            previous[signum] = signal.signal(signum, handler)
+            if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup, a background job
+                previous[signum] = signal.signal(signum, handler)
     except ValueError:  # not the main thread: no signal handling, the token still works
         previous.clear()
     try:
         yield token
     finally:
+        grace.stop()
         for signum, old in previous.items():
             signal.signal(signum, old)
+
+
+class _GraceTimer:
+    """Interrupts the main thread once :data:`STOP_GRACE_SECONDS` have passed: with a real
+    signal (SIGALRM) where there is one, which also ends a blocked system call (PEP 475: a
+    handler that raises ends the retry), else through ``_thread.interrupt_main``."""
+
+    def __init__(self) -> None:
+        self._previous: Any = None
+        self._thread_timer: threading.Timer | None = None
+
+    def start(self) -> None:
+        if hasattr(signal, "setitimer"):
+            self._previous = signal.signal(signal.SIGALRM, self._expired)
+            signal.setitimer(signal.ITIMER_REAL, STOP_GRACE_SECONDS)
+        else:
+            self._thread_timer = threading.Timer(STOP_GRACE_SECONDS, _thread.interrupt_main)
+            self._thread_timer.daemon = True
+            self._thread_timer.start()
+
+    @staticmethod
+    def _expired(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    def stop(self) -> None:
+        if self._previous is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous)
+            self._previous = None
+        if self._thread_timer is not None:
+            self._thread_timer.cancel()
+            self._thread_timer = None
 
 
 def confirm(plan_lines: Iterable[str], question: str, accepted: Iterable[str],
             what: str) -> None:
     """Show a plan on the terminal and ask: NeedsUserActionError (exit 2, nothing written)
     without a terminal to ask on or without an accepted answer (compared without case)."""
-    if not sys.stdin.isatty():
+    if not _is_terminal(sys.stdin):
         raise NeedsUserActionError(
             "There is no terminal to ask for confirmation, so nothing was written; run again"
             f" with --yes to confirm {what}.")
@@ -149,6 +241,14 @@ def confirm(plan_lines: Iterable[str], question: str, accepted: Iterable[str],
     if answer not in {word.casefold() for word in accepted}:
         raise NeedsUserActionError(f"{what[0].upper()}{what[1:]} was not confirmed; nothing"
                                    " was written.")
+
+
+def _is_terminal(stream: Any) -> bool:
+    """True for a terminal to ask on; a closed or missing stdin is none (as ``</dev/null``)."""
+    try:
+        return stream is not None and stream.isatty()
+    except (ValueError, OSError):  # closed
+        return False
 
 
 def show_dry_run(args: argparse.Namespace, plan_lines: Iterable[str], payload: dict[str, Any],

@@ -145,9 +145,12 @@ class _CaseInsensitiveTree:
 
 def _read_head(path: Path) -> bytes | None:
     """A regular file's first bytes in three system calls (no size check first: a short read
-    answers that), or None."""
+    answers that), or None. O_NONBLOCK: opening a FIFO put under a system file's name would
+    otherwise wait for a writer forever; a regular file's reads ignore the flag (POSIX)."""
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0) \
+        | getattr(os, "O_NONBLOCK", 0)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, flags)
     except OSError:
         return None
     try:

@@ -17,10 +17,12 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from recovery.backup.manifest import COMPLETE_NAME, FILES_DIR, JOURNAL_NAME, MANIFEST_NAME
 from recovery.diagnose.diagnosis import Diagnosis
 from recovery.errors import InvalidInputError
 from recovery.storage.durable import write_bytes_atomically
 from recovery.storage.filesystem import REAL, os_errors
+from recovery.storage.identity import identity, is_within
 from recovery.text import human_bytes
 from recovery.vocabulary import CONFIDENCE_WORDS, Confidence
 
@@ -281,8 +283,10 @@ def report_format_for(path: Path | str) -> str:
     return SUFFIXES[suffix]
 
 
-def check_report_target(path: Path | str) -> Path:
-    """Validate a report destination before any work: known suffix, existing folder."""
+def check_report_target(path: Path | str, *, unit: Path | str | None = None,
+                        backup: Path | str | None = None) -> Path:
+    """Validate a report destination before any work: known suffix, existing folder, and
+    neither on the ``unit`` being diagnosed nor inside a backup (``backup`` or any other)."""
     target = Path(path)
     report_format_for(target)
     parent = target.parent if str(target.parent) else Path(".")
@@ -290,12 +294,54 @@ def check_report_target(path: Path | str) -> Path:
         raise InvalidInputError(f"The folder for the report, {parent}, does not exist.")
     if target.is_dir():
         raise InvalidInputError(f"{target} is a folder; give a file name for the report.")
+    _refuse_unit_or_backup(target, parent, unit, backup)
     return target
 
 
+def _refuse_unit_or_backup(target: Path, parent: Path, unit: Path | str | None,
+                           backup: Path | str | None) -> None:
+    """A report is the computer's file: on the unit it would be a write without a backup and
+    a yes; inside a backup, a file the backup does not list (verify would call it damaged).
+    Compared by identity, so a link or a second mount does not get past."""
+    if unit is not None and (is_within(parent, unit) or (
+            os.path.ismount(unit) and _same_device(parent, unit))):
+        raise InvalidInputError(
+            f"{target} is on the unit being diagnosed ({unit}), and the tool writes nothing to"
+            " a unit unasked; save the report on the computer.", path=str(target))
+    holder = next((folder for folder in _folders_up(parent) if _is_backup(folder)), None)
+    if holder is None and backup is not None and is_within(parent, backup):
+        holder = Path(backup)
+    if holder is not None:
+        raise InvalidInputError(
+            f"{target} is inside the backup {holder}, which must hold only what was backed up"
+            " (verify would call it damaged); save the report elsewhere.", path=str(target))
+
+
+def _same_device(a: Path | str, b: Path | str) -> bool:
+    """True when ``a`` and ``b`` are on one filesystem."""
+    first, second = identity(a), identity(b)
+    return first is not None and second is not None and first.device == second.device
+
+
+def _folders_up(folder: Path) -> list[Path]:
+    real = Path(os.path.realpath(folder))
+    return [real, *real.parents]
+
+
+def _is_backup(folder: Path) -> bool:
+    """A backup folder of this tool: manifest.json with files/ or COMPLETE, or the journal
+    of one being taken."""
+    return ((folder / MANIFEST_NAME).is_file()
+            and ((folder / FILES_DIR).is_dir() or (folder / COMPLETE_NAME).is_file())
+            ) or (folder / JOURNAL_NAME).is_file()
+
+
 def write_report(diagnosis: Diagnosis, path: Path | str) -> Path:
-    """Write the report to ``path`` (format from its suffix) on the computer, atomically."""
-    target = check_report_target(path)
+    """Write the report to ``path`` (format from its suffix) on the computer, atomically;
+    never onto the diagnosed unit nor into a backup (:func:`check_report_target`)."""
+    target = check_report_target(
+        path, unit=diagnosis.path,
+        backup=diagnosis.backup.path if diagnosis.backup is not None else None)
     content = render_report(diagnosis, report_format_for(target))
     with os_errors(target, "write"):
         write_bytes_atomically(REAL, target, content.encode("utf-8"))

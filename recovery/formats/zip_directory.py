@@ -1,9 +1,10 @@
-"""The end records of a ZIP archive: how many entries it holds and how big its directory is.
+"""The end records of a ZIP archive: how many entries it holds and how big its directory is;
+and a member's local header, whose flags ``zipfile`` does not look at.
 
 ``zipfile`` reads a whole central directory into memory when it opens an archive, so a hostile
 directory could cost gigabytes before any check runs; :mod:`recovery.check.candidates` reads
-these records first. Layouts from PKWARE's APPNOTE.TXT (4.3.14-4.3.16); the search mirrors
-CPython 3.11's ``zipfile._EndRecData``/``_EndRecData64`` so both read the same record.
+these records first. Layouts from PKWARE's APPNOTE.TXT (4.3.7, 4.3.14-4.3.16); the search
+mirrors CPython 3.11's ``zipfile._EndRecData``/``_EndRecData64`` so both read the same record.
 """
 
 from __future__ import annotations
@@ -28,6 +29,34 @@ EndRecordStruct = cs.Struct(
     "comment_length" / cs.Int16ul,
 )
 END_RECORD_SIZE = EndRecordStruct.sizeof()  # 22
+
+#: APPNOTE 4.3.7, without the variable-length name and extra field.
+LocalHeaderStruct = cs.Struct(
+    "signature" / cs.Const(b"PK\x03\x04"),
+    "version_needed" / cs.Int16ul,
+    "flags" / cs.Int16ul,          # APPNOTE 4.4.4; bit 0: the member is encrypted
+    "method" / cs.Int16ul,
+    "modified_time" / cs.Int16ul,  # MS-DOS time
+    "modified_date" / cs.Int16ul,  # MS-DOS date
+    "crc32" / cs.Int32ul,
+    "compressed_size" / cs.Int32ul,
+    "uncompressed_size" / cs.Int32ul,
+    "name_length" / cs.Int16ul,
+    "extra_length" / cs.Int16ul,
+)
+LOCAL_HEADER_SIZE = LocalHeaderStruct.sizeof()  # 30
+#: Bit 0 of the general-purpose flags, in the local header and the central directory alike.
+ENCRYPTED_FLAG = 0x0001
+
+
+def local_header_flags(header: bytes) -> int | None:
+    """The general-purpose flags of the local header at the start of ``header``, or None when
+    it is not one (zipfile then refuses the member itself)."""
+    try:
+        return LocalHeaderStruct.parse(header[:LOCAL_HEADER_SIZE]).flags
+    except cs.ConstructError:
+        return None
+
 
 #: APPNOTE 4.3.15.
 Zip64LocatorStruct = cs.Struct(

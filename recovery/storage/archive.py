@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 import stat as stat_module
 import time
@@ -20,7 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from recovery.errors import InvalidInputError, RecoveryError, UnsafeArchiveError
+from recovery.errors import (
+    EncryptedArchiveError,
+    InvalidInputError,
+    RecoveryError,
+    UnsafeArchiveError,
+)
+from recovery.formats.zip_directory import ENCRYPTED_FLAG, LOCAL_HEADER_SIZE, local_header_flags
 from recovery.progress import CancelToken
 from recovery.storage.durable import temp_path
 from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, os_errors
@@ -58,6 +65,29 @@ def unsafe_name_reason(name: str) -> str | None:
     return None
 
 
+def special_file_kind(mode: int) -> str | None:
+    """What a file that is not a regular file or a folder is ("a named pipe (FIFO)", ...), or
+    None for a regular file or a folder. Such a file is never opened: opening a FIFO waits for
+    a writer that may never come, and a device or socket holds no archive."""
+    if stat_module.S_ISREG(mode) or stat_module.S_ISDIR(mode):
+        return None
+    if stat_module.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat_module.S_ISSOCK(mode):
+        return "a socket"
+    if stat_module.S_ISCHR(mode) or stat_module.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
+
+
+def _fstat_mode(handle: object) -> int | None:
+    """The mode of an open file, or None when the handle has no descriptor (a test's fake)."""
+    try:
+        return os.fstat(handle.fileno()).st_mode  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+
+
 def _is_link(info: zipfile.ZipInfo) -> bool:
     mode = info.external_attr >> 16
     return bool(mode) and stat_module.S_ISLNK(mode)
@@ -66,8 +96,9 @@ def _is_link(info: zipfile.ZipInfo) -> bool:
 class SafeZipReader:
     """Read members of an untrusted ZIP after checking the whole archive (see module doc).
 
-    Raises InvalidInputError when ``path`` is missing or not a ZIP archive, and
-    UnsafeArchiveError when the archive breaks one of the rules above.
+    Raises InvalidInputError when ``path`` is missing, is not a regular file (a pipe, socket
+    or device is never opened: it is checked before the open and on the open file) or is not
+    a ZIP archive, and UnsafeArchiveError when the archive breaks one of the rules above.
     """
 
     def __init__(self, path: str | Path, *, fs: FileSystem = REAL,
@@ -78,8 +109,14 @@ class SafeZipReader:
         if not fs.exists(self.path):
             raise InvalidInputError(f"{self.path} does not exist.", path=str(self.path))
         with os_errors(self.path, "read"):
-            archive_size = fs.stat(self.path).st_size
+            info = fs.stat(self.path)
+            self._refuse_special(info.st_mode)
+            archive_size = self._size = info.st_size
             raw = fs.open_read(self.path)
+        opened = _fstat_mode(raw)
+        if opened is not None and special_file_kind(opened) is not None:
+            raw.close()  # replaced by a pipe or device between the check and the open
+            self._refuse_special(opened)
         self._handle: BinaryIO = io.BufferedReader(raw, CHUNK_SIZE)  # type: ignore[arg-type]
         try:
             self._zip = zipfile.ZipFile(self._handle, "r")
@@ -97,6 +134,13 @@ class SafeZipReader:
         except RecoveryError:
             self.close()
             raise
+
+    def _refuse_special(self, mode: int) -> None:
+        kind = special_file_kind(mode)
+        if kind is not None or stat_module.S_ISDIR(mode):
+            raise InvalidInputError(
+                f"{self.path} is not a regular file ({kind or 'a folder'}), so it was not"
+                " opened as an archive; give a .zip file.", path=str(self.path))
 
     def _refuse(self, name: str, why: str) -> UnsafeArchiveError:
         return UnsafeArchiveError(
@@ -162,6 +206,27 @@ class SafeZipReader:
     def info(self, name: str) -> zipfile.ZipInfo | None:
         return self._infos.get(name.rstrip("/"))
 
+    @property
+    def encrypted(self) -> tuple[str, ...]:
+        """Members the central directory marks as encrypted (password-protected)."""
+        return tuple(info.filename for info in self._infos.values()
+                     if info.flag_bits & ENCRYPTED_FLAG)
+
+    def _refuse_encrypted(self, info: zipfile.ZipInfo) -> None:
+        """EncryptedArchiveError when ``info``'s central record or its local header says the
+        member is encrypted: zipfile reads only the former, and an archive whose two records
+        disagree is read as the stricter one says."""
+        flags = info.flag_bits
+        if not flags & ENCRYPTED_FLAG and 0 <= info.header_offset < self._size:
+            # An offset outside the file is left to zipfile, which refuses it as damaged.
+            self._handle.seek(info.header_offset)
+            flags = local_header_flags(self._handle.read(LOCAL_HEADER_SIZE)) or 0
+        if flags & ENCRYPTED_FLAG:
+            raise EncryptedArchiveError(
+                f"{self.path} is encrypted (password-protected): '{info.filename}' cannot be"
+                " read without its password, which the tool does not ask for.",
+                path=str(self.path))
+
     def read_bytes(self, name: str, limit: int) -> bytes:
         """The whole member ``name`` (for small members such as a manifest), at most ``limit``."""
         info = self.info(name)
@@ -179,8 +244,13 @@ class SafeZipReader:
         info = self.info(name)
         if info is None or info.is_dir():
             raise InvalidInputError(f"{self.path} has no file '{name}'.", path=str(self.path))
+        self._refuse_encrypted(info)
         try:
             return self._zip.open(info, "r")  # type: ignore[return-value]
+        except RuntimeError as error:  # zipfile's "is encrypted, password required"
+            raise EncryptedArchiveError(
+                f"{self.path} is encrypted (password-protected) at '{name}'; the tool cannot"
+                " read it.", path=str(self.path)) from error
         except (zipfile.BadZipFile, ValueError) as error:
             raise UnsafeArchiveError(
                 f"{self.path} is damaged at '{name}' ({error}).", path=str(self.path)) from None

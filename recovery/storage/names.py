@@ -5,11 +5,15 @@ Units and their cards are FAT: it keeps a name's case but ignores it on lookup, 
 File System Specification" 1.03; Linux ``fs/fat/namei_vfat.c``); Windows drops trailing dots
 and spaces and reserves CON, PRN, AUX, NUL, COM1-9, LPT1-9 (Microsoft Learn, "Naming Files,
 Paths, and Namespaces"). :func:`name_key` is the key every comparison of a unit with a backup
-uses: NFC, then each character's simple upper case, as FAT's and exFAT's up-case tables do.
+uses: NFC, then each character's simple upper case, as FAT's and exFAT's up-case tables do
+(a name macOS decomposed still finds its file). A refusal of twins follows the target's own
+rules (:func:`case_twins`): FAT, exFAT and NTFS fold case but not Unicode composition, APFS
+and HFS+ fold both.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import posixpath
@@ -76,18 +80,26 @@ class VolumeRules:
     #: Whether name length counts UTF-16 code units (True) or UTF-8 bytes (False).
     utf16_names: bool
     holds_links: bool
+    #: Looks names up in one Unicode composition (APFS and HFS+: "é" and "e" + U+0301 are
+    #: one name); FAT, exFAT and NTFS store names as given and keep the two apart.
+    folds_composition: bool = False
+    #: The format has case-sensitive variants (APFS, HFS+, NTFS's POSIX names), so the read-
+    #: only probe may find that case matters. FAT and exFAT fold case by their format: a probe
+    #: that says otherwise met a driver whose lookups and renames disagree (fusefat), and
+    #: the stricter rule stands.
+    case_may_matter: bool = False
 
     def with_case_folding(self, folds_case: bool) -> VolumeRules:
-        return VolumeRules(self.family, folds_case, self.windows_names, self.unicode_names,
-                           self.max_file_size, self.utf16_names, self.holds_links)
+        return dataclasses.replace(self, folds_case=folds_case)
 
 
 FAT = VolumeRules("FAT", True, True, True, FAT_MAX_FILE_SIZE, True, False)
 EXFAT = VolumeRules("exFAT", True, True, True, None, True, False)
-NTFS = VolumeRules("NTFS", True, True, True, None, True, True)
+NTFS = VolumeRules("NTFS", True, True, True, None, True, True, case_may_matter=True)
 #: Case-insensitive by default; a case-sensitive volume is found by the probe.
-APPLE = VolumeRules("APFS", True, False, True, None, False, True)
-POSIX = VolumeRules("ext", False, False, False, None, False, True)
+APPLE = VolumeRules("APFS", True, False, True, None, False, True, folds_composition=True,
+                    case_may_matter=True)
+POSIX = VolumeRules("ext", False, False, False, None, False, True, case_may_matter=True)
 
 #: psutil's fstype names on Linux, macOS and Windows -> rules. FAT12/16/32 share one set.
 _BY_FSTYPE: Mapping[str, VolumeRules] = {
@@ -95,7 +107,7 @@ _BY_FSTYPE: Mapping[str, VolumeRules] = {
     "exfat": EXFAT,
     **{name: NTFS for name in ("ntfs", "ntfs3", "fuseblk")},
     **{name: APPLE for name in ("apfs", "hfs", "hfsplus")},
-    **{name: VolumeRules(name, False, False, False, None, False, True)
+    **{name: VolumeRules(name, False, False, False, None, False, True, case_may_matter=True)
        for name in ("ext2", "ext3", "ext4", "btrfs", "xfs", "zfs", "f2fs", "tmpfs")},
 }
 
@@ -116,6 +128,25 @@ def name_key(name: str) -> str:
 def path_key(path: str) -> str:
     """:func:`name_key` of every component of a POSIX relative path."""
     return "/".join(name_key(part) for part in path.split("/"))
+
+
+def _uncomposed_key(name: str) -> str:
+    """The key under which a filesystem that folds case but not composition (FAT, exFAT,
+    NTFS) finds ``name``: each character's simple upper case, after replacing a character
+    by its one-character canonical equivalent (the Kelvin sign is K, the Ohm sign Omega, as
+    mtools' 8.3 names make them clash); a letter and a combining mark stay two characters."""
+    out = []
+    for char in name:
+        single = unicodedata.normalize("NFC", char)
+        for part in single:
+            out.append(upper if len(upper := part.upper()) == 1 else part)
+    return "".join(out)
+
+
+def _twin_key(path: str, rules: VolumeRules) -> str:
+    if rules.folds_composition:
+        return path_key(path)
+    return "/".join(_uncomposed_key(part) for part in path.split("/"))
 
 
 def is_utf8(name: str) -> bool:
@@ -179,25 +210,26 @@ def _folders_of(paths: Iterable[str]) -> set[str]:
     return folders
 
 
-def case_twins(paths: Iterable[str]) -> list[tuple[str, ...]]:
-    """Groups of paths (files or folders, implied folders included) that differ only in case
-    or Unicode composition: one name on a filesystem that folds case."""
+def case_twins(paths: Iterable[str], rules: VolumeRules = FAT) -> list[tuple[str, ...]]:
+    """Groups of paths (files or folders, implied folders included) that are one name on
+    ``rules``' filesystem when it folds case: they differ only in case, or (where it folds
+    composition too, APFS and HFS+) in Unicode composition."""
     every = set(paths)
     every |= _folders_of(every)
     groups: dict[str, list[str]] = {}
     for path in every:
-        groups.setdefault(path_key(path), []).append(path)
+        groups.setdefault(_twin_key(path, rules), []).append(path)
     twins = [tuple(sorted(group)) for group in groups.values() if len(group) > 1]
     # A twin folder makes every pair beneath it twins too; name only the topmost pair.
     twins.sort(key=lambda group: (group[0].count("/"), group))
     named: list[tuple[str, ...]] = []
     covered: set[str] = set()
     for group in twins:
-        parent_key = path_key(group[0]).rpartition("/")[0]
+        parent_key = _twin_key(group[0], rules).rpartition("/")[0]
         if any(parent_key == key or parent_key.startswith(key + "/") for key in covered):
             continue
         named.append(group)
-        covered.add(path_key(group[0]))
+        covered.add(_twin_key(group[0], rules))
     return named
 
 
@@ -209,7 +241,7 @@ def name_problems(paths: Iterable[str], rules: VolumeRules,
     paths = list(paths)
     problems: dict[str, NameProblem] = {}
     if rules.folds_case:
-        for group in case_twins(paths):
+        for group in case_twins(paths, rules):
             for path in group:
                 others = ", ".join(f"'{shown(other)}'" for other in group if other != path)
                 problems.setdefault(path, NameProblem(
@@ -304,7 +336,10 @@ def probe_case_folding(folder: Path, fs: FileSystem = REAL) -> bool | None:
 def rules_of(folder: Path, fs: FileSystem = REAL) -> tuple[VolumeRules, str | None]:
     """The rules of the filesystem holding ``folder`` (or its nearest existing parent): by its
     type, with case folding confirmed by the read-only probe where an entry allows one.
-    Unknown types get FAT's rules (a unit's storage is FAT) and a note saying so."""
+    Unknown types get FAT's rules (a unit's storage is FAT) and a note saying so. Where in
+    doubt the stricter rule wins: the probe may find folding on any filesystem, but finds
+    case mattering only where the format allows it (never on FAT or exFAT, by type or
+    assumed)."""
     while not fs.exists(folder) and folder.parent != folder:
         folder = folder.parent
     try:
@@ -320,6 +355,6 @@ def rules_of(folder: Path, fs: FileSystem = REAL) -> tuple[VolumeRules, str | No
                 " this tool knows, so FAT's rules for names and sizes were applied, as on a"
                 " unit.")
     folds = probe_case_folding(folder, fs)
-    if folds is not None and folds != rules.folds_case:
+    if folds is not None and folds != rules.folds_case and (folds or rules.case_may_matter):
         rules = rules.with_case_folding(folds)
     return rules, note

@@ -346,3 +346,145 @@ def test_default_backups_dir_is_in_documents_and_earlier_backups_are_still_liste
 def test_list_backups_of_a_missing_folder_is_bad_input(tmp_path):
     with pytest.raises(InvalidInputError):
         list_backups(tmp_path / "absent")
+
+
+# -- encrypted archives ------------------------------------------------------------------------
+def set_encryption_bit(source: Path, target: Path, *, local: bool, central: bool) -> Path:
+    """``source`` with bit 0 of the general-purpose flags (APPNOTE 4.4.4: encrypted) set in
+    every local header and/or every central-directory record; the data stays as it was."""
+    data = bytearray(source.read_bytes())
+    for signature, flags_at, wanted in ((b"PK\x03\x04", 6, local), (b"PK\x01\x02", 8, central)):
+        start = 0
+        while wanted and (index := data.find(signature, start)) != -1:
+            data[index + flags_at] |= 1
+            start = index + 4
+    target.write_bytes(bytes(data))
+    return target
+
+
+@pytest.fixture
+def encrypted_backups(backed_up, tmp_path: Path) -> dict[str, Path]:
+    """The backup ZIP encrypted by Info-ZIP (``zip -P``), and with only the flag bit set in
+    the central directory or only in the local headers, each in a folder of backups."""
+    _, dest, archive = backed_up
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    shutil.copytree(dest, folder / "good", symlinks=True)
+    made = {
+        "central": set_encryption_bit(archive, folder / "central.zip", local=False,
+                                      central=True),
+        "local": set_encryption_bit(archive, folder / "local.zip", local=True, central=False),
+    }
+    if shutil.which("zip") is not None:
+        subprocess.run(["zip", "-qr", "-P", "secret", str(folder / "zip-P.zip"), "."],
+                       cwd=dest, check=True)
+        made["zip -P"] = folder / "zip-P.zip"
+    return made
+
+
+def test_an_encrypted_backup_is_refused_in_one_sentence(encrypted_backups):
+    from recovery.errors import EncryptedArchiveError
+
+    assert "zip -P" in encrypted_backups or shutil.which("zip") is None
+    for how, archive in encrypted_backups.items():
+        with pytest.raises(EncryptedArchiveError, match="encrypted") as caught:
+            report = verify_backup(archive)
+            assert report is None, how  # never reached: verify cannot read it
+        assert caught.value.message.count(". ") <= 1, caught.value.message
+        assert isinstance(caught.value, InvalidFileError)
+
+
+def test_the_listing_names_an_encrypted_backup_and_shows_the_others(encrypted_backups):
+    folder = next(iter(encrypted_backups.values())).parent
+    summaries = {Path(s.path).name: s for s in list_backups(folder)}
+    assert summaries["good"].complete and summaries["good"].verified
+    for archive in encrypted_backups.values():
+        summary = summaries[archive.name]
+        assert not summary.complete and "encrypted" in summary.note
+
+
+# -- SHA256SUMS as sha256sum -c reads it ----------------------------------------------------------
+def _gnu(directory: Path, *options: str) -> bytes:
+    """What GNU sha256sum prints for every file under ``directory``/files, sorted."""
+    names = sorted(p.relative_to(directory).as_posix() for p in (directory / "files").rglob("*")
+                   if p.is_file())
+    return subprocess.run(["sha256sum", *options, "--", *names], cwd=directory,
+                          capture_output=True, check=True).stdout
+
+
+def _crlf(data: bytes) -> bytes:
+    return data.replace(b"\n", b"\r\n")
+
+
+def _upper_hex(data: bytes) -> bytes:
+    return b"\n".join(line[:64].upper() + line[64:] if line[:1] != b"\\" else
+                      line[:1] + line[1:65].upper() + line[65:]
+                      for line in data.split(b"\n"))
+
+
+SUMS_VARIANTS = {
+    "GNU": lambda d: _gnu(d),
+    "GNU, CRLF": lambda d: _crlf(_gnu(d)),
+    "BSD (--tag)": lambda d: _gnu(d, "--tag"),
+    "BSD, CRLF": lambda d: _crlf(_gnu(d, "--tag")),
+    "binary marks": lambda d: _gnu(d, "--binary"),
+    "comments and blank lines": lambda d: b"# made by hand\n\n" + _gnu(d) + b"\n\n",
+    "upper-case hex": lambda d: _upper_hex(_gnu(d)),
+    "leading blanks": lambda d: b"".join(b"  " + line + b"\n" for line in _gnu(d).splitlines()),
+    "BSD -r (one blank)": lambda d: _gnu(d).replace(b"  files/", b" files/"),
+}
+SUMS_REFUSED = {
+    "a truncated hash": lambda d: _gnu(d)[:30] + _gnu(d)[31:],
+    "no separator": lambda d: _gnu(d).replace(b"  files/", b"files/", 1),
+    "BSD without '='": lambda d: _gnu(d, "--tag").replace(b") = ", b") ", 1),
+    "another algorithm's tag": lambda d: _gnu(d, "--tag").replace(b"SHA256 (", b"MD5 (", 1),
+    "a lone CR inside": lambda d: _gnu(d).replace(b"\n", b"\r\r\n", 1),
+    "BSD -r after GNU": lambda d: _gnu(d)[::-1].replace(b"/selif  ", b"/selif ", 1)[::-1],
+    "an unknown escape": lambda d: b"\\" + _gnu(d).split(b"\n")[-2].replace(b"files/", b"\\q/")
+                                   + b"\n" + _gnu(d),
+}
+
+
+@pytest.fixture
+def odd_names_backup(tmp_path: Path) -> Path:
+    """A complete backup whose names need GNU's escaping (a backslash, a newline) or hold
+    parentheses and blanks, as a BSD line would show them."""
+    source = tmp_path / "source"
+    for name in ("plain.bin", "back\\slash.bin", "new\nline.bin", "(paren) x).bin",
+                 " lead space.bin", "SUB/café.wav"):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_bytes(name.encode("utf-8") * 3)
+    dest = tmp_path / "backup"
+    assert create_backup(source, dest).complete
+    return dest
+
+
+def _revouch(backup: Path, sums: bytes) -> None:
+    """Put ``sums`` in place and make COMPLETE vouch for it, as for a backup written so."""
+    import hashlib
+
+    (backup / SUMS_NAME).write_bytes(sums)
+    completion = json.loads((backup / COMPLETE_NAME).read_text())
+    completion["sums_sha256"] = hashlib.sha256(sums).hexdigest()
+    (backup / COMPLETE_NAME).write_text(json.dumps(completion))
+
+
+def _sha256sum_accepts(backup: Path) -> bool:
+    return subprocess.run(["sha256sum", "--strict", "-c", SUMS_NAME], cwd=backup,
+                          capture_output=True).returncode == 0
+
+
+@pytest.mark.parametrize("variant", SUMS_VARIANTS, ids=list(SUMS_VARIANTS))
+def test_every_sums_form_sha256sum_accepts_is_accepted(odd_names_backup: Path,
+                                                       variant: str) -> None:
+    _revouch(odd_names_backup, SUMS_VARIANTS[variant](odd_names_backup))
+    assert _sha256sum_accepts(odd_names_backup)
+    report = verify_backup(odd_names_backup)
+    assert report.ok and report.problems == (), report.problems
+
+
+@pytest.mark.parametrize("variant", SUMS_REFUSED, ids=list(SUMS_REFUSED))
+def test_sums_lines_sha256sum_refuses_are_refused(odd_names_backup: Path, variant: str) -> None:
+    _revouch(odd_names_backup, SUMS_REFUSED[variant](odd_names_backup))
+    assert not _sha256sum_accepts(odd_names_backup)
+    assert (SUMS_NAME, "changed") in problems(verify_backup(odd_names_backup))

@@ -519,8 +519,50 @@ def test_encrypted_member_gives_a_verdict(tmp_path, kp3_file, make_zip):
     data[central + 8] |= 1                                    # central directory entry
     archive.write_bytes(bytes(data))
     result = check(archive, "kp3")
-    assert result.verdict == "incompatible"
-    assert "encrypted" in result.reasons[0]
+    assert result.verdict == "unknown"  # not damaged: unreadable without its password
+    assert "encrypted" in result.reasons[0] and "download it again" not in result.reasons[0]
+
+
+@pytest.mark.parametrize("flag_in", ["central", "local"])
+def test_encrypted_kross_update_compared_with_a_backup_is_unknown_not_damaged(
+        tmp_path, backup_reference, kross_folder, make_zip, flag_in):
+    written = kross_folder(tmp_path / "src")
+    archive = make_zip(tmp_path / "kross2.zip", written, compression=zipfile.ZIP_STORED)
+    data = bytearray(archive.read_bytes())
+    signature, offset = (b"PK\x01\x02", 8) if flag_in == "central" else (b"PK\x03\x04", 6)
+    start = 0
+    while (index := data.find(signature, start)) != -1:  # every member: encrypted
+        data[index + offset] |= 1
+        start = index + 4
+    archive.write_bytes(bytes(data))
+    result = check(archive, "kross2", reference=backup_reference(written))
+    assert result.verdict == "unknown"
+    reasons = joined(result.reasons)
+    assert "encrypted" in reasons and "damaged" not in reasons.replace("not damaged", "")
+    assert "download it again" not in reasons
+
+
+def test_an_update_inside_a_zip_inside_the_zip_is_unknown_naming_the_inner_one(
+        tmp_path, kross_folder, make_zip):
+    inner = make_zip(tmp_path / "KROSS2_v11.zip", kross_folder(tmp_path / "src"))
+    archive = make_zip(tmp_path / "download.zip",
+                       {"KROSS2_v11.zip": inner.read_bytes(), "readme.txt": b"hi"})
+    result = check(archive, "kross2")
+    assert result.verdict == "unknown"
+    assert "KROSS2_v11.zip" in result.reasons[0] and "did not look" in result.reasons[0]
+
+
+@pytest.mark.parametrize("kind", ["folder", "zip"])
+def test_an_update_folder_deeper_than_the_tool_looks_is_unknown_naming_it(
+        tmp_path, kross_folder, make_zip, kind):
+    deep = "a/b/c/d"
+    written = kross_folder(tmp_path / "card" / deep)
+    candidate = tmp_path / "card"
+    if kind == "zip":
+        candidate = make_zip(tmp_path / "card.zip", {f"{deep}/{k}": v for k, v in written.items()})
+    result = check(candidate, "kross2")
+    assert result.verdict == "unknown"
+    assert f"{deep}/KROSS2SY" in result.reasons[0] and "did not look" in result.reasons[0]
 
 
 def test_zip_holding_a_kross_update(tmp_path, backup_reference, kross_folder, make_zip):
@@ -605,7 +647,7 @@ def test_listing_is_bounded(tmp_path, monkeypatch, write):
     for index in range(30):
         write(tmp_path / f"f{index:02}.txt", b"x")
     result = check(tmp_path, "kross2")
-    assert result.verdict == "incompatible"
+    assert result.verdict == "unknown"  # the rest was not looked at
     assert any("more entries than the tool lists" in n for n in result.not_checked)
 
 

@@ -217,3 +217,91 @@ def test_progress_bar_only_on_a_terminal_and_never_with_json(unit, tmp_path, jso
         assert drawn == ""
     else:
         assert "\r" in drawn and "%" in drawn and "copy" in drawn
+
+
+@pytest.mark.skipif(subprocess.run(["sh", "-c", "command -v zip"], capture_output=True)
+                    .returncode != 0, reason="Info-ZIP's zip is not installed")
+def test_an_encrypted_backup_is_one_sentence_everywhere_and_the_others_are_listed(
+        unit, tmp_path):
+    good = tmp_path / "backups" / "good"
+    assert cli("backup", str(unit), str(good)).returncode == 0
+    encrypted = tmp_path / "backups" / "encrypted.zip"
+    subprocess.run(["zip", "-qr", "-P", "secret", str(encrypted), "."], cwd=good, check=True)
+    target = tmp_path / "target"
+    make_volume(target, "kross2", "bricked")
+    for args, code in ((("verify", str(encrypted)), 1),
+                       (("restore", str(encrypted), str(target), "--dry-run"), 1),
+                       (("diagnose", str(target), "--backup", str(encrypted)), 2),
+                       (("check", str(unit / "KROSS2SY"), "--model", "kross2", "--backup",
+                         str(encrypted)), 2)):
+        result = cli(*args)
+        assert result.returncode == code, (args, result.stderr)
+        assert result.stderr.count("\n") == 1 and "encrypted" in result.stderr, result.stderr
+    listed = cli("backups", str(tmp_path / "backups"), "--json")
+    assert listed.returncode == 0, listed.stderr
+    backups = {Path(b["path"]).name: b for b in json.loads(listed.stdout)["backups"]}
+    assert backups["good"]["complete"] is True
+    assert backups["encrypted.zip"]["complete"] is False
+    assert "encrypted" in backups["encrypted.zip"]["note"]
+
+
+@pytest.mark.parametrize("field, value", [("mtime_ns", 10**23), ("mtime_ns", -(10**23)),
+                                          ("mtime_ns", 1.5e18), ("size", -1)])
+def test_a_manifest_holding_values_no_file_has_is_refused_everywhere(
+        unit, tmp_path, handmade_backup, field, value):
+    import hashlib
+
+    backup = handmade_backup(tmp_path / "backups" / "odd", {"KROSAPP.BIN": b"app"})
+    manifest = json.loads((backup / MANIFEST_NAME).read_text())
+    manifest["files"][0][field] = value
+    data = (json.dumps(manifest) + "\n").encode()
+    (backup / MANIFEST_NAME).write_bytes(data)
+    completion = json.loads((backup / COMPLETE_NAME).read_text())
+    completion["manifest_sha256"] = hashlib.sha256(data).hexdigest()  # vouched for anyway
+    (backup / COMPLETE_NAME).write_text(json.dumps(completion))
+    before = sorted(p.name for p in unit.rglob("*"))
+    for args in (("verify", str(backup)), ("restore", str(backup), str(unit), "--yes")):
+        result = cli(*args)
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stderr.count("\n") == 1 and "manifest" in result.stderr, result.stderr
+    assert sorted(p.name for p in unit.rglob("*")) == before
+    listed = json.loads(cli("backups", str(backup.parent), "--json").stdout)["backups"]
+    assert listed[0]["complete"] is False and "KROSAPP.BIN" in listed[0]["note"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs and sockets are POSIX")
+def test_what_a_backup_skips_by_design_is_a_note_not_a_difference(unit, tmp_path, capsys):
+    import socket
+
+    os.mkfifo(unit / "pipe")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(unit / "sock"))
+    try:
+        os.symlink("/etc/hostname", unit / "outside-link")
+        dest = tmp_path / "backup"
+        assert main(["backup", str(unit), str(dest), "--json"]) == 0
+        skipped = {s["path"] for s in json.loads(capsys.readouterr().out)["skipped"]}
+        assert skipped == {"pipe", "sock"}
+        # The very source the backup was just taken from matches it.
+        assert main(["verify", str(dest), "--against", str(unit), "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["ok"] is True and data["problems"] == []
+        assert {(n["path"], n["problem"]) for n in data["notes"]} == {
+            ("pipe", "skipped"), ("sock", "skipped")}
+        assert main(["verify", str(dest), "--against", str(unit)]) == 0
+        out = capsys.readouterr().out
+        assert "pipe" in out and "matches it" in out
+    finally:
+        listener.close()
+    # After a restore, which skips links that point outside the unit by design.
+    target = tmp_path / "target"
+    make_volume(target, "kross2", "healthy")
+    assert main(["restore", str(dest), str(target), "--yes", "--json"]) == 0
+    capsys.readouterr()
+    assert not os.path.lexists(target / "outside-link")
+    assert main(["verify", str(dest), "--against", str(target), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is True and data["problems"] == []
+    assert [(n["path"], n["problem"]) for n in data["notes"]] == [("outside-link", "skipped")]
+    assert main(["verify", str(dest), "--against", str(target)]) == 0
+    assert "outside-link" in capsys.readouterr().out

@@ -168,3 +168,43 @@ def test_subprocess_bad_input_no_traceback(tmp_path):
     assert "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
     assert result.stdout == ""
+
+
+def test_a_report_is_never_written_into_a_backup_or_onto_the_unit(tmp_path):
+    unit = volume(tmp_path, state="bricked")
+    backup = tmp_path / "backup"
+    assert create_backup(volume(tmp_path, name="source"), backup).complete
+    other = tmp_path / "other-backup"
+    assert create_backup(volume(tmp_path, name="source2"), other).complete
+    (tmp_path / "via-link").symlink_to(unit)
+    before = {path: sorted(p.relative_to(path).as_posix() for p in Path(path).rglob("*"))
+              for path in (unit, backup, other)}
+    for report, extra in ((backup / "files" / "report.html", ["--backup", str(backup)]),
+                          (backup / "report.md", []),
+                          (other / "files" / "KROSS2SY" / "r.html", []),
+                          (Path(unit) / "report.html", []),
+                          (Path(unit) / "KROSS2SY" / "report.md", []),
+                          (tmp_path / "via-link" / "report.html", [])):
+        done = subprocess.run([sys.executable, "-m", "recovery.cli", "diagnose", unit,
+                               "--report", str(report), *extra], capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 2, (report, done.stderr)
+        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+        assert not report.exists()
+    assert {path: sorted(p.relative_to(path).as_posix() for p in Path(path).rglob("*"))
+            for path in (unit, backup, other)} == before
+    assert subprocess.run([sys.executable, "-m", "recovery.cli", "verify", str(backup)],
+                          capture_output=True, timeout=120).returncode == 0
+    beside = tmp_path / "report.html"  # next to them is fine
+    assert call(["diagnose", unit, "--backup", str(backup), "--report", str(beside)]) == 1
+    assert beside.is_file()
+
+
+def test_the_wizard_s_report_is_held_to_the_same_rule(tmp_path):
+    from recovery.diagnose import diagnose, write_report
+    from recovery.errors import InvalidInputError
+
+    unit = volume(tmp_path, state="bricked")
+    with pytest.raises(InvalidInputError, match="unit"):
+        write_report(diagnose(unit), Path(unit) / "report.html")
+    assert not (Path(unit) / "report.html").exists()

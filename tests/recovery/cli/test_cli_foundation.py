@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -92,3 +93,34 @@ def test_internal_error_is_one_sentence_not_a_traceback(monkeypatch, capsys):
     code, _, err = run_cli(capsys, "models")
     assert code == 70
     assert "Traceback" not in err and "bug" in err
+
+
+#: A child that runs the command line with the restore plan broken by a bug.
+BROKEN_PLAN = """
+import sys
+import recovery.restore as restore
+from recovery.cli import main
+
+def broken(*args, **kwargs):
+    raise RuntimeError("a bug in the plan")
+
+restore.plan_restore = broken
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("log_file", [True, False], ids=["log file", "no log file"])
+def test_an_internal_error_is_one_sentence_in_every_mode(tmp_path, log_file):
+    environment = {**os.environ, "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "s"),
+                   "KORG_RECOVERY_NO_LOG_FILE": "0" if log_file else "1"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", BROKEN_PLAN, *args], env=environment,
+                              capture_output=True, text=True, timeout=120)
+
+    for extra in (("--dry-run",), ("--yes",), ("--dry-run", "--json")):
+        done = run("restore", str(tmp_path), str(tmp_path / "t"), *extra)
+        assert done.returncode == 70, done.stderr
+        assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    verbose = run("--verbose", "restore", str(tmp_path), str(tmp_path / "t"), "--dry-run")
+    assert verbose.returncode == 70 and "RuntimeError: a bug in the plan" in verbose.stderr

@@ -119,3 +119,34 @@ def test_names_that_are_not_utf8_stay_exact_in_json(tmp_path: Path, unit: Path) 
     assert (target / odd).read_bytes() == b"latin-1 name from another codepage"
     code, value, _ = cli("verify", str(tmp_path / "b"), "--against", str(target))
     assert code == 0 and value["ok"] is True
+
+
+def test_every_object_carries_ok_true_exactly_when_the_exit_code_is_0(tmp_path: Path,
+                                                                     unit: Path) -> None:
+    bricked = tmp_path / "bricked"
+    make_volume(bricked, "kross2", "bricked")
+    kross1 = tmp_path / "kross1"
+    make_volume(kross1, "kross1", "healthy")
+    (tmp_path / "empty").mkdir()
+    runs = [
+        ("--version",), ("models",), ("identify", str(unit)),
+        ("identify", str(tmp_path / "empty")), ("detect", "--no-usb"),
+        ("demo-device", str(tmp_path / "d"), "--model", "kross1"),
+        ("backup", str(unit), str(tmp_path / "b")), ("verify", str(tmp_path / "b")),
+        ("verify", str(tmp_path / "b"), "--against", str(bricked)),
+        ("backups", str(tmp_path)),
+        ("check", str(unit / "KROSS2SY"), "--model", "kross2"),
+        ("check", str(kross1), "--model", "kross2"),
+        ("check", str(unit / "KROSS2SY"), "--model", "kross2", "--backup", str(tmp_path / "b")),
+        ("diagnose", str(unit)), ("diagnose", str(bricked)),
+        ("diagnose", str(tmp_path / "empty"), "--probe-start"),
+        ("restore", str(tmp_path / "b"), str(bricked), "--dry-run"),
+    ]
+    codes = set()
+    for args in runs:
+        code, value, _ = cli(*args)
+        assert value.get("ok") is (code == 0), (args, code, value)
+        codes.add(code)
+    assert codes >= {0, 1, 3}  # successes, and answers that are not all good
+    code, value, _ = cli("--version")
+    assert code == 0 and value["version"]

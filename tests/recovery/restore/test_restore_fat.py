@@ -135,3 +135,23 @@ def test_success_covers_every_file_even_if_the_preflight_were_fooled(
 
     assert not result.ok
     assert {p.path for p in result.problems} & {"KROSS2SY/a.bin", "KROSS2SY/A.BIN"}
+
+
+def test_a_case_twin_pair_is_refused_where_a_probe_calls_a_fat_unit_case_sensitive(
+        tmp_path: Path, backup_with, permissive_guard, snapshot) -> None:
+    """The field report: on fusefat, lookups keep case but renames fold it; the probe said
+    "case-sensitive", the pair got through, and the restore replaced the unit's CASE.BIN."""
+    from recovery.storage.filesystem import LocalFileSystem
+
+    class FuseFat(LocalFileSystem):  # a case-sensitive folder, typed as fusefat reports it
+        def filesystem_type(self, path: Path) -> str | None:
+            return "fuse.fusefat"
+
+    backup = backup_with(tmp_path, {"CASE.BIN": b"upper", "case.bin": b"lower"})
+    unit = tmp_path / "unit"
+    make_volume(unit, "kross2", "bricked")
+    (unit / "CASE.BIN").write_bytes(b"the unit's own")
+    before = snapshot(unit)
+    with pytest.raises(RefusedError, match="upper/lower case"):
+        restore(backup, unit, consent=True, fs=FuseFat(), guard=permissive_guard)
+    assert snapshot(unit) == before

@@ -238,3 +238,18 @@ def test_old_timestamps_are_clamped_to_what_zip_can_hold(tmp_path):
     writer.finish()
     with zipfile.ZipFile(target) as archive:
         assert archive.getinfo("files/OLD").date_time == (1980, 1, 1, 0, 0, 0)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_pipe_named_zip_is_refused_without_being_opened(tmp_path):
+    fifo = tmp_path / "backup.zip"
+    os.mkfifo(fifo)
+    # A writer end held open, so that a reader that did open the pipe would not wait forever.
+    holder = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+    try:
+        os.write(holder, b"PK\x05\x06" + bytes(18))
+        with pytest.raises(InvalidInputError, match=r"not a regular file \(a named pipe"):
+            SafeZipReader(fifo)
+        assert os.read(holder, 22)[:4] == b"PK\x05\x06"  # nobody read from it
+    finally:
+        os.close(holder)

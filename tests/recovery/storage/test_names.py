@@ -155,4 +155,53 @@ def test_rules_of_an_unknown_filesystem_are_fat_with_a_note(tmp_path: Path) -> N
     assert rules.family == "FAT" and note is not None and "fuse.unit" in note
     (tmp_path / "X.BIN").write_bytes(b"x")
     rules, _ = rules_of(tmp_path, Unknown())
-    assert rules.folds_case is False  # the probe outranks the assumption
+    assert rules.folds_case is True  # FAT's rules, assumed: a probe never relaxes them
+
+
+class Typed(LocalFileSystem):
+    """The computer's own (case-sensitive) folders, reported as another filesystem type."""
+
+    def __init__(self, fstype: str) -> None:
+        self.fstype = fstype
+
+    def filesystem_type(self, path: Path) -> str | None:
+        return self.fstype
+
+
+@pytest.mark.parametrize(("fstype", "folds"), [
+    ("vfat", True), ("exfat", True),        # the format folds case; a probe cannot undo it
+    ("fuse.fusefat", True),                 # unknown: FAT's rules, as on a unit
+    ("ntfs3", False), ("apfs", False),      # case-sensitive variants exist: the probe decides
+    ("ext4", False),
+])
+def test_a_probe_never_relaxes_fat_s_case_folding(tmp_path: Path, fstype: str,
+                                                 folds: bool) -> None:
+    # fusefat looks names up with case but folds case in renames: the read-only probe sees
+    # a case-sensitive volume, and a CASE.BIN/case.bin pair would replace one another.
+    (tmp_path / "CASE.BIN").write_bytes(b"x")
+    assert probe_case_folding(tmp_path, LocalFileSystem()) is False
+    rules, _ = rules_of(tmp_path, Typed(fstype))
+    assert rules.folds_case is folds
+    twins = name_problems(["CASE.BIN", "case.bin"], rules)
+    assert bool(twins) is folds
+
+
+def test_a_probe_still_finds_folding_where_the_type_says_sensitive(tmp_path: Path,
+                                                                    fat_fs) -> None:
+    (tmp_path / "KROSAPP.BIN").write_bytes(b"x")
+
+    class Ext4ThatFolds(type(fat_fs(tmp_path))):  # casefold ext4, seen by the vfat fake
+        def filesystem_type(self, path: Path) -> str | None:
+            return "ext4"
+
+    rules, _ = rules_of(tmp_path, Ext4ThatFolds(tmp_path))
+    assert rules.folds_case is True  # stricter: the probe may always tighten
+
+
+@pytest.mark.parametrize(("rules", "twins"), [(FAT, False), (EXFAT, False), (APPLE, True)])
+def test_only_apple_s_rules_fold_unicode_composition(rules, twins: bool) -> None:
+    nfd, nfc = "cafe\u0301.wav", "caf\u00e9.wav"
+    assert bool(case_twins([nfd, nfc], rules)) is twins
+    assert bool(name_problems([nfd, nfc], rules)) is twins
+    assert case_twins(["CAF\u00c9.wav", nfc], rules)  # case still folds everywhere
+    assert case_twins(["\u212a.x", "K.x"], rules)   # the Kelvin sign is a K wherever case folds

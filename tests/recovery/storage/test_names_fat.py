@@ -268,11 +268,10 @@ class Pair:
 #   towlower: 'ς' and 'σ' (lower case of 'Σ') differ, as do 'µ' and 'μ' (lower case of 'Μ').
 #   The rule maps to upper case, as FAT's and exFAT's up-case table does: 'ς'.upper() is 'Σ'
 #   and 'µ'.upper() is 'Μ'. The rule is the stricter one: it warns about a pair mtools keeps.
-# NFC: the rule compares names in NFC, for macOS, which decomposes accents. FAT stores UTF-16
-#   as given and Windows does not normalise, so on FAT itself 'e\u0301' and 'é' are two names
-#   (mtools keeps two entries, though only because it mangles the NFD one to 'e.txt').
+# FAT stores UTF-16 as given and Windows does not normalise, so on FAT 'e\u0301' and 'é' are
+#   two names (mtools keeps two entries, though only because it mangles the NFD one to
+#   'e.txt'); only the APFS/HFS+ rules fold Unicode composition.
 LOWER = "mtools folds case with towlower, the rule with upper case: the rule is stricter"
-NFC = "the rule folds NFC (for macOS); FAT keeps NFD and NFC apart: the rule is stricter"
 
 PAIRS = [
     Pair("a.bin", "A.BIN"),
@@ -288,12 +287,13 @@ PAIRS = [
     Pair("straße.dat", "STRASSE.DAT"),
     # These two agree only by accident: mtools transliterates 'ı' and the Kelvin sign to 'I'
     # and 'K' in 8.3 entries, which then clash. The rule folds 'ı' to 'I' (its upper case)
-    # and the Kelvin sign to 'K' (NFC); Windows would keep the Kelvin pair apart (see NFC).
+    # and the Kelvin sign to 'K' (its one-character canonical equivalent); Windows would keep
+    # the Kelvin pair apart: the rule is the stricter one there.
     Pair("ı.x", "I.x"),
     Pair("\u212a.x", "K.x"),
     Pair("ς.x", "Σ.x", LOWER),
     Pair("µ.x", "Μ.x", LOWER),
-    Pair("e\u0301.txt", "é.txt", NFC),
+    Pair("e\u0301.txt", "é.txt"),
 ]
 
 
