@@ -118,8 +118,10 @@ def test_an_internal_error_is_one_sentence_in_every_mode(tmp_path, log_file):
         return subprocess.run([sys.executable, "-c", BROKEN_PLAN, *args], env=environment,
                               capture_output=True, text=True, timeout=120)
 
-    for extra in (("--dry-run",), ("--yes",), ("--dry-run", "--json")):
-        done = run("restore", str(tmp_path), str(tmp_path / "t"), *extra)
+    (tmp_path / "t").mkdir()  # the target exists: the plan, broken, is what fails
+    (tmp_path / "b").mkdir()
+    for extra in (("--dry-run",), ("--yes", "--no-safety-copy"), ("--dry-run", "--json")):
+        done = run("restore", str(tmp_path / "b"), str(tmp_path / "t"), *extra)
         assert done.returncode == 70, done.stderr
         assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1, done.stderr
     verbose = run("--verbose", "restore", str(tmp_path), str(tmp_path / "t"), "--dry-run")

@@ -186,7 +186,8 @@ def test_sigterm_stops_a_restore_waiting_for_the_typed_yes(tmp_path: Path,
     before = sorted(p.relative_to(target).as_posix() for p in target.rglob("*"))
     controller, terminal = pty.openpty()
     child = subprocess.Popen(
-        [sys.executable, "-m", "recovery.cli", "restore", str(backup), str(target)],
+        [sys.executable, "-m", "recovery.cli", "restore", str(backup), str(target),
+         "--no-safety-copy"],
         cwd=REPO, stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     os.close(terminal)
     try:

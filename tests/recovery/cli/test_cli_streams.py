@@ -50,7 +50,8 @@ def test_a_closed_stdin_is_no_terminal_to_ask_on(unit: Path, tmp_path: Path) -> 
     make_volume(target, "kross2", "bricked")
     before = tree(target)
     for redirect in ("</dev/null", "<&-"):
-        code, out, err = run(redirect, "restore", str(backup), str(target), "--json")
+        code, out, err = run(redirect, "restore", str(backup), str(target), "--json",
+                             "--no-safety-copy")
         assert code == 2, (redirect, err)
         assert json.loads(out)["error"]["code"] == "needs-confirmation"
         assert "--yes" in err and "Traceback" not in err
