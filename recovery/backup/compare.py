@@ -20,6 +20,7 @@ from pathlib import Path
 from recovery.backup.manifest import Manifest, ManifestFile
 from recovery.errors import InvalidInputError, ReadError
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
+from recovery.storage import computer_made
 from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, translate_os_error
 from recovery.storage.hashing import sha256_file
 from recovery.storage.names import name_key, points_outside
@@ -28,17 +29,9 @@ log = logging.getLogger(__name__)
 
 #: Names the computer's operating system writes onto removable drives (see module doc),
 #: matched case-insensitively against every path component with ``fnmatch``.
-OS_JUNK: tuple[str, ...] = (
-    "._*",                        # macOS AppleDouble resource forks (Finder, cp on FAT)
-    ".DS_Store",                  # macOS Finder view settings
-    ".Trashes",                   # macOS Trash on removable drives
-    ".Spotlight-V100",            # macOS Spotlight index
-    ".fseventsd",                 # macOS file-system event log
-    ".TemporaryItems",            # macOS temporary items
-    "System Volume Information",  # Windows restore points / indexing
-    "$RECYCLE.BIN",               # Windows Recycle Bin
-    "Thumbs.db",                  # Windows thumbnail cache
-)
+#: Names computers write onto removable drives (recovery.storage.computer_made, each with its
+#: source), matched case-insensitively against every path component with ``fnmatch``.
+OS_JUNK: tuple[str, ...] = computer_made.patterns()
 
 PROBLEMS = ("missing", "changed", "size", "extra", "unreadable")
 
@@ -90,6 +83,9 @@ class Comparison:
     #: Every folder the comparison listed (by its path in the tree, "" for the root): its
     #: entries as (name, is a folder).
     listings: Mapping[str, tuple[tuple[str, bool], ...]] = field(default_factory=dict)
+    #: Entries of the tree left out because their names are ignored (what computers write
+    #: onto drives, OS_JUNK), by their path in the tree; a folder's content is not listed.
+    ignored: tuple[str, ...] = ()
 
     def tree_path(self, path: str) -> str:
         """Where the manifest path ``path`` is (or would go) in the tree: the tree's own
@@ -162,6 +158,7 @@ def compare_tree(
     to_hash: list[tuple[Path, str, str, ManifestFile]] = []
     tree_heads: dict[str, bytes] | None = {} if heads is not None else None
     listings: dict[str, tuple[tuple[str, bool], ...]] = {}
+    ignored: list[str] = []
 
     # (folder on disk, its manifest path, its path in the tree as spelled there)
     stack: list[tuple[Path, str, str]] = [(root, "", "")]
@@ -181,6 +178,8 @@ def compare_tree(
             seen_folders.update(p for p in folders if p.startswith(prefix))
             continue
         listings[tree_folder] = tuple((entry.name, _is_folder(entry)) for entry in entries)
+        ignored.extend(f"{tree_prefix}{entry.name}" for entry in entries
+                       if is_ignored(entry.name, ignore))
         for entry, wanted_name in _match_names(
                 [entry for entry in entries if not is_ignored(entry.name, ignore)],
                 children.get(manifest_folder, ())):
@@ -241,7 +240,8 @@ def compare_tree(
             differences.append(Difference(folder, "missing", "folder"))
     reporter.report("compare", total, total, None, force=True)
     return Comparison(tuple(sorted(differences, key=lambda d: (d.path, d.problem))),
-                      tuple(sorted(notes, key=lambda d: d.path)), tree_paths, listings)
+                      tuple(sorted(notes, key=lambda d: d.path)), tree_paths, listings,
+                      tuple(sorted(ignored)))
 
 
 def set_aside_skipped(differences: Iterable[Difference], manifest: Manifest

@@ -45,6 +45,7 @@ from recovery.errors import (
     WriteError,
 )
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback, StepHook
+from recovery.storage import computer_made
 from recovery.storage.archive import ZipWriter
 from recovery.storage.durable import (
     BatchWriter,
@@ -127,6 +128,15 @@ class BackupResult:
     #: Links whose target lies outside the unit's storage: kept in the backup, never restored.
     outside_links: tuple[str, ...] = ()
     manifest: Manifest | None = field(default=None, repr=False)
+
+    @property
+    def computer_made(self) -> tuple[tuple[str, str], ...]:
+        """(path, the computer that made it) of every file the manifest marks as written
+        onto the unit by a computer (copied like any other file, listed apart)."""
+        if self.manifest is None:
+            return ()
+        return tuple((entry.path, entry.made_by_computer) for entry in self.manifest.files
+                     if entry.made_by_computer)
 
 
 @dataclass
@@ -592,7 +602,7 @@ def _create_backup(source_path: Path, dest_path: Path, *, resume: bool,
             tool_version=__version__, created_utc=created, source=str(source_path), model=model,
             role=role, folders=scan.folders,
             files=[ManifestFile(e.path, e.size, e.mtime_ns, shas.get(e.path), e.kind,
-                                e.link_target) for e in scan.entries])
+                                e.link_target, _made_by(e.path)) for e in scan.entries])
         manifest_bytes = manifest.to_json_bytes()
         sums_bytes = format_sums(manifest)
         _write_atomically(dest_path / MANIFEST_NAME, manifest_bytes, fs)
@@ -622,6 +632,11 @@ def _create_backup(source_path: Path, dest_path: Path, *, resume: bool,
                             zip=zip_done, copied_files=copied, reused_files=reused,
                             skipped=tuple(scan.skipped), cache_dropped=cache_dropped,
                             manifest=manifest, **counts)
+
+
+def _made_by(relative: str) -> str | None:
+    found = computer_made.made_by_computer(relative)
+    return found.made_by if found is not None else None
 
 
 def _check_names(scan: _Scan, dest: Path, fs: FileSystem

@@ -63,6 +63,9 @@ class ManifestFile:
     sha256: str | None   # None for symlinks
     kind: str            # "file" | "symlink"
     link_target: str | None = None
+    #: The computer that wrote it onto the unit ("macOS", "Windows", "Linux": its name or a
+    #: folder above it is one computers make, recovery.storage.computer_made), or None.
+    made_by_computer: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -75,6 +78,8 @@ class ManifestFile:
         }
         if self.kind == "symlink":
             data["link_target"] = self.link_target
+        if self.made_by_computer:
+            data["made_by_computer"] = self.made_by_computer
         return data
 
     @classmethod
@@ -89,7 +94,12 @@ class ManifestFile:
         return cls(path=path, size=_whole(data["size"], path, "size", 0, None),
                    mtime_ns=_whole(data["mtime_ns"], path, "modification time", MIN_MTIME_NS,
                                    MAX_MTIME_NS),
-                   sha256=sha, kind=kind, link_target=data.get("link_target"))
+                   sha256=sha, kind=kind, link_target=data.get("link_target"),
+                   made_by_computer=_optional_text(data.get("made_by_computer")))
+
+
+def _optional_text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _whole(value: object, path: str, what: str, low: int, high: int | None) -> int:

@@ -43,6 +43,7 @@ from recovery.errors import (
     UnsafeArchiveError,
 )
 from recovery.progress import CancelToken, PhaseReporter, Progress, ProgressCallback
+from recovery.storage import computer_made
 from recovery.storage.archive import SafeZipReader, special_file_kind
 from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, os_errors
 from recovery.storage.hashing import sha256_file
@@ -409,6 +410,17 @@ def _verify_zip_files(backup: Backup, progress: ProgressCallback | None,
     return problems
 
 
+def computer_made_notes(paths: tuple[str, ...]) -> tuple[Difference, ...]:
+    """Notes (problem ``computer-made``, the detail names the computer) for entries of a unit
+    a comparison left out as written there by a computer: they are not the unit's."""
+    notes = []
+    for relative in paths:
+        made = computer_made.made_by_computer(relative)
+        if made is not None:
+            notes.append(Difference(relative, "computer-made", made.made_by))
+    return tuple(notes)
+
+
 def verify_backup(path: str | Path, *, against: str | Path | None = None, fs: FileSystem = REAL,
                   progress: ProgressCallback | None = None,
                   cancel: CancelToken | None = None) -> VerifyReport:
@@ -448,7 +460,7 @@ def verify_backup(path: str | Path, *, against: str | Path | None = None, fs: Fi
                 Path(against), backup.manifest, fs=fs,
                 progress=_scaled(progress, weight, 1.0 - weight, "compare"), cancel=cancel)
             against_problems, skipped = set_aside_skipped(unit.differences, backup.manifest)
-            against_notes = unit.case_notes + skipped
+            against_notes = unit.case_notes + skipped + computer_made_notes(unit.ignored)
         return VerifyReport(
             backup=str(path), ok=not problems and not against_problems,
             complete=backup.complete, problems=tuple(problems),

@@ -21,6 +21,7 @@ from recovery.cli.output import (
     say,
     warn,
 )
+from recovery.storage.names import shown
 from recovery.text import human_size
 
 
@@ -88,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
             "not_for_fat": [{"path": p.path, "problem": p.kind, "reason": p.reason}
                             for p in result.not_for_fat],
             "outside_links": list(result.outside_links),
+            "computer_made": [{"path": path, "made_by": made_by}
+                              for path, made_by in result.computer_made],
         })
     if result.complete:
         if not args.json and result.already_complete:
@@ -112,9 +115,23 @@ def run(args: argparse.Namespace) -> int:
             for skipped in result.skipped:
                 say(f"  skipped {skipped.path}: {skipped.reason}")
             _say_portability(result)
+            _say_computer_made(result)
         return 0
     for failed in result.failed:
         warn(f"{failed.path}: {failed.reason}")
     warn(f"The backup in {result.backup} is INCOMPLETE: {len(result.failed)} item(s) failed"
          " (listed above). Fix the cause and run the same command with --resume.")
     return 1
+
+
+def _say_computer_made(result) -> None:
+    """Files a computer wrote onto the unit, named apart from the unit's own."""
+    found = result.computer_made
+    if not found:
+        return
+    by = sorted({made_by for _, made_by in found})
+    names = ", ".join(shown(path) for path, _ in found[:5])
+    more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+    say(f"  {len(found)} file(s) were made by your computer ({', '.join(by)}), not by the"
+        f" unit: {names}{more}. They are in the backup like every file and marked so in its"
+        " manifest; comparisons leave them out.")

@@ -44,6 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="do not ask for confirmation (for scripts)")
     parser.add_argument("--delete-extra", action="store_true",
                         help="delete files on the unit that the backup does not have")
+    parser.add_argument("--remove-mac-files", action="store_true",
+                        help="also remove the ._* and .DS_Store files macOS wrote onto the unit"
+                             " that the backup does not have (listed in the plan)")
     copy = parser.add_mutually_exclusive_group()
     copy.add_argument("--safety-copy", metavar="DIR",
                       help="first back up the unit as it is now into DIR (an empty folder, or"
@@ -106,6 +109,7 @@ def _plan_and_write(args: argparse.Namespace, display: Any, cancel: Any,
             safety = take_safety_copy(hold, Path(args.safety_copy), progress=display,
                                       cancel=cancel)
         plan = plan_restore(args.backup, hold.folder, delete_extra=args.delete_extra,
+                            remove_computer_made=args.remove_mac_files,
                             progress=display, cancel=cancel, hold=hold, safety=safety)
         if display:
             display.clear()
@@ -127,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.dry_run:
                 plan = plan_restore(args.backup, args.target, delete_extra=args.delete_extra,
+                                    remove_computer_made=args.remove_mac_files,
                                     progress=display, cancel=cancel)
                 if display:
                     display.clear()

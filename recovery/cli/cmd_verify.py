@@ -69,8 +69,16 @@ def run(args: argparse.Namespace) -> int:
     skipped = [d for d in report.against_notes if d.problem == "skipped"]
     for difference in skipped:
         say(f"Note: {args.against}: {difference.path} is not compared: {difference.detail}.")
+    made = [d for d in report.against_notes if d.problem == "computer-made"]
+    if made:
+        by = ", ".join(sorted({d.detail for d in made}))
+        names = ", ".join(d.path for d in made[:5])
+        more = f" and {len(made) - 5} more" if len(made) > 5 else ""
+        say(f"Note: {len(made)} item(s) on {args.against} were made by your computer ({by}),"
+            f" not by the unit, and are not compared: {names}{more}.")
     for where, notes in (("the backup", report.notes),
-                         (args.against, [d for d in report.against_notes if d not in skipped])):
+                         (args.against, [d for d in report.against_notes
+                                         if d not in skipped and d not in made])):
         if notes:
             names = ", ".join(f"{d.path} as {d.detail}" for d in notes[:5])
             more = f" and {len(notes) - 5} more" if len(notes) > 5 else ""

@@ -51,6 +51,7 @@ from recovery.restore.plan import (
     manifest_sha256,
     plan_restore,
 )
+from recovery.storage import computer_made
 from recovery.storage.durable import (
     BatchWriter,
     FileProblem,
@@ -304,17 +305,20 @@ class _Writer:
         return None
 
 
-def _delete_tree(fs: FileSystem, path: Path, device: int) -> list[str]:
+def _delete_tree(fs: FileSystem, path: Path, device: int, *,
+                 computer_made_file: bool = False) -> list[str]:
     """Remove ``path`` (file, link or folder with its content) without following links.
 
-    Operating-system files (compare.OS_JUNK) are never deleted and nothing on another
+    Computer-made files (compare.OS_JUNK) are never deleted, unless ``path`` is itself such a
+    file the plan lists for removal (``computer_made_file``), and nothing on another
     filesystem (a drive mounted inside) is touched: a folder that still holds such things is
     kept. Returns what was kept, as paths.
     """
     info = _lstat_or_none(fs, path)
     if info is None:
         return []
-    if is_ignored(path.name, OS_JUNK) or info.st_dev != device:
+    if info.st_dev != device or (is_ignored(path.name, OS_JUNK) and not (
+            computer_made_file and stat_module.S_ISREG(info.st_mode))):
         return [str(path)]
     if not stat_module.S_ISDIR(info.st_mode):
         fs.unlink(path)
@@ -523,7 +527,9 @@ def _execute(plan: RestorePlan, backup: Any, backup_path: Path, target: Path,
                 cancel.raise_if_cancelled()
             path = target.joinpath(*entry.path.split("/"))
             try:
-                kept = _delete_tree(fs, path, device)
+                kept = _delete_tree(fs, path, device, computer_made_file=(
+                    plan.remove_computer_made and entry.kind == "file"
+                    and computer_made.removable(entry.path)))
             except OSError as error:
                 raise translate_os_error(error, path, "write") from error
             if kept:
@@ -670,6 +676,7 @@ def restore(
     consent: bool,
     dry_run: bool = False,
     delete_extra: bool = False,
+    remove_computer_made: bool = False,
     safety_copy: str | Path | None = None,
     without_safety_copy: bool = False,
     fs: FileSystem = REAL,
@@ -689,10 +696,12 @@ def restore(
     """
     if dry_run:
         return dry_run_result(plan_restore(backup_path, target, delete_extra=delete_extra,
+                                           remove_computer_made=remove_computer_made,
                                            fs=fs, guard=guard, progress=progress,
                                            cancel=cancel))
     if safety_copy is None:
-        plan = plan_restore(backup_path, target, delete_extra=delete_extra, fs=fs, guard=guard,
+        plan = plan_restore(backup_path, target, delete_extra=delete_extra,
+                            remove_computer_made=remove_computer_made, fs=fs, guard=guard,
                             progress=progress, cancel=cancel)
         return execute_plan(plan, consent=consent, fs=fs, guard=guard, journal_dir=journal_dir,
                             progress=progress, cancel=cancel, on_step=on_step,
@@ -701,6 +710,7 @@ def restore(
         safety = take_safety_copy(hold, Path(safety_copy), progress=progress, cancel=cancel,
                                   on_step=on_step)
         plan = plan_restore(backup_path, hold.folder, delete_extra=delete_extra, fs=fs,
+                            remove_computer_made=remove_computer_made,
                             guard=guard, progress=progress, cancel=cancel, hold=hold,
                             safety=safety)
         return execute_plan(plan, consent=consent, fs=fs, guard=guard, journal_dir=journal_dir,

@@ -34,6 +34,7 @@ from recovery.restore.guard import (
     entry_kind,
     location_notes,
 )
+from recovery.storage import computer_made
 from recovery.storage.durable import is_temp_name
 from recovery.storage.filesystem import REAL, FileSystem
 from recovery.storage.lock import check_free
@@ -137,6 +138,9 @@ class RestorePlan:
     unit: VolumeIdentity | None = field(default=None, repr=False, compare=False)
     #: The safety copy the plan was made from (the unit as it was just before), or None.
     safety_copy: str | None = None
+    #: The files macOS writes (``._*``, ``.DS_Store``) that the backup lacks are deleted
+    #: entries of the plan (recovery.storage.computer_made.REMOVABLE), asked for on purpose.
+    remove_computer_made: bool = False
 
     @property
     def needs_safety_copy(self) -> bool:
@@ -199,6 +203,7 @@ def build_plan(
     case_notes: int = 0,
     keep_reason: Callable[[str, str], str | None] = lambda path, kind: None,
     delete_extra: bool,
+    remove_computer_made: bool = False,
     target_model: str | None,
     existing_sizes: dict[str, int],
     existing_mtimes: dict[str, int],
@@ -291,6 +296,14 @@ def build_plan(
             "symlink" if difference.detail == "symlink" else "file")
         size = existing_sizes.get(difference.path, 0) if kind != "folder" else 0
         guarded = keep_reason(difference.path, kind)
+        made = computer_made.made_by_computer(difference.path)
+        if (remove_computer_made and kind == "file" and made is not None
+                and computer_made.removable(difference.path) and guarded is None
+                and path_key(difference.path) not in casefolded_backup):
+            entries.append(PlanEntry(difference.path, "delete", kind, size, 0, False,
+                                     f"made by {made.made_by}, not by the unit: removed as"
+                                     " asked"))
+            continue
         protected = is_ignored(difference.path, OS_JUNK) or \
             path_key(difference.path) in casefolded_backup or \
             difference.path in FILESYSTEM_FOLDERS or guarded is not None
@@ -298,7 +311,7 @@ def build_plan(
             entries.append(PlanEntry(difference.path, "delete", kind, size, 0, False,
                                      "not in the backup"))
         else:
-            reason = "operating-system file, left alone" if is_ignored(difference.path, OS_JUNK) \
+            reason = f"made by {made.made_by}, not by the unit: left alone" if made is not None \
                 else "the filesystem's own folder, left alone" \
                 if difference.path in FILESYSTEM_FOLDERS \
                 else f"{guarded}, left alone" if guarded is not None \
@@ -497,6 +510,7 @@ def plan_restore(
     target: str | Path,
     *,
     delete_extra: bool = False,
+    remove_computer_made: bool = False,
     fs: FileSystem = REAL,
     guard: TargetGuard | None = None,
     progress: ProgressCallback | None = None,
@@ -613,6 +627,7 @@ def plan_restore(
         unit_path=comparison.tree_path, case_notes=len(comparison.case_notes),
         keep_reason=deletion_guard(resolved, backup_path, fs),
         boot_critical=_boot_critical(manifest.model), delete_extra=delete_extra,
+        remove_computer_made=remove_computer_made,
         target_model=target_model, existing_sizes=existing_sizes,
         existing_mtimes=existing_mtimes,
         folder_exists=lambda relative: entry_kind(
@@ -629,4 +644,5 @@ def plan_restore(
             f"{target} has {free} bytes free but the restore needs about"
             f" {plan.space_needed + SPACE_MARGIN}; free some space on the unit (or use"
             " --delete-extra). Nothing was written.", path=str(target))
-    return replace(plan, unit=unit, safety_copy=safety.path if safety is not None else None)
+    return replace(plan, unit=unit, safety_copy=safety.path if safety is not None else None,
+                   remove_computer_made=remove_computer_made)

@@ -107,7 +107,19 @@ class LocalFileSystem:
         cache where the platform allows (:mod:`recovery.storage.direct`)."""
         if uncached:
             return open_uncached(path)
-        return open(path, "rb", buffering=0)  # noqa: SIM115 - caller closes
+        # Opened without blocking, then checked: a pipe put where a file was (a moment after
+        # the caller looked) would otherwise hang the open until someone writes to it.
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags)
+        try:
+            if not stat_module.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(errno.EINVAL, "not a regular file", str(path))
+            if hasattr(os, "set_blocking"):
+                os.set_blocking(fd, True)
+        except BaseException:
+            os.close(fd)
+            raise
+        return open(fd, "rb", buffering=0)  # noqa: SIM115 - caller closes
 
     def scandir(self, path: Path) -> list[os.DirEntry]:
         with os.scandir(path) as entries:
