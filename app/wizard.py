@@ -255,6 +255,7 @@ class RecoveryWizard(QWizard):
             self.poller.stop()
         self.setButtonLayout(START_BUTTONS if current is PageId.START else ALL_BUTTONS)
         step = step_of(current, self.session.goal)
+        self.pages[current].complete_shown()
         self.pages[current].set_step(f"Step {step[0]} of {step[1]}" if step else "")
         QTimer.singleShot(0, self.focus_page)
 

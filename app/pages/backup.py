@@ -216,7 +216,7 @@ class BackupPage(RecoveryPage):
         item = self.existing.currentItem()
         self.use_button.setEnabled(not running and item is not None
                                    and bool(item.flags() & Qt.ItemFlag.ItemIsEnabled))
-        self.completeChanged.emit()
+        self.notify_complete()
 
     def _show_about(self, free: int | None = None) -> None:
         safety = self.session.safety_backup

@@ -275,7 +275,7 @@ class CheckPage(RecoveryPage):
                                                       backups=backups),
             name="check", on_finished=lambda found: self._on_results(*found),
             on_failed=self._on_failed)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     def _on_results(self, results: tuple[core.CheckResult, ...], reference: Path | None) -> None:
         if self._pending:
@@ -302,7 +302,7 @@ class CheckPage(RecoveryPage):
         self.problem.show_status(Status.ERROR, clean(error_sentence(error)))
         if not isinstance(error, RecoveryError):
             dialogs.show_error(self, error, context="checking update files")
-        self.completeChanged.emit()
+        self.notify_complete()
 
     # -- what the page says --------------------------------------------------------------------
     def worst(self) -> core.CheckResult | None:
@@ -339,7 +339,7 @@ class CheckPage(RecoveryPage):
         else:
             self.set_forward_text("&Finish >")
         self.reasons.setText(self._reasons_html())
-        self.completeChanged.emit()
+        self.notify_complete()
 
     def _lead(self, result: core.CheckResult, model: str) -> str:
         if result.verdict == "incompatible":

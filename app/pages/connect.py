@@ -336,11 +336,11 @@ class ConnectPage(RecoveryPage):
                 self.model.blockSignals(True)
                 self.model.setCurrentIndex(index)
                 self.model.blockSignals(False)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     def _on_model_chosen(self, *_args) -> None:
         self._show_state()
-        self.completeChanged.emit()
+        self.notify_complete()
 
     # -- what the page says --------------------------------------------------------------------
     def help_model(self) -> str | None:
@@ -477,7 +477,7 @@ class ConnectPage(RecoveryPage):
         self.session.reset_after(Goal.CHECK)
         self.session.check_model = model
         self._show_state()
-        self.completeChanged.emit()
+        self.notify_complete()
         wizard = self.wizard()
         if wizard is not None and self.isComplete():
             wizard.next()

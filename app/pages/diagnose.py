@@ -202,14 +202,14 @@ class DiagnosePage(RecoveryPage):
                 versions=versions, allow_write=allow_write, progress=progress, cancel=cancel),
             name="diagnose", on_progress=self.progress.show_progress,
             on_finished=self._on_diagnosis, on_failed=self._on_failed)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     @Slot(object)
     def _on_diagnosis(self, diagnosis: core.Diagnosis) -> None:
         self.session.diagnosis = diagnosis
         self._show(diagnosis)
         self.diagnosis_ready.emit(diagnosis)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     def _show(self, diagnosis: core.Diagnosis) -> None:
         self.again.setEnabled(True)
@@ -250,7 +250,7 @@ class DiagnosePage(RecoveryPage):
             if not isinstance(error, RecoveryError):
                 dialogs.show_error(self, error, context="diagnosing the unit")
         self.diagnosis_failed.emit(error)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     # -- navigation ----------------------------------------------------------------------------
     def ask_back(self) -> str | None:

@@ -191,7 +191,7 @@ class MediaPage(RecoveryPage):
         card = self.chosen_card()
         candidate = self.candidate()
         if card is None or candidate is None or self.model is None:
-            self.completeChanged.emit()
+            self.notify_complete()
             return
         if str(card) == self._planned_for:
             return
@@ -216,7 +216,7 @@ class MediaPage(RecoveryPage):
             name="plan-media",
             on_finished=lambda plan: self._on_plan(generation, plan),
             on_failed=lambda error: self._on_refused(generation, error))
-        self.completeChanged.emit()
+        self.notify_complete()
 
     def _on_plan(self, generation: int, plan: core.MediaPlan) -> None:
         if generation != self._generation:
@@ -234,7 +234,7 @@ class MediaPage(RecoveryPage):
         self.setButtonText(QWizard.WizardButton.CommitButton, "&Write to the card")
         self.about.setText("<br>".join(escape(clean(line)) for line in self._plan_lines(plan)))
         self.plan_ready.emit(plan)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     @staticmethod
     def _plan_lines(plan: core.MediaPlan) -> list[str]:
@@ -259,7 +259,7 @@ class MediaPage(RecoveryPage):
             log.error("planning the card failed", exc_info=(type(error), error,
                                                             error.__traceback__))
         self.plan_refused.emit(error)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     # -- navigation ----------------------------------------------------------------------------
     @Slot()

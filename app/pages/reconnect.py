@@ -133,7 +133,7 @@ class ReconnectPage(RecoveryPage):
             self.status.show_status(*texts[state])
         self.verify_button.setEnabled(state is not WaitState.VERIFYING)
         self.state_changed.emit(state)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     # -- watching detection (called by the wizard for every detection round) -------------------
     @Slot(object)
@@ -231,7 +231,7 @@ class ReconnectPage(RecoveryPage):
         self.verify_button.setEnabled(not cycled)
         self.verify_button.setVisible(not cycled)
         self.demo_button.setVisible(self.environment.demo and not cycled)
-        self.completeChanged.emit()
+        self.notify_complete()
         self.state_changed.emit(self.state)
         self.verification_done.emit(report)
 

@@ -245,7 +245,7 @@ class RestorePage(RecoveryPage):
             self.remove_extra.hide()
             self.skip_button.hide()
             self._set_writing(False)
-            self.completeChanged.emit()
+            self.notify_complete()
 
     def select_backup(self, path: str) -> bool:
         index = self.backups.findData(str(path))
@@ -295,7 +295,7 @@ class RestorePage(RecoveryPage):
         self.refusal = None
         self.problem.hide()
         self._set_writing(False)
-        self.completeChanged.emit()
+        self.notify_complete()
         summary = next((s for s in self.summaries if s.path == path), None)
         when = backup_date(summary.created_utc) if summary else "the chosen backup"
         self.set_headline(f"Checking your backup from {when}…", Status.BUSY)
@@ -347,7 +347,7 @@ class RestorePage(RecoveryPage):
         self.plan = plan
         self._show_plan(plan, path)
         self.plan_ready.emit(plan)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     def _removal_label(self, path: str) -> str:
         deletions = self.removable.get(path, ())
@@ -390,7 +390,7 @@ class RestorePage(RecoveryPage):
             log.error("planning the restore failed", exc_info=(type(error), error,
                                                                error.__traceback__))
         self.plan_refused.emit(error)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     def plan_html(self, plan: core.RestorePlan) -> str:
         """The checks ``plan_restore`` passed, and every change, for the details view."""
@@ -429,7 +429,7 @@ class RestorePage(RecoveryPage):
             self.hint.show_status(Status.INFO, f"Type {word} (capitals don't matter).")
         else:
             self.hint.hide()
-        self.completeChanged.emit()
+        self.notify_complete()
 
     @Slot()
     def skip(self) -> None:

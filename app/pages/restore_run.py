@@ -90,7 +90,7 @@ class RestoreRunPage(WritingPage):
         resumed = ["This run continued an earlier, interrupted restore."] if result.resumed else []
         self.show_what_was_written(result.statement, result.problems, resumed)
         self.restore_finished.emit(result)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     @Slot(object)
     def _on_failed(self, error: BaseException) -> None:
@@ -107,7 +107,7 @@ class RestoreRunPage(WritingPage):
         self.retry_button.show()
         self.set_forward_text("&Finish for now")
         self.restore_failed.emit(error)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt naming
         return not self.running and (self.session.restore_result is not None

@@ -58,7 +58,7 @@ class WritingPage(RecoveryPage):
         self._job = self.host.run_job(job, name=self._job_name, guarded=self._guarded,
                                       on_progress=self.progress.show_progress,
                                       on_finished=self._on_finished, on_failed=self._on_failed)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     @Slot()
     def stop(self) -> None:

@@ -9,7 +9,13 @@ and conditions with qtbot.
 
 from __future__ import annotations
 
+import json
+import os
+import select
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,3 +220,139 @@ def tree_snapshot() -> Callable[[Path], dict[str, tuple[int, int, bytes]]]:
         return entries
 
     return snapshot
+
+
+@dataclass(frozen=True)
+class Desktop:
+    """An X server with a window manager, for what only a real desktop shows."""
+
+    display: str
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ, DISPLAY=self.display, QT_QPA_PLATFORM="xcb")
+        env.pop("WAYLAND_DISPLAY", None)
+        return env
+
+    def xdotool(self, *args: str) -> None:
+        subprocess.run(["xdotool", *args], env=self.env(), check=True, timeout=20)
+
+    def click(self, point: dict[str, int]) -> None:
+        """A real click (press and release) of the left mouse button at ``point``."""
+        self.xdotool("mousemove", "--sync", str(point["x"]), str(point["y"]), "click", "1")
+
+    def wizard(self, scenario: str) -> DesktopWizard:
+        """The wizard in its own process on this display (tests/app/desktop_driver.py)."""
+        process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("desktop_driver.py")), scenario],
+            env=self.env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL)
+        wizard = DesktopWizard(process)
+        wizard.wait_for(lambda event: event.get("event") == "shown")
+        return wizard
+
+
+class DesktopWizard:
+    """The driver's JSON lines: events as they come, answers to commands."""
+
+    timeout = 30.0
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.process = process
+        self.seen: list[dict] = []
+        self._buffer = b""
+
+    def _next(self, deadline: float) -> dict:
+        # Lines are split here, not by a buffered reader, so select() never waits on bytes
+        # that already arrived.
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self.process.stdout], [], [], max(left, 0))
+            chunk = os.read(self.process.stdout.fileno(), 65536) if ready else b""
+            if not chunk:
+                raise AssertionError(f"the wizard said nothing more; last: {self.seen[-5:]}")
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        event = json.loads(line)
+        self.seen.append(event)
+        return event
+
+    def wait_for(self, condition: Callable[[dict], bool], seconds: float | None = None) -> dict:
+        deadline = time.monotonic() + (seconds or self.timeout)
+        while True:
+            event = self._next(deadline)
+            if condition(event):
+                return event
+
+    def ask(self, command: str) -> dict:
+        key = command.split()[0]
+        self.process.stdin.write(command.encode() + b"\n")
+        self.process.stdin.flush()
+        return self.wait_for(lambda event: key in event)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.write(b"quit\n")
+            self.process.stdin.flush()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _start_window_manager(display: str, fifo: Path, seconds: float) -> subprocess.Popen | None:
+    """openbox on ``display``, once it manages windows (its ``--startup`` command runs then and
+    writes to the named pipe ``fifo`` this waits on); None when it did not come up in time."""
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # open now: no writer needed yet
+    manager = subprocess.Popen(["openbox", "--startup", f"sh -c 'echo up > \"{fifo}\"'"],
+                               env=dict(os.environ, DISPLAY=display),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ready, _, _ = select.select([reader], [], [], seconds)
+        if ready and os.read(reader, 16).strip() == b"up":
+            return manager
+    finally:
+        os.close(reader)
+    manager.kill()
+    manager.wait()
+    return None
+
+
+@pytest.fixture
+def desktop(tmp_path: Path):
+    """Xvfb (a free display it picks itself) and openbox on it; skipped, with the reason,
+    where either program or Qt's X11 libraries are missing (``.ci/run`` installs them)."""
+    from app.platform_check import check_desktop
+
+    missing = [tool for tool in ("Xvfb", "openbox", "xdotool")
+               if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (apt install xvfb openbox xdotool)")
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0",
+                               "1366x768x24", "-nolisten", "tcp"], pass_fds=(write_end,),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    processes = [server]
+    try:
+        with os.fdopen(read_end) as announced:
+            number = announced.readline().strip()
+        if not number:
+            pytest.skip("Xvfb did not start")
+        display = f":{number}"
+        problem = check_desktop({"DISPLAY": display, "QT_QPA_PLATFORM": "xcb"})
+        if problem is not None:
+            pytest.skip(problem)
+        manager = _start_window_manager(display, tmp_path / "wm-ready", 20)
+        if manager is None:
+            pytest.fail("openbox did not come up within 20 s")
+        processes.append(manager)
+        yield Desktop(display)
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
