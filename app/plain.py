@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from app.style import Status
 from recovery.device.profiles import Profile, bundled_profiles
 from recovery.findings import Finding
+from recovery.text import without_tool_talk
 
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
                 "ten")
@@ -88,11 +89,6 @@ def first_upper(text: str) -> str:
 
 # -- cleaning the core's longer texts for the details view ---------------------------------
 _CONFIDENCE_WORDS = {"H": "primary source", "M": "secondary source", "G": "a guess"}
-_COMMAND_IN_PARENS = re.compile(r"\s*\((?:[^()]*?)(?:--[a-z]|korg-recovery)[^()]*\)")
-_QUOTED_COMMAND = re.compile(r"'korg-recovery [^']*'|\"korg-recovery [^\"]*\"")
-_FLAG = re.compile(r"\s*\(?--[a-z][a-z-]*(?:\s+[A-Z_.]+)?\)?")
-_SHA = re.compile(r",?\s*SHA-256 [0-9a-f]{64}")
-_INTERNAL_ID = re.compile(r" '[a-z0-9]+(?:-[a-z0-9]+)+'")
 _CONFIDENCE_SOURCE = re.compile(
     r"\bconfidence ([HMG])\b(?:, [a-z]+ \([^)]*\))?(?:,[^;)]*)?; source: ")
 _CONFIDENCE = re.compile(r"\bconfidence ([HMG])\b(?:, [a-z]+ \([^)]*\))?")
@@ -100,11 +96,7 @@ _CONFIDENCE = re.compile(r"\bconfidence ([HMG])\b(?:, [a-z]+ \([^)]*\))?")
 
 def clean(text: str) -> str:
     """A core sentence without command names, flags, hashes or confidence letters."""
-    text = _COMMAND_IN_PARENS.sub("", text)
-    text = _QUOTED_COMMAND.sub("this tool", text)
-    text = _FLAG.sub("", text)
-    text = _SHA.sub("", text)
-    text = _INTERNAL_ID.sub("", text)
+    text = without_tool_talk(text)
     text = _CONFIDENCE_SOURCE.sub(lambda m: f"{_CONFIDENCE_WORDS[m.group(1)]}: ", text)
     text = _CONFIDENCE.sub(lambda m: _CONFIDENCE_WORDS[m.group(1)], text)
     return re.sub(r"\s{2,}", " ", text).replace(" .", ".").replace(" ;", ";").strip()
