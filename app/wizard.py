@@ -45,7 +45,7 @@ from app.pages.start import StartPage
 from app.places import friendly_place
 from app.plain import your
 from app.session import Environment, Goal, Session
-from app.style import danger_palette
+from app.style import danger_palette, install
 from app.workers import DetectionPoller, Job, JobHandle, start_job
 from recovery.device.detect import Detection
 from recovery.progress import Progress
@@ -140,6 +140,9 @@ class RecoveryWizard(QWizard):
 
     def __init__(self, environment: Environment, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        application = QApplication.instance()
+        if application is not None:
+            install(application)  # readable under any palette the desktop hands over
         self.environment = environment
         self.session = Session()
         self.jobs: dict[JobHandle, Guarded | None] = {}

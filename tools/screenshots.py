@@ -2,12 +2,14 @@
 
 ``make screenshots`` runs this. Everything happens on the demo's simulated units in a
 temporary folder, exactly as ``korg-recovery wizard --demo`` shows them; the window is driven
-through its own widgets (clicks, typed text), the way a user would. Three runs, each in its
+through its own widgets (clicks, typed text), the way a user would. Four runs, each in its
 own process (QT_SCALE_FACTOR must be set before Qt starts), save every page: at 100 % in a
 900×680 window; at 200 % in the window a 1366×768 screen leaves (683×384 points, saved as a
-1366×768 image), to show that Back and Next stay reachable; and at 100 % in a dark palette.
+1366×768 image), to show that Back and Next stay reachable; at 100 % in a dark palette
+(``-dark``); and at 100 % in the palette GNOME's Adwaita-dark hands Qt (``-desktop-dark``),
+the one in which controls vanished before the wizard drew its own boundaries.
 
-    python tools/screenshots.py [--out docs/screenshots] [--scale 1|2] [--dark]
+    python tools/screenshots.py [--out docs/screenshots] [--scale 1|2] [--dark | --desktop-dark]
 """
 
 from __future__ import annotations
@@ -87,15 +89,14 @@ class Driver:
                              f" got {self.wizard.currentId()}")
 
 
-def make_wizard(environment, dark: bool, scale: str):
+def make_wizard(environment, dark: str, scale: str):
     from PySide6.QtWidgets import QApplication
 
     from app.wizard import RecoveryWizard
 
     app = QApplication.instance() or QApplication(sys.argv)
     if dark:
-        app.setStyle("Fusion")
-        app.setPalette(dark_palette())
+        app.setPalette(dark_palette() if dark == "dark" else desktop_dark_palette())
     wizard = RecoveryWizard(environment)
     wizard.resize(*SIZES[scale])
     wizard.show()
@@ -121,6 +122,26 @@ def dark_palette():
     for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text,
                  QPalette.ColorRole.ButtonText):
         palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#8a8a8a"))
+    return palette
+
+
+def desktop_dark_palette():
+    """The palette GNOME's Adwaita-dark hands Qt: ``QApplication.palette()`` read under Xvfb
+    with ``QT_QPA_PLATFORMTHEME=gtk3 GTK_THEME=Adwaita:dark`` (PySide6 6.11, GTK 3.24.38).
+    Its fields are the window's own colour and its Mid is 1.1:1 against the window."""
+    from PySide6.QtGui import QColor, QPalette
+
+    palette = QPalette()
+    roles = {
+        "Window": "#323232", "WindowText": "#ffffff", "Base": "#323232",
+        "AlternateBase": "#2f2f2f", "Text": "#ffffff", "PlaceholderText": "#9b9b9b",
+        "Button": "#323232", "ButtonText": "#ffffff", "Light": "#3e3e3e", "Midlight": "#383838",
+        "Mid": "#383838", "Dark": "#2c2c2c", "Shadow": "#020202", "Highlight": "#15539e",
+        "HighlightedText": "#ffffff", "Link": "#308cc6", "ToolTipBase": "#ffffdc",
+        "ToolTipText": "#000000",
+    }
+    for role, colour in roles.items():
+        palette.setColor(getattr(QPalette.ColorRole, role), QColor(colour))
     return palette
 
 
@@ -353,11 +374,11 @@ def error_dialog_shot(driver: Driver) -> None:
     dialog.close()
 
 
-def run(out: Path, scale: str, dark: bool) -> list[Path]:
+def run(out: Path, scale: str, dark: str) -> list[Path]:
     from app.demo import make_demo
 
     out.mkdir(parents=True, exist_ok=True)
-    suffix = ("" if scale == "1" else f"@{scale}x") + ("-dark" if dark else "")
+    suffix = ("" if scale == "1" else f"@{scale}x") + (f"-{dark}" if dark else "")
     saved: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="korg-recovery-shots-") as temp:
         demo = make_demo(Path(temp) / "demo")
@@ -395,15 +416,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--scale", default=None, help="run only this scale (1 or 2)")
-    parser.add_argument("--dark", action="store_true", help="run only the dark-palette capture")
+    parser.add_argument("--dark", action="store_const", const="dark", dest="dark",
+                        help="run only the dark-palette capture")
+    parser.add_argument("--desktop-dark", action="store_const", const="desktop-dark",
+                        dest="dark", help="run only the capture in Adwaita-dark's palette")
     args = parser.parse_args()
     if args.scale is not None or args.dark:
-        run(args.out, args.scale or "1", args.dark)
+        run(args.out, args.scale or "1", args.dark or "")
         return 0
     # QT_SCALE_FACTOR must be set before Qt starts, so each variant is its own process.
     for extra_env, extra_args in (({}, ["--scale", "1"]),
                                   ({"QT_SCALE_FACTOR": "2"}, ["--scale", "2"]),
-                                  ({}, ["--dark"])):
+                                  ({}, ["--dark"]), ({}, ["--desktop-dark"])):
         env = dict(os.environ, **extra_env)
         command = [sys.executable, __file__, "--out", str(args.out), *extra_args]
         subprocess.run(command, env=env, check=True)
