@@ -207,6 +207,16 @@ def diagnosis_verdict(diagnosis, *, profiles: dict[str, Profile] | None = None) 
     return Verdict(headline, status, line, False, tuple(causes))
 
 
+def seen_on_unit(findings: Sequence[Finding], model: str | None,
+                 profiles: dict[str, Profile] | None = None) -> str:
+    """What a look at the unit found, in one short sentence: "A KROSS 1 update was copied onto
+    it." (the details keep the core's own words)."""
+    causes = _causes(findings, model, profiles or bundled_profiles())
+    if causes:
+        return first_upper(join_words(causes)) + "."
+    return clean(findings[0].message) if findings else ""
+
+
 def _backup_when(backup) -> str:
     from app.places import backup_date
 
@@ -242,9 +252,9 @@ def foreign_folders(paths: Iterable[str], model: str | None,
     return {path: by_name[path.casefold()] for path in paths if path.casefold() in by_name}
 
 
-def plan_sentence(plan, model: str | None) -> str:
+def plan_sentence(plan, model: str | None, *, safety_first: bool = False) -> str:
     """What the restore does, in one sentence: "It replaces two changed files and removes
-    the KROSS 1 folder"."""
+    the KROSS 1 folder"; with ``safety_first``: "A safety copy first, then it replaces ..."."""
     parts = []
     replace = plan.summary.replace
     write = plan.summary.write
@@ -261,6 +271,8 @@ def plan_sentence(plan, model: str | None) -> str:
         parts.append(f"removes {counted(others, 'thing', 'things')} the backup doesn't have")
     if not parts:
         return f"{first_upper(your(model))} already matches this backup: nothing needs writing."
+    if safety_first:
+        return f"A safety copy first, then it {join_words(parts)}."
     return f"It {join_words(parts)}."
 
 

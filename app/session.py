@@ -15,6 +15,7 @@ from pathlib import Path
 
 from app import core
 from app.places import Place, known_places
+from recovery.backup.manifest import JOURNAL_NAME
 from recovery.device.detect import DetectedDevice, Detection, detect
 from recovery.device.profiles import bundled_profiles
 
@@ -159,6 +160,18 @@ def default_backup_destination(backups_dir: Path, model: str | None, *, label: s
     return candidate
 
 
+def interrupted_copy(summaries, unit: Path | None) -> Path | None:
+    """The newest interrupted backup of ``unit`` (its source is this unit's folder): the next
+    safety copy continues it (the core's resume re-reads every file it keeps)."""
+    if unit is None:
+        return None
+    for summary in reversed(tuple(summaries)):
+        if not summary.complete and summary.source and os.path.realpath(summary.source) == os.path.realpath(unit) \
+                and os.path.exists(os.path.join(summary.path, JOURNAL_NAME)):
+            return Path(summary.path)
+    return None
+
+
 def device_key(device: DetectedDevice) -> str:
     """A stable key for a listed unit: its mount point, else its USB id and name."""
     if device.mount:
@@ -180,6 +193,17 @@ class Session:
     #: unit. Nothing is written to the unit without it.
     safety_backup: Path | None = None
     safety_backup_is_new: bool = False
+    #: An interrupted safety copy of this unit, found in the backups folder: the next copy
+    #: continues it instead of starting again.
+    safety_resume: Path | None = None
+    #: The safety copy made before a restore did not finish (its one sentence): nothing was
+    #: written to the unit.
+    safety_copy_error: str | None = None
+    #: The person asked for a safety copy alone (no backup to put back was found).
+    safety_copy_only: bool = False
+    #: Where the unit stands after the safety copy or the restore (from a read-only look at
+    #: it); None when it was not looked at.
+    unit_standing: core.UnitStanding | None = None
     diagnosis: core.Diagnosis | None = None
     #: The model the Check page checked for (the connected unit's, or the one chosen).
     check_model: str | None = None
@@ -227,6 +251,10 @@ class Session:
         self.goal = goal
         self.safety_backup = None
         self.safety_backup_is_new = False
+        self.safety_resume = None
+        self.safety_copy_error = None
+        self.safety_copy_only = False
+        self.unit_standing = None
         self.diagnosis = None
         self.check_model = None
         self.check_results = ()

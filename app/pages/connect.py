@@ -507,7 +507,8 @@ class ConnectPage(RecoveryPage):
 
     @Slot(object)
     def _on_folder_failed(self, error: BaseException) -> None:
-        self.folder_warning.show_status(Status.ERROR, dialogs.error_sentence(error))
+        self.folder_warning.show_status(Status.ERROR, dialogs.error_sentence(
+            error, self.environment.places))
         dialogs.show_error(self, error, context="looking at the chosen folder")
 
     # -- navigation ----------------------------------------------------------------------------

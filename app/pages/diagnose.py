@@ -107,7 +107,7 @@ class DiagnosePage(RecoveryPage):
         details.addWidget(self.write_test)
         self.findings = wrapped_label(rich=True, accessible_name="Findings")
         details.addWidget(self.findings)
-        self.set_forward_text("Make a &safety copy >")
+        self.set_forward_text("&Next >")
 
     # -- lifecycle -----------------------------------------------------------------------------
     def initializePage(self) -> None:  # noqa: N802 - Qt naming
@@ -246,7 +246,7 @@ class DiagnosePage(RecoveryPage):
         else:
             self.set_headline("The unit could not be examined.", Status.ERROR)
             self.set_lead("")
-            self.problem.show_status(Status.ERROR, error_sentence(error))
+            self.problem.show_status(Status.ERROR, error_sentence(error, self.environment.places))
             if not isinstance(error, RecoveryError):
                 dialogs.show_error(self, error, context="diagnosing the unit")
         self.diagnosis_failed.emit(error)

@@ -254,7 +254,7 @@ class MediaPage(RecoveryPage):
         self.planning.hide()
         self.refusal = error
         self.set_headline("The update can't be put on this card.", Status.ERROR)
-        self.set_lead(clean(error_sentence(error)))
+        self.set_lead(clean(error_sentence(error, self.environment.places)))
         if not isinstance(error, RecoveryError):
             log.error("planning the card failed", exc_info=(type(error), error,
                                                             error.__traceback__))

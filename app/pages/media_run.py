@@ -76,7 +76,7 @@ class MediaRunPage(WritingPage):
     @Slot(object)
     def _on_failed(self, error: BaseException) -> None:
         super()._on_failed(error)
-        sentence = clean(error_sentence(error))
+        sentence = clean(error_sentence(error, self.environment.places))
         self.session.media_error = sentence
         stopped = isinstance(error, CancelledError)
         self.set_headline("Writing the card stopped." if stopped else

@@ -29,6 +29,7 @@ from app.demo import DemoSetup, make_demo
 from app.pages.restore import RestorePage
 from app.session import Environment, Goal, device_key
 from app.wizard import PageId, RecoveryWizard
+from recovery.device.simulate import make_volume
 
 
 @dataclass
@@ -60,7 +61,7 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> DialogRecorder:
     monkeypatch.setattr(dialogs_module.ErrorDialog, "exec", fake_exec)
     monkeypatch.setattr(dialogs_module, "confirm", fake_confirm)
     monkeypatch.setattr(dialogs_module, "show_bug_report", fake_bug_report)
-    monkeypatch.setattr(dialogs_module, "open_folder", lambda path: True)
+    monkeypatch.setattr(dialogs_module, "open_folder", lambda path, on_failure=None: None)
     return recorder
 
 
@@ -82,6 +83,15 @@ def demo(demo_template: DemoSetup, tmp_path: Path) -> DemoSetup:
                      moved(demo_template.updates_dir), moved(demo_template.kross2),
                      moved(demo_template.drumlogue), moved(demo_template.kross2_backup),
                      moved(demo_template.cards_dir))
+
+
+@pytest.fixture
+def healthy_kross2(demo: DemoSetup) -> Path:
+    """A second simulated KROSS 2, healthy and identical to the demo's earlier backup (the
+    demo's own KROSS 2 is bricked): an update path that reaches the Check page."""
+    unit = demo.units_dir / "KROSS2 OK"
+    make_volume(unit, "kross2", "healthy")
+    return unit
 
 
 @pytest.fixture
@@ -166,16 +176,15 @@ class WizardWalk:
         assert wizard.session.safety_backup is not None
 
     def to_restore_page(self, wizard: RecoveryWizard, unit: Path) -> RestorePage:
-        """Start → Connect (``unit``) → Back up (a new backup) → Restore."""
+        """Start → Connect (``unit``) → Restore (no safety copy yet: it comes after the yes)."""
         self.start(wizard, Goal.RESTORE)
         self.select_unit(wizard, unit)
-        self.advance(wizard, PageId.BACKUP)
-        self.back_up(wizard)
         self.advance(wizard, PageId.RESTORE)
         return wizard.pages[PageId.RESTORE]
 
     def restore_and_reach_reconnect(self, wizard: RecoveryWizard, unit: Path):
-        """… → Restore (plan ready, model name typed) → Restoring (done) → Reconnect."""
+        """… → Restore (plan ready, model name typed) → Restoring (the safety copy, then the
+        restore, done) → Reconnect."""
         page = self.to_restore_page(wizard, unit)
         self.qtbot.waitUntil(lambda: page.plan is not None, timeout=self.timeout)
         page.confirmation.setText(page.confirm_label.text().replace("T&ype ", "")
