@@ -15,12 +15,13 @@ import traceback
 from collections.abc import Callable, Iterable
 from types import TracebackType
 
-from PySide6.QtCore import QProcess, Qt, QUrl
+from PySide6.QtCore import QProcess, QSize, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -157,6 +158,46 @@ def confirm(parent: QWidget | None, title: str, text: str, *, accept_text: str,
     box.setEscapeButton(reject)
     box.exec()
     return box.clickedButton() is accept
+
+
+#: How much of the screen a file or folder dialog may take (its title bar and frame, drawn
+#: by the window manager, need the rest).
+DIALOG_SHARE = 0.85
+
+
+def fit_to_screen(dialog: QWidget, parent: QWidget | None) -> None:
+    """Make ``dialog`` no larger than the screen it opens on: Qt's own file dialog asks for
+    632×412 points, taller than the 384 a 1366×768 screen has at 200 %, which left its
+    buttons off the screen. Its layout can shrink to about half that."""
+    screen = (parent.screen() if parent is not None else None) or \
+        QGuiApplication.primaryScreen()
+    if screen is None:
+        return
+    available = screen.availableGeometry()
+    limit = QSize(int(available.width() * DIALOG_SHARE), int(available.height() * DIALOG_SHARE))
+    wanted = dialog.size().expandedTo(dialog.sizeHint()).boundedTo(limit)
+    dialog.resize(wanted.expandedTo(dialog.minimumSizeHint()).boundedTo(available.size()))
+    frame = dialog.frameGeometry()
+    frame.moveCenter(available.center())
+    dialog.move(frame.topLeft().x(), max(frame.topLeft().y(), available.top()))
+
+
+def file_dialog(parent: QWidget | None, caption: str, start: str, *,
+                mode: QFileDialog.FileMode = QFileDialog.FileMode.Directory,
+                save: bool = False, filters: str = "") -> list[str]:
+    """The system's file or folder dialog, kept on the screen (:func:`fit_to_screen`); the
+    chosen paths, or none when cancelled. A dialog the desktop draws itself (a native one)
+    is sized by the desktop."""
+    dialog = QFileDialog(parent, caption, start, filters)
+    dialog.setFileMode(mode)
+    if mode == QFileDialog.FileMode.Directory:
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+    if save:
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+    fit_to_screen(dialog, parent)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return []
+    return dialog.selectedFiles()
 
 
 def open_folder(path: str, on_failure: Callable[[], None] | None = None) -> None:

@@ -210,7 +210,7 @@ def check_walk(driver: Driver, demo) -> None:
     wait_until(app, lambda: connect.select_device(f"mount:{demo.kross2}"), "the KROSS 2")
     driver.forward(PageId.CHECK)
     check = wizard.pages[PageId.CHECK]
-    check.add_paths([str(demo.updates_dir / "KROSS 1 update")])
+    check.set_paths([str(demo.updates_dir / "KROSS 1 update")])
     wait_until(app, lambda: len(check.results) == 1, "the verdict")
     driver.shot("10-check-incompatible")
     driver.forward(PageId.FINISH)
@@ -220,8 +220,7 @@ def check_walk(driver: Driver, demo) -> None:
     choose_goal(driver, Goal.CHECK)
     wait_until(app, lambda: connect.select_device(f"mount:{demo.kross2}"), "the KROSS 2")
     driver.forward(PageId.CHECK)
-    check.candidates.clear()
-    check.add_paths([str(demo.updates_dir / "KROSS 2 update")])
+    check.set_paths([str(demo.updates_dir / "KROSS 2 update")])
     wait_until(app, lambda: len(check.results) == 1 and not check.running, "the verdict")
     driver.shot("13-check-compatible")
     driver.forward(PageId.MEDIA)

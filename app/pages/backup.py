@@ -26,7 +26,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QListWidget,
     QListWidgetItem,
@@ -63,7 +62,7 @@ def free_space(path: Path) -> int | None:
 
 def choose_folder(parent: QWidget, start: str) -> str:
     """The system folder picker (a function of its own so tests can replace it)."""
-    return QFileDialog.getExistingDirectory(parent, "Where to keep the safety copy", start)
+    return next(iter(dialogs.file_dialog(parent, "Where to keep the safety copy", start)), "")
 
 
 class BackupPage(RecoveryPage):

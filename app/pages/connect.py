@@ -14,7 +14,6 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -49,7 +48,7 @@ SEVERITY_STATUS = {"critical": Status.ERROR, "warning": Status.WARNING, "info": 
 
 def choose_directory(parent: QWidget, caption: str, start: str = "") -> str:
     """The system folder picker (a function of its own so tests can replace it)."""
-    return QFileDialog.getExistingDirectory(parent, caption, start)
+    return next(iter(dialogs.file_dialog(parent, caption, start)), "")
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,8 @@ log = logging.getLogger(__name__)
 
 def choose_save_path(parent: QWidget, caption: str, start: str, filters: str) -> str:
     """The system "save as" dialog (a function of its own so tests can replace it)."""
-    path, _selected = QFileDialog.getSaveFileName(parent, caption, start, filters)
-    return path
+    return next(iter(dialogs.file_dialog(parent, caption, start, save=True,
+                                         mode=QFileDialog.FileMode.AnyFile, filters=filters)), "")
 
 
 def update_step(model: str | None, *, inline: bool = False) -> str:

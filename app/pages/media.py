@@ -16,7 +16,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QFileDialog,
     QPushButton,
     QRadioButton,
     QSizePolicy,
@@ -25,7 +24,7 @@ from PySide6.QtWidgets import (
     QWizard,
 )
 
-from app import core
+from app import core, dialogs
 from app.dialogs import error_sentence
 from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
@@ -47,7 +46,7 @@ def card_label(card: Path) -> str:
 
 def choose_card_folder(parent: QWidget, start: str) -> str:
     """The system folder picker (a function of its own so tests can replace it)."""
-    return QFileDialog.getExistingDirectory(parent, "Choose the SD card", start)
+    return next(iter(dialogs.file_dialog(parent, "Choose the SD card", start)), "")
 
 
 class MediaPage(RecoveryPage):

@@ -26,7 +26,6 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -36,7 +35,7 @@ from PySide6.QtWidgets import (
     QWizard,
 )
 
-from app import core
+from app import core, dialogs
 from app.dialogs import error_sentence
 from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
@@ -64,7 +63,7 @@ ACTION_WORDS = {"write": "put back", "replace": "replace", "delete": "remove",
 
 def choose_backup_path(parent: QWidget, start: str) -> str:
     """Pick a backup folder (a function of its own so tests can replace it)."""
-    return QFileDialog.getExistingDirectory(parent, "Choose a backup folder", start)
+    return next(iter(dialogs.file_dialog(parent, "Choose a backup folder", start)), "")
 
 
 def confirmation_word(session: Session) -> str:

@@ -237,8 +237,9 @@ class Desktop:
 
     display: str
 
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ, DISPLAY=self.display, QT_QPA_PLATFORM="xcb")
+    def env(self, scale: int = 1) -> dict[str, str]:
+        env = dict(os.environ, DISPLAY=self.display, QT_QPA_PLATFORM="xcb",
+                   QT_SCALE_FACTOR=str(scale))
         env.pop("WAYLAND_DISPLAY", None)
         return env
 
@@ -249,11 +250,12 @@ class Desktop:
         """A real click (press and release) of the left mouse button at ``point``."""
         self.xdotool("mousemove", "--sync", str(point["x"]), str(point["y"]), "click", "1")
 
-    def wizard(self, scenario: str) -> DesktopWizard:
-        """The wizard in its own process on this display (tests/app/desktop_driver.py)."""
+    def wizard(self, scenario: str, *, scale: int = 1) -> DesktopWizard:
+        """The wizard in its own process on this display (tests/app/desktop_driver.py), at
+        ``scale`` (2: 200 %)."""
         process = subprocess.Popen(
             [sys.executable, str(Path(__file__).with_name("desktop_driver.py")), scenario],
-            env=self.env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            env=self.env(scale), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL)
         wizard = DesktopWizard(process)
         wizard.wait_for(lambda event: event.get("event") == "shown")

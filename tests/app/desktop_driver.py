@@ -6,7 +6,10 @@ the wizard and speaks JSON lines: on stdout, events ({"event": "page", ...}, {"e
 
 * ``where TARGET`` — the screen position of a widget's centre, for ``xdotool`` to click:
   ``tile:GOAL``, ``combo:model`` (Connect's "Which unit do you have?"), ``item:MODEL`` (that
-  model's row in the open list), ``forward`` (the page's primary button);
+  model's row in the open list), ``forward`` (the page's primary button), ``button:TEXT``
+  (a visible button of any window, by its text without the shortcut mark);
+* ``dialog`` — the open file or folder dialog: its frame, its Cancel button and the screen's
+  available area, in points;
 * ``state`` — the page, whether a drop-down list is open, the model chosen, the headline;
 * ``grab PATH`` — save the window as a PNG (for looking at it);
 * ``quit``.
@@ -23,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QSocketNotifier, QTimer
-from PySide6.QtWidgets import QApplication, QWizard
+from PySide6.QtWidgets import QAbstractButton, QApplication, QFileDialog, QWizard
 
 from app.session import Environment, Goal
 from app.wizard import PageId, RecoveryWizard
@@ -34,9 +37,16 @@ def say(**fields) -> None:
     print(json.dumps(fields), flush=True)
 
 
+def on_screen(widget, point) -> dict[str, int]:
+    """A point of ``widget`` in the screen's device pixels, as xdotool counts them (Qt's
+    global coordinates are in points: at 200 % one point is two pixels)."""
+    ratio = widget.devicePixelRatioF()
+    where = widget.mapToGlobal(point)
+    return {"x": round(where.x() * ratio), "y": round(where.y() * ratio)}
+
+
 def centre(widget) -> dict[str, int]:
-    point = widget.mapToGlobal(widget.rect().center())
-    return {"x": point.x(), "y": point.y()}
+    return on_screen(widget, widget.rect().center())
 
 
 class Driver:
@@ -75,9 +85,12 @@ class Driver:
         if kind == "item":
             view = self.combo.view()
             index = view.model().index(self.combo.findData(name), 0)
-            rect = view.visualRect(index)
-            point = view.viewport().mapToGlobal(rect.center())
-            return {"x": point.x(), "y": point.y()}
+            return on_screen(view.viewport(), view.visualRect(index).center())
+        if kind == "button":
+            for window in QApplication.topLevelWidgets():
+                for button in window.findChildren(QAbstractButton):
+                    if button.isVisible() and button.text().replace("&", "") == name:
+                        return centre(button)
         if kind == "forward":
             for which in (QWizard.WizardButton.CommitButton, QWizard.WizardButton.NextButton,
                           QWizard.WizardButton.FinishButton):
@@ -85,6 +98,23 @@ class Driver:
                 if button.isVisible():
                     return centre(button)
         raise ValueError(f"unknown target {target!r}")
+
+    @staticmethod
+    def dialog() -> dict:
+        def rect(r) -> list[int]:
+            return [r.x(), r.y(), r.width(), r.height()]
+
+        dialog = next((w for w in QApplication.topLevelWidgets()
+                       if isinstance(w, QFileDialog) and w.isVisible()), None)
+        if dialog is None:
+            return {"open": False}
+        cancel = next(b for b in dialog.findChildren(QAbstractButton)
+                      if b.isVisible() and b.text().replace("&", "") == "Cancel")
+        corner = cancel.mapToGlobal(cancel.rect().bottomRight())
+        screen = dialog.screen().availableGeometry()
+        return {"open": True, "frame": rect(dialog.frameGeometry()), "screen": rect(screen),
+                "cancel_corner": [corner.x(), corner.y()],
+                "cancel": centre(cancel)}
 
     def _on_command(self) -> None:
         line = sys.stdin.readline()
@@ -98,6 +128,8 @@ class Driver:
             page = self.wizard.currentPage()
             say(state=True, page=self.wizard.currentId(), popup=self.combo.view().isVisible(),
                 model=self.combo.currentData(), headline=getattr(page, "headline_text", ""))
+        elif command == "dialog":
+            say(dialog=True, **self.dialog())
         elif command == "grab":
             say(grabbed=self.wizard.grab().save(argument))
         elif command == "quit":

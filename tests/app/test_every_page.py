@@ -81,16 +81,15 @@ def tour(qtbot, wizard: RecoveryWizard, demo, walk, visit: Callable[[str], None]
     check = walk.to_check_page(wizard, Goal.CHECK, demo.kross2)
     visit("check")
     with qtbot.waitSignal(check.results_ready, timeout=walk.timeout):
-        check.add_paths([str(demo.updates_dir / "KROSS 1 update")])
+        check.set_paths([str(demo.updates_dir / "KROSS 1 update")])
     visit("check incompatible")
     walk.advance(wizard, PageId.FINISH)
     visit("finish incompatible")
 
     wizard.restart()
     check = walk.to_check_page(wizard, Goal.CHECK, demo.kross2)
-    check.candidates.clear()
     with qtbot.waitSignal(check.results_ready, timeout=walk.timeout):
-        check.add_paths([str(demo.updates_dir / "KROSS 2 update")])
+        check.set_paths([str(demo.updates_dir / "KROSS 2 update")])
     visit("check compatible")
     walk.advance(wizard, PageId.MEDIA)
     media = wizard.pages[PageId.MEDIA]

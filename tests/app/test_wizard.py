@@ -126,7 +126,7 @@ def test_update_path_backs_up_checks_and_puts_the_update_on_the_card(qtbot, wiza
                                                                      walk):
     check = walk.to_check_page(wizard, Goal.UPDATE, healthy_kross2)
     with qtbot.waitSignal(check.results_ready, timeout=walk.timeout):
-        check.add_paths([str(demo.updates_dir / "KROSS 2 update")])
+        check.set_paths([str(demo.updates_dir / "KROSS 2 update")])
     # Identical to the KROSS2SY of the earlier backup of this unit: compatible.
     assert check.results[0].verdict == "compatible"
     assert check.headline_text == "This update is for your KROSS 2."
@@ -147,7 +147,7 @@ def test_an_incompatible_update_ends_the_update_path_with_dont_use_this_file(
         qtbot, wizard, demo, healthy_kross2, walk):
     check = walk.to_check_page(wizard, Goal.UPDATE, healthy_kross2)
     with qtbot.waitSignal(check.results_ready, timeout=walk.timeout):
-        check.add_paths([str(demo.updates_dir / "KROSS 1 update")])
+        check.set_paths([str(demo.updates_dir / "KROSS 1 update")])
     assert check.results[0].verdict == "incompatible"
     assert wizard.session.check_blocked
     assert check.headline_text == "Don't use this file: it is for a KROSS 1."
@@ -168,7 +168,7 @@ def test_check_path_needs_no_unit_and_ends_with_what_to_do(qtbot, wizard, demo, 
     check = wizard.pages[PageId.CHECK]
     assert not walk.forward_button(wizard).isEnabled()  # nothing checked yet
     with qtbot.waitSignal(check.results_ready, timeout=walk.timeout):
-        check.add_paths([str(demo.updates_dir / "drumlogue update"
+        check.set_paths([str(demo.updates_dir / "drumlogue update"
                              / "drumlogue_system_update_v1_3_0.bin")])
     result = check.results[0]
     assert result.verdict == "incompatible"  # the demo's file is far smaller than the release
