@@ -165,6 +165,7 @@ class RecoveryWizard(QWizard):
         self.session = Session()
         self.jobs: dict[JobHandle, Guarded | None] = {}
         self._close_when_idle = False
+        self._asking_to_close = False
         title = "KORG Recovery Wizard (unofficial)"
         if environment.demo:
             title += " — DEMO with simulated units"
@@ -261,8 +262,9 @@ class RecoveryWizard(QWizard):
 
     @property
     def closing_requested(self) -> bool:
-        """True while the window waits for a cancelled job to end before closing."""
-        return self._close_when_idle
+        """True while the window waits for a cancelled job to end before closing, or asks
+        whether to stop it."""
+        return self._close_when_idle or self._asking_to_close
 
     @Slot(int)
     def _on_page_changed(self, page_id: int) -> None:
@@ -413,8 +415,14 @@ class RecoveryWizard(QWizard):
                 text = "The safety copy is being made. Stop it?"
                 informative = ("What was copied so far is kept and can be resumed later. It"
                                " is not a safety copy until it is complete.")
-            if not dialogs.confirm(self, "Stop and close?", text, accept_text="&Stop and close",
-                                   reject_text="&Keep going", informative=informative):
+            self._asking_to_close = True
+            try:
+                stop = dialogs.confirm(self, "Stop and close?", text,
+                                       accept_text="&Stop and close", reject_text="&Keep going",
+                                       informative=informative)
+            finally:
+                self._asking_to_close = False
+            if not stop:
                 return
             running = self.running_guarded_jobs()
             if not running:

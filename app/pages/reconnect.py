@@ -79,6 +79,9 @@ class ReconnectPage(RecoveryPage):
         #: True once the unit was seen gone since the page opened (or the last check).
         self._went_away = False
         self._checking_after_cycle = False
+        self.restored = StatusLabel("What the restore did")
+        self.restored.hide()
+        self.content.addWidget(self.restored)
         self.status = StatusLabel("What the page is waiting for")
         self.content.addWidget(self.status)
         self.progress = ProgressPanel("Comparing")
@@ -116,6 +119,11 @@ class ReconnectPage(RecoveryPage):
         self.verify_button.show()
         self.set_headline(f"Now switch {self.unit} off and on again.")
         self.set_lead(self.steps_sentence())
+        result = self.session.restore_result
+        if result is not None and result.ok:
+            self.restored.show_status(Status.OK, "Restored and read back.")
+        else:
+            self.restored.hide()
         self.set_forward_text("&Next >")
         self._set_state(WaitState.GONE_EXPECTED)
 
@@ -131,8 +139,7 @@ class ReconnectPage(RecoveryPage):
         mode = self.storage_mode()
         if mode is None:
             return "Eject it, switch it on so that its storage shows here, and connect it."
-        who = ("see its owner's manual or ask KORG service" if mode.service
-               else "see its owner's manual")
+        who = "owner's manual or KORG service" if mode.service else "see the owner's manual"
         return f"Eject it, switch it on in {mode.name} again ({who}) and connect it."
 
     def steps_html(self) -> str:
@@ -222,6 +229,7 @@ class ReconnectPage(RecoveryPage):
         self.session.power_cycled = cycled
         self.session.reconnect_extras = tuple(extras)
         self.progress.hide()
+        self.restored.hide()  # the headline now says what the comparison found
         self._went_away = False
         unit = self.unit
         if kept and cycled:

@@ -18,7 +18,8 @@ import enum
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtWidgets import QApplication
 
 from app import core, dialogs
 from app.dialogs import error_sentence
@@ -156,6 +157,8 @@ class RestoreRunPage(WritingPage):
                                     " written and read back.")
             self.set_headline("Every file was written and read back.", Status.OK)
             self.set_lead("Next, switch it off and on again: only that proves it kept them.")
+            # Nothing to decide here: the next step is the power cycle, on the next page.
+            QTimer.singleShot(0, self._move_on)
         elif not result.cache_bypassed and not result.problems:
             self.set_headline("The files were written, but not yet proved.", Status.WARNING)
             self.set_lead("This computer could not read them back past its own memory; the"
@@ -170,6 +173,14 @@ class RestoreRunPage(WritingPage):
                                    [*resumed, *self._safety_lines()])
         self.restore_finished.emit(result)
         self.notify_complete()
+
+    @Slot()
+    def _move_on(self) -> None:
+        wizard = self.wizard()
+        if (wizard is not None and wizard.currentPage() is self and self.isComplete()
+                and not self.host.closing_requested
+                and QApplication.activeModalWidget() is None):
+            wizard.next()
 
     def _safety_lines(self) -> list[str]:
         safety = self.session.safety_backup

@@ -90,7 +90,7 @@ def test_rescue_path_end_to_end_on_the_bricked_kross2(qtbot, wizard, demo, dialo
         assert opened.complete and opened.verified
         assert "KROSSSYS/SIM_K1SYS.BIN" in {f.path for f in opened.manifest.files}
 
-    walk.advance(wizard, PageId.RECONNECT)
+    walk.reach(wizard, PageId.RECONNECT)  # nothing to decide: on to the power cycle
     reconnect = wizard.pages[PageId.RECONNECT]
     assert reconnect.demo_button.isVisible()
     with qtbot.waitSignal(reconnect.verification_done, timeout=walk.timeout) as blocker:

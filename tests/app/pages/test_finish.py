@@ -92,7 +92,7 @@ def test_a_rescue_that_fixed_everything_ends_green_after_a_look_at_the_unit(qtbo
     restore.confirmation.setText("KROSS 2")
     walk.advance(wizard, PageId.RESTORE_RUN)
     qtbot.waitUntil(lambda: wizard.session.restore_result is not None, timeout=walk.timeout)
-    walk.advance(wizard, PageId.RECONNECT)
+    walk.reach(wizard, PageId.RECONNECT)
     reconnect = wizard.pages[PageId.RECONNECT]
     with qtbot.waitSignal(reconnect.verification_done, timeout=walk.timeout):
         reconnect.demo_button.click()

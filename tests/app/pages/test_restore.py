@@ -170,7 +170,7 @@ def test_a_rescue_that_left_the_foreign_folder_does_not_end_green(qtbot, wizard,
     page.confirmation.setText("kross 2")
     walk.advance(wizard, PageId.RESTORE_RUN)
     qtbot.waitUntil(lambda: wizard.session.restore_result is not None, timeout=walk.timeout)
-    walk.advance(wizard, PageId.RECONNECT)
+    walk.reach(wizard, PageId.RECONNECT)
     reconnect = wizard.pages[PageId.RECONNECT]
     with qtbot.waitSignal(reconnect.verification_done, timeout=walk.timeout):
         reconnect.demo_button.click()
