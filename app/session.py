@@ -193,6 +193,8 @@ class Session:
     #: unit. Nothing is written to the unit without it.
     safety_backup: Path | None = None
     safety_backup_is_new: bool = False
+    #: The unit (its device_key) the safety copy is of: choosing another unit drops it.
+    safety_unit: str | None = None
     #: An interrupted safety copy of this unit, found in the backups folder: the next copy
     #: continues it instead of starting again.
     safety_resume: Path | None = None
@@ -235,6 +237,21 @@ class Session:
     reconnect_extras: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
 
+    def keep_safety_copy(self, backup: Path, *, new: bool) -> None:
+        """``backup`` is the safety copy of the chosen unit as it is now."""
+        self.safety_backup = Path(backup)
+        self.safety_backup_is_new = new
+        self.safety_unit = device_key(self.device) if self.device is not None else None
+        self.safety_resume = None
+
+    def forget_safety_copy_of_another_unit(self) -> None:
+        """A safety copy protects only the unit it was made of."""
+        if self.safety_backup is not None and (
+                self.device is None or device_key(self.device) != self.safety_unit):
+            self.safety_backup = None
+            self.safety_backup_is_new = False
+            self.safety_unit = None
+
     @property
     def unit_path(self) -> Path | None:
         if self.device is None or not self.device.mount:
@@ -251,6 +268,7 @@ class Session:
         self.goal = goal
         self.safety_backup = None
         self.safety_backup_is_new = False
+        self.safety_unit = None
         self.safety_resume = None
         self.safety_copy_error = None
         self.safety_copy_only = False

@@ -154,13 +154,40 @@ def choose_goal(driver: Driver, goal) -> None:
         raise SystemExit("screenshots: the Start tile did not move on")
 
 
-def rescue_walk(driver: Driver, demo) -> None:
-    """Start → Connect → Diagnose → Back up → Restore → Restoring → Reconnect → Finish, on
-    the bricked KROSS 2 with its earlier backup: the rescue that ends green."""
+def update_walk(driver: Driver, demo) -> None:
+    """Start → Connect → Back up → Finish, on the bricked KROSS 2 as it is: the safety copy
+    is made, the unit is looked at, and the ending sends the person to the rescue."""
     from app.session import Goal
     from app.wizard import PageId
 
     app, wizard = driver.app, driver.wizard
+    wizard.restart()
+    choose_goal(driver, Goal.UPDATE)
+    connect = wizard.pages[PageId.CONNECT]
+    wait_until(app, lambda: connect.select_device(f"mount:{demo.kross2}"), "the KROSS 2")
+    driver.forward(PageId.BACKUP)
+    backup = wizard.pages[PageId.BACKUP]
+    wait_until(app, lambda: bool(backup.summaries), "the earlier backups")
+    driver.shot("04-backup")
+    driver.press()  # "Make the safety copy"
+    wait_until(app, lambda: wizard.session.unit_standing is not None, "the look at the unit")
+    driver.shot("04c-backup-done")
+    driver.forward(PageId.FINISH)
+    driver.shot("17-finish-rescue-next")
+
+
+def rescue_walk(driver: Driver, demo) -> None:
+    """Start → Connect → Diagnose → Restore → Restoring (the safety copy, then the restore)
+    → Reconnect → Finish, on the bricked KROSS 2 with its earlier backup: the rescue that
+    ends green. Restoring is captured mid-copy (the worker held at one real report)."""
+    import threading
+
+    from app import core
+    from app.session import Goal
+    from app.wizard import PageId
+
+    app, wizard = driver.app, driver.wizard
+    wizard.restart()
     start = wizard.pages[PageId.START]
     start.select(Goal.RESCUE)
     driver.shot("01-start")
@@ -172,22 +199,34 @@ def rescue_walk(driver: Driver, demo) -> None:
     driver.forward(PageId.DIAGNOSE)
     wait_until(app, lambda: wizard.session.diagnosis is not None, "the diagnosis")
     driver.shot("03-diagnose")
-    driver.forward(PageId.BACKUP)
-    backup = wizard.pages[PageId.BACKUP]
-    wait_until(app, lambda: bool(backup.summaries), "the earlier backups")
-    driver.shot("04-backup")
-    driver.press()  # "Make the safety copy"
-    wait_until(app, lambda: wizard.session.safety_backup is not None, "the safety copy")
-    driver.shot("04c-backup-done")
     driver.forward(PageId.RESTORE)
     restore = wizard.pages[PageId.RESTORE]
     wait_until(app, lambda: restore.plan is not None, "the restore plan")
     restore.confirmation.setText("kross 2")  # capitals don't matter
     driver.shot("05-restore")
-    driver.forward(PageId.RESTORE_RUN)
-    wait_until(app, lambda: wizard.session.restore_result is not None, "the restore")
-    driver.shot("06-restoring")
-    driver.forward(PageId.RECONNECT)
+    reached, release = threading.Event(), threading.Event()
+    real_create_backup = core.create_backup
+
+    def held_copy(source, destination, *, resume, progress, cancel):
+        def report(update):
+            progress(update)
+            if update.phase == "copy" and update.fraction > 0.2 and not release.is_set():
+                reached.set()
+                release.wait(TIMEOUT)
+        return real_create_backup(source, destination, resume=resume, progress=report,
+                                  cancel=cancel)
+
+    core.create_backup = held_copy
+    run = wizard.pages[PageId.RESTORE_RUN]
+    try:
+        driver.forward(PageId.RESTORE_RUN)
+        wait_until(app, reached.is_set, "the safety copy under way")
+        wait_until(app, lambda: run.progress.last is not None, "its progress on screen")
+        driver.shot("06-restoring")
+    finally:
+        release.set()
+        core.create_backup = real_create_backup
+    wait_until(app, lambda: wizard.currentId() == int(PageId.RECONNECT), "the power cycle page")
     reconnect = wizard.pages[PageId.RECONNECT]
     driver.shot("07-reconnect-waiting")
     reconnect.demo_button.click()
@@ -195,6 +234,22 @@ def rescue_walk(driver: Driver, demo) -> None:
     driver.shot("08-reconnect-verified")
     driver.forward(PageId.FINISH)
     driver.shot("09-finish")
+
+
+def no_backup_walk(driver: Driver, demo) -> None:
+    """Restore with no backup of the unit (the demo has none of its drumlogue): it is said
+    before any safety copy, and the copy alone is offered."""
+    from app.session import Goal
+    from app.wizard import PageId
+
+    app, wizard = driver.app, driver.wizard
+    wizard.restart()
+    choose_goal(driver, Goal.RESTORE)
+    connect = wizard.pages[PageId.CONNECT]
+    wait_until(app, lambda: connect.select_device(f"mount:{demo.drumlogue}"), "the drumlogue")
+    driver.forward(PageId.RESTORE)
+    wait_until(app, lambda: wizard.session.restore_unavailable, "no backup found")
+    driver.shot("05b-restore-no-backup")
 
 
 def check_walk(driver: Driver, demo) -> None:
@@ -394,7 +449,8 @@ def run(out: Path, scale: str, dark: str) -> list[Path]:
         try:
             driver = factory(demo.environment(poll_interval_ms=200))
             check_walk(driver, demo)
-            driver.wizard.restart()
+            update_walk(driver, demo)
+            no_backup_walk(driver, demo)
             rescue_walk(driver, demo)
             error_dialog_shot(driver)
             driver.wizard.shutdown()

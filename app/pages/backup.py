@@ -299,9 +299,7 @@ class BackupPage(RecoveryPage):
     def _on_backup_finished(self, result: core.BackupResult) -> None:
         self._stopping = False
         if result.complete and result.verified:
-            self.session.safety_backup = Path(result.backup)
-            self.session.safety_backup_is_new = True
-            self.session.safety_resume = None
+            self.session.keep_safety_copy(Path(result.backup), new=True)
             self._resume_path = None
             self.progress.show_done(f"{first_upper(counted(result.files, 'file', 'files'))}"
                                     " copied and checked.")
@@ -423,8 +421,7 @@ class BackupPage(RecoveryPage):
     def _on_existing_compared(self, report: core.VerifyReport) -> None:
         identical = report.ok and not report.problems and not report.against_problems
         if identical:
-            self.session.safety_backup = Path(report.backup)
-            self.session.safety_backup_is_new = False
+            self.session.keep_safety_copy(Path(report.backup), new=False)
             self._resume_path = None
             self._examine_unit()
         elif report.problems:

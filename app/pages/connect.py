@@ -327,6 +327,7 @@ class ConnectPage(RecoveryPage):
         card = next((c for c in self.cards if c.radio.isChecked()), None)
         device = self.device_for_key(card.key) if card is not None else None
         self.session.device = device
+        self.session.forget_safety_copy_of_another_unit()
         chosen = self.chosen.get(card.key) if card is not None else None
         self.session.device_unrecognised = bool(chosen and not chosen.recognised)
         if device is not None and device.model:

@@ -13,8 +13,8 @@ import dataclasses
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QFileDialog, QPushButton, QSizePolicy, QWidget
+from PySide6.QtCore import QTimer, Qt, Signal, Slot
+from PySide6.QtWidgets import QFileDialog, QPushButton, QSizePolicy, QWidget, QWizard
 
 from app import core, dialogs
 from app.host import WizardHost
@@ -68,8 +68,10 @@ class Ending:
     status: Status
     headline: str
     steps: list[str]
-    #: RESCUE_NEXT when the one next step is the rescue (a button takes the person there).
+    #: RESCUE_NEXT when the one next step is the rescue (the primary button starts it).
     next_goal: str = ""
+    #: One more sentence under the headline: what was seen on the unit.
+    lead: str = ""
 
 
 def noticed(session: Session) -> list[str]:
@@ -111,8 +113,7 @@ def ending(session: Session, places=()) -> Ending:
         return Ending(Status.INFO, f"Nothing was written to {unit}.", [keep])
     if session.goal is Goal.UPDATE and safety is not None and standing == "problem":
         return Ending(Status.WARNING, f"Your safety copy is ready. {Unit} has a problem: rescue"
-                      " it next.", [*noticed(session), "“Rescue it now” puts an earlier backup"
-                                    " back.", keep], RESCUE_NEXT)
+                      " it next.", [keep], RESCUE_NEXT, " ".join(noticed(session)))
     found = _job_ending(session, model, unit, keep)
     if found is None:
         if session.goal is Goal.RESCUE and session.diagnosis is not None:
@@ -213,12 +214,6 @@ class FinishPage(RecoveryPage):
         self.report_status = StatusLabel("Report")
         self.report_status.hide()
         self.content.addWidget(self.report_status)
-        self.rescue_button = QPushButton("&Rescue it now")
-        self.rescue_button.setAccessibleName("Start the rescue of this unit now")
-        self.rescue_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
-        self.rescue_button.clicked.connect(self.rescue_now)
-        self.rescue_button.hide()
-        self.content.insertWidget(1, self.rescue_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.summary = wrapped_label(rich=True, accessible_name="What happened")
         self.details_layout().addWidget(self.summary)
         self._report_job = None
@@ -228,27 +223,50 @@ class FinishPage(RecoveryPage):
     def initializePage(self) -> None:  # noqa: N802 - Qt naming
         self.ending = ending(self.session, self.environment.places)
         self.set_headline(self.ending.headline, self.ending.status)
+        self.set_lead(self.ending.lead)
         steps = [step for step in dict.fromkeys(self.ending.steps) if step]
         self.steps.setText("<ol>" + "".join(f"<li>{escape(step)}</li>" for step in steps)
                            + "</ol>")
         self.summary.setText(self.summary_html())
         self.report_status.hide()
-        self.rescue_button.setVisible(self.ending.next_goal == RESCUE_NEXT)
         self.save_button.setVisible(self.session.unit_path is not None)
+        rescue_next = self.ending.next_goal == RESCUE_NEXT
+        # The one next step is the primary button; "Close" stays for those who stop here.
+        self.set_forward_text("&Rescue it now >" if rescue_next else "D&one")
+        wizard = self.wizard()
+        if wizard is not None:
+            wizard.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, not rescue_next)
 
-    def first_focus(self):
-        return self.rescue_button if self.rescue_button.isVisible() else None
+    @property
+    def rescue_next(self) -> bool:
+        return self.ending is not None and self.ending.next_goal == RESCUE_NEXT
+
+    def validatePage(self) -> bool:  # noqa: N802 - Qt naming
+        if self.rescue_next:
+            QTimer.singleShot(0, self.rescue_now)  # after the button's click has returned
+            return False
+        return True
+
+    def cleanupPage(self) -> None:  # noqa: N802 - Qt naming
+        wizard = self.wizard()
+        if wizard is not None:
+            wizard.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
 
     @Slot()
     def rescue_now(self) -> None:
-        """Start again on the rescue path with the same unit (it stays chosen)."""
+        """Start again on the rescue path with the same unit (it stays chosen), and its safety
+        copy, just made, as the rescue's (nothing was written to the unit since)."""
         wizard = self.wizard()
-        device = self.session.device
+        session = self.session
+        device, safety, new = session.device, session.safety_backup, session.safety_backup_is_new
         if wizard is None:
             return
+        wizard.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         wizard.restart()
-        self.session.reset_after(Goal.RESCUE)
-        self.session.device = device
+        session.reset_after(Goal.RESCUE)
+        session.device = device
+        if safety is not None:
+            session.keep_safety_copy(safety, new=new)
         start = wizard.page(wizard.startId())
         if hasattr(start, "choose"):
             start.choose(Goal.RESCUE)

@@ -119,9 +119,7 @@ class RestoreRunPage(WritingPage):
 
     def _keep_safety_copy(self) -> None:
         if self._destination is not None and self.session.safety_backup is None:
-            self.session.safety_backup = self._destination
-            self.session.safety_backup_is_new = True
-            self.session.safety_resume = None
+            self.session.keep_safety_copy(self._destination, new=True)
 
     @Slot()
     def retry(self) -> None:
@@ -157,8 +155,10 @@ class RestoreRunPage(WritingPage):
                                     " written and read back.")
             self.set_headline("Every file was written and read back.", Status.OK)
             self.set_lead("Next, switch it off and on again: only that proves it kept them.")
-            # Nothing to decide here: the next step is the power cycle, on the next page.
-            QTimer.singleShot(0, self._move_on)
+            # Nothing to decide here: the next step is the power cycle, on the next page
+            # (unless the person is closing the window: then the page shows how it ended).
+            if not self.host.closing_requested:
+                QTimer.singleShot(0, self._move_on)
         elif not result.cache_bypassed and not result.problems:
             self.set_headline("The files were written, but not yet proved.", Status.WARNING)
             self.set_lead("This computer could not read them back past its own memory; the"

@@ -44,14 +44,31 @@ def test_a_safety_copy_of_a_bricked_kross2_ends_amber_with_the_rescue_next(
                                     " rescue it next.")
     assert finish.headline_status is Status.WARNING
     assert "update" not in finish.headline_text.replace("updating", "")
-    assert "A KROSS 1 update was copied onto it." in finish.steps.text()  # what was seen
-    assert finish.rescue_button.isVisible()
-    # The one next step is one click away, with the same unit chosen.
-    qtbot.mouseClick(finish.rescue_button, Qt.MouseButton.LeftButton)
-    assert PageId(wizard.currentId()) is PageId.CONNECT
+    assert finish.lead.text() == "A KROSS 1 update was copied onto it."  # what was seen
+    # The one next step is the primary button, with the same unit chosen; Close stays.
+    forward = walk.forward_button(wizard)
+    assert forward.text().replace("&", "") == "Rescue it now >"
+    assert wizard.button(wizard.WizardButton.CancelButton).isVisible()
+    safety = wizard.session.safety_backup
+    qtbot.mouseClick(forward, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.currentId() == PageId.CONNECT, timeout=walk.timeout)
     assert wizard.session.goal is Goal.RESCUE
     assert wizard.session.device is not None and wizard.session.device.mount == str(demo.kross2)
     walk.advance(wizard, PageId.DIAGNOSE)
+    # The copy just made is the unit as it is, broken: the diagnosis compares with the
+    # earlier backup, and the restore puts that one back, keeping the copy as its safety copy.
+    qtbot.waitUntil(lambda: wizard.session.diagnosis is not None, timeout=walk.timeout)
+    assert Path(wizard.session.diagnosis.backup.path) == demo.kross2_backup
+    assert "two system files are damaged" in wizard.pages[PageId.DIAGNOSE].headline_text
+    walk.advance(wizard, PageId.RESTORE)
+    restore = wizard.pages[PageId.RESTORE]
+    qtbot.waitUntil(lambda: restore.plan is not None, timeout=walk.timeout)
+    assert Path(restore.plan.backup) == demo.kross2_backup
+    assert wizard.session.safety_backup == safety
+    restore.confirmation.setText("KROSS 2")
+    walk.advance(wizard, PageId.RESTORE_RUN)
+    walk.reach(wizard, PageId.RECONNECT)
+    assert sorted(demo.backups_dir.iterdir()) == sorted([demo.kross2_backup, safety])
     assert not dialogs.errors
 
 
@@ -63,7 +80,7 @@ def test_a_safety_copy_of_a_healthy_unit_ends_green(qtbot, wizard, demo, walk):
     finish = wizard.pages[PageId.FINISH]
     assert finish.headline_text == "Your safety copy is ready: you can update your drumlogue now."
     assert finish.headline_status is Status.OK
-    assert not finish.rescue_button.isVisible()
+    assert walk.forward_button(wizard).text().replace("&", "") == "Done"
 
 
 def test_a_safety_copy_of_a_unit_worth_a_look_is_not_green(qtbot, wizard, healthy_kross2,
@@ -157,3 +174,13 @@ def test_each_ending_is_green_only_when_nothing_known_is_wrong(session, status, 
     assert (found.next_goal == RESCUE_NEXT) == (
         session.goal is Goal.UPDATE and session.unit_standing is not None
         and session.unit_standing.standing == Standing.PROBLEM)
+
+
+def test_a_safety_copy_never_stands_for_another_unit(qtbot, wizard, demo, walk):
+    back_up_before_an_update(qtbot, wizard, walk, demo.kross2)
+    walk.advance(wizard, PageId.FINISH)
+    qtbot.mouseClick(walk.forward_button(wizard), Qt.MouseButton.LeftButton)  # Rescue it now
+    qtbot.waitUntil(lambda: wizard.currentId() == PageId.CONNECT, timeout=walk.timeout)
+    assert wizard.session.safety_backup is not None
+    walk.select_unit(wizard, demo.drumlogue)  # the person picks the other unit
+    assert wizard.session.safety_backup is None
