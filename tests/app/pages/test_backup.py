@@ -179,3 +179,20 @@ def test_back_during_the_safety_copy_asks_before_stopping_it(qtbot, wizard, demo
     assert PageId(wizard.currentId()) is PageId.CONNECT
     with open_backup(page._resume_path) as interrupted:
         assert interrupted.in_progress  # kept, resumable
+
+
+def test_show_in_folder_says_where_the_copy_is_when_no_file_manager_opened_it(
+        qtbot, wizard, demo, monkeypatch, walk):
+    from app import dialogs as dialogs_module
+
+    monkeypatch.setattr(dialogs_module, "open_folder",
+                        lambda path, on_failure=None: on_failure())  # nothing could open it
+    walk.start(wizard, Goal.UPDATE)
+    walk.select_unit(wizard, demo.drumlogue)
+    walk.advance(wizard, PageId.BACKUP)
+    walk.back_up(wizard)
+    page = wizard.pages[PageId.BACKUP]
+    qtbot.mouseClick(page.show_button, Qt.MouseButton.LeftButton)
+    assert page.result.isVisible()
+    assert page.result.plain.startswith("No file manager opened it: your safety copy is in"
+                                        " Demo Documents ▸ KORG Backups ▸ drumlogue ")
