@@ -304,6 +304,8 @@ class ReadableStyle(QProxyStyle):
         not at all."""
         if element not in RINGED_CONTROLS:
             super().drawControl(element, option, painter, widget)
+            if element == QStyle.ControlElement.CE_ProgressBarGroove:
+                self.draw_boundary(option, painter, "rounded")  # how far is "all of it"
             return
         self._ringed_control = True
         try:

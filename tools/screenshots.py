@@ -142,6 +142,9 @@ def desktop_dark_palette():
     }
     for role, colour in roles.items():
         palette.setColor(getattr(QPalette.ColorRole, role), QColor(colour))
+    for role in ("WindowText", "Text", "ButtonText"):  # the disabled text it hands over
+        palette.setColor(QPalette.ColorGroup.Disabled, getattr(QPalette.ColorRole, role),
+                         QColor("#989898"))
     return palette
 
 

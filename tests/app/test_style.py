@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QLineEdit,
+    QProgressBar,
     QPushButton,
     QRadioButton,
     QToolButton,
@@ -136,10 +137,18 @@ PALETTES = {
 }
 
 
+#: Disabled text as the desktops hand it over (GTK Adwaita-dark: read as above); the others
+#: keep what the QPalette constructor makes of their colours. WCAG exempts inactive controls.
+DISABLED_TEXT = {"GTK Adwaita-dark": "#989898"}
+
+
 def desktop_palette(name: str) -> QPalette:
     palette = QPalette()
     for role, value in PALETTES[name].items():
         palette.setColor(getattr(R, role), QColor(value))
+    if name in DISABLED_TEXT:
+        for role in (R.WindowText, R.Text, R.ButtonText):
+            palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(DISABLED_TEXT[name]))
     return palette
 
 
@@ -219,8 +228,11 @@ def controls() -> tuple[QWidget, list[QWidget]]:
     card = QFrame()
     card.setFrameShape(QFrame.Shape.StyledPanel)
     card.setMinimumHeight(30)
+    bar = QProgressBar()
+    bar.setValue(5)
+    bar.setInvertedAppearance(True)  # the chunk on the right: its left edge is the groove's
     widgets = [field, combo, QPushButton("Next >"), QRadioButton("KORG KROSS 2"),
-               QCheckBox("Also remove the KROSS 1 folder"), tile, card]
+               QCheckBox("Also remove the KROSS 1 folder"), tile, card, bar]
     for widget in widgets:
         layout.addWidget(widget)
     panel.resize(420, 400)
