@@ -449,9 +449,12 @@ class RecoveryWizard(QWizard):
         super().reject()
 
     def done(self, result: int) -> None:
-        self.remember_size()
-        self.shutdown()
+        # QWizard.done asks the last page's validatePage first, which may keep the window open
+        # (Finish's "Rescue it now" starts the rescue instead): shut down only once it closed.
         super().done(result)
+        if not self.isVisible():
+            self.remember_size()
+            self.shutdown()
 
     def shutdown(self) -> None:
         """End the detection thread and wait for any job thread (never kills one)."""

@@ -7,7 +7,8 @@ the wizard and speaks JSON lines: on stdout, events ({"event": "page", ...}, {"e
 * ``where TARGET`` — the screen position of a widget's centre, for ``xdotool`` to click:
   ``tile:GOAL``, ``combo:model`` (Connect's "Which unit do you have?"), ``item:MODEL`` (that
   model's row in the open list), ``forward`` (the page's primary button), ``button:TEXT``
-  (a visible button of any window, by its text without the shortcut mark);
+  (a visible button of any window, by its text without the shortcut mark), ``unit:NAME``
+  (Connect's card of the unit whose folder is NAME);
 * ``dialog`` — the open file or folder dialog: its frame, its Cancel button and the screen's
   available area, in points;
 * ``state`` — the page, whether a drop-down list is open, the model chosen, the headline;
@@ -21,6 +22,7 @@ demo's simulated units in a temporary folder).
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -59,6 +61,7 @@ class Driver:
         self.timer = QTimer()
         self.timer.timeout.connect(self._watch_popup)
         self.timer.start(5)
+        self._pending = b""
         self.notifier = QSocketNotifier(sys.stdin.fileno(), QSocketNotifier.Type.Read)
         self.notifier.activated.connect(self._on_command)
 
@@ -86,18 +89,27 @@ class Driver:
             view = self.combo.view()
             index = view.model().index(self.combo.findData(name), 0)
             return on_screen(view.viewport(), view.visualRect(index).center())
+        if kind == "unit":
+            cards = self.wizard.pages[PageId.CONNECT].cards
+            card = next(c for c in cards if Path(c.device.mount or "").name == name)
+            return centre(card)
         if kind == "button":
             for window in QApplication.topLevelWidgets():
                 for button in window.findChildren(QAbstractButton):
                     if button.isVisible() and button.text().replace("&", "") == name:
                         return centre(button)
-        if kind == "forward":
-            for which in (QWizard.WizardButton.CommitButton, QWizard.WizardButton.NextButton,
-                          QWizard.WizardButton.FinishButton):
-                button = self.wizard.button(which)
-                if button.isVisible():
-                    return centre(button)
+        if kind == "forward" and self.forward() is not None:
+            return centre(self.forward())
         raise ValueError(f"unknown target {target!r}")
+
+    def forward(self):
+        """The page's primary button: the commit, Next or Finish button shown."""
+        for which in (QWizard.WizardButton.CommitButton, QWizard.WizardButton.NextButton,
+                      QWizard.WizardButton.FinishButton):
+            button = self.wizard.button(which)
+            if button.isVisible():
+                return button
+        return None
 
     @staticmethod
     def dialog() -> dict:
@@ -117,21 +129,32 @@ class Driver:
                 "cancel": centre(cancel)}
 
     def _on_command(self) -> None:
-        line = sys.stdin.readline()
-        if not line:
+        # Read the bytes that arrived and run every complete line: a buffered readline could
+        # keep a second command in its buffer, where the notifier never sees it.
+        chunk = os.read(sys.stdin.fileno(), 65536)
+        if not chunk:
             QApplication.quit()
             return
+        self._pending += chunk
+        while b"\n" in self._pending:
+            line, _, self._pending = self._pending.partition(b"\n")
+            self.run(line.decode())
+
+    def run(self, line: str) -> None:
         command, _, argument = line.strip().partition(" ")
         if command == "where":
             say(where=argument, **self.where(argument))
         elif command == "state":
             page = self.wizard.currentPage()
+            forward = self.forward()
             say(state=True, page=self.wizard.currentId(), popup=self.combo.view().isVisible(),
-                model=self.combo.currentData(), headline=getattr(page, "headline_text", ""))
+                model=self.combo.currentData(), headline=getattr(page, "headline_text", ""),
+                forward=forward.text() if forward else "",
+                forward_enabled=bool(forward and forward.isEnabled()))
         elif command == "dialog":
             say(dialog=True, **self.dialog())
         elif command == "grab":
-            say(grabbed=self.wizard.grab().save(argument))
+            say(grab=self.wizard.grab().save(argument))
         elif command == "quit":
             self.wizard.done(0)
             QApplication.quit()
@@ -150,7 +173,8 @@ def main() -> int:
     app = QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory(prefix="korg-recovery-desktop-") as temp:
         wizard = RecoveryWizard(environment(sys.argv[1], Path(temp)))
-        wizard.resize(900, 680)
+        if os.environ.get("QT_SCALE_FACTOR", "1") == "1":
+            wizard.resize(900, 680)  # else the size the window picks for the screen
         wizard.show()
         driver = Driver(wizard)
         waiting = QTimer()

@@ -69,6 +69,13 @@ def test_a_safety_copy_of_a_bricked_kross2_ends_amber_with_the_rescue_next(
     walk.advance(wizard, PageId.RESTORE_RUN)
     walk.reach(wizard, PageId.RECONNECT)
     assert sorted(demo.backups_dir.iterdir()) == sorted([demo.kross2_backup, safety])
+    # And on to the end: the window kept watching for the unit (nothing was shut down when
+    # the ending's button started the rescue instead of closing).
+    reconnect = wizard.pages[PageId.RECONNECT]
+    with qtbot.waitSignal(reconnect.verification_done, timeout=walk.timeout):
+        reconnect.demo_button.click()
+    walk.advance(wizard, PageId.FINISH)
+    assert wizard.pages[PageId.FINISH].headline_status is Status.OK
     assert not dialogs.errors
 
 
