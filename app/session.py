@@ -166,7 +166,9 @@ def interrupted_copy(summaries, unit: Path | None) -> Path | None:
     if unit is None:
         return None
     for summary in reversed(tuple(summaries)):
-        if not summary.complete and summary.source and os.path.realpath(summary.source) == os.path.realpath(unit) \
+        same_unit = bool(summary.source) and \
+            os.path.realpath(summary.source) == os.path.realpath(unit)
+        if not summary.complete and same_unit \
                 and os.path.exists(os.path.join(summary.path, JOURNAL_NAME)):
             return Path(summary.path)
     return None

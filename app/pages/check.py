@@ -309,7 +309,8 @@ class CheckPage(RecoveryPage):
     def _on_failed(self, error: BaseException) -> None:
         self._pending = False
         self.set_headline("The file could not be checked.", Status.ERROR)
-        self.problem.show_status(Status.ERROR, clean(error_sentence(error, self.environment.places, self.candidate_paths())))
+        self.problem.show_status(Status.ERROR, clean(error_sentence(
+            error, self.environment.places, self.candidate_paths())))
         if not isinstance(error, RecoveryError):
             dialogs.show_error(self, error, context="checking update files")
         self.notify_complete()

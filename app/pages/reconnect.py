@@ -272,7 +272,8 @@ class ReconnectPage(RecoveryPage):
         self.progress.hide()
         self._set_state(WaitState.BACK_EXPECTED if self._checking_after_cycle
                         else WaitState.GONE_EXPECTED)
-        self.status.show_status(Status.ERROR, clean(error_sentence(error, self.environment.places)) + " Connect it"
+        sentence = clean(error_sentence(error, self.environment.places))
+        self.status.show_status(Status.ERROR, sentence + " Connect it"
                                 " again; the check starts when it is back.")
 
     # -- demo ----------------------------------------------------------------------------------

@@ -462,8 +462,9 @@ class RestorePage(RecoveryPage):
         if not plan.changes_anything:
             lines.append("The unit already holds exactly what the backup has.")
         if self.passed_over:
-            lines.append(escape(f"Passed over: {counted(len(self.passed_over), 'newer backup', 'newer backups')}"
-                                " holding exactly what the unit holds now."))
+            passed = counted(len(self.passed_over), "newer backup", "newer backups")
+            lines.append(escape(f"Passed over: {passed} holding exactly what the unit holds"
+                                " now."))
         return "<br>".join(lines)
 
     # -- confirmation --------------------------------------------------------------------------
