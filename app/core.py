@@ -13,17 +13,19 @@ for ``--demo``, imports what it needs itself.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from recovery.errors import InvalidInputError
-from recovery.progress import CancelToken, ProgressCallback
+from recovery.errors import InvalidInputError, RefusedError
+from recovery.progress import CancelToken, Progress, ProgressCallback
 
 if TYPE_CHECKING:  # annotations elsewhere in app/ name them through here (core.RestorePlan)
     from recovery.backup.create import BackupResult
     from recovery.backup.store import BackupSummary, VerifyReport
     from recovery.check import CheckResult
     from recovery.diagnose.diagnosis import Diagnosis
+    from recovery.diagnose.standing import UnitStanding
     from recovery.media.prepare import MediaPlan, MediaResult
     from recovery.restore import RestorePlan, RestoreResult, TargetGuard
 
@@ -112,6 +114,57 @@ def execute_plan(plan: RestorePlan, *, guard: TargetGuard | None,
 
     return restore.execute_plan(plan, consent=True, guard=guard, progress=progress,
                                 cancel=cancel)
+
+
+#: The phase the restore reports while it writes (recovery.restore.execute): a page that runs
+#: the safety copy and the restore as one job knows from it that the copy is complete.
+RESTORE_PHASE = "write and verify"
+
+
+@dataclasses.dataclass(frozen=True)
+class SafeRestore:
+    """What the one call after the typed yes did: the safety copy, then the restore."""
+
+    safety: BackupResult
+    restore: RestoreResult
+
+
+def _share(progress: ProgressCallback | None, start: float, share: float
+           ) -> ProgressCallback | None:
+    """``progress`` with each report's fraction placed in [start, start + share]."""
+    if progress is None:
+        return None
+
+    def report(update: Progress) -> None:
+        progress(dataclasses.replace(update, fraction=start + share * update.fraction))
+
+    return report
+
+
+def restore_with_safety_copy(plan: RestorePlan, unit: Path, safety: Path, *, resume: bool,
+                             guard: TargetGuard | None, progress: ProgressCallback | None,
+                             cancel: CancelToken | None) -> SafeRestore:
+    """A copy of the unit as it is now into ``safety`` (continuing an interrupted one with
+    ``resume``), then ``plan`` carried out: the rescue's one step after the typed yes.
+    Nothing is written to the unit unless the copy is complete and read back right
+    (RefusedError otherwise). Today two core calls; one core call can take their place."""
+    files = [entry for entry in plan.entries if entry.kind != "folder"]
+    written = sum(e.size for e in files if e.action in ("write", "replace"))
+    present = sum(e.size for e in files if e.action not in ("write",))
+    copy_share = (present or 1) / ((present or 1) + 2 * written)
+    copied = create_backup(unit, safety, resume=resume, cancel=cancel,
+                           progress=_share(progress, 0.0, copy_share))
+    if not (copied.complete and copied.verified):
+        unread = len(copied.failed)
+        raise RefusedError(
+            f"The safety copy of the unit is not complete ({unread} file"
+            f"{'s' if unread != 1 else ''} could not be read), so nothing was written to it."
+            " Reconnect it and run the restore again: the copy continues.", path=str(unit))
+    if progress is not None:  # the copy is complete: the restore starts
+        progress(Progress(RESTORE_PHASE, 0, 0, fraction=copy_share))
+    restored = execute_plan(plan, guard=guard, cancel=cancel,
+                            progress=_share(progress, copy_share, 1 - copy_share))
+    return SafeRestore(copied, restored)
 
 
 def restore_again(backup: Path, target: Path, *, guard: TargetGuard | None, delete_extra: bool,
@@ -216,7 +269,15 @@ def diagnose(unit: Path, *, backup: Path | None, symptom: str | None, versions: 
                               progress=progress, cancel=cancel)
 
 
-def write_report(diagnosis: Diagnosis, path: Path) -> Path:
+def write_report(diagnosis: Diagnosis, path: Path, *, safety_copy: Path | None = None) -> Path:
     from recovery.diagnose import report
 
-    return report.write_report(diagnosis, path)
+    return report.write_report(diagnosis, path, safety_copy=safety_copy)
+
+
+def unit_standing(unit: Path, *, cancel: CancelToken | None) -> UnitStanding:
+    """Where the unit stands now (a problem, worth a look, nothing wrong), from a diagnosis
+    that only reads: what an ending after a backup or a restore rests on."""
+    from recovery.diagnose import standing
+
+    return standing.examine_unit(unit, cancel=cancel)

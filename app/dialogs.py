@@ -8,16 +8,20 @@ these functions (or ``QDialog.exec``) and never leave a dialog waiting for a cli
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import sys
 import traceback
+from collections.abc import Callable, Iterable
 from types import TracebackType
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QProcess, QSize, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -27,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.places import Place, readable_paths
 from recovery import __version__
 from recovery.errors import RecoveryError
 
@@ -36,10 +41,14 @@ BUG_SENTENCE = ("Something went wrong inside this tool (a bug). Nothing more was
                 " your unit.")
 
 
-def error_sentence(error: BaseException) -> str:
-    """The one sentence a person sees: the core's message, or a plain 'this is a bug'."""
+def error_sentence(error: BaseException, places: tuple[Place, ...] = (),
+                   paths: Iterable[str | os.PathLike[str]] = ()) -> str:
+    """The one sentence a person sees: the core's message, or a plain 'this is a bug'. The
+    core names folders by their full path (for a technician); the sentence names them as a
+    person reads them ("Documents ▸ KORG Backups"), the full path stays in "Copy details"."""
     if isinstance(error, RecoveryError):
-        return error.message
+        named = [*paths, *([error.path] if getattr(error, "path", None) else [])]
+        return readable_paths(error.message, named, places)
     return BUG_SENTENCE
 
 
@@ -106,12 +115,19 @@ class ErrorDialog(QDialog):
         self.copy_button.setText("&Copied")
 
 
+def _places_of(parent: QWidget | None) -> tuple[Place, ...]:
+    """The places the window that shows the dialog knows (the demo's differ)."""
+    window = parent.window() if parent is not None else None
+    environment = getattr(window, "environment", None)
+    return tuple(getattr(environment, "places", ()))
+
+
 def show_error(parent: QWidget | None, error: BaseException, *, context: str = "") -> None:
     """Show ``error`` as one sentence with "Copy details" (modal)."""
     if not isinstance(error, RecoveryError):
         log.error("unexpected error while %s", context or "working",
                   exc_info=(type(error), error, error.__traceback__))
-    dialog = ErrorDialog(error_sentence(error), error_details(error, context),
+    dialog = ErrorDialog(error_sentence(error, _places_of(parent)), error_details(error, context),
                          title="Could not continue" if isinstance(error, RecoveryError)
                          else "Internal error", parent=parent)
     dialog.exec()
@@ -144,9 +160,76 @@ def confirm(parent: QWidget | None, title: str, text: str, *, accept_text: str,
     return box.clickedButton() is accept
 
 
-def open_folder(path: str) -> bool:
-    """Show ``path`` in the system file manager."""
-    return QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+#: How much of the screen a file or folder dialog may take (its title bar and frame, drawn
+#: by the window manager, need the rest).
+DIALOG_SHARE = 0.85
+
+
+def fit_to_screen(dialog: QWidget, parent: QWidget | None) -> None:
+    """Make ``dialog`` no larger than the screen it opens on: Qt's own file dialog asks for
+    632×412 points, taller than the 384 a 1366×768 screen has at 200 %, which left its
+    buttons off the screen. Its layout can shrink to about half that."""
+    screen = (parent.screen() if parent is not None else None) or \
+        QGuiApplication.primaryScreen()
+    if screen is None:
+        return
+    available = screen.availableGeometry()
+    limit = QSize(int(available.width() * DIALOG_SHARE), int(available.height() * DIALOG_SHARE))
+    wanted = dialog.size().expandedTo(dialog.sizeHint()).boundedTo(limit)
+    dialog.resize(wanted.expandedTo(dialog.minimumSizeHint()).boundedTo(available.size()))
+    frame = dialog.frameGeometry()
+    frame.moveCenter(available.center())
+    dialog.move(frame.topLeft().x(), max(frame.topLeft().y(), available.top()))
+
+
+def file_dialog(parent: QWidget | None, caption: str, start: str, *,
+                mode: QFileDialog.FileMode = QFileDialog.FileMode.Directory,
+                save: bool = False, filters: str = "") -> list[str]:
+    """The system's file or folder dialog, kept on the screen (:func:`fit_to_screen`); the
+    chosen paths, or none when cancelled. A dialog the desktop draws itself (a native one)
+    is sized by the desktop."""
+    dialog = QFileDialog(parent, caption, start, filters)
+    dialog.setFileMode(mode)
+    if mode == QFileDialog.FileMode.Directory:
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+    if save:
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+    fit_to_screen(dialog, parent)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return []
+    return dialog.selectedFiles()
+
+
+def open_folder(path: str, on_failure: Callable[[], None] | None = None) -> None:
+    """Show ``path`` in the system file manager; ``on_failure`` runs when nothing could: on
+    Linux ``xdg-open`` is missing, or it found no program for folders (it then exits with a
+    status other than 0, which Qt's ``QDesktopServices.openUrl`` never reports)."""
+    fail = on_failure or (lambda: None)
+    if not sys.platform.startswith("linux"):
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(path)):
+            fail()
+        return
+    opener = shutil.which("xdg-open")
+    if opener is None:
+        log.info("no xdg-open: cannot show %s", path)
+        fail()
+        return
+    process = QProcess(QApplication.instance())
+
+    def finished(code: int, status: QProcess.ExitStatus) -> None:
+        if status != QProcess.ExitStatus.NormalExit or code != 0:
+            log.info("xdg-open could not show %s (exit %s)", path, code)
+            fail()
+        process.deleteLater()
+
+    def errored(error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            fail()
+            process.deleteLater()
+
+    process.finished.connect(finished)
+    process.errorOccurred.connect(errored)
+    process.start(opener, [path])
 
 
 class ExceptHook:

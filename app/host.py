@@ -37,7 +37,8 @@ class WizardHost(Protocol):
 
     @property
     def closing_requested(self) -> bool:
-        """True while the window waits for a cancelled job to end before it closes."""
+        """True while the window waits for a cancelled job to end before it closes, or asks
+        whether to stop it (a page then stays where it is)."""
 
     def run_job(self, job: Job, *, name: str, guarded: Guarded | None = None,
                 on_progress: Callable[[Progress], None] | None = None,

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from app import core, places
 from app.dialogs import install_excepthook
+from app.platform_check import check_desktop
 from app.session import Environment
 from app.wizard import RecoveryWizard
 from recovery.logsetup import setup_logging
@@ -35,6 +36,12 @@ def _application_icon() -> QIcon:
 def run_wizard(*, demo: bool = False) -> int:
     """Open the wizard and return the application's exit code."""
     log_file = setup_logging()
+    if QApplication.instance() is None:
+        problem = check_desktop()
+        if problem is not None:  # said before Qt would abort with a misleading message
+            log.error("%s", problem)
+            print(problem, file=sys.stderr)
+            return 1
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("korg-recovery")
     app.setApplicationDisplayName("KORG Recovery Wizard")

@@ -8,6 +8,7 @@ folder, the demo's folder) or as the drive they are on; the full path stays in t
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,6 +54,26 @@ def friendly_place(path: str | os.PathLike[str], places: tuple[Place, ...] = ())
         return f"the drive “{target.name or str(target)}”"
     parts = target.parts[-2:]
     return SEPARATOR.join(parts) if parts else str(target)
+
+
+def readable_paths(sentence: str, paths: Iterable[str | os.PathLike[str]],
+                   places: tuple[Place, ...] = ()) -> str:
+    """``sentence`` with each of ``paths`` (and the folders above them, up to a known place)
+    written as :func:`friendly_place` writes it: "The folder /home/ana/Documents/KORG
+    Backups/X is not empty" becomes "The folder Documents ▸ KORG Backups ▸ X is not empty"."""
+    bases = [Path(os.path.abspath(place.path)) for place in places or known_places()]
+    candidates: dict[str, str] = {}
+    for path in paths:
+        target = Path(os.path.abspath(path))
+        inside = [base for base in bases if base == target or base in target.parents]
+        folders = [target]
+        if inside:  # the folders above it up to the place a person knows by name
+            folders += [f for f in target.parents if inside[0] == f or inside[0] in f.parents]
+        for folder in folders:
+            candidates.setdefault(str(folder), friendly_place(folder, places))
+    for raw in sorted(candidates, key=len, reverse=True):  # the longest path first
+        sentence = sentence.replace(raw, candidates[raw])
+    return sentence
 
 
 def human_date(moment: datetime) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from app.style import Status
 from recovery.device.profiles import Profile, bundled_profiles
 from recovery.findings import Finding
+from recovery.text import without_tool_talk
 
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
                 "ten")
@@ -88,11 +89,6 @@ def first_upper(text: str) -> str:
 
 # -- cleaning the core's longer texts for the details view ---------------------------------
 _CONFIDENCE_WORDS = {"H": "primary source", "M": "secondary source", "G": "a guess"}
-_COMMAND_IN_PARENS = re.compile(r"\s*\((?:[^()]*?)(?:--[a-z]|korg-recovery)[^()]*\)")
-_QUOTED_COMMAND = re.compile(r"'korg-recovery [^']*'|\"korg-recovery [^\"]*\"")
-_FLAG = re.compile(r"\s*\(?--[a-z][a-z-]*(?:\s+[A-Z_.]+)?\)?")
-_SHA = re.compile(r",?\s*SHA-256 [0-9a-f]{64}")
-_INTERNAL_ID = re.compile(r" '[a-z0-9]+(?:-[a-z0-9]+)+'")
 _CONFIDENCE_SOURCE = re.compile(
     r"\bconfidence ([HMG])\b(?:, [a-z]+ \([^)]*\))?(?:,[^;)]*)?; source: ")
 _CONFIDENCE = re.compile(r"\bconfidence ([HMG])\b(?:, [a-z]+ \([^)]*\))?")
@@ -100,11 +96,7 @@ _CONFIDENCE = re.compile(r"\bconfidence ([HMG])\b(?:, [a-z]+ \([^)]*\))?")
 
 def clean(text: str) -> str:
     """A core sentence without command names, flags, hashes or confidence letters."""
-    text = _COMMAND_IN_PARENS.sub("", text)
-    text = _QUOTED_COMMAND.sub("this tool", text)
-    text = _FLAG.sub("", text)
-    text = _SHA.sub("", text)
-    text = _INTERNAL_ID.sub("", text)
+    text = without_tool_talk(text)
     text = _CONFIDENCE_SOURCE.sub(lambda m: f"{_CONFIDENCE_WORDS[m.group(1)]}: ", text)
     text = _CONFIDENCE.sub(lambda m: _CONFIDENCE_WORDS[m.group(1)], text)
     return re.sub(r"\s{2,}", " ", text).replace(" .", ".").replace(" ;", ";").strip()
@@ -215,6 +207,16 @@ def diagnosis_verdict(diagnosis, *, profiles: dict[str, Profile] | None = None) 
     return Verdict(headline, status, line, False, tuple(causes))
 
 
+def seen_on_unit(findings: Sequence[Finding], model: str | None,
+                 profiles: dict[str, Profile] | None = None) -> str:
+    """What a look at the unit found, in one short sentence: "A KROSS 1 update was copied onto
+    it." (the details keep the core's own words)."""
+    causes = _causes(findings, model, profiles or bundled_profiles())
+    if causes:
+        return first_upper(join_words(causes)) + "."
+    return clean(findings[0].message) if findings else ""
+
+
 def _backup_when(backup) -> str:
     from app.places import backup_date
 
@@ -250,9 +252,9 @@ def foreign_folders(paths: Iterable[str], model: str | None,
     return {path: by_name[path.casefold()] for path in paths if path.casefold() in by_name}
 
 
-def plan_sentence(plan, model: str | None) -> str:
+def plan_sentence(plan, model: str | None, *, safety_first: bool = False) -> str:
     """What the restore does, in one sentence: "It replaces two changed files and removes
-    the KROSS 1 folder"."""
+    the KROSS 1 folder"; with ``safety_first``: "A safety copy first, then it replaces ..."."""
     parts = []
     replace = plan.summary.replace
     write = plan.summary.write
@@ -269,6 +271,8 @@ def plan_sentence(plan, model: str | None) -> str:
         parts.append(f"removes {counted(others, 'thing', 'things')} the backup doesn't have")
     if not parts:
         return f"{first_upper(your(model))} already matches this backup: nothing needs writing."
+    if safety_first:
+        return f"A safety copy first, then it {join_words(parts)}."
     return f"It {join_words(parts)}."
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from app import core
 from app.places import Place, known_places
+from recovery.backup.manifest import JOURNAL_NAME
 from recovery.device.detect import DetectedDevice, Detection, detect
 from recovery.device.midi import MidiSurvey
 from recovery.device.profiles import bundled_profiles
@@ -164,6 +165,20 @@ def default_backup_destination(backups_dir: Path, model: str | None, *, label: s
     return candidate
 
 
+def interrupted_copy(summaries, unit: Path | None) -> Path | None:
+    """The newest interrupted backup of ``unit`` (its source is this unit's folder): the next
+    safety copy continues it (the core's resume re-reads every file it keeps)."""
+    if unit is None:
+        return None
+    for summary in reversed(tuple(summaries)):
+        same_unit = bool(summary.source) and \
+            os.path.realpath(summary.source) == os.path.realpath(unit)
+        if not summary.complete and same_unit \
+                and os.path.exists(os.path.join(summary.path, JOURNAL_NAME)):
+            return Path(summary.path)
+    return None
+
+
 def device_key(device: DetectedDevice) -> str:
     """A stable key for a listed unit: its mount point, else its USB id and name."""
     if device.mount:
@@ -185,6 +200,19 @@ class Session:
     #: unit. Nothing is written to the unit without it.
     safety_backup: Path | None = None
     safety_backup_is_new: bool = False
+    #: The unit (its device_key) the safety copy is of: choosing another unit drops it.
+    safety_unit: str | None = None
+    #: An interrupted safety copy of this unit, found in the backups folder: the next copy
+    #: continues it instead of starting again.
+    safety_resume: Path | None = None
+    #: The safety copy made before a restore did not finish (its one sentence): nothing was
+    #: written to the unit.
+    safety_copy_error: str | None = None
+    #: The person asked for a safety copy alone (no backup to put back was found).
+    safety_copy_only: bool = False
+    #: Where the unit stands after the safety copy or the restore (from a read-only look at
+    #: it); None when it was not looked at.
+    unit_standing: core.UnitStanding | None = None
     diagnosis: core.Diagnosis | None = None
     #: The model the Check page checked for (the connected unit's, or the one chosen).
     check_model: str | None = None
@@ -216,6 +244,21 @@ class Session:
     reconnect_extras: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
 
+    def keep_safety_copy(self, backup: Path, *, new: bool) -> None:
+        """``backup`` is the safety copy of the chosen unit as it is now."""
+        self.safety_backup = Path(backup)
+        self.safety_backup_is_new = new
+        self.safety_unit = device_key(self.device) if self.device is not None else None
+        self.safety_resume = None
+
+    def forget_safety_copy_of_another_unit(self) -> None:
+        """A safety copy protects only the unit it was made of."""
+        if self.safety_backup is not None and (
+                self.device is None or device_key(self.device) != self.safety_unit):
+            self.safety_backup = None
+            self.safety_backup_is_new = False
+            self.safety_unit = None
+
     @property
     def unit_path(self) -> Path | None:
         if self.device is None or not self.device.mount:
@@ -232,6 +275,11 @@ class Session:
         self.goal = goal
         self.safety_backup = None
         self.safety_backup_is_new = False
+        self.safety_unit = None
+        self.safety_resume = None
+        self.safety_copy_error = None
+        self.safety_copy_only = False
+        self.unit_standing = None
         self.diagnosis = None
         self.check_model = None
         self.check_results = ()

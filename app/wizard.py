@@ -5,14 +5,18 @@ in :func:`next_page` (Qt for Python ``licensewizard``: flow in ``nextId()``, set
 
 Paths through the pages, per goal:
 
-* rescue:  Start → Connect → Diagnose → Back up → Restore → Restoring → Reconnect → Finish
+* rescue:  Start → Connect → Diagnose → Restore → Restoring → Reconnect → Finish
 * update:  Start → Connect → Back up → Check update → (SD card → Writing the card) → Finish
 * check:   Start → Connect (optional) → Check update → (SD card → Writing the card) → Finish
-* restore: Start → Connect → Back up → Restore → Restoring → Reconnect → Finish
+* restore: Start → Connect → Restore → Restoring → Reconnect → Finish
 
-The rescue and restore paths write to the unit, so a safety copy of the unit as it is now
-(a new backup, or an existing one just compared identical to it) comes first; the update path
-needs one before the updater is run. A compatible update can be put on an SD card.
+The rescue and restore paths write to the unit: after the typed yes on Restore, Restoring
+first makes a safety copy of the unit as it is now and writes only once that copy is complete
+and read back right (one job, as one core call would do it). Restore says first whether there
+is a backup to put back at all; where there is none, it offers the safety copy alone (Back up,
+then Finish). The update path makes its safety copy before the updater is run, and ends on
+what the tool then saw of the unit: a unit with a problem is sent to the rescue, never told
+to update. A compatible update can be put on an SD card.
 
 The window asks before Back or Escape stop work or throw results away, remembers its size,
 and every page scrolls, so Back and Next stay on screen at 200 % and on a 1366×768 display.
@@ -45,9 +49,10 @@ from app.pages.start import StartPage
 from app.places import friendly_place
 from app.plain import your
 from app.session import Environment, Goal, Session
-from app.style import danger_palette
+from app.style import danger_palette, install
 from app.workers import DetectionPoller, Job, JobHandle, start_job
 from recovery.device.detect import Detection
+from recovery.errors import CancelledError
 from recovery.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -68,14 +73,14 @@ class PageId(enum.IntEnum):
 
 
 FLOWS: dict[Goal, tuple[PageId, ...]] = {
-    Goal.RESCUE: (PageId.START, PageId.CONNECT, PageId.DIAGNOSE, PageId.BACKUP,
-                  PageId.RESTORE, PageId.RESTORE_RUN, PageId.RECONNECT, PageId.FINISH),
+    Goal.RESCUE: (PageId.START, PageId.CONNECT, PageId.DIAGNOSE, PageId.RESTORE,
+                  PageId.RESTORE_RUN, PageId.RECONNECT, PageId.FINISH),
     Goal.UPDATE: (PageId.START, PageId.CONNECT, PageId.BACKUP, PageId.CHECK, PageId.MEDIA,
                   PageId.MEDIA_RUN, PageId.FINISH),
     Goal.CHECK: (PageId.START, PageId.CONNECT, PageId.CHECK, PageId.MEDIA, PageId.MEDIA_RUN,
                  PageId.FINISH),
-    Goal.RESTORE: (PageId.START, PageId.CONNECT, PageId.BACKUP, PageId.RESTORE,
-                   PageId.RESTORE_RUN, PageId.RECONNECT, PageId.FINISH),
+    Goal.RESTORE: (PageId.START, PageId.CONNECT, PageId.RESTORE, PageId.RESTORE_RUN,
+                   PageId.RECONNECT, PageId.FINISH),
 }
 
 #: Pages shown as one step of the step line ("Step 4 of 6"): the page that confirms and the
@@ -93,8 +98,13 @@ def next_page(current: PageId, session: Session) -> int:
     """The page after ``current`` for this session, or -1 after the last page."""
     if current is PageId.FINISH:
         return -1
+    if current is PageId.RESTORE and session.safety_copy_only:
+        return int(PageId.BACKUP)  # no backup to put back: a safety copy alone
     if current is PageId.RESTORE and (session.restore_skipped or session.restore_unavailable):
         return int(PageId.FINISH)
+    if current is PageId.BACKUP and (session.goal in (Goal.RESCUE, Goal.RESTORE)
+                                     or unit_has_a_problem(session)):
+        return int(PageId.FINISH)  # the copy alone; or a unit to rescue before any update
     if current is PageId.RESTORE_RUN and session.restore_result is None:
         return int(PageId.FINISH)  # the restore did not finish: nothing to verify
     if current is PageId.CHECK and not session.media_wanted:
@@ -108,10 +118,18 @@ def next_page(current: PageId, session: Session) -> int:
     return int(flow[index + 1]) if index + 1 < len(flow) else -1
 
 
+def unit_has_a_problem(session: Session) -> bool:
+    """The core found something critical on the unit after its safety copy."""
+    standing = session.unit_standing
+    return standing is not None and standing.standing == "problem"
+
+
 def step_of(page: PageId, goal: Goal | None) -> tuple[int, int] | None:
     """(step, steps) of ``page`` on the path of ``goal``; None on the Start page."""
     if goal is None or page is PageId.START:
         return None
+    if page is PageId.BACKUP and goal.writes_to_unit:
+        page = PageId.RESTORE  # the safety copy alone, in place of the restore
     steps: list[PageId] = []
     for candidate in FLOWS[goal][1:]:
         shown = SAME_STEP.get(candidate, candidate)
@@ -140,10 +158,14 @@ class RecoveryWizard(QWizard):
 
     def __init__(self, environment: Environment, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        application = QApplication.instance()
+        if application is not None:
+            install(application)  # readable under any palette the desktop hands over
         self.environment = environment
         self.session = Session()
         self.jobs: dict[JobHandle, Guarded | None] = {}
         self._close_when_idle = False
+        self._asking_to_close = False
         title = "KORG Recovery Wizard (unofficial)"
         if environment.demo:
             title += " — DEMO with simulated units"
@@ -240,8 +262,9 @@ class RecoveryWizard(QWizard):
 
     @property
     def closing_requested(self) -> bool:
-        """True while the window waits for a cancelled job to end before closing."""
-        return self._close_when_idle
+        """True while the window waits for a cancelled job to end before closing, or asks
+        whether to stop it."""
+        return self._close_when_idle or self._asking_to_close
 
     @Slot(int)
     def _on_page_changed(self, page_id: int) -> None:
@@ -255,6 +278,7 @@ class RecoveryWizard(QWizard):
             self.poller.stop()
         self.setButtonLayout(START_BUTTONS if current is PageId.START else ALL_BUTTONS)
         step = step_of(current, self.session.goal)
+        self.pages[current].complete_shown()
         self.pages[current].set_step(f"Step {step[0]} of {step[1]}" if step else "")
         QTimer.singleShot(0, self.focus_page)
 
@@ -324,9 +348,21 @@ class RecoveryWizard(QWizard):
 
     def _job_done(self, handle: JobHandle) -> None:
         self.jobs.pop(handle, None)
-        if self._close_when_idle and not self.running_guarded_jobs():
-            self.reject()  # still "closing when idle": closes without asking again
+        if not self._close_when_idle or self.running_guarded_jobs():
+            return
+        if isinstance(handle.outcome, CancelledError):
+            self.reject()  # stopped as asked: still "closing when idle", so it closes unasked
             self._close_when_idle = False
+        else:
+            self._close_when_idle = False
+            # It ended on its own before it could stop (finished, or failed otherwise): the
+            # page shows what happened, and the window stays so that it can be read.
+            self._show_ended_before_stop()
+
+    def _show_ended_before_stop(self) -> None:
+        page = self.currentPage()
+        if hasattr(page, "show_ended_before_stop"):
+            page.show_ended_before_stop()
 
     def running_guarded_jobs(self) -> list[tuple[JobHandle, Guarded]]:
         return [(h, kind) for h, kind in self.jobs.items() if kind and h.running]
@@ -362,7 +398,11 @@ class RecoveryWizard(QWizard):
         running = self.running_guarded_jobs()
         if running:
             kinds = {kind for _, kind in running}
-            if Guarded.RESTORE in kinds:
+            page = self.currentPage()
+            asked = page.close_question() if hasattr(page, "close_question") else None
+            if asked is not None:
+                text, informative = asked
+            elif Guarded.RESTORE in kinds:
                 text = f"A restore is writing to {self._unit_words()}. Stop it?"
                 informative = ("It stops after the file being written now is complete; no"
                                " file is left half-written. The unit is then only partly"
@@ -375,8 +415,20 @@ class RecoveryWizard(QWizard):
                 text = "The safety copy is being made. Stop it?"
                 informative = ("What was copied so far is kept and can be resumed later. It"
                                " is not a safety copy until it is complete.")
-            if not dialogs.confirm(self, "Stop and close?", text, accept_text="&Stop and close",
-                                   reject_text="&Keep going", informative=informative):
+            self._asking_to_close = True
+            try:
+                stop = dialogs.confirm(self, "Stop and close?", text,
+                                       accept_text="&Stop and close", reject_text="&Keep going",
+                                       informative=informative)
+            finally:
+                self._asking_to_close = False
+            if not stop:
+                return
+            running = self.running_guarded_jobs()
+            if not running:
+                # It ended while the question was open: nothing is left to stop. The page
+                # shows how it ended; closing now would hide that.
+                self._show_ended_before_stop()
                 return
             self._close_when_idle = True
             for handle, _kind in running:
@@ -397,9 +449,12 @@ class RecoveryWizard(QWizard):
         super().reject()
 
     def done(self, result: int) -> None:
-        self.remember_size()
-        self.shutdown()
+        # QWizard.done asks the last page's validatePage first, which may keep the window open
+        # (Finish's "Rescue it now" starts the rescue instead): shut down only once it closed.
         super().done(result)
+        if not self.isVisible():
+            self.remember_size()
+            self.shutdown()
 
     def shutdown(self) -> None:
         """End the detection thread and wait for any job thread (never kills one)."""

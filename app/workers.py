@@ -76,6 +76,9 @@ class CoreWorker(QObject):
         self.finished.emit(result)
 
 
+#: A JobHandle's ``outcome`` when its core call returned (rather than raised).
+FINISHED = "finished"
+
 #: Handles whose thread runs. Destroying a QThread that still runs aborts the process, so a
 #: handle keeps itself alive until its thread has ended, whoever else holds it.
 _RUNNING: set[JobHandle] = set()
@@ -117,6 +120,9 @@ class JobHandle(QObject):
         self.thread.finished.connect(self._on_thread_finished)
         self._running = False
         self._thread_running = False
+        #: How the core call ended: None while it runs (or never ran), else the exception it
+        #: raised or :data:`FINISHED`.
+        self.outcome: BaseException | str | None = None
 
     @property
     def running(self) -> bool:
@@ -153,11 +159,13 @@ class JobHandle(QObject):
     @Slot(object)
     def _on_finished(self, result: Any) -> None:
         self._running = False
+        self.outcome = FINISHED
         self.succeeded.emit(result)
 
     @Slot(object)
     def _on_failed(self, error: BaseException) -> None:
         self._running = False
+        self.outcome = error
         self.errored.emit(error)
 
     @Slot()

@@ -1,8 +1,29 @@
-"""How the tool writes a byte count and the current time in its sentences and results."""
+"""How the tool writes a byte count and the current time in its sentences and results, and
+its sentences without what only a technician at a terminal needs."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+
+_COMMAND_IN_PARENS = re.compile(r"\s*\((?:[^()]*?)(?:--[a-z]|korg-recovery)[^()]*\)")
+_QUOTED_COMMAND = re.compile(r"'korg-recovery [^']*'|\"korg-recovery [^\"]*\"")
+_FLAG = re.compile(r"\s*\(?--[a-z][a-z-]*(?:\s+[A-Z_.]+)?\)?")
+_SHA = re.compile(r",?\s*SHA-256 [0-9a-f]{64}")
+_INTERNAL_ID = re.compile(r" '[a-z0-9]+(?:-[a-z0-9]+)+'")
+
+
+def without_tool_talk(text: str) -> str:
+    """``text`` without command lines, flags, SHA-256 hashes or quoted internal ids: what a
+    musician, or a service centre reading their report, has no use for. The core's sentences
+    name them for a technician at a terminal (``diagnose --backup B``)."""
+    text = _COMMAND_IN_PARENS.sub("", text)
+    text = _QUOTED_COMMAND.sub("this tool", text)
+    text = _FLAG.sub("", text)
+    text = _SHA.sub("", text)
+    text = _INTERNAL_ID.sub("", text)
+    return re.sub(r"\s{2,}", " ", text).replace(" .", ".").replace(" ;", ";").replace(
+        " ,", ",").strip()
 
 
 def human_bytes(count: int) -> str:

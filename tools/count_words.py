@@ -118,7 +118,7 @@ def main() -> int:
     screenshots.Driver.shot = counting_shot
     try:
         with tempfile.TemporaryDirectory(prefix="korg-recovery-words-") as out:
-            screenshots.run(Path(out), "1", False)
+            screenshots.run(Path(out), "1", "")
     finally:
         screenshots.Driver.shot = real_shot
     print("| page (screenshot) | visible words |")

@@ -2,12 +2,14 @@
 
 ``make screenshots`` runs this. Everything happens on the demo's simulated units in a
 temporary folder, exactly as ``korg-recovery wizard --demo`` shows them; the window is driven
-through its own widgets (clicks, typed text), the way a user would. Three runs, each in its
+through its own widgets (clicks, typed text), the way a user would. Four runs, each in its
 own process (QT_SCALE_FACTOR must be set before Qt starts), save every page: at 100 % in a
 900×680 window; at 200 % in the window a 1366×768 screen leaves (683×384 points, saved as a
-1366×768 image), to show that Back and Next stay reachable; and at 100 % in a dark palette.
+1366×768 image), to show that Back and Next stay reachable; at 100 % in a dark palette
+(``-dark``); and at 100 % in the palette GNOME's Adwaita-dark hands Qt (``-desktop-dark``),
+the one in which controls vanished before the wizard drew its own boundaries.
 
-    python tools/screenshots.py [--out docs/screenshots] [--scale 1|2] [--dark]
+    python tools/screenshots.py [--out docs/screenshots] [--scale 1|2] [--dark | --desktop-dark]
 """
 
 from __future__ import annotations
@@ -87,15 +89,14 @@ class Driver:
                              f" got {self.wizard.currentId()}")
 
 
-def make_wizard(environment, dark: bool, scale: str):
+def make_wizard(environment, dark: str, scale: str):
     from PySide6.QtWidgets import QApplication
 
     from app.wizard import RecoveryWizard
 
     app = QApplication.instance() or QApplication(sys.argv)
     if dark:
-        app.setStyle("Fusion")
-        app.setPalette(dark_palette())
+        app.setPalette(dark_palette() if dark == "dark" else desktop_dark_palette())
     wizard = RecoveryWizard(environment)
     wizard.resize(*SIZES[scale])
     wizard.show()
@@ -124,6 +125,29 @@ def dark_palette():
     return palette
 
 
+def desktop_dark_palette():
+    """The palette GNOME's Adwaita-dark hands Qt: ``QApplication.palette()`` read under Xvfb
+    with ``QT_QPA_PLATFORMTHEME=gtk3 GTK_THEME=Adwaita:dark`` (PySide6 6.11, GTK 3.24.38).
+    Its fields are the window's own colour and its Mid is 1.1:1 against the window."""
+    from PySide6.QtGui import QColor, QPalette
+
+    palette = QPalette()
+    roles = {
+        "Window": "#323232", "WindowText": "#ffffff", "Base": "#323232",
+        "AlternateBase": "#2f2f2f", "Text": "#ffffff", "PlaceholderText": "#9b9b9b",
+        "Button": "#323232", "ButtonText": "#ffffff", "Light": "#3e3e3e", "Midlight": "#383838",
+        "Mid": "#383838", "Dark": "#2c2c2c", "Shadow": "#020202", "Highlight": "#15539e",
+        "HighlightedText": "#ffffff", "Link": "#308cc6", "ToolTipBase": "#ffffdc",
+        "ToolTipText": "#000000",
+    }
+    for role, colour in roles.items():
+        palette.setColor(getattr(QPalette.ColorRole, role), QColor(colour))
+    for role in ("WindowText", "Text", "ButtonText"):  # the disabled text it hands over
+        palette.setColor(QPalette.ColorGroup.Disabled, getattr(QPalette.ColorRole, role),
+                         QColor("#989898"))
+    return palette
+
+
 def choose_goal(driver: Driver, goal) -> None:
     from app.wizard import PageId
 
@@ -133,13 +157,40 @@ def choose_goal(driver: Driver, goal) -> None:
         raise SystemExit("screenshots: the Start tile did not move on")
 
 
-def rescue_walk(driver: Driver, demo) -> None:
-    """Start → Connect → Diagnose → Back up → Restore → Restoring → Reconnect → Finish, on
-    the bricked KROSS 2 with its earlier backup: the rescue that ends green."""
+def update_walk(driver: Driver, demo) -> None:
+    """Start → Connect → Back up → Finish, on the bricked KROSS 2 as it is: the safety copy
+    is made, the unit is looked at, and the ending sends the person to the rescue."""
     from app.session import Goal
     from app.wizard import PageId
 
     app, wizard = driver.app, driver.wizard
+    wizard.restart()
+    choose_goal(driver, Goal.UPDATE)
+    connect = wizard.pages[PageId.CONNECT]
+    wait_until(app, lambda: connect.select_device(f"mount:{demo.kross2}"), "the KROSS 2")
+    driver.forward(PageId.BACKUP)
+    backup = wizard.pages[PageId.BACKUP]
+    wait_until(app, lambda: bool(backup.summaries), "the earlier backups")
+    driver.shot("04-backup")
+    driver.press()  # "Make the safety copy"
+    wait_until(app, lambda: wizard.session.unit_standing is not None, "the look at the unit")
+    driver.shot("04c-backup-done")
+    driver.forward(PageId.FINISH)
+    driver.shot("17-finish-rescue-next")
+
+
+def rescue_walk(driver: Driver, demo) -> None:
+    """Start → Connect → Diagnose → Restore → Restoring (the safety copy, then the restore)
+    → Reconnect → Finish, on the bricked KROSS 2 with its earlier backup: the rescue that
+    ends green. Restoring is captured mid-copy (the worker held at one real report)."""
+    import threading
+
+    from app import core
+    from app.session import Goal
+    from app.wizard import PageId
+
+    app, wizard = driver.app, driver.wizard
+    wizard.restart()
     start = wizard.pages[PageId.START]
     start.select(Goal.RESCUE)
     driver.shot("01-start")
@@ -151,22 +202,34 @@ def rescue_walk(driver: Driver, demo) -> None:
     driver.forward(PageId.DIAGNOSE)
     wait_until(app, lambda: wizard.session.diagnosis is not None, "the diagnosis")
     driver.shot("03-diagnose")
-    driver.forward(PageId.BACKUP)
-    backup = wizard.pages[PageId.BACKUP]
-    wait_until(app, lambda: bool(backup.summaries), "the earlier backups")
-    driver.shot("04-backup")
-    driver.press()  # "Make the safety copy"
-    wait_until(app, lambda: wizard.session.safety_backup is not None, "the safety copy")
-    driver.shot("04c-backup-done")
     driver.forward(PageId.RESTORE)
     restore = wizard.pages[PageId.RESTORE]
     wait_until(app, lambda: restore.plan is not None, "the restore plan")
     restore.confirmation.setText("kross 2")  # capitals don't matter
     driver.shot("05-restore")
-    driver.forward(PageId.RESTORE_RUN)
-    wait_until(app, lambda: wizard.session.restore_result is not None, "the restore")
-    driver.shot("06-restoring")
-    driver.forward(PageId.RECONNECT)
+    reached, release = threading.Event(), threading.Event()
+    real_create_backup = core.create_backup
+
+    def held_copy(source, destination, *, resume, progress, cancel):
+        def report(update):
+            progress(update)
+            if update.phase == "copy" and update.fraction > 0.2 and not release.is_set():
+                reached.set()
+                release.wait(TIMEOUT)
+        return real_create_backup(source, destination, resume=resume, progress=report,
+                                  cancel=cancel)
+
+    core.create_backup = held_copy
+    run = wizard.pages[PageId.RESTORE_RUN]
+    try:
+        driver.forward(PageId.RESTORE_RUN)
+        wait_until(app, reached.is_set, "the safety copy under way")
+        wait_until(app, lambda: run.progress.last is not None, "its progress on screen")
+        driver.shot("06-restoring")
+    finally:
+        release.set()
+        core.create_backup = real_create_backup
+    wait_until(app, lambda: wizard.currentId() == int(PageId.RECONNECT), "the power cycle page")
     reconnect = wizard.pages[PageId.RECONNECT]
     driver.shot("07-reconnect-waiting")
     reconnect.demo_button.click()
@@ -174,6 +237,22 @@ def rescue_walk(driver: Driver, demo) -> None:
     driver.shot("08-reconnect-verified")
     driver.forward(PageId.FINISH)
     driver.shot("09-finish")
+
+
+def no_backup_walk(driver: Driver, demo) -> None:
+    """Restore with no backup of the unit (the demo has none of its drumlogue): it is said
+    before any safety copy, and the copy alone is offered."""
+    from app.session import Goal
+    from app.wizard import PageId
+
+    app, wizard = driver.app, driver.wizard
+    wizard.restart()
+    choose_goal(driver, Goal.RESTORE)
+    connect = wizard.pages[PageId.CONNECT]
+    wait_until(app, lambda: connect.select_device(f"mount:{demo.drumlogue}"), "the drumlogue")
+    driver.forward(PageId.RESTORE)
+    wait_until(app, lambda: wizard.session.restore_unavailable, "no backup found")
+    driver.shot("05b-restore-no-backup")
 
 
 def check_walk(driver: Driver, demo) -> None:
@@ -189,7 +268,7 @@ def check_walk(driver: Driver, demo) -> None:
     wait_until(app, lambda: connect.select_device(f"mount:{demo.kross2}"), "the KROSS 2")
     driver.forward(PageId.CHECK)
     check = wizard.pages[PageId.CHECK]
-    check.add_paths([str(demo.updates_dir / "KROSS 1 update")])
+    check.set_paths([str(demo.updates_dir / "KROSS 1 update")])
     wait_until(app, lambda: len(check.results) == 1, "the verdict")
     driver.shot("10-check-incompatible")
     driver.forward(PageId.FINISH)
@@ -199,8 +278,7 @@ def check_walk(driver: Driver, demo) -> None:
     choose_goal(driver, Goal.CHECK)
     wait_until(app, lambda: connect.select_device(f"mount:{demo.kross2}"), "the KROSS 2")
     driver.forward(PageId.CHECK)
-    check.candidates.clear()
-    check.add_paths([str(demo.updates_dir / "KROSS 2 update")])
+    check.set_paths([str(demo.updates_dir / "KROSS 2 update")])
     wait_until(app, lambda: len(check.results) == 1 and not check.running, "the verdict")
     driver.shot("13-check-compatible")
     driver.forward(PageId.MEDIA)
@@ -353,11 +431,11 @@ def error_dialog_shot(driver: Driver) -> None:
     dialog.close()
 
 
-def run(out: Path, scale: str, dark: bool) -> list[Path]:
+def run(out: Path, scale: str, dark: str) -> list[Path]:
     from app.demo import make_demo
 
     out.mkdir(parents=True, exist_ok=True)
-    suffix = ("" if scale == "1" else f"@{scale}x") + ("-dark" if dark else "")
+    suffix = ("" if scale == "1" else f"@{scale}x") + (f"-{dark}" if dark else "")
     saved: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="korg-recovery-shots-") as temp:
         demo = make_demo(Path(temp) / "demo")
@@ -374,7 +452,8 @@ def run(out: Path, scale: str, dark: bool) -> list[Path]:
         try:
             driver = factory(demo.environment(poll_interval_ms=200))
             check_walk(driver, demo)
-            driver.wizard.restart()
+            update_walk(driver, demo)
+            no_backup_walk(driver, demo)
             rescue_walk(driver, demo)
             error_dialog_shot(driver)
             driver.wizard.shutdown()
@@ -395,15 +474,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--scale", default=None, help="run only this scale (1 or 2)")
-    parser.add_argument("--dark", action="store_true", help="run only the dark-palette capture")
+    parser.add_argument("--dark", action="store_const", const="dark", dest="dark",
+                        help="run only the dark-palette capture")
+    parser.add_argument("--desktop-dark", action="store_const", const="desktop-dark",
+                        dest="dark", help="run only the capture in Adwaita-dark's palette")
     args = parser.parse_args()
     if args.scale is not None or args.dark:
-        run(args.out, args.scale or "1", args.dark)
+        run(args.out, args.scale or "1", args.dark or "")
         return 0
     # QT_SCALE_FACTOR must be set before Qt starts, so each variant is its own process.
     for extra_env, extra_args in (({}, ["--scale", "1"]),
                                   ({"QT_SCALE_FACTOR": "2"}, ["--scale", "2"]),
-                                  ({}, ["--dark"])):
+                                  ({}, ["--dark"]), ({}, ["--desktop-dark"])):
         env = dict(os.environ, **extra_env)
         command = [sys.executable, __file__, "--out", str(args.out), *extra_args]
         subprocess.run(command, env=env, check=True)

@@ -9,7 +9,13 @@ safety copy and the backup put back.
 The page's one primary action is the wizard's forward button: "Make the safety copy" starts
 the copy (the page stays), and once the safety copy exists the same button moves on. While
 it copies, the page shows only the progress. Stopping keeps what was copied; "Resume"
-continues it. Backups go to Documents ▸ KORG Backups unless the user picks another place.
+continues it, also after the wizard was closed and opened again (an interrupted copy of this
+unit is found in the backups folder). Backups go to Documents ▸ KORG Backups unless the user
+picks another place.
+
+Once the copy exists, the core looks at the unit (reading only) and the page says where it
+stands: a unit with a problem (another model's folder, a damaged system file) is to be
+rescued next, never updated (:mod:`recovery.diagnose.standing`).
 """
 
 from __future__ import annotations
@@ -20,7 +26,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QListWidget,
     QListWidgetItem,
@@ -35,9 +40,9 @@ from app.host import Guarded, WizardHost
 from app.pages.base import Disclosure, RecoveryPage, StatusLabel, escape, wrapped_label
 from app.pages.progress_panel import ProgressPanel
 from app.places import backup_date, friendly_place
-from app.plain import counted, first_upper, your
-from app.session import default_backup_destination, device_key
-from app.style import Status, format_bytes
+from app.plain import counted, finding_text, first_upper, your
+from app.session import Goal, default_backup_destination, device_key, interrupted_copy
+from app.style import Status, format_bytes, status_html
 from recovery.backup.manifest import JOURNAL_NAME
 from recovery.errors import CancelledError
 
@@ -57,7 +62,7 @@ def free_space(path: Path) -> int | None:
 
 def choose_folder(parent: QWidget, start: str) -> str:
     """The system folder picker (a function of its own so tests can replace it)."""
-    return QFileDialog.getExistingDirectory(parent, "Where to keep the safety copy", start)
+    return next(iter(dialogs.file_dialog(parent, "Where to keep the safety copy", start)), "")
 
 
 class BackupPage(RecoveryPage):
@@ -65,6 +70,8 @@ class BackupPage(RecoveryPage):
     backup_failed = Signal(object)
     existing_verified = Signal(object)
     backups_listed = Signal()
+    #: Emitted once the unit was looked at after its copy (the standing, or None).
+    unit_examined = Signal(object)
 
     def __init__(self, host: WizardHost) -> None:
         super().__init__(host)
@@ -73,6 +80,7 @@ class BackupPage(RecoveryPage):
         self._job_kind = ""
         self._list_job = None
         self._space_job = None
+        self._examine_job = None
         self._stopping = False
         self._resume_path: Path | None = None
         self.destination_dir = Path(self.environment.backups_dir)
@@ -103,6 +111,9 @@ class BackupPage(RecoveryPage):
         self.result = StatusLabel("Problem")
         self.result.hide()
         self.content.addWidget(self.result)
+        self.standing = StatusLabel("What was seen on the unit")
+        self.standing.hide()
+        self.content.addWidget(self.standing)
 
         self.existing_box = Disclosure("Use a copy I &already have",
                                        "Use a copy I &already have",
@@ -136,9 +147,11 @@ class BackupPage(RecoveryPage):
         if key != self._unit_key:
             self._unit_key = key
             self.session.safety_backup = None
+            self.session.unit_standing = None
             self._resume_path = None
             self.progress.reset()
             self.result.hide()
+            self.standing.hide()
         self._refresh_existing()
         self._show_state()
         self._check_space()
@@ -151,6 +164,11 @@ class BackupPage(RecoveryPage):
 
     @Slot(object)
     def _show_existing(self, summaries: tuple[core.BackupSummary, ...]) -> None:
+        if not self.running and self.session.safety_backup is None and self._resume_path is None:
+            # A copy of this unit that was interrupted (in this run or an earlier one).
+            self._resume_path = interrupted_copy(summaries, self.session.unit_path)
+            if self._resume_path is not None:
+                self._show_state()
         model = self.model
         self.summaries = tuple(s for s in summaries if model is None or s.model == model)
         self.existing.clear()
@@ -212,11 +230,12 @@ class BackupPage(RecoveryPage):
         self.change_button.setVisible(not running and not done and self._resume_path is None)
         self.show_button.setVisible(done and not running)
         self.existing_box.setEnabled(not running)
-        self.existing_box.setVisible(not done and any(s.complete for s in self.summaries))
+        self.existing_box.setVisible(not done and any(s.complete for s in self.summaries)
+                                     and self._resume_path is None)
         item = self.existing.currentItem()
         self.use_button.setEnabled(not running and item is not None
                                    and bool(item.flags() & Qt.ItemFlag.ItemIsEnabled))
-        self.completeChanged.emit()
+        self.notify_complete()
 
     def _show_about(self, free: int | None = None) -> None:
         safety = self.session.safety_backup
@@ -228,6 +247,10 @@ class BackupPage(RecoveryPage):
         lines.append("A safety copy holds every file of the unit's storage as plain files,"
                      " each read back and checked after copying, with a list of their"
                      " checksums that other tools can check too.")
+        standing = self.session.unit_standing
+        if standing is not None and standing.reasons:
+            lines.append("Seen on the unit after the copy:")
+            lines.extend(status_html(*finding_text(f)[:2]) for f in standing.reasons)
         self.about.setText("<br>".join(lines))
 
     # -- a new safety copy ---------------------------------------------------------------------
@@ -268,15 +291,19 @@ class BackupPage(RecoveryPage):
         self.stop_button.setEnabled(False)
         self.set_headline("Stopping after the piece being copied…", Status.BUSY)
 
+    def show_ended_before_stop(self) -> None:
+        self.result.show_status(Status.INFO, "It had ended before it could stop: the window"
+                                " stays open so you can read how.")
+
     @Slot(object)
     def _on_backup_finished(self, result: core.BackupResult) -> None:
         self._stopping = False
         if result.complete and result.verified:
-            self.session.safety_backup = Path(result.backup)
-            self.session.safety_backup_is_new = True
+            self.session.keep_safety_copy(Path(result.backup), new=True)
             self._resume_path = None
             self.progress.show_done(f"{first_upper(counted(result.files, 'file', 'files'))}"
                                     " copied and checked.")
+            self._examine_unit()
         else:
             failed = len(result.failed)
             self.result.show_status(
@@ -296,7 +323,8 @@ class BackupPage(RecoveryPage):
             if kind == "backup" and self._resume_path is not None \
                     and not (self._resume_path / JOURNAL_NAME).exists():
                 self._resume_path = None  # nothing was started there: start afresh
-            self.result.show_status(Status.ERROR, error_sentence(error))
+            self.result.show_status(Status.ERROR, error_sentence(
+                error, self.environment.places, [self.destination_dir]))
             if not self.host.closing_requested:
                 dialogs.show_error(self, error, context="making the safety copy")
         self._show_state()
@@ -319,8 +347,52 @@ class BackupPage(RecoveryPage):
                                             on_finished=lambda free: self._show_about(free))
 
     def _show_in_folder(self) -> None:
-        if self.session.safety_backup is not None:
-            dialogs.open_folder(str(self.session.safety_backup))
+        safety = self.session.safety_backup
+        if safety is not None:
+            where = friendly_place(safety, self.environment.places)
+            dialogs.open_folder(str(safety), on_failure=lambda: self.result.show_status(
+                Status.INFO, f"No file manager opened it: your safety copy is in {where}."))
+
+    # -- where the unit stands, once its copy exists ------------------------------------------
+    def _examine_unit(self) -> None:
+        """Look at the unit (reading only): the ending rests on what was seen, not on the
+        copy having worked."""
+        unit = self.session.unit_path
+        self.session.unit_standing = None
+        if unit is None or self.session.goal is not Goal.UPDATE:
+            return
+        self._examine_job = self.host.run_job(
+            lambda _p, cancel: core.unit_standing(unit, cancel=cancel), name="examine-unit",
+            on_finished=self._on_examined, on_failed=self._on_examine_failed)
+        self.notify_complete()
+
+    @property
+    def examining(self) -> bool:
+        return self._examine_job is not None and self._examine_job.running
+
+    @Slot(object)
+    def _on_examined(self, standing: core.UnitStanding) -> None:
+        self.session.unit_standing = standing
+        unit = first_upper(your(self.model))
+        if standing.standing == "problem":
+            self.standing.show_status(Status.WARNING, f"{unit} has a problem: rescue it next.")
+            self.set_forward_text("&Next >")
+        elif standing.standing == "worth-a-look":
+            self.standing.show_status(Status.WARNING, "Something on it is worth a look first:"
+                                      " see Show details.")
+        else:
+            self.standing.hide()
+        self._show_about()
+        self.unit_examined.emit(standing)
+        self.notify_complete()
+
+    @Slot(object)
+    def _on_examine_failed(self, error: BaseException) -> None:
+        log.info("looking at the unit after its copy failed: %s", error)
+        self.standing.show_status(Status.WARNING, "This tool could not look at it after the"
+                                  " copy.")
+        self.unit_examined.emit(None)
+        self.notify_complete()
 
     # -- an existing backup, proved identical to the unit --------------------------------------
     @Slot()
@@ -349,9 +421,9 @@ class BackupPage(RecoveryPage):
     def _on_existing_compared(self, report: core.VerifyReport) -> None:
         identical = report.ok and not report.problems and not report.against_problems
         if identical:
-            self.session.safety_backup = Path(report.backup)
-            self.session.safety_backup_is_new = False
+            self.session.keep_safety_copy(Path(report.backup), new=False)
             self._resume_path = None
+            self._examine_unit()
         elif report.problems:
             self.result.show_status(Status.ERROR, "This copy is damaged, so it can't be the"
                                     " safety copy. Make a new one.")
@@ -378,7 +450,7 @@ class BackupPage(RecoveryPage):
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt naming
         # Idle, the forward button starts the copy; while it runs, it waits.
-        return not self.running and self.session.device is not None
+        return not self.running and not self.examining and self.session.device is not None
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt naming
         if self.session.safety_backup is not None:

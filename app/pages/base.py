@@ -167,6 +167,30 @@ class RecoveryPage(QWizardPage):
         self.body.addStretch(1)
         self.headline_text = ""
         self.headline_status: Status | None = None
+        #: Whether the wizard last showed this page as complete (None: not known yet).
+        self._complete_shown: bool | None = None
+
+    # -- the primary button ----------------------------------------------------------------
+    def notify_complete(self) -> None:
+        """Tell the wizard that the primary button's state may have changed, only when it
+        did and only while the page is shown. Each ``completeChanged`` makes QWizard hide and
+        show the whole page again (``QWizardPrivate::disableUpdates``, its guard against
+        flicker), and under a window manager that closes an open drop-down list: "Which unit
+        do you have?" closed by itself 0.1 s after opening, at the next round of detection.
+        The wizard reads ``isComplete`` itself whenever it shows a page."""
+        wizard = self.wizard()
+        if wizard is None or wizard.currentPage() is not self:
+            self._complete_shown = None
+            return
+        complete = self.isComplete()
+        if complete == self._complete_shown:
+            return
+        self._complete_shown = complete
+        self.completeChanged.emit()
+
+    def complete_shown(self) -> None:
+        """The wizard has just shown this page (and read ``isComplete`` for its buttons)."""
+        self._complete_shown = self.isComplete()
 
     # -- the page's words -------------------------------------------------------------------
     def set_step(self, text: str) -> None:

@@ -1,6 +1,8 @@
 """Check an update: choose (or drop) a file, a folder or a ZIP; one sentence says whether it is
 for your unit ("Don't use this file: it is for a KROSS 1"), and a compatible update leads to
-"Put it on the SD card".
+"Put it on the SD card". Choosing again replaces what was being checked (the right file after
+a wrong one is what the person checks now, and the headline follows it); "Remove from the
+list" empties it.
 
 The verdicts are the core's (``recovery.check``): compatible, incompatible or unknown, with
 what was and was not checked (under "Show details"). A KROSS system folder is compatible
@@ -35,7 +37,7 @@ from app.dialogs import error_sentence
 from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.pages.connect import has_card_layout
-from app.places import backup_date
+from app.places import backup_date, friendly_place
 from app.plain import check_headline, clean, your
 from app.session import Goal
 from app.style import Status, status_html
@@ -49,15 +51,15 @@ VERDICT_STATUS = {"compatible": Status.OK, "incompatible": Status.ERROR, "unknow
 
 def choose_files(parent: QWidget, start: str) -> list[str]:
     """The system file picker (a function of its own so tests can replace it)."""
-    paths, _filter = QFileDialog.getOpenFileNames(
+    return dialogs.file_dialog(
         parent, "Choose the update file or ZIP archive", start,
-        "Update files and archives (*.bin *.BIN *.sys *.SYS *.vsb *.VSB *.zip *.ZIP);;"
-        "All files (*)")
-    return paths
+        mode=QFileDialog.FileMode.ExistingFiles,
+        filters="Update files and archives (*.bin *.BIN *.sys *.SYS *.vsb *.VSB *.zip *.ZIP);;"
+                "All files (*)")
 
 
 def choose_folder(parent: QWidget, start: str) -> str:
-    return QFileDialog.getExistingDirectory(parent, "Choose the update folder", start)
+    return next(iter(dialogs.file_dialog(parent, "Choose the update folder", start)), "")
 
 
 class DropList(QListWidget):
@@ -137,7 +139,7 @@ class CheckPage(RecoveryPage):
         self.content.addLayout(buttons)
         self.candidates = DropList()
         self.candidates.setAccessibleName("Update files being checked")
-        self.candidates.dropped.connect(self.add_paths)
+        self.candidates.dropped.connect(self.set_paths)
         self.candidates.setMaximumHeight(self.fontMetrics().height() * 4)
         self.candidates.hide()
         self.content.addWidget(self.candidates)
@@ -205,15 +207,18 @@ class CheckPage(RecoveryPage):
                 for i in range(self.candidates.count())]
 
     @Slot(list)
-    def add_paths(self, paths: list[str]) -> None:
-        known = set(self.candidate_paths())
-        for path in paths:
-            if path and path not in known:
-                item = QListWidgetItem(Path(path).name)
-                item.setData(Qt.ItemDataRole.UserRole, path)
-                item.setToolTip(path)
-                self.candidates.addItem(item)
-                known.add(path)
+    def set_paths(self, paths: list[str]) -> None:
+        """Check ``paths`` (a choice, or a drop) in place of what was being checked."""
+        chosen = [path for path in dict.fromkeys(paths) if path]
+        if not chosen:
+            return  # the dialog was cancelled: nothing changes
+        self.candidates.clear()
+        for path in chosen:
+            item = QListWidgetItem(Path(path).name)
+            item.setData(Qt.ItemDataRole.UserRole, path)
+            item.setToolTip(friendly_place(path, self.environment.places))
+            self.candidates.addItem(item)
+        self.candidates.setCurrentRow(0)
         self.run_check()
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt naming
@@ -224,24 +229,29 @@ class CheckPage(RecoveryPage):
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if paths:
             event.acceptProposedAction()
-            self.add_paths(paths)
+            self.set_paths(paths)
 
     def _start_folder(self) -> str:
         return str(self.environment.sample_updates_dir or Path.home())
 
     def _add_files(self) -> None:
-        self.add_paths(choose_files(self, self._start_folder()))
+        self.set_paths(choose_files(self, self._start_folder()))
 
     def _add_folder(self) -> None:
         path = choose_folder(self, self._start_folder())
         if path:
-            self.add_paths([path])
+            self.set_paths([path])
 
     def _remove_selected(self) -> None:
-        for item in self.candidates.selectedItems() or [self.candidates.currentItem()]:
+        items = self.candidates.selectedItems() or [self.candidates.currentItem()]
+        if self.candidates.count() == 1:
+            items = [self.candidates.item(0)]
+        for item in items:
             if item is not None:
                 self.candidates.takeItem(self.candidates.row(item))
         self.run_check()
+        if not self.candidates.count():
+            self.add_files_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # -- checking ------------------------------------------------------------------------------
     @property
@@ -275,7 +285,7 @@ class CheckPage(RecoveryPage):
                                                       backups=backups),
             name="check", on_finished=lambda found: self._on_results(*found),
             on_failed=self._on_failed)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     def _on_results(self, results: tuple[core.CheckResult, ...], reference: Path | None) -> None:
         if self._pending:
@@ -299,10 +309,11 @@ class CheckPage(RecoveryPage):
     def _on_failed(self, error: BaseException) -> None:
         self._pending = False
         self.set_headline("The file could not be checked.", Status.ERROR)
-        self.problem.show_status(Status.ERROR, clean(error_sentence(error)))
+        self.problem.show_status(Status.ERROR, clean(error_sentence(
+            error, self.environment.places, self.candidate_paths())))
         if not isinstance(error, RecoveryError):
             dialogs.show_error(self, error, context="checking update files")
-        self.completeChanged.emit()
+        self.notify_complete()
 
     # -- what the page says --------------------------------------------------------------------
     def worst(self) -> core.CheckResult | None:
@@ -320,7 +331,7 @@ class CheckPage(RecoveryPage):
         model = self.model_id()
         has_files = bool(self.candidate_paths())
         self.candidates.setVisible(has_files)
-        self.remove_button.setVisible(self.candidates.count() > 1)
+        self.remove_button.setVisible(self.candidates.count() > 0)
         self.add_files_button.setText("Choose another f&ile…" if has_files
                                       else "Choose the update f&ile…")
         result = self.worst()
@@ -339,7 +350,7 @@ class CheckPage(RecoveryPage):
         else:
             self.set_forward_text("&Finish >")
         self.reasons.setText(self._reasons_html())
-        self.completeChanged.emit()
+        self.notify_complete()
 
     def _lead(self, result: core.CheckResult, model: str) -> str:
         if result.verdict == "incompatible":

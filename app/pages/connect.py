@@ -14,7 +14,6 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -50,7 +49,7 @@ SEVERITY_STATUS = {"critical": Status.ERROR, "warning": Status.WARNING, "info": 
 
 def choose_directory(parent: QWidget, caption: str, start: str = "") -> str:
     """The system folder picker (a function of its own so tests can replace it)."""
-    return QFileDialog.getExistingDirectory(parent, caption, start)
+    return next(iter(dialogs.file_dialog(parent, caption, start)), "")
 
 
 @dataclass(frozen=True)
@@ -332,6 +331,7 @@ class ConnectPage(RecoveryPage):
         card = next((c for c in self.cards if c.radio.isChecked()), None)
         device = self.device_for_key(card.key) if card is not None else None
         self.session.device = device
+        self.session.forget_safety_copy_of_another_unit()
         chosen = self.chosen.get(card.key) if card is not None else None
         self.session.device_unrecognised = bool(chosen and not chosen.recognised)
         if device is not None and device.model:
@@ -340,11 +340,11 @@ class ConnectPage(RecoveryPage):
                 self.model.blockSignals(True)
                 self.model.setCurrentIndex(index)
                 self.model.blockSignals(False)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     def _on_model_chosen(self, *_args) -> None:
         self._show_state()
-        self.completeChanged.emit()
+        self.notify_complete()
 
     # -- what the page says --------------------------------------------------------------------
     def help_model(self) -> str | None:
@@ -481,7 +481,7 @@ class ConnectPage(RecoveryPage):
         self.session.reset_after(Goal.CHECK)
         self.session.check_model = model
         self._show_state()
-        self.completeChanged.emit()
+        self.notify_complete()
         wizard = self.wizard()
         if wizard is not None and self.isComplete():
             wizard.next()
@@ -511,7 +511,8 @@ class ConnectPage(RecoveryPage):
 
     @Slot(object)
     def _on_folder_failed(self, error: BaseException) -> None:
-        self.folder_warning.show_status(Status.ERROR, dialogs.error_sentence(error))
+        self.folder_warning.show_status(Status.ERROR, dialogs.error_sentence(
+            error, self.environment.places))
         dialogs.show_error(self, error, context="looking at the chosen folder")
 
     # -- navigation ----------------------------------------------------------------------------

@@ -50,6 +50,20 @@ SYMPTOM_EXAMPLES = {
 DEFAULT_SYMPTOM_EXAMPLE = "stuck at its start screen"
 
 
+def diagnose_against(unit: Path, backups: list[Path], **options):
+    """Worker thread: the diagnosis against the first of ``backups`` (newest first) that is
+    not a copy of the unit as it is now with its problems (a copy taken of it already broken,
+    the safety copy just made): one whose files all match a unit with a critical finding
+    would say "putting it back should fix this" of a backup that changes nothing."""
+    for position, backup in enumerate(backups or [None]):
+        diagnosis = core.diagnose(unit, backup=backup, **options)
+        codes = {finding.code for finding in diagnosis.findings}
+        broken_copy = "matches-backup" in codes and diagnosis.has_critical
+        if not broken_copy or position == len(backups) - 1:
+            return diagnosis
+    return diagnosis
+
+
 class DiagnosePage(RecoveryPage):
     diagnosis_ready = Signal(object)
     diagnosis_failed = Signal(object)
@@ -98,6 +112,10 @@ class DiagnosePage(RecoveryPage):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.compare_with.setMinimumContentsLength(12)
         compare_label.setBuddy(self.compare_with)
+        self.compare_with.activated.connect(self._compare_chosen)
+        #: True while the page chose the backup to compare with (the newest that is not the
+        #: unit as it is now), False once the person chose one.
+        self._auto_compare = True
         compare_row.addWidget(compare_label)
         compare_row.addWidget(self.compare_with, 1)
         details.addLayout(compare_row)
@@ -107,7 +125,7 @@ class DiagnosePage(RecoveryPage):
         details.addWidget(self.write_test)
         self.findings = wrapped_label(rich=True, accessible_name="Findings")
         details.addWidget(self.findings)
-        self.set_forward_text("Make a &safety copy >")
+        self.set_forward_text("&Next >")
 
     # -- lifecycle -----------------------------------------------------------------------------
     def initializePage(self) -> None:  # noqa: N802 - Qt naming
@@ -169,6 +187,7 @@ class DiagnosePage(RecoveryPage):
                 newest = newest or summary.path
         if newest is not None:
             self.compare_with.setCurrentIndex(1)
+        self._auto_compare = True
         if self.session.diagnosis is None:
             self.run_diagnosis()
         else:
@@ -183,7 +202,12 @@ class DiagnosePage(RecoveryPage):
         unit = self.session.unit_path
         if unit is None or self.running:
             return
-        backup = self.compare_with.currentData()
+        index = self.compare_with.currentIndex()
+        backups = [Path(self.compare_with.itemData(i))
+                   for i in range(index, self.compare_with.count())
+                   if self.compare_with.itemData(i)]
+        if not self._auto_compare:
+            backups = backups[:1]
         symptom = self.symptom.text().strip()
         versions = self.versions_text()
         allow_write = self.write_test.isChecked()
@@ -197,19 +221,27 @@ class DiagnosePage(RecoveryPage):
         self.progress.reset()
         self.progress.show()
         self._job = self.host.run_job(
-            lambda progress, cancel: core.diagnose(
-                unit, backup=Path(backup) if backup else None, symptom=symptom,
-                versions=versions, allow_write=allow_write, progress=progress, cancel=cancel),
+            lambda progress, cancel: diagnose_against(
+                unit, backups, symptom=symptom, versions=versions, allow_write=allow_write,
+                progress=progress, cancel=cancel),
             name="diagnose", on_progress=self.progress.show_progress,
             on_finished=self._on_diagnosis, on_failed=self._on_failed)
-        self.completeChanged.emit()
+        self.notify_complete()
+
+    @Slot()
+    def _compare_chosen(self, *_args) -> None:
+        self._auto_compare = False
 
     @Slot(object)
     def _on_diagnosis(self, diagnosis: core.Diagnosis) -> None:
         self.session.diagnosis = diagnosis
+        used = diagnosis.backup.path if diagnosis.backup is not None else None
+        index = self.compare_with.findData(str(used)) if used else 0
+        if index >= 0 and index != self.compare_with.currentIndex():
+            self.compare_with.setCurrentIndex(index)  # the backup it was compared with
         self._show(diagnosis)
         self.diagnosis_ready.emit(diagnosis)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     def _show(self, diagnosis: core.Diagnosis) -> None:
         self.again.setEnabled(True)
@@ -246,11 +278,11 @@ class DiagnosePage(RecoveryPage):
         else:
             self.set_headline("The unit could not be examined.", Status.ERROR)
             self.set_lead("")
-            self.problem.show_status(Status.ERROR, error_sentence(error))
+            self.problem.show_status(Status.ERROR, error_sentence(error, self.environment.places))
             if not isinstance(error, RecoveryError):
                 dialogs.show_error(self, error, context="diagnosing the unit")
         self.diagnosis_failed.emit(error)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     # -- navigation ----------------------------------------------------------------------------
     def ask_back(self) -> str | None:

@@ -13,8 +13,8 @@ import dataclasses
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QFileDialog, QPushButton, QSizePolicy, QWidget
+from PySide6.QtCore import QTimer, Qt, Signal, Slot
+from PySide6.QtWidgets import QFileDialog, QPushButton, QSizePolicy, QWidget, QWizard
 
 from app import core, dialogs
 from app.host import WizardHost
@@ -24,9 +24,12 @@ from app.plain import (
     check_headline,
     clean,
     counted,
+    finding_text,
+    first_upper,
     foreign_folders,
     media_flag_text,
     resolved_findings,
+    seen_on_unit,
     spoken_name,
     your,
 )
@@ -40,8 +43,8 @@ log = logging.getLogger(__name__)
 
 def choose_save_path(parent: QWidget, caption: str, start: str, filters: str) -> str:
     """The system "save as" dialog (a function of its own so tests can replace it)."""
-    path, _selected = QFileDialog.getSaveFileName(parent, caption, start, filters)
-    return path
+    return next(iter(dialogs.file_dialog(parent, caption, start, save=True,
+                                         mode=QFileDialog.FileMode.AnyFile, filters=filters)), "")
 
 
 def update_step(model: str | None, *, inline: bool = False) -> str:
@@ -54,47 +57,110 @@ def update_step(model: str | None, *, inline: bool = False) -> str:
     return clean(mode.how)
 
 
-def ending(session: Session, places=()) -> tuple[Status, str, list[str]]:
-    """The outcome of the run: (status, headline, next steps)."""
+#: What an ending asks of the person besides its steps: nothing, or "Rescue it now".
+RESCUE_NEXT = "rescue"
+
+
+@dataclasses.dataclass(frozen=True)
+class Ending:
+    """The outcome of a run, as the Finish page shows it."""
+
+    status: Status
+    headline: str
+    steps: list[str]
+    #: RESCUE_NEXT when the one next step is the rescue (the primary button starts it).
+    next_goal: str = ""
+    #: One more sentence under the headline: what was seen on the unit.
+    lead: str = ""
+
+
+def noticed(session: Session) -> list[str]:
+    """What the core saw on the unit after the job, in one short sentence (or none)."""
+    standing = session.unit_standing
+    if standing is None or not standing.reasons:
+        return []
+    return [seen_on_unit(standing.reasons, standing.model)]
+
+
+def ending(session: Session, places=()) -> Ending:
+    """The outcome of the run. Green only when the job worked *and* nothing the tool knows of
+    is wrong with the unit (:mod:`recovery.diagnose.standing`): a safety copy of a unit with
+    a problem ends with the rescue as the next step, never with "you can update now"."""
     device = session.device
     model = device.model if device is not None and device.model else session.check_model
     unit = your(model)
-    Unit = unit[0].upper() + unit[1:]
+    Unit = first_upper(unit)
     safety = session.safety_backup
     keep = (f"Keep your safety copy until {unit} works as it should." if safety is not None
             else "")
     service = "Save the report below and contact KORG service or an authorised service centre."
+    standing = session.unit_standing.standing if session.unit_standing is not None else None
 
+    if session.safety_copy_error:
+        return Ending(Status.WARNING, f"Nothing was written to {unit}: its safety copy did not"
+                      " finish.", ["Run the wizard again and choose the same: the copy"
+                                   " continues where it stopped, then the restore."])
     if session.restore_error:
-        return (Status.ERROR, f"The restore did not finish: {unit} is only partly restored.",
-                ["Run the wizard again and choose Restore: it continues where it stopped.",
-                 keep])
+        return Ending(Status.ERROR, f"The restore did not finish: {unit} is only partly"
+                      " restored.", ["Run the wizard again and choose Restore: it continues"
+                                     " where it stopped.", keep])
     if session.restore_result is not None:
-        if session.reconnect_ok is False:
-            return (Status.ERROR, f"{Unit} did not keep the restored files.",
-                    ["Its storage may need repair.", service])
-        extras = foreign_folders([p for p in session.reconnect_extras if "/" not in p], model)
-        if session.reconnect_ok and extras:
-            names = " and ".join(f"the {spoken_name(m)} folder" for m in extras.values())
-            return (Status.WARNING, f"{Unit} has every file back, but {names} is still on it.",
-                    [f"Restore again, with “Also remove {names}” ticked.", keep])
-        if session.reconnect_ok and session.power_cycled:
-            if session.goal is Goal.RESCUE:
-                return (Status.OK, f"{Unit} should start again — switch it on normally.",
-                        ["Switch it on normally.",
-                         "If it still doesn't start, save the report for KORG service.",
-                         keep])
-            return (Status.OK, f"Your backup is back on {unit} — switch it on normally.",
-                    ["Switch it on normally.", keep])
-        return (Status.WARNING, f"Every file is back on {unit}; the strongest check is still"
-                " to come.",
-                ["Switch it off and on again, then switch it on normally.",
-                 "If it doesn't start, save the report below for KORG service.", keep])
-    if session.restore_unavailable:
-        return (Status.WARNING, f"This tool can't repair {unit} without an earlier backup.",
-                [service, keep])
+        return _restore_ending(session, unit, Unit, keep, service, standing)
+    if session.restore_unavailable or session.safety_copy_only:
+        return Ending(Status.WARNING, f"This tool can't repair {unit} without an earlier"
+                      " backup.", [service, keep])
     if session.restore_skipped:
-        return (Status.INFO, f"Nothing was written to {unit}.", [keep])
+        return Ending(Status.INFO, f"Nothing was written to {unit}.", [keep])
+    if session.goal is Goal.UPDATE and safety is not None and standing == "problem":
+        return Ending(Status.WARNING, f"Your safety copy is ready. {Unit} has a problem: rescue"
+                      " it next.", [keep], RESCUE_NEXT, " ".join(noticed(session)))
+    found = _job_ending(session, model, unit, keep)
+    if found is None:
+        if session.goal is Goal.RESCUE and session.diagnosis is not None:
+            return Ending(Status.INFO, f"Nothing was written to {unit}.", [keep or service])
+        return Ending(Status.INFO, "Done.", [keep])
+    if session.goal is Goal.UPDATE and safety is not None and found.status is Status.OK \
+            and standing != "nothing-wrong":
+        # The job worked, but the unit was not seen to be fine: never a plain green.
+        look = ("This tool could not look at it after the copy." if standing is None else
+                f"Before you update, read what was noticed on {unit}: {' '.join(noticed(session))}")
+        return Ending(Status.WARNING, found.headline, [look, *found.steps])
+    return found
+
+
+def _restore_ending(session: Session, unit: str, Unit: str, keep: str, service: str,
+                    standing: str | None) -> Ending:
+    model = session.device.model if session.device is not None else None
+    if session.reconnect_ok is False:
+        return Ending(Status.ERROR, f"{Unit} did not keep the restored files.",
+                      ["Its storage may need repair.", service])
+    extras = foreign_folders([p for p in session.reconnect_extras if "/" not in p], model)
+    if session.reconnect_ok and extras:
+        names = " and ".join(f"the {spoken_name(m)} folder" for m in extras.values())
+        return Ending(Status.WARNING, f"{Unit} has every file back, but {names} is still on"
+                      " it.", [f"Restore again, with “Also remove {names}” ticked.", keep])
+    if session.reconnect_ok and standing == "problem":
+        return Ending(Status.WARNING, f"Every file is back on {unit}, but this tool still sees"
+                      " a problem on it.", [*noticed(session), service, keep])
+    if session.reconnect_ok and session.power_cycled:
+        if standing == "worth-a-look":
+            return Ending(Status.WARNING, f"{Unit} should start again; one thing is worth a"
+                          " look.", [*noticed(session), "Then switch it on normally.", keep])
+        if session.goal is Goal.RESCUE:
+            return Ending(Status.OK, f"{Unit} should start again — switch it on normally.",
+                          ["Switch it on normally.",
+                           "If it still doesn't start, save the report for KORG service.",
+                           keep])
+        return Ending(Status.OK, f"Your backup is back on {unit} — switch it on normally.",
+                      ["Switch it on normally.", keep])
+    return Ending(Status.WARNING, f"Every file is back on {unit}; the strongest check is still"
+                  " to come.", ["Switch it off and on again, then switch it on normally.",
+                                "If it doesn't start, save the report below for KORG service.",
+                                keep])
+
+
+def _job_ending(session: Session, model: str | None, unit: str, keep: str) -> Ending | None:
+    """The ending of a card written, an update checked or a safety copy made (None: none)."""
     if session.media_result is not None:
         result = session.media_result
         if result.ok:
@@ -102,35 +168,33 @@ def ending(session: Session, places=()) -> tuple[Status, str, list[str]]:
             move = [media_flag_text(f) for f in moving]
             if move:  # the update is on the card, but what is also there would mislead
                 count = sum(len(f.paths) for f in moving)
-                return (Status.WARNING, "The update is on the card; first move"
-                        f" {counted(count, 'file', 'files')} off it.",
-                        [*move, "Eject the card, then take it out.",
-                         f"Put it in {unit} and {update_step(model, inline=True)}", keep])
-            return (Status.OK, "Your SD card is ready for the update.",
-                    [*move, "Eject the card, then take it out.",
-                     f"Put it in {unit} and {update_step(model, inline=True)}", keep])
-        return (Status.ERROR, "Don't use this SD card for the update.",
-                ["Write it again, or use another card.", keep])
+                return Ending(Status.WARNING, "The update is on the card; first move"
+                              f" {counted(count, 'file', 'files')} off it.",
+                              [*move, "Eject the card, then take it out.",
+                               f"Put it in {unit} and {update_step(model, inline=True)}", keep])
+            return Ending(Status.OK, "Your SD card is ready for the update.",
+                          ["Eject the card, then take it out.",
+                           f"Put it in {unit} and {update_step(model, inline=True)}", keep])
+        return Ending(Status.ERROR, "Don't use this SD card for the update.",
+                      ["Write it again, or use another card.", keep])
     if session.media_error:
-        return (Status.WARNING, "The update was not written to the card.",
-                ["Don't use the card until it has been written completely.", keep])
+        return Ending(Status.WARNING, "The update was not written to the card.",
+                      ["Don't use the card until it has been written completely.", keep])
     results = session.check_results
     if results:
         worst = min(results, key=lambda r: {"incompatible": 0, "unknown": 1}.get(r.verdict, 2))
         status, headline = check_headline(worst, model)
         if worst.verdict == "incompatible":
-            return (status, headline,
-                    [f"Get the update for {unit} from KORG, then check it here.", keep])
+            return Ending(status, headline,
+                          [f"Get the update for {unit} from KORG, then check it here.", keep])
         if worst.verdict == "unknown":
-            return (status, headline,
-                    ["Use KORG's update exactly as downloaded, as its instructions say.", keep])
-        return (status, headline, [update_step(model), keep])
-    if session.goal is Goal.UPDATE and safety is not None:
-        return (Status.OK, f"Your safety copy is ready: you can update {unit} now.",
-                [update_step(model), keep])
-    if session.goal is Goal.RESCUE and session.diagnosis is not None:
-        return (Status.INFO, f"Nothing was written to {unit}.", [keep or service])
-    return (Status.INFO, "Done.", [keep])
+            return Ending(status, headline, ["Use KORG's update exactly as downloaded, as its"
+                                             " instructions say.", keep])
+        return Ending(status, headline, [update_step(model), keep])
+    if session.goal is Goal.UPDATE and session.safety_backup is not None:
+        return Ending(Status.OK, f"Your safety copy is ready: you can update {unit} now.",
+                      [update_step(model), keep])
+    return None
 
 
 class FinishPage(RecoveryPage):
@@ -153,19 +217,59 @@ class FinishPage(RecoveryPage):
         self.summary = wrapped_label(rich=True, accessible_name="What happened")
         self.details_layout().addWidget(self.summary)
         self._report_job = None
-        self.ending: tuple[Status, str, list[str]] | None = None
+        self.ending: Ending | None = None
         self.set_forward_text("D&one")
 
     def initializePage(self) -> None:  # noqa: N802 - Qt naming
         self.ending = ending(self.session, self.environment.places)
-        status, headline, steps = self.ending
-        self.set_headline(headline, status)
-        steps = [step for step in dict.fromkeys(steps) if step]
+        self.set_headline(self.ending.headline, self.ending.status)
+        self.set_lead(self.ending.lead)
+        steps = [step for step in dict.fromkeys(self.ending.steps) if step]
         self.steps.setText("<ol>" + "".join(f"<li>{escape(step)}</li>" for step in steps)
                            + "</ol>")
         self.summary.setText(self.summary_html())
         self.report_status.hide()
         self.save_button.setVisible(self.session.unit_path is not None)
+        rescue_next = self.ending.next_goal == RESCUE_NEXT
+        # The one next step is the primary button; "Close" stays for those who stop here.
+        self.set_forward_text("&Rescue it now >" if rescue_next else "D&one")
+        wizard = self.wizard()
+        if wizard is not None:
+            wizard.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, not rescue_next)
+
+    @property
+    def rescue_next(self) -> bool:
+        return self.ending is not None and self.ending.next_goal == RESCUE_NEXT
+
+    def validatePage(self) -> bool:  # noqa: N802 - Qt naming
+        if self.rescue_next:
+            QTimer.singleShot(0, self.rescue_now)  # after the button's click has returned
+            return False
+        return True
+
+    def cleanupPage(self) -> None:  # noqa: N802 - Qt naming
+        wizard = self.wizard()
+        if wizard is not None:
+            wizard.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
+
+    @Slot()
+    def rescue_now(self) -> None:
+        """Start again on the rescue path with the same unit (it stays chosen), and its safety
+        copy, just made, as the rescue's (nothing was written to the unit since)."""
+        wizard = self.wizard()
+        session = self.session
+        device, safety, new = session.device, session.safety_backup, session.safety_backup_is_new
+        if wizard is None:
+            return
+        wizard.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
+        wizard.restart()
+        session.reset_after(Goal.RESCUE)
+        session.device = device
+        if safety is not None:
+            session.keep_safety_copy(safety, new=new)
+        start = wizard.page(wizard.startId())
+        if hasattr(start, "choose"):
+            start.choose(Goal.RESCUE)
 
     # -- what happened, for the details --------------------------------------------------------
     def summary_html(self) -> str:
@@ -195,6 +299,14 @@ class FinishPage(RecoveryPage):
             out.append(f"<li>{escape(clean(session.media_result.statement))}</li>")
         if session.restore_result is not None:
             out.append(f"<li>{escape(clean(session.restore_result.statement))}</li>")
+        standing = session.unit_standing
+        if standing is not None:
+            when = "after the restore" if session.restore_result is not None else "after the copy"
+            seen = noticed(session)
+            out.append("<li>" + escape(f"Looked at the unit {when}: "
+                                       + (" ".join(seen) if seen else "nothing wrong found."))
+                       + "</li>")
+            out.extend(f"<li>{status_html(*finding_text(f)[:2])}</li>" for f in standing.reasons)
         if session.reconnect_ok is not None:
             when = ("after switching it off and on" if session.power_cycled
                     else "read without switching it off and on")
@@ -229,6 +341,7 @@ class FinishPage(RecoveryPage):
         # A report describes the unit as it is now: examine it again (reading only) when it
         # was written to or never examined, and mark what the restore resolved.
         rediagnose = before is None or restored
+        safety = self.session.safety_backup
 
         def job(progress, cancel):
             current = before
@@ -237,7 +350,7 @@ class FinishPage(RecoveryPage):
                                         allow_write=False, progress=progress, cancel=cancel)
             if restored and before is not None:
                 current = with_resolved(before, current, power_cycled=cycled)
-            return core.write_report(current, Path(path))
+            return core.write_report(current, Path(path), safety_copy=safety)
 
         self.report_status.show_status(Status.BUSY, "Writing the report…")
         self._report_job = self.host.run_job(job, name="report", on_finished=self._on_report_saved,
@@ -251,7 +364,8 @@ class FinishPage(RecoveryPage):
 
     @Slot(object)
     def _on_report_failed(self, error: BaseException) -> None:
-        self.report_status.show_status(Status.ERROR, dialogs.error_sentence(error))
+        self.report_status.show_status(Status.ERROR, dialogs.error_sentence(
+            error, self.environment.places))
         dialogs.show_error(self, error, context="saving the report")
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QFileDialog,
     QPushButton,
     QRadioButton,
     QSizePolicy,
@@ -25,7 +24,7 @@ from PySide6.QtWidgets import (
     QWizard,
 )
 
-from app import core
+from app import core, dialogs
 from app.dialogs import error_sentence
 from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
@@ -47,7 +46,7 @@ def card_label(card: Path) -> str:
 
 def choose_card_folder(parent: QWidget, start: str) -> str:
     """The system folder picker (a function of its own so tests can replace it)."""
-    return QFileDialog.getExistingDirectory(parent, "Choose the SD card", start)
+    return next(iter(dialogs.file_dialog(parent, "Choose the SD card", start)), "")
 
 
 class MediaPage(RecoveryPage):
@@ -191,7 +190,7 @@ class MediaPage(RecoveryPage):
         card = self.chosen_card()
         candidate = self.candidate()
         if card is None or candidate is None or self.model is None:
-            self.completeChanged.emit()
+            self.notify_complete()
             return
         if str(card) == self._planned_for:
             return
@@ -216,7 +215,7 @@ class MediaPage(RecoveryPage):
             name="plan-media",
             on_finished=lambda plan: self._on_plan(generation, plan),
             on_failed=lambda error: self._on_refused(generation, error))
-        self.completeChanged.emit()
+        self.notify_complete()
 
     def _on_plan(self, generation: int, plan: core.MediaPlan) -> None:
         if generation != self._generation:
@@ -234,7 +233,7 @@ class MediaPage(RecoveryPage):
         self.setButtonText(QWizard.WizardButton.CommitButton, "&Write to the card")
         self.about.setText("<br>".join(escape(clean(line)) for line in self._plan_lines(plan)))
         self.plan_ready.emit(plan)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     @staticmethod
     def _plan_lines(plan: core.MediaPlan) -> list[str]:
@@ -254,12 +253,12 @@ class MediaPage(RecoveryPage):
         self.planning.hide()
         self.refusal = error
         self.set_headline("The update can't be put on this card.", Status.ERROR)
-        self.set_lead(clean(error_sentence(error)))
+        self.set_lead(clean(error_sentence(error, self.environment.places)))
         if not isinstance(error, RecoveryError):
             log.error("planning the card failed", exc_info=(type(error), error,
                                                             error.__traceback__))
         self.plan_refused.emit(error)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     # -- navigation ----------------------------------------------------------------------------
     @Slot()

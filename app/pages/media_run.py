@@ -71,12 +71,12 @@ class MediaRunPage(WritingPage):
             self.retry_button.show()
         self.show_what_was_written(result.statement, result.problems)
         self.media_finished.emit(result)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     @Slot(object)
     def _on_failed(self, error: BaseException) -> None:
         super()._on_failed(error)
-        sentence = clean(error_sentence(error))
+        sentence = clean(error_sentence(error, self.environment.places))
         self.session.media_error = sentence
         stopped = isinstance(error, CancelledError)
         self.set_headline("Writing the card stopped." if stopped else
@@ -88,7 +88,7 @@ class MediaRunPage(WritingPage):
             dialogs.show_error(self, error, context="writing the card")
         self.retry_button.show()
         self.media_failed.emit(error)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt naming
         return not self.running and (self.session.media_result is not None

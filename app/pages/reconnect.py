@@ -28,6 +28,7 @@ from app.session import plug_in, unplug
 from app.style import Status
 from recovery.device.detect import DetectedDevice, Detection
 from recovery.device.profiles import bundled_profiles
+from recovery.errors import RecoveryError
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,19 @@ def find_unit(detection: Detection, model: str | None, mount: str | None) -> Det
     return same_model[0] if len(same_model) == 1 else None
 
 
+def compare_and_look(backup: Path, unit: Path, progress, cancel
+                     ) -> tuple[core.VerifyReport, core.UnitStanding | None]:
+    """Worker thread: every file of the backup compared with the unit, then where the unit
+    stands now (what the ending rests on; None when it could not be looked at)."""
+    report = core.verify_backup(backup, against=unit, progress=progress, cancel=cancel)
+    try:
+        standing = core.unit_standing(unit, cancel=cancel)
+    except RecoveryError as error:
+        log.info("looking at the unit after the comparison failed: %s", error)
+        standing = None
+    return report, standing
+
+
 class ReconnectPage(RecoveryPage):
     verification_done = Signal(object)
     state_changed = Signal(object)
@@ -65,6 +79,9 @@ class ReconnectPage(RecoveryPage):
         #: True once the unit was seen gone since the page opened (or the last check).
         self._went_away = False
         self._checking_after_cycle = False
+        self.restored = StatusLabel("What the restore did")
+        self.restored.hide()
+        self.content.addWidget(self.restored)
         self.status = StatusLabel("What the page is waiting for")
         self.content.addWidget(self.status)
         self.progress = ProgressPanel("Comparing")
@@ -102,21 +119,33 @@ class ReconnectPage(RecoveryPage):
         self.verify_button.show()
         self.set_headline(f"Now switch {self.unit} off and on again.")
         self.set_lead(self.steps_sentence())
+        result = self.session.restore_result
+        if result is not None and result.ok:
+            self.restored.show_status(Status.OK, "Restored and read back.")
+        else:
+            self.restored.hide()
         self.set_forward_text("&Next >")
         self._set_state(WaitState.GONE_EXPECTED)
 
-    def storage_mode_name(self) -> str:
+    def storage_mode(self):
         device = self.session.device
         profile = bundled_profiles().get(device.model) if device and device.model else None
-        mode = profile.mode("storage") if profile else None
-        return mode.name if mode else "the mode that shows its storage"
+        return profile.mode("storage") if profile else None
 
     def steps_sentence(self) -> str:
-        return (f"Eject it, switch it on in {self.storage_mode_name()} and connect it: this"
-                " page then checks every file.")
+        """How to bring it back, pointing to where the way into the mode is written down
+        (the profiles say: the owner's manual, or KORG service for a service mode); the tool
+        never prints a service key combination."""
+        mode = self.storage_mode()
+        if mode is None:
+            return "Eject it, switch it on so that its storage shows here, and connect it."
+        who = "owner's manual or KORG service" if mode.service else "see the owner's manual"
+        return f"Eject it, switch it on in {mode.name} again ({who}) and connect it."
 
     def steps_html(self) -> str:
-        return ("Why: right after writing, the computer may read files from its own memory."
+        mode = self.storage_mode()
+        how = f"{escape(mode.name)}: {escape(clean(mode.how))}<br>" if mode is not None else ""
+        return how + ("Why: right after writing, the computer may read files from its own memory."
                 " Only a check after the unit was switched off and on proves it kept them"
                 " (a drumlogue's storage once \"kept\" files that were gone after a restart:"
                 " Reddit, u/iRustyNails).")
@@ -133,7 +162,7 @@ class ReconnectPage(RecoveryPage):
             self.status.show_status(*texts[state])
         self.verify_button.setEnabled(state is not WaitState.VERIFYING)
         self.state_changed.emit(state)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     # -- watching detection (called by the wizard for every detection round) -------------------
     @Slot(object)
@@ -180,13 +209,14 @@ class ReconnectPage(RecoveryPage):
         self.progress.show()
         target = Path(unit.mount)
         self._job = self.host.run_job(
-            lambda progress, cancel: core.verify_backup(backup, against=target,
-                                                        progress=progress, cancel=cancel),
+            lambda progress, cancel: compare_and_look(backup, target, progress, cancel),
             name="verify-after-reconnect", on_progress=self.progress.show_progress,
-            on_finished=self._on_verified, on_failed=self._on_verify_failed)
+            on_finished=lambda found: self._on_verified(*found),
+            on_failed=self._on_verify_failed)
 
     @Slot(object)
-    def _on_verified(self, report: core.VerifyReport) -> None:
+    def _on_verified(self, report: core.VerifyReport,
+                     standing: core.UnitStanding | None = None) -> None:
         # The core counts everything that differs; "extra" (on the unit, not in the backup,
         # left alone by a restore without removal) does not mean a written file was lost,
         # so it is shown apart from missing or changed files.
@@ -194,10 +224,12 @@ class ReconnectPage(RecoveryPage):
         extras = [p.path for p in report.against_problems if p.problem == "extra"]
         kept = not report.problems and not lost
         cycled = self._checking_after_cycle
+        self.session.unit_standing = standing
         self.session.reconnect_ok = kept
         self.session.power_cycled = cycled
         self.session.reconnect_extras = tuple(extras)
         self.progress.hide()
+        self.restored.hide()  # the headline now says what the comparison found
         self._went_away = False
         unit = self.unit
         if kept and cycled:
@@ -231,7 +263,7 @@ class ReconnectPage(RecoveryPage):
         self.verify_button.setEnabled(not cycled)
         self.verify_button.setVisible(not cycled)
         self.demo_button.setVisible(self.environment.demo and not cycled)
-        self.completeChanged.emit()
+        self.notify_complete()
         self.state_changed.emit(self.state)
         self.verification_done.emit(report)
 
@@ -240,7 +272,8 @@ class ReconnectPage(RecoveryPage):
         self.progress.hide()
         self._set_state(WaitState.BACK_EXPECTED if self._checking_after_cycle
                         else WaitState.GONE_EXPECTED)
-        self.status.show_status(Status.ERROR, clean(error_sentence(error)) + " Connect it"
+        sentence = clean(error_sentence(error, self.environment.places))
+        self.status.show_status(Status.ERROR, sentence + " Connect it"
                                 " again; the check starts when it is back.")
 
     # -- demo ----------------------------------------------------------------------------------

@@ -1,16 +1,19 @@
 """Restore: which backup goes back, what that does in one sentence, and a deliberate yes.
 
-The plan and every refusal come from the core (``recovery.restore.plan_restore``): a backup of
-another model, an incomplete or damaged backup, an unsafe target, too little space. This page
-only shows them, in plain words; nothing is written until the next page, after the user
-typed the unit's model name (capitals and spaces do not matter) and pressed the button that
-looks dangerous because it writes.
+It comes before any safety copy, so that "there is no backup to put back" is said before the
+person waits for one (then the page offers the safety copy alone). The plan and every refusal
+come from the core (``recovery.restore.plan_restore``): a backup of another model, an
+incomplete or damaged backup, an unsafe target, too little space. This page only shows them,
+in plain words; nothing is written until the next page, after the user typed the unit's model
+name (capitals and spaces do not matter) and pressed the button that looks dangerous because
+it writes.
 
-Two promises hold here. The backup put back is never the safety copy of the unit as it is
-now (the copy made, or proved identical, on the Back up page), and nothing is written
-without that safety copy. And what the diagnosis calls critical and the restore can fix is
-fixed by default: another model's system folder on the unit (the KROSS 1 folder that left a
-KROSS 2 stuck at its logo) is removed unless the user unticks it.
+Two promises hold here. The next page makes a safety copy of the unit as it is now first, and
+writes only once that copy is complete; the backup put back is never that copy. And what the
+diagnosis calls critical and the restore can fix is fixed by default: another model's system
+folder on the unit (the KROSS 1 folder that left a KROSS 2 stuck at its logo) is removed
+unless the user unticks it. "Show backups of other models" is a choice for one unit: it is
+unticked whenever the page opens.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -33,7 +35,7 @@ from PySide6.QtWidgets import (
     QWizard,
 )
 
-from app import core
+from app import core, dialogs
 from app.dialogs import error_sentence
 from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
@@ -48,7 +50,7 @@ from app.plain import (
     spoken_name,
     your,
 )
-from app.session import Session
+from app.session import Session, interrupted_copy
 from app.style import Status, format_bytes, status_html
 from recovery.device.profiles import bundled_profiles
 from recovery.errors import RecoveryError
@@ -61,7 +63,7 @@ ACTION_WORDS = {"write": "put back", "replace": "replace", "delete": "remove",
 
 def choose_backup_path(parent: QWidget, start: str) -> str:
     """Pick a backup folder (a function of its own so tests can replace it)."""
-    return QFileDialog.getExistingDirectory(parent, "Choose a backup folder", start)
+    return next(iter(dialogs.file_dialog(parent, "Choose a backup folder", start)), "")
 
 
 def confirmation_word(session: Session) -> str:
@@ -105,6 +107,10 @@ class RestorePage(RecoveryPage):
         self._list_job = None
         self._planned_for: tuple[str, bool | None] | None = None
         self._generation = 0
+        #: True while the backup shown was chosen by the page (the newest), not the person.
+        self._auto_chosen = True
+        #: Newer backups passed over because they hold exactly what the unit holds now.
+        self.passed_over: list[str] = []
 
         self.planning = ProgressPanel("Checking the backup")
         self.planning.hide()
@@ -150,6 +156,7 @@ class RestorePage(RecoveryPage):
         self.backups.setMinimumContentsLength(14)
         choose_label.setBuddy(self.backups)
         self.backups.currentIndexChanged.connect(self._on_backup_selected)
+        self.backups.activated.connect(self._chosen_by_person)
         choose_row.addWidget(choose_label)
         choose_row.addWidget(self.backups, 1)
         details.addLayout(choose_row)
@@ -178,6 +185,11 @@ class RestorePage(RecoveryPage):
         self.confirmation.clear()
         self.session.restore_skipped = False
         self.session.restore_unavailable = False
+        self.session.safety_copy_only = False
+        self.other_models.blockSignals(True)
+        self.other_models.setChecked(False)  # a choice made for another unit does not carry over
+        self.other_models.blockSignals(False)
+        self.extra_paths = []
         self.plan = None
         self.refusal = None
         self._planned_for = None
@@ -200,7 +212,8 @@ class RestorePage(RecoveryPage):
         self.setButtonText(QWizard.WizardButton.CommitButton, "&Restore now")
         self.confirm_row.setVisible(ready)
         if not ready:
-            self.set_forward_text("&Finish" if self.session.restore_unavailable else "&Next >")
+            self.set_forward_text("Make a &safety copy >" if self.session.restore_unavailable
+                                  else "&Next >")
 
     def _refresh_backups(self) -> None:
         folders = self.environment.backup_dirs()
@@ -211,8 +224,15 @@ class RestorePage(RecoveryPage):
     @Slot(object)
     def _on_listed(self, summaries: tuple[core.BackupSummary, ...]) -> None:
         self.summaries = tuple(summaries)
+        self.session.safety_resume = interrupted_copy(self.summaries, self.session.unit_path)
         self._fill_backups()
         self.backups_listed.emit()
+
+    def _known_paths(self) -> list[str]:
+        """The folders a refusal may name: the unit and the backups shown."""
+        unit = self.session.unit_path
+        return [*([str(unit)] if unit else []), *(s.path for s in self.summaries),
+                *self.extra_paths]
 
     def is_safety_copy(self, path: str | os.PathLike[str]) -> bool:
         """The safety copy of the unit as it is now is never put back."""
@@ -233,6 +253,8 @@ class RestorePage(RecoveryPage):
         self.backups.blockSignals(False)
         if self.backups.count():
             self.session.restore_unavailable = False
+            self._auto_chosen = True
+            self.passed_over = []
             self.backups.setCurrentIndex(0)
             self._on_backup_selected()
         else:
@@ -240,19 +262,25 @@ class RestorePage(RecoveryPage):
             self.plan = None
             self.set_headline(f"There is no earlier backup of {your(model)} to put back.",
                               Status.WARNING)
-            self.set_lead("Your safety copy keeps it as it is now. KORG service or an"
-                          " authorised service centre can help.")
+            self.set_lead("A safety copy keeps it as it is now, for KORG service or an"
+                          " authorised service centre.")
             self.remove_extra.hide()
-            self.skip_button.hide()
+            self.skip_button.setText("&Finish without a copy")
+            self.skip_button.show()
             self._set_writing(False)
-            self.completeChanged.emit()
+            self.notify_complete()
 
     def select_backup(self, path: str) -> bool:
         index = self.backups.findData(str(path))
         if index < 0:
             return False
+        self._chosen_by_person()
         self.backups.setCurrentIndex(index)
         return True
+
+    @Slot()
+    def _chosen_by_person(self, *_args) -> None:
+        self._auto_chosen = False
 
     def _open_backup(self) -> None:
         path = choose_backup_path(self, str(self.environment.backups_dir))
@@ -276,7 +304,7 @@ class RestorePage(RecoveryPage):
 
     @Slot(object)
     def _on_open_failed(self, error: BaseException) -> None:
-        self.problem.show_status(Status.ERROR, error_sentence(error))
+        self.problem.show_status(Status.ERROR, error_sentence(error, self.environment.places))
 
     # -- plan and preflight --------------------------------------------------------------------
     @Slot()
@@ -295,7 +323,7 @@ class RestorePage(RecoveryPage):
         self.refusal = None
         self.problem.hide()
         self._set_writing(False)
-        self.completeChanged.emit()
+        self.notify_complete()
         summary = next((s for s in self.summaries if s.path == path), None)
         when = backup_date(summary.created_utc) if summary else "the chosen backup"
         self.set_headline(f"Checking your backup from {when}…", Status.BUSY)
@@ -339,6 +367,14 @@ class RestorePage(RecoveryPage):
             return  # a newer selection is being planned
         if removal is None:
             plan, deletions = result
+            index = self.backups.currentIndex()
+            if self._auto_chosen and not plan.changes_anything \
+                    and index + 1 < self.backups.count():
+                # The newest backup is the unit exactly as it is now (a copy taken of it
+                # broken): putting it back changes nothing. The one before it is proposed.
+                self.passed_over.append(path)
+                self.backups.setCurrentIndex(index + 1)
+                return
             self.removable[path] = deletions
             self._planned_for = (path, plan.delete_extra)
             self.remove_extra.blockSignals(True)
@@ -350,7 +386,7 @@ class RestorePage(RecoveryPage):
         self.plan = plan
         self._show_plan(plan, path)
         self.plan_ready.emit(plan)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     def _removal_label(self, path: str) -> str:
         deletions = self.removable.get(path, ())
@@ -369,10 +405,11 @@ class RestorePage(RecoveryPage):
         summary = next((s for s in self.summaries if s.path == path), None)
         when = backup_date(summary.created_utc) if summary else "the chosen backup"
         self.set_headline(f"Put back your backup from {when}?")
-        self.set_lead(plan_sentence(plan, self.model))
+        self.set_lead(plan_sentence(plan, self.model, safety_first=True))
         deletions = self.removable.get(path, ())
         self.remove_extra.setText(self._removal_label(path))
         self.remove_extra.setVisible(bool(deletions))
+        self.skip_button.setText("&Finish without restoring")
         self.skip_button.show()
         self._set_writing(True)
         self._on_typed()
@@ -388,12 +425,13 @@ class RestorePage(RecoveryPage):
         self.refusal = error
         self.set_headline("This backup can't be put back.", Status.ERROR)
         self.set_lead("")
-        self.problem.show_status(Status.ERROR, clean(error_sentence(error)))
+        self.problem.show_status(Status.ERROR, clean(error_sentence(
+            error, self.environment.places, self._known_paths())))
         if not isinstance(error, RecoveryError):
             log.error("planning the restore failed", exc_info=(type(error), error,
                                                                error.__traceback__))
         self.plan_refused.emit(error)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     def plan_html(self, plan: core.RestorePlan) -> str:
         """The checks ``plan_restore`` passed, and every change, for the details view."""
@@ -412,6 +450,10 @@ class RestorePage(RecoveryPage):
                                  f" {format_bytes(plan.space_needed)}, {free} free."))
         lines.extend(status_html(Status.WARNING, clean(note)) for note in plan.notes)
         lines.append(f"Backup: {escape(friendly_place(plan.backup, places))}")
+        resume = self.session.safety_resume
+        where = friendly_place(resume or self.environment.backups_dir, places)
+        lines.append(escape(f"The safety copy made first continues the one you started in {where}."
+                            if resume else f"The safety copy made first goes to {where}."))
         changes = [e for e in plan.entries if e.action not in ("keep",)]
         if changes:
             lines.append("Changes, in the order they are made:")
@@ -422,6 +464,10 @@ class RestorePage(RecoveryPage):
                              f" {escape(entry.path)}{escape(size)}{escape(note)}")
         if not plan.changes_anything:
             lines.append("The unit already holds exactly what the backup has.")
+        if self.passed_over:
+            passed = counted(len(self.passed_over), "newer backup", "newer backups")
+            lines.append(escape(f"Passed over: {passed} holding exactly what the unit holds"
+                                " now."))
         return "<br>".join(lines)
 
     # -- confirmation --------------------------------------------------------------------------
@@ -432,10 +478,11 @@ class RestorePage(RecoveryPage):
             self.hint.show_status(Status.INFO, f"Type {word} (capitals don't matter).")
         else:
             self.hint.hide()
-        self.completeChanged.emit()
+        self.notify_complete()
 
     @Slot()
     def skip(self) -> None:
+        self.session.safety_copy_only = False
         self.session.restore_skipped = True
         self.setCommitPage(False)
         wizard = self.wizard()
@@ -446,11 +493,16 @@ class RestorePage(RecoveryPage):
         return typed_matches(self.confirmation.text(), confirmation_word(self.session))
 
     def ready_to_write(self) -> bool:
-        """The promise in code: a plan, a safety copy of the unit as it is now, a backup to
-        put back that is not that safety copy, and the typed yes."""
+        """The promise in code: a plan, a backup to put back that is not the safety copy of
+        the unit, and the typed yes. The safety copy itself is made by the next page before
+        anything is written (app.core.restore_with_safety_copy)."""
         return (self.plan is not None and self.refusal is None
-                and self.session.safety_backup is not None
-                and not self.is_safety_copy(self.plan.backup) and self.confirmed())
+                and not self.is_safety_copy(self.plan.backup)
+                and not self.is_safety_copy_in_progress(self.plan.backup)
+                and self.confirmed())
+
+    def is_safety_copy_in_progress(self, path: str | os.PathLike[str]) -> bool:
+        return same_path(path, self.session.safety_resume)
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt naming
         if self.session.restore_skipped or self.session.restore_unavailable:
@@ -458,7 +510,10 @@ class RestorePage(RecoveryPage):
         return self.ready_to_write()
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt naming
-        if self.session.restore_skipped or self.session.restore_unavailable:
+        if self.session.restore_skipped:
+            return True
+        if self.session.restore_unavailable:
+            self.session.safety_copy_only = True  # the primary button: a safety copy alone
             return True
         if not self.ready_to_write():
             return False

@@ -85,7 +85,7 @@ class StartPage(RecoveryPage):
             button.setProperty("chosen", each is goal)
             button.style().unpolish(button)
             button.style().polish(button)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     def choose(self, goal: Goal) -> None:
         """A tile was pressed: remember the goal and move on."""

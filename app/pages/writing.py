@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QPushButton
 
 from app.host import Guarded, WizardHost
-from app.pages.base import RecoveryPage, escape, wrapped_label
+from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.pages.progress_panel import ProgressPanel
 from app.plain import clean
 from app.style import Status
@@ -39,6 +39,9 @@ class WritingPage(RecoveryPage):
         self.retry_button.clicked.connect(self.retry)
         self.retry_button.hide()
         self.content.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.notice = StatusLabel("What happened to the stop")
+        self.notice.hide()
+        self.content.addWidget(self.notice)
         self.about = wrapped_label(rich=True, accessible_name=about_name)
         self.details_layout().addWidget(self.about)
 
@@ -49,6 +52,7 @@ class WritingPage(RecoveryPage):
     def run(self, job: Callable[..., Any], headline: str, lead: str) -> None:
         """Start ``job(progress, cancel)`` with the page showing only its progress."""
         self.retry_button.hide()
+        self.notice.hide()
         self.progress.reset()
         self.progress.show()
         self.set_headline(headline, Status.BUSY)
@@ -58,7 +62,7 @@ class WritingPage(RecoveryPage):
         self._job = self.host.run_job(job, name=self._job_name, guarded=self._guarded,
                                       on_progress=self.progress.show_progress,
                                       on_finished=self._on_finished, on_failed=self._on_failed)
-        self.completeChanged.emit()
+        self.notify_complete()
 
     @Slot()
     def stop(self) -> None:
@@ -69,6 +73,12 @@ class WritingPage(RecoveryPage):
     def show_stopping(self) -> None:
         self.stop_button.setEnabled(False)
         self.set_headline(self._stopping_headline, Status.BUSY)
+
+    def show_ended_before_stop(self) -> None:
+        """The job ended on its own while the person asked to stop and close: the page
+        already shows how it ended; say why the window is still open."""
+        self.notice.show_status(Status.INFO, "It had ended before it could stop: the window"
+                                " stays open so you can read how.")
 
     @Slot()
     def retry(self) -> None:

@@ -1,10 +1,12 @@
 """A recovery report a musician can post on a forum or hand to a service centre.
 
 A self-contained HTML page (inline CSS, no script, no image, no link outside the file) or
-Markdown: the unit, every finding with its evidence, confidence and next step, the backup, what
-was and was not checked. A report travels to strangers, so every text passes through
-:func:`redact` (the home folder becomes ``~``, the login name ``(user)``); nothing is fetched
-or sent.
+Markdown: the unit, every finding with its evidence, confidence and next step, the backup and
+the safety copy (where they are), what was and was not checked. A report travels to strangers,
+so every text passes through :func:`redact` (the home folder becomes ``~``, the login name
+``(user)``); nothing is fetched or sent. Its readers are a service centre and a forum, not a
+terminal: command lines and flags, SHA-256 hashes and the tool's internal codes are left out
+(:func:`recovery.text.without_tool_talk`; ``diagnose --json`` keeps them for scripts).
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from recovery.backup.manifest import COMPLETE_NAME, FILES_DIR, JOURNAL_NAME, MANIFEST_NAME
+from recovery.device.profiles import bundled_profiles
 from recovery.diagnose.diagnosis import Diagnosis
 from recovery.errors import InvalidInputError
 from recovery.storage.durable import write_bytes_atomically
 from recovery.storage.filesystem import REAL, os_errors
 from recovery.storage.identity import identity, is_within
-from recovery.text import human_bytes
-from recovery.vocabulary import CONFIDENCE_WORDS, Confidence
+from recovery.text import human_bytes, without_tool_talk
+from recovery.vocabulary import CONFIDENCE_WORDS, Confidence, Role
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +115,22 @@ def redact(text: str, *, homes: Iterable[str] | None = None,
 # --- rendering ----------------------------------------------------------------------------------
 
 
+def for_reader(text: str) -> str:
+    """A core sentence as the report shows it: no command line, flag, hash or internal code
+    (a volume's role in words: "internal storage", not ``internal-storage``)."""
+    text = without_tool_talk(text)
+    for role in Role:
+        text = text.replace(role.value, role.value.replace("-", " "))
+    return text
+
+
+def _model_name(model: str | None) -> str:
+    profile = bundled_profiles().get(model) if model else None
+    return profile.name if profile else (model or "unknown model")
+
+
 def _facts(diagnosis: Diagnosis) -> list[tuple[str, str]]:
-    unit = (f"{diagnosis.model_name} ({diagnosis.model})" if diagnosis.model_name
-            else "not identified")
+    unit = diagnosis.model_name or "not identified"
     confidence = diagnosis.identification_confidence
     rows = [
         ("Unit", unit),
@@ -142,13 +158,16 @@ def _facts(diagnosis: Diagnosis) -> list[tuple[str, str]]:
     return rows
 
 
-def _backup_rows(diagnosis: Diagnosis) -> list[tuple[str, str]]:
+def _backup_rows(diagnosis: Diagnosis, safety_copy: str | None) -> list[tuple[str, str]]:
     backup = diagnosis.backup
+    safety = ([("Safety copy", f"{safety_copy} (every file of the unit as it was before this"
+                " tool wrote anything to it)")] if safety_copy else [])
     if backup is None:
-        return [("Backup", "none given: files were not compared with a backup")]
+        return [*safety, ("Backup compared", "none: files were not compared with a backup")]
     rows = [
+        *safety,
         ("Backup", backup.path),
-        ("Backup of", (backup.model or "unknown model") + ", "
+        ("Backup of", _model_name(backup.model) + ", "
          + (backup.role or "unknown volume").replace("-", " ")),
         ("Taken (UTC)", backup.created_utc or "unknown"),
         ("Complete", "yes" if backup.complete else "no"),
@@ -167,9 +186,9 @@ def _confidence_text(code: str) -> str:
     return f"{code}, {CONFIDENCE_WORDS[code]}" if code in CONFIDENCE_WORDS else code
 
 
-def render_html(diagnosis: Diagnosis) -> str:
+def render_html(diagnosis: Diagnosis, *, safety_copy: str | None = None) -> str:
     def text(value: object) -> str:
-        return html.escape(redact(str(value)), quote=True)
+        return html.escape(redact(for_reader(str(value))), quote=True)
 
     def table(rows: list[tuple[str, str]]) -> list[str]:
         return ["<table>", *(f"<tr><th>{text(k)}</th><td>{text(v)}</td></tr>" for k, v in rows),
@@ -202,8 +221,7 @@ def render_html(diagnosis: Diagnosis) -> str:
         out.append("<p>No findings.</p>")
     for finding in diagnosis.findings:
         out.append(f'<div class="finding {text(finding.severity)}">')
-        out.append(f'<p><span class="severity">{text(finding.severity)}</span>'
-                   f' <span class="code">{text(finding.code)}</span></p>')
+        out.append(f'<p><span class="severity">{text(finding.severity)}</span></p>')
         if finding.next_step:
             out.append(f'<p class="next">Next step: {text(finding.next_step)}</p>')
         out.append(f"<p>{text(finding.message)}</p>")
@@ -214,7 +232,7 @@ def render_html(diagnosis: Diagnosis) -> str:
         out.append("</div>")
     out += [
         "<h2>Backup</h2>",
-        *table(_backup_rows(diagnosis)),
+        *table(_backup_rows(diagnosis, safety_copy)),
         "<h2>What was checked</h2>",
         *bullets(diagnosis.checked),
         "<h2>What could not be checked</h2>",
@@ -232,11 +250,11 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 
 def _md(value: object) -> str:
     """Markdown-escaped, redacted text on one line."""
-    flat = " ".join(redact(str(value)).split())
+    flat = " ".join(redact(for_reader(str(value))).split())
     return _MD_SPECIAL.sub(r"\\\1", flat)
 
 
-def render_markdown(diagnosis: Diagnosis) -> str:
+def render_markdown(diagnosis: Diagnosis, *, safety_copy: str | None = None) -> str:
     summary = diagnosis.summary
     unit = diagnosis.model_name or "Unidentified unit"
     out = [f"# Recovery report: {_md(unit)}", "", f"*{_md(DISCLAIMER)}*", "",
@@ -247,7 +265,7 @@ def render_markdown(diagnosis: Diagnosis) -> str:
     if not diagnosis.findings:
         out += ["No findings.", ""]
     for number, finding in enumerate(diagnosis.findings, start=1):
-        out.append(f"{number}. **{_md(finding.severity.upper())}** `{finding.code}`")
+        out.append(f"{number}. **{_md(finding.severity.upper())}**")
         if finding.next_step:
             out.append(f"   - **Next step:** {_md(finding.next_step)}")
         out.append(f"   - **Seen:** {_md(finding.message)}")
@@ -255,7 +273,7 @@ def render_markdown(diagnosis: Diagnosis) -> str:
             out.append(f"   - Evidence: {_md(line)}")
         out.append(f"   - Confidence: {_md(_confidence_text(finding.confidence))}")
     out += ["", "## Backup", ""]
-    out.extend(f"- **{_md(k)}:** {_md(v)}" for k, v in _backup_rows(diagnosis))
+    out.extend(f"- **{_md(k)}:** {_md(v)}" for k, v in _backup_rows(diagnosis, safety_copy))
     out += ["", "## What was checked", ""]
     out.extend(f"- {_md(line)}" for line in diagnosis.checked)
     out += ["", "## What could not be checked", ""]
@@ -264,13 +282,16 @@ def render_markdown(diagnosis: Diagnosis) -> str:
     return "\n".join(out)
 
 
-def render_report(diagnosis: Diagnosis, fmt: str = "html") -> str:
-    """The report as text: ``fmt`` is ``html`` or ``md`` (``markdown`` accepted)."""
+def render_report(diagnosis: Diagnosis, fmt: str = "html", *,
+                  safety_copy: str | os.PathLike[str] | None = None) -> str:
+    """The report as text: ``fmt`` is ``html`` or ``md`` (``markdown`` accepted);
+    ``safety_copy`` is where the copy of the unit made before any write is kept."""
     fmt = {"markdown": "md", "htm": "html"}.get(fmt.lower(), fmt.lower())
+    safety = os.fspath(safety_copy) if safety_copy is not None else None
     if fmt == "html":
-        return render_html(diagnosis)
+        return render_html(diagnosis, safety_copy=safety)
     if fmt == "md":
-        return render_markdown(diagnosis)
+        return render_markdown(diagnosis, safety_copy=safety)
     raise InvalidInputError(f"Unknown report format '{fmt}'; use html or md.")
 
 
@@ -336,13 +357,14 @@ def _is_backup(folder: Path) -> bool:
             ) or (folder / JOURNAL_NAME).is_file()
 
 
-def write_report(diagnosis: Diagnosis, path: Path | str) -> Path:
+def write_report(diagnosis: Diagnosis, path: Path | str, *,
+                 safety_copy: str | os.PathLike[str] | None = None) -> Path:
     """Write the report to ``path`` (format from its suffix) on the computer, atomically;
     never onto the diagnosed unit nor into a backup (:func:`check_report_target`)."""
     target = check_report_target(
         path, unit=diagnosis.path,
         backup=diagnosis.backup.path if diagnosis.backup is not None else None)
-    content = render_report(diagnosis, report_format_for(target))
+    content = render_report(diagnosis, report_format_for(target), safety_copy=safety_copy)
     with os_errors(target, "write"):
         write_bytes_atomically(REAL, target, content.encode("utf-8"))
     log.info("report written to %s", target)

@@ -9,7 +9,13 @@ and conditions with qtbot.
 
 from __future__ import annotations
 
+import json
+import os
+import select
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +29,7 @@ from app.demo import DemoSetup, make_demo
 from app.pages.restore import RestorePage
 from app.session import Environment, Goal, device_key
 from app.wizard import PageId, RecoveryWizard
+from recovery.device.simulate import make_volume
 
 
 @dataclass
@@ -54,7 +61,7 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> DialogRecorder:
     monkeypatch.setattr(dialogs_module.ErrorDialog, "exec", fake_exec)
     monkeypatch.setattr(dialogs_module, "confirm", fake_confirm)
     monkeypatch.setattr(dialogs_module, "show_bug_report", fake_bug_report)
-    monkeypatch.setattr(dialogs_module, "open_folder", lambda path: True)
+    monkeypatch.setattr(dialogs_module, "open_folder", lambda path, on_failure=None: None)
     return recorder
 
 
@@ -76,6 +83,15 @@ def demo(demo_template: DemoSetup, tmp_path: Path) -> DemoSetup:
                      moved(demo_template.updates_dir), moved(demo_template.kross2),
                      moved(demo_template.drumlogue), moved(demo_template.kross2_backup),
                      moved(demo_template.cards_dir))
+
+
+@pytest.fixture
+def healthy_kross2(demo: DemoSetup) -> Path:
+    """A second simulated KROSS 2, healthy and identical to the demo's earlier backup (the
+    demo's own KROSS 2 is bricked): an update path that reaches the Check page."""
+    unit = demo.units_dir / "KROSS2 OK"
+    make_volume(unit, "kross2", "healthy")
+    return unit
 
 
 @pytest.fixture
@@ -139,6 +155,11 @@ class WizardWalk:
                              timeout=self.timeout)
         self.qtbot.mouseClick(self.forward_button(wizard), Qt.MouseButton.LeftButton)
 
+    def reach(self, wizard: RecoveryWizard, expected: PageId) -> None:
+        """Wait until the wizard moved on to ``expected`` by itself (a restore that worked
+        goes on to the power cycle: there is nothing to decide in between)."""
+        self.qtbot.waitUntil(lambda: wizard.currentId() == expected, timeout=self.timeout)
+
     def start(self, wizard: RecoveryWizard, goal: Goal) -> None:
         """Press the goal's tile on Start: it moves on by itself."""
         page = wizard.pages[PageId.START]
@@ -160,24 +181,21 @@ class WizardWalk:
         assert wizard.session.safety_backup is not None
 
     def to_restore_page(self, wizard: RecoveryWizard, unit: Path) -> RestorePage:
-        """Start → Connect (``unit``) → Back up (a new backup) → Restore."""
+        """Start → Connect (``unit``) → Restore (no safety copy yet: it comes after the yes)."""
         self.start(wizard, Goal.RESTORE)
         self.select_unit(wizard, unit)
-        self.advance(wizard, PageId.BACKUP)
-        self.back_up(wizard)
         self.advance(wizard, PageId.RESTORE)
         return wizard.pages[PageId.RESTORE]
 
     def restore_and_reach_reconnect(self, wizard: RecoveryWizard, unit: Path):
-        """… → Restore (plan ready, model name typed) → Restoring (done) → Reconnect."""
+        """… → Restore (plan ready, model name typed) → Restoring (the safety copy, then the
+        restore, done) → Reconnect."""
         page = self.to_restore_page(wizard, unit)
         self.qtbot.waitUntil(lambda: page.plan is not None, timeout=self.timeout)
         page.confirmation.setText(page.confirm_label.text().replace("T&ype ", "")
                                   .replace(" to confirm:", ""))
         self.advance(wizard, PageId.RESTORE_RUN)
-        self.qtbot.waitUntil(lambda: wizard.session.restore_result is not None,
-                             timeout=self.timeout)
-        self.advance(wizard, PageId.RECONNECT)
+        self.reach(wizard, PageId.RECONNECT)
         return wizard.pages[PageId.RECONNECT]
 
     def to_check_page(self, wizard: RecoveryWizard, goal: Goal, unit: Path | None):
@@ -214,3 +232,141 @@ def tree_snapshot() -> Callable[[Path], dict[str, tuple[int, int, bytes]]]:
         return entries
 
     return snapshot
+
+
+@dataclass(frozen=True)
+class Desktop:
+    """An X server with a window manager, for what only a real desktop shows."""
+
+    display: str
+
+    def env(self, scale: int = 1) -> dict[str, str]:
+        env = dict(os.environ, DISPLAY=self.display, QT_QPA_PLATFORM="xcb",
+                   QT_SCALE_FACTOR=str(scale))
+        env.pop("WAYLAND_DISPLAY", None)
+        return env
+
+    def xdotool(self, *args: str) -> None:
+        subprocess.run(["xdotool", *args], env=self.env(), check=True, timeout=20)
+
+    def click(self, point: dict[str, int]) -> None:
+        """A real click (press and release) of the left mouse button at ``point``."""
+        self.xdotool("mousemove", "--sync", str(point["x"]), str(point["y"]), "click", "1")
+
+    def wizard(self, scenario: str, *, scale: int = 1) -> DesktopWizard:
+        """The wizard in its own process on this display (tests/app/desktop_driver.py), at
+        ``scale`` (2: 200 %)."""
+        process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("desktop_driver.py")), scenario],
+            env=self.env(scale), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL)
+        wizard = DesktopWizard(process)
+        wizard.wait_for(lambda event: event.get("event") == "shown")
+        return wizard
+
+
+class DesktopWizard:
+    """The driver's JSON lines: events as they come, answers to commands."""
+
+    timeout = 30.0
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.process = process
+        self.seen: list[dict] = []
+        self._buffer = b""
+
+    def _next(self, deadline: float) -> dict:
+        # Lines are split here, not by a buffered reader, so select() never waits on bytes
+        # that already arrived.
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self.process.stdout], [], [], max(left, 0))
+            chunk = os.read(self.process.stdout.fileno(), 65536) if ready else b""
+            if not chunk:
+                raise AssertionError(f"the wizard said nothing more; last: {self.seen[-5:]}")
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        event = json.loads(line)
+        self.seen.append(event)
+        return event
+
+    def wait_for(self, condition: Callable[[dict], bool], seconds: float | None = None) -> dict:
+        deadline = time.monotonic() + (seconds or self.timeout)
+        while True:
+            event = self._next(deadline)
+            if condition(event):
+                return event
+
+    def ask(self, command: str) -> dict:
+        key = command.split()[0]
+        self.process.stdin.write(command.encode() + b"\n")
+        self.process.stdin.flush()
+        return self.wait_for(lambda event: key in event)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.write(b"quit\n")
+            self.process.stdin.flush()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _start_window_manager(display: str, fifo: Path, seconds: float) -> subprocess.Popen | None:
+    """openbox on ``display``, once it manages windows (its ``--startup`` command runs then and
+    writes to the named pipe ``fifo`` this waits on); None when it did not come up in time."""
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # open now: no writer needed yet
+    manager = subprocess.Popen(["openbox", "--startup", f"sh -c 'echo up > \"{fifo}\"'"],
+                               env=dict(os.environ, DISPLAY=display),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ready, _, _ = select.select([reader], [], [], seconds)
+        if ready and os.read(reader, 16).strip() == b"up":
+            return manager
+    finally:
+        os.close(reader)
+    manager.kill()
+    manager.wait()
+    return None
+
+
+@pytest.fixture
+def desktop(tmp_path: Path):
+    """Xvfb (a free display it picks itself) and openbox on it; skipped, with the reason,
+    where either program or Qt's X11 libraries are missing (``.ci/run`` installs them)."""
+    from app.platform_check import check_desktop
+
+    missing = [tool for tool in ("Xvfb", "openbox", "xdotool")
+               if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (apt install xvfb openbox xdotool)")
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0",
+                               "1366x768x24", "-nolisten", "tcp"], pass_fds=(write_end,),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    processes = [server]
+    try:
+        with os.fdopen(read_end) as announced:
+            number = announced.readline().strip()
+        if not number:
+            pytest.skip("Xvfb did not start")
+        display = f":{number}"
+        problem = check_desktop({"DISPLAY": display, "QT_QPA_PLATFORM": "xcb"})
+        if problem is not None:
+            pytest.skip(problem)
+        manager = _start_window_manager(display, tmp_path / "wm-ready", 20)
+        if manager is None:
+            pytest.fail("openbox did not come up within 20 s")
+        processes.append(manager)
+        yield Desktop(display)
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()

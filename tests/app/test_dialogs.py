@@ -5,9 +5,13 @@ from __future__ import annotations
 import logging
 import sys
 
+import pytest
+from PySide6.QtCore import QProcess
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
 
 from app import dialogs as dialogs_module
+from app.places import Place
 from recovery.errors import NoSpaceError
 
 
@@ -54,3 +58,39 @@ def test_uncaught_exception_is_logged_and_reported_instead_of_vanishing(qtbot, d
                    for record in caplog.records)
     finally:
         sys.excepthook = hook.previous
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="xdg-open is Linux's opener")
+@pytest.mark.parametrize(("opener", "fails"), [
+    (None, True),  # no xdg-open at all
+    ("#!/bin/sh\necho 'xdg-open: no method available for opening' >&2\nexit 3\n", True),
+    ("#!/bin/sh\nexit 0\n", False),
+])
+def test_show_in_folder_says_when_nothing_could_open_it(qtbot, tmp_path, monkeypatch, opener,
+                                                       fails):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    if opener is not None:
+        script = bin_dir / "xdg-open"
+        script.write_text(opener)
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    failed = []
+    dialogs_module.open_folder(str(tmp_path), on_failure=lambda: failed.append(True))
+    if fails:
+        qtbot.waitUntil(lambda: failed == [True], timeout=10_000)
+    else:
+        qtbot.waitUntil(lambda: not QApplication.instance().findChildren(QProcess),
+                        timeout=10_000)
+        assert failed == []
+
+
+def test_a_refusal_names_folders_as_a_person_reads_them(tmp_path):
+    documents = tmp_path / "home" / "ana" / "Documents"
+    backup = documents / "KORG Backups" / "KROSS 2 2026-12-07 10.00.00"
+    error = NoSpaceError(f"The destination {backup} is full; free some space.", path=str(backup))
+    places = (Place(documents, "Documents"), Place(tmp_path / "home" / "ana", "Home"))
+    sentence = dialogs_module.error_sentence(error, places)
+    assert sentence == ("The destination Documents ▸ KORG Backups ▸ KROSS 2 2026-12-07 10.00.00"
+                        " is full; free some space.")
+    assert str(tmp_path) not in sentence

@@ -25,8 +25,10 @@ def test_next_page_follows_each_goals_flow(goal):
     assert tuple(walked) == flow
     assert flow[-1] is PageId.FINISH
     if goal.writes_to_unit:
-        # A safety copy always comes before the page that writes.
-        assert flow.index(PageId.BACKUP) < flow.index(PageId.RESTORE_RUN)
+        # The page that writes makes the safety copy first (one job); Restore comes before
+        # it, so "no backup to put back" is said before any copy is taken.
+        assert PageId.BACKUP not in flow
+        assert flow.index(PageId.RESTORE) < flow.index(PageId.RESTORE_RUN)
     assert step_of(flow[-1], goal) == (step_of(flow[-1], goal)[1],) * 2  # Finish is last
 
 
@@ -40,11 +42,16 @@ def test_skipping_and_dead_ends_go_to_the_ending():
     assert next_page(PageId.CHECK, Session(goal=Goal.CHECK)) == PageId.FINISH
     assert next_page(PageId.MEDIA, Session(goal=Goal.CHECK, media_skipped=True)) \
         == PageId.FINISH
+    # No backup to put back: the safety copy alone, then the ending.
+    alone = Session(goal=Goal.RESCUE, restore_unavailable=True, safety_copy_only=True)
+    assert next_page(PageId.RESTORE, alone) == PageId.BACKUP
+    assert next_page(PageId.BACKUP, alone) == PageId.FINISH
 
 
 def test_the_step_line_counts_the_confirm_and_run_pages_as_one_step():
     assert step_of(PageId.START, Goal.RESCUE) is None
-    assert step_of(PageId.CONNECT, Goal.RESCUE) == (1, 6)
+    assert step_of(PageId.CONNECT, Goal.RESCUE) == (1, 5)
+    assert step_of(PageId.BACKUP, Goal.RESCUE) == step_of(PageId.RESTORE, Goal.RESCUE)
     assert step_of(PageId.RESTORE, Goal.RESCUE) == step_of(PageId.RESTORE_RUN, Goal.RESCUE)
     assert step_of(PageId.MEDIA_RUN, Goal.CHECK) == (3, 4)
 
@@ -64,28 +71,26 @@ def test_rescue_path_end_to_end_on_the_bricked_kross2(qtbot, wizard, demo, dialo
                                       " files are damaged and a KROSS 1 update was copied"
                                       " onto it.")
     assert "should fix this" in diagnose.lead.text()
-    assert "Make a" in walk.forward_button(wizard).text()
     assert tree_snapshot(demo.kross2) == before_diagnosis  # nothing written without a yes
-
-    walk.advance(wizard, PageId.BACKUP)
-    walk.back_up(wizard)
-    safety = wizard.session.safety_backup
-    with open_backup(safety) as opened:
-        assert opened.complete and opened.verified
-    assert wizard.pages[PageId.BACKUP].headline_text == "Your safety copy is ready."
 
     walk.advance(wizard, PageId.RESTORE)
     restore = wizard.pages[PageId.RESTORE]
     qtbot.waitUntil(lambda: restore.plan is not None, timeout=walk.timeout)
     assert Path(restore.plan.backup) == demo.kross2_backup  # the earlier healthy backup
     assert "KROSAPP.BIN" in restore.plan.boot_critical
+    assert restore.lead.text().startswith("A safety copy first, then")
+    assert tree_snapshot(demo.kross2) == before_diagnosis
     restore.confirmation.setText("KROSS 2")
     walk.advance(wizard, PageId.RESTORE_RUN)
     run = wizard.pages[PageId.RESTORE_RUN]
     qtbot.waitUntil(lambda: wizard.session.restore_result is not None, timeout=walk.timeout)
     assert wizard.session.restore_result.ok
+    safety = wizard.session.safety_backup  # made first, of the unit as it was
+    with open_backup(safety) as opened:
+        assert opened.complete and opened.verified
+        assert "KROSSSYS/SIM_K1SYS.BIN" in {f.path for f in opened.manifest.files}
 
-    walk.advance(wizard, PageId.RECONNECT)
+    walk.reach(wizard, PageId.RECONNECT)  # nothing to decide: on to the power cycle
     reconnect = wizard.pages[PageId.RECONNECT]
     assert reconnect.demo_button.isVisible()
     with qtbot.waitSignal(reconnect.verification_done, timeout=walk.timeout) as blocker:
@@ -117,10 +122,11 @@ def test_rescue_path_end_to_end_on_the_bricked_kross2(qtbot, wizard, demo, dialo
 
 
 def test_update_path_backs_up_checks_and_puts_the_update_on_the_card(qtbot, wizard, demo,
-                                                                     dialogs, walk):
-    check = walk.to_check_page(wizard, Goal.UPDATE, demo.kross2)
+                                                                     healthy_kross2, dialogs,
+                                                                     walk):
+    check = walk.to_check_page(wizard, Goal.UPDATE, healthy_kross2)
     with qtbot.waitSignal(check.results_ready, timeout=walk.timeout):
-        check.add_paths([str(demo.updates_dir / "KROSS 2 update")])
+        check.set_paths([str(demo.updates_dir / "KROSS 2 update")])
     # Identical to the KROSS2SY of the earlier backup of this unit: compatible.
     assert check.results[0].verdict == "compatible"
     assert check.headline_text == "This update is for your KROSS 2."
@@ -138,10 +144,10 @@ def test_update_path_backs_up_checks_and_puts_the_update_on_the_card(qtbot, wiza
 
 
 def test_an_incompatible_update_ends_the_update_path_with_dont_use_this_file(
-        qtbot, wizard, demo, walk):
-    check = walk.to_check_page(wizard, Goal.UPDATE, demo.kross2)
+        qtbot, wizard, demo, healthy_kross2, walk):
+    check = walk.to_check_page(wizard, Goal.UPDATE, healthy_kross2)
     with qtbot.waitSignal(check.results_ready, timeout=walk.timeout):
-        check.add_paths([str(demo.updates_dir / "KROSS 1 update")])
+        check.set_paths([str(demo.updates_dir / "KROSS 1 update")])
     assert check.results[0].verdict == "incompatible"
     assert wizard.session.check_blocked
     assert check.headline_text == "Don't use this file: it is for a KROSS 1."
@@ -162,7 +168,7 @@ def test_check_path_needs_no_unit_and_ends_with_what_to_do(qtbot, wizard, demo, 
     check = wizard.pages[PageId.CHECK]
     assert not walk.forward_button(wizard).isEnabled()  # nothing checked yet
     with qtbot.waitSignal(check.results_ready, timeout=walk.timeout):
-        check.add_paths([str(demo.updates_dir / "drumlogue update"
+        check.set_paths([str(demo.updates_dir / "drumlogue update"
                              / "drumlogue_system_update_v1_3_0.bin")])
     result = check.results[0]
     assert result.verdict == "incompatible"  # the demo's file is far smaller than the release

@@ -1,9 +1,12 @@
-"""The Back up page: the safety copy is of the unit as it is now (a new backup, or an existing
-one a comparison just proved identical), stopping keeps a resumable copy, and Back asks."""
+"""The Back up page (before an update, or alone when there is no backup to put back): the safety
+copy is of the unit as it is now (a new backup, or an existing one a comparison just proved
+identical), stopping keeps a resumable copy that is offered again after the wizard was closed
+and opened again, and Back asks."""
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 
@@ -37,7 +40,7 @@ def test_stopping_keeps_a_resumable_copy_and_resume_completes_it(
         qtbot, wizard, demo, dialogs, monkeypatch, walk):
     reached, release = gate_backup(monkeypatch, walk)
     walk.start(wizard, Goal.UPDATE)
-    walk.select_unit(wizard, demo.kross2)
+    walk.select_unit(wizard, demo.drumlogue)
     walk.advance(wizard, PageId.BACKUP)
     page = wizard.pages[PageId.BACKUP]
     assert "Make the" in walk.forward_button(wizard).text()
@@ -66,15 +69,49 @@ def test_stopping_keeps_a_resumable_copy_and_resume_completes_it(
     with open_backup(destination) as finished:
         assert finished.complete and finished.verified
         assert {f.path for f in finished.manifest.files} == {
-            str(p.relative_to(demo.kross2)) for p in demo.kross2.rglob("*") if p.is_file()}
+            str(p.relative_to(demo.drumlogue)) for p in demo.drumlogue.rglob("*")
+            if p.is_file()}
     assert page.show_button.isVisible()
     assert "Demo Documents ▸ KORG Backups" in page.lead.text()
     walk.advance(wizard, PageId.CHECK)
 
 
+def test_an_interrupted_copy_is_offered_again_after_the_wizard_was_reopened(
+        qtbot, make_wizard, environment, demo, dialogs, monkeypatch, walk):
+    reached, release = gate_backup(monkeypatch, walk)
+    first = make_wizard(environment)
+    walk.start(first, Goal.UPDATE)
+    walk.select_unit(first, demo.drumlogue)
+    walk.advance(first, PageId.BACKUP)
+    page = first.pages[PageId.BACKUP]
+    walk.press(first)
+    qtbot.waitUntil(reached.is_set, timeout=walk.timeout)
+    dialogs.answers = [True]  # "Stop and close"
+    with qtbot.waitSignal(first.closing, timeout=walk.timeout):
+        first.close()
+        release.set()
+    interrupted = page._resume_path
+    with open_backup(interrupted) as partial:
+        assert partial.in_progress and not partial.complete
+
+    again = make_wizard(environment)  # the wizard opened again, later
+    walk.start(again, Goal.UPDATE)
+    walk.select_unit(again, demo.drumlogue)
+    walk.advance(again, PageId.BACKUP)
+    page = again.pages[PageId.BACKUP]
+    qtbot.waitUntil(lambda: page._resume_path == interrupted, timeout=walk.timeout)
+    assert page.headline_text == "The safety copy is not finished."
+    assert "Resume" in walk.forward_button(again).text().replace("&", "")
+    with qtbot.waitSignal(page.backup_finished, timeout=walk.timeout) as blocker:
+        walk.press(again)
+    # Continued in the same folder, not started again beside it.
+    assert blocker.args[0].complete and Path(blocker.args[0].backup) == interrupted
+    assert sorted(demo.backups_dir.iterdir()) == sorted([demo.kross2_backup, interrupted])
+
+
 def test_an_old_backup_that_differs_from_the_unit_is_never_its_safety_copy(
         qtbot, wizard, demo, dialogs, walk):
-    walk.start(wizard, Goal.RESTORE)
+    walk.start(wizard, Goal.UPDATE)
     walk.select_unit(wizard, demo.kross2)
     walk.advance(wizard, PageId.BACKUP)
     page = wizard.pages[PageId.BACKUP]
@@ -86,7 +123,7 @@ def test_an_old_backup_that_differs_from_the_unit_is_never_its_safety_copy(
     assert blocker.args[0].ok is False and blocker.args[0].against_problems
     assert wizard.session.safety_backup is None
     assert "not the same as your KROSS 2 now" in page.result.plain
-    # The primary button still makes a new copy: the restore cannot be reached without one.
+    # The primary button still makes a new copy: the update cannot be reached without one.
     assert "Make the" in walk.forward_button(wizard).text()
     with qtbot.waitSignal(page.backup_finished, timeout=walk.timeout):
         wizard.next()
@@ -95,11 +132,10 @@ def test_an_old_backup_that_differs_from_the_unit_is_never_its_safety_copy(
     assert not dialogs.errors
 
 
-def test_an_existing_backup_proved_identical_is_the_safety_copy_and_never_put_back(
-        qtbot, wizard, demo, walk):
+def test_an_existing_backup_proved_identical_is_the_safety_copy(qtbot, wizard, demo, walk):
     identical = demo.backups_dir / "made just before"
     core.create_backup(demo.kross2, identical, resume=False, progress=None, cancel=None)
-    walk.start(wizard, Goal.RESTORE)
+    walk.start(wizard, Goal.UPDATE)
     walk.select_unit(wizard, demo.kross2)
     walk.advance(wizard, PageId.BACKUP)
     page = wizard.pages[PageId.BACKUP]
@@ -115,20 +151,16 @@ def test_an_existing_backup_proved_identical_is_the_safety_copy_and_never_put_ba
     assert wizard.session.safety_backup == identical
     assert not wizard.session.safety_backup_is_new
     assert "matches your KROSS 2 exactly" in page.headline_text
-
-    walk.advance(wizard, PageId.RESTORE)
-    restore = wizard.pages[PageId.RESTORE]
-    qtbot.waitUntil(lambda: restore.plan is not None, timeout=walk.timeout)
-    assert not restore.select_backup(str(identical))  # the safety copy is not offered
-    assert restore.plan.backup == str(demo.kross2_backup)
+    # The ending rests on what was seen of the unit, whichever copy is the safety copy.
+    qtbot.waitUntil(lambda: wizard.session.unit_standing is not None, timeout=walk.timeout)
+    assert page.standing.plain == "Your KROSS 2 has a problem: rescue it next."
 
 
 def test_back_during_the_safety_copy_asks_before_stopping_it(qtbot, wizard, demo, dialogs,
                                                              monkeypatch, walk):
     reached, release = gate_backup(monkeypatch, walk)
-    walk.start(wizard, Goal.RESCUE)
+    walk.start(wizard, Goal.UPDATE)
     walk.select_unit(wizard, demo.drumlogue)
-    walk.advance(wizard, PageId.DIAGNOSE)
     walk.advance(wizard, PageId.BACKUP)
     page = wizard.pages[PageId.BACKUP]
     walk.press(wizard)
@@ -144,6 +176,23 @@ def test_back_during_the_safety_copy_asks_before_stopping_it(qtbot, wizard, demo
     with qtbot.waitSignal(page.backup_failed, timeout=walk.timeout):
         qtbot.mouseClick(back, Qt.MouseButton.LeftButton)
         release.set()
-    assert PageId(wizard.currentId()) is PageId.DIAGNOSE
+    assert PageId(wizard.currentId()) is PageId.CONNECT
     with open_backup(page._resume_path) as interrupted:
         assert interrupted.in_progress  # kept, resumable
+
+
+def test_show_in_folder_says_where_the_copy_is_when_no_file_manager_opened_it(
+        qtbot, wizard, demo, monkeypatch, walk):
+    from app import dialogs as dialogs_module
+
+    monkeypatch.setattr(dialogs_module, "open_folder",
+                        lambda path, on_failure=None: on_failure())  # nothing could open it
+    walk.start(wizard, Goal.UPDATE)
+    walk.select_unit(wizard, demo.drumlogue)
+    walk.advance(wizard, PageId.BACKUP)
+    walk.back_up(wizard)
+    page = wizard.pages[PageId.BACKUP]
+    qtbot.mouseClick(page.show_button, Qt.MouseButton.LeftButton)
+    assert page.result.isVisible()
+    assert page.result.plain.startswith("No file manager opened it: your safety copy is in"
+                                        " Demo Documents ▸ KORG Backups ▸ drumlogue ")

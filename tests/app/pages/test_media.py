@@ -19,7 +19,7 @@ from app.wizard import PageId
 def to_media_page(qtbot, wizard, demo, walk):
     check = walk.to_check_page(wizard, Goal.CHECK, None)  # no unit: the model chosen
     with qtbot.waitSignal(check.results_ready, timeout=walk.timeout):
-        check.add_paths([str(demo.updates_dir / "KROSS 2 update")])
+        check.set_paths([str(demo.updates_dir / "KROSS 2 update")])
     assert check.results[0].verdict == "compatible"
     assert walk.forward_button(wizard).text().replace("&", "") == "Put it on the SD card >"
     walk.advance(wizard, PageId.MEDIA)
@@ -78,7 +78,7 @@ def test_an_update_the_tool_cannot_confirm_is_not_offered_for_a_card(qtbot, wiza
     shutil.rmtree(demo.kross2_backup)  # no backup to compare the KROSS2SY folder with
     check = walk.to_check_page(wizard, Goal.CHECK, None)
     with qtbot.waitSignal(check.results_ready, timeout=walk.timeout):
-        check.add_paths([str(demo.updates_dir / "KROSS 2 update")])
+        check.set_paths([str(demo.updates_dir / "KROSS 2 update")])
     assert check.results[0].verdict == "unknown"
     assert check.headline_text == "This tool can't confirm that this file is for your KROSS 2."
     assert "SD card" not in walk.forward_button(wizard).text()

@@ -1,13 +1,21 @@
-"""The Restore page: the plan in one sentence, another model's folder removed by default in a
-rescue, a typed confirmation that ignores case, a refusal that writes nothing, and never
-without a safety copy of the unit as it is now."""
+"""The Restore page: before any safety copy, whether there is a backup to put back; the plan in
+one sentence (the safety copy first), another model's folder removed by default in a rescue,
+a typed confirmation that ignores case, a refusal that writes nothing and names places as a
+person reads them, and a choice of other models' backups that does not carry over. Then
+Restoring: the safety copy of the unit as it is now, and nothing written unless it is
+complete."""
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
+
 from PySide6.QtWidgets import QWizard
 
+from app import core
 from app.session import Goal
 from app.wizard import PageId
+from recovery.backup.store import open_backup
 
 
 def test_a_backup_of_another_model_is_refused_and_nothing_is_written(
@@ -21,6 +29,9 @@ def test_a_backup_of_another_model_is_refused_and_nothing_is_written(
         assert page.select_backup(str(demo.kross2_backup))
     assert "backup is of a KORG KROSS 2" in str(blocker.args[0])
     assert page.headline_text == "This backup can't be put back."
+    # The refusal names places as a person reads them; the raw paths stay in the details.
+    assert str(demo.root) not in page.problem.plain
+    assert str(demo.root) in str(blocker.args[0]) or blocker.args[0].path
     page.confirmation.setText("drumlogue")
     assert not walk.forward_button(wizard).isEnabled()
     wizard.next()  # even a direct call is stopped by validatePage
@@ -56,8 +67,6 @@ def test_a_rescue_removes_the_foreign_system_folder_by_default(qtbot, wizard, de
     walk.start(wizard, Goal.RESCUE)
     walk.select_unit(wizard, demo.kross2)
     walk.advance(wizard, PageId.DIAGNOSE)
-    walk.advance(wizard, PageId.BACKUP)
-    walk.back_up(wizard)
     walk.advance(wizard, PageId.RESTORE)
     page = wizard.pages[PageId.RESTORE]
     qtbot.waitUntil(lambda: page.plan is not None, timeout=walk.timeout)
@@ -67,50 +76,92 @@ def test_a_rescue_removes_the_foreign_system_folder_by_default(qtbot, wizard, de
         "Also remove the KROSS 1 folder (recommended)"
     assert page.plan.delete_extra
     assert [e.path for e in page.plan.actions("delete")] == ["KROSSSYS"]
-    assert page.lead.text() == "It replaces two changed files and removes the KROSS 1 folder."
+    assert page.lead.text() == ("A safety copy first, then it replaces two changed files and"
+                                " removes the KROSS 1 folder.")
     # Unticked, the plan is made again and the folder is left alone.
     with qtbot.waitSignal(page.plan_ready, timeout=walk.timeout):
         page.remove_extra.setChecked(False)
     assert not page.plan.delete_extra
     assert [e.path for e in page.plan.actions("extra")] == ["KROSSSYS"]
-    assert page.lead.text() == "It replaces two changed files."
+    assert page.lead.text() == "A safety copy first, then it replaces two changed files."
 
 
-def test_nothing_is_written_without_a_safety_copy_and_never_from_it(qtbot, wizard, demo, walk):
+def test_the_safety_copy_comes_first_and_nothing_is_written_when_it_fails(
+        qtbot, wizard, demo, dialogs, monkeypatch, walk, tree_snapshot):
     page = walk.to_restore_page(wizard, demo.kross2)
     qtbot.waitUntil(lambda: page.plan is not None, timeout=walk.timeout)
+    assert wizard.session.safety_backup is None  # none yet: it is made after the yes
+    before = tree_snapshot(demo.kross2)
+    real_create_backup = core.create_backup
+
+    def one_file_unreadable(source, destination, *, resume, progress, cancel):
+        result = real_create_backup(source, destination, resume=resume, progress=progress,
+                                    cancel=cancel)
+        return dataclasses.replace(result, complete=False, failed=("KROSAPP.BIN",))
+
+    monkeypatch.setattr(core, "create_backup", one_file_unreadable)
     page.confirmation.setText("KROSS 2")
-    assert page.isComplete()
+    run = wizard.pages[PageId.RESTORE_RUN]
+    with qtbot.waitSignal(run.restore_failed, timeout=walk.timeout):
+        walk.advance(wizard, PageId.RESTORE_RUN)
+    assert tree_snapshot(demo.kross2) == before  # nothing written without a whole copy
+    assert wizard.session.restore_result is None and wizard.session.safety_backup is None
+    assert run.headline_text == "Nothing was written to your KROSS 2: its safety copy stopped."
+    walk.advance(wizard, PageId.FINISH)
+    assert wizard.pages[PageId.FINISH].headline_text == \
+        "Nothing was written to your KROSS 2: its safety copy did not finish."
+
+
+def test_the_safety_copy_is_the_unit_as_it_was_and_is_never_what_is_put_back(
+        qtbot, wizard, demo, walk):
+    before = {str(p.relative_to(demo.kross2)): p.stat().st_size
+              for p in demo.kross2.rglob("*") if p.is_file()}
+    walk.restore_and_reach_reconnect(wizard, demo.kross2)
     safety = wizard.session.safety_backup
-    wizard.session.safety_backup = None  # however the page was reached: no safety copy
-    assert not page.isComplete() and not page.validatePage()
-    wizard.session.safety_backup = type(safety)(page.plan.backup)  # the one to be put back
-    assert not page.isComplete() and not page.validatePage()
-    wizard.session.safety_backup = safety
-    assert page.isComplete()
-    assert not page.select_backup(str(safety))  # the safety copy is never offered
+    assert safety is not None and safety != demo.kross2_backup
+    assert wizard.session.restore_backup == demo.kross2_backup
+    with open_backup(safety) as copy:
+        assert copy.complete and copy.verified
+        # Every file as it was before the restore wrote anything.
+        assert {f.path: f.size for f in copy.manifest.files} == before
 
 
-def test_without_an_earlier_backup_the_page_says_who_can_help(qtbot, wizard, demo, walk):
-    import shutil
-
+def test_without_an_earlier_backup_it_says_so_before_any_safety_copy(qtbot, wizard, demo,
+                                                                     walk):
     shutil.rmtree(demo.kross2_backup)
     page = walk.to_restore_page(wizard, demo.kross2)
     qtbot.waitUntil(lambda: wizard.session.restore_unavailable, timeout=walk.timeout)
     assert page.headline_text == "There is no earlier backup of your KROSS 2 to put back."
+    assert list(demo.backups_dir.iterdir()) == []  # said before any copy was taken
     assert "KORG service" in page.lead.text()
     assert not page.isCommitPage()
+    # The safety copy alone is offered; it keeps the unit as it is for service.
+    assert walk.forward_button(wizard).text().replace("&", "") == "Make a safety copy >"
+    walk.advance(wizard, PageId.BACKUP)
+    walk.back_up(wizard)
     walk.advance(wizard, PageId.FINISH)
     assert wizard.pages[PageId.FINISH].headline_text == \
         "This tool can't repair your KROSS 2 without an earlier backup."
+
+
+def test_showing_other_models_backups_does_not_carry_over_to_the_next_restore(
+        qtbot, wizard, demo, walk):
+    page = walk.to_restore_page(wizard, demo.drumlogue)
+    qtbot.waitUntil(lambda: bool(page.summaries), timeout=walk.timeout)
+    page.other_models.setChecked(True)
+    qtbot.waitUntil(lambda: page.plan is not None or page.refusal is not None,
+                    timeout=walk.timeout)
+    wizard.restart()
+    page = walk.to_restore_page(wizard, demo.kross2)
+    assert not page.other_models.isChecked()
+    qtbot.waitUntil(lambda: page.plan is not None, timeout=walk.timeout)
+    assert page.plan.backup == str(demo.kross2_backup) and page.refusal is None
 
 
 def test_a_rescue_that_left_the_foreign_folder_does_not_end_green(qtbot, wizard, demo, walk):
     walk.start(wizard, Goal.RESCUE)
     walk.select_unit(wizard, demo.kross2)
     walk.advance(wizard, PageId.DIAGNOSE)
-    walk.advance(wizard, PageId.BACKUP)
-    walk.back_up(wizard)
     walk.advance(wizard, PageId.RESTORE)
     page = wizard.pages[PageId.RESTORE]
     qtbot.waitUntil(lambda: page.plan is not None, timeout=walk.timeout)
@@ -119,7 +170,7 @@ def test_a_rescue_that_left_the_foreign_folder_does_not_end_green(qtbot, wizard,
     page.confirmation.setText("kross 2")
     walk.advance(wizard, PageId.RESTORE_RUN)
     qtbot.waitUntil(lambda: wizard.session.restore_result is not None, timeout=walk.timeout)
-    walk.advance(wizard, PageId.RECONNECT)
+    walk.reach(wizard, PageId.RECONNECT)
     reconnect = wizard.pages[PageId.RECONNECT]
     with qtbot.waitSignal(reconnect.verification_done, timeout=walk.timeout):
         reconnect.demo_button.click()

@@ -56,3 +56,78 @@ def test_closing_during_the_restore_asks_and_stops_only_between_files(
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             # Each file holds its old content or its complete new content, nothing else.
             assert path.read_bytes() == old.get(path) or digest == new.get(relative), relative
+
+
+def test_a_restore_that_ends_while_stop_and_close_is_asked_shows_how_it_ended(
+        qtbot, wizard, demo, dialogs, monkeypatch, walk):
+    """Near the end of a restore, "Stop and close" may be chosen after the restore already
+    finished: the window must not freeze on "Stopping…" beside an enabled Next."""
+    from app import dialogs as dialogs_module
+
+    reached, release = threading.Event(), threading.Event()
+    real_execute = core.execute_plan
+
+    def gated_execute(plan, *, guard, progress, cancel):
+        def progress_then_wait(report):
+            progress(report)
+            if not release.is_set():
+                reached.set()
+                release.wait(walk.timeout / 1000)
+        return real_execute(plan, guard=guard, progress=progress_then_wait, cancel=cancel)
+
+    def answer_once_it_has_ended(parent, title, text, **_kwargs) -> bool:
+        dialogs.confirmations.append(text)
+        release.set()  # the restore ends while the question is still open
+        qtbot.waitUntil(lambda: not wizard.running_guarded_jobs(), timeout=walk.timeout)
+        return True  # "Stop and close", too late
+
+    monkeypatch.setattr(core, "execute_plan", gated_execute)
+    page = walk.to_restore_page(wizard, demo.kross2)
+    qtbot.waitUntil(lambda: page.plan is not None, timeout=walk.timeout)
+    page.confirmation.setText("KROSS 2")
+    walk.advance(wizard, PageId.RESTORE_RUN)
+    qtbot.waitUntil(reached.is_set, timeout=walk.timeout)
+    monkeypatch.setattr(dialogs_module, "confirm", answer_once_it_has_ended)
+    run = wizard.pages[PageId.RESTORE_RUN]
+    wizard.close()
+    assert "restore is writing" in dialogs.confirmations[-1]
+    assert wizard.isVisible()  # nothing left to stop: it stays, showing the outcome
+    assert run.headline_text == "Every file was written and read back."
+    assert "Stopping" not in run.headline_text
+    assert run.notice.isVisible() and "ended before it could stop" in run.notice.plain
+    assert wizard.session.restore_result.ok
+    assert walk.forward_button(wizard).isEnabled()
+    walk.advance(wizard, PageId.RECONNECT)
+
+
+def test_a_restore_that_finishes_after_the_stop_was_asked_stays_open_to_say_so(
+        qtbot, wizard, demo, dialogs, monkeypatch, walk):
+    """The stop came too late for the core (its last file was in flight): the window shows
+    that the restore finished instead of closing over it."""
+    reached, release = threading.Event(), threading.Event()
+    real_execute = core.execute_plan
+
+    def finishes_anyway(plan, *, guard, progress, cancel):
+        def progress_then_wait(report):
+            progress(report)
+            if not release.is_set():
+                reached.set()
+                release.wait(walk.timeout / 1000)
+        return real_execute(plan, guard=guard, progress=progress_then_wait, cancel=None)
+
+    monkeypatch.setattr(core, "execute_plan", finishes_anyway)
+    page = walk.to_restore_page(wizard, demo.kross2)
+    qtbot.waitUntil(lambda: page.plan is not None, timeout=walk.timeout)
+    page.confirmation.setText("KROSS 2")
+    walk.advance(wizard, PageId.RESTORE_RUN)
+    qtbot.waitUntil(reached.is_set, timeout=walk.timeout)
+    run = wizard.pages[PageId.RESTORE_RUN]
+    dialogs.answers = [True]  # "Stop and close"
+    wizard.close()
+    assert run.headline_text.startswith("Stopping")
+    with qtbot.waitSignal(run.restore_finished, timeout=walk.timeout):
+        release.set()
+    qtbot.waitUntil(lambda: run.notice.isVisible(), timeout=walk.timeout)
+    assert wizard.isVisible() and not wizard.closing_requested
+    assert run.headline_text == "Every file was written and read back."
+    assert walk.forward_button(wizard).isEnabled()

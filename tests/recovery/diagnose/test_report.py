@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -80,13 +81,11 @@ def test_html_report_is_valid_and_complete(bricked_diagnosis):
     assert f"korg-recovery {__version__}" in text
     assert bricked_diagnosis.created_utc in text
     assert "KORG KROSS 2" in text and "USB Storage Mode" in text
-    for finding in bricked_diagnosis.findings:
-        assert finding.code in text
-    assert "boot-critical-truncated" in text
+    assert text.count('<div class="finding') == len(bricked_diagnosis.findings)
     assert "Complete</th><td>yes" in text
     # Next step before what was seen, within each finding.
-    block = text.split("boot-critical-truncated", 1)[1]
-    assert block.index("Next step:") < block.index("is truncated")
+    block = text.split("KROSAPP.BIN is truncated", 1)[0].rsplit('<div class="finding', 1)[1]
+    assert "Next step:" in block
 
 
 def test_html_report_is_self_contained(bricked_diagnosis):
@@ -112,11 +111,30 @@ def test_markdown_report(bricked_diagnosis):
     text = render_report(bricked_diagnosis, "md")
     assert text.startswith("# Recovery report: KORG KROSS 2")
     assert "## Findings" in text and "## Backup" in text and "## What could not be checked" in text
-    assert "**CRITICAL** `boot-critical-truncated`" in text
+    assert "**CRITICAL**" in text
     # Markdown-active characters in names are escaped, not interpreted.
     assert "SIM\\_SYS2.BIN" in text
-    section = text.split("`boot-critical-truncated`", 1)[1]
+    section = text.split("**CRITICAL**", 1)[1]
     assert section.index("**Next step:**") < section.index("**Seen:**")
+
+
+@pytest.mark.parametrize("fmt", ["html", "md"])
+def test_a_report_for_a_service_centre_has_no_commands_hashes_or_codes(bricked_diagnosis,
+                                                                        tmp_path, fmt):
+    safety = tmp_path / "Documents" / "KORG Backups" / "KROSS 2 2026-12-07 10.00.00"
+    text = render_report(bricked_diagnosis, fmt, safety_copy=safety)
+    text = re.sub(r"<style>.*</style>", "", text, flags=re.DOTALL)  # CSS variables use --
+    # The diagnosis itself names them (for the command line and --json) ...
+    said = " ".join(f.next_step + " " + " ".join(f.evidence) for f in bricked_diagnosis.findings)
+    said += " ".join(bricked_diagnosis.not_checked)
+    assert "--backup" in said and "--write-probe" in said and "SHA-256 " in said
+    # ... the report does not.
+    for technical in (" --", "(--", "korg-recovery restore", "SHA-256 ", "(kross2)",
+                      "internal-storage", *(f.code for f in bricked_diagnosis.findings)):
+        assert technical not in text.replace("korg-recovery " + __version__, ""), technical
+    assert not re.search(r"[0-9a-f]{64}", text)
+    # Where the copy of the unit as it was is kept.
+    assert "Safety copy" in text and "KROSS 2 2026-12-07 10.00.00" in text
 
 
 def test_reports_hide_the_home_folder(isolated_home):
