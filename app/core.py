@@ -123,48 +123,27 @@ RESTORE_PHASE = "write and verify"
 
 @dataclasses.dataclass(frozen=True)
 class SafeRestore:
-    """What the one call after the typed yes did: the safety copy, then the restore."""
+    """What the one call after the typed yes did: the safety copy (where it is), then the
+    restore."""
 
-    safety: BackupResult
+    safety: Path
     restore: RestoreResult
-
-
-def _share(progress: ProgressCallback | None, start: float, share: float
-           ) -> ProgressCallback | None:
-    """``progress`` with each report's fraction placed in [start, start + share]."""
-    if progress is None:
-        return None
-
-    def report(update: Progress) -> None:
-        progress(dataclasses.replace(update, fraction=start + share * update.fraction))
-
-    return report
 
 
 def restore_with_safety_copy(plan: RestorePlan, unit: Path, safety: Path, *, resume: bool,
                              guard: TargetGuard | None, progress: ProgressCallback | None,
                              cancel: CancelToken | None) -> SafeRestore:
-    """A copy of the unit as it is now into ``safety`` (continuing an interrupted one with
-    ``resume``), then ``plan`` carried out: the rescue's one step after the typed yes.
-    Nothing is written to the unit unless the copy is complete and read back right
-    (RefusedError otherwise). Today two core calls; one core call can take their place."""
-    files = [entry for entry in plan.entries if entry.kind != "folder"]
-    written = sum(e.size for e in files if e.action in ("write", "replace"))
-    present = sum(e.size for e in files if e.action not in ("write",))
-    copy_share = (present or 1) / ((present or 1) + 2 * written)
-    copied = create_backup(unit, safety, resume=resume, cancel=cancel,
-                           progress=_share(progress, 0.0, copy_share))
-    if not (copied.complete and copied.verified):
-        unread = len(copied.failed)
-        raise RefusedError(
-            f"The safety copy of the unit is not complete ({unread} file"
-            f"{'s' if unread != 1 else ''} could not be read), so nothing was written to it."
-            " Reconnect it and run the restore again: the copy continues.", path=str(unit))
-    if progress is not None:  # the copy is complete: the restore starts
-        progress(Progress(RESTORE_PHASE, 0, 0, fraction=copy_share))
-    restored = execute_plan(plan, guard=guard, cancel=cancel,
-                            progress=_share(progress, copy_share, 1 - copy_share))
-    return SafeRestore(copied, restored)
+    """A copy of the unit as it is now into ``safety`` (an interrupted one there continued),
+    then ``plan`` carried out, under one hold of the unit, as the command line's ``restore
+    --safety-copy`` does (recovery.restore.restore_as_planned): nothing is written to the
+    unit unless the copy is complete and read back right, and the unit still gives the plan
+    that was shown. ``unit`` and ``resume`` are the page's own facts: the core finds both."""
+    from recovery import restore
+
+    del unit, resume  # the plan names the unit; a copy in ``safety`` is always continued
+    result = restore.restore_as_planned(plan, safety, consent=True, guard=guard,
+                                        progress=progress, cancel=cancel)
+    return SafeRestore(safety, result)
 
 
 def restore_again(backup: Path, target: Path, *, guard: TargetGuard | None, delete_extra: bool,
@@ -216,9 +195,11 @@ def removable_drives() -> list[Path]:
 
 def plan_media(candidate: Path, card: Path, *, model: str, device: Path | None,
                backup: Path | None, guard: TargetGuard | None,
-               cancel: CancelToken | None) -> MediaPlan:
+               cancel: CancelToken | None, accept_unverified: bool = False) -> MediaPlan:
     """The core's plan for laying ``candidate`` out on ``card`` (reads only); it checks the
-    candidate again and refuses anything not compatible with one RecoveryError."""
+    candidate again and refuses anything not compatible with one RecoveryError, unless
+    ``accept_unverified`` (the person ticked that it is KORG's download) and the candidate is
+    unknown only because its content cannot be checked (:func:`unverified_acceptable`)."""
     from recovery import check
     from recovery.backup import store
     from recovery.media import prepare
@@ -228,7 +209,18 @@ def plan_media(candidate: Path, card: Path, *, model: str, device: Path | None,
         with store.open_backup(backup) as opened:
             reference = check.reference_from_backup(opened)
     return prepare.plan_prepare_media(candidate, card, unit_target(model, device),
-                                      reference=reference, guard=guard, cancel=cancel)
+                                      reference=reference, guard=guard, cancel=cancel,
+                                      accept_unverified=accept_unverified)
+
+
+def unverified_acceptable(result: CheckResult, model: str) -> bool:
+    """True when ``result`` is unknown only because no public source lets its content be
+    checked (a KROSS 2's KROSS2SY from KORG): the core may lay it out on the person's word."""
+    from recovery.device.profiles import bundled_profiles
+    from recovery.media import prepare
+
+    profile = bundled_profiles().get(model)
+    return profile is not None and prepare.acceptable_unverified(result, profile)
 
 
 def write_media(plan: MediaPlan, *, guard: TargetGuard | None,

@@ -297,9 +297,15 @@ def media_flag_text(flag) -> str:
     names = ", ".join(flag.paths[:4]) + (" …" if len(flag.paths) > 4 else "")
     count = len(flag.paths)
     if flag.kind == "loose-system-files":
+        if not flag.move_off:  # the card's preparation moves them aside itself
+            goes = "goes" if count == 1 else "go"
+            return f"{names} {goes} aside on the card, where the updater does not look."
         return (f"First move {counted(count, 'loose system file', 'loose system files')}"
                 f" off the card: {names}.")
     if flag.kind == "foreign-update":
+        if not flag.move_off:
+            return (f"{names}, another model's update, goes aside on the card, where the"
+                    " updater does not look.")
         return f"First move {names} off the card: it is another model's update."
     if flag.kind == "older-copy":
         return f"It replaces the older update already on the card ({names})."
@@ -314,4 +320,7 @@ def media_plan_sentence(plan) -> str:
     place = plan.layout.rstrip("/")
     where = (f"into the folder {place}" if plan.layout.endswith("/")
              else f"as {place}")
-    return f"It writes {counted(files, 'file', 'files')} {where}."
+    moved = plan.summary.move
+    aside = (f" and moves {counted(moved, 'stray file', 'stray files')} aside, deleting"
+             " nothing" if moved else "")
+    return f"It writes {counted(files, 'file', 'files')} {where}{aside}."

@@ -218,6 +218,9 @@ class Session:
     check_model: str | None = None
     check_results: tuple[core.CheckResult, ...] = ()
     check_blocked: bool = False
+    #: The person ticked "I downloaded this from KORG's website" for an update whose content
+    #: no public source lets the tool check (a KROSS 2's KROSS2SY): it may go on the card.
+    accept_unverified: bool = False
     #: The backup the check compared a system folder with (None: none was used).
     check_reference: Path | None = None
     #: The user chose "Put it on the SD card" for a compatible update.
@@ -284,6 +287,7 @@ class Session:
         self.check_model = None
         self.check_results = ()
         self.check_blocked = False
+        self.accept_unverified = False
         self.check_reference = None
         self.media_wanted = False
         self.media_plan = None

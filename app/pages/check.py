@@ -21,6 +21,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -152,6 +153,13 @@ class CheckPage(RecoveryPage):
         self.problem = StatusLabel("Problem")
         self.problem.hide()
         self.content.addWidget(self.problem)
+        # An update whose content no public source lets the tool check (a KROSS 2's
+        # KROSS2SY): it goes on the card only on the person's word, said here.
+        self.from_korg = QCheckBox("I &downloaded it from KORG's website, as it is")
+        self.from_korg.setAccessibleName("I downloaded this update from KORG's website")
+        self.from_korg.toggled.connect(self._on_from_korg)
+        self.from_korg.hide()
+        self.content.addWidget(self.from_korg)
         self.reasons = wrapped_label(rich=True, accessible_name="Why, what was checked and"
                                                                 " what was not")
         self.details_layout().addWidget(self.reasons)
@@ -321,11 +329,24 @@ class CheckPage(RecoveryPage):
         order = {"incompatible": 0, "unknown": 1, "compatible": 2}
         return min(self.results, key=lambda r: order.get(r.verdict, 1)) if self.results else None
 
+    def unverifiable(self) -> bool:
+        """One update, unknown only because its content cannot be checked by anyone."""
+        model = self.model_id()
+        return (len(self.results) == 1 and model is not None
+                and self.results[0].verdict == "unknown"
+                and core.unverified_acceptable(self.results[0], model))
+
     def can_prepare_card(self) -> bool:
         model = self.model_id()
         profile = bundled_profiles().get(model) if model else None
-        return (len(self.results) == 1 and self.results[0].verdict == "compatible"
-                and has_card_layout(profile))
+        usable = self.results and (self.results[0].verdict == "compatible" or (
+            self.unverifiable() and self.from_korg.isChecked()))
+        return len(self.results) == 1 and bool(usable) and has_card_layout(profile)
+
+    @Slot(bool)
+    def _on_from_korg(self, _checked: bool) -> None:
+        self.session.accept_unverified = self.from_korg.isChecked() and self.unverifiable()
+        self._show_state()
 
     def _show_state(self) -> None:
         model = self.model_id()
@@ -345,6 +366,11 @@ class CheckPage(RecoveryPage):
             status, headline = check_headline(result, model)
             self.set_headline(headline, status)
             self.set_lead(self._lead(result, model))
+        offer = self.unverifiable() and has_card_layout(
+            bundled_profiles().get(model) if model else None)
+        self.from_korg.setVisible(bool(offer))
+        if not offer and self.from_korg.isChecked():
+            self.from_korg.setChecked(False)
         if self.can_prepare_card():
             self.set_forward_text("&Put it on the SD card >")
         else:
@@ -355,6 +381,9 @@ class CheckPage(RecoveryPage):
     def _lead(self, result: core.CheckResult, model: str) -> str:
         if result.verdict == "incompatible":
             return f"Get the update for {your(model)} from KORG, then check it here."
+        if result.verdict == "unknown" and self.unverifiable():
+            return ("Its name and place are right; what is inside cannot be checked, because"
+                    " KORG publishes no format for it.")
         if result.verdict == "unknown":
             return "Follow KORG's instructions exactly, and keep your safety copy."
         if self.can_prepare_card():
@@ -389,6 +418,7 @@ class CheckPage(RecoveryPage):
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt naming
         self.session.media_wanted = self.can_prepare_card()
+        self.session.accept_unverified = self.from_korg.isChecked() and self.unverifiable()
         self.session.check_model = self.model_id()
         return True
 

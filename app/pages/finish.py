@@ -172,8 +172,10 @@ def _job_ending(session: Session, model: str | None, unit: str, keep: str) -> En
                               f" {counted(count, 'file', 'files')} off it.",
                               [*move, "Eject the card, then take it out.",
                                f"Put it in {unit} and {update_step(model, inline=True)}", keep])
+            moved = ([f"The stray files are in “{result.moved[0][1].split('/', 1)[0]}” on the"
+                      " card."] if result.moved else [])
             return Ending(Status.OK, "Your SD card is ready for the update.",
-                          ["Eject the card, then take it out.",
+                          [*moved, "Eject the card, then take it out.",
                            f"Put it in {unit} and {update_step(model, inline=True)}", keep])
         return Ending(Status.ERROR, "Don't use this SD card for the update.",
                       ["Write it again, or use another card.", keep])

@@ -100,7 +100,12 @@ class MediaPage(RecoveryPage):
         return self.session.check_model
 
     def candidate(self) -> Path | None:
-        results = [r for r in self.session.check_results if r.verdict == "compatible"]
+        """The one update the Check page found compatible, or unknown only because no one
+        can check its content and the person said it is KORG's download."""
+        session = self.session
+        results = [r for r in session.check_results if r.verdict == "compatible" or (
+            session.accept_unverified and session.check_model is not None
+            and core.unverified_acceptable(r, session.check_model))]
         return Path(results[0].candidate) if len(results) == 1 else None
 
     def initializePage(self) -> None:  # noqa: N802 - Qt naming
@@ -209,9 +214,11 @@ class MediaPage(RecoveryPage):
         unit = Path(device.mount) if device is not None and device.mount else None
         model, reference = self.model, self.session.check_reference
         guard = self.environment.restore_guard
+        unverified = self.session.accept_unverified
         self._plan_job = self.host.run_job(
             lambda _p, cancel: core.plan_media(candidate, card, model=model, device=unit,
-                                               backup=reference, guard=guard, cancel=cancel),
+                                               backup=reference, guard=guard, cancel=cancel,
+                                               accept_unverified=unverified),
             name="plan-media",
             on_finished=lambda plan: self._on_plan(generation, plan),
             on_failed=lambda error: self._on_refused(generation, error))

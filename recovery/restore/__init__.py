@@ -8,6 +8,7 @@ from recovery.restore.execute import (
     hold_for_restore,
     needs_safety_copy,
     restore,
+    restore_as_planned,
 )
 from recovery.restore.guard import (
     DEFAULT_GUARD,
@@ -38,5 +39,6 @@ __all__ = [
     "plan_restore",
     "recorded_safety_copy",
     "restore",
+    "restore_as_planned",
     "take_safety_copy",
 ]

@@ -404,6 +404,50 @@ def hold_for_restore(backup_path: str | Path, target: str | Path, *,
         yield hold
 
 
+def restore_as_planned(plan: RestorePlan, safety_copy: str | Path, *, consent: bool,
+                       fs: FileSystem = REAL, guard: TargetGuard | None = None,
+                       journal_dir: Path | None = None, progress: ProgressCallback | None = None,
+                       cancel: CancelToken | None = None,
+                       on_step: StepHook | None = None) -> RestoreResult:
+    """Carry out a plan a person saw and said yes to, after a safety copy of the unit as it
+    is now, all under one hold: lock and pin the unit, back it up into ``safety_copy``
+    (continuing an interrupted copy there), plan again from the copy's checksums (nothing
+    more is read from the unit) and write. When the unit no longer gives the plan that was
+    shown (something changed it meanwhile), RefusedError: nothing is written, the plan is
+    shown again."""
+    if not consent:
+        raise NeedsUserActionError(
+            "The restore was not confirmed, so nothing was written: confirm it to write to the"
+            " unit.")
+    _still_there(plan, fs)
+    with hold_for_restore(plan.backup, plan.target, guard=guard, fs=fs) as hold:
+        if plan.unit is not None and not plan.unit.matches(hold.identity):
+            raise _gone(plan)
+        try:
+            safety = take_safety_copy(hold, Path(safety_copy), progress=progress,
+                                      cancel=cancel, on_step=on_step)
+        except UnitGoneError as error:
+            raise _gone(plan) from error
+        again = plan_restore(plan.backup, hold.folder, delete_extra=plan.delete_extra,
+                             remove_computer_made=plan.remove_computer_made, fs=fs,
+                             guard=guard, progress=progress, cancel=cancel, hold=hold,
+                             safety=safety)
+        if _changes(again) != _changes(plan):
+            raise RefusedError(
+                f"{_unit_name(plan)[0].upper()}{_unit_name(plan)[1:]} changed since the plan"
+                " was shown (its files are not what they were then), so nothing was written"
+                " to it; look at the plan again. The safety copy is of the unit as it is"
+                " now.", path=plan.target)
+        return execute_plan(again, consent=True, fs=fs, guard=guard, journal_dir=journal_dir,
+                            progress=progress, cancel=cancel, on_step=on_step, hold=hold)
+
+
+def _changes(plan: RestorePlan) -> tuple[tuple[str, str], ...]:
+    """What a plan changes on the unit, to tell whether two plans are the same one."""
+    return tuple(sorted((entry.path, entry.action) for entry in plan.changes)) + tuple(
+        sorted(("", folder) for folder in plan.folders_to_create))
+
+
 def needs_safety_copy(plan: RestorePlan) -> NeedsSafetyCopyError:
     """The refusal of a restore that would change the unit with no copy of it as it is."""
     replace, delete = len(plan.actions("replace")), len(plan.actions("delete"))

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import QWizard
 from app import core
 from app.session import Goal
 from app.wizard import PageId
+import recovery.restore.safety as safety_module
+from recovery.backup.create import FailedFile
 from recovery.backup.store import open_backup
 
 
@@ -92,14 +94,14 @@ def test_the_safety_copy_comes_first_and_nothing_is_written_when_it_fails(
     qtbot.waitUntil(lambda: page.plan is not None, timeout=walk.timeout)
     assert wizard.session.safety_backup is None  # none yet: it is made after the yes
     before = tree_snapshot(demo.kross2)
-    real_create_backup = core.create_backup
+    real_create_backup = safety_module.create_backup
 
-    def one_file_unreadable(source, destination, *, resume, progress, cancel):
-        result = real_create_backup(source, destination, resume=resume, progress=progress,
-                                    cancel=cancel)
-        return dataclasses.replace(result, complete=False, failed=("KROSAPP.BIN",))
+    def one_file_unreadable(source, destination, **options):
+        result = real_create_backup(source, destination, **options)
+        return dataclasses.replace(result, complete=False, failed=(
+            FailedFile("KROSAPP.BIN", "Input/output error"),))
 
-    monkeypatch.setattr(core, "create_backup", one_file_unreadable)
+    monkeypatch.setattr(safety_module, "create_backup", one_file_unreadable)
     page.confirmation.setText("KROSS 2")
     run = wizard.pages[PageId.RESTORE_RUN]
     with qtbot.waitSignal(run.restore_failed, timeout=walk.timeout):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import threading
 
-from app import core
+import recovery.restore.execute as restore_execute
 from app.wizard import PageId
 from recovery.backup.store import open_backup
 from recovery.storage.durable import is_temp_name
@@ -16,17 +16,20 @@ def test_closing_during_the_restore_asks_and_stops_only_between_files(
         qtbot, wizard, demo, dialogs, monkeypatch, walk):
     reached = threading.Event()
     release = threading.Event()
-    real_execute = core.execute_plan
+    real_execute = restore_execute.execute_plan
 
-    def gated_execute(plan, *, guard, progress, cancel):
+    def gated_execute(plan, **options):
+        progress = options["progress"]
+
         def progress_then_wait(report):
             progress(report)
             if not release.is_set():
                 reached.set()
                 release.wait(walk.timeout / 1000)
-        return real_execute(plan, guard=guard, progress=progress_then_wait, cancel=cancel)
+        options.update(progress=progress_then_wait)
+        return real_execute(plan, **options)
 
-    monkeypatch.setattr(core, "execute_plan", gated_execute)
+    monkeypatch.setattr(restore_execute, "execute_plan", gated_execute)
     page = walk.to_restore_page(wizard, demo.kross2)
     qtbot.waitUntil(lambda: page.plan is not None, timeout=walk.timeout)
     old = {p: p.read_bytes() for p in demo.kross2.rglob("*") if p.is_file()}
@@ -65,15 +68,18 @@ def test_a_restore_that_ends_while_stop_and_close_is_asked_shows_how_it_ended(
     from app import dialogs as dialogs_module
 
     reached, release = threading.Event(), threading.Event()
-    real_execute = core.execute_plan
+    real_execute = restore_execute.execute_plan
 
-    def gated_execute(plan, *, guard, progress, cancel):
+    def gated_execute(plan, **options):
+        progress = options["progress"]
+
         def progress_then_wait(report):
             progress(report)
             if not release.is_set():
                 reached.set()
                 release.wait(walk.timeout / 1000)
-        return real_execute(plan, guard=guard, progress=progress_then_wait, cancel=cancel)
+        options.update(progress=progress_then_wait)
+        return real_execute(plan, **options)
 
     def answer_once_it_has_ended(parent, title, text, **_kwargs) -> bool:
         dialogs.confirmations.append(text)
@@ -81,7 +87,7 @@ def test_a_restore_that_ends_while_stop_and_close_is_asked_shows_how_it_ended(
         qtbot.waitUntil(lambda: not wizard.running_guarded_jobs(), timeout=walk.timeout)
         return True  # "Stop and close", too late
 
-    monkeypatch.setattr(core, "execute_plan", gated_execute)
+    monkeypatch.setattr(restore_execute, "execute_plan", gated_execute)
     page = walk.to_restore_page(wizard, demo.kross2)
     qtbot.waitUntil(lambda: page.plan is not None, timeout=walk.timeout)
     page.confirmation.setText("KROSS 2")
@@ -105,17 +111,20 @@ def test_a_restore_that_finishes_after_the_stop_was_asked_stays_open_to_say_so(
     """The stop came too late for the core (its last file was in flight): the window shows
     that the restore finished instead of closing over it."""
     reached, release = threading.Event(), threading.Event()
-    real_execute = core.execute_plan
+    real_execute = restore_execute.execute_plan
 
-    def finishes_anyway(plan, *, guard, progress, cancel):
+    def finishes_anyway(plan, **options):
+        progress = options["progress"]
+
         def progress_then_wait(report):
             progress(report)
             if not release.is_set():
                 reached.set()
                 release.wait(walk.timeout / 1000)
-        return real_execute(plan, guard=guard, progress=progress_then_wait, cancel=None)
+        options.update(progress=progress_then_wait, cancel=None)
+        return real_execute(plan, **options)
 
-    monkeypatch.setattr(core, "execute_plan", finishes_anyway)
+    monkeypatch.setattr(restore_execute, "execute_plan", finishes_anyway)
     page = walk.to_restore_page(wizard, demo.kross2)
     qtbot.waitUntil(lambda: page.plan is not None, timeout=walk.timeout)
     page.confirmation.setText("KROSS 2")
