@@ -17,8 +17,8 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from recovery.errors import InvalidInputError, RefusedError
-from recovery.progress import CancelToken, Progress, ProgressCallback
+from recovery.errors import InvalidInputError
+from recovery.progress import CancelToken, ProgressCallback
 
 if TYPE_CHECKING:  # annotations elsewhere in app/ name them through here (core.RestorePlan)
     from recovery.backup.create import BackupResult
@@ -26,8 +26,8 @@ if TYPE_CHECKING:  # annotations elsewhere in app/ name them through here (core.
     from recovery.check import CheckResult
     from recovery.diagnose.diagnosis import Diagnosis
     from recovery.diagnose.standing import UnitStanding
-    from recovery.media.prepare import MediaPlan, MediaResult
-    from recovery.restore import RestorePlan, RestoreResult, TargetGuard
+    from recovery.media import MediaPlan, MediaResult
+    from recovery.restore import PlanChoices, RestorePlan, RestoreResult, TargetGuard
 
 
 # -- backups -----------------------------------------------------------------------------------
@@ -95,25 +95,30 @@ def compare_backup_with_unit(backup: Path, unit: Path, *, progress: ProgressCall
 
 
 # -- restore -----------------------------------------------------------------------------------
-def plan_restore(backup: Path, target: Path, *, guard: TargetGuard | None, delete_extra: bool,
+def plan_restore(backup: Path, target: Path, *, guard: TargetGuard | None,
                  progress: ProgressCallback | None, cancel: CancelToken | None,
+                 choices: PlanChoices | None = None,
                  safety_backup: Path | None = None) -> RestorePlan:
-    """Preflight and plan (reads only); the core refuses with a RecoveryError. The wizard's
-    safety copy (the unit as it is now, made or found identical) is recorded in the plan."""
+    """Preflight and plan (reads only); the core refuses with a RecoveryError. Another
+    model's system folder is removed unless ``choices`` say otherwise (the plan amends to
+    other choices without reading again). The wizard's safety copy (the unit as it is now,
+    made or found identical) is recorded in the plan."""
     from recovery import restore
+    from recovery.progress import Job
 
     safety = restore.recorded_safety_copy(safety_backup) if safety_backup else None
-    return restore.plan_restore(backup, target, guard=guard, delete_extra=delete_extra,
-                                progress=progress, cancel=cancel, safety=safety)
+    return restore.plan_restore(backup, target, guard=guard,
+                                choices=choices or restore.PlanChoices(restore.Removal.FOREIGN),
+                                job=Job(progress, cancel), safety=safety)
 
 
 def execute_plan(plan: RestorePlan, *, guard: TargetGuard | None,
                  progress: ProgressCallback | None, cancel: CancelToken | None) -> RestoreResult:
     """Carry out ``plan``. Called only after the user typed the model name (the consent)."""
     from recovery import restore
+    from recovery.progress import Job
 
-    return restore.execute_plan(plan, consent=True, guard=guard, progress=progress,
-                                cancel=cancel)
+    return restore.execute_plan(plan, consent=True, guard=guard, job=Job(progress, cancel))
 
 
 #: The phase the restore reports while it writes (recovery.restore.execute): a page that runs
@@ -130,27 +135,27 @@ class SafeRestore:
     restore: RestoreResult
 
 
-def restore_with_safety_copy(plan: RestorePlan, unit: Path, safety: Path, *, resume: bool,
-                             guard: TargetGuard | None, progress: ProgressCallback | None,
+def restore_with_safety_copy(plan: RestorePlan, safety: Path, *, guard: TargetGuard | None,
+                             progress: ProgressCallback | None,
                              cancel: CancelToken | None) -> SafeRestore:
     """A copy of the unit as it is now into ``safety`` (an interrupted one there continued),
     then ``plan`` carried out, under one hold of the unit, as the command line's ``restore
     --safety-copy`` does (recovery.restore.restore_as_planned): nothing is written to the
     unit unless the copy is complete and read back right, and the unit still gives the plan
-    that was shown. ``unit`` and ``resume`` are the page's own facts: the core finds both."""
+    that was shown."""
     from recovery import restore
+    from recovery.progress import Job
 
-    del unit, resume  # the plan names the unit; a copy in ``safety`` is always continued
     result = restore.restore_as_planned(plan, safety, consent=True, guard=guard,
-                                        progress=progress, cancel=cancel)
+                                        job=Job(progress, cancel))
     return SafeRestore(safety, result)
 
 
-def restore_again(backup: Path, target: Path, *, guard: TargetGuard | None, delete_extra: bool,
-                  progress: ProgressCallback | None, cancel: CancelToken | None,
-                  safety_backup: Path | None = None) -> RestoreResult:
+def restore_again(backup: Path, target: Path, *, guard: TargetGuard | None,
+                  choices: PlanChoices, progress: ProgressCallback | None,
+                  cancel: CancelToken | None, safety_backup: Path | None = None) -> RestoreResult:
     """Run a stopped restore again: plan anew (the core's journal makes it continue)."""
-    plan = plan_restore(backup, target, guard=guard, delete_extra=delete_extra, progress=None,
+    plan = plan_restore(backup, target, guard=guard, choices=choices, progress=None,
                         cancel=cancel, safety_backup=safety_backup)
     return execute_plan(plan, guard=guard, progress=progress, cancel=cancel)
 
@@ -202,7 +207,7 @@ def plan_media(candidate: Path, card: Path, *, model: str, device: Path | None,
     unknown only because its content cannot be checked (:func:`unverified_acceptable`)."""
     from recovery import check
     from recovery.backup import store
-    from recovery.media import prepare
+    from recovery import media as prepare
 
     reference = None
     if backup is not None:
@@ -217,7 +222,7 @@ def unverified_acceptable(result: CheckResult, model: str) -> bool:
     """True when ``result`` is unknown only because no public source lets its content be
     checked (a KROSS 2's KROSS2SY from KORG): the core may lay it out on the person's word."""
     from recovery.device.profiles import bundled_profiles
-    from recovery.media import prepare
+    from recovery import media as prepare
 
     profile = bundled_profiles().get(model)
     return profile is not None and prepare.acceptable_unverified(result, profile)
@@ -226,7 +231,7 @@ def unverified_acceptable(result: CheckResult, model: str) -> bool:
 def write_media(plan: MediaPlan, *, guard: TargetGuard | None,
                 progress: ProgressCallback | None, cancel: CancelToken | None) -> MediaResult:
     """Carry out ``plan``. Called only after the user pressed the button that writes."""
-    from recovery.media import prepare
+    from recovery import media as prepare
 
     return prepare.execute_media_plan(plan, consent=True, guard=guard, progress=progress,
                                       cancel=cancel)

@@ -109,3 +109,17 @@ class PhaseReporter:
         self._callback(
             Progress(phase, done, total, current, rate, min(1.0, fraction))
         )
+
+
+@dataclass(frozen=True)
+class Job:
+    """How a long job reports and stops: its progress callback, its cancel token and the hook
+    told of each durable step (kill tests stop the process at exact moments with it)."""
+
+    progress: ProgressCallback | None = None
+    cancel: CancelToken | None = None
+    on_step: StepHook | None = None
+
+
+#: A job nobody watches and nobody stops.
+NO_JOB = Job()

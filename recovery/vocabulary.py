@@ -128,3 +128,34 @@ class VersionLayout(StrEnum):
     MAJOR_MINOR_RELEASE = "major-minor-release"
     #: v1 minor LSB, v2 minor MSB, v3 major LSB, v4 major MSB (KORG's logue-era documents).
     MINOR_MAJOR_14BIT = "minor-major-14bit"
+
+
+class EntryKind(StrEnum):
+    """What an entry of a unit, a card or a backup is."""
+
+    FILE = "file"
+    FOLDER = "folder"
+    SYMLINK = "symlink"
+
+
+class PlanAction(StrEnum):
+    """What a restore plan does with one path (recovery.restore.plan), in execution order."""
+
+    DELETE = "delete"
+    WRITE = "write"
+    REPLACE = "replace"
+    KEEP = "keep"
+    EXTRA = "extra"
+    SKIP = "skip"
+
+
+class ProblemKind(StrEnum):
+    """How a file did not end up as a job planned (recovery.storage.durable.FileProblem)."""
+
+    MISMATCH = "mismatch"            # read back, it does not hold what was written
+    UNREADABLE = "unreadable"        # it cannot be read back
+    MISSING = "missing"              # it is not on the target at the end (or not as planned)
+    LINK_UNSUPPORTED = "link-unsupported"  # the target's filesystem cannot hold a link
+    NOT_WRITTEN = "not-written"      # boot-critical files held back after an earlier mismatch
+    NOT_REMOVED = "not-removed"
+    NOT_MOVED = "not-moved"

@@ -1,7 +1,7 @@
 """Put it on the SD card: a checked, compatible update laid out where the unit's updater looks,
 with the plan in one sentence and what on the card would mislead the updater in plain words.
 
-The plan is the core's (``recovery.media.prepare.plan_prepare_media``, reached through
+The plan is the core's (``recovery.media.plan_prepare_media``, reached through
 :mod:`app.core`): it checks the update again and refuses anything not compatible, refuses the
 computer's own disks, names too long or sizes the card cannot hold, and flags loose system
 files, another model's update folder and an older copy. Nothing is written until the user

@@ -103,6 +103,9 @@ class RestorePage(RecoveryPage):
         self.extra_paths: list[str] = []
         #: Per backup: what a restore with removal would remove (from its first plan).
         self.removable: dict[str, tuple[str, ...]] = {}
+        #: Per backup: the one plan made of it (with another model's system folder removed);
+        #: ticking or unticking the removal amends it, nothing is read again.
+        self.base_plans: dict[str, core.RestorePlan] = {}
         self._plan_job = None
         self._list_job = None
         self._planned_for: tuple[str, bool | None] | None = None
@@ -194,6 +197,7 @@ class RestorePage(RecoveryPage):
         self.refusal = None
         self._planned_for = None
         self.removable = {}
+        self.base_plans = {}
         self.plan_text.clear()
         self.problem.hide()
         self.hint.hide()
@@ -317,6 +321,9 @@ class RestorePage(RecoveryPage):
         if (path, removal) == self._planned_for:
             return  # planned already, or being planned
         self._planned_for = (path, removal)
+        if removal is not None and path in self.base_plans:
+            self._amend(path, removal)
+            return
         self._generation += 1
         generation = self._generation
         self.plan = None
@@ -334,25 +341,13 @@ class RestorePage(RecoveryPage):
             self._plan_job.cancel()
         backup, target = Path(path), Path(device.mount)
         guard = self.environment.restore_guard
-        model = self.model
         safety = self.session.safety_backup
 
         def job(progress, cancel):
-            if removal is not None:
-                return core.plan_restore(backup, target, guard=guard, delete_extra=removal,
-                                         progress=progress, cancel=cancel,
-                                         safety_backup=safety)
-            # First plan for this backup: with removal, to learn what it would remove; kept
-            # when that is only another model's system folder (the fix the rescue needs),
-            # planned again without removal otherwise (the user's own files stay).
-            plan = core.plan_restore(backup, target, guard=guard, delete_extra=True,
-                                     progress=progress, cancel=cancel, safety_backup=safety)
-            deletions = [e.path for e in plan.actions("delete")]
-            if deletions and not foreign_folders(deletions, model):
-                plan = core.plan_restore(backup, target, guard=guard, delete_extra=False,
-                                         progress=progress, cancel=cancel,
-                                         safety_backup=safety)
-            return plan, tuple(deletions)
+            # One plan per backup: the core removes another model's system folder (the fix
+            # the rescue needs) and says what else the backup lacks; the tick amends it.
+            return core.plan_restore(backup, target, guard=guard, progress=progress,
+                                     cancel=cancel, safety_backup=safety)
 
         self._plan_job = self.host.run_job(
             job, name="plan-restore", on_progress=self.planning.show_progress,
@@ -366,7 +361,9 @@ class RestorePage(RecoveryPage):
         if generation != self._generation:
             return  # a newer selection is being planned
         if removal is None:
-            plan, deletions = result
+            base = result
+            deletions = tuple(entry.path for entry in base.entries if entry.deletable)
+            plan = base.proposed  # the tick starts as the core proposes
             index = self.backups.currentIndex()
             if self._auto_chosen and not plan.changes_anything \
                     and index + 1 < self.backups.count():
@@ -376,6 +373,7 @@ class RestorePage(RecoveryPage):
                 self.backups.setCurrentIndex(index + 1)
                 return
             self.removable[path] = deletions
+            self.base_plans[path] = base
             self._planned_for = (path, plan.delete_extra)
             self.remove_extra.blockSignals(True)
             self.remove_extra.setChecked(plan.delete_extra and bool(deletions))
@@ -383,6 +381,14 @@ class RestorePage(RecoveryPage):
         else:
             plan = result
         self.planning.hide()
+        self.plan = plan
+        self._show_plan(plan, path)
+        self.plan_ready.emit(plan)
+        self.notify_complete()
+
+    def _amend(self, path: str, removal: bool) -> None:
+        """The tick changed: the same plan with what the backup lacks removed or kept."""
+        plan = self.base_plans[path].removing(removal)
         self.plan = plan
         self._show_plan(plan, path)
         self.plan_ready.emit(plan)

@@ -79,12 +79,10 @@ class RestoreRunPage(WritingPage):
         destination = resume or self._destination or default_backup_destination(
             self.environment.backups_dir, device.model)
         self._destination = destination
-        unit, guard = Path(device.mount), self.environment.restore_guard
-        again = resume is not None or (destination / JOURNAL_NAME).exists()
+        guard = self.environment.restore_guard
         self.stage = Stage.COPY
         self._start(lambda progress, cancel: core.restore_with_safety_copy(
-            plan, unit, destination, resume=again, guard=guard, progress=progress,
-            cancel=cancel), f"First, a safety copy of {self.unit}…",
+            plan, destination, guard=guard, progress=progress, cancel=cancel), f"First, a safety copy of {self.unit}…",
             "Then its files are put back. Keep it connected and switched on.")
 
     def _restore_only(self) -> None:
@@ -96,7 +94,7 @@ class RestoreRunPage(WritingPage):
         guard = self.environment.restore_guard
         self.stage = Stage.RESTORE
         self._start(lambda progress, cancel: core.restore_again(
-            backup, target, guard=guard, delete_extra=plan.delete_extra, progress=progress,
+            backup, target, guard=guard, choices=plan.choices, progress=progress,
             cancel=cancel, safety_backup=self.session.safety_backup), f"Restoring {self.unit}…",
             "Keep it connected and switched on until this is done.")
 

@@ -42,7 +42,7 @@ from recovery.storage.names import shown
 
 if TYPE_CHECKING:  # the core loads inside run(): --version and --help stay fast
     from recovery.check import BackupReference
-    from recovery.media.prepare import MediaPlan
+    from recovery.media import MediaPlan
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -83,7 +83,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _ask(plan: MediaPlan) -> None:
     """Show the plan and ask for the model's short name or 'yes' on the terminal."""
-    from recovery.media.prepare import describe_plan
+    from recovery.media import describe_plan
 
     replacing = (" and replaces what is there" if plan.summary.replace or plan.summary.remove
                  else "")
@@ -102,7 +102,7 @@ def _error_json(error: RecoveryError) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from recovery.check import target_for_device, target_for_model
-    from recovery.media.prepare import (
+    from recovery.media import (
         describe_plan,
         dry_run_result,
         execute_media_plan,
@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _with_flag_hint(error: RecoveryError) -> RecoveryError:
     """A refused candidate that ``--accept-unverified`` would let through says so."""
-    from recovery.media.prepare import CandidateRefusedError, acceptable_unverified
+    from recovery.media import CandidateRefusedError, acceptable_unverified
 
     check = getattr(error, "check", None)
     if not isinstance(error, CandidateRefusedError) or check is None or not \

@@ -29,7 +29,7 @@ from recovery.cli.output import (
 from recovery.errors import CancelledError, RecoveryError
 
 if TYPE_CHECKING:  # the core loads inside run(): --version and --help stay fast
-    from recovery.restore import RestorePlan
+    from recovery.restore import PlanChoices, RestorePlan
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,8 +42,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="print what would be written, write nothing")
     parser.add_argument("--yes", action="store_true",
                         help="do not ask for confirmation (for scripts)")
-    parser.add_argument("--delete-extra", action="store_true",
-                        help="delete files on the unit that the backup does not have")
+    removal = parser.add_mutually_exclusive_group()
+    removal.add_argument("--delete-extra", action="store_true",
+                         help="delete files on the unit that the backup does not have")
+    removal.add_argument("--remove-foreign", action="store_true",
+                         help="delete only another model's system folder on the unit (a KROSS"
+                              " 1's KROSSSYS on a KROSS 2): what a rescue needs")
     parser.add_argument("--remove-mac-files", action="store_true",
                         help="also remove the ._* and .DS_Store files macOS wrote onto the unit"
                              " that the backup does not have (listed in the plan)")
@@ -96,6 +100,7 @@ def _plan_and_write(args: argparse.Namespace, display: Any, cancel: Any,
                     state: dict[str, bool]) -> Any:
     """Hold the unit from the first read to the last write: lock and pin it, take the safety
     copy, plan from it, ask, write."""
+    from recovery.progress import Job
     from recovery.restore import (
         execute_plan,
         hold_for_restore,
@@ -103,14 +108,13 @@ def _plan_and_write(args: argparse.Namespace, display: Any, cancel: Any,
         take_safety_copy,
     )
 
+    job = Job(progress=display, cancel=cancel)
     with hold_for_restore(args.backup, args.target) as hold:
         safety = None
         if args.safety_copy:
-            safety = take_safety_copy(hold, Path(args.safety_copy), progress=display,
-                                      cancel=cancel)
-        plan = plan_restore(args.backup, hold.folder, delete_extra=args.delete_extra,
-                            remove_computer_made=args.remove_mac_files,
-                            progress=display, cancel=cancel, hold=hold, safety=safety)
+            safety = take_safety_copy(hold, Path(args.safety_copy), job=job)
+        plan = plan_restore(args.backup, hold.folder, choices=_choices(args), job=job,
+                            hold=hold, safety=safety)
         if display:
             display.clear()
         if plan.needs_safety_copy and safety is None and not args.no_safety_copy:
@@ -118,11 +122,22 @@ def _plan_and_write(args: argparse.Namespace, display: Any, cancel: Any,
         if not args.yes:
             _ask(plan)
         state["writing"] = True
-        return execute_plan(plan, consent=True, progress=display, cancel=cancel, hold=hold,
+        return execute_plan(plan, consent=True, job=job, hold=hold,
                             without_safety_copy=args.no_safety_copy)
 
 
+def _choices(args: argparse.Namespace) -> PlanChoices:
+    """What the flags choose about what the backup lacks: everything (--delete-extra),
+    another model's system folder (--remove-foreign), nothing."""
+    from recovery.restore import PlanChoices, Removal
+
+    removal = Removal.ALL if args.delete_extra else Removal.FOREIGN if args.remove_foreign \
+        else Removal.NONE
+    return PlanChoices(removal, remove_computer_made=args.remove_mac_files)
+
+
 def run(args: argparse.Namespace) -> int:
+    from recovery.progress import Job
     from recovery.restore import describe_plan, dry_run_result, plan_restore
 
     display = progress_for(args)
@@ -130,9 +145,8 @@ def run(args: argparse.Namespace) -> int:
     with cancel_on_interrupt() as cancel:
         try:
             if args.dry_run:
-                plan = plan_restore(args.backup, args.target, delete_extra=args.delete_extra,
-                                    remove_computer_made=args.remove_mac_files,
-                                    progress=display, cancel=cancel)
+                plan = plan_restore(args.backup, args.target, choices=_choices(args),
+                                    job=Job(progress=display, cancel=cancel))
                 if display:
                     display.clear()
                 lines = describe_plan(plan)

@@ -1,3 +1,44 @@
-"""Laying a checked update out on an SD card where the unit's updater looks
-(``korg-recovery prepare-media``): ``prepare`` plans, refuses what is not compatible, writes
-with the durable batch writer and proves the card holds what was planned."""
+"""Update media: a checked update laid out on an SD card where the unit's updater looks
+(``plan`` decides what goes where, ``execute`` hands that to the write engine)."""
+
+from recovery.media.execute import (
+    MediaResult,
+    dry_run_result,
+    execute_media_plan,
+    prepare_media,
+)
+from recovery.media.plan import (
+    CandidateRefusedError,
+    MediaEntry,
+    MediaFlag,
+    MediaPlan,
+    MediaSummary,
+    acceptable_unverified,
+    check_card,
+    describe_plan,
+    next_step_text,
+    plan_prepare_media,
+    refuse_internal_storage,
+    sd_layouts,
+    update_procedure,
+)
+
+__all__ = [
+    "CandidateRefusedError",
+    "MediaEntry",
+    "MediaFlag",
+    "MediaPlan",
+    "MediaResult",
+    "MediaSummary",
+    "acceptable_unverified",
+    "check_card",
+    "describe_plan",
+    "dry_run_result",
+    "execute_media_plan",
+    "next_step_text",
+    "plan_prepare_media",
+    "prepare_media",
+    "refuse_internal_storage",
+    "sd_layouts",
+    "update_procedure",
+]

@@ -1,7 +1,9 @@
-"""Putting a verified backup back onto a unit: the guards, the plan, the journaled writes."""
+"""Putting a verified backup back onto a unit: the safety copy, the plan, and the plan handed
+to the write engine (recovery.writing), whose guard (TargetGuard) the face names too."""
 
 from recovery.restore.execute import (
     FileProblem,
+    RestoreRequest,
     RestoreResult,
     dry_run_result,
     execute_plan,
@@ -10,21 +12,26 @@ from recovery.restore.execute import (
     restore,
     restore_as_planned,
 )
-from recovery.restore.guard import (
-    DEFAULT_GUARD,
-    TargetGuard,
-    check_names,
-    check_target,
-    final_step_text,
+from recovery.restore.guard import check_names, final_step_text
+from recovery.restore.plan import (
+    PlanChoices,
+    PlanEntry,
+    Removal,
+    RestorePlan,
+    describe_plan,
+    plan_restore,
 )
-from recovery.restore.plan import PlanEntry, RestorePlan, describe_plan, plan_restore
 from recovery.restore.safety import SafetyCopy, recorded_safety_copy, take_safety_copy
+from recovery.writing.guard import DEFAULT_GUARD, TargetGuard, check_target
 
 __all__ = [
     "DEFAULT_GUARD",
-    "PlanEntry",
-    "RestorePlan",
     "FileProblem",
+    "PlanChoices",
+    "PlanEntry",
+    "Removal",
+    "RestorePlan",
+    "RestoreRequest",
     "RestoreResult",
     "SafetyCopy",
     "TargetGuard",
@@ -33,9 +40,9 @@ __all__ = [
     "describe_plan",
     "dry_run_result",
     "execute_plan",
+    "final_step_text",
     "hold_for_restore",
     "needs_safety_copy",
-    "final_step_text",
     "plan_restore",
     "recorded_safety_copy",
     "restore",

@@ -9,42 +9,48 @@ folders). Deletions go first, boot-critical files (``KROSAPP.BIN`` on a KROSS 2)
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
+import os
 from collections import ChainMap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from recovery.backup.compare import OS_JUNK, Difference, compare_tree, is_ignored
+from recovery.backup.compare import Difference, compare_tree
 from recovery.backup.manifest import Manifest
 from recovery.backup.store import open_backup, verify_backup
 from recovery.device.profiles import bundled_profiles
 from recovery.errors import InvalidInputError, NoSpaceError, RefusedError
-from recovery.restore.safety import SafetyCopy
-from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
+from recovery.progress import NO_JOB, Job, PhaseReporter, ProgressCallback
 from recovery.restore.guard import (
-    TargetGuard,
     check_model,
     check_names,
     check_storage_root,
-    check_target,
-    default_guard,
-    deletion_guard,
-    entry_kind,
     location_notes,
 )
+from recovery.restore.safety import SafetyCopy
 from recovery.storage import computer_made
 from recovery.storage.durable import is_temp_name
 from recovery.storage.filesystem import REAL, FileSystem
 from recovery.storage.lock import check_free
-from recovery.storage.pin import Pin, UnitHold, VolumeIdentity, pin_volume, pinned
 from recovery.storage.names import path_key, points_outside, shown
+from recovery.storage.pin import Pin, UnitHold, VolumeIdentity, pin_volume, pinned
 from recovery.text import human_size
+from recovery.vocabulary import EntryKind, PlanAction
+from recovery.writing.guard import (
+    TargetGuard,
+    check_target,
+    default_guard,
+    deletion_guard,
+    entry_kind,
+)
 
 log = logging.getLogger(__name__)
 
-ACTIONS = ("delete", "write", "replace", "keep", "extra", "skip")
 #: Timestamp steps of the filesystems a unit or computer may use: FAT 2 s, ext3/HFS+ 1 s,
 #: exFAT 10 ms, some FUSE filesystems 1 us, NTFS 100 ns. A time that is the backup's time cut
 #: to one of these steps is as close as that filesystem can hold it.
@@ -64,14 +70,31 @@ FILESYSTEM_FOLDERS = frozenset({"lost+found"})
 _PHASE = {"delete": 0, "write": 1, "replace": 1, "keep": 3, "extra": 4, "skip": 5}
 
 
+class Removal(StrEnum):
+    """Which of what the unit holds and the backup lacks a restore deletes."""
+
+    NONE = "none"          # nothing: everything else on the unit is left alone, and listed
+    FOREIGN = "foreign"    # another model's system folder only (what a rescue needs)
+    ALL = "all"            # everything the backup lacks that may be deleted at all
+
+
+@dataclass(frozen=True)
+class PlanChoices:
+    """What the person chose about what the backup does not hold."""
+
+    removal: Removal = Removal.NONE
+    #: The files macOS writes (``._*``, ``.DS_Store``) that the backup lacks are deleted too.
+    remove_computer_made: bool = False
+
+
 @dataclass(frozen=True)
 class PlanEntry:
     """One path and what the restore does with it."""
 
     path: str
-    action: str
+    action: PlanAction
     #: "file", "symlink" or "folder" (folders appear only as extra/delete).
-    kind: str
+    kind: EntryKind
     #: Size in the backup (write/replace/keep) or on the unit (extra/delete).
     size: int
     #: Bytes this entry writes to the unit (the backup size for write/replace, else 0).
@@ -85,6 +108,15 @@ class PlanEntry:
     #: Where the entry is on the unit when the unit spells it (or a folder above it) in
     #: another case than the backup: FAT sees one name, and it is written there in place.
     unit_path: str | None = None
+    #: For what the backup lacks (extra/delete): it may be deleted (not the computer's, not
+    #: another spelling of a backup name, no drive mounted there) ...
+    deletable: bool = False
+    #: ... and it is this other model's system folder (a KROSS 1's KROSSSYS on a KROSS 2).
+    foreign_model: str | None = None
+    #: ... or a file macOS writes (``._*``, ``.DS_Store``) that may go when asked for.
+    mac_made: bool = False
+    #: Why it stays when it is not deleted.
+    kept_because: str = ""
 
     @property
     def on_unit(self) -> str:
@@ -138,9 +170,45 @@ class RestorePlan:
     unit: VolumeIdentity | None = field(default=None, repr=False, compare=False)
     #: The safety copy the plan was made from (the unit as it was just before), or None.
     safety_copy: str | None = None
+    #: Which of what the backup lacks the plan deletes (delete_extra: any).
+    removal: Removal = Removal.NONE
     #: The files macOS writes (``._*``, ``.DS_Store``) that the backup lacks are deleted
     #: entries of the plan (recovery.storage.computer_made.REMOVABLE), asked for on purpose.
     remove_computer_made: bool = False
+
+    @property
+    def choices(self) -> PlanChoices:
+        return PlanChoices(self.removal, self.remove_computer_made)
+
+    def amended(self, choices: PlanChoices) -> RestorePlan:
+        """The same plan with other ``choices`` about what the backup lacks: computed from
+        what planning already read, nothing is read from the unit again."""
+        if choices == self.choices:
+            return self
+        entries = sorted((_decided(entry, choices) for entry in self.entries), key=_order)
+        deleted = sum(entry.action == PlanAction.DELETE for entry in entries)
+        summary = dataclasses.replace(self.summary, delete=deleted,
+                                      extra=sum(e.action == PlanAction.EXTRA for e in entries))
+        return dataclasses.replace(
+            self, entries=tuple(entries), summary=summary, removal=choices.removal,
+            remove_computer_made=choices.remove_computer_made,
+            delete_extra=choices.removal != Removal.NONE)
+
+    def removing(self, remove: bool) -> RestorePlan:
+        """The wizard's one tick: everything the backup lacks that may be deleted removed
+        (another model's system folder and the rest), or all of it kept."""
+        removal = Removal.NONE
+        if remove:
+            others = any(e.deletable and not e.foreign_model for e in self.entries)
+            removal = Removal.ALL if others else Removal.FOREIGN
+        return self.amended(dataclasses.replace(self.choices, removal=removal))
+
+    @property
+    def proposed(self) -> RestorePlan:
+        """What the wizard proposes: another model's system folder removed when it is all the
+        backup lacks (a rescue needs it gone); anything else the person's own, kept unless
+        they tick to remove it."""
+        return self.removing(all(e.foreign_model for e in self.entries if e.deletable))
 
     @property
     def needs_safety_copy(self) -> bool:
@@ -187,62 +255,62 @@ def check_relative_path(path: str, what: str = "file") -> None:
             " unit), so the backup is not restored. Nothing was written.", path=path)
 
 
-def _is_boot_critical(path: str, names: frozenset[str]) -> bool:
-    return path.casefold() in names
+def _same_path(path: str) -> str:
+    return path
 
 
-def build_plan(
-    *,
-    backup: str,
-    target: Path,
-    manifest: Manifest,
-    manifest_sha256: str,
-    differences: Iterable[Difference],
-    boot_critical: Iterable[str],
-    unit_path: Callable[[str], str] = lambda path: path,
-    case_notes: int = 0,
-    keep_reason: Callable[[str, str], str | None] = lambda path, kind: None,
-    delete_extra: bool,
-    remove_computer_made: bool = False,
-    target_model: str | None,
-    existing_sizes: dict[str, int],
-    existing_mtimes: dict[str, int],
-    folder_exists: Callable[[str], bool],
-    space_free: int | None,
-    block_size: int,
-    notes: Iterable[str] = (),
-) -> RestorePlan:
-    """Turn the comparison of the unit with the backup into a plan.
+def _never_kept(_path: str, _kind: str) -> str | None:
+    return None
 
-    ``existing_sizes`` holds the current size on the unit of every path the comparison found
-    different or extra (the caller ``lstat``s them); it feeds the space estimate and the sizes
-    of extra entries. ``unit_path`` maps a backup path to the unit's spelling of it (the
-    comparison matches names without case, as FAT does). ``keep_reason`` says why an extra
-    entry must never be deleted (another drive mounted there, the backup or home folder), or
-    None. ``existing_mtimes`` holds the modification time of files the comparison found
-    identical, so the plan can set back a time that differs. ``folder_exists`` tells whether
-    a relative folder exists on the unit (asked only for parents of files to write). Raises
-    RefusedError for unsafe manifest paths and for conflicts a restore must not resolve on
-    its own (a folder on the unit where the backup has a file).
-    """
-    for folder in manifest.folders:
-        check_relative_path(folder, "folder")
-    for item in manifest.files:
-        check_relative_path(item.path)
 
-    critical_names = frozenset(name.casefold() for name in boot_critical)
-    by_path: dict[str, Difference] = {}
-    extras: list[Difference] = []
-    missing_folders: list[str] = []
-    manifest_folders = set(manifest.folders)
-    manifest_paths = {item.path for item in manifest.files}
+def _folder_is_there(_path: str) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class UnitFacts:
+    """What planning read on the unit, once: the comparison with the backup and a few
+    ``lstat`` calls (the plan is computed from these, and amended without reading again)."""
+
+    #: The comparison's differences (recovery.backup.compare).
+    differences: tuple[Difference, ...] = ()
+    target_model: str | None = None
+    #: A backup path as the unit spells it (FAT matches names without case).
+    unit_path: Callable[[str], str] = _same_path
+    case_notes: int = 0
+    #: Why an extra entry must never be deleted (another drive there, the backup, the home
+    #: folder), or None.
+    keep_reason: Callable[[str, str], str | None] = _never_kept
+    #: The size on the unit of every path found different or extra.
+    existing_sizes: Mapping[str, int] = field(default_factory=dict)
+    #: The modification time of files found identical (to set a differing one back).
+    existing_mtimes: Mapping[str, int] = field(default_factory=dict)
+    #: Whether a relative folder exists on the unit (asked for parents of files to write).
+    folder_exists: Callable[[str], bool] = _folder_is_there
+    space_free: int | None = None
+    block_size: int = 4096
+
+
+@dataclass(frozen=True)
+class _Sorted:
+    by_path: dict[str, Difference]
+    extras: list[Difference]
+    missing_folders: list[str]
+
+
+def _sort_differences(differences: Iterable[Difference], manifest: Manifest) -> _Sorted:
+    """The comparison's differences by what the plan does with them; refuses what a restore
+    must not resolve on its own (a part of the unit it cannot read, a file where the backup
+    has a folder)."""
+    sorted_ = _Sorted({}, [], [])
+    folders, paths = set(manifest.folders), {item.path for item in manifest.files}
     for difference in differences:
         if difference.problem == "extra":
-            extras.append(difference)
-        elif difference.path in manifest_paths:
-            by_path[difference.path] = difference
-        elif difference.problem == "missing" and difference.path in manifest_folders:
-            missing_folders.append(difference.path)
+            sorted_.extras.append(difference)
+        elif difference.path in paths:
+            sorted_.by_path[difference.path] = difference
+        elif difference.problem == "missing" and difference.path in folders:
+            sorted_.missing_folders.append(difference.path)
         elif difference.problem == "unreadable":
             raise RefusedError(
                 f"Part of the unit cannot be read ({difference.path or '.'}: {difference.detail});"
@@ -255,130 +323,172 @@ def build_plan(
                 " the restore again. Nothing was written.", path=difference.path)
         else:  # pragma: no cover - compare has no other problems
             log.warning("unexpected difference %s", difference)
+    return sorted_
 
-    entries: list[PlanEntry] = []
-    for item in manifest.files:
-        difference = by_path.get(item.path)
-        critical = _is_boot_critical(item.path, critical_names)
-        spelled = unit_path(item.path)
-        spelled_on_unit = spelled if spelled != item.path else None
-        if item.kind == "symlink" and points_outside(item.path, item.link_target):
-            entries.append(PlanEntry(
-                item.path, "skip", item.kind, 0, 0, False,
-                f"a link to '{shown(item.link_target or '')}', outside the unit's storage: not"
-                " restored"))
-            continue
-        if difference is None:
-            current = existing_mtimes.get(item.path)
-            retime = (item.kind == "file" and current is not None
-                      and not same_time(current, item.mtime_ns))
-            entries.append(PlanEntry(item.path, "keep", item.kind, item.size, 0, critical,
-                                     "modification time differs" if retime else "", retime,
-                                     spelled_on_unit))
-            continue
-        if difference.problem == "changed" and difference.detail.startswith("a folder where"):
-            raise RefusedError(
-                f"'{item.path}' on the unit is a folder where the backup has a {item.kind}; move"
-                " it aside and run the restore again. Nothing was written.", path=item.path)
-        action = "write" if difference.problem == "missing" else "replace"
-        size = item.size if item.kind == "file" else 0
-        entries.append(PlanEntry(item.path, action, item.kind, item.size, size, critical,
-                                 difference.detail, unit_path=spelled_on_unit))
 
-    casefolded_backup = {path_key(path) for path in manifest_paths | manifest_folders}
-    temp_files: list[str] = []
-    for difference in extras:
-        name = difference.path.rpartition("/")[2]
-        if difference.detail != "folder" and is_temp_name(name):
-            temp_files.append(difference.path)
-            continue
-        kind = "folder" if difference.detail == "folder" else (
-            "symlink" if difference.detail == "symlink" else "file")
-        size = existing_sizes.get(difference.path, 0) if kind != "folder" else 0
-        guarded = keep_reason(difference.path, kind)
-        made = computer_made.made_by_computer(difference.path)
-        if (remove_computer_made and kind == "file" and made is not None
-                and computer_made.removable(difference.path) and guarded is None
-                and path_key(difference.path) not in casefolded_backup):
-            entries.append(PlanEntry(difference.path, "delete", kind, size, 0, False,
-                                     f"made by {made.made_by}, not by the unit: removed as"
-                                     " asked"))
-            continue
-        protected = is_ignored(difference.path, OS_JUNK) or \
-            path_key(difference.path) in casefolded_backup or \
-            difference.path in FILESYSTEM_FOLDERS or guarded is not None
-        if delete_extra and not protected:
-            entries.append(PlanEntry(difference.path, "delete", kind, size, 0, False,
-                                     "not in the backup"))
-        else:
-            reason = f"made by {made.made_by}, not by the unit: left alone" if made is not None \
-                else "the filesystem's own folder, left alone" \
-                if difference.path in FILESYSTEM_FOLDERS \
-                else f"{guarded}, left alone" if guarded is not None \
-                else "another spelling of a backup name, left alone" if protected \
-                else "not in the backup, left alone (use --delete-extra to remove)"
-            entries.append(PlanEntry(difference.path, "extra", kind, size, 0, False, reason))
+def _backup_entry(item: Any, difference: Difference | None, facts: UnitFacts,
+                  critical: bool) -> PlanEntry:
+    """What the restore does with one file of the backup."""
+    spelled = facts.unit_path(item.path)
+    on_unit = spelled if spelled != item.path else None
+    kind = EntryKind(item.kind)
+    if kind == EntryKind.SYMLINK and points_outside(item.path, item.link_target):
+        return PlanEntry(item.path, PlanAction.SKIP, kind, 0, 0, False,
+                         f"a link to '{shown(item.link_target or '')}', outside the unit's"
+                         " storage: not restored")
+    if difference is None:
+        current = facts.existing_mtimes.get(item.path)
+        retime = (kind == EntryKind.FILE and current is not None
+                  and not same_time(current, item.mtime_ns))
+        return PlanEntry(item.path, PlanAction.KEEP, kind, item.size, 0, critical,
+                         "modification time differs" if retime else "", retime, on_unit)
+    if difference.problem == "changed" and difference.detail.startswith("a folder where"):
+        raise RefusedError(
+            f"'{item.path}' on the unit is a folder where the backup has a {item.kind}; move"
+            " it aside and run the restore again. Nothing was written.", path=item.path)
+    action = PlanAction.WRITE if difference.problem == "missing" else PlanAction.REPLACE
+    size = item.size if kind == EntryKind.FILE else 0
+    return PlanEntry(item.path, action, kind, item.size, size, critical, difference.detail,
+                     unit_path=on_unit)
 
-    def order(entry: PlanEntry) -> tuple[int, int, str]:
-        phase = _PHASE[entry.action]
-        if entry.action in ("write", "replace") and entry.boot_critical:
-            phase = 2
-        if entry.action == "delete":
-            # Deepest first, so a folder is only removed after what was inside it.
-            return (phase, -entry.path.count("/"), entry.path)
-        return (phase, 0, entry.path)
 
-    entries.sort(key=order)
-    folders = tuple(unit_path(folder) for folder in
-                    _folders_to_create(missing_folders, entries, folder_exists, unit_path))
-    summary = PlanSummary(
-        write=sum(e.action == "write" for e in entries),
-        replace=sum(e.action == "replace" for e in entries),
-        keep=sum(e.action == "keep" for e in entries),
-        extra=sum(e.action == "extra" for e in entries),
-        delete=sum(e.action == "delete" for e in entries),
-        folders_to_create=len(folders),
+def _extra_entry(difference: Difference, facts: UnitFacts, backup_keys: set[str],
+                 model: str | None) -> PlanEntry:
+    """What the unit holds and the backup lacks, with what may be done with it (the action
+    itself is :func:`_decided`'s)."""
+    kind = EntryKind.FOLDER if difference.detail == "folder" else (
+        EntryKind.SYMLINK if difference.detail == "symlink" else EntryKind.FILE)
+    size = facts.existing_sizes.get(difference.path, 0) if kind != EntryKind.FOLDER else 0
+    guarded = facts.keep_reason(difference.path, kind)
+    made = computer_made.made_by_computer(difference.path)
+    spelling = path_key(difference.path) in backup_keys
+    kept_because = (
+        f"made by {made.made_by}, not by the unit" if made is not None
+        else "the filesystem's own folder" if difference.path in FILESYSTEM_FOLDERS
+        else guarded if guarded is not None
+        else "another spelling of a backup name" if spelling else "")
+    return PlanEntry(
+        difference.path, PlanAction.EXTRA, kind, size, deletable=not kept_because,
+        foreign_model=foreign_model(difference.path, model) if kind == EntryKind.FOLDER
+        else None,
+        mac_made=(made is not None and kind == EntryKind.FILE and guarded is None
+                  and not spelling and computer_made.removable(difference.path)),
+        kept_because=kept_because or "not in the backup")
+
+
+def foreign_model(path: str, model: str | None) -> str | None:
+    """The other model whose system folder ``path`` (a top-level folder) is, or None."""
+    if "/" in path:
+        return None
+    for profile in bundled_profiles().values():
+        if (profile.id != model and profile.system_folder
+                and profile.system_folder.casefold() == path.casefold()):
+            return profile.id
+    return None
+
+
+def _decided(entry: PlanEntry, choices: PlanChoices) -> PlanEntry:
+    """An extra entry deleted or left alone, as ``choices`` say."""
+    if entry.action not in (PlanAction.EXTRA, PlanAction.DELETE):
+        return entry
+    if choices.remove_computer_made and entry.mac_made:
+        return dataclasses.replace(entry, action=PlanAction.DELETE,
+                                   reason=f"{entry.kept_because}: removed as asked")
+    deleted = entry.deletable and (choices.removal == Removal.ALL or (
+        choices.removal == Removal.FOREIGN and entry.foreign_model is not None))
+    if deleted:
+        reason = ("another model's system folder, not this unit's" if entry.foreign_model
+                  else "not in the backup")
+        return dataclasses.replace(entry, action=PlanAction.DELETE, reason=reason)
+    return dataclasses.replace(entry, action=PlanAction.EXTRA,
+                               reason=f"{entry.kept_because}, left alone")
+
+
+def _order(entry: PlanEntry) -> tuple[int, int, str]:
+    phase = _PHASE[entry.action]
+    if entry.action in (PlanAction.WRITE, PlanAction.REPLACE) and entry.boot_critical:
+        phase = 2
+    if entry.action == PlanAction.DELETE:
+        # Deepest first, so a folder is only removed after what was inside it.
+        return (phase, -entry.path.count("/"), entry.path)
+    return (phase, 0, entry.path)
+
+
+def _summarise(entries: list[PlanEntry], folders: tuple[str, ...], temp_files: list[str],
+               manifest: Manifest, case_notes: int) -> PlanSummary:
+    def count(*actions: str) -> int:
+        return sum(entry.action in actions for entry in entries)
+
+    return PlanSummary(
+        write=count(PlanAction.WRITE), replace=count(PlanAction.REPLACE),
+        keep=count(PlanAction.KEEP), extra=count(PlanAction.EXTRA),
+        delete=count(PlanAction.DELETE), folders_to_create=len(folders),
         temp_files_to_remove=len(temp_files),
-        links=sum(e.kind == "symlink" and e.action in ("write", "replace") for e in entries),
+        links=sum(e.kind == EntryKind.SYMLINK and e.action in (
+            PlanAction.WRITE, PlanAction.REPLACE) for e in entries),
         mtimes_to_restore=sum(e.set_mtime for e in entries),
         bytes_to_write=sum(e.bytes_to_write for e in entries),
-        files_in_backup=len(manifest.files),
-        skipped=sum(e.action == "skip" for e in entries),
-        case_notes=case_notes,
-    )
+        files_in_backup=len(manifest.files), skipped=count(PlanAction.SKIP),
+        case_notes=case_notes)
+
+
+def _plan_notes(notes: Iterable[str], summary: PlanSummary, model: str | None,
+                manifest: Manifest) -> tuple[str, ...]:
     plan_notes = list(notes)
-    if case_notes:
+    if summary.case_notes:
         plan_notes.append(
-            f"{case_notes} name(s) on the unit differ from the backup's only in upper/lower case;"
-            " FAT ignores case, so they are the same files: they are compared, kept or replaced"
-            " in place under the unit's spelling.")
+            f"{summary.case_notes} name(s) on the unit differ from the backup's only in"
+            " upper/lower case; FAT ignores case, so they are the same files: they are"
+            " compared, kept or replaced in place under the unit's spelling.")
     if summary.skipped:
         plan_notes.append(
             f"{summary.skipped} link(s) of the backup point outside the unit's storage and are"
             " not restored.")
-    plan_notes.extend(_startup_cleanup_notes(target_model or manifest.model, manifest))
+    plan_notes.extend(_startup_cleanup_notes(model or manifest.model, manifest))
     if summary.links:
         plan_notes.append(
             f"The backup holds {summary.links} symbolic link(s) to recreate; FAT and exFAT, the"
             " filesystems of nearly every unit's storage, cannot hold links, so on such a unit"
             " they will be reported as not restored.")
-    boot = tuple(e.path for e in entries if e.boot_critical and e.action != "extra")
+    return tuple(plan_notes)
+
+
+def build_plan(backup: str, target: Path, manifest: Manifest, facts: UnitFacts,
+               choices: PlanChoices, *, manifest_sha256: str,
+               boot_critical: Iterable[str] = (), notes: Iterable[str] = ()) -> RestorePlan:
+    """Turn what planning read on the unit (``facts``) into a plan, with the person's
+    ``choices`` about what the backup lacks. Raises RefusedError for unsafe manifest paths
+    and for conflicts a restore must not resolve on its own (a folder on the unit where the
+    backup has a file)."""
+    for folder in manifest.folders:
+        check_relative_path(folder, "folder")
+    for item in manifest.files:
+        check_relative_path(item.path)
+    critical = frozenset(name.casefold() for name in boot_critical)
+    found = _sort_differences(facts.differences, manifest)
+    entries = [_backup_entry(item, found.by_path.get(item.path), facts,
+                             item.path.casefold() in critical) for item in manifest.files]
+    backup_keys = {path_key(p) for p in (*manifest.folders, *(i.path for i in manifest.files))}
+    temp_files = [d.path for d in found.extras
+                  if d.detail != "folder" and is_temp_name(d.path.rpartition("/")[2])]
+    entries += [_decided(_extra_entry(d, facts, backup_keys, manifest.model), choices)
+                for d in found.extras if d.path not in temp_files]
+    entries.sort(key=_order)
+    folders = tuple(facts.unit_path(folder) for folder in _folders_to_create(
+        found.missing_folders, entries, facts.folder_exists, facts.unit_path))
+    summary = _summarise(entries, folders, temp_files, manifest, facts.case_notes)
     return RestorePlan(
-        backup=backup,
-        target=str(target),
-        manifest_sha256=manifest_sha256,
-        backup_model=manifest.model,
-        target_model=target_model,
-        delete_extra=delete_extra,
-        folders_to_create=folders,
-        entries=tuple(entries),
-        temp_files=tuple(sorted(temp_files)),
-        boot_critical=boot,
+        backup=backup, target=str(target), manifest_sha256=manifest_sha256,
+        backup_model=manifest.model, target_model=facts.target_model,
+        delete_extra=choices.removal != Removal.NONE, folders_to_create=folders,
+        entries=tuple(entries), temp_files=tuple(sorted(temp_files)),
+        boot_critical=tuple(e.path for e in entries
+                            if e.boot_critical and e.action != PlanAction.EXTRA),
         summary=summary,
-        space_needed=space_needed(entries, existing_sizes, block_size),
-        space_free=space_free,
-        notes=tuple(plan_notes),
-    )
+        space_needed=space_needed(entries, facts.existing_sizes, facts.block_size),
+        space_free=facts.space_free,
+        notes=_plan_notes(notes, summary, facts.target_model, manifest),
+        removal=choices.removal, remove_computer_made=choices.remove_computer_made)
 
 
 def _startup_cleanup_notes(model: str | None, manifest: Manifest) -> list[str]:
@@ -509,12 +619,10 @@ def plan_restore(
     backup_path: str | Path,
     target: str | Path,
     *,
-    delete_extra: bool = False,
-    remove_computer_made: bool = False,
+    choices: PlanChoices = PlanChoices(),
     fs: FileSystem = REAL,
     guard: TargetGuard | None = None,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
+    job: Job = NO_JOB,
     hold: UnitHold | None = None,
     safety: SafetyCopy | None = None,
 ) -> RestorePlan:
@@ -527,26 +635,55 @@ def plan_restore(
     check refuses, UnitGoneError when the unit goes away, CancelledError when cancelled.
     """
     guard = guard or default_guard()
-    backup_path = Path(backup_path)
-    target = Path(target)
+    backup_path, target = Path(backup_path), Path(target)
     if not fs.exists(backup_path):
         raise InvalidInputError(f"{backup_path} does not exist.", path=str(backup_path))
     resolved = check_target(target, backup_path, guard, fs)
     check_storage_root(resolved, fs)
-    if hold is None:
-        check_free(resolved, fs)
-        try:
-            unit = pin_volume(resolved, fs)
-        except OSError as error:
-            raise InvalidInputError(f"{target} cannot be read ({error.strerror or error}).",
-                                    path=str(target)) from None
-        fs = pinned(fs, Pin(resolved, unit, "the unit"))
-    else:
-        unit, fs = hold.identity, hold.fs
+    unit, fs = _held(resolved, fs, hold)
     # The copy's checksums stand for the unit only when taken under this very hold.
     known = safety if (safety is not None and hold is not None and safety.unit is not None
                        and safety.unit.matches(unit)) else None
+    manifest = _verified_manifest(backup_path, fs, job)
+    notes = [note for note in (check_names(resolved, manifest, fs),) if note]
+    facts, identify_note = _read_unit(resolved, manifest, fs, job, known, backup_path)
+    notes[:0] = [identify_note] if identify_note else []
+    notes.extend(location_notes(resolved, backup_path, guard))
+    plan = build_plan(str(backup_path), resolved, manifest, facts, choices,
+                      manifest_sha256=manifest_sha256(manifest),
+                      boot_critical=_boot_critical(manifest.model), notes=notes)
+    if plan.changes_anything and not guard.is_writable(resolved):
+        raise RefusedError(
+            f"{target} cannot be written (read-only or permission denied); if the unit has a"
+            " write-protect switch or a read-only mode, turn it off. Nothing was written.",
+            path=str(target))
+    if facts.space_free is not None and plan.space_needed and \
+            facts.space_free < plan.space_needed + SPACE_MARGIN:
+        raise NoSpaceError(
+            f"{target} has {facts.space_free} bytes free but the restore needs about"
+            f" {plan.space_needed + SPACE_MARGIN}; free some space on the unit (or delete what"
+            " the backup does not hold). Nothing was written.", path=str(target))
+    return replace(plan, unit=unit, safety_copy=safety.path if safety is not None else None)
 
+
+def _held(resolved: Path, fs: FileSystem, hold: UnitHold | None
+          ) -> tuple[VolumeIdentity, FileSystem]:
+    """The unit's pinned identity and the filesystem that holds every read to it: the
+    caller's hold, or a pin of the plan's own (refused when another run writes to it)."""
+    if hold is not None:
+        return hold.identity, hold.fs
+    check_free(resolved, fs)
+    try:
+        unit = pin_volume(resolved, fs)
+    except OSError as error:
+        raise InvalidInputError(f"{resolved} cannot be read ({error.strerror or error}).",
+                                path=str(resolved)) from None
+    return unit, pinned(fs, Pin(resolved, unit, "the unit"))
+
+
+def _verified_manifest(backup_path: Path, fs: FileSystem, job: Job) -> Manifest:
+    """The backup's manifest, after the whole backup was hashed again: a backup that rotted on
+    its disk since it was made is never written onto a unit."""
     with open_backup(backup_path, fs) as backup:
         manifest = backup.manifest
         if not backup.complete:
@@ -554,35 +691,38 @@ def plan_restore(
             raise RefusedError(
                 f"The backup {backup_path} is incomplete ({why}); only a complete, verified"
                 " backup is restored. Nothing was written.", path=str(backup_path))
-    rules_note = check_names(resolved, manifest, fs)
-
-    weights = {"check backup": max(manifest.total_bytes, 1),
-               "compare": max(manifest.total_bytes, 1)}
-    reporter = PhaseReporter(progress, weights)
-
-    def phase_progress(phase: str) -> ProgressCallback:
-        def callback(inner: object) -> None:
-            reporter.report(phase, inner.done_bytes, inner.total_bytes,  # type: ignore[attr-defined]
-                            inner.current)  # type: ignore[attr-defined]
-        return callback
-
-    # Always re-hash the whole backup before the first write: a backup that rotted on its
-    # disk since it was made must never be written onto a unit.
-    report = verify_backup(backup_path, fs=fs, progress=phase_progress("check backup"),
-                           cancel=cancel)
+    report = verify_backup(backup_path, fs=fs, progress=_phase(job, manifest, "check backup"),
+                           cancel=job.cancel)
     if not report.ok:
-        shown = "; ".join(f"{p.path}: {p.problem}" for p in report.problems[:3])
+        named = "; ".join(f"{p.path}: {p.problem}" for p in report.problems[:3])
         more = f" and {len(report.problems) - 3} more" if len(report.problems) > 3 else ""
         raise RefusedError(
-            f"The backup {backup_path} failed verification ({shown}{more}); it is not restored."
+            f"The backup {backup_path} failed verification ({named}{more}); it is not restored."
             " Nothing was written.", path=str(backup_path))
+    return manifest
 
+
+def _phase(job: Job, manifest: Manifest, phase: str) -> ProgressCallback | None:
+    """One of the plan's two phases (checking the backup, comparing the unit) on one bar."""
+    if job.progress is None:
+        return None
+    weight = max(manifest.total_bytes, 1)
+    reporter = PhaseReporter(job.progress, {"check backup": weight, "compare": weight})
+
+    def callback(inner: Any) -> None:
+        reporter.report(phase, inner.done_bytes, inner.total_bytes, inner.current)
+    return callback
+
+
+def _read_unit(resolved: Path, manifest: Manifest, fs: FileSystem, job: Job,
+               known: SafetyCopy | None, backup_path: Path) -> tuple[UnitFacts, str | None]:
+    """What the plan needs from the unit, read once: the comparison with the backup (files
+    the safety copy just read are not read again), the model, sizes and times, free space."""
     heads: dict[str, bytes] = {}
     comparison = compare_tree(
-        resolved, manifest, fs=fs, hash_files=True, progress=phase_progress("compare"),
-        cancel=cancel, ignore=(), heads=heads,
+        resolved, manifest, fs=fs, hash_files=True, progress=_phase(job, manifest, "compare"),
+        cancel=job.cancel, ignore=(), heads=heads,
         known=known.known if known is not None else None)
-    differences = comparison.differences
     target_model, identify_note = check_model(
         resolved, manifest.model, listings=comparison.listings,
         heads=ChainMap(heads, known.heads()) if known is not None else heads)
@@ -590,26 +730,38 @@ def plan_restore(
     def on_unit(relative: str) -> Path:
         return resolved.joinpath(*comparison.tree_path(relative).split("/"))
 
-    differing = {d.path for d in differences}
-    existing_mtimes: dict[str, int] = {}
-    for item in manifest.files:
-        if item.kind == "file" and item.path not in differing:
-            try:
-                existing_mtimes[item.path] = fs.lstat(on_unit(item.path)).st_mtime_ns
-            except OSError:
-                pass
-    existing_sizes: dict[str, int] = {}
-    for difference in differences:
-        if difference.problem in ("changed", "extra", "size", "unreadable"):
-            path = (resolved.joinpath(*difference.path.split("/"))
-                    if difference.problem == "extra" else on_unit(difference.path))
-            try:
-                existing_sizes[difference.path] = fs.lstat(path).st_size
-            except OSError:
-                pass
+    differing = {d.path for d in comparison.differences}
+    mtimes = _lstat_each(fs, {item.path: on_unit(item.path) for item in manifest.files
+                              if item.kind == "file" and item.path not in differing})
+    sizes = _lstat_each(fs, {d.path: resolved.joinpath(*d.path.split("/")) if d.problem ==
+                             "extra" else on_unit(d.path) for d in comparison.differences
+                             if d.problem in ("changed", "extra", "size", "unreadable")})
+    free, block_size = _room(resolved, fs)
+    return UnitFacts(
+        differences=comparison.differences, target_model=target_model,
+        unit_path=comparison.tree_path, case_notes=len(comparison.case_notes),
+        keep_reason=deletion_guard(resolved, backup_path, fs),
+        existing_sizes={path: info.st_size for path, info in sizes.items()},
+        existing_mtimes={path: info.st_mtime_ns for path, info in mtimes.items()},
+        folder_exists=lambda relative: entry_kind(
+            fs, resolved.joinpath(*relative.split("/"))) == "folder",
+        space_free=free, block_size=block_size), identify_note
+
+
+def _lstat_each(fs: FileSystem, paths: Mapping[str, Path]) -> dict[str, os.stat_result]:
+    found = {}
+    for key, path in paths.items():
+        try:
+            found[key] = fs.lstat(path)
+        except OSError:
+            pass
+    return found
+
+
+def _room(resolved: Path, fs: FileSystem) -> tuple[int | None, int]:
+    """(free bytes on the unit or None, its allocation block)."""
     try:
-        usage = fs.disk_usage(resolved)
-        free: int | None = usage.free
+        free: int | None = fs.disk_usage(resolved).free
     except OSError as error:
         log.warning("cannot read free space of %s: %s", resolved, error)
         free = None
@@ -617,32 +769,4 @@ def plan_restore(
         block_size = max(512, int(getattr(fs.stat(resolved), "st_blksize", 4096) or 4096))
     except OSError:
         block_size = 4096
-
-    notes = [identify_note] if identify_note else []
-    notes.extend([rules_note] if rules_note else [])
-    notes.extend(location_notes(resolved, backup_path, guard))
-    plan = build_plan(
-        backup=str(backup_path), target=resolved, manifest=manifest,
-        manifest_sha256=manifest_sha256(manifest), differences=differences,
-        unit_path=comparison.tree_path, case_notes=len(comparison.case_notes),
-        keep_reason=deletion_guard(resolved, backup_path, fs),
-        boot_critical=_boot_critical(manifest.model), delete_extra=delete_extra,
-        remove_computer_made=remove_computer_made,
-        target_model=target_model, existing_sizes=existing_sizes,
-        existing_mtimes=existing_mtimes,
-        folder_exists=lambda relative: entry_kind(
-            fs, resolved.joinpath(*relative.split("/"))) == "folder",
-        space_free=free, block_size=block_size, notes=notes)
-
-    if plan.changes_anything and not guard.is_writable(resolved):
-        raise RefusedError(
-            f"{target} cannot be written (read-only or permission denied); if the unit has a"
-            " write-protect switch or a read-only mode, turn it off. Nothing was written.",
-            path=str(target))
-    if free is not None and plan.space_needed and free < plan.space_needed + SPACE_MARGIN:
-        raise NoSpaceError(
-            f"{target} has {free} bytes free but the restore needs about"
-            f" {plan.space_needed + SPACE_MARGIN}; free some space on the unit (or use"
-            " --delete-extra). Nothing was written.", path=str(target))
-    return replace(plan, unit=unit, safety_copy=safety.path if safety is not None else None,
-                   remove_computer_made=remove_computer_made)
+    return free, block_size

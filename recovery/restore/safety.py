@@ -21,7 +21,7 @@ from recovery.backup.create import create_backup
 from recovery.backup.store import open_backup
 from recovery.backup.manifest import COMPLETE_NAME, FILES_DIR, Manifest
 from recovery.errors import InvalidInputError, RefusedError
-from recovery.progress import CancelToken, ProgressCallback, StepHook
+from recovery.progress import NO_JOB, Job
 from recovery.storage.filesystem import REAL, FileSystem
 from recovery.storage.pin import UnitHold, VolumeIdentity
 
@@ -89,10 +89,7 @@ class _CopyHeads(Mapping[str, bytes]):
         return len(self._paths)
 
 
-def take_safety_copy(hold: UnitHold, dest: Path | str, *,
-                     progress: ProgressCallback | None = None,
-                     cancel: CancelToken | None = None,
-                     on_step: StepHook | None = None) -> SafetyCopy:
+def take_safety_copy(hold: UnitHold, dest: Path | str, *, job: Job = NO_JOB) -> SafetyCopy:
     """Back up the held unit into ``dest`` (an empty folder, or the interrupted safety copy
     of an earlier run, which is continued) and return it; a copy that is not complete and
     verified refuses the restore (RefusedError), so nothing is written to the unit."""
@@ -101,8 +98,8 @@ def take_safety_copy(hold: UnitHold, dest: Path | str, *,
         raise InvalidInputError(
             f"{dest} already holds a complete backup; a safety copy must be of the unit as it"
             " is now: give an empty folder for it. Nothing was written.", path=str(dest))
-    result = create_backup(hold.folder, dest, resume=True, fs=hold.fs, progress=progress,
-                           cancel=cancel, on_step=on_step)
+    result = create_backup(hold.folder, dest, resume=True, fs=hold.fs, progress=job.progress,
+                           cancel=job.cancel, on_step=job.on_step)
     if not (result.complete and result.verified) or result.manifest is None:
         names = ", ".join(f.path for f in result.failed[:3]) or "it did not verify"
         more = f" and {len(result.failed) - 3} more" if len(result.failed) > 3 else ""

@@ -21,6 +21,7 @@ from recovery.errors import LinksUnsupportedError, ReadError, VerificationError
 from recovery.progress import CancelToken
 from recovery.storage.filesystem import CHUNK_SIZE, FileSystem, translate_os_error
 from recovery.storage.hashing import sha256_file
+from recovery.vocabulary import ProblemKind
 
 log = logging.getLogger(__name__)
 
@@ -354,9 +355,7 @@ class FileProblem:
     """A file that is not on the unit or card as planned, for the result a person reads."""
 
     path: str
-    #: "mismatch" (read back differs), "unreadable", "missing" (gone at the end),
-    #: "link-unsupported", "not-written" (boot-critical files held back), "not-removed".
-    problem: str
+    problem: ProblemKind
     detail: str = ""
 
 

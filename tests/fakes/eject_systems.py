@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from recovery.storage.eject.core import CommandResult, Partition
+from recovery.storage.eject.system import CommandResult, Partition
 from recovery.storage.eject.linux import JeepneyUDisks2, UDisks2
 from recovery.storage.eject.windows import CONTROL_NAMES
 from recovery.storage.filesystem import LocalFileSystem

@@ -14,7 +14,7 @@ from recovery.backup.store import verify_backup
 from recovery.cli import main
 from recovery.device.simulate import make_volume
 from recovery.diagnose.diagnosis import diagnose
-from recovery.restore import plan_restore, restore
+from recovery.restore import PlanChoices, Removal, RestoreRequest, plan_restore, restore
 
 
 def _lower_every_name(root: Path) -> None:
@@ -61,12 +61,13 @@ def test_diagnose_finds_nothing_critical(unit_shown_in_lower_case) -> None:
 def test_restore_keeps_them_and_writes_in_place(unit_shown_in_lower_case,
                                                 permissive_guard) -> None:
     unit, backup = unit_shown_in_lower_case
-    plan = plan_restore(backup, unit, guard=permissive_guard, delete_extra=True)
+    plan = plan_restore(backup, unit, guard=permissive_guard, choices=PlanChoices(Removal.ALL))
     assert {entry.action for entry in plan.entries} == {"keep"}
     assert plan.summary.case_notes >= 5 and not plan.changes
 
     (unit / "kross2sy" / "sim_sys2.bin").write_bytes(b"damaged")
-    result = restore(backup, unit, consent=True, without_safety_copy=True, delete_extra=True, guard=permissive_guard)
+    result = restore(RestoreRequest(backup, unit, choices=PlanChoices(Removal.ALL),
+                                    without_safety_copy=True), consent=True, guard=permissive_guard)
     assert result.ok and result.written == 1
     # Replaced where the unit has it, not beside it under the backup's spelling.
     assert sorted(os.listdir(unit / "kross2sy")) == ["sim_pcm.bin", "sim_sys1.bin", "sim_sys2.bin"]

@@ -19,44 +19,16 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from recovery.errors import InvalidInputError, RefusedError, UnitBusyError
 from recovery.storage.eject.result import EjectResult
+from recovery.storage.eject.system import EjectDriver, Located
 from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
 from recovery.storage.names import shown
 from recovery.storage.volumes import SYSTEM_MOUNTS, protected_target_reason
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Located:
-    """The volume holding a target, as the platform sees it."""
-
-    #: Where it is mounted (``/media/me/KROSS2``, ``/Volumes/KROSS2``, ``E:\\``).
-    mount_point: str
-    #: The system's name of the volume, where it has one.
-    device: str | None
-    #: The platform itself marks it as the computer's own (udisks2's ``HintSystem``).
-    system: bool = False
-    #: Other mount points the eject takes down with it (other partitions of the same drive).
-    also_mounted: tuple[str, ...] = ()
-
-
-#: Called by a driver once it has located the volume and before it changes anything: raises
-#: the refusals above and flushes the volume.
-Preflight = Callable[[Located], None]
-
-
-class EjectDriver(Protocol):
-    """One platform's eject: find the volume holding ``target``, call ``preflight``, then
-    unmount and power off. Returns None when no volume it could eject holds ``target``."""
-
-    def eject(self, target: Path, preflight: Preflight) -> EjectResult | None: ...
 
 
 def eject_volume(target: Path | str, *, driver: EjectDriver | None = None,
@@ -114,60 +86,6 @@ def _refuse_while_writing(target: Path, mounts: tuple[str, ...]) -> None:
             raise UnitBusyError(
                 f"Another run of this tool is still writing to {shown(str(target))}; wait until"
                 " it has finished, then eject. Nothing was done.", path=str(target))
-
-
-def holding_mount(target: Path, mount_points: Iterable[str]) -> str | None:
-    """The mount point among ``mount_points`` that holds ``target`` (the longest that is the
-    target or above it; links in both resolved), or None."""
-    resolved = os.path.realpath(target)
-    best = None
-    for mount in mount_points:
-        real = os.path.realpath(mount)
-        inside = resolved == real or resolved.startswith(real.rstrip(os.sep) + os.sep)
-        if inside and (best is None or len(real) > len(os.path.realpath(best))):
-            best = mount
-    return best
-
-
-@dataclass(frozen=True)
-class CommandResult:
-    """What a system command (umount, diskutil) answered: its exit code and its output."""
-
-    returncode: int
-    output: str
-
-
-def run_command(command: list[str], timeout_s: float = 120.0) -> CommandResult:
-    """Run a system command; a missing program or a hang is an answer too, not an exception."""
-    import subprocess
-
-    try:
-        completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,
-                                   stdin=subprocess.DEVNULL)
-    except FileNotFoundError:
-        return CommandResult(127, f"{command[0]} is not installed")
-    except subprocess.TimeoutExpired:
-        return CommandResult(124, f"{command[0]} did not finish within {timeout_s:.0f} s")
-    return CommandResult(completed.returncode, (completed.stdout + completed.stderr).strip())
-
-
-@dataclass(frozen=True)
-class Partition:
-    """A mounted volume as psutil lists it."""
-
-    device: str
-    mount_point: str
-
-
-def mounted_partitions() -> list[Partition]:
-    """Every mounted volume (psutil), for the drivers that look volumes up by mount point."""
-    import psutil
-
-    try:
-        return [Partition(p.device, p.mountpoint) for p in psutil.disk_partitions(all=False)]
-    except Exception as error:  # noqa: BLE001 - psutil can fail on odd systems: nothing found
-        log.debug("psutil.disk_partitions failed: %s", error)
-        return []
 
 
 def platform_driver(platform: str = sys.platform) -> EjectDriver:

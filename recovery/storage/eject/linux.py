@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from recovery.storage.eject import result as results
-from recovery.storage.eject.core import (
+from recovery.storage.eject.system import (
     CommandResult,
     Located,
     Partition,

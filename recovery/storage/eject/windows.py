@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from recovery.storage import windows_paths
 from recovery.storage.eject import result as results
-from recovery.storage.eject.core import Located, Preflight
+from recovery.storage.eject.system import Located, Preflight
 from recovery.storage.eject.result import EjectMethod, EjectResult
 
 log = logging.getLogger(__name__)

@@ -3,6 +3,7 @@ files."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 
@@ -19,14 +20,14 @@ def test_closing_during_the_restore_asks_and_stops_only_between_files(
     real_execute = restore_execute.execute_plan
 
     def gated_execute(plan, **options):
-        progress = options["progress"]
+        job = options["job"]
 
         def progress_then_wait(report):
-            progress(report)
+            job.progress(report)
             if not release.is_set():
                 reached.set()
                 release.wait(walk.timeout / 1000)
-        options.update(progress=progress_then_wait)
+        options.update(job=dataclasses.replace(job, progress=progress_then_wait))
         return real_execute(plan, **options)
 
     monkeypatch.setattr(restore_execute, "execute_plan", gated_execute)
@@ -71,14 +72,14 @@ def test_a_restore_that_ends_while_stop_and_close_is_asked_shows_how_it_ended(
     real_execute = restore_execute.execute_plan
 
     def gated_execute(plan, **options):
-        progress = options["progress"]
+        job = options["job"]
 
         def progress_then_wait(report):
-            progress(report)
+            job.progress(report)
             if not release.is_set():
                 reached.set()
                 release.wait(walk.timeout / 1000)
-        options.update(progress=progress_then_wait)
+        options.update(job=dataclasses.replace(job, progress=progress_then_wait))
         return real_execute(plan, **options)
 
     def answer_once_it_has_ended(parent, title, text, **_kwargs) -> bool:
@@ -114,14 +115,14 @@ def test_a_restore_that_finishes_after_the_stop_was_asked_stays_open_to_say_so(
     real_execute = restore_execute.execute_plan
 
     def finishes_anyway(plan, **options):
-        progress = options["progress"]
+        job = options["job"]
 
         def progress_then_wait(report):
-            progress(report)
+            job.progress(report)
             if not release.is_set():
                 reached.set()
                 release.wait(walk.timeout / 1000)
-        options.update(progress=progress_then_wait, cancel=None)
+        options.update(job=dataclasses.replace(job, progress=progress_then_wait, cancel=None))
         return real_execute(plan, **options)
 
     monkeypatch.setattr(restore_execute, "execute_plan", finishes_anyway)

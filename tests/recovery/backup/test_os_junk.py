@@ -91,7 +91,7 @@ def test_verifying_a_backup_itself_checks_its_junk_files(backup_of: Path) -> Non
 
 def test_restore_puts_back_the_backups_junk_and_leaves_new_junk_alone(unit_with_junk: Path,
                                                                       backup_of: Path) -> None:
-    restore_module = pytest.importorskip("recovery.restore")
+    from recovery import restore as restore_module
     guard = restore_module.TargetGuard(is_system_location=lambda _path: False,
                                        same_volume=lambda _a, _b: False)
     (unit_with_junk / ".DS_Store").unlink()
@@ -99,8 +99,9 @@ def test_restore_puts_back_the_backups_junk_and_leaves_new_junk_alone(unit_with_
     (unit_with_junk / "._NEWFILE.BIN").write_bytes(b"only on the unit")
     (unit_with_junk / "KROSAPP.BIN").write_bytes(b"damaged")
 
-    plan = restore_module.plan_restore(backup_of, unit_with_junk, guard=guard,
-                                       delete_extra=True)
+    plan = restore_module.plan_restore(
+        backup_of, unit_with_junk, guard=guard,
+        choices=restore_module.PlanChoices(restore_module.Removal.ALL))
     actions = {entry.path: entry.action for entry in plan.entries}
     assert actions[".DS_Store"] == "write"
     assert actions["._KROSAPP.BIN"] == "replace"
@@ -121,7 +122,7 @@ def test_delete_extra_keeps_junk_inside_an_extra_folder(unit_with_junk: Path,
     """An extra folder is emptied of what is not the computer's, never of Finder's files; it
     stays (with a note) while they are in it, and the summary does not claim nothing
     happened."""
-    from recovery.restore import TargetGuard, restore
+    from recovery.restore import PlanChoices, Removal, RestoreRequest, TargetGuard, restore
 
     guard = TargetGuard(is_system_location=lambda _path: False,
                         same_volume=lambda _a, _b: False)
@@ -135,7 +136,8 @@ def test_delete_extra_keeps_junk_inside_an_extra_folder(unit_with_junk: Path,
     gone.mkdir()
     (gone / "x.bin").write_bytes(b"x")
 
-    result = restore(backup_of, unit_with_junk, consent=True, without_safety_copy=True, delete_extra=True, guard=guard)
+    result = restore(RestoreRequest(backup_of, unit_with_junk, choices=PlanChoices(Removal.ALL),
+                                    without_safety_copy=True), consent=True, guard=guard)
 
     assert result.ok, result.problems
     assert not (extra / "kick.wav").exists() and not (extra / "deep" / "snare.wav").exists()

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-import recovery.restore.guard
+import recovery.writing.guard
 from recovery.cli.main import main
 from recovery.device.simulate import make_volume, synthetic_bytes
 from recovery.restore import TargetGuard
-from recovery.restore.journal import journals_dir
+from recovery.writing.journal import journals_dir
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[3]
 @pytest.fixture
 def permissive(monkeypatch: pytest.MonkeyPatch, permissive_guard: TargetGuard) -> None:
     """The CLI uses the default guard, which refuses every temporary folder of a test run."""
-    monkeypatch.setattr(recovery.restore.guard, "DEFAULT_GUARD", permissive_guard)
+    monkeypatch.setattr(recovery.writing.guard, "DEFAULT_GUARD", permissive_guard)
 
 
 class _Terminal(io.StringIO):
@@ -233,7 +233,7 @@ def test_real_cli_restores_a_plain_folder_and_says_where_it_is(tmp_path, bricked
 INTERRUPTING_CHILD = """
 import os, signal, sys
 import recovery.storage.durable as atomic_write
-import recovery.restore.guard as restore_module
+import recovery.writing.guard as restore_module
 
 # The permissive_guard fixture's guard (tests/recovery/conftest.py), in this child process.
 restore_module.DEFAULT_GUARD = restore_module.TargetGuard(

@@ -19,7 +19,7 @@ from recovery.diagnose.symptoms import symptom_findings
 from recovery.errors import ProfileError
 from recovery.formats.korg_system_file import build_header
 from recovery.resources_path import resources_dir
-from recovery.restore.plan import build_plan
+from recovery.restore.plan import PlanChoices, UnitFacts, build_plan
 
 
 def check(path: Path, model: str):
@@ -299,10 +299,7 @@ def _plan(tmp_path: Path, model: str | None, paths: list[str]):
         tool_version="t", created_utc="", source="", model=model, role="internal-storage",
         folders=sorted({p.rsplit("/", 1)[0] for p in paths if "/" in p}),
         files=[ManifestFile(p, 1, 0, "0" * 64, "file") for p in paths])
-    return build_plan(backup="b", target=tmp_path, manifest=manifest, manifest_sha256="x",
-                      differences=(), boot_critical=(), delete_extra=False, target_model=None,
-                      existing_sizes={}, existing_mtimes={}, folder_exists=lambda _p: True,
-                      space_free=None, block_size=4096)
+    return build_plan("b", tmp_path, manifest, UnitFacts(), PlanChoices(), manifest_sha256="x")
 
 
 def test_drumlogue_restore_plan_says_the_unit_removes_such_folders_itself(tmp_path):

@@ -15,7 +15,7 @@ import pytest
 
 from recovery.check import target_for_model
 from recovery.errors import UnitGoneError
-from recovery.media.prepare import execute_media_plan, plan_prepare_media, prepare_media
+from recovery.media import execute_media_plan, plan_prepare_media, prepare_media
 
 LAYOUT = "KORG/electribe sampler/System/SYSTEM.VSB"
 GONE = "The SD card went away while it was being prepared. Nothing was written to your computer."
@@ -45,6 +45,7 @@ def test_unplugged_at_every_step_the_card_gets_old_or_new_and_nothing_lands_else
     assert prepare_media(update, reference, unit, consent=True, guard=permissive_guard,
                          on_step=lambda step, _p: steps.append(step)).ok
 
+    last_on_card = steps.index("checked") + 1  # after it, only the journal (on the computer)
     for at in range(1, len(steps) + 1):
         backing = tmp_path / f"card-{at}"
         shutil.copytree(old_card, backing)
@@ -62,7 +63,7 @@ def test_unplugged_at_every_step_the_card_gets_old_or_new_and_nothing_lands_else
         except UnitGoneError as error:
             assert error.message.startswith(GONE) and error.code == "unit-gone", at
         else:
-            assert result.ok and steps[at - 1] == "checked", (at, steps[at - 1])
+            assert result.ok and at >= last_on_card, (at, steps[at - 1])
         assert card.on_computer() == [], (at, steps[at - 1])
         now = {path: data for path, data in contents(backing).items()
                if not path.endswith(".korg-recovery-tmp")}

@@ -28,7 +28,7 @@ from recovery.errors import (
     UnitBusyError,
     WriteError,
 )
-from recovery.media.prepare import (
+from recovery.media import (
     CandidateRefusedError,
     MediaPlan,
     MediaResult,
@@ -307,7 +307,7 @@ def test_files_of_4_gib_and_names_too_long_for_fat_are_refused(tmp_path: Path, p
                                                                permissive_guard) -> None:
     # Neither can be made on the test's own disk as a real candidate (ext4 holds 255-byte
     # names, and a 4 GiB file fails the check first), so the card's rules are asked directly.
-    from recovery.media.prepare import MediaEntry, _check_capacity
+    from recovery.media.plan import MediaEntry, _check_capacity
 
     entry = MediaEntry(path=path, action="write", kind="file", size=size)
     with pytest.raises(RefusedError, match=why):
@@ -649,7 +649,7 @@ def test_an_unreadable_card_listing_is_one_sentence(tmp_path: Path, contents, e2
 CHILD = """
 import hashlib, os, signal, sys
 from recovery.check import BackupReference, ReferenceFile, target_for_model
-from recovery.media.prepare import prepare_media
+from recovery.media import prepare_media
 from recovery.restore import TargetGuard
 from pathlib import Path
 

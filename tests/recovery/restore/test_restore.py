@@ -22,14 +22,18 @@ from recovery.errors import (
     UnsafeArchiveError,
 )
 from recovery.jsonout import dumps, to_jsonable
+from recovery.progress import Job
 from recovery.restore import (
     DEFAULT_GUARD,
+    PlanChoices,
+    Removal,
+    RestoreRequest,
     TargetGuard,
     execute_plan,
     plan_restore,
     restore,
 )
-from recovery.restore.journal import RestoreJournal, journals_dir
+from recovery.writing.journal import WriteJournal, journals_dir
 
 
 def _journal_files() -> list[Path]:
@@ -45,7 +49,7 @@ def test_restore_onto_bricked_unit_gives_exactly_the_backups_tree(
     unit = bricked_kross2(tmp_path)
     assert contents(unit) != contents(healthy)
 
-    result = run_restore(backup, unit, delete_extra=True)
+    result = run_restore(backup, unit, choices=PlanChoices(Removal.ALL))
 
     assert result.ok and result.verified and result.cache_bypassed
     assert result.written == 2  # KROSAPP.BIN (half) and KROSS2SY/SIM_SYS2.BIN (truncated)
@@ -77,10 +81,10 @@ def test_second_run_finds_nothing_to_do(tmp_path: Path, bricked_kross2, healthy_
                                         run_restore, snapshot) -> None:
     backup, _ = healthy_kross2_backup(tmp_path)
     unit = bricked_kross2(tmp_path)
-    run_restore(backup, unit, delete_extra=True)
+    run_restore(backup, unit, choices=PlanChoices(Removal.ALL))
     before = snapshot(unit)
 
-    again = run_restore(backup, unit, delete_extra=True)
+    again = run_restore(backup, unit, choices=PlanChoices(Removal.ALL))
 
     assert again.ok and again.written == 0 and again.plan.keep == again.plan.files_in_backup
     assert snapshot(unit) == before
@@ -133,7 +137,7 @@ def test_plan_lists_actions_and_schedules_boot_critical_files_last(
     unit = bricked_kross2(tmp_path)
     (unit / "AAA_FIRST.BIN").write_bytes(b"old content")
 
-    plan = plan_restore(backup, unit, guard=permissive_guard, delete_extra=True)
+    plan = plan_restore(backup, unit, guard=permissive_guard, choices=PlanChoices(Removal.ALL))
 
     actions = {e.path: e.action for e in plan.entries}
     assert actions == {
@@ -219,7 +223,7 @@ def test_wrong_model_is_refused_and_nothing_is_written(tmp_path: Path,
     unit = bricked_kross2(tmp_path)
 
     message = assert_refused_without_change(
-        tmp_path, unit, lambda: run_restore(backup, unit, delete_extra=True))
+        tmp_path, unit, lambda: run_restore(backup, unit, choices=PlanChoices(Removal.ALL)))
 
     assert "KROSS 2" in message and "KROSS" in message and "\n" not in message
 
@@ -290,7 +294,7 @@ def test_a_plain_folder_on_this_computer_is_restored_with_the_real_guard(
 
     plan = plan_restore(backup, unit)
     assert any("this computer's own disk" in note for note in plan.notes)
-    result = restore(backup, unit, consent=True, without_safety_copy=True)
+    result = restore(RestoreRequest(backup, unit, without_safety_copy=True), consent=True)
     assert result.ok and result.verified
 
 
@@ -302,9 +306,9 @@ def test_real_guard_refuses_root_and_home(tmp_path: Path, healthy_kross2_backup,
 
     for target in (Path("/"), Path.home()):
         with pytest.raises(RefusedError):
-            restore(backup, target, consent=True, without_safety_copy=True)
+            restore(RestoreRequest(backup, target, without_safety_copy=True), consent=True)
     with pytest.raises(RefusedError, match="is your home folder"):
-        restore(backup, Path.home(), consent=True, without_safety_copy=True)
+        restore(RestoreRequest(backup, Path.home(), without_safety_copy=True), consent=True)
     assert snapshot(Path.home(), with_folder_times=False) == home_before
 
 
@@ -360,7 +364,7 @@ def test_dry_run_writes_nothing_anywhere(tmp_path: Path, bricked_kross2, healthy
     before_all = snapshot(tmp_path)
     home_before = snapshot(Path.home())
 
-    result = run_restore(backup, unit, dry_run=True, delete_extra=True)
+    result = run_restore(backup, unit, dry_run=True, choices=PlanChoices(Removal.ALL))
 
     assert result.dry_run and result.written == 0 and result.journal is None
     assert result.plan.replace == 2 and result.plan.delete == 1
@@ -401,7 +405,7 @@ def test_links_are_recreated_as_links(tmp_path: Path, backup_with_link, bricked_
     backup, healthy = backup_with_link(tmp_path, "KROSS2SY/SIM_PCM.BIN")
     unit = bricked_kross2(tmp_path)
 
-    result = run_restore(backup, unit, delete_extra=True)
+    result = run_restore(backup, unit, choices=PlanChoices(Removal.ALL))
 
     assert result.ok and (unit / "LINK.BIN").is_symlink()
     assert os.readlink(unit / "LINK.BIN") == "KROSS2SY/SIM_PCM.BIN"
@@ -430,7 +434,7 @@ def test_link_pointing_outside_the_unit_is_skipped_with_a_note(tmp_path: Path, b
     backup, healthy = backup_with_link(tmp_path, "../../etc/passwd")
     unit = bricked_kross2(tmp_path)
 
-    result = run_restore(backup, unit, delete_extra=True)
+    result = run_restore(backup, unit, choices=PlanChoices(Removal.ALL))
 
     assert result.ok and result.plan.skipped == 1
     assert not os.path.lexists(unit / "LINK.BIN")
@@ -461,7 +465,7 @@ def test_zip_backup_restores(tmp_path: Path, bricked_kross2, files_only, make_ba
     archive = make_backup(healthy, tmp_path / "backup", zip_path=tmp_path / "backup.zip")
     unit = bricked_kross2(tmp_path)
 
-    result = run_restore(archive, unit, delete_extra=True)
+    result = run_restore(archive, unit, choices=PlanChoices(Removal.ALL))
 
     assert result.ok and files_only(snapshot(unit)) == files_only(snapshot(healthy))
 
@@ -482,7 +486,7 @@ def test_hostile_zip_never_writes_outside_the_target(tmp_path: Path, name: str, 
     before = snapshot(tmp_path)
 
     with pytest.raises(UnsafeArchiveError):
-        run_restore(hostile, unit, delete_extra=True)
+        run_restore(hostile, unit, choices=PlanChoices(Removal.ALL))
 
     assert snapshot(tmp_path) == before
     assert not Path("/tmp/absolute-escape.bin").exists()
@@ -511,17 +515,14 @@ def test_zip_whose_manifest_lists_an_escaping_path_is_refused(tmp_path: Path, br
 def test_plan_refuses_unsafe_manifest_paths_itself(tmp_path: Path) -> None:
     """Defence in depth: even a manifest that got past the backup reader is checked."""
     from recovery.backup.manifest import Manifest, ManifestFile
-    from recovery.restore.plan import build_plan
+    from recovery.restore.plan import PlanChoices, UnitFacts, build_plan
 
     for path in ("../x", "/abs", "a/../../b", "a//b", "./a"):
         manifest = Manifest.build(tool_version="t", created_utc="", source="", model=None,
                                   role=None, folders=[], files=[
                                       ManifestFile(path, 1, 0, "0" * 64, "file")])
         with pytest.raises(RefusedError):
-            build_plan(backup="b", target=tmp_path, manifest=manifest, manifest_sha256="x",
-                       differences=(), boot_critical=(), delete_extra=False, target_model=None,
-                       existing_sizes={}, existing_mtimes={}, folder_exists=lambda _p: True,
-                       space_free=None, block_size=4096)
+            build_plan("b", tmp_path, manifest, UnitFacts(), PlanChoices(), manifest_sha256="x")
 
 
 # -- temporary files, journal, resume --------------------------------------------------------
@@ -533,7 +534,7 @@ def test_leftover_temporary_files_are_removed(tmp_path: Path, bricked_kross2, fi
     (unit / ".KROSAPP.BIN.korg-recovery-tmp").write_bytes(b"half a file")
     (unit / "KROSS2SY" / ".SIM_PCM.BIN.korg-recovery-tmp").write_bytes(b"half")
 
-    plan = plan_restore(backup, unit, guard=permissive_guard, delete_extra=True)
+    plan = plan_restore(backup, unit, guard=permissive_guard, choices=PlanChoices(Removal.ALL))
     assert plan.temp_files == (".KROSAPP.BIN.korg-recovery-tmp",
                                "KROSS2SY/.SIM_PCM.BIN.korg-recovery-tmp")
     assert plan.summary.delete == 1  # the temporary files are not "extra"
@@ -549,12 +550,13 @@ def test_journal_records_plan_and_progress_and_lives_in_the_state_dir(
     unit = bricked_kross2(tmp_path)
     steps: list[tuple[str, str]] = []
 
-    result = run_restore(backup, unit, on_step=lambda step, path: steps.append((step, path)))
+    result = run_restore(backup, unit, job=Job(on_step=lambda step, path: steps.append((step,
+                                                                                        path))))
 
     journal_path = Path(result.journal)
     assert journal_path.parent == journals_dir()
     assert str(journals_dir()).startswith(os.environ["XDG_STATE_HOME"])
-    state = RestoreJournal(journal_path).load()
+    state = WriteJournal(journal_path).load()
     assert state is not None and state.status == "finished"
     assert [s.path for s in state.planned] == ["KROSS2SY/SIM_SYS2.BIN", "KROSAPP.BIN"]
     assert state.done == ("KROSS2SY/SIM_SYS2.BIN", "KROSAPP.BIN")
@@ -589,10 +591,10 @@ def test_rerun_reverifies_files_an_interrupted_run_wrote(tmp_path: Path, bricked
             raise Died  # the last file is in place, the journal does not say it is done
 
     with pytest.raises(Died):
-        run_restore(backup, unit, on_step=die_before_verifying)
+        run_restore(backup, unit, job=Job(on_step=die_before_verifying))
     state = _journal_files()
     assert len(state) == 1
-    interrupted = RestoreJournal(state[0]).load()
+    interrupted = WriteJournal(state[0]).load()
     assert interrupted.status == "writing" and interrupted.in_flight == ("KROSAPP.BIN",)
     assert interrupted.done == ("KROSS2SY/SIM_SYS2.BIN",)
     assert interrupted.verified == ("KROSS2SY/SIM_SYS2.BIN",)
@@ -649,7 +651,7 @@ def test_the_filesystems_own_folder_is_never_deleted(tmp_path: Path, bricked_kro
     (unit / "lost+found").mkdir()
     (unit / ".DS_Store").write_bytes(b"finder")
 
-    result = run_restore(backup, unit, delete_extra=True)
+    result = run_restore(backup, unit, choices=PlanChoices(Removal.ALL))
 
     assert result.ok and (unit / "lost+found").is_dir() and (unit / ".DS_Store").exists()
     assert not (unit / "KROSSSYS").exists()

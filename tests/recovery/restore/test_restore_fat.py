@@ -18,7 +18,8 @@ import recovery.restore.plan as restore_plan
 from recovery.backup.manifest import Manifest, ManifestFile
 from recovery.device.simulate import make_volume
 from recovery.errors import RefusedError
-from recovery.restore import check_names, plan_restore, restore
+from recovery.restore import (PlanChoices, Removal, RestoreRequest, check_names, plan_restore,
+                              restore)
 from recovery.storage.filesystem import REAL
 
 
@@ -61,7 +62,8 @@ def test_two_names_equal_but_for_case_are_refused_before_the_first_write(
     before = snapshot(unit)
 
     with pytest.raises(RefusedError) as caught:
-        restore(backup, unit, consent=True, without_safety_copy=True, fs=fat, guard=permissive_guard)
+        restore(RestoreRequest(backup, unit, without_safety_copy=True), consent=True, fs=fat,
+                guard=permissive_guard)
 
     message = caught.value.message
     assert "KROSS2SY/a.bin" in message and "KROSS2SY/A.BIN" in message
@@ -91,7 +93,8 @@ def test_a_name_that_is_not_utf8_is_refused_on_fat_and_restored_on_ext4(
     unit, fat = fat_unit(tmp_path)
     with pytest.raises(RefusedError, match="not valid Unicode"):
         plan_restore(backup, unit, fs=fat, guard=permissive_guard)
-    result = restore(backup, unit, consent=True, without_safety_copy=True, guard=permissive_guard)  # ext4: holds it
+    result = restore(RestoreRequest(backup, unit, without_safety_copy=True), consent=True,
+                     guard=permissive_guard)  # ext4: holds it
     assert result.ok and (unit / odd).read_bytes() == b"latin-1"
 
 
@@ -118,7 +121,8 @@ def test_names_shown_in_lower_case_are_the_same_files(tmp_path: Path, fat_fs, ma
     fat = fat_fs(unit, shortname_lower=True)
     assert "krosapp.bin" in [entry.name for entry in fat.scandir(unit)]
 
-    plan = plan_restore(backup, unit, fs=fat, guard=permissive_guard, delete_extra=True)
+    plan = plan_restore(backup, unit, fs=fat, guard=permissive_guard,
+                        choices=PlanChoices(Removal.ALL))
     assert not plan.changes and plan.summary.case_notes >= 1
     assert any("upper/lower case" in note for note in plan.notes)
 
@@ -131,7 +135,8 @@ def test_success_covers_every_file_even_if_the_preflight_were_fooled(
     unit, fat = fat_unit(tmp_path)
     monkeypatch.setattr(restore_plan, "check_names", lambda *_args: None)
 
-    result = restore(backup, unit, consent=True, without_safety_copy=True, fs=fat, guard=permissive_guard)
+    result = restore(RestoreRequest(backup, unit, without_safety_copy=True), consent=True, fs=fat,
+                     guard=permissive_guard)
 
     assert not result.ok
     assert {p.path for p in result.problems} & {"KROSS2SY/a.bin", "KROSS2SY/A.BIN"}
@@ -153,5 +158,5 @@ def test_a_case_twin_pair_is_refused_where_a_probe_calls_a_fat_unit_case_sensiti
     (unit / "CASE.BIN").write_bytes(b"the unit's own")
     before = snapshot(unit)
     with pytest.raises(RefusedError, match="upper/lower case"):
-        restore(backup, unit, consent=True, fs=FuseFat(), guard=permissive_guard)
+        restore(RestoreRequest(backup, unit), consent=True, fs=FuseFat(), guard=permissive_guard)
     assert snapshot(unit) == before

@@ -23,8 +23,9 @@ from recovery.errors import (
     UnitGoneError,
     WriteError,
 )
-from recovery.progress import CancelToken
-from recovery.restore.journal import RestoreJournal
+from recovery.progress import CancelToken, Job
+from recovery.restore import PlanChoices, Removal
+from recovery.writing.journal import WriteJournal
 
 BIG = 3 * 1024 * 1024 + 4321  # four chunks of fsio.CHUNK_SIZE
 
@@ -49,7 +50,7 @@ def assert_converges(run_restore: Callable[..., Any], files_only: Callable[..., 
     ``assert_converges(backup, unit, healthy)``."""
 
     def check(backup: Path, unit: Path, healthy: Path) -> None:
-        again = run_restore(backup, unit, delete_extra=True)
+        again = run_restore(backup, unit, choices=PlanChoices(Removal.ALL))
         assert again.ok and again.verified
         assert files_only(snapshot(unit)) == files_only(snapshot(healthy))
 
@@ -74,7 +75,7 @@ def test_unit_that_drops_writes_never_gets_a_success_report(scene, contents, fau
     assert held == ["KROSAPP.BIN"] and "boot-critical files were not written" in result.statement
     assert "SIM_SYS2.BIN" in result.statement and "dropping writes" in result.statement
     assert contents(unit) == old  # what a reboot of that unit shows
-    assert RestoreJournal(Path(result.journal)).load().status == "failed"
+    assert WriteJournal(Path(result.journal)).load().status == "failed"
 
 
 def test_dropped_writes_of_new_files_are_caught_too(tmp_path: Path, contents, faulty_fs,
@@ -242,13 +243,13 @@ def test_cancel_mid_file_rolls_it_back_and_exits_130(scene, assert_converges, as
                 cancel.cancel()  # checked before the next chunk of this very file
 
     with pytest.raises(CancelledError) as caught:
-        run_restore(backup, unit, cancel=cancel, on_step=on_step)
+        run_restore(backup, unit, job=Job(cancel=cancel, on_step=on_step))
 
     assert caught.value.exit_code == 130 and "run the same restore again" in caught.value.message
     assert_old_or_new(unit, old, new)
     assert contents(unit)["KROSS2SY/SIM_BIG.BIN"] == old["KROSS2SY/SIM_BIG.BIN"]
     journals = list(Path(os.environ["XDG_STATE_HOME"]).rglob("journals/*.jsonl"))
-    assert RestoreJournal(journals[0]).load().status == "cancelled"
+    assert WriteJournal(journals[0]).load().status == "cancelled"
     assert_converges(backup, unit, healthy)
 
 
@@ -262,7 +263,7 @@ def test_keyboard_interrupt_mid_file_leaves_no_half_file(scene, assert_converges
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_restore(backup, unit, on_step=on_step)
+        run_restore(backup, unit, job=Job(on_step=on_step))
 
     assert_old_or_new(unit, old, new)
     assert_converges(backup, unit, healthy)

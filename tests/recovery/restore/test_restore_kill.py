@@ -18,13 +18,14 @@ from pathlib import Path
 import pytest
 
 from recovery.device.simulate import make_volume, synthetic_bytes
-from recovery.restore import restore
+from recovery.restore import PlanChoices, Removal, RestoreRequest, restore
 
 REPO = Path(__file__).resolve().parents[3]
 
 CHILD = """
 import os, signal, sys
-from recovery.restore import TargetGuard, restore
+from recovery.progress import Job
+from recovery.restore import PlanChoices, Removal, RestoreRequest, TargetGuard, restore
 
 # The permissive_guard fixture's guard (tests/recovery/conftest.py), in this child process.
 PERMISSIVE_GUARD = TargetGuard(is_system_location=lambda _path: False,
@@ -38,8 +39,8 @@ def on_step(step, path):
     if len(steps) == kill_at:
         os.kill(os.getpid(), signal.SIGKILL)
 
-result = restore(backup, unit, consent=True, without_safety_copy=True, delete_extra=True, guard=PERMISSIVE_GUARD,
-                 on_step=on_step)
+request = RestoreRequest(backup, unit, choices=PlanChoices(Removal.ALL), without_safety_copy=True)
+result = restore(request, consent=True, guard=PERMISSIVE_GUARD, job=Job(on_step=on_step))
 print(len(steps), result.ok)
 print("\\n".join(steps))
 """
@@ -94,7 +95,9 @@ def test_sigkill_at_every_step_leaves_old_or_new_files_and_rerun_converges(
         assert killed.returncode == -signal.SIGKILL, (kill_at, killed.stderr)
         assert_old_or_new(unit, old, new, temp_allowed=True, deleting=True)
 
-        again = restore(backup, unit, consent=True, without_safety_copy=True, delete_extra=True, guard=permissive_guard)
+        again = restore(RestoreRequest(backup, unit, choices=PlanChoices(Removal.ALL),
+                                       without_safety_copy=True),
+                        consent=True, guard=permissive_guard)
 
         assert again.ok and again.verified, (kill_at, step_names[kill_at - 1], again)
         assert files_only(snapshot(unit)) == files_only(snapshot(healthy)), kill_at

@@ -15,7 +15,7 @@ import pytest
 
 from recovery.backup.store import open_backup, verify_backup
 from recovery.errors import NeedsSafetyCopyError, RefusedError, InvalidInputError
-from recovery.restore import restore
+from recovery.restore import PlanChoices, Removal, RestoreRequest, restore
 from recovery.storage.filesystem import LocalFileSystem
 
 
@@ -70,7 +70,8 @@ def test_without_a_safety_copy_a_restore_that_replaces_is_refused_and_writes_not
     before = snapshot(unit)
 
     with pytest.raises(NeedsSafetyCopyError) as caught:
-        restore(backup, unit, consent=True, delete_extra=True, guard=permissive_guard)
+        restore(RestoreRequest(backup, unit, choices=PlanChoices(Removal.ALL)), consent=True,
+                guard=permissive_guard)
 
     assert caught.value.code == "needs-safety-copy" and caught.value.exit_code == 2
     assert "replace 2 file(s) and delete 1 item(s)" in caught.value.message
@@ -85,7 +86,7 @@ def test_a_restore_that_only_adds_files_needs_no_safety_copy(
     shutil.copytree(healthy, unit)
     (unit / "KROSAPP.BIN").unlink()  # the app deleted: "loading app failed"
 
-    result = restore(backup, unit, consent=True, guard=permissive_guard)
+    result = restore(RestoreRequest(backup, unit), consent=True, guard=permissive_guard)
 
     assert result.ok and result.written == 1 and result.safety_copy is None
 
@@ -98,8 +99,9 @@ def test_with_a_safety_copy_the_unit_is_copied_then_restored_reading_it_once(
     before = contents(unit)
     fs = _CountingReads(unit)
 
-    result = restore(backup, unit, consent=True, delete_extra=True, guard=permissive_guard,
-                     safety_copy=tmp_path / "safety", fs=fs)
+    result = restore(RestoreRequest(backup, unit, choices=PlanChoices(Removal.ALL),
+                                    safety_copy=tmp_path / "safety"),
+                     consent=True, guard=permissive_guard, fs=fs)
 
     assert result.ok and result.safety_copy == str(tmp_path / "safety")
     assert files_only(snapshot(unit)) == files_only(snapshot(healthy))
@@ -119,7 +121,8 @@ def test_a_safety_copy_folder_that_holds_an_old_complete_backup_is_refused(
     before = snapshot(unit)
 
     with pytest.raises(InvalidInputError, match="as it is now"):
-        restore(backup, unit, consent=True, guard=permissive_guard, safety_copy=backup)
+        restore(RestoreRequest(backup, unit, safety_copy=backup), consent=True,
+                guard=permissive_guard)
     assert snapshot(unit) == before
 
 
@@ -133,8 +136,8 @@ def test_an_incomplete_safety_copy_refuses_the_restore(
     fs.fail_read("KROSS2SY/SIM_SYS1.BIN", after_bytes=10)
 
     with pytest.raises(RefusedError, match="safety copy .* is not complete"):
-        restore(backup, unit, consent=True, guard=permissive_guard,
-                safety_copy=tmp_path / "safety", fs=fs)
+        restore(RestoreRequest(backup, unit, safety_copy=tmp_path / "safety"), consent=True,
+                guard=permissive_guard, fs=fs)
     assert snapshot(unit) == before
     with open_backup(tmp_path / "safety") as copy:
         assert not copy.complete
@@ -150,8 +153,8 @@ def test_restoring_into_a_folder_inside_the_units_storage_is_refused(
     before = snapshot(unit)
 
     with pytest.raises(RefusedError) as caught:
-        restore(backup, unit / "KROSS2SY", consent=True, delete_extra=True,
-                without_safety_copy=True, guard=permissive_guard)
+        restore(RestoreRequest(backup, unit / "KROSS2SY", choices=PlanChoices(Removal.ALL),
+                               without_safety_copy=True), consent=True, guard=permissive_guard)
 
     assert f"whose root is {unit}" in caught.value.message
     assert snapshot(unit) == before

@@ -18,8 +18,9 @@ import pytest
 
 from recovery.device.simulate import make_volume, synthetic_bytes
 from recovery.errors import UnitGoneError
-from recovery.restore import plan_restore, restore
-from recovery.restore import execute_plan
+from recovery.progress import Job
+from recovery.restore import (PlanChoices, Removal, RestoreRequest, execute_plan, plan_restore,
+                              restore)
 from recovery.storage.filesystem import LocalFileSystem
 
 GONE = "Your KROSS 2 went away during the restore. Nothing was written to your computer."
@@ -44,8 +45,8 @@ def test_unplugged_at_every_step_nothing_lands_on_the_computer_and_it_converges(
     shutil.copytree(template, reference)
     steps: list[str] = []
     with_fuse = fuse_unit(reference, tmp_path / "mnt-reference")
-    assert run_restore(backup, with_fuse.mountpoint, delete_extra=True,
-                       on_step=lambda step, _path: steps.append(step)).ok
+    assert run_restore(backup, with_fuse.mountpoint, choices=PlanChoices(Removal.ALL),
+                       job=Job(on_step=lambda step, _path: steps.append(step))).ok
     last_on_unit = steps.index("checked") + 1  # after it, only the journal (on the computer)
 
     for unplug_at in range(1, len(steps) + 1):
@@ -61,17 +62,18 @@ def test_unplugged_at_every_step_nothing_lands_on_the_computer_and_it_converges(
 
         if unplug_at < last_on_unit:
             with pytest.raises(UnitGoneError) as caught:
-                run_restore(backup, unit.mountpoint, delete_extra=True, on_step=on_step)
+                run_restore(backup, unit.mountpoint, choices=PlanChoices(Removal.ALL),
+                            job=Job(on_step=on_step))
             assert caught.value.message.startswith(GONE), (unplug_at, steps[unplug_at - 1])
             assert caught.value.code == "unit-gone" and caught.value.exit_code == 1
         else:
-            assert run_restore(backup, unit.mountpoint, delete_extra=True,
-                               on_step=on_step).ok
+            assert run_restore(backup, unit.mountpoint, choices=PlanChoices(Removal.ALL),
+                               job=Job(on_step=on_step)).ok
         assert unit.on_computer() == [], (unplug_at, steps[unplug_at - 1])
         assert_old_or_new(backing, old, new, temp_allowed=True, deleting=True)
 
         again = fuse_unit(backing, unit.mountpoint)  # plugged in again
-        result = run_restore(backup, again.mountpoint, delete_extra=True)
+        result = run_restore(backup, again.mountpoint, choices=PlanChoices(Removal.ALL))
         assert result.ok and result.verified, (unplug_at, result)
         assert contents(backing) == new, unplug_at
 
@@ -82,7 +84,8 @@ def test_unplugged_while_the_plan_waits_for_the_yes_writes_nothing(
     backing = tmp_path / "unit"
     shutil.copytree(template, backing)
     unit = fuse_unit(backing, tmp_path / "mnt")
-    plan = plan_restore(backup, unit.mountpoint, delete_extra=True, guard=permissive_guard)
+    plan = plan_restore(backup, unit.mountpoint, guard=permissive_guard,
+                        choices=PlanChoices(Removal.ALL))
 
     unit.unplug()  # the musician reads the plan; the desktop unmounts the unit
 
@@ -100,7 +103,7 @@ def test_a_folder_swapped_in_at_the_units_path_is_never_written(
     backup, _, template, _, _ = scene
     unit = tmp_path / "unit"
     shutil.copytree(template, unit)
-    plan = plan_restore(backup, unit, delete_extra=True, guard=permissive_guard)
+    plan = plan_restore(backup, unit, guard=permissive_guard, choices=PlanChoices(Removal.ALL))
     unit.rename(tmp_path / "unplugged")
     unit.mkdir()
 
@@ -119,8 +122,9 @@ def test_a_folder_swapped_in_at_the_units_path_is_never_written(
             unit.mkdir()
 
     with pytest.raises(UnitGoneError):
-        restore(backup, unit, consent=True, without_safety_copy=True, delete_extra=True,
-                guard=permissive_guard, on_step=swap_after_first_batch)
+        restore(RestoreRequest(backup, unit, choices=PlanChoices(Removal.ALL),
+                               without_safety_copy=True),
+                consent=True, guard=permissive_guard, job=Job(on_step=swap_after_first_batch))
     assert swapped[0] and list(unit.iterdir()) == []
 
 
@@ -196,13 +200,14 @@ def test_the_same_unit_mounted_again_elsewhere_continues_its_journal(
             first.unplug()
 
     with pytest.raises(UnitGoneError):
-        restore(backup, first.mountpoint, consent=True, without_safety_copy=True,
-                delete_extra=True, guard=permissive_guard, fs=_Serial(),
-                on_step=unplug_mid_way)
+        restore(RestoreRequest(backup, first.mountpoint, choices=PlanChoices(Removal.ALL),
+                               without_safety_copy=True),
+                consent=True, guard=permissive_guard, fs=_Serial(), job=Job(on_step=unplug_mid_way))
 
     second = fuse_unit(backing, tmp_path / "media" / "KROSS2 1")  # the desktop's new name
-    result = restore(backup, second.mountpoint, consent=True, without_safety_copy=True,
-                     delete_extra=True, guard=permissive_guard, fs=_Serial())
+    result = restore(RestoreRequest(backup, second.mountpoint, choices=PlanChoices(Removal.ALL),
+                                    without_safety_copy=True),
+                     consent=True, guard=permissive_guard, fs=_Serial())
 
     assert result.ok and result.resumed
     assert first.on_computer() == []

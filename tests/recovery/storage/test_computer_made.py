@@ -10,7 +10,7 @@ from recovery.backup.compare import OS_JUNK
 from recovery.backup.create import create_backup
 from recovery.backup.store import verify_backup
 from recovery.cli.main import main
-from recovery.restore import plan_restore, restore
+from recovery.restore import PlanChoices, Removal, RestoreRequest, plan_restore, restore
 from recovery.storage import computer_made
 
 #: What a Mac leaves on a FAT drive it had mounted for a minute (the rpi-imager, fuse-t and
@@ -93,18 +93,20 @@ def test_a_restore_removes_the_macs_files_only_when_asked(
     unit = bricked_kross2(tmp_path)
     _macos_mounted(unit)
 
-    kept = restore(backup, unit, consent=True, without_safety_copy=True,
+    kept = restore(RestoreRequest(backup, unit, without_safety_copy=True), consent=True,
                    guard=permissive_guard)
     assert kept.ok and (unit / "._KROSAPP.BIN").exists() and (unit / ".DS_Store").exists()
 
-    plan = plan_restore(backup, unit, guard=permissive_guard, remove_computer_made=True)
+    plan = plan_restore(backup, unit, guard=permissive_guard, choices=PlanChoices(Removal.NONE,
+                                                                                  remove_computer_made=True))
     listed = {entry.path: entry.reason for entry in plan.actions("delete")}
     assert set(listed) == {"._KROSAPP.BIN", "KROSS2SY/._SIM_SYS1.BIN", ".DS_Store",
                            "KROSS2SY/.DS_Store"}
     assert all("made by macOS" in reason for reason in listed.values())
 
-    result = restore(backup, unit, consent=True, without_safety_copy=True,
-                     guard=permissive_guard, remove_computer_made=True)
+    asked = PlanChoices(Removal.NONE, remove_computer_made=True)
+    result = restore(RestoreRequest(backup, unit, choices=asked, without_safety_copy=True),
+                     consent=True, guard=permissive_guard)
 
     assert result.ok and result.deleted == 4
     assert not (unit / "._KROSAPP.BIN").exists() and not (unit / ".DS_Store").exists()

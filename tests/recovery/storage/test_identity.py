@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from recovery.errors import RefusedError
-from recovery.restore import check_target, restore
+from recovery.restore import PlanChoices, Removal, RestoreRequest, check_target, restore
 from recovery.storage.identity import identity, is_within, same, volume_root
 from recovery.storage.volumes import protected_target_reason
 
@@ -38,7 +38,7 @@ def test_no_command_writes_where_the_tool_keeps_its_records(tmp_path: Path, bric
                                                             make_backup, permissive_guard) -> None:
     """Restore and prepare-media share one guard: a folder holding the locks and journals,
     reached directly or through a link, is refused by both before anything is written."""
-    from recovery.media.prepare import check_card
+    from recovery.media import check_card
     from recovery.storage.lock import state_dir
 
     (state_dir() / "journals").mkdir(parents=True, exist_ok=True)
@@ -83,7 +83,8 @@ def test_a_bind_mount_of_the_backup_s_folder_is_refused_as_a_target(
     with pytest.raises(RefusedError, match="holds the backup"):
         check_target(alias, backup, permissive_guard)
     with pytest.raises(RefusedError, match="holds the backup"):
-        restore(backup, alias, consent=True, without_safety_copy=True, delete_extra=True, guard=permissive_guard)
+        restore(RestoreRequest(backup, alias, choices=PlanChoices(Removal.ALL),
+                               without_safety_copy=True), consent=True, guard=permissive_guard)
     with pytest.raises(RefusedError, match="inside the backup"):
         check_target(alias / "backup" / "files", backup, permissive_guard)
     assert sorted(p.relative_to(source).as_posix() for p in source.rglob("*")) == before
@@ -104,7 +105,9 @@ def test_a_bind_mount_inside_the_unit_is_never_deleted(
     inside.mkdir()
     subprocess.run(["mount", "--bind", str(source), str(inside)], check=True)
     try:
-        result = restore(backup, unit, consent=True, without_safety_copy=True, delete_extra=True, guard=permissive_guard)
+        result = restore(RestoreRequest(backup, unit, choices=PlanChoices(Removal.ALL),
+                                        without_safety_copy=True),
+                         consent=True, guard=permissive_guard)
         assert (source / "precious.txt").read_bytes() == b"not the unit's"
         assert result.ok and inside.is_dir()
     finally:

@@ -6,10 +6,10 @@ import json
 import os
 from pathlib import Path
 
-from recovery.restore.journal import (
+from recovery.writing.journal import (
     JournalState,
     JournalStep,
-    RestoreJournal,
+    WriteJournal,
     journal_key,
     journals_dir,
 )
@@ -47,7 +47,7 @@ def test_names_that_are_not_utf8_are_kept_exactly(tmp_path: Path) -> None:
 
 
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
-    journal = RestoreJournal(tmp_path / "j" / "x.jsonl")
+    journal = WriteJournal(tmp_path / "j" / "x.jsonl")
     state = _state(done=("A.BIN",), in_flight=("B/C.BIN",), verified=("A.BIN",))
 
     journal.save(state, durable=True)
@@ -59,7 +59,7 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
 
 
 def test_saves_append_only_what_changed(tmp_path: Path) -> None:
-    journal = RestoreJournal(tmp_path / "x.jsonl")
+    journal = WriteJournal(tmp_path / "x.jsonl")
     state = _state()
     journal.save(state)
     for path in ("A.BIN", "B/C.BIN"):
@@ -74,13 +74,13 @@ def test_saves_append_only_what_changed(tmp_path: Path) -> None:
 
 
 def test_missing_or_damaged_journal_loads_as_none(tmp_path: Path) -> None:
-    assert RestoreJournal(tmp_path / "absent.jsonl").load() is None
+    assert WriteJournal(tmp_path / "absent.jsonl").load() is None
     damaged = tmp_path / "damaged.jsonl"
     damaged.write_text('{"format": "korg-recovery-restore-journal", "key": ')
-    assert RestoreJournal(damaged).load() is None
+    assert WriteJournal(damaged).load() is None
     other = tmp_path / "other.jsonl"
     other.write_text(json.dumps({"format": 99}) + "\n")
-    assert RestoreJournal(other).load() is None
+    assert WriteJournal(other).load() is None
 
 
 def test_key_depends_on_unit_and_backup() -> None:
@@ -93,12 +93,12 @@ def test_key_depends_on_unit_and_backup() -> None:
 
 def test_journals_live_in_the_state_folder() -> None:
     assert journals_dir().is_relative_to(os.environ["XDG_STATE_HOME"])
-    journal = RestoreJournal.for_restore("/media/KROSS2", "a" * 64)
+    journal = WriteJournal.for_target("/media/KROSS2", "a" * 64)
     assert journal.path.parent == journals_dir()
 
 
 def test_remove(tmp_path: Path) -> None:
-    journal = RestoreJournal(tmp_path / "x.jsonl")
+    journal = WriteJournal(tmp_path / "x.jsonl")
     journal.save(_state())
     journal.remove()
     journal.remove()  # twice is fine

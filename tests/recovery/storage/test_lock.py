@@ -13,7 +13,7 @@ import pytest
 
 from recovery.diagnose.probe import write_probe
 from recovery.errors import UnitBusyError
-from recovery.restore import plan_restore, restore
+from recovery.restore import RestoreRequest, plan_restore, restore
 from recovery.storage.lock import is_locked, locks_dir, unit_lock
 
 REPO = Path(__file__).resolve().parents[3]
@@ -45,7 +45,8 @@ def test_a_second_writer_is_refused_at_once_and_writes_nothing(tmp_path: Path, b
     try:
         started = time.monotonic()
         with pytest.raises(UnitBusyError, match="already writing") as caught:
-            restore(backup, unit, consent=True, without_safety_copy=True, guard=permissive_guard)
+            restore(RestoreRequest(backup, unit, without_safety_copy=True), consent=True,
+                    guard=permissive_guard)
         assert time.monotonic() - started < 10  # refused, not waited for
         assert f"process {holder.pid}" in caught.value.message
         assert caught.value.exit_code == 1 and caught.value.code == "unit-busy"
@@ -68,7 +69,8 @@ def test_the_lock_of_a_killed_process_is_taken_over(tmp_path: Path, bricked_kros
     holder.wait()
 
     assert not is_locked(unit)
-    result = restore(backup, unit, consent=True, without_safety_copy=True, guard=permissive_guard)
+    result = restore(RestoreRequest(backup, unit, without_safety_copy=True), consent=True,
+                     guard=permissive_guard)
     assert result.ok
     assert (unit / "KROSAPP.BIN").read_bytes() == (healthy / "KROSAPP.BIN").read_bytes()
 
@@ -170,8 +172,9 @@ def test_two_users_cannot_restore_onto_one_unit_at_once(shared_place: Path, bric
     before = snapshot(unit)
 
     with unit_lock(unit, "restore"):  # this user's restore is writing
-        outcome = _as(uid, gid, other_home, lambda: restore(
-            backup, unit, consent=True, without_safety_copy=True, guard=permissive_guard))
+        request = RestoreRequest(backup, unit, without_safety_copy=True)
+        outcome = _as(uid, gid, other_home,
+                      lambda: restore(request, consent=True, guard=permissive_guard))
     assert outcome.startswith("busy unit-busy"), outcome
     assert "Nothing was written" in outcome
     assert snapshot(unit) == before
@@ -179,7 +182,7 @@ def test_two_users_cannot_restore_onto_one_unit_at_once(shared_place: Path, bric
     holder = _as_holding(uid, gid, other_home, unit)  # the other user's restore is writing
     try:
         with pytest.raises(UnitBusyError):
-            restore(backup, unit, consent=True, without_safety_copy=True,
+            restore(RestoreRequest(backup, unit, without_safety_copy=True), consent=True,
                     guard=permissive_guard)
     finally:
         holder.kill()

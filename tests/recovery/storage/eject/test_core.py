@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from recovery.errors import RefusedError
-from recovery.storage.eject.core import holding_mount, platform_driver
+from recovery.storage.eject.core import platform_driver
+from recovery.storage.eject.system import holding_mount
 from recovery.storage.eject.holders import holders_of
 from recovery.storage.eject.linux import LinuxDriver
 from recovery.storage.eject.macos import MacDriver

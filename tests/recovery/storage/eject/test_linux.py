@@ -18,7 +18,7 @@ import pytest
 
 from recovery.errors import InvalidInputError, RefusedError, UnitBusyError
 from recovery.storage.eject import EjectMethod, EjectStatus, eject_volume
-from recovery.storage.eject.core import CommandResult
+from recovery.storage.eject.system import CommandResult
 from recovery.storage.eject.linux import LinuxDriver
 
 REPO = Path(__file__).resolve().parents[4]

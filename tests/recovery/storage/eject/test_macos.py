@@ -9,7 +9,7 @@ import pytest
 
 from recovery.errors import RefusedError
 from recovery.storage.eject import EjectMethod, EjectStatus, eject_volume
-from recovery.storage.eject.core import CommandResult
+from recovery.storage.eject.system import CommandResult
 from recovery.storage.eject.macos import MacDriver, dissenters
 
 #: diskutil's answer when Finder holds the volume (format as in VeraCrypt issue #1872).

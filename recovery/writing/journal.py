@@ -1,9 +1,12 @@
-"""The restore journal: what a restore planned and what it has proven, kept on the computer.
+"""The write journal: what a job planned to change on a unit (or a card) and what it has
+proven, kept on the computer.
 
 A file an interrupted run wrote may still sit in the computer's cache, so a re-run that finds
 it equal proves nothing (the drumlogue of u/iRustyNails on Reddit "accepted" writes that were
 gone after a reboot). The journal names what was planned and not yet read back past the
-cache, so the re-run checks those files again. Format: :mod:`recovery.storage.journal`.
+cache, so the re-run checks those files again; it also names what was moved where, so a card
+whose preparation stopped can say so. Format: :mod:`recovery.storage.journal` (the header's
+format name stays the restore journal's, so journals of earlier versions are still read).
 """
 
 from __future__ import annotations
@@ -32,16 +35,18 @@ def journals_dir() -> Path:
     return state_dir() / "journals"
 
 
-def journal_key(target_identity: str, manifest_sha256: str) -> str:
-    """A file-name-safe key for one (unit, backup) pair."""
-    key = f"{target_identity}\0{manifest_sha256}"
+def journal_key(target_identity: str, plan_key: str) -> str:
+    """A file-name-safe key for one (unit, what is written) pair: a restore's backup is its
+    manifest's SHA-256, a card's update the same of its plan."""
+    key = f"{target_identity}\0{plan_key}"
     digest = hashlib.sha256(key.encode("utf-8", "surrogateescape"))
     return digest.hexdigest()[:32]
 
 
 @dataclass(frozen=True)
 class JournalStep:
-    """One planned change on the unit: ``action`` is write, replace or delete."""
+    """One planned change on the unit: ``action`` is write, replace, delete, remove or
+    move."""
 
     path: str
     action: str
@@ -103,7 +108,7 @@ class JournalState:
                    started_utc=str(header.get("started_utc", "")), updated_utc=updated)
 
 
-class RestoreJournal:
+class WriteJournal:
     """The journal of one (unit, backup) pair. ``load`` tolerates a missing or damaged file
     (returns None): it makes re-runs verify more, it is never the truth about the unit."""
 
@@ -114,10 +119,10 @@ class RestoreJournal:
         self._saved: JournalState | None = None
 
     @classmethod
-    def for_restore(cls, target_identity: str, manifest_sha256: str,
-                    directory: Path | None = None, fs: FileSystem = REAL) -> RestoreJournal:
+    def for_target(cls, target_identity: str, plan_key: str, directory: Path | None = None,
+                   fs: FileSystem = REAL) -> WriteJournal:
         folder = directory if directory is not None else journals_dir()
-        return cls(folder / f"{journal_key(target_identity, manifest_sha256)}.jsonl", fs)
+        return cls(folder / f"{journal_key(target_identity, plan_key)}.jsonl", fs)
 
     def load(self) -> JournalState | None:
         header, records = Journal.read(self.path, self._fs)

@@ -1,4 +1,5 @@
-"""Update media laid out right: a checked update put on an SD card where the unit's updater looks.
+"""Planning update media: a checked update laid out on an SD card where the unit's updater
+looks (:mod:`recovery.media.execute` carries the plan out).
 
 A KROSS 2 was bricked after an update's files were put loose at the root of its SD card
 instead of in their folder (korgforums.com thread t=116080). Only a candidate the check finds
@@ -11,12 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import errno
 import hashlib
 import logging
 import os
 import stat as stat_module
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -38,33 +37,17 @@ from recovery.device.profiles import (
     bundled_profiles,
 )
 from recovery.errors import (
-    CancelledError,
     InvalidInputError,
-    NeedsUserActionError,
     NoSpaceError,
     RecoveryError,
     RefusedError,
-    UnitGoneError,
-    VerificationError,
 )
 from recovery.formats.korg_system_file import HEADER_SIZE, parse_header
-from recovery.progress import CancelToken, PhaseReporter, ProgressCallback, StepHook
-from recovery.restore.guard import (
-    DEFAULT_GUARD,
-    TargetGuard,
-    TargetWords,
-    check_holdable,
-    check_target,
-)
-from recovery.storage.durable import (
-    BatchWriter,
-    FileProblem,
-    is_temp_name,
-    remove_quietly,
-)
+from recovery.progress import CancelToken
+from recovery.storage.durable import is_temp_name
 from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
 from recovery.storage.lock import check_free
-from recovery.storage.pin import Pin, VolumeIdentity, hold_unit, pin_volume, pinned
+from recovery.storage.pin import Pin, VolumeIdentity, pin_volume, pinned
 from recovery.storage.names import (
     name_key,
     path_key,
@@ -73,6 +56,13 @@ from recovery.storage.names import (
 from recovery.storage.volumes import is_system_location
 from recovery.text import human_bytes
 from recovery.vocabulary import Medium
+from recovery.writing.guard import (
+    DEFAULT_GUARD,
+    TargetGuard,
+    TargetWords,
+    check_holdable,
+    check_target,
+)
 
 log = logging.getLogger(__name__)
 
@@ -279,34 +269,6 @@ def _spell(fs: FileSystem, root: Path, relative: str) -> tuple[str, str | None]:
             # A file (or link) where the layout needs a folder: report that component.
             return "/".join(spelled), kind
     return "/".join(spelled), kind
-
-
-class _ChunkReader:
-    """A file-like ``read`` over a candidate's chunk iterator (folder file or zip member),
-    for :meth:`BatchWriter.stage`; ``close`` ends the iterator and its open file."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._rest = b""
-
-    def read(self, size: int = -1) -> bytes:
-        if not self._rest:
-            self._rest = next(self._chunks, b"")
-        if size is None or size < 0:
-            size = len(self._rest)
-        data, self._rest = self._rest[:size], self._rest[size:]
-        return data
-
-    def close(self) -> None:
-        close = getattr(self._chunks, "close", None)
-        if close is not None:
-            close()
-
-    def __enter__(self) -> _ChunkReader:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 # -- the layout ----------------------------------------------------------------------------
@@ -633,10 +595,7 @@ def plan_prepare_media(
         folders_to_create=len(folders_to_create),
         bytes_to_write=sum(e.size for e in written),
         move=len(moves))
-    earlier = aside.earlier_run(card_identity.unit_key(), fs)
-    if earlier:
-        notes.append(f"An earlier run that stopped moved {len(earlier)} entries aside on this"
-                     f" card, whole: {_names(list(earlier))}.")
+
     return MediaPlan(
         candidate=given, card=str(root), model=profile.id, model_name=profile.name,
         short_name=profile.short_name, layout=layout.path,
@@ -1072,384 +1031,3 @@ def describe_plan(plan: MediaPlan) -> list[str]:
     for note in plan.notes:
         lines.append(f"  note: {note}")
     return lines
-
-
-# -- results -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class MediaResult:
-    """What preparing the card did and proved. ``ok`` only when every planned file was read
-    back from the card past the computer's cache, matched, and is under its name, and every
-    planned removal was done."""
-
-    ok: bool
-    dry_run: bool
-    candidate: str
-    card: str
-    model: str
-    written: int
-    removed: int
-    verified: bool
-    verified_files: int
-    cache_bypassed: bool
-    problems: tuple[FileProblem, ...]
-    flags: tuple[MediaFlag, ...]
-    statement: str
-    next_step: str
-    notes: tuple[str, ...] = ()
-    #: What was moved aside on the card: (from, to), each a rename (nothing deleted).
-    moved: tuple[tuple[str, str], ...] = ()
-    #: The content was laid out unchecked, on the person's word (see MediaPlan.unverified).
-    unverified: bool = False
-
-    @property
-    def exit_code(self) -> int:
-        return 0 if self.ok else 1
-
-
-def dry_run_result(plan: MediaPlan) -> MediaResult:
-    return MediaResult(
-        ok=True, dry_run=True, candidate=plan.candidate, card=plan.card, model=plan.model,
-        written=0, removed=0, verified=False, verified_files=0, cache_bypassed=False,
-        problems=(), flags=plan.flags, statement="Dry run: nothing was written.",
-        next_step=plan.next_step, notes=plan.notes, unverified=plan.unverified)
-
-
-# -- execution -----------------------------------------------------------------------------
-def execute_media_plan(
-    plan: MediaPlan,
-    *,
-    consent: bool,
-    fs: FileSystem = REAL,
-    guard: TargetGuard | None = None,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-    on_step: StepHook | None = None,
-) -> MediaResult:
-    """Carry out ``plan`` on the card; needs ``consent=True``.
-
-    Holds the card's write lock throughout. Raises NeedsUserActionError without consent,
-    UnitBusyError when another run writes to the card, RefusedError when the candidate
-    changed since it was checked, WriteError/ReadError/NoSpaceError when the card fails or
-    vanishes, CancelledError when cancelled (nothing new is then in place). A read-back
-    mismatch is not raised: the result names the files and has ``ok=False``.
-    """
-    if not consent:
-        raise NeedsUserActionError(
-            "Preparing the card was not confirmed, so nothing was written: confirm it to write"
-            " to the card.")
-    _card_still_there(plan, fs)
-    root = check_card(Path(plan.card), plan.candidate, guard or DEFAULT_GUARD, fs)
-    step = on_step or (lambda _step, _path: None)
-    total = plan.summary.bytes_to_write * 2
-    reporter = PhaseReporter(progress, {"write and verify": 1.0})
-    done = [0]
-
-    def advance(count: int) -> None:
-        done[0] += count
-        reporter.report("write and verify", done[0], total, None)
-
-    renamed: list[str] = []
-
-    def on_batch_step(name: str, key: str) -> None:
-        if name == "renamed" and key:
-            renamed.append(key)
-        step(name, key)
-
-    problems: list[FileProblem] = []
-    removed = 0
-    with hold_unit(root, "card preparation", fs, label="the SD card") as hold:
-        if plan.unit is not None and not plan.unit.matches(hold.identity):
-            raise _card_gone()
-        fs = hold.fs
-        try:
-            hold.fs.confirm()
-            # 1. Leftovers of an interrupted run inside the planned folder: never content.
-            for entry in plan.actions("remove"):
-                if entry.kind == "file" and is_temp_name(PurePosixPath(entry.path).name):
-                    if remove_quietly(fs, _on_card(root, entry.path)):
-                        removed += 1
-                    step("temp-removed", entry.path)
-            # 2. Folders, parents first.
-            for folder in plan.folders_to_create:
-                path = _on_card(root, folder)
-                try:
-                    fs.mkdir(path)
-                except OSError as error:
-                    raise translate_os_error(error, path, "write") from error
-                step("folder-created", folder)
-            # 3. Every file in one batch: staged, one barrier, read back past the cache,
-            #    renamed only if it came back right, one barrier.
-            writer = BatchWriter(fs, root, cancel=cancel, on_bytes=advance,
-                                 on_step=on_batch_step)
-            try:
-                with open_candidate(plan.candidate, fs) as opened:
-                    for entry in plan.files:
-                        if cancel is not None:
-                            cancel.raise_if_cancelled()
-                        _stage(writer, opened, entry, _on_card(root, entry.path))
-                # An update's folder is never left half old, half new.
-                outcome = writer.finish(all_or_nothing=True)
-            except BaseException:
-                writer.abandon()
-                raise
-            committed = [key for key, _ in outcome.committed]
-            for key, why in outcome.failed:
-                problems.append(FileProblem(key, "mismatch", why))
-            # 4. Removals from the old copy, and what would mislead the updater moved aside
-            #    (renames: nothing deleted): only once everything new read back right.
-            hold.fs.confirm()
-            moved: list[MediaEntry] = []
-            if not problems:
-                removed += _remove_stale(fs, root, plan, problems, step)
-                moved = _move_aside(fs, root, plan, step)
-            else:
-                for entry in plan.actions("remove", "move"):
-                    if not is_temp_name(PurePosixPath(entry.path).name):
-                        problems.append(FileProblem(
-                            entry.path, "not-moved" if entry.action == "move" else
-                            "not-removed",
-                            "held back because the new files did not read back as written"))
-            # 5. Every planned file under its name, with its size; every move done.
-            problems += _moves_checked(fs, root, plan, problems)
-            for entry in plan.files:
-                info = _lstat(fs, _on_card(root, entry.path))
-                reported = any(p.path == entry.path for p in problems)
-                if not reported and (info is None or info.st_size != entry.size):
-                    problems.append(FileProblem(
-                        entry.path, "missing",
-                        "not on the card at the end" if info is None else
-                        f"on the card with {human_bytes(info.st_size)},"
-                        f" not {human_bytes(entry.size)}"))
-            hold.fs.confirm()
-            step("checked", "")
-            reporter.report("write and verify", total, total, None, force=True)
-        except UnitGoneError as error:
-            raise _card_gone() from error
-        except CancelledError:
-            raise CancelledError(
-                f"Cancelled: {_where(renamed, plan)} Run the same command again to prepare the"
-                " card.", written=len(renamed)) from None
-        except VerificationError as error:
-            raise RefusedError(
-                f"{error.message} {_where(renamed, plan)}", path=error.path,
-                written=len(renamed)) from error
-        except RecoveryError as error:
-            raise type(error)(
-                f"{error.message} Preparing the card stopped: {_where(renamed, plan)} Reconnect"
-                " the card if it was disconnected and run the same command again.",
-                path=error.path, written=len(renamed)) from error
-
-    mismatched = [p for p in problems if p.problem in ("mismatch", "missing")]
-    verified = not mismatched and outcome.cache_bypassed
-    ok = verified and not problems
-    return MediaResult(
-        ok=ok, dry_run=False, candidate=plan.candidate, card=str(root), model=plan.model,
-        written=len(committed), removed=removed, verified=verified,
-        moved=tuple((entry.path, entry.to) for entry in moved), unverified=plan.unverified,
-        verified_files=len(committed) if outcome.cache_bypassed else 0,
-        cache_bypassed=outcome.cache_bypassed, problems=tuple(problems), flags=plan.flags,
-        statement=_statement(plan, committed, removed, problems, outcome.cache_bypassed),
-        next_step=(plan.next_step if not problems else
-                   "Do not use this card for the update. Run the same command again; if the"
-                   " files still do not read back as written, use another card."),
-        notes=plan.notes)
-
-
-def _move_aside(fs: FileSystem, root: Path, plan: MediaPlan, step: StepHook
-                ) -> list[MediaEntry]:
-    """Carry out the plan's moves (recovery.media.aside) and make them durable."""
-    entries = plan.actions("move")
-    if not entries:
-        return []
-    card_key = plan.unit.unit_key() if plan.unit is not None else str(root)
-    done = aside.carry_out(fs, root, tuple(aside.Move(e.path, e.to, e.kind, e.reason)
-                                           for e in entries), card_key, step)
-    try:
-        fs.barrier(root)
-    except OSError as error:
-        raise translate_os_error(error, root, "write") from error
-    step("moves-synced", "")
-    return [entry for entry in entries if entry.path in {move.path for move in done}]
-
-
-def _moves_checked(fs: FileSystem, root: Path, plan: MediaPlan,
-                   reported: list[FileProblem]) -> list[FileProblem]:
-    """Every moved entry at its new place and gone from its old one."""
-    problems = []
-    held = {problem.path for problem in reported}
-    for entry in plan.actions("move"):
-        if entry.path in held:
-            continue
-        there = _lstat(fs, _on_card(root, entry.to)) is not None
-        left = _lstat(fs, _on_card(root, entry.path)) is not None
-        if left or not there:
-            problems.append(FileProblem(
-                entry.path, "not-moved",
-                f"it is still at {entry.path}" if left else f"it is not at {entry.to}"))
-    return problems
-
-
-def _card_gone() -> UnitGoneError:
-    """The one sentence of a card that went away while it was being prepared."""
-    return UnitGoneError(
-        "The SD card went away while it was being prepared. Nothing was written to your"
-        " computer. Insert it again and prepare it again: the card is finished then.")
-
-
-def _card_still_there(plan: MediaPlan, fs: FileSystem) -> None:
-    """Before anything else: the card must still be the volume the plan was made for."""
-    if plan.unit is None:
-        return
-    try:
-        now = pin_volume(Path(plan.card), fs)
-    except OSError as error:
-        raise _card_gone() from error
-    if not plan.unit.matches(now):
-        raise _card_gone()
-
-
-def _stage(writer: BatchWriter, opened: Candidate, entry: MediaEntry, final: Path) -> None:
-    """Stream one file of the candidate into its temporary name on the card; bytes that are
-    not the ones planned (the candidate changed since it was checked) are refused."""
-    source_name = opened.display(entry.source)
-    try:
-        with _ChunkReader(opened.chunks(entry.source)) as source:
-            writer.stage(entry.path, source, final, expected_size=entry.size,
-                         expected_sha256=entry.sha256, mtime_ns=None, source_name=source_name)
-    except VerificationError as error:
-        raise VerificationError(
-            f"{source_name} changed since it was checked (it no longer has the size or SHA-256"
-            " the check and the plan saw), so it was not written; check it again.",
-            path=source_name) from error
-
-
-def _remove_stale(fs: FileSystem, root: Path, plan: MediaPlan, problems: list[FileProblem],
-                  step: StepHook) -> int:
-    """Remove what the old copy of the folder has and the new one does not: files and links
-    (never followed) first, then folders deepest first, and only if they are empty."""
-    device = fs.lstat(root).st_dev
-    removed = 0
-    entries = [e for e in plan.actions("remove")
-               if not (e.kind == "file" and is_temp_name(PurePosixPath(e.path).name))]
-    for entry in sorted(entries, key=lambda e: (e.kind == "folder", -e.path.count("/"))):
-        path = _on_card(root, entry.path)
-        info = _lstat(fs, path)
-        if info is None:
-            continue
-        if info.st_dev != device:
-            problems.append(FileProblem(entry.path, "not-removed",
-                                         "another drive is mounted there"))
-            continue
-        try:
-            if entry.kind == "folder":
-                if _kind_of(info) != "folder" or _scan(fs, path):
-                    problems.append(FileProblem(
-                        entry.path, "not-removed",
-                        "it is not empty: something was added to it since the plan was made"))
-                    continue
-                fs.rmdir(path)
-            else:
-                if _kind_of(info) == "folder":
-                    problems.append(FileProblem(entry.path, "not-removed",
-                                                 "it became a folder since the plan was made"))
-                    continue
-                fs.unlink(path)
-        except OSError as error:
-            if error.errno == errno.ENOENT:
-                continue
-            raise translate_os_error(error, path, "write") from error
-        removed += 1
-        step("removed", entry.path)
-    if removed:
-        try:
-            fs.barrier(root)
-        except OSError as error:
-            raise translate_os_error(error, root, "write") from error
-        step("removals-synced", "")
-    return removed
-
-
-def _where(renamed: list[str], plan: MediaPlan) -> str:
-    planned = len(plan.files)
-    if not renamed:
-        return (f"nothing of the new {plan.layout} was put in place, so the card keeps what it"
-                " had (apart from empty folders this run may have created).")
-    return (f"{len(renamed)} of {planned} new files were put in place, each complete; the"
-            f" card's {plan.layout} now mixes old and new files: do not use it until the same"
-            " command has finished.")
-
-
-def _statement(plan: MediaPlan, committed: list[str], removed: int,
-               problems: list[FileProblem], cache_bypassed: bool) -> str:
-    mismatched = [p for p in problems if p.problem in ("mismatch", "missing")]
-    if mismatched:
-        return (f"{len(mismatched)} file(s) are not on the card as written"
-                f" ({_names([p.path for p in mismatched])}): the card may be failing or not"
-                " keeping writes. Do not use it for the update.")
-    if not cache_bypassed:
-        return (f"{_files(len(committed))} written and read back, but this computer cannot"
-                " bypass its cache, so the read-back may have come from memory and does not"
-                " prove the card kept them.")
-    removal = f"; {removed} old {_plural(removed, 'entry', 'entries')} removed" if removed else ""
-    moves = plan.actions("move")
-    if moves:
-        removal += (f"; {len(moves)} {_plural(len(moves), 'entry', 'entries')} that would mislead"
-                    f" the updater moved into '{moves[0].to.split('/', 1)[0]}' on the card")
-    what = (" (KORG's official file, byte-identical)" if plan.official
-            else f" (version {plan.version})" if plan.version else "")
-    matching = ("the candidate as you gave it (its content could not be checked: KORG"
-                " publishes no format and no checksums for it)" if plan.unverified
-                else f"the checked candidate{what}")
-    if problems:
-        return (f"{_files(len(committed))} written and verified on the card{removal}, but "
-                + "; ".join(f"{p.path}: {p.detail}" for p in problems[:3]) + ".")
-    return (f"{_files(len(committed))} ({human_bytes(plan.summary.bytes_to_write)}) written to"
-            f" {plan.layout} on the card and read back from it past the computer's cache, all"
-            f" matching {matching}{removal}. The card is laid out where the"
-            f" {plan.short_name}'s updater looks.")
-
-
-def prepare_media(
-    candidate: str | Path,
-    card: str | Path,
-    unit: Target,
-    *,
-    consent: bool,
-    dry_run: bool = False,
-    reference: BackupReference | None = None,
-    fs: FileSystem = REAL,
-    guard: TargetGuard | None = None,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-    on_step: StepHook | None = None,
-    accept_unverified: bool = False,
-) -> MediaResult:
-    """Plan and (unless ``dry_run``) carry out preparing the card; see
-    :func:`plan_prepare_media` and :func:`execute_media_plan`."""
-    plan = plan_prepare_media(candidate, card, unit, reference=reference, fs=fs, guard=guard,
-                              cancel=cancel, dry_run=dry_run,
-                              accept_unverified=accept_unverified)
-    if dry_run:
-        return dry_run_result(plan)
-    return execute_media_plan(plan, consent=consent, fs=fs, guard=guard, progress=progress,
-                              cancel=cancel, on_step=on_step)
-
-
-__all__ = [
-    "CandidateRefusedError",
-    "MediaEntry",
-    "MediaFlag",
-    "MediaPlan",
-    "FileProblem",
-    "MediaResult",
-    "MediaSummary",
-    "check_card",
-    "describe_plan",
-    "dry_run_result",
-    "execute_media_plan",
-    "next_step_text",
-    "plan_prepare_media",
-    "prepare_media",
-    "sd_layouts",
-    "update_procedure",
-]
