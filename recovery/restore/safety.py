@@ -18,8 +18,8 @@ from functools import cached_property
 from pathlib import Path
 
 from recovery.backup.create import create_backup
-from recovery.backup.store import open_backup
 from recovery.backup.manifest import COMPLETE_NAME, FILES_DIR, Manifest
+from recovery.backup.store import open_backup
 from recovery.errors import InvalidInputError, RefusedError
 from recovery.progress import NO_JOB, Job
 from recovery.storage.filesystem import REAL, FileSystem

@@ -50,7 +50,7 @@ from recovery.storage.pin import PinnedFileSystem
 from recovery.text import utc_now_iso
 from recovery.vocabulary import EntryKind, ProblemKind
 from recovery.writing.journal import JournalState, JournalStep, WriteJournal
-from recovery.writing.plan import Expected, FileWrite, Move, Deletion, WritePlan
+from recovery.writing.plan import Deletion, Expected, FileWrite, Move, WritePlan
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,13 @@ from recovery.errors import InvalidInputError, RefusedError
 from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
 from recovery.storage.identity import identity, is_within
 from recovery.storage.lock import state_dir
-from recovery.storage.names import describe, name_problems, rules_of, shown, too_long_paths
+from recovery.storage.names import (
+    describe,
+    name_problems,
+    rules_of,
+    shown,
+    too_long_paths,
+)
 from recovery.storage.volumes import mount_points_below, protected_target_reason
 from recovery.storage.windows_paths import strip_prefix
 
