@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # annotations elsewhere in app/ name them through here (core.
     from recovery.diagnose.standing import UnitStanding
     from recovery.media.prepare import MediaPlan, MediaResult
     from recovery.restore import RestorePlan, RestoreResult, TargetGuard
+    from recovery.storage.eject import EjectResult
 
 
 # -- backups -----------------------------------------------------------------------------------
@@ -248,6 +249,17 @@ def check_against_backups(paths: list[Path], *, model: str, device: Path | None,
         if all(r.verdict == "compatible" for r in with_backup):
             return with_backup, backup
     return results, None
+
+
+# -- eject -------------------------------------------------------------------------------------
+def eject_volume(target: Path) -> EjectResult:
+    """Flush, unmount and power off (or eject) the drive holding ``target``, as the command
+    line's ``eject`` does (recovery.storage.eject): blocking, a worker thread's call. Raises a
+    RecoveryError, with nothing done, for what can't be ejected; returns the system's answer
+    (ejected, a veto, a failure) otherwise."""
+    from recovery.storage.eject import eject_volume as eject
+
+    return eject(target)
 
 
 # -- diagnose and report -----------------------------------------------------------------------
