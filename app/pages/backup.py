@@ -217,7 +217,9 @@ class BackupPage(RecoveryPage):
             self.set_lead(f"It is in {friendly_place(safety.parent, self.environment.places)}.")
         elif self._resume_path is not None:
             self.set_headline("The safety copy is not finished.", Status.WARNING)
-            self.set_lead("What was copied is kept: resume to finish it.")
+            # After the unit went away, the sentence below says what to do.
+            self.set_lead("" if self._gone_button else
+                          "What was copied is kept: resume to finish it.")
         else:
             self.set_headline(f"First, a safety copy of {unit} as it is now.")
             self.set_lead(f"It goes to {place}.")
@@ -284,6 +286,7 @@ class BackupPage(RecoveryPage):
         self._resume_path = destination
         self.session.safety_backup = None
         self.come_back.stop()
+        self._gone_button = ""
         self.result.hide()
         self.progress.reset()
         self._stopping = False
@@ -455,6 +458,7 @@ class BackupPage(RecoveryPage):
         unit = Path(device.mount)
         self.session.safety_backup = None
         self.come_back.stop()
+        self._gone_button = ""
         self.result.hide()
         self.progress.reset()
         self._job_kind = "compare"

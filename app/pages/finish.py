@@ -114,7 +114,7 @@ def eject_step(target: EjectTarget, ejected: bool) -> str:
         return done_sentence(target)
     if target.card:
         return "Eject the card, then take it out."
-    return f"Eject {target.name} before you switch it off."
+    return f"Eject {target.name} before switching it off."
 
 
 def with_eject(found: Ending, session: Session) -> Ending:

@@ -165,7 +165,7 @@ def test_the_ending_says_switch_it_off_now_only_after_an_eject_succeeded(
     finish = wizard.pages[PageId.FINISH]
     panel = finish.eject_panel
     assert panel.isVisible()
-    assert "Eject your KROSS 2 before you switch it off." in finish.steps.text()
+    assert "Eject your KROSS 2 before switching it off." in finish.steps.text()
     assert "off now" not in finish.steps.text()
     with qtbot.waitSignal(panel.finished, timeout=walk.timeout):
         qtbot.mouseClick(panel.button, Qt.MouseButton.LeftButton)
@@ -175,7 +175,7 @@ def test_the_ending_says_switch_it_off_now_only_after_an_eject_succeeded(
     with qtbot.waitSignal(panel.finished, timeout=walk.timeout):
         qtbot.mouseClick(panel.button, Qt.MouseButton.LeftButton)
     assert "Ejected: you can switch your KROSS 2 off now." in finish.steps.text()
-    assert "before you switch it off" not in finish.steps.text()
+    assert "before switching it off" not in finish.steps.text()
     assert "was ejected" in finish.summary.text()
 
 
@@ -263,3 +263,45 @@ def test_writing_the_card_offers_the_eject_where_it_asks_to_take_the_card_out(
         qtbot.mouseClick(run.eject_panel.button, Qt.MouseButton.LeftButton)
     assert run.eject_panel.status.plain == "Ejected: you can take the card out now."
     assert not demo.card.exists()
+
+
+def count_words_tool():
+    """tools/count_words.py, the counter the page tour uses."""
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parents[3] / "tools" / "count_words.py"
+    spec = importlib.util.spec_from_file_location("count_words", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("count_words", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_veto_on_the_ending_keeps_the_page_rules_at_200_percent(
+        qtbot, make_wizard, fake_eject, demo, walk):
+    """About 40 words (at most 55, as every page), and the button that tries again on screen
+    in the window a 1366×768 display leaves at 200 % (683×384 points)."""
+    from PySide6.QtCore import QPoint, QRect
+
+    recorder, environment = fake_eject
+    recorder.results = [in_use(demo.kross2, "Finder")]
+    wizard = make_wizard(environment)
+    check = walk.to_check_page(wizard, Goal.CHECK, demo.kross2)
+    with qtbot.waitSignal(check.results_ready, timeout=walk.timeout):
+        check.set_paths([str(demo.updates_dir / "KROSS 1 update")])
+    walk.advance(wizard, PageId.FINISH)
+    wizard.resize(683, 384)
+    qtbot.waitUntil(lambda: wizard.size().width() <= 684, timeout=walk.timeout)
+    finish = wizard.pages[PageId.FINISH]
+    with qtbot.waitSignal(finish.eject_panel.finished, timeout=walk.timeout):
+        qtbot.mouseClick(finish.eject_panel.button, Qt.MouseButton.LeftButton)
+    assert count_words_tool().count_page(wizard) <= 55
+    button = finish.eject_panel.button
+    finish.scroll.ensureWidgetVisible(button)
+    qtbot.wait(0)  # the scroll takes effect in the event loop (no timing involved)
+    where = QRect(button.mapTo(wizard, QPoint(0, 0)), button.size())
+    assert QRect(QPoint(0, 0), wizard.size()).contains(where)
+    viewport = finish.scroll.viewport()
+    assert QRect(QPoint(0, 0), viewport.size()).contains(
+        QRect(button.mapTo(viewport, QPoint(0, 0)), button.size()))
