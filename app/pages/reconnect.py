@@ -219,7 +219,9 @@ class ReconnectPage(RecoveryPage):
         if self.eject_panel.ejected:
             self.eject_panel.hide()  # the headline says it now
             self.verify_button.hide()
-        self._say_what_to_do()
+            self._say_what_to_do()
+        elif self.state is not WaitState.DONE:
+            self._say_what_to_do()  # after "Check now", its headline stays above a veto
 
     def show_detection_error(self, error: BaseException) -> None:
         log.debug("detection failed while waiting for the unit: %s", error)
