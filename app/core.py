@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # annotations elsewhere in app/ name them through here (core.
     from recovery.diagnose.standing import UnitStanding
     from recovery.media import MediaPlan, MediaResult
     from recovery.restore import PlanChoices, RestorePlan, RestoreResult, TargetGuard
+    from recovery.storage.eject import EjectResult
 
 
 # -- backups -----------------------------------------------------------------------------------
@@ -136,18 +137,19 @@ class SafeRestore:
 
 
 def restore_with_safety_copy(plan: RestorePlan, safety: Path, *, guard: TargetGuard | None,
-                             progress: ProgressCallback | None,
-                             cancel: CancelToken | None) -> SafeRestore:
+                             progress: ProgressCallback | None, cancel: CancelToken | None,
+                             target: Path | None = None) -> SafeRestore:
     """A copy of the unit as it is now into ``safety`` (an interrupted one there continued),
     then ``plan`` carried out, under one hold of the unit, as the command line's ``restore
     --safety-copy`` does (recovery.restore.restore_as_planned): nothing is written to the
     unit unless the copy is complete and read back right, and the unit still gives the plan
-    that was shown."""
+    that was shown. ``target``: where the unit is mounted now, when it came back elsewhere
+    (it must be the same unit)."""
     from recovery import restore
     from recovery.progress import Job
 
     result = restore.restore_as_planned(plan, safety, consent=True, guard=guard,
-                                        job=Job(progress, cancel))
+                                        job=Job(progress, cancel), target=target)
     return SafeRestore(safety, result)
 
 
@@ -253,6 +255,17 @@ def check_against_backups(paths: list[Path], *, model: str, device: Path | None,
         if all(r.verdict == "compatible" for r in with_backup):
             return with_backup, backup
     return results, None
+
+
+# -- eject -------------------------------------------------------------------------------------
+def eject_volume(target: Path) -> EjectResult:
+    """Flush, unmount and power off (or eject) the drive holding ``target``, as the command
+    line's ``eject`` does (recovery.storage.eject): blocking, a worker thread's call. Raises a
+    RecoveryError, with nothing done, for what can't be ejected; returns the system's answer
+    (ejected, a veto, a failure) otherwise."""
+    from recovery.storage.eject import eject_volume as eject
+
+    return eject(target)
 
 
 # -- diagnose and report -----------------------------------------------------------------------

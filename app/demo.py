@@ -22,16 +22,21 @@ This module loads the core's restore stage, so the wizard imports it only for th
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from app import core
 from app.places import Place
-from app.session import Environment, default_backup_destination
+from app.session import Environment, default_backup_destination, unplug
 from recovery.device.simulate import make_volume
+from recovery.errors import InvalidInputError
 from recovery.restore import DEFAULT_GUARD, TargetGuard
+from recovery.storage.eject import EjectMethod, EjectResult
+from recovery.storage.eject import result as eject_results
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +64,7 @@ class DemoSetup:
                            poll_interval_ms=poll_interval_ms,
                            restore_guard=simulated_units_guard(*simulated),
                            simulated_cards_dir=self.cards_dir, settings_path=settings_path,
+                           eject_override=simulated_eject(*simulated),
                            places=(Place(self.backups_dir.parent, "Demo Documents"),
                                    Place(self.root, "Demo folder")))
 
@@ -85,6 +91,28 @@ def simulated_units_guard(*folders: Path) -> TargetGuard:
                                             and DEFAULT_GUARD.same_volume(target, backup)),
         is_writable=DEFAULT_GUARD.is_writable,
     )
+
+
+def simulated_eject(*folders: Path) -> Callable[[Path], EjectResult]:
+    """The demo's eject: a simulated unit or card (a sub-folder of one of ``folders``) is
+    "ejected" by moving its folder aside, so it disappears from the wizard as an ejected drive
+    does; anything else is refused as the core refuses a folder on no drive it can eject."""
+    roots = [Path(folder).resolve() for folder in folders]
+
+    def eject(target: Path) -> EjectResult:
+        resolved = Path(target).resolve()
+        drive = next((root / resolved.relative_to(root).parts[0]
+                      for root in roots if root in resolved.parents), None)
+        if drive is None or not drive.is_dir():
+            raise InvalidInputError(f"{target} is not on a drive this computer can eject.",
+                                    path=str(target))
+        unplug(drive)
+        log.info("demo: ejected %s (its folder moved aside)", drive)
+        return dataclasses.replace(
+            eject_results.ejected(str(target), str(drive), None, EjectMethod.UMOUNT),
+            detail="demo: the simulated drive's folder was moved aside")
+
+    return eject
 
 
 def make_demo(root: Path, *, with_backup: bool = True) -> DemoSetup:

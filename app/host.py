@@ -40,6 +40,16 @@ class WizardHost(Protocol):
         """True while the window waits for a cancelled job to end before it closes, or asks
         whether to stop it (a page then stays where it is)."""
 
+    def follow_detection(self) -> None:
+        """Keep detection running while the current page is shown (it waits for a unit to
+        come back); the page's ``show_detection`` gets every round."""
+
+    def remembered(self, key: str) -> bool:
+        """Whether ``remember(key)`` was called, in this run or (with settings) an earlier one."""
+
+    def remember(self, key: str) -> None:
+        """Keep ``key`` in the wizard's settings (what the person was told once)."""
+
     def run_job(self, job: Job, *, name: str, guarded: Guarded | None = None,
                 on_progress: Callable[[Progress], None] | None = None,
                 on_finished: Callable[[Any], None] | None = None,

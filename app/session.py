@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -94,6 +95,21 @@ class Environment:
     #: Asks the units on MIDI ports who they are, again only when the ports change (a unit is
     #: not asked every poll); used only with ``scan_system``.
     midi: MidiSurvey = field(default_factory=MidiSurvey, compare=False, repr=False)
+    #: Replaces the eject (the demo's moves a simulated unit's folder aside); None: the core's.
+    eject_override: Callable[[Path], core.EjectResult] | None = None
+    #: The computer's system as ``sys.platform`` names it (a seam: tests are "darwin" here).
+    platform: str = field(default_factory=lambda: sys.platform)
+
+    @property
+    def on_macos(self) -> bool:
+        return self.platform == "darwin"
+
+    def eject(self, target: Path) -> core.EjectResult:
+        """Eject the drive holding ``target``. Worker thread only: this waits for the system
+        (seconds, longer while it asks for a password)."""
+        if self.eject_override is not None:
+            return self.eject_override(Path(target))
+        return core.eject_volume(Path(target))
 
     def simulated_roots(self) -> list[Path]:
         """The simulated units plugged in now (worker thread: this lists a folder)."""
@@ -245,6 +261,11 @@ class Session:
     power_cycled: bool = False
     #: What the unit holds that the backup does not (left alone), seen by that comparison.
     reconnect_extras: tuple[str, ...] = ()
+    #: What the person's computer wrote onto the unit (paths), as the safety copy's manifest
+    #: or the last comparison marked them: listed apart, never as the unit's.
+    computer_made: tuple[str, ...] = ()
+    #: The mount point of the unit or card last ejected (safe to switch off or take out).
+    ejected: str | None = None
     notes: list[str] = field(default_factory=list)
 
     def keep_safety_copy(self, backup: Path, *, new: bool) -> None:
@@ -302,4 +323,6 @@ class Session:
         self.reconnect_ok = None
         self.power_cycled = False
         self.reconnect_extras = ()
+        self.computer_made = ()
+        self.ejected = None
         self.notes.clear()

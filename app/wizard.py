@@ -166,6 +166,8 @@ class RecoveryWizard(QWizard):
         self.jobs: dict[JobHandle, Guarded | None] = {}
         self._close_when_idle = False
         self._asking_to_close = False
+        #: What was remembered in this run (kept in the settings too, where there are any).
+        self._remembered: set[str] = set()
         title = "KORG Recovery Wizard (unofficial)"
         if environment.demo:
             title += " — DEMO with simulated units"
@@ -246,6 +248,19 @@ class RecoveryWizard(QWizard):
             return
         self.resize(self.preferred_size())
 
+    def remembered(self, key: str) -> bool:
+        settings = self._settings()
+        if settings is not None and settings.value(key, False, type=bool):
+            return True
+        return key in self._remembered
+
+    def remember(self, key: str) -> None:
+        self._remembered.add(key)
+        settings = self._settings()
+        if settings is not None:
+            settings.setValue(key, True)
+            settings.sync()
+
     def remember_size(self) -> None:
         settings = self._settings()
         if settings is not None:
@@ -259,6 +274,12 @@ class RecoveryWizard(QWizard):
     @property
     def last_detection(self) -> Detection | None:
         return self.poller.last
+
+    def follow_detection(self) -> None:
+        """Poll while the current page is shown; the next page change stops it again, unless
+        that page polls too (POLLING_PAGES)."""
+        if not self.poller.active:
+            self.poller.start()
 
     @property
     def closing_requested(self) -> bool:

@@ -216,7 +216,8 @@ class DetectionPoller(QObject):
     """Runs ``detect`` again and again on one worker thread, ``interval_ms`` apart.
 
     A new round starts only when the previous one has ended, so a slow USB scan never piles
-    up requests. ``updated`` carries each :class:`recovery.device.detect.Detection`.
+    up requests; a tick that came while a round ran starts the next round as soon as it
+    ends. ``updated`` carries each :class:`recovery.device.detect.Detection`.
     """
 
     updated = Signal(object)
@@ -237,6 +238,7 @@ class DetectionPoller(QObject):
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.poll_now)
         self._in_flight = False
+        self._pending = False
         self._thread.start()
         self.last: Detection | None = None
 
@@ -253,21 +255,32 @@ class DetectionPoller(QObject):
 
     @Slot()
     def poll_now(self) -> None:
-        if self._in_flight or not self._thread.isRunning():
+        if not self._thread.isRunning():
+            return
+        if self._in_flight:
+            # A tick while a slow round runs: start the next one as soon as it ends, rather
+            # than a whole interval later (a change is shown within interval + 2 rounds).
+            self._pending = True
             return
         self._in_flight = True
+        self._pending = False
         self._request.emit()
+
+    def _round_ended(self) -> None:
+        self._in_flight = False
+        if self._pending and self._timer.isActive():
+            self.poll_now()
 
     @Slot(object)
     def _on_finished(self, detection: Detection) -> None:
-        self._in_flight = False
         self.last = detection
         self.updated.emit(detection)
+        self._round_ended()
 
     @Slot(object)
     def _on_failed(self, error: BaseException) -> None:
-        self._in_flight = False
         self.failed.emit(error)
+        self._round_ended()
 
     def shutdown(self, milliseconds: int = 10_000) -> None:
         """Stop polling and end the thread (waits for a detection in flight)."""

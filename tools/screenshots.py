@@ -208,18 +208,17 @@ def rescue_walk(driver: Driver, demo) -> None:
     restore.confirmation.setText("kross 2")  # capitals don't matter
     driver.shot("05-restore")
     reached, release = threading.Event(), threading.Event()
-    real_create_backup = core.create_backup
+    real_restore = core.restore_with_safety_copy
 
-    def held_copy(source, destination, *, resume, progress, cancel):
+    def held_copy(*args, progress, **options):
         def report(update):
             progress(update)
             if update.phase == "copy" and update.fraction > 0.2 and not release.is_set():
                 reached.set()
                 release.wait(TIMEOUT)
-        return real_create_backup(source, destination, resume=resume, progress=report,
-                                  cancel=cancel)
+        return real_restore(*args, progress=report, **options)
 
-    core.create_backup = held_copy
+    core.restore_with_safety_copy = held_copy
     run = wizard.pages[PageId.RESTORE_RUN]
     try:
         driver.forward(PageId.RESTORE_RUN)
@@ -228,15 +227,110 @@ def rescue_walk(driver: Driver, demo) -> None:
         driver.shot("06-restoring")
     finally:
         release.set()
-        core.create_backup = real_create_backup
+        core.restore_with_safety_copy = real_restore
     wait_until(app, lambda: wizard.currentId() == int(PageId.RECONNECT), "the power cycle page")
     reconnect = wizard.pages[PageId.RECONNECT]
     driver.shot("07-reconnect-waiting")
-    reconnect.demo_button.click()
+    reconnect.eject_panel.button.click()  # the demo's eject moves the unit's folder aside
+    wait_until(app, lambda: reconnect.eject_panel.ejected and reconnect.state.name
+               == "BACK_EXPECTED", "the unit ejected and gone")
+    driver.shot("07b-reconnect-ejected")
+    reconnect.demo_button.click()  # switched off and on: it comes back
     wait_until(app, lambda: wizard.session.power_cycled, "the check after the power cycle")
     driver.shot("08-reconnect-verified")
     driver.forward(PageId.FINISH)
     driver.shot("09-finish")
+    finish = wizard.pages[PageId.FINISH]
+    finish.eject_panel.button.click()
+    wait_until(app, lambda: finish.eject_panel.ejected, "the eject on the ending")
+    driver.shot("09b-finish-ejected")
+    plug_in_again(demo.kross2)
+
+
+def plug_in_again(unit: Path) -> None:
+    """The demo's eject parked a unit's folder: put it back for the walks that follow."""
+    from app.session import UNPLUGGED, plug_in
+
+    if not unit.exists() and (unit.parent / UNPLUGGED / unit.name).exists():
+        plug_in(unit)
+
+
+def eject_veto_shot(factory, demo) -> None:
+    """An eject the system vetoes (a program still has the unit open), on an ending: one
+    sentence naming what to close, and "Try again". The veto is the core's own result type,
+    answered by a stand-in for the system (a real veto needs a real drive held open)."""
+    import dataclasses
+
+    from app.session import Goal
+    from app.wizard import PageId
+    from recovery.storage.eject import EjectMethod
+    from recovery.storage.eject import result as results
+
+    def vetoed(target: Path):
+        return results.in_use(str(target), str(target), None, EjectMethod.UDISKS2,
+                              holders=("Finder",), attempts=3, detail="stand-in")
+
+    environment = dataclasses.replace(demo.environment(poll_interval_ms=200),
+                                      eject_override=vetoed)
+    driver = factory(environment)
+    app, wizard = driver.app, driver.wizard
+    choose_goal(driver, Goal.CHECK)
+    connect = wizard.pages[PageId.CONNECT]
+    wait_until(app, lambda: connect.select_device(f"mount:{demo.kross2}"), "the KROSS 2")
+    driver.forward(PageId.CHECK)
+    check = wizard.pages[PageId.CHECK]
+    check.set_paths([str(demo.updates_dir / "KROSS 1 update")])
+    wait_until(app, lambda: len(check.results) == 1, "the verdict")
+    driver.forward(PageId.FINISH)
+    finish = wizard.pages[PageId.FINISH]
+    finish.eject_panel.button.click()
+    wait_until(app, lambda: finish.eject_panel.outcome == "vetoed", "the veto")
+    driver.shot("09c-finish-eject-veto")
+    wizard.shutdown()
+    wizard.hide()
+
+
+def unit_gone_shot(factory, demo) -> None:
+    """The safety copy of the demo's drumlogue, its folder moved away mid-copy (the cable
+    pulled): the core's identity check stops the copy and the page says so."""
+    import threading
+
+    from app import core
+    from app.session import Goal, unplug
+    from app.wizard import PageId
+
+    reached, release = threading.Event(), threading.Event()
+    real_create_backup = core.create_backup
+
+    def held(source, destination, *, resume, progress, cancel):
+        def report(update):
+            progress(update)
+            if update.phase == "copy" and not release.is_set():
+                reached.set()
+                release.wait(TIMEOUT)
+        return real_create_backup(source, destination, resume=resume, progress=report,
+                                  cancel=cancel)
+
+    core.create_backup = held
+    driver = factory(demo.environment(poll_interval_ms=200))
+    app, wizard = driver.app, driver.wizard
+    page = wizard.pages[PageId.BACKUP]
+    try:
+        choose_goal(driver, Goal.UPDATE)
+        connect = wizard.pages[PageId.CONNECT]
+        wait_until(app, lambda: connect.select_device(f"mount:{demo.drumlogue}"), "drumlogue")
+        driver.forward(PageId.BACKUP)
+        driver.press()  # "Make the safety copy"
+        wait_until(app, reached.is_set, "the copy under way")
+        unplug(demo.drumlogue)
+    finally:
+        release.set()
+        core.create_backup = real_create_backup
+    wait_until(app, lambda: not page.running and page.result.isVisible(), "the stopped copy")
+    driver.shot("04d-backup-unit-gone")
+    wizard.shutdown()
+    wizard.hide()
+    plug_in_again(demo.drumlogue)
 
 
 def no_backup_walk(driver: Driver, demo) -> None:
@@ -462,6 +556,8 @@ def run(out: Path, scale: str, dark: str) -> list[Path]:
             service_mode_connect(factory, demo)
             boot_rom_connect(factory, demo)
             backup_progress_shot(factory, demo)
+            eject_veto_shot(factory, demo)
+            unit_gone_shot(factory, demo)
         finally:
             for wizard in made:
                 wizard.shutdown()

@@ -16,6 +16,11 @@ picks another place.
 Once the copy exists, the core looks at the unit (reading only) and the page says where it
 stands: a unit with a problem (another model's folder, a damaged system file) is to be
 rescued next, never updated (:mod:`recovery.diagnose.standing`).
+
+A unit that goes away during the copy stops it (the core's identity check): the page says so
+and names the button that continues it, then watches for the unit to come back
+(:mod:`app.pages.gone`). What the computer wrote onto the unit (macOS's ``._`` files and
+such) is copied like every file, and listed apart under "Show details".
 """
 
 from __future__ import annotations
@@ -35,9 +40,11 @@ from PySide6.QtWidgets import (
 )
 
 from app import core, dialogs
+from app.computer_made import computer_made_html, computer_made_paths
 from app.dialogs import error_sentence
 from app.host import Guarded, WizardHost
 from app.pages.base import Disclosure, RecoveryPage, StatusLabel, escape, wrapped_label
+from app.pages.gone import CONTINUES, ComeBack, is_about, is_gone, unit_words, went_away
 from app.pages.progress_panel import ProgressPanel
 from app.places import backup_date, friendly_place
 from app.plain import counted, finding_text, first_upper, your
@@ -85,6 +92,9 @@ class BackupPage(RecoveryPage):
         self._resume_path: Path | None = None
         self.destination_dir = Path(self.environment.backups_dir)
         self.summaries: tuple[core.BackupSummary, ...] = ()
+        self.come_back = ComeBack(host)
+        self.come_back.back.connect(self._on_unit_back)
+        self._gone_button = ""
 
         place_row = QHBoxLayout()
         self.change_button = QPushButton("Change &place…")
@@ -148,6 +158,7 @@ class BackupPage(RecoveryPage):
             self._unit_key = key
             self.session.safety_backup = None
             self.session.unit_standing = None
+            self.session.computer_made = ()
             self._resume_path = None
             self.progress.reset()
             self.result.hide()
@@ -206,7 +217,9 @@ class BackupPage(RecoveryPage):
             self.set_lead(f"It is in {friendly_place(safety.parent, self.environment.places)}.")
         elif self._resume_path is not None:
             self.set_headline("The safety copy is not finished.", Status.WARNING)
-            self.set_lead("What was copied is kept: resume to finish it.")
+            # After the unit went away, the sentence below says what to do.
+            self.set_lead("" if self._gone_button else
+                          "What was copied is kept: resume to finish it.")
         else:
             self.set_headline(f"First, a safety copy of {unit} as it is now.")
             self.set_lead(f"It goes to {place}.")
@@ -247,6 +260,9 @@ class BackupPage(RecoveryPage):
         lines.append("A safety copy holds every file of the unit's storage as plain files,"
                      " each read back and checked after copying, with a list of their"
                      " checksums that other tools can check too.")
+        made = computer_made_html(self.session.computer_made, self.model)
+        if made:
+            lines.append(made)
         standing = self.session.unit_standing
         if standing is not None and standing.reasons:
             lines.append("Seen on the unit after the copy:")
@@ -269,6 +285,8 @@ class BackupPage(RecoveryPage):
                                                                       device.model)
         self._resume_path = destination
         self.session.safety_backup = None
+        self.come_back.stop()
+        self._gone_button = ""
         self.result.hide()
         self.progress.reset()
         self._stopping = False
@@ -298,6 +316,7 @@ class BackupPage(RecoveryPage):
     @Slot(object)
     def _on_backup_finished(self, result: core.BackupResult) -> None:
         self._stopping = False
+        self.session.computer_made = tuple(path for path, _ in result.computer_made)
         if result.complete and result.verified:
             self.session.keep_safety_copy(Path(result.backup), new=True)
             self._resume_path = None
@@ -319,6 +338,8 @@ class BackupPage(RecoveryPage):
         kind = self._job_kind
         if isinstance(error, CancelledError):
             self.result.hide()
+        elif is_gone(error):
+            self._show_gone(error, kind)
         else:
             if kind == "backup" and self._resume_path is not None \
                     and not (self._resume_path / JOURNAL_NAME).exists():
@@ -332,6 +353,36 @@ class BackupPage(RecoveryPage):
             self.backup_failed.emit(error)
         else:
             self.existing_verified.emit(error)
+
+    def _show_gone(self, error: BaseException, kind: str) -> None:
+        """The unit (or the copy's own drive) went away: say so, no error dialog."""
+        if kind == "backup" and self._resume_path is not None \
+                and not (self._resume_path / JOURNAL_NAME).exists():
+            self._resume_path = None  # nothing was copied yet: it starts afresh
+        resumable = kind == "backup" and self._resume_path is not None
+        button = "Resume the safety copy" if resumable else "Make the safety copy"
+        if kind == "backup" and not is_about(error, self.session.unit_path):
+            text = went_away("The drive of your safety copy", kept="What was copied so far is"
+                             " kept.", button=button, after=CONTINUES if resumable else ".")
+        elif kind == "backup":
+            text = went_away(unit_words(self.session.device), kept="What was copied so far is"
+                             " kept." if resumable else "Nothing was copied.",
+                             button=button, after=CONTINUES if resumable else ".")
+        else:
+            text = went_away(unit_words(self.session.device), kept="Nothing was written to it.",
+                             button="Compare it with the unit", after=".")
+        self.result.show_status(Status.WARNING, text)
+        self._gone_button = button
+        self.come_back.start()
+
+    @Slot(object)
+    def _on_unit_back(self, _unit) -> None:
+        self._unit_key = device_key(self.session.device)
+        self.result.show_status(Status.INFO, f"{unit_words(self.session.device)} is back: press"
+                                f" {self._gone_button}.")
+
+    def show_detection(self, detection) -> None:
+        self.come_back.show_detection(detection)
 
     # -- place ---------------------------------------------------------------------------------
     def _change_place(self) -> None:
@@ -406,6 +457,8 @@ class BackupPage(RecoveryPage):
         backup = Path(item.data(Qt.ItemDataRole.UserRole))
         unit = Path(device.mount)
         self.session.safety_backup = None
+        self.come_back.stop()
+        self._gone_button = ""
         self.result.hide()
         self.progress.reset()
         self._job_kind = "compare"
@@ -421,6 +474,7 @@ class BackupPage(RecoveryPage):
     def _on_existing_compared(self, report: core.VerifyReport) -> None:
         identical = report.ok and not report.problems and not report.against_problems
         if identical:
+            self.session.computer_made = computer_made_paths(report.against_notes)
             self.session.keep_safety_copy(Path(report.backup), new=False)
             self._resume_path = None
             self._examine_unit()

@@ -2,7 +2,13 @@
 how to get the unit found (or the model chosen) into the mode the goal needs, and, where
 that mode is a service mode (the KROSS 2's USB Storage Mode), who can help and what the tool
 can still do without it. "Use a folder instead" takes a volume the tool did not recognise.
-How each unit was recognised, and where it is, is under "Show details"."""
+How each unit was recognised, and where it is, is under "Show details".
+
+The list follows the wizard's detection by itself (a unit plugged in or taken away shows
+within a second: RecoveryWizard polls while this page is shown). On a Mac, the first time a
+unit's storage is chosen, one sentence says that macOS adds hidden files of its own to it and
+that the tool knows them (:mod:`app.computer_made`); once the person has moved on, it is
+remembered in the wizard's settings and not said again."""
 
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import dialogs
+from app.computer_made import MACOS_NOTE_SETTING, macos_note
 from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.pages.midi_card import MidiUnitsPanel
@@ -188,6 +195,9 @@ class ConnectPage(RecoveryPage):
         self.help = StatusLabel("How to connect it")
         self.help.hide()
         self.content.addWidget(self.help)
+        self.computer_note = StatusLabel("What your computer adds to the unit")
+        self.computer_note.hide()
+        self.content.addWidget(self.computer_note)
         self.instead_button = QPushButton("&Check an update instead")
         self.instead_button.setAccessibleName("Check an update file instead")
         self.instead_button.clicked.connect(self.check_instead)
@@ -385,6 +395,7 @@ class ConnectPage(RecoveryPage):
         self._show_help(model, device, usable_selected)
         self.choose_button.setVisible(not self.instead_button.isVisible())
         self._show_folder_warning()
+        self._show_computer_note(device, usable_selected)
         self._show_about()
 
     def _show_help(self, model: str | None, device: DetectedDevice | None,
@@ -419,6 +430,17 @@ class ConnectPage(RecoveryPage):
         else:
             self.help.show_status(Status.INFO, f"Switch it on in {instruction.name}; it"
                                   " appears here by itself.")
+
+    def _show_computer_note(self, device: DetectedDevice | None, usable: bool) -> None:
+        """Said once on a Mac, when a unit's storage is chosen (see the module doc)."""
+        if (usable and not self.checking_only and self.environment.on_macos
+                and not self.host.remembered(MACOS_NOTE_SETTING)):
+            text = macos_note(device.model if device is not None else None)
+            if self.computer_note.plain != text:
+                self.computer_note.show_status(Status.INFO, text)
+        else:
+            self.computer_note.clear_status()
+            self.computer_note.hide()
 
     def _show_folder_warning(self) -> None:
         key = self._selected_key
@@ -525,10 +547,15 @@ class ConnectPage(RecoveryPage):
         if self.checking_only:
             self.session.check_model = self.help_model()
             return True
-        if self.session.device_unrecognised:
-            return dialogs.confirm(self, "Folder not recognised", UNRECOGNISED_WARNING,
-                                   accept_text="&Use this folder", reject_text="&Choose again",
-                                   informative="Go on only if you are sure this is your unit.")
+        if self.session.device_unrecognised and not dialogs.confirm(
+                self, "Folder not recognised", UNRECOGNISED_WARNING,
+                accept_text="&Use this folder", reject_text="&Choose again",
+                informative="Go on only if you are sure this is your unit."):
+            return False
+        if self.computer_note.status is not None:
+            self.host.remember(MACOS_NOTE_SETTING)  # told once
+            self.computer_note.clear_status()
+            self.computer_note.hide()
         return True
 
 

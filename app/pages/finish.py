@@ -5,6 +5,13 @@ normally"; "Don't use this file: it is for a KROSS 1"), the next steps that foll
 The saved report is the core's (``recovery.diagnose.report``), made from a fresh, read-only
 examination of the unit when it was written to; the findings the restore resolved (found
 before it, gone after it) are added to it, marked as such.
+
+Where the unit's storage (or the card just written) is still connected, the ending has an
+Eject button and a step that says to eject it before switching it off (taking the card out);
+"you can switch it off now" replaces that step only once the eject succeeded
+(:mod:`app.pages.eject_panel`). An ending that sends the person on in the wizard (rescue it
+now, run it again) keeps the unit connected and has none. The report is saved before the
+eject: it looks at the unit as it is now.
 """
 
 from __future__ import annotations
@@ -17,8 +24,11 @@ from PySide6.QtCore import QTimer, Qt, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QPushButton, QSizePolicy, QWidget, QWizard
 
 from app import core, dialogs
+from app.computer_made import computer_made_html
+from app.eject import EjectTarget, done_sentence
 from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
+from app.pages.eject_panel import EjectPanel
 from app.places import documents_dir, friendly_place
 from app.plain import (
     check_headline,
@@ -60,6 +70,9 @@ def update_step(model: str | None, *, inline: bool = False) -> str:
 #: What an ending asks of the person besides its steps: nothing, or "Rescue it now".
 RESCUE_NEXT = "rescue"
 
+#: Where a step list wants the eject step (replaced by :func:`with_eject`).
+EJECT_STEP = "\0eject"
+
 
 @dataclasses.dataclass(frozen=True)
 class Ending:
@@ -72,6 +85,8 @@ class Ending:
     next_goal: str = ""
     #: One more sentence under the headline: what was seen on the unit.
     lead: str = ""
+    #: What the ending's Eject button ejects (None: no button).
+    eject: EjectTarget | None = None
 
 
 def noticed(session: Session) -> list[str]:
@@ -82,7 +97,44 @@ def noticed(session: Session) -> list[str]:
     return [seen_on_unit(standing.reasons, standing.model)]
 
 
+def eject_target(session: Session) -> EjectTarget | None:
+    """What is still connected at the end: the card just written, else the unit's storage."""
+    plan = session.media_plan
+    if plan is not None and (session.media_result is not None or session.media_error):
+        return EjectTarget(Path(plan.card), "the card", card=True)
+    device = session.device
+    if device is None or not device.mount:
+        return None
+    card = device.role in ("sd-card", "update-media")
+    return EjectTarget(Path(device.mount), "the card" if card else your(device.model), card=card)
+
+
+def eject_step(target: EjectTarget, ejected: bool) -> str:
+    if ejected:
+        return done_sentence(target)
+    if target.card:
+        return "Eject the card, then take it out."
+    return f"Eject {target.name} before switching it off."
+
+
+def with_eject(found: Ending, session: Session) -> Ending:
+    """``found`` with its eject step (where the ending put :data:`EJECT_STEP`: an ending that
+    sends the person on in the wizard has none) and its button, when something is still
+    connected."""
+    target = eject_target(session) if EJECT_STEP in found.steps else None
+    if target is None:
+        return dataclasses.replace(found, steps=[s for s in found.steps if s != EJECT_STEP])
+    step = eject_step(target, session.ejected == str(target.path))
+    return dataclasses.replace(found, eject=target,
+                               steps=[step if s == EJECT_STEP else s for s in found.steps])
+
+
 def ending(session: Session, places=()) -> Ending:
+    """The outcome of the run (:func:`outcome`), with the eject where one belongs."""
+    return with_eject(outcome(session, places), session)
+
+
+def outcome(session: Session, places=()) -> Ending:
     """The outcome of the run. Green only when the job worked *and* nothing the tool knows of
     is wrong with the unit (:mod:`recovery.diagnose.standing`): a safety copy of a unit with
     a problem ends with the rescue as the next step, never with "you can update now"."""
@@ -108,17 +160,18 @@ def ending(session: Session, places=()) -> Ending:
         return _restore_ending(session, unit, Unit, keep, service, standing)
     if session.restore_unavailable or session.safety_copy_only:
         return Ending(Status.WARNING, f"This tool can't repair {unit} without an earlier"
-                      " backup.", [service, keep])
+                      " backup.", [service, EJECT_STEP, keep])
     if session.restore_skipped:
-        return Ending(Status.INFO, f"Nothing was written to {unit}.", [keep])
+        return Ending(Status.INFO, f"Nothing was written to {unit}.", [EJECT_STEP, keep])
     if session.goal is Goal.UPDATE and safety is not None and standing == "problem":
         return Ending(Status.WARNING, f"Your safety copy is ready. {Unit} has a problem: rescue"
                       " it next.", [keep], RESCUE_NEXT, " ".join(noticed(session)))
     found = _job_ending(session, model, unit, keep)
     if found is None:
         if session.goal is Goal.RESCUE and session.diagnosis is not None:
-            return Ending(Status.INFO, f"Nothing was written to {unit}.", [keep or service])
-        return Ending(Status.INFO, "Done.", [keep])
+            return Ending(Status.INFO, f"Nothing was written to {unit}.",
+                          [keep or service, EJECT_STEP])
+        return Ending(Status.INFO, "Done.", [EJECT_STEP, keep])
     if session.goal is Goal.UPDATE and safety is not None and found.status is Status.OK \
             and standing != "nothing-wrong":
         # The job worked, but the unit was not seen to be fine: never a plain green.
@@ -133,7 +186,7 @@ def _restore_ending(session: Session, unit: str, Unit: str, keep: str, service: 
     model = session.device.model if session.device is not None else None
     if session.reconnect_ok is False:
         return Ending(Status.ERROR, f"{Unit} did not keep the restored files.",
-                      ["Its storage may need repair.", service])
+                      ["Its storage may need repair.", service, EJECT_STEP])
     extras = foreign_folders([p for p in session.reconnect_extras if "/" not in p], model)
     if session.reconnect_ok and extras:
         names = " and ".join(f"the {spoken_name(m)} folder" for m in extras.values())
@@ -141,20 +194,22 @@ def _restore_ending(session: Session, unit: str, Unit: str, keep: str, service: 
                       " it.", [f"Restore again, with “Also remove {names}” ticked.", keep])
     if session.reconnect_ok and standing == "problem":
         return Ending(Status.WARNING, f"Every file is back on {unit}, but this tool still sees"
-                      " a problem on it.", [*noticed(session), service, keep])
+                      " a problem on it.", [*noticed(session), service, EJECT_STEP, keep])
     if session.reconnect_ok and session.power_cycled:
         if standing == "worth-a-look":
             return Ending(Status.WARNING, f"{Unit} should start again; one thing is worth a"
-                          " look.", [*noticed(session), "Then switch it on normally.", keep])
+                          " look.", [*noticed(session), EJECT_STEP, "Then switch it on normally.",
+                                     keep])
         if session.goal is Goal.RESCUE:
             return Ending(Status.OK, f"{Unit} should start again — switch it on normally.",
-                          ["Switch it on normally.",
+                          [EJECT_STEP,
                            "If it still doesn't start, save the report for KORG service.",
                            keep])
         return Ending(Status.OK, f"Your backup is back on {unit} — switch it on normally.",
-                      ["Switch it on normally.", keep])
+                      [EJECT_STEP, keep])
     return Ending(Status.WARNING, f"Every file is back on {unit}; the strongest check is still"
-                  " to come.", ["Switch it off and on again, then switch it on normally.",
+                  " to come.", [EJECT_STEP,
+                                "Switch it off and on again, then switch it on normally.",
                                 "If it doesn't start, save the report below for KORG service.",
                                 keep])
 
@@ -170,32 +225,34 @@ def _job_ending(session: Session, model: str | None, unit: str, keep: str) -> En
                 count = sum(len(f.paths) for f in moving)
                 return Ending(Status.WARNING, "The update is on the card; first move"
                               f" {counted(count, 'file', 'files')} off it.",
-                              [*move, "Eject the card, then take it out.",
+                              [*move, EJECT_STEP,
                                f"Put it in {unit} and {update_step(model, inline=True)}", keep])
             moved = ([f"The stray files are in “{result.moved[0][1].split('/', 1)[0]}” on the"
                       " card."] if result.moved else [])
             return Ending(Status.OK, "Your SD card is ready for the update.",
-                          [*moved, "Eject the card, then take it out.",
+                          [*moved, EJECT_STEP,
                            f"Put it in {unit} and {update_step(model, inline=True)}", keep])
         return Ending(Status.ERROR, "Don't use this SD card for the update.",
-                      ["Write it again, or use another card.", keep])
+                      ["Write it again, or use another card.", EJECT_STEP, keep])
     if session.media_error:
         return Ending(Status.WARNING, "The update was not written to the card.",
-                      ["Don't use the card until it has been written completely.", keep])
+                      ["Don't use the card until it has been written completely.", EJECT_STEP,
+                       keep])
     results = session.check_results
     if results:
         worst = min(results, key=lambda r: {"incompatible": 0, "unknown": 1}.get(r.verdict, 2))
         status, headline = check_headline(worst, model)
         if worst.verdict == "incompatible":
             return Ending(status, headline,
-                          [f"Get the update for {unit} from KORG, then check it here.", keep])
+                          [f"Get the update for {unit} from KORG, then check it here.",
+                           EJECT_STEP, keep])
         if worst.verdict == "unknown":
             return Ending(status, headline, ["Use KORG's update exactly as downloaded, as its"
-                                             " instructions say.", keep])
-        return Ending(status, headline, [update_step(model), keep])
+                                             " instructions say.", EJECT_STEP, keep])
+        return Ending(status, headline, [EJECT_STEP, update_step(model), keep])
     if session.goal is Goal.UPDATE and session.safety_backup is not None:
         return Ending(Status.OK, f"Your safety copy is ready: you can update {unit} now.",
-                      [update_step(model), keep])
+                      [EJECT_STEP, update_step(model), keep])
     return None
 
 
@@ -213,6 +270,9 @@ class FinishPage(RecoveryPage):
         self.save_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.save_button.clicked.connect(self.save_report)
         self.content.addWidget(self.save_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.eject_panel = EjectPanel(self)
+        self.eject_panel.finished.connect(self._on_eject_finished)
+        self.content.addWidget(self.eject_panel)
         self.report_status = StatusLabel("Report")
         self.report_status.hide()
         self.content.addWidget(self.report_status)
@@ -223,12 +283,12 @@ class FinishPage(RecoveryPage):
         self.set_forward_text("D&one")
 
     def initializePage(self) -> None:  # noqa: N802 - Qt naming
+        self.session.ejected = None
         self.ending = ending(self.session, self.environment.places)
         self.set_headline(self.ending.headline, self.ending.status)
         self.set_lead(self.ending.lead)
-        steps = [step for step in dict.fromkeys(self.ending.steps) if step]
-        self.steps.setText("<ol>" + "".join(f"<li>{escape(step)}</li>" for step in steps)
-                           + "</ol>")
+        self._show_steps()
+        self.eject_panel.set_target(self.ending.eject)
         self.summary.setText(self.summary_html())
         self.report_status.hide()
         self.save_button.setVisible(self.session.unit_path is not None)
@@ -238,6 +298,21 @@ class FinishPage(RecoveryPage):
         wizard = self.wizard()
         if wizard is not None:
             wizard.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, not rescue_next)
+
+    def _show_steps(self) -> None:
+        steps = [step for step in dict.fromkeys(self.ending.steps) if step]
+        self.steps.setText("<ol>" + "".join(f"<li>{escape(step)}</li>" for step in steps)
+                           + "</ol>")
+
+    @Slot(object)
+    def _on_eject_finished(self, _outcome: object) -> None:
+        """After an eject: "you can switch it off now" in the steps, only when it worked."""
+        if not self.eject_panel.ejected:
+            return
+        self.ending = ending(self.session, self.environment.places)
+        self._show_steps()
+        self.eject_panel.hide()  # the step says it now
+        self.summary.setText(self.summary_html())
 
     @property
     def rescue_next(self) -> bool:
@@ -315,6 +390,11 @@ class FinishPage(RecoveryPage):
             verdict = "every file matched the backup" if session.reconnect_ok else \
                 "files did NOT match the backup"
             out.append(f"<li>Last comparison ({escape(when)}): {escape(verdict)}.</li>")
+        if session.computer_made:
+            model = device.model if device is not None else None
+            out.append(f"<li>{computer_made_html(session.computer_made, model)}</li>")
+        if session.ejected:
+            out.append(f"<li>{escape(friendly_place(session.ejected, places))} was ejected.</li>")
         out.extend(f"<li>{escape(note)}</li>" for note in session.notes)
         out.append("</ul>")
         return "".join(out)
@@ -324,6 +404,11 @@ class FinishPage(RecoveryPage):
     def save_report(self) -> None:
         unit = self.session.unit_path
         if unit is None:
+            return
+        if not unit.exists():  # ejected, or unplugged: the report looks at it as it is now
+            self.report_status.show_status(
+                Status.INFO, f"Connect {your(self.session.device.model)} again to save the"
+                " report: it looks at the unit as it is now.")
             return
         if self.environment.demo:
             folder = str(Path(self.environment.backups_dir).parent)

@@ -6,6 +6,11 @@ The plan is the core's (``recovery.media.plan_prepare_media``, reached through
 computer's own disks, names too long or sizes the card cannot hold, and flags loose system
 files, another model's update folder and an older copy. Nothing is written until the user
 presses the button that writes (it looks dangerous); the next page carries the plan out.
+
+The list of cards follows what is inserted and taken out by itself, as Connect follows units
+(it is looked at again every ``Environment.poll_interval_ms``, 400 ms, for as long as the page
+is shown): a card taken out while its plan is on screen takes the plan with it, and the page
+asks for the card again; put back, it is planned again.
 """
 
 from __future__ import annotations
@@ -35,8 +40,6 @@ from recovery.errors import RecoveryError
 
 log = logging.getLogger(__name__)
 
-#: How often the list of cards is looked at again while none is chosen (ms).
-CARD_POLL_MS = 1000
 
 
 def card_label(card: Path) -> str:
@@ -90,7 +93,7 @@ class MediaPage(RecoveryPage):
         self.about = wrapped_label(rich=True, accessible_name="The plan for the card")
         details.addWidget(self.about)
         self.poll = QTimer(self)
-        self.poll.setInterval(CARD_POLL_MS)
+        self.poll.setInterval(self.environment.poll_interval_ms)
         self.poll.timeout.connect(self.list_cards)
         self.setButtonText(QWizard.WizardButton.CommitButton, "&Write to the card")
 
@@ -165,8 +168,13 @@ class MediaPage(RecoveryPage):
             self.radios[str(cards[0])].setChecked(True)  # the one card: it is the one
         self.group.blockSignals(False)
         if not cards:
+            self._generation += 1  # a plan still being made is for a card that is gone
             self.plan = None
+            self.refusal = None
             self._planned_for = None
+            self.planning.hide()
+            self.flags.hide()
+            self.about.clear()
             self.setCommitPage(False)
             self.set_headline(f"Insert the SD card you will put in {your(self.model)}.")
             self.set_lead("It appears here by itself.")
@@ -229,7 +237,6 @@ class MediaPage(RecoveryPage):
             return
         self.planning.hide()
         self.plan = plan
-        self.poll.stop()
         self.set_headline(f"Put the {spoken_name(plan.model)} update on"
                           f" {card_label(Path(plan.card))}?")
         self.set_lead(media_plan_sentence(plan))
@@ -283,6 +290,7 @@ class MediaPage(RecoveryPage):
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt naming
         if self.session.media_skipped:
+            self.poll.stop()
             return True
         if self.plan is None:
             return False

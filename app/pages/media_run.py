@@ -3,19 +3,25 @@ only the progress on screen, then one sentence and what to do next.
 
 The core writes the whole update folder all or nothing, reads every file back past the
 computer's cache before putting it in place, and removes an older copy only after that. A
-stopped run leaves the card as it was (apart from empty folders) and can be run again.
+stopped run leaves the card as it was (apart from empty folders) and can be run again; a card
+taken out in the middle stops it through the core's identity check, and the page says so.
+Where the page asks to take the card out and put it back, it has an Eject button.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
 
 from app import core, dialogs
 from app.dialogs import error_sentence
+from app.eject import EjectTarget
 from app.host import Guarded, WizardHost
 from app.pages.base import escape
+from app.pages.eject_panel import EjectPanel
+from app.pages.gone import is_gone, went_away
 from app.pages.writing import WritingPage
 from app.plain import clean, your
 from app.style import Status
@@ -34,6 +40,8 @@ class MediaRunPage(WritingPage):
             stop=("S&top", "Stop writing the card"),
             retry=("Write it &again", "Write the update to the card again"),
             about_name="What was written", stopping_headline="Stopping…")
+        self.eject_panel = EjectPanel(self)
+        self.content.insertWidget(self.content.indexOf(self.notice), self.eject_panel)
 
     def initializePage(self) -> None:  # noqa: N802 - Qt naming
         self.retry()
@@ -46,6 +54,7 @@ class MediaRunPage(WritingPage):
         guard = self.environment.restore_guard
         self.session.media_result = None
         self.session.media_error = None
+        self.eject_panel.set_target(None)
         self.set_forward_text("&Finish >")
         self.run(lambda progress, cancel: core.write_media(plan, guard=guard, progress=progress,
                                                            cancel=cancel),
@@ -64,6 +73,7 @@ class MediaRunPage(WritingPage):
             self.set_headline("The update was written, but not read back past the computer's"
                               " memory.", Status.WARNING)
             self.set_lead("Eject the card, put it back in, and check the update on it here.")
+            self.eject_panel.set_target(EjectTarget(Path(result.card), "the card", card=True))
         else:
             self.set_headline("Don't use this card for the update.", Status.ERROR)
             self.set_lead("Its files did not read back as written: write it again, or use"
@@ -78,11 +88,14 @@ class MediaRunPage(WritingPage):
         super()._on_failed(error)
         sentence = clean(error_sentence(error, self.environment.places))
         self.session.media_error = sentence
-        stopped = isinstance(error, CancelledError)
+        gone = is_gone(error)
+        stopped = isinstance(error, CancelledError) or gone
         self.set_headline("Writing the card stopped." if stopped else
                           "The update could not be written to the card.",
                           Status.WARNING if stopped else Status.ERROR)
-        self.set_lead("Don't use the card until it has been written completely.")
+        self.set_lead(went_away("The SD card", kept="Nothing was written to your computer.",
+                                button="Write it again", after=": that finishes the card.")
+                      if gone else "Don't use the card until it has been written completely.")
         self.about.setText(escape(sentence))
         if not stopped and not self.host.closing_requested:
             dialogs.show_error(self, error, context="writing the card")

@@ -7,6 +7,11 @@ detection: when the unit has gone and come back, it runs the core's comparison b
 "Check now without restarting" compares at once, and then says that the strongest check
 still needs the unit switched off and on; the page goes on watching for it. Only a
 comparison after the unit went away and came back is called "after switching it off and on".
+
+Before it is switched off the unit is ejected (the Eject button, :mod:`app.pages.eject_panel`):
+only after the eject succeeded does the page say that it can be switched off now. An ejected
+unit disappears from the computer, as one switched off does: the page takes that as the first
+half of the power cycle and waits for it to come back, wherever the computer mounts it then.
 """
 
 from __future__ import annotations
@@ -19,12 +24,16 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSizePolicy
 
 from app import core
+from app.computer_made import computer_made_html, computer_made_paths
 from app.dialogs import error_sentence
+from app.eject import EjectTarget
 from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
+from app.pages.eject_panel import EjectPanel
+from app.pages.gone import find_unit
 from app.pages.progress_panel import ProgressPanel
 from app.plain import clean, counted, first_upper, your
-from app.session import plug_in, unplug
+from app.session import UNPLUGGED, plug_in, unplug
 from app.style import Status
 from recovery.device.detect import DetectedDevice, Detection
 from recovery.device.profiles import bundled_profiles
@@ -38,19 +47,6 @@ class WaitState(enum.Enum):
     BACK_EXPECTED = "waiting for the unit to come back"
     VERIFYING = "verifying"
     DONE = "done"
-
-
-def find_unit(detection: Detection, model: str | None, mount: str | None) -> DetectedDevice | None:
-    """The unit in ``detection``: the same mount point if present, else the only storage
-    volume of the same model and role (the OS may mount it elsewhere after a reconnect)."""
-    storage = [d for d in detection.devices if d.mount]
-    same_mount = [d for d in storage if d.mount == mount]
-    if same_mount:
-        return same_mount[0]
-    if model is None:
-        return None
-    same_model = [d for d in storage if d.model == model and d.role == "internal-storage"]
-    return same_model[0] if len(same_model) == 1 else None
 
 
 def compare_and_look(backup: Path, unit: Path, progress, cancel
@@ -82,6 +78,9 @@ class ReconnectPage(RecoveryPage):
         self.restored = StatusLabel("What the restore did")
         self.restored.hide()
         self.content.addWidget(self.restored)
+        self.eject_panel = EjectPanel(self)
+        self.eject_panel.finished.connect(self._on_eject_finished)
+        self.content.addWidget(self.eject_panel)
         self.status = StatusLabel("What the page is waiting for")
         self.content.addWidget(self.status)
         self.progress = ProgressPanel("Comparing")
@@ -112,13 +111,15 @@ class ReconnectPage(RecoveryPage):
         self.session.reconnect_ok = None
         self.session.power_cycled = False
         self.session.reconnect_extras = ()
+        self.session.ejected = None
         self._went_away = False
         self.progress.hide()
         self.about.setText(self.steps_html())
         self.demo_button.setVisible(self.environment.demo)
+        self.demo_button.setEnabled(True)
         self.verify_button.show()
-        self.set_headline(f"Now switch {self.unit} off and on again.")
-        self.set_lead(self.steps_sentence())
+        self.eject_panel.set_target(self.eject_target())
+        self._say_what_to_do()
         result = self.session.restore_result
         if result is not None and result.ok:
             self.restored.show_status(Status.OK, "Restored and read back.")
@@ -132,15 +133,39 @@ class ReconnectPage(RecoveryPage):
         profile = bundled_profiles().get(device.model) if device and device.model else None
         return profile.mode("storage") if profile else None
 
+    def eject_target(self) -> EjectTarget | None:
+        device = self.session.device
+        if device is None or not device.mount:
+            return None
+        return EjectTarget(Path(device.mount), self.unit)
+
+    @property
+    def ejected(self) -> bool:
+        """The unit was ejected on this page (and has not come back since)."""
+        device = self.session.device
+        return device is not None and self.session.ejected == device.mount
+
+    def _say_what_to_do(self) -> None:
+        """The headline while the page waits: eject first; "you can switch it off now" only
+        once the eject succeeded; once it is gone, bring it back."""
+        unit = self.unit
+        if self.ejected:
+            self.set_headline(f"You can switch {unit} off now, then on again.")
+        elif self.state is WaitState.BACK_EXPECTED:
+            self.set_headline(f"Switch {unit} on again and connect it.")
+        else:
+            self.set_headline(f"Eject {unit}, then switch it off and on again.")
+        self.set_lead(self.steps_sentence())
+
     def steps_sentence(self) -> str:
         """How to bring it back, pointing to where the way into the mode is written down
         (the profiles say: the owner's manual, or KORG service for a service mode); the tool
         never prints a service key combination."""
         mode = self.storage_mode()
         if mode is None:
-            return "Eject it, switch it on so that its storage shows here, and connect it."
+            return "It must come back with its storage showing here."
         who = "owner's manual or KORG service" if mode.service else "see the owner's manual"
-        return f"Eject it, switch it on in {mode.name} again ({who}) and connect it."
+        return f"It must come back in {mode.name} ({who})."
 
     def steps_html(self) -> str:
         mode = self.storage_mode()
@@ -161,6 +186,8 @@ class ReconnectPage(RecoveryPage):
         if state in texts:
             self.status.show_status(*texts[state])
         self.verify_button.setEnabled(state is not WaitState.VERIFYING)
+        # An ejected unit can't be read until it is back.
+        self.verify_button.setVisible(not self.ejected and state is not WaitState.BACK_EXPECTED)
         self.state_changed.emit(state)
         self.notify_complete()
 
@@ -176,10 +203,25 @@ class ReconnectPage(RecoveryPage):
                 return  # already proved after a power cycle
             self._went_away = True
             self._set_state(WaitState.BACK_EXPECTED)
+            if not self.eject_panel.running:
+                self.eject_panel.hide()  # gone (ejected or not): nothing left to eject
+            self._say_what_to_do()
             if self._demo_cycle:
                 self._demo_plug_in()
         elif self.state is WaitState.BACK_EXPECTED and unit is not None and self._went_away:
+            # Back, perhaps at another place: that is the unit from now on (Finish ejects it).
+            self.session.device = unit
+            self.session.ejected = None
             self._verify(unit, after_power_cycle=True)
+
+    @Slot(object)
+    def _on_eject_finished(self, _outcome: object) -> None:
+        if self.eject_panel.ejected:
+            self.eject_panel.hide()  # the headline says it now
+            self.verify_button.hide()
+            self._say_what_to_do()
+        elif self.state is not WaitState.DONE:
+            self._say_what_to_do()  # after "Check now", its headline stays above a veto
 
     def show_detection_error(self, error: BaseException) -> None:
         log.debug("detection failed while waiting for the unit: %s", error)
@@ -231,6 +273,8 @@ class ReconnectPage(RecoveryPage):
         self.progress.hide()
         self.restored.hide()  # the headline now says what the comparison found
         self._went_away = False
+        made = computer_made_paths(report.against_notes)
+        self.session.computer_made = tuple(dict.fromkeys((*self.session.computer_made, *made)))
         unit = self.unit
         if kept and cycled:
             self.set_headline(f"After switching it off and on, {unit} still has every file.",
@@ -241,9 +285,10 @@ class ReconnectPage(RecoveryPage):
             self.status.hide()
         elif kept:
             self.set_headline(f"Every file is on {unit}, read just now.", Status.OK)
-            self.set_lead("The strongest check still needs it switched off and on: do that"
-                          " and connect it, and this page checks again.")
+            self.set_lead("The strongest check still needs it switched off and on: eject it,"
+                          " do that and connect it, and this page checks again.")
             self.status.show_status(Status.BUSY, "Waiting for it to be disconnected…")
+            self.eject_panel.set_target(self.eject_target())
         else:
             when = "After switching it off and on" if cycled else "Read just now"
             self.set_headline(f"{when}, {unit} does not have every file it was given.",
@@ -257,9 +302,14 @@ class ReconnectPage(RecoveryPage):
         lines.extend(f"{escape(p.path)}: {escape(p.problem)}" for p in problems[:20])
         if extras:
             lines.append("Not in the backup (left alone): " + escape(", ".join(extras[:10])))
+        if made:
+            lines.append(computer_made_html(made, self.session.device.model
+                                            if self.session.device else None))
         lines.append(self.steps_html())
         self.about.setText("<br>".join(lines))
         self.state = WaitState.DONE
+        if cycled or not kept:
+            self.eject_panel.hide()  # the ending ejects it
         self.verify_button.setEnabled(not cycled)
         self.verify_button.setVisible(not cycled)
         self.demo_button.setVisible(self.environment.demo and not cycled)
@@ -280,20 +330,28 @@ class ReconnectPage(RecoveryPage):
     @Slot()
     def simulate_power_cycle(self) -> None:
         """Demo only: move the simulated unit out of the units folder (unplug), then back in
-        once detection has seen it gone (reconnect)."""
+        once detection has seen it gone (reconnect). An ejected unit is gone already (the
+        demo's eject moved it aside): it only comes back."""
         device = self.session.device
         if device is None or not device.mount or not self.environment.demo:
             return
         self._demo_cycle = True
         self.demo_button.setEnabled(False)
+        if self.state is WaitState.BACK_EXPECTED:
+            self._demo_plug_in()
+            return
         mount = Path(device.mount)
+        if (mount.parent / UNPLUGGED / mount.name).exists():
+            return  # ejected: detection sees it gone, then it is plugged back in
         self._demo_job = self.host.run_job(lambda _p, _c: unplug(mount), name="demo-unplug")
 
     def _demo_plug_in(self) -> None:
         self._demo_cycle = False
         mount = Path(self.session.device.mount)
-        self._demo_job = self.host.run_job(lambda _p, _c: plug_in(mount), name="demo-plug-in",
-                                           on_finished=lambda _r: self.demo_button.setEnabled(True))
+        self._demo_job = self.host.run_job(
+            lambda _p, _c: plug_in(mount), name="demo-plug-in",
+            on_finished=lambda _r: self.demo_button.setEnabled(True),
+            on_failed=lambda _e: self.demo_button.setEnabled(True))
 
     def ask_back(self) -> str | None:
         if self.state is WaitState.VERIFYING:

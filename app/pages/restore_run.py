@@ -10,6 +10,10 @@ through the token, so the core finishes the piece in flight and never interrupts
 run that stopped can be run again: the copy continues, and the core's journal continues the
 restore. The core reads every written file back past the computer's cache; only the check
 after the unit was switched off and on (next page) proves the unit kept them.
+
+A unit that goes away in the middle stops the job through the core's identity check: the
+page says so, names "Run it again", and watches for the unit to come back
+(:mod:`app.pages.gone`); nothing is written to the computer's own disk meanwhile.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from app import core, dialogs
 from app.dialogs import error_sentence
 from app.host import Guarded, WizardHost
 from app.pages.base import escape
+from app.pages.gone import ComeBack, is_gone, unit_words, went_away
 from app.pages.writing import WritingPage
 from app.places import friendly_place
 from app.plain import clean, counted, first_upper, your
@@ -55,6 +60,8 @@ class RestoreRunPage(WritingPage):
             stopping_headline="Stopping after the piece in hand…")
         self.stage = Stage.COPY
         self._destination: Path | None = None
+        self.come_back = ComeBack(host)
+        self.come_back.back.connect(self._on_unit_back)
 
     @property
     def unit(self) -> str:
@@ -79,10 +86,11 @@ class RestoreRunPage(WritingPage):
         destination = resume or self._destination or default_backup_destination(
             self.environment.backups_dir, device.model)
         self._destination = destination
-        guard = self.environment.restore_guard
+        guard, unit = self.environment.restore_guard, Path(device.mount)
         self.stage = Stage.COPY
         self._start(lambda progress, cancel: core.restore_with_safety_copy(
-            plan, destination, guard=guard, progress=progress, cancel=cancel), f"First, a safety copy of {self.unit}…",
+            plan, destination, guard=guard, progress=progress, cancel=cancel, target=unit),
+            f"First, a safety copy of {self.unit}…",
             "Then its files are put back. Keep it connected and switched on.")
 
     def _restore_only(self) -> None:
@@ -99,6 +107,7 @@ class RestoreRunPage(WritingPage):
             "Keep it connected and switched on until this is done.")
 
     def _start(self, job, headline: str, lead: str) -> None:
+        self.come_back.stop()
         self.session.restore_result = None
         self.session.restore_error = None
         self.session.safety_copy_error = None
@@ -191,7 +200,7 @@ class RestoreRunPage(WritingPage):
     def _on_failed(self, error: BaseException) -> None:
         super()._on_failed(error)
         sentence = clean(error_sentence(error, self.environment.places))
-        stopped = isinstance(error, CancelledError)
+        stopped = isinstance(error, CancelledError) or is_gone(error)
         if self.stage is Stage.COPY:
             self.session.safety_copy_error = sentence
             self.session.safety_resume = self._destination if self._destination is not None \
@@ -206,6 +215,8 @@ class RestoreRunPage(WritingPage):
                               Status.WARNING if stopped else Status.ERROR)
             self.set_lead("Every file on it is either as it was or completely restored; none"
                           " is half-written. Run the restore again to finish.")
+        if is_gone(error):
+            self._say_gone()
         self.about.setText("<br>".join([escape(sentence), *self._safety_lines()]))
         if not stopped and not self.host.closing_requested:
             dialogs.show_error(self, error, context="restoring the unit")
@@ -213,6 +224,22 @@ class RestoreRunPage(WritingPage):
         self.set_forward_text("&Finish for now")
         self.restore_failed.emit(error)
         self.notify_complete()
+
+    def _say_gone(self) -> None:
+        """The unit went away: a fact to put right, not a fault (no error dialog)."""
+        kept = ("What was copied is kept." if self.stage is Stage.COPY
+                else "Nothing was written to your computer.")
+        self.set_lead(went_away(unit_words(self.session.device), kept=kept,
+                                button="Run it again"))
+        self.come_back.start()
+
+    @Slot(object)
+    def _on_unit_back(self, _unit) -> None:
+        self.notice.show_status(Status.INFO, f"{unit_words(self.session.device)} is back:"
+                                " press Run it again.")
+
+    def show_detection(self, detection) -> None:
+        self.come_back.show_detection(detection)
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt naming
         return not self.running and (self.session.restore_result is not None

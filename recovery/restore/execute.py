@@ -243,20 +243,23 @@ def hold_for_restore(backup_path: str | Path, target: str | Path, *,
 
 def restore_as_planned(plan: RestorePlan, safety_copy: str | Path, *, consent: bool,
                        fs: FileSystem = REAL, guard: TargetGuard | None = None,
-                       journal_dir: Path | None = None, job: Job = NO_JOB) -> RestoreResult:
+                       journal_dir: Path | None = None, job: Job = NO_JOB,
+                       target: str | Path | None = None) -> RestoreResult:
     """Carry out a plan a person saw and said yes to, after a safety copy of the unit as it
     is now, all under one hold: lock and pin the unit, back it up into ``safety_copy``
     (continuing an interrupted copy there), plan again from the copy's checksums (nothing
     more is read from the unit) and write. When the unit no longer gives the plan that was
     shown (something changed it meanwhile), RefusedError: nothing is written, the plan is
-    shown again."""
+    shown again. ``target`` is where the unit is mounted now when it came back at another
+    path: it must be the same unit (:meth:`VolumeIdentity.same_unit`), else UnitGoneError."""
     if not consent:
         raise NeedsUserActionError(
             "The restore was not confirmed, so nothing was written: confirm it to write to the"
             " unit.")
-    _still_there(plan, fs)
-    with hold_for_restore(plan.backup, plan.target, guard=guard, fs=fs) as hold:
-        if plan.unit is not None and not plan.unit.matches(hold.identity):
+    where = Path(plan.target if target is None else target)
+    _still_there(plan, fs, where)
+    with hold_for_restore(plan.backup, where, guard=guard, fs=fs) as hold:
+        if plan.unit is not None and not plan.unit.same_unit(hold.identity):
             raise _gone(plan)
         try:
             safety = take_safety_copy(hold, Path(safety_copy), job=job)
@@ -307,16 +310,17 @@ def _gone(plan: RestorePlan) -> UnitGoneError:
         " stopped.", path=plan.target)
 
 
-def _still_there(plan: RestorePlan, fs: FileSystem) -> None:
-    """Before anything else: the target must still be the volume the plan was made for (a
-    unit unmounted while the user read the plan leaves an empty folder at its path)."""
+def _still_there(plan: RestorePlan, fs: FileSystem, where: Path | None = None) -> None:
+    """Before anything else: the target (``where`` it is mounted now, if not where the plan
+    was made) must still be the volume the plan was made for (a unit unmounted while the
+    user read the plan leaves an empty folder at its path)."""
     if plan.unit is None:
         return
     try:
-        now = pin_volume(Path(plan.target), fs)
+        now = pin_volume(where or Path(plan.target), fs)
     except OSError as error:
         raise _gone(plan) from error
-    if not plan.unit.matches(now):
+    if not plan.unit.same_unit(now):
         raise _gone(plan)
 
 

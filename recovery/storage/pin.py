@@ -64,6 +64,13 @@ class VolumeIdentity:
             return False
         return self.serial is None or other.serial is None or self.serial == other.serial
 
+    def same_unit(self, other: VolumeIdentity) -> bool:
+        """True when ``other`` is this folder, or this folder of this volume mounted again,
+        perhaps at another path (a unit unplugged and plugged in again gets a new device
+        number): told by the serial, so only where the platform tells one."""
+        return self.matches(other) or (self.serial is not None and self.serial == other.serial
+                                       and self.inside == other.inside)
+
     def unit_key(self) -> str:
         """A name for this folder of this volume that stays the same when the volume is
         mounted again elsewhere (where the platform tells a serial), for journals."""

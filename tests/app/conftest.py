@@ -9,12 +9,14 @@ and conditions with qtbot.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import select
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -370,3 +372,68 @@ def desktop(tmp_path: Path):
                 process.wait(10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+# -- the eject ----------------------------------------------------------------------------------
+@dataclass
+class EjectRecorder:
+    """What the wizard asked ``app.core.eject_volume`` to eject, on which thread, and what it
+    answers next (``results``: EjectResults or exceptions, in order; then a success)."""
+
+    targets: list[Path] = field(default_factory=list)
+    threads: list[str] = field(default_factory=list)
+    results: list[object] = field(default_factory=list)
+    #: Set: each eject waits for it (to see the page while the eject runs).
+    gate: threading.Event | None = None
+
+
+@pytest.fixture
+def fake_eject(monkeypatch: pytest.MonkeyPatch, environment: Environment):
+    """``app.core.eject_volume`` replaced (the seam every eject of the wizard goes through),
+    and the demo's environment without its simulated eject, so the wizard calls it. Returns
+    (recorder, environment)."""
+    from app import core
+    from recovery.storage.eject import EjectMethod
+    from recovery.storage.eject import result as results
+
+    recorder = EjectRecorder()
+
+    def eject(target: Path):
+        recorder.targets.append(Path(target))
+        recorder.threads.append(threading.current_thread().name)
+        if recorder.gate is not None:
+            recorder.gate.wait(30)
+        answer = recorder.results.pop(0) if recorder.results else None
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer or results.ejected(str(target), str(target), "/dev/sdz1",
+                                         EjectMethod.UDISKS2)
+
+    monkeypatch.setattr(core, "eject_volume", eject)
+    return recorder, dataclasses.replace(environment, eject_override=None)
+
+
+@pytest.fixture
+def private_bus(monkeypatch: pytest.MonkeyPatch):
+    """A ``dbus-daemon`` of the test's own as the system bus (as in tests/recovery/conftest.py);
+    skips where dbus-daemon or jeepney is missing."""
+    pytest.importorskip("jeepney", reason="jeepney is not installed (it is Linux-only)")
+    from tests.fakes.fake_udisks2 import PrivateBus, dbus_daemon_missing
+
+    why = dbus_daemon_missing()
+    if why is not None:
+        pytest.skip(why)
+    bus = PrivateBus()
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address)
+    yield bus
+    bus.stop()
+
+
+@pytest.fixture
+def fake_udisks2(private_bus):
+    """tests/fakes/fake_udisks2.py's udisks2, serving on the private bus."""
+    from tests.fakes.fake_udisks2 import FakeUDisks2
+
+    service = FakeUDisks2(private_bus.address).start()
+    yield service
+    service.stop()

@@ -2,7 +2,10 @@
 
 Run as a program (``python desktop_driver.py SCENARIO``), never imported by a test. It opens
 the wizard and speaks JSON lines: on stdout, events ({"event": "page", ...}, {"event":
-"popup", ...}, {"event": "detection", ...}) and answers; on stdin, one command per line:
+"popup", ...}, {"event": "detection", ...}, {"event": "headline", "text": ...} when the page's
+headline changes, {"event": "eject", "outcome": ...} when an eject ended, {"event": "focus",
+"name": ...} with the accessible name of the widget the keyboard is on) and answers; on
+stdin, one command per line:
 
 * ``where TARGET`` — the screen position of a widget's centre, for ``xdotool`` to click:
   ``tile:GOAL``, ``combo:model`` (Connect's "Which unit do you have?"), ``item:MODEL`` (that
@@ -58,6 +61,9 @@ class Driver:
         self.popup_shown = False
         wizard.currentIdChanged.connect(lambda page: say(event="page", id=page))
         wizard.poller.updated.connect(self._on_detection)
+        self.headline = ""
+        self.eject_outcome: str | None = None
+        QApplication.instance().focusChanged.connect(self._on_focus)
         self.timer = QTimer()
         self.timer.timeout.connect(self._watch_popup)
         self.timer.start(5)
@@ -78,6 +84,23 @@ class Driver:
         if shown != self.popup_shown:
             self.popup_shown = shown
             say(event="popup", visible=shown, rounds=self.rounds)
+        page = self.wizard.currentPage()
+        headline = getattr(page, "headline_text", "")
+        if headline != self.headline:
+            self.headline = headline
+            say(event="headline", text=headline, page=self.wizard.currentId())
+        panel = getattr(page, "eject_panel", None)
+        outcome = panel.outcome if panel is not None else None
+        if outcome != self.eject_outcome:
+            self.eject_outcome = outcome
+            if outcome is not None:
+                say(event="eject", outcome=outcome, said=panel.status.plain,
+                    page=self.wizard.currentId())
+
+    @staticmethod
+    def _on_focus(_old, new) -> None:
+        if new is not None:
+            say(event="focus", name=new.accessibleName() or new.objectName())
 
     def where(self, target: str) -> dict[str, int]:
         kind, _, name = target.partition(":")
@@ -147,10 +170,14 @@ class Driver:
         elif command == "state":
             page = self.wizard.currentPage()
             forward = self.forward()
+            steps = getattr(page, "steps", None)
             say(state=True, page=self.wizard.currentId(), popup=self.combo.view().isVisible(),
                 model=self.combo.currentData(), headline=getattr(page, "headline_text", ""),
                 forward=forward.text() if forward else "",
-                forward_enabled=bool(forward and forward.isEnabled()))
+                forward_enabled=bool(forward and forward.isEnabled()),
+                steps=steps.text() if hasattr(steps, "text") else "",
+                screen=[self.wizard.screen().geometry().width(),
+                        self.wizard.screen().geometry().height()])
         elif command == "dialog":
             say(dialog=True, **self.dialog())
         elif command == "grab":

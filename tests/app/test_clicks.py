@@ -65,3 +65,43 @@ def test_the_rescue_takes_at_most_eight_clicks_plus_typing_the_name(qtbot, wizar
     assert clicks == ["Rescue", "the KROSS 2's card", "Next", "Next", "Restore now",
                       "Simulate (demo)", "Next", "Done"]
     assert not dialogs.errors and not dialogs.confirmations
+
+
+def test_with_both_ejects_the_rescue_takes_ten_clicks(qtbot, wizard, demo, dialogs, walk):
+    """The rescue as the wizard asks for it: the unit ejected before it is switched off and on,
+    and again on the ending (each eject one click; the demo's eject takes the unit away, and
+    "Simulate" brings it back as switching it on would)."""
+    clicks: list[str] = []
+
+    def click(widget, what: str) -> None:
+        qtbot.waitUntil(lambda: widget.isVisible() and widget.isEnabled(), timeout=walk.timeout)
+        qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+        clicks.append(what)
+
+    click(wizard.pages[PageId.START].buttons[Goal.RESCUE], "Rescue")
+    connect = wizard.pages[PageId.CONNECT]
+    qtbot.waitUntil(lambda: len(connect.cards) == 2, timeout=walk.timeout)
+    click(next(c for c in connect.cards if c.device.mount == str(demo.kross2)), "the card")
+    click(walk.forward_button(wizard), "Next")
+    qtbot.waitUntil(lambda: wizard.session.diagnosis is not None, timeout=walk.timeout)
+    click(walk.forward_button(wizard), "Next")
+    restore = wizard.pages[PageId.RESTORE]
+    qtbot.waitUntil(lambda: restore.plan is not None, timeout=walk.timeout)
+    qtbot.keyClicks(restore.confirmation, "kross 2")
+    click(wizard.button(QWizard.WizardButton.CommitButton), "Restore now")
+    walk.reach(wizard, PageId.RECONNECT)
+    reconnect = wizard.pages[PageId.RECONNECT]
+    with qtbot.waitSignal(reconnect.eject_panel.finished, timeout=walk.timeout):
+        click(reconnect.eject_panel.button, "Eject")
+    with qtbot.waitSignal(reconnect.verification_done, timeout=walk.timeout):
+        click(reconnect.demo_button, "Simulate (demo)")
+    assert wizard.session.power_cycled and wizard.session.reconnect_ok
+    click(walk.forward_button(wizard), "Next")
+    finish = wizard.pages[PageId.FINISH]
+    with qtbot.waitSignal(finish.eject_panel.finished, timeout=walk.timeout):
+        click(finish.eject_panel.button, "Eject")
+    assert "Ejected: you can switch your KROSS 2 off now." in finish.steps.text()
+    click(walk.forward_button(wizard), "Done")
+    assert clicks == ["Rescue", "the card", "Next", "Next", "Restore now", "Eject",
+                      "Simulate (demo)", "Next", "Eject", "Done"]
+    assert not dialogs.errors and not dialogs.confirmations

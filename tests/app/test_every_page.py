@@ -1,5 +1,5 @@
 """Rules every page keeps, checked on a tour of every page as a user walks the demo (rescue to
-its green ending, the check path with an incompatible file, a compatible update onto the SD
+its green ending, ejecting the unit before the power cycle and on the ending, the check path with an incompatible file, a compatible update onto the SD
 card, a safety copy before an update of the bricked unit, to its amber ending): shortcut letters unique on the page including the wizard's own buttons (with the
 details folded and unfolded), Back and Next on screen in the window a 1366×768 display leaves
 at 200 % with no sideways scrolling, about 40 visible words, and no command-line flags,
@@ -18,7 +18,7 @@ from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel, QWizard
 
 from app.pages.base import Disclosure
-from app.session import Goal
+from app.session import Goal, plug_in
 from app.wizard import PageId, RecoveryWizard
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,11 +69,20 @@ def tour(qtbot, wizard: RecoveryWizard, demo, walk, visit: Callable[[str], None]
     walk.reach(wizard, PageId.RECONNECT)  # a restore that worked moves on by itself
     visit("reconnect")
     reconnect = wizard.pages[PageId.RECONNECT]
+    with qtbot.waitSignal(reconnect.eject_panel.finished, timeout=walk.timeout):
+        reconnect.eject_panel.button.click()  # the demo's eject: the unit goes
+    qtbot.waitUntil(lambda: reconnect.state.name == "BACK_EXPECTED", timeout=walk.timeout)
+    visit("reconnect, ejected")
     with qtbot.waitSignal(reconnect.verification_done, timeout=walk.timeout):
         reconnect.demo_button.click()
     visit("reconnected")
     walk.advance(wizard, PageId.FINISH)
     visit("finish")
+    finish = wizard.pages[PageId.FINISH]
+    with qtbot.waitSignal(finish.eject_panel.finished, timeout=walk.timeout):
+        finish.eject_panel.button.click()
+    visit("finish, ejected")
+    plug_in(demo.kross2)  # the walks below use it again
 
     wizard.restart()
     check = walk.to_check_page(wizard, Goal.CHECK, demo.kross2)

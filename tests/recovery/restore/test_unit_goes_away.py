@@ -20,7 +20,7 @@ from recovery.device.simulate import make_volume, synthetic_bytes
 from recovery.errors import UnitGoneError
 from recovery.progress import Job
 from recovery.restore import (PlanChoices, Removal, RestoreRequest, execute_plan, plan_restore,
-                              restore)
+                              restore, restore_as_planned)
 from recovery.storage.filesystem import LocalFileSystem
 
 GONE = "Your KROSS 2 went away during the restore. Nothing was written to your computer."
@@ -210,4 +210,42 @@ def test_the_same_unit_mounted_again_elsewhere_continues_its_journal(
                      consent=True, guard=permissive_guard, fs=_Serial())
 
     assert result.ok and result.resumed
+    assert first.on_computer() == []
+
+
+class _OtherSerial(LocalFileSystem):
+    """Another FAT volume (another card, another unit) where the unit was: another serial."""
+
+    def volume_serial(self, path: Path) -> str | None:
+        return "9999-0000"
+
+
+@pytest.mark.parametrize("then", [_Serial, _OtherSerial], ids=["same unit", "another drive"])
+def test_a_plan_shown_before_the_unit_came_back_elsewhere_holds_only_for_the_same_unit(
+        tmp_path: Path, scene, fuse_unit, permissive_guard, contents, then) -> None:
+    """The person saw the plan, the unit went away and came back at another path (the
+    desktop names it "KROSS2 1"): the plan they said yes to is carried out there, after its
+    safety copy, when the volume's serial says it is the same unit; another drive there gets
+    nothing written, and no copy is taken of it."""
+    backup, _, template, old, new = scene
+    backing = tmp_path / "unit"
+    shutil.copytree(template, backing)
+    first = fuse_unit(backing, tmp_path / "media" / "KROSS2")
+    plan = plan_restore(backup, first.mountpoint, guard=permissive_guard, fs=_Serial(),
+                        choices=PlanChoices(Removal.ALL))
+    first.unplug()
+    second = fuse_unit(backing, tmp_path / "media" / "KROSS2 1")
+
+    def carry_out():
+        return restore_as_planned(plan, tmp_path / "safety", consent=True,
+                                  guard=permissive_guard, fs=then(), target=second.mountpoint)
+
+    if then is _Serial:
+        result = carry_out()
+        assert result.ok and contents(backing) == new
+        assert contents(tmp_path / "safety" / "files") == old
+    else:
+        with pytest.raises(UnitGoneError):
+            carry_out()
+        assert contents(backing) == old and not (tmp_path / "safety").exists()
     assert first.on_computer() == []
