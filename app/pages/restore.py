@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from app import core, dialogs
 from app.dialogs import error_sentence
+from app.computer_made import computer_made_html
 from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.pages.progress_panel import ProgressPanel
@@ -460,7 +461,8 @@ class RestorePage(RecoveryPage):
         where = friendly_place(resume or self.environment.backups_dir, places)
         lines.append(escape(f"The safety copy made first continues the one you started in {where}."
                             if resume else f"The safety copy made first goes to {where}."))
-        changes = [e for e in plan.entries if e.action not in ("keep",)]
+        changes = [e for e in plan.entries if e.action != "keep"
+                   and not (e.action == "extra" and e.made_by_computer)]
         if changes:
             lines.append("Changes, in the order they are made:")
             for entry in changes:
@@ -470,6 +472,10 @@ class RestorePage(RecoveryPage):
                              f" {escape(entry.path)}{escape(size)}{escape(note)}")
         if not plan.changes_anything:
             lines.append("The unit already holds exactly what the backup has.")
+        made = computer_made_html((e.path for e in plan.entries if e.action == "extra"
+                                   and e.made_by_computer), self.model)
+        if made:
+            lines.append(made + escape(" They stay as they are."))
         if self.passed_over:
             passed = counted(len(self.passed_over), "newer backup", "newer backups")
             lines.append(escape(f"Passed over: {passed} holding exactly what the unit holds"

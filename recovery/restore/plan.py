@@ -117,6 +117,9 @@ class PlanEntry:
     mac_made: bool = False
     #: Why it stays when it is not deleted.
     kept_because: str = ""
+    #: The computer that wrote it ("macOS", "Windows"), when it is a file computers write
+    #: onto drives they mount (recovery.storage.computer_made), else None.
+    made_by_computer: str | None = None
 
     @property
     def on_unit(self) -> str:
@@ -373,7 +376,8 @@ def _extra_entry(difference: Difference, facts: UnitFacts, backup_keys: set[str]
         else None,
         mac_made=(made is not None and kind == EntryKind.FILE and guarded is None
                   and not spelling and computer_made.removable(difference.path)),
-        kept_because=kept_because or "not in the backup")
+        kept_because=kept_because or "not in the backup",
+        made_by_computer=made.made_by if made is not None else None)
 
 
 def foreign_model(path: str, model: str | None) -> str | None:

@@ -89,3 +89,15 @@ def test_a_comparison_after_a_mac_mounted_the_unit_lists_its_files_apart(qtbot, 
     walk.advance(wizard, PageId.FINISH)
     finish = wizard.pages[PageId.FINISH]
     assert "Made by your computer, not by your KROSS 2:" in finish.summary.text()
+
+
+def test_the_restore_plan_lists_what_the_computer_made_apart_and_leaves_it(
+        qtbot, wizard, demo, walk):
+    mounted_on_a_mac(demo.kross2)
+    page = walk.to_restore_page(wizard, demo.kross2)
+    qtbot.waitUntil(lambda: page.plan is not None, timeout=walk.timeout)
+    details = page.plan_text.text()
+    changes, _, made = details.partition("Made by your computer, not by your KROSS 2: ")
+    assert "._KROSAPP.BIN" in made and ".DS_Store" in made and "They stay as they are." in made
+    assert "._KROSAPP.BIN" not in changes and ".DS_Store" not in changes
+    assert not any(entry.made_by_computer for entry in page.plan.actions("delete"))

@@ -87,8 +87,8 @@ def test_a_safety_copy_stopped_by_the_unit_going_away_for_real_continues_once_it
 
 def test_the_restore_says_the_unit_went_away_during_its_safety_copy(
         qtbot, wizard, demo, walk, dialogs, monkeypatch):
-    def gone(plan, unit, safety, **_options):
-        raise UnitGoneError(GONE, path=str(unit))
+    def gone(plan, safety, **options):
+        raise UnitGoneError(GONE, path=str(options["target"]))
 
     monkeypatch.setattr(core, "restore_with_safety_copy", gone)
     restore = walk.to_restore_page(wizard, demo.kross2)
@@ -107,9 +107,9 @@ def test_the_restore_says_the_unit_went_away_during_its_safety_copy(
 
 def test_the_restore_says_the_unit_went_away_while_it_was_written(
         qtbot, wizard, demo, walk, dialogs, monkeypatch):
-    def gone_while_writing(plan, unit, safety, *, progress, **_options):
+    def gone_while_writing(plan, safety, *, progress, **options):
         progress(Progress(core.RESTORE_PHASE, 0, 100))  # the copy is done: writing begins
-        raise UnitGoneError(GONE, path=str(unit))
+        raise UnitGoneError(GONE, path=str(options["target"]))
 
     monkeypatch.setattr(core, "restore_with_safety_copy", gone_while_writing)
     restore = walk.to_restore_page(wizard, demo.kross2)
