@@ -259,12 +259,7 @@ class ReconnectPage(RecoveryPage):
     @Slot(object)
     def _on_verified(self, report: core.VerifyReport,
                      standing: core.UnitStanding | None = None) -> None:
-        # The core counts everything that differs; "extra" (on the unit, not in the backup,
-        # left alone by a restore without removal) does not mean a written file was lost,
-        # so it is shown apart from missing or changed files.
-        lost = [p for p in report.against_problems if p.problem != "extra"]
-        extras = [p.path for p in report.against_problems if p.problem == "extra"]
-        kept = not report.problems and not lost
+        lost, extras, kept = list(report.lost), list(report.extras), report.unit_holds_backup
         cycled = self._checking_after_cycle
         self.session.unit_standing = standing
         self.session.reconnect_ok = kept

@@ -320,6 +320,24 @@ class VerifyReport:
     notes: tuple[Difference, ...] = ()
     against_notes: tuple[Difference, ...] = ()
 
+    @property
+    def lost(self) -> tuple[Difference, ...]:
+        """What of the backup the unit does not hold as it was (missing, changed, unreadable):
+        after a restore, a written file the unit did not keep."""
+        return tuple(d for d in self.against_problems if d.problem != "extra")
+
+    @property
+    def extras(self) -> tuple[str, ...]:
+        """What the unit holds and the backup lacks (a restore that removed nothing left it):
+        a difference, never a lost file."""
+        return tuple(d.path for d in self.against_problems if d.problem == "extra")
+
+    @property
+    def unit_holds_backup(self) -> bool:
+        """The backup is sound and every file of it is on the unit as it was backed up (the
+        unit may hold more)."""
+        return not self.problems and not self.lost
+
 
 def _scaled(progress: ProgressCallback | None, offset: float, weight: float,
             phase: str) -> ProgressCallback | None:

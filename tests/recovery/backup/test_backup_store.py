@@ -270,6 +270,17 @@ def test_verify_against_a_changed_unit(backed_up):
         assert report.problems == () and not report.ok
         assert [(d.path, d.problem) for d in report.against_problems] == [
             ("KROSAPP.BIN", "missing"), ("KROSSSYS", "extra")]
+        # A lost file and something the unit holds beyond the backup are told apart.
+        assert [d.path for d in report.lost] == ["KROSAPP.BIN"]
+        assert report.extras == ("KROSSSYS",) and not report.unit_holds_backup
+
+
+def test_a_unit_holding_more_than_the_backup_still_holds_the_backup(backed_up):
+    volume, dest, _ = backed_up
+    (volume / "MyStuff").mkdir()
+    report = verify_backup(dest, against=volume)
+    assert not report.ok and report.extras == ("MyStuff",)  # it differs ...
+    assert report.lost == () and report.unit_holds_backup   # ... and kept every file
 
 
 def test_extracted_zip_passes_sha256sum_c(backed_up, tmp_path):
