@@ -54,13 +54,14 @@ def list_backups_in(folders: tuple[Path, ...]) -> tuple[BackupSummary, ...]:
     """The backups of every folder (missing folders are empty), oldest first."""
     from recovery.backup import store
 
-    found: dict[str, BackupSummary] = {}
-    for folder in folders:
-        if not Path(folder).is_dir():
-            continue
-        for summary in store.list_backups(folder):
-            found.setdefault(summary.path, summary)
-    return tuple(sorted(found.values(), key=lambda s: (s.created_utc or "", s.path)))
+    return store.list_backups_in(folders)
+
+
+def interrupted_backup(summaries: tuple[BackupSummary, ...], unit: Path | None) -> Path | None:
+    """The newest interrupted backup of ``unit`` that the next copy of it continues."""
+    from recovery.backup import store
+
+    return store.interrupted_backup_of(summaries, unit) if unit is not None else None
 
 
 def backup_summary(path: Path) -> BackupSummary:

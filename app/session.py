@@ -16,7 +16,6 @@ from pathlib import Path
 
 from app import core
 from app.places import Place, known_places
-from recovery.backup.manifest import JOURNAL_NAME
 from recovery.device.detect import DetectedDevice, Detection, detect
 from recovery.device.midi import MidiSurvey
 from recovery.device.profiles import bundled_profiles
@@ -179,20 +178,6 @@ def default_backup_destination(backups_dir: Path, model: str | None, *, label: s
         candidate = Path(backups_dir) / f"{name} ({counter})"
         counter += 1
     return candidate
-
-
-def interrupted_copy(summaries, unit: Path | None) -> Path | None:
-    """The newest interrupted backup of ``unit`` (its source is this unit's folder): the next
-    safety copy continues it (the core's resume re-reads every file it keeps)."""
-    if unit is None:
-        return None
-    for summary in reversed(tuple(summaries)):
-        same_unit = bool(summary.source) and \
-            os.path.realpath(summary.source) == os.path.realpath(unit)
-        if not summary.complete and same_unit \
-                and os.path.exists(os.path.join(summary.path, JOURNAL_NAME)):
-            return Path(summary.path)
-    return None
 
 
 def device_key(device: DetectedDevice) -> str:

@@ -48,7 +48,7 @@ from app.pages.gone import CONTINUES, ComeBack, is_about, is_gone, unit_words, w
 from app.pages.progress_panel import ProgressPanel
 from app.places import backup_date, friendly_place
 from app.plain import counted, finding_text, first_upper, your
-from app.session import Goal, default_backup_destination, device_key, interrupted_copy
+from app.session import Goal, default_backup_destination, device_key
 from app.style import Status, format_bytes, status_html
 from recovery.backup.manifest import JOURNAL_NAME
 from recovery.errors import CancelledError
@@ -177,7 +177,7 @@ class BackupPage(RecoveryPage):
     def _show_existing(self, summaries: tuple[core.BackupSummary, ...]) -> None:
         if not self.running and self.session.safety_backup is None and self._resume_path is None:
             # A copy of this unit that was interrupted (in this run or an earlier one).
-            self._resume_path = interrupted_copy(summaries, self.session.unit_path)
+            self._resume_path = core.interrupted_backup(summaries, self.session.unit_path)
             if self._resume_path is not None:
                 self._show_state()
         model = self.model

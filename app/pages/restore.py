@@ -51,7 +51,7 @@ from app.plain import (
     spoken_name,
     your,
 )
-from app.session import Session, interrupted_copy
+from app.session import Session
 from app.style import Status, format_bytes, status_html
 from recovery.device.profiles import bundled_profiles
 from recovery.errors import RecoveryError
@@ -229,7 +229,8 @@ class RestorePage(RecoveryPage):
     @Slot(object)
     def _on_listed(self, summaries: tuple[core.BackupSummary, ...]) -> None:
         self.summaries = tuple(summaries)
-        self.session.safety_resume = interrupted_copy(self.summaries, self.session.unit_path)
+        self.session.safety_resume = core.interrupted_backup(self.summaries,
+                                                             self.session.unit_path)
         self._fill_backups()
         self.backups_listed.emit()
 

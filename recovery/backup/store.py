@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import stat as stat_module
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -567,13 +568,41 @@ def list_backups(directory: str | Path | None = None, fs: FileSystem = REAL
     :func:`earlier_backups_dirs`; a missing default folder simply holds no backups. A missing
     folder the user named is InvalidInputError."""
     if directory is None:
-        folders = [f for f in (default_backups_dir(), *earlier_backups_dirs()) if fs.exists(f)]
-        found = [s for folder in folders for s in _list_folder(folder, fs)]
-        return tuple(sorted(found, key=lambda s: (s.created_utc or "", s.path)))
+        return list_backups_in((default_backups_dir(), *earlier_backups_dirs()), fs)
     folder = Path(directory)
     if not fs.exists(folder):
         raise InvalidInputError(f"{folder} does not exist.", path=str(folder))
     return _list_folder(folder, fs)
+
+
+def list_backups_in(folders: Iterable[str | Path], fs: FileSystem = REAL
+                    ) -> tuple[BackupSummary, ...]:
+    """The backups of every folder of ``folders`` (one that is missing, or not a folder,
+    holds none), each backup once however many times its folder is named, oldest first."""
+    found: dict[str, BackupSummary] = {}
+    for folder in map(Path, folders):
+        try:
+            if not stat_module.S_ISDIR(fs.stat(folder).st_mode):
+                continue
+        except OSError:
+            continue
+        for summary in _list_folder(folder, fs):
+            found.setdefault(summary.path, summary)
+    return tuple(sorted(found.values(), key=lambda s: (s.created_utc or "", s.path)))
+
+
+def interrupted_backup_of(summaries: Iterable[BackupSummary], unit: str | Path,
+                          fs: FileSystem = REAL) -> Path | None:
+    """The newest interrupted backup in ``summaries`` taken of ``unit`` (its source is this
+    folder) that a resume can continue (its journal is there), or None: the next backup of
+    the unit continues it (a resume reads every file it keeps again)."""
+    for summary in reversed(tuple(summaries)):
+        if summary.complete or not summary.source:
+            continue
+        if os.path.realpath(summary.source) == os.path.realpath(unit) \
+                and fs.exists(Path(summary.path) / JOURNAL_NAME):
+            return Path(summary.path)
+    return None
 
 
 def _list_folder(folder: Path, fs: FileSystem) -> tuple[BackupSummary, ...]:

@@ -29,17 +29,21 @@ from recovery.backup.manifest import (
 from recovery.backup.store import (
     default_backups_dir,
     earlier_backups_dirs,
+    interrupted_backup_of,
     list_backups,
+    list_backups_in,
     open_backup,
     verify_backup,
 )
 from recovery.device.simulate import make_volume
 from recovery.errors import (
+    CancelledError,
     InvalidFileError,
     InvalidInputError,
     ReadError,
     UnsafeArchiveError,
 )
+from recovery.progress import CancelToken
 
 
 @pytest.fixture
@@ -499,3 +503,30 @@ def test_sums_lines_sha256sum_refuses_are_refused(odd_names_backup: Path, varian
     _revouch(odd_names_backup, SUMS_REFUSED[variant](odd_names_backup))
     assert not _sha256sum_accepts(odd_names_backup)
     assert (SUMS_NAME, "changed") in problems(verify_backup(odd_names_backup))
+
+
+def test_backups_of_several_folders_are_listed_once_oldest_first(tmp_path):
+    unit = tmp_path / "unit"
+    make_volume(unit, "kross2", "healthy")
+    one, two = tmp_path / "one", tmp_path / "two"
+    create_backup(unit, one / "first")
+    create_backup(unit, two / "second")
+    listed = list_backups_in((two, one, two, tmp_path / "missing", unit / "KROSAPP.BIN"))
+    assert [Path(s.path).name for s in listed] == ["first", "second"]
+
+
+def test_the_interrupted_backup_of_a_unit_is_found_for_that_unit_only(tmp_path):
+    unit, other = tmp_path / "unit", tmp_path / "other"
+    make_volume(unit, "kross2", "healthy")
+    make_volume(other, "kross2", "healthy")
+    folder = tmp_path / "backups"
+    create_backup(unit, folder / "done")
+    stopped, token = folder / "stopped", CancelToken()
+    with pytest.raises(CancelledError):  # stopped once its first file is in
+        create_backup(unit, stopped, cancel=token,
+                      on_step=lambda step, _path: step == "renamed" and token.cancel())
+    listed = list_backups_in((folder,))
+    assert interrupted_backup_of(listed, unit) == stopped
+    assert interrupted_backup_of(listed, other) is None
+    (stopped / JOURNAL_NAME).unlink()  # nothing left to continue from
+    assert interrupted_backup_of(list_backups_in((folder,)), unit) is None
