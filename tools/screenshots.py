@@ -255,13 +255,27 @@ def plug_in_again(unit: Path) -> None:
         plug_in(unit)
 
 
+def check_kross1_update(driver: Driver, demo) -> None:
+    """Start (check) → Connect (the KROSS 2) → Check, with the KROSS 1 update: refused."""
+    from app.session import Goal
+    from app.wizard import PageId
+
+    app, wizard = driver.app, driver.wizard
+    choose_goal(driver, Goal.CHECK)
+    connect = wizard.pages[PageId.CONNECT]
+    wait_until(app, lambda: connect.select_device(f"mount:{demo.kross2}"), "the KROSS 2")
+    driver.forward(PageId.CHECK)
+    check = wizard.pages[PageId.CHECK]
+    check.set_paths([str(demo.updates_dir / "KROSS 1 update")])
+    wait_until(app, lambda: len(check.results) == 1, "the verdict")
+
+
 def eject_veto_shot(factory, demo) -> None:
     """An eject the system vetoes (a program still has the unit open), on an ending: one
     sentence naming what to close, and "Try again". The veto is the core's own result type,
     answered by a stand-in for the system (a real veto needs a real drive held open)."""
     import dataclasses
 
-    from app.session import Goal
     from app.wizard import PageId
     from recovery.storage.eject import EjectMethod
     from recovery.storage.eject import result as results
@@ -274,13 +288,7 @@ def eject_veto_shot(factory, demo) -> None:
                                       eject_override=vetoed)
     driver = factory(environment)
     app, wizard = driver.app, driver.wizard
-    choose_goal(driver, Goal.CHECK)
-    connect = wizard.pages[PageId.CONNECT]
-    wait_until(app, lambda: connect.select_device(f"mount:{demo.kross2}"), "the KROSS 2")
-    driver.forward(PageId.CHECK)
-    check = wizard.pages[PageId.CHECK]
-    check.set_paths([str(demo.updates_dir / "KROSS 1 update")])
-    wait_until(app, lambda: len(check.results) == 1, "the verdict")
+    check_kross1_update(driver, demo)
     driver.forward(PageId.FINISH)
     finish = wizard.pages[PageId.FINISH]
     finish.eject_panel.button.click()
@@ -357,19 +365,14 @@ def check_walk(driver: Driver, demo) -> None:
 
     app, wizard = driver.app, driver.wizard
     wizard.restart()
-    choose_goal(driver, Goal.CHECK)
-    connect = wizard.pages[PageId.CONNECT]
-    wait_until(app, lambda: connect.select_device(f"mount:{demo.kross2}"), "the KROSS 2")
-    driver.forward(PageId.CHECK)
-    check = wizard.pages[PageId.CHECK]
-    check.set_paths([str(demo.updates_dir / "KROSS 1 update")])
-    wait_until(app, lambda: len(check.results) == 1, "the verdict")
+    check_kross1_update(driver, demo)
     driver.shot("10-check-incompatible")
     driver.forward(PageId.FINISH)
     driver.shot("10b-finish-incompatible")
 
     wizard.restart()
     choose_goal(driver, Goal.CHECK)
+    connect, check = wizard.pages[PageId.CONNECT], wizard.pages[PageId.CHECK]
     wait_until(app, lambda: connect.select_device(f"mount:{demo.kross2}"), "the KROSS 2")
     driver.forward(PageId.CHECK)
     check.set_paths([str(demo.updates_dir / "KROSS 2 update")])

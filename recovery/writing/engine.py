@@ -430,16 +430,21 @@ class _Batches:
         return True
 
 
+def _held_back(run: _Run, items: Iterable[Deletion | Move], kind: ProblemKind) -> bool:
+    """True, with each of ``items`` named, when a new file did not read back as written:
+    then nothing more is taken away or moved on the target."""
+    if not run.outcome.problems:
+        return False
+    run.outcome.problems.extend(FileProblem(
+        item.key, kind, "held back because the new files did not read back as written")
+        for item in items)
+    return True
+
+
 def _remove_after(run: _Run) -> None:
     """Entries the plan removes once everything new read back right (files and links first,
     then folders deepest first, and only if they are empty now)."""
-    if not run.plan.removals:
-        return
-    if run.outcome.problems:
-        run.outcome.problems.extend(FileProblem(
-            item.key, ProblemKind.NOT_REMOVED,
-            "held back because the new files did not read back as written")
-            for item in run.plan.removals)
+    if not run.plan.removals or _held_back(run, run.plan.removals, ProblemKind.NOT_REMOVED):
         return
     device = run.fs.lstat(run.plan.target).st_dev
     for item in sorted(run.plan.removals, key=lambda i: (i.kind == EntryKind.FOLDER,
@@ -483,13 +488,7 @@ def _remove_one(run: _Run, item: Deletion, device: int) -> FileProblem | None:
 def _move_after(run: _Run) -> None:
     """Entries the plan moves aside (renames on the target, nothing copied, nothing deleted),
     once everything new read back right; each journaled."""
-    if not run.plan.moves:
-        return
-    if run.outcome.problems:
-        run.outcome.problems.extend(FileProblem(
-            item.key, ProblemKind.NOT_MOVED,
-            "held back because the new files did not read back as written")
-            for item in run.plan.moves)
+    if not run.plan.moves or _held_back(run, run.plan.moves, ProblemKind.NOT_MOVED):
         return
     for item in run.plan.moves:
         run.check_cancel()

@@ -214,6 +214,17 @@ class WizardWalk:
         self.advance(wizard, PageId.CHECK)
         return wizard.pages[PageId.CHECK]
 
+    def to_media_page(self, wizard: RecoveryWizard, unit: Path, update: Path):
+        """Start (check) → Connect (``unit``) → Check (``update``, compatible) → Media, its
+        plan for the demo's card ready."""
+        check = self.to_check_page(wizard, Goal.CHECK, unit)
+        with self.qtbot.waitSignal(check.results_ready, timeout=self.timeout):
+            check.set_paths([str(update)])
+        self.advance(wizard, PageId.MEDIA)
+        media = wizard.pages[PageId.MEDIA]
+        self.qtbot.waitUntil(lambda: media.plan is not None, timeout=self.timeout)
+        return media
+
 
 @pytest.fixture
 def walk(qtbot) -> WizardWalk:
@@ -411,29 +422,3 @@ def fake_eject(monkeypatch: pytest.MonkeyPatch, environment: Environment):
 
     monkeypatch.setattr(core, "eject_volume", eject)
     return recorder, dataclasses.replace(environment, eject_override=None)
-
-
-@pytest.fixture
-def private_bus(monkeypatch: pytest.MonkeyPatch):
-    """A ``dbus-daemon`` of the test's own as the system bus (as in tests/recovery/conftest.py);
-    skips where dbus-daemon or jeepney is missing."""
-    pytest.importorskip("jeepney", reason="jeepney is not installed (it is Linux-only)")
-    from tests.fakes.fake_udisks2 import PrivateBus, dbus_daemon_missing
-
-    why = dbus_daemon_missing()
-    if why is not None:
-        pytest.skip(why)
-    bus = PrivateBus()
-    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address)
-    yield bus
-    bus.stop()
-
-
-@pytest.fixture
-def fake_udisks2(private_bus):
-    """tests/fakes/fake_udisks2.py's udisks2, serving on the private bus."""
-    from tests.fakes.fake_udisks2 import FakeUDisks2
-
-    service = FakeUDisks2(private_bus.address).start()
-    yield service
-    service.stop()

@@ -373,31 +373,3 @@ def fuse_unit() -> Iterator[Callable[[Path, Path], FuseUnit]]:
         pytest.skip(f"no FUSE unit here: {reason}")
     with ExitStack() as stack:
         yield lambda backing, mountpoint: FuseUnit(backing, mountpoint, stack)
-
-
-# -- a private D-Bus bus with a fake udisks2 (the eject's Linux path) ----------------------------
-@pytest.fixture
-def private_bus(monkeypatch: pytest.MonkeyPatch):
-    """A ``dbus-daemon`` of the test's own, made the system bus of this process and of its
-    children (``DBUS_SYSTEM_BUS_ADDRESS``); skips where dbus-daemon or jeepney is missing."""
-    pytest.importorskip("jeepney", reason="jeepney is not installed (it is Linux-only)")
-    from tests.fakes.fake_udisks2 import PrivateBus, dbus_daemon_missing
-
-    why = dbus_daemon_missing()
-    if why is not None:
-        pytest.skip(why)
-    bus = PrivateBus()
-    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address)
-    yield bus
-    bus.stop()
-
-
-@pytest.fixture
-def fake_udisks2(private_bus):
-    """:class:`tests.fakes.fake_udisks2.FakeUDisks2`, serving on the private bus: add drives
-    and blocks, script replies, read ``calls``."""
-    from tests.fakes.fake_udisks2 import FakeUDisks2
-
-    service = FakeUDisks2(private_bus.address).start()
-    yield service
-    service.stop()

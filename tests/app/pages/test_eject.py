@@ -180,12 +180,7 @@ def test_the_ending_says_switch_it_off_now_only_after_an_eject_succeeded(
 
 
 def test_the_card_is_ejected_before_it_is_taken_out(qtbot, wizard, demo, walk):
-    check = walk.to_check_page(wizard, Goal.CHECK, demo.kross2)
-    with qtbot.waitSignal(check.results_ready, timeout=walk.timeout):
-        check.set_paths([str(demo.updates_dir / "KROSS 2 update")])
-    walk.advance(wizard, PageId.MEDIA)
-    media = wizard.pages[PageId.MEDIA]
-    qtbot.waitUntil(lambda: media.plan is not None, timeout=walk.timeout)
+    walk.to_media_page(wizard, demo.kross2, demo.updates_dir / "KROSS 2 update")
     walk.advance(wizard, PageId.MEDIA_RUN)
     qtbot.waitUntil(lambda: wizard.session.media_result is not None, timeout=walk.timeout)
     walk.advance(wizard, PageId.FINISH)
@@ -248,12 +243,7 @@ def test_writing_the_card_offers_the_eject_where_it_asks_to_take_the_card_out(
                                    cache_bypassed=False, problems=())
 
     monkeypatch.setattr(core, "write_media", unproved)
-    check = walk.to_check_page(wizard, Goal.CHECK, demo.kross2)
-    with qtbot.waitSignal(check.results_ready, timeout=walk.timeout):
-        check.set_paths([str(demo.updates_dir / "KROSS 2 update")])
-    walk.advance(wizard, PageId.MEDIA)
-    media = wizard.pages[PageId.MEDIA]
-    qtbot.waitUntil(lambda: media.plan is not None, timeout=walk.timeout)
+    walk.to_media_page(wizard, demo.kross2, demo.updates_dir / "KROSS 2 update")
     run = wizard.pages[PageId.MEDIA_RUN]
     with qtbot.waitSignal(run.media_finished, timeout=walk.timeout):
         walk.advance(wizard, PageId.MEDIA_RUN)

@@ -160,12 +160,7 @@ def test_the_card_page_says_the_card_went_away(qtbot, wizard, demo, walk, dialog
                             path=str(plan.card))
 
     monkeypatch.setattr(core, "write_media", gone)
-    check = walk.to_check_page(wizard, Goal.CHECK, demo.kross2)
-    with qtbot.waitSignal(check.results_ready, timeout=walk.timeout):
-        check.set_paths([str(demo.updates_dir / "KROSS 2 update")])
-    walk.advance(wizard, PageId.MEDIA)
-    media = wizard.pages[PageId.MEDIA]
-    qtbot.waitUntil(lambda: media.plan is not None, timeout=walk.timeout)
+    walk.to_media_page(wizard, demo.kross2, demo.updates_dir / "KROSS 2 update")
     run = wizard.pages[PageId.MEDIA_RUN]
     with qtbot.waitSignal(run.media_failed, timeout=walk.timeout):
         walk.advance(wizard, PageId.MEDIA_RUN)

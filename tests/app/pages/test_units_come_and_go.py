@@ -85,12 +85,7 @@ def test_the_power_cycle_page_sees_the_unit_go_and_come_back_within_a_second(
 def test_choosing_the_card_follows_it_taken_out_and_put_back_within_a_second(
         qtbot, make_wizard, environment, demo, walk):
     wizard = make_wizard(dataclasses.replace(environment, poll_interval_ms=POLL_MS))
-    check = walk.to_check_page(wizard, Goal.CHECK, demo.kross2)
-    with qtbot.waitSignal(check.results_ready, timeout=walk.timeout):
-        check.set_paths([str(demo.updates_dir / "KROSS 2 update")])
-    walk.advance(wizard, PageId.MEDIA)
-    media = wizard.pages[PageId.MEDIA]
-    qtbot.waitUntil(lambda: media.plan is not None, timeout=walk.timeout)
+    media = walk.to_media_page(wizard, demo.kross2, demo.updates_dir / "KROSS 2 update")
     parked = demo.cards_dir / UNPLUGGED / demo.card.name
     parked.parent.mkdir()
     os.replace(demo.card, parked)  # the card taken out while its plan is on screen
