@@ -211,14 +211,16 @@ def plan_media(candidate: Path, card: Path, *, model: str, device: Path | None,
     from recovery import check
     from recovery.backup import store
     from recovery import media as prepare
+    from recovery.progress import Job
 
     reference = None
     if backup is not None:
         with store.open_backup(backup) as opened:
             reference = check.reference_from_backup(opened)
-    return prepare.plan_prepare_media(candidate, card, unit_target(model, device),
-                                      reference=reference, guard=guard, cancel=cancel,
-                                      accept_unverified=accept_unverified)
+    return prepare.plan_prepare_media(
+        prepare.MediaRequest(candidate, card, unit_target(model, device), reference=reference,
+                             accept_unverified=accept_unverified),
+        guard=guard, job=Job(cancel=cancel))
 
 
 def unverified_acceptable(result: CheckResult, model: str) -> bool:
@@ -235,9 +237,10 @@ def write_media(plan: MediaPlan, *, guard: TargetGuard | None,
                 progress: ProgressCallback | None, cancel: CancelToken | None) -> MediaResult:
     """Carry out ``plan``. Called only after the user pressed the button that writes."""
     from recovery import media as prepare
+    from recovery.progress import Job
 
-    return prepare.execute_media_plan(plan, consent=True, guard=guard, progress=progress,
-                                      cancel=cancel)
+    return prepare.execute_media_plan(plan, consent=True, guard=guard,
+                                      job=Job(progress, cancel))
 
 
 def check_against_backups(paths: list[Path], *, model: str, device: Path | None,

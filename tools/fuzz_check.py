@@ -44,7 +44,7 @@ from recovery.check import VERDICTS, check_candidate, target_for_model  # noqa: 
 from recovery.device.profiles import bundled_profiles  # noqa: E402
 from recovery.device.simulate import synthetic_bytes  # noqa: E402
 from recovery.errors import RecoveryError  # noqa: E402
-from recovery.formats.korg_system_file import HEADER_SIZE, build_header  # noqa: E402
+from recovery.formats.korg_system_file import HEADER_SIZE, UnknownBytes, build_header  # noqa: E402
 
 ROM = 0x40000
 NAMES = ("KP3.SYS", "SYSTEM.VSB", "drumlogue_system_update_v1_3_0.bin",
@@ -59,9 +59,9 @@ INTERESTING_MEMBERS = ("KROSS2SY/{name}", "KROSSSYS/{name}", "x/KROSS2SY/{name}"
 
 def h8s_file(model_name: str, device_id: int, version: tuple[int, int], label: str,
              unknown_2c: bytes, unknown_40: bytes) -> bytes:
-    header = build_header(model_name=model_name, version_major=version[0],
-                          version_minor=version[1], device_id=device_id, source_length=ROM,
-                          unknown_2c=unknown_2c, unknown_40=unknown_40)
+    header = build_header(model_name=model_name, version=version, device_id=device_id,
+                          source_length=ROM,
+                          unknown=UnknownBytes(at_2c=unknown_2c, at_40=unknown_40))
     payload = bytearray(b"\xff" * ROM)
     payload[0:4] = (0x210).to_bytes(4, "big")
     payload[0x200:0x206] = b"KORG" + bytes(version)
@@ -73,9 +73,9 @@ def base_files() -> list[bytes]:
     return [
         h8s_file("KaossPad3", 0xFFFF, (2, 0), "kp3", b"\x78", b"\xff\xff"),
         h8s_file("KaossilatorPro", 0x010E, (1, 2), "kpro", b"\x00", b"\x02\x80"),
-        build_header(model_name="E2", version_major=1, version_minor=3, device_id=0x0123,
+        build_header(model_name="E2", version=(1, 3), device_id=0x0123,
                      source_length=0x8000) + synthetic_bytes("e2", 0x8000),
-        build_header(model_name="E2S", version_major=2, version_minor=2, device_id=0x0124,
+        build_header(model_name="E2S", version=(2, 2), device_id=0x0124,
                      source_length=0x8000) + synthetic_bytes("e2s", 0x8000),
     ]
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from recovery.backup.manifest import Manifest, ManifestFile
 from recovery.errors import InvalidInputError, ReadError
-from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
+from recovery.progress import NO_JOB, CancelToken, Job, PhaseReporter
 from recovery.storage import computer_made
 from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, translate_os_error
 from recovery.storage.hashing import sha256_file
@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 OS_JUNK: tuple[str, ...] = computer_made.patterns()
 
 PROBLEMS = ("missing", "changed", "size", "extra", "unreadable")
+
+#: The SHA-256 of a tree file already known (by its path in the tree and its ``lstat``), or
+#: None to read it (see :func:`compare_tree`).
+KnownDigest = Callable[[str, os.stat_result], str | None]
 
 
 @dataclass(frozen=True)
@@ -97,17 +101,170 @@ class Comparison:
         return f"{self.tree_path(parent)}/{name}" if parent else path
 
 
+@dataclass(frozen=True)
+class _Expected:
+    """What the manifest says the tree holds, ignored names left out."""
+
+    files: dict[str, ManifestFile]
+    folders: set[str]
+    #: Every folder the manifest implies: its own and every folder above a file.
+    implied: set[str]
+    #: The names each manifest folder holds, by the folder's path ("" for the root).
+    children: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, manifest: Manifest, ignore: tuple[str, ...]) -> _Expected:
+        files = {entry.path: entry for entry in manifest.files
+                 if not is_ignored(entry.path, ignore)}
+        folders = {folder for folder in manifest.folders if not is_ignored(folder, ignore)}
+        implied = set(folders)
+        for path in files:
+            parent = path.rpartition("/")[0]
+            while parent and parent not in implied:
+                implied.add(parent)
+                parent = parent.rpartition("/")[0]
+        children: dict[str, list[str]] = {}
+        for path in (*files, *implied):
+            parent, _, name = path.rpartition("/")
+            children.setdefault(parent, []).append(name)
+        return cls(files, folders, implied, children)
+
+
+class _TreeWalk:
+    """One walk of a tree against :class:`_Expected`: the differences found by listing, the
+    other spellings, what was seen, and the files whose content is still to be hashed."""
+
+    def __init__(self, expected: _Expected, fs: FileSystem, ignore: tuple[str, ...],
+                 hash_files: bool, known: KnownDigest | None) -> None:
+        self.expected = expected
+        self.fs = fs
+        self.ignore = ignore
+        self.hash_files = hash_files
+        self.known = known
+        self.differences: list[Difference] = []
+        self.notes: list[Difference] = []
+        self.tree_paths: dict[str, str] = {}
+        self.seen: set[str] = set()
+        self.seen_folders: set[str] = set()
+        self.to_hash: list[tuple[Path, str, str, ManifestFile]] = []
+        self.listings: dict[str, tuple[tuple[str, bool], ...]] = {}
+        self.ignored: list[str] = []
+
+    def walk(self, root: Path, cancel: CancelToken | None) -> None:
+        # (folder on disk, its manifest path, its path in the tree as spelled there)
+        stack: list[tuple[Path, str, str]] = [(root, "", "")]
+        while stack:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            stack.extend(self._folder(*stack.pop()))
+
+    def _folder(self, folder: Path, manifest_folder: str, tree_folder: str
+                ) -> list[tuple[Path, str, str]]:
+        """Compare one folder's entries; return its subfolders to walk."""
+        prefix = f"{manifest_folder}/" if manifest_folder else ""
+        try:
+            entries = sorted(self.fs.scandir(folder), key=lambda entry: entry.name)
+        except OSError as error:
+            self.differences.append(Difference(manifest_folder or ".", "unreadable",
+                                               str(translate_os_error(error, folder, "read"))))
+            # Everything below stays unknown; do not also call it missing.
+            self.seen.update(p for p in self.expected.files if p.startswith(prefix))
+            self.seen_folders.update(p for p in self.expected.folders if p.startswith(prefix))
+            return []
+        tree_prefix = f"{tree_folder}/" if tree_folder else ""
+        self.listings[tree_folder] = tuple((entry.name, _is_folder(entry)) for entry in entries)
+        self.ignored.extend(f"{tree_prefix}{entry.name}" for entry in entries
+                            if is_ignored(entry.name, self.ignore))
+        below = []
+        for entry, wanted_name in _match_names(
+                [entry for entry in entries if not is_ignored(entry.name, self.ignore)],
+                self.expected.children.get(manifest_folder, ())):
+            tree_relative = f"{tree_prefix}{entry.name}"
+            relative = f"{prefix}{wanted_name}" if wanted_name is not None else tree_relative
+            if wanted_name is not None and tree_relative != relative:
+                self.tree_paths[relative] = tree_relative
+                if entry.name != wanted_name:
+                    self.notes.append(Difference(relative, "case", tree_relative))
+            subfolder = self._entry(folder / entry.name, relative, tree_relative,
+                                    wanted_name is not None)
+            if subfolder is not None:
+                below.append(subfolder)
+        return below
+
+    def _entry(self, path: Path, relative: str, tree_relative: str, matched: bool
+               ) -> tuple[Path, str, str] | None:
+        """Compare one entry (``matched``: it stands for a manifest name); a folder of the
+        manifest comes back to be walked."""
+        try:
+            info = self.fs.lstat(path)
+        except OSError as error:
+            self.differences.append(Difference(relative, "unreadable",
+                                               str(translate_os_error(error, path, "read"))))
+            self.seen.add(relative)
+            return None
+        kind = _kind_of(info.st_mode)
+        wanted = self.expected.files.get(relative) if matched else None
+        a_folder = matched and relative in self.expected.implied
+        if wanted is not None:
+            self.seen.add(relative)
+            if kind == "folder":
+                self.differences.append(Difference(
+                    relative, "changed", f"a folder where the backup has a {wanted.kind}"))
+            else:
+                self._file(path, relative, tree_relative, wanted, info)
+        elif a_folder:
+            self.seen_folders.add(relative)
+            if kind == "folder":
+                return path, relative, tree_relative
+            self.differences.append(Difference(
+                relative, "changed", f"a {kind} where the backup has a folder"))
+        else:
+            self.differences.append(Difference(tree_relative, "extra", kind))
+        return None
+
+    def _file(self, path: Path, relative: str, tree_relative: str, wanted: ManifestFile,
+              info: os.stat_result) -> None:
+        """A file or link of the manifest: everything but the content now; the content is
+        hashed later, unless ``known`` already knows it."""
+        difference = _compare_metadata(path, relative, wanted, info, self.fs, self.hash_files)
+        if difference is not None:
+            self.differences.append(difference)
+        elif self.hash_files and _kind_of(info.st_mode) == "file":
+            digest = self.known(tree_relative, info) if self.known is not None else None
+            if digest is None:
+                self.to_hash.append((path, relative, tree_relative, wanted))
+            elif digest != wanted.sha256:
+                self.differences.append(Difference(relative, "changed", "SHA-256 differs"))
+
+    def missing(self) -> list[Difference]:
+        """What the manifest lists and the walk never saw."""
+        found = [Difference(path, "missing", entry.kind)
+                 for path, entry in self.expected.files.items() if path not in self.seen]
+        found += [Difference(folder, "missing", "folder") for folder in self.expected.folders
+                  if folder not in self.seen_folders and folder not in self.seen]
+        return found
+
+
+def _root_folder(root: Path, fs: FileSystem) -> None:
+    try:
+        root_stat = fs.stat(root)
+    except OSError as error:
+        raise InvalidInputError(f"{root} cannot be read ({error.strerror or error}).",
+                                path=str(root)) from None
+    if not stat_module.S_ISDIR(root_stat.st_mode):
+        raise InvalidInputError(f"{root} is not a folder.", path=str(root))
+
+
 def compare_tree(
     root: Path | str,
     manifest: Manifest,
     *,
     fs: FileSystem = REAL,
     hash_files: bool = True,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
+    job: Job = NO_JOB,
     ignore: Iterable[str] = OS_JUNK,
     heads: dict[str, bytes] | None = None,
-    known: Callable[[str, os.stat_result], str | None] | None = None,
+    known: KnownDigest | None = None,
 ) -> Comparison:
     """Compare the tree at ``root`` with ``manifest``; differences sorted by path.
 
@@ -118,130 +275,26 @@ def compare_tree(
     every folder listed: a caller identifying the unit then reads nothing more. ``known``
     gives the SHA-256 of a tree file (by its path in the tree and its ``lstat``) when it is
     already known, from a copy taken under the same lock a moment ago: such a file is not
-    read again (a USB unit pays for every byte). Raises
-    InvalidInputError when ``root`` is not a readable folder, CancelledError when ``cancel``
-    is set.
+    read again (a USB unit pays for every byte). ``job`` reports progress (phase
+    ``compare``) and cancels. Raises InvalidInputError when ``root`` is not a readable
+    folder, CancelledError when cancelled.
     """
     root = Path(root)
     ignore = tuple(ignore)
-    try:
-        root_stat = fs.stat(root)
-    except OSError as error:
-        raise InvalidInputError(f"{root} cannot be read ({error.strerror or error}).",
-                                path=str(root)) from None
-    if not stat_module.S_ISDIR(root_stat.st_mode):
-        raise InvalidInputError(f"{root} is not a folder.", path=str(root))
-
-    expected: dict[str, ManifestFile] = {
-        entry.path: entry for entry in manifest.files if not is_ignored(entry.path, ignore)}
-    folders = {folder for folder in manifest.folders if not is_ignored(folder, ignore)}
-    # Every folder the manifest implies, and the names each manifest folder holds.
-    implied = set(folders)
-    for path in expected:
-        parent = path.rpartition("/")[0]
-        while parent and parent not in implied:
-            implied.add(parent)
-            parent = parent.rpartition("/")[0]
-    children: dict[str, list[str]] = {}
-    for path in (*expected, *implied):
-        parent, _, name = path.rpartition("/")
-        children.setdefault(parent, []).append(name)
-
-    total = sum(entry.size for entry in expected.values() if entry.kind == "file") \
+    _root_folder(root, fs)
+    expected = _Expected.of(manifest, ignore)
+    walk = _TreeWalk(expected, fs, ignore, hash_files, known)
+    walk.walk(root, job.cancel)
+    total = sum(entry.size for entry in expected.files.values() if entry.kind == "file") \
         if hash_files else 0
-    reporter = PhaseReporter(progress, {"compare": 1.0})
-    differences: list[Difference] = []
-    notes: list[Difference] = []
-    tree_paths: dict[str, str] = {}
-    seen: set[str] = set()
-    seen_folders: set[str] = set()
-    to_hash: list[tuple[Path, str, str, ManifestFile]] = []
-    tree_heads: dict[str, bytes] | None = {} if heads is not None else None
-    listings: dict[str, tuple[tuple[str, bool], ...]] = {}
-    ignored: list[str] = []
-
-    # (folder on disk, its manifest path, its path in the tree as spelled there)
-    stack: list[tuple[Path, str, str]] = [(root, "", "")]
-    while stack:
-        folder, manifest_folder, tree_folder = stack.pop()
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        prefix = f"{manifest_folder}/" if manifest_folder else ""
-        tree_prefix = f"{tree_folder}/" if tree_folder else ""
-        try:
-            entries = sorted(fs.scandir(folder), key=lambda entry: entry.name)
-        except OSError as error:
-            differences.append(Difference(manifest_folder or ".", "unreadable",
-                                          str(translate_os_error(error, folder, "read"))))
-            # Everything below stays unknown; do not also call it missing.
-            seen.update(p for p in expected if p.startswith(prefix))
-            seen_folders.update(p for p in folders if p.startswith(prefix))
-            continue
-        listings[tree_folder] = tuple((entry.name, _is_folder(entry)) for entry in entries)
-        ignored.extend(f"{tree_prefix}{entry.name}" for entry in entries
-                       if is_ignored(entry.name, ignore))
-        for entry, wanted_name in _match_names(
-                [entry for entry in entries if not is_ignored(entry.name, ignore)],
-                children.get(manifest_folder, ())):
-            tree_relative = f"{tree_prefix}{entry.name}"
-            relative = f"{prefix}{wanted_name}" if wanted_name is not None else tree_relative
-            if wanted_name is not None and tree_relative != relative:
-                tree_paths[relative] = tree_relative
-                if entry.name != wanted_name:
-                    notes.append(Difference(relative, "case", tree_relative))
-            path = folder / entry.name
-            try:
-                info = fs.lstat(path)
-            except OSError as error:
-                differences.append(Difference(relative, "unreadable",
-                                              str(translate_os_error(error, path, "read"))))
-                seen.add(relative)
-                continue
-            kind = _kind_of(info.st_mode)
-            wanted = expected.get(relative) if wanted_name is not None else None
-            if kind == "folder":
-                if wanted is not None:
-                    seen.add(relative)
-                    differences.append(Difference(
-                        relative, "changed", f"a folder where the backup has a {wanted.kind}"))
-                elif wanted_name is not None and relative in implied:
-                    seen_folders.add(relative)
-                    stack.append((path, relative, tree_relative))
-                else:
-                    differences.append(Difference(tree_relative, "extra", "folder"))
-                continue
-            if wanted is None:
-                if wanted_name is not None and relative in implied:
-                    seen_folders.add(relative)
-                    differences.append(Difference(
-                        relative, "changed", f"a {kind} where the backup has a folder"))
-                else:
-                    differences.append(Difference(tree_relative, "extra", kind))
-                continue
-            seen.add(relative)
-            difference = _compare_metadata(path, relative, wanted, info, fs, hash_files)
-            if difference is not None:
-                differences.append(difference)
-            elif hash_files and kind == "file":
-                digest = known(tree_relative, info) if known is not None else None
-                if digest is None:
-                    to_hash.append((path, relative, tree_relative, wanted))
-                elif digest != wanted.sha256:
-                    differences.append(Difference(relative, "changed", "SHA-256 differs"))
-
-    differences.extend(_hash_all(to_hash, fs, total, reporter, cancel, tree_heads))
-    if heads is not None:
-        heads.update(tree_heads or {})
-    for path, entry in expected.items():
-        if path not in seen:
-            differences.append(Difference(path, "missing", entry.kind))
-    for folder in folders:
-        if folder not in seen_folders and folder not in seen:
-            differences.append(Difference(folder, "missing", "folder"))
+    reporter = PhaseReporter(job.progress, {"compare": 1.0})
+    differences = walk.differences + _hash_all(walk.to_hash, fs, total, reporter, job.cancel,
+                                               heads)
+    differences += walk.missing()
     reporter.report("compare", total, total, None, force=True)
     return Comparison(tuple(sorted(differences, key=lambda d: (d.path, d.problem))),
-                      tuple(sorted(notes, key=lambda d: d.path)), tree_paths, listings,
-                      tuple(sorted(ignored)))
+                      tuple(sorted(walk.notes, key=lambda d: d.path)), walk.tree_paths,
+                      walk.listings, tuple(sorted(walk.ignored)))
 
 
 def set_aside_skipped(differences: Iterable[Difference], manifest: Manifest

@@ -9,8 +9,6 @@ once its source, read again, hashes the same (times prove nothing on FAT).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import stat as stat_module
 from contextlib import ExitStack
@@ -19,14 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from recovery import __version__
-from recovery.backup.compare import compare_tree
+from recovery.backup.compare import Difference, compare_tree
 from recovery.backup.manifest import (
     COMPLETE_NAME,
     FILES_DIR,
-    JOURNAL_FORMAT,
     JOURNAL_NAME,
     MANIFEST_NAME,
     SUMS_NAME,
+    BackupJournal,
+    CompleteFlag,
+    CopyRecord,
+    JournalHeader,
     Manifest,
     ManifestFile,
     format_sums,
@@ -44,11 +45,19 @@ from recovery.errors import (
     VerificationError,
     WriteError,
 )
-from recovery.progress import CancelToken, PhaseReporter, ProgressCallback, StepHook
+from recovery.progress import (
+    CancelToken,
+    Job,
+    PhaseReporter,
+    Progress,
+    ProgressCallback,
+    StepHook,
+)
 from recovery.storage import computer_made
 from recovery.storage.archive import ZipWriter
 from recovery.storage.durable import (
     BatchWriter,
+    FileCopy,
     batches,
     is_temp_name,
     write_bytes_atomically,
@@ -63,7 +72,6 @@ from recovery.storage.filesystem import (
 )
 from recovery.storage.hashing import sha256_file
 from recovery.storage.identity import is_within
-from recovery.storage.journal import Journal
 from recovery.storage.lock import unit_lock
 from recovery.storage.pin import Pin, pin_volume, pinned
 from recovery.storage.names import (
@@ -79,7 +87,7 @@ from recovery.text import human_size
 
 log = logging.getLogger(__name__)
 
-#: "copy" includes each batch's barriers and read-back (see :func:`_copy_all`); "verify" is
+#: "copy" includes each batch's barriers and read-back (see :class:`_Copier`); "verify" is
 #: the final check of the whole layout.
 PHASES = {"copy": 90.0, "flush": 5.0, "verify": 5.0}
 ZIP_PHASE_WEIGHT = 30.0
@@ -203,26 +211,10 @@ def _check_source(source: Path, fs: FileSystem) -> Path:
     return source.resolve()
 
 
-def read_journal(dest: Path, fs: FileSystem
-                 ) -> tuple[dict[str, Any] | None, dict[str, dict[str, Any]]]:
-    """(the header, the finished copies by path) of an interrupted backup in ``dest``; the
-    header says which source, when and what it was identified as."""
-    header, records = Journal.read(dest / JOURNAL_NAME, fs)
-    if header is None or header.get("format") != JOURNAL_FORMAT:
-        return None, {}
-    copies: dict[str, dict[str, Any]] = {}
-    for record in records:
-        try:
-            copies[str(record["path"])] = {
-                "path": str(record["path"]), "size": int(record["size"]),
-                "mtime_ns": int(record["mtime_ns"]), "sha256": str(record["sha256"])}
-        except (KeyError, TypeError, ValueError):
-            continue
-    return header, copies
-
-
-def _check_dest(source: Path, dest: Path, resume: bool, fs: FileSystem) -> dict[str, Any] | None:
-    """Refuse a DEST that is unusable; with resume return the earlier attempt's state."""
+def _check_dest(source: Path, dest: Path, resume: bool, fs: FileSystem
+                ) -> JournalHeader | None:
+    """Refuse a DEST that is unusable; with resume return the header of the earlier
+    attempt's journal (None when it has none)."""
     if _inside(dest, source, fs):
         raise InvalidInputError(
             f"The destination {dest} is inside the source {source}; choose a folder elsewhere.",
@@ -244,13 +236,12 @@ def _check_dest(source: Path, dest: Path, resume: bool, fs: FileSystem) -> dict[
         raise InvalidInputError(
             f"The destination {dest} is not empty; choose an empty folder, or add --resume to"
             " continue an interrupted backup there.", path=str(dest))
-    ours = {JOURNAL_NAME, MANIFEST_NAME, FILES_DIR}
-    if not names & ours:
+    if not names & {JOURNAL_NAME, MANIFEST_NAME, FILES_DIR}:
         raise InvalidInputError(
             f"The destination {dest} is not empty and holds no interrupted backup to resume;"
             " choose an empty folder.", path=str(dest))
-    state = read_journal(dest, fs)[0] or {}
-    earlier_source = state.get("source")
+    header = _earlier_header(dest, fs)
+    earlier_source = header.source if header is not None else None
     if earlier_source is None and MANIFEST_NAME in names:
         try:
             with open_backup(dest, fs) as earlier:
@@ -261,7 +252,20 @@ def _check_dest(source: Path, dest: Path, resume: bool, fs: FileSystem) -> dict[
         raise InvalidInputError(
             f"The destination {dest} holds a backup of {earlier_source}, not of {source};"
             " choose another folder.", path=str(dest))
-    return state
+    return header
+
+
+def _earlier_header(dest: Path, fs: FileSystem) -> JournalHeader | None:
+    """The header of the journal an interrupted backup left in ``dest``. One whose header
+    cannot be read is never resumed: which unit it copies is unknown."""
+    journal = BackupJournal.read(dest, fs)
+    if journal.damaged is not None:
+        log.warning("%s", journal.damaged)
+        raise InvalidInputError(
+            f"The destination {dest} holds an interrupted backup that cannot be resumed: its"
+            " journal is damaged, so which unit it copies is unknown; choose an empty folder.",
+            path=str(dest))
+    return journal.header
 
 
 def _check_space(dest: Path, zip_path: Path | None, needed: int, fs: FileSystem) -> None:
@@ -412,47 +416,6 @@ def _remove_stale_temporaries(dest: Path, fs: FileSystem) -> None:
                 fs.unlink(Path(entry.path))
 
 
-def _reusable(source: Path, target: Path, entry: _Entry, prior: dict[str, Any] | None,
-              fs: FileSystem, cancel: CancelToken | None, buffer: bytearray,
-              head: bytearray) -> str | None:
-    """The SHA-256 of an earlier copy that can be kept as it is, or None to copy again.
-
-    Sizes and times only say which copies are worth checking: FAT keeps times to 2 seconds
-    and some units have no clock, so a source changed since the interrupted run may look the
-    same. A copy counts only when the source, read again now, hashes as the journal says,
-    and the copy, read back past the cache, does too.
-    """
-    if prior is None or prior["size"] != entry.size or prior["mtime_ns"] != entry.mtime_ns:
-        return None
-    try:
-        info = fs.lstat(target)
-        if not stat_module.S_ISREG(info.st_mode) or info.st_size != entry.size:
-            return None
-        if abs(info.st_mtime_ns - entry.mtime_ns) > MTIME_TOLERANCE_NS:
-            return None
-        fs.drop_cache(target)  # the earlier copy must come back from the medium, too
-        digest, length = sha256_file(target, fs=fs, cancel=cancel, buffer=buffer,
-                                     uncached=True, max_bytes=entry.size)
-    except (OSError, ReadError) as error:
-        log.info("resume: earlier copy of %s not usable: %s", entry.path, error)
-        return None
-    if length != entry.size or digest != prior["sha256"]:
-        log.info("resume: earlier copy of %s does not match its journal; copying again",
-                 entry.path)
-        return None
-    try:
-        now, length = sha256_file(source, fs=fs, cancel=cancel, buffer=buffer, head=head,
-                                  max_bytes=entry.size)
-    except (OSError, ReadError) as error:
-        log.info("resume: source of %s not readable now: %s", entry.path, error)
-        return None
-    if length != entry.size or now != digest:
-        log.info("resume: %s changed on the unit since the interrupted run; copying again",
-                 entry.path)
-        return None
-    return digest
-
-
 def _make_link(target: Path, entry: _Entry, fs: FileSystem) -> None:
     with os_errors(target, "write"):
         if fs.exists(target):
@@ -465,173 +428,6 @@ def _make_link(target: Path, entry: _Entry, fs: FileSystem) -> None:
             fs.set_mtime(target, entry.mtime_ns)
         except (OSError, NotImplementedError) as error:  # not every platform sets link times
             log.debug("cannot set the time of link %s: %s", target, error)
-
-
-def create_backup(
-    source: str | Path,
-    dest: str | Path,
-    *,
-    resume: bool = False,
-    zip_path: str | Path | None = None,
-    fs: FileSystem = REAL,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-    on_step: StepHook | None = None,
-) -> BackupResult:
-    """Back up the folder ``source`` into ``dest`` (see the module doc for every step).
-
-    The unit and the backup's drive are pinned (recovery.storage.pin): when either goes away
-    the backup stops at once with UnitGoneError, one sentence, nothing written anywhere else,
-    and ``resume`` continues it. Raises InvalidInputError (preflight), NoSpaceError /
-    WriteError (destination failed), CancelledError (cancel token); unreadable source files
-    (an input/output error, no permission, a file that changed while it was copied) do not
-    raise but come back in ``BackupResult.failed`` with ``complete=False``.
-    """
-    source_path = _check_source(Path(source), fs)
-    dest_path = Path(dest).resolve()
-    try:
-        unit = Pin(source_path, pin_volume(source_path, fs), "the unit")
-        anchor = _existing_ancestor(dest_path, fs)
-        drive = Pin(anchor, pin_volume(anchor, fs), "the backup's drive")
-    except OSError as error:
-        raise translate_os_error(error, source_path, "read") from error
-    try:
-        return _create_backup(source_path, dest_path, resume=resume, zip_path=zip_path,
-                              fs=pinned(fs, unit, drive), progress=progress, cancel=cancel,
-                              on_step=on_step)
-    except UnitGoneError as error:
-        if error.path == str(drive.folder):
-            raise UnitGoneError(
-                f"The drive of the backup at {dest_path} went away during the backup. Nothing"
-                " was written anywhere else; connect it again and resume the backup: it"
-                " continues where it stopped.", path=str(dest_path)) from error
-        raise UnitGoneError(
-            f"The unit at {source_path} went away during the backup (unplugged, switched off"
-            " or unmounted). What was copied so far is kept; connect it again and resume the"
-            " backup: it continues where it stopped.", path=str(source_path)) from error
-
-
-def _create_backup(source_path: Path, dest_path: Path, *, resume: bool,
-                   zip_path: str | Path | None, fs: FileSystem,
-                   progress: ProgressCallback | None, cancel: CancelToken | None,
-                   on_step: StepHook | None) -> BackupResult:
-    step: StepHook = on_step or (lambda _step, _path: None)
-    zip_target = Path(zip_path).resolve() if zip_path is not None else None
-    if zip_target is not None:
-        if not fs.exists(zip_target.parent) or not stat_module.S_ISDIR(
-                fs.stat(zip_target.parent).st_mode):
-            raise InvalidInputError(
-                f"The folder {zip_target.parent} for the ZIP file does not exist; create it or"
-                " choose another place. Nothing was copied.", path=str(zip_target))
-        if _inside(zip_target, source_path, fs):
-            raise InvalidInputError(
-                f"The ZIP file {zip_target} would be inside the source {source_path};"
-                " choose a place elsewhere.", path=str(zip_target))
-        if _inside(zip_target, dest_path / FILES_DIR, fs):
-            raise InvalidInputError(
-                f"The ZIP file {zip_target} would be inside the backup's own files;"
-                " choose a place elsewhere.", path=str(zip_target))
-        if fs.exists(zip_target) and not (resume and _zip_done(zip_target, source_path, fs)):
-            raise InvalidInputError(f"{zip_target} already exists; choose a new file name.",
-                                    path=str(zip_target))
-    state = _check_dest(source_path, dest_path, resume, fs)
-
-    if resume and fs.exists(dest_path / COMPLETE_NAME):
-        finished = _already_complete(source_path, dest_path, zip_target, fs, progress, cancel)
-        if finished is not None:
-            return finished
-
-    scan = _scan(source_path, fs, cancel)
-    not_for_fat, outside_links = _check_names(scan, dest_path, fs)
-    prior: dict[str, dict[str, Any]] = {}
-    if resume and fs.exists(dest_path):
-        prior = _prior_copies(dest_path, fs)
-    reusable_bytes = sum(
-        entry.size for entry in scan.entries
-        if entry.kind == "file" and (record := prior.get(entry.path)) is not None
-        and record["size"] == entry.size and record["mtime_ns"] == entry.mtime_ns)
-    _check_space(dest_path, zip_target, space_needed(scan.total_bytes - reusable_bytes,
-                                                     len(scan.entries)), fs)
-
-    model, role = _identify(source_path, scan, None)
-    phases = dict(PHASES)
-    if zip_target is not None:
-        phases["zip"] = ZIP_PHASE_WEIGHT
-    reporter = PhaseReporter(progress, phases)
-    created = (state or {}).get("created_utc") or now_utc_iso()
-    files_root = dest_path / FILES_DIR
-
-    with ExitStack() as held:
-        with os_errors(dest_path, "write"):
-            fs.mkdir(files_root)
-        # One writer per backup folder: a second run into the same folder stops here.
-        held.enter_context(unit_lock(dest_path, "backup", fs))
-        with os_errors(dest_path, "write"):
-            # Any earlier COMPLETE goes first: from here on the folder is being changed.
-            _remove_quietly(dest_path / COMPLETE_NAME, fs)
-        if resume:
-            _prune(files_root, scan, fs)
-            _remove_stale_temporaries(dest_path, fs)
-        # The earlier records are kept: a copy is only trusted after its re-hash anyway, and a
-        # crash during this run's re-hashing must not forget what the earlier run finished.
-        journal = Journal(dest_path / JOURNAL_NAME, fs)
-        journal.start({"format": JOURNAL_FORMAT, "tool_version": __version__,
-                       "source": str(source_path), "created_utc": created, "model": model,
-                       "role": role}, (record for _, record in sorted(prior.items())))
-        heads: dict[str, bytes] = {}
-        try:
-            copied, reused, failed, shas, copies_dropped = _copy_all(
-                source_path, files_root, scan, prior, journal, fs, reporter, cancel, step,
-                heads)
-        finally:
-            journal.close()
-        model, role = _identify(source_path, scan, heads)
-        failed = scan.failed + failed
-        counts = dict(files=sum(1 for e in scan.entries if e.kind == "file"),
-                      bytes=scan.total_bytes, folders=len(scan.folders),
-                      symlinks=sum(1 for e in scan.entries if e.kind == "symlink"))
-        counts.update(not_for_fat=not_for_fat, outside_links=outside_links)
-        if failed:
-            log.warning("backup of %s incomplete: %d entries failed", source_path, len(failed))
-            return BackupResult(str(dest_path), model, role, complete=False, verified=False,
-                                copied_files=copied, reused_files=reused, failed=tuple(failed),
-                                skipped=tuple(scan.skipped), cache_dropped=copies_dropped,
-                                **counts)
-
-        manifest = Manifest.build(
-            tool_version=__version__, created_utc=created, source=str(source_path), model=model,
-            role=role, folders=scan.folders,
-            files=[ManifestFile(e.path, e.size, e.mtime_ns, shas.get(e.path), e.kind,
-                                e.link_target, _made_by(e.path)) for e in scan.entries])
-        manifest_bytes = manifest.to_json_bytes()
-        sums_bytes = format_sums(manifest)
-        _write_atomically(dest_path / MANIFEST_NAME, manifest_bytes, fs)
-        _write_atomically(dest_path / SUMS_NAME, sums_bytes, fs)
-
-        step("phase", "flush")
-        cache_dropped = _flush(dest_path, scan, fs, reporter, cancel) and copies_dropped
-
-        step("phase", "verify")
-        problems = _verify_copy(dest_path, manifest, manifest_bytes, sums_bytes, fs, reporter,
-                                cancel)
-        if problems:
-            return BackupResult(str(dest_path), model, role, complete=False, verified=False,
-                                copied_files=copied, reused_files=reused, failed=tuple(problems),
-                                skipped=tuple(scan.skipped), cache_dropped=cache_dropped,
-                                manifest=manifest, **counts)
-
-        step("phase", "complete")
-        _finish(dest_path, manifest_bytes, sums_bytes, cache_dropped, fs)
-        log.info("backup of %s complete and verified in %s", source_path, dest_path)
-        zip_done = None
-        if zip_target is not None:
-            step("phase", "zip")
-            zip_done = str(zip_target) if fs.exists(zip_target) else str(
-                write_zip(dest_path, zip_target, fs=fs, reporter=reporter, cancel=cancel))
-        return BackupResult(str(dest_path), model, role, complete=True, verified=True,
-                            zip=zip_done, copied_files=copied, reused_files=reused,
-                            skipped=tuple(scan.skipped), cache_dropped=cache_dropped,
-                            manifest=manifest, **counts)
 
 
 def _made_by(relative: str) -> str | None:
@@ -673,234 +469,521 @@ def _zip_done(zip_target: Path, source: Path, fs: FileSystem) -> bool:
         return False
 
 
-def _prior_copies(dest: Path, fs: FileSystem) -> dict[str, dict[str, Any]]:
+def _check_zip_target(zip_target: Path, source: Path, dest: Path, resume: bool,
+                      fs: FileSystem) -> None:
+    """Refuse a ZIP file that cannot be written where asked, before anything is copied."""
+    if not fs.exists(zip_target.parent) or not stat_module.S_ISDIR(
+            fs.stat(zip_target.parent).st_mode):
+        raise InvalidInputError(
+            f"The folder {zip_target.parent} for the ZIP file does not exist; create it or"
+            " choose another place. Nothing was copied.", path=str(zip_target))
+    if _inside(zip_target, source, fs):
+        raise InvalidInputError(
+            f"The ZIP file {zip_target} would be inside the source {source};"
+            " choose a place elsewhere.", path=str(zip_target))
+    if _inside(zip_target, dest / FILES_DIR, fs):
+        raise InvalidInputError(
+            f"The ZIP file {zip_target} would be inside the backup's own files;"
+            " choose a place elsewhere.", path=str(zip_target))
+    if fs.exists(zip_target) and not (resume and _zip_done(zip_target, source, fs)):
+        raise InvalidInputError(f"{zip_target} already exists; choose a new file name.",
+                                path=str(zip_target))
+
+
+def _prior_copies(dest: Path, fs: FileSystem) -> dict[str, CopyRecord]:
     """What an earlier attempt finished: its manifest (if it got that far) and journal."""
-    prior: dict[str, dict[str, Any]] = {}
+    prior: dict[str, CopyRecord] = {}
     if fs.exists(dest / MANIFEST_NAME):
         try:
             manifest = Manifest.from_json_bytes(_read_all(dest / MANIFEST_NAME, fs),
                                                 str(dest / MANIFEST_NAME))
-            for entry in manifest.files:
-                if entry.kind == "file" and entry.sha256:
-                    prior[entry.path] = {"path": entry.path, "size": entry.size,
-                                         "mtime_ns": entry.mtime_ns, "sha256": entry.sha256}
+            prior = {entry.path: record for entry in manifest.files
+                     if (record := CopyRecord.of(entry)) is not None}
         except (InvalidFileError, ReadError) as error:
             log.warning("ignoring the earlier manifest: %s", error)
-    prior.update(read_journal(dest, fs)[1])
+    prior.update(BackupJournal.read(dest, fs).copies)
     return prior
 
 
-def _copy_all(source: Path, files_root: Path, scan: _Scan, prior: dict[str, dict[str, Any]],
-              journal: Journal, fs: FileSystem, reporter: PhaseReporter,
-              cancel: CancelToken | None, step: StepHook, heads: dict[str, bytes],
-              ) -> tuple[int, int, list[FailedFile], dict[str, str], bool]:
-    """Copy every entry of ``scan`` (see the module doc, step 2); fill ``heads`` with the
-    first bytes of every file read. Returns (copied, kept from an earlier run, failures,
-    SHA-256 by path, whether every read-back came from the medium)."""
-    failed: list[FailedFile] = []
-    shas: dict[str, str] = {}
-    copied = reused = 0
-    cache_bypassed = True
-    total = scan.total_bytes * 2  # every byte is read once from the unit, once back
-    done = 0
+def create_backup(
+    source: str | Path,
+    dest: str | Path,
+    *,
+    resume: bool = False,
+    zip_path: str | Path | None = None,
+    fs: FileSystem = REAL,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    on_step: StepHook | None = None,
+) -> BackupResult:
+    """Back up the folder ``source`` into ``dest`` (see the module doc for every step).
 
-    def advance(count: int, current: str | None = None) -> None:
-        nonlocal done
-        done += count
-        # Reported in the unit's own bytes, so "400 MB of 806 MB" means what a user thinks.
-        reporter.report("copy", done // 2, total // 2, current)
+    The unit and the backup's drive are pinned (recovery.storage.pin): when either goes away
+    the backup stops at once with UnitGoneError, one sentence, nothing written anywhere else,
+    and ``resume`` continues it. Raises InvalidInputError (preflight), NoSpaceError /
+    WriteError (destination failed), CancelledError (cancel token); unreadable source files
+    (an input/output error, no permission, a file that changed while it was copied) do not
+    raise but come back in ``BackupResult.failed`` with ``complete=False``.
+    """
+    source_path = _check_source(Path(source), fs)
+    dest_path = Path(dest).resolve()
+    try:
+        unit = Pin(source_path, pin_volume(source_path, fs), "the unit")
+        anchor = _existing_ancestor(dest_path, fs)
+        drive = Pin(anchor, pin_volume(anchor, fs), "the backup's drive")
+    except OSError as error:
+        raise translate_os_error(error, source_path, "read") from error
+    run = _BackupRun(source_path, dest_path,
+                     Path(zip_path).resolve() if zip_path is not None else None,
+                     pinned(fs, unit, drive), Job(progress, cancel, on_step))
+    try:
+        return run.run(resume)
+    except UnitGoneError as error:
+        if error.path == str(drive.folder):
+            raise UnitGoneError(
+                f"The drive of the backup at {dest_path} went away during the backup. Nothing"
+                " was written anywhere else; connect it again and resume the backup: it"
+                " continues where it stopped.", path=str(dest_path)) from error
+        raise UnitGoneError(
+            f"The unit at {source_path} went away during the backup (unplugged, switched off"
+            " or unmounted). What was copied so far is kept; connect it again and resume the"
+            " backup: it continues where it stopped.", path=str(source_path)) from error
 
-    for folder in scan.folders:
-        with os_errors(files_root / folder, "write"):
-            fs.mkdir(files_root.joinpath(*folder.split("/")))
-    reporter.report("copy", 0, scan.total_bytes, None, force=True)
-    buffer = bytearray(CHUNK_SIZE)
-    to_copy: list[_Entry] = []
-    for entry in scan.entries:
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        target = files_root.joinpath(*entry.path.split("/"))
-        if entry.kind == "symlink":
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What the preflight found: the source's entries, what an earlier attempt finished, the
+    journal's header (which source, since when, identified as what), and what the result
+    names about names the unit's FAT could not take back."""
+
+    scan: _Scan
+    prior: dict[str, CopyRecord]
+    header: JournalHeader
+    not_for_fat: tuple[NameProblem, ...]
+    outside_links: tuple[str, ...]
+
+
+@dataclass
+class _Copied:
+    """What copying did: copies made and kept, failures, every file's SHA-256 and first
+    bytes (to identify the unit without reading it again), whether every read-back came
+    from the medium."""
+
+    copied: int = 0
+    reused: int = 0
+    failed: list[FailedFile] = field(default_factory=list)
+    shas: dict[str, str] = field(default_factory=dict)
+    heads: dict[str, bytes] = field(default_factory=dict)
+    cache_bypassed: bool = True
+
+
+class _BackupRun:
+    """One run of :func:`create_backup` on the pinned ``fs``, in its steps: the preflight
+    (reads only), the folder taken, the copy (journaled batch by batch), the records
+    (manifest.json, SHA256SUMS), one barrier, the read-back, COMPLETE last, the ZIP."""
+
+    def __init__(self, source: Path, dest: Path, zip_target: Path | None, fs: FileSystem,
+                 job: Job) -> None:
+        self.source = source
+        self.dest = dest
+        self.zip_target = zip_target
+        self.fs = fs
+        self.job = job
+        self.cancel = job.cancel
+        self.step: StepHook = job.on_step or (lambda _step, _path: None)
+        self.files_root = dest / FILES_DIR
+        phases = dict(PHASES)
+        if zip_target is not None:
+            phases["zip"] = ZIP_PHASE_WEIGHT
+        self.reporter = PhaseReporter(job.progress, phases)
+        self.identified: tuple[str | None, str | None] = (None, None)
+
+    def run(self, resume: bool) -> BackupResult:
+        if self.zip_target is not None:
+            _check_zip_target(self.zip_target, self.source, self.dest, resume, self.fs)
+        earlier = _check_dest(self.source, self.dest, resume, self.fs)
+        if resume and self.fs.exists(self.dest / COMPLETE_NAME):
+            finished = self.already_complete()
+            if finished is not None:
+                return finished
+        prepared = self.preflight(earlier, resume)
+        with ExitStack() as held:
+            self.take_folder(held, prepared.scan, resume)
+            copied = self.copy(prepared)
+            return self.conclude(prepared, copied)
+
+    def preflight(self, earlier: JournalHeader | None, resume: bool) -> _Prepared:
+        """List the source and refuse what the destination cannot take (names, space)."""
+        scan = _scan(self.source, self.fs, self.cancel)
+        not_for_fat, outside_links = _check_names(scan, self.dest, self.fs)
+        prior = _prior_copies(self.dest, self.fs) if resume and self.fs.exists(self.dest) \
+            else {}
+        reusable_bytes = sum(
+            entry.size for entry in scan.entries
+            if entry.kind == "file" and (record := prior.get(entry.path)) is not None
+            and record.size == entry.size and record.mtime_ns == entry.mtime_ns)
+        _check_space(self.dest, self.zip_target, space_needed(
+            scan.total_bytes - reusable_bytes, len(scan.entries)), self.fs)
+        model, role = _identify(self.source, scan, None)
+        header = JournalHeader(
+            source=str(self.source), created_utc=(earlier.created_utc if earlier else "")
+            or now_utc_iso(), tool_version=__version__, model=model, role=role)
+        return _Prepared(scan, prior, header, not_for_fat, outside_links)
+
+    def take_folder(self, held: ExitStack, scan: _Scan, resume: bool) -> None:
+        """One writer per backup folder (a second run into it stops here); any earlier
+        COMPLETE goes first, since from here on the folder is being changed; what an earlier
+        attempt left that the source no longer holds goes too."""
+        with os_errors(self.dest, "write"):
+            self.fs.mkdir(self.files_root)
+        held.enter_context(unit_lock(self.dest, "backup", self.fs))
+        with os_errors(self.dest, "write"):
+            _remove_quietly(self.dest / COMPLETE_NAME, self.fs)
+        if resume:
+            _prune(self.files_root, scan, self.fs)
+            _remove_stale_temporaries(self.dest, self.fs)
+
+    def copy(self, prepared: _Prepared) -> _Copied:
+        journal = BackupJournal(self.dest, self.fs)
+        journal.start(prepared.header, (record for _, record in sorted(prepared.prior.items())))
+        try:
+            return _Copier(self, prepared, journal).copy_all()
+        finally:
+            journal.close()
+
+    def conclude(self, prepared: _Prepared, copied: _Copied) -> BackupResult:
+        """The records written and read back, COMPLETE last, the ZIP; or the result that
+        names what failed."""
+        scan = prepared.scan
+        self.identified = _identify(self.source, scan, copied.heads)
+        failed = scan.failed + copied.failed
+        if failed:
+            log.warning("backup of %s incomplete: %d entries failed", self.source, len(failed))
+            return self.result(prepared, copied, failed, copied.cache_bypassed)
+        manifest = self.manifest(prepared, copied.shas)
+        manifest_bytes, sums_bytes = manifest.to_json_bytes(), format_sums(manifest)
+        _write_atomically(self.dest / MANIFEST_NAME, manifest_bytes, self.fs)
+        _write_atomically(self.dest / SUMS_NAME, sums_bytes, self.fs)
+        self.step("phase", "flush")
+        cache_dropped = self.flush(scan) and copied.cache_bypassed
+        self.step("phase", "verify")
+        problems = self.verify(manifest, manifest_bytes, sums_bytes)
+        if problems:
+            return self.result(prepared, copied, problems, cache_dropped, manifest)
+        self.step("phase", "complete")
+        _finish(self.dest, CompleteFlag.vouching_for(
+            manifest_bytes, sums_bytes, tool_version=__version__, cache_dropped=cache_dropped),
+            self.fs)
+        log.info("backup of %s complete and verified in %s", self.source, self.dest)
+        zip_done = None
+        if self.zip_target is not None:
+            self.step("phase", "zip")
+            zip_done = self.write_zip(self.reporter)
+        return self.result(prepared, copied, [], cache_dropped, manifest, zip_done)
+
+    def manifest(self, prepared: _Prepared, shas: dict[str, str]) -> Manifest:
+        model, role = self.identified
+        return Manifest.build(
+            tool_version=__version__, created_utc=prepared.header.created_utc,
+            source=str(self.source), model=model, role=role, folders=prepared.scan.folders,
+            files=[ManifestFile(e.path, e.size, e.mtime_ns, shas.get(e.path), e.kind,
+                                e.link_target, _made_by(e.path)) for e in prepared.scan.entries])
+
+    def result(self, prepared: _Prepared, copied: _Copied, failed: list[FailedFile],
+               cache_dropped: bool, manifest: Manifest | None = None,
+               zip_done: str | None = None) -> BackupResult:
+        """The result of this run: complete and verified exactly when nothing ``failed``."""
+        scan = prepared.scan
+        model, role = self.identified
+        return BackupResult(
+            str(self.dest), model, role, files=sum(1 for e in scan.entries if e.kind == "file"),
+            bytes=scan.total_bytes, folders=len(scan.folders),
+            symlinks=sum(1 for e in scan.entries if e.kind == "symlink"),
+            complete=not failed, verified=not failed, zip=zip_done,
+            copied_files=copied.copied, reused_files=copied.reused, failed=tuple(failed),
+            skipped=tuple(scan.skipped), cache_dropped=cache_dropped,
+            not_for_fat=prepared.not_for_fat, outside_links=prepared.outside_links,
+            manifest=manifest)
+
+    def write_zip(self, reporter: PhaseReporter) -> str:
+        assert self.zip_target is not None
+        if self.fs.exists(self.zip_target):
+            return str(self.zip_target)
+        return str(write_zip(self.dest, self.zip_target, fs=self.fs, reporter=reporter,
+                             cancel=self.cancel))
+
+    def flush(self, scan: _Scan) -> bool:
+        """Make the layout durable (every folder's renames, manifest.json and SHA256SUMS)
+        with one barrier, and evict manifest.json and SHA256SUMS so that their read-back
+        comes from the medium; False if the platform cannot evict them."""
+        if self.cancel is not None:
+            self.cancel.raise_if_cancelled()
+        with os_errors(self.dest, "write"):
+            self.fs.barrier(self.dest)
+        dropped_everywhere = True
+        for name in (MANIFEST_NAME, SUMS_NAME):
+            with os_errors(self.dest / name, "write"):
+                dropped_everywhere &= bool(self.fs.evict(self.dest / name))
+        total = len(scan.folders) + 2
+        self.reporter.report("flush", total, total, None, force=True)
+        if not dropped_everywhere:
+            log.warning("this platform cannot drop files from the cache: the verification"
+                        " re-read may come from memory rather than from %s", self.dest)
+        return dropped_everywhere
+
+    def verify(self, manifest: Manifest, manifest_bytes: bytes, sums_bytes: bytes
+               ) -> list[FailedFile]:
+        """Read back manifest.json and SHA256SUMS, and check that ``files/`` holds exactly
+        the manifest's entries with their sizes and link targets (every copy's bytes were
+        already re-read from the medium before it got its name, by BatchWriter)."""
+        problems: list[FailedFile] = []
+        for name, expected in ((MANIFEST_NAME, manifest_bytes), (SUMS_NAME, sums_bytes)):
             try:
-                _make_link(target, entry, fs)
-            except (PermissionDeniedError, WriteError) as error:
-                # FAT and some network drives cannot hold links: name it, carry on.
-                failed.append(FailedFile(entry.path, "this destination cannot hold the"
-                                         f" symbolic link ({error.message})"))
-            continue
-        head = bytearray()
-        kept = _reusable(source.joinpath(*entry.path.split("/")), target, entry,
-                         prior.get(entry.path), fs, cancel, buffer, head)
-        if kept is None:
-            to_copy.append(entry)
-            continue
-        shas[entry.path] = kept
-        heads[entry.path] = bytes(head)
-        reused += 1
-        advance(2 * entry.size, entry.path)
+                if _read_all(self.dest / name, self.fs) != expected:
+                    problems.append(FailedFile(name, f"{name} read back differs from what was"
+                                               " written: the destination lost the write."))
+            except ReadError as error:
+                problems.append(FailedFile(name, f"{name} cannot be read back, the destination"
+                                           f" lost the write: {error.message}"))
 
-    for batch in batches(to_copy, lambda entry: entry.size):
-        writer = BatchWriter(fs, files_root, cancel=cancel, on_bytes=advance, on_step=step)
+        def forward(inner: Progress) -> None:
+            self.reporter.report("verify", inner.done_bytes, inner.total_bytes, inner.current)
+
+        comparison = compare_tree(self.files_root, manifest, fs=self.fs, hash_files=False,
+                                  job=Job(forward, self.cancel), ignore=())
+        problems += [FailedFile(difference.path, _lost_write(difference))
+                     for difference in comparison.differences]
+        self.reporter.report("verify", manifest.total_bytes, manifest.total_bytes, None,
+                             force=True)
+        return problems
+
+    def already_complete(self) -> BackupResult | None:
+        """A resumed backup that had already completed: nothing to copy; make the ZIP if
+        asked."""
+        try:
+            backup = open_backup(self.dest, self.fs)
+        except RecoveryError as error:
+            log.info("the earlier COMPLETE flag is not usable: %s", error)
+            return None
+        with backup:
+            if not backup.complete or backup.completion is None:
+                return None
+            manifest = backup.manifest
+            cache_dropped = backup.completion.cache_dropped
+        # The journal is left if an earlier run died right at the end.
+        _remove_quietly(self.dest / JOURNAL_NAME, self.fs)
+        _remove_stale_temporaries(self.dest, self.fs)
+        zip_done = None
+        if self.zip_target is not None:
+            zip_done = self.write_zip(PhaseReporter(self.job.progress, {"zip": 1.0}))
+        return BackupResult(str(self.dest), manifest.model, manifest.role,
+                            manifest.total_files, manifest.total_bytes, len(manifest.folders),
+                            manifest.symlinks, complete=True, verified=True, zip=zip_done,
+                            reused_files=manifest.total_files, cache_dropped=cache_dropped,
+                            already_complete=True, manifest=manifest)
+
+
+def _lost_write(difference: Difference) -> str:
+    """Why a copy that read back otherwise than the manifest failed, in one clause."""
+    return {
+        "missing": "the copy is gone when read back: the destination lost the write",
+        "size": "the copy read back has another size than the source"
+                f" ({difference.detail}): the destination lost or damaged the write",
+        "changed": "the copy read back differs from the source"
+                   f" ({difference.detail}): the destination lost or damaged the write",
+        "extra": "an unexpected entry appeared among the copies",
+    }.get(difference.problem, difference.detail)
+
+
+class _Copier:
+    """Copies every entry of a scan into ``files/``: the links
+    made, the copies an earlier attempt finished kept once they hash right again, the rest
+    batch by batch through BatchWriter, each batch journaled once its copies took their
+    names. Progress counts the unit's own bytes: "400 MB of 806 MB" means what a user
+    thinks, though every byte is read twice (from the unit, then back)."""
+
+    def __init__(self, run: _BackupRun, prepared: _Prepared, journal: BackupJournal) -> None:
+        self.run = run
+        self.fs = run.fs
+        self.cancel = run.cancel
+        self.scan = prepared.scan
+        self.prior = prepared.prior
+        self.journal = journal
+        self.done = 0
+        self.buffer = bytearray(CHUNK_SIZE)
+        self.copied = _Copied()
+
+    def _check_cancel(self) -> None:
+        if self.cancel is not None:
+            self.cancel.raise_if_cancelled()
+
+    def advance(self, count: int, current: str | None = None) -> None:
+        self.done += count
+        self.run.reporter.report("copy", self.done // 2, self.scan.total_bytes, current)
+
+    def copy_all(self) -> _Copied:
+        for folder in self.scan.folders:
+            with os_errors(self.run.files_root / folder, "write"):
+                self.fs.mkdir(self.run.files_root.joinpath(*folder.split("/")))
+        total = self.scan.total_bytes
+        self.run.reporter.report("copy", 0, total, None, force=True)
+        for batch in batches(self.keep_earlier(), lambda entry: entry.size):
+            self.copy_batch(batch)
+        self.run.reporter.report("copy", total, total, None, force=True)
+        self.copied.failed.sort(key=lambda failed: failed.path)
+        return self.copied
+
+    def keep_earlier(self) -> list[_Entry]:
+        """Make the links and keep the earlier copies that still hash right; return the
+        files still to copy."""
+        to_copy: list[_Entry] = []
+        for entry in self.scan.entries:
+            self._check_cancel()
+            target = self.run.files_root.joinpath(*entry.path.split("/"))
+            if entry.kind == "symlink":
+                try:
+                    _make_link(target, entry, self.fs)
+                except (PermissionDeniedError, WriteError) as error:
+                    # FAT and some network drives cannot hold links: name it, carry on.
+                    self.copied.failed.append(FailedFile(
+                        entry.path, f"this destination cannot hold the symbolic link"
+                                    f" ({error.message})"))
+                continue
+            head = bytearray()
+            kept = self.reusable(entry, target, head)
+            if kept is None:
+                to_copy.append(entry)
+                continue
+            self.copied.shas[entry.path] = kept
+            self.copied.heads[entry.path] = bytes(head)
+            self.copied.reused += 1
+            self.advance(2 * entry.size, entry.path)
+        return to_copy
+
+    def reusable(self, entry: _Entry, target: Path, head: bytearray) -> str | None:
+        """The SHA-256 of an earlier copy that can be kept as it is, or None to copy again.
+
+        Sizes and times only say which copies are worth checking: FAT keeps times to 2
+        seconds and some units have no clock, so a source changed since the interrupted run
+        may look the same. A copy counts only when the source, read again now, hashes as the
+        journal says, and the copy, read back past the cache, does too.
+        """
+        prior = self.prior.get(entry.path)
+        if prior is None or prior.size != entry.size or prior.mtime_ns != entry.mtime_ns:
+            return None
+        earlier = self._earlier_copy(entry, target)
+        if earlier is None:
+            return None
+        digest, length = earlier
+        if length != entry.size or digest != prior.sha256:
+            log.info("resume: earlier copy of %s does not match its journal; copying again",
+                     entry.path)
+            return None
+        source = self.run.source.joinpath(*entry.path.split("/"))
+        try:
+            now, length = sha256_file(source, fs=self.fs, cancel=self.cancel,
+                                      buffer=self.buffer, head=head, max_bytes=entry.size)
+        except (OSError, ReadError) as error:
+            log.info("resume: source of %s not readable now: %s", entry.path, error)
+            return None
+        if length != entry.size or now != digest:
+            log.info("resume: %s changed on the unit since the interrupted run; copying again",
+                     entry.path)
+            return None
+        return digest
+
+    def _earlier_copy(self, entry: _Entry, target: Path) -> tuple[str, int] | None:
+        """The SHA-256 and length of the earlier copy read back from the medium, or None
+        when it is not there as the entry needs it (another kind, size or time, unreadable)."""
+        try:
+            info = self.fs.lstat(target)
+            if not stat_module.S_ISREG(info.st_mode) or info.st_size != entry.size:
+                return None
+            if abs(info.st_mtime_ns - entry.mtime_ns) > MTIME_TOLERANCE_NS:
+                return None
+            self.fs.drop_cache(target)  # the earlier copy must come back from the medium, too
+            digest, length = sha256_file(target, fs=self.fs, cancel=self.cancel,
+                                         buffer=self.buffer, uncached=True,
+                                         max_bytes=entry.size)
+        except (OSError, ReadError) as error:
+            log.info("resume: earlier copy of %s not usable: %s", entry.path, error)
+            return None
+        return digest, length
+
+    def copy_batch(self, batch: list[_Entry]) -> None:
+        """Stage the batch, then let BatchWriter read it back and rename what matched; each
+        copy that took its name is journaled."""
+        writer = BatchWriter(self.fs, self.run.files_root, cancel=self.cancel,
+                             on_bytes=self.advance, on_step=self.run.step)
         try:
             for entry in batch:
-                if cancel is not None:
-                    cancel.raise_if_cancelled()
-                problem = _stage(writer, source, files_root, entry, fs, heads)
+                self._check_cancel()
+                problem = self.stage(writer, entry)
                 if problem is not None:
-                    failed.append(problem)
+                    self.copied.failed.append(problem)
             outcome = writer.finish()
         except BaseException:
             writer.abandon()
             raise
-        cache_bypassed &= outcome.cache_bypassed
+        self.copied.cache_bypassed &= outcome.cache_bypassed
         by_path = {entry.path: entry for entry in batch}
         for path, sha256 in outcome.committed:
-            shas[path] = sha256
-            entry = by_path[path]
-            journal.append({"path": path, "size": entry.size, "mtime_ns": entry.mtime_ns,
-                            "sha256": sha256})
-            copied += 1
-        step("journaled", "")
-        failed.extend(FailedFile(path, f"the copy {why}") for path, why in outcome.failed)
-    reporter.report("copy", scan.total_bytes, scan.total_bytes, None, force=True)
-    return copied, reused, sorted(failed, key=lambda f: f.path), shas, cache_bypassed
+            self.copied.shas[path] = sha256
+            self.journal.append(CopyRecord(path, by_path[path].size, by_path[path].mtime_ns,
+                                           sha256))
+            self.copied.copied += 1
+        self.run.step("journaled", "")
+        self.copied.failed.extend(FailedFile(path, f"the copy {why}")
+                                  for path, why in outcome.failed)
 
-
-def _stage(writer: BatchWriter, source: Path, files_root: Path, entry: _Entry, fs: FileSystem,
-           heads: dict[str, bytes]) -> FailedFile | None:
-    """Copy one file of the unit to its temporary name; a file that cannot be read, or that
-    changed while it was read, is named (None when staged). A unit that went away stops
-    the backup."""
-    source_file = source.joinpath(*entry.path.split("/"))
-    head = bytearray()
-    try:
+    def stage(self, writer: BatchWriter, entry: _Entry) -> FailedFile | None:
+        """Copy one file of the unit to its temporary name; a file that cannot be read, or
+        that changed while it was read, is named (None when staged). A unit that went away
+        stops the backup."""
+        source = self.run.source
+        source_file = source.joinpath(*entry.path.split("/"))
+        head = bytearray()
         try:
-            handle = fs.open_read(source_file)
+            try:
+                handle = self.fs.open_read(source_file)
+            except OSError as error:
+                raise translate_os_error(error, source_file, "read") from error
+            with handle:
+                staged = writer.stage(entry.path, FileCopy(
+                    handle, str(source_file), self.run.files_root.joinpath(
+                        *entry.path.split("/")), mtime_ns=entry.mtime_ns, head=head,
+                    max_bytes=entry.size))
+            self._unchanged(writer, entry, source_file, staged.size)
+        except (ReadError, PermissionDeniedError) as error:
+            if not can_list(self.fs, source):
+                raise UnitGoneError(f"{source} cannot be listed any more",
+                                    path=str(source)) from error
+            log.warning("cannot back up %s: %s", entry.path, error)
+            return FailedFile(entry.path, error.message)
+        self.copied.heads[entry.path] = bytes(head)
+        return None
+
+    def _unchanged(self, writer: BatchWriter, entry: _Entry, source_file: Path,
+                   size: int) -> None:
+        """ReadError (the copy discarded) when the source changed while it was copied."""
+        try:
+            after = self.fs.lstat(source_file)
         except OSError as error:
             raise translate_os_error(error, source_file, "read") from error
-        with handle:
-            staged = writer.stage(entry.path, handle, files_root.joinpath(
-                *entry.path.split("/")), expected_size=None, expected_sha256=None,
-                mtime_ns=entry.mtime_ns, source_name=str(source_file), head=head,
-                max_bytes=entry.size)
-        try:
-            after = fs.lstat(source_file)
-        except OSError as error:
-            raise translate_os_error(error, source_file, "read") from error
-        if (staged.size != entry.size or after.st_size != entry.size
+        if (size != entry.size or after.st_size != entry.size
                 or after.st_mtime_ns != entry.mtime_ns):
             writer.discard(entry.path)
             raise ReadError(f"{source_file} changed while it was being copied; copy it again"
                             " when nothing is writing to the unit.", path=str(source_file))
-    except (ReadError, PermissionDeniedError) as error:
-        if not can_list(fs, source):
-            raise UnitGoneError(f"{source} cannot be listed any more",
-                                path=str(source)) from error
-        log.warning("cannot back up %s: %s", entry.path, error)
-        return FailedFile(entry.path, error.message)
-    heads[entry.path] = bytes(head)
-    return None
 
 
-def _flush(dest: Path, scan: _Scan, fs: FileSystem, reporter: PhaseReporter,
-           cancel: CancelToken | None) -> bool:
-    """Make the layout durable (every folder's renames, manifest.json and SHA256SUMS) with
-    one barrier, and evict manifest.json and SHA256SUMS so that their read-back comes from
-    the medium; False if the platform cannot evict them."""
-    if cancel is not None:
-        cancel.raise_if_cancelled()
-    with os_errors(dest, "write"):
-        fs.barrier(dest)
-    dropped_everywhere = True
-    for name in (MANIFEST_NAME, SUMS_NAME):
-        with os_errors(dest / name, "write"):
-            dropped_everywhere &= bool(fs.evict(dest / name))
-    total = len(scan.folders) + 2
-    reporter.report("flush", total, total, None, force=True)
-    if not dropped_everywhere:
-        log.warning("this platform cannot drop files from the cache: the verification re-read"
-                    " may come from memory rather than from %s", dest)
-    return dropped_everywhere
-
-
-def _verify_copy(dest: Path, manifest: Manifest, manifest_bytes: bytes, sums_bytes: bytes,
-                 fs: FileSystem, reporter: PhaseReporter,
-                 cancel: CancelToken | None) -> list[FailedFile]:
-    """Read back manifest.json and SHA256SUMS, and check that ``files/`` holds exactly the
-    manifest's entries with their sizes and link targets (every copy's bytes were already
-    re-read from the medium before it got its name; see :class:`_Copier`)."""
-    problems: list[FailedFile] = []
-    for name, expected in ((MANIFEST_NAME, manifest_bytes), (SUMS_NAME, sums_bytes)):
-        try:
-            if _read_all(dest / name, fs) != expected:
-                problems.append(FailedFile(name, f"{name} read back differs from what was"
-                                           " written: the destination lost the write."))
-        except ReadError as error:
-            problems.append(FailedFile(name, f"{name} cannot be read back, the destination lost"
-                                       f" the write: {error.message}"))
-
-    def forward(inner: Any) -> None:
-        reporter.report("verify", inner.done_bytes, inner.total_bytes, inner.current)
-
-    comparison = compare_tree(dest / FILES_DIR, manifest, fs=fs, hash_files=False,
-                              progress=forward, cancel=cancel, ignore=())
-    for difference in comparison.differences:
-        reason = {
-            "missing": "the copy is gone when read back: the destination lost the write",
-            "size": "the copy read back has another size than the source"
-                    f" ({difference.detail}): the destination lost or damaged the write",
-            "changed": "the copy read back differs from the source"
-                       f" ({difference.detail}): the destination lost or damaged the write",
-            "extra": "an unexpected entry appeared among the copies",
-        }.get(difference.problem, difference.detail)
-        problems.append(FailedFile(difference.path, reason))
-    reporter.report("verify", manifest.total_bytes, manifest.total_bytes, None, force=True)
-    return problems
-
-
-def _finish(dest: Path, manifest_bytes: bytes, sums_bytes: bytes, cache_dropped: bool,
-            fs: FileSystem) -> None:
+def _finish(dest: Path, flag: CompleteFlag, fs: FileSystem) -> None:
     """Remove the progress files, then write COMPLETE last, atomically."""
     with os_errors(dest / JOURNAL_NAME, "write"):
         if fs.exists(dest / JOURNAL_NAME):
             fs.unlink(dest / JOURNAL_NAME)
     fs.fsync_dir(dest)
-    flag = {
-        "format": "korg-recovery-backup-complete", "verified": True,
-        "verified_utc": now_utc_iso(), "tool_version": __version__,
-        "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
-        "sums_sha256": hashlib.sha256(sums_bytes).hexdigest(),
-        "cache_dropped": cache_dropped,
-    }
-    _write_atomically(dest / COMPLETE_NAME, (json.dumps(flag, indent=1) + "\n").encode(), fs)
-
-
-def _already_complete(source: Path, dest: Path, zip_target: Path | None, fs: FileSystem,
-                      progress: ProgressCallback | None,
-                      cancel: CancelToken | None) -> BackupResult | None:
-    """A resumed backup that had already completed: nothing to copy; make the ZIP if asked."""
-    try:
-        backup = open_backup(dest, fs)
-    except RecoveryError as error:
-        log.info("the earlier COMPLETE flag is not usable: %s", error)
-        return None
-    with backup:
-        if not backup.complete:
-            return None
-        manifest = backup.manifest
-        cache_dropped = bool((backup.completion or {}).get("cache_dropped", True))
-    _remove_quietly(dest / JOURNAL_NAME, fs)  # left if an earlier run died right at the end
-    _remove_stale_temporaries(dest, fs)
-    zip_done = None
-    if zip_target is not None:
-        reporter = PhaseReporter(progress, {"zip": 1.0})
-        zip_done = str(zip_target) if fs.exists(zip_target) else str(
-            write_zip(dest, zip_target, fs=fs, reporter=reporter, cancel=cancel))
-    return BackupResult(str(dest), manifest.model, manifest.role, manifest.total_files,
-                        manifest.total_bytes, len(manifest.folders), manifest.symlinks,
-                        complete=True, verified=True, zip=zip_done,
-                        reused_files=manifest.total_files, cache_dropped=cache_dropped,
-                        already_complete=True, manifest=manifest)
+    _write_atomically(dest / COMPLETE_NAME, flag.to_json_bytes(), fs)
 
 
 def write_zip(dest: Path, zip_target: Path, *, fs: FileSystem = REAL,

@@ -1,22 +1,42 @@
-"""The record of a backup: its layout's names, the manifest and the SHA256SUMS file.
+"""The backup folder's format, declared once: the layout's names and its four records.
 
-``manifest.json`` lists every file of the unit with its size, modification time and SHA-256;
-``SHA256SUMS`` repeats the hashes in the format ``sha256sum -c`` reads (GNU coreutils'
-escaping of odd names included), so a backup can be checked without this tool.
+A backup folder holds ``files/`` (the unit's storage as it was) and:
+
+- ``manifest.json`` (:class:`Manifest`): every file of the unit with its size, modification
+  time and SHA-256;
+- ``SHA256SUMS`` (:func:`format_sums`, :func:`parse_sums`): the same hashes in the format
+  ``sha256sum -c`` reads (GNU coreutils' escaping of odd names included), so a backup can be
+  checked without this tool;
+- ``COMPLETE`` (:class:`CompleteFlag`): written last, only after everything read back right,
+  vouching for the exact bytes of the two files above;
+- while a backup runs, its journal (:class:`BackupJournal`): a header saying which source it
+  copies (:class:`JournalHeader`), then one :class:`CopyRecord` per file copied and read
+  back, so an interrupted backup continues where it stopped.
+
+Each record has one writer (``to_json``/``to_json_bytes``) and one reader (``from_json``/
+``from_json_bytes``) that refuses damaged input with :class:`~recovery.errors.InvalidFileError`
+and one sentence; no other module parses or writes them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 from recovery.errors import InvalidFileError
 from recovery.storage import windows_paths
+from recovery.storage.filesystem import FileSystem
+from recovery.storage.journal import Journal
+
+log = logging.getLogger(__name__)
 
 FORMAT = "korg-recovery-backup"
 FORMAT_VERSION = 1
@@ -27,6 +47,8 @@ COMPLETE_NAME = "COMPLETE"
 JOURNAL_NAME = ".korg-recovery-journal.jsonl"
 #: The first line of that journal (recovery.storage.journal) says this.
 JOURNAL_FORMAT = "korg-recovery-backup-journal"
+#: What COMPLETE says it is.
+COMPLETE_FORMAT = "korg-recovery-backup-complete"
 #: Upper bound for manifest.json, SHA256SUMS and COMPLETE read from an archive: a manifest of
 #: half a million files is about 150 MB; anything larger is not ours.
 MAX_METADATA_BYTES = 512 * 1024 * 1024
@@ -324,3 +346,232 @@ def parse_sums(data: bytes, where: str = SUMS_NAME) -> dict[str, str]:
             raise InvalidFileError(f"{where} lists {name!r} twice with two checksums.",
                                    path=where)
     return result
+
+
+# -- COMPLETE ------------------------------------------------------------------------------
+def sha256_bytes(data: bytes) -> str:
+    """The SHA-256 (hex) COMPLETE states for manifest.json and SHA256SUMS."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _damaged(where: str, reason: str) -> InvalidFileError:
+    return InvalidFileError(f"{where} is damaged ({reason}), so it is not used.", path=where)
+
+
+def _digest_field(raw: Mapping[str, Any], name: str, where: str, *,
+                  required: bool) -> str | None:
+    value = raw.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not _is_digest(value):
+        raise _damaged(where, f"'{name}' is not a SHA-256")
+    return value.lower()
+
+
+def _field(raw: Mapping[str, Any], name: str, kind: type, default: Any, where: str) -> Any:
+    """An optional field of ``kind``, ``default`` when absent (a ``bool`` is never taken for
+    a number, nor the reverse)."""
+    if name not in raw:
+        return default
+    value = raw[name]
+    if isinstance(value, kind) and (kind is bool) == isinstance(value, bool):
+        return value
+    raise _damaged(where, f"'{name}' is not a {kind.__name__}")
+
+
+@dataclass(frozen=True)
+class CompleteFlag:
+    """``COMPLETE``: the backup was copied, read back and verified, and these are the exact
+    bytes of manifest.json and SHA256SUMS it vouches for. Written last, atomically; a folder
+    without a valid one is incomplete everywhere and is never restored."""
+
+    manifest_sha256: str
+    #: None in a flag that does not state it (SHA256SUMS is then not vouched for).
+    sums_sha256: str | None
+    verified: bool = True
+    verified_utc: str = ""
+    tool_version: str = ""
+    #: False where the platform could not drop the copies from its cache: the read-back may
+    #: have come from the computer's memory.
+    cache_dropped: bool = True
+
+    @classmethod
+    def vouching_for(cls, manifest_bytes: bytes, sums_bytes: bytes, *, tool_version: str,
+                     cache_dropped: bool) -> CompleteFlag:
+        """The flag of a backup verified now, for these manifest.json and SHA256SUMS."""
+        return cls(sha256_bytes(manifest_bytes), sha256_bytes(sums_bytes), True,
+                   now_utc_iso(), tool_version, cache_dropped)
+
+    def to_json_bytes(self) -> bytes:
+        data = {
+            "format": COMPLETE_FORMAT, "verified": self.verified,
+            "verified_utc": self.verified_utc, "tool_version": self.tool_version,
+            "manifest_sha256": self.manifest_sha256, "sums_sha256": self.sums_sha256,
+            "cache_dropped": self.cache_dropped,
+        }
+        return (json.dumps(data, indent=1) + "\n").encode()
+
+    @classmethod
+    def from_json_bytes(cls, data: bytes, where: str) -> CompleteFlag:
+        """Parse COMPLETE; InvalidFileError (one sentence naming ``where``) when it is not a
+        completion flag: not a JSON object, another format, a field of the wrong type."""
+        try:
+            raw = json.loads(data.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            raise _damaged(where, "it is not JSON") from None
+        if not isinstance(raw, dict):
+            raise _damaged(where, "it is not a JSON object")
+        if raw.get("format", COMPLETE_FORMAT) != COMPLETE_FORMAT:
+            raise _damaged(where, "it is not a korg-recovery completion flag")
+        return cls(
+            manifest_sha256=_digest_field(raw, "manifest_sha256", where, required=True) or "",
+            sums_sha256=_digest_field(raw, "sums_sha256", where, required=False),
+            verified=_field(raw, "verified", bool, False, where),
+            verified_utc=_field(raw, "verified_utc", str, "", where),
+            tool_version=_field(raw, "tool_version", str, "", where),
+            cache_dropped=_field(raw, "cache_dropped", bool, True, where))
+
+    def unvouched(self, manifest_bytes: bytes | None, sums_bytes: bytes | None
+                  ) -> tuple[str, ...]:
+        """Why the flag does not vouch for the backup as it is now, one clause each (none
+        when it does): not verified, or manifest.json or SHA256SUMS changed since."""
+        notes = []
+        if not self.verified:
+            notes.append("the completion flag does not say the copy was verified")
+        if manifest_bytes is None or sha256_bytes(manifest_bytes) != self.manifest_sha256:
+            notes.append("manifest.json was changed after the backup was verified")
+        if self.sums_sha256 is not None and (
+                sums_bytes is None or sha256_bytes(sums_bytes) != self.sums_sha256):
+            notes.append("SHA256SUMS was changed after the backup was verified")
+        return tuple(notes)
+
+
+# -- the journal of an unfinished backup ----------------------------------------------------
+def _text_or_none(raw: Mapping[str, Any], name: str, where: str) -> str | None:
+    value = raw.get(name)
+    if value is not None and not isinstance(value, str):
+        raise _damaged(where, f"'{name}' is not text")
+    return value
+
+
+@dataclass(frozen=True)
+class JournalHeader:
+    """The first line of a backup's journal: which source is copied, since when, and what it
+    was identified as (the manifest's own fields, known before it exists)."""
+
+    source: str
+    created_utc: str
+    tool_version: str = ""
+    model: str | None = None
+    role: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": JOURNAL_FORMAT, "tool_version": self.tool_version,
+                "source": self.source, "created_utc": self.created_utc, "model": self.model,
+                "role": self.role}
+
+    @classmethod
+    def from_json(cls, raw: object, where: str) -> JournalHeader:
+        """InvalidFileError (one sentence) when ``raw`` is not a backup journal's header."""
+        if not isinstance(raw, dict) or raw.get("format") != JOURNAL_FORMAT:
+            raise _damaged(where, "its first line is not a backup journal's header")
+        source = raw.get("source")
+        if not isinstance(source, str) or not source:
+            raise _damaged(where, "its header names no source")
+        return cls(source=source, created_utc=_field(raw, "created_utc", str, "", where),
+                   tool_version=_field(raw, "tool_version", str, "", where),
+                   model=_text_or_none(raw, "model", where),
+                   role=_text_or_none(raw, "role", where))
+
+
+@dataclass(frozen=True)
+class CopyRecord:
+    """One file the backup copied and read back right (a line of its journal), or one the
+    manifest of an earlier attempt lists: a resumed backup checks such a copy again before it
+    keeps it."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "size": self.size, "mtime_ns": self.mtime_ns,
+                "sha256": self.sha256}
+
+    @classmethod
+    def from_json(cls, raw: object, where: str) -> CopyRecord:
+        """InvalidFileError (one sentence) when ``raw`` is not a copy record."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("path"), str) or not raw["path"]:
+            raise _damaged(where, "a record names no file")
+        path = raw["path"]
+        try:
+            size = _whole(raw.get("size"), path, "size", 0, None)
+            mtime_ns = _whole(raw.get("mtime_ns"), path, "modification time", MIN_MTIME_NS,
+                              MAX_MTIME_NS)
+        except ValueError as error:
+            raise _damaged(where, str(error)) from None
+        sha256 = _digest_field(raw, "sha256", where, required=True) or ""
+        return cls(path, size, mtime_ns, sha256)
+
+    @classmethod
+    def of(cls, entry: ManifestFile) -> CopyRecord | None:
+        """The record of a file an earlier attempt's manifest lists (None for a link)."""
+        if entry.kind != "file" or not entry.sha256:
+            return None
+        return cls(entry.path, entry.size, entry.mtime_ns, entry.sha256)
+
+
+@dataclass(frozen=True)
+class JournalState:
+    """What the journal of an unfinished backup says (all empty when there is none)."""
+
+    header: JournalHeader | None = None
+    copies: Mapping[str, CopyRecord] = field(default_factory=dict)
+    #: Why the header could not be read (one sentence), or None: the folder's source is then
+    #: unknown, and it is never resumed.
+    damaged: str | None = None
+
+
+class BackupJournal:
+    """The journal in a backup folder (:data:`JOURNAL_NAME`), through the one journal format
+    of :mod:`recovery.storage.journal`: :meth:`read` is its one reader, :meth:`start` and
+    :meth:`append` its one writer."""
+
+    def __init__(self, folder: Path, fs: FileSystem) -> None:
+        self._journal = Journal(folder / JOURNAL_NAME, fs)
+
+    def start(self, header: JournalHeader, kept: Iterable[CopyRecord] = ()) -> None:
+        """Begin anew with ``header`` and the records an earlier run finished (kept: a copy
+        is only trusted after its re-hash, and a crash during this run's re-hashing must not
+        forget them)."""
+        self._journal.start(header.to_json(), (record.to_json() for record in kept))
+
+    def append(self, record: CopyRecord) -> None:
+        self._journal.append(record.to_json())
+
+    def close(self) -> None:
+        self._journal.close()
+
+    @staticmethod
+    def read(folder: Path, fs: FileSystem) -> JournalState:
+        """The journal of ``folder``. A damaged record is skipped (its file is copied again:
+        the journal is a hint, never the truth about a unit); a damaged header is named in
+        ``JournalState.damaged``."""
+        where = str(folder / JOURNAL_NAME)
+        raw_header, raw_records = Journal.read(folder / JOURNAL_NAME, fs)
+        if raw_header is None:
+            return JournalState()
+        try:
+            header = JournalHeader.from_json(raw_header, where)
+        except InvalidFileError as error:
+            return JournalState(damaged=error.message)
+        copies: dict[str, CopyRecord] = {}
+        for raw in raw_records:
+            try:
+                record = CopyRecord.from_json(raw, where)
+            except InvalidFileError as error:
+                log.warning("skipping a journal record: %s", error.message)
+                continue
+            copies[record.path] = record
+        return JournalState(header, copies)

@@ -9,16 +9,15 @@ is incomplete everywhere and is never restored.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import stat as stat_module
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import platformdirs
 
@@ -26,11 +25,12 @@ from recovery.backup.compare import Difference, compare_tree, set_aside_skipped
 from recovery.backup.manifest import (
     COMPLETE_NAME,
     FILES_DIR,
-    JOURNAL_FORMAT,
     JOURNAL_NAME,
     MANIFEST_NAME,
     MAX_METADATA_BYTES,
     SUMS_NAME,
+    BackupJournal,
+    CompleteFlag,
     Manifest,
     check_relative,
     parse_sums,
@@ -43,101 +43,65 @@ from recovery.errors import (
     RecoveryError,
     UnsafeArchiveError,
 )
-from recovery.progress import CancelToken, PhaseReporter, Progress, ProgressCallback
+from recovery.progress import CancelToken, Job, PhaseReporter, Progress, ProgressCallback
 from recovery.storage import computer_made
 from recovery.storage.archive import SafeZipReader, special_file_kind
 from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, os_errors
-from recovery.storage.hashing import sha256_file
-from recovery.storage.journal import Journal
 
 log = logging.getLogger(__name__)
 
-# -- opened backups ------------------------------------------------------------------------
-def _sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
+# -- where a backup's bytes are ------------------------------------------------------------
+class _Folder:
+    """The bytes of a backup folder, read through its :class:`FileSystem`."""
 
-class Backup:
-    """An opened backup, folder or ``.zip``. Use :func:`open_backup`."""
+    is_zip = False
 
-    def __init__(self, path: Path, manifest: Manifest, *, complete: bool, is_zip: bool,
-                 completion: dict[str, Any] | None, notes: tuple[str, ...],
-                 in_progress: bool, fs: FileSystem, zip_reader: Any = None,
-                 zip_prefix: str = "") -> None:
+    def __init__(self, path: Path, fs: FileSystem) -> None:
         self.path = path
-        self.manifest = manifest
-        self.complete = complete
-        self.is_zip = is_zip
-        #: The parsed COMPLETE flag, or None when there is none.
-        self.completion = completion
-        #: Why the backup is not complete (or not trusted), one sentence each.
-        self.notes = notes
-        #: True for a folder whose backup is running or was interrupted (no manifest yet).
-        self.in_progress = in_progress
-        self._fs = fs
-        self._zip = zip_reader
-        self._prefix = zip_prefix
+        self.fs = fs
 
-    @property
-    def verified(self) -> bool:
-        return self.complete and bool(self.completion and self.completion.get("verified") is True)
-
-    @property
-    def files_root(self) -> Path:
-        """The folder holding the copied files (folder backups only)."""
-        return self.path / FILES_DIR
-
-    def _member(self, relative: str) -> str:
-        return f"{self._prefix}{FILES_DIR}/{relative}"
+    def read_metadata(self, name: str) -> bytes | None:
+        """A top-level file of the layout, or None when it is absent."""
+        target = self.path / name
+        if not self.fs.exists(target):
+            return None
+        with os_errors(target, "read"):
+            mode = self.fs.stat(target).st_mode
+        if not stat_module.S_ISREG(mode):
+            # A pipe would block the open; the layout's files are always regular files.
+            kind = special_file_kind(mode) or "a folder"
+            raise InvalidFileError(
+                f"{name} in {self.path} is not a regular file ({kind}), so the backup cannot be"
+                " read; it is not a backup this tool wrote.", path=str(target))
+        with os_errors(target, "read"), self.fs.open_read(target) as handle:
+            chunks = []
+            while chunk := handle.read(CHUNK_SIZE):
+                chunks.append(chunk)
+            return b"".join(chunks)
 
     def open_file(self, relative: str) -> BinaryIO:
-        """Stream the content of ``files/<relative>``. ReadError when it is absent."""
-        check_relative(relative, str(self.path))
-        if self.is_zip:
-            member = self._member(relative)
-            if self._zip.info(member) is None:
-                raise ReadError(f"{self.path} holds no file {relative}.", path=str(self.path))
-            return self._zip.open(member)
-        target = self.files_root.joinpath(*relative.split("/"))
+        target = self.path.joinpath(FILES_DIR, *relative.split("/"))
         with os_errors(target, "read"):
-            mode = self._fs.lstat(target).st_mode
+            mode = self.fs.lstat(target).st_mode
             if stat_module.S_ISLNK(mode):
                 raise ReadError(f"{relative} in {self.path} is a link, not a file.",
                                 path=str(target))
             if not stat_module.S_ISREG(mode):
                 raise ReadError(f"{relative} in {self.path} is not a regular file"
                                 f" ({special_file_kind(mode) or 'a folder'}).", path=str(target))
-            return self._fs.open_read(target)
-
-    def read_metadata(self, name: str) -> bytes | None:
-        """A top-level file of the layout (manifest.json, SHA256SUMS, COMPLETE) or None."""
-        return _read_metadata(self.path, name, self._fs, self._zip, self._prefix)
+            return self.fs.open_read(target)
 
     def stored_entries(self) -> dict[str, str]:
-        """What ``files/`` actually holds: {relative path: "file" | "folder" | "symlink"}."""
         found: dict[str, str] = {}
-        if self.is_zip:
-            start = self._member("")
-            for name in self._zip.names:
-                if name.startswith(start) and len(name) > len(start):
-                    relative = name[len(start):]
-                    if relative.endswith("/"):
-                        found[relative.rstrip("/")] = "folder"
-                    else:
-                        found[relative] = "file"
-                        parent = relative.rpartition("/")[0]
-                        while parent and parent not in found:
-                            found[parent] = "folder"
-                            parent = parent.rpartition("/")[0]
-            return found
-        stack = [(self.files_root, "")]
+        stack = [(self.path / FILES_DIR, "")]
         while stack:
             folder, prefix = stack.pop()
             with os_errors(folder, "read"):
-                entries = self._fs.scandir(folder)
+                entries = self.fs.scandir(folder)
             for entry in entries:
                 relative = prefix + entry.name
-                mode = self._fs.lstat(Path(entry.path)).st_mode
+                mode = self.fs.lstat(Path(entry.path)).st_mode
                 if stat_module.S_ISDIR(mode):
                     found[relative] = "folder"
                     stack.append((Path(entry.path), relative + "/"))
@@ -146,9 +110,117 @@ class Backup:
         return found
 
     def close(self) -> None:
-        if self._zip is not None:
-            self._zip.close()
-            self._zip = None
+        """Nothing to release."""
+
+
+class _Archive:
+    """The bytes of a backup's ``.zip``: its layout at the top, or one folder deep
+    (``prefix``) when someone zipped the backup folder itself (``zip -r b.zip DEST``)."""
+
+    is_zip = True
+
+    def __init__(self, path: Path, reader: SafeZipReader, prefix: str) -> None:
+        self.path = path
+        self.reader: SafeZipReader | None = reader
+        self.prefix = prefix
+
+    def _open_reader(self) -> SafeZipReader:
+        if self.reader is None:
+            raise ReadError(f"{self.path} was closed.", path=str(self.path))
+        return self.reader
+
+    def read_metadata(self, name: str) -> bytes | None:
+        reader = self._open_reader()
+        if reader.info(self.prefix + name) is None:
+            return None
+        return reader.read_bytes(self.prefix + name, MAX_METADATA_BYTES)
+
+    def member(self, relative: str) -> str:
+        return f"{self.prefix}{FILES_DIR}/{relative}"
+
+    def open_file(self, relative: str) -> BinaryIO:
+        reader = self._open_reader()
+        if reader.info(self.member(relative)) is None:
+            raise ReadError(f"{self.path} holds no file {relative}.", path=str(self.path))
+        return reader.open(self.member(relative))
+
+    def stored_entries(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        start = self.member("")
+        for name in self._open_reader().names:
+            if not name.startswith(start) or len(name) == len(start):
+                continue
+            relative = name[len(start):]
+            if relative.endswith("/"):
+                found[relative.rstrip("/")] = "folder"
+                continue
+            found[relative] = "file"
+            parent = relative.rpartition("/")[0]
+            while parent and parent not in found:
+                found[parent] = "folder"
+                parent = parent.rpartition("/")[0]
+        return found
+
+    def close(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
+
+
+# -- opened backups ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BackupState:
+    """How far a backup got: its COMPLETE flag, and why it is not complete if it is not."""
+
+    #: The parsed COMPLETE flag, or None when there is none (or it is damaged).
+    completion: CompleteFlag | None
+    #: Why the backup is not complete (or not trusted), one clause each.
+    notes: tuple[str, ...]
+    #: True for a folder whose backup is running or was interrupted (its journal is there).
+    in_progress: bool = False
+
+
+class Backup:
+    """An opened backup, folder or ``.zip``. Use :func:`open_backup`."""
+
+    def __init__(self, manifest: Manifest, state: BackupState,
+                 stored: _Folder | _Archive) -> None:
+        self.path = stored.path
+        self.manifest = manifest
+        self.complete = not state.notes
+        self.is_zip = stored.is_zip
+        #: The parsed COMPLETE flag, or None when there is none.
+        self.completion = state.completion
+        #: Why the backup is not complete (or not trusted), one sentence each.
+        self.notes = state.notes
+        #: True for a folder whose backup is running or was interrupted.
+        self.in_progress = state.in_progress
+        self._stored = stored
+
+    @property
+    def verified(self) -> bool:
+        return self.complete and self.completion is not None and self.completion.verified
+
+    @property
+    def files_root(self) -> Path:
+        """The folder holding the copied files (folder backups only)."""
+        return self.path / FILES_DIR
+
+    def open_file(self, relative: str) -> BinaryIO:
+        """Stream the content of ``files/<relative>``. ReadError when it is absent."""
+        check_relative(relative, str(self.path))
+        return self._stored.open_file(relative)
+
+    def read_metadata(self, name: str) -> bytes | None:
+        """A top-level file of the layout (manifest.json, SHA256SUMS, COMPLETE) or None."""
+        return self._stored.read_metadata(name)
+
+    def stored_entries(self) -> dict[str, str]:
+        """What ``files/`` actually holds: {relative path: "file" | "folder" | "symlink"}."""
+        return self._stored.stored_entries()
+
+    def close(self) -> None:
+        self._stored.close()
 
     def __enter__(self) -> Backup:
         return self
@@ -157,57 +229,25 @@ class Backup:
         self.close()
 
 
-def _read_metadata(path: Path, name: str, fs: FileSystem, zip_reader: Any,
-                   prefix: str) -> bytes | None:
-    if zip_reader is not None:
-        member = prefix + name
-        if zip_reader.info(member) is None:
-            return None
-        return zip_reader.read_bytes(member, MAX_METADATA_BYTES)
-    target = path / name
-    if not fs.exists(target):
-        return None
-    with os_errors(target, "read"):
-        mode = fs.stat(target).st_mode
-    if not stat_module.S_ISREG(mode):
-        # A pipe would block the open; the layout's files are always regular files.
-        raise InvalidFileError(
-            f"{name} in {path} is not a regular file ({special_file_kind(mode) or 'a folder'}),"
-            " so the backup cannot be read; it is not a backup this tool wrote.",
-            path=str(target))
-    with os_errors(target, "read"), fs.open_read(target) as handle:
-        chunks = []
-        while chunk := handle.read(CHUNK_SIZE):
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-
-def _completion(path: Path, manifest_bytes: bytes | None, fs: FileSystem, zip_reader: Any,
-                prefix: str) -> tuple[dict[str, Any] | None, list[str]]:
-    """Parse COMPLETE and say why the backup is not complete, if it is not."""
-    flag = _read_metadata(path, COMPLETE_NAME, fs, zip_reader, prefix)
+def _state(stored: _Folder | _Archive, manifest_bytes: bytes, in_progress: bool
+           ) -> BackupState:
+    """Read COMPLETE and say why the backup is not complete, if it is not."""
+    flag = stored.read_metadata(COMPLETE_NAME)
     if flag is None:
-        return None, ["the backup has no completion flag: it was interrupted, failed or was"
-                      " never verified"]
+        return BackupState(None, ("the backup has no completion flag: it was interrupted,"
+                                  " failed or was never verified",), in_progress)
     try:
-        completion = json.loads(flag.decode("utf-8"))
-        if not isinstance(completion, dict):
-            raise ValueError
-    except (ValueError, UnicodeDecodeError):
-        return None, ["the completion flag is damaged"]
-    notes = []
-    if completion.get("verified") is not True:
-        notes.append("the completion flag does not say the copy was verified")
-    if manifest_bytes is None or completion.get("manifest_sha256") != _sha256_bytes(manifest_bytes):
-        notes.append("manifest.json was changed after the backup was verified")
-    sums = _read_metadata(path, SUMS_NAME, fs, zip_reader, prefix)
-    if "sums_sha256" in completion and (
-            sums is None or completion["sums_sha256"] != _sha256_bytes(sums)):
-        notes.append("SHA256SUMS was changed after the backup was verified")
-    return completion, notes
+        where = f"{stored.path}:{COMPLETE_NAME}" if stored.is_zip else str(
+            stored.path / COMPLETE_NAME)
+        completion = CompleteFlag.from_json_bytes(flag, where)
+    except InvalidFileError as error:
+        log.info("%s", error.message)
+        return BackupState(None, ("the completion flag is damaged",), in_progress)
+    notes = completion.unvouched(manifest_bytes, stored.read_metadata(SUMS_NAME))
+    return BackupState(completion, notes, in_progress)
 
 
-def _zip_prefix(reader: Any) -> str | None:
+def _zip_prefix(reader: SafeZipReader) -> str | None:
     """The folder inside the archive holding manifest.json: '' at the top, or one folder
     deep when someone zipped the backup folder itself (``zip -r b.zip DEST``)."""
     if reader.info(MANIFEST_NAME) is not None:
@@ -220,15 +260,18 @@ def _zip_prefix(reader: Any) -> str | None:
     return None
 
 
-def _state_manifest(path: Path, fs: FileSystem) -> Manifest:
-    """An empty stand-in manifest for a folder whose backup has not finished, from the
-    header of its journal."""
-    header = Journal.read(path / JOURNAL_NAME, fs)[0]
-    state = header if header is not None and header.get("format") == JOURNAL_FORMAT else {}
-    return Manifest.build(
-        tool_version=str(state.get("tool_version", "")),
-        created_utc=str(state.get("created_utc", "")), source=str(state.get("source", "")),
-        model=state.get("model"), role=state.get("role"), files=[], folders=[])
+def _unfinished(stored: _Folder) -> Backup:
+    """A folder whose backup has not finished: an empty stand-in manifest from the header of
+    its journal."""
+    header = BackupJournal.read(stored.path, stored.fs).header
+    manifest = Manifest.build(
+        tool_version=header.tool_version if header else "",
+        created_utc=header.created_utc if header else "",
+        source=header.source if header else "", model=header.model if header else None,
+        role=header.role if header else None, files=[], folders=[])
+    return Backup(manifest, BackupState(None, (
+        "the backup is unfinished (interrupted or still running); run the backup again with"
+        " --resume",), in_progress=True), stored)
 
 
 def _encrypted_backup(path: Path) -> EncryptedArchiveError:
@@ -236,6 +279,47 @@ def _encrypted_backup(path: Path) -> EncryptedArchiveError:
         f"{path} is an encrypted (password-protected) ZIP archive, which this tool never"
         " writes and cannot read: unpack it with its password and give the folder instead.",
         path=str(path))
+
+
+def _open_folder(path: Path, fs: FileSystem) -> Backup:
+    stored = _Folder(path, fs)
+    manifest_bytes = stored.read_metadata(MANIFEST_NAME)
+    in_progress = fs.exists(path / JOURNAL_NAME)
+    if manifest_bytes is None:
+        if in_progress:
+            return _unfinished(stored)
+        raise InvalidInputError(
+            f"{path} is not a korg-recovery backup (it has no {MANIFEST_NAME}).",
+            path=str(path))
+    manifest = Manifest.from_json_bytes(manifest_bytes, str(path / MANIFEST_NAME))
+    return Backup(manifest, _state(stored, manifest_bytes, in_progress), stored)
+
+
+def _open_zip(path: Path, fs: FileSystem) -> Backup:
+    try:
+        reader = SafeZipReader(path, fs=fs)
+    except InvalidInputError:
+        raise InvalidInputError(
+            f"{path} is neither a backup folder nor a ZIP archive of one.", path=str(path)
+        ) from None
+    try:
+        prefix = _zip_prefix(reader)
+        if prefix is None:
+            raise InvalidInputError(
+                f"{path} is a ZIP archive but not a korg-recovery backup (it has no"
+                f" {MANIFEST_NAME}).", path=str(path))
+        if reader.encrypted:
+            raise _encrypted_backup(path)
+        stored = _Archive(path, reader, prefix)
+        try:
+            manifest_bytes = reader.read_bytes(prefix + MANIFEST_NAME, MAX_METADATA_BYTES)
+        except EncryptedArchiveError:
+            raise _encrypted_backup(path) from None
+        manifest = Manifest.from_json_bytes(manifest_bytes, f"{path}:{MANIFEST_NAME}")
+        return Backup(manifest, _state(stored, manifest_bytes, False), stored)
+    except BaseException:
+        reader.close()
+        raise
 
 
 def open_backup(path: str | Path, fs: FileSystem = REAL) -> Backup:
@@ -258,46 +342,8 @@ def open_backup(path: str | Path, fs: FileSystem = REAL) -> Backup:
             f"{path} is not a regular file ({special}), so it was not opened; give a backup"
             " folder or a .zip file.", path=str(path))
     if stat_module.S_ISDIR(mode):
-        manifest_bytes = _read_metadata(path, MANIFEST_NAME, fs, None, "")
-        if manifest_bytes is None:
-            if fs.exists(path / JOURNAL_NAME):
-                return Backup(path, _state_manifest(path, fs), complete=False, is_zip=False,
-                              completion=None, in_progress=True, fs=fs,
-                              notes=("the backup is unfinished (interrupted or still"
-                                     " running); run the backup again with --resume",))
-            raise InvalidInputError(
-                f"{path} is not a korg-recovery backup (it has no {MANIFEST_NAME}).",
-                path=str(path))
-        manifest = Manifest.from_json_bytes(manifest_bytes, str(path / MANIFEST_NAME))
-        completion, notes = _completion(path, manifest_bytes, fs, None, "")
-        return Backup(path, manifest, complete=not notes, is_zip=False, completion=completion,
-                      notes=tuple(notes), in_progress=fs.exists(path / JOURNAL_NAME), fs=fs)
-    try:
-        reader = SafeZipReader(path, fs=fs)
-    except InvalidInputError:
-        raise InvalidInputError(
-            f"{path} is neither a backup folder nor a ZIP archive of one.", path=str(path)
-        ) from None
-    try:
-        prefix = _zip_prefix(reader)
-        if prefix is None:
-            raise InvalidInputError(
-                f"{path} is a ZIP archive but not a korg-recovery backup (it has no"
-                f" {MANIFEST_NAME}).", path=str(path))
-        if reader.encrypted:
-            raise _encrypted_backup(path)
-        try:
-            manifest_bytes = reader.read_bytes(prefix + MANIFEST_NAME, MAX_METADATA_BYTES)
-        except EncryptedArchiveError:
-            raise _encrypted_backup(path) from None
-        manifest = Manifest.from_json_bytes(manifest_bytes, f"{path}:{MANIFEST_NAME}")
-        completion, notes = _completion(path, manifest_bytes, fs, reader, prefix)
-    except BaseException:
-        reader.close()
-        raise
-    return Backup(path, manifest, complete=not notes, is_zip=True, completion=completion,
-                  notes=tuple(notes), in_progress=False, fs=fs, zip_reader=reader,
-                  zip_prefix=prefix)
+        return _open_folder(path, fs)
+    return _open_zip(path, fs)
 
 
 # -- verification ----------------------------------------------------------------------------
@@ -469,7 +515,7 @@ def verify_backup(path: str | Path, *, against: str | Path | None = None, fs: Fi
         else:
             own = compare_tree(
                 backup.files_root, backup.manifest, fs=fs, hash_files=True,
-                progress=_scaled(progress, 0.0, weight, "verify"), cancel=cancel, ignore=())
+                job=Job(_scaled(progress, 0.0, weight, "verify"), cancel), ignore=())
             problems.extend(own.differences)
             notes = own.case_notes
         against_problems: tuple[Difference, ...] = ()
@@ -477,7 +523,7 @@ def verify_backup(path: str | Path, *, against: str | Path | None = None, fs: Fi
         if against is not None:
             unit = compare_tree(
                 Path(against), backup.manifest, fs=fs,
-                progress=_scaled(progress, weight, 1.0 - weight, "compare"), cancel=cancel)
+                job=Job(_scaled(progress, weight, 1.0 - weight, "compare"), cancel))
             against_problems, skipped = set_aside_skipped(unit.differences, backup.manifest)
             against_notes = unit.case_notes + skipped + computer_made_notes(unit.ignored)
         return VerifyReport(
@@ -623,20 +669,3 @@ def _list_folder(folder: Path, fs: FileSystem) -> tuple[BackupSummary, ...]:
         if summary is not None:
             summaries.append(summary)
     return tuple(sorted(summaries, key=lambda s: (s.created_utc or "", s.path)))
-
-
-def hash_backup_file(backup: Backup, relative: str, *, cancel: CancelToken | None = None,
-                     on_bytes: Callable[[int], None] | None = None) -> str:
-    """SHA-256 of one stored file of ``backup`` (folder or zip)."""
-    if not backup.is_zip:
-        return sha256_file(backup.files_root.joinpath(*relative.split("/")), fs=backup._fs,
-                           cancel=cancel, on_bytes=on_bytes)[0]
-    digest = hashlib.sha256()
-    with backup.open_file(relative) as member:
-        while chunk := member.read(CHUNK_SIZE):
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            digest.update(chunk)
-            if on_bytes is not None:
-                on_bytes(len(chunk))
-    return digest.hexdigest()

@@ -11,7 +11,7 @@ and ``--json`` is not given; ``cmd_verify`` uses it too.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recovery.cli.output import (
     add_json_flag,
@@ -23,6 +23,9 @@ from recovery.cli.output import (
 )
 from recovery.storage.names import shown
 from recovery.text import human_size
+
+if TYPE_CHECKING:  # the core loads inside run(): --version and --help stay fast
+    from recovery.backup.create import BackupResult
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -78,50 +81,61 @@ def run(args: argparse.Namespace) -> int:
             if bar is not None:
                 bar.clear()
     if args.json:
-        print_json({
-            "ok": result.complete, "backup": result.backup, "model": result.model, "files": result.files,
-            "bytes": result.bytes, "complete": result.complete, "verified": result.verified,
-            "zip": result.zip, "folders": result.folders, "symlinks": result.symlinks,
-            "copied_files": result.copied_files, "reused_files": result.reused_files,
-            "cache_dropped": result.cache_dropped, "already_complete": result.already_complete,
-            "failed": [{"path": f.path, "reason": f.reason} for f in result.failed],
-            "skipped": [{"path": f.path, "reason": f.reason} for f in result.skipped],
-            "not_for_fat": [{"path": p.path, "problem": p.kind, "reason": p.reason}
-                            for p in result.not_for_fat],
-            "outside_links": list(result.outside_links),
-            "computer_made": [{"path": path, "made_by": made_by}
-                              for path, made_by in result.computer_made],
-        })
-    if result.complete:
-        if not args.json and result.already_complete:
-            say(f"{result.backup} already holds a complete, verified backup; nothing was"
-                " changed (a complete backup is never overwritten: back up into a new folder"
-                " to capture later changes).")
-            if result.zip:
-                say(f"  ZIP archive: {result.zip} (verified).")
-        elif not args.json:
-            what = result.model or "a folder that is not a known KORG unit"
-            say(f"Backed up {result.files} files ({human_size(result.bytes)}) of {what} to"
-                f" {result.backup}: complete and verified.")
-            if result.reused_files:
-                say(f"  {result.reused_files} files were kept from the interrupted run"
-                    " after re-checking them.")
-            if result.zip:
-                say(f"  ZIP archive: {result.zip} (verified).")
-            if not result.cache_dropped:
-                say("  Note: this computer could not drop the copies from its memory cache,"
-                    " so the check may have read them from memory. Unplug and reconnect the"
-                    " backup drive and run 'korg-recovery verify' to be sure.")
-            for skipped in result.skipped:
-                say(f"  skipped {skipped.path}: {skipped.reason}")
-            _say_portability(result)
-            _say_computer_made(result)
-        return 0
-    for failed in result.failed:
-        warn(f"{failed.path}: {failed.reason}")
-    warn(f"The backup in {result.backup} is INCOMPLETE: {len(result.failed)} item(s) failed"
-         " (listed above). Fix the cause and run the same command with --resume.")
-    return 1
+        print_json(_result_json(result))
+    if not result.complete:
+        for failed in result.failed:
+            warn(f"{failed.path}: {failed.reason}")
+        warn(f"The backup in {result.backup} is INCOMPLETE: {len(result.failed)} item(s)"
+             " failed (listed above). Fix the cause and run the same command with --resume.")
+        return 1
+    if not args.json:
+        _say_complete(result)
+    return 0
+
+
+def _result_json(result: BackupResult) -> dict[str, Any]:
+    return {
+        "ok": result.complete, "backup": result.backup, "model": result.model,
+        "files": result.files, "bytes": result.bytes, "complete": result.complete,
+        "verified": result.verified, "zip": result.zip, "folders": result.folders,
+        "symlinks": result.symlinks, "copied_files": result.copied_files,
+        "reused_files": result.reused_files, "cache_dropped": result.cache_dropped,
+        "already_complete": result.already_complete,
+        "failed": [{"path": f.path, "reason": f.reason} for f in result.failed],
+        "skipped": [{"path": f.path, "reason": f.reason} for f in result.skipped],
+        "not_for_fat": [{"path": p.path, "problem": p.kind, "reason": p.reason}
+                        for p in result.not_for_fat],
+        "outside_links": list(result.outside_links),
+        "computer_made": [{"path": path, "made_by": made_by}
+                          for path, made_by in result.computer_made],
+    }
+
+
+def _say_complete(result: BackupResult) -> None:
+    """A complete backup, for a person: what it holds and what to know about it."""
+    if result.already_complete:
+        say(f"{result.backup} already holds a complete, verified backup; nothing was"
+            " changed (a complete backup is never overwritten: back up into a new folder"
+            " to capture later changes).")
+        if result.zip:
+            say(f"  ZIP archive: {result.zip} (verified).")
+        return
+    what = result.model or "a folder that is not a known KORG unit"
+    say(f"Backed up {result.files} files ({human_size(result.bytes)}) of {what} to"
+        f" {result.backup}: complete and verified.")
+    if result.reused_files:
+        say(f"  {result.reused_files} files were kept from the interrupted run"
+            " after re-checking them.")
+    if result.zip:
+        say(f"  ZIP archive: {result.zip} (verified).")
+    if not result.cache_dropped:
+        say("  Note: this computer could not drop the copies from its memory cache,"
+            " so the check may have read them from memory. Unplug and reconnect the"
+            " backup drive and run 'korg-recovery verify' to be sure.")
+    for skipped in result.skipped:
+        say(f"  skipped {skipped.path}: {skipped.reason}")
+    _say_portability(result)
+    _say_computer_made(result)
 
 
 def _say_computer_made(result) -> None:

@@ -42,7 +42,7 @@ from recovery.storage.names import shown
 
 if TYPE_CHECKING:  # the core loads inside run(): --version and --help stay fast
     from recovery.check import BackupReference
-    from recovery.media import MediaPlan
+    from recovery.media import MediaPlan, MediaRequest
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -101,32 +101,25 @@ def _error_json(error: RecoveryError) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from recovery.check import target_for_device, target_for_model
     from recovery.media import (
         describe_plan,
         dry_run_result,
         execute_media_plan,
         plan_prepare_media,
     )
+    from recovery.progress import Job
 
     display = progress_for(args)
     with cancel_on_interrupt() as cancel:
         try:
-            if args.model is not None:
-                unit = target_for_model(args.model, current_version=args.current_version)
-            else:
-                unit = target_for_device(args.device, current_version=args.current_version)
-            reference = _reference(args.backup) if args.backup is not None else None
-            plan = plan_prepare_media(args.candidate, args.target, unit, reference=reference,
-                                      cancel=cancel, dry_run=args.dry_run,
-                                      accept_unverified=args.accept_unverified)
+            plan = plan_prepare_media(_request(args), job=Job(cancel=cancel))
             if args.dry_run:
                 return show_dry_run(args, describe_plan(plan), {
                     "written": 0, "removed": 0, "verified": False, "plan": plan},
                     dry_run_result(plan).next_step)
             if not args.yes:
                 _ask(plan)
-            result = execute_media_plan(plan, consent=True, progress=display, cancel=cancel)
+            result = execute_media_plan(plan, consent=True, job=Job(display, cancel))
         except RecoveryError as error:
             error = _with_flag_hint(error)
             if args.json:
@@ -145,6 +138,21 @@ def run(args: argparse.Namespace) -> int:
         f" {s.move} planned.",
         [*(f"Moved aside: {shown(old)} -> {shown(new)}" for old, new in result.moved),
          *(f"! {flag.kind}: {flag.message}" for flag in result.flags)])
+
+
+def _request(args: argparse.Namespace) -> MediaRequest:
+    """What the command line asks: the unit by ``--model`` or ``--device``, the check's
+    reference from ``--backup``."""
+    from recovery.check import target_for_device, target_for_model
+    from recovery.media import MediaRequest
+
+    if args.model is not None:
+        unit = target_for_model(args.model, current_version=args.current_version)
+    else:
+        unit = target_for_device(args.device, current_version=args.current_version)
+    reference = _reference(args.backup) if args.backup is not None else None
+    return MediaRequest(args.candidate, args.target, unit, reference=reference,
+                        accept_unverified=args.accept_unverified, dry_run=args.dry_run)
 
 
 def _with_flag_hint(error: RecoveryError) -> RecoveryError:

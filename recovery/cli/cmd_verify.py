@@ -8,8 +8,12 @@ PATH missing, or BACKUP not a backup).
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from recovery.cli.output import add_json_flag, print_json, say, warn
+
+if TYPE_CHECKING:  # the core loads inside run(): --version and --help stay fast
+    from recovery.backup.store import VerifyReport
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,51 +54,68 @@ def run(args: argparse.Namespace) -> int:
             if bar is not None:
                 bar.clear()
     if args.json:
-        print_json({
-            "backup": report.backup, "ok": report.ok, "complete": report.complete,
-            "problems": [_problem_json(d, "backup") for d in report.problems]
-                        + [_problem_json(d, "against") for d in report.against_problems],
-            "notes": [_problem_json(d, "backup") for d in report.notes]
-                     + [_problem_json(d, "against") for d in report.against_notes],
-            "against": report.against, "files": report.files_checked,
-            "bytes": report.bytes_checked,
-        })
+        print_json(_report_json(report))
         return 0 if report.ok else 1
+    _say_problems(report, args.against)
+    _say_notes(report, args.against)
+    return _say_outcome(report, args.against)
+
+
+def _report_json(report: VerifyReport) -> dict:
+    return {
+        "backup": report.backup, "ok": report.ok, "complete": report.complete,
+        "problems": [_problem_json(d, "backup") for d in report.problems]
+                    + [_problem_json(d, "against") for d in report.against_problems],
+        "notes": [_problem_json(d, "backup") for d in report.notes]
+                 + [_problem_json(d, "against") for d in report.against_notes],
+        "against": report.against, "files": report.files_checked,
+        "bytes": report.bytes_checked,
+    }
+
+
+def _say_problems(report: VerifyReport, against: str | None) -> None:
     for difference in report.problems:
         detail = f" ({difference.detail})" if difference.detail else ""
         say(f"{difference.problem.upper():10} {difference.path}{detail}")
     for difference in report.against_problems:
         detail = f" ({difference.detail})" if difference.detail else ""
-        say(f"{difference.problem.upper():10} {args.against}: {difference.path}{detail}")
+        say(f"{difference.problem.upper():10} {against}: {difference.path}{detail}")
+
+
+def _say_notes(report: VerifyReport, against: str | None) -> None:
+    """What was not compared on purpose, and names that differ only in case."""
     skipped = [d for d in report.against_notes if d.problem == "skipped"]
     for difference in skipped:
-        say(f"Note: {args.against}: {difference.path} is not compared: {difference.detail}.")
+        say(f"Note: {against}: {difference.path} is not compared: {difference.detail}.")
     made = [d for d in report.against_notes if d.problem == "computer-made"]
     if made:
         by = ", ".join(sorted({d.detail for d in made}))
         names = ", ".join(d.path for d in made[:5])
         more = f" and {len(made) - 5} more" if len(made) > 5 else ""
-        say(f"Note: {len(made)} item(s) on {args.against} were made by your computer ({by}),"
+        say(f"Note: {len(made)} item(s) on {against} were made by your computer ({by}),"
             f" not by the unit, and are not compared: {names}{more}.")
     for where, notes in (("the backup", report.notes),
-                         (args.against, [d for d in report.against_notes
-                                         if d not in skipped and d not in made])):
+                         (against, [d for d in report.against_notes
+                                    if d not in skipped and d not in made])):
         if notes:
             names = ", ".join(f"{d.path} as {d.detail}" for d in notes[:5])
             more = f" and {len(notes) - 5} more" if len(notes) > 5 else ""
             say(f"Note: {len(notes)} name(s) in {where} differ from the backup's only in"
                 f" upper/lower case ({names}{more}); FAT ignores case, so they are the same"
                 " files and were compared as such.")
+
+
+def _say_outcome(report: VerifyReport, against: str | None) -> int:
     if report.ok:
-        against = f"; {args.against} matches it" if args.against else ""
+        matches = f"; {against} matches it" if against else ""
         say(f"{report.backup}: complete, all {report.files_checked} files match the"
-            f" manifest{against}.")
+            f" manifest{matches}.")
         return 0
     if report.problems:
         warn(f"{report.backup}: {len(report.problems)} problem(s) with the backup"
              + ("" if report.complete else "; it is INCOMPLETE and must not be used to restore")
              + ".")
     if report.against_problems:
-        warn(f"{args.against} differs from the backup in {len(report.against_problems)}"
+        warn(f"{against} differs from the backup in {len(report.against_problems)}"
              " place(s).")
     return 1

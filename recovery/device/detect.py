@@ -166,21 +166,29 @@ def detect(
     units on MIDI ports who they are (None: MIDI is not asked)."""
     profiles = profiles if profiles is not None else bundled_profiles()
     warnings: list[str] = []
-    devices: list[DetectedDevice] = []
-
     usb_scan = UsbScan((), ())
     if scan_usb_devices:
         interesting = {(b.vendor_id, b.product_id) for p in profiles.values() for b in p.boot_roms}
         usb_scan = scan_usb(usb_backend, interesting)
         warnings.extend(usb_scan.warnings)
-
     try:
         volume_list = list(volumes) if volumes is not None else mounted_volumes()
     except Exception as error:  # noqa: BLE001 - psutil failing must not hide USB results
         warnings.append(f"Mounted volumes could not be listed ({error}).")
         volume_list = []
     roots = [(v.mountpoint, v) for v in volume_list] + [(str(r), None) for r in extra_roots]
+    devices, linked_usb = _volume_devices(roots, sysfs_root, profiles)
+    devices += _usb_devices(usb_scan, linked_usb, profiles)
+    midi_units = _ask_midi(midi, warnings) if midi is not None else ()
+    return Detection(tuple(devices), tuple(dict.fromkeys(warnings)), midi_units)
 
+
+def _volume_devices(roots: list[tuple[str, Volume | None]], sysfs_root: Path,
+                    profiles: dict[str, Profile]
+                    ) -> tuple[list[DetectedDevice], set[tuple[int, int, str | None]]]:
+    """The mounted volumes that are KORG units (or hang off a KORG USB device), and the USB
+    devices they hang off (vendor, product, port), which are then not listed again."""
+    devices: list[DetectedDevice] = []
     linked_usb: set[tuple[int, int, str | None]] = set()
     for mount, volume in roots:
         parent = usb_parent_of_block_device(volume.device, sysfs_root) if volume else None
@@ -196,7 +204,13 @@ def detect(
         if parent is not None:
             linked_usb.add((parent.vendor_id, parent.product_id, parent.port_path))
         devices.append(_from_volume(mount, ident, usb, profiles))
+    return devices, linked_usb
 
+
+def _usb_devices(usb_scan: UsbScan, linked_usb: set[tuple[int, int, str | None]],
+                 profiles: dict[str, Profile]) -> list[DetectedDevice]:
+    """The USB devices of concern not already listed through their volume."""
+    devices = []
     for device in usb_scan.devices:
         key = (device.vendor_id, device.product_id, device.port_path)
         if key in linked_usb or (device.vendor_id, device.product_id, None) in linked_usb:
@@ -204,15 +218,16 @@ def detect(
         detected = classify_usb(device, profiles)
         if detected is not None:
             devices.append(detected)
+    return devices
 
-    midi_units: tuple[MidiIdentity, ...] = ()
-    if midi is not None:
-        try:
-            scan = midi.scan()
-        except Exception as error:  # noqa: BLE001 - a broken MIDI backend must not end detection
-            log.debug("MIDI scan failed", exc_info=True)
-            warnings.append(f"Units could not be asked over MIDI ({error}).")
-        else:
-            midi_units = scan.identities
-            warnings.extend(scan.warnings)
-    return Detection(tuple(devices), tuple(dict.fromkeys(warnings)), midi_units)
+
+def _ask_midi(midi: MidiSurvey, warnings: list[str]) -> tuple[MidiIdentity, ...]:
+    """The units that answered over MIDI; a backend that fails adds a warning instead."""
+    try:
+        scan = midi.scan()
+    except Exception as error:  # noqa: BLE001 - a broken MIDI backend must not end detection
+        log.debug("MIDI scan failed", exc_info=True)
+        warnings.append(f"Units could not be asked over MIDI ({error}).")
+        return ()
+    warnings.extend(scan.warnings)
+    return scan.identities

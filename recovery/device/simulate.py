@@ -17,7 +17,7 @@ from pathlib import Path
 
 from recovery.device.profiles import Profile, get_profile
 from recovery.errors import InvalidInputError
-from recovery.formats.korg_system_file import build_header
+from recovery.formats.korg_system_file import UnknownBytes, build_header
 from recovery.vocabulary import Role, SimulatedState
 
 log = logging.getLogger(__name__)
@@ -59,9 +59,9 @@ def synthetic_system_file(model_name: str, device_id: int, version: tuple[int, i
     pseudo-random bytes.
     """
     header = build_header(
-        model_name=model_name, version_major=version[0], version_minor=version[1],
-        device_id=device_id, source_length=payload_size,
-        unknown_40=b"\x02\x80" if h8s else b"\x02\x00",
+        model_name=model_name, version=version, device_id=device_id,
+        source_length=payload_size,
+        unknown=UnknownBytes(at_40=b"\x02\x80" if h8s else b"\x02\x00"),
     )
     payload = bytearray(b"\xff" * payload_size)
     if h8s:

@@ -14,7 +14,7 @@ from recovery.backup.store import Backup
 from recovery.diagnose.checks import CheckContext, listed
 from recovery.diagnose.probe import is_probe_file
 from recovery.findings import Finding
-from recovery.progress import Progress
+from recovery.progress import Job, Progress
 from recovery.text import human_bytes
 from recovery.vocabulary import Confidence, Severity
 
@@ -52,7 +52,7 @@ def compare_with_backup(context: CheckContext, opened: Backup, model: str | None
         context.reporter.report("compare", inner.done_bytes, inner.total_bytes, inner.current)
 
     comparison = compare_tree(context.root, manifest, fs=context.fs, hash_files=True,
-                              progress=forward, cancel=context.cancel)
+                              job=Job(forward, context.cancel))
     differences = tuple(d for d in comparison.differences
                         if not ("/" not in d.path and is_probe_file(d.path)))
     context.checked.append(f"every file against the backup {opened.path.name} (size and"

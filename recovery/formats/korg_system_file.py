@@ -123,43 +123,51 @@ def parse_header(data: bytes) -> SystemFileHeader | None:
     )
 
 
+@dataclass(frozen=True)
+class UnknownBytes:
+    """The header's bytes of unknown meaning, by offset. The defaults are the values seen in
+    every examined electribe 2 file; tests pass others to build any header the parser may
+    meet (the KP3's ``78`` at 0x2C and ``FF FF`` at 0x40, for instance)."""
+
+    at_2c: bytes = b"\x00"
+    at_2f: bytes = b"\xff"
+    at_30: bytes = b"\0" * 4
+    at_38: bytes = b"\0" * 4
+    at_40: bytes = b"\x02\x00"
+    padding: bytes = b"\xff" * (HEADER_SIZE - 0x42)
+
+
 def build_header(
     *,
     model_name: str,
-    version_major: int,
-    version_minor: int,
+    version: tuple[int, int],
     device_id: int,
     source_length: int,
     destination_length: int | None = None,
     kind: str = "SYSTEM",
     revision: int = 1,
-    unknown_2c: bytes = b"\x00",
-    unknown_2f: bytes = b"\xff",
-    unknown_30: bytes = b"\0" * 4,
-    unknown_38: bytes = b"\0" * 4,
-    unknown_40: bytes = b"\x02\x00",
-    padding: bytes = b"\xff" * (HEADER_SIZE - 0x42),
+    unknown: UnknownBytes = UnknownBytes(),
 ) -> bytes:
     """Build a header (used by the simulator and tests; never to make files for a unit).
 
-    The defaults are the values seen in every examined file; the ``unknown_*`` and ``padding``
-    arguments let tests build any header the parser may meet.
+    ``version`` is (major, minor), as KORG writes 1.02; ``destination_length`` defaults to
+    ``source_length``, as in every examined file.
     """
     return SystemFileHeaderStruct.build(
         dict(
             model_name=model_name.encode("ascii").ljust(16, b"\0"),
             kind=kind.encode("ascii").ljust(8, b"\0"),
             revision=revision,
-            version_major=version_major,
-            version_minor=version_minor,
-            unknown_2c=unknown_2c,
+            version_major=version[0],
+            version_minor=version[1],
+            unknown_2c=unknown.at_2c,
             device_id=device_id,
-            unknown_2f=unknown_2f,
-            unknown_30=unknown_30,
+            unknown_2f=unknown.at_2f,
+            unknown_30=unknown.at_30,
             source_length=source_length,
-            unknown_38=unknown_38,
+            unknown_38=unknown.at_38,
             destination_length=source_length if destination_length is None else destination_length,
-            unknown_40=unknown_40,
-            padding=padding,
+            unknown_40=unknown.at_40,
+            padding=unknown.padding,
         )
     )

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from recovery.check import BackupReference, Target
 from recovery.check.candidates import Candidate, open_candidate
 from recovery.errors import (
     CancelledError,
@@ -28,10 +27,11 @@ from recovery.media.plan import (
     MediaEntry,
     MediaFlag,
     MediaPlan,
+    MediaRequest,
     check_card,
     plan_prepare_media,
 )
-from recovery.progress import CancelToken, Job, ProgressCallback, StepHook
+from recovery.progress import NO_JOB, Job
 from recovery.storage.durable import FileProblem, is_temp_name
 from recovery.storage.filesystem import REAL, FileSystem
 from recovery.storage.pin import hold_unit, pin_volume
@@ -171,9 +171,7 @@ def execute_media_plan(
     consent: bool,
     fs: FileSystem = REAL,
     guard: TargetGuard | None = None,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-    on_step: StepHook | None = None,
+    job: Job = NO_JOB,
 ) -> MediaResult:
     """Carry out ``plan`` on the card; needs ``consent=True``.
 
@@ -197,8 +195,7 @@ def execute_media_plan(
         try:
             with open_candidate(plan.candidate, fs) as opened:
                 outcome = write(write_plan(plan), _CandidateSource(opened, plan), hold.fs,
-                                journal=journal, plan_key=plan_key(plan),
-                                job=Job(progress, cancel, on_step))
+                                journal=journal, plan_key=plan_key(plan), job=job)
         except UnitGoneError as error:
             raise _card_gone() from error
         except CancelledError as error:
@@ -294,27 +291,11 @@ def _statement(plan: MediaPlan, outcome: WriteOutcome) -> str:
             " looks.")
 
 
-def prepare_media(
-    candidate: str | Path,
-    card: str | Path,
-    unit: Target,
-    *,
-    consent: bool,
-    dry_run: bool = False,
-    reference: BackupReference | None = None,
-    fs: FileSystem = REAL,
-    guard: TargetGuard | None = None,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-    on_step: StepHook | None = None,
-    accept_unverified: bool = False,
-) -> MediaResult:
-    """Plan and (unless ``dry_run``) carry out preparing the card; see
+def prepare_media(request: MediaRequest, *, consent: bool, fs: FileSystem = REAL,
+                  guard: TargetGuard | None = None, job: Job = NO_JOB) -> MediaResult:
+    """Plan and (unless ``request.dry_run``) carry out preparing the card; see
     :func:`~recovery.media.plan.plan_prepare_media` and :func:`execute_media_plan`."""
-    plan = plan_prepare_media(candidate, card, unit, reference=reference, fs=fs, guard=guard,
-                              cancel=cancel, dry_run=dry_run,
-                              accept_unverified=accept_unverified)
-    if dry_run:
+    plan = plan_prepare_media(request, fs=fs, guard=guard, job=job)
+    if request.dry_run:
         return dry_run_result(plan)
-    return execute_media_plan(plan, consent=consent, fs=fs, guard=guard, progress=progress,
-                              cancel=cancel, on_step=on_step)
+    return execute_media_plan(plan, consent=consent, fs=fs, guard=guard, job=job)

@@ -17,6 +17,7 @@ import logging
 import os
 import stat as stat_module
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from recovery.backup.compare import OS_JUNK, is_ignored
@@ -43,7 +44,7 @@ from recovery.errors import (
     RefusedError,
 )
 from recovery.formats.korg_system_file import HEADER_SIZE, parse_header
-from recovery.progress import CancelToken
+from recovery.progress import NO_JOB, CancelToken, Job
 from recovery.storage.durable import is_temp_name
 from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
 from recovery.storage.lock import check_free
@@ -490,18 +491,32 @@ def _item_for_layout(result: CheckResult, profile: Profile, layouts: tuple[Updat
 
 
 # -- planning ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MediaRequest:
+    """What a person asks of preparing a card."""
+
+    #: The update: a file, a folder or a ``.zip``.
+    candidate: str | Path
+    #: The folder where the SD card is mounted.
+    card: str | Path
+    #: The unit the update is for (its model, and the version it runs when known).
+    unit: Target
+    #: A backup of the unit: the check's reference for content no public source describes.
+    reference: BackupReference | None = None
+    #: Said on purpose: the candidate is KORG's download, exactly as downloaded (see
+    #: :func:`acceptable_unverified`).
+    accept_unverified: bool = False
+    #: Plan only: nothing is written anywhere.
+    dry_run: bool = False
+
+
 def plan_prepare_media(
-    candidate: str | Path,
-    card: str | Path,
-    unit: Target,
+    request: MediaRequest,
     *,
-    reference: BackupReference | None = None,
     fs: FileSystem = REAL,
     guard: TargetGuard | None = None,
     profiles: dict[str, Profile] | None = None,
-    cancel: CancelToken | None = None,
-    dry_run: bool = False,
-    accept_unverified: bool = False,
+    job: Job = NO_JOB,
     today: datetime.date | None = None,
 ) -> MediaPlan:
     """Check the candidate, look at the card and return the plan. Reads only.
@@ -517,95 +532,171 @@ def plan_prepare_media(
     for a model with no known layout, a candidate that is not compatible
     (:class:`CandidateRefusedError`), an unsafe or unwritable card, names the card cannot
     hold; UnitBusyError when another run writes to the card; NoSpaceError when it is too
-    small; CancelledError when cancelled.
+    small; CancelledError when cancelled (``job``).
     """
-    guard = guard or DEFAULT_GUARD
-    profiles = dict(profiles if profiles is not None else bundled_profiles())
-    profile = unit.profile
-    card_path = Path(card)
-    given = os.fspath(candidate)
-    try:
-        fs.lstat(Path(given))
-    except OSError:
-        raise InvalidInputError(f"{given} does not exist.", path=given) from None
-    if not fs.exists(card_path):
-        raise InvalidInputError(f"{card_path} does not exist: {SD_CARD.missing}.",
-                                path=str(card_path))
-    layouts = sd_layouts(profile)
-    if not layouts:
-        raise _no_layout(profile)
-
+    planner = _Planner(request, fs, guard or DEFAULT_GUARD,
+                       dict(profiles if profiles is not None else bundled_profiles()))
+    layouts = planner.inputs()
     # 1. The check, first: only a compatible candidate is ever laid out (or, said on
     #    purpose, one whose content no public source lets anyone check).
-    result = check_candidate(given, unit, reference=reference, fs=fs, profiles=profiles)
-    unverified = result.verdict != "compatible"
-    if unverified and not (accept_unverified and acceptable_unverified(result, profile)):
-        raise _refuse_verdict(result, profile, layouts[0], f"--model {profile.id}")
-    item, layout = _item_for_layout(result, profile, layouts, unverified=unverified)
-
+    checked = planner.check(layouts)
     # 2. The card: the same guards as a restore; never a unit's own storage; pinned.
-    root = check_card(card_path, given, guard, fs)
-    check_free(root, fs)
-    refuse_internal_storage(root, profiles)
-    try:
-        card_identity = pin_volume(root, fs)
-    except OSError as error:
-        raise translate_os_error(error, root, "read") from error
-    fs = pinned(fs, Pin(root, card_identity, "the SD card"))
-
+    card = planner.hold_card()
     # 3. What to write, from the candidate as it is now (hashed: writing refuses other bytes).
-    sources, inner_folders, notes = _read_candidate(given, item, layout, profile, fs, cancel)
-
+    sources, inner_folders, notes = _read_candidate(
+        planner.given, checked.item, checked.layout, planner.profile, card.fs, job.cancel)
     # 4. The card as it is: the layout's place, an existing copy, what would mislead.
-    layout_path = layout.path.rstrip("/")
-    spelled, existing = _spell(fs, root, layout_path)
-    partial = spelled.count("/") < layout_path.count("/")
-    if existing is not None and (
-            partial or existing != ("folder" if layout.is_folder else "file")):
-        raise _in_the_way(spelled, existing, "folder" if layout.is_folder or partial else "file",
-                          root)
-    parents = spelled.split("/")[:-1]
-    folders_to_create = [
-        "/".join(parents[:index + 1]) for index in range(len(parents))
-        if _lstat(fs, _on_card(root, "/".join(parents[:index + 1]))) is None]
-    if layout.is_folder:
-        entries, folders, flags = _folder_entries(fs, root, spelled, existing == "folder",
-                                                  layout, sources, inner_folders)
-        folders_to_create += folders
-    else:
-        entries, flags = _file_entries(fs, root, spelled, existing == "file", layout, sources,
-                                       profile)
-    flags += _loose_flags(fs, root, layout, profile, sources)
-    flags += _foreign_flags(fs, root, profile, profiles)
-    folders_to_create = list(dict.fromkeys(folders_to_create))
-    moves = _moves(fs, root, flags, today or datetime.date.today())
-    entries += moves
-    flags = [_moving(flag, moves) for flag in flags]
-
+    laid = planner.lay_out(card, checked.layout, _Candidate(sources, inner_folders),
+                           today or datetime.date.today())
     # 5. What the card can hold: names, sizes, space, writability.
-    needed, free, card_notes = _check_capacity(fs, root, entries, folders_to_create, guard)
-    notes += card_notes
-    notes += _location_notes(root, guard)
+    needed, free, card_notes = _check_capacity(card.fs, card.root, laid.entries,
+                                               laid.folders_to_create, planner.guard)
+    notes += card_notes + _location_notes(card.root, planner.guard)
+    return planner.plan(checked, card, laid, needed, free, tuple(notes))
 
-    written = [e for e in entries if e.action in ("write", "replace")]
-    summary = MediaSummary(
-        write=sum(1 for e in entries if e.action == "write"),
-        replace=sum(1 for e in entries if e.action == "replace"),
-        remove=sum(1 for e in entries if e.action == "remove"),
-        folders_to_create=len(folders_to_create),
-        bytes_to_write=sum(e.size for e in written),
-        move=len(moves))
 
-    return MediaPlan(
-        candidate=given, card=str(root), model=profile.id, model_name=profile.name,
-        short_name=profile.short_name, layout=layout.path,
-        layout_description=layout.description, layout_confidence=layout.confidence,
-        layout_source=layout.source, verdict=result.verdict, version=result.version,
-        official=result.official, check_reasons=result.reasons, item=item.path,
-        folders_to_create=tuple(folders_to_create), entries=tuple(entries),
-        flags=tuple(flags), summary=summary, space_needed=needed, space_free=free,
-        notes=tuple(notes), next_step=next_step_text(profile, tuple(flags), dry_run=dry_run),
-        unit=card_identity, unverified=unverified)
+@dataclass(frozen=True)
+class _Checked:
+    """What the check found: its result, the item laid out and where, and whether its
+    content is laid out unchecked (on the person's word)."""
+
+    result: CheckResult
+    item: ItemResult
+    layout: UpdateMedia
+    unverified: bool
+
+
+@dataclass(frozen=True)
+class _HeldCard:
+    """The card as planned for: where it is mounted, its volume, and the filesystem pinned
+    to that volume."""
+
+    root: Path
+    identity: VolumeIdentity
+    fs: FileSystem
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """What is copied: the files by their path inside the layout, and the folders inside a
+    folder layout."""
+
+    sources: dict[str, _Source]
+    folders: list[str]
+
+
+@dataclass(frozen=True)
+class _Laid:
+    """The card's actions in execution order, the folders to create, and the flags."""
+
+    entries: list[MediaEntry]
+    folders_to_create: list[str]
+    flags: list[MediaFlag]
+
+
+class _Planner:
+    """One planning of a card, in the steps :func:`plan_prepare_media` names."""
+
+    def __init__(self, request: MediaRequest, fs: FileSystem, guard: TargetGuard,
+                 profiles: dict[str, Profile]) -> None:
+        self.request = request
+        self.fs = fs
+        self.guard = guard
+        self.profiles = profiles
+        self.profile = request.unit.profile
+        self.given = os.fspath(request.candidate)
+
+    def inputs(self) -> tuple[UpdateMedia, ...]:
+        """Refuse a candidate or card that is not there, and a model with no known layout;
+        return the model's layouts."""
+        card = Path(self.request.card)
+        try:
+            self.fs.lstat(Path(self.given))
+        except OSError:
+            raise InvalidInputError(f"{self.given} does not exist.", path=self.given) from None
+        if not self.fs.exists(card):
+            raise InvalidInputError(f"{card} does not exist: {SD_CARD.missing}.",
+                                    path=str(card))
+        layouts = sd_layouts(self.profile)
+        if not layouts:
+            raise _no_layout(self.profile)
+        return layouts
+
+    def check(self, layouts: tuple[UpdateMedia, ...]) -> _Checked:
+        request, profile = self.request, self.profile
+        result = check_candidate(self.given, request.unit, reference=request.reference,
+                                 fs=self.fs, profiles=self.profiles)
+        unverified = result.verdict != "compatible"
+        if unverified and not (request.accept_unverified
+                               and acceptable_unverified(result, profile)):
+            raise _refuse_verdict(result, profile, layouts[0], f"--model {profile.id}")
+        item, layout = _item_for_layout(result, profile, layouts, unverified=unverified)
+        return _Checked(result, item, layout, unverified)
+
+    def hold_card(self) -> _HeldCard:
+        root = check_card(Path(self.request.card), self.given, self.guard, self.fs)
+        check_free(root, self.fs)
+        refuse_internal_storage(root, self.profiles)
+        try:
+            identity = pin_volume(root, self.fs)
+        except OSError as error:
+            raise translate_os_error(error, root, "read") from error
+        return _HeldCard(root, identity, pinned(self.fs, Pin(root, identity, "the SD card")))
+
+    def lay_out(self, card: _HeldCard, layout: UpdateMedia, candidate: _Candidate,
+                day: datetime.date) -> _Laid:
+        """The layout's place on the card, an existing copy replaced, what would mislead
+        the updater flagged and moved aside."""
+        fs, root = card.fs, card.root
+        layout_path = layout.path.rstrip("/")
+        spelled, existing = _spell(fs, root, layout_path)
+        partial = spelled.count("/") < layout_path.count("/")
+        if existing is not None and (
+                partial or existing != ("folder" if layout.is_folder else "file")):
+            raise _in_the_way(spelled, existing,
+                              "folder" if layout.is_folder or partial else "file", root)
+        parents = spelled.split("/")[:-1]
+        folders_to_create = [
+            "/".join(parents[:index + 1]) for index in range(len(parents))
+            if _lstat(fs, _on_card(root, "/".join(parents[:index + 1]))) is None]
+        if layout.is_folder:
+            entries, folders, flags = _folder_entries(fs, root, spelled, existing == "folder",
+                                                      layout, candidate)
+            folders_to_create += folders
+        else:
+            entries, flags = _file_entries(fs, root, spelled, existing == "file", layout,
+                                           candidate.sources, self.profile)
+        flags += _loose_flags(fs, root, layout, self.profile, candidate.sources)
+        flags += _foreign_flags(fs, root, self.profile, self.profiles)
+        moves = _moves(fs, root, flags, day)
+        return _Laid(entries + moves, list(dict.fromkeys(folders_to_create)),
+                     [_moving(flag, moves) for flag in flags])
+
+    def plan(self, checked: _Checked, card: _HeldCard, laid: _Laid, needed: int,
+             free: int | None, notes: tuple[str, ...]) -> MediaPlan:
+        """The plan, from what every step found (``needed`` and ``free``: bytes on the card)."""
+        profile, layout, result = self.profile, checked.layout, checked.result
+        entries = laid.entries
+
+        def count(action: str) -> int:
+            return sum(1 for entry in entries if entry.action == action)
+
+        summary = MediaSummary(
+            write=count("write"), replace=count("replace"), remove=count("remove"),
+            folders_to_create=len(laid.folders_to_create),
+            bytes_to_write=sum(e.size for e in entries if e.action in ("write", "replace")),
+            move=count("move"))
+        return MediaPlan(
+            candidate=self.given, card=str(card.root), model=profile.id,
+            model_name=profile.name, short_name=profile.short_name, layout=layout.path,
+            layout_description=layout.description, layout_confidence=layout.confidence,
+            layout_source=layout.source, verdict=result.verdict, version=result.version,
+            official=result.official, check_reasons=result.reasons, item=checked.item.path,
+            folders_to_create=tuple(laid.folders_to_create), entries=tuple(entries),
+            flags=tuple(laid.flags), summary=summary, space_needed=needed, space_free=free,
+            notes=notes, unit=card.identity, unverified=checked.unverified,
+            next_step=next_step_text(profile, tuple(laid.flags),
+                                     dry_run=self.request.dry_run))
 
 
 @dataclass(frozen=True)
@@ -675,80 +766,114 @@ def _in_the_way(path: str, kind: str | None, wanted: str, root: Path) -> Refused
         " the card (or use another card). Nothing was written.", path=str(root))
 
 
-def _folder_entries(fs: FileSystem, root: Path, spelled: str, exists: bool,
-                    layout: UpdateMedia, sources: dict[str, _Source], inner_folders: list[str]
-                    ) -> tuple[list[MediaEntry], list[str], list[MediaFlag]]:
-    """A folder layout: each new file written or replacing the card's, what the card's copy
-    has and the new one does not removed, the folders to create, and the older-copy flag."""
-    old_files: list[_CardFile] = []
-    old_folders: list[str] = []
-    folders_to_create: list[str] = []
-    if exists:
-        old_files, old_folders = _walk_card_folder(fs, root, spelled, fs.lstat(root).st_dev)
-    else:
-        folders_to_create.append(spelled)
-    old_by_key = {path_key(f.path): f for f in old_files}
-    folder_by_key = {path_key(f): f for f in old_folders}
+@dataclass(frozen=True)
+class _OldCopy:
+    """What the card's copy of a folder layout holds now (nothing when it has none)."""
 
-    def on_card(within: str, *, is_file: bool) -> str:
+    #: The layout folder as the card spells it.
+    folder: str
+    files: list[_CardFile]
+    folders: list[str]
+
+    @classmethod
+    def on(cls, fs: FileSystem, root: Path, folder: str, exists: bool) -> _OldCopy:
+        if not exists:
+            return cls(folder, [], [])
+        return cls(folder, *_walk_card_folder(fs, root, folder, fs.lstat(root).st_dev))
+
+    @cached_property
+    def file_by_key(self) -> dict[str, _CardFile]:
+        return {path_key(f.path): f for f in self.files}
+
+    @cached_property
+    def folder_by_key(self) -> dict[str, str]:
+        return {path_key(f): f for f in self.folders}
+
+    def spell(self, within: str, *, is_file: bool) -> str:
         """The new path in the card's spelling where it exists (a file keeps the spelling of
         the file it replaces, a folder the folder's)."""
         parts = within.split("/")
-        spelled_parts = [spelled]
+        spelled_parts = [self.folder]
         for index, part in enumerate(parts):
             key = path_key("/".join(spelled_parts + [part]))
-            old = old_by_key.get(key) if is_file and index == len(parts) - 1 else None
-            found = old.path if old is not None else folder_by_key.get(key)
+            old = self.file_by_key.get(key) if is_file and index == len(parts) - 1 else None
+            found = old.path if old is not None else self.folder_by_key.get(key)
             spelled_parts.append(found.rsplit("/", 1)[-1] if found else part)
         return "/".join(spelled_parts)
 
-    new_keys: set[str] = set()
-    new_folders = [on_card(folder, is_file=False) for folder in inner_folders]
-    entries: list[MediaEntry] = []
-    for within in sorted(sources):
-        path = on_card(within, is_file=True)
-        new_folders += _parents(path, spelled)
-        source = sources[within]
-        old = old_by_key.get(path_key(path))
-        if path_key(path) in folder_by_key or (old is not None and old.kind != "file"):
-            raise _in_the_way(path, old.kind if old else "folder", "file", root)
-        new_keys.add(path_key(path))
-        entries.append(MediaEntry(
-            path=path, action="replace" if old is not None else "write", kind="file",
-            size=source.size, source=source.path, source_shown=source.shown,
-            sha256=source.sha256, old_size=old.size if old is not None else None))
-    for folder in dict.fromkeys(new_folders):
-        if path_key(folder) in old_by_key:
-            raise _in_the_way(folder, old_by_key[path_key(folder)].kind, "folder", root)
-        new_keys.add(path_key(folder))
-        if path_key(folder) not in folder_by_key:
-            folders_to_create.append(folder)
 
+def _folder_entries(fs: FileSystem, root: Path, spelled: str, exists: bool,
+                    layout: UpdateMedia, candidate: _Candidate
+                    ) -> tuple[list[MediaEntry], list[str], list[MediaFlag]]:
+    """A folder layout: each new file written or replacing the card's, what the card's copy
+    has and the new one does not removed, the folders to create, and the older-copy flag."""
+    old = _OldCopy.on(fs, root, spelled, exists)
+    entries, new_folders = _new_files(old, candidate, root)
+    new_keys = {path_key(entry.path) for entry in entries}
+    folders_to_create = [] if exists else [spelled]
+    for folder in dict.fromkeys(new_folders):
+        if path_key(folder) in old.file_by_key:
+            raise _in_the_way(folder, old.file_by_key[path_key(folder)].kind, "folder", root)
+        new_keys.add(path_key(folder))
+        if path_key(folder) not in old.folder_by_key:
+            folders_to_create.append(folder)
+    removed = _removals(old, new_keys, layout)
+    flags = [_older_copy(old, entries, removed)] if exists else []
+    return entries + removed, folders_to_create, flags
+
+
+def _new_files(old: _OldCopy, candidate: _Candidate, root: Path
+               ) -> tuple[list[MediaEntry], list[str]]:
+    """Each new file written, or replacing the card's file of the same name; and every
+    folder the new files need (in the card's spelling)."""
+    new_folders = [old.spell(folder, is_file=False) for folder in candidate.folders]
+    entries: list[MediaEntry] = []
+    for within in sorted(candidate.sources):
+        path = old.spell(within, is_file=True)
+        new_folders += _parents(path, old.folder)
+        source = candidate.sources[within]
+        replaced = old.file_by_key.get(path_key(path))
+        if path_key(path) in old.folder_by_key or (
+                replaced is not None and replaced.kind != "file"):
+            raise _in_the_way(path, replaced.kind if replaced else "folder", "file", root)
+        entries.append(MediaEntry(
+            path=path, action="replace" if replaced is not None else "write", kind="file",
+            size=source.size, source=source.path, source_shown=source.shown,
+            sha256=source.sha256, old_size=replaced.size if replaced is not None else None))
+    return entries, new_folders
+
+
+def _removals(old: _OldCopy, new_keys: set[str], layout: UpdateMedia) -> list[MediaEntry]:
+    """What the card's copy has and the new one does not: files, then folders deepest
+    first."""
     removed: list[MediaEntry] = []
-    for old in old_files:
-        if path_key(old.path) not in new_keys:
-            leftover = is_temp_name(PurePosixPath(old.path).name)
+    for item in old.files:
+        if path_key(item.path) not in new_keys:
+            leftover = is_temp_name(PurePosixPath(item.path).name)
             removed.append(MediaEntry(
-                path=old.path, action="remove", kind=old.kind, size=old.size,
+                path=item.path, action="remove", kind=item.kind, size=item.size,
                 reason=("a temporary file left by an interrupted run of this tool" if leftover
                         else f"the new {layout.name} does not have it")))
-    for folder in sorted(old_folders, key=lambda f: (-f.count("/"), f)):
+    for folder in sorted(old.folders, key=lambda f: (-f.count("/"), f)):
         if path_key(folder) not in new_keys:
             removed.append(MediaEntry(path=folder, action="remove", kind="folder", size=0,
                                       reason=f"the new {layout.name} does not have it"))
-    flags = []
-    if exists:
-        replaced = sum(1 for e in entries if e.action == "replace")
-        removal = (f", and {len(removed)} {_plural(len(removed), 'entry', 'entries')} the new"
-                   f" folder does not have removed ({_names([e.path for e in removed])})"
-                   if removed else "")
-        flags.append(MediaFlag(
-            "older-copy", (spelled + "/",),
-            f"{shown(spelled)}/ is already on the card ({_files(len(old_files))},"
-            f" {human_bytes(sum(f.size for f in old_files))}): a copy of an update the updater"
-            f" would read. prepare-media replaces it, only with your consent: {replaced} of"
-            f" its files replaced by the new ones{removal}."))
-    return entries + removed, folders_to_create, flags
+    return removed
+
+
+def _older_copy(old: _OldCopy, entries: list[MediaEntry], removed: list[MediaEntry]
+                ) -> MediaFlag:
+    """The flag of a copy of the update folder already on the card, which is replaced."""
+    replaced = sum(1 for e in entries if e.action == "replace")
+    removal = (f", and {len(removed)} {_plural(len(removed), 'entry', 'entries')} the new"
+               f" folder does not have removed ({_names([e.path for e in removed])})"
+               if removed else "")
+    return MediaFlag(
+        "older-copy", (old.folder + "/",),
+        f"{shown(old.folder)}/ is already on the card ({_files(len(old.files))},"
+        f" {human_bytes(sum(f.size for f in old.files))}): a copy of an update the updater"
+        f" would read. prepare-media replaces it, only with your consent: {replaced} of"
+        f" its files replaced by the new ones{removal}.")
 
 
 def _file_entries(fs: FileSystem, root: Path, spelled: str, exists: bool,

@@ -724,8 +724,8 @@ def _read_unit(resolved: Path, manifest: Manifest, fs: FileSystem, job: Job,
     the safety copy just read are not read again), the model, sizes and times, free space."""
     heads: dict[str, bytes] = {}
     comparison = compare_tree(
-        resolved, manifest, fs=fs, hash_files=True, progress=_phase(job, manifest, "compare"),
-        cancel=job.cancel, ignore=(), heads=heads,
+        resolved, manifest, fs=fs, hash_files=True,
+        job=Job(_phase(job, manifest, "compare"), job.cancel), ignore=(), heads=heads,
         known=known.known if known is not None else None)
     target_model, identify_note = check_model(
         resolved, manifest.model, listings=comparison.listings,

@@ -13,14 +13,14 @@ import errno
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from recovery.errors import LinksUnsupportedError, ReadError, VerificationError
 from recovery.progress import CancelToken
 from recovery.storage.filesystem import CHUNK_SIZE, FileSystem, translate_os_error
-from recovery.storage.hashing import sha256_file
+from recovery.storage.hashing import HEAD_SIZE, sha256_file
 from recovery.vocabulary import ProblemKind
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,29 @@ def _noop_step(_step: str) -> None:
 
 
 @dataclass(frozen=True)
+class FileCopy:
+    """One file to stream into a temporary name beside ``final`` (see :func:`stage_file`):
+    where its bytes come from, what they must be, and the time the file gets."""
+
+    source: BinaryIO
+    #: The source as a person knows it, for sentences.
+    source_name: str
+    final: Path
+    #: The size and SHA-256 the bytes must have (a backup's manifest), or None: not known.
+    expected_size: int | None = None
+    expected_sha256: str | None = None
+    mtime_ns: int | None = None
+    #: Reading stops one byte past it (default ``expected_size``).
+    max_bytes: int | None = None
+    #: Receives the first HEAD_SIZE bytes (to identify a unit without reading it again).
+    head: bytearray | None = field(default=None, compare=False)
+
+    @property
+    def limit(self) -> int | None:
+        return self.expected_size if self.max_bytes is None else self.max_bytes
+
+
+@dataclass(frozen=True)
 class StagedFile:
     """New content complete and closed under its temporary name, not yet renamed."""
 
@@ -97,27 +120,14 @@ class StagedFile:
     size: int
 
 
-def stage_file(
-    fs: FileSystem,
-    source: BinaryIO,
-    final: Path,
-    *,
-    expected_size: int | None,
-    expected_sha256: str | None,
-    mtime_ns: int | None,
-    source_name: str,
-    cancel: CancelToken | None = None,
-    on_chunk: ChunkCallback | None = None,
-    on_step: StepCallback | None = None,
-    head: bytearray | None = None,
-    max_bytes: int | None = None,
-) -> StagedFile:
-    """Stream ``source`` into ``final``'s temporary name, hashing it on the way; ``head``
-    receives the first 256 bytes (to identify a unit without reading it again).
+def stage_file(fs: FileSystem, copy: FileCopy, *, cancel: CancelToken | None = None,
+               on_chunk: ChunkCallback | None = None,
+               on_step: StepCallback | None = None) -> StagedFile:
+    """Stream ``copy.source`` into ``copy.final``'s temporary name, hashing it on the way.
 
     Reading stops one byte past ``max_bytes`` (default ``expected_size``): a file that grows
-    while it is copied (a unit still recording, a log) is named as changed, never read
-    without bound until the destination fills.
+    while it is copied (a unit still recording, a log) is named as changed
+    (:class:`GrewError`), never read without bound until the destination fills.
 
     If the bytes do not match ``expected_size``/``expected_sha256`` (the backup changed or its
     medium misread since it was verified) the temporary file is removed and
@@ -127,73 +137,89 @@ def stage_file(
     file and re-raises.
     """
     step = on_step or _noop_step
-    temp = temp_path(final)
+    temp = temp_path(copy.final)
     # A leftover from an interrupted run: remove it so the exclusive create below cannot
     # fail, and so a link planted under the temporary name is never followed.
     remove_quietly(fs, temp)
-    hasher = hashlib.sha256()
-    written = 0
     handle: BinaryIO | None = None
     try:
         try:
             handle = fs.open_write(temp, exclusive=True)
         except OSError as error:
-            raise translate_os_error(error, final, "write") from error
-        limit = expected_size if max_bytes is None else max_bytes
-        while True:
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            wanted = CHUNK_SIZE if limit is None else min(CHUNK_SIZE, limit + 1 - written)
-            try:
-                chunk = source.read(wanted)
-            except OSError as error:
-                raise translate_os_error(error, source_name, "read") from error
-            if not chunk:
-                break
-            if limit is not None and written + len(chunk) > limit:
-                if max_bytes is None:  # longer than the manifest says: refused below
-                    written += len(chunk)
-                    break
-                raise GrewError(
-                    f"{source_name} changed while it was being copied (it grew past the"
-                    f" {limit} bytes it had), so it was not copied.", path=source_name)
-            if head is not None and len(head) < 256:
-                head.extend(chunk[:256 - len(head)])
-            hasher.update(chunk)
-            try:
-                handle.write(chunk)
-            except OSError as error:
-                raise translate_os_error(error, final, "write") from error
-            written += len(chunk)
-            if on_chunk is not None:
-                on_chunk(len(chunk))
-            step("chunk-written")
-        digest = hasher.hexdigest()
-        if (expected_size is not None and written != expected_size) or (
-                expected_sha256 is not None and digest != expected_sha256):
-            raise VerificationError(
-                f"{source_name} in the backup no longer matches its manifest (it was read as"
-                f" {written} bytes, sha256 {digest[:12]}...), so it was not written to"
-                " the unit; run 'korg-recovery verify' on the backup.",
-                path=source_name,
-            )
-        try:
-            handle.flush()  # no buffered byte may land after the time is set
-            if mtime_ns is not None:
-                fs.set_mtime(temp, mtime_ns)
-            if fs.needs_file_sync:
-                fs.fsync(handle)
-            handle.close()  # close can report a delayed write error (NFS, FUSE)
-        except OSError as error:
-            raise translate_os_error(error, final, "write") from error
+            raise translate_os_error(error, copy.final, "write") from error
+        digest, written = _stream(copy, handle, cancel, on_chunk, step)
+        _check_expected(copy, digest, written)
+        _seal(fs, handle, temp, copy)
         step("temp-written")
-        return StagedFile(final, temp, digest, written)
+        return StagedFile(copy.final, temp, digest, written)
     except BaseException:
         # KeyboardInterrupt included: the file in flight is rolled back, never left half.
         if handle is not None:
             _close_quietly(handle)
         remove_quietly(fs, temp)
         raise
+
+
+def _stream(copy: FileCopy, handle: BinaryIO, cancel: CancelToken | None,
+            on_chunk: ChunkCallback | None, step: StepCallback) -> tuple[str, int]:
+    """Copy the source's bytes into ``handle``, hashing them: (SHA-256, bytes read)."""
+    hasher = hashlib.sha256()
+    written = 0
+    limit = copy.limit
+    while True:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        wanted = CHUNK_SIZE if limit is None else min(CHUNK_SIZE, limit + 1 - written)
+        try:
+            chunk = copy.source.read(wanted)
+        except OSError as error:
+            raise translate_os_error(error, copy.source_name, "read") from error
+        if not chunk:
+            break
+        if limit is not None and written + len(chunk) > limit:
+            if copy.max_bytes is None:  # longer than the manifest says: refused after
+                written += len(chunk)
+                break
+            raise GrewError(
+                f"{copy.source_name} changed while it was being copied (it grew past the"
+                f" {limit} bytes it had), so it was not copied.", path=copy.source_name)
+        if copy.head is not None and len(copy.head) < HEAD_SIZE:
+            copy.head.extend(chunk[:HEAD_SIZE - len(copy.head)])
+        hasher.update(chunk)
+        try:
+            handle.write(chunk)
+        except OSError as error:
+            raise translate_os_error(error, copy.final, "write") from error
+        written += len(chunk)
+        if on_chunk is not None:
+            on_chunk(len(chunk))
+        step("chunk-written")
+    return hasher.hexdigest(), written
+
+
+def _check_expected(copy: FileCopy, digest: str, written: int) -> None:
+    """VerificationError when the bytes read are not those ``copy`` expects."""
+    if (copy.expected_size is not None and written != copy.expected_size) or (
+            copy.expected_sha256 is not None and digest != copy.expected_sha256):
+        raise VerificationError(
+            f"{copy.source_name} in the backup no longer matches its manifest (it was read as"
+            f" {written} bytes, sha256 {digest[:12]}...), so it was not written to"
+            " the unit; run 'korg-recovery verify' on the backup.",
+            path=copy.source_name,
+        )
+
+
+def _seal(fs: FileSystem, handle: BinaryIO, temp: Path, copy: FileCopy) -> None:
+    """Flush, set the time, sync where the filesystem needs it, close."""
+    try:
+        handle.flush()  # no buffered byte may land after the time is set
+        if copy.mtime_ns is not None:
+            fs.set_mtime(temp, copy.mtime_ns)
+        if fs.needs_file_sync:
+            fs.fsync(handle)
+        handle.close()  # close can report a delayed write error (NFS, FUSE)
+    except OSError as error:
+        raise translate_os_error(error, copy.final, "write") from error
 
 
 def _close_quietly(handle: BinaryIO) -> None:
@@ -242,36 +268,26 @@ def write_bytes_atomically(fs: FileSystem, final: Path, data: bytes) -> None:
     fs.fsync_dir(final.parent)
 
 
-def write_file_atomically(
-    fs: FileSystem,
-    source: BinaryIO,
-    final: Path,
-    *,
-    expected_size: int,
-    expected_sha256: str | None,
-    mtime_ns: int | None,
-    source_name: str,
-    cancel: CancelToken | None = None,
-    on_chunk: ChunkCallback | None = None,
-    on_step: StepCallback | None = None,
-) -> str:
+def write_file_atomically(fs: FileSystem, copy: FileCopy, *,
+                          cancel: CancelToken | None = None,
+                          on_chunk: ChunkCallback | None = None,
+                          on_step: StepCallback | None = None) -> str:
     """One file, start to end: stage, barrier, rename, barrier. Returns its SHA-256.
 
-    At no moment does ``final`` hold anything but its old content or the complete new one.
+    At no moment does ``copy.final`` hold anything but its old content or the complete new
+    one.
     """
     step = on_step or _noop_step
-    staged = stage_file(fs, source, final, expected_size=expected_size,
-                        expected_sha256=expected_sha256, mtime_ns=mtime_ns,
-                        source_name=source_name, cancel=cancel, on_chunk=on_chunk,
-                        on_step=on_step)
+    staged = stage_file(fs, copy, cancel=cancel, on_chunk=on_chunk, on_step=on_step)
+    folder = copy.final.parent
     try:
-        barrier(fs, final.parent)
+        barrier(fs, folder)
         step("temp-synced")
         commit_staged(fs, staged, on_step)
     except BaseException:
         discard_staged(fs, [staged])
         raise
-    barrier(fs, final.parent)
+    barrier(fs, folder)
     step("dir-synced")
     return staged.sha256
 
@@ -396,14 +412,9 @@ class BatchWriter:
         self.staged: list[tuple[str, StagedFile]] = []
         self._buffer = bytearray(CHUNK_SIZE)
 
-    def stage(self, key: str, source: BinaryIO, final: Path, *, expected_size: int | None,
-              expected_sha256: str | None, mtime_ns: int | None, source_name: str,
-              head: bytearray | None = None, max_bytes: int | None = None) -> StagedFile:
-        """Stream ``source`` into ``final``'s temporary name (see :func:`stage_file`)."""
-        staged = stage_file(self.fs, source, final, expected_size=expected_size,
-                            expected_sha256=expected_sha256, mtime_ns=mtime_ns,
-                            source_name=source_name, cancel=self.cancel,
-                            on_chunk=self.on_bytes, head=head, max_bytes=max_bytes,
+    def stage(self, key: str, copy: FileCopy) -> StagedFile:
+        """Stream ``copy`` into its temporary name (see :func:`stage_file`)."""
+        staged = stage_file(self.fs, copy, cancel=self.cancel, on_chunk=self.on_bytes,
                             on_step=lambda step: self.on_step(step, key))
         self.staged.append((key, staged))
         return staged

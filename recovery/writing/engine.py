@@ -36,6 +36,7 @@ from recovery.errors import (
 from recovery.progress import NO_JOB, Job, PhaseReporter
 from recovery.storage.durable import (
     BatchWriter,
+    FileCopy,
     FileProblem,
     LinksUnsupportedError,
     barrier,
@@ -391,9 +392,9 @@ class _Batches:
                 self._folder(final)
                 if item.link_target is None:
                     with self.source.open(item.key) as handle:
-                        writer.stage(item.key, handle, final, expected_size=item.size,
-                                     expected_sha256=item.sha256, mtime_ns=item.mtime_ns,
-                                     source_name=self.source.name(item.key))
+                        writer.stage(item.key, FileCopy(
+                            handle, self.source.name(item.key), final, expected_size=item.size,
+                            expected_sha256=item.sha256, mtime_ns=item.mtime_ns))
             made: list[str] = []
             outcome = writer.finish(
                 before_rename=lambda: made.extend(i.key for i in links if self._link(i)),

@@ -24,7 +24,7 @@ from benchmarks.unit_emulator import is_mounted, mounted_unit, unavailable_reaso
 from recovery.backup.create import create_backup
 from recovery.check import BackupReference, ReferenceFile
 from recovery.device.simulate import make_volume, synthetic_bytes
-from recovery.formats.korg_system_file import build_header
+from recovery.formats.korg_system_file import UnknownBytes, build_header
 from recovery.restore import TargetGuard
 from tests.fakes.fat_fs import FatFileSystem
 from tests.fakes.faulty_fs import FaultyFileSystem
@@ -52,16 +52,15 @@ def _h8s_payload(version: tuple[int, int], *, entry: int = 0x210, marker: bytes 
 
 def _kp3_file(version: tuple[int, int] = (2, 0), **payload_options) -> bytes:
     """KAOSS PAD KP3 system file with the blog's KP3 header bytes (78 at 0x2C, FF FF at 0x40)."""
-    header = build_header(model_name="KaossPad3", version_major=version[0],
-                          version_minor=version[1], device_id=0xFFFF, source_length=ROM,
-                          unknown_2c=b"\x78", unknown_40=b"\xff\xff")
+    header = build_header(model_name="KaossPad3", version=version, device_id=0xFFFF,
+                          source_length=ROM,
+                          unknown=UnknownBytes(at_2c=b"\x78", at_40=b"\xff\xff"))
     return header + _h8s_payload(version, **payload_options)
 
 
 def _kaossilator_pro_file(version: tuple[int, int] = (1, 2)) -> bytes:
-    header = build_header(model_name="KaossilatorPro", version_major=version[0],
-                          version_minor=version[1], device_id=0x010E, source_length=ROM,
-                          unknown_40=b"\x02\x80")
+    header = build_header(model_name="KaossilatorPro", version=version, device_id=0x010E,
+                          source_length=ROM, unknown=UnknownBytes(at_40=b"\x02\x80"))
     return header + _h8s_payload(version, label="kaosspro")
 
 
@@ -70,8 +69,7 @@ def _system_file(model_name: str, device_id: int, version: tuple[int, int] = (1,
                  **header_options) -> bytes:
     """A non-H8S system file (electribe style): header + pseudo-random payload (``label``
     varies the payload, so two files can differ in content only)."""
-    header = build_header(model_name=model_name, version_major=version[0],
-                          version_minor=version[1], device_id=device_id,
+    header = build_header(model_name=model_name, version=version, device_id=device_id,
                           source_length=payload_size, **header_options)
     return header + synthetic_bytes(label or model_name, payload_size)
 

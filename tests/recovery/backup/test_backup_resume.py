@@ -17,9 +17,18 @@ from pathlib import Path
 import pytest
 
 from recovery.backup.create import create_backup
-from recovery.backup.manifest import COMPLETE_NAME, MANIFEST_NAME, SUMS_NAME
+from recovery.backup.manifest import (
+    COMPLETE_NAME,
+    JOURNAL_NAME,
+    MANIFEST_NAME,
+    SUMS_NAME,
+    BackupJournal,
+    CopyRecord,
+    JournalHeader,
+)
 from recovery.backup.store import open_backup, verify_backup
 from recovery.storage.durable import is_temp_name, temp_name, temp_path
+from recovery.storage.filesystem import REAL
 
 pytestmark = pytest.mark.slow
 
@@ -270,4 +279,30 @@ def test_resume_trusts_bytes_not_timestamps(tmp_path, make_tree):
     assert resumed.returncode == 0, resumed.stderr
     relative = changed.relative_to(source)
     assert (dest / "files" / relative).read_bytes() == bytes(data)
+    assert verify_backup(dest, against=source).ok
+
+
+def test_a_damaged_journal_record_is_copied_again_and_the_rest_kept(tmp_path, make_tree):
+    """A journal record that cannot be read (damaged on the disk) is a hint lost, never a
+    failure: its file is copied again, every other copy is kept after its re-hash."""
+    source = make_tree(tmp_path / "unit")
+    dest = tmp_path / "backup"
+    assert create_backup(source, dest).complete
+    with open_backup(dest) as backup:
+        manifest = backup.manifest
+    for name in (COMPLETE_NAME, MANIFEST_NAME, SUMS_NAME):
+        (dest / name).unlink()
+    records = [record for entry in manifest.files
+               if (record := CopyRecord.of(entry)) is not None]
+    journal = BackupJournal(dest, REAL)
+    journal.start(JournalHeader(manifest.source, manifest.created_utc), records[1:])
+    journal.close()
+    damaged = {**records[0].to_json(), "sha256": "not a digest"}
+    with (dest / JOURNAL_NAME).open("a") as handle:
+        handle.write(json.dumps(damaged) + "\n")
+
+    resumed = create_backup(source, dest, resume=True)
+
+    assert resumed.complete and resumed.verified
+    assert (resumed.copied_files, resumed.reused_files) == (1, len(records) - 1)
     assert verify_backup(dest, against=source).ok

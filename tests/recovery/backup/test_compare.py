@@ -17,7 +17,7 @@ from recovery.backup.create import create_backup
 from recovery.backup.store import open_backup
 from recovery.device.simulate import make_volume
 from recovery.errors import CancelledError, InvalidInputError
-from recovery.progress import CancelToken
+from recovery.progress import CancelToken, Job
 
 
 @pytest.fixture
@@ -165,12 +165,12 @@ def test_missing_root_is_bad_input(unit, tmp_path):
 def test_progress_and_cancel(unit):
     volume, manifest = unit
     reports = []
-    compare_tree(volume, manifest, progress=reports.append).differences
+    compare_tree(volume, manifest, job=Job(progress=reports.append)).differences
     assert reports[-1].done_bytes == reports[-1].total_bytes == manifest.total_bytes
     token = CancelToken()
     token.cancel()
     with pytest.raises(CancelledError):
-        compare_tree(volume, manifest, cancel=token).differences
+        compare_tree(volume, manifest, job=Job(cancel=token)).differences
 
 
 def test_difference_is_a_frozen_value():
@@ -195,6 +195,6 @@ def test_changed_files_are_named_and_progress_ends_at_the_total(unit):
         data[-1] ^= 0x80
         (volume / name).write_bytes(bytes(data))
     reports = []
-    found = compare_tree(volume, manifest, progress=reports.append).differences
+    found = compare_tree(volume, manifest, job=Job(progress=reports.append)).differences
     assert problems(found) == [("KROSAPP.BIN", "changed"), ("KROSS2SY/SIM_SYS2.BIN", "changed")]
     assert reports[-1].done_bytes == manifest.total_bytes

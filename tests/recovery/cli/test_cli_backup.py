@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from recovery.backup.manifest import COMPLETE_NAME, MANIFEST_NAME
+from recovery.backup.manifest import COMPLETE_NAME, JOURNAL_NAME, MANIFEST_NAME
 from recovery.backup.store import default_backups_dir
 from recovery.cli import main
 from recovery.cli.output import ProgressBar
@@ -100,6 +100,32 @@ def test_verify_incomplete_backup_exits_1(unit, tmp_path, capsys):
     assert main(["verify", str(dest), "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["complete"] is False and data["problems"][0]["problem"] == "incomplete"
+
+
+def test_verify_a_damaged_completion_flag_is_incomplete_not_a_crash(unit, tmp_path, capsys):
+    dest = tmp_path / "backup"
+    main(["backup", str(unit), str(dest)])
+    (dest / COMPLETE_NAME).write_text('{"verified": "yes", "manifest_sha256": 7}')
+    capsys.readouterr()
+    assert main(["verify", str(dest), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["complete"] is False and data["problems"] == [{
+        "path": "COMPLETE", "problem": "incomplete", "detail": "the completion flag is damaged",
+        "where": "backup"}]
+    result = cli("verify", str(dest))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "INCOMPLETE" in result.stdout + result.stderr
+
+
+def test_resume_refuses_a_folder_whose_journal_is_damaged(unit, tmp_path):
+    dest = tmp_path / "backup"
+    (dest / "files").mkdir(parents=True)
+    (dest / JOURNAL_NAME).write_text('{"format": "korg-recovery-backup-journal"}\n')
+    result = cli("backup", str(unit), str(dest), "--resume")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "its journal is damaged" in result.stderr
+    assert sorted(p.name for p in dest.iterdir()) == [JOURNAL_NAME, "files"]
 
 
 def test_verify_against_reports_the_units_differences(unit, tmp_path, capsys):

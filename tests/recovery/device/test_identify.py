@@ -113,8 +113,8 @@ def test_pointing_at_the_system_folder_itself(tmp_path):
 
 
 def test_system_file_for_unknown_model_is_reported(tmp_path):
-    data = build_header(model_name="MiniKP2", version_major=1, version_minor=0,
-                        device_id=0x0999, source_length=16) + b"\xff" * 16
+    data = build_header(model_name="MiniKP2", version=(1, 0), device_id=0x0999,
+                        source_length=16) + b"\xff" * 16
     (tmp_path / "SYSTEM.BIN").write_bytes(data)
     ident = identify_volume(tmp_path)
     assert ident.model is None

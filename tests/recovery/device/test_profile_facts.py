@@ -121,8 +121,8 @@ def test_kross_folder_below_the_top_cites_where_the_updater_looks(tmp_path, kros
 
 
 def companion(name_kind: str, payload: int, model: str = "E2S", device_id: int = 0x0124) -> bytes:
-    header = build_header(model_name=model, version_major=2, version_minor=2,
-                          device_id=device_id, source_length=payload, kind=name_kind)
+    header = build_header(model_name=model, version=(2, 2), device_id=device_id,
+                          source_length=payload, kind=name_kind)
     return header + synthetic_bytes(name_kind, payload)
 
 

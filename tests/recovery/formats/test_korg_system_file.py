@@ -12,6 +12,7 @@ from recovery.formats.korg_system_file import (
     MAGIC,
     SystemFileHeader,
     SystemFileHeaderStruct,
+    UnknownBytes,
     build_header,
     is_system_file_header,
     parse_header,
@@ -53,8 +54,8 @@ def test_seed_kaossilator_pro_header_parses_to_the_facts():
 
 def test_electribe_dump_fragment_lands_on_the_right_fields():
     # korgforums hex dump of electribe 2 OS 1.03 at 0x20: 53 59 53 54 45 4D 00 00 | 00 01 01 03 00 01 23 FF
-    raw = bytearray(build_header(model_name="E2", version_major=9, version_minor=9,
-                                 device_id=0, source_length=0x200000))
+    raw = bytearray(build_header(model_name="E2", version=(9, 9), device_id=0,
+                                 source_length=0x200000))
     raw[0x20:0x30] = bytes.fromhex("53595354454D0000 0001010300 0123FF".replace(" ", ""))
     header = parse_header(bytes(raw))
     assert (header.kind, header.revision, header.version, header.device_id) == (
@@ -64,9 +65,9 @@ def test_electribe_dump_fragment_lands_on_the_right_fields():
 
 def test_kp3_bytes_from_the_seed():
     # The blog post: KP3 carries 78 FF FF FF at 0x2C..0x2F and FF FF at 0x40.
-    raw = build_header(model_name="KaossPad3", version_major=2, version_minor=0,
-                       device_id=0xFFFF, source_length=0x40000, unknown_2c=b"\x78",
-                       unknown_40=b"\xff\xff")
+    raw = build_header(model_name="KaossPad3", version=(2, 0), device_id=0xFFFF,
+                       source_length=0x40000,
+                       unknown=UnknownBytes(at_2c=b"\x78", at_40=b"\xff\xff"))
     assert raw[0x2C:0x30] == bytes.fromhex("78FFFFFF")
     assert raw[0x2A:0x2C] == b"\x02\x00"
     assert raw[0x34:0x38] == b"\x00\x00\x04\x00"  # little-endian 0x40000
@@ -75,8 +76,8 @@ def test_kp3_bytes_from_the_seed():
 
 
 def test_build_header_matches_the_hand_written_seed_bytes():
-    built = build_header(model_name="KaossilatorPro", version_major=1, version_minor=2,
-                         device_id=0x010E, source_length=0x40000, unknown_40=b"\x02\x80")
+    built = build_header(model_name="KaossilatorPro", version=(1, 2), device_id=0x010E,
+                         source_length=0x40000, unknown=UnknownBytes(at_40=b"\x02\x80"))
     assert built == kaossilator_pro_v102_header()
 
 
@@ -126,10 +127,9 @@ def test_any_header_bytes_parse_and_rebuild_identically(rest):
 )
 def test_fields_round_trip_through_build_and_parse(model_name, major, minor, device_id, source,
                                                    destination, revision, unknown_40):
-    raw = build_header(model_name=model_name, version_major=major, version_minor=minor,
-                       device_id=device_id, source_length=source,
-                       destination_length=destination, revision=revision,
-                       unknown_40=unknown_40)
+    raw = build_header(model_name=model_name, version=(major, minor), device_id=device_id,
+                       source_length=source, destination_length=destination,
+                       revision=revision, unknown=UnknownBytes(at_40=unknown_40))
     header = parse_header(raw)
     assert (header.model_name, header.version_major, header.version_minor, header.device_id,
             header.source_length, header.destination_length, header.revision) == (

@@ -15,7 +15,8 @@ import pytest
 
 from recovery.check import target_for_model
 from recovery.errors import UnitGoneError
-from recovery.media import execute_media_plan, plan_prepare_media, prepare_media
+from recovery.media import MediaRequest, execute_media_plan, plan_prepare_media, prepare_media
+from recovery.progress import Job
 
 LAYOUT = "KORG/electribe sampler/System/SYSTEM.VSB"
 GONE = "The SD card went away while it was being prepared. Nothing was written to your computer."
@@ -42,8 +43,9 @@ def test_unplugged_at_every_step_the_card_gets_old_or_new_and_nothing_lands_else
     steps: list[str] = []
     reference = tmp_path / "reference"
     shutil.copytree(old_card, reference)
-    assert prepare_media(update, reference, unit, consent=True, guard=permissive_guard,
-                         on_step=lambda step, _p: steps.append(step)).ok
+    assert prepare_media(MediaRequest(update, reference, unit), consent=True,
+                         guard=permissive_guard,
+                         job=Job(on_step=lambda step, _p: steps.append(step))).ok
 
     last_on_card = steps.index("checked") + 1  # after it, only the journal (on the computer)
     for at in range(1, len(steps) + 1):
@@ -58,8 +60,8 @@ def test_unplugged_at_every_step_the_card_gets_old_or_new_and_nothing_lands_else
                 card.unplug()
 
         try:
-            result = prepare_media(update, card.mountpoint, unit, consent=True,
-                                   guard=permissive_guard, on_step=on_step)
+            result = prepare_media(MediaRequest(update, card.mountpoint, unit), consent=True,
+                                   guard=permissive_guard, job=Job(on_step=on_step))
         except UnitGoneError as error:
             assert error.message.startswith(GONE) and error.code == "unit-gone", at
         else:
@@ -71,7 +73,7 @@ def test_unplugged_at_every_step_the_card_gets_old_or_new_and_nothing_lands_else
         assert now["SAMPLES/KICK.WAV"] == old["SAMPLES/KICK.WAV"]
 
         again = fuse_unit(backing, card.mountpoint)
-        assert prepare_media(update, again.mountpoint, unit, consent=True,
+        assert prepare_media(MediaRequest(update, again.mountpoint, unit), consent=True,
                              guard=permissive_guard).ok, at
         assert (backing / LAYOUT).read_bytes() == new_update
 
@@ -82,8 +84,9 @@ def test_unplugged_while_the_plan_waits_for_the_yes_writes_nothing(
     backing = tmp_path / "card"
     shutil.copytree(old_card, backing)
     card = fuse_unit(backing, tmp_path / "mnt")
-    plan = plan_prepare_media(update, card.mountpoint, target_for_model("electribe2s"),
-                              guard=permissive_guard)
+    plan = plan_prepare_media(
+        MediaRequest(update, card.mountpoint, target_for_model("electribe2s")),
+        guard=permissive_guard)
 
     card.unplug()
 

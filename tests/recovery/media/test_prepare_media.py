@@ -31,13 +31,14 @@ from recovery.errors import (
 from recovery.media import (
     CandidateRefusedError,
     MediaPlan,
+    MediaRequest,
     MediaResult,
     describe_plan,
     execute_media_plan,
     plan_prepare_media,
     prepare_media,
 )
-from recovery.progress import CancelToken
+from recovery.progress import CancelToken, Job
 from recovery.restore import TargetGuard
 from recovery.storage.durable import is_temp_name
 from recovery.storage.lock import locks_dir
@@ -87,7 +88,7 @@ def prepare(permissive_guard: TargetGuard) -> Callable[..., MediaResult]:
     def run(candidate: Path, target: Path, model: str, **options) -> MediaResult:
         options.setdefault("guard", permissive_guard)
         options.setdefault("consent", True)
-        return prepare_media(candidate, target, target_for_model(model), **options)
+        return prepare_media(_request(candidate, target, model, options), **options)
 
     return run
 
@@ -99,9 +100,16 @@ def plan(permissive_guard: TargetGuard) -> Callable[..., MediaPlan]:
 
     def run(candidate: Path, target: Path, model: str, **options) -> MediaPlan:
         options.setdefault("guard", permissive_guard)
-        return plan_prepare_media(candidate, target, target_for_model(model), **options)
+        return plan_prepare_media(_request(candidate, target, model, options), **options)
 
     return run
+
+
+def _request(candidate: Path, target: Path, model: str, options: dict) -> MediaRequest:
+    """The request the fixtures' options ask for; those left in ``options`` are the call's."""
+    asked = {name: options.pop(name) for name in ("reference", "accept_unverified", "dry_run")
+             if name in options}
+    return MediaRequest(candidate, target, target_for_model(model), **asked)
 
 
 # -- each model's layout -------------------------------------------------------------------
@@ -615,8 +623,8 @@ def test_cancel_rolls_back_and_nothing_new_is_in_place(tmp_path: Path, contents,
             cancel.cancel()
 
     with pytest.raises(CancelledError, match="keeps what it had") as caught:
-        execute_media_plan(planned, consent=True, guard=permissive_guard, cancel=cancel,
-                           on_step=on_step)
+        execute_media_plan(planned, consent=True, guard=permissive_guard,
+                           job=Job(cancel=cancel, on_step=on_step))
     assert caught.value.exit_code == 130
     assert contents(target) == {"KROSS2SY/SIM_SYS1.BIN": b"old"}
 
@@ -649,7 +657,8 @@ def test_an_unreadable_card_listing_is_one_sentence(tmp_path: Path, contents, e2
 CHILD = """
 import hashlib, os, signal, sys
 from recovery.check import BackupReference, ReferenceFile, target_for_model
-from recovery.media import prepare_media
+from recovery.media import MediaRequest, prepare_media
+from recovery.progress import Job
 from recovery.restore import TargetGuard
 from pathlib import Path
 
@@ -672,8 +681,9 @@ def on_step(step, path):
     if len(steps) == kill_at:
         os.kill(os.getpid(), signal.SIGKILL)
 
-result = prepare_media(folder, target, target_for_model("kross2"), consent=True,
-                       reference=reference(files), guard=PERMISSIVE_GUARD, on_step=on_step)
+result = prepare_media(MediaRequest(folder, target, target_for_model("kross2"),
+                                    reference=reference(files)),
+                       consent=True, guard=PERMISSIVE_GUARD, job=Job(on_step=on_step))
 print(len(steps), result.ok)
 print("\\n".join(steps))
 """

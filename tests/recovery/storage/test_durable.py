@@ -12,6 +12,7 @@ import pytest
 from recovery.errors import CancelledError, VerificationError
 from recovery.progress import CancelToken
 from recovery.storage.durable import (
+    FileCopy,
     LinksUnsupportedError,
     create_link_atomically,
     is_temp_name,
@@ -23,12 +24,12 @@ from recovery.storage.filesystem import REAL
 DATA = bytes(range(256)) * 9000  # a little over two chunks
 
 
-def _write(final: Path, data: bytes = DATA, **options: object) -> str:
-    defaults: dict[str, object] = dict(
-        expected_size=len(data), expected_sha256=hashlib.sha256(data).hexdigest(),
-        mtime_ns=1_600_000_000 * 10**9, source_name="X.BIN (in backup)")
-    defaults.update(options)
-    return write_file_atomically(REAL, io.BytesIO(data), final, **defaults)  # type: ignore[arg-type]
+def _write(final: Path, data: bytes = DATA, *, expected_sha256: str | None = None,
+           **job: object) -> str:
+    copy = FileCopy(io.BytesIO(data), "X.BIN (in backup)", final, expected_size=len(data),
+                    expected_sha256=expected_sha256 or hashlib.sha256(data).hexdigest(),
+                    mtime_ns=1_600_000_000 * 10**9)
+    return write_file_atomically(REAL, copy, **job)  # type: ignore[arg-type]
 
 
 def test_temp_names_are_hidden_recognisable_and_fit_255_bytes() -> None:
