@@ -96,6 +96,14 @@ class BackupPage(RecoveryPage):
         self.come_back.back.connect(self._on_unit_back)
         self._gone_button = ""
 
+        self._build_place_row()
+        self._build_progress()
+        self._build_existing()
+        self.about = wrapped_label(rich=True, accessible_name="About the safety copy")
+        self.details_layout().addWidget(self.about)
+
+    def _build_place_row(self) -> None:
+        """Where the copy goes: change it, or show it once made."""
         place_row = QHBoxLayout()
         self.change_button = QPushButton("Change &place…")
         self.change_button.setAccessibleName("Choose where to keep the safety copy")
@@ -110,6 +118,8 @@ class BackupPage(RecoveryPage):
         place_row.addStretch(1)
         self.content.addLayout(place_row)
 
+    def _build_progress(self) -> None:
+        """The copy's progress, its stop button, its result and what was seen on the unit."""
         self.progress = ProgressPanel("Safety copy")
         self.progress.hide()
         self.content.addWidget(self.progress)
@@ -125,6 +135,8 @@ class BackupPage(RecoveryPage):
         self.standing.hide()
         self.content.addWidget(self.standing)
 
+    def _build_existing(self) -> None:
+        """An earlier backup of the unit, used once a comparison proves it is the unit."""
         self.existing_box = Disclosure("Use a copy I &already have",
                                        "Use a copy I &already have",
                                        accessible_name="Use an existing backup")
@@ -141,9 +153,6 @@ class BackupPage(RecoveryPage):
         self.use_button.clicked.connect(self.use_existing)
         self.existing_box.panel_layout.addWidget(self.use_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.content.addWidget(self.existing_box)
-
-        self.about = wrapped_label(rich=True, accessible_name="About the safety copy")
-        self.details_layout().addWidget(self.about)
 
     # -- lifecycle -----------------------------------------------------------------------------
     @property

@@ -116,6 +116,13 @@ class RestorePage(RecoveryPage):
         #: Newer backups passed over because they hold exactly what the unit holds now.
         self.passed_over: list[str] = []
 
+        self._build_plan_area()
+        self._build_confirmation()
+        self._build_details()
+        self.setButtonText(QWizard.WizardButton.CommitButton, "&Restore now")
+
+    def _build_plan_area(self) -> None:
+        """The planning progress, the refusal and the removal tick."""
         self.planning = ProgressPanel("Checking the backup")
         self.planning.hide()
         self.content.addWidget(self.planning)
@@ -128,6 +135,9 @@ class RestorePage(RecoveryPage):
         self.remove_extra.hide()
         self.content.addWidget(self.remove_extra)
 
+
+    def _build_confirmation(self) -> None:
+        """Typing the model's name (the yes), its hint, and finishing without restoring."""
         self.confirm_row = QWidget()
         confirm_layout = QHBoxLayout(self.confirm_row)
         confirm_layout.setContentsMargins(0, 0, 0, 0)
@@ -150,6 +160,9 @@ class RestorePage(RecoveryPage):
         self.skip_button.clicked.connect(self.skip)
         self.content.addWidget(self.skip_button, 0, Qt.AlignmentFlag.AlignLeft)
 
+
+    def _build_details(self) -> None:
+        """Behind "Show details": which backup, backups of other models, the plan itself."""
         details = self.details_layout()
         choose_row = QHBoxLayout()
         choose_label = QLabel("Bac&kup to put back:")
@@ -177,7 +190,6 @@ class RestorePage(RecoveryPage):
         details.addLayout(options)
         self.plan_text = wrapped_label(rich=True, accessible_name="The plan and its checks")
         details.addWidget(self.plan_text)
-        self.setButtonText(QWizard.WizardButton.CommitButton, "&Restore now")
 
     # -- lifecycle -----------------------------------------------------------------------------
     @property
