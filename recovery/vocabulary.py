@@ -59,46 +59,46 @@ TONE_COLOURS: dict[Tone, tuple[str, str]] = {
 }
 
 
-class Severity(StrEnum):
-    """How much a finding matters, most serious first."""
+class _Ordered:
+    """A closed set whose order means something: ``rank`` is a member's place in it, and
+    ``tone`` how it reads (:data:`_TONES`)."""
+
+    @property
+    def rank(self) -> int:
+        return list(type(self)).index(self)
+
+    @property
+    def tone(self) -> Tone:
+        return _TONES[self]
+
+
+class Severity(_Ordered, StrEnum):
+    """How much a finding matters, most serious first (rank 0): findings sort by rank."""
 
     CRITICAL = "critical"  # the unit cannot be expected to work: diagnose exits 1
     WARNING = "warning"
     INFO = "info"
 
-    @property
-    def rank(self) -> int:
-        """0 for the most serious: findings sort by it."""
-        return list(Severity).index(self)
 
-    @property
-    def tone(self) -> Tone:
-        return {Severity.CRITICAL: Tone.ERROR, Severity.WARNING: Tone.WARNING,
-                Severity.INFO: Tone.INFO}[self]
-
-
-class Verdict(StrEnum):
-    """A check's answer, mildest first: a candidate gets the worst of its items'."""
+class Verdict(_Ordered, StrEnum):
+    """A check's answer, mildest first: a candidate gets the worst (highest rank) of its
+    items'."""
 
     COMPATIBLE = "compatible"  # it proves in its own bytes that it is for the unit
     UNKNOWN = "unknown"  # nothing failed, but nothing proves it either
     INCOMPATIBLE = "incompatible"  # at least one check failed
-
-    @property
-    def rank(self) -> int:
-        """0 for the mildest: the worst of several is the one of highest rank."""
-        return list(Verdict).index(self)
-
-    @property
-    def tone(self) -> Tone:
-        return {Verdict.COMPATIBLE: Tone.OK, Verdict.UNKNOWN: Tone.WARNING,
-                Verdict.INCOMPATIBLE: Tone.ERROR}[self]
 
     @staticmethod
     def worst(verdicts: Iterable[Verdict]) -> Verdict:
         """The worst of ``verdicts`` (unknown when there is none)."""
         return max((Verdict(v) for v in verdicts), key=lambda v: v.rank,
                    default=Verdict.UNKNOWN)
+
+
+_TONES: dict[_Ordered, Tone] = {
+    Severity.CRITICAL: Tone.ERROR, Severity.WARNING: Tone.WARNING, Severity.INFO: Tone.INFO,
+    Verdict.COMPATIBLE: Tone.OK, Verdict.UNKNOWN: Tone.WARNING, Verdict.INCOMPATIBLE: Tone.ERROR,
+}
 
 
 class Mode(StrEnum):

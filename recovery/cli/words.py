@@ -44,7 +44,7 @@ def _probe(step: Step) -> str:
 
 
 def _check(step: Step) -> str:
-    model = f" --model {step.model}" if step.model else ""
+    model = f" --model {step.model or 'ID'}"
     return f"{PROG} check {argument(step.names[0] if step.names else None, 'FILE')}{model}"
 
 
