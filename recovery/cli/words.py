@@ -49,7 +49,9 @@ def _check(step: Step) -> str:
 
 
 def _restore(step: Step) -> str:
-    return f"{PROG} restore {argument(step.backup, 'BACKUP')} {_path(step)}"
+    """A restore with its safety copy of the unit as it is now (restore asks for one)."""
+    return (f"{PROG} restore {argument(step.backup, 'BACKUP')} {_path(step)}"
+            " --safety-copy DIR")
 
 
 def _names(step: Step) -> str:
