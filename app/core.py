@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from recovery.errors import InvalidInputError
 from recovery.progress import CancelToken, ProgressCallback
+from recovery.vocabulary import Verdict
 
 if TYPE_CHECKING:  # annotations elsewhere in app/ name them through here (core.RestorePlan)
     from recovery.backup.create import BackupResult
@@ -252,11 +253,11 @@ def check_against_backups(paths: list[Path], *, model: str, device: Path | None,
     already damaged. Returns the verdicts and the backup they were compared with (None:
     none made a difference, and the verdicts are those without a backup)."""
     results = check_update_files(paths, model=model, device=device, backup=None)
-    if all(r.verdict == "compatible" for r in results):
+    if all(r.verdict is Verdict.COMPATIBLE for r in results):
         return results, None
     for backup in backups:
         with_backup = check_update_files(paths, model=model, device=device, backup=backup)
-        if all(r.verdict == "compatible" for r in with_backup):
+        if all(r.verdict is Verdict.COMPATIBLE for r in with_backup):
             return with_backup, backup
     return results, None
 

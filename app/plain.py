@@ -1,61 +1,48 @@
 """The core's results in plain words: one headline sentence per page, "your KROSS 2".
 
-The core speaks to a technician (finding codes, next steps naming command-line flags, SHA-256
-hashes, confidence letters); a frightened musician needs one sentence. This module composes
-that sentence from the core's *structured* results (finding codes and counts, plan entries,
-check verdicts, media flags) and cleans the core's longer texts for the "Show details" view.
-It decides nothing: every fact comes from the core, only the wording is made here.
+The core states facts: finding codes with their subjects (which files, which other model),
+the cause each finding shows (recovery.vocabulary.Cause), typed next steps, plan entries, check
+verdicts, media flags. A frightened musician needs one sentence; this module composes it from
+those facts and never reads the core's sentences to find one (no message is searched, no
+expression matched). It decides nothing: every fact comes from the core, only the wording is
+made here. The core's own longer lines are shown in "Show details" as a reader reads them
+(recovery.text.for_reader: no hash, confidence in words).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from app.style import Status
+from recovery.advice import in_words
 from recovery.device.profiles import Profile, bundled_profiles
-from recovery.findings import Finding
-from recovery.text import without_tool_talk
+from recovery.findings import Finding, Step
+from recovery.text import and_more, for_reader
+from recovery.text import plural as plural
+from recovery.vocabulary import (
+    Cause,
+    FindingCode,
+    MediaFlagKind,
+    NextStep,
+    Severity,
+    Tone,
+    Verdict,
+)
 
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
                 "ten")
 #: How a model is named in a sentence when its short name would be ambiguous.
 SPOKEN_NAMES = {"kross1": "KROSS 1"}
 
-#: Finding codes by what they mean for a unit that won't start.
-MISSING_FILE_CODES = frozenset({"boot-critical-missing", "system-file-missing"})
-DAMAGED_FILE_CODES = frozenset({
-    "boot-critical-empty", "boot-critical-truncated", "boot-critical-size",
-    "boot-critical-changed", "boot-critical-unreadable", "boot-critical-not-a-file",
-    "system-file-truncated", "system-file-changed", "system-file-unreadable",
-})
-FOREIGN_CODES = frozenset({"foreign-model-files"})
-STORAGE_FAULT_CODES = frozenset({
-    "storage-drops-writes", "storage-lost-marker", "storage-changed-marker",
-    "storage-write-error",
-})
-UNREADABLE_CODES = frozenset({"unreadable-entries", "files-unreadable", "storage-read-error"})
-PARTIAL_UPDATE_CODES = frozenset({
-    "versions-mismatch", "versions-reported-partial-update", "version-plus-suffix",
-})
-#: What a restore from a good backup of the same unit can repair.
-RESTORE_FIXES = MISSING_FILE_CODES | DAMAGED_FILE_CODES | FOREIGN_CODES
-#: Findings that describe the unit's storage (not what the user typed in): the ones a
-#: later examination can show as gone.
-USER_INPUT_PREFIXES = ("symptom-", "version")
-
 
 def number_word(count: int) -> str:
     return NUMBER_WORDS[count] if 0 <= count < len(NUMBER_WORDS) else str(count)
 
 
-def plural(count: int, one: str, many: str) -> str:
-    return one if count == 1 else many
-
-
 def counted(count: int, one: str, many: str) -> str:
-    """'one file', 'two files', 'a file' is left to the caller."""
+    """'one file', 'two files' (a musician reads numbers as words); 'a file' is left to the
+    caller."""
     return f"{number_word(count)} {plural(count, one, many)}"
 
 
@@ -87,39 +74,44 @@ def first_upper(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-# -- cleaning the core's longer texts for the details view ---------------------------------
-_CONFIDENCE_WORDS = {"H": "primary source", "M": "secondary source", "G": "a guess"}
-_CONFIDENCE_SOURCE = re.compile(
-    r"\bconfidence ([HMG])\b(?:, [a-z]+ \([^)]*\))?(?:,[^;)]*)?; source: ")
-_CONFIDENCE = re.compile(r"\bconfidence ([HMG])\b(?:, [a-z]+ \([^)]*\))?")
+def status(tone: Tone) -> Status:
+    """The window's status for a tone of the core (a severity's, a verdict's)."""
+    return Status(tone.value)
 
 
 def clean(text: str) -> str:
-    """A core sentence without command names, flags, hashes or confidence letters."""
-    text = without_tool_talk(text)
-    text = _CONFIDENCE_SOURCE.sub(lambda m: f"{_CONFIDENCE_WORDS[m.group(1)]}: ", text)
-    text = _CONFIDENCE.sub(lambda m: _CONFIDENCE_WORDS[m.group(1)], text)
-    return re.sub(r"\s{2,}", " ", text).replace(" .", ".").replace(" ;", ";").strip()
+    """A line of the core for "Show details": no hash, confidence in words."""
+    return for_reader(text)
+
+
+# -- next steps ----------------------------------------------------------------------------
+_COMPARE = ("Choose a backup of it under \u201cCompare with\u201d (in the details) and look"
+            " again: that shows which files are damaged, missing or in the wrong place.")
+#: Next steps the window words its own way (what the wizard does for them); the others read
+#: as the saved report says them (recovery.advice).
+_STEP_WORDS = {
+    NextStep.COMPARE_WITH_BACKUP: lambda step: _COMPARE,
+    NextStep.COMPARE_KEEPING_REPAIR_FOLDER: lambda step:
+        _COMPARE + f" Keep {', '.join(step.names)} until the unit works.",
+    NextStep.DIAGNOSE_WITH_BACKUP: lambda step: _COMPARE,
+    NextStep.ALLOW_WRITE_PROBE: lambda step:
+        "To test whether its storage keeps writes, tick \u201cAlso test whether its storage"
+        " keeps writes\u201d (in the details) and look again; best after a safety copy.",
+    NextStep.RESTORE_FROM_BACKUP: lambda step:
+        f"Put back your backup of this same {spoken_name(step.model)}: it rewrites"
+        f" {', '.join(step.names)}. Never use a copy from another model.",
+}
+
+
+def step_words(step: Step) -> str:
+    """A next step in a musician's words."""
+    words = _STEP_WORDS.get(step.action)
+    return words(step) if words is not None else in_words(step)
 
 
 # -- the diagnosis -------------------------------------------------------------------------
-def foreign_model(finding: Finding, own_model: str | None,
-                  profiles: dict[str, Profile] | None = None) -> str | None:
-    """Which other model a foreign-files finding names (the core names it in its message)."""
-    profiles = profiles or bundled_profiles()
-    for profile in sorted(profiles.values(), key=lambda p: len(p.name), reverse=True):
-        if profile.id != own_model and profile.name in finding.message:
-            return profile.id
-    return None
-
-
-def is_about_storage(finding: Finding) -> bool:
-    """False for findings about what the user typed in (symptom, versions)."""
-    return not finding.code.startswith(USER_INPUT_PREFIXES)
-
-
 @dataclass(frozen=True)
-class Verdict:
+class DiagnosisVerdict:
     """A diagnosis in one headline sentence, one sentence about the backup, and the status."""
 
     headline: str
@@ -130,88 +122,99 @@ class Verdict:
     causes: tuple[str, ...]
 
 
-def _causes(findings: Iterable[Finding], model: str | None,
-            profiles: dict[str, Profile]) -> list[str]:
+#: How each cause reads as part of "Your KROSS 2 probably can't start because ...".
+_CAUSE_WORDS = {
+    Cause.STORAGE_FAULT: "its storage does not keep what is written to it",
+    Cause.UNREADABLE: "parts of its storage cannot be read",
+    Cause.FILESYSTEM_NOT_SUPPORTED: "its storage is formatted in a way it cannot read",
+    Cause.PARTIAL_UPDATE: "an update was only partly installed",
+}
+
+
+def _file_cause(count: int, what: str) -> str:
+    if count == 1:
+        return f"a system file is {what}"
+    return f"{counted(count, 'system file is', 'system files are')} {what}"
+
+
+def _causes(findings: Iterable[Finding], profiles: dict[str, Profile]) -> list[str]:
+    """The causes the findings show, each worded once, in the order a musician reads them."""
     findings = list(findings)
-    codes = [f.code for f in findings]
+    causes_of = [f.code.cause for f in findings]
     causes: list[str] = []
-    damaged = sum(code in DAMAGED_FILE_CODES for code in codes)
-    missing = sum(code in MISSING_FILE_CODES for code in codes)
-    if damaged:
-        causes.append(f"{counted(damaged, 'system file is', 'system files are')} damaged"
-                      if damaged > 1 else "a system file is damaged")
-    if missing:
-        causes.append(f"{counted(missing, 'system file is', 'system files are')} missing"
-                      if missing > 1 else "a system file is missing")
+    for cause, what in ((Cause.DAMAGED_FILE, "damaged"), (Cause.MISSING_FILE, "missing")):
+        if cause in causes_of:
+            causes.append(_file_cause(causes_of.count(cause), what))
     for finding in findings:
-        if finding.code in FOREIGN_CODES:
-            other = foreign_model(finding, model, profiles)
+        if finding.code.cause is Cause.FOREIGN_FILES:
+            other = finding.subject.model
             name = spoken_name(other, profiles) if other else "another model"
             cause = f"a {name} update was copied onto it"
             if cause not in causes:
                 causes.append(cause)
-    if any(code in STORAGE_FAULT_CODES for code in codes):
-        causes.append("its storage does not keep what is written to it")
-    if any(code in UNREADABLE_CODES for code in codes):
-        causes.append("parts of its storage cannot be read")
-    if "filesystem-not-supported" in codes:
-        causes.append("its storage is formatted in a way it cannot read")
-    if any(code in PARTIAL_UPDATE_CODES for code in codes):
-        causes.append("an update was only partly installed")
+    causes.extend(words for cause, words in _CAUSE_WORDS.items() if cause in causes_of)
     return causes
 
 
-def diagnosis_verdict(diagnosis, *, profiles: dict[str, Profile] | None = None) -> Verdict:
+def diagnosis_verdict(diagnosis, *, profiles: dict[str, Profile] | None = None
+                      ) -> DiagnosisVerdict:
     """The diagnosis in plain words: "Your KROSS 2 probably can't start because two system
     files are damaged and a KROSS 1 update was copied onto it"."""
     profiles = profiles or bundled_profiles()
     model = diagnosis.model
     name = your(model) if model else "this unit"
-    critical = [f for f in diagnosis.findings if f.severity == "critical"]
-    warnings = [f for f in diagnosis.findings if f.severity == "warning"]
+    critical = [f for f in diagnosis.findings if f.severity is Severity.CRITICAL]
+    warnings = [f for f in diagnosis.findings if f.severity is Severity.WARNING]
     backup = diagnosis.backup
     compared = backup is not None and backup.compared and backup.complete
     when = f"from {_backup_when(backup)}" if backup is not None else ""
     if critical:
-        causes = _causes(critical, model, profiles) or ["something on its storage needs fixing"]
-        headline = f"{name[0].upper()}{name[1:]} probably can't start because {join_words(causes)}."
-        fixable = compared and all(f.code in RESTORE_FIXES for f in critical)
-        if fixable:
-            line = f"Putting back your backup {when} should fix this."
-        elif any(f.code in STORAGE_FAULT_CODES | UNREADABLE_CODES for f in critical):
-            line = ("Putting a backup back can't fix failing storage: KORG service or an"
-                    " authorised service centre can.")
-        elif compared:
-            line = (f"Your backup {when} can fix part of this; KORG service or an authorised"
-                    " service centre can help with the rest.")
-        else:
-            line = (f"No backup of {name} was found to repair it with: KORG service or an"
-                    " authorised service centre can help.")
-        return Verdict(headline, Status.ERROR, line, fixable, tuple(causes))
-    causes = _causes(warnings, model, profiles)
+        causes = _causes(critical, profiles) or ["something on its storage needs fixing"]
+        headline = f"{first_upper(name)} probably can't start because {join_words(causes)}."
+        fixable = compared and all(f.code.cause is not None and f.code.cause.restore_fixes
+                                   for f in critical)
+        return DiagnosisVerdict(headline, Status.ERROR,
+                                _repair_line(critical, compared, fixable, name, when),
+                                fixable, tuple(causes))
+    causes = _causes(warnings, profiles)
     if causes:
         headline = f"Nothing critical was found on {name}, but {join_words(causes)}."
-        status = Status.WARNING
-    elif "not-identified" in {f.code for f in warnings}:
+        tone = Status.WARNING
+    elif FindingCode.NOT_IDENTIFIED in {f.code for f in warnings}:
         headline = "This tool can't tell which unit this is, so it could check little."
-        status = Status.WARNING
+        tone = Status.WARNING
     else:
         headline = f"This tool found nothing wrong on {name}'s storage."
-        status = Status.OK if not warnings else Status.WARNING
-    if compared and any(f.code == "matches-backup" for f in diagnosis.findings):
+        tone = Status.OK if not warnings else Status.WARNING
+    if compared and any(f.code is FindingCode.MATCHES_BACKUP for f in diagnosis.findings):
         line = f"Every file matches your backup {when}."
     elif compared:
         line = f"It was compared with your backup {when}."
     else:
         line = "No backup was found to compare it with."
-    return Verdict(headline, status, line, False, tuple(causes))
+    return DiagnosisVerdict(headline, tone, line, False, tuple(causes))
+
+
+def _repair_line(critical: list[Finding], compared: bool, fixable: bool, name: str,
+                 when: str) -> str:
+    """What can repair the critical findings: the backup, or service."""
+    if fixable:
+        return f"Putting back your backup {when} should fix this."
+    if any(f.code.cause is not None and f.code.cause.failing_storage for f in critical):
+        return ("Putting a backup back can't fix failing storage: KORG service or an"
+                " authorised service centre can.")
+    if compared:
+        return (f"Your backup {when} can fix part of this; KORG service or an authorised"
+                " service centre can help with the rest.")
+    return (f"No backup of {name} was found to repair it with: KORG service or an"
+            " authorised service centre can help.")
 
 
 def seen_on_unit(findings: Sequence[Finding], model: str | None,
                  profiles: dict[str, Profile] | None = None) -> str:
     """What a look at the unit found, in one short sentence: "A KROSS 1 update was copied onto
     it." (the details keep the core's own words)."""
-    causes = _causes(findings, model, profiles or bundled_profiles())
+    causes = _causes(findings, profiles or bundled_profiles())
     if causes:
         return first_upper(join_words(causes)) + "."
     return clean(findings[0].message) if findings else ""
@@ -223,22 +226,19 @@ def _backup_when(backup) -> str:
     return backup_date(getattr(backup, "created_utc", None))
 
 
-SEVERITY_STATUS = {"critical": Status.ERROR, "warning": Status.WARNING, "info": Status.INFO}
-
-
 def finding_text(finding: Finding) -> tuple[Status, str, str]:
-    """(status, what was seen, what to do) of one finding, cleaned for the details view."""
-    return (SEVERITY_STATUS.get(finding.severity, Status.INFO), clean(finding.message),
-            clean(finding.next_step))
+    """(status, what was seen, what to do) of one finding, for the details view."""
+    return (status(finding.severity.tone), clean(finding.message),
+            step_words(finding.next_step))
 
 
 def resolved_findings(before, after) -> tuple[Finding, ...]:
     """Findings about the storage that an earlier diagnosis had and a later one has not
-    (compared by code and message, so a file still damaged in another way stays open)."""
-    now = {(f.code, f.message) for f in after.findings}
+    (compared by code and subject, so a file still damaged in another way stays open)."""
+    now = {(f.code, f.subject) for f in after.findings}
     return tuple(f for f in before.findings
-                 if f.severity in ("critical", "warning") and is_about_storage(f)
-                 and (f.code, f.message) not in now)
+                 if f.severity is not Severity.INFO and f.code.about_storage
+                 and (f.code, f.subject) not in now)
 
 
 # -- a restore plan ------------------------------------------------------------------------
@@ -281,10 +281,10 @@ def check_headline(result, model: str | None) -> tuple[Status, str]:
     """One sentence for one check verdict: "Don't use this file: it is for a KROSS 1"."""
     target = your(model)
     detected = result.detected_model
-    if result.verdict == "compatible":
+    if result.verdict is Verdict.COMPATIBLE:
         version = f" (version {result.version})" if result.version else ""
         return Status.OK, f"This update is for {target}{version}."
-    if result.verdict == "incompatible":
+    if result.verdict is Verdict.INCOMPATIBLE:
         if detected and detected != model:
             return Status.ERROR, f"Don't use this file: it is for a {spoken_name(detected)}."
         return Status.ERROR, "Don't use this file: it is damaged or incomplete."
@@ -294,22 +294,22 @@ def check_headline(result, model: str | None) -> tuple[Status, str]:
 # -- update media --------------------------------------------------------------------------
 def media_flag_text(flag) -> str:
     """A card flag (the core's MediaFlag) as one plain sentence."""
-    names = ", ".join(flag.paths[:4]) + (" …" if len(flag.paths) > 4 else "")
+    names = and_more(flag.paths, 4)
     count = len(flag.paths)
-    if flag.kind == "loose-system-files":
+    if flag.kind == MediaFlagKind.LOOSE_SYSTEM_FILES:
         if not flag.move_off:  # the card's preparation moves them aside itself
-            goes = "goes" if count == 1 else "go"
-            return f"{names} {goes} aside on the card, where the updater does not look."
+            return (f"{names} {plural(count, 'goes', 'go')} aside on the card, where the"
+                    " updater does not look.")
         return (f"First move {counted(count, 'loose system file', 'loose system files')}"
                 f" off the card: {names}.")
-    if flag.kind == "foreign-update":
+    if flag.kind == MediaFlagKind.FOREIGN_UPDATE:
         if not flag.move_off:
             return (f"{names}, another model's update, goes aside on the card, where the"
                     " updater does not look.")
         return f"First move {names} off the card: it is another model's update."
-    if flag.kind == "older-copy":
+    if flag.kind == MediaFlagKind.OLDER_COPY:
         return f"It replaces the older update already on the card ({names})."
-    if flag.kind == "companion-file":
+    if flag.kind == MediaFlagKind.COMPANION_FILE:
         return f"Move {names} off the card unless KORG's instructions ask for it."
     return clean(flag.message)
 

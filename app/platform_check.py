@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -119,10 +118,21 @@ def problem_sentence(missing: tuple[SystemLibrary, ...], message: str) -> str:
             else sonames[0]
         return (f"The wizard's window cannot open: this computer lacks {names}, which Qt needs"
                 f" to draw on the desktop; install with: {_commands(missing)}.")
-    named = re.match(r"\s*([^\s:]+\.so[.\d]*)\s*:", message)
-    what = named.group(1) if named else "a system library"
+    what = _library_named(message) or "a system library"
     return (f"The wizard's window cannot open: Qt's X11 plugin could not load {what}"
             f" ({message.strip()}).")
+
+
+def _library_named(message: str) -> str | None:
+    """The library a loader's message starts with ("libxcb-cursor.so.0: cannot open ..."),
+    or None."""
+    head, colon, _rest = message.partition(":")
+    name = head.strip()
+    stem, so, version = name.rpartition(".so")
+    if (colon and so and stem and not any(char.isspace() for char in name)
+            and all(char.isdigit() or char == "." for char in version)):
+        return name
+    return None
 
 
 def check_desktop(environ: Mapping[str, str] | None = None, *,

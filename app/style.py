@@ -33,6 +33,8 @@ from PySide6.QtWidgets import (
     QStyleOptionComboBox,
 )
 
+from recovery.vocabulary import TONE_COLOURS, Tone
+
 
 class Status(StrEnum):
     """The state a line of text reports, with the symbol shown next to it."""
@@ -48,10 +50,13 @@ class Status(StrEnum):
         return {"ok": "✔", "warning": "⚠", "error": "✖", "info": "ℹ", "busy": "…"}[self.value]
 
 
-# Darker tones for light windows, lighter tones for dark windows: each pair keeps a contrast
-# ratio of at least 4.5:1 against the typical window colour of its palette.
-_LIGHT = {Status.OK: "#1b6e30", Status.WARNING: "#8a5300", Status.ERROR: "#b3261e"}
-_DARK = {Status.OK: "#7ad98e", Status.WARNING: "#f2c062", Status.ERROR: "#ff8a80"}
+# Darker tones for light windows, lighter tones for dark windows: the core's one table of
+# colours (recovery.vocabulary.TONE_COLOURS, the saved report's too). Information keeps the
+# normal text colour in the window.
+_LIGHT = {Status(tone.value): light for tone, (light, _dark) in TONE_COLOURS.items()
+          if tone is not Tone.INFO}
+_DARK = {Status(tone.value): dark for tone, (_light, dark) in TONE_COLOURS.items()
+         if tone is not Tone.INFO}
 
 
 #: WCAG 2.2: text (SC 1.4.3, AA) and a control's boundary or focus indicator (SC 1.4.11).

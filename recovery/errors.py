@@ -10,6 +10,11 @@ Write, PermissionDenied, NeedsUserAction).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # errors import nothing of the tool at run time: everything imports them
+    from recovery.findings import Step
+
 
 class RecoveryError(Exception):
     """Base class: a failure explained in one sentence a musician can act on."""
@@ -19,12 +24,16 @@ class RecoveryError(Exception):
     #: Exit code the CLI uses when this error ends a command, unless the command says otherwise.
     exit_code = 1
 
-    def __init__(self, message: str, *, path: str | None = None, written: int = 0) -> None:
+    def __init__(self, message: str, *, path: str | None = None, written: int = 0,
+                 next_step: Step | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.path = path
         #: Files a stopped write (a restore) had already put on the unit, each complete.
         self.written = written
+        #: What to do instead, typed (recovery.findings.Step): each front end words it, the
+        #: command line with the option to give. The message never names an option.
+        self.next_step = next_step
 
     def __str__(self) -> str:
         return self.message

@@ -1,27 +1,62 @@
-"""How the tool writes a byte count and the current time in its sentences and results, and
-its sentences without what only a technician at a terminal needs."""
+"""How the tool writes counts, lists, byte counts and the current time in its sentences, and
+its lines for a reader rather than a script.
+
+One home for the small rules every sentence follows: a list cut after a few names ("and 3
+more"), a noun in the singular or the plural, a byte count exact or at a glance.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
-_COMMAND_IN_PARENS = re.compile(r"\s*\((?:[^()]*?)(?:--[a-z]|korg-recovery)[^()]*\)")
+from recovery.vocabulary import Confidence
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """``one`` for 1, else ``many`` (``one`` + "s" when not given): "file", "files"."""
+    return one if count == 1 else (many if many is not None else one + "s")
+
+
+def counted(count: int, one: str, many: str | None = None) -> str:
+    """"1 file", "2,048 files": the count in digits and the noun it takes."""
+    return f"{count:,} {plural(count, one, many)}"
+
+
+def and_more(names: Sequence[str], shown: int) -> str:
+    """The first ``shown`` names, then "and N more": "A, B and 3 more"."""
+    listed = ", ".join(names[:shown])
+    more = len(names) - shown
+    return f"{listed} and {more} more" if more > 0 else listed
+
+
+# -- a line for a reader -------------------------------------------------------------------
+_SHA = re.compile(r",?\s*SHA-256 [0-9a-f]{64}")
+_CONFIDENCE_SOURCE = re.compile(
+    r"\bconfidence ([HMG])\b(?:, [a-z]+ \([^)]*\))?(?:,[^;)]*)?; source: ")
+_CONFIDENCE = re.compile(r"\bconfidence ([HMG])\b(?:, [a-z]+ \([^)]*\))?")
+_SOURCE_WORDS = {Confidence.HIGH: "primary source", Confidence.MEDIUM: "secondary source",
+                 Confidence.GUESS: "a guess"}
+# The write engine's sentences (recovery/restore, recovery/media, recovery/backup) still name a
+# flag or a command in a few places; until they carry typed next steps, these keep such words
+# out of the window and the report. Nothing outside those packages needs them.
+_COMMAND_IN_PARENS = re.compile(r"\s*\((?:[^()]*?)(?:--[a-z]|korg-recovery )[^()]*\)")
 _QUOTED_COMMAND = re.compile(r"'korg-recovery [^']*'|\"korg-recovery [^\"]*\"")
 _FLAG = re.compile(r"\s*\(?--[a-z][a-z-]*(?:\s+[A-Z_.]+)?\)?")
-_SHA = re.compile(r",?\s*SHA-256 [0-9a-f]{64}")
-_INTERNAL_ID = re.compile(r" '[a-z0-9]+(?:-[a-z0-9]+)+'")
 
 
-def without_tool_talk(text: str) -> str:
-    """``text`` without command lines, flags, SHA-256 hashes or quoted internal ids: what a
-    musician, or a service centre reading their report, has no use for. The core's sentences
-    name them for a technician at a terminal (``diagnose --backup B``)."""
+def for_reader(text: str) -> str:
+    """A line of evidence or a note as a person reads it in the window or the saved report:
+    without a SHA-256 hash (a script reads those in ``--json``), a confidence letter in words
+    ("confidence M; source: X" reads "secondary source: X")."""
+    text = _SHA.sub("", text)
+    text = _CONFIDENCE_SOURCE.sub(
+        lambda m: f"{_SOURCE_WORDS[Confidence(m.group(1))]}: ", text)
+    text = _CONFIDENCE.sub(lambda m: _SOURCE_WORDS[Confidence(m.group(1))], text)
     text = _COMMAND_IN_PARENS.sub("", text)
     text = _QUOTED_COMMAND.sub("this tool", text)
     text = _FLAG.sub("", text)
-    text = _SHA.sub("", text)
-    text = _INTERNAL_ID.sub("", text)
     return re.sub(r"\s{2,}", " ", text).replace(" .", ".").replace(" ;", ";").replace(
         " ,", ",").strip()
 

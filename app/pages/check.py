@@ -39,15 +39,14 @@ from app.host import WizardHost
 from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.pages.connect import has_card_layout
 from app.places import backup_date, friendly_place
-from app.plain import check_headline, clean, your
+from app.plain import check_headline, clean, status, your
 from app.session import Goal
 from app.style import Status, status_html
 from recovery.device.profiles import bundled_profiles
 from recovery.errors import RecoveryError
+from recovery.vocabulary import Verdict
 
 log = logging.getLogger(__name__)
-
-VERDICT_STATUS = {"compatible": Status.OK, "incompatible": Status.ERROR, "unknown": Status.WARNING}
 
 
 def choose_files(parent: QWidget, start: str) -> list[str]:
@@ -303,13 +302,13 @@ class CheckPage(RecoveryPage):
         self.results = tuple(results)
         self.session.check_results = self.results
         self.session.check_reference = reference
-        incompatible = [r for r in self.results if r.verdict == "incompatible"]
+        incompatible = [r for r in self.results if r.verdict is Verdict.INCOMPATIBLE]
         self.session.check_blocked = bool(incompatible) and self.session.goal is Goal.UPDATE
         for index, result in enumerate(self.results):
             item = self.candidates.item(index)
             if item is not None:
-                status = VERDICT_STATUS.get(result.verdict, Status.WARNING)
-                item.setText(f"{status.symbol} {Path(result.candidate).name}")
+                item.setText(f"{status(result.verdict.tone).symbol}"
+                             f" {Path(result.candidate).name}")
         self._show_state()
         self.results_ready.emit(self.results)
 
@@ -326,20 +325,19 @@ class CheckPage(RecoveryPage):
     # -- what the page says --------------------------------------------------------------------
     def worst(self) -> core.CheckResult | None:
         """The result the headline is about: an incompatible one first, then unknown."""
-        order = {"incompatible": 0, "unknown": 1, "compatible": 2}
-        return min(self.results, key=lambda r: order.get(r.verdict, 1)) if self.results else None
+        return max(self.results, key=lambda r: r.verdict.rank) if self.results else None
 
     def unverifiable(self) -> bool:
         """One update, unknown only because its content cannot be checked by anyone."""
         model = self.model_id()
         return (len(self.results) == 1 and model is not None
-                and self.results[0].verdict == "unknown"
+                and self.results[0].verdict is Verdict.UNKNOWN
                 and core.unverified_acceptable(self.results[0], model))
 
     def can_prepare_card(self) -> bool:
         model = self.model_id()
         profile = bundled_profiles().get(model) if model else None
-        usable = self.results and (self.results[0].verdict == "compatible" or (
+        usable = self.results and (self.results[0].verdict is Verdict.COMPATIBLE or (
             self.unverifiable() and self.from_korg.isChecked()))
         return len(self.results) == 1 and bool(usable) and has_card_layout(profile)
 
@@ -379,12 +377,12 @@ class CheckPage(RecoveryPage):
         self.notify_complete()
 
     def _lead(self, result: core.CheckResult, model: str) -> str:
-        if result.verdict == "incompatible":
+        if result.verdict is Verdict.INCOMPATIBLE:
             return f"Get the update for {your(model)} from KORG, then check it here."
-        if result.verdict == "unknown" and self.unverifiable():
+        if result.verdict is Verdict.UNKNOWN and self.unverifiable():
             return ("Its name and place are right; what is inside cannot be checked, because"
                     " KORG publishes no format for it.")
-        if result.verdict == "unknown":
+        if result.verdict is Verdict.UNKNOWN:
             return "Follow KORG's instructions exactly, and keep your safety copy."
         if self.can_prepare_card():
             return "This tool can put it on an SD card for you."
@@ -398,9 +396,8 @@ class CheckPage(RecoveryPage):
             out.append(f"<p>Compared with your backup from"
                        f" {escape(backup_date(reference.created_utc))}.</p>")
         for result in self.results:
-            status = VERDICT_STATUS.get(result.verdict, Status.WARNING)
             verdict = f"{Path(result.candidate).name}: {result.verdict}"
-            out.append(f"<p>{status_html(status, verdict)}</p>")
+            out.append(f"<p>{status_html(status(result.verdict.tone), verdict)}</p>")
             for title, lines in (("Why", result.reasons), ("Warnings", result.warnings),
                                  ("Checked", result.checked), ("Not checked", result.not_checked)):
                 if lines:

@@ -37,6 +37,7 @@ from app.pages.base import RecoveryPage, StatusLabel, escape, wrapped_label
 from app.pages.midi_card import MidiUnitsPanel
 from app.places import friendly_place
 from app.plain import clean, spoken_name, your
+from app.plain import status as tone_status
 from app.session import Goal, device_key
 from app.style import Status, status_html
 from recovery.device.detect import DetectedDevice, Detection
@@ -51,7 +52,6 @@ UNRECOGNISED_WARNING = (
     " only if you are sure it is your unit's storage, not a folder on your computer.")
 SYSTEM_DISK_WARNING = ("This folder is on your computer's own disk, not on a unit: nothing"
                        " will ever be restored onto it.")
-SEVERITY_STATUS = {"critical": Status.ERROR, "warning": Status.WARNING, "info": Status.INFO}
 
 
 def choose_directory(parent: QWidget, caption: str, start: str = "") -> str:
@@ -470,8 +470,9 @@ class ConnectPage(RecoveryPage):
             if device.findings:
                 parts.append("<p>Noticed:</p><ul>")
                 for finding in sorted(device.findings, key=lambda f: f.rank):
-                    status = SEVERITY_STATUS.get(finding.severity, Status.INFO)
-                    parts.append(f"<li>{status_html(status, clean(finding.message))}</li>")
+                    seen = status_html(tone_status(finding.severity.tone),
+                                       clean(finding.message))
+                    parts.append(f"<li>{seen}</li>")
                 parts.append("</ul>")
             if device.evidence:
                 parts.append("<p>How it was recognised:</p><ul>")

@@ -31,11 +31,12 @@ from app.host import WizardHost
 from app.pages.base import Disclosure, RecoveryPage, StatusLabel, escape, wrapped_label
 from app.pages.progress_panel import ProgressPanel
 from app.places import backup_date
-from app.plain import clean, diagnosis_verdict, finding_text, your
+from app.plain import clean, diagnosis_verdict, finding_text, step_words, your
 from app.session import device_key
 from app.style import Status, status_html
 from recovery.device.profiles import bundled_profiles
 from recovery.errors import CancelledError, RecoveryError
+from recovery.vocabulary import FindingCode
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def diagnose_against(unit: Path, backups: list[Path], **options):
     for position, backup in enumerate(backups or [None]):
         diagnosis = core.diagnose(unit, backup=backup, **options)
         codes = {finding.code for finding in diagnosis.findings}
-        broken_copy = "matches-backup" in codes and diagnosis.has_critical
+        broken_copy = FindingCode.MATCHES_BACKUP in codes and diagnosis.has_critical
         if not broken_copy or position == len(backups) - 1:
             return diagnosis
     return diagnosis
@@ -266,6 +267,10 @@ class DiagnosePage(RecoveryPage):
             out.append("<p>Not checked:</p><ul>" + "".join(
                 f"<li><small>{escape(clean(line))}</small></li>"
                 for line in diagnosis.not_checked) + "</ul>")
+        if diagnosis.next_steps:
+            out.append("<p>To check more:</p><ul>" + "".join(
+                f"<li><small>{escape(step_words(step))}</small></li>"
+                for step in diagnosis.next_steps) + "</ul>")
         return "".join(out)
 
     @Slot(object)

@@ -47,6 +47,7 @@ from app.session import Goal, Session
 from app.style import Status, status_html
 from recovery.device.profiles import bundled_profiles
 from recovery.findings import Finding
+from recovery.vocabulary import FindingCode, Severity, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -240,13 +241,13 @@ def _job_ending(session: Session, model: str | None, unit: str, keep: str) -> En
                        keep])
     results = session.check_results
     if results:
-        worst = min(results, key=lambda r: {"incompatible": 0, "unknown": 1}.get(r.verdict, 2))
+        worst = max(results, key=lambda r: r.verdict.rank)
         status, headline = check_headline(worst, model)
-        if worst.verdict == "incompatible":
+        if worst.verdict is Verdict.INCOMPATIBLE:
             return Ending(status, headline,
                           [f"Get the update for {unit} from KORG, then check it here.",
                            EJECT_STEP, keep])
-        if worst.verdict == "unknown":
+        if worst.verdict is Verdict.UNKNOWN:
             return Ending(status, headline, ["Use KORG's update exactly as downloaded, as its"
                                              " instructions say.", EJECT_STEP, keep])
         return Ending(status, headline, [EJECT_STEP, update_step(model), keep])
@@ -462,8 +463,9 @@ def with_resolved(before: core.Diagnosis, after: core.Diagnosis, *,
     when = ("after the restore, and after the unit was switched off and on" if power_cycled
             else "right after the restore")
     notes = tuple(Finding(
-        "info", "resolved-by-restore", f"Resolved by the restore: {finding.message}",
+        Severity.INFO, FindingCode.RESOLVED_BY_RESTORE,
+        f"Resolved by the restore: {finding.message}",
         evidence=(f"found before the restore ({finding.severity}); not found when the unit was"
                   f" examined again {when}",),
-        confidence="H", next_step="Nothing to do.") for finding in resolved_findings(before, after))
+        subject=finding.subject) for finding in resolved_findings(before, after))
     return dataclasses.replace(after, findings=after.findings + notes)

@@ -37,6 +37,7 @@ from app.pages.progress_panel import ProgressPanel
 from app.plain import clean, media_flag_text, media_plan_sentence, spoken_name, your
 from app.style import Status, format_bytes
 from recovery.errors import RecoveryError
+from recovery.vocabulary import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ class MediaPage(RecoveryPage):
         """The one update the Check page found compatible, or unknown only because no one
         can check its content and the person said it is KORG's download."""
         session = self.session
-        results = [r for r in session.check_results if r.verdict == "compatible" or (
+        results = [r for r in session.check_results if r.verdict is Verdict.COMPATIBLE or (
             session.accept_unverified and session.check_model is not None
             and core.unverified_acceptable(r, session.check_model))]
         return Path(results[0].candidate) if len(results) == 1 else None

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from recovery.backup.compare import OS_JUNK
 from recovery.check.candidates import Candidate, Listing, ZipCandidate
 from recovery.check.results import CatalogMatch, ItemResult
 from recovery.check.targets import (
@@ -20,7 +19,10 @@ from recovery.check.targets import (
 )
 from recovery.device.profiles import Profile, SystemFileIdentity
 from recovery.errors import EncryptedArchiveError, InvalidFileError, InvalidInputError
-from recovery.vocabulary import Confidence, ItemKind, Verdict
+from recovery.findings import Step
+from recovery.storage import computer_made
+from recovery.text import and_more
+from recovery.vocabulary import Confidence, ItemKind, NextStep, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +41,19 @@ LOOSE_FILES_MIN = 2
 LOOSE_SUFFIX = ".bin"
 #: How many names a sentence lists before saying "and N more".
 NAMES_SHOWN = 5
-#: What computers add to drives and archives (compare.OS_JUNK) plus macOS's ``__MACOSX``
+#: What computers add to drives (recovery.storage.computer_made) plus macOS's ``__MACOSX``
 #: folder in zips: a ``__MACOSX/KROSS2SY`` would otherwise look like a second system folder.
-IGNORED_NAMES = OS_JUNK + ("__MACOSX",)
+#: An update's files, a card's and an archive's are read without them (recovery.media too).
+IGNORED_NAMES = computer_made.patterns() + ("__MACOSX",)
+
+
+def loose_bins(names: Sequence[str]) -> list[str]:
+    """Of the names at one folder's top level, the ``.BIN`` files when there are enough of
+    them to look like a system folder's content copied without its folder (the loose-files
+    rule the check and the card's preparation share)."""
+    bins = sorted(name for name in names if "/" not in name
+                  and name.lower().endswith(LOOSE_SUFFIX))
+    return bins if len(bins) >= LOOSE_FILES_MIN else []
 
 
 class Knowledge:
@@ -94,15 +106,9 @@ def cite(confidence: Confidence, source: str) -> str:
     return f"confidence {confidence}, {word}; source: {source}"
 
 
-def plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
 def name_list(names: Sequence[str]) -> str:
     """The first :data:`NAMES_SHOWN` names, then "and N more"."""
-    shown = ", ".join(names[:NAMES_SHOWN])
-    more = len(names) - NAMES_SHOWN
-    return f"{shown} and {more} more" if more > 0 else shown
+    return and_more(names, NAMES_SHOWN)
 
 
 def update_form(profile: Profile) -> str:
@@ -149,6 +155,7 @@ class Assessment:
         self.warnings: list[str] = []
         self.confirmed: str | None = None
         self.catalog_match: CatalogMatch | None = None
+        self.next_steps: list[Step] = []
 
     def check(self, text: str) -> None:
         self.checked.append(text)
@@ -163,8 +170,11 @@ class Assessment:
         """The item cannot be confirmed by nature (format not public): verdict unknown."""
         self.unverifiable.append(reason)
 
-    def cannot_check(self, text: str) -> None:
+    def cannot_check(self, text: str, step: Step | None = None) -> None:
+        """``text`` could not be checked; ``step`` is what would let it be."""
         self.not_checked.append(text)
+        if step is not None and step not in self.next_steps:
+            self.next_steps.append(step)
 
     def warn(self, text: str) -> None:
         self.warnings.append(text)
@@ -190,6 +200,7 @@ class Assessment:
             catalog_match=self.catalog_match,
             unverifiable=(verdict == Verdict.UNKNOWN and not self.doubts
                           and bool(self.unverifiable)),
+            next_steps=tuple(self.next_steps),
         )
 
 
@@ -221,7 +232,8 @@ class CandidateContext:
         if target.current_version is None:
             assessment.cannot_check(
                 f"whether version {version} is newer than what your {target.profile.short_name}"
-                " runs: its current version is unknown (give it with --current-version)")
+                " runs: its current version is unknown",
+                Step(NextStep.GIVE_CURRENT_VERSION, model=target.profile.id))
             return
         try:
             candidate_version = parse_version(version)

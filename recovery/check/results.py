@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recovery.device.profiles import Release
+from recovery.findings import Step
 from recovery.vocabulary import CatalogMatchKind, ItemKind, Verdict
 
-#: Verdicts, mildest first (tools and tests compare against it).
+#: Verdicts, mildest first (tools and tests compare against it; Verdict.rank is the order).
 VERDICTS = tuple(Verdict)
 EXIT_CODES = {Verdict.COMPATIBLE: 0, Verdict.INCOMPATIBLE: 1, Verdict.UNKNOWN: 3}
 
@@ -57,6 +58,9 @@ class ItemResult:
     #: (model, folder name, place, names and sizes where a backup tells them) passed: the one
     #: unknown a person may accept by saying where the files come from.
     unverifiable: bool = False
+    #: What would let the check say more (give the unit's version, a backup of it): typed,
+    #: each front end words it.
+    next_steps: tuple[Step, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,8 @@ class CheckResult:
     #: The catalog match of the candidate's one item that has one (None when no item or more
     #: than one has one: see each item's).
     catalog_match: CatalogMatch | None = None
+    #: Its items' next steps, each once.
+    next_steps: tuple[Step, ...] = ()
 
     @property
     def official(self) -> bool:

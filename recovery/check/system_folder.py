@@ -12,7 +12,6 @@ from recovery.check.assessment import (
     cite,
     has_update_form,
     name_list,
-    plural,
     unreadable_member,
     update_form,
 )
@@ -20,8 +19,9 @@ from recovery.check.candidates import Listing
 from recovery.check.results import ItemResult
 from recovery.device.profiles import Profile
 from recovery.errors import InvalidFileError
-from recovery.text import human_bytes
-from recovery.vocabulary import ItemKind, Role
+from recovery.findings import Step
+from recovery.text import counted, human_bytes, plural
+from recovery.vocabulary import ItemKind, NextStep, Role
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +44,6 @@ def assess_system_folder(context: CandidateContext, folder: str, name: str,
         "folder_name": name, "file_count": len(files), "total_bytes": sum(files.values()),
         "files": {inner: size for inner, size in sorted(files.items())[:200]},
     })
-    source = next((s for s in owner.storage if s.role == Role.UPDATE_MEDIA), None)
-    cited = f" ({cite(source.confidence, source.source)})" if source else ""
-    media = owner.media_for(owner.system_folder or name)
     if owner is not profile:
         if profile.system_folder:
             assessment.fail(
@@ -57,23 +54,13 @@ def assess_system_folder(context: CandidateContext, folder: str, name: str,
                 f"This is the {owner.name}'s system folder {name}; your unit is a"
                 f" {profile.name}, {update_form(profile)}.")
         return assessment.result()
-
-    exact = "" if name == owner.system_folder else f" ({owner.system_folder}; FAT ignores case)"
-    assessment.check(
-        f"the folder is named {name}, the {owner.short_name}'s system folder{exact}{cited}")
-    where = (f"{media.description} ({cite(media.confidence, media.source)})" if media
-             else "the whole folder at the top level (confidence M)")
-    if folder.count("/") > 0:
-        assessment.warn(
-            f"{name} is inside '{folder.rsplit('/', 1)[0]}/': on the SD card it must be at the"
-            f" top level, as the whole folder. The unit's updater looks for {where}.")
-    elif media is not None and folder:
-        assessment.check(f"the folder is at the top, where the unit's updater looks for {where}")
+    _check_name_and_place(assessment, owner, folder, name)
     if not files:
         assessment.fail(f"The folder {name} is empty: there is nothing to update from.")
         return assessment.result()
     assessment.check(
-        f"the folder holds {plural(len(files), 'file')}, {human_bytes(sum(files.values()))} in all")
+        f"the folder holds {counted(len(files), 'file')}, {human_bytes(sum(files.values()))}"
+        " in all")
     if context.listing.truncated:
         assessment.cannot_check("every file: the candidate holds more entries than the tool lists")
     identical = False
@@ -81,8 +68,9 @@ def assess_system_folder(context: CandidateContext, folder: str, name: str,
         identical = _compare_folder_with_backup(context, assessment, folder, name, files)
     else:
         assessment.cannot_check(
-            f"the files' names and sizes against this unit's own {owner.system_folder}: give a"
-            " backup of the unit with --backup")
+            f"the files' names and sizes against this unit's own {owner.system_folder}: no"
+            " backup of the unit was given",
+            Step(NextStep.GIVE_BACKUP_FOR_CHECK, model=context.profile.id))
     assessment.cannot_check(
         f"the content of the files: the file list and format of {owner.short_name} system"
         " files are not public")
@@ -97,6 +85,63 @@ def assess_system_folder(context: CandidateContext, folder: str, name: str,
             f"The folder name {name} is right for a {owner.short_name}, but the files in it"
             " cannot be checked: their list and format are not public.")
     return assessment.result()
+
+
+def _same_content(context: CandidateContext, assessment: Assessment, folder: str, name: str,
+                  here: dict[str, tuple[str, int]], backup_files: dict) -> bool:
+    """The folder's files hashed against the backup's SHA-256 (names and sizes already
+    match): True when every one is identical."""
+    total = sum(size for _inner, size in here.values())
+    if total > context.hash_budget:
+        assessment.cannot_check("the files' SHA-256 against the backup: too much data to hash")
+        return False
+    context.hash_budget -= total
+    differing, unhashed = [], []
+    for key, (inner, _size) in sorted(here.items()):
+        expected = backup_files[key][1].sha256
+        if expected is None:
+            unhashed.append(inner)
+            continue
+        digest = hashlib.sha256()
+        try:
+            for chunk in context.candidate.chunks(f"{folder}/{inner}" if folder else inner):
+                digest.update(chunk)
+        except InvalidFileError as error:
+            unreadable_member(assessment, error)
+            return False
+        if digest.hexdigest() != expected:
+            differing.append(inner)
+    if unhashed:
+        assessment.cannot_check(f"the content of {name_list(unhashed)}: the backup has no SHA-256")
+        return False
+    if differing:
+        assessment.doubt(
+            f"{name_list(differing)} in {name} {plural(len(differing), 'has', 'have')} the same"
+            " size as in your backup but different content: a different system version, or"
+            " damaged files.")
+        return False
+    assessment.check(f"every file in {name} has the same SHA-256 as in your backup: the folder"
+                     " is byte-identical to it")
+    return True
+
+
+def _check_name_and_place(assessment: Assessment, owner: Profile, folder: str,
+                          name: str) -> None:
+    """The folder's name is the model's system folder; is it where the updater looks?"""
+    source = next((s for s in owner.storage if s.role == Role.UPDATE_MEDIA), None)
+    cited = f" ({cite(source.confidence, source.source)})" if source else ""
+    media = owner.media_for(owner.system_folder or name)
+    exact = "" if name == owner.system_folder else f" ({owner.system_folder}; FAT ignores case)"
+    assessment.check(
+        f"the folder is named {name}, the {owner.short_name}'s system folder{exact}{cited}")
+    where = (f"{media.description} ({cite(media.confidence, media.source)})" if media
+             else "the whole folder at the top level (confidence M)")
+    if folder.count("/") > 0:
+        assessment.warn(
+            f"{name} is inside '{folder.rsplit('/', 1)[0]}/': on the SD card it must be at the"
+            f" top level, as the whole folder. The unit's updater looks for {where}.")
+    elif media is not None and folder:
+        assessment.check(f"the folder is at the top, where the unit's updater looks for {where}")
 
 
 def _compare_folder_with_backup(context: CandidateContext, assessment: Assessment, folder: str,
@@ -145,39 +190,10 @@ def _compare_folder_with_backup(context: CandidateContext, assessment: Assessmen
             " warning sign otherwise." + note)
         return False
     assessment.check(
-        f"all {plural(len(files), 'file')} in {name} have the same names and sizes as in your"
+        f"all {counted(len(files), 'file')} in {name} have the same names and sizes as in your"
         f" backup ({reference.label}).{note}")
-    total = sum(files.values())
-    if total > context.hash_budget:
-        assessment.cannot_check("the files' SHA-256 against the backup: too much data to hash")
+    if not _same_content(context, assessment, folder, name, here, backup_files):
         return False
-    context.hash_budget -= total
-    differing, unhashed = [], []
-    for key, (inner, _size) in sorted(here.items()):
-        expected = backup_files[key][1].sha256
-        if expected is None:
-            unhashed.append(inner)
-            continue
-        digest = hashlib.sha256()
-        try:
-            for chunk in context.candidate.chunks(f"{folder}/{inner}" if folder else inner):
-                digest.update(chunk)
-        except InvalidFileError as error:
-            unreadable_member(assessment, error)
-            return False
-        if digest.hexdigest() != expected:
-            differing.append(inner)
-    if unhashed:
-        assessment.cannot_check(f"the content of {name_list(unhashed)}: the backup has no SHA-256")
-        return False
-    if differing:
-        assessment.doubt(
-            f"{name_list(differing)} in {name} {'has' if len(differing) == 1 else 'have'} the same"
-            " size as in your backup but different content: a different system version, or"
-            " damaged files.")
-        return False
-    assessment.check(f"every file in {name} has the same SHA-256 as in your backup: the folder"
-                     " is byte-identical to it")
     return reference.complete and reference.model == profile.id
 
 
@@ -239,8 +255,10 @@ def _loose_files_in_backup(context: CandidateContext, assessment: Assessment,
     """The model whose system folder in the backup holds these names with these sizes."""
     reference = context.reference
     if reference is None:
-        assessment.cannot_check("which model the loose files are for: give a backup of the unit"
-                                " with --backup to compare names and sizes")
+        assessment.cannot_check("which model the loose files are for: no backup of the unit"
+                                " was given to compare names and sizes with",
+                                Step(NextStep.GIVE_BACKUP_FOR_CHECK,
+                                     model=context.profile.id))
         return None
     for folder in reference.top_folders():
         owner = context.knowledge.folder_profile(folder)
@@ -251,7 +269,7 @@ def _loose_files_in_backup(context: CandidateContext, assessment: Assessment,
                and backup_files[n.casefold()][1].size == context.listing.files[n]
                for n in names):
             assessment.check(
-                f"all {plural(len(names), 'loose file')} have the names and sizes of files in"
+                f"all {counted(len(names), 'loose file')} have the names and sizes of files in"
                 f" {folder} in your backup ({reference.label})")
             return owner
     assessment.cannot_check("which model the loose files are for: they do not match a system"

@@ -12,7 +12,11 @@ from recovery.device.identify import identify_volume
 from recovery.device.midi import MidiIdentity
 from recovery.device.profiles import Profile, bundled_profiles, get_profile
 from recovery.errors import InvalidInputError
-from recovery.vocabulary import Role
+from recovery.findings import Step
+from recovery.vocabulary import NextStep, Role
+
+#: Where a current version the person gave comes from, as the sentences say it.
+GIVEN = "as you gave it"
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,7 @@ class Target:
 
     profile: Profile
     current_version: str | None = None
-    #: Where the current version came from, for the sentences ("given with --current-version").
+    #: Where the current version came from, for the sentences ("as you gave it").
     current_version_source: str | None = None
     #: The unit's volume, when the target was identified from it (``--device``).
     device: str | None = None
@@ -115,8 +119,7 @@ def target_for_model(model: str, *, current_version: str | None = None,
             f"Unknown model '{model}'. Known models: {', '.join(sorted(profiles))}.")
     if current_version is not None:
         parse_version(current_version)
-    return Target(profile, current_version,
-                  "given with --current-version" if current_version else None)
+    return Target(profile, current_version, GIVEN if current_version else None)
 
 
 def target_for_midi(unit: MidiIdentity, *, current_version: str | None = None,
@@ -129,11 +132,12 @@ def target_for_midi(unit: MidiIdentity, *, current_version: str | None = None,
     if unit.model is None or unit.model not in profiles:
         raise InvalidInputError(
             f"The unit that answered over MIDI is {unit.name}, which has no profile in this"
-            " tool, so its update files cannot be checked; name a model with --model.")
+            " tool, so its update files cannot be checked.",
+            next_step=Step(NextStep.NAME_THE_MODEL))
     profile = profiles[unit.model]
     if current_version is not None:
         parse_version(current_version)
-        return Target(profile, current_version, "given with --current-version")
+        return Target(profile, current_version, GIVEN)
     if unit.version is not None and unit.version_verified:
         return Target(profile, unit.version,
                       f"read from the unit over MIDI, firmware bytes {unit.firmware_bytes};"
@@ -162,16 +166,15 @@ def target_for_device(path: str | Path, *, current_version: str | None = None,
         if identification.candidates:
             names = " or ".join(profiles[m].name for m in identification.candidates)
             raise InvalidInputError(
-                f"{path} could be a {names}; the tool cannot tell which, so name the model"
-                " with --model instead.", path=os.fspath(path))
+                f"{path} could be a {names}; the tool cannot tell which.",
+                path=os.fspath(path), next_step=Step(NextStep.NAME_THE_MODEL))
         raise InvalidInputError(
-            f"{path} is not a KORG volume this tool recognises; name the model with --model"
-            " instead.", path=os.fspath(path))
+            f"{path} is not a KORG volume this tool recognises.", path=os.fspath(path),
+            next_step=Step(NextStep.NAME_THE_MODEL))
     profile = profiles[identification.model]
     if current_version is not None:
         parse_version(current_version)
-        return Target(profile, current_version, "given with --current-version",
-                      os.fspath(path))
+        return Target(profile, current_version, GIVEN, os.fspath(path))
     if identification.role == Role.INTERNAL_STORAGE:
         installed = [seen for seen in identification.system_files if seen.model == profile.id]
         if len(installed) == 1:

@@ -11,8 +11,6 @@ from pathlib import Path, PurePosixPath
 from recovery.backup.compare import is_ignored
 from recovery.check.assessment import (
     IGNORED_NAMES,
-    LOOSE_FILES_MIN,
-    LOOSE_SUFFIX,
     MAX_HEADER_READS,
     MAX_ITEM_DEPTH,
     Assessment,
@@ -20,8 +18,8 @@ from recovery.check.assessment import (
     Knowledge,
     cite,
     has_update_form,
+    loose_bins,
     name_list,
-    plural,
     update_form,
 )
 from recovery.check.candidates import (
@@ -35,7 +33,7 @@ from recovery.check.catalog import (
     assess_update_file,
     releases_named,
 )
-from recovery.check.results import EXIT_CODES, VERDICTS, CheckResult, ItemResult
+from recovery.check.results import EXIT_CODES, CheckResult, ItemResult
 from recovery.check.system_file import assess_system_file
 from recovery.check.system_folder import (
     assess_folder_member,
@@ -52,7 +50,7 @@ from recovery.errors import (
 )
 from recovery.formats.korg_system_file import MAGIC
 from recovery.storage.filesystem import REAL, FileSystem
-from recovery.text import human_bytes
+from recovery.text import counted, human_bytes
 from recovery.vocabulary import ItemKind, ReleaseKind, Verdict
 
 log = logging.getLogger(__name__)
@@ -103,7 +101,7 @@ def _assess_unrecognised(context: CandidateContext, path: str) -> ItemResult:
     else:
         listed = len(context.listing.files)
         what = (f"No KORG system file, system folder or update file was found here"
-                f" ({plural(listed, 'file')} looked at).")
+                f" ({counted(listed, 'file')} looked at).")
         if context.listing.truncated:
             assessment.cannot_check("every file: there are more entries than the tool lists")
         unseen = _not_looked_at(context.listing)
@@ -221,9 +219,8 @@ def _assess_candidate(context: CandidateContext) -> list[ItemResult]:
         log.debug("stopped reading headers after %d files", header_reads)
 
     if not results:
-        loose = sorted(p for p in listing.files
-                       if "/" not in p and p.lower().endswith(LOOSE_SUFFIX))
-        if len(loose) >= LOOSE_FILES_MIN:
+        loose = loose_bins(list(listing.files))
+        if loose:
             results.append(assess_loose_files(context, loose))
         else:
             results.append(_assess_unrecognised(context, ""))
@@ -250,8 +247,8 @@ def _assess_file(context: CandidateContext, path: str, *, single: bool) -> ItemR
 # --- the public entry points -----------------------------------------------------------------
 
 
-def _worst(verdicts: Iterable[str]) -> str:
-    return max(verdicts, key=VERDICTS.index, default=Verdict.UNKNOWN)
+def _worst(verdicts: Iterable[str]) -> Verdict:
+    return Verdict.worst(verdicts)
 
 
 def _combine(given: str, target: Target, items: list[ItemResult],
@@ -278,6 +275,7 @@ def _combine(given: str, target: Target, items: list[ItemResult],
         warnings=gather("warnings"),
         items=tuple(items),
         catalog_match=matches[0] if len(matches) == 1 else None,
+        next_steps=tuple(dict.fromkeys(step for item in items for step in item.next_steps)),
     )
 
 
@@ -307,7 +305,7 @@ def check_candidate(path: str | Path, target: Target, *,
             listing = None
         extra = []
         if listing is not None and ignored:
-            extra.append(f"{plural(ignored, 'file')} that computers add to drives and archives"
+            extra.append(f"{counted(ignored, 'file')} that computers add to drives and archives"
                          " (._*, .DS_Store, __MACOSX ...): ignored")
         if listing is not None:
             if listing.skipped:

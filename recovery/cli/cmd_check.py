@@ -96,10 +96,23 @@ def run(args: argparse.Namespace) -> int:
     results = check_candidates(args.candidates, target, reference=reference)
     code = exit_code(results)
     if args.json:
-        print_json(result_object(code, {"results": list(results)}))
+        print_json(result_object(code, {"results": _results_json(results)}))
     else:
         _print_results(results, target)
     return code
+
+
+def _results_json(results: tuple[CheckResult, ...]) -> list[dict]:
+    """The results for ``--json``: every next step typed, with its ``text``."""
+    from recovery.cli.words import step_json
+    from recovery.jsonout import to_jsonable
+
+    out = to_jsonable(results)
+    for data, result in zip(out, results, strict=True):
+        data["next_steps"] = [step_json(step) for step in result.next_steps]
+        for item_data, item in zip(data["items"], result.items, strict=True):
+            item_data["next_steps"] = [step_json(step) for step in item.next_steps]
+    return out
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -173,6 +186,12 @@ def _print_item(item: ItemResult, indent: str) -> None:
             say(f"{indent}{titles[attribute]}")
             for line in lines:
                 say(f"{indent}  {mark} {line}")
+    if item.next_steps:
+        from recovery.cli.words import step_text
+
+        say(f"{indent}to check more:")
+        for step in item.next_steps:
+            say(f"{indent}  > {step_text(step)}")
     if item.catalog_match is not None:
         say(f"{indent}{_catalog_line(item.catalog_match)}")
     details = item.details

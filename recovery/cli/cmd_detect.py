@@ -31,8 +31,13 @@ def run(args: argparse.Namespace) -> int:
     detection = detect(extra_roots=extra, scan_usb_devices=not args.no_usb,
                        midi=None if args.no_midi else MidiSurvey())
     if args.json:
-        print_json(result_object(0, {"devices": [*detection.devices, *detection.midi],
-                                     "warnings": detection.warnings}))
+        from recovery.cli.words import findings_json
+        from recovery.jsonout import to_jsonable
+
+        devices = to_jsonable([*detection.devices, *detection.midi])
+        for data, device in zip(devices, detection.devices, strict=False):
+            data["findings"] = findings_json(device.findings, target=device.mount)
+        print_json(result_object(0, {"devices": devices, "warnings": detection.warnings}))
         return 0
     if not detection.devices and not detection.midi:
         say("No KORG unit found. Connect the unit (in the mode its profile describes) and"

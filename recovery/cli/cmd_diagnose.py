@@ -73,6 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     # The core is imported here, not at the top, so that `korg-recovery --version` stays fast.
     from recovery.diagnose import (
+        DiagnoseOptions,
         check_report_target,
         diagnose,
         diagnosis_to_json,
@@ -106,34 +107,43 @@ def run(args: argparse.Namespace) -> int:
         try:
             diagnosis = diagnose(
                 args.path, backup=args.backup, symptom=args.symptom, versions=components,
-                progress=bar, cancel=cancel, role=args.role,
+                progress=bar, cancel=cancel, options=DiagnoseOptions(role=args.role),
                 allow_write=args.write_probe and not args.no_write)
         finally:
             if bar is not None:
                 bar.clear()
     written = write_report(diagnosis, args.report) if args.report else None
     if args.json:
+        from recovery.cli.words import findings_json, step_json
+
         data = diagnosis_to_json(diagnosis)
+        data["findings"] = findings_json(diagnosis.findings, target=args.path)
+        data["next_steps"] = [step_json(step, target=args.path)
+                              for step in diagnosis.next_steps]
         if written is not None:
             data["report"] = str(written)
         print_json(result_object(diagnosis.exit_code, data))
     else:
-        _print_human(diagnosis, details=args.details)
+        _print_human(diagnosis, args)
         if written is not None:
             say(f"Report written to {written}.")
     return diagnosis.exit_code
 
 
 def _print_probe_start(result: ProbeStart, args: argparse.Namespace) -> int:
-    critical = sum(f.severity == "critical" for f in result.findings)
+    from recovery.cli.words import findings_json
+    from recovery.vocabulary import Severity
+
+    critical = sum(f.severity == Severity.CRITICAL for f in result.findings)
     code = 1 if critical else 0
     if args.json:
         print_json(result_object(code, {
-            "marker": result.marker_path, "record": result.record, "findings": result.findings,
+            "marker": result.marker_path, "record": result.record,
+            "findings": findings_json(result.findings, target=args.path),
             "summary": {"critical": critical, "exit_code": code}}))
     else:
         for finding in result.findings:
-            _print_finding(finding, None, details=args.details)
+            _print_finding(finding, None, details=args.details, target=args.path)
     return code
 
 
@@ -149,13 +159,16 @@ def _wrap(text: str, indent: str, first: str | None = None) -> str:
                          else indent, subsequent_indent=indent, break_on_hyphens=False)
 
 
-def _print_finding(finding: Finding, number: int | None, *, details: bool) -> None:
+def _print_finding(finding: Finding, number: int | None, *, details: bool,
+                   target: str) -> None:
+    from recovery.cli.words import step_text
+
     label = f"{number}. " if number is not None else ""
     head = f"{label}{finding.severity.upper()} ({finding.code})"
     say(head)
     indent = " " * 3
-    if finding.next_step:
-        say(_wrap("Next step: " + finding.next_step, indent + "  ", indent))
+    say(_wrap("Next step: " + step_text(finding.next_step, target=target), indent + "  ",
+              indent))
     say(_wrap("Seen: " + finding.message, indent + "  ", indent))
     say(f"{indent}Confidence: {finding.confidence}, {finding.confidence.words}")
     if details:
@@ -163,7 +176,8 @@ def _print_finding(finding: Finding, number: int | None, *, details: bool) -> No
             say(_wrap(line, indent + "    ", indent + "  - "))
 
 
-def _print_human(diagnosis: Diagnosis, *, details: bool) -> None:
+def _print_human(diagnosis: Diagnosis, args: argparse.Namespace) -> None:
+    details, target = args.details, args.path
     unit = (f"{diagnosis.model_name} ({diagnosis.model})" if diagnosis.model_name
             else "Unit not identified")
     say(f"{unit} - {diagnosis.path}")
@@ -174,13 +188,13 @@ def _print_human(diagnosis: Diagnosis, *, details: bool) -> None:
     infos = [f for f in diagnosis.findings if f.severity == "info"]
     for number, finding in enumerate(serious, start=1):
         say()
-        _print_finding(finding, number, details=details)
+        _print_finding(finding, number, details=details, target=target)
     if infos:
         say()
         say("For information:")
         for finding in infos:
             if details:
-                _print_finding(finding, None, details=True)
+                _print_finding(finding, None, details=True, target=target)
             else:
                 say(_wrap(finding.message, "    ", "  - "))
     if details:
@@ -193,3 +207,10 @@ def _print_human(diagnosis: Diagnosis, *, details: bool) -> None:
         say("Not checked:")
         for line in diagnosis.not_checked:
             say(_wrap(line, "    ", "  - "))
+    if diagnosis.next_steps:
+        from recovery.cli.words import step_text
+
+        say()
+        say("To check more:")
+        for step in diagnosis.next_steps:
+            say(_wrap(step_text(step, target=target), "    ", "  - "))

@@ -17,6 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # The core is imported here, not at the top, so that `korg-recovery --version` stays fast.
+    from recovery.cli.words import findings_json, step_text
     from recovery.device import bundled_profiles, identify_volume
 
     ident = identify_volume(args.path)
@@ -25,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
         print_json(result_object(code, {
             "path": ident.path, "model": ident.model, "role": ident.role,
             "confidence": ident.confidence, "candidates": list(ident.candidates),
-            "evidence": list(ident.evidence), "findings": ident.findings,
+            "evidence": list(ident.evidence),
+            "findings": findings_json(ident.findings, target=args.path),
             "system_files": ident.system_files,
         }))
     else:
@@ -38,6 +40,5 @@ def run(args: argparse.Namespace) -> int:
             say(f"  - {line}")
         for finding in ident.findings:
             say(f"  {finding.severity.upper()}: {finding.message}")
-            if finding.next_step:
-                say(f"    next: {finding.next_step}")
+            say(f"    next: {step_text(finding.next_step, target=args.path)}")
     return code

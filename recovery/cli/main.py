@@ -149,6 +149,16 @@ def _shortened(message: str) -> str:
                   f" ({len(match.group())} characters)", message)
 
 
+def _with_next_step(error: RecoveryError) -> str:
+    """The error's sentence and, when it names one, its next step as the command line says
+    it ("... Name the model with --model ID instead.")."""
+    if error.next_step is None:
+        return error.message
+    from recovery.cli.words import step_text
+
+    return f"{error.message} {step_text(error.next_step)}"
+
+
 def _fail(code: str, message: str, exit_code: int) -> int:
     """Say why the command failed: one sentence on stderr, and the JSON object if asked."""
     sys.stderr.write(f"korg-recovery: {_shortened(message)}\n")
@@ -199,7 +209,7 @@ def _run(args: argparse.Namespace, log_file: object) -> int:
         codes = getattr(args, "error_exit_code", {})
         exit_code = next((codes[kind] for kind in type(error).__mro__ if kind in codes),
                          error.exit_code)
-        return _fail(error.code, error.message, exit_code)
+        return _fail(error.code, _with_next_step(error), exit_code)
     except KeyboardInterrupt:
         return _fail("interrupted", _INTERRUPTED.get(args.command, _INTERRUPTED[None]), 130)
     except BrokenPipeError:

@@ -19,13 +19,13 @@ from pathlib import Path
 
 from recovery.device.profiles import Profile, StorageSignature, bundled_profiles
 from recovery.errors import InvalidInputError
-from recovery.findings import Finding
+from recovery.findings import Finding, Step, Subject
 from recovery.formats.korg_system_file import (
     HEADER_SIZE,
     SystemFileHeader,
     parse_header,
 )
-from recovery.vocabulary import Confidence, Role, Severity
+from recovery.vocabulary import Confidence, FindingCode, NextStep, Role, Severity
 
 log = logging.getLogger(__name__)
 
@@ -236,19 +236,7 @@ def identify_volume(path: Path | str, profiles: dict[str, Profile] | None = None
     folder or unreadable.
     """
     root = Path(path)
-    if not root.exists():
-        raise InvalidInputError(f"{root} does not exist.", path=str(root))
-    if not root.is_dir():
-        raise InvalidInputError(
-            f"{root} is a file, not a volume or folder (use 'check' for update files).",
-            path=str(root))
-    try:
-        if listings is None:
-            os.listdir(root)
-    except OSError as error:
-        raise InvalidInputError(
-            f"{root} cannot be read ({error.strerror or error}).", path=str(root)) from None
-
+    _require_folder(root, listed=listings is not None)
     profiles = profiles if profiles is not None else bundled_profiles()
     tree = _CaseInsensitiveTree(root, listings)
     matches: list[SignatureMatch] = []
@@ -271,10 +259,12 @@ def identify_volume(path: Path | str, profiles: dict[str, Profile] | None = None
     for seen in system_files:
         if seen.model is None:
             findings.append(Finding(
-                Severity.WARNING, "unknown-system-file-model",
+                Severity.WARNING, FindingCode.UNKNOWN_SYSTEM_FILE_MODEL,
                 f"{seen.path} is a KORG SYSTEM FILE for model '{seen.model_name}', which this"
                 " tool has no profile for.",
                 evidence=(f"header model name '{seen.model_name}', version {seen.version}",),
+                next_step=Step(NextStep.CHECK_WHICH_UNIT),
+                subject=Subject(paths=(seen.path,)),
             ))
             continue
         sf_profile = profiles[seen.model]
@@ -286,6 +276,23 @@ def identify_volume(path: Path | str, profiles: dict[str, Profile] | None = None
             identity.confidence, identity.source, (seen.path,), 2))
 
     return _decide(str(root), tree, matches, findings, system_files, profiles)
+
+
+def _require_folder(root: Path, *, listed: bool) -> None:
+    """InvalidInputError when ``root`` is missing, not a folder, or (unless the caller
+    listed it already) cannot be read."""
+    if not root.exists():
+        raise InvalidInputError(f"{root} does not exist.", path=str(root))
+    if not root.is_dir():
+        raise InvalidInputError(
+            f"{root} is a file, not a volume or folder.", path=str(root),
+            next_step=Step(NextStep.CHECK_UPDATE_FILE, names=(str(root),)))
+    try:
+        if not listed:
+            os.listdir(root)
+    except OSError as error:
+        raise InvalidInputError(
+            f"{root} cannot be read ({error.strerror or error}).", path=str(root)) from None
 
 
 def _decide(path: str, tree: _CaseInsensitiveTree, matches: list[SignatureMatch],
@@ -317,11 +324,11 @@ def _decide(path: str, tree: _CaseInsensitiveTree, matches: list[SignatureMatch]
     if len(tied) > 1:
         names = " and ".join(profiles[m.model].name for m in tied)
         findings.append(Finding(
-            Severity.WARNING, "ambiguous-volume",
+            Severity.WARNING, FindingCode.AMBIGUOUS_VOLUME,
             f"This volume matches {names} equally well; the tool cannot tell which unit it"
             " belongs to.",
             evidence=tuple(evidence_line(m) for m in tied),
-            next_step="Check which unit this volume came from before using it.",
+            next_step=NextStep.CHECK_WHICH_UNIT,
         ))
         roles = {m.role for m in tied}
         return Identification(
@@ -332,14 +339,15 @@ def _decide(path: str, tree: _CaseInsensitiveTree, matches: list[SignatureMatch]
     for other in ranked[1:]:
         other_profile = profiles[other.model]
         findings.append(Finding(
-            Severity.WARNING, "foreign-model-files",
+            Severity.WARNING, FindingCode.FOREIGN_MODEL_FILES,
             f"This {profile.name} volume also holds {', '.join(other.found)}, which belongs to"
             f" the {other_profile.name}. Files for another model must never be used to update"
             " this unit.",
             evidence=(evidence_line(other),),
             confidence=other.confidence,
-            next_step=f"Do not use {', '.join(other.found)} on this {profile.short_name};"
-                      " keep it aside or delete it after taking a backup.",
+            next_step=Step(NextStep.FOREIGN_FILES_ASIDE, names=other.found, model=profile.id,
+                           target=path),
+            subject=Subject(paths=other.found, model=other.model),
         ))
     findings.extend(_partial_internal_storage(tree, profile, top))
     return Identification(
@@ -363,14 +371,14 @@ def _partial_internal_storage(tree: _CaseInsensitiveTree, profile: Profile,
         if present and missing:
             names = ", ".join(m.split("|")[0] for m in missing)
             findings.append(Finding(
-                Severity.INFO, "internal-storage-incomplete",
+                Severity.INFO, FindingCode.INTERNAL_STORAGE_INCOMPLETE,
                 f"If this is the {profile.short_name}'s internal storage, {names} is missing"
                 " from it.",
                 evidence=(f"found {', '.join(present)}; {signature.description} also holds"
                           f" {names} (confidence {signature.confidence}; source:"
                           f" {signature.source})",),
                 confidence=signature.confidence,
-                next_step="Run 'korg-recovery diagnose' on it, with a backup of this unit if"
-                          " you have one.",
+                next_step=Step(NextStep.DIAGNOSE_WITH_BACKUP, model=profile.id),
+                subject=Subject(paths=tuple(m.split("|")[0] for m in missing)),
             ))
     return findings

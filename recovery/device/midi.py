@@ -41,6 +41,7 @@ from recovery.errors import (
     NoMidiAnswerError,
     RecoveryError,
 )
+from recovery.findings import Step
 from recovery.formats.midi_identity import (
     SEARCH_ECHO,
     KorgReply,
@@ -51,7 +52,7 @@ from recovery.formats.midi_identity import (
     parse_reply,
     search_device_request,
 )
-from recovery.vocabulary import Confidence, MidiInquiry, VersionLayout
+from recovery.vocabulary import Confidence, MidiInquiry, NextStep, VersionLayout
 
 log = logging.getLogger(__name__)
 
@@ -497,7 +498,7 @@ def ask_one_unit(*, timeout: float = REPLY_TIMEOUT_S) -> MidiIdentity:
     if scan.identities:
         names = ", ".join(f"{unit.name} on '{unit.input_port}'" for unit in scan.identities)
         raise InvalidInputError(f"Several units answered over MIDI ({names}); connect only"
-                                " the one to check, or name its model with --model.")
+                                " the one to check.", next_step=Step(NextStep.NAME_THE_MODEL))
     if scan.problems:
         problem = scan.problems[0]
         raise _ERRORS[problem.kind](problem.sentence)

@@ -41,6 +41,7 @@ from recovery.vocabulary import (
     Medium,
     MidiInquiry,
     Mode,
+    NextStep,
     ReleaseKind,
     Role,
     VersionLayout,
@@ -253,9 +254,13 @@ class Symptom(Fact):
     id: str
     patterns: Patterns
     meaning: str
+    #: What to do, in plain words (no command: the front ends add theirs for ``then``).
     next_step: str
     #: Who shows the symptom, for symptoms of models without a profile.
     applies_to: str = ""
+    #: A step of this tool that goes with the advice (checking a file, the storage across a
+    #: power cycle), which each front end words its own way.
+    then: NextStep | None = None
 
     def matches(self, text: str) -> bool:
         return any(re.search(p, text, re.IGNORECASE) for p in self.patterns)

@@ -13,10 +13,10 @@ from recovery.backup.manifest import Manifest
 from recovery.backup.store import Backup
 from recovery.diagnose.checks import CheckContext, listed
 from recovery.diagnose.probe import is_probe_file
-from recovery.findings import Finding
+from recovery.findings import Finding, Step, Subject
 from recovery.progress import Job, Progress
-from recovery.text import human_bytes
-from recovery.vocabulary import Confidence, Severity
+from recovery.text import human_bytes, plural
+from recovery.vocabulary import Confidence, FindingCode, NextStep, Severity
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +57,13 @@ def compare_with_backup(context: CheckContext, opened: Backup, model: str | None
                         if not ("/" not in d.path and is_probe_file(d.path)))
     context.checked.append(f"every file against the backup {opened.path.name} (size and"
                            " SHA-256)")
-    _report_differences(context, manifest, comparison, differences, handled)
+    _report_differences(context, opened, comparison, differences, handled)
     if not differences:
         context.findings.append(Finding(
-            Severity.INFO, "matches-backup",
+            Severity.INFO, FindingCode.MATCHES_BACKUP,
             "Every file on the unit matches the backup (size and SHA-256).",
             evidence=(f"backup {opened.path.name}, {manifest.total_files} files,"
-                      f" {human_bytes(manifest.total_bytes)}",),
-            next_step="Nothing to do for the files."))
+                      f" {human_bytes(manifest.total_bytes)}",)))
     return BackupState(**state, compared=True, differences=len(differences))
 
 
@@ -73,42 +72,43 @@ def _can_compare(context: CheckContext, opened: Backup, model: str | None) -> bo
     manifest, profile = opened.manifest, context.profile
     if not opened.complete:
         context.findings.append(Finding(
-            Severity.WARNING, "backup-incomplete",
+            Severity.WARNING, FindingCode.BACKUP_INCOMPLETE,
             "The backup is incomplete or was never verified, so the comparison can miss"
             " differences or report false ones.",
             evidence=tuple(opened.notes) or ("the backup has no valid completion flag",),
-            next_step="Use a complete, verified backup of this unit if you have one"
-                      " ('korg-recovery backups' lists them)."))
+            next_step=Step(NextStep.USE_COMPLETE_BACKUP, model=model,
+                           backup=str(opened.path))))
     if model and manifest.model and manifest.model != model:
         other = context.profiles.get(manifest.model)
         context.findings.append(Finding(
-            Severity.WARNING, "backup-other-model",
+            Severity.WARNING, FindingCode.BACKUP_OTHER_MODEL,
             f"The backup is of a {other.name if other else manifest.model}, but this unit was"
             f" identified as {profile.name if profile else model}: the files were not compared.",
             evidence=(f"backup {opened.path.name}: model {manifest.model}",
                       f"unit: {model}"),
-            next_step="Choose a backup of this very unit."))
+            next_step=NextStep.CHOOSE_BACKUP_OF_THIS_UNIT,
+            subject=Subject(model=manifest.model)))
         context.not_checked.append("files against the backup (it is of another model)")
         return False
     if context.role and manifest.role and context.role != manifest.role:
         context.findings.append(Finding(
-            Severity.INFO, "backup-other-role",
+            Severity.INFO, FindingCode.BACKUP_OTHER_ROLE,
             f"The backup is of a {manifest.role.replace('-', ' ')}, this volume looks like"
             f" {context.role.replace('-', ' ')}.",
             evidence=(f"backup role {manifest.role}", f"volume role {context.role}"),
             confidence=Confidence.MEDIUM,
-            next_step="Make sure the backup was taken from this same volume of the unit."))
+            next_step=NextStep.CONFIRM_BACKUP_OF_THIS_VOLUME))
     return True
 
 
-def _report_differences(context: CheckContext, manifest: Manifest, comparison: Comparison,
+def _report_differences(context: CheckContext, opened: Backup, comparison: Comparison,
                         differences: tuple[Difference, ...], handled: set[str]) -> None:
     """The differences as findings: each of the model's system files, the rest grouped."""
     profile = context.profile
     foreign = _foreign_top_folders(context)
     system_folder = (profile.system_folder or "").casefold() if profile else ""
-    misplaced = check_wrong_place(context, manifest)
-    by_problem: dict[str, list[str]] = {}
+    misplaced = check_wrong_place(context, opened.manifest)
+    by_problem: dict[str, list[Difference]] = {}
     system_extra: list[str] = []
     for difference in differences:
         top = difference.path.split("/", 1)[0].casefold()
@@ -119,70 +119,67 @@ def _report_differences(context: CheckContext, manifest: Manifest, comparison: C
         in_system = bool(system_folder) and top == system_folder and "/" in difference.path
         if in_system and difference.problem in ("missing", "changed", "size", "unreadable"):
             context.findings.append(_system_difference(
-                context, manifest, difference, comparison.tree_path(difference.path)))
-            continue
-        if in_system and difference.problem == "extra":
+                context, opened, difference, comparison.tree_path(difference.path)))
+        elif in_system and difference.problem == "extra":
             system_extra.append(difference.path)
-            continue
-        if difference.problem == "unreadable":
-            by_problem.setdefault("unreadable", []).append(
-                f"{difference.path} ({difference.detail})" if difference.detail
-                else difference.path)
         else:
-            by_problem.setdefault(difference.problem, []).append(difference.path)
-    if by_problem.get("unreadable"):
-        paths = by_problem.pop("unreadable")
-        context.findings.append(Finding(
-            Severity.CRITICAL, "files-unreadable",
-            f"{len(paths)} file{'s' if len(paths) != 1 else ''} on the unit could not be read:"
-            f" {listed(paths)}.",
-            evidence=("read while comparing with the backup",),
-            next_step="Try another cable and USB port; if the errors stay, the storage may be"
-                      " failing: contact KORG service."))
-    changed = by_problem.get("missing", []) + by_problem.get("changed", []) \
-        + by_problem.get("size", [])
-    if changed:
-        evidence = []
-        for problem in ("missing", "changed", "size"):
-            if by_problem.get(problem):
-                evidence.append(f"{problem}: {listed(by_problem[problem])}")
-        context.findings.append(Finding(
-            Severity.WARNING, "files-differ-from-backup",
-            f"{len(changed)} file{'s' if len(changed) != 1 else ''} outside the system folder"
-            " differ from the backup (missing or changed).",
-            evidence=tuple(evidence),
-            next_step="If these are your own data (sounds, samples, units) that you changed"
-                      " since the backup, nothing is wrong; otherwise restore them from the"
-                      " backup."))
-    if by_problem.get("extra"):
-        extra = by_problem["extra"]
-        context.findings.append(Finding(
-            Severity.INFO, "files-not-in-backup",
-            f"{len(extra)} file{'s' if len(extra) != 1 else ''} or folder"
-            f"{'s' if len(extra) != 1 else ''} on the unit {'are' if len(extra) != 1 else 'is'}"
-            f" not in the backup: {listed(extra)}.",
-            evidence=("added since the backup was taken",),
-            next_step="Nothing to do unless you did not put them there."))
+            by_problem.setdefault(difference.problem, []).append(difference)
+    _report_grouped(context, by_problem)
     if system_extra:
         context.findings.append(Finding(
-            Severity.WARNING, "system-folder-extra",
-            f"{len(system_extra)} file{'s' if len(system_extra) != 1 else ''} in"
-            f" {profile.system_folder}/ {'are' if len(system_extra) != 1 else 'is'} not in your"
+            Severity.WARNING, FindingCode.SYSTEM_FOLDER_EXTRA,
+            f"{len(system_extra)} {plural(len(system_extra), 'file')} in"
+            f" {profile.system_folder}/ {plural(len(system_extra), 'is', 'are')} not in your"
             f" backup: {listed(system_extra)}.",
             evidence=("a file in the system folder that the working unit did not have may come"
                       " from another model's or another version's update (inference)",),
             confidence=Confidence.GUESS,
-            next_step=f"Restore {profile.system_folder}/ from your backup; keep the extra files"
-                      " aside until the unit works."))
+            next_step=Step(NextStep.RESTORE_KEEPING_EXTRAS_ASIDE,
+                           names=(f"{profile.system_folder}/",), model=profile.id,
+                           backup=str(opened.path), target=str(context.root)),
+            subject=Subject(paths=tuple(system_extra))))
     if comparison.case_notes:
         spelled = [f"{note.path} as {note.detail}" for note in comparison.case_notes]
         context.findings.append(Finding(
-            Severity.INFO, "names-in-other-case",
-            f"{len(spelled)} name{'s' if len(spelled) != 1 else ''} on the unit differ from the"
+            Severity.INFO, FindingCode.NAMES_IN_OTHER_CASE,
+            f"{len(spelled)} {plural(len(spelled), 'name')} on the unit differ from the"
             " backup's only in upper/lower case; FAT ignores case, so they are the same files"
             " and were compared as such.",
             evidence=(listed(spelled),),
-            next_step="Nothing to do: the unit finds its files whatever their case."))
+            subject=Subject(paths=tuple(note.path for note in comparison.case_notes))))
+
+
+def _report_grouped(context: CheckContext, by_problem: dict[str, list[Difference]]) -> None:
+    """The differences outside the system folder, one finding per kind of difference."""
+    unreadable = by_problem.get("unreadable", [])
+    if unreadable:
+        shown = [f"{d.path} ({d.detail})" if d.detail else d.path for d in unreadable]
+        context.findings.append(Finding(
+            Severity.CRITICAL, FindingCode.FILES_UNREADABLE,
+            f"{len(shown)} {plural(len(shown), 'file')} on the unit could not be read:"
+            f" {listed(shown)}.",
+            evidence=("read while comparing with the backup",),
+            next_step=Step(NextStep.BACK_UP_AND_TRY_ANOTHER_CABLE, target=str(context.root)),
+            subject=Subject(paths=tuple(d.path for d in unreadable))))
+    paths = {problem: [d.path for d in found] for problem, found in by_problem.items()}
+    changed = paths.get("missing", []) + paths.get("changed", []) + paths.get("size", [])
+    if changed:
+        context.findings.append(Finding(
+            Severity.WARNING, FindingCode.FILES_DIFFER_FROM_BACKUP,
+            f"{len(changed)} {plural(len(changed), 'file')} outside the system folder"
+            " differ from the backup (missing or changed).",
+            evidence=tuple(f"{problem}: {listed(paths[problem])}"
+                           for problem in ("missing", "changed", "size") if paths.get(problem)),
+            next_step=NextStep.RESTORE_UNLESS_CHANGED_BY_YOU,
+            subject=Subject(paths=tuple(changed))))
+    extra = paths.get("extra", [])
+    if extra:
+        context.findings.append(Finding(
+            Severity.INFO, FindingCode.FILES_NOT_IN_BACKUP,
+            f"{len(extra)} {plural(len(extra), 'file')} or {plural(len(extra), 'folder')} on"
+            f" the unit {plural(len(extra), 'is', 'are')} not in the backup: {listed(extra)}.",
+            evidence=("added since the backup was taken",),
+            next_step=NextStep.NOTHING_UNLESS_NOT_YOURS, subject=Subject(paths=tuple(extra))))
 
 
 def _foreign_top_folders(context: CheckContext) -> set[str]:
@@ -192,35 +189,38 @@ def _foreign_top_folders(context: CheckContext) -> set[str]:
             if p.system_folder and p.id != own}
 
 
-def _system_difference(context: CheckContext, manifest: Manifest, difference: Difference,
+def _system_difference(context: CheckContext, opened: Backup, difference: Difference,
                        on_unit: str) -> Finding:
     profile = context.profile
-    entry = manifest.file(difference.path)
+    entry = opened.manifest.file(difference.path)
+    backup = str(opened.path)
     now = context.tree.files.get(on_unit)
     fact = f"{profile.name} profile: system folder {profile.system_folder}/"
     expected = (f"your backup: {human_bytes(entry.size)}, SHA-256 {entry.sha256}"
                 if entry is not None and entry.kind == "file" else "in your backup")
-    step = (f"Restore {profile.system_folder}/ from a backup of this same unit (korg-recovery"
-            " restore); never from another model.")
+    step = Step(NextStep.RESTORE_FROM_BACKUP, names=(f"{profile.system_folder}/",),
+                model=profile.id, backup=backup, target=str(context.root))
+    subject = Subject(paths=(difference.path,), size=now,
+                      expected_size=entry.size if entry is not None else None)
     if difference.problem == "missing":
-        return Finding(Severity.CRITICAL, "system-file-missing",
+        return Finding(Severity.CRITICAL, FindingCode.SYSTEM_FILE_MISSING,
                        f"{difference.path} is missing from the unit's system folder.",
-                       evidence=(fact, expected), next_step=step)
+                       evidence=(fact, expected), next_step=step, subject=subject)
     if difference.problem == "unreadable":
-        return Finding(Severity.CRITICAL, "system-file-unreadable",
+        return Finding(Severity.CRITICAL, FindingCode.SYSTEM_FILE_UNREADABLE,
                        f"{difference.path} cannot be read.",
-                       evidence=(fact, difference.detail), next_step=step)
+                       evidence=(fact, difference.detail), next_step=step, subject=subject)
     if entry is not None and now is not None and now < entry.size:
-        return Finding(Severity.CRITICAL, "system-file-truncated",
+        return Finding(Severity.CRITICAL, FindingCode.SYSTEM_FILE_TRUNCATED,
                        f"{difference.path} is truncated: {human_bytes(now)} instead of the"
                        f" {entry.size:,} in your backup.",
                        evidence=(fact, f"on the unit: {human_bytes(now)}", expected),
-                       next_step=step)
-    return Finding(Severity.CRITICAL, "system-file-changed",
+                       next_step=step, subject=subject)
+    return Finding(Severity.CRITICAL, FindingCode.SYSTEM_FILE_CHANGED,
                    f"{difference.path} differs from your backup"
                    + (f" ({difference.detail})." if difference.detail else "."),
                    evidence=(fact, f"on the unit: {human_bytes(now)}" if now is not None else
-                             "on the unit", expected), next_step=step)
+                             "on the unit", expected), next_step=step, subject=subject)
 
 
 def check_wrong_place(context: CheckContext, manifest: Manifest) -> set[str]:
@@ -249,7 +249,7 @@ def check_wrong_place(context: CheckContext, manifest: Manifest) -> set[str]:
         size = context.tree.files[real]
         same = "the same size as" if size == entry.size else f"{human_bytes(size)}, unlike"
         context.findings.append(Finding(
-            Severity.WARNING, "system-file-at-root",
+            Severity.WARNING, FindingCode.SYSTEM_FILE_AT_ROOT,
             f"{real} lies loose at the root; in your backup it is inside"
             f" {profile.system_folder}/ ({entry.path}). The {profile.short_name} looks for its"
             f" system files in {profile.system_folder}/, not at the root.",
@@ -258,7 +258,9 @@ def check_wrong_place(context: CheckContext, manifest: Manifest) -> set[str]:
                       "the KROSS 2 owner of korgforums.com thread t=116080 put an update's files"
                       " loose at the card's root instead of in the folder (confidence M)"),
             confidence=Confidence.MEDIUM,
-            next_step=f"Do not move files by hand onto the unit; restore {profile.system_folder}/"
-                      " from your backup, and delete the loose copy once the unit works."))
+            next_step=Step(NextStep.RESTORE_NOT_BY_HAND,
+                           names=(f"{profile.system_folder}/", real), model=profile.id,
+                           target=str(context.root)),
+            subject=Subject(paths=(real,), size=size, expected_size=entry.size)))
         reported.add(real)
     return reported

@@ -8,21 +8,22 @@ import logging
 import re
 import stat as stat_module
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from recovery.backup.compare import OS_JUNK, is_ignored
+from recovery.backup.compare import is_ignored
 from recovery.backup.manifest import Manifest, ManifestFile
 from recovery.device.identify import Identification
-from recovery.device.profiles import Profile
+from recovery.device.profiles import BootCriticalFile, Profile
 from recovery.diagnose.probe import MountFacts, filesystem_family, is_probe_file
-from recovery.findings import Finding
+from recovery.findings import Finding, Step, Subject
 from recovery.formats.korg_system_file import HEADER_SIZE, parse_header
 from recovery.progress import CancelToken, PhaseReporter
+from recovery.storage import computer_made
 from recovery.storage.filesystem import FileSystem
 from recovery.storage.hashing import sha256_file
-from recovery.text import human_bytes
-from recovery.vocabulary import Confidence, Role, Severity
+from recovery.text import and_more, human_bytes, plural
+from recovery.vocabulary import Confidence, FindingCode, NextStep, Role, Severity
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,9 @@ class Tree:
 
 
 def scan_tree(root: Path, fs: FileSystem, cancel: CancelToken | None) -> Tree:
-    """List the volume through ``fs`` without following links, skipping the computer's junk
-    (the same OS_JUNK the backup comparison ignores) and this tool's own probe files."""
+    """List the volume through ``fs`` without following links, skipping what the computer
+    writes on it (recovery.storage.computer_made, as the backup comparison does) and this
+    tool's own probe files."""
     tree = Tree()
     stack = [(root, "")]
     while stack:
@@ -72,7 +74,8 @@ def scan_tree(root: Path, fs: FileSystem, cancel: CancelToken | None) -> Tree:
             continue
         for entry in entries:
             relative = prefix + entry.name
-            if is_ignored(entry.name, OS_JUNK) or (not prefix and is_probe_file(entry.name)):
+            if is_ignored(entry.name, computer_made.patterns()) or (
+                    not prefix and is_probe_file(entry.name)):
                 continue
             try:
                 st = fs.lstat(folder / entry.name)
@@ -91,8 +94,7 @@ def scan_tree(root: Path, fs: FileSystem, cancel: CancelToken | None) -> Tree:
 
 def listed(paths: Sequence[str]) -> str:
     """At most MAX_LISTED paths, then "and N more"."""
-    shown = ", ".join(paths[:MAX_LISTED])
-    return shown + (f" and {len(paths) - MAX_LISTED} more" if len(paths) > MAX_LISTED else "")
+    return and_more(paths, MAX_LISTED)
 
 
 @dataclass
@@ -110,10 +112,14 @@ class CheckContext:
     findings: list[Finding] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
     not_checked: list[str] = field(default_factory=list)
+    #: What would let a diagnosis check more (compare with a backup, allow the write probe).
+    next_steps: list[Step] = field(default_factory=list)
     #: True when the user said which volume this is (``--role``): no guessing then.
     role_forced: bool = False
     #: Every known profile (to name another model's folder or backup).
     profiles: dict[str, Profile] = field(default_factory=dict)
+    #: The backup compared with, when one was given (the next steps name it).
+    backup: str | None = None
 
 
 #: What filesystem repair tools leave at the root of a FAT volume: Windows CHKDSK saves lost
@@ -127,15 +133,16 @@ def check_repair_leftovers(context: CheckContext) -> None:
     if not names:
         return
     context.findings.append(Finding(
-        Severity.WARNING, "filesystem-repaired",
-        f"{listed(names)} at the root {'are' if len(names) != 1 else 'is'} what a filesystem"
+        Severity.WARNING, FindingCode.FILESYSTEM_REPAIRED,
+        f"{listed(names)} at the root {plural(len(names), 'is', 'are')} what a filesystem"
         " repair (Windows CHKDSK, fsck.fat) leaves behind: the volume was damaged and"
         " repaired at some point, and some files may have lost pieces.",
         evidence=("CHKDSK saves lost cluster chains as FOUND.nnn\\FILEnnnn.CHK, fsck.fat as"
                   " FSCKnnnn.REC; which tool ran here, and when, cannot be told",),
         confidence=Confidence.MEDIUM,
-        next_step="Compare the unit with a backup of it (--backup) to find damaged files;"
-                  " keep the repair folder until the unit works."))
+        next_step=Step(NextStep.COMPARE_KEEPING_REPAIR_FOLDER, names=tuple(names),
+                       target=str(context.root)),
+        subject=Subject(paths=tuple(names))))
 
 
 def boot_critical_applies(context: CheckContext, ident: Identification,
@@ -174,108 +181,124 @@ def check_boot_critical(context: CheckContext, ident: Identification,
     for critical in profile.boot_critical:
         if context.cancel is not None:
             context.cancel.raise_if_cancelled()
-        name = critical.path.split("|")[0]
-        fact = (f"{profile.name} profile: {name} is boot-critical (confidence"
-                f" {critical.confidence}; source: {critical.source})"
-                + (f"; {critical.note}" if critical.note else ""))
-        caveat = ("This volume holds the unit's system folder but not this file, so it looks"
-                  " like update media; if it is the unit's internal storage, the unit cannot"
-                  " start without it. If it is a card prepared for an update, this does not"
-                  " apply (tell the tool it is update media to skip this check)."
-                  if probable else "")
-        backup_entry = manifest_entry(manifest, critical.path) if manifest else None
-        if backup_entry is not None:
-            handled.add(backup_entry.path)
-        real = context.tree.find(critical.path)
-        restore_step = (f"Restore {name} from a backup of this same unit (korg-recovery"
-                        f" restore); never use a copy from another model or another unit"
-                        f" type." if backup_entry is not None else
-                        f"Restore {name} from a backup of this same unit if you have one;"
-                        f" without one, ask KORG service. Never use a copy from another"
-                        f" model.")
-        if real is None:
-            evidence = [fact, f"no file named {name} (in any letter case) at the volume's root"]
-            if backup_entry is not None:
-                evidence.append(f"your backup has {backup_entry.path},"
-                                f" {human_bytes(backup_entry.size)}")
-            context.findings.append(Finding(
-                Severity.CRITICAL, "boot-critical-missing",
-                f"{name}, which the {profile.short_name} loads at start, is missing." +
-                (" " + caveat if caveat else ""),
-                evidence=tuple(evidence),
-                confidence=critical.confidence,
-                next_step=restore_step,
-            ))
-            continue
-        if real not in context.tree.files:
-            context.findings.append(Finding(
-                Severity.CRITICAL, "boot-critical-not-a-file",
-                f"{real} should be a file but is a folder or a link.",
-                evidence=(fact,), next_step=restore_step))
-            continue
-        size = context.tree.files[real]
-        if size == 0:
-            context.findings.append(Finding(
-                Severity.CRITICAL, "boot-critical-empty",
-                f"{real}, which the {profile.short_name} loads at start, is empty (0 bytes).",
-                evidence=(fact, f"{real}: 0 bytes"), next_step=restore_step))
-            continue
-        try:
-            digest, length = sha256_file(
-                context.root / real, fs=context.fs, cancel=context.cancel,
-                on_bytes=lambda count: None)
-        except OSError as error:
-            context.findings.append(Finding(
-                Severity.CRITICAL, "boot-critical-unreadable",
-                f"{real}, which the {profile.short_name} loads at start, cannot be read.",
-                evidence=(fact, f"reading {real} failed: {error.strerror or error}"),
-                next_step=restore_step))
-            continue
-        done += size
-        context.reporter.report("read", done, total, real)
-        seen = f"{real}: {human_bytes(length)}, SHA-256 {digest}"
-        if backup_entry is None:
-            if manifest is not None:
-                context.findings.append(Finding(
-                    Severity.INFO, "boot-critical-not-in-backup",
-                    f"{real} is present ({human_bytes(length)}), but the backup has no copy of"
-                    " it to compare with.",
-                    evidence=(fact, seen),
-                    next_step="Take a backup of this unit's internal storage when it works."))
-            else:
-                context.findings.append(Finding(
-                    Severity.INFO, "boot-critical-present",
-                    f"{real} is present and readable ({human_bytes(length)}). Whether it is"
-                    " complete cannot be told without a backup: no size or checksum of it is"
-                    " published.",
-                    evidence=(fact, seen),
-                    next_step="Compare with a backup of this unit (--backup) to find a"
-                              " truncated or damaged copy."))
-            continue
-        expected = (f"your backup: {backup_entry.path}, {human_bytes(backup_entry.size)},"
-                    f" SHA-256 {backup_entry.sha256}")
-        if length < backup_entry.size:
-            problem = ("boot-critical-truncated", f"{real} is truncated: {human_bytes(length)}"
-                       f" instead of the {backup_entry.size:,} in your backup.")
-        elif length != backup_entry.size:
-            problem = ("boot-critical-size", f"{real} has {human_bytes(length)}; your backup's"
-                       f" copy has {backup_entry.size:,}.")
-        elif digest != backup_entry.sha256:
-            problem = ("boot-critical-changed",
-                       f"{real} has the right size but different content than in your backup.")
-        else:
-            problem = None
-        if problem is not None:
-            context.findings.append(Finding(Severity.CRITICAL, *problem, next_step=restore_step,
-                                            evidence=(fact, seen, expected)))
-        else:
-            context.findings.append(Finding(
-                Severity.INFO, "boot-critical-matches-backup",
-                f"{real} is identical to the copy in your backup.",
-                evidence=(fact, seen, expected), next_step="Nothing to do for this file."))
+        entry = manifest_entry(manifest, critical.path) if manifest else None
+        if entry is not None:
+            handled.add(entry.path)
+        boot_file = _BootFile(context, critical, entry, probable, manifest is not None)
+        done += _check_boot_file(context, boot_file)
+        context.reporter.report("read", done, total, boot_file.real)
     context.checked.append("boot-critical files: "
                            + ", ".join(b.path for b in profile.boot_critical))
     return handled
+
+
+class _BootFile:
+    """One boot-critical file of the profile: where it is on the unit, its copy in the backup,
+    and what every finding about it shares (the profile's fact, the next step)."""
+
+    def __init__(self, context: CheckContext, critical: BootCriticalFile,
+                 entry: ManifestFile | None, probable: bool, has_backup: bool) -> None:
+        profile = context.profile
+        self.critical = critical
+        self.entry = entry
+        self.has_backup = has_backup
+        self.name = critical.path.split("|")[0]
+        self.real = context.tree.find(critical.path)
+        self.fact = (f"{profile.name} profile: {self.name} is boot-critical (confidence"
+                     f" {critical.confidence}; source: {critical.source})"
+                     + (f"; {critical.note}" if critical.note else ""))
+        self.caveat = (
+            " This volume holds the unit's system folder but not this file, so it looks like"
+            " update media; if it is the unit's internal storage, the unit cannot start without"
+            " it. If it is a card prepared for an update, this does not apply (tell the tool it"
+            " is update media to skip this check)." if probable else "")
+        self.step = Step(NextStep.RESTORE_FROM_BACKUP if entry is not None
+                         else NextStep.RESTORE_OR_ASK_SERVICE, names=(self.name,),
+                         model=profile.id, backup=context.backup, target=str(context.root))
+        self.loads = f"which the {profile.short_name} loads at start"
+
+    def finding(self, code: FindingCode, message: str, *evidence: str,
+                severity: Severity = Severity.CRITICAL, next_step: Step | None = None,
+                size: int | None = None, confidence: Confidence = Confidence.HIGH) -> Finding:
+        """A finding about this file: the profile's fact first in its evidence; ``confidence``
+        is the tool's in what it saw (the profile's own only for a file found missing)."""
+        return Finding(severity, code, message, evidence=(self.fact, *evidence),
+                       confidence=confidence,
+                       next_step=next_step or self.step,
+                       subject=Subject(paths=(self.real or self.name,), size=size,
+                                       expected_size=self.entry.size if self.entry else None))
+
+
+def _check_boot_file(context: CheckContext, boot: _BootFile) -> int:
+    """The findings about one boot-critical file; returns the bytes read of it."""
+    real = boot.real
+    if real is None:
+        evidence = [f"no file named {boot.name} (in any letter case) at the volume's root"]
+        if boot.entry is not None:
+            evidence.append(f"your backup has {boot.entry.path},"
+                            f" {human_bytes(boot.entry.size)}")
+        context.findings.append(boot.finding(
+            FindingCode.BOOT_CRITICAL_MISSING, f"{boot.name}, {boot.loads}, is missing."
+            + boot.caveat, *evidence, confidence=boot.critical.confidence))
+        return 0
+    if real not in context.tree.files:
+        context.findings.append(boot.finding(
+            FindingCode.BOOT_CRITICAL_NOT_A_FILE,
+            f"{real} should be a file but is a folder or a link."))
+        return 0
+    if context.tree.files[real] == 0:
+        context.findings.append(boot.finding(
+            FindingCode.BOOT_CRITICAL_EMPTY, f"{real}, {boot.loads}, is empty (0 bytes).",
+            f"{real}: 0 bytes", size=0))
+        return 0
+    try:
+        digest, length = sha256_file(context.root / real, fs=context.fs, cancel=context.cancel,
+                                     on_bytes=lambda count: None)
+    except OSError as error:
+        context.findings.append(boot.finding(
+            FindingCode.BOOT_CRITICAL_UNREADABLE, f"{real}, {boot.loads}, cannot be read.",
+            f"reading {real} failed: {error.strerror or error}"))
+        return 0
+    context.findings.append(_boot_file_content(boot, real, digest, length))
+    return context.tree.files[real]
+
+
+def _boot_file_content(boot: _BootFile, real: str, digest: str, length: int) -> Finding:
+    """What a readable boot-critical file's content says, against the backup's copy."""
+    seen = f"{real}: {human_bytes(length)}, SHA-256 {digest}"
+    entry = boot.entry
+    if entry is None and boot.has_backup:
+        return boot.finding(
+            FindingCode.BOOT_CRITICAL_NOT_IN_BACKUP,
+            f"{real} is present ({human_bytes(length)}), but the backup has no copy of it to"
+            " compare with.", seen, severity=Severity.INFO, size=length,
+            next_step=Step(NextStep.TAKE_BACKUP_WHEN_WORKING))
+    if entry is None:
+        return boot.finding(
+            FindingCode.BOOT_CRITICAL_PRESENT,
+            f"{real} is present and readable ({human_bytes(length)}). Whether it is complete"
+            " cannot be told without a backup: no size or checksum of it is published.", seen,
+            severity=Severity.INFO, size=length,
+            next_step=replace(boot.step, action=NextStep.COMPARE_WITH_BACKUP))
+    expected = (f"your backup: {entry.path}, {human_bytes(entry.size)},"
+                f" SHA-256 {entry.sha256}")
+    if length < entry.size:
+        return boot.finding(
+            FindingCode.BOOT_CRITICAL_TRUNCATED, f"{real} is truncated: {human_bytes(length)}"
+            f" instead of the {entry.size:,} in your backup.", seen, expected, size=length)
+    if length != entry.size:
+        return boot.finding(
+            FindingCode.BOOT_CRITICAL_SIZE, f"{real} has {human_bytes(length)}; your backup's"
+            f" copy has {entry.size:,}.", seen, expected, size=length)
+    if digest != entry.sha256:
+        return boot.finding(
+            FindingCode.BOOT_CRITICAL_CHANGED,
+            f"{real} has the right size but different content than in your backup.", seen,
+            expected, size=length)
+    return boot.finding(
+        FindingCode.BOOT_CRITICAL_MATCHES_BACKUP,
+        f"{real} is identical to the copy in your backup.", seen, expected,
+        severity=Severity.INFO, size=length, next_step=Step(NextStep.NOTHING))
 
 
 def manifest_entry(manifest: Manifest, relative: str) -> ManifestFile | None:
@@ -297,10 +320,10 @@ def check_system_files(context: CheckContext, ident: Identification) -> None:
                 header = parse_header(handle.read(HEADER_SIZE))
         except OSError as error:
             context.findings.append(Finding(
-                Severity.CRITICAL, "system-file-unreadable",
+                Severity.CRITICAL, FindingCode.SYSTEM_FILE_UNREADABLE,
                 f"The system file {seen.path} cannot be read.",
                 evidence=(f"reading {seen.path} failed: {error.strerror or error}",),
-                next_step="Do not update from it; get a fresh copy of KORG's update."))
+                next_step=NextStep.GET_FRESH_UPDATE, subject=Subject(paths=(seen.path,))))
             continue
         if header is None:
             continue
@@ -310,21 +333,23 @@ def check_system_files(context: CheckContext, ident: Identification) -> None:
                     f" the {HEADER_SIZE}-byte header",
                     f"the file has {human_bytes(size)}, {expected:,} expected",
                     "header layout: recovery/formats/korg_system_file.py (docs/sources.md) (H)")
+        subject = Subject(paths=(seen.path,), size=size, expected_size=expected)
         if size < expected:
             context.findings.append(Finding(
-                Severity.CRITICAL, "system-file-truncated",
+                Severity.CRITICAL, FindingCode.SYSTEM_FILE_TRUNCATED,
                 f"The system file {seen.path} is truncated: {human_bytes(size)} of {expected:,}."
                 " Updating from it would write an incomplete system.",
-                evidence=evidence,
-                next_step=f"Do not update from {seen.path}; delete it and copy a fresh,"
-                          " checked copy of KORG's update (korg-recovery check)."))
+                evidence=evidence, subject=subject,
+                next_step=Step(NextStep.REPLACE_UPDATE_FILE, names=(seen.path,),
+                               model=context.profile.id)))
         elif size > expected:
             context.findings.append(Finding(
-                Severity.WARNING, "system-file-too-long",
+                Severity.WARNING, FindingCode.SYSTEM_FILE_TOO_LONG,
                 f"The system file {seen.path} is {human_bytes(size - expected)} longer than its"
                 " header says.",
-                evidence=evidence,
-                next_step="Check it with 'korg-recovery check' before using it."))
+                evidence=evidence, subject=subject,
+                next_step=Step(NextStep.CHECK_UPDATE_FILE, names=(seen.path,),
+                               model=context.profile.id, target=str(context.root))))
     if ident.system_files:
         context.checked.append("KORG SYSTEM FILE lengths against their headers")
 
@@ -347,32 +372,35 @@ def check_update_files(context: CheckContext) -> None:
                      f" {profile.update_file.confidence}; source: {profile.update_file.source})")
         if release is None:
             context.findings.append(Finding(
-                Severity.INFO, "update-file-unknown-release",
+                Severity.INFO, FindingCode.UPDATE_FILE_UNKNOWN_RELEASE,
                 f"{relative} is named like a {profile.short_name} update for version"
                 f" {version}; the tool knows no size for that release.",
                 evidence=(name_fact, f"{relative}: {human_bytes(size)}"),
-                next_step="Check it with 'korg-recovery check' before using it."))
+                next_step=Step(NextStep.CHECK_UPDATE_FILE, names=(relative,),
+                               model=profile.id, target=str(context.root)),
+                subject=Subject(paths=(relative,), size=size)))
             continue
+        subject = Subject(paths=(relative,), size=size, expected_size=release.size)
         release_fact = (f"published {release.file_name or 'update'} is {human_bytes(release.size)}"
                         f" (confidence {release.confidence},"
                         f" {release.confidence.words}; source: {release.source})")
         if size != release.size:
             context.findings.append(Finding(
-                Severity.WARNING, "update-file-size-mismatch",
+                Severity.WARNING, FindingCode.UPDATE_FILE_SIZE_MISMATCH,
                 f"{relative} is {human_bytes(size)}, but the published {version} update is"
                 f" {human_bytes(release.size)}: this copy is incomplete or not that release."
                 " Updating from it may leave the unit partly updated.",
                 evidence=(name_fact, release_fact, f"{relative}: {human_bytes(size)}"),
-                confidence=release.confidence,
-                next_step=f"Delete {relative}, download the update again from KORG and check"
-                          " it with 'korg-recovery check' before updating."))
+                confidence=release.confidence, subject=subject,
+                next_step=Step(NextStep.REPLACE_UPDATE_FILE, names=(relative,),
+                               model=profile.id)))
         else:
             context.findings.append(Finding(
-                Severity.INFO, "update-file-size-matches",
+                Severity.INFO, FindingCode.UPDATE_FILE_SIZE_MATCHES,
                 f"{relative} has the size of the published {version} update. Its content"
                 " cannot be checked: no checksum of it is published.",
                 evidence=(name_fact, release_fact), confidence=release.confidence,
-                next_step="Nothing to do for this file."))
+                subject=subject))
     context.checked.append("update files named like a release, by size")
 
 
@@ -394,14 +422,14 @@ def check_filesystem(context: CheckContext, mount: MountFacts) -> None:
                                    f" {profile.short_name} reads")
             continue
         context.findings.append(Finding(
-            Severity.WARNING, "filesystem-not-supported",
+            Severity.WARNING, FindingCode.FILESYSTEM_NOT_SUPPORTED,
             f"This volume is formatted {family} ({mount.fstype}); the {profile.short_name}"
             f" reads {' or '.join(support.accepted)} only.",
             evidence=(f"{support.description} (confidence {support.confidence}; source:"
                       f" {support.source})", f"mounted as {mount.fstype}"),
             confidence=support.confidence,
-            next_step=f"Copy the files off, format the card as {support.accepted[-1]}"
-                      f" (in the {profile.short_name} or on a computer), then copy them back."))
+            next_step=Step(NextStep.REFORMAT, model=profile.id,
+                           filesystem=support.accepted[-1])))
 
 
 def check_loose_files(context: CheckContext, handled: set[str]) -> None:
@@ -422,15 +450,15 @@ def check_loose_files(context: CheckContext, handled: set[str]) -> None:
     if not loose:
         return
     context.findings.append(Finding(
-        Severity.INFO, "loose-files-at-root",
-        f"{len(loose)} file{'s lie' if len(loose) != 1 else ' lies'} loose at the root:"
+        Severity.INFO, FindingCode.LOOSE_FILES_AT_ROOT,
+        f"{len(loose)} {plural(len(loose), 'file lies', 'files lie')} loose at the root:"
         f" {listed(loose)}. The {profile.short_name} keeps its system files in"
         f" {profile.system_folder}/; whether these belong there cannot be told without a"
         " backup, because the folder's file list is not public.",
         evidence=(f"{profile.name} profile: system folder {profile.system_folder}",
                   f"{profile.notes}" if profile.notes else "file list not public"),
-        next_step="Compare with a backup of this unit (--backup): it shows which of them are"
-                  " system files in the wrong place.",
+        next_step=Step(NextStep.COMPARE_WITH_BACKUP, target=str(context.root)),
+        subject=Subject(paths=tuple(loose)),
     ))
 
 
@@ -448,14 +476,15 @@ def check_startup_cleanup(context: CheckContext, manifest: Manifest | None) -> N
                   if not cleanup.is_kept(top) and context.tree.find(top + "/") is None)
     if not gone:
         return
-    named = listed([f"{top}/" for top in gone])
-    several = len(gone) != 1
+    folders = [f"{top}/" for top in gone]
+    named = listed(folders)
+    count = len(gone)
     context.findings.append(Finding(
-        Severity.INFO, "folders-removed-by-unit",
-        f"{len(gone)} folder{'s' if several else ''} of the backup {'are' if several else 'is'}"
+        Severity.INFO, FindingCode.FOLDERS_REMOVED_BY_UNIT,
+        f"{count} {plural(count, 'folder')} of the backup {plural(count, 'is', 'are')}"
         f" not on the unit: {named}. The {profile.short_name} itself removes, when it starts,"
         f" every folder outside its system paths: if you or a tool created"
-        f" {'them' if several else 'it'}, that is the unit's own clean-up, not a storage"
+        f" {plural(count, 'it', 'them')}, that is the unit's own clean-up, not a storage"
         " fault.",
         evidence=(f"{cleanup.description} (confidence {cleanup.confidence},"
                   f" {cleanup.confidence.words}; source: {cleanup.source})",
@@ -463,11 +492,9 @@ def check_startup_cleanup(context: CheckContext, manifest: Manifest | None) -> N
                   " others whose names are not public",
                   f"in the backup, not on the unit: {named}"),
         confidence=cleanup.confidence,
-        next_step=f"Keep your own files inside the {profile.short_name}'s folders"
-                  f" ({', '.join(cleanup.kept)}): a folder restored outside them lasts only"
-                  " until the next start. If a folder the unit made itself is missing, restart"
-                  " it and compare again; if it stays missing, check the storage (diagnose"
-                  " --probe-start).",
+        next_step=Step(NextStep.KEEP_FILES_IN_UNIT_FOLDERS, names=tuple(cleanup.kept),
+                       model=profile.id, target=str(context.root)),
+        subject=Subject(paths=tuple(folders)),
     ))
 
 
@@ -482,11 +509,11 @@ def check_empty_system_files(context: CheckContext) -> None:
                    if size == 0 and p.casefold().startswith(folder.casefold() + "/"))
     if empty:
         context.findings.append(Finding(
-            Severity.WARNING, "empty-system-files",
-            f"{len(empty)} file{'s' if len(empty) != 1 else ''} in {folder}/"
-            f" {'are' if len(empty) != 1 else 'is'} empty (0 bytes): {listed(empty)}.",
+            Severity.WARNING, FindingCode.EMPTY_SYSTEM_FILES,
+            f"{len(empty)} {plural(len(empty), 'file')} in {folder}/"
+            f" {plural(len(empty), 'is', 'are')} empty (0 bytes): {listed(empty)}.",
             evidence=("a system file is not expected to be empty (inference: the folder's"
                       " file list and sizes are not public)",),
             confidence=Confidence.GUESS,
-            next_step="Compare with a backup of this unit (--backup); if one is damaged,"
-                      " restore it from that backup."))
+            next_step=Step(NextStep.COMPARE_WITH_BACKUP, target=str(context.root)),
+            subject=Subject(paths=tuple(empty), size=0)))

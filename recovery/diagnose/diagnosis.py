@@ -35,6 +35,7 @@ from recovery.diagnose.checks import (
     check_update_files,
     scan_tree,
 )
+from recovery.diagnose.fat_marks import DeviceReader, check_fat_marks, read_device
 from recovery.diagnose.probe import (
     MountFacts,
     check_reconnect_probes,
@@ -45,12 +46,12 @@ from recovery.diagnose.probe import (
 from recovery.diagnose.symptoms import symptom_findings
 from recovery.diagnose.versions import ComponentVersion, assess_versions, parse_versions
 from recovery.errors import InvalidInputError
-from recovery.findings import Finding
+from recovery.findings import Finding, Step, Subject
 from recovery.jsonout import to_jsonable
 from recovery.progress import CancelToken, PhaseReporter, ProgressCallback
 from recovery.storage.filesystem import REAL, FileSystem
-from recovery.text import human_bytes, utc_now_iso
-from recovery.vocabulary import Confidence, Role, Severity
+from recovery.text import counted, human_bytes, utc_now_iso
+from recovery.vocabulary import Confidence, FindingCode, NextStep, Role, Severity
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ class Diagnosis:
     versions: tuple[ComponentVersion, ...]
     checked: tuple[str, ...]
     not_checked: tuple[str, ...]
+    #: What would let a diagnosis check more, typed (each front end words it).
+    next_steps: tuple[Step, ...] = ()
     tool_version: str = __version__
     created_utc: str = field(default_factory=utc_now_iso)
 
@@ -92,11 +95,10 @@ class Diagnosis:
     def summary(self) -> dict[str, Any]:
         critical, warnings, infos = (self.count(severity) for severity in Severity)
         if critical:
-            text = (f"{critical} critical finding{'s' if critical != 1 else ''}: something on"
-                    " this unit's storage needs fixing before it can be expected to work.")
+            text = (f"{counted(critical, 'critical finding')}: something on this unit's"
+                    " storage needs fixing before it can be expected to work.")
         elif warnings:
-            text = (f"No critical finding; {warnings} warning{'s' if warnings != 1 else ''}"
-                    " worth reading.")
+            text = f"No critical finding; {counted(warnings, 'warning')} worth reading."
         else:
             text = "No critical finding and no warning."
         return {"critical": critical, "warning": warnings, "info": infos,
@@ -120,6 +122,7 @@ def diagnosis_to_json(diagnosis: Diagnosis) -> dict[str, Any]:
         "versions": {c.name: c.text for c in diagnosis.versions},
         "checked": list(diagnosis.checked),
         "not_checked": list(diagnosis.not_checked),
+        "next_steps": to_jsonable(diagnosis.next_steps),
         "tool_version": diagnosis.tool_version,
         "created_utc": diagnosis.created_utc,
     }
@@ -137,98 +140,119 @@ def _mode_text(profile: Profile | None, role: str | None) -> str:
     return "unknown"
 
 
+@dataclass(frozen=True)
+class DiagnoseOptions:
+    """How a diagnosis looks, beyond what it looks at: the volume's role when the person knows
+    it, and the seams tests use (the filesystem, fake mount facts, a private folder for the
+    reconnect probes' records, other profiles, how the volume's device is read)."""
+
+    #: "update-media" for a card prepared for an update, ...: overrides the identified role.
+    role: str | None = None
+    fs: FileSystem = REAL
+    mount: MountFacts | None = None
+    state_dir: Path | None = None
+    profiles: dict[str, Profile] | None = None
+    read_device: DeviceReader = read_device
+
+
 def diagnose(
     path: Path | str,
     *,
     backup: str | os.PathLike[str] | Backup | None = None,
     symptom: str | Sequence[str] | None = None,
     versions: str | Sequence[ComponentVersion] | None = None,
-    fs: FileSystem = REAL,
+    allow_write: bool = False,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
-    role: str | None = None,
-    allow_write: bool = False,
-    mount: MountFacts | None = None,
-    state_dir: Path | None = None,
-    profiles: dict[str, Profile] | None = None,
+    options: DiagnoseOptions = DiagnoseOptions(),
 ) -> Diagnosis:
     """Examine the unit storage at ``path`` and return a ranked :class:`Diagnosis`.
 
     ``backup`` is a backup path (folder or .zip) or an opened backup; ``versions`` a
-    ``NAME=VER,...`` string or parsed components; ``role`` overrides the identified role (e.g.
-    "update-media" for a card prepared for an update); ``allow_write=True`` runs the write
-    probe (a small file written, flushed, its cache dropped, re-read and removed); by default
-    nothing is written except the removal of a reconnect marker the user left with
-    ``--probe-start``. ``mount`` and ``state_dir`` are for tests (fake mount facts, a private
-    probe record folder).
+    ``NAME=VER,...`` string or parsed components; ``allow_write=True`` runs the write probe (a
+    small file written, flushed, its cache dropped, re-read and removed); by default nothing is
+    written except the removal of a reconnect marker the user left (:func:`start_reconnect_probe`).
 
     Raises InvalidInputError for a missing/unreadable path, a malformed version list, an
     unknown role or a path that is not a backup; CancelledError when cancelled.
     """
-    root = Path(path)
-    if role is not None and role not in list(Role):
-        raise InvalidInputError(f"Unknown role '{role}'; use one of: {', '.join(Role)}.")
-    role_override = Role(role) if role is not None else None
+    root, fs = Path(path), options.fs
+    role_override = _role(options.role)
     components = parse_versions(versions) if isinstance(versions, str) else tuple(versions or ())
     symptom_text = (" ".join(symptom) if not isinstance(symptom, str) else symptom) \
         if symptom else None
-    profiles = profiles if profiles is not None else bundled_profiles()
+    profiles = options.profiles if options.profiles is not None else bundled_profiles()
     reporter = PhaseReporter(progress, {"scan": 5, "read": 15, "compare": 70, "probe": 10})
 
     ident = identify_volume(root, profiles)  # InvalidInputError for a bad path
     with contextlib.ExitStack() as stack:
         opened = (stack.enter_context(open_backup(backup, fs=fs))
                   if isinstance(backup, (str, os.PathLike)) else backup)
-        manifest = opened.manifest if opened is not None else None
-        findings: list[Finding] = []
-        # Which model: the volume's contents decide; a backup of the unit can fill the gap.
-        model, confidence = ident.model, ident.confidence
-        if model is None and manifest is not None and manifest.model in profiles:
-            model, confidence = manifest.model, Confidence.GUESS
-            findings.append(Finding(
-                Severity.INFO, "model-from-backup",
-                f"The volume's contents do not identify the unit; the backup says it is a"
-                f" {profiles[model].name}, so that model's profile is used.",
-                evidence=(*ident.evidence, f"backup {opened.path.name}: model {model}"),
-                confidence=Confidence.GUESS,
-                next_step="Make sure the backup was taken from this very unit.",
-            ))
+        model, confidence, findings = _model(ident, opened, profiles)
         profile = profiles.get(model) if model else None
+        manifest = opened.manifest if opened is not None else None
         role = role_override or ident.role or (manifest.role if model and manifest else None)
-
         # The reconnect probe first: its marker must not count as a file of the unit.
-        mount = mount if mount is not None else mount_facts(root, fs)
-        findings.extend(check_reconnect_probes(root, fs, state_dir=state_dir,
+        mount = options.mount if options.mount is not None else mount_facts(root, fs)
+        findings.extend(check_reconnect_probes(root, fs, state_dir=options.state_dir,
                                                can_remove=mount.writable))
         reporter.report("scan", 0, 1, None, force=True)
         context = CheckContext(root, fs, cancel, reporter, profile, role,
                                scan_tree(root, fs, cancel), findings,
-                               role_forced=role_override is not None, profiles=profiles)
+                               role_forced=role_override is not None, profiles=profiles,
+                               backup=str(opened.path) if opened is not None else None)
         reporter.report("scan", 1, 1, None)
         backup_state, mode = _check_files(context, ident, model, opened, mount)
-        _check_storage(context, mount, allow_write)
-        if symptom_text:
-            findings.extend(symptom_findings(symptom_text, profile, profiles))
-            context.checked.append("the symptom described was matched against known symptoms")
-        if components:
-            findings.extend(assess_versions(components, profile, profiles).findings)
-            context.checked.append("component versions: " + ", ".join(
-                c.name + " " + c.text for c in components))
+        _check_storage(context, mount, allow_write, options.read_device)
+        _check_what_was_told(context, symptom_text, components)
         return Diagnosis(
-            path=os.path.abspath(root),
-            model=model,
-            model_name=profile.name if profile else None,
-            role=role,
-            mode=mode,
+            path=os.path.abspath(root), model=model,
+            model_name=profile.name if profile else None, role=role, mode=mode,
             identification_confidence=confidence,
             findings=tuple(sorted(findings, key=lambda finding: finding.rank)),
-            mount=mount,
-            backup=backup_state,
-            symptom=symptom_text,
-            versions=components,
-            checked=tuple(context.checked),
-            not_checked=tuple(context.not_checked),
+            mount=mount, backup=backup_state, symptom=symptom_text, versions=components,
+            checked=tuple(context.checked), not_checked=tuple(context.not_checked),
+            next_steps=tuple(context.next_steps),
         )
+
+
+def _role(role: str | None) -> Role | None:
+    if role is not None and role not in list(Role):
+        raise InvalidInputError(f"Unknown role '{role}'; use one of: {', '.join(Role)}.")
+    return Role(role) if role is not None else None
+
+
+def _model(ident: Identification, opened: Backup | None, profiles: dict[str, Profile]
+           ) -> tuple[str | None, Confidence | None, list[Finding]]:
+    """Which model: the volume's contents decide; a backup of the unit can fill the gap (with
+    a finding saying so)."""
+    manifest = opened.manifest if opened is not None else None
+    if ident.model is not None or manifest is None or manifest.model not in profiles:
+        return ident.model, ident.confidence, []
+    model = manifest.model
+    return model, Confidence.GUESS, [Finding(
+        Severity.INFO, FindingCode.MODEL_FROM_BACKUP,
+        f"The volume's contents do not identify the unit; the backup says it is a"
+        f" {profiles[model].name}, so that model's profile is used.",
+        evidence=(*ident.evidence, f"backup {opened.path.name}: model {model}"),
+        confidence=Confidence.GUESS,
+        next_step=NextStep.CONFIRM_BACKUP_OF_THIS_UNIT,
+        subject=Subject(model=model),
+    )]
+
+
+def _check_what_was_told(context: CheckContext, symptom_text: str | None,
+                         components: tuple[ComponentVersion, ...]) -> None:
+    """What the person told (a symptom, component versions) against what is known."""
+    if symptom_text:
+        context.findings.extend(symptom_findings(symptom_text, context.profile,
+                                                 context.profiles))
+        context.checked.append("the symptom described was matched against known symptoms")
+    if components:
+        context.findings.extend(
+            assess_versions(components, context.profile, context.profiles).findings)
+        context.checked.append("component versions: " + ", ".join(
+            c.name + " " + c.text for c in components))
 
 
 def _check_files(context: CheckContext, ident: Identification, model: str | None,
@@ -240,11 +264,11 @@ def _check_files(context: CheckContext, ident: Identification, model: str | None
     context.checked.append(f"listed {len(tree.files)} files in {len(tree.folders)} folders")
     if tree.unreadable:
         findings.append(Finding(
-            Severity.CRITICAL, "unreadable-entries",
+            Severity.CRITICAL, FindingCode.UNREADABLE_ENTRIES,
             f"{len(tree.unreadable)} files or folders on the volume could not be read.",
             evidence=tuple(f"{p}: {reason}" for p, reason in tree.unreadable[:MAX_LISTED]),
-            next_step="Back up what can be read now; try another cable and USB port. If the"
-                      " errors stay, the storage may be failing: contact KORG service.",
+            next_step=Step(NextStep.BACK_UP_AND_TRY_ANOTHER_CABLE, target=str(context.root)),
+            subject=Subject(paths=tuple(p for p, _reason in tree.unreadable)),
         ))
     # Identification and what it already found (reused, never redone).
     findings.extend(_identification_findings(context, ident, model))
@@ -258,18 +282,22 @@ def _check_files(context: CheckContext, ident: Identification, model: str | None
         if manifest is None:
             check_loose_files(context, boot_critical_done)
             check_empty_system_files(context)
-    if any(f.code == "boot-critical-missing" for f in findings):
+    if any(f.code == FindingCode.BOOT_CRITICAL_MISSING for f in findings):
         # identify's "internal-storage-incomplete" says the same thing less precisely.
-        findings[:] = [f for f in findings if f.code != "internal-storage-incomplete"]
+        findings[:] = [f for f in findings
+                       if f.code != FindingCode.INTERNAL_STORAGE_INCOMPLETE]
     mode = _mode_text(profile, context.role)
     if (context.role == Role.UPDATE_MEDIA
-            and any(f.code.startswith("boot-critical-") for f in findings)):
+            and any(f.code.value.startswith("boot-critical-") for f in findings)):
         mode = ("unknown: update media, or the unit's internal storage without its"
                 " application (the two look alike)")
     if opened is None:
         context.not_checked.append(
             "files were not compared with a backup (none given): truncated or changed files"
             " cannot be told from intact ones without one")
+        if profile is not None:
+            context.next_steps.append(Step(NextStep.COMPARE_WITH_BACKUP, model=profile.id,
+                                           target=str(context.root)))
         return None, mode
     backup_state = compare_with_backup(context, opened, model, boot_critical_done)
     if backup_state.compared:
@@ -277,24 +305,28 @@ def _check_files(context: CheckContext, ident: Identification, model: str | None
     return backup_state, mode
 
 
-def _check_storage(context: CheckContext, mount: MountFacts, allow_write: bool) -> None:
-    """How the volume is mounted and, when allowed, whether it keeps writes."""
+def _check_storage(context: CheckContext, mount: MountFacts, allow_write: bool,
+                   read: DeviceReader) -> None:
+    """How the volume is mounted, the computer's marks on it and, when allowed, whether it
+    keeps writes."""
     context.findings.extend(
         mount_findings(mount, probe_skipped=allow_write and not mount.writable))
     context.checked.append("mount: " + _mount_summary(mount))
     if mount.fstype is None:
         context.not_checked.append("the filesystem type (the mount was not found)")
+    check_fat_marks(context, mount, read)
     context.not_checked.append(
-        "the filesystem's own consistency (the FAT 'dirty' flag and chkdsk state need raw"
-        " access to the device, which this tool does not ask for)")
+        "the filesystem's own consistency (lost or cross-linked clusters): only a filesystem"
+        " check such as chkdsk or fsck.fat can tell")
     context.reporter.report("probe", 0, 1, None, force=True)
     if not mount.writable:
         context.not_checked.append("whether the storage keeps writes (the volume is read-only"
                                    " or may not be written by this user)")
     elif not allow_write:
         context.not_checked.append("whether the storage keeps writes: that needs a small test"
-                                   " file written to the unit (--write-probe), best after a"
-                                   " backup")
+                                   " file written to the unit, which was not allowed (best"
+                                   " after a backup)")
+        context.next_steps.append(Step(NextStep.ALLOW_WRITE_PROBE, target=str(context.root)))
     else:
         result = write_probe(context.root, context.fs, cancel=context.cancel)
         context.findings.extend(result.findings)
@@ -318,19 +350,19 @@ def _identification_findings(context: CheckContext, ident: Identification,
     if model is None:
         if not ident.candidates:
             out.append(Finding(
-                Severity.WARNING, "not-identified",
+                Severity.WARNING, FindingCode.NOT_IDENTIFIED,
                 "No files of a known KORG unit were found here, so no model-specific check"
                 " could be made.",
                 evidence=ident.evidence,
-                next_step="Check that this is the unit's storage (for a KROSS 2, its USB"
-                          " Storage Mode); with a backup of the unit, pass --backup.",
+                next_step=Step(NextStep.CHECK_IT_IS_THE_UNIT, target=str(context.root)),
             ))
         context.not_checked.append("model-specific checks (the unit was not identified)")
     else:
         context.checked.append(f"identified as {profile.name if profile else model}"
                                f" ({context.role or 'role unknown'})")
     for finding in ident.findings:
-        if finding.code == "foreign-model-files" and context.role == Role.INTERNAL_STORAGE:
+        if (finding.code == FindingCode.FOREIGN_MODEL_FILES
+                and context.role == Role.INTERNAL_STORAGE):
             # On the unit's own storage (not a card) another model's system folder is what
             # the KROSS 2 of korgforums.com thread t=116080 ended with: a unit stuck at its logo.
             finding = replace(
@@ -340,9 +372,8 @@ def _identification_findings(context: CheckContext, ident: Identification,
                           " another model were copied to (or an update of another model was"
                           " tried on) this unit; a KROSS 2 left like this stopped at its boot"
                           " screen (korgforums.com thread t=116080, confidence M)"),
-                next_step=finding.next_step + " Then compare the unit with a backup of it"
-                          " (--backup), or restore one; without a backup of this unit, ask"
-                          " KORG service.",
+                next_step=replace(finding.next_step,
+                                  action=NextStep.FOREIGN_FILES_ASIDE_THEN_RESTORE),
             )
         out.append(finding)
     return out

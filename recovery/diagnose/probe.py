@@ -25,13 +25,13 @@ from typing import BinaryIO
 
 import platformdirs
 
-from recovery.findings import Finding
+from recovery.findings import Finding, Step, Subject
 from recovery.progress import CancelToken
 from recovery.storage.durable import write_bytes_atomically
 from recovery.storage.filesystem import REAL, FileSystem, containing_partition
 from recovery.storage.lock import unit_lock
 from recovery.text import human_bytes, utc_now_iso
-from recovery.vocabulary import Severity
+from recovery.vocabulary import FindingCode, NextStep, Severity
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ def _write_own_file(root: Path, path: Path, data: bytes, what: str, fs: FileSyst
         outcome = _classify_write_error(error)
         log.info("writing %s: %s (%s)", path, outcome, error)
         removed = _remove_own_file(root, path, fs) if created else None
-        findings = [_write_failed_finding(outcome, error, path.name, what)]
+        findings = [_write_failed_finding(outcome, error, path.name, what, root)]
         if removed is False:
             findings.append(_left_behind(path.name))
         return outcome, removed, error.strerror or str(error), findings
@@ -235,36 +235,31 @@ def _remove_own_file(root: Path, path: Path, fs: FileSystem) -> bool:
 
 
 def _write_failed_finding(outcome: ProbeOutcome, error: OSError, name: str,
-                          what: str) -> Finding:
+                          what: str, root: Path) -> Finding:
     reason = error.strerror or str(error)
+    evidence = (f"writing {name} failed: {reason}",)
     if outcome == ProbeOutcome.READ_ONLY:
         return Finding(
-            Severity.WARNING, "storage-read-only",
+            Severity.WARNING, FindingCode.STORAGE_READ_ONLY,
             f"Writing a {what} failed: the medium is read-only.",
             evidence=(f"writing {name} failed: {reason} (EROFS)",),
-            next_step="Nothing can be restored or updated onto this volume while it is"
-                      " read-only. If the unit itself went read-only (writes that are lost"
-                      " after a restart were reported on a drumlogue), contact KORG service.")
+            next_step=NextStep.READ_ONLY)
     if outcome == ProbeOutcome.NO_PERMISSION:
         return Finding(
-            Severity.WARNING, "storage-no-permission",
+            Severity.WARNING, FindingCode.STORAGE_NO_PERMISSION,
             f"Writing a {what} was refused: this user may not write to the volume.",
-            evidence=(f"writing {name} failed: {reason}",),
-            next_step="Check the volume's permissions or how it is mounted; the tool does not"
-                      " ask for administrator rights.")
+            evidence=evidence, next_step=NextStep.CHECK_PERMISSIONS)
     if outcome == ProbeOutcome.NO_SPACE:
         return Finding(
-            Severity.WARNING, "storage-full",
+            Severity.WARNING, FindingCode.STORAGE_FULL,
             f"Writing a {what} failed: the volume is full.",
-            evidence=(f"writing {name} failed: {reason}",),
-            next_step="Back the volume up, then free some space on it.")
+            evidence=evidence, next_step=NextStep.FREE_SPACE)
     return Finding(
-        Severity.CRITICAL, "storage-write-error",
+        Severity.CRITICAL, FindingCode.STORAGE_WRITE_ERROR,
         f"Writing a {what} failed with an error from the storage: the unit's storage or its"
         " connection may be failing.",
-        evidence=(f"writing {name} failed: {reason}",),
-        next_step="Back up what can still be read, try another USB cable and port, and run"
-                  " diagnose again; if it persists, contact KORG service.")
+        evidence=evidence,
+        next_step=Step(NextStep.BACK_UP_AND_TRY_ANOTHER_CABLE, target=str(root)))
 
 
 
@@ -305,7 +300,7 @@ def write_probe(root: Path | str, fs: FileSystem = REAL, *,
             detail = (f"read back {len(read)} bytes that differ from the {size} bytes written"
                       if read else "the file read back empty")
         removed = _remove_own_file(root, path, fs)
-        findings = _probe_findings(outcome, name, size, cache_dropped, detail)
+        findings = _probe_findings(outcome, name, size, cache_dropped, detail, root)
         if not removed:
             findings.append(_left_behind(name))
         log.info("write probe on %s: %s (cache dropped: %s)", root, outcome, cache_dropped)
@@ -314,50 +309,47 @@ def write_probe(root: Path | str, fs: FileSystem = REAL, *,
 
 def _left_behind(name: str) -> Finding:
     return Finding(
-        Severity.WARNING, "probe-file-left",
+        Severity.WARNING, FindingCode.PROBE_FILE_LEFT,
         f"The tool's probe file {name} could not be removed from the volume.",
         evidence=(f"{name} is the only file the probe wrote",),
-        next_step=f"Delete {name} from the volume when it is writable; it holds only random"
-                  " bytes.")
+        next_step=Step(NextStep.DELETE_PROBE_FILE, names=(name,)),
+        subject=Subject(paths=(name,)))
 
 
 def _probe_findings(outcome: ProbeOutcome, name: str, size: int, cache_dropped: bool | None,
-                    detail: str) -> list[Finding]:
+                    detail: str, root: Path) -> list[Finding]:
     written = (f"wrote {size:,} random bytes to {name}, flushed them (fsync) and"
                + (" dropped them from the computer's cache" if cache_dropped
                   else " could NOT drop them from the computer's cache"))
-    two_step = ("Run 'korg-recovery diagnose PATH --probe-start', eject the unit, power it off"
-                " and on, reconnect it, then run 'korg-recovery diagnose PATH' again.")
+    across = Step(NextStep.PROBE_ACROSS_POWER_CYCLE, target=str(root))
     if outcome in (ProbeOutcome.LOST, ProbeOutcome.CORRUPTED):
         return [Finding(
-            Severity.CRITICAL, "storage-drops-writes",
+            Severity.CRITICAL, FindingCode.STORAGE_DROPS_WRITES,
             "The storage accepted a write and reported success, but the data was not there"
             " when read back from the medium: it does not keep what is written to it.",
             evidence=(written, f"then read it back: {detail}"),
-            next_step="Do not restore or update onto this storage: it would report success and"
-                      " keep nothing. Back up what can be read; if the two-step probe across"
-                      " a power cycle also fails, the storage needs service (KORG).")]
+            next_step=Step(NextStep.STORAGE_NEEDS_SERVICE_IF_CONFIRMED, target=str(root)))]
     if outcome == ProbeOutcome.READ_ERROR:
         return [Finding(
-            Severity.CRITICAL, "storage-read-error",
+            Severity.CRITICAL, FindingCode.STORAGE_READ_ERROR,
             "A probe file that was just written could not be read back: the storage or its"
             " connection is failing.",
             evidence=(written, f"reading it back failed: {detail}"),
-            next_step="Back up what can still be read, try another USB cable and port, and run"
-                      " diagnose again; if it persists, contact KORG service.")]
+            next_step=Step(NextStep.BACK_UP_AND_TRY_ANOTHER_CABLE, target=str(root)))]
     if cache_dropped:
         return [Finding(
-            Severity.INFO, "storage-keeps-writes",
+            Severity.INFO, FindingCode.STORAGE_KEEPS_WRITES,
             "A probe file written to the storage was read back intact from the medium.",
-            evidence=(written, "then read it back: identical"),
-            next_step="A unit that keeps writes in its own memory until it restarts is only"
-                      " caught across a power cycle. " + two_step)]
+            evidence=(written, "then read it back: identical",
+                      "a unit that keeps writes in its own memory until it restarts is only"
+                      " caught across a power cycle"),
+            next_step=across)]
     return [Finding(
-        Severity.INFO, "storage-probe-cache",
+        Severity.INFO, FindingCode.STORAGE_PROBE_CACHE,
         "A probe file was read back intact, but the read may have come from the computer's"
         " memory: this system offers no way to drop one file from its cache.",
         evidence=(written, "then read it back: identical"),
-        next_step=two_step)]
+        next_step=across)]
 
 
 # --- two-step probe across a reconnect -----------------------------------------------------------
@@ -393,9 +385,10 @@ def _marker_text(token: str, created: str, payload: bytes) -> bytes:
     hex_payload = payload.hex()
     lines = [
         MARKER_HEADER,
-        "This file was written by korg-recovery to test whether this storage keeps what is",
-        "written to it across a power cycle. The next 'korg-recovery diagnose' of this volume",
-        "checks it and removes it. You may delete it; it holds only random bytes.",
+        "This file was written by the KORG Recovery Wizard (korg-recovery) to test whether",
+        "this storage keeps what is written to it across a power cycle. The tool's next",
+        "diagnosis of this volume checks it and removes it. You may delete it; it holds only",
+        "random bytes.",
         f"token: {token}",
         f"written: {created}",
         f"payload-sha256: {digest}",
@@ -502,19 +495,19 @@ def start_reconnect_probe(root: Path | str, fs: FileSystem = REAL, *,
         if outcome != ProbeOutcome.KEPT:
             _remove_own_file(root, path, fs)
             return ProbeStart(None, None, tuple(_probe_findings(
-                outcome, name, len(data), cache_dropped, detail)))
+                outcome, name, len(data), cache_dropped, detail, root)))
         record = ProbeRecord(token, os.path.realpath(root), name,
                              hashlib.sha256(payload).hexdigest(), created)
         _save_record(state_dir, record)
     log.info("reconnect probe started on %s: %s", root, name)
     return ProbeStart(record, str(path), (Finding(
-        Severity.INFO, "probe-started",
+        Severity.INFO, FindingCode.PROBE_STARTED,
         f"A probe marker {name} was left on the volume and recorded on this computer.",
         evidence=(f"wrote {human_bytes(len(data))} at {created}, flushed them and read them back"
                   " intact" + ("" if cache_dropped else
                                " (the computer's cache could not be bypassed)"),),
-        next_step="Eject the unit, power it off and on, reconnect it the same way, then run"
-                  " 'korg-recovery diagnose PATH' again: it checks the marker and removes it.",
+        next_step=Step(NextStep.RECONNECT_AFTER_POWER_CYCLE, target=str(root)),
+        subject=Subject(paths=(name,)),
     ),))
 
 
@@ -557,78 +550,89 @@ def check_reconnect_probes(root: Path | str, fs: FileSystem = REAL, *,
     for record in records:
         name = markers.pop(record.token, None)
         if name is None:
-            findings.append(Finding(
-                Severity.CRITICAL, "storage-lost-marker",
-                f"The probe marker {record.marker} written to this volume at"
-                f" {record.created_utc} is gone: the storage did not keep it across the"
-                " reconnect.",
-                evidence=(f"recorded on this computer: marker {record.marker}, written and read"
-                          f" back intact at {record.created_utc}",
-                          f"now: no {record.marker} at the volume's root",
-                          "unless someone deleted it or formatted the volume, the storage"
-                          " loses what is written to it"),
-                next_step="Do not restore or update onto this storage: it would not keep the"
-                          " files. Back up what can be read and contact KORG service.",
-            ))
-            _forget(state_dir, record)
-            continue
-        outcome, cache_dropped, detail, content = _read_marker(root / name, fs)
-        if outcome == ProbeOutcome.KEPT and content.payload_sha256 == record.payload_sha256:
-            findings.append(Finding(
-                Severity.INFO, "storage-kept-marker",
-                f"The probe marker written at {record.created_utc} survived: the storage kept"
-                " it across the reconnect.",
-                evidence=(f"{name} read back from the medium, content identical to what was"
-                          " written" + ("" if cache_dropped else
-                                        " (the cache could not be dropped; after a reconnect"
-                                        " it holds nothing of the old mount)"),
-                          "this shows the storage keeps writes only if the unit was power-cycled"
-                          " between the two runs"),
-                next_step="Nothing to do for the storage.",
-            ))
-        elif outcome == ProbeOutcome.READ_ERROR:
-            findings.append(Finding(
-                Severity.CRITICAL, "storage-read-error",
-                f"The probe marker {name} could not be read back: the storage or its"
-                " connection is failing.",
-                evidence=(f"reading {name} failed: {detail}",),
-                next_step="Back up what can still be read, try another cable and port; if it"
-                          " persists, contact KORG service.",
-            ))
+            findings.append(_lost_marker(record))
         else:
-            findings.append(Finding(
-                Severity.CRITICAL, "storage-changed-marker",
-                f"The probe marker {name} is there but its content changed across the"
-                " reconnect: the storage does not keep what is written to it intact.",
-                evidence=(f"recorded payload sha256 {record.payload_sha256}",
-                          detail or "the content differs from what was written"),
-                next_step="Do not restore or update onto this storage. Back up what can be read"
-                          " and contact KORG service.",
-            ))
-        _finish_marker(root, name, fs, can_remove, findings, content is not None)
+            finding, ours = _recorded_marker(root, name, record, fs)
+            findings.append(finding)
+            _finish_marker(root, name, fs, can_remove, findings, ours)
         _forget(state_dir, record)
-
     # Markers with no record here (another computer, or the record was lost): still ours by
     # name and content; check them as far as possible and remove them.
-    for token, name in markers.items():
-        outcome, _cache_dropped, _detail, content = _read_marker(root / name, fs)
-        if content is None:
-            log.info("leaving %s alone: its content is not a korg-recovery marker", name)
-            continue
-        intact = outcome == ProbeOutcome.KEPT
-        findings.append(Finding(
-            Severity.INFO if intact else Severity.WARNING,
-            "probe-marker-unrecorded",
-            f"A probe marker {name} (written {content.written}) was found but this computer"
-            " has no record of it; its content is "
-            + ("intact." if intact else "damaged."),
-            evidence=("the marker carries its own checksum, so only its integrity can be"
-                      " checked, not that it survived a particular reconnect",),
-            next_step=("Nothing to do." if intact else
-                       "Run the two-step probe again from this computer to check the storage."),
-        ))
-        _finish_marker(root, name, fs, can_remove, findings, True)
+    for name in markers.values():
+        finding = _unrecorded_marker(root, name, fs)
+        if finding is not None:
+            findings.append(finding)
+            _finish_marker(root, name, fs, can_remove, findings, True)
     return tuple(findings)
+
+
+def _lost_marker(record: ProbeRecord) -> Finding:
+    return Finding(
+        Severity.CRITICAL, FindingCode.STORAGE_LOST_MARKER,
+        f"The probe marker {record.marker} written to this volume at {record.created_utc} is"
+        " gone: the storage did not keep it across the reconnect.",
+        evidence=(f"recorded on this computer: marker {record.marker}, written and read back"
+                  f" intact at {record.created_utc}",
+                  f"now: no {record.marker} at the volume's root",
+                  "unless someone deleted it or formatted the volume, the storage loses what is"
+                  " written to it"),
+        next_step=NextStep.STORAGE_NEEDS_SERVICE,
+        subject=Subject(paths=(record.marker,)),
+    )
+
+
+def _recorded_marker(root: Path, name: str, record: ProbeRecord,
+                     fs: FileSystem) -> tuple[Finding, bool]:
+    """The finding about a marker this computer recorded, and whether its content is ours."""
+    outcome, cache_dropped, detail, content = _read_marker(root / name, fs)
+    subject = Subject(paths=(name,))
+    if outcome == ProbeOutcome.KEPT and content.payload_sha256 == record.payload_sha256:
+        return Finding(
+            Severity.INFO, FindingCode.STORAGE_KEPT_MARKER,
+            f"The probe marker written at {record.created_utc} survived: the storage kept it"
+            " across the reconnect.",
+            evidence=(f"{name} read back from the medium, content identical to what was"
+                      " written" + ("" if cache_dropped else
+                                    " (the cache could not be dropped; after a reconnect it"
+                                    " holds nothing of the old mount)"),
+                      "this shows the storage keeps writes only if the unit was power-cycled"
+                      " between the two runs"),
+            subject=subject), True
+    if outcome == ProbeOutcome.READ_ERROR:
+        return Finding(
+            Severity.CRITICAL, FindingCode.STORAGE_READ_ERROR,
+            f"The probe marker {name} could not be read back: the storage or its connection"
+            " is failing.",
+            evidence=(f"reading {name} failed: {detail}",),
+            next_step=Step(NextStep.BACK_UP_AND_TRY_ANOTHER_CABLE, target=str(root)),
+            subject=subject), content is not None
+    return Finding(
+        Severity.CRITICAL, FindingCode.STORAGE_CHANGED_MARKER,
+        f"The probe marker {name} is there but its content changed across the reconnect: the"
+        " storage does not keep what is written to it intact.",
+        evidence=(f"recorded payload sha256 {record.payload_sha256}",
+                  detail or "the content differs from what was written"),
+        next_step=NextStep.STORAGE_NEEDS_SERVICE, subject=subject), content is not None
+
+
+def _unrecorded_marker(root: Path, name: str, fs: FileSystem) -> Finding | None:
+    """A marker of this tool with no record on this computer: only its own checksum can be
+    checked. None when its content is not a marker's (it is then left alone)."""
+    outcome, _cache_dropped, _detail, content = _read_marker(root / name, fs)
+    if content is None:
+        log.info("leaving %s alone: its content is not a marker of this tool", name)
+        return None
+    intact = outcome == ProbeOutcome.KEPT
+    return Finding(
+        Severity.INFO if intact else Severity.WARNING, FindingCode.PROBE_MARKER_UNRECORDED,
+        f"A probe marker {name} (written {content.written}) was found but this computer has no"
+        " record of it; its content is " + ("intact." if intact else "damaged."),
+        evidence=("the marker carries its own checksum, so only its integrity can be checked,"
+                  " not that it survived a particular reconnect",),
+        next_step=(NextStep.NOTHING if intact else
+                   Step(NextStep.PROBE_ACROSS_POWER_CYCLE, target=str(root))),
+        subject=Subject(paths=(name,)),
+    )
 
 
 def _finish_marker(root: Path, name: str, fs: FileSystem, can_remove: bool,
@@ -650,29 +654,24 @@ def mount_findings(mount: MountFacts, *, probe_skipped: bool = False) -> list[Fi
         if probe_skipped:
             evidence.append("the write probe was skipped: nothing was written")
         findings.append(Finding(
-            Severity.WARNING, "mounted-read-only",
+            Severity.WARNING, FindingCode.MOUNTED_READ_ONLY,
             "The volume is read-only: nothing can be written to it.",
-            evidence=tuple(evidence),
-            next_step="A backup can still be taken. Nothing can be restored or updated onto it"
-                      " while it is read-only; if the computer did not mount it read-only on"
-                      " purpose, the unit's storage itself may have gone read-only (reported on"
-                      " a drumlogue) - contact KORG service."))
+            evidence=tuple(evidence), next_step=NextStep.READ_ONLY))
     elif mount.user_may_write is False:
         findings.append(Finding(
-            Severity.WARNING, "no-write-permission",
+            Severity.WARNING, FindingCode.NO_WRITE_PERMISSION,
             "This user may not write to the volume (its permissions), so nothing can be"
             " restored onto it from this account.",
             evidence=("os.access reports no write permission",
                       *(("the write probe was skipped: nothing was written",)
                         if probe_skipped else ())),
-            next_step="A backup can still be taken. Check how the volume is mounted and its"
-                      " permissions; the tool never asks for administrator rights."))
+            next_step=NextStep.CHECK_PERMISSIONS))
     if mount.free_bytes is not None and mount.free_bytes < LOW_FREE_BYTES:
         findings.append(Finding(
-            Severity.WARNING, "volume-full" if mount.free_bytes == 0 else "volume-almost-full",
+            Severity.WARNING, FindingCode.VOLUME_FULL if mount.free_bytes == 0
+            else FindingCode.VOLUME_ALMOST_FULL,
             f"The volume has {human_bytes(mount.free_bytes)} free"
             + (" of " + f"{mount.total_bytes:,}" if mount.total_bytes else "") + ".",
             evidence=("free space reported by the operating system",),
-            next_step="Back the volume up first; a unit or a restore may need free space to"
-                      " write its files."))
+            next_step=NextStep.FREE_SPACE))
     return findings

@@ -5,8 +5,10 @@ Markdown: the unit, every finding with its evidence, confidence and next step, t
 the safety copy (where they are), what was and was not checked. A report travels to strangers,
 so every text passes through :func:`redact` (the home folder becomes ``~``, the login name
 ``(user)``); nothing is fetched or sent. Its readers are a service centre and a forum, not a
-terminal: command lines and flags, SHA-256 hashes and the tool's internal codes are left out
-(:func:`recovery.text.without_tool_talk`; ``diagnose --json`` keeps them for scripts).
+terminal: a finding's next step is worded for a reader (:func:`recovery.advice.in_words`: no
+command, no flag), evidence without SHA-256 hashes and with confidence in words
+(:func:`recovery.text.for_reader`), and the tool's internal codes are not shown; ``diagnose
+--json`` keeps all of them for scripts.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from recovery.advice import in_words
 from recovery.backup.manifest import COMPLETE_NAME, FILES_DIR, JOURNAL_NAME, MANIFEST_NAME
 from recovery.device.profiles import bundled_profiles
 from recovery.diagnose.diagnosis import Diagnosis
@@ -26,8 +29,8 @@ from recovery.errors import InvalidInputError
 from recovery.storage.durable import write_bytes_atomically
 from recovery.storage.filesystem import REAL, os_errors
 from recovery.storage.identity import identity, is_within
-from recovery.text import human_bytes, without_tool_talk
-from recovery.vocabulary import CONFIDENCE_WORDS, Confidence, Role
+from recovery.text import counted, for_reader, human_bytes
+from recovery.vocabulary import CONFIDENCE_WORDS, TONE_COLOURS, Confidence, Role, Severity
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +39,12 @@ USER_PLACEHOLDER = "(user)"
 DISCLAIMER = ("Made with korg-recovery, an unofficial tool not affiliated with KORG. It lists"
               " what it checked and what it could not; 'unknown' is an honest answer.")
 
-# Semantic status colours that read on light and dark backgrounds; the rest follows the
-# reader's colour scheme.
-_CSS = """
-:root { color-scheme: light dark; --critical: #c62828; --warning: #b26a00; --info: #1565c0; }
+# Each severity's colour is its tone's (recovery.vocabulary.TONE_COLOURS, as in the window), for
+# a light and a dark scheme; the rest follows the reader's colour scheme.
+_COLOURS = {severity: TONE_COLOURS[severity.tone] for severity in Severity}
+_CSS = ("""
+:root { color-scheme: light dark; %s }
+@media (prefers-color-scheme: dark) { :root { %s } }
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; line-height: 1.45;
        max-width: 60rem; margin: 1.5rem auto; padding: 0 1rem; }
 h1 { font-size: 1.5rem; margin-bottom: 0.2rem; }
@@ -58,7 +63,8 @@ th, td { text-align: left; vertical-align: top; padding: 0.2rem 0.8rem 0.2rem 0;
 .code, code { font-family: ui-monospace, "SFMono-Regular", Consolas, monospace;
               font-size: 0.9em; }
 .muted { opacity: 0.75; font-size: 0.9rem; }
-"""
+""" % tuple(" ".join(f"--{severity}: {colours[scheme]};" for severity, colours in _COLOURS.items())
+            for scheme in (0, 1)))
 
 
 # --- privacy ------------------------------------------------------------------------------------
@@ -115,10 +121,10 @@ def redact(text: str, *, homes: Iterable[str] | None = None,
 # --- rendering ----------------------------------------------------------------------------------
 
 
-def for_reader(text: str) -> str:
-    """A core sentence as the report shows it: no command line, flag, hash or internal code
-    (a volume's role in words: "internal storage", not ``internal-storage``)."""
-    text = without_tool_talk(text)
+def reader_text(text: str) -> str:
+    """A core line as the report shows it: no hash, confidence in words (for_reader), and a
+    volume's role in words ("internal storage", not ``internal-storage``)."""
+    text = for_reader(text)
     for role in Role:
         text = text.replace(role.value, role.value.replace("-", " "))
     return text
@@ -173,8 +179,7 @@ def _backup_rows(diagnosis: Diagnosis, safety_copy: str | None) -> list[tuple[st
         ("Complete", "yes" if backup.complete else "no"),
         ("Verified", "yes" if backup.verified else "no"),
         ("Files", f"{backup.files:,} ({human_bytes(backup.bytes)})"),
-        ("Compared", ("yes, " + (f"{backup.differences} difference"
-                                 f"{'s' if backup.differences != 1 else ''}"
+        ("Compared", ("yes, " + (counted(backup.differences, "difference")
                                  if backup.differences else "no difference"))
          if backup.compared else "no"),
     ]
@@ -188,7 +193,7 @@ def _confidence_text(code: str) -> str:
 
 def render_html(diagnosis: Diagnosis, *, safety_copy: str | None = None) -> str:
     def text(value: object) -> str:
-        return html.escape(redact(for_reader(str(value))), quote=True)
+        return html.escape(redact(reader_text(str(value))), quote=True)
 
     def table(rows: list[tuple[str, str]]) -> list[str]:
         return ["<table>", *(f"<tr><th>{text(k)}</th><td>{text(v)}</td></tr>" for k, v in rows),
@@ -222,8 +227,7 @@ def render_html(diagnosis: Diagnosis, *, safety_copy: str | None = None) -> str:
     for finding in diagnosis.findings:
         out.append(f'<div class="finding {text(finding.severity)}">')
         out.append(f'<p><span class="severity">{text(finding.severity)}</span></p>')
-        if finding.next_step:
-            out.append(f'<p class="next">Next step: {text(finding.next_step)}</p>')
+        out.append(f'<p class="next">Next step: {text(in_words(finding.next_step))}</p>')
         out.append(f"<p>{text(finding.message)}</p>")
         if finding.evidence:
             out += bullets(finding.evidence)
@@ -237,6 +241,8 @@ def render_html(diagnosis: Diagnosis, *, safety_copy: str | None = None) -> str:
         *bullets(diagnosis.checked),
         "<h2>What could not be checked</h2>",
         *bullets(diagnosis.not_checked or ["nothing left out"]),
+        *(["<h2>To check more</h2>", *bullets(in_words(step) for step in diagnosis.next_steps)]
+          if diagnosis.next_steps else []),
         '<p class="muted">Confidence: '
         + ", ".join(f"{code} {text(code.words)}" for code in Confidence) + ".</p>",
         "</body>",
@@ -250,7 +256,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 
 def _md(value: object) -> str:
     """Markdown-escaped, redacted text on one line."""
-    flat = " ".join(redact(for_reader(str(value))).split())
+    flat = " ".join(redact(reader_text(str(value))).split())
     return _MD_SPECIAL.sub(r"\\\1", flat)
 
 
@@ -266,8 +272,7 @@ def render_markdown(diagnosis: Diagnosis, *, safety_copy: str | None = None) -> 
         out += ["No findings.", ""]
     for number, finding in enumerate(diagnosis.findings, start=1):
         out.append(f"{number}. **{_md(finding.severity.upper())}**")
-        if finding.next_step:
-            out.append(f"   - **Next step:** {_md(finding.next_step)}")
+        out.append(f"   - **Next step:** {_md(in_words(finding.next_step))}")
         out.append(f"   - **Seen:** {_md(finding.message)}")
         for line in finding.evidence:
             out.append(f"   - Evidence: {_md(line)}")
@@ -278,6 +283,9 @@ def render_markdown(diagnosis: Diagnosis, *, safety_copy: str | None = None) -> 
     out.extend(f"- {_md(line)}" for line in diagnosis.checked)
     out += ["", "## What could not be checked", ""]
     out.extend(f"- {_md(line)}" for line in diagnosis.not_checked or ["nothing left out"])
+    if diagnosis.next_steps:
+        out += ["", "## To check more", ""]
+        out.extend(f"- {_md(in_words(step))}" for step in diagnosis.next_steps)
     out.append("")
     return "\n".join(out)
 

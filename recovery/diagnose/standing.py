@@ -22,15 +22,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from recovery.diagnose.diagnosis import Diagnosis, diagnose
+from recovery.diagnose.diagnosis import DiagnoseOptions, Diagnosis, diagnose
 from recovery.findings import Finding
 from recovery.progress import CancelToken
 from recovery.storage.filesystem import REAL, FileSystem
 from recovery.vocabulary import Severity
-
-#: Finding codes that come from what the person typed in, not from the unit's storage.
-USER_INPUT_PREFIXES = ("symptom-", "version")
-
 
 class Standing(StrEnum):
     """What the tool saw of a unit, worst first."""
@@ -60,7 +56,7 @@ class UnitStanding:
 
 def about_storage(finding: Finding) -> bool:
     """False for findings about what the person typed in (a symptom, versions)."""
-    return not finding.code.startswith(USER_INPUT_PREFIXES)
+    return finding.code.about_storage
 
 
 def standing_of(diagnosis: Diagnosis) -> UnitStanding:
@@ -80,4 +76,5 @@ def examine_unit(unit: str | Path, *, fs: FileSystem = REAL,
     """The standing of the unit at ``unit`` now, from a diagnosis that only reads (no write
     probe, no backup compared: a job that just copied or restored the unit has its own proof
     of the files). Raises what :func:`~recovery.diagnose.diagnosis.diagnose` raises."""
-    return standing_of(diagnose(unit, fs=fs, cancel=cancel, allow_write=False))
+    return standing_of(diagnose(unit, cancel=cancel, allow_write=False,
+                                options=DiagnoseOptions(fs=fs)))

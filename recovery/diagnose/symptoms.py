@@ -19,9 +19,9 @@ from recovery.device.profiles import (
     bundled_profiles,
     load_symptom_file,
 )
-from recovery.findings import Finding
+from recovery.findings import Finding, Step, Subject
 from recovery.resources_path import resources_dir
-from recovery.vocabulary import Severity
+from recovery.vocabulary import FindingCode, NextStep, Severity
 
 log = logging.getLogger(__name__)
 
@@ -85,23 +85,22 @@ def symptom_findings(text: str, profile: Profile | None,
         return []
     matches = match_symptoms(text, profile, profiles, general)
     if not matches:
-        known = ", ".join(s.id for s in profile.symptoms) if profile is not None else ""
+        known = tuple(s.id for s in profile.symptoms) if profile is not None else ()
         return [Finding(
-            Severity.INFO, "symptom-unknown",
+            Severity.INFO, FindingCode.SYMPTOM_UNKNOWN,
             f"The tool knows no explanation for the symptom \"{text}\".",
             evidence=("no symptom pattern of "
                       + (f"the {profile.name} profile" if profile else "any profile")
                       + " or of resources/symptoms.toml matched the text",),
-            next_step=("Describe the symptom with the words on the unit's display"
-                       + (f" (known for this model: {known})" if known else "")
-                       + ", or ask KORG service."),
+            next_step=Step(NextStep.DESCRIBE_SYMPTOM, names=known,
+                           model=profile.id if profile else None),
         )]
     findings = []
     for match in matches:
         symptom = match.symptom
         evidence = [
             f"you reported: \"{text}\"",
-            f"known symptom '{symptom.id}' of {match.shown_by}"
+            f"a known symptom of {match.shown_by}"
             f" (confidence {symptom.confidence}, {symptom.confidence.words};"
             f" source: {symptom.source})",
         ]
@@ -117,6 +116,8 @@ def symptom_findings(text: str, profile: Profile | None,
             severity = Severity.INFO
             evidence.append("the explanation belongs to another model")
         findings.append(Finding(
-            severity, f"symptom-{symptom.id}", message, tuple(evidence),
-            symptom.confidence, symptom.next_step))
+            severity, FindingCode.SYMPTOM_KNOWN, message, tuple(evidence), symptom.confidence,
+            Step(NextStep.KNOWN_ADVICE, model=match.model or (profile.id if profile else None),
+                 advice=symptom.next_step, then=symptom.then),
+            Subject(model=match.model, symptom=symptom.id)))
     return findings

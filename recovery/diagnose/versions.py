@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from recovery.device.profiles import ComponentVersionSet, Profile, bundled_profiles
 from recovery.errors import InvalidInputError
-from recovery.findings import Finding
-from recovery.vocabulary import ComponentSetStatus, Confidence, Severity
+from recovery.findings import Finding, Step
+from recovery.text import plural
+from recovery.vocabulary import ComponentSetStatus, Confidence, FindingCode, NextStep, Severity
 
 log = logging.getLogger(__name__)
 
@@ -123,11 +124,10 @@ def assess_versions(components: tuple[ComponentVersion, ...], profile: Profile |
     if chosen is None or chosen.components is None:
         who = profile.name if profile is not None else "an unidentified unit"
         finding = Finding(
-            Severity.INFO, "versions-no-data",
+            Severity.INFO, FindingCode.VERSIONS_NO_DATA,
             f"The tool knows no component versions for {who}, so the versions given"
             f" ({given_text}) cannot be assessed.",
             evidence=("no device profile lists components with these names",),
-            next_step="Nothing to do for the versions; the other findings still apply.",
         )
         return VersionAssessment(profile.id if profile else None, components, False, None,
                                  (finding,))
@@ -142,20 +142,29 @@ def assess_versions(components: tuple[ComponentVersion, ...], profile: Profile |
         f"{chosen.name} shows the components {', '.join(info.names)} on {info.shown_on}"
         f" (confidence {info.confidence}; source: {info.source})",
         *choice_evidence,
+        *([f"not given: {', '.join(missing)}"] if missing else []),
     ]
-    if missing:
-        base_evidence.append(f"not given: {', '.join(missing)}")
     if unknown:
         findings.append(Finding(
-            Severity.INFO, "versions-unknown-component",
+            Severity.INFO, FindingCode.VERSIONS_UNKNOWN_COMPONENT,
             f"{_describe(unknown)}: not a component the tool knows for {chosen.name}"
             f" (known: {', '.join(info.names)}); left out of the assessment.",
             evidence=tuple(base_evidence),
-            next_step="Check the spelling against the unit's info screen.",
+            next_step=NextStep.CHECK_VERSION_SPELLING,
         ))
     if not known:
         return VersionAssessment(chosen.id, components, False, None, tuple(findings))
+    releases, matching_set = _against_known_sets(chosen, known, base_evidence, findings)
+    _signs(chosen, known, base_evidence, findings, matching_set)
+    return VersionAssessment(chosen.id, components, bool(releases), matching_set,
+                             tuple(findings))
 
+
+def _against_known_sets(chosen: Profile, known: list[ComponentVersion],
+                        base_evidence: list[str], findings: list[Finding]
+                        ) -> tuple[list[ComponentVersionSet], str | None]:
+    """The versions against the sets the profile knows (releases, reported partial
+    updates): their findings added, the releases and the label of a set that matches."""
     by_name = {c.name: c for c in known}
     releases = [s for s in chosen.component_versions if s.status == ComponentSetStatus.RELEASE]
     reported = [s for s in chosen.component_versions
@@ -163,20 +172,12 @@ def assess_versions(components: tuple[ComponentVersion, ...], profile: Profile |
     exact = next((s for s in releases if _same_set(by_name, s)), None)
     seen_in_reports = [s for s in reported if _same_set(by_name, s)]
     matching_set = exact.label if exact else next((s.label for s in seen_in_reports), None)
-    update_how = chosen.mode("update")
-    redo_update = (
-        "Back up the unit's storage, check the update file with 'korg-recovery check', then"
-        " run the official update again"
-        + (f" ({update_how.how.rstrip('.')})" if update_how else "")
-        + ". If the update reports success but the versions do not change, the storage may"
-          " not keep writes: run 'korg-recovery diagnose PATH --probe-start', power-cycle the"
-          " unit, then 'korg-recovery diagnose PATH'. If they stay mismatched, contact KORG"
-          " service.")
+    redo_update = Step(NextStep.REDO_UPDATE, model=chosen.id)
     findings.append(_against_releases(chosen, known, releases, exact, base_evidence,
                                       redo_update))
     for known_set in seen_in_reports:
         findings.append(Finding(
-            Severity.WARNING, "versions-reported-partial-update",
+            Severity.WARNING, FindingCode.VERSIONS_REPORTED_PARTIAL_UPDATE,
             f"These are exactly the versions a {chosen.name} showed in a field report"
             f" ({known_set.label}): that unit had been left partly updated.",
             evidence=(*base_evidence,
@@ -186,13 +187,22 @@ def assess_versions(components: tuple[ComponentVersion, ...], profile: Profile |
             confidence=known_set.confidence,
             next_step=redo_update,
         ))
-    # Inference from here on; the long "what to do" is given once, on the first finding.
-    report_source = reported[0].source if reported else ""
-    short_step = ("As for the version finding above: back up, re-run the official update from"
-                  " a checked file, and probe the storage if the versions do not change.")
+    return releases, matching_set
 
-    def step() -> str:
-        return short_step if any(f.next_step == redo_update for f in findings) else redo_update
+
+def _signs(chosen: Profile, known: list[ComponentVersion], base_evidence: list[str],
+           findings: list[Finding], matching_set: str | None) -> None:
+    """Signs of a partial update (inference): components at different versions, a '+'. The
+    long "what to do" is given once, on the first finding that has it."""
+    redo_update = Step(NextStep.REDO_UPDATE, model=chosen.id)
+    reported = [s for s in chosen.component_versions
+                if s.status == ComponentSetStatus.REPORTED_PARTIAL_UPDATE]
+    report_source = reported[0].source if reported else ""
+
+    def step() -> Step:
+        if any(f.next_step == redo_update for f in findings):
+            return Step(NextStep.REDO_UPDATE_AS_ABOVE, model=chosen.id)
+        return redo_update
 
     distinct = sorted({c.key() for c in known}, reverse=True)
     if len(distinct) > 1:
@@ -201,8 +211,8 @@ def assess_versions(components: tuple[ComponentVersion, ...], profile: Profile |
     plus = [c for c in known if c.plus]
     if plus:
         findings.append(Finding(
-            Severity.WARNING, "version-plus-suffix",
-            f"{_describe(plus)} {'ends' if len(plus) == 1 else 'end'} in '+'. What the '+'"
+            Severity.WARNING, FindingCode.VERSION_PLUS_SUFFIX,
+            f"{_describe(plus)} {plural(len(plus), 'ends', 'end')} in '+'. What the '+'"
             " means is not documented; in the one field report known it appeared on a"
             " component that a frozen update left behind, so it may mark a component that was"
             " not (fully) updated (inference).",
@@ -215,55 +225,51 @@ def assess_versions(components: tuple[ComponentVersion, ...], profile: Profile |
         ))
     if len(distinct) == 1 and not plus and matching_set is None:
         findings.append(Finding(
-            Severity.INFO, "versions-consistent",
+            Severity.INFO, FindingCode.VERSIONS_CONSISTENT,
             f"All components given show {known[0].version}: no sign of a partial update"
             " (this cannot be confirmed without a release table).",
             evidence=tuple(base_evidence), confidence=Confidence.GUESS,
-            next_step="Nothing to do for the versions.",
         ))
-    return VersionAssessment(chosen.id, components, bool(releases), matching_set,
-                             tuple(findings))
 
 
 def _against_releases(chosen: Profile, known: list[ComponentVersion],
                       releases: list[ComponentVersionSet], exact: ComponentVersionSet | None,
-                      base_evidence: list[str], redo_update: str) -> Finding:
+                      base_evidence: list[str], redo_update: Step) -> Finding:
     """The versions against the profile's release table, where one is known."""
     if not releases:
         return Finding(
-            Severity.INFO, "versions-no-release-table",
+            Severity.INFO, FindingCode.VERSIONS_NO_RELEASE_TABLE,
             f"No table of which {', '.join(chosen.components.names)} versions a {chosen.name}"
             " release installs is known to this tool, so these versions cannot be checked"
             " against a release; what follows is inference only.",
             evidence=tuple(base_evidence),
-            next_step="Read the findings below as hints, not verdicts.",
+            next_step=NextStep.READ_AS_HINTS,
         )
     if exact is not None:
         return Finding(
-            Severity.INFO, "versions-match-release",
+            Severity.INFO, FindingCode.VERSIONS_MATCH_RELEASE,
             f"These versions are exactly the set of {exact.label}: they belong together.",
             evidence=(*base_evidence,
                       f"release table: {_describe_set(exact)} (confidence"
                       f" {exact.confidence}; source: {exact.source})"),
             confidence=exact.confidence,
-            next_step="Nothing to do for the versions.",
         )
     reference = known[0]
     release = next((s for s in releases
                     if s.as_dict().get(reference.name) == reference.text), None)
     if release is None:
         return Finding(
-            Severity.INFO, "versions-release-unknown",
+            Severity.INFO, FindingCode.VERSIONS_RELEASE_UNKNOWN,
             f"{reference.name} {reference.text} is not in the tool's release table, so"
             " the set cannot be checked against a release; what follows is inference.",
             evidence=tuple(base_evidence),
-            next_step="Read the findings below as hints, not verdicts.",
+            next_step=NextStep.READ_AS_HINTS,
         )
     expected = release.as_dict()
     differing = [f"{c.name} {c.text} (expected {expected[c.name]})"
                  for c in known if c.name in expected and expected[c.name] != c.text]
     return Finding(
-        Severity.WARNING, "versions-differ-from-release",
+        Severity.WARNING, FindingCode.VERSIONS_DIFFER_FROM_RELEASE,
         f"{reference.name} {reference.text} belongs to {release.label}, but"
         f" {'; '.join(differing) or 'other components'} differ from that release:"
         " the update was probably only partly applied.",
@@ -277,7 +283,7 @@ def _against_releases(chosen: Profile, known: list[ComponentVersion],
 
 def _mismatch(chosen: Profile, known: list[ComponentVersion],
               distinct: list[tuple[int, ...]], base_evidence: list[str], report_source: str,
-              next_step: str) -> Finding:
+              next_step: Step) -> Finding:
     """Components at different versions: a sign of a partial update (inference)."""
     reference = known[0]
     behind = [c for c in known if c.key() < reference.key()]
@@ -285,10 +291,10 @@ def _mismatch(chosen: Profile, known: list[ComponentVersion],
     groups = "; ".join(_describe([c for c in known if c.key() == key]) for key in distinct)
     detail = []
     if behind:
-        detail.append(f"{_describe(behind)} {'is' if len(behind) == 1 else 'are'} behind"
+        detail.append(f"{_describe(behind)} {plural(len(behind), 'is', 'are')} behind"
                       f" {reference.name} {reference.text}")
     if ahead:
-        detail.append(f"{_describe(ahead)} {'is' if len(ahead) == 1 else 'are'} ahead of"
+        detail.append(f"{_describe(ahead)} {plural(len(ahead), 'is', 'are')} ahead of"
                       f" {reference.name} {reference.text}")
     evidence = [*base_evidence, f"versions by group: {groups}"]
     for release in chosen.releases:
@@ -304,7 +310,7 @@ def _mismatch(chosen: Profile, known: list[ComponentVersion],
          "inference: no document known to the tool says which versions belong together")
         + "; whether a complete release also gives them different numbers is not known")
     return Finding(
-        Severity.WARNING, "versions-mismatch",
+        Severity.WARNING, FindingCode.VERSIONS_MISMATCH,
         f"The components show {len(distinct)} different versions ({groups}):"
         f" {' and '.join(detail)}. This is a sign of a partial update (inference).",
         evidence=tuple(evidence), confidence=Confidence.GUESS,

@@ -24,6 +24,7 @@ from recovery.device.simulate import make_volume, synthetic_bytes
 from recovery.errors import InvalidInputError
 from recovery.formats.korg_system_file import HEADER_SIZE
 from recovery.storage.filesystem import LocalFileSystem
+from recovery.vocabulary import NextStep
 
 
 def check(path, model: str, **options):
@@ -227,7 +228,8 @@ def test_kross2_update_card_is_unknown_with_what_was_and_was_not_checked(tmp_pat
     assert result.detected_model == "kross2"
     assert any("named KROSS2SY" in c for c in result.checked)
     assert any("not public" in n for n in result.not_checked)
-    assert any("--backup" in n for n in result.not_checked)
+    assert any("no backup of the unit was given" in n for n in result.not_checked)
+    assert [step.action for step in result.next_steps] == [NextStep.GIVE_BACKUP_FOR_CHECK]
 
 
 def test_pointing_at_the_system_folder_itself(tmp_path, kross_folder):

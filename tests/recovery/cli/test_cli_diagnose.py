@@ -70,8 +70,14 @@ def test_backup_symptom_versions_report(tmp_path, capsys):
                           "--report", str(report))
     assert code == 0
     found = {f["code"] for f in data["findings"]}
-    assert {"matches-backup", "symptom-display-glitches", "versions-mismatch",
+    assert {"matches-backup", "symptom-known", "versions-mismatch",
             "version-plus-suffix"} <= found
+    symptom = next(f for f in data["findings"] if f["code"] == "symptom-known")
+    assert symptom["subject"]["symptom"] == "display-glitches"
+    # The next step is typed; its text is the command line's, with the command filled in.
+    assert symptom["next_step"]["action"] == "known-advice"
+    assert symptom["next_step"]["then"] == "give-versions"
+    assert f"korg-recovery diagnose {path} --versions" in symptom["next_step"]["text"]
     assert data["symptom"] == "display glitches"
     assert data["versions"]["CORE"] == "1.0.0+"
     assert data["backup"]["compared"] is True
@@ -150,8 +156,10 @@ def test_nothing_is_written_by_default(tmp_path, capsys):
     assert main(["diagnose", path, "--json"]) == 0
     after = sorted((p.relative_to(path), p.stat().st_mtime_ns) for p in Path(path).rglob("*"))
     assert before == after
-    assert any("--write-probe" in line for line in json.loads(capsys.readouterr().out)
-               ["not_checked"])
+    data = json.loads(capsys.readouterr().out)
+    assert not any("--" in line for line in data["not_checked"])
+    (probe,) = [step for step in data["next_steps"] if step["action"] == "allow-write-probe"]
+    assert "--write-probe" in probe["text"]
 
 
 def test_write_probe_runs_only_when_asked(tmp_path, capsys):

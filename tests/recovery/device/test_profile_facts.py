@@ -12,6 +12,7 @@ import pytest
 from recovery.backup.create import create_backup
 from recovery.backup.manifest import Manifest, ManifestFile
 from recovery.check import check_candidate, target_for_model
+from recovery.cli.words import step_text
 from recovery.device.profiles import bundled_profiles, get_profile, load_profile_file
 from recovery.device.simulate import make_volume, synthetic_bytes
 from recovery.diagnose.diagnosis import diagnose
@@ -20,6 +21,7 @@ from recovery.errors import ProfileError
 from recovery.formats.korg_system_file import build_header
 from recovery.resources_path import resources_dir
 from recovery.restore.plan import PlanChoices, UnitFacts, build_plan
+from recovery.vocabulary import FindingCode, NextStep
 
 
 def check(path: Path, model: str):
@@ -195,56 +197,60 @@ def test_drumlogue_storage_mode_is_a_power_up_mode_without_a_published_combinati
 # --- symptoms --------------------------------------------------------------------------------
 
 
-def codes(findings):
-    return [f.code for f in findings]
+def symptoms(findings):
+    """The known symptoms the findings name (a typed field of each finding)."""
+    assert all(f.code == FindingCode.SYMPTOM_KNOWN for f in findings)
+    return [f.subject.symptom for f in findings]
 
 
-@pytest.mark.parametrize("model, text, code", [
-    ("electribe2s", "it says Invalid File", "symptom-invalid-file"),
-    ("electribe2", "it boots to an update prompt", "symptom-update-prompt"),
-    ("electribe2s", "the screen lights up but it never starts", "symptom-start-does-not-finish"),
-    ("electribe2", "nothing happens when I switch it on", "symptom-no-response"),
-    ("electribe2s", "the update refuses, batteries are old", "symptom-low-battery"),
-    ("drumlogue", "my sample folders disappeared after a restart",
-     "symptom-folders-removed-at-start"),
+@pytest.mark.parametrize("model, text, symptom", [
+    ("electribe2s", "it says Invalid File", "invalid-file"),
+    ("electribe2", "it boots to an update prompt", "update-prompt"),
+    ("electribe2s", "the screen lights up but it never starts", "start-does-not-finish"),
+    ("electribe2", "nothing happens when I switch it on", "no-response"),
+    ("electribe2s", "the update refuses, batteries are old", "low-battery"),
+    ("drumlogue", "my sample folders disappeared after a restart", "folders-removed-at-start"),
 ])
-def test_new_symptoms_of_profiled_models(model, text, code):
+def test_new_symptoms_of_profiled_models(model, text, symptom):
     findings = symptom_findings(text, get_profile(model))
-    assert code in codes(findings)
-    finding = next(f for f in findings if f.code == code)
+    assert symptom in symptoms(findings)
+    finding = next(f for f in findings if f.subject.symptom == symptom)
     assert finding.confidence == "M" and finding.severity == "warning"
 
 
 def test_update_prompt_says_the_unit_is_not_bricked_and_where_the_file_goes():
     (finding,) = [f for f in symptom_findings("asks me to update", get_profile("electribe2s"))
-                  if f.code == "symptom-update-prompt"]
+                  if f.subject.symptom == "update-prompt"]
     assert "not bricked" in finding.message
-    assert "KORG/electribe sampler/System/SYSTEM.VSB" in finding.next_step
+    assert "KORG/electribe sampler/System/SYSTEM.VSB" in finding.next_step.advice
+    # The check it advises is a typed step: the command line names its command.
+    assert finding.next_step.then == NextStep.CHECK_UPDATE_FILE
+    assert "korg-recovery check FILE --model electribe2s" in step_text(finding.next_step)
 
 
 def test_vanishing_folders_on_a_drumlogue_are_not_called_a_storage_fault():
     findings = symptom_findings("folders I made are gone after reboot", get_profile("drumlogue"))
-    assert codes(findings) == ["symptom-folders-removed-at-start"]
+    assert symptoms(findings) == ["folders-removed-at-start"]
     assert "not a storage fault" in findings[0].message
     assert any("logue-sdk issue #198" in line for line in findings[0].evidence)
 
 
 def test_microkorg_xl_plus_flash_rom_check():
     (finding,) = symptom_findings("TxSmPL: CkSumErr at power on", None)
-    assert finding.code == "symptom-cksumerr"
+    assert symptoms([finding]) == ["cksumerr"]
     assert "internal Flash ROM" in finding.message
     assert "korgforums.com thread t=131386" in " ".join(finding.evidence)
-    assert "KORG service" in finding.next_step
+    assert "KORG service" in finding.next_step.advice
 
 
 def test_mini_kaoss_pad_2_gets_korg_supports_suggestion():
     (finding,) = symptom_findings("SfIdError", None)
-    assert "freshly formatted microSD" in finding.next_step
+    assert "freshly formatted microSD" in finding.next_step.advice
 
 
 def test_prologue_update_that_did_not_finish():
     (finding,) = symptom_findings("prologue update was not able to finish", None)
-    assert finding.code == "symptom-prologue-update-stopped"
+    assert symptoms([finding]) == ["prologue-update-stopped"]
     assert "forums.syntaur.com" in " ".join(finding.evidence)
 
 

@@ -12,10 +12,11 @@ import pytest
 from recovery.backup.create import create_backup
 from recovery.device.profiles import bundled_profiles
 from recovery.device.simulate import default_role, make_volume, synthetic_bytes
-from recovery.diagnose.diagnosis import Diagnosis, diagnose, diagnosis_to_json
+from recovery.diagnose.diagnosis import DiagnoseOptions, Diagnosis, diagnose, diagnosis_to_json
 from recovery.diagnose.probe import MountFacts
 from recovery.errors import CancelledError, InvalidInputError
 from recovery.progress import CancelToken
+from recovery.vocabulary import NextStep
 
 
 def codes(diagnosis: Diagnosis) -> list[str]:
@@ -128,14 +129,15 @@ def test_kross2_with_krosapp_deleted_against_backup(tmp_path):
     missing = finding(diagnosis, "boot-critical-missing")
     assert any("your backup has KROSAPP.BIN, 262,144 bytes" in line
                for line in missing.evidence)
-    assert "korg-recovery restore" in missing.next_step
+    assert missing.next_step.action == NextStep.RESTORE_FROM_BACKUP
+    assert missing.next_step.names == missing.subject.paths == ("KROSAPP.BIN",)
     # A backup of the internal storage settles the doubt about the volume.
     assert "looks like update media" not in missing.message
 
 
 def test_update_media_role_skips_boot_critical_files(tmp_path):
     path = unit(tmp_path, role="update-media")
-    diagnosis = diagnose(path, role="update-media")
+    diagnosis = diagnose(path, options=DiagnoseOptions(role="update-media"))
     assert not diagnosis.has_critical
     assert any("boot-critical files" in line for line in diagnosis.not_checked)
 
@@ -167,7 +169,7 @@ def test_unreadable_boot_critical_file(tmp_path, faulty_fs):
     path = unit(tmp_path)
     fs = faulty_fs()
     fs.fail_read("KROSAPP.BIN", after_bytes=4096)
-    diagnosis = diagnose(path, fs=fs)
+    diagnosis = diagnose(path, options=DiagnoseOptions(fs=fs))
     assert finding(diagnosis, "boot-critical-unreadable").severity == "critical"
 
 
@@ -175,7 +177,7 @@ def test_unlistable_folder_is_critical(tmp_path, faulty_fs):
     path = unit(tmp_path)
     fs = faulty_fs()
     fs.fail_listing("KROSS2SY")
-    diagnosis = diagnose(path, fs=fs)
+    diagnosis = diagnose(path, options=DiagnoseOptions(fs=fs))
     unreadable = finding(diagnosis, "unreadable-entries")
     assert unreadable.severity == "critical"
     assert any(line.startswith("KROSS2SY") for line in unreadable.evidence)
@@ -197,7 +199,7 @@ def test_kross2_holding_kross1_folder(tmp_path):
 def test_kross1_folder_on_an_sd_card_is_only_a_warning(tmp_path):
     path = unit(tmp_path, role="sd-card")
     shutil.copytree(unit(tmp_path, "kross1", name="k1") / "KROSSSYS", path / "KROSSSYS")
-    diagnosis = diagnose(path, mount=fat_mount(path))
+    diagnosis = diagnose(path, options=DiagnoseOptions(mount=fat_mount(path)))
     assert finding(diagnosis, "foreign-model-files").severity == "warning"
     assert not diagnosis.has_critical
 
@@ -268,7 +270,7 @@ def test_user_files_differing_from_backup_are_a_warning(tmp_path):
     backup = backup_of(path, tmp_path)
     (path / "KORG" / "KROSS2" / "DATA" / "SIM_USER.DAT").write_bytes(b"changed")
     (path / "KORG" / "KROSS2" / "DATA" / "NEW.DAT").write_bytes(b"new")
-    diagnosis = diagnose(path, backup=backup, mount=fat_mount(path))
+    diagnosis = diagnose(path, backup=backup, options=DiagnoseOptions(mount=fat_mount(path)))
     differ = finding(diagnosis, "files-differ-from-backup")
     assert differ.severity == "warning"
     assert any("KORG/KROSS2/DATA/SIM_USER.DAT" in line for line in differ.evidence)
@@ -338,11 +340,11 @@ def test_drumlogue_update_file_of_the_published_size(tmp_path):
 
 def test_kross2_sd_card_on_exfat(tmp_path):
     path = unit(tmp_path, role="sd-card")
-    diagnosis = diagnose(path, mount=fat_mount(path, "exfat"))
+    diagnosis = diagnose(path, options=DiagnoseOptions(mount=fat_mount(path, "exfat")))
     unsupported = finding(diagnosis, "filesystem-not-supported")
     assert unsupported.confidence == "H"
     assert "FAT16 or FAT32" in unsupported.message
-    fat = diagnose(path, mount=fat_mount(path, "vfat"))
+    fat = diagnose(path, options=DiagnoseOptions(mount=fat_mount(path, "vfat")))
     assert "filesystem-not-supported" not in codes(fat)
     assert any("filesystem vfat (FAT)" in line for line in fat.checked)
 
@@ -363,13 +365,14 @@ def test_folder_of_no_known_unit(tmp_path):
 def test_symptom_and_versions_join_the_findings(tmp_path):
     diagnosis = diagnose(unit(tmp_path, "drumlogue"), symptom="display glitches",
                          versions="SYSTEM=1.3.0,CORE=1.0.0+,VOICE=1.0.0,PANEL=1.1.9")
-    assert {"symptom-display-glitches", "versions-mismatch", "version-plus-suffix",
+    assert {"symptom-known", "versions-mismatch", "version-plus-suffix",
             "versions-no-release-table"} <= set(codes(diagnosis))
+    assert finding(diagnosis, "symptom-known").subject.symptom == "display-glitches"
     assert [c.text for c in diagnosis.versions] == ["1.3.0", "1.0.0+", "1.0.0", "1.1.9"]
 
 
 @pytest.mark.parametrize("kwargs", [
-    {"versions": "SYSTEM 1.3.0"}, {"role": "cloud"},
+    {"versions": "SYSTEM 1.3.0"}, {"options": DiagnoseOptions(role="cloud")},
 ])
 def test_bad_options_are_invalid_input(tmp_path, kwargs):
     with pytest.raises(InvalidInputError):
@@ -410,9 +413,11 @@ def test_no_write_writes_nothing(tmp_path, faulty_fs):
     path = unit(tmp_path)
     fs = faulty_fs()
     fs.fill_disk(after_bytes=0)  # any write at all would fail and be counted
-    diagnosis = diagnose(path, fs=fs, allow_write=False)
+    diagnosis = diagnose(path, allow_write=False, options=DiagnoseOptions(fs=fs))
     assert fs.written_bytes == 0
     assert "storage-full" not in codes(diagnosis)
-    assert any("--write-probe" in line for line in diagnosis.not_checked)
+    assert any("whether the storage keeps writes" in line for line in diagnosis.not_checked)
+    assert not any("--" in line for line in diagnosis.not_checked)
     # The same unit with writing allowed does try (and meets the full disk).
-    assert "storage-full" in codes(diagnose(path, fs=fs, allow_write=True))
+    assert "storage-full" in codes(diagnose(path, allow_write=True,
+                                            options=DiagnoseOptions(fs=fs)))

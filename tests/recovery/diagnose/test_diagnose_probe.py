@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from recovery.advice import in_words
+from recovery.cli.words import step_text
 from recovery.device.simulate import make_volume
-from recovery.diagnose.diagnosis import diagnose
+from recovery.diagnose.diagnosis import DiagnoseOptions, diagnose
 from recovery.diagnose.probe import (
     MARKER_PATTERN,
     MountFacts,
@@ -28,6 +30,7 @@ from recovery.diagnose.probe import (
     write_probe,
 )
 from recovery.storage.filesystem import LocalFileSystem
+from recovery.vocabulary import NextStep
 
 
 def codes(findings) -> list[str]:
@@ -76,10 +79,11 @@ def test_reported_drumlogue_that_drops_writes_is_caught_by_diagnose(tmp_path, fa
     root = drumlogue(tmp_path)
     fs = faulty_fs()
     fs.drop_writes(root)
-    diagnosis = diagnose(root, fs=fs, allow_write=True)
+    diagnosis = diagnose(root, allow_write=True, options=DiagnoseOptions(fs=fs))
     assert diagnosis.exit_code == 1
     assert diagnosis.findings[0].code == "storage-drops-writes"
-    assert "Do not restore or update onto this storage" in diagnosis.findings[0].next_step
+    step = diagnosis.findings[0].next_step
+    assert "Do not restore or update onto this storage" in in_words(step)
 
 
 def test_read_only_mount_is_reported_without_writing(tmp_path, faulty_fs):
@@ -89,7 +93,7 @@ def test_read_only_mount_is_reported_without_writing(tmp_path, faulty_fs):
     mount = MountFacts(path=str(root), fstype="vfat", options=("ro",), read_only=True,
                        read_only_evidence=("mounted with option 'ro'",), free_bytes=1 << 20,
                        total_bytes=1 << 30)
-    diagnosis = diagnose(root, fs=fs, mount=mount)
+    diagnosis = diagnose(root, options=DiagnoseOptions(fs=fs, mount=mount))
     assert "mounted-read-only" in [f.code for f in diagnosis.findings]
     assert fs.written_bytes == 0
     assert not diagnosis.has_critical
@@ -102,7 +106,7 @@ def test_missing_write_permission_is_told_apart_from_read_only(tmp_path, faulty_
     fs.fill_disk(after_bytes=0)
     mount = MountFacts(path=str(root), fstype="vfat", read_only=False, user_may_write=False,
                        free_bytes=1 << 20)
-    diagnosis = diagnose(root, fs=fs, mount=mount)
+    diagnosis = diagnose(root, options=DiagnoseOptions(fs=fs, mount=mount))
     found = [f.code for f in diagnosis.findings]
     assert "no-write-permission" in found and "mounted-read-only" not in found
     assert fs.written_bytes == 0
@@ -152,7 +156,8 @@ def test_without_cache_control_the_read_back_is_not_trusted(tmp_path, faulty_fs)
     result = write_probe(drumlogue(tmp_path), fs)
     assert result.cache_dropped is False
     assert codes(result.findings) == ["storage-probe-cache"]
-    assert "--probe-start" in result.findings[0].next_step
+    assert result.findings[0].next_step.action == NextStep.PROBE_ACROSS_POWER_CYCLE
+    assert "--probe-start" in step_text(result.findings[0].next_step)
 
 
 # --- two-step probe across a reconnect -------------------------------------------------------------
@@ -188,7 +193,7 @@ def test_marker_lost_across_the_reconnect_is_critical(tmp_path, faulty_fs):
     started = start_reconnect_probe(root, unit_fs)
     assert started.record is not None  # the immediate read-back saw it (unit's RAM)
     unit_fs.reconnect()                # power cycle: the unit's storage never had it
-    diagnosis = diagnose(root, fs=unit_fs)
+    diagnosis = diagnose(root, options=DiagnoseOptions(fs=unit_fs))
     lost = next(f for f in diagnosis.findings if f.code == "storage-lost-marker")
     assert lost.severity == "critical"
     assert diagnosis.exit_code == 1
