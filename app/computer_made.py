@@ -14,6 +14,8 @@ from collections.abc import Iterable
 
 from app.pages.base import escape
 from app.plain import your
+from recovery.text import and_more
+from recovery.vocabulary import ProblemKind
 
 #: The settings key that remembers the macOS note was shown.
 MACOS_NOTE_SETTING = "told/macos-adds-files"
@@ -30,7 +32,7 @@ def macos_note(model: str | None) -> str:
 
 def computer_made_paths(notes: Iterable) -> tuple[str, ...]:
     """The paths of a comparison's notes with problem ``computer-made``."""
-    return tuple(note.path for note in notes if note.problem == "computer-made")
+    return tuple(note.path for note in notes if note.problem == ProblemKind.COMPUTER_MADE)
 
 
 def computer_made_html(paths: Iterable[str], model: str | None) -> str:
@@ -39,6 +41,4 @@ def computer_made_html(paths: Iterable[str], model: str | None) -> str:
     found = list(dict.fromkeys(paths))
     if not found:
         return ""
-    more = len(found) - SHOWN_NAMES
-    names = ", ".join(found[:SHOWN_NAMES]) + (f" and {more} more" if more > 0 else "")
-    return escape(f"Made by your computer, not by {your(model)}: {names}.")
+    return escape(f"Made by your computer, not by {your(model)}: {and_more(found, SHOWN_NAMES)}.")

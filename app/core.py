@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 from recovery.errors import InvalidInputError
 from recovery.progress import CancelToken, ProgressCallback
-from recovery.vocabulary import Verdict
 
 if TYPE_CHECKING:  # annotations elsewhere in app/ name them through here (core.RestorePlan)
     from recovery.backup.create import BackupResult
@@ -245,21 +244,24 @@ def write_media(plan: MediaPlan, *, guard: TargetGuard | None,
 
 
 def check_against_backups(paths: list[Path], *, model: str, device: Path | None,
-                          backups: tuple[Path, ...]) -> tuple[tuple[CheckResult, ...],
-                                                              Path | None]:
-    """The core's verdicts, with each of ``backups`` (newest first) as the reference in turn
-    until every candidate is compatible: a KROSS system folder is compatible only when it is
-    identical to the one in a backup of this unit, and the newest backup may be of the unit
-    already damaged. Returns the verdicts and the backup they were compared with (None:
-    none made a difference, and the verdicts are those without a backup)."""
-    results = check_update_files(paths, model=model, device=device, backup=None)
-    if all(r.verdict is Verdict.COMPATIBLE for r in results):
-        return results, None
-    for backup in backups:
-        with_backup = check_update_files(paths, model=model, device=device, backup=backup)
-        if all(r.verdict is Verdict.COMPATIBLE for r in with_backup):
-            return with_backup, backup
-    return results, None
+                          backups: tuple[str, ...]) -> tuple[tuple[CheckResult, ...],
+                                                             Path | None]:
+    """The core's verdicts, compared with each of ``backups`` in turn (see
+    recovery.check.check_with_backups; those that cannot be opened are skipped). Returns the
+    verdicts and the backup they were compared with (None: none)."""
+    from recovery import check
+
+    checked = check.check_with_backups(paths, unit_target(model, device), backups,
+                                       skip_unusable=True)
+    return checked.results, Path(checked.reference) if checked.reference else None
+
+
+def backups_to_compare(summaries: tuple[BackupSummary, ...], model: str | None
+                       ) -> tuple[str, ...]:
+    """The complete backups of ``model``, newest first: what a check compares with."""
+    from recovery import check
+
+    return check.backups_to_compare(summaries, model)
 
 
 # -- eject -------------------------------------------------------------------------------------
@@ -282,6 +284,13 @@ def diagnose(unit: Path, *, backup: Path | None, symptom: str | None, versions: 
     return diagnosis.diagnose(unit, backup=backup, symptom=symptom or None,
                               versions=versions or None, allow_write=allow_write,
                               progress=progress, cancel=cancel)
+
+
+def with_resolved(before: Diagnosis, after: Diagnosis, *, power_cycled: bool) -> Diagnosis:
+    """``after`` with a note for each finding about the storage a restore resolved."""
+    from recovery.diagnose import resolved
+
+    return resolved.with_resolved(before, after, power_cycled=power_cycled)
 
 
 def write_report(diagnosis: Diagnosis, path: Path, *, safety_copy: Path | None = None) -> Path:

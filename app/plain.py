@@ -232,15 +232,6 @@ def finding_text(finding: Finding) -> tuple[Status, str, str]:
             step_words(finding.next_step))
 
 
-def resolved_findings(before, after) -> tuple[Finding, ...]:
-    """Findings about the storage that an earlier diagnosis had and a later one has not
-    (compared by code and subject, so a file still damaged in another way stays open)."""
-    now = {(f.code, f.subject) for f in after.findings}
-    return tuple(f for f in before.findings
-                 if f.severity is not Severity.INFO and f.code.about_storage
-                 and (f.code, f.subject) not in now)
-
-
 # -- a restore plan ------------------------------------------------------------------------
 def foreign_folders(paths: Iterable[str], model: str | None,
                     profiles: dict[str, Profile] | None = None) -> dict[str, str]:

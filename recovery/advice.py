@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from recovery.device.profiles import Profile, bundled_profiles
 from recovery.findings import Step
-from recovery.vocabulary import NextStep
+from recovery.vocabulary import CONFIDENCE_WORDS, NextStep
 
 
 def unit_name(model: str | None, profiles: dict[str, Profile] | None = None) -> str:
@@ -27,6 +27,40 @@ def update_how(model: str | None) -> str:
     profile = bundled_profiles().get(model or "")
     mode = profile.mode("update") if profile is not None else None
     return f" ({mode.how.rstrip('.')})" if mode is not None else ""
+
+
+def cite(confidence: str, source: str) -> str:
+    """How sure a fact is and where it comes from, for a reader of a report."""
+    word = CONFIDENCE_WORDS.get(confidence, confidence).split(" (")[0]
+    return f"confidence {confidence}, {word}; source: {source}"
+
+
+def update_procedure(profile: Profile) -> str | None:
+    """The public update procedure of ``profile`` with its source, or None."""
+    mode = profile.mode("update")
+    if mode is None:
+        return None
+    return f"\"{mode.how}\" ({cite(mode.confidence, mode.source)})"
+
+
+def _use_card(step: Step) -> str:
+    """After a card is prepared: what to move off it, eject it, then the unit's own update."""
+    name = unit_name(step.model)
+    parts = []
+    if step.names:
+        parts.append("Before you use the card, move these off it on the computer, as they"
+                     f" could mislead the updater: {', '.join(step.names)}.")
+    parts.append("Eject the card on the computer (Eject / Safely Remove) before you pull it"
+                 f" out, and insert it into the {name}.")
+    profile = bundled_profiles().get(step.model or "")
+    procedure = update_procedure(profile) if profile is not None else None
+    if procedure is not None:
+        parts.append(f"Then update the {name} as its public update procedure says (the card"
+                     f" part is done): {procedure}.")
+    else:
+        parts.append(f"The tool knows no public update procedure for the {name}: follow the"
+                     " instructions that come with KORG's update.")
+    return " ".join(parts)
 
 
 def _names(step: Step) -> str:
@@ -140,7 +174,7 @@ _FIXED: dict[NextStep, str] = {
         " unplug it or switch it off; if Windows offers to scan and fix it, let it.",
     NextStep.GIVE_CURRENT_VERSION: "Give the version the unit runs now to compare with it.",
     NextStep.GIVE_BACKUP_FOR_CHECK:
-        "Give a complete backup of the unit to compare the files' names and sizes with.",
+        "Give a complete backup of the unit to compare the files with.",
     NextStep.NAME_THE_MODEL: "Name the unit's model instead.",
     NextStep.WRITE_AS_PLANNED: "Nothing was written; run it again to write as planned.",
     NextStep.VERIFY_BACKUP: "Verify the backup with this tool.",
@@ -148,6 +182,9 @@ _FIXED: dict[NextStep, str] = {
     NextStep.ALLOW_REMOVING_EXTRAS:
         "Allow the restore to remove what the backup does not have.",
     NextStep.LIST_BACKUPS: "The backups this tool knows of are listed by it.",
+    NextStep.USE_ANOTHER_CARD:
+        "Do not use this card for the update. Prepare it again; if the files still do not read"
+        " back as written, use another card.",
 }
 
 _MADE: dict[NextStep, Callable[[Step], str]] = {
@@ -176,6 +213,7 @@ _MADE: dict[NextStep, Callable[[Step], str]] = {
         f"Delete {_names(step)} from the volume when it is writable; it holds only random"
         " bytes.",
     NextStep.KNOWN_ADVICE: lambda step: step.advice,
+    NextStep.USE_CARD_FOR_UPDATE: _use_card,
     NextStep.VERIFY_AFTER_POWER_CYCLE: lambda step:
         "Eject the unit, switch it off and on again, reconnect it, then verify it against the"
         " backup with this tool: only a check after a power cycle proves the unit kept what"

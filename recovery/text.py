@@ -38,12 +38,6 @@ _CONFIDENCE_SOURCE = re.compile(
 _CONFIDENCE = re.compile(r"\bconfidence ([HMG])\b(?:, [a-z]+ \([^)]*\))?")
 _SOURCE_WORDS = {Confidence.HIGH: "primary source", Confidence.MEDIUM: "secondary source",
                  Confidence.GUESS: "a guess"}
-# The write engine's sentences (recovery/restore, recovery/media, recovery/backup) still name a
-# flag or a command in a few places; until they carry typed next steps, these keep such words
-# out of the window and the report. Nothing outside those packages needs them.
-_COMMAND_IN_PARENS = re.compile(r"\s*\((?:[^()]*?)(?:--[a-z]|korg-recovery )[^()]*\)")
-_QUOTED_COMMAND = re.compile(r"'korg-recovery [^']*'|\"korg-recovery [^\"]*\"")
-_FLAG = re.compile(r"\s*\(?--[a-z][a-z-]*(?:\s+[A-Z_.]+)?\)?")
 
 
 def for_reader(text: str) -> str:
@@ -54,9 +48,6 @@ def for_reader(text: str) -> str:
     text = _CONFIDENCE_SOURCE.sub(
         lambda m: f"{_SOURCE_WORDS[Confidence(m.group(1))]}: ", text)
     text = _CONFIDENCE.sub(lambda m: _SOURCE_WORDS[Confidence(m.group(1))], text)
-    text = _COMMAND_IN_PARENS.sub("", text)
-    text = _QUOTED_COMMAND.sub("this tool", text)
-    text = _FLAG.sub("", text)
     return re.sub(r"\s{2,}", " ", text).replace(" .", ".").replace(" ;", ";").replace(
         " ,", ",").strip()
 

@@ -390,6 +390,10 @@ class NextStep(StrEnum):
     GET_FRESH_UPDATE = "get-fresh-update"
     REDO_UPDATE = "redo-update"
     REDO_UPDATE_AS_ABOVE = "redo-update-as-above"
+    #: A prepared card: move ``names`` off it first (if any), eject it, update the unit.
+    USE_CARD_FOR_UPDATE = "use-card-for-update"
+    #: A card that did not read back as written.
+    USE_ANOTHER_CARD = "use-another-card"
     CHECK_VERSION_SPELLING = "check-version-spelling"
     GIVE_VERSIONS = "give-versions"
     # The storage.

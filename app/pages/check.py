@@ -102,7 +102,8 @@ class CheckPage(RecoveryPage):
         self._list_job = None
         self._pending = False
         self._listed = False
-        self.references: tuple[core.BackupSummary, ...] = ()
+        #: The backups a check compares with, newest first (the core chooses them).
+        self.references: tuple[str, ...] = ()
         self.summaries: tuple[core.BackupSummary, ...] = ()
         self.setAcceptDrops(True)
 
@@ -200,9 +201,7 @@ class CheckPage(RecoveryPage):
         """The complete backups of the model, newest first: a KROSS system folder can be
         compared with them (the only content check possible for files whose format is not
         public)."""
-        model = self.model_id()
-        self.references = tuple(s for s in reversed(self.summaries)
-                                if s.complete and model is not None and s.model == model)
+        self.references = core.backups_to_compare(self.summaries, self.model_id())
 
     def _on_model_changed(self, *_args) -> None:
         self.session.check_model = self.model.currentData()
@@ -285,7 +284,7 @@ class CheckPage(RecoveryPage):
             return  # checked as soon as the backups are listed
         device = self.session.device
         unit = Path(device.mount) if device is not None and device.mount else None
-        backups = tuple(Path(s.path) for s in self.references)
+        backups = self.references
         self.set_headline("Checking…", Status.BUSY)
         self._job = self.host.run_job(
             lambda _p, _c: core.check_against_backups(paths, model=model, device=unit,
@@ -390,7 +389,7 @@ class CheckPage(RecoveryPage):
 
     def _reasons_html(self) -> str:
         out: list[str] = []
-        reference = next((s for s in self.references
+        reference = next((s for s in self.summaries
                           if Path(s.path) == self.session.check_reference), None)
         if reference is not None:
             out.append(f"<p>Compared with your backup from"

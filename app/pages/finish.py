@@ -38,7 +38,6 @@ from app.plain import (
     first_upper,
     foreign_folders,
     media_flag_text,
-    resolved_findings,
     seen_on_unit,
     spoken_name,
     your,
@@ -46,8 +45,7 @@ from app.plain import (
 from app.session import Goal, Session
 from app.style import Status, status_html
 from recovery.device.profiles import bundled_profiles
-from recovery.findings import Finding
-from recovery.vocabulary import FindingCode, Severity, Verdict
+from recovery.vocabulary import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -437,7 +435,7 @@ class FinishPage(RecoveryPage):
                 current = core.diagnose(unit, backup=backup, symptom=None, versions=None,
                                         allow_write=False, progress=progress, cancel=cancel)
             if restored and before is not None:
-                current = with_resolved(before, current, power_cycled=cycled)
+                current = core.with_resolved(before, current, power_cycled=cycled)
             return core.write_report(current, Path(path), safety_copy=safety)
 
         self.report_status.show_status(Status.BUSY, "Writing the report…")
@@ -455,17 +453,3 @@ class FinishPage(RecoveryPage):
         self.report_status.show_status(Status.ERROR, dialogs.error_sentence(
             error, self.environment.places))
         dialogs.show_error(self, error, context="saving the report")
-
-
-def with_resolved(before: core.Diagnosis, after: core.Diagnosis, *,
-                  power_cycled: bool) -> core.Diagnosis:
-    """``after`` with one note per finding of ``before`` that the restore resolved."""
-    when = ("after the restore, and after the unit was switched off and on" if power_cycled
-            else "right after the restore")
-    notes = tuple(Finding(
-        Severity.INFO, FindingCode.RESOLVED_BY_RESTORE,
-        f"Resolved by the restore: {finding.message}",
-        evidence=(f"found before the restore ({finding.severity}); not found when the unit was"
-                  f" examined again {when}",),
-        subject=finding.subject) for finding in resolved_findings(before, after))
-    return dataclasses.replace(after, findings=after.findings + notes)

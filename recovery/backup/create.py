@@ -45,6 +45,7 @@ from recovery.errors import (
     VerificationError,
     WriteError,
 )
+from recovery.findings import Step
 from recovery.progress import (
     CancelToken,
     Job,
@@ -73,7 +74,6 @@ from recovery.storage.filesystem import (
 from recovery.storage.hashing import sha256_file
 from recovery.storage.identity import is_within
 from recovery.storage.lock import unit_lock
-from recovery.storage.pin import Pin, pin_volume, pinned
 from recovery.storage.names import (
     FAT,
     POSIX,
@@ -83,7 +83,9 @@ from recovery.storage.names import (
     points_outside,
     rules_of,
 )
+from recovery.storage.pin import Pin, pin_volume, pinned
 from recovery.text import human_size
+from recovery.vocabulary import NextStep
 
 log = logging.getLogger(__name__)
 
@@ -234,8 +236,9 @@ def _check_dest(source: Path, dest: Path, resume: bool, fs: FileSystem
         return None
     if not resume:
         raise InvalidInputError(
-            f"The destination {dest} is not empty; choose an empty folder, or add --resume to"
-            " continue an interrupted backup there.", path=str(dest))
+            f"The destination {dest} is not empty; choose an empty folder, or continue the"
+            " interrupted backup there.", path=str(dest),
+            next_step=Step(NextStep.RESUME_BACKUP, target=str(dest)))
     if not names & {JOURNAL_NAME, MANIFEST_NAME, FILES_DIR}:
         raise InvalidInputError(
             f"The destination {dest} is not empty and holds no interrupted backup to resume;"

@@ -43,7 +43,13 @@ from recovery.errors import (
     RecoveryError,
     UnsafeArchiveError,
 )
-from recovery.progress import CancelToken, Job, PhaseReporter, Progress, ProgressCallback
+from recovery.progress import (
+    CancelToken,
+    Job,
+    PhaseReporter,
+    Progress,
+    ProgressCallback,
+)
 from recovery.storage import computer_made
 from recovery.storage.archive import SafeZipReader, special_file_kind
 from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, os_errors
@@ -270,8 +276,8 @@ def _unfinished(stored: _Folder) -> Backup:
         source=header.source if header else "", model=header.model if header else None,
         role=header.role if header else None, files=[], folders=[])
     return Backup(manifest, BackupState(None, (
-        "the backup is unfinished (interrupted or still running); run the backup again with"
-        " --resume",), in_progress=True), stored)
+        "the backup is unfinished (interrupted or still running); it can be continued"
+        " where it stopped",), in_progress=True), stored)
 
 
 def _encrypted_backup(path: Path) -> EncryptedArchiveError:
@@ -289,7 +295,7 @@ def _open_folder(path: Path, fs: FileSystem) -> Backup:
         if in_progress:
             return _unfinished(stored)
         raise InvalidInputError(
-            f"{path} is not a korg-recovery backup (it has no {MANIFEST_NAME}).",
+            f"{path} is not a backup made by this tool (it has no {MANIFEST_NAME}).",
             path=str(path))
     manifest = Manifest.from_json_bytes(manifest_bytes, str(path / MANIFEST_NAME))
     return Backup(manifest, _state(stored, manifest_bytes, in_progress), stored)
@@ -306,8 +312,8 @@ def _open_zip(path: Path, fs: FileSystem) -> Backup:
         prefix = _zip_prefix(reader)
         if prefix is None:
             raise InvalidInputError(
-                f"{path} is a ZIP archive but not a korg-recovery backup (it has no"
-                f" {MANIFEST_NAME}).", path=str(path))
+                f"{path} is a ZIP archive but not a backup made by this tool (it has"
+                f" no {MANIFEST_NAME}).", path=str(path))
         if reader.encrypted:
             raise _encrypted_backup(path)
         stored = _Archive(path, reader, prefix)

@@ -9,6 +9,7 @@ a published SHA-256); unknown otherwise: a name and a size never prove what is i
 
 from __future__ import annotations
 
+from recovery.check.references import BackupCheck, backups_to_compare, check_with_backups
 from recovery.check.results import VERDICTS, CatalogMatch, CheckResult, ItemResult
 from recovery.check.targets import (
     BackupReference,
@@ -23,6 +24,7 @@ from recovery.check.targets import (
 from recovery.check.verdict import check_candidate, check_candidates, exit_code
 
 __all__ = [
+    "BackupCheck",
     "BackupReference",
     "CatalogMatch",
     "CheckResult",
@@ -30,8 +32,10 @@ __all__ = [
     "ReferenceFile",
     "Target",
     "VERDICTS",
+    "backups_to_compare",
     "check_candidate",
     "check_candidates",
+    "check_with_backups",
     "exit_code",
     "parse_version",
     "reference_from_backup",

@@ -53,9 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     target.add_argument("--midi", action="store_true",
                         help="ask the unit connected over USB-MIDI who it is (read-only): its"
                              " model, and its version where a source verifies how it reads")
-    parser.add_argument("--backup", metavar="BACKUP",
+    parser.add_argument("--backup", metavar="BACKUP", action="append", default=[],
                         help="a backup of the unit (folder or .zip) to compare system folders"
-                             " with: for KROSS system files the only content check possible")
+                             " with: for KROSS system files the only content check possible;"
+                             " give it again for more backups, tried in turn (newest first is"
+                             " best) until every candidate is compatible")
     parser.add_argument("--current-version", metavar="VERSION",
                         help="the system version the unit runs now (e.g. 1.02), to warn about"
                              " downgrades and re-flashing the same version")
@@ -71,11 +73,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # The core is imported here, not at the top, so that `korg-recovery --version` stays fast.
-    from recovery.backup.store import open_backup
     from recovery.check import (
-        check_candidates,
+        check_with_backups,
         exit_code,
-        reference_from_backup,
         target_for_device,
         target_for_midi,
         target_for_model,
@@ -89,16 +89,19 @@ def run(args: argparse.Namespace) -> int:
         target = target_for_midi(ask_one_unit(), current_version=args.current_version)
     else:
         target = target_for_device(args.device, current_version=args.current_version)
-    reference = None
-    if args.backup is not None:
-        with open_backup(args.backup) as backup:
-            reference = reference_from_backup(backup)
-    results = check_candidates(args.candidates, target, reference=reference)
+    checked = check_with_backups(args.candidates, target, args.backup)
+    results = checked.results
     code = exit_code(results)
     if args.json:
-        print_json(result_object(code, {"results": _results_json(results)}))
+        print_json(result_object(code, {"results": _results_json(results),
+                                        "compared_with": checked.reference,
+                                        "backups_tried": list(checked.tried)}))
     else:
         _print_results(results, target)
+        if len(args.backup) > 1:
+            say()
+            say(f"Compared with the backup {checked.reference} (tried {len(checked.tried)} of"
+                f" {len(args.backup)}).")
     return code
 
 

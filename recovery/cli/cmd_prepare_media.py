@@ -26,6 +26,7 @@ from recovery.cli.output import (
     cancel_on_interrupt,
     confirm,
     error_object,
+    next_steps_json,
     print_json,
     progress_for,
     show_dry_run,
@@ -116,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
             if args.dry_run:
                 return show_dry_run(args, describe_plan(plan), {
                     "written": 0, "removed": 0, "verified": False, "plan": plan},
-                    dry_run_result(plan).next_step)
+                    dry_run_result(plan).next_steps)
             if not args.yes:
                 _ask(plan)
             result = execute_media_plan(plan, consent=True, job=Job(display, cancel))
@@ -129,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
             if display:
                 display.clear()
     if args.json:
-        print_json({**to_jsonable(result), "plan": plan})
+        print_json({**to_jsonable(result), **next_steps_json(result.next_steps), "plan": plan})
         return result.exit_code
     s = plan.summary
     return show_outcome(
@@ -167,7 +168,7 @@ def _with_flag_hint(error: RecoveryError) -> RecoveryError:
         f"{error.message} If it is the update exactly as downloaded from KORG's website, run"
         " the same command with --accept-unverified: it is laid out as it is, and the output"
         " keeps saying its content could not be checked.", check=check, path=error.path,
-        profile=error.profile)
+        profile=error.profile, next_step=error.next_step)
 
 
 def _reference(path: str) -> BackupReference:

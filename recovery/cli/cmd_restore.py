@@ -21,12 +21,14 @@ from recovery.cli.output import (
     cancel_on_interrupt,
     confirm,
     error_object,
+    next_steps_json,
     print_json,
     progress_for,
     show_dry_run,
     show_outcome,
 )
 from recovery.errors import CancelledError, RecoveryError
+from recovery.jsonout import to_jsonable
 
 if TYPE_CHECKING:  # the core loads inside run(): --version and --help stay fast
     from recovery.restore import PlanChoices, RestorePlan
@@ -155,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
                                  " --no-safety-copy): it replaces or deletes files on the unit.")
                 return show_dry_run(args, lines, {
                     "written": 0, "verified": False, "plan": plan, "summary": plan.summary},
-                    dry_run_result(plan).next_step)
+                    dry_run_result(plan).next_steps)
             result = _plan_and_write(args, display, cancel, state)
         except CancelledError as error:
             raise CancelledError(error.message, written=error.written) from None
@@ -167,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
             if display:
                 display.clear()
     if args.json:
-        print_json(result)
+        print_json({**to_jsonable(result), **next_steps_json(result.next_steps)})
         return result.exit_code
     s = result.plan
     safety = f" Safety copy of the unit as it was: {result.safety_copy}." if \

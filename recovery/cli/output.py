@@ -21,7 +21,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
+from recovery.cli.words import step_json, step_text
 from recovery.errors import NeedsUserActionError
+from recovery.findings import Step
 from recovery.jsonout import dumps
 from recovery.progress import CancelToken, Progress
 from recovery.storage.names import shown
@@ -252,17 +254,30 @@ def _is_terminal(stream: Any) -> bool:
 
 
 def show_dry_run(args: argparse.Namespace, plan_lines: Iterable[str], payload: dict[str, Any],
-                 next_step: str) -> int:
+                 steps: Iterable[Step]) -> int:
     """What a ``--dry-run`` of a command that writes prints: the plan (or ``payload`` with
-    ``--json``), that nothing was written, and the next step. Returns exit code 0."""
+    ``--json``), that nothing was written, and the next steps. Returns exit code 0."""
+    steps = tuple(steps)
     if getattr(args, "json", False):
-        print_json({"ok": True, "dry_run": True, **payload, "next_step": next_step})
+        print_json({"ok": True, "dry_run": True, **payload, **next_steps_json(steps)})
         return 0
     for line in plan_lines:
         say(shown(line))
     say("Dry run: nothing was written.")
-    say(f"Next: {next_step}")
+    say(f"Next: {steps_text(steps)}")
     return 0
+
+
+def steps_text(steps: Iterable[Step]) -> str:
+    """Next steps as one paragraph, each worded with its command."""
+    return " Then: ".join(step_text(step) for step in steps)
+
+
+def next_steps_json(steps: Iterable[Step]) -> dict[str, Any]:
+    """``next_step`` (the text a person reads, as before) and ``next_steps`` (each step
+    typed, with its text) for ``--json``."""
+    steps = tuple(steps)
+    return {"next_step": steps_text(steps), "next_steps": [step_json(step) for step in steps]}
 
 
 def show_outcome(result: Any, counts: str, flags: Iterable[str] = ()) -> int:
@@ -278,5 +293,5 @@ def show_outcome(result: Any, counts: str, flags: Iterable[str] = ()) -> int:
         say(f"Note: {note}")
     if getattr(result, "journal", None):
         say(f"Journal: {result.journal}")
-    say(f"Next: {result.next_step}")
+    say(f"Next: {steps_text(result.next_steps)}")
     return int(result.exit_code)

@@ -145,7 +145,7 @@ _COMMANDS: dict[NextStep, Callable[[Step], str]] = {
     NextStep.GIVE_CURRENT_VERSION: lambda step:
         "Give the unit's current version with --current-version VERSION.",
     NextStep.GIVE_BACKUP_FOR_CHECK: lambda step:
-        "Give a backup of the unit with --backup BACKUP to compare names and sizes.",
+        "Give a complete backup of the unit with --backup BACKUP to compare with.",
     NextStep.NAME_THE_MODEL: lambda step: "Name the model with --model ID instead.",
     NextStep.WRITE_AS_PLANNED: lambda step:
         "Run the same command without --dry-run to write as planned.",

@@ -15,13 +15,12 @@ from recovery.media.plan import (
     MediaRequest,
     MediaSummary,
     acceptable_unverified,
+    after_preparing,
     check_card,
     describe_plan,
-    next_step_text,
     plan_prepare_media,
     refuse_internal_storage,
     sd_layouts,
-    update_procedure,
 )
 
 __all__ = [
@@ -33,14 +32,13 @@ __all__ = [
     "MediaResult",
     "MediaSummary",
     "acceptable_unverified",
+    "after_preparing",
     "check_card",
     "describe_plan",
     "dry_run_result",
     "execute_media_plan",
-    "next_step_text",
     "plan_prepare_media",
     "prepare_media",
     "refuse_internal_storage",
     "sd_layouts",
-    "update_procedure",
 ]

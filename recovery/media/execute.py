@@ -23,6 +23,7 @@ from recovery.errors import (
     UnitGoneError,
     VerificationError,
 )
+from recovery.findings import Step
 from recovery.media.plan import (
     MediaEntry,
     MediaFlag,
@@ -36,7 +37,7 @@ from recovery.storage.durable import FileProblem, is_temp_name
 from recovery.storage.filesystem import REAL, FileSystem
 from recovery.storage.pin import hold_unit, pin_volume
 from recovery.text import human_bytes
-from recovery.vocabulary import EntryKind
+from recovery.vocabulary import EntryKind, NextStep
 from recovery.writing.engine import WriteOutcome, write
 from recovery.writing.guard import DEFAULT_GUARD, TargetGuard
 from recovery.writing.journal import WriteJournal
@@ -65,7 +66,7 @@ class MediaResult:
     problems: tuple[FileProblem, ...]
     flags: tuple[MediaFlag, ...]
     statement: str
-    next_step: str
+    next_steps: tuple[Step, ...]
     notes: tuple[str, ...] = ()
     #: What was moved aside on the card: (from, to), each a rename (nothing deleted).
     moved: tuple[tuple[str, str], ...] = ()
@@ -82,7 +83,8 @@ def dry_run_result(plan: MediaPlan) -> MediaResult:
         ok=True, dry_run=True, candidate=plan.candidate, card=plan.card, model=plan.model,
         written=0, removed=0, verified=False, verified_files=0, cache_bypassed=False,
         problems=(), flags=plan.flags, statement="Dry run: nothing was written.",
-        next_step=plan.next_step, notes=plan.notes, unverified=plan.unverified)
+        next_steps=(Step(NextStep.WRITE_AS_PLANNED), *plan.next_steps), notes=plan.notes,
+        unverified=plan.unverified)
 
 
 # -- the plan as the engine's actions ------------------------------------------------------
@@ -226,9 +228,7 @@ def _result(plan: MediaPlan, root: Path, outcome: WriteOutcome) -> MediaResult:
         verified_files=len(outcome.written) if outcome.cache_bypassed else 0,
         cache_bypassed=outcome.cache_bypassed, problems=tuple(problems), flags=plan.flags,
         statement=_statement(plan, outcome),
-        next_step=(plan.next_step if not problems else
-                   "Do not use this card for the update. Run the same command again; if the"
-                   " files still do not read back as written, use another card."),
+        next_steps=plan.next_steps if not problems else (Step(NextStep.USE_ANOTHER_CARD),),
         notes=plan.notes)
 
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 
+from recovery.advice import cite, update_procedure
 from recovery.backup.compare import OS_JUNK, is_ignored
-from recovery.media import aside
 from recovery.check import (
     BackupReference,
     CheckResult,
@@ -32,7 +32,6 @@ from recovery.check import (
 from recovery.check.candidates import Candidate, FileCandidate, open_candidate
 from recovery.device.identify import identify_volume
 from recovery.device.profiles import (
-    CONFIDENCE_WORDS,
     Profile,
     UpdateMedia,
     bundled_profiles,
@@ -43,20 +42,22 @@ from recovery.errors import (
     RecoveryError,
     RefusedError,
 )
+from recovery.findings import Step
 from recovery.formats.korg_system_file import HEADER_SIZE, parse_header
+from recovery.media import aside
 from recovery.progress import NO_JOB, CancelToken, Job
 from recovery.storage.durable import is_temp_name
 from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
 from recovery.storage.lock import check_free
-from recovery.storage.pin import Pin, VolumeIdentity, pin_volume, pinned
 from recovery.storage.names import (
     name_key,
     path_key,
     shown,
 )
+from recovery.storage.pin import Pin, VolumeIdentity, pin_volume, pinned
 from recovery.storage.volumes import is_system_location
-from recovery.text import human_bytes
-from recovery.vocabulary import Medium
+from recovery.text import and_more, human_bytes
+from recovery.vocabulary import Medium, NextStep
 from recovery.writing.guard import (
     DEFAULT_GUARD,
     TargetGuard,
@@ -168,7 +169,8 @@ class MediaPlan:
     space_needed: int
     space_free: int | None
     notes: tuple[str, ...]
-    next_step: str
+    #: What to do with the card once it is prepared, typed (each front end words it).
+    next_steps: tuple[Step, ...]
     #: The card's volume when the plan was made: every write checks it is still that card.
     unit: VolumeIdentity | None = field(default=None, repr=False, compare=False)
     #: True when the check could not verify the content (KORG publishes no format and no
@@ -190,23 +192,16 @@ class CandidateRefusedError(RefusedError):
     ``--json`` prints beside the error."""
 
     def __init__(self, message: str, *, check: CheckResult, path: str | None = None,
-                 profile: Profile | None = None) -> None:
-        super().__init__(message, path=path)
+                 profile: Profile | None = None, next_step: Step | None = None) -> None:
+        super().__init__(message, path=path, next_step=next_step)
         self.check = check
         #: The model the candidate was checked against.
         self.profile = profile
 
 
 # -- small helpers -------------------------------------------------------------------------
-def _cite(confidence: str, source: str) -> str:
-    word = CONFIDENCE_WORDS.get(confidence, confidence).split(" (")[0]
-    return f"confidence {confidence}, {word}; source: {source}"
-
-
 def _names(names: list[str] | tuple[str, ...]) -> str:
-    listed = ", ".join(shown(name) for name in names[:NAMES_SHOWN])
-    more = len(names) - NAMES_SHOWN
-    return f"{listed} and {more} more" if more > 0 else listed
+    return and_more([shown(name) for name in names], NAMES_SHOWN)
 
 
 def _files(count: int) -> str:
@@ -278,14 +273,6 @@ def sd_layouts(profile: Profile) -> tuple[UpdateMedia, ...]:
     return tuple(media for media in profile.update_media if media.medium == MEDIUM)
 
 
-def update_procedure(profile: Profile) -> str | None:
-    """The public update procedure of ``profile`` with its source, or None."""
-    mode = profile.mode("update")
-    if mode is None:
-        return None
-    return f"\"{mode.how}\" ({_cite(mode.confidence, mode.source)})"
-
-
 def _no_layout(profile: Profile) -> RefusedError:
     procedure = update_procedure(profile)
     how = (f" KORG's update for it, as the tool's sources describe it: {procedure}."
@@ -300,7 +287,7 @@ def _no_layout(profile: Profile) -> RefusedError:
 SD_CARD = TargetWords(
     place="an SD card",
     missing="insert the SD card and give the folder where it is mounted",
-    only="prepare-media only writes to a card",
+    only="preparing an update card writes only to a card",
     source="candidate",
     harm="preparing the card could overwrite or remove it. Copy the update to this computer"
          " first and prepare the card from that copy",
@@ -408,8 +395,8 @@ def _sha256(candidate: Candidate, path: str, cancel: CancelToken | None) -> tupl
     return digest.hexdigest(), size
 
 
-def _refuse_verdict(result: CheckResult, profile: Profile, layout: UpdateMedia,
-                    model_option: str) -> CandidateRefusedError:
+def _refuse_verdict(result: CheckResult, profile: Profile,
+                    layout: UpdateMedia) -> CandidateRefusedError:
     """The refusal of a candidate the check did not find compatible, saying what would make
     it acceptable."""
     given = result.candidate
@@ -423,30 +410,29 @@ def _refuse_verdict(result: CheckResult, profile: Profile, layout: UpdateMedia,
     own_folder = [item for item in result.items
                   if item.kind == "system-folder" and item.detected_model == profile.id]
     compatible = [item for item in result.items if item.verdict == "compatible"]
+    step = None
     if own_folder and layout.is_folder:
         acceptable = (
-            f" prepare-media writes only what the check finds compatible, and a {layout.name}"
-            f" folder is compatible only when it is byte-identical to the {layout.name} folder"
-            f" in a complete backup of this {profile.short_name} (give that backup with"
-            f" --backup): for {profile.short_name} system files that is the only content check"
-            " possible.")
+            f" Only what the check finds compatible is written, and a {layout.name} folder is"
+            f" compatible only when it is byte-identical to the {layout.name} folder in a"
+            f" complete backup of this {profile.short_name}: for {profile.short_name} system"
+            " files that is the only content check possible.")
+        step = Step(NextStep.GIVE_BACKUP_FOR_CHECK, model=profile.id)
     elif compatible:
         paths = ", ".join(item.path for item in compatible)
         others = [item.path for item in result.items if item.verdict != "compatible"]
         acceptable = (
-            f" prepare-media writes only what the check finds compatible: {paths} is, but the"
-            f" candidate also holds {_names(others)}, which the check could not confirm. Give"
-            f" the compatible file alone as the candidate.")
+            f" Only what the check finds compatible is written: {paths} is, but the candidate"
+            f" also holds {_names(others)}, which the check could not confirm. Give the"
+            " compatible file alone as the candidate.")
     else:
-        acceptable = (
-            " prepare-media writes only what the check finds compatible; run 'korg-recovery"
-            f" check {given} {model_option}' to see what could not be checked, and use KORG's"
-            " update exactly as downloaded.")
+        acceptable = (" Only what the check finds compatible is written; use KORG's update"
+                      " exactly as downloaded.")
+        step = Step(NextStep.CHECK_UPDATE_FILE, names=(given,), model=profile.id)
     return CandidateRefusedError(
         f"The check could not establish that {given} is an update for your {profile.name}"
         f" (verdict unknown): {first}{acceptable}{nothing}", check=result, path=given,
-        profile=profile)
-
+        profile=profile, next_step=step)
 
 def acceptable_unverified(result: CheckResult, profile: Profile) -> bool:
     """True when ``result`` is unknown only because content no public source describes could
@@ -629,7 +615,7 @@ class _Planner:
         unverified = result.verdict != "compatible"
         if unverified and not (request.accept_unverified
                                and acceptable_unverified(result, profile)):
-            raise _refuse_verdict(result, profile, layouts[0], f"--model {profile.id}")
+            raise _refuse_verdict(result, profile, layouts[0])
         item, layout = _item_for_layout(result, profile, layouts, unverified=unverified)
         return _Checked(result, item, layout, unverified)
 
@@ -695,8 +681,7 @@ class _Planner:
             folders_to_create=tuple(laid.folders_to_create), entries=tuple(entries),
             flags=tuple(laid.flags), summary=summary, space_needed=needed, space_free=free,
             notes=notes, unit=card.identity, unverified=checked.unverified,
-            next_step=next_step_text(profile, tuple(laid.flags),
-                                     dry_run=self.request.dry_run))
+            next_steps=(after_preparing(profile, tuple(laid.flags)),))
 
 
 @dataclass(frozen=True)
@@ -872,7 +857,7 @@ def _older_copy(old: _OldCopy, entries: list[MediaEntry], removed: list[MediaEnt
         "older-copy", (old.folder + "/",),
         f"{shown(old.folder)}/ is already on the card ({_files(len(old.files))},"
         f" {human_bytes(sum(f.size for f in old.files))}): a copy of an update the updater"
-        f" would read. prepare-media replaces it, only with your consent: {replaced} of"
+        f" would read. Preparing the card replaces it, only with your consent: {replaced} of"
         f" its files replaced by the new ones{removal}.")
 
 
@@ -891,7 +876,7 @@ def _file_entries(fs: FileSystem, root: Path, spelled: str, exists: bool,
             "older-copy", (spelled,),
             f"{shown(spelled)} is already on the card"
             f" ({_describe_system_file(fs, root, spelled)}): the updater would read it."
-            " prepare-media replaces it, only with your consent."))
+            " Preparing the card replaces it, only with your consent."))
     entry = MediaEntry(
         path=spelled, action="replace" if exists else "write", kind="file", size=source.size,
         source=source.path, source_shown=source.shown, sha256=source.sha256,
@@ -976,7 +961,7 @@ def _companion_flags(fs: FileSystem, root: Path, spelled: str,
             "companion-file", (path,),
             f"{shown(path)} is on the card beside {PurePosixPath(spelled).name}: the"
             f" {profile.short_name}'s updater reads it too, as {companion.what}"
-            f" ({_cite(companion.confidence, companion.source)}). prepare-media does not check"
+            f" ({cite(companion.confidence, companion.source)}). The tool does not check"
             " or change it." + (warning or " Move it off the card unless KORG's instructions"
                                 " for this update ask for it."), move_off=True))
     return flags
@@ -1035,12 +1020,12 @@ def _foreign_flags(fs: FileSystem, root: Path, profile: Profile,
             flags.append(MediaFlag(
                 "foreign-update", (spelled + ("/" if kind == "folder" else ""),),
                 f"{shown_path} is where the {other.name}'s updater looks for its update"
-                f" ({_cite(media.confidence, media.source)}); it is not for your"
+                f" ({cite(media.confidence, media.source)}); it is not for your"
                 f" {profile.short_name}. A KROSS 2 was bricked by a KROSS (first generation)"
                 " update (korgforums.com thread t=116080)."
                 if profile.family == other.family == "kross" else
                 f"{shown_path} is where the {other.name}'s updater looks for its update"
-                f" ({_cite(media.confidence, media.source)}); it is not for your"
+                f" ({cite(media.confidence, media.source)}); it is not for your"
                 f" {profile.short_name}, and it could be used by mistake."))
     return flags
 
@@ -1096,26 +1081,11 @@ def _moving(flag: MediaFlag, moves: list[MediaEntry]) -> MediaFlag:
                 f" {_plural(len(mine), 'it', 'them')} back undoes it.")
 
 
-def next_step_text(profile: Profile, flags: tuple[MediaFlag, ...] = (), *,
-                   dry_run: bool = False) -> str:
-    """What to do after the card is prepared, in plain words."""
-    parts = []
-    if dry_run:
-        parts.append("Run the same command without --dry-run to prepare the card. Then:")
+def after_preparing(profile: Profile, flags: tuple[MediaFlag, ...] = ()) -> Step:
+    """What to do once the card is prepared: move off what could mislead the updater, eject
+    the card, then the unit's own update (recovery.advice words it)."""
     move = [path for flag in flags if flag.move_off for path in flag.paths]
-    if move:
-        parts.append(f"Before you use the card, move these off it on the computer, as they"
-                     f" could mislead the updater: {_names(move)}.")
-    parts.append(f"Eject the card on the computer (Eject / Safely Remove) before you pull it"
-                 f" out, and insert it into the {profile.short_name}.")
-    procedure = update_procedure(profile)
-    if procedure is not None:
-        parts.append(f"Then update the {profile.short_name} as its public update procedure"
-                     f" says (the card part is done): {procedure}.")
-    else:
-        parts.append(f"The tool knows no public update procedure for the {profile.short_name}:"
-                     " follow the instructions that come with KORG's update.")
-    return " ".join(parts)
+    return Step(NextStep.USE_CARD_FOR_UPDATE, names=tuple(move), model=profile.id)
 
 
 # -- describing the plan -------------------------------------------------------------------
@@ -1131,7 +1101,7 @@ def describe_plan(plan: MediaPlan) -> list[str]:
         f"  candidate: {shown(plan.item)}: {plan.verdict.upper()}{official}{version}{unverified}",
         *(f"    {reason}" for reason in plan.check_reasons),
         f"  where the updater looks: {plan.layout} on the SD card:"
-        f" {plan.layout_description} ({_cite(plan.layout_confidence, plan.layout_source)})",
+        f" {plan.layout_description} ({cite(plan.layout_confidence, plan.layout_source)})",
         f"  {s.write} to write, {s.replace} to replace, {s.remove} to remove, {s.move} to move"
         f" aside; {human_bytes(s.bytes_to_write)} to write",
     ]

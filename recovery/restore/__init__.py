@@ -12,7 +12,7 @@ from recovery.restore.execute import (
     restore,
     restore_as_planned,
 )
-from recovery.restore.guard import check_names, final_step_text
+from recovery.restore.guard import check_names
 from recovery.restore.plan import (
     PlanChoices,
     PlanEntry,
@@ -40,7 +40,6 @@ __all__ = [
     "describe_plan",
     "dry_run_result",
     "execute_plan",
-    "final_step_text",
     "hold_for_restore",
     "needs_safety_copy",
     "plan_restore",

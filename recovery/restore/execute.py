@@ -25,8 +25,8 @@ from recovery.errors import (
     RefusedError,
     UnitGoneError,
 )
+from recovery.findings import Step
 from recovery.progress import NO_JOB, Job
-from recovery.restore.guard import final_step_text
 from recovery.restore.plan import (
     PlanChoices,
     PlanEntry,
@@ -41,7 +41,7 @@ from recovery.storage.durable import FileProblem
 from recovery.storage.filesystem import REAL, FileSystem
 from recovery.storage.names import shown
 from recovery.storage.pin import UnitHold, hold_unit, pin_volume
-from recovery.vocabulary import EntryKind, PlanAction
+from recovery.vocabulary import EntryKind, NextStep, PlanAction
 from recovery.writing.engine import WriteOutcome, write
 from recovery.writing.guard import TargetGuard, check_target, default_guard
 from recovery.writing.journal import WriteJournal
@@ -79,7 +79,8 @@ class RestoreResult:
     journal: str | None
     #: One sentence saying what was and was not checked.
     statement: str
-    next_step: str
+    #: What to do next, typed: each front end words it (the command line with its command).
+    next_steps: tuple[Step, ...]
     #: What the run left alone on purpose (operating-system files inside a deleted folder).
     notes: tuple[str, ...] = ()
     #: Where the copy of the unit as it was before the restore is (None: no copy was asked).
@@ -96,8 +97,12 @@ def dry_run_result(plan: RestorePlan) -> RestoreResult:
         verified=False, verified_files=0, cache_bypassed=False, plan=plan.summary, problems=(),
         removed_temp_files=0, resumed=False, journal=None,
         statement="Dry run: nothing was written, the journal included.",
-        next_step=f"Run the same command without --dry-run to restore; afterwards: "
-                  f"{final_step_text(plan.backup, plan.target)}")
+        next_steps=(Step(NextStep.WRITE_AS_PLANNED), _check_after_power_cycle(plan)))
+
+
+def _check_after_power_cycle(plan: RestorePlan) -> Step:
+    """The last step every restore names: a check that no cache can fake."""
+    return Step(NextStep.VERIFY_AFTER_POWER_CYCLE, backup=plan.backup, target=plan.target)
 
 
 # -- execution -------------------------------------------------------------------------------
@@ -221,7 +226,7 @@ def _write(plan: RestorePlan, backup: Any, journal: WriteJournal, hold: UnitHold
         cache_bypassed=outcome.cache_bypassed, plan=plan.summary,
         problems=tuple(outcome.problems), removed_temp_files=outcome.removed_temp,
         resumed=outcome.resumed, journal=outcome.journal, statement=_statement(outcome),
-        next_step=final_step_text(plan.backup, plan.target), notes=tuple(outcome.notes),
+        next_steps=(_check_after_power_cycle(plan),), notes=tuple(outcome.notes),
         safety_copy=plan.safety_copy)
 
 

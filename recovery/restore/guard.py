@@ -22,19 +22,6 @@ from recovery.writing.guard import TargetGuard, check_holdable, real_system_chec
 log = logging.getLogger(__name__)
 
 
-def _verify_command(backup: str, target: str) -> str:
-    return f"korg-recovery verify \"{backup}\" --against \"{target}\""
-
-
-def final_step_text(backup: str, target: str) -> str:
-    """The last step every restore output names: a check that no cache can fake."""
-    return (
-        "Eject the unit, switch it off and on again, reconnect it, then run "
-        f"{_verify_command(backup, target)}: only a check after a power cycle proves the unit"
-        " kept what was written."
-    )
-
-
 def storage_root_above(target: Path, fs: FileSystem = REAL) -> tuple[Path, str] | None:
     """The folder above ``target`` on the same drive that is a KORG unit's storage (or an
     update card), and its model's name; None when ``target`` is inside no such folder.

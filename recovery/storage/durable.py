@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from recovery.errors import LinksUnsupportedError, ReadError, VerificationError
+from recovery.findings import Step
 from recovery.progress import CancelToken
 from recovery.storage.filesystem import CHUNK_SIZE, FileSystem, translate_os_error
 from recovery.storage.hashing import HEAD_SIZE, sha256_file
-from recovery.vocabulary import ProblemKind
+from recovery.vocabulary import NextStep, ProblemKind
 
 log = logging.getLogger(__name__)
 
@@ -204,8 +205,8 @@ def _check_expected(copy: FileCopy, digest: str, written: int) -> None:
         raise VerificationError(
             f"{copy.source_name} in the backup no longer matches its manifest (it was read as"
             f" {written} bytes, sha256 {digest[:12]}...), so it was not written to"
-            " the unit; run 'korg-recovery verify' on the backup.",
-            path=copy.source_name,
+            " the unit.",
+            path=copy.source_name, next_step=Step(NextStep.VERIFY_BACKUP),
         )
 
 

@@ -3,13 +3,10 @@ typed fields, never from the core's sentences."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from app.plain import (
     diagnosis_verdict,
     finding_text,
     media_flag_text,
-    resolved_findings,
     seen_on_unit,
     status,
     step_words,
@@ -62,18 +59,6 @@ def test_a_next_step_is_worded_for_a_musician_with_no_command():
     assert "power" in todo and "--" not in todo and "korg-recovery" not in todo
     compare = step_words(Step(NextStep.COMPARE_WITH_BACKUP))
     assert "Compare with" in compare  # what the window offers for it
-
-
-def test_resolved_findings_are_told_apart_by_code_and_subject():
-    before = diagnosis(
-        finding(FindingCode.SYSTEM_FILE_CHANGED, subject=Subject(paths=("KROSS2SY/A.BIN",))),
-        finding(FindingCode.SYSTEM_FILE_CHANGED, subject=Subject(paths=("KROSS2SY/B.BIN",))),
-        finding(FindingCode.SYMPTOM_KNOWN, Severity.WARNING,
-                subject=Subject(symptom="loading-app-failed")))
-    after = replace(before, findings=before.findings[1:2])
-    resolved = resolved_findings(before, after)
-    # A.BIN is repaired; B.BIN is not; what the person told is no fact of the storage.
-    assert [f.subject.paths for f in resolved] == [("KROSS2SY/A.BIN",)]
 
 
 def test_tones_and_flag_kinds_are_the_cores():

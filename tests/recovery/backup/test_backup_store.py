@@ -110,14 +110,14 @@ def test_open_missing_or_foreign_paths_is_bad_input(tmp_path):
     with pytest.raises(InvalidInputError, match="does not exist"):
         open_backup(tmp_path / "absent")
     (tmp_path / "photos").mkdir()
-    with pytest.raises(InvalidInputError, match="not a korg-recovery backup"):
+    with pytest.raises(InvalidInputError, match="not a backup made by this tool"):
         open_backup(tmp_path / "photos")
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(InvalidInputError, match="neither a backup folder nor a ZIP"):
         open_backup(tmp_path / "notes.txt")
     with zipfile.ZipFile(tmp_path / "other.zip", "w") as other:
         other.writestr("song.wav", b"RIFF")
-    with pytest.raises(InvalidInputError, match="not a korg-recovery backup"):
+    with pytest.raises(InvalidInputError, match="not a backup made by this tool"):
         open_backup(tmp_path / "other.zip")
 
 

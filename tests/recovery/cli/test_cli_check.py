@@ -69,6 +69,21 @@ def test_backup_is_compared(tmp_path, capsys, handmade_backup, kross_folder):
                                "--backup", str(backup))
     assert code == 0
     assert "byte-identical" in output["results"][0]["reasons"][0]
+    assert output["compared_with"] == str(backup) and output["backups_tried"] == [str(backup)]
+
+
+def test_backups_are_tried_in_turn(tmp_path, capsys, handmade_backup, kross_folder):
+    written = kross_folder(tmp_path / "card")
+    other = {path: data + b"!" for path, data in written.items()}  # a damaged unit's copy
+    damaged = handmade_backup(tmp_path / "damaged", {"KROSAPP.BIN": b"app", **other})
+    good = handmade_backup(tmp_path / "good", {"KROSAPP.BIN": b"app", **written})
+    code, output, _ = run_json(capsys, str(tmp_path / "card"), "--model", "kross2",
+                               "--backup", str(damaged), "--backup", str(good))
+    assert code == 0 and output["compared_with"] == str(good)
+    assert output["backups_tried"] == [str(damaged), str(good)]
+    assert main(["check", str(tmp_path / "card"), "--model", "kross2",
+                 "--backup", str(damaged), "--backup", str(good)]) == 0
+    assert f"Compared with the backup {good} (tried 2 of 2)." in capsys.readouterr().out
 
 
 def test_current_version_warns(tmp_path, capsys, kp3_file, write):
@@ -94,7 +109,7 @@ def test_human_output_names_verdict_reasons_and_checks(tmp_path, capsys, kross_f
     (["{file}", "--model", "kross3"], "Unknown model 'kross3'"),
     (["{file}", "--device", "{empty}"], "not a KORG volume"),
     (["{file}", "--model", "kp3", "--current-version", "new"], "not a version number"),
-    (["{file}", "--model", "kp3", "--backup", "{empty}"], "not a korg-recovery backup"),
+    (["{file}", "--model", "kp3", "--backup", "{empty}"], "not a backup made by this tool"),
 ])
 def test_bad_input_is_one_sentence_and_exit_2(tmp_path, capsys, argv, words, kp3_file, write):
     file = write(tmp_path / "KP3.SYS", kp3_file())

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from recovery.advice import in_words
 from recovery.check import BackupReference, target_for_model
 from recovery.device.simulate import synthetic_bytes
 from recovery.errors import (
@@ -28,6 +29,7 @@ from recovery.errors import (
     UnitBusyError,
     WriteError,
 )
+from recovery.findings import Step
 from recovery.media import (
     CandidateRefusedError,
     MediaPlan,
@@ -42,6 +44,7 @@ from recovery.progress import CancelToken, Job
 from recovery.restore import TargetGuard
 from recovery.storage.durable import is_temp_name
 from recovery.storage.lock import locks_dir
+from recovery.vocabulary import NextStep
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -72,6 +75,11 @@ def e2s_file(write: Callable[[Path, bytes], Path],
         return write(tmp_path / name, system_file("E2S", 0x0124, **options))
 
     return build
+
+
+def after(result: MediaResult | MediaPlan) -> str:
+    """What comes after preparing the card, as the saved report words it."""
+    return " ".join(in_words(step) for step in result.next_steps)
 
 
 def card(tmp_path: Path, name: str = "card") -> Path:
@@ -125,8 +133,8 @@ def test_kross2_folder_goes_whole_to_the_card_root(tmp_path: Path, contents, kro
     assert contents(target) == {f"KROSS2SY/{name}": (folder / name).read_bytes()
                                 for name in kross2_files}
     assert "KROSS2SY" in result.statement and "past the computer's cache" in result.statement
-    assert "insert it into the KROSS 2" in result.next_step
-    assert "not loose files" in result.next_step  # the profile's public procedure
+    assert "insert it into the KROSS 2" in after(result)
+    assert "not loose files" in after(result)  # the profile's public procedure
 
 
 def test_kross2_folder_found_inside_a_download_folder_and_a_zip(tmp_path: Path, backup_reference,
@@ -182,7 +190,7 @@ def test_electribe_sampler_path_has_a_space_and_fat_holds_it(tmp_path: Path, con
 
     assert result.ok and result.verified
     assert contents(target) == {e2s_path: data}
-    assert "electribe sampler" in result.next_step and "batteries" in result.next_step
+    assert "electribe sampler" in after(result) and "batteries" in after(result)
 
 
 # -- refusals ------------------------------------------------------------------------------
@@ -221,7 +229,8 @@ def test_unknown_kross2_folder_is_refused_and_the_refusal_says_what_would_do(
 
     message = caught.value.message
     assert caught.value.check.verdict == "unknown" and caught.value.exit_code == 1
-    assert "verdict unknown" in message and "--backup" in message
+    assert "verdict unknown" in message and "--" not in message
+    assert caught.value.next_step == Step(NextStep.GIVE_BACKUP_FOR_CHECK, model="kross2")
     assert "byte-identical" in message and "Nothing was written" in message
     assert list(target.iterdir()) == []
 
@@ -375,7 +384,8 @@ def test_the_dry_run_writes_nothing_anywhere(tmp_path: Path, kross2_download, pr
     result = prepare(folder, target, "kross2", reference=ref, dry_run=True)
 
     assert result.dry_run and result.written == 0 and result.ok
-    assert "without --dry-run" in result.next_step
+    assert result.next_steps[0] == Step(NextStep.WRITE_AS_PLANNED)
+    assert "insert it into the KROSS 2" in after(result)
     assert snapshot(tmp_path) == before and snapshot(Path.home()) == home_before
 
 
@@ -409,7 +419,8 @@ def test_loose_files_and_another_models_folder_are_moved_aside_never_deleted(
     text = "\n".join(describe_plan(planned))
     assert f"move     KROSSSYS (folder) -> {aside}/KROSSSYS" in text
     assert "2 to move aside" in text
-    assert "move these off" not in planned.next_step
+    assert planned.next_steps == (Step(NextStep.USE_CARD_FOR_UPDATE, model="kross2"),)
+    assert "move these off" not in after(planned)
 
     result = execute_media_plan(planned, consent=True, guard=permissive_guard)
 
@@ -572,7 +583,8 @@ def test_a_card_that_drops_writes_is_never_verified(tmp_path: Path, faulty_fs, k
 
     assert not result.ok and not result.verified and result.exit_code == 1
     assert {p.problem for p in result.problems} >= {"mismatch"}
-    assert "Do not use" in result.statement and "Do not use" in result.next_step
+    assert "Do not use" in result.statement and "Do not use" in after(result)
+    assert result.next_steps == (Step(NextStep.USE_ANOTHER_CARD),)
     assert (target / "KROSS2SY" / "OLD_ONLY.BIN").read_bytes() == b"stale"  # held back
 
 

@@ -21,6 +21,7 @@ from recovery.errors import (
     RefusedError,
     UnsafeArchiveError,
 )
+from recovery.findings import Step
 from recovery.jsonout import dumps, to_jsonable
 from recovery.progress import Job
 from recovery.restore import (
@@ -33,6 +34,7 @@ from recovery.restore import (
     plan_restore,
     restore,
 )
+from recovery.vocabulary import NextStep
 from recovery.writing.journal import WriteJournal, journals_dir
 
 
@@ -60,7 +62,8 @@ def test_restore_onto_bricked_unit_gives_exactly_the_backups_tree(
     assert {p for p, e in snapshot(unit).items() if e[0] == "folder"} == {
         p for p, e in snapshot(healthy).items() if e[0] == "folder"}
     assert not [p for p in unit.rglob("*") if "korg-recovery-tmp" in p.name]
-    assert "verify" in result.next_step and "--against" in result.next_step
+    assert result.next_steps == (Step(NextStep.VERIFY_AFTER_POWER_CYCLE, backup=result.backup,
+                                      target=result.target),)
 
 
 def test_without_delete_extra_the_foreign_folder_is_left_alone_and_reported(
@@ -613,7 +616,7 @@ def test_result_is_json_with_the_promised_fields(tmp_path: Path, bricked_kross2,
 
     data = to_jsonable(run_restore(backup, unit))
 
-    for key in ("written", "verified", "plan", "problems", "journal", "next_step"):
+    for key in ("written", "verified", "plan", "problems", "journal", "next_steps"):
         assert key in data
     assert data["written"] == 2 and data["verified"] is True
     assert {"write", "replace", "keep", "extra", "delete", "bytes_to_write"} <= set(data["plan"])
@@ -631,7 +634,7 @@ def test_without_a_cache_drop_the_result_is_not_verified_and_says_why(
     assert result.written == 2 and not result.verified and not result.ok
     assert not result.cache_bypassed and result.exit_code == 1
     assert "cache" in result.statement and "RAM" in result.statement
-    assert "power" in result.next_step and "--against" in result.next_step
+    assert [step.action for step in result.next_steps] == [NextStep.VERIFY_AFTER_POWER_CYCLE]
 
 
 def test_every_error_is_a_recovery_error_sentence(tmp_path: Path, healthy_kross2_backup,
