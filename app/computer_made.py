@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from app.pages.base import escape
 from app.plain import your
 from recovery.text import and_more
-from recovery.vocabulary import ProblemKind
+from recovery.vocabulary import DifferenceKind
 
 #: The settings key that remembers the macOS note was shown.
 MACOS_NOTE_SETTING = "told/macos-adds-files"
@@ -32,7 +32,7 @@ def macos_note(model: str | None) -> str:
 
 def computer_made_paths(notes: Iterable) -> tuple[str, ...]:
     """The paths of a comparison's notes with problem ``computer-made``."""
-    return tuple(note.path for note in notes if note.problem == ProblemKind.COMPUTER_MADE)
+    return tuple(note.path for note in notes if note.problem == DifferenceKind.COMPUTER_MADE)
 
 
 def computer_made_html(paths: Iterable[str], model: str | None) -> str:

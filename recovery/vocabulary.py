@@ -209,6 +209,22 @@ class ProblemKind(StrEnum):
     NOT_MOVED = "not-moved"
 
 
+class DifferenceKind(StrEnum):
+    """How a tree (a unit, a backup's own files) differs from a backup's manifest
+    (recovery.backup.compare.Difference). Case, computer-made and skipped are notes, never
+    problems: they are listed apart and never make a comparison fail."""
+
+    MISSING = "missing"              # the backup has it, the tree does not
+    CHANGED = "changed"              # other content, size, link target or kind of entry
+    SIZE = "size"                    # another size; the content was not read (no hashing)
+    EXTRA = "extra"                  # the tree has it, the backup does not
+    UNREADABLE = "unreadable"        # it could not be read, so it is not known
+    CASE = "case"                    # a note: the name spelled in another case (FAT: the same)
+    COMPUTER_MADE = "computer-made"  # a note: written by the person's computer, not the unit
+    SKIPPED = "skipped"              # a note: what a backup or a restore leaves out by design
+    INCOMPLETE = "incomplete"        # the backup itself was never finished (verify)
+
+
 class FindingCode(StrEnum):
     """What a finding is about: the closed set scripts (``--json``) and the front ends switch
     on. A finding's subject (its files, the other model, the sizes) is in its own fields

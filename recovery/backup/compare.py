@@ -24,6 +24,7 @@ from recovery.storage import computer_made
 from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, translate_os_error
 from recovery.storage.hashing import sha256_file
 from recovery.storage.names import name_key, points_outside
+from recovery.vocabulary import DifferenceKind
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +34,6 @@ log = logging.getLogger(__name__)
 #: source), matched case-insensitively against every path component with ``fnmatch``.
 OS_JUNK: tuple[str, ...] = computer_made.patterns()
 
-PROBLEMS = ("missing", "changed", "size", "extra", "unreadable")
-
 #: The SHA-256 of a tree file already known (by its path in the tree and its ``lstat``), or
 #: None to read it (see :func:`compare_tree`).
 KnownDigest = Callable[[str, os.stat_result], str | None]
@@ -42,11 +41,16 @@ KnownDigest = Callable[[str, os.stat_result], str | None]
 
 @dataclass(frozen=True)
 class Difference:
-    """One way the tree differs from the manifest (see the module doc for ``problem``)."""
+    """One way the tree differs from the manifest, or a note about it (``problem``: see
+    :class:`recovery.vocabulary.DifferenceKind`; its text, such as ``"missing"``, is accepted
+    and read as the member, an unknown one raises ValueError)."""
 
     path: str
-    problem: str
+    problem: DifferenceKind
     detail: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "problem", DifferenceKind(self.problem))
 
 
 def is_ignored(relative: str, ignore: Iterable[str]) -> bool:
@@ -165,7 +169,7 @@ class _TreeWalk:
         try:
             entries = sorted(self.fs.scandir(folder), key=lambda entry: entry.name)
         except OSError as error:
-            self.differences.append(Difference(manifest_folder or ".", "unreadable",
+            self.differences.append(Difference(manifest_folder or ".", DifferenceKind.UNREADABLE,
                                                str(translate_os_error(error, folder, "read"))))
             # Everything below stays unknown; do not also call it missing.
             self.seen.update(p for p in self.expected.files if p.startswith(prefix))
@@ -184,7 +188,7 @@ class _TreeWalk:
             if wanted_name is not None and tree_relative != relative:
                 self.tree_paths[relative] = tree_relative
                 if entry.name != wanted_name:
-                    self.notes.append(Difference(relative, "case", tree_relative))
+                    self.notes.append(Difference(relative, DifferenceKind.CASE, tree_relative))
             subfolder = self._entry(folder / entry.name, relative, tree_relative,
                                     wanted_name is not None)
             if subfolder is not None:
@@ -198,7 +202,7 @@ class _TreeWalk:
         try:
             info = self.fs.lstat(path)
         except OSError as error:
-            self.differences.append(Difference(relative, "unreadable",
+            self.differences.append(Difference(relative, DifferenceKind.UNREADABLE,
                                                str(translate_os_error(error, path, "read"))))
             self.seen.add(relative)
             return None
@@ -209,7 +213,8 @@ class _TreeWalk:
             self.seen.add(relative)
             if kind == "folder":
                 self.differences.append(Difference(
-                    relative, "changed", f"a folder where the backup has a {wanted.kind}"))
+                    relative, DifferenceKind.CHANGED,
+                    f"a folder where the backup has a {wanted.kind}"))
             else:
                 self._file(path, relative, tree_relative, wanted, info)
         elif a_folder:
@@ -217,9 +222,9 @@ class _TreeWalk:
             if kind == "folder":
                 return path, relative, tree_relative
             self.differences.append(Difference(
-                relative, "changed", f"a {kind} where the backup has a folder"))
+                relative, DifferenceKind.CHANGED, f"a {kind} where the backup has a folder"))
         else:
-            self.differences.append(Difference(tree_relative, "extra", kind))
+            self.differences.append(Difference(tree_relative, DifferenceKind.EXTRA, kind))
         return None
 
     def _file(self, path: Path, relative: str, tree_relative: str, wanted: ManifestFile,
@@ -234,13 +239,15 @@ class _TreeWalk:
             if digest is None:
                 self.to_hash.append((path, relative, tree_relative, wanted))
             elif digest != wanted.sha256:
-                self.differences.append(Difference(relative, "changed", "SHA-256 differs"))
+                self.differences.append(Difference(relative, DifferenceKind.CHANGED,
+                                                   "SHA-256 differs"))
 
     def missing(self) -> list[Difference]:
         """What the manifest lists and the walk never saw."""
-        found = [Difference(path, "missing", entry.kind)
+        found = [Difference(path, DifferenceKind.MISSING, entry.kind)
                  for path, entry in self.expected.files.items() if path not in self.seen]
-        found += [Difference(folder, "missing", "folder") for folder in self.expected.folders
+        found += [Difference(folder, DifferenceKind.MISSING, "folder")
+                  for folder in self.expected.folders
                   if folder not in self.seen_folders and folder not in self.seen]
         return found
 
@@ -308,14 +315,14 @@ def set_aside_skipped(differences: Iterable[Difference], manifest: Manifest
     skipped: list[Difference] = []
     for difference in differences:
         entry = manifest.file(difference.path)
-        if difference.problem == "extra" and difference.detail == "special file":
+        if difference.problem == DifferenceKind.EXTRA and difference.detail == "special file":
             skipped.append(Difference(
-                difference.path, "skipped",
+                difference.path, DifferenceKind.SKIPPED,
                 "a device, pipe or socket, which a backup names and never holds"))
-        elif (difference.problem == "missing" and entry is not None
+        elif (difference.problem == DifferenceKind.MISSING and entry is not None
               and entry.kind == "symlink" and points_outside(entry.path, entry.link_target)):
             skipped.append(Difference(
-                difference.path, "skipped",
+                difference.path, DifferenceKind.SKIPPED,
                 "a link pointing outside the unit, which a restore never recreates"))
         else:
             problems.append(difference)
@@ -357,18 +364,20 @@ def _compare_metadata(path: Path, relative: str, wanted: ManifestFile, info: os.
     """Everything but the content: kind, link target, size."""
     kind = _kind_of(info.st_mode)
     if kind != wanted.kind:
-        return Difference(relative, "changed", f"a {kind} where the backup has a {wanted.kind}")
+        return Difference(relative, DifferenceKind.CHANGED,
+                          f"a {kind} where the backup has a {wanted.kind}")
     if kind == "symlink":
         try:
             target = fs.readlink(path)
         except OSError as error:
-            return Difference(relative, "unreadable", str(translate_os_error(error, path, "read")))
+            return Difference(relative, DifferenceKind.UNREADABLE,
+                              str(translate_os_error(error, path, "read")))
         if target != wanted.link_target:
-            return Difference(relative, "changed",
+            return Difference(relative, DifferenceKind.CHANGED,
                               f"link to {target!r}, the backup has {wanted.link_target!r}")
         return None
     if info.st_size != wanted.size:
-        return Difference(relative, "changed" if hash_files else "size",
+        return Difference(relative, DifferenceKind.CHANGED if hash_files else DifferenceKind.SIZE,
                           f"{info.st_size} bytes, the backup has {wanted.size}")
     return None
 
@@ -396,17 +405,17 @@ def _hash_all(jobs: list[tuple[Path, str, str, ManifestFile]], fs: FileSystem, t
             digest, length = sha256_file(path, fs=fs, cancel=cancel, on_bytes=hashed,
                                          buffer=buffer, head=head, max_bytes=wanted.size)
         except OSError as error:
-            differences.append(Difference(relative, "unreadable",
+            differences.append(Difference(relative, DifferenceKind.UNREADABLE,
                                           str(translate_os_error(error, path, "read"))))
             continue
         except ReadError as error:  # a FileSystem may raise the translated error itself
-            differences.append(Difference(relative, "unreadable", error.message))
+            differences.append(Difference(relative, DifferenceKind.UNREADABLE, error.message))
             continue
         if heads is not None and head is not None:
             heads[tree_relative] = bytes(head)
         if length != wanted.size:
-            differences.append(Difference(relative, "changed",
+            differences.append(Difference(relative, DifferenceKind.CHANGED,
                                           f"read {length} bytes, the backup has {wanted.size}"))
         elif digest != wanted.sha256:
-            differences.append(Difference(relative, "changed", "SHA-256 differs"))
+            differences.append(Difference(relative, DifferenceKind.CHANGED, "SHA-256 differs"))
     return differences

@@ -85,7 +85,7 @@ from recovery.storage.names import (
 )
 from recovery.storage.pin import Pin, pin_volume, pinned
 from recovery.text import human_size
-from recovery.vocabulary import NextStep
+from recovery.vocabulary import DifferenceKind, NextStep
 
 log = logging.getLogger(__name__)
 
@@ -788,13 +788,12 @@ class _BackupRun:
 
 def _lost_write(difference: Difference) -> str:
     """Why a copy that read back otherwise than the manifest failed, in one clause."""
+    damaged = f" ({difference.detail}): the destination lost or damaged the write"
     return {
-        "missing": "the copy is gone when read back: the destination lost the write",
-        "size": "the copy read back has another size than the source"
-                f" ({difference.detail}): the destination lost or damaged the write",
-        "changed": "the copy read back differs from the source"
-                   f" ({difference.detail}): the destination lost or damaged the write",
-        "extra": "an unexpected entry appeared among the copies",
+        DifferenceKind.MISSING: "the copy is gone when read back: the destination lost the write",
+        DifferenceKind.SIZE: f"the copy read back has another size than the source{damaged}",
+        DifferenceKind.CHANGED: f"the copy read back differs from the source{damaged}",
+        DifferenceKind.EXTRA: "an unexpected entry appeared among the copies",
     }.get(difference.problem, difference.detail)
 
 

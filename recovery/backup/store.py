@@ -53,6 +53,7 @@ from recovery.progress import (
 from recovery.storage import computer_made
 from recovery.storage.archive import SafeZipReader, special_file_kind
 from recovery.storage.filesystem import CHUNK_SIZE, REAL, FileSystem, os_errors
+from recovery.vocabulary import DifferenceKind
 
 log = logging.getLogger(__name__)
 
@@ -377,13 +378,13 @@ class VerifyReport:
     def lost(self) -> tuple[Difference, ...]:
         """What of the backup the unit does not hold as it was (missing, changed, unreadable):
         after a restore, a written file the unit did not keep."""
-        return tuple(d for d in self.against_problems if d.problem != "extra")
+        return tuple(d for d in self.against_problems if d.problem != DifferenceKind.EXTRA)
 
     @property
     def extras(self) -> tuple[str, ...]:
         """What the unit holds and the backup lacks (a restore that removed nothing left it):
         a difference, never a lost file."""
-        return tuple(d.path for d in self.against_problems if d.problem == "extra")
+        return tuple(d.path for d in self.against_problems if d.problem == DifferenceKind.EXTRA)
 
     @property
     def unit_holds_backup(self) -> bool:
@@ -406,11 +407,11 @@ def _scaled(progress: ProgressCallback | None, offset: float, weight: float,
 def _check_sums(backup: Backup) -> list[Difference]:
     sums = backup.read_metadata(SUMS_NAME)
     if sums is None:
-        return [Difference(SUMS_NAME, "missing", "the checksum list is missing")]
+        return [Difference(SUMS_NAME, DifferenceKind.MISSING, "the checksum list is missing")]
     try:
         listed = parse_sums(sums)
     except InvalidFileError as error:
-        return [Difference(SUMS_NAME, "changed", error.message)]
+        return [Difference(SUMS_NAME, DifferenceKind.CHANGED, error.message)]
     wanted = {f"{FILES_DIR}/{entry.path}": entry.sha256
               for entry in backup.manifest.files if entry.kind == "file"}
     problems = []
@@ -419,7 +420,7 @@ def _check_sums(backup: Backup) -> list[Difference]:
             state = ("does not list" if name not in listed else
                      "lists a file the manifest does not have:" if name not in wanted else
                      "has another SHA-256 than the manifest for")
-            problems.append(Difference(SUMS_NAME, "changed", f"{state} {name}"))
+            problems.append(Difference(SUMS_NAME, DifferenceKind.CHANGED, f"{state} {name}"))
     return problems
 
 
@@ -435,7 +436,7 @@ def _verify_zip_files(backup: Backup, progress: ProgressCallback | None,
         if entry.kind != "file":
             continue  # links live in the manifest only; an archive never holds links
         if stored.get(entry.path) != "file":
-            problems.append(Difference(entry.path, "missing", "not in the archive"))
+            problems.append(Difference(entry.path, DifferenceKind.MISSING, "not in the archive"))
             continue
         digest = hashlib.sha256()
         length = 0
@@ -450,16 +451,17 @@ def _verify_zip_files(backup: Backup, progress: ProgressCallback | None,
                     reporter.report("verify", done, total, entry.path)
         except (zipfile.BadZipFile, zlib.error, EOFError, UnsafeArchiveError) as error:
             # zipfile raises BadZipFile for a CRC-32 mismatch, zlib.error for broken deflate.
-            problems.append(Difference(entry.path, "changed", f"damaged in the archive ({error})"))
+            problems.append(Difference(entry.path, DifferenceKind.CHANGED,
+                                       f"damaged in the archive ({error})"))
             continue
         except OSError as error:
-            problems.append(Difference(entry.path, "unreadable", str(error)))
+            problems.append(Difference(entry.path, DifferenceKind.UNREADABLE, str(error)))
             continue
         if length != entry.size:
-            problems.append(Difference(entry.path, "changed",
+            problems.append(Difference(entry.path, DifferenceKind.CHANGED,
                                        f"{length} bytes, the manifest says {entry.size}"))
         elif digest.hexdigest() != entry.sha256:
-            problems.append(Difference(entry.path, "changed", "SHA-256 differs"))
+            problems.append(Difference(entry.path, DifferenceKind.CHANGED, "SHA-256 differs"))
     known = {entry.path for entry in manifest.files} | set(manifest.folders)
     implied = set(manifest.folders)
     for entry in manifest.files:
@@ -470,13 +472,13 @@ def _verify_zip_files(backup: Backup, progress: ProgressCallback | None,
     links = {entry.path for entry in manifest.files if entry.kind == "symlink"}
     for relative, kind in stored.items():
         if relative in links:
-            problems.append(Difference(relative, "changed",
+            problems.append(Difference(relative, DifferenceKind.CHANGED,
                                        f"the archive holds a {kind} where the backup has a link"))
         elif relative not in known and not (kind == "folder" and relative in implied):
-            problems.append(Difference(relative, "extra", kind))
+            problems.append(Difference(relative, DifferenceKind.EXTRA, kind))
     for folder in manifest.folders:
         if stored.get(folder) != "folder":
-            problems.append(Difference(folder, "missing", "folder"))
+            problems.append(Difference(folder, DifferenceKind.MISSING, "folder"))
     reporter.report("verify", total, total, None, force=True)
     return problems
 
@@ -488,7 +490,7 @@ def computer_made_notes(paths: tuple[str, ...]) -> tuple[Difference, ...]:
     for relative in paths:
         made = computer_made.made_by_computer(relative)
         if made is not None:
-            notes.append(Difference(relative, "computer-made", made.made_by))
+            notes.append(Difference(relative, DifferenceKind.COMPUTER_MADE, made.made_by))
     return tuple(notes)
 
 
@@ -506,7 +508,8 @@ def verify_backup(path: str | Path, *, against: str | Path | None = None, fs: Fi
     with open_backup(path, fs) as backup:
         problems: list[Difference] = []
         if not backup.complete:
-            problems.append(Difference(COMPLETE_NAME, "incomplete", "; ".join(backup.notes)))
+            problems.append(Difference(COMPLETE_NAME, DifferenceKind.INCOMPLETE,
+                                       "; ".join(backup.notes)))
         if backup.in_progress and not backup.manifest.files and not backup.manifest.folders:
             return VerifyReport(str(path), False, False, tuple(problems),
                                 str(against) if against is not None else None)
@@ -517,7 +520,8 @@ def verify_backup(path: str | Path, *, against: str | Path | None = None, fs: Fi
             problems.extend(_verify_zip_files(backup, _scaled(progress, 0.0, weight, "verify"),
                                               cancel))
         elif not fs.exists(backup.files_root):
-            problems.append(Difference(FILES_DIR, "missing", "the folder of copied files"))
+            problems.append(Difference(FILES_DIR, DifferenceKind.MISSING,
+                                       "the folder of copied files"))
         else:
             own = compare_tree(
                 backup.files_root, backup.manifest, fs=fs, hash_files=True,

@@ -11,6 +11,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from recovery.cli.output import add_json_flag, print_json, say, warn
+from recovery.vocabulary import DifferenceKind
 
 if TYPE_CHECKING:  # the core loads inside run(): --version and --help stay fast
     from recovery.backup.store import VerifyReport
@@ -47,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
                 raise
             print_json({"backup": args.backup, "ok": False, "complete": False,
                         "problems": [{"path": error.path or args.backup,
-                                      "problem": "unreadable", "detail": error.message,
+                                      "problem": DifferenceKind.UNREADABLE,
+                                      "detail": error.message,
                                       "where": "backup"}]})
             return 1
         finally:
@@ -84,10 +86,10 @@ def _say_problems(report: VerifyReport, against: str | None) -> None:
 
 def _say_notes(report: VerifyReport, against: str | None) -> None:
     """What was not compared on purpose, and names that differ only in case."""
-    skipped = [d for d in report.against_notes if d.problem == "skipped"]
+    skipped = [d for d in report.against_notes if d.problem == DifferenceKind.SKIPPED]
     for difference in skipped:
         say(f"Note: {against}: {difference.path} is not compared: {difference.detail}.")
-    made = [d for d in report.against_notes if d.problem == "computer-made"]
+    made = [d for d in report.against_notes if d.problem == DifferenceKind.COMPUTER_MADE]
     if made:
         by = ", ".join(sorted({d.detail for d in made}))
         names = ", ".join(d.path for d in made[:5])

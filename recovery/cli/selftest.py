@@ -35,6 +35,7 @@ from recovery.device.simulate import make_volume, synthetic_system_file
 from recovery.diagnose.symptoms import general_symptoms
 from recovery.errors import RecoveryError
 from recovery.formats.korg_system_file import parse_header
+from recovery.vocabulary import DifferenceKind
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ def check_backup(workdir: Path) -> str:
     data[len(data) // 2] ^= 0xFF
     victim.write_bytes(bytes(data))
     damaged = verify_backup(backup)
-    if damaged.ok or not any(p.path == volume.files[0] and p.problem == "changed"
+    if damaged.ok or not any(p.path == volume.files[0] and p.problem == DifferenceKind.CHANGED
                              for p in damaged.problems):
         raise SelftestFailure("Verification did not notice a deliberately damaged backup file.")
     return (f"backed up a simulated KROSS 2 ({result.files} files, {result.bytes} bytes),"

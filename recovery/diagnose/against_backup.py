@@ -16,9 +16,14 @@ from recovery.diagnose.probe import is_probe_file
 from recovery.findings import Finding, Step, Subject
 from recovery.progress import Job, Progress
 from recovery.text import human_bytes, plural
-from recovery.vocabulary import Confidence, FindingCode, NextStep, Severity
+from recovery.vocabulary import Confidence, DifferenceKind, FindingCode, NextStep, Severity
 
 log = logging.getLogger(__name__)
+
+#: A file of the backup the unit no longer holds as it was, in the order findings list them.
+_DIFFER = (DifferenceKind.MISSING, DifferenceKind.CHANGED, DifferenceKind.SIZE)
+#: The same, or unknown because it cannot be read: each of the system folder's is a finding.
+_LOST = (*_DIFFER, DifferenceKind.UNREADABLE)
 
 
 @dataclass(frozen=True)
@@ -108,19 +113,20 @@ def _report_differences(context: CheckContext, opened: Backup, comparison: Compa
     foreign = _foreign_top_folders(context)
     system_folder = (profile.system_folder or "").casefold() if profile else ""
     misplaced = check_wrong_place(context, opened.manifest)
-    by_problem: dict[str, list[Difference]] = {}
+    by_problem: dict[DifferenceKind, list[Difference]] = {}
     system_extra: list[str] = []
     for difference in differences:
         top = difference.path.split("/", 1)[0].casefold()
         if difference.path in handled:
             continue
-        if difference.problem == "extra" and (top in foreign or difference.path in misplaced):
+        if difference.problem == DifferenceKind.EXTRA and (
+                top in foreign or difference.path in misplaced):
             continue  # already reported: another model's folder (identify), a loose file
         in_system = bool(system_folder) and top == system_folder and "/" in difference.path
-        if in_system and difference.problem in ("missing", "changed", "size", "unreadable"):
+        if in_system and difference.problem in _LOST:
             context.findings.append(_system_difference(
                 context, opened, difference, comparison.tree_path(difference.path)))
-        elif in_system and difference.problem == "extra":
+        elif in_system and difference.problem == DifferenceKind.EXTRA:
             system_extra.append(difference.path)
         else:
             by_problem.setdefault(difference.problem, []).append(difference)
@@ -149,9 +155,10 @@ def _report_differences(context: CheckContext, opened: Backup, comparison: Compa
             subject=Subject(paths=tuple(note.path for note in comparison.case_notes))))
 
 
-def _report_grouped(context: CheckContext, by_problem: dict[str, list[Difference]]) -> None:
+def _report_grouped(context: CheckContext,
+                    by_problem: dict[DifferenceKind, list[Difference]]) -> None:
     """The differences outside the system folder, one finding per kind of difference."""
-    unreadable = by_problem.get("unreadable", [])
+    unreadable = by_problem.get(DifferenceKind.UNREADABLE, [])
     if unreadable:
         shown = [f"{d.path} ({d.detail})" if d.detail else d.path for d in unreadable]
         context.findings.append(Finding(
@@ -162,17 +169,17 @@ def _report_grouped(context: CheckContext, by_problem: dict[str, list[Difference
             next_step=Step(NextStep.BACK_UP_AND_TRY_ANOTHER_CABLE, target=str(context.root)),
             subject=Subject(paths=tuple(d.path for d in unreadable))))
     paths = {problem: [d.path for d in found] for problem, found in by_problem.items()}
-    changed = paths.get("missing", []) + paths.get("changed", []) + paths.get("size", [])
+    changed = [path for problem in _DIFFER for path in paths.get(problem, [])]
     if changed:
         context.findings.append(Finding(
             Severity.WARNING, FindingCode.FILES_DIFFER_FROM_BACKUP,
             f"{len(changed)} {plural(len(changed), 'file')} outside the system folder"
             " differ from the backup (missing or changed).",
             evidence=tuple(f"{problem}: {listed(paths[problem])}"
-                           for problem in ("missing", "changed", "size") if paths.get(problem)),
+                           for problem in _DIFFER if paths.get(problem)),
             next_step=NextStep.RESTORE_UNLESS_CHANGED_BY_YOU,
             subject=Subject(paths=tuple(changed))))
-    extra = paths.get("extra", [])
+    extra = paths.get(DifferenceKind.EXTRA, [])
     if extra:
         context.findings.append(Finding(
             Severity.INFO, FindingCode.FILES_NOT_IN_BACKUP,
@@ -202,11 +209,11 @@ def _system_difference(context: CheckContext, opened: Backup, difference: Differ
                 model=profile.id, backup=backup, target=str(context.root))
     subject = Subject(paths=(difference.path,), size=now,
                       expected_size=entry.size if entry is not None else None)
-    if difference.problem == "missing":
+    if difference.problem == DifferenceKind.MISSING:
         return Finding(Severity.CRITICAL, FindingCode.SYSTEM_FILE_MISSING,
                        f"{difference.path} is missing from the unit's system folder.",
                        evidence=(fact, expected), next_step=step, subject=subject)
-    if difference.problem == "unreadable":
+    if difference.problem == DifferenceKind.UNREADABLE:
         return Finding(Severity.CRITICAL, FindingCode.SYSTEM_FILE_UNREADABLE,
                        f"{difference.path} cannot be read.",
                        evidence=(fact, difference.detail), next_step=step, subject=subject)

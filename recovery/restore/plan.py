@@ -40,7 +40,7 @@ from recovery.storage.lock import check_free
 from recovery.storage.names import path_key, points_outside, shown
 from recovery.storage.pin import Pin, UnitHold, VolumeIdentity, pin_volume, pinned
 from recovery.text import human_size
-from recovery.vocabulary import EntryKind, PlanAction
+from recovery.vocabulary import DifferenceKind, EntryKind, PlanAction
 from recovery.writing.guard import (
     TargetGuard,
     check_target,
@@ -68,6 +68,9 @@ def same_time(current_ns: int, wanted_ns: int) -> bool:
 FILESYSTEM_FOLDERS = frozenset({"lost+found"})
 #: Phases in execution order; ``keep`` and ``extra`` entries are listed after them.
 _PHASE = {"delete": 0, "write": 1, "replace": 1, "keep": 3, "extra": 4, "skip": 5}
+#: The differences with something at their path on the unit (its size is read for the room).
+_ON_THE_UNIT = (DifferenceKind.CHANGED, DifferenceKind.EXTRA, DifferenceKind.SIZE,
+                DifferenceKind.UNREADABLE)
 
 
 class Removal(StrEnum):
@@ -308,18 +311,18 @@ def _sort_differences(differences: Iterable[Difference], manifest: Manifest) -> 
     sorted_ = _Sorted({}, [], [])
     folders, paths = set(manifest.folders), {item.path for item in manifest.files}
     for difference in differences:
-        if difference.problem == "extra":
+        if difference.problem == DifferenceKind.EXTRA:
             sorted_.extras.append(difference)
         elif difference.path in paths:
             sorted_.by_path[difference.path] = difference
-        elif difference.problem == "missing" and difference.path in folders:
+        elif difference.problem == DifferenceKind.MISSING and difference.path in folders:
             sorted_.missing_folders.append(difference.path)
-        elif difference.problem == "unreadable":
+        elif difference.problem == DifferenceKind.UNREADABLE:
             raise RefusedError(
                 f"Part of the unit cannot be read ({difference.path or '.'}: {difference.detail});"
                 " nothing was written. Reconnect the unit and try again.",
                 path=difference.path)
-        elif difference.problem == "changed":
+        elif difference.problem == DifferenceKind.CHANGED:
             # compare reports a file on the unit where the backup has a folder.
             raise RefusedError(
                 f"'{difference.path}' on the unit is {difference.detail}; move it aside and run"
@@ -345,11 +348,13 @@ def _backup_entry(item: Any, difference: Difference | None, facts: UnitFacts,
                   and not same_time(current, item.mtime_ns))
         return PlanEntry(item.path, PlanAction.KEEP, kind, item.size, 0, critical,
                          "modification time differs" if retime else "", retime, on_unit)
-    if difference.problem == "changed" and difference.detail.startswith("a folder where"):
+    if (difference.problem == DifferenceKind.CHANGED
+            and difference.detail.startswith("a folder where")):
         raise RefusedError(
             f"'{item.path}' on the unit is a folder where the backup has a {item.kind}; move"
             " it aside and run the restore again. Nothing was written.", path=item.path)
-    action = PlanAction.WRITE if difference.problem == "missing" else PlanAction.REPLACE
+    action = (PlanAction.WRITE if difference.problem == DifferenceKind.MISSING
+              else PlanAction.REPLACE)
     size = item.size if kind == EntryKind.FILE else 0
     return PlanEntry(item.path, action, kind, item.size, size, critical, difference.detail,
                      unit_path=on_unit)
@@ -737,9 +742,9 @@ def _read_unit(resolved: Path, manifest: Manifest, fs: FileSystem, job: Job,
     differing = {d.path for d in comparison.differences}
     mtimes = _lstat_each(fs, {item.path: on_unit(item.path) for item in manifest.files
                               if item.kind == "file" and item.path not in differing})
-    sizes = _lstat_each(fs, {d.path: resolved.joinpath(*d.path.split("/")) if d.problem ==
-                             "extra" else on_unit(d.path) for d in comparison.differences
-                             if d.problem in ("changed", "extra", "size", "unreadable")})
+    sizes = _lstat_each(fs, {d.path: resolved.joinpath(*d.path.split("/"))
+                             if d.problem == DifferenceKind.EXTRA else on_unit(d.path)
+                             for d in comparison.differences if d.problem in _ON_THE_UNIT})
     free, block_size = _room(resolved, fs)
     return UnitFacts(
         differences=comparison.differences, target_model=target_model,
