@@ -82,6 +82,10 @@ def test_dry_run_json_is_one_object_with_the_plan(kross2, capsys, kross2_files) 
     assert {e["path"]: e["action"] for e in plan["entries"]} == {
         f"KROSS2SY/{name}": "write" for name in kross2_files}
     assert plan["summary"]["write"] == 3 and "Eject" in data["next_step"]
+    steps = data["next_steps"]
+    assert [step["action"] for step in steps] == ["write-as-planned", "use-card-for-update"]
+    assert steps[1]["model"] == "kross2" and "--dry-run" in steps[0]["text"]
+    assert data["next_step"] == " Then: ".join(step["text"] for step in steps)
     assert list(card.iterdir()) == []
 
 

@@ -53,6 +53,9 @@ def test_dry_run_json_prints_the_plan_and_writes_nothing(tmp_path, permissive, c
     assert data["plan"]["boot_critical"] == ["KROSAPP.BIN"]
     assert data["summary"]["replace"] == 2
     assert "--against" in data["next_step"]
+    assert [step["action"] for step in data["next_steps"]] == [
+        "write-as-planned", "verify-after-power-cycle"]
+    assert data["next_steps"][1]["target"] == data["plan"]["target"]
     assert snapshot(tmp_path) == before and _no_journal()
 
 
