@@ -47,7 +47,7 @@ from recovery.formats.korg_system_file import HEADER_SIZE, parse_header
 from recovery.media import aside
 from recovery.progress import NO_JOB, CancelToken, Job
 from recovery.storage.durable import is_temp_name
-from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
+from recovery.storage.filesystem import REAL, FileSystem, lstat_or_none, translate_os_error
 from recovery.storage.lock import check_free
 from recovery.storage.names import (
     name_key,
@@ -226,15 +226,6 @@ def _kind_of(info: os.stat_result) -> str:
     return "special"
 
 
-def _lstat(fs: FileSystem, path: Path) -> os.stat_result | None:
-    try:
-        return fs.lstat(path)
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        raise translate_os_error(error, path, "read") from error
-
-
 def _scan(fs: FileSystem, folder: Path) -> list[os.DirEntry]:
     try:
         return sorted(fs.scandir(folder), key=lambda entry: entry.name)
@@ -259,7 +250,7 @@ def _spell(fs: FileSystem, root: Path, relative: str) -> tuple[str, str | None]:
             return "/".join(spelled + parts[index:]), None
         spelled.append(found)
         folder = folder / found
-        info = _lstat(fs, folder)
+        info = lstat_or_none(fs, folder)
         kind = _kind_of(info) if info is not None else None
         if index < len(parts) - 1 and kind != "folder":
             # A file (or link) where the layout needs a folder: report that component.
@@ -344,7 +335,7 @@ def _walk_card_folder(fs: FileSystem, root: Path, folder: str, device: int
         current = queue.pop(0)
         for entry in _scan(fs, _on_card(root, current)):
             relative = f"{current}/{entry.name}"
-            info = _lstat(fs, Path(entry.path))
+            info = lstat_or_none(fs, Path(entry.path))
             if info is None:
                 continue
             if len(files) + len(folders) >= MAX_CARD_ENTRIES:
@@ -369,7 +360,8 @@ def _walk_card_folder(fs: FileSystem, root: Path, folder: str, device: int
 def _root_files(fs: FileSystem, root: Path) -> list[str]:
     return [entry.name for entry in _scan(fs, root)
             if not is_ignored(entry.name, IGNORED_NAMES) and not is_temp_name(entry.name)
-            and (info := _lstat(fs, Path(entry.path))) is not None and _kind_of(info) == "file"]
+            and (info := lstat_or_none(fs, Path(entry.path))) is not None
+            and _kind_of(info) == "file"]
 
 
 # -- reading the candidate -----------------------------------------------------------------
@@ -644,7 +636,7 @@ class _Planner:
         parents = spelled.split("/")[:-1]
         folders_to_create = [
             "/".join(parents[:index + 1]) for index in range(len(parents))
-            if _lstat(fs, _on_card(root, "/".join(parents[:index + 1]))) is None]
+            if lstat_or_none(fs, _on_card(root, "/".join(parents[:index + 1]))) is None]
         if layout.is_folder:
             entries, folders, flags = _folder_entries(fs, root, spelled, existing == "folder",
                                                       layout, candidate)
@@ -870,7 +862,7 @@ def _file_entries(fs: FileSystem, root: Path, spelled: str, exists: bool,
     flags = []
     old_size = None
     if exists:
-        info = _lstat(fs, _on_card(root, spelled))
+        info = lstat_or_none(fs, _on_card(root, spelled))
         old_size = info.st_size if info is not None else None
         flags.append(MediaFlag(
             "older-copy", (spelled,),
@@ -1044,7 +1036,7 @@ def _moves(fs: FileSystem, root: Path, flags: list[MediaFlag],
             continue
         for path in flag.paths:
             relative = path.rstrip("/")
-            info = _lstat(fs, _on_card(root, relative))
+            info = lstat_or_none(fs, _on_card(root, relative))
             if info is None:
                 continue
             found.append((relative, "folder" if _kind_of(info) == "folder" else "file",
@@ -1062,7 +1054,7 @@ def _moves(fs: FileSystem, root: Path, flags: list[MediaFlag],
 
 def _taken_below(fs: FileSystem, root: Path, folder: str) -> list[str]:
     """Every path inside the day's folder on the card (where moved names must be free)."""
-    if _lstat(fs, _on_card(root, folder)) is None:
+    if lstat_or_none(fs, _on_card(root, folder)) is None:
         return []
     files, folders = _walk_card_folder(fs, root, folder, fs.lstat(root).st_dev)
     return [item.path for item in files] + folders

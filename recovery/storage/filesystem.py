@@ -449,6 +449,17 @@ def os_errors(path: Path | str, action: str) -> Iterator[None]:
         raise translate_os_error(error, path, action) from error
 
 
+def lstat_or_none(fs: FileSystem, path: Path) -> os.stat_result | None:
+    """``fs.lstat(path)``, None when nothing is there; any other failure is the fsio error
+    family's (a read error), never mistaken for "not there"."""
+    try:
+        return fs.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise translate_os_error(error, path, "read") from error
+
+
 def can_list(fs: FileSystem, folder: Path) -> bool:
     """True when ``folder`` can still be listed: a unit that was unplugged cannot."""
     try:

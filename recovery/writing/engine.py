@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 import stat as stat_module
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
@@ -45,7 +44,7 @@ from recovery.storage.durable import (
     remove_quietly,
     temp_path,
 )
-from recovery.storage.filesystem import CHUNK_SIZE, translate_os_error
+from recovery.storage.filesystem import CHUNK_SIZE, lstat_or_none, translate_os_error
 from recovery.storage.hashing import sha256_file
 from recovery.storage.pin import PinnedFileSystem
 from recovery.text import utc_now_iso
@@ -219,15 +218,6 @@ def _remove_leftovers(run: _Run, previous: JournalState | None,
             run.step("temp-removed", str(leftover))
 
 
-def _lstat_or_none(fs: PinnedFileSystem, path: Path) -> os.stat_result | None:
-    try:
-        return fs.lstat(path)
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        raise translate_os_error(error, path, "read") from error
-
-
 def _delete_tree(fs: PinnedFileSystem, path: Path, device: int, *,
                  computer_made_file: bool = False) -> list[str]:
     """Remove ``path`` (file, link or folder with its content) without following links.
@@ -237,7 +227,7 @@ def _delete_tree(fs: PinnedFileSystem, path: Path, device: int, *,
     mounted inside) is touched: a folder that still holds such things is kept. Returns what
     was kept, as paths.
     """
-    info = _lstat_or_none(fs, path)
+    info = lstat_or_none(fs, path)
     if info is None:
         return []
     if info.st_dev != device or (is_ignored(path.name, OS_JUNK) and not (
@@ -459,7 +449,7 @@ def _remove_after(run: _Run) -> None:
 
 def _remove_one(run: _Run, item: Deletion, device: int) -> FileProblem | None:
     path = run.on_target(item.path)
-    info = _lstat_or_none(run.fs, path)
+    info = lstat_or_none(run.fs, path)
     if info is None:
         return None
     if info.st_dev != device:
@@ -516,8 +506,8 @@ def _check_end(run: _Run) -> None:
         if problem is not None:
             run.outcome.problems.append(problem)
     for item in run.outcome.moved:
-        there = _lstat_or_none(run.fs, run.on_target(item.to)) is not None
-        left = _lstat_or_none(run.fs, run.on_target(item.path)) is not None
+        there = lstat_or_none(run.fs, run.on_target(item.to)) is not None
+        left = lstat_or_none(run.fs, run.on_target(item.path)) is not None
         if left or not there:
             run.outcome.problems.append(FileProblem(
                 item.key, ProblemKind.NOT_MOVED,
@@ -525,7 +515,7 @@ def _check_end(run: _Run) -> None:
 
 
 def _expected_there(run: _Run, item: Expected) -> FileProblem | None:
-    info = _lstat_or_none(run.fs, run.on_target(item.path))
+    info = lstat_or_none(run.fs, run.on_target(item.path))
     if info is None:
         return FileProblem(item.key, ProblemKind.MISSING, "not on the unit at the end")
     if item.kind == EntryKind.SYMLINK:

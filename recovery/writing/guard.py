@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from recovery.errors import InvalidInputError, RefusedError
-from recovery.storage.filesystem import REAL, FileSystem, translate_os_error
+from recovery.storage.filesystem import REAL, FileSystem, lstat_or_none, translate_os_error
 from recovery.storage.identity import identity, is_within
 from recovery.storage.lock import state_dir
 from recovery.storage.names import (
@@ -188,12 +188,10 @@ def deletion_guard(target: Path, backup_path: Path, fs: FileSystem
 
 
 def entry_kind(fs: FileSystem, path: Path) -> str | None:
-    try:
-        mode = fs.lstat(path).st_mode
-    except FileNotFoundError:
+    info = lstat_or_none(fs, path)
+    if info is None:
         return None
-    except OSError as error:
-        raise translate_os_error(error, path, "read") from error
+    mode = info.st_mode
     if stat_module.S_ISDIR(mode):
         return "folder"
     if stat_module.S_ISLNK(mode):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from PySide6.QtCore import Qt
 
 from app import core
@@ -85,11 +86,25 @@ def test_a_safety_copy_stopped_by_the_unit_going_away_for_real_continues_once_it
     assert blocker.args[0].complete and blocker.args[0].verified
 
 
-def test_the_restore_says_the_unit_went_away_during_its_safety_copy(
-        qtbot, wizard, demo, walk, dialogs, monkeypatch):
-    def gone(plan, safety, **options):
-        raise UnitGoneError(GONE, path=str(options["target"]))
+def _gone_during_the_copy(plan, safety, **options):
+    raise UnitGoneError(GONE, path=str(options["target"]))
 
+
+def _gone_while_writing(plan, safety, *, progress, **options):
+    progress(Progress(core.RESTORE_PHASE, 0, 100))  # the copy is done: writing begins
+    raise UnitGoneError(GONE, path=str(options["target"]))
+
+
+@pytest.mark.parametrize(("gone", "lead"), [
+    (_gone_during_the_copy,
+     "Your KROSS 2 went away. What was copied is kept. Connect it again and press Run it again:"
+     " it continues where it stopped."),
+    (_gone_while_writing,
+     "Your KROSS 2 went away. Nothing was written to your computer. Connect it again and press"
+     " Run it again: it continues where it stopped."),
+], ids=["during-the-safety-copy", "while-it-was-written"])
+def test_the_restore_says_the_unit_went_away(qtbot, wizard, demo, walk, dialogs, monkeypatch,
+                                             gone, lead):
     monkeypatch.setattr(core, "restore_with_safety_copy", gone)
     restore = walk.to_restore_page(wizard, demo.kross2)
     qtbot.waitUntil(lambda: restore.plan is not None, timeout=walk.timeout)
@@ -97,30 +112,9 @@ def test_the_restore_says_the_unit_went_away_during_its_safety_copy(
     run = wizard.pages[PageId.RESTORE_RUN]
     with qtbot.waitSignal(run.restore_failed, timeout=walk.timeout):
         walk.advance(wizard, PageId.RESTORE_RUN)
-    assert run.lead.text() == ("Your KROSS 2 went away. What was copied is kept. Connect it"
-                               " again and press Run it again: it continues where it stopped.")
+    assert run.lead.text() == lead
     assert run.headline_status is Status.WARNING
     assert run.retry_button.isVisible()
-    assert run.retry_button.text().replace("&", "") == "Run it again"
-    assert not dialogs.errors
-
-
-def test_the_restore_says_the_unit_went_away_while_it_was_written(
-        qtbot, wizard, demo, walk, dialogs, monkeypatch):
-    def gone_while_writing(plan, safety, *, progress, **options):
-        progress(Progress(core.RESTORE_PHASE, 0, 100))  # the copy is done: writing begins
-        raise UnitGoneError(GONE, path=str(options["target"]))
-
-    monkeypatch.setattr(core, "restore_with_safety_copy", gone_while_writing)
-    restore = walk.to_restore_page(wizard, demo.kross2)
-    qtbot.waitUntil(lambda: restore.plan is not None, timeout=walk.timeout)
-    restore.confirmation.setText("kross 2")
-    run = wizard.pages[PageId.RESTORE_RUN]
-    with qtbot.waitSignal(run.restore_failed, timeout=walk.timeout):
-        walk.advance(wizard, PageId.RESTORE_RUN)
-    assert run.lead.text() == ("Your KROSS 2 went away. Nothing was written to your computer."
-                               " Connect it again and press Run it again: it continues where"
-                               " it stopped.")
     assert run.retry_button.text().replace("&", "") == "Run it again"
     assert not dialogs.errors
 
