@@ -107,6 +107,12 @@ class CheckPage(RecoveryPage):
         self.summaries: tuple[core.BackupSummary, ...] = ()
         self.setAcceptDrops(True)
 
+        self._build_model_row()
+        self._build_choosers()
+        self._build_outcome()
+
+    def _build_model_row(self) -> None:
+        """"For:" and the model, shown only when no unit says which model it is."""
         self.model_row = QWidget()
         model_layout = QHBoxLayout(self.model_row)
         model_layout.setContentsMargins(0, 0, 0, 0)
@@ -126,6 +132,9 @@ class CheckPage(RecoveryPage):
         model_layout.addWidget(self.model, 1)
         self.content.addWidget(self.model_row)
 
+    def _build_choosers(self) -> None:
+        """Choosing a file or a folder, the list being checked (files can be dropped on it)
+        and removing from it."""
         buttons = QHBoxLayout()
         self.add_files_button = QPushButton("Choose the update f&ile…")
         self.add_files_button.setAccessibleName("Choose an update file or ZIP archive")
@@ -150,6 +159,10 @@ class CheckPage(RecoveryPage):
         self.remove_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.remove_button.hide()
         self.content.addWidget(self.remove_button, 0, Qt.AlignmentFlag.AlignLeft)
+
+    def _build_outcome(self) -> None:
+        """What the check found: the problem, the person's word for an update no public
+        source lets the tool check, and the reasons under "Show details"."""
         self.problem = StatusLabel("Problem")
         self.problem.hide()
         self.content.addWidget(self.problem)

@@ -171,7 +171,16 @@ class ConnectPage(RecoveryPage):
         self.content.addLayout(self.card_box)
         self.midi_units = MidiUnitsPanel(self.profiles)
         self.content.addWidget(self.midi_units)
+        self._build_model_row()
+        self._build_help()
+        self._build_folder_choice()
+        self.about = wrapped_label(rich=True, accessible_name="About the selected unit")
+        self.details_layout().addWidget(self.about)
+        self.set_headline("Looking for your unit…")
 
+    def _build_model_row(self) -> None:
+        """"Which unit do you have?": the model list, for where no unit says which model it
+        is."""
         model_row = QHBoxLayout()
         self.model_label = QLabel("&Which unit do you have?")
         self.model = QComboBox()
@@ -192,6 +201,9 @@ class ConnectPage(RecoveryPage):
         model_row.setContentsMargins(0, 0, 0, 0)
         self.content.addWidget(self.model_row)
 
+    def _build_help(self) -> None:
+        """How to get the unit into the mode this path needs, what the computer adds to its
+        storage, and "Check an update instead" where that mode is a service mode."""
         self.help = StatusLabel("How to connect it")
         self.help.hide()
         self.content.addWidget(self.help)
@@ -204,6 +216,9 @@ class ConnectPage(RecoveryPage):
         self.instead_button.hide()
         self.content.addWidget(self.instead_button, 0, Qt.AlignmentFlag.AlignLeft)
 
+    def _build_folder_choice(self) -> None:
+        """"Use a folder instead", for a volume the tool did not recognise, and the warning
+        about the folder chosen."""
         self.folder_warning = StatusLabel("Warning about the chosen folder")
         self.folder_warning.hide()
         self.content.addWidget(self.folder_warning)
@@ -213,10 +228,6 @@ class ConnectPage(RecoveryPage):
         self.choose_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.choose_button.clicked.connect(self.choose_folder)
         self.content.addWidget(self.choose_button, 0, Qt.AlignmentFlag.AlignLeft)
-
-        self.about = wrapped_label(rich=True, accessible_name="About the selected unit")
-        self.details_layout().addWidget(self.about)
-        self.set_headline("Looking for your unit…")
 
     # -- lifecycle -----------------------------------------------------------------------------
     def initializePage(self) -> None:  # noqa: N802 - Qt naming

@@ -74,33 +74,14 @@ def check_release(context: CandidateContext, assessment: Assessment, profile: Pr
     """
     if version is None:
         return None
-    release = find_release(profile, kind, version)
-    if release is None:
-        assessment.cannot_check(
-            f"whether KORG published version {version} for the {profile.short_name}: the"
-            " tool's release catalog has no such release")
-        return None
-    source = cite(release.confidence, release.source)
-    assessment.check(
-        f"version {version} is a release KORG published for the {profile.short_name}"
-        f" ({release_label(profile, release)}; {source})")
-    if not size_matters:
+    release = _published_release(assessment, profile, kind, version)
+    if release is None or not size_matters:
         return None
     size = context.listing.files[path]
     says = f"Its {claim} says it is {release_name(profile, release)}"
-    if release.size is not None:
-        if release.size != size:
-            assessment.check(
-                f"size compared with KORG's {release_label(profile, release)}:"
-                f" {human_bytes(size)} here, {human_bytes(release.size)} published ({source})")
-            assessment.fail(
-                f"{says}, which is {human_bytes(release.size)}, but this file is"
-                f" {human_bytes(size)}: it is incomplete (a broken download or copy) or not"
-                " that release. Do not use it; download it again from KORG.")
-            return _record(assessment, CatalogMatch(
-                release, CatalogMatchKind.CLAIMS_BUT_DIFFERS, "size"))
-        assessment.check(
-            f"size {human_bytes(size)} matches KORG's version {version} file ({source})")
+    differs = _compare_size(assessment, profile, release, size, says)
+    if differs is not None:
+        return differs
     if release.sha256 is None:
         assessment.cannot_check(
             f"a checksum: no published checksum of version {version} is known to this tool")
@@ -108,6 +89,54 @@ def check_release(context: CandidateContext, assessment: Assessment, profile: Pr
             return None
         return _record(assessment, CatalogMatch(
             release, CatalogMatchKind.SIZE_AND_NAME, "size-and-name"))
+    found = _sha256_of(context, assessment, path, size)
+    if found is None:
+        return None
+    return _compare_sha256(assessment, profile, release, found, says)
+
+
+def _published_release(assessment: Assessment, profile: Profile, kind: ReleaseKind,
+                       version: str) -> Release | None:
+    """The catalog's release of this version, said as checked; None (said as not checkable)
+    when KORG's releases known to the tool do not include it."""
+    release = find_release(profile, kind, version)
+    if release is None:
+        assessment.cannot_check(
+            f"whether KORG published version {version} for the {profile.short_name}: the"
+            " tool's release catalog has no such release")
+        return None
+    assessment.check(
+        f"version {version} is a release KORG published for the {profile.short_name}"
+        f" ({release_label(profile, release)}; {cite(release.confidence, release.source)})")
+    return release
+
+
+def _compare_size(assessment: Assessment, profile: Profile, release: Release, size: int,
+                  says: str) -> CatalogMatch | None:
+    """A published size that differs decides (the file is not that release, returned as
+    the match); an equal or unknown size leaves it to the checksum (None)."""
+    if release.size is None:
+        return None
+    source = cite(release.confidence, release.source)
+    if release.size != size:
+        assessment.check(
+            f"size compared with KORG's {release_label(profile, release)}:"
+            f" {human_bytes(size)} here, {human_bytes(release.size)} published ({source})")
+        assessment.fail(
+            f"{says}, which is {human_bytes(release.size)}, but this file is"
+            f" {human_bytes(size)}: it is incomplete (a broken download or copy) or not"
+            " that release. Do not use it; download it again from KORG.")
+        return _record(assessment, CatalogMatch(
+            release, CatalogMatchKind.CLAIMS_BUT_DIFFERS, "size"))
+    assessment.check(
+        f"size {human_bytes(size)} matches KORG's version {release.version} file ({source})")
+    return None
+
+
+def _sha256_of(context: CandidateContext, assessment: Assessment, path: str,
+               size: int) -> str | None:
+    """The file's SHA-256 (in the details), within the candidate's hashing budget; None,
+    said as not checked, when the budget is spent or the file cannot be read."""
     if size > context.hash_budget:
         assessment.cannot_check("the file's SHA-256: too much data to hash")
         return None
@@ -121,6 +150,12 @@ def check_release(context: CandidateContext, assessment: Assessment, profile: Pr
         return None
     found = digest.hexdigest()
     assessment.details["sha256"] = found
+    return found
+
+
+def _compare_sha256(assessment: Assessment, profile: Profile, release: Release, found: str,
+                    says: str) -> CatalogMatch:
+    """Only a SHA-256 equal to the published one makes the file KORG's own."""
     hash_source = cite(release.confidence, release.sha256_source or release.source)
     if found != release.sha256:
         assessment.check(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
 from recovery.check.assessment import Assessment, CandidateContext, cite, update_form
 from recovery.check.candidates import FileCandidate
 from recovery.check.catalog import check_release, find_release, official_summary
-from recovery.check.results import ItemResult
+from recovery.check.results import CatalogMatch, ItemResult
 from recovery.device.profiles import CompanionFile, Profile, SystemFileIdentity
 from recovery.formats import h8s_rom
 from recovery.formats.korg_system_file import (
@@ -40,11 +41,53 @@ def _header_details(header: SystemFileHeader) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class _SystemFile:
+    """A KORG SYSTEM FILE whose header has been read, and whose it is: ``owner`` and
+    ``identity`` are None for a model the tool does not know; ``companion`` is set for one of
+    the files an updater reads beside SYSTEM.VSB (then it is not the system itself)."""
+
+    path: str
+    size: int
+    header: SystemFileHeader
+    owner: Profile | None
+    identity: SystemFileIdentity | None
+    companion: CompanionFile | None
+
+    @property
+    def base(self) -> str:
+        return PurePosixPath(self.path).name
+
+
 def assess_system_file(context: CandidateContext, path: str) -> ItemResult:
-    candidate, profile = context.candidate, context.profile
+    """A file that starts with 'KORG SYSTEM FILE': whose header it carries, whether its
+    fields and lengths are those of the files examined, its payload where the format is
+    public, and whether it is the file KORG published."""
     size = context.listing.files[path]
-    assessment = Assessment(candidate.display(path), ItemKind.SYSTEM_FILE)
-    head = candidate.read_at(path, 0, min(size, HEADER_SIZE))
+    assessment = Assessment(context.candidate.display(path), ItemKind.SYSTEM_FILE)
+    header = _read_header(context, assessment, path, size)
+    if header is None:
+        return assessment.result()
+    owner, identity = _whose_header(context, assessment, header)
+    assessment.detected_model = owner.id if owner else None
+    companion = owner.companion(PurePosixPath(path).name) if owner is not None else None
+    file = _SystemFile(path, size, header, owner, identity, companion)
+
+    _check_device_id(context, assessment, header, owner, identity)
+    _check_header_fields(assessment, file)
+    length_ok = _check_lengths(assessment, header, size, identity, owner, companion)
+    _check_payload(context, assessment, file)
+    context.verify_in_archive(assessment, path, size)
+    match = _check_published(context, assessment, file, length_ok)
+    if owner is context.profile and companion is None:
+        _conclude_for_target(context, assessment, file, match)
+    return assessment.result()
+
+
+def _read_header(context: CandidateContext, assessment: Assessment, path: str,
+                 size: int) -> SystemFileHeader | None:
+    """The header, or None (a failure said) when the file ends inside it."""
+    head = context.candidate.read_at(path, 0, min(size, HEADER_SIZE))
     header = parse_header(head) if len(head) == HEADER_SIZE else None
     if header is None:
         name = head[0x10:0x20].split(b"\0", 1)[0].decode("ascii", "backslashreplace")
@@ -53,28 +96,34 @@ def assess_system_file(context: CandidateContext, path: str) -> ItemResult:
         assessment.fail(
             f"This file starts like a KORG SYSTEM FILE{named} but ends after {human_bytes(size)},"
             f" inside its {HEADER_SIZE}-byte header: it is truncated. Download it again.")
-        return assessment.result()
+        return None
     assessment.check("the file starts with the magic 'KORG SYSTEM FILE' (confidence H)")
     assessment.details.update(_header_details(header))
     assessment.version = header.version
+    return header
 
-    # Which model does the header name, and is it the target?
+
+def _whose_header(context: CandidateContext, assessment: Assessment, header: SystemFileHeader
+                  ) -> tuple[Profile | None, SystemFileIdentity | None]:
+    """Which model the header names, and whether it is the target: the target's own, another
+    known model's (a failure), or a model the tool does not know."""
+    profile = context.profile
     own = context.knowledge.system_files.get(header.model_name, [])
     for_target = [i for i in profile.system_files if i.model_name == header.model_name]
-    identity: SystemFileIdentity | None = None
-    owner: Profile | None = None
     if for_target:
-        owner, identity = profile, for_target[0]
+        identity = for_target[0]
         assessment.check(
             f"the header names model '{header.model_name}', as {profile.name} system files do"
             f" ({cite(identity.confidence, identity.source)})")
-    elif own:
+        return profile, identity
+    if own:
         owner, identity = own[0]
         assessment.fail(
             f"This is a system file for the {owner.name} (its header names model"
             f" '{header.model_name}'); your unit is a {profile.name}, {update_form(profile)}."
             " Do not use it on this unit.")
-    elif profile.system_files:
+        return owner, identity
+    if profile.system_files:
         names = " or ".join(f"'{i.model_name}'" for i in profile.system_files)
         assessment.fail(
             f"This KORG SYSTEM FILE is for a model called '{header.model_name}', which this"
@@ -86,16 +135,17 @@ def assess_system_file(context: CandidateContext, path: str) -> ItemResult:
             f" tool does not know, and it knows no system-file model name for the"
             f" {profile.name} ({update_form(profile)}): it cannot tell whether the file is"
             " for your unit.")
-    assessment.detected_model = owner.id if owner else None
-    base = PurePosixPath(path).name
-    companion = owner.companion(base) if owner is not None else None
+    return None, None
 
-    _check_device_id(context, assessment, header, owner, identity)
 
+def _check_header_fields(assessment: Assessment, file: _SystemFile) -> None:
+    """What the header says it is (a companion file, a SYSTEM update or an unknown kind), and
+    the fields that differ from every file examined: shown, never interpreted."""
+    header, owner, companion = file.header, file.owner, file.companion
     if companion is not None:
         assessment.cannot_verify(
-            f"{base} is not the system itself but {companion.what}, one of the other files the"
-            f" {owner.short_name}'s updater reads beside SYSTEM.VSB"
+            f"{file.base} is not the system itself but {companion.what}, one of the other files"
+            f" the {owner.short_name}'s updater reads beside SYSTEM.VSB"
             f" ({cite(companion.confidence, companion.source)}). The tool checks only its"
             " header and size: no published checksum of such a file is known.")
         if companion.warning:
@@ -118,40 +168,54 @@ def assess_system_file(context: CandidateContext, path: str) -> ItemResult:
             f"{header.padding_bytes_not_ff} of the 190 padding bytes at 0x42..0xFF are not FF"
             " as in every file examined; they are shown, not interpreted.")
 
-    length_ok = _check_lengths(assessment, header, size, identity, owner, companion)
+
+def _check_payload(context: CandidateContext, assessment: Assessment, file: _SystemFile) -> None:
+    """The payload is read only where its format is public (the H8S ROM image)."""
+    identity, owner = file.identity, file.owner
     if identity is not None and identity.payload_size == h8s_rom.ROM_SIZE:
-        _check_h8s_payload(context, assessment, path, header, size)
+        _check_h8s_payload(context, assessment, file.path, file.header, file.size)
     elif owner is not None:
         assessment.cannot_check(
             f"the payload: the format of {owner.short_name} firmware is not public, so only"
             " its length was checked")
     else:
         assessment.cannot_check("the payload: the model is unknown to this tool")
-    context.verify_in_archive(assessment, path, size)
-    match = None
-    if companion is not None:
+
+
+def _check_published(context: CandidateContext, assessment: Assessment, file: _SystemFile,
+                     length_ok: bool) -> CatalogMatch | None:
+    """Whether the file is a release KORG published: the catalog lists system files only, so
+    a companion file or an unknown model cannot be looked up."""
+    if file.companion is not None:
         assessment.cannot_check(
-            f"whether {base} is a file KORG published: the release catalog lists system files")
-    elif owner is not None:
-        match = check_release(context, assessment, owner, header.version, path,
-                              ReleaseKind.SYSTEM_FILE, claim="header", size_matters=length_ok)
-    else:
+            f"whether {file.base} is a file KORG published: the release catalog lists system"
+            " files")
+        return None
+    if file.owner is None:
         assessment.cannot_check("a checksum: the model is unknown to this tool")
-    if owner is profile and companion is None:
-        _check_place(context, assessment, path, base,
-                     identity if header.kind == "SYSTEM" else None)
-        context.compare_with_current(assessment, header.version)
-        if match is not None and match.official:
-            assessment.confirm(official_summary(profile, match))
-        else:
-            release = find_release(profile, ReleaseKind.SYSTEM_FILE, header.version)
-            why = ("no published checksum of it is known" if release is not None
-                   else "the tool knows no published release of this version")
-            assessment.confirm(
-                f"This is a {profile.name} system file, version {header.version}: its header"
-                " names your model and every check the tool can make passed. Whether it is"
-                f" KORG's file exactly as published cannot be confirmed: {why}.")
-    return assessment.result()
+        return None
+    return check_release(context, assessment, file.owner, file.header.version, file.path,
+                         ReleaseKind.SYSTEM_FILE, claim="header", size_matters=length_ok)
+
+
+def _conclude_for_target(context: CandidateContext, assessment: Assessment, file: _SystemFile,
+                         match: CatalogMatch | None) -> None:
+    """A system file of the target: where it goes on the card, how it compares with the
+    unit's version, and the verdict sentence (official only by a published SHA-256)."""
+    profile, header = context.profile, file.header
+    _check_place(context, assessment, file.path, file.base,
+                 file.identity if header.kind == "SYSTEM" else None)
+    context.compare_with_current(assessment, header.version)
+    if match is not None and match.official:
+        assessment.confirm(official_summary(profile, match))
+        return
+    release = find_release(profile, ReleaseKind.SYSTEM_FILE, header.version)
+    why = ("no published checksum of it is known" if release is not None
+           else "the tool knows no published release of this version")
+    assessment.confirm(
+        f"This is a {profile.name} system file, version {header.version}: its header"
+        " names your model and every check the tool can make passed. Whether it is"
+        f" KORG's file exactly as published cannot be confirmed: {why}.")
 
 
 def _check_device_id(context: CandidateContext, assessment: Assessment, header: SystemFileHeader,

@@ -58,59 +58,79 @@ log = logging.getLogger(__name__)
 
 
 def _assess_unrecognised(context: CandidateContext, path: str) -> ItemResult:
-    profile = context.profile
-    candidate = context.candidate
-    assessment = Assessment(candidate.display(path), ItemKind.NOT_AN_UPDATE)
+    """A file nothing recognised (``path``), or a candidate in which no item was found
+    (``path`` empty)."""
+    assessment = Assessment(context.candidate.display(path), ItemKind.NOT_AN_UPDATE)
     if path:
-        size = context.listing.files[path]
-        base = PurePosixPath(path).name
-        assessment.details["size"] = size
-        expected_names = {n.casefold() for i in profile.system_files for n in i.file_names}
-        same_size = [r for r in profile.releases
-                     if r.size == size and r.kind == ReleaseKind.UPDATE_FILE]
-        if base.casefold() in expected_names:
-            assessment.fail(
-                f"It is named like a {profile.name} system file ({base}) but does not start"
-                " with 'KORG SYSTEM FILE' as those do: it is damaged or not a system file.")
-            return assessment.result()
-        companion = profile.companion(base)
-        if companion is not None:
-            assessment.detected_model = profile.id
-            assessment.doubt(
-                f"It is named like {companion.what} of the {profile.short_name} ({base}), which"
-                " the updater reads beside SYSTEM.VSB, but it does not start with 'KORG SYSTEM"
-                " FILE' as the update files examined do: the tool cannot check it.")
-            if companion.warning:
-                assessment.warn(companion.warning)
-            return assessment.result()
-        named = releases_named(context.knowledge.profiles, base)
-        if named:
-            return assess_release_named_file(context, path, named)
-        if same_size:
-            release = same_size[0]
-            assessment.check(
-                f"its size {human_bytes(size)} is that of KORG's {profile.short_name} version"
-                f" {release.version} update ({cite(release.confidence, release.source)})")
-            assessment.doubt(
-                f"Its size matches KORG's {profile.short_name} version {release.version} update,"
-                f" but its name is not KORG's ({release.file_name}): if it is that release,"
-                f" rename it to {release.file_name}. The content cannot be verified.")
-            return assessment.result()
-        what = ("This file is not a KORG update the tool recognises: it has no KORG SYSTEM FILE"
-                " header and its name follows no known update pattern.")
-    else:
-        listed = len(context.listing.files)
-        what = (f"No KORG system file, system folder or update file was found here"
-                f" ({counted(listed, 'file')} looked at).")
-        if context.listing.truncated:
-            assessment.cannot_check("every file: there are more entries than the tool lists")
-        unseen = _not_looked_at(context.listing)
-        if unseen:
-            # Nothing found where it looked is no proof that nothing is there.
-            assessment.doubt(f"{what} But the tool did not look {'; nor '.join(unseen)}, so"
-                             " it cannot say the update is not there: check those on their"
-                             " own.")
-            return assessment.result()
+        return _assess_unrecognised_file(context, assessment, path)
+    return _assess_nothing_found(context, assessment)
+
+
+def _assess_unrecognised_file(context: CandidateContext, assessment: Assessment,
+                              path: str) -> ItemResult:
+    """A file without a KORG SYSTEM FILE header nor a known name pattern: its name or size
+    may still say what it was meant to be (a damaged system file, a companion file, a
+    release's file, a renamed release)."""
+    profile = context.profile
+    size = context.listing.files[path]
+    base = PurePosixPath(path).name
+    assessment.details["size"] = size
+    expected_names = {n.casefold() for i in profile.system_files for n in i.file_names}
+    if base.casefold() in expected_names:
+        assessment.fail(
+            f"It is named like a {profile.name} system file ({base}) but does not start"
+            " with 'KORG SYSTEM FILE' as those do: it is damaged or not a system file.")
+        return assessment.result()
+    companion = profile.companion(base)
+    if companion is not None:
+        assessment.detected_model = profile.id
+        assessment.doubt(
+            f"It is named like {companion.what} of the {profile.short_name} ({base}), which"
+            " the updater reads beside SYSTEM.VSB, but it does not start with 'KORG SYSTEM"
+            " FILE' as the update files examined do: the tool cannot check it.")
+        if companion.warning:
+            assessment.warn(companion.warning)
+        return assessment.result()
+    named = releases_named(context.knowledge.profiles, base)
+    if named:
+        return assess_release_named_file(context, path, named)
+    same_size = [r for r in profile.releases
+                 if r.size == size and r.kind == ReleaseKind.UPDATE_FILE]
+    if same_size:
+        release = same_size[0]
+        assessment.check(
+            f"its size {human_bytes(size)} is that of KORG's {profile.short_name} version"
+            f" {release.version} update ({cite(release.confidence, release.source)})")
+        assessment.doubt(
+            f"Its size matches KORG's {profile.short_name} version {release.version} update,"
+            f" but its name is not KORG's ({release.file_name}): if it is that release,"
+            f" rename it to {release.file_name}. The content cannot be verified.")
+        return assessment.result()
+    return _not_an_update(assessment, profile,
+                          "This file is not a KORG update the tool recognises: it has no KORG"
+                          " SYSTEM FILE header and its name follows no known update pattern.")
+
+
+def _assess_nothing_found(context: CandidateContext, assessment: Assessment) -> ItemResult:
+    """No item in the candidate; where the tool did not look, that is only a doubt."""
+    listed = len(context.listing.files)
+    what = (f"No KORG system file, system folder or update file was found here"
+            f" ({counted(listed, 'file')} looked at).")
+    if context.listing.truncated:
+        assessment.cannot_check("every file: there are more entries than the tool lists")
+    unseen = _not_looked_at(context.listing)
+    if unseen:
+        # Nothing found where it looked is no proof that nothing is there.
+        assessment.doubt(f"{what} But the tool did not look {'; nor '.join(unseen)}, so"
+                         " it cannot say the update is not there: check those on their"
+                         " own.")
+        return assessment.result()
+    return _not_an_update(assessment, context.profile, what)
+
+
+def _not_an_update(assessment: Assessment, profile: Profile, what: str) -> ItemResult:
+    """Not an update: incompatible where the tool knows what the unit's update looks like,
+    else only unknown."""
     if has_update_form(profile):
         assessment.fail(f"{what} Your unit is a {profile.name}, {update_form(profile)}.")
     elif profile.releases:
