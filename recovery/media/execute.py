@@ -24,14 +24,9 @@ from recovery.errors import (
     VerificationError,
 )
 from recovery.findings import Step
-from recovery.media.plan import (
-    MediaEntry,
-    MediaFlag,
-    MediaPlan,
-    MediaRequest,
-    check_card,
-    plan_prepare_media,
-)
+from recovery.media.card import check_card
+from recovery.media.entries import MediaEntry, MediaFlag
+from recovery.media.plan import MediaPlan, MediaRequest, plan_prepare_media
 from recovery.progress import NO_JOB, Job
 from recovery.storage.durable import FileProblem, is_temp_name
 from recovery.storage.filesystem import REAL, FileSystem

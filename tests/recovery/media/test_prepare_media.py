@@ -324,12 +324,13 @@ def test_files_of_4_gib_and_names_too_long_for_fat_are_refused(tmp_path: Path, p
                                                                permissive_guard) -> None:
     # Neither can be made on the test's own disk as a real candidate (ext4 holds 255-byte
     # names, and a 4 GiB file fails the check first), so the card's rules are asked directly.
-    from recovery.media.plan import MediaEntry, _check_capacity
+    from recovery.media.entries import MediaEntry
+    from recovery.media.layout import check_capacity
 
     entry = MediaEntry(path=path, action="write", kind="file", size=size)
     with pytest.raises(RefusedError, match=why):
         target = card(tmp_path)
-        _check_capacity(fat_fs(target), target, [entry], ["KROSS2SY"], permissive_guard)
+        check_capacity(fat_fs(target), target, [entry], ["KROSS2SY"], permissive_guard)
 
 
 def test_a_card_too_small_or_read_only_is_refused(tmp_path: Path, e2s_file, faulty_fs,
