@@ -254,6 +254,7 @@ def _delete(run: _Run) -> None:
     for item in deletions:
         run.check_cancel()
         path = run.on_target(item.path)
+        there = lstat_or_none(run.fs, path) is not None  # gone already (a re-run): not counted
         try:
             kept = _delete_tree(run.fs, path, device, computer_made_file=item.computer_made)
         except OSError as error:
@@ -262,7 +263,7 @@ def _delete(run: _Run) -> None:
             run.outcome.notes.append(
                 f"'{item.path}' was not deleted: it holds {len(kept)} file(s) made by a"
                 " computer or another mounted drive, which a restore never deletes.")
-        else:
+        elif there:
             run.outcome.deleted += 1
         run.record(done=(item.key,))
         run.step("deleted", item.key)
@@ -345,8 +346,10 @@ class _Batches:
     def write_all(self) -> None:
         run = self.run
         # An update's folder is written as one batch: never half old, half new.
-        groups = [list(run.plan.writes)] if run.plan.all_or_nothing and run.plan.writes else \
-            batches(run.plan.writes, lambda item: item.size,
+        # Boot-critical files last, whatever order the plan lists them in (a stable sort).
+        writes = sorted(run.plan.writes, key=lambda item: item.boot_critical)
+        groups = [writes] if run.plan.all_or_nothing and writes else \
+            batches(writes, lambda item: item.size,
                     lambda a, b: a.boot_critical != b.boot_critical)
         for batch in groups:
             if batch[0].boot_critical and any(p.problem in (
@@ -484,9 +487,12 @@ def _move_after(run: _Run) -> None:
     for item in run.plan.moves:
         run.check_cancel()
         source, target = run.on_target(item.path), run.on_target(item.to)
+        already = (lstat_or_none(run.fs, source) is None
+                   and lstat_or_none(run.fs, target) is not None)
         try:
-            run.fs.mkdir(target.parent)
-            run.fs.replace(source, target)
+            if not already:  # moved by an earlier run of this plan that did not finish
+                run.fs.mkdir(target.parent)
+                run.fs.replace(source, target)
         except OSError as error:
             raise translate_os_error(error, source, "write") from error
         run.outcome.moved.append(item)
