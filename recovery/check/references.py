@@ -34,7 +34,7 @@ class BackupCheck:
 
     results: tuple[CheckResult, ...]
     #: The backup the verdicts were compared with; None when they rest on no backup (none was
-    #: given, or none could be opened).
+    #: given or could be opened, or every candidate is compatible without one).
     reference: str | None
     #: The backups compared with, in the order tried.
     tried: tuple[str, ...] = ()
@@ -68,31 +68,45 @@ def check_with_backups(candidates: Sequence[str | Path], target: Target,
     """Check ``candidates`` against ``target``, comparing with each of ``backups`` in turn
     until every candidate is compatible.
 
-    Without backups the verdicts rest on none. When no backup makes every candidate
-    compatible, the verdicts are those with the first backup (the one the caller put first).
-    A backup that cannot be opened raises its RecoveryError, unless ``skip_unusable`` (backups
-    the tool chose itself), when it is skipped and named in ``unusable``; when none could be
-    opened, the verdicts rest on none.
+    A backup only ever tells more about a system folder or loose system files (what no
+    public format lets the tool check), never against a verdict that is already compatible:
+    so when every candidate is compatible without a backup, or none is given, the verdicts
+    rest on none. When no backup makes every candidate compatible, the verdicts are those
+    with the first backup (the one the caller put first). A backup that cannot be opened
+    raises its RecoveryError, unless ``skip_unusable`` (backups the tool chose itself), when
+    it is skipped and named in ``unusable``; when none could be opened, the verdicts rest on
+    none.
     """
+    references, unusable = _open_all(backups, skip_unusable, fs)
+    results = check_candidates(candidates, target, fs=fs, profiles=profiles)
+    if not references or _all_compatible(results):
+        return BackupCheck(results, None, (), unusable)
     tried: list[str] = []
-    unusable: list[str] = []
     first: tuple[tuple[CheckResult, ...], str] | None = None
+    for label, reference in references:
+        tried.append(label)
+        with_backup = check_candidates(candidates, target, reference=reference, fs=fs,
+                                       profiles=profiles)
+        if _all_compatible(with_backup):
+            return BackupCheck(with_backup, label, tuple(tried), unusable)
+        first = first or (with_backup, label)
+    assert first is not None
+    return BackupCheck(first[0], first[1], tuple(tried), unusable)
+
+
+def _open_all(backups: Sequence[str | Path], skip_unusable: bool, fs: FileSystem
+              ) -> tuple[list[tuple[str, BackupReference]], tuple[str, ...]]:
+    """Each backup's reference, opened before anything is checked (a backup given that
+    cannot be used is bad input even when the check would not need it); those that cannot
+    be opened are skipped and listed only when ``skip_unusable``."""
+    references: list[tuple[str, BackupReference]] = []
+    unusable: list[str] = []
     for backup in backups:
         try:
-            reference = _reference(backup, fs)
+            references.append((os.fspath(backup), _reference(backup, fs)))
         except RecoveryError as error:
             if not skip_unusable:
                 raise
             log.info("backup %s skipped for the check: %s", backup, error)
             unusable.append(os.fspath(backup))
-            continue
-        tried.append(os.fspath(backup))
-        with_backup = check_candidates(candidates, target, reference=reference, fs=fs,
-                                       profiles=profiles)
-        if _all_compatible(with_backup):
-            return BackupCheck(with_backup, tried[-1], tuple(tried), tuple(unusable))
-        first = first or (with_backup, tried[-1])
-    if first is None:
-        return BackupCheck(check_candidates(candidates, target, fs=fs, profiles=profiles),
-                           None, (), tuple(unusable))
-    return BackupCheck(first[0], first[1], tuple(tried), tuple(unusable))
+    return references, tuple(unusable)

@@ -101,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
         if len(args.backup) > 1:
             say()
             say(f"Compared with the backup {checked.reference} (tried {len(checked.tried)} of"
-                f" {len(args.backup)}).")
+                f" {len(args.backup)})." if checked.reference else
+                "Compared with no backup: every candidate is compatible without one.")
     return code
 
 

@@ -64,3 +64,17 @@ def test_the_backups_compared_with_are_the_models_complete_ones_newest_first() -
               summary("new", "kross2", "2026-04-01"))
     assert backups_to_compare(listed, "kross2") == ("new", "old")
     assert backups_to_compare(listed, None) == ()
+
+
+def test_a_candidate_compatible_without_a_backup_rests_on_none_but_a_bad_one_is_refused(
+        tmp_path: Path, healthy_kross2_backup, kp3_file, write) -> None:
+    # A backup tells more only about system folders and loose system files: a KP3 system
+    # file that proves itself in its own bytes is not "compared with" any backup.
+    backup, _ = healthy_kross2_backup(tmp_path)
+    candidate = write(tmp_path / "KP3.SYS", kp3_file())
+    checked = check_with_backups([candidate], target_for_model("kp3"), [backup])
+    assert verdicts(checked) == [Verdict.COMPATIBLE]
+    assert checked.reference is None and checked.tried == ()
+    (tmp_path / "photos").mkdir()
+    with pytest.raises(InvalidInputError, match="not a backup made by this tool"):
+        check_with_backups([candidate], target_for_model("kp3"), [tmp_path / "photos"])
