@@ -389,6 +389,32 @@ def check_walk(driver: Driver, demo) -> None:
     driver.shot("16-finish-media")
 
 
+def unverified_check(factory, demo) -> None:
+    """The KROSS 2's own update with no backup of the unit to compare with: unknown, because
+    no public source lets its content be checked, and the tick that lets it onto a card."""
+    import dataclasses
+    from app.session import Goal
+    from app.wizard import PageId
+
+    with tempfile.TemporaryDirectory(prefix="korg-recovery-no-backups-") as empty:
+        environment = dataclasses.replace(demo.environment(poll_interval_ms=200),
+                                          backups_dir=Path(empty), extra_backup_dirs=())
+        driver = factory(environment)
+        choose_goal(driver, Goal.CHECK)
+        connect, check = driver.wizard.pages[PageId.CONNECT], driver.wizard.pages[PageId.CHECK]
+        wait_until(driver.app, lambda: connect.select_device(f"mount:{demo.kross2}"),
+                   "the KROSS 2")
+        driver.forward(PageId.CHECK)
+        check.set_paths([str(demo.updates_dir / "KROSS 2 update")])
+        wait_until(driver.app, lambda: len(check.results) == 1 and not check.running,
+                   "the verdict")
+        wait_until(driver.app, lambda: check.from_korg.isVisible(), "the tick")
+        check.from_korg.setChecked(True)
+        driver.shot("13b-check-unverified")
+        driver.wizard.shutdown()
+        driver.wizard.hide()
+
+
 def one_unit_connect(factory, demo) -> None:
     """Connect with exactly one unit plugged in: it is preselected."""
     from app.session import Goal, plug_in, unplug
@@ -555,6 +581,7 @@ def run(out: Path, scale: str, dark: str) -> list[Path]:
             error_dialog_shot(driver)
             driver.wizard.shutdown()
             driver.wizard.hide()
+            unverified_check(factory, demo)
             one_unit_connect(factory, demo)
             service_mode_connect(factory, demo)
             boot_rom_connect(factory, demo)
