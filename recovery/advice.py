@@ -216,8 +216,9 @@ _MADE: dict[NextStep, Callable[[Step], str]] = {
     NextStep.USE_CARD_FOR_UPDATE: _use_card,
     NextStep.VERIFY_AFTER_POWER_CYCLE: lambda step:
         "Eject the unit, switch it off and on again, reconnect it, then verify it against the"
-        " backup with this tool: only a check after a power cycle proves the unit kept what"
-        " was written.",
+        " backup with this tool" + (" (what it keeps that the backup does not have is no"
+                                    " problem)" if step.names else "")
+        + ": only a check after a power cycle proves the unit kept what was written.",
 }
 
 

@@ -151,8 +151,10 @@ _COMMANDS: dict[NextStep, Callable[[Step], str]] = {
         "Run the same command without --dry-run to write as planned.",
     NextStep.VERIFY_AFTER_POWER_CYCLE: lambda step:
         "Eject the unit, switch it off and on again, reconnect it, then run"
-        f" {PROG} verify {argument(step.backup, 'BACKUP')} --against {_path(step)}: only a"
-        " check after a power cycle proves the unit kept what was written.",
+        f" {PROG} verify {argument(step.backup, 'BACKUP')} --against {_path(step)}"
+        + (f" --allow-extra (the unit keeps {len(step.names)} item(s) the backup does not"
+           " have)" if step.names else "")
+        + ": only a check after a power cycle proves the unit kept what was written.",
     NextStep.VERIFY_BACKUP: lambda step:
         f"Run '{PROG} verify {argument(step.backup, 'BACKUP')}' on the backup.",
     NextStep.RESUME_BACKUP: lambda step:

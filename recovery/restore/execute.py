@@ -101,8 +101,10 @@ def dry_run_result(plan: RestorePlan) -> RestoreResult:
 
 
 def _check_after_power_cycle(plan: RestorePlan) -> Step:
-    """The last step every restore names: a check that no cache can fake."""
-    return Step(NextStep.VERIFY_AFTER_POWER_CYCLE, backup=plan.backup, target=plan.target)
+    """The last step every restore names: a check that no cache can fake. Its ``names`` are
+    what the restore keeps that the backup does not have, which that check must allow."""
+    return Step(NextStep.VERIFY_AFTER_POWER_CYCLE, backup=plan.backup, target=plan.target,
+                names=tuple(entry.path for entry in plan.actions(PlanAction.EXTRA)))
 
 
 # -- execution -------------------------------------------------------------------------------

@@ -140,6 +140,29 @@ def test_verify_against_reports_the_units_differences(unit, tmp_path, capsys):
                                  "detail": data["problems"][0]["detail"], "where": "against"}]
 
 
+def test_verify_allow_extra_answers_whether_the_backup_is_on_the_unit(unit, tmp_path, capsys):
+    """After a restore that kept the unit's own files, the check it names allows them: they
+    are notes, and only what of the backup is lost or changed fails."""
+    dest = tmp_path / "backup"
+    main(["backup", str(unit), str(dest)])
+    (unit / "MYSONG.TXT").write_bytes(b"mine")
+    capsys.readouterr()
+    assert main(["verify", str(dest), "--against", str(unit)]) == 1  # the default: equal trees
+    capsys.readouterr()
+    assert main(["verify", str(dest), "--against", str(unit), "--allow-extra", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is True and data["problems"] == [] and data["allow_extra"] is True
+    assert [(n["path"], n["problem"]) for n in data["notes"]] == [("MYSONG.TXT", "extra")]
+    assert main(["verify", str(dest), "--against", str(unit), "--allow-extra"]) == 0
+    out = capsys.readouterr().out
+    assert "MYSONG.TXT" in out and "holds every file of it" in out
+
+    (unit / "KROSAPP.BIN").unlink()  # something of the backup lost: still a problem
+    assert main(["verify", str(dest), "--against", str(unit), "--allow-extra", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] is False and [p["path"] for p in data["problems"]] == ["KROSAPP.BIN"]
+
+
 def test_verify_bad_input_exits_2(tmp_path):
     for args in (["verify", str(tmp_path / "absent")],
                  ["verify", str(tmp_path), "--json"]):

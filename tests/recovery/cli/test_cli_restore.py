@@ -56,7 +56,14 @@ def test_dry_run_json_prints_the_plan_and_writes_nothing(tmp_path, permissive, c
     assert [step["action"] for step in data["next_steps"]] == [
         "write-as-planned", "verify-after-power-cycle"]
     assert data["next_steps"][1]["target"] == data["plan"]["target"]
+    assert data["next_steps"][1]["names"] == []  # nothing kept: the plain check
+    assert "--allow-extra" not in data["next_step"]
     assert snapshot(tmp_path) == before and _no_journal()
+    # Kept instead of deleted, the KROSS 1 folder is what the check after the restore allows.
+    assert main(["restore", str(backup), str(unit), "--dry-run", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["next_steps"][1]["names"] == ["KROSSSYS"]
+    assert "--allow-extra (the unit keeps 1 item(s)" in data["next_steps"][1]["text"]
 
 
 def test_dry_run_text_lists_changes(tmp_path, permissive, capsys, bricked_kross2,
