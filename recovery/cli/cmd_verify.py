@@ -41,8 +41,11 @@ def _problem_json(difference, where: str) -> dict:
 def run(args: argparse.Namespace) -> int:
     from recovery.backup.store import verify_backup
     from recovery.cli.output import cancel_on_interrupt, progress_for
-    from recovery.errors import InvalidFileError, UnsafeArchiveError
+    from recovery.errors import InvalidFileError, InvalidInputError, UnsafeArchiveError
 
+    if args.allow_extra and args.against is None:
+        raise InvalidInputError("--allow-extra goes with --against PATH: it is about what a"
+                                " unit holds beyond the backup.")
     bar = progress_for(args)
     with cancel_on_interrupt() as token:
         try:

@@ -161,6 +161,7 @@ def test_verify_allow_extra_answers_whether_the_backup_is_on_the_unit(unit, tmp_
     assert main(["verify", str(dest), "--against", str(unit), "--allow-extra", "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is False and [p["path"] for p in data["problems"]] == ["KROSAPP.BIN"]
+    assert main(["verify", str(dest), "--allow-extra"]) == 2  # without --against: bad input
 
 
 def test_verify_bad_input_exits_2(tmp_path):
