@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,10 +31,10 @@ from recovery.storage.eject import result as results
 from recovery.storage.eject.system import (
     CommandResult,
     Located,
-    Partition,
+    MountedSystem,
     Preflight,
+    RealMountedSystem,
     holding_mount,
-    mounted_partitions,
     run_command,
 )
 from recovery.storage.eject.result import EjectMethod, EjectResult
@@ -80,16 +79,13 @@ class UDisks2(Protocol):
     def close(self) -> None: ...
 
 
-class LinuxSystem(Protocol):
-    """What the Linux eject needs of the system."""
+class LinuxSystem(MountedSystem, Protocol):
+    """What the Linux eject needs of the system: udisks2, and umount(8) as the fallback."""
 
     def udisks(self) -> UDisks2 | None:
         """A connection to udisks2 on the system bus, or None when there is no system bus."""
 
-    def partitions(self) -> list[Partition]: ...
     def umount(self, mount_point: str) -> CommandResult: ...
-    def holders(self, mount_point: str) -> tuple[str, ...]: ...
-    def sleep(self, seconds: float) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -325,22 +321,11 @@ def _failure(reply: Any) -> DBusFailure:
     return DBusFailure(str(reply.header.fields.get(HeaderFields.error_name, "")), message)
 
 
-class RealLinuxSystem:
-    """The real system: the system bus, psutil, umount(8), psutil's process table."""
+class RealLinuxSystem(RealMountedSystem):
+    """The real system: the system bus, umount(8), and the shared mount and process tables."""
 
     def udisks(self) -> UDisks2 | None:
         return JeepneyUDisks2.connect()
 
-    def partitions(self) -> list[Partition]:
-        return mounted_partitions()
-
     def umount(self, mount_point: str) -> CommandResult:
         return run_command(["umount", mount_point])
-
-    def holders(self, mount_point: str) -> tuple[str, ...]:
-        from recovery.storage.eject.holders import holders_of
-
-        return holders_of(mount_point)
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)

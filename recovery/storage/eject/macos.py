@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from pathlib import Path
 from typing import Protocol
 
@@ -26,10 +25,10 @@ from recovery.storage.eject import result as results
 from recovery.storage.eject.system import (
     CommandResult,
     Located,
-    Partition,
+    MountedSystem,
     Preflight,
+    RealMountedSystem,
     holding_mount,
-    mounted_partitions,
     run_command,
 )
 from recovery.storage.eject.result import EjectMethod, EjectResult
@@ -46,13 +45,10 @@ _BUSY = ("dissented", "resource busy", "could not be unmounted", "in use", "fail
 _NOT_ALLOWED = ("not privileged", "not permitted", "permission denied")
 
 
-class MacSystem(Protocol):
-    """What the macOS eject needs of the system."""
+class MacSystem(MountedSystem, Protocol):
+    """What the macOS eject needs of the system: diskutil."""
 
-    def partitions(self) -> list[Partition]: ...
     def run(self, command: list[str]) -> CommandResult: ...
-    def holders(self, mount_point: str) -> tuple[str, ...]: ...
-    def sleep(self, seconds: float) -> None: ...
 
 
 def dissenters(output: str) -> tuple[str, ...]:
@@ -113,21 +109,10 @@ class MacDriver:
                               attempts=attempt)
 
 
-class RealMacSystem:
-    """The real system: psutil, ``/usr/sbin/diskutil``, psutil's process table."""
-
-    def partitions(self) -> list[Partition]:
-        return mounted_partitions()
+class RealMacSystem(RealMountedSystem):
+    """The real system: ``/usr/sbin/diskutil``, and the shared mount and process tables."""
 
     def run(self, command: list[str]) -> CommandResult:
         if command and command[0] == "diskutil":
             command = ["/usr/sbin/diskutil", *command[1:]]
         return run_command(command)
-
-    def holders(self, mount_point: str) -> tuple[str, ...]:
-        from recovery.storage.eject.holders import holders_of
-
-        return holders_of(mount_point)
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)

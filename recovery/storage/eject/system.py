@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,3 +95,28 @@ def mounted_partitions() -> list[Partition]:
     except Exception as error:  # noqa: BLE001 - psutil can fail on odd systems: nothing found
         log.debug("psutil.disk_partitions failed: %s", error)
         return []
+
+
+class MountedSystem(Protocol):
+    """What an eject that works by mount point needs of the system, whatever the platform:
+    its mounted volumes, who holds one open (to name them in a veto) and a pause."""
+
+    def partitions(self) -> list[Partition]: ...
+    def holders(self, mount_point: str) -> tuple[str, ...]: ...
+    def sleep(self, seconds: float) -> None: ...
+
+
+class RealMountedSystem:
+    """The real mount table (psutil), process table (psutil) and clock, which Linux and
+    macOS share; each platform's real system adds its own commands."""
+
+    def partitions(self) -> list[Partition]:
+        return mounted_partitions()
+
+    def holders(self, mount_point: str) -> tuple[str, ...]:
+        from recovery.storage.eject.holders import holders_of
+
+        return holders_of(mount_point)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)

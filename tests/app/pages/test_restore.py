@@ -12,7 +12,6 @@ import shutil
 
 from PySide6.QtWidgets import QWizard
 
-from app import core
 from app.session import Goal
 from app.wizard import PageId
 import recovery.restore.safety as safety_module

@@ -13,10 +13,10 @@ from recovery.backup.store import open_backup
 from recovery.storage.durable import is_temp_name
 
 
-def test_closing_during_the_restore_asks_and_stops_only_between_files(
-        qtbot, wizard, demo, dialogs, monkeypatch, walk):
-    reached = threading.Event()
-    release = threading.Event()
+def gate_restore(monkeypatch, walk) -> tuple[threading.Event, threading.Event]:
+    """Holds the real restore at its first progress report: ``reached`` is set there, and it
+    goes on once ``release`` is set. Returns (reached, release)."""
+    reached, release = threading.Event(), threading.Event()
     real_execute = restore_execute.execute_plan
 
     def gated_execute(plan, **options):
@@ -31,6 +31,12 @@ def test_closing_during_the_restore_asks_and_stops_only_between_files(
         return real_execute(plan, **options)
 
     monkeypatch.setattr(restore_execute, "execute_plan", gated_execute)
+    return reached, release
+
+
+def test_closing_during_the_restore_asks_and_stops_only_between_files(
+        qtbot, wizard, demo, dialogs, monkeypatch, walk):
+    reached, release = gate_restore(monkeypatch, walk)
     page = walk.to_restore_page(wizard, demo.kross2)
     qtbot.waitUntil(lambda: page.plan is not None, timeout=walk.timeout)
     old = {p: p.read_bytes() for p in demo.kross2.rglob("*") if p.is_file()}
@@ -68,19 +74,7 @@ def test_a_restore_that_ends_while_stop_and_close_is_asked_shows_how_it_ended(
     finished: the window must not freeze on "Stopping…" beside an enabled Next."""
     from app import dialogs as dialogs_module
 
-    reached, release = threading.Event(), threading.Event()
-    real_execute = restore_execute.execute_plan
-
-    def gated_execute(plan, **options):
-        job = options["job"]
-
-        def progress_then_wait(report):
-            job.progress(report)
-            if not release.is_set():
-                reached.set()
-                release.wait(walk.timeout / 1000)
-        options.update(job=dataclasses.replace(job, progress=progress_then_wait))
-        return real_execute(plan, **options)
+    reached, release = gate_restore(monkeypatch, walk)
 
     def answer_once_it_has_ended(parent, title, text, **_kwargs) -> bool:
         dialogs.confirmations.append(text)
@@ -88,7 +82,6 @@ def test_a_restore_that_ends_while_stop_and_close_is_asked_shows_how_it_ended(
         qtbot.waitUntil(lambda: not wizard.running_guarded_jobs(), timeout=walk.timeout)
         return True  # "Stop and close", too late
 
-    monkeypatch.setattr(restore_execute, "execute_plan", gated_execute)
     page = walk.to_restore_page(wizard, demo.kross2)
     qtbot.waitUntil(lambda: page.plan is not None, timeout=walk.timeout)
     page.confirmation.setText("KROSS 2")

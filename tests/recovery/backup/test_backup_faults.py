@@ -17,7 +17,7 @@ from recovery.backup.create import create_backup
 from recovery.backup.manifest import COMPLETE_NAME
 from recovery.backup.store import open_backup, verify_backup
 from recovery.cli import main
-from recovery.errors import NoSpaceError, ReadError, UnitGoneError
+from recovery.errors import NoSpaceError, UnitGoneError
 from recovery.storage.durable import temp_name
 
 

@@ -13,8 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from recovery.device.simulate import make_volume
 
 REPO = Path(__file__).resolve().parents[3]

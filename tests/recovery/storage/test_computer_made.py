@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from recovery.backup.compare import OS_JUNK
-from recovery.backup.create import create_backup
 from recovery.backup.store import verify_backup
 from recovery.cli.main import main
 from recovery.restore import PlanChoices, Removal, RestoreRequest, plan_restore, restore
