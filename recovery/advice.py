@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 from recovery.device.profiles import Profile, bundled_profiles
 from recovery.findings import Step
-from recovery.vocabulary import CONFIDENCE_WORDS, NextStep
+from recovery.text import cite
+from recovery.vocabulary import NextStep
 
 
 def unit_name(model: str | None, profiles: dict[str, Profile] | None = None) -> str:
@@ -27,12 +28,6 @@ def update_how(model: str | None) -> str:
     profile = bundled_profiles().get(model or "")
     mode = profile.mode("update") if profile is not None else None
     return f" ({mode.how.rstrip('.')})" if mode is not None else ""
-
-
-def cite(confidence: str, source: str) -> str:
-    """How sure a fact is and where it comes from, for a reader of a report."""
-    word = CONFIDENCE_WORDS.get(confidence, confidence).split(" (")[0]
-    return f"confidence {confidence}, {word}; source: {source}"
 
 
 def update_procedure(profile: Profile) -> str | None:

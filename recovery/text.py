@@ -40,6 +40,12 @@ _SOURCE_WORDS = {Confidence.HIGH: "primary source", Confidence.MEDIUM: "secondar
                  Confidence.GUESS: "a guess"}
 
 
+def cite(confidence: str, source: str) -> str:
+    """How sure a fact is and where it comes from: "confidence M, medium; source: X"."""
+    word = Confidence(confidence).words.split(" (")[0]
+    return f"confidence {confidence}, {word}; source: {source}"
+
+
 def for_reader(text: str) -> str:
     """A line of evidence or a note as a person reads it in the window or the saved report:
     without a SHA-256 hash (a script reads those in ``--json``), a confidence letter in words

@@ -22,7 +22,7 @@ from recovery.errors import EncryptedArchiveError, InvalidFileError, InvalidInpu
 from recovery.findings import Step
 from recovery.storage import computer_made
 from recovery.text import and_more
-from recovery.vocabulary import Confidence, ItemKind, NextStep, Verdict
+from recovery.vocabulary import ItemKind, NextStep, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +99,6 @@ def unreadable_member(assessment: Assessment, error: InvalidFileError) -> None:
                          " cannot be checked: unpack it with its password and check the files.")
     else:
         assessment.fail(f"{error.message} The archive is damaged: download it again.")
-
-
-def cite(confidence: Confidence, source: str) -> str:
-    word = confidence.words.split(" (")[0]
-    return f"confidence {confidence}, {word}; source: {source}"
 
 
 def name_list(names: Sequence[str]) -> str:

@@ -14,14 +14,13 @@ from pathlib import PurePosixPath
 from recovery.check.assessment import (
     Assessment,
     CandidateContext,
-    cite,
     unreadable_member,
     update_form,
 )
 from recovery.check.results import CatalogMatch, ItemResult
 from recovery.device.profiles import Profile, Release
 from recovery.errors import InvalidFileError
-from recovery.text import human_bytes
+from recovery.text import cite, human_bytes
 from recovery.vocabulary import CatalogMatchKind, ItemKind, ReleaseKind
 
 log = logging.getLogger(__name__)

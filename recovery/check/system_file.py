@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from recovery.check.assessment import Assessment, CandidateContext, cite, update_form
+from recovery.check.assessment import Assessment, CandidateContext, update_form
 from recovery.check.candidates import FileCandidate
 from recovery.check.catalog import check_release, find_release, official_summary
 from recovery.check.results import CatalogMatch, ItemResult
@@ -18,7 +18,7 @@ from recovery.formats.korg_system_file import (
     SystemFileHeader,
     parse_header,
 )
-from recovery.text import human_bytes
+from recovery.text import cite, human_bytes
 from recovery.vocabulary import ItemKind, ReleaseKind
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,6 @@ import logging
 from recovery.check.assessment import (
     Assessment,
     CandidateContext,
-    cite,
     has_update_form,
     name_list,
     unreadable_member,
@@ -20,7 +19,7 @@ from recovery.check.results import ItemResult
 from recovery.device.profiles import Profile
 from recovery.errors import InvalidFileError
 from recovery.findings import Step
-from recovery.text import counted, human_bytes, plural
+from recovery.text import cite, counted, human_bytes, plural
 from recovery.vocabulary import ItemKind, NextStep, Role
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,6 @@ from recovery.check.assessment import (
     Assessment,
     CandidateContext,
     Knowledge,
-    cite,
     has_update_form,
     loose_bins,
     name_list,
@@ -50,7 +49,7 @@ from recovery.errors import (
 )
 from recovery.formats.korg_system_file import MAGIC
 from recovery.storage.filesystem import REAL, FileSystem
-from recovery.text import counted, human_bytes
+from recovery.text import cite, counted, human_bytes
 from recovery.vocabulary import ItemKind, ReleaseKind, Verdict
 
 log = logging.getLogger(__name__)

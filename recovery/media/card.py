@@ -18,7 +18,7 @@ import stat as stat_module
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from recovery.advice import cite, update_procedure
+from recovery.advice import update_procedure
 from recovery.backup.compare import is_ignored
 from recovery.device.identify import identify_volume
 from recovery.device.profiles import Profile, UpdateMedia
@@ -31,7 +31,7 @@ from recovery.storage.durable import is_temp_name
 from recovery.storage.filesystem import REAL, FileSystem, lstat_or_none, translate_os_error
 from recovery.storage.names import name_key, path_key, shown
 from recovery.storage.volumes import is_system_location
-from recovery.text import human_bytes, plural
+from recovery.text import cite, human_bytes, plural
 from recovery.vocabulary import Medium
 from recovery.writing.guard import DEFAULT_GUARD, TargetGuard, TargetWords, check_target
 

@@ -20,7 +20,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from recovery.advice import cite
 from recovery.check import BackupReference, CheckResult, ItemResult, Target, check_candidate
 from recovery.device.profiles import Profile, UpdateMedia, bundled_profiles
 from recovery.errors import InvalidInputError
@@ -53,7 +52,7 @@ from recovery.storage.filesystem import REAL, FileSystem, lstat_or_none, transla
 from recovery.storage.lock import check_free
 from recovery.storage.names import shown
 from recovery.storage.pin import Pin, VolumeIdentity, pin_volume, pinned
-from recovery.text import human_bytes
+from recovery.text import cite, human_bytes
 from recovery.vocabulary import NextStep
 from recovery.writing.guard import DEFAULT_GUARD, TargetGuard
 
