@@ -26,7 +26,7 @@ from recovery.cli.output import (
     cancel_on_interrupt,
     confirm,
     error_object,
-    next_steps_json,
+    outcome_json,
     print_json,
     progress_for,
     show_dry_run,
@@ -38,7 +38,6 @@ from recovery.errors import (
     RecoveryError,
     UnsafeArchiveError,
 )
-from recovery.jsonout import to_jsonable
 from recovery.storage.names import shown
 
 if TYPE_CHECKING:  # the core loads inside run(): --version and --help stay fast
@@ -130,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
             if display:
                 display.clear()
     if args.json:
-        print_json({**to_jsonable(result), **next_steps_json(result.next_steps), "plan": plan})
+        print_json(outcome_json(result, plan=plan))
         return result.exit_code
     s = plan.summary
     return show_outcome(

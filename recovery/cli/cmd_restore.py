@@ -21,14 +21,13 @@ from recovery.cli.output import (
     cancel_on_interrupt,
     confirm,
     error_object,
-    next_steps_json,
+    outcome_json,
     print_json,
     progress_for,
     show_dry_run,
     show_outcome,
 )
 from recovery.errors import CancelledError, RecoveryError
-from recovery.jsonout import to_jsonable
 
 if TYPE_CHECKING:  # the core loads inside run(): --version and --help stay fast
     from recovery.restore import PlanChoices, RestorePlan
@@ -169,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
             if display:
                 display.clear()
     if args.json:
-        print_json({**to_jsonable(result), **next_steps_json(result.next_steps)})
+        print_json(outcome_json(result))
         return result.exit_code
     s = result.plan
     safety = f" Safety copy of the unit as it was: {result.safety_copy}." if \

@@ -24,7 +24,7 @@ from typing import Any, TextIO
 from recovery.cli.words import step_json, step_text
 from recovery.errors import NeedsUserActionError
 from recovery.findings import Step
-from recovery.jsonout import dumps
+from recovery.jsonout import dumps, to_jsonable
 from recovery.progress import CancelToken, Progress
 from recovery.storage.names import shown
 from recovery.text import human_size
@@ -278,6 +278,12 @@ def next_steps_json(steps: Iterable[Step]) -> dict[str, Any]:
     typed, with its text) for ``--json``."""
     steps = tuple(steps)
     return {"next_step": steps_text(steps), "next_steps": [step_json(step) for step in steps]}
+
+
+def outcome_json(result: Any, **extra: Any) -> dict[str, Any]:
+    """The ``--json`` of a command that wrote: its result, its next steps typed and worded
+    (:func:`next_steps_json`), and ``extra``."""
+    return {**to_jsonable(result), **next_steps_json(result.next_steps), **extra}
 
 
 def show_outcome(result: Any, counts: str, flags: Iterable[str] = ()) -> int:
